@@ -1,0 +1,85 @@
+#include "common/api_error.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+
+namespace affonso {
+namespace {
+
+constexpr absl::string_view kCodeUrl = "type.affonso.dev/api-code";
+constexpr absl::string_view kFieldUrl = "type.affonso.dev/api-field";
+
+std::string Payload(const absl::Status& status, absl::string_view url) {
+  absl::optional<absl::Cord> payload = status.GetPayload(url);
+  return payload ? std::string(*payload) : std::string();
+}
+
+}  // namespace
+
+absl::Status WithApiCode(absl::Status status, absl::string_view code,
+                         absl::string_view field) {
+  status.SetPayload(kCodeUrl, absl::Cord(code));
+  if (!field.empty()) status.SetPayload(kFieldUrl, absl::Cord(field));
+  return status;
+}
+
+absl::Status ValidationError(absl::string_view field, absl::string_view message) {
+  return WithApiCode(absl::InvalidArgumentError(message), api_code::kValidation, field);
+}
+
+absl::Status NotFoundError(absl::string_view what) {
+  return WithApiCode(absl::NotFoundError(absl::StrCat(what, " not found")),
+                     api_code::kNotFound);
+}
+
+absl::Status DuplicateError(absl::string_view field, absl::string_view message) {
+  return WithApiCode(absl::AlreadyExistsError(message), api_code::kDuplicate, field);
+}
+
+absl::Status MissingApiKeyError() {
+  return WithApiCode(absl::UnauthenticatedError(
+                         "missing API key: send Authorization: Bearer <key>"),
+                     api_code::kMissingApiKey);
+}
+
+absl::Status InvalidApiKeyError() {
+  return WithApiCode(absl::UnauthenticatedError("invalid API key"),
+                     api_code::kInvalidApiKey);
+}
+
+std::string ApiErrorCode(const absl::Status& status) {
+  std::string explicit_code = Payload(status, kCodeUrl);
+  if (!explicit_code.empty()) return explicit_code;
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return "";
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return std::string(api_code::kValidation);
+    case absl::StatusCode::kUnauthenticated:
+      return std::string(api_code::kInvalidApiKey);
+    case absl::StatusCode::kPermissionDenied:
+      return std::string(api_code::kInsufficientPermissions);
+    case absl::StatusCode::kNotFound:
+      return std::string(api_code::kNotFound);
+    case absl::StatusCode::kAlreadyExists:
+      return std::string(api_code::kDuplicate);
+    case absl::StatusCode::kResourceExhausted:
+      return std::string(api_code::kRateLimit);
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+      return std::string(api_code::kUnavailable);
+    case absl::StatusCode::kDeadlineExceeded:
+      return std::string(api_code::kDeadlineExceeded);
+    case absl::StatusCode::kUnimplemented:
+      return std::string(api_code::kNotImplemented);
+    default:
+      return std::string(api_code::kInternal);
+  }
+}
+
+std::string ApiErrorField(const absl::Status& status) {
+  return Payload(status, kFieldUrl);
+}
+
+}  // namespace affonso

@@ -1,0 +1,49 @@
+#ifndef AFFONSO_COMMON_API_ERROR_H_
+#define AFFONSO_COMMON_API_ERROR_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace affonso {
+
+// The public error codes of API.md. A status carries its code and the input
+// field at fault as payloads, so every layer above (gRPC metadata, the REST
+// envelope) renders the same answer without re-deriving it from the gRPC code.
+namespace api_code {
+inline constexpr absl::string_view kValidation = "VALIDATION_ERROR";
+inline constexpr absl::string_view kMissingApiKey = "MISSING_API_KEY";
+inline constexpr absl::string_view kInvalidApiKey = "INVALID_API_KEY";
+inline constexpr absl::string_view kInsufficientPermissions = "INSUFFICIENT_PERMISSIONS";
+inline constexpr absl::string_view kNotFound = "NOT_FOUND";
+inline constexpr absl::string_view kDuplicate = "DUPLICATE_ERROR";
+inline constexpr absl::string_view kRateLimit = "RATE_LIMIT_EXCEEDED";
+inline constexpr absl::string_view kInternal = "INTERNAL_ERROR";
+inline constexpr absl::string_view kUnavailable = "SERVICE_UNAVAILABLE";
+inline constexpr absl::string_view kNotImplemented = "NOT_IMPLEMENTED";
+inline constexpr absl::string_view kDeadlineExceeded = "GATEWAY_TIMEOUT";
+}  // namespace api_code
+
+// 400 VALIDATION_ERROR naming `field`.
+absl::Status ValidationError(absl::string_view field, absl::string_view message);
+// 404 NOT_FOUND; `what` is the kind of object ("click", "referral").
+absl::Status NotFoundError(absl::string_view what);
+// 409 DUPLICATE_ERROR naming `field`.
+absl::Status DuplicateError(absl::string_view field, absl::string_view message);
+absl::Status MissingApiKeyError();
+absl::Status InvalidApiKeyError();
+
+// Attaches an explicit API code (and optionally a field) to any status.
+absl::Status WithApiCode(absl::Status status, absl::string_view code,
+                         absl::string_view field = {});
+
+// The API code of `status`: its explicit payload, else derived from the
+// canonical code (INVALID_ARGUMENT -> VALIDATION_ERROR, ...).
+std::string ApiErrorCode(const absl::Status& status);
+// The input field at fault, or "" when none is.
+std::string ApiErrorField(const absl::Status& status);
+
+}  // namespace affonso
+
+#endif  // AFFONSO_COMMON_API_ERROR_H_

@@ -1,0 +1,37 @@
+#include "common/api_error.h"
+
+#include "gtest/gtest.h"
+
+namespace affonso {
+namespace {
+
+TEST(ApiErrorTest, ValidationErrorCarriesCodeAndField) {
+  absl::Status status = ValidationError("email", "email is not a valid address");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "email");
+}
+
+TEST(ApiErrorTest, MissingAndInvalidKeysAreDistinctUnauthenticated) {
+  EXPECT_EQ(MissingApiKeyError().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ApiErrorCode(MissingApiKeyError()), "MISSING_API_KEY");
+  EXPECT_EQ(ApiErrorCode(InvalidApiKeyError()), "INVALID_API_KEY");
+}
+
+TEST(ApiErrorTest, CodeDerivedFromCanonicalCodeWithoutPayload) {
+  EXPECT_EQ(ApiErrorCode(absl::UnavailableError("db down")), "SERVICE_UNAVAILABLE");
+  EXPECT_EQ(ApiErrorCode(absl::InternalError("bug")), "INTERNAL_ERROR");
+  EXPECT_EQ(ApiErrorCode(absl::NotFoundError("x")), "NOT_FOUND");
+  EXPECT_EQ(ApiErrorCode(absl::AlreadyExistsError("x")), "DUPLICATE_ERROR");
+  EXPECT_EQ(ApiErrorField(absl::InternalError("bug")), "");
+  EXPECT_EQ(ApiErrorCode(absl::OkStatus()), "");
+}
+
+TEST(ApiErrorTest, DuplicateErrorNamesField) {
+  absl::Status status = DuplicateError("tracking_id", "taken");
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ApiErrorField(status), "tracking_id");
+}
+
+}  // namespace
+}  // namespace affonso

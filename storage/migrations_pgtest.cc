@@ -1,0 +1,73 @@
+#include "storage/migrations.h"
+
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+TEST(MigrationsTest, BuiltinMigrationsAreOrderedAndNonEmpty) {
+  const auto& migrations = BuiltinMigrations();
+  ASSERT_FALSE(migrations.empty());
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].version, static_cast<int>(i) + 1) << migrations[i].name;
+    EXPECT_FALSE(migrations[i].sql.empty());
+  }
+}
+
+TEST(MigrationsTest, SecondRunAppliesNothing) {
+  auto db = testing::TestDatabase::Create();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto again = ApplyMigrations((*db)->pool());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM schema_migrations"),
+            std::to_string(BuiltinMigrations().size()));
+}
+
+TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {
+  auto db = testing::TestDatabase::Create();
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::vector<Migration> extra = BuiltinMigrations();
+  extra.push_back({1000, "race_probe", "CREATE TABLE race_probe (id int)"});
+  std::vector<std::thread> replicas;
+  std::vector<absl::StatusOr<int>> results(6, 0);
+  for (int i = 0; i < 6; ++i) {
+    replicas.emplace_back([&, i] {
+      PoolConfig config;
+      config.database_url = (*db)->url();
+      config.size = 1;
+      auto pool = ConnectionPool::Create(config);
+      if (!pool.ok()) {
+        results[i] = pool.status();
+        return;
+      }
+      results[i] = ApplyMigrations(**pool, extra);
+    });
+  }
+  for (auto& replica : replicas) replica.join();
+  int applied = 0;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    applied += *result;
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM schema_migrations WHERE version = 1000"), "1");
+}
+
+TEST(MigrationsTest, FailingMigrationLeavesNothingBehind) {
+  auto db = testing::TestDatabase::Create();
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::vector<Migration> broken = BuiltinMigrations();
+  broken.push_back({1001, "good_part", "CREATE TABLE good_part (id int)"});
+  broken.push_back({1002, "bad_part", "CREATE TABLE nonsense ("});
+  EXPECT_FALSE(ApplyMigrations((*db)->pool(), broken).ok());
+  EXPECT_EQ((*db)->QueryValue("SELECT to_regclass('good_part')::text"), "");
+  EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM schema_migrations WHERE version > 1000"), "0");
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -1,0 +1,198 @@
+#include "storage/pool.h"
+
+#include <exception>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/log.h"
+
+namespace affonso::storage {
+namespace {
+
+// SQLSTATE classes we map to distinct statuses.
+constexpr absl::string_view kUniqueViolation = "23505";
+constexpr absl::string_view kForeignKeyViolation = "23503";
+constexpr absl::string_view kCheckViolation = "23514";
+constexpr absl::string_view kInvalidTextRepresentation = "22P02";
+constexpr absl::string_view kQueryCanceled = "57014";
+constexpr absl::string_view kAdminShutdownClass = "57P";
+constexpr absl::string_view kConnectionExceptionClass = "08";
+
+// libpq waits for a TCP connect forever by default; a pool with an acquire
+// deadline needs a bounded connect too.
+std::string WithConnectTimeout(const std::string& url) {
+  if (absl::StrContains(url, "connect_timeout")) return url;
+  if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
+    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "connect_timeout=3");
+  }
+  return absl::StrCat(url, " connect_timeout=3");
+}
+
+}  // namespace
+
+void Tx::Prepare(const Statement& statement) {
+  if (connection_.prepared.contains(statement.name)) return;
+  connection_.conn->prepare(statement.name, statement.sql);
+  connection_.prepared.insert(statement.name);
+}
+
+namespace internal {
+
+absl::Status CurrentExceptionToStatus(absl::string_view operation,
+                                      PooledConnection* connection) {
+  try {
+    throw;
+  } catch (const pqxx::in_doubt_error& e) {
+    // The COMMIT may or may not have landed: never retry here. UNAVAILABLE
+    // sends the caller back through its idempotent path.
+    if (connection) connection->broken = true;
+    AFFONSO_LOG(kWarning, operation, ": commit outcome unknown: ", e.what());
+    return absl::UnavailableError("database commit outcome unknown; retry the call");
+  } catch (const pqxx::broken_connection& e) {
+    if (connection) connection->broken = true;
+    AFFONSO_LOG(kWarning, operation, ": database connection lost: ", e.what());
+    return absl::UnavailableError("database unavailable");
+  } catch (const pqxx::statement_completion_unknown& e) {
+    if (connection) connection->broken = true;
+    AFFONSO_LOG(kWarning, operation, ": statement outcome unknown: ", e.what());
+    return absl::UnavailableError("database unavailable");
+  } catch (const pqxx::transaction_rollback& e) {
+    // Serialization failure or deadlock: the transaction is safe to rerun.
+    AFFONSO_LOG(kDebug, operation, ": transaction rolled back: ", e.what());
+    return absl::AbortedError(absl::StrCat(operation, ": transaction conflict"));
+  } catch (const pqxx::sql_error& e) {
+    const std::string& state = e.sqlstate();
+    if (state == kUniqueViolation) {
+      return WithApiCode(absl::AlreadyExistsError(absl::StrCat(operation, ": already exists")),
+                         api_code::kDuplicate);
+    }
+    if (state == kForeignKeyViolation || state == kCheckViolation ||
+        state == kInvalidTextRepresentation) {
+      AFFONSO_LOG(kWarning, operation, ": constraint rejected input: ", e.what());
+      return absl::FailedPreconditionError(absl::StrCat(operation, ": rejected by database"));
+    }
+    if (state == kQueryCanceled) {
+      return absl::DeadlineExceededError(absl::StrCat(operation, ": statement timed out"));
+    }
+    if (absl::StartsWith(state, kAdminShutdownClass) ||
+        absl::StartsWith(state, kConnectionExceptionClass)) {
+      if (connection) connection->broken = true;
+      AFFONSO_LOG(kWarning, operation, ": database going away: ", e.what());
+      return absl::UnavailableError("database unavailable");
+    }
+    AFFONSO_LOG(kError, operation, ": SQL error ", state, ": ", e.what());
+    return absl::InternalError("internal error");
+  } catch (const std::exception& e) {
+    if (connection && connection->conn && !connection->conn->is_open()) {
+      connection->broken = true;
+      return absl::UnavailableError("database unavailable");
+    }
+    AFFONSO_LOG(kError, operation, ": unexpected exception: ", e.what());
+    return absl::InternalError("internal error");
+  }
+}
+
+bool IsRetryableTransactionFailure(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted;
+}
+
+void BackoffBeforeRetry(int attempt) {
+  // Jittered so that transactions that collided do not collide again.
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> jitter_us(0, 2000 * attempt);
+  absl::SleepFor(absl::Microseconds(jitter_us(rng)));
+}
+
+}  // namespace internal
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_ && connection_) pool_->Release(std::move(connection_));
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(PoolConfig config) {
+  if (config.size < 1) return absl::InvalidArgumentError("pool size must be >= 1");
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(config)));
+  auto first = pool->Connect();
+  if (!first.ok()) return first.status();
+  absl::MutexLock lock(&pool->mu_);
+  pool->idle_.push_back(*std::move(first));
+  pool->open_ = 1;
+  return pool;
+}
+
+ConnectionPool::~ConnectionPool() {
+  absl::MutexLock lock(&mu_);
+  idle_.clear();
+}
+
+absl::StatusOr<std::unique_ptr<PooledConnection>> ConnectionPool::Connect() {
+  try {
+    auto connection = std::make_unique<PooledConnection>();
+    connection->conn =
+        std::make_unique<pqxx::connection>(WithConnectTimeout(config_.database_url));
+    // We replace broken connections ourselves; a silent reconnect would drop
+    // session state (prepared statements) behind our back.
+    connection->conn->inhibit_reactivation(true);
+    return connection;
+  } catch (...) {
+    return internal::CurrentExceptionToStatus("connect", nullptr);
+  }
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+  const absl::Time deadline = absl::Now() + config_.acquire_timeout;
+  mu_.Lock();
+  while (idle_.empty() && open_ >= config_.size) {
+    if (mu_.AwaitWithDeadline(
+            absl::Condition(
+                +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+                  return !p->idle_.empty() || p->open_ < p->config_.size;
+                },
+                this),
+            deadline)) {
+      break;
+    }
+    mu_.Unlock();
+    return absl::UnavailableError("no database connection free within the acquire timeout");
+  }
+  if (!idle_.empty()) {
+    std::unique_ptr<PooledConnection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    ++leased_;
+    mu_.Unlock();
+    return Lease(this, std::move(connection));
+  }
+  ++open_;
+  ++leased_;
+  mu_.Unlock();
+  // Connect outside the lock: it is a network round trip.
+  auto connection = Connect();
+  if (!connection.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+    --leased_;
+    return connection.status();
+  }
+  return Lease(this, *std::move(connection));
+}
+
+void ConnectionPool::Release(std::unique_ptr<PooledConnection> connection) {
+  const bool usable = !connection->broken && connection->conn && connection->conn->is_open();
+  if (!usable) connection.reset();  // close outside the lock
+  absl::MutexLock lock(&mu_);
+  --leased_;
+  if (usable) {
+    idle_.push_back(std::move(connection));
+  } else {
+    --open_;
+  }
+}
+
+int ConnectionPool::in_use() const {
+  absl::MutexLock lock(&mu_);
+  return leased_;
+}
+
+}  // namespace affonso::storage

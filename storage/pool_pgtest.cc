@@ -1,0 +1,143 @@
+#include "storage/pool.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+constexpr Statement kSelectOne{"test_select_one", "SELECT $1::int + 1"};
+constexpr Statement kInsertThing{"test_insert_thing", "INSERT INTO things (id) VALUES ($1)"};
+constexpr Statement kCountThings{"test_count_things", "SELECT count(*) FROM things"};
+
+class PoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create(/*pool_size=*/2);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    db_->QueryValue("CREATE TABLE things (id int PRIMARY KEY)");
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+TEST_F(PoolTest, RunsPreparedStatementsAndReusesThem) {
+  for (int i = 0; i < 3; ++i) {
+    auto value = db_->pool().Autocommit("select", [&](Tx& tx) -> absl::StatusOr<int> {
+      return tx.Exec(kSelectOne, i)[0][0].as<int>();
+    });
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_EQ(*value, i + 1);
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"), "1");
+}
+
+TEST_F(PoolTest, ErrorStatusRollsBackTheTransaction) {
+  absl::Status status = db_->pool().InTransaction("insert", [&](Tx& tx) {
+    tx.Exec(kInsertThing, 1);
+    return absl::InvalidArgumentError("changed my mind");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM things"), "0");
+}
+
+TEST_F(PoolTest, UniqueViolationBecomesAlreadyExists) {
+  ASSERT_TRUE(db_->pool().InTransaction("insert", [&](Tx& tx) {
+    tx.Exec(kInsertThing, 7);
+    return absl::OkStatus();
+  }).ok());
+  absl::Status status = db_->pool().InTransaction("insert", [&](Tx& tx) {
+    tx.Exec(kInsertThing, 7);
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(PoolTest, AcquireTimesOutAsUnavailableWhenExhausted) {
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  config.acquire_timeout = absl::Milliseconds(50);
+  auto pool = ConnectionPool::Create(config);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto held = (*pool)->Acquire();
+  ASSERT_TRUE(held.ok());
+  auto second = (*pool)->Acquire();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PoolTest, BrokenConnectionIsReplaced) {
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  auto pool = ConnectionPool::Create(config);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto pid = (*pool)->Autocommit("pid", [](Tx& tx) -> absl::StatusOr<std::string> {
+    return std::string(tx.ExecUnprepared("SELECT pg_backend_pid()")[0][0].c_str());
+  });
+  ASSERT_TRUE(pid.ok());
+  db_->QueryValue("SELECT pg_terminate_backend(" + *pid + ")");
+  auto failed = (*pool)->Autocommit("after_kill", [](Tx& tx) -> absl::StatusOr<int> {
+    return tx.Exec(kSelectOne, 1)[0][0].as<int>();
+  });
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  auto recovered = (*pool)->Autocommit("recovered", [](Tx& tx) -> absl::StatusOr<int> {
+    return tx.Exec(kSelectOne, 1)[0][0].as<int>();
+  });
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_EQ(*recovered, 2);
+}
+
+TEST_F(PoolTest, SerializationFailuresAreRetried) {
+  std::atomic<int> calls{0};
+  absl::Status status = db_->pool().InTransaction("flaky", [&](Tx& tx) {
+    if (calls.fetch_add(1) == 0) {
+      // Raise the SQLSTATE a real serialization failure carries.
+      tx.ExecUnprepared(
+          "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+    }
+    tx.Exec(kInsertThing, 42);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM things"), "1");
+}
+
+TEST_F(PoolTest, ConcurrentCallersShareBoundedConnections) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (db_->pool().InTransaction("insert", [&](Tx& tx) {
+              tx.Exec(kInsertThing, t * 100 + i);
+              return absl::OkStatus();
+            }).ok()) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 160);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM things"), "160");
+  EXPECT_LE(std::stoi(db_->QueryValue(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")),
+            2);
+}
+
+TEST(PoolCreateTest, UnreachableDatabaseIsUnavailable) {
+  PoolConfig config;
+  config.database_url = "postgresql://postgres@127.0.0.1:1/none";
+  auto pool = ConnectionPool::Create(config);
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace affonso::storage
