@@ -1,0 +1,60 @@
+#include "services/api_key_authenticator.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+
+namespace affonso::services {
+namespace {
+
+constexpr absl::string_view kKeyPrefix = "sk_";
+// Longer input is certainly not one of our keys; refuse before hashing.
+constexpr size_t kMaxKeyLength = 128;
+
+}  // namespace
+
+absl::string_view BearerToken(absl::string_view authorization) {
+  authorization = absl::StripAsciiWhitespace(authorization);
+  constexpr absl::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !absl::StartsWithIgnoreCase(authorization, kScheme)) {
+    return {};
+  }
+  return absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+}
+
+ApiKeyAuthenticator::ApiKeyAuthenticator(storage::ApiKeyStore* store, Options options,
+                                         std::function<absl::Time()> clock)
+    : store_(store), options_(options), clock_(std::move(clock)) {}
+
+absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
+    absl::string_view authorization) const {
+  if (absl::StripAsciiWhitespace(authorization).empty()) return MissingApiKeyError();
+  absl::string_view key = BearerToken(authorization);
+  if (key.empty() || key.size() > kMaxKeyLength || !absl::StartsWith(key, kKeyPrefix)) {
+    return InvalidApiKeyError();
+  }
+  const std::string hash = Sha256Hex(key);
+  const absl::Time now = clock_();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) {
+      if (it->second.record.revoked) return InvalidApiKeyError();
+      return Caller{it->second.record.team_id, it->second.record.id};
+    }
+  }
+  absl::StatusOr<storage::ApiKeyRecord> record = store_->FindByHash(hash);
+  if (absl::IsNotFound(record.status())) return InvalidApiKeyError();
+  if (!record.ok()) return record.status();
+  {
+    absl::MutexLock lock(&mu_);
+    if (cache_.size() >= options_.max_entries) cache_.clear();
+    cache_[hash] = Entry{*record, now + options_.ttl};
+  }
+  if (record->revoked) return InvalidApiKeyError();
+  return Caller{record->team_id, record->id};
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,27 @@
+#ifndef AFFONSO_SERVICES_AUTHENTICATOR_H_
+#define AFFONSO_SERVICES_AUTHENTICATOR_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace affonso::services {
+
+// Who is calling: every query a service runs is scoped to `team_id`.
+struct Caller {
+  std::string team_id;
+  std::string api_key_id;
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // `authorization` is the raw header / metadata value ("" when absent).
+  // UNAUTHENTICATED with MISSING_API_KEY or INVALID_API_KEY on failure.
+  virtual absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const = 0;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_AUTHENTICATOR_H_

@@ -1,0 +1,84 @@
+#include "services/rpc_runner.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "common/log.h"
+
+namespace affonso::services {
+namespace {
+
+// A client-supplied id is echoed into logs and headers: keep it short and
+// printable, or replace it.
+bool IsUsableRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool IsServerFault(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+std::string RpcRunner::Metadata(const grpc::ServerContext& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+std::string RpcRunner::RequestId(grpc::ServerContext& context) const {
+  std::string id = Metadata(context, kRequestIdKey);
+  if (!IsUsableRequestId(id)) id = NewId("req");
+  context.AddInitialMetadata(kRequestIdKey, id);
+  return id;
+}
+
+void RpcRunner::SetHttpCode(grpc::ServerContext* context, int code) {
+  context->AddInitialMetadata(kHttpCodeKey, std::to_string(code));
+}
+
+grpc::Status RpcRunner::Finish(grpc::ServerContext* context, absl::string_view method,
+                               const std::string& request_id, const std::string& team_id,
+                               absl::Time start, const absl::Status& status) const {
+  const double millis = absl::ToDoubleMilliseconds(absl::Now() - start);
+  if (!status.ok()) {
+    context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
+    std::string field = ApiErrorField(status);
+    if (!field.empty()) context->AddTrailingMetadata(kErrorFieldKey, field);
+  }
+  if (!status.ok() && IsServerFault(status.code())) {
+    AFFONSO_LOG(kWarning, method, " request_id=", request_id, " team=", team_id,
+                " code=", absl::StatusCodeToString(status.code()), " ms=", millis,
+                " error=", status.message());
+  } else {
+    AFFONSO_LOG(kDebug, method, " request_id=", request_id, " team=", team_id,
+                " code=", absl::StatusCodeToString(status.code()),
+                status.ok() ? "" : absl::StrCat(" api_code=", ApiErrorCode(status)),
+                " ms=", millis);
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace affonso::services

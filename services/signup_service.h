@@ -1,0 +1,34 @@
+#ifndef AFFONSO_SERVICES_SIGNUP_SERVICE_H_
+#define AFFONSO_SERVICES_SIGNUP_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "proto/affonso/v1/signups.grpc.pb.h"
+#include "services/authenticator.h"
+#include "services/rpc_runner.h"
+#include "storage/signup_store.h"
+
+namespace affonso::services {
+
+// Validation of POST /v1/signups per the seed; exposed for tests.
+absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& request);
+
+// POST /v1/signups: click -> lead, idempotent per click. `created` in the
+// response (and x-http-code 201 vs 200 for the gateway) tells the first
+// conversion from a repeat.
+class SignupServiceImpl final : public affonso::v1::SignupService::Service {
+ public:
+  SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store)
+      : runner_(authenticator), store_(store) {}
+
+  grpc::Status RecordSignup(grpc::ServerContext* context,
+                            const affonso::v1::RecordSignupRequest* request,
+                            affonso::v1::RecordSignupResponse* response) override;
+
+ private:
+  RpcRunner runner_;
+  storage::SignupStore* store_;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_SIGNUP_SERVICE_H_

@@ -1,0 +1,96 @@
+#include "services/validation.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/api_error.h"
+
+namespace affonso::services {
+namespace {
+
+size_t CodePoints(absl::string_view value) {
+  size_t count = 0;
+  for (unsigned char c : value) {
+    if ((c & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
+bool IsLocalPartChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         absl::StrContains("!#$%&'*+/=?^_`{|}~.-", c);
+}
+
+bool IsValidDomain(absl::string_view domain) {
+  if (domain.empty() || domain.size() > 253) return false;
+  std::vector<absl::string_view> labels = absl::StrSplit(domain, '.');
+  if (labels.size() < 2) return false;
+  for (absl::string_view label : labels) {
+    if (label.empty() || label.size() > 63) return false;
+    if (label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+  }
+  absl::string_view tld = labels.back();
+  if (tld.size() < 2) return false;
+  for (char c : tld) {
+    if (!absl::ascii_isalpha(static_cast<unsigned char>(c)) && c != '-' &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  // A TLD that is all digits is an IP address, not a mail domain.
+  return !std::all_of(tld.begin(), tld.end(),
+                      [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+absl::Status RequireNonEmpty(absl::string_view field, absl::string_view value) {
+  if (absl::StripAsciiWhitespace(value).empty()) {
+    return ValidationError(field, absl::StrCat(field, " is required"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, size_t max) {
+  if (CodePoints(value) > max) {
+    return ValidationError(field,
+                           absl::StrCat(field, " must be at most ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsValidEmail(absl::string_view value) {
+  if (value.size() > 254) return false;
+  size_t at = value.rfind('@');
+  if (at == absl::string_view::npos || at == 0) return false;
+  absl::string_view local = value.substr(0, at);
+  absl::string_view domain = value.substr(at + 1);
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      absl::StrContains(local, "..")) {
+    return false;
+  }
+  for (char c : local) {
+    if (!IsLocalPartChar(c)) return false;
+  }
+  return IsValidDomain(domain);
+}
+
+absl::Status CheckEmail(absl::string_view field, absl::string_view value) {
+  if (value.empty() || IsValidEmail(value)) return absl::OkStatus();
+  return ValidationError(field, absl::StrCat(field, " is not a valid email address"));
+}
+
+bool LooksLikeId(absl::string_view value, absl::string_view prefix) {
+  if (value.size() <= prefix.size() + 1 || value.size() > 64) return false;
+  if (!absl::StartsWith(value, prefix) || value[prefix.size()] != '_') return false;
+  for (char c : value.substr(prefix.size() + 1)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace affonso::services

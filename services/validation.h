@@ -1,0 +1,26 @@
+#ifndef AFFONSO_SERVICES_VALIDATION_H_
+#define AFFONSO_SERVICES_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace affonso::services {
+
+// Each returns OK or a VALIDATION_ERROR naming `field` (INVALID_ARGUMENT).
+
+absl::Status RequireNonEmpty(absl::string_view field, absl::string_view value);
+// Length in characters (UTF-8 code points), as a user counts them.
+absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, size_t max);
+// Empty passes (optional field); otherwise a plausible address, <= 254 chars.
+absl::Status CheckEmail(absl::string_view field, absl::string_view value);
+bool IsValidEmail(absl::string_view value);
+
+// Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
+// issue) cannot name an object, so it is NOT_FOUND without a query.
+bool LooksLikeId(absl::string_view value, absl::string_view prefix);
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_VALIDATION_H_

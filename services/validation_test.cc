@@ -1,0 +1,53 @@
+#include "services/validation.h"
+
+#include "common/api_error.h"
+#include "gtest/gtest.h"
+
+namespace affonso::services {
+namespace {
+
+TEST(ValidationTest, RequireNonEmptyNamesTheField) {
+  absl::Status status = RequireNonEmpty("click_id", "  ");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorField(status), "click_id");
+  EXPECT_TRUE(RequireNonEmpty("click_id", "clk_1").ok());
+}
+
+TEST(ValidationTest, MaxLengthCountsCharactersNotBytes) {
+  std::string accents;
+  for (int i = 0; i < 255; ++i) accents += "\xC3\xA9";  // é, two bytes each
+  EXPECT_TRUE(CheckMaxLength("name", accents, 255).ok());
+  absl::Status status = CheckMaxLength("name", accents + "x", 255);
+  EXPECT_EQ(ApiErrorField(status), "name");
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+}
+
+TEST(ValidationTest, AcceptsOrdinaryAddresses) {
+  for (const char* email : {"a@b.co", "first.last+tag@example.com", "x_y@sub.domain.io",
+                            "o'brien@example.ie", "USER@EXAMPLE.COM"}) {
+    EXPECT_TRUE(IsValidEmail(email)) << email;
+  }
+}
+
+TEST(ValidationTest, RejectsMalformedAddresses) {
+  for (const char* email :
+       {"", "plain", "@example.com", "a@", "a@b", "a@b.c", "a b@example.com", "a@exa mple.com",
+        "a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com",
+        "a@example..com", "a@1.2.3.4", "a@example.com\n", "a@@example.com"}) {
+    EXPECT_FALSE(IsValidEmail(email)) << email;
+  }
+  EXPECT_FALSE(IsValidEmail(std::string(65, 'a') + "@example.com"));
+  EXPECT_EQ(ApiErrorField(CheckEmail("email", "nope")), "email");
+  EXPECT_TRUE(CheckEmail("email", "").ok());
+}
+
+TEST(ValidationTest, LooksLikeIdChecksPrefixAndAlphabet) {
+  EXPECT_TRUE(LooksLikeId("clk_abc123", "clk"));
+  EXPECT_FALSE(LooksLikeId("ref_abc123", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_abc'; DROP TABLE x", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_" + std::string(100, 'a'), "clk"));
+}
+
+}  // namespace
+}  // namespace affonso::services

@@ -1,0 +1,51 @@
+#ifndef AFFONSO_STORAGE_API_KEY_STORE_H_
+#define AFFONSO_STORAGE_API_KEY_STORE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace affonso::storage {
+
+struct ApiKeyRecord {
+  std::string id;
+  std::string team_id;
+  bool revoked = false;
+};
+
+struct TeamBootstrap {
+  std::string team_id;
+  std::string program_id;
+  std::string default_group_id;
+};
+
+struct IssuedApiKey {
+  std::string id;
+  std::string key;  // the only time the plaintext exists
+};
+
+// Read side, on every request (behind a cache).
+class ApiKeyStore {
+ public:
+  virtual ~ApiKeyStore() = default;
+  // NOT_FOUND when no key has this SHA-256 hash.
+  virtual absl::StatusOr<ApiKeyRecord> FindByHash(absl::string_view key_hash) = 0;
+};
+
+// Operator side (`./dev ctl`): tenants and their keys.
+class TeamAdminStore {
+ public:
+  virtual ~TeamAdminStore() = default;
+  // A team with its default program, the program's default group and its
+  // tracking settings, in one transaction.
+  virtual absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) = 0;
+  // NOT_FOUND for an unknown team.
+  virtual absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) = 0;
+  // NOT_FOUND for an unknown or already revoked key.
+  virtual absl::Status RevokeApiKey(absl::string_view key_id) = 0;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_API_KEY_STORE_H_

@@ -1,0 +1,81 @@
+#include "storage/pg_api_key_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+
+namespace affonso::storage {
+namespace {
+
+constexpr Statement kFindByHash{
+    "api_key_find_by_hash",
+    "SELECT id, team_id, revoked_at IS NOT NULL FROM api_keys WHERE key_hash = $1"};
+constexpr Statement kInsertTeam{"team_insert", "INSERT INTO teams (id, name) VALUES ($1, $2)"};
+constexpr Statement kInsertProgram{
+    "program_insert",
+    "INSERT INTO programs (id, team_id, name, is_default) VALUES ($1, $2, $3, true)"};
+constexpr Statement kInsertDefaultGroup{
+    "group_insert_default",
+    "INSERT INTO affiliate_groups (id, team_id, program_id, name, is_default) "
+    "VALUES ($1, $2, $3, 'Default', true)"};
+constexpr Statement kInsertTrackingSettings{
+    "tracking_settings_insert", "INSERT INTO program_tracking_settings (program_id) VALUES ($1)"};
+constexpr Statement kInsertApiKey{
+    "api_key_insert",
+    "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
+    "SELECT $1, id, $3, $4 FROM teams WHERE id = $2"};
+constexpr Statement kRevokeApiKey{
+    "api_key_revoke",
+    "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"};
+
+}  // namespace
+
+std::string NewApiKeyPlaintext() { return absl::StrCat("sk_live_", RandomBase62(32)); }
+
+absl::StatusOr<ApiKeyRecord> PgApiKeyStore::FindByHash(absl::string_view key_hash) {
+  const std::string hash(key_hash);
+  return pool_->Autocommit("find_api_key", [&](Tx& tx) -> absl::StatusOr<ApiKeyRecord> {
+    pqxx::result rows = tx.Exec(kFindByHash, hash);
+    if (rows.empty()) return NotFoundError("api key");
+    return ApiKeyRecord{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].as<bool>()};
+  });
+}
+
+absl::StatusOr<TeamBootstrap> PgApiKeyStore::CreateTeam(absl::string_view name) {
+  TeamBootstrap team{NewId("team"), NewId("prg"), NewId("grp")};
+  const std::string team_name(name);
+  absl::Status status = pool_->InTransaction("create_team", [&](Tx& tx) {
+    tx.Exec(kInsertTeam, team.team_id, team_name);
+    tx.Exec(kInsertProgram, team.program_id, team.team_id, team_name);
+    tx.Exec(kInsertDefaultGroup, team.default_group_id, team.team_id, team.program_id);
+    tx.Exec(kInsertTrackingSettings, team.program_id);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return team;
+}
+
+absl::StatusOr<IssuedApiKey> PgApiKeyStore::CreateApiKey(absl::string_view team_id) {
+  IssuedApiKey issued{NewId("key"), NewApiKeyPlaintext()};
+  const std::string team(team_id);
+  const std::string hash = Sha256Hex(issued.key);
+  const std::string prefix = issued.key.substr(0, 12);
+  absl::Status status = pool_->Autocommit("create_api_key", [&](Tx& tx) {
+    if (tx.Exec(kInsertApiKey, issued.id, team, hash, prefix).affected_rows() == 0) {
+      return NotFoundError("team");
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return issued;
+}
+
+absl::Status PgApiKeyStore::RevokeApiKey(absl::string_view key_id) {
+  const std::string id(key_id);
+  return pool_->Autocommit("revoke_api_key", [&](Tx& tx) {
+    if (tx.Exec(kRevokeApiKey, id).affected_rows() == 0) return NotFoundError("api key");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace affonso::storage

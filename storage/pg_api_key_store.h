@@ -1,0 +1,27 @@
+#ifndef AFFONSO_STORAGE_PG_API_KEY_STORE_H_
+#define AFFONSO_STORAGE_PG_API_KEY_STORE_H_
+
+#include "storage/api_key_store.h"
+#include "storage/pool.h"
+
+namespace affonso::storage {
+
+class PgApiKeyStore final : public ApiKeyStore, public TeamAdminStore {
+ public:
+  explicit PgApiKeyStore(ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<ApiKeyRecord> FindByHash(absl::string_view key_hash) override;
+  absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) override;
+  absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) override;
+  absl::Status RevokeApiKey(absl::string_view key_id) override;
+
+ private:
+  ConnectionPool* pool_;
+};
+
+// "sk_live_" + 32 base62 characters (~190 bits).
+std::string NewApiKeyPlaintext();
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PG_API_KEY_STORE_H_

@@ -1,0 +1,68 @@
+#include "storage/pg_api_key_store.h"
+
+#include "common/ids.h"
+#include "gtest/gtest.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+class PgApiKeyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    store_ = std::make_unique<PgApiKeyStore>(&db_->pool());
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<PgApiKeyStore> store_;
+};
+
+TEST_F(PgApiKeyStoreTest, CreateTeamBootstrapsProgramGroupAndSettings) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_TRUE(team.ok()) << team.status();
+  EXPECT_EQ(db_->QueryValue("SELECT team_id FROM programs WHERE id = '" + team->program_id +
+                            "' AND is_default"),
+            team->team_id);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM affiliate_groups WHERE program_id = '" +
+                            team->program_id + "' AND is_default"),
+            "1");
+  EXPECT_EQ(db_->QueryValue("SELECT track_email AND track_name FROM program_tracking_settings "
+                            "WHERE program_id = '" + team->program_id + "'"),
+            "t");
+}
+
+TEST_F(PgApiKeyStoreTest, KeysAreStoredOnlyAsHashes) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_TRUE(team.ok());
+  auto key = store_->CreateApiKey(team->team_id);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->key.rfind("sk_live_", 0), 0u);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM api_keys WHERE key_hash = '" + key->key + "'"),
+            "0");
+  auto found = store_->FindByHash(Sha256Hex(key->key));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->team_id, team->team_id);
+  EXPECT_EQ(found->id, key->id);
+  EXPECT_FALSE(found->revoked);
+}
+
+TEST_F(PgApiKeyStoreTest, RevokedKeyIsReportedRevoked) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_TRUE(team.ok());
+  auto key = store_->CreateApiKey(team->team_id);
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(store_->RevokeApiKey(key->id).ok());
+  EXPECT_TRUE(store_->FindByHash(Sha256Hex(key->key))->revoked);
+  EXPECT_EQ(store_->RevokeApiKey(key->id).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgApiKeyStoreTest, UnknownTeamOrKeyIsNotFound) {
+  EXPECT_EQ(store_->CreateApiKey("team_nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->FindByHash(Sha256Hex("sk_live_nope")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -1,0 +1,65 @@
+#include "storage/pg_click_store.h"
+
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "storage/pg_values.h"
+
+namespace affonso::storage {
+namespace {
+
+// One round trip: the program and the approved affiliate are resolved inside
+// the INSERT, team-scoped, so a click can only ever attach to the caller's own
+// program and affiliate.
+constexpr Statement kInsertClick{
+    "click_insert",
+    "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, "
+    "  sub1, sub2, sub3, sub4, sub5, referrer, ip, user_agent, "
+    "  utm_source, utm_medium, utm_campaign, utm_term, utm_content, "
+    "  gclid, fbclid, msclkid, ttclid, created_at) "
+    "SELECT $1, p.team_id, p.id, a.id, a.tracking_id, "
+    "  $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+    "  COALESCE(" AFFONSO_SQL_FROM_MICROS("$22") ", now()) "
+    "FROM programs p "
+    "JOIN affiliates a ON a.program_id = p.id AND a.tracking_id = $4 "
+    "  AND a.deleted_at IS NULL AND a.partnership_status = 'approved' "
+    "WHERE p.id = $3 AND p.team_id = $2 "
+    "RETURNING id, tracking_id, program_id, " AFFONSO_SQL_MICROS("created_at")};
+
+constexpr Statement kProgramExists{
+    "click_program_exists", "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
+
+}  // namespace
+
+absl::StatusOr<affonso::v1::Click> PgClickStore::TrackClick(
+    absl::string_view team_id, const affonso::v1::TrackClickRequest& request) {
+  const std::string team(team_id);
+  const std::string id = NewId("clk");
+  const std::string created_at = TimestampMicros(request.created_at(), request.has_created_at());
+  return pool_->Autocommit("track_click", [&](Tx& tx) -> absl::StatusOr<affonso::v1::Click> {
+    pqxx::result rows = tx.Exec(
+        kInsertClick, id, team, request.program_id(), request.tracking_id(),
+        NullIfEmpty(request.sub1()), NullIfEmpty(request.sub2()), NullIfEmpty(request.sub3()),
+        NullIfEmpty(request.sub4()), NullIfEmpty(request.sub5()),
+        NullIfEmpty(request.referrer()), NullIfEmpty(request.ip()),
+        NullIfEmpty(request.user_agent()), NullIfEmpty(request.utm_source()),
+        NullIfEmpty(request.utm_medium()), NullIfEmpty(request.utm_campaign()),
+        NullIfEmpty(request.utm_term()), NullIfEmpty(request.utm_content()),
+        NullIfEmpty(request.gclid()), NullIfEmpty(request.fbclid()),
+        NullIfEmpty(request.msclkid()), NullIfEmpty(request.ttclid()), NullIfEmpty(created_at));
+    if (rows.empty()) {
+      // Say which one is missing; both answers are this team's own business.
+      if (tx.Exec(kProgramExists, request.program_id(), team).empty()) {
+        return NotFoundError("program");
+      }
+      return NotFoundError("approved affiliate with this tracking id");
+    }
+    affonso::v1::Click click;
+    click.set_id(ReadText(rows[0][0]));
+    click.set_tracking_id(ReadText(rows[0][1]));
+    click.set_program_id(ReadText(rows[0][2]));
+    ReadTimestamp(rows[0][3], click.mutable_created_at());
+    return click;
+  });
+}
+
+}  // namespace affonso::storage

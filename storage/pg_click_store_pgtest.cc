@@ -1,0 +1,82 @@
+#include "storage/pg_click_store.h"
+
+#include "gtest/gtest.h"
+#include "storage/testing/fixtures.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::TrackClickRequest;
+
+class PgClickStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    auto a = testing::CreateTenant(*db_, "A");
+    auto b = testing::CreateTenant(*db_, "B");
+    ASSERT_TRUE(a.ok() && b.ok());
+    a_ = *a;
+    b_ = *b;
+    store_ = std::make_unique<PgClickStore>(&db_->pool());
+  }
+  TrackClickRequest For(const testing::Tenant& tenant) {
+    TrackClickRequest request;
+    request.set_program_id(tenant.program_id);
+    request.set_tracking_id(tenant.tracking_id);
+    return request;
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+  testing::Tenant a_, b_;
+  std::unique_ptr<PgClickStore> store_;
+};
+
+TEST_F(PgClickStoreTest, RecordsEveryFieldForTheApprovedAffiliate) {
+  TrackClickRequest request = For(a_);
+  request.set_sub1("s1");
+  request.set_utm_medium("cpc");
+  request.set_gclid("g-123");
+  request.set_ip("203.0.113.9");
+  request.mutable_created_at()->set_seconds(1700000000);
+  auto click = store_->TrackClick(a_.team_id, request);
+  ASSERT_TRUE(click.ok()) << click.status();
+  EXPECT_EQ(click->id().rfind("clk_", 0), 0u);
+  EXPECT_EQ(click->program_id(), a_.program_id);
+  EXPECT_EQ(click->tracking_id(), a_.tracking_id);
+  EXPECT_EQ(click->created_at().seconds(), 1700000000);
+  EXPECT_EQ(db_->QueryValue("SELECT affiliate_id || sub1 || utm_medium || gclid || ip FROM clicks "
+                            "WHERE id = '" + click->id() + "'"),
+            a_.affiliate_id + "s1cpcg-123203.0.113.9");
+  EXPECT_EQ(db_->QueryValue("SELECT sub2 IS NULL FROM clicks WHERE id = '" + click->id() + "'"),
+            "t");
+}
+
+TEST_F(PgClickStoreTest, DefaultsCreatedAtToNow) {
+  auto click = store_->TrackClick(a_.team_id, For(a_));
+  ASSERT_TRUE(click.ok());
+  EXPECT_NEAR(click->created_at().seconds(), absl::ToUnixSeconds(absl::Now()), 60);
+}
+
+TEST_F(PgClickStoreTest, AnotherTeamsProgramOrAffiliateIsNotFound) {
+  EXPECT_EQ(store_->TrackClick(b_.team_id, For(a_)).status().code(), absl::StatusCode::kNotFound);
+  TrackClickRequest mixed = For(b_);
+  mixed.set_tracking_id(a_.tracking_id);
+  EXPECT_EQ(store_->TrackClick(b_.team_id, mixed).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM clicks"), "0");
+}
+
+TEST_F(PgClickStoreTest, OnlyApprovedAffiliatesEarnClicks) {
+  for (const char* status : {"pending", "rejected"}) {
+    auto tenant = testing::CreateTenant(*db_, status, status);
+    ASSERT_TRUE(tenant.ok());
+    auto click = store_->TrackClick(tenant->team_id, For(*tenant));
+    EXPECT_EQ(click.status().code(), absl::StatusCode::kNotFound) << status;
+  }
+  db_->QueryValue("UPDATE affiliates SET deleted_at = now() WHERE id = '" + a_.affiliate_id + "'");
+  EXPECT_EQ(store_->TrackClick(a_.team_id, For(a_)).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -1,0 +1,127 @@
+#include "storage/pg_signup_store.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/testing/fixtures.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::RecordSignupRequest;
+
+RecordSignupRequest Signup(const std::string& click_id, const std::string& email,
+                           const std::string& name = "") {
+  RecordSignupRequest request;
+  request.set_click_id(click_id);
+  request.set_email(email);
+  request.set_name(name);
+  request.set_external_user_id("user-1");
+  return request;
+}
+
+class PgSignupStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create(/*pool_size=*/16);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    auto a = testing::CreateTenant(*db_, "A");
+    auto b = testing::CreateTenant(*db_, "B");
+    ASSERT_TRUE(a.ok() && b.ok());
+    a_ = *a;
+    b_ = *b;
+    store_ = std::make_unique<PgSignupStore>(&db_->pool());
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+  testing::Tenant a_, b_;
+  std::unique_ptr<PgSignupStore> store_;
+};
+
+TEST_F(PgSignupStoreTest, ConvertsOnceThenReturnsTheSameReferral) {
+  std::string click = testing::InsertClick(*db_, a_);
+  auto first = store_->ConvertClick(a_.team_id, Signup(click, "lead@example.com", "Lee"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->referral.id(), click);
+  EXPECT_EQ(first->referral.affiliate_id(), a_.affiliate_id);
+  EXPECT_EQ(first->referral.program_id(), a_.program_id);
+  EXPECT_EQ(first->referral.email(), "lead@example.com");
+  EXPECT_EQ(first->referral.name(), "Lee");
+  EXPECT_EQ(first->referral.external_user_id(), "user-1");
+  EXPECT_EQ(first->referral.status(), affonso::v1::REFERRAL_STATUS_LEAD);
+  EXPECT_FALSE(first->referral.has_converted_at());
+  EXPECT_GT(first->referral.created_at().seconds(), 0);
+
+  auto again = store_->ConvertClick(a_.team_id, Signup(click, "other@example.com"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->referral.SerializeAsString(), first->referral.SerializeAsString());
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
+}
+
+TEST_F(PgSignupStoreTest, AnotherTeamsClickIsNotFoundAndUntouched) {
+  std::string click = testing::InsertClick(*db_, a_);
+  auto result = store_->ConvertClick(b_.team_id, Signup(click, "x@example.com"));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ConvertClick(a_.team_id, Signup("clk_missing", "x@example.com")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "0");
+  // Converted by its owner, it is still invisible to the other team.
+  ASSERT_TRUE(store_->ConvertClick(a_.team_id, Signup(click, "x@example.com")).ok());
+  EXPECT_EQ(store_->ConvertClick(b_.team_id, Signup(click, "x@example.com")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgSignupStoreTest, TrackingSettingsDropEmailAndName) {
+  testing::SetTracking(*db_, a_, /*track_email=*/false, /*track_name=*/false);
+  auto result =
+      store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->referral.email(), "");
+  EXPECT_EQ(result->referral.name(), "");
+  EXPECT_EQ(result->referral.external_user_id(), "user-1");
+  testing::SetTracking(*db_, a_, /*track_email=*/true, /*track_name=*/false);
+  result =
+      store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->referral.email(), "e@example.com");
+  EXPECT_EQ(result->referral.name(), "");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE name IS NOT NULL"), "0");
+}
+
+TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
+  std::string click = testing::InsertClick(*db_, a_);
+  constexpr int kCallers = 32;
+  std::vector<absl::StatusOr<Conversion>> results(kCallers, absl::UnknownError("not run"));
+  std::atomic<bool> go{false};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      results[i] = store_->ConvertClick(a_.team_id,
+                                        Signup(click, "caller" + std::to_string(i) + "@example.com"));
+    });
+  }
+  go = true;
+  for (auto& caller : callers) caller.join();
+  int created = 0;
+  std::string winner_email;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    if (result->created) {
+      ++created;
+      winner_email = result->referral.email();
+    }
+  }
+  EXPECT_EQ(created, 1);
+  for (const auto& result : results) EXPECT_EQ(result->referral.email(), winner_email);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
+  EXPECT_EQ(db_->QueryValue("SELECT email FROM referrals"), winner_email);
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -1,0 +1,43 @@
+#ifndef AFFONSO_STORAGE_PG_VALUES_H_
+#define AFFONSO_STORAGE_PG_VALUES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include <pqxx/pqxx>
+
+namespace affonso::storage {
+
+// Parameter helpers. libpqxx 6.4 sends a null `const char*` as SQL NULL; the
+// strings passed in must outlive the statement (request fields do).
+inline const char* NullIfEmpty(const std::string& value) {
+  return value.empty() ? nullptr : value.c_str();
+}
+
+// Timestamps cross the wire as microseconds since the Unix epoch; SQL turns
+// them back with kMicrosToTimestamptz. "" when unset, so NullIfEmpty applies.
+std::string TimestampMicros(const google::protobuf::Timestamp& timestamp, bool present);
+int64_t TimestampToMicros(const google::protobuf::Timestamp& timestamp);
+
+// Column expression reading a timestamptz as epoch microseconds.
+#define AFFONSO_SQL_MICROS(column) \
+  "(extract(epoch from " column ") * 1000000)::bigint"
+// Parameter expression turning epoch microseconds back into a timestamptz.
+#define AFFONSO_SQL_FROM_MICROS(param) \
+  "(timestamptz 'epoch' + (" param ")::bigint * interval '1 microsecond')"
+
+// Reads epoch microseconds (possibly NULL: leaves `out` unset).
+void ReadTimestamp(const pqxx::field& field, google::protobuf::Timestamp* out);
+// "" for NULL.
+std::string ReadText(const pqxx::field& field);
+
+// jsonb <-> google.protobuf.Struct, through protobuf's own JSON mapping.
+std::string StructToJson(const google::protobuf::Struct& value);
+absl::Status ReadStruct(const pqxx::field& field, google::protobuf::Struct* out);
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PG_VALUES_H_
