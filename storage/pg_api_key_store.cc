@@ -41,18 +41,20 @@ absl::StatusOr<ApiKeyRecord> PgApiKeyStore::FindByHash(absl::string_view key_has
   });
 }
 
-absl::StatusOr<TeamBootstrap> PgApiKeyStore::CreateTeam(absl::string_view name) {
+TeamBootstrap CreateTeamInTransaction(Tx& tx, const std::string& name) {
   TeamBootstrap team{NewId("team"), NewId("prg"), NewId("grp")};
-  const std::string team_name(name);
-  absl::Status status = pool_->InTransaction("create_team", [&](Tx& tx) {
-    tx.Exec(kInsertTeam, team.team_id, team_name);
-    tx.Exec(kInsertProgram, team.program_id, team.team_id, team_name);
-    tx.Exec(kInsertDefaultGroup, team.default_group_id, team.team_id, team.program_id);
-    tx.Exec(kInsertTrackingSettings, team.program_id);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  tx.Exec(kInsertTeam, team.team_id, name);
+  tx.Exec(kInsertProgram, team.program_id, team.team_id, name);
+  tx.Exec(kInsertDefaultGroup, team.default_group_id, team.team_id, team.program_id);
+  tx.Exec(kInsertTrackingSettings, team.program_id);
   return team;
+}
+
+absl::StatusOr<TeamBootstrap> PgApiKeyStore::CreateTeam(absl::string_view name) {
+  const std::string team_name(name);
+  return pool_->InTransaction("create_team", [&](Tx& tx) -> absl::StatusOr<TeamBootstrap> {
+    return CreateTeamInTransaction(tx, team_name);
+  });
 }
 
 absl::StatusOr<IssuedApiKey> PgApiKeyStore::CreateApiKey(absl::string_view team_id) {

@@ -19,6 +19,9 @@ class PgApiKeyStore final : public ApiKeyStore, public TeamAdminStore {
   ConnectionPool* pool_;
 };
 
+// The rows of a new team inside the caller's transaction (for seeding).
+TeamBootstrap CreateTeamInTransaction(Tx& tx, const std::string& name);
+
 // "sk_live_" + 32 base62 characters (~190 bits).
 std::string NewApiKeyPlaintext();
 

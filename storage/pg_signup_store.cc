@@ -29,8 +29,12 @@ const std::string kConvertSql = absl::StrCat(
 
 // A separate statement on purpose: under READ COMMITTED it takes a fresh
 // snapshot, so it sees the winner's row that the INSERT above waited for.
+// A click can also already belong to a direct referral (POST /v1/referrals
+// with click_id): that referral is the click's conversion too.
 const std::string kExistingSql = absl::StrCat(
-    "SELECT ", kReferralColumns, " FROM referrals r WHERE r.id = $1 AND r.team_id = $2");
+    "SELECT ", kReferralColumns,
+    " FROM referrals r WHERE (r.id = $1 OR r.click_id = $1) AND r.team_id = $2 "
+    "ORDER BY r.id = $1 DESC LIMIT 1");
 
 const Statement kConvert{"signup_convert", kConvertSql.c_str()};
 const Statement kExisting{"signup_existing", kExistingSql.c_str()};

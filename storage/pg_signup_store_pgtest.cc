@@ -76,6 +76,18 @@ TEST_F(PgSignupStoreTest, AnotherTeamsClickIsNotFoundAndUntouched) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) {
+  std::string click = testing::InsertClick(*db_, a_);
+  db_->QueryValue("INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, "
+                  "email, status) VALUES ('ref_direct1', '" + a_.team_id + "', '" + a_.program_id +
+                  "', '" + a_.affiliate_id + "', '" + click + "', 'direct', 'd@example.com', 'lead')");
+  auto result = store_->ConvertClick(a_.team_id, Signup(click, "x@example.com"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->created);
+  EXPECT_EQ(result->referral.id(), "ref_direct1");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
+}
+
 TEST_F(PgSignupStoreTest, TrackingSettingsDropEmailAndName) {
   testing::SetTracking(*db_, a_, /*track_email=*/false, /*track_name=*/false);
   auto result =

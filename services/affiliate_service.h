@@ -1,0 +1,60 @@
+#ifndef AFFONSO_SERVICES_AFFILIATE_SERVICE_H_
+#define AFFONSO_SERVICES_AFFILIATE_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/repeated_field.h"
+#include "proto/affonso/v1/affiliates.grpc.pb.h"
+#include "services/authenticator.h"
+#include "services/rpc_runner.h"
+#include "storage/affiliate_store.h"
+
+namespace affonso::services {
+
+inline constexpr int kDefaultAffiliatePageLimit = 10;
+inline constexpr int kMaxAffiliatePageLimit = 100;
+
+// Validation of each affiliate RPC's input; exposed for tests. Each returns a
+// VALIDATION_ERROR naming the field at fault.
+absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& request);
+absl::Status ValidateUpdateAffiliate(const affonso::v1::UpdateAffiliateRequest& request);
+// Only "commissionOverrides" is known; values may also be comma-separated.
+absl::Status ValidateAffiliateExpand(const google::protobuf::RepeatedPtrField<std::string>& expand);
+// Validates and resolves defaults (page 0 = 1, limit 0 = 10).
+absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
+    const affonso::v1::ListAffiliatesRequest& request);
+
+// Offset-list metadata for `total` matching rows.
+affonso::v1::Pagination MakePagination(int page, int limit, int total);
+
+// CreateCommissionOverride / DeleteCommissionOverride stay UNIMPLEMENTED (the
+// generated base class's answer) until overrides are built.
+class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
+ public:
+  AffiliateServiceImpl(const Authenticator* authenticator, storage::AffiliateStore* store)
+      : runner_(authenticator), store_(store) {}
+
+  grpc::Status CreateAffiliate(grpc::ServerContext* context,
+                               const affonso::v1::CreateAffiliateRequest* request,
+                               affonso::v1::Affiliate* response) override;
+  grpc::Status GetAffiliate(grpc::ServerContext* context,
+                            const affonso::v1::GetAffiliateRequest* request,
+                            affonso::v1::Affiliate* response) override;
+  grpc::Status UpdateAffiliate(grpc::ServerContext* context,
+                               const affonso::v1::UpdateAffiliateRequest* request,
+                               affonso::v1::Affiliate* response) override;
+  grpc::Status DeleteAffiliate(grpc::ServerContext* context,
+                               const affonso::v1::DeleteAffiliateRequest* request,
+                               affonso::v1::DeleteAffiliateResponse* response) override;
+  grpc::Status ListAffiliates(grpc::ServerContext* context,
+                              const affonso::v1::ListAffiliatesRequest* request,
+                              affonso::v1::ListAffiliatesResponse* response) override;
+
+ private:
+  RpcRunner runner_;
+  storage::AffiliateStore* store_;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_AFFILIATE_SERVICE_H_

@@ -1,0 +1,99 @@
+// The affonso gRPC server. Flags only here; everything else takes a
+// ServerConfig. Each flag's default comes from the environment variable named
+// in its help, so containers configure it either way.
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "services/server.h"
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+int EnvOr(const char* name, int fallback) {
+  int value;
+  const char* text = std::getenv(name);
+  return text && absl::SimpleAtoi(text, &value) ? value : fallback;
+}
+
+}  // namespace
+
+ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
+          "PostgreSQL URL (env DATABASE_URL)");
+ABSL_FLAG(std::string, grpc_host, EnvOr("GRPC_HOST", "0.0.0.0"),
+          "address to listen on for gRPC (env GRPC_HOST)");
+ABSL_FLAG(int, grpc_port, EnvOr("GRPC_PORT", 50051), "gRPC port (env GRPC_PORT)");
+ABSL_FLAG(int, db_pool_size, EnvOr("DB_POOL_SIZE", 16),
+          "database connections per replica (env DB_POOL_SIZE)");
+ABSL_FLAG(int, db_acquire_timeout_ms, EnvOr("DB_ACQUIRE_TIMEOUT_MS", 2000),
+          "wait for a free connection before UNAVAILABLE (env DB_ACQUIRE_TIMEOUT_MS)");
+ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 64),
+          "gRPC handler threads (env MAX_RPC_THREADS)");
+ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
+          "how long a replica trusts a looked-up API key; bounds revocation delay "
+          "(env API_KEY_CACHE_TTL_MS)");
+ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
+          "apply pending migrations at start-up (env MIGRATE=0 to skip)");
+ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
+          "on SIGTERM/SIGINT, time in-flight calls get to finish (env SHUTDOWN_GRACE_MS)");
+ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
+          "debug | info | warning | error (env LOG_LEVEL)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("affonso lead-signup gRPC server");
+  absl::ParseCommandLine(argc, argv);
+
+  affonso::LogLevel level;
+  if (!affonso::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::cerr << "unknown --log_level " << absl::GetFlag(FLAGS_log_level) << "\n";
+    return 2;
+  }
+  affonso::SetLogLevel(level);
+  if (absl::GetFlag(FLAGS_database_url).empty()) {
+    std::cerr << "--database_url (or DATABASE_URL) is required\n";
+    return 2;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below
+  // sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  affonso::services::ServerConfig config;
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  config.grpc_address =
+      absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
+  config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
+  config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
+  config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
+  config.apply_migrations = absl::GetFlag(FLAGS_migrate);
+
+  auto server = affonso::services::Server::Start(config);
+  if (!server.ok()) {
+    AFFONSO_LOG(kError, "start-up failed: ", server.status().ToString());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  AFFONSO_LOG(kInfo, "signal ", signal_number, ": draining");
+  (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  (*server)->Wait();
+  AFFONSO_LOG(kInfo, "stopped");
+  return 0;
+}

@@ -1,0 +1,57 @@
+#ifndef AFFONSO_SERVICES_SERVER_H_
+#define AFFONSO_SERVICES_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include <grpcpp/grpcpp.h>
+
+namespace affonso::services {
+
+// Everything the server needs, filled by main.cc from flags and environment.
+struct ServerConfig {
+  std::string database_url;
+  std::string grpc_address = "0.0.0.0:50051";  // port 0 picks a free one (tests)
+  int db_pool_size = 16;
+  absl::Duration db_acquire_timeout = absl::Seconds(2);
+  // Threading model: gRPC's synchronous server. libpqxx blocks, so every
+  // in-flight RPC holds a thread either way; the sync server's own pool is
+  // that executor, with no hand-off or extra queue. Throughput is bounded by
+  // database connections (each signup is a fsync'd commit), so threads only
+  // need to exceed the pool size by enough to absorb requests that never
+  // touch the database (auth cache hits that fail validation, health).
+  int max_rpc_threads = 64;
+  absl::Duration api_key_cache_ttl = absl::Seconds(10);
+  bool apply_migrations = true;
+};
+
+class Server {
+ public:
+  // Connects, migrates (when configured), and starts serving.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  ~Server();
+
+  int port() const { return port_; }
+  // An in-process channel for tests and the in-process gateway.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Health turns NOT_SERVING first (so load balancers stop sending), then
+  // in-flight calls get up to `grace` to finish before being cancelled.
+  void Shutdown(absl::Duration grace);
+  void Wait();
+
+ private:
+  struct Parts;
+  Server() = default;
+
+  std::unique_ptr<Parts> parts_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_SERVER_H_

@@ -1,0 +1,63 @@
+#ifndef AFFONSO_STORAGE_AFFILIATE_STORE_H_
+#define AFFONSO_STORAGE_AFFILIATE_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/affonso/v1/affiliates.pb.h"
+
+namespace affonso::storage {
+
+// One page of an offset list; page and limit already resolved (defaults
+// applied, range checked) by the caller.
+struct AffiliateListQuery {
+  int page = 1;
+  int limit = 10;
+  // UNSPECIFIED / empty = no filter.
+  affonso::v1::PartnershipStatus partnership_status =
+      affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED;
+  std::string group_id;  // the effective group (stored or program default)
+  std::string program_id;
+  std::string search;  // case-insensitive substring of name or email
+};
+
+struct AffiliatePage {
+  std::vector<affonso::v1::Affiliate> affiliates;
+  int total = 0;  // matching rows across all pages
+};
+
+// Every method is scoped to `team_id`: another team's affiliate, like a
+// deleted one, is NOT_FOUND. Requests are assumed validated. Affiliates come
+// back with group_id set to the effective group (the program's default group
+// when none is stored).
+class AffiliateStore {
+ public:
+  virtual ~AffiliateStore() = default;
+
+  // NOT_FOUND for a program of another team or a group outside the program;
+  // ALREADY_EXISTS (DUPLICATE_ERROR on tracking_id) when the tracking id is
+  // taken in the program. An empty tracking id is generated.
+  virtual absl::StatusOr<affonso::v1::Affiliate> CreateAffiliate(
+      absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) = 0;
+
+  virtual absl::StatusOr<affonso::v1::Affiliate> GetAffiliate(absl::string_view team_id,
+                                                              absl::string_view id) = 0;
+
+  // Changes only the fields present in `request`.
+  virtual absl::StatusOr<affonso::v1::Affiliate> UpdateAffiliate(
+      absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) = 0;
+
+  // Soft delete; NOT_FOUND when already deleted.
+  virtual absl::Status DeleteAffiliate(absl::string_view team_id, absl::string_view id) = 0;
+
+  // Newest first (created_at DESC, id DESC).
+  virtual absl::StatusOr<AffiliatePage> ListAffiliates(absl::string_view team_id,
+                                                       const AffiliateListQuery& query) = 0;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_AFFILIATE_STORE_H_

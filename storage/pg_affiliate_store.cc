@@ -1,0 +1,292 @@
+#include "storage/pg_affiliate_store.h"
+
+#include <cstdint>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "storage/pg_values.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::Affiliate;
+
+// An affiliate without a stored group belongs to its program's default group;
+// reads and the group filter both answer with that effective group.
+#define AFFONSO_AFFILIATE_EFFECTIVE_GROUP                                          \
+  "COALESCE(a.group_id, (SELECT dg.id FROM affiliate_groups dg "                  \
+  "WHERE dg.program_id = a.program_id AND dg.is_default))"
+
+// The select list every affiliate query returns, in ReadAffiliate's order; `a`
+// is the affiliates table's alias.
+#define AFFONSO_AFFILIATE_COLUMNS                                                  \
+  "a.id, a.name, a.email, a.tracking_id, a.partnership_status, a.program_id, "    \
+  AFFONSO_AFFILIATE_EFFECTIVE_GROUP ", a.external_user_id, a.metadata::text, "    \
+  AFFONSO_SQL_MICROS("a.created_at")
+
+// The list filters; a NULL parameter disables its filter. $1 is the team.
+#define AFFONSO_AFFILIATE_LIST_FILTER                                              \
+  "WHERE a.team_id = $1 AND a.deleted_at IS NULL "                                \
+  "AND ($2::text IS NULL OR a.partnership_status = $2::text) "                    \
+  "AND ($3::text IS NULL OR a.program_id = $3::text) "                            \
+  "AND ($4::text IS NULL OR " AFFONSO_AFFILIATE_EFFECTIVE_GROUP " = $4::text) "   \
+  "AND ($5::text IS NULL OR a.name ILIKE $5::text ESCAPE '\\' "                   \
+  "  OR a.email ILIKE $5::text ESCAPE '\\') "
+
+// The program and the group are checked inside the INSERT, team-scoped, so an
+// affiliate can only ever attach to the caller's own program and its groups.
+constexpr Statement kInsertAffiliate{
+    "affiliate_insert",
+    "INSERT INTO affiliates AS a (id, team_id, program_id, group_id, name, email, "
+    "  tracking_id, partnership_status, external_user_id, metadata) "
+    "SELECT $1, p.team_id, p.id, $4::text, $5, $6, $7, $8, $9, $10::jsonb "
+    "FROM programs p "
+    "WHERE p.id = $3 AND p.team_id = $2 "
+    "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
+    "    WHERE g.id = $4::text AND g.program_id = p.id)) "
+    "RETURNING " AFFONSO_AFFILIATE_COLUMNS};
+
+constexpr Statement kProgramExists{
+    "affiliate_program_exists", "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
+
+constexpr Statement kSelectAffiliate{
+    "affiliate_select",
+    "SELECT " AFFONSO_AFFILIATE_COLUMNS " FROM affiliates a "
+    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
+
+constexpr Statement kAffiliateExists{
+    "affiliate_exists",
+    "SELECT 1 FROM affiliates WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
+
+// Partial update in one statement: a NULL parameter (or a false presence flag,
+// for the columns where "" means "clear") keeps the column as it is.
+constexpr Statement kUpdateAffiliate{
+    "affiliate_update",
+    "UPDATE affiliates AS a SET "
+    "  name = COALESCE($3::text, a.name), "
+    "  email = COALESCE($4::text, a.email), "
+    "  tracking_id = COALESCE($5::text, a.tracking_id), "
+    "  partnership_status = COALESCE($6::text, a.partnership_status), "
+    "  group_id = CASE WHEN $7::boolean THEN $8::text ELSE a.group_id END, "
+    "  external_user_id = CASE WHEN $9::boolean THEN $10::text ELSE a.external_user_id END, "
+    "  metadata = COALESCE($11::jsonb, a.metadata), "
+    "  updated_at = now() "
+    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL "
+    "  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
+    "    WHERE g.id = $8::text AND g.program_id = a.program_id)) "
+    "RETURNING " AFFONSO_AFFILIATE_COLUMNS};
+
+// Soft delete: the affiliate's clicks and referrals keep referencing the row
+// (their history must survive), while the partial unique index on
+// (program_id, tracking_id) ignores deleted rows, so the tracking id can be
+// given to a new affiliate.
+constexpr Statement kSoftDeleteAffiliate{
+    "affiliate_soft_delete",
+    "UPDATE affiliates SET deleted_at = now(), updated_at = now() "
+    "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL RETURNING id"};
+
+// The total rides along with the page (one round trip); only a page past the
+// end, which has no row to carry it, needs kCountAffiliates.
+constexpr Statement kListAffiliates{
+    "affiliate_list",
+    "SELECT " AFFONSO_AFFILIATE_COLUMNS ", count(*) OVER () FROM affiliates a "
+    AFFONSO_AFFILIATE_LIST_FILTER
+    "ORDER BY a.created_at DESC, a.id DESC LIMIT $6::int OFFSET $7::bigint"};
+
+constexpr Statement kCountAffiliates{
+    "affiliate_count", "SELECT count(*) FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER};
+
+#undef AFFONSO_AFFILIATE_LIST_FILTER
+#undef AFFONSO_AFFILIATE_COLUMNS
+#undef AFFONSO_AFFILIATE_EFFECTIVE_GROUP
+
+constexpr int kAffiliateColumnCount = 10;
+constexpr int kTrackingIdLength = 8;
+// 36^8 possible ids: a collision is already rare, several in a row mean
+// something else is wrong.
+constexpr int kTrackingIdAttempts = 5;
+
+absl::StatusOr<Affiliate> ReadAffiliate(const pqxx::row& row) {
+  Affiliate affiliate;
+  affiliate.set_id(ReadText(row[0]));
+  affiliate.set_name(ReadText(row[1]));
+  affiliate.set_email(ReadText(row[2]));
+  affiliate.set_tracking_id(ReadText(row[3]));
+  affiliate.set_partnership_status(PartnershipStatusFromDb(ReadText(row[4])));
+  affiliate.set_program_id(ReadText(row[5]));
+  affiliate.set_group_id(ReadText(row[6]));
+  affiliate.set_external_user_id(ReadText(row[7]));
+  absl::Status metadata = ReadStruct(row[8], affiliate.mutable_metadata());
+  if (!metadata.ok()) return metadata;
+  ReadTimestamp(row[9], affiliate.mutable_created_at());
+  return affiliate;
+}
+
+absl::Status TrackingIdTaken() {
+  return DuplicateError("tracking_id", "tracking_id is already used in this program");
+}
+
+const char* OptionalText(bool present, const std::string& value) {
+  return present ? value.c_str() : nullptr;
+}
+
+}  // namespace
+
+const char* PartnershipStatusToDb(affonso::v1::PartnershipStatus status) {
+  switch (status) {
+    case affonso::v1::PARTNERSHIP_STATUS_APPROVED:
+      return "approved";
+    case affonso::v1::PARTNERSHIP_STATUS_REJECTED:
+      return "rejected";
+    default:
+      return "pending";
+  }
+}
+
+affonso::v1::PartnershipStatus PartnershipStatusFromDb(absl::string_view text) {
+  if (text == "pending") return affonso::v1::PARTNERSHIP_STATUS_PENDING;
+  if (text == "approved") return affonso::v1::PARTNERSHIP_STATUS_APPROVED;
+  if (text == "rejected") return affonso::v1::PARTNERSHIP_STATUS_REJECTED;
+  return affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED;
+}
+
+std::string ContainsPattern(absl::string_view search) {
+  std::string pattern = "%";
+  for (char c : search) {
+    if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  pattern.push_back('%');
+  return pattern;
+}
+
+absl::StatusOr<Affiliate> PgAffiliateStore::CreateAffiliate(
+    absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) {
+  const std::string team(team_id);
+  if (!request.tracking_id().empty()) {
+    auto created = InsertAffiliate(team, request, request.tracking_id());
+    if (created.status().code() == absl::StatusCode::kAlreadyExists) return TrackingIdTaken();
+    return created;
+  }
+  for (int attempt = 1;; ++attempt) {
+    auto created =
+        InsertAffiliate(team, request, absl::AsciiStrToLower(RandomBase62(kTrackingIdLength)));
+    if (created.status().code() != absl::StatusCode::kAlreadyExists) return created;
+    if (attempt >= kTrackingIdAttempts) {
+      AFFONSO_LOG(kWarning, "create_affiliate: no free tracking id after ", attempt,
+                  " attempts in program ", request.program_id());
+      return absl::InternalError("internal error");
+    }
+  }
+}
+
+absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
+    const std::string& team_id, const affonso::v1::CreateAffiliateRequest& request,
+    const std::string& tracking_id) {
+  const std::string id = NewId("aff");
+  const std::string metadata = StructToJson(request.metadata());
+  return pool_->Autocommit("create_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
+    pqxx::result rows =
+        tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
+                NullIfEmpty(request.group_id()), request.name(), request.email(), tracking_id,
+                PartnershipStatusToDb(request.partnership_status()),
+                NullIfEmpty(request.external_user_id()), metadata);
+    if (rows.empty()) {
+      if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
+        return NotFoundError("program");
+      }
+      return NotFoundError("group");
+    }
+    return ReadAffiliate(rows[0]);
+  });
+}
+
+absl::StatusOr<Affiliate> PgAffiliateStore::GetAffiliate(absl::string_view team_id,
+                                                         absl::string_view id) {
+  const std::string team(team_id);
+  const std::string affiliate_id(id);
+  return pool_->Autocommit("get_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
+    pqxx::result rows = tx.Exec(kSelectAffiliate, affiliate_id, team);
+    if (rows.empty()) return NotFoundError("affiliate");
+    return ReadAffiliate(rows[0]);
+  });
+}
+
+absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
+    absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) {
+  const std::string team(team_id);
+  const char* status =
+      request.has_partnership_status() ? PartnershipStatusToDb(request.partnership_status())
+                                       : nullptr;
+  // "" clears these two: no group = the program's default group.
+  const char* group_id = request.has_group_id() ? NullIfEmpty(request.group_id()) : nullptr;
+  const char* external_user_id =
+      request.has_external_user_id() ? NullIfEmpty(request.external_user_id()) : nullptr;
+  const std::string metadata = request.has_metadata() ? StructToJson(request.metadata()) : "";
+  auto updated = pool_->Autocommit("update_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
+    pqxx::result rows = tx.Exec(
+        kUpdateAffiliate, request.id(), team, OptionalText(request.has_name(), request.name()),
+        OptionalText(request.has_email(), request.email()),
+        OptionalText(request.has_tracking_id(), request.tracking_id()), status,
+        request.has_group_id(), group_id, request.has_external_user_id(), external_user_id,
+        OptionalText(request.has_metadata(), metadata));
+    if (rows.empty()) {
+      if (tx.Exec(kAffiliateExists, request.id(), team).empty()) {
+        return NotFoundError("affiliate");
+      }
+      return NotFoundError("group");
+    }
+    return ReadAffiliate(rows[0]);
+  });
+  if (updated.status().code() == absl::StatusCode::kAlreadyExists) return TrackingIdTaken();
+  return updated;
+}
+
+absl::Status PgAffiliateStore::DeleteAffiliate(absl::string_view team_id,
+                                               absl::string_view id) {
+  const std::string team(team_id);
+  const std::string affiliate_id(id);
+  return pool_->Autocommit("delete_affiliate", [&](Tx& tx) -> absl::Status {
+    if (tx.Exec(kSoftDeleteAffiliate, affiliate_id, team).empty()) {
+      return NotFoundError("affiliate");
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<AffiliatePage> PgAffiliateStore::ListAffiliates(absl::string_view team_id,
+                                                               const AffiliateListQuery& query) {
+  const std::string team(team_id);
+  const char* status = query.partnership_status == affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED
+                           ? nullptr
+                           : PartnershipStatusToDb(query.partnership_status);
+  const std::string pattern = query.search.empty() ? "" : ContainsPattern(query.search);
+  const int64_t offset = (static_cast<int64_t>(query.page) - 1) * query.limit;
+  return pool_->Autocommit("list_affiliates", [&](Tx& tx) -> absl::StatusOr<AffiliatePage> {
+    AffiliatePage page;
+    pqxx::result rows =
+        tx.Exec(kListAffiliates, team, status, NullIfEmpty(query.program_id),
+                NullIfEmpty(query.group_id), NullIfEmpty(pattern), query.limit, offset);
+    if (rows.empty()) {
+      if (offset > 0) {
+        page.total = tx.Exec(kCountAffiliates, team, status, NullIfEmpty(query.program_id),
+                             NullIfEmpty(query.group_id), NullIfEmpty(pattern))[0][0]
+                         .as<int>();
+      }
+      return page;
+    }
+    page.total = rows[0][kAffiliateColumnCount].as<int>();
+    page.affiliates.reserve(rows.size());
+    for (const pqxx::row& row : rows) {
+      auto affiliate = ReadAffiliate(row);
+      if (!affiliate.ok()) return affiliate.status();
+      page.affiliates.push_back(*std::move(affiliate));
+    }
+    return page;
+  });
+}
+
+}  // namespace affonso::storage

@@ -1,0 +1,422 @@
+#include "storage/pg_affiliate_store.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "storage/pg_api_key_store.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::Affiliate;
+using affonso::v1::CreateAffiliateRequest;
+using affonso::v1::UpdateAffiliateRequest;
+
+// Struct fields are a map: byte-wise serializations may differ in order.
+::testing::AssertionResult SameMessage(const google::protobuf::Message& actual,
+                                       const google::protobuf::Message& expected) {
+  if (google::protobuf::util::MessageDifferencer::Equals(actual, expected)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << actual.DebugString() << "\nvs expected\n"
+                                       << expected.DebugString();
+}
+
+class PgAffiliateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    store_ = std::make_unique<PgAffiliateStore>(&db_->pool());
+    PgApiKeyStore teams(&db_->pool());
+    auto team_a = teams.CreateTeam("team a");
+    ASSERT_TRUE(team_a.ok()) << team_a.status();
+    team_a_ = *team_a;
+    auto team_b = teams.CreateTeam("team b");
+    ASSERT_TRUE(team_b.ok()) << team_b.status();
+    team_b_ = *team_b;
+  }
+
+  // A second group (not the default) in `program_id`.
+  std::string AddGroup(const std::string& team_id, const std::string& program_id,
+                       const std::string& group_id) {
+    db_->QueryValue(absl::StrCat(
+        "INSERT INTO affiliate_groups (id, team_id, program_id, name) VALUES ('", group_id,
+        "', '", team_id, "', '", program_id, "', 'vip')"));
+    return group_id;
+  }
+
+  std::string AddProgram(const std::string& team_id, const std::string& program_id) {
+    db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('",
+                                 program_id, "', '", team_id, "', 'second')"));
+    return program_id;
+  }
+
+  CreateAffiliateRequest NewRequest(const TeamBootstrap& team, const std::string& name,
+                                    const std::string& tracking_id = "") {
+    CreateAffiliateRequest request;
+    request.set_name(name);
+    request.set_email(absl::StrCat(name, "@example.com"));
+    request.set_program_id(team.program_id);
+    request.set_tracking_id(tracking_id);
+    return request;
+  }
+
+  Affiliate MustCreate(const TeamBootstrap& team, const CreateAffiliateRequest& request) {
+    auto created = store_->CreateAffiliate(team.team_id, request);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? *created : Affiliate();
+  }
+
+  std::vector<std::string> ListNames(const TeamBootstrap& team, const AffiliateListQuery& query,
+                                     int* total = nullptr) {
+    auto page = store_->ListAffiliates(team.team_id, query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> names;
+    if (!page.ok()) return names;
+    for (const Affiliate& affiliate : page->affiliates) names.push_back(affiliate.name());
+    if (total) *total = page->total;
+    return names;
+  }
+
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<PgAffiliateStore> store_;
+  TeamBootstrap team_a_;
+  TeamBootstrap team_b_;
+};
+
+TEST_F(PgAffiliateStoreTest, CreateThenGetRoundTripsEveryField) {
+  const std::string group = AddGroup(team_a_.team_id, team_a_.program_id, "grp_vip");
+  CreateAffiliateRequest request = NewRequest(team_a_, "alice", "alice-2024_x");
+  request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  request.set_group_id(group);
+  request.set_external_user_id("user_42");
+  (*request.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  (*request.mutable_metadata()->mutable_fields())["seats"].set_number_value(3);
+
+  Affiliate created = MustCreate(team_a_, request);
+  EXPECT_EQ(created.id().rfind("aff_", 0), 0u) << created.id();
+  EXPECT_GT(created.created_at().seconds(), 0);
+
+  auto fetched = store_->GetAffiliate(team_a_.team_id, created.id());
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_TRUE(SameMessage(*fetched, created));
+  EXPECT_EQ(fetched->name(), "alice");
+  EXPECT_EQ(fetched->email(), "alice@example.com");
+  EXPECT_EQ(fetched->tracking_id(), "alice-2024_x");
+  EXPECT_EQ(fetched->partnership_status(), affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  EXPECT_EQ(fetched->program_id(), team_a_.program_id);
+  EXPECT_EQ(fetched->group_id(), group);
+  EXPECT_EQ(fetched->external_user_id(), "user_42");
+  EXPECT_EQ(fetched->metadata().fields().at("plan").string_value(), "pro");
+  EXPECT_EQ(fetched->metadata().fields().at("seats").number_value(), 3);
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT team_id FROM affiliates WHERE id = '",
+                                         created.id(), "'")),
+            team_a_.team_id);
+}
+
+TEST_F(PgAffiliateStoreTest, DefaultsGeneratedTrackingIdPendingAndDefaultGroup) {
+  Affiliate created = MustCreate(team_a_, NewRequest(team_a_, "bob"));
+  ASSERT_EQ(created.tracking_id().size(), 8u);
+  for (char c : created.tracking_id()) {
+    EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) << created.tracking_id();
+  }
+  EXPECT_EQ(created.partnership_status(), affonso::v1::PARTNERSHIP_STATUS_PENDING);
+  // Stored as NULL, read as the program's default group.
+  EXPECT_EQ(created.group_id(), team_a_.default_group_id);
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT coalesce(group_id, 'null') FROM affiliates WHERE id = '", created.id(),
+                "'")),
+            "null");
+  EXPECT_EQ(created.metadata().fields_size(), 0);
+
+  Affiliate other = MustCreate(team_a_, NewRequest(team_a_, "carol"));
+  EXPECT_NE(other.tracking_id(), created.tracking_id());
+}
+
+TEST_F(PgAffiliateStoreTest, DuplicateTrackingIdInProgramIsDuplicateError) {
+  MustCreate(team_a_, NewRequest(team_a_, "alice", "same"));
+  auto duplicate = store_->CreateAffiliate(team_a_.team_id, NewRequest(team_a_, "bob", "same"));
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ApiErrorCode(duplicate.status()), "DUPLICATE_ERROR");
+  EXPECT_EQ(ApiErrorField(duplicate.status()), "tracking_id");
+}
+
+TEST_F(PgAffiliateStoreTest, SameTrackingIdInAnotherProgramOrTeamIsFine) {
+  MustCreate(team_a_, NewRequest(team_a_, "alice", "same"));
+  CreateAffiliateRequest second_program = NewRequest(team_a_, "bob", "same");
+  second_program.set_program_id(AddProgram(team_a_.team_id, "prg_second"));
+  EXPECT_TRUE(store_->CreateAffiliate(team_a_.team_id, second_program).ok());
+  EXPECT_TRUE(store_->CreateAffiliate(team_b_.team_id, NewRequest(team_b_, "carol", "same")).ok());
+}
+
+TEST_F(PgAffiliateStoreTest, UnknownProgramOrGroupIsNotFound) {
+  CreateAffiliateRequest unknown_program = NewRequest(team_a_, "alice");
+  unknown_program.set_program_id("prg_nope");
+  auto created = store_->CreateAffiliate(team_a_.team_id, unknown_program);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(created.status().message(), "program not found");
+
+  // Another team's program is just as absent.
+  created = store_->CreateAffiliate(team_a_.team_id, NewRequest(team_b_, "alice"));
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(created.status().message(), "program not found");
+
+  CreateAffiliateRequest unknown_group = NewRequest(team_a_, "alice");
+  unknown_group.set_group_id("grp_nope");
+  created = store_->CreateAffiliate(team_a_.team_id, unknown_group);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(created.status().message(), "group not found");
+
+  // A group of another program (here: another team's) does not qualify.
+  CreateAffiliateRequest foreign_group = NewRequest(team_a_, "alice");
+  foreign_group.set_group_id(team_b_.default_group_id);
+  created = store_->CreateAffiliate(team_a_.team_id, foreign_group);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(created.status().message(), "group not found");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM affiliates"), "0");
+}
+
+TEST_F(PgAffiliateStoreTest, AnotherTeamCannotSeeOrTouchTheAffiliate) {
+  Affiliate created = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+
+  EXPECT_EQ(store_->GetAffiliate(team_b_.team_id, created.id()).status().code(),
+            absl::StatusCode::kNotFound);
+  UpdateAffiliateRequest update;
+  update.set_id(created.id());
+  update.set_name("hijacked");
+  auto updated = store_->UpdateAffiliate(team_b_.team_id, update);
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(updated.status().message(), "affiliate not found");
+  EXPECT_EQ(store_->DeleteAffiliate(team_b_.team_id, created.id()).code(),
+            absl::StatusCode::kNotFound);
+  AffiliateListQuery query;
+  EXPECT_TRUE(ListNames(team_b_, query).empty());
+  query.program_id = team_a_.program_id;
+  EXPECT_TRUE(ListNames(team_b_, query).empty());
+
+  auto still = store_->GetAffiliate(team_a_.team_id, created.id());
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_EQ(still->name(), "alice");
+}
+
+TEST_F(PgAffiliateStoreTest, PartialUpdateKeepsUntouchedFields) {
+  const std::string group = AddGroup(team_a_.team_id, team_a_.program_id, "grp_vip");
+  CreateAffiliateRequest request = NewRequest(team_a_, "alice", "alice");
+  request.set_external_user_id("user_1");
+  request.set_group_id(group);
+  (*request.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  Affiliate created = MustCreate(team_a_, request);
+
+  UpdateAffiliateRequest update;
+  update.set_id(created.id());
+  update.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  auto updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  Affiliate expected = created;
+  expected.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  EXPECT_TRUE(SameMessage(*updated, expected));
+
+  update.Clear();
+  update.set_id(created.id());
+  update.set_name("Alice B");
+  update.set_email("alice.b@example.com");
+  update.set_tracking_id("alice-b");
+  update.set_external_user_id("");  // clears
+  update.set_group_id("");          // back to the default group
+  (*update.mutable_metadata()->mutable_fields())["tier"].set_string_value("gold");
+  updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->name(), "Alice B");
+  EXPECT_EQ(updated->email(), "alice.b@example.com");
+  EXPECT_EQ(updated->tracking_id(), "alice-b");
+  EXPECT_EQ(updated->external_user_id(), "");
+  EXPECT_EQ(updated->group_id(), team_a_.default_group_id);
+  EXPECT_EQ(updated->partnership_status(), affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  // Metadata is replaced as a whole, not merged.
+  EXPECT_EQ(updated->metadata().fields_size(), 1);
+  EXPECT_EQ(updated->metadata().fields().at("tier").string_value(), "gold");
+  EXPECT_TRUE(SameMessage(updated->created_at(), created.created_at()));
+
+  update.Clear();
+  update.set_id(created.id());
+  update.set_group_id(group);
+  updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->group_id(), group);
+  EXPECT_EQ(updated->name(), "Alice B");
+
+  auto fetched = store_->GetAffiliate(team_a_.team_id, created.id());
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_TRUE(SameMessage(*fetched, *updated));
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT updated_at > created_at FROM affiliates "
+                                         "WHERE id = '", created.id(), "'")),
+            "t");
+}
+
+TEST_F(PgAffiliateStoreTest, UpdateRejectsTakenTrackingIdAndForeignGroup) {
+  MustCreate(team_a_, NewRequest(team_a_, "alice", "taken"));
+  Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob", "bob"));
+
+  UpdateAffiliateRequest update;
+  update.set_id(bob.id());
+  update.set_tracking_id("taken");
+  auto updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ApiErrorField(updated.status()), "tracking_id");
+
+  update.Clear();
+  update.set_id(bob.id());
+  update.set_group_id(team_b_.default_group_id);
+  update.set_name("changed");
+  updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(updated.status().message(), "group not found");
+
+  auto unchanged = store_->GetAffiliate(team_a_.team_id, bob.id());
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_TRUE(SameMessage(*unchanged, bob));
+
+  update.set_id("aff_missing");
+  EXPECT_EQ(store_->UpdateAffiliate(team_a_.team_id, update).status().message(),
+            "affiliate not found");
+}
+
+TEST_F(PgAffiliateStoreTest, SoftDeleteHidesTheAffiliateAndFreesItsTrackingId) {
+  Affiliate created = MustCreate(team_a_, NewRequest(team_a_, "alice", "alice"));
+  ASSERT_TRUE(store_->DeleteAffiliate(team_a_.team_id, created.id()).ok());
+
+  EXPECT_EQ(store_->GetAffiliate(team_a_.team_id, created.id()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteAffiliate(team_a_.team_id, created.id()).code(),
+            absl::StatusCode::kNotFound);
+  UpdateAffiliateRequest update;
+  update.set_id(created.id());
+  update.set_name("ghost");
+  EXPECT_EQ(store_->UpdateAffiliate(team_a_.team_id, update).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ListNames(team_a_, AffiliateListQuery()).empty());
+  // The row stays for the clicks and referrals that point at it.
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT deleted_at IS NOT NULL FROM affiliates "
+                                         "WHERE id = '", created.id(), "'")),
+            "t");
+
+  Affiliate reused = MustCreate(team_a_, NewRequest(team_a_, "alice2", "alice"));
+  EXPECT_EQ(reused.tracking_id(), "alice");
+  EXPECT_NE(reused.id(), created.id());
+}
+
+TEST_F(PgAffiliateStoreTest, ListPaginatesNewestFirst) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(MustCreate(team_a_, NewRequest(team_a_, absl::StrCat("a", i))).id());
+    // Distinct, known creation times: a0 oldest, a4 newest.
+    db_->QueryValue(absl::StrCat("UPDATE affiliates SET created_at = now() - interval '", 10 - i,
+                                 " minutes' WHERE id = '", ids.back(), "'"));
+  }
+  AffiliateListQuery query;
+  query.limit = 2;
+  int total = -1;
+  EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"a4", "a3"}));
+  EXPECT_EQ(total, 5);
+  query.page = 2;
+  EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"a2", "a1"}));
+  EXPECT_EQ(total, 5);
+  query.page = 3;
+  EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"a0"}));
+  EXPECT_EQ(total, 5);
+  // Past the end: no rows, but the total is still right.
+  query.page = 4;
+  EXPECT_TRUE(ListNames(team_a_, query, &total).empty());
+  EXPECT_EQ(total, 5);
+  query.page = 1;
+  query.limit = 100;
+  EXPECT_EQ(ListNames(team_a_, query, &total).size(), 5u);
+  EXPECT_EQ(total, 5);
+}
+
+TEST_F(PgAffiliateStoreTest, ListFiltersByStatusProgramAndEffectiveGroup) {
+  const std::string vip = AddGroup(team_a_.team_id, team_a_.program_id, "grp_vip");
+  const std::string second_program = AddProgram(team_a_.team_id, "prg_second");
+  CreateAffiliateRequest approved_vip = NewRequest(team_a_, "approved_vip");
+  approved_vip.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  approved_vip.set_group_id(vip);
+  MustCreate(team_a_, approved_vip);
+  CreateAffiliateRequest explicit_default = NewRequest(team_a_, "explicit_default");
+  explicit_default.set_group_id(team_a_.default_group_id);
+  MustCreate(team_a_, explicit_default);
+  MustCreate(team_a_, NewRequest(team_a_, "implicit_default"));
+  CreateAffiliateRequest elsewhere = NewRequest(team_a_, "elsewhere");
+  elsewhere.set_program_id(second_program);
+  MustCreate(team_a_, elsewhere);
+
+  AffiliateListQuery query;
+  query.partnership_status = affonso::v1::PARTNERSHIP_STATUS_APPROVED;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"approved_vip"}));
+  query.partnership_status = affonso::v1::PARTNERSHIP_STATUS_PENDING;
+  EXPECT_EQ(ListNames(team_a_, query).size(), 3u);
+
+  query = AffiliateListQuery();
+  query.program_id = second_program;
+  int total = -1;
+  EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"elsewhere"}));
+  EXPECT_EQ(total, 1);
+
+  query = AffiliateListQuery();
+  query.group_id = team_a_.default_group_id;
+  std::vector<std::string> in_default = ListNames(team_a_, query);
+  std::sort(in_default.begin(), in_default.end());
+  EXPECT_EQ(in_default, (std::vector<std::string>{"explicit_default", "implicit_default"}));
+  query.group_id = vip;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"approved_vip"}));
+  query.group_id = "grp_unknown";
+  EXPECT_TRUE(ListNames(team_a_, query, &total).empty());
+  EXPECT_EQ(total, 0);
+}
+
+TEST_F(PgAffiliateStoreTest, ListSearchIsCaseInsensitiveAndLiteral) {
+  CreateAffiliateRequest percent = NewRequest(team_a_, "Fifty%Off");
+  percent.set_email("deals@example.com");
+  MustCreate(team_a_, percent);
+  CreateAffiliateRequest plain = NewRequest(team_a_, "FiftyXOff");
+  plain.set_email("Marketing@Shop.io");
+  MustCreate(team_a_, plain);
+  CreateAffiliateRequest underscore = NewRequest(team_a_, "under_score");
+  underscore.set_email("u@example.com");
+  MustCreate(team_a_, underscore);
+
+  AffiliateListQuery query;
+  query.search = "fifty";
+  EXPECT_EQ(ListNames(team_a_, query).size(), 2u);
+  query.search = "%";
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Fifty%Off"}));
+  query.search = "y%o";
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Fifty%Off"}));
+  // Unescaped, "_" would match the X and the % of the other two names.
+  query.search = "y_o";
+  EXPECT_TRUE(ListNames(team_a_, query).empty());
+  query.search = "under_";
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"under_score"}));
+  query.search = "\\";
+  EXPECT_TRUE(ListNames(team_a_, query).empty());
+  // Email matches too, case-insensitively.
+  query.search = "MARKETING@shop";
+  int total = -1;
+  EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"FiftyXOff"}));
+  EXPECT_EQ(total, 1);
+}
+
+TEST(ContainsPatternTest, EscapesLikeWildcards) {
+  EXPECT_EQ(ContainsPattern("abc"), "%abc%");
+  EXPECT_EQ(ContainsPattern("50%_off\\"), "%50\\%\\_off\\\\%");
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -1,0 +1,272 @@
+#include "storage/pg_referral_store.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "storage/pg_values.h"
+#include "storage/referral_rows.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::CreateReferralRequest;
+using affonso::v1::ListReferralsRequest;
+using affonso::v1::ListReferralsResponse;
+using affonso::v1::Referral;
+using affonso::v1::UpdateReferralRequest;
+
+// One statement resolves the affiliate (team-scoped, live), the optional click
+// (team-scoped), the tracking settings and the duplicate-email rule, so a
+// referral can never attach to another team's objects. The NOT EXISTS covers
+// every referral in the program, click-converted ones included; the partial
+// unique index only backs it up for direct ones when two creates race.
+//
+// track_email is deliberately not applied here: a direct referral's email is
+// required and is its business key (the duplicate rule above), so dropping it
+// would leave an unidentifiable row. Only the optional name is dropped.
+const std::string kCreateSql = absl::StrCat(
+    "INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
+    "  email, external_user_id, customer_id, subscription_id, status, name, metadata, "
+    "  created_at, converted_at, updated_at) "
+    "SELECT $1, a.team_id, a.program_id, a.id, c.id, 'direct', "
+    "  $5::text, $6::text, $7::text, $8::text, $9::text, "
+    "  CASE WHEN COALESCE(s.track_name, true) THEN $10::text END, $11::jsonb, "
+    "  t.at, CASE WHEN $9::text <> 'lead' THEN t.at END, now() "
+    "FROM affiliates a "
+    "CROSS JOIN (SELECT COALESCE(" AFFONSO_SQL_FROM_MICROS("$12") ", now()) AS at) t "
+    "LEFT JOIN program_tracking_settings s ON s.program_id = a.program_id "
+    "LEFT JOIN clicks c ON c.id = $4::text AND c.team_id = a.team_id "
+    "WHERE a.id = $3 AND a.team_id = $2 AND a.deleted_at IS NULL "
+    "  AND ($4::text IS NULL OR c.id IS NOT NULL) "
+    "  AND NOT EXISTS (SELECT 1 FROM referrals taken "
+    "                  WHERE taken.program_id = a.program_id "
+    "                    AND lower(taken.email) = lower($5::text)) "
+    "RETURNING ",
+    kReferralColumns);
+
+constexpr Statement kLiveAffiliateExists{
+    "referral_affiliate_exists",
+    "SELECT 1 FROM affiliates WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
+constexpr Statement kClickExists{"referral_click_exists",
+                                 "SELECT 1 FROM clicks WHERE id = $1 AND team_id = $2"};
+constexpr Statement kClickTaken{"referral_click_taken",
+                                "SELECT 1 FROM referrals WHERE click_id = $1 AND team_id = $2"};
+
+const std::string kGetSql = absl::StrCat("SELECT ", kReferralColumns,
+                                         " FROM referrals r WHERE r.id = $1 AND r.team_id = $2");
+constexpr Statement kReferralExists{"referral_exists",
+                                    "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2"};
+
+// NULL parameter = field absent, unchanged. "" clears an optional text field.
+// converted_at is stamped the first time the status is anything but lead and
+// never moves afterwards. A new email may not match another direct referral's
+// in the program (the unique index only sees it when this row is direct too).
+const std::string kUpdateSql = absl::StrCat(
+    "UPDATE referrals AS r SET "
+    "  email = COALESCE($3::text, r.email), "
+    "  customer_id = CASE WHEN $4::text IS NULL THEN r.customer_id ELSE NULLIF($4::text, '') END, "
+    "  subscription_id = "
+    "    CASE WHEN $5::text IS NULL THEN r.subscription_id ELSE NULLIF($5::text, '') END, "
+    "  status = COALESCE($6::text, r.status), "
+    "  converted_at = CASE WHEN COALESCE($6::text, r.status) <> 'lead' "
+    "                 THEN COALESCE(r.converted_at, now()) ELSE r.converted_at END, "
+    // As on create, a name is not stored while the program does not track names.
+    "  name = CASE WHEN $7::text IS NULL OR NOT COALESCE( "
+    "           (SELECT s.track_name FROM program_tracking_settings s "
+    "            WHERE s.program_id = r.program_id), true) "
+    "         THEN r.name ELSE NULLIF($7::text, '') END, "
+    "  metadata = COALESCE($8::jsonb, r.metadata), "
+    "  updated_at = now() "
+    "WHERE r.id = $1 AND r.team_id = $2 "
+    "  AND ($3::text IS NULL OR NOT EXISTS ( "
+    "    SELECT 1 FROM referrals other "
+    "    WHERE other.program_id = r.program_id AND other.source = 'direct' "
+    "      AND lower(other.email) = lower($3::text) AND other.id <> r.id)) "
+    "RETURNING ",
+    kReferralColumns);
+
+// Keyset pages over referrals_team_created (team_id, created_at, id). The
+// cursor's created_at is looked up team-scoped inside the statement: a cursor
+// of another team compares with NULL and yields nothing. Filters with a NULL
+// parameter are off.
+#define AFFONSO_REFERRAL_LIST_FILTERS                                        \
+  " FROM referrals r WHERE r.team_id = $1 "                                  \
+  "  AND ($2::text IS NULL OR r.affiliate_id = $2::text) "                   \
+  "  AND ($3::text IS NULL OR r.status = $3::text) "                         \
+  "  AND ($4::bigint IS NULL OR r.created_at >= " AFFONSO_SQL_FROM_MICROS("$4") ") " \
+  "  AND ($5::bigint IS NULL OR r.created_at <= " AFFONSO_SQL_FROM_MICROS("$5") ") "
+#define AFFONSO_REFERRAL_CURSOR(op)                                          \
+  "  AND (r.created_at, r.id) " op                                           \
+  " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $7 AND cur.team_id = $1), $7::text) "
+
+const std::string kListAscSql = absl::StrCat(
+    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6");
+const std::string kListDescSql = absl::StrCat(
+    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6");
+const std::string kListAscAfterSql = absl::StrCat(
+    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(">")
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6");
+const std::string kListDescBeforeSql = absl::StrCat(
+    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR("<")
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6");
+
+#undef AFFONSO_REFERRAL_CURSOR
+#undef AFFONSO_REFERRAL_LIST_FILTERS
+
+const Statement kCreate{"referral_create", kCreateSql.c_str()};
+const Statement kGet{"referral_get", kGetSql.c_str()};
+const Statement kUpdate{"referral_update", kUpdateSql.c_str()};
+const Statement kListAsc{"referral_list_asc", kListAscSql.c_str()};
+const Statement kListDesc{"referral_list_desc", kListDescSql.c_str()};
+const Statement kListAscAfter{"referral_list_asc_after", kListAscAfterSql.c_str()};
+const Statement kListDescBefore{"referral_list_desc_before", kListDescBeforeSql.c_str()};
+
+// Optional proto3 field -> parameter: NULL when absent.
+const char* IfPresent(bool present, const std::string& value) {
+  return present ? value.c_str() : nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<Referral> PgReferralStore::CreateReferral(absl::string_view team_id,
+                                                         const CreateReferralRequest& request) {
+  const std::string team(team_id);
+  const std::string id = NewId("ref");
+  const std::string status = ReferralStatusToDb(request.status());
+  const std::string metadata = StructToJson(request.metadata());
+  const std::string created_at = TimestampMicros(request.created_at(), request.has_created_at());
+  absl::StatusOr<Referral> created =
+      pool_->Autocommit("create_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
+        pqxx::result rows = tx.Exec(
+            kCreate, id, team, request.affiliate_id(), NullIfEmpty(request.click_id()),
+            request.email(), NullIfEmpty(request.external_user_id()),
+            NullIfEmpty(request.customer_id()), NullIfEmpty(request.subscription_id()), status,
+            NullIfEmpty(request.name()), metadata, NullIfEmpty(created_at));
+        if (!rows.empty()) return ReadReferral(rows[0]);
+        // Nothing inserted: say why, in the order the caller would fix it.
+        if (tx.Exec(kLiveAffiliateExists, request.affiliate_id(), team).empty()) {
+          return NotFoundError("affiliate");
+        }
+        if (!request.click_id().empty() &&
+            tx.Exec(kClickExists, request.click_id(), team).empty()) {
+          return NotFoundError("click");
+        }
+        return DuplicateError("email", "a referral with this email already exists in the program");
+      });
+  if (created.status().code() != absl::StatusCode::kAlreadyExists ||
+      ApiErrorField(created.status()) == "email") {
+    return created;
+  }
+  // A unique index fired: the click's own referral (click_id) or a direct
+  // referral with this email that won a race (the email index).
+  if (!request.click_id().empty()) {
+    absl::StatusOr<bool> click_taken =
+        pool_->Autocommit("create_referral_conflict", [&](Tx& tx) -> absl::StatusOr<bool> {
+          return !tx.Exec(kClickTaken, request.click_id(), team).empty();
+        });
+    if (!click_taken.ok()) return click_taken.status();
+    if (*click_taken) return DuplicateError("click_id", "this click already has a referral");
+  }
+  return DuplicateError("email", "a referral with this email already exists in the program");
+}
+
+absl::StatusOr<Referral> PgReferralStore::GetReferral(absl::string_view team_id,
+                                                      absl::string_view referral_id) {
+  const std::string team(team_id);
+  const std::string id(referral_id);
+  return pool_->Autocommit("get_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
+    pqxx::result rows = tx.Exec(kGet, id, team);
+    if (rows.empty()) return NotFoundError("referral");
+    return ReadReferral(rows[0]);
+  });
+}
+
+absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_id,
+                                                         const UpdateReferralRequest& request) {
+  const std::string team(team_id);
+  const std::string status =
+      request.has_status() ? ReferralStatusToDb(request.status()) : std::string();
+  const std::string metadata = request.has_metadata() ? StructToJson(request.metadata()) : "";
+  absl::StatusOr<Referral> updated =
+      pool_->Autocommit("update_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
+        pqxx::result rows = tx.Exec(
+            kUpdate, request.id(), team, IfPresent(request.has_email(), request.email()),
+            IfPresent(request.has_customer_id(), request.customer_id()),
+            IfPresent(request.has_subscription_id(), request.subscription_id()),
+            IfPresent(request.has_status(), status), IfPresent(request.has_name(), request.name()),
+            IfPresent(request.has_metadata(), metadata));
+        if (!rows.empty()) return ReadReferral(rows[0]);
+        if (tx.Exec(kReferralExists, request.id(), team).empty()) {
+          return NotFoundError("referral");
+        }
+        return DuplicateError("email", "another referral in the program has this email");
+      });
+  // Only the email index can fire here: id and click_id do not change.
+  if (updated.status().code() == absl::StatusCode::kAlreadyExists) {
+    return DuplicateError("email", "another referral in the program has this email");
+  }
+  return updated;
+}
+
+absl::StatusOr<ListReferralsResponse> PgReferralStore::ListReferrals(
+    absl::string_view team_id, const ListReferralsRequest& request) {
+  const std::string team(team_id);
+  const int limit = request.limit() == 0 ? kDefaultReferralPageSize : request.limit();
+  const bool descending = request.order() != affonso::v1::LIST_ORDER_ASC;
+  // ending_before walks away from the cursor against the requested order,
+  // then the page is put back in order.
+  const bool backward = !request.ending_before().empty();
+  const std::string& cursor = backward ? request.ending_before() : request.starting_after();
+  const char* cursor_field = backward ? "ending_before" : "starting_after";
+  const bool scan_ascending = descending == backward;
+  const Statement& statement = cursor.empty()
+                                   ? (scan_ascending ? kListAsc : kListDesc)
+                                   : (scan_ascending ? kListAscAfter : kListDescBefore);
+
+  const std::string status = request.status() == affonso::v1::REFERRAL_STATUS_UNSPECIFIED
+                                 ? std::string()
+                                 : ReferralStatusToDb(request.status());
+  const std::string created_gte =
+      TimestampMicros(request.created_gte(), request.has_created_gte());
+  const std::string created_lte =
+      TimestampMicros(request.created_lte(), request.has_created_lte());
+
+  return pool_->Autocommit(
+      "list_referrals", [&](Tx& tx) -> absl::StatusOr<ListReferralsResponse> {
+        pqxx::result rows;
+        if (cursor.empty()) {
+          rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()),
+                         NullIfEmpty(status), NullIfEmpty(created_gte),
+                         NullIfEmpty(created_lte), limit + 1);
+        } else {
+          rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()),
+                         NullIfEmpty(status), NullIfEmpty(created_gte),
+                         NullIfEmpty(created_lte), limit + 1, cursor);
+        }
+        // An empty page is the only case where an unknown cursor could hide.
+        if (rows.empty() && !cursor.empty() && tx.Exec(kReferralExists, cursor, team).empty()) {
+          return ValidationError(cursor_field,
+                                 absl::StrCat(cursor_field, " is not a referral of this team"));
+        }
+        ListReferralsResponse response;
+        const int kept = std::min<int>(static_cast<int>(rows.size()), limit);
+        for (int i = 0; i < kept; ++i) {
+          absl::StatusOr<Referral> referral = ReadReferral(rows[i]);
+          if (!referral.ok()) return referral.status();
+          *response.add_data() = *std::move(referral);
+        }
+        response.set_has_more(static_cast<int>(rows.size()) > limit);
+        if (backward) {
+          std::reverse(response.mutable_data()->begin(), response.mutable_data()->end());
+        }
+        return response;
+      });
+}
+
+}  // namespace affonso::storage

@@ -1,0 +1,123 @@
+// Bad input gets INVALID_ARGUMENT naming the field, and writes nothing.
+#include "proto/affonso/v1/affiliates.grpc.pb.h"
+#include "proto/affonso/v1/clicks.grpc.pb.h"
+#include "proto/affonso/v1/referrals.grpc.pb.h"
+#include "proto/affonso/v1/signups.grpc.pb.h"
+#include "tests/server_harness.h"
+
+namespace affonso::tests {
+namespace {
+
+using namespace affonso::v1;  // NOLINT: test brevity
+
+class BadInputTest : public ServerTest {
+ protected:
+  template <typename Call>
+  void ExpectRejected(const std::string& field, Call call) {
+    const std::string before = Counts();
+    auto context = As(a_);
+    grpc::Status status = call(context.get());
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field << ": " << status.error_message();
+    EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR") << field;
+    EXPECT_EQ(Trailer(*context, "x-error-field"), field);
+    EXPECT_EQ(Counts(), before) << field;
+  }
+};
+
+TEST_F(BadInputTest, Signups) {
+  auto stub = SignupService::NewStub(channel_);
+  auto call = [&](RecordSignupRequest request) {
+    return [&stub, request](grpc::ClientContext* context) {
+      RecordSignupResponse response;
+      return stub->RecordSignup(context, request, &response);
+    };
+  };
+  RecordSignupRequest request;
+  request.set_email("a@example.com");
+  ExpectRejected("click_id", call(request));
+  request.set_click_id("clk_abc");
+  request.clear_email();
+  ExpectRejected("email", call(request));
+  request.set_email("not-an-email");
+  ExpectRejected("email", call(request));
+  request.set_email("a@example.com");
+  request.set_name(std::string(256, 'n'));
+  ExpectRejected("name", call(request));
+}
+
+TEST_F(BadInputTest, Clicks) {
+  auto stub = ClickService::NewStub(channel_);
+  auto call = [&](TrackClickRequest request) {
+    return [&stub, request](grpc::ClientContext* context) {
+      Click click;
+      return stub->TrackClick(context, request, &click);
+    };
+  };
+  TrackClickRequest request;
+  request.set_tracking_id(a_.tracking_id);
+  ExpectRejected("program_id", call(request));
+  request.set_program_id(a_.program_id);
+  request.clear_tracking_id();
+  ExpectRejected("tracking_id", call(request));
+  request.set_tracking_id(a_.tracking_id);
+  request.set_referrer(std::string(2001, 'r'));
+  ExpectRejected("referrer", call(request));
+  request.clear_referrer();
+  request.set_sub3(std::string(256, 's'));
+  ExpectRejected("sub3", call(request));
+}
+
+TEST_F(BadInputTest, Referrals) {
+  auto stub = ReferralService::NewStub(channel_);
+  auto create = [&](CreateReferralRequest request) {
+    return [&stub, request](grpc::ClientContext* context) {
+      Referral referral;
+      return stub->CreateReferral(context, request, &referral);
+    };
+  };
+  CreateReferralRequest request;
+  request.set_email("a@example.com");
+  ExpectRejected("affiliate_id", create(request));
+  request.set_affiliate_id(a_.affiliate_id);
+  request.set_email("nope");
+  ExpectRejected("email", create(request));
+  request.clear_email();
+  ExpectRejected("email", create(request));
+  ListReferralsRequest list;
+  list.set_limit(101);
+  ExpectRejected("limit", [&](grpc::ClientContext* context) {
+    ListReferralsResponse response;
+    return stub->ListReferrals(context, list, &response);
+  });
+}
+
+TEST_F(BadInputTest, Affiliates) {
+  auto stub = AffiliateService::NewStub(channel_);
+  auto create = [&](CreateAffiliateRequest request) {
+    return [&stub, request](grpc::ClientContext* context) {
+      Affiliate affiliate;
+      return stub->CreateAffiliate(context, request, &affiliate);
+    };
+  };
+  CreateAffiliateRequest request;
+  request.set_email("aff@example.com");
+  request.set_program_id(a_.program_id);
+  ExpectRejected("name", create(request));
+  request.set_name("Aff");
+  request.set_email("bad");
+  ExpectRejected("email", create(request));
+  request.set_email("aff@example.com");
+  request.clear_program_id();
+  ExpectRejected("program_id", create(request));
+  UpdateAffiliateRequest update;
+  update.set_id(a_.affiliate_id);
+  update.set_email("still bad");
+  ExpectRejected("email", [&](grpc::ClientContext* context) {
+    Affiliate affiliate;
+    return stub->UpdateAffiliate(context, update, &affiliate);
+  });
+}
+
+}  // namespace
+}  // namespace affonso::tests

@@ -1,0 +1,82 @@
+#ifndef AFFONSO_TESTS_SERVER_HARNESS_H_
+#define AFFONSO_TESTS_SERVER_HARNESS_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+#include "gtest/gtest.h"
+#include "services/server.h"
+#include "storage/testing/fixtures.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::tests {
+
+// The real server on a loopback port over its own throwaway database, with
+// two tenants, A and B, each with a key, a program and an approved affiliate.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = storage::testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    auto a = storage::testing::CreateTenant(*db_, "A");
+    auto b = storage::testing::CreateTenant(*db_, "B");
+    ASSERT_TRUE(a.ok() && b.ok());
+    a_ = *a;
+    b_ = *b;
+    services::ServerConfig config;
+    config.database_url = db_->url();
+    config.grpc_address = "127.0.0.1:0";
+    config.db_pool_size = 16;
+    auto server = services::Server::Start(config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(absl::Seconds(1));
+    server_.reset();
+  }
+
+  // A context authenticated as `tenant`.
+  static std::unique_ptr<grpc::ClientContext> As(const storage::testing::Tenant& tenant) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + tenant.api_key);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  }
+
+  static std::string Trailer(const grpc::ClientContext& context, const std::string& key) {
+    auto it = context.GetServerTrailingMetadata().find(key);
+    return it == context.GetServerTrailingMetadata().end()
+               ? ""
+               : std::string(it->second.data(), it->second.size());
+  }
+
+  static std::string Header(const grpc::ClientContext& context, const std::string& key) {
+    auto it = context.GetServerInitialMetadata().find(key);
+    return it == context.GetServerInitialMetadata().end()
+               ? ""
+               : std::string(it->second.data(), it->second.size());
+  }
+
+  // Row counts of every business table, to show a rejected call changed nothing.
+  std::string Counts() {
+    return db_->QueryValue(
+        "SELECT (SELECT count(*) FROM clicks) || '/' || (SELECT count(*) FROM referrals) || '/' "
+        "|| (SELECT count(*) FROM affiliates) || '/' || (SELECT max(updated_at)::text FROM "
+        "affiliates) || '/' || coalesce((SELECT max(updated_at)::text FROM referrals), '-')");
+  }
+
+  std::unique_ptr<storage::testing::TestDatabase> db_;
+  storage::testing::Tenant a_, b_;
+  std::unique_ptr<services::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace affonso::tests
+
+#endif  // AFFONSO_TESTS_SERVER_HARNESS_H_

@@ -1,0 +1,138 @@
+// Operator bootstrap against the database in DATABASE_URL (or --database_url):
+// everything else goes through the API.
+//
+//   ctl migrate
+//   ctl demo-seed                  -> {"team_id","program_id","affiliate_id","tracking_id","api_key"}
+//   ctl team create NAME           -> {"team_id","program_id","api_key"}
+//   ctl api-key create TEAM_ID     -> {"key_id","api_key"}
+//   ctl api-key revoke KEY_ID      -> {"key_id","revoked":true}
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "storage/demo_seed.h"
+#include "storage/migrations.h"
+#include "storage/pg_api_key_store.h"
+#include "storage/pool.h"
+
+ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL (default: env DATABASE_URL)");
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: ctl migrate | demo-seed | team create NAME | api-key create TEAM_ID | "
+    "api-key revoke KEY_ID";
+
+// Values here are ids and keys we generated (base62 and '_'), plus team
+// names, which need escaping.
+std::string JsonString(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : fields) parts.push_back(JsonString(key) + ":" + value);
+  return "{" + absl::StrJoin(parts, ",") + "}";
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "ctl: " << status.ToString() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  affonso::SetLogLevel(affonso::LogLevel::kWarning);
+
+  std::string url = absl::GetFlag(FLAGS_database_url);
+  if (url.empty() && std::getenv("DATABASE_URL")) url = std::getenv("DATABASE_URL");
+  if (url.empty() || args.empty()) {
+    std::cerr << kUsage << "\n(set DATABASE_URL or --database_url)\n";
+    return 2;
+  }
+  affonso::storage::PoolConfig config;
+  config.database_url = url;
+  config.size = 2;
+  auto pool = affonso::storage::ConnectionPool::Create(config);
+  if (!pool.ok()) return Fail(pool.status());
+  // Every command first brings the schema up to date, so ctl works against a
+  // brand-new database too.
+  auto applied = affonso::storage::ApplyMigrations(**pool);
+  if (!applied.ok()) return Fail(applied.status());
+  affonso::storage::PgApiKeyStore store(pool->get());
+
+  if (args == std::vector<std::string>{"migrate"}) {
+    std::cout << JsonObject({{"applied", std::to_string(*applied)}}) << "\n";
+    return 0;
+  }
+  if (args == std::vector<std::string>{"demo-seed"}) {
+    auto demo = affonso::storage::SeedDemo(**pool);
+    if (!demo.ok()) return Fail(demo.status());
+    std::cout << JsonObject({{"team_id", JsonString(demo->team_id)},
+                             {"program_id", JsonString(demo->program_id)},
+                             {"affiliate_id", JsonString(demo->affiliate_id)},
+                             {"tracking_id", JsonString(demo->tracking_id)},
+                             {"api_key", JsonString(demo->api_key)}})
+              << "\n";
+    return 0;
+  }
+  if (args.size() == 3 && args[0] == "team" && args[1] == "create") {
+    auto team = store.CreateTeam(args[2]);
+    if (!team.ok()) return Fail(team.status());
+    auto key = store.CreateApiKey(team->team_id);
+    if (!key.ok()) return Fail(key.status());
+    std::cout << JsonObject({{"team_id", JsonString(team->team_id)},
+                             {"program_id", JsonString(team->program_id)},
+                             {"api_key", JsonString(key->key)}})
+              << "\n";
+    return 0;
+  }
+  if (args.size() == 3 && args[0] == "api-key" && args[1] == "create") {
+    auto key = store.CreateApiKey(args[2]);
+    if (!key.ok()) return Fail(key.status());
+    std::cout << JsonObject({{"key_id", JsonString(key->id)}, {"api_key", JsonString(key->key)}})
+              << "\n";
+    return 0;
+  }
+  if (args.size() == 3 && args[0] == "api-key" && args[1] == "revoke") {
+    absl::Status status = store.RevokeApiKey(args[2]);
+    if (!status.ok()) return Fail(status);
+    std::cout << JsonObject({{"key_id", JsonString(args[2])}, {"revoked", "true"}}) << "\n";
+    return 0;
+  }
+  std::cerr << kUsage << "\n";
+  return 2;
+}
