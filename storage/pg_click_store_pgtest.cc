@@ -9,17 +9,11 @@ namespace {
 
 using affonso::v1::TrackClickRequest;
 
-class PgClickStoreTest : public ::testing::Test {
+class PgClickStoreTest : public testing::TwoTenantTest {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    auto a = testing::CreateTenant(*db_, "A");
-    auto b = testing::CreateTenant(*db_, "B");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = *a;
-    b_ = *b;
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<PgClickStore>(&db_->pool());
   }
   TrackClickRequest For(const testing::Tenant& tenant) {
@@ -28,8 +22,6 @@ class PgClickStoreTest : public ::testing::Test {
     request.set_tracking_id(tenant.tracking_id);
     return request;
   }
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::Tenant a_, b_;
   std::unique_ptr<PgClickStore> store_;
 };
 

@@ -31,17 +31,11 @@ google::protobuf::Timestamp At(int64_t seconds) {
   return timestamp;
 }
 
-class PgReferralStoreTest : public ::testing::Test {
+class PgReferralStoreTest : public testing::TwoTenantTest {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    auto a = testing::CreateTenant(*db_, "A");
-    auto b = testing::CreateTenant(*db_, "B");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = *a;
-    b_ = *b;
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<PgReferralStore>(&db_->pool());
   }
 
@@ -83,8 +77,6 @@ class PgReferralStoreTest : public ::testing::Test {
         absl::StrCat("SELECT ", expression, " FROM referrals WHERE id = '", id, "'"));
   }
 
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::Tenant a_, b_;
   std::unique_ptr<PgReferralStore> store_;
 };
 

@@ -23,21 +23,14 @@ RecordSignupRequest Signup(const std::string& click_id, const std::string& email
   return request;
 }
 
-class PgSignupStoreTest : public ::testing::Test {
+class PgSignupStoreTest : public testing::TwoTenantTest {
  protected:
+  PgSignupStoreTest() : TwoTenantTest(/*pool_size=*/16) {}
   void SetUp() override {
-    auto db = testing::TestDatabase::Create(/*pool_size=*/16);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    auto a = testing::CreateTenant(*db_, "A");
-    auto b = testing::CreateTenant(*db_, "B");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = *a;
-    b_ = *b;
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<PgSignupStore>(&db_->pool());
   }
-  std::unique_ptr<testing::TestDatabase> db_;
-  testing::Tenant a_, b_;
   std::unique_ptr<PgSignupStore> store_;
 };
 

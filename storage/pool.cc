@@ -132,9 +132,9 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> ConnectionPool::Connect() {
     auto connection = std::make_unique<PooledConnection>();
     connection->conn =
         std::make_unique<pqxx::connection>(WithConnectTimeout(config_.database_url));
-    // We replace broken connections ourselves; a silent reconnect would drop
-    // session state (prepared statements) behind our back.
-    connection->conn->inhibit_reactivation(true);
+    // Broken connections are dropped on release and replaced here. Should
+    // libpqxx reconnect one on its own between transactions, it re-registers
+    // the statements it was given, so `prepared` stays true to the session.
     return connection;
   } catch (...) {
     return internal::CurrentExceptionToStatus("connect", nullptr);

@@ -14,17 +14,11 @@ namespace affonso::tests {
 
 // The real server on a loopback port over its own throwaway database, with
 // two tenants, A and B, each with a key, a program and an approved affiliate.
-class ServerTest : public ::testing::Test {
+class ServerTest : public storage::testing::TwoTenantTest {
  protected:
   void SetUp() override {
-    auto db = storage::testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    auto a = storage::testing::CreateTenant(*db_, "A");
-    auto b = storage::testing::CreateTenant(*db_, "B");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = *a;
-    b_ = *b;
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
     services::ServerConfig config;
     config.database_url = db_->url();
     config.grpc_address = "127.0.0.1:0";
@@ -71,8 +65,6 @@ class ServerTest : public ::testing::Test {
         "affiliates) || '/' || coalesce((SELECT max(updated_at)::text FROM referrals), '-')");
   }
 
-  std::unique_ptr<storage::testing::TestDatabase> db_;
-  storage::testing::Tenant a_, b_;
   std::unique_ptr<services::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

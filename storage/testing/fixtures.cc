@@ -40,4 +40,16 @@ void SetTracking(TestDatabase& db, const Tenant& tenant, bool track_email, bool 
                              " WHERE program_id = '", tenant.program_id, "'"));
 }
 
+void TwoTenantTest::SetUp() {
+  auto db = TestDatabase::Create(pool_size_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  db_ = *std::move(db);
+  auto a = CreateTenant(*db_, "A");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = CreateTenant(*db_, "B");
+  ASSERT_TRUE(b.ok()) << b.status();
+  a_ = *std::move(a);
+  b_ = *std::move(b);
+}
+
 }  // namespace affonso::storage::testing

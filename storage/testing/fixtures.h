@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "storage/api_key_store.h"
 #include "storage/testing/test_database.h"
 
@@ -28,6 +29,20 @@ std::string InsertClick(TestDatabase& db, const Tenant& tenant);
 
 // Sets the program's tracking settings.
 void SetTracking(TestDatabase& db, const Tenant& tenant, bool track_email, bool track_name);
+
+// Base for database tests: a fresh migrated database holding tenants A and B,
+// each with a default program, an approved affiliate and an API key.
+class TwoTenantTest : public ::testing::Test {
+ protected:
+  explicit TwoTenantTest(int pool_size = 8) : pool_size_(pool_size) {}
+  void SetUp() override;
+
+  std::unique_ptr<TestDatabase> db_;
+  Tenant a_, b_;
+
+ private:
+  int pool_size_;
+};
 
 }  // namespace affonso::storage::testing
 
