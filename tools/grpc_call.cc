@@ -1,6 +1,6 @@
 // A minimal grpcurl for the affonso.v1 services (Debian has no grpcurl):
 //
-//   grpc_call --addr=127.0.0.1:50051 --api_key=sk_live_... \
+//   grpc_call --addr=127.0.0.1:50051 --api_key=sk_live_...
 //       SignupService/RecordSignup '{"click_id":"clk_...","email":"a@b.co"}'
 //
 // Prints the response as JSON (proto field names), then the x-http-code and,
