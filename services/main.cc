@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "gateway/rest_gateway.h"
 #include "services/server.h"
 
 namespace {
@@ -48,6 +49,20 @@ ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
           "apply pending migrations at start-up (env MIGRATE=0 to skip)");
 ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
           "on SIGTERM/SIGINT, time in-flight calls get to finish (env SHUTDOWN_GRACE_MS)");
+ABSL_FLAG(int, http_port, EnvOr("HTTP_PORT", 8080),
+          "REST gateway port, served in-process; -1 turns it off (env HTTP_PORT)");
+ABSL_FLAG(std::string, http_host, EnvOr("HTTP_HOST", "0.0.0.0"),
+          "address to listen on for REST (env HTTP_HOST)");
+ABSL_FLAG(int, http_io_threads, EnvOr("HTTP_IO_THREADS", 2),
+          "REST I/O threads; they never wait on the backend (env HTTP_IO_THREADS)");
+ABSL_FLAG(int, max_body_bytes, EnvOr("MAX_BODY_BYTES", 1 << 20),
+          "largest accepted request body; larger is 413 (env MAX_BODY_BYTES)");
+ABSL_FLAG(int, http_read_timeout_ms, EnvOr("HTTP_READ_TIMEOUT_MS", 15000),
+          "time a client gets to send a whole request (env HTTP_READ_TIMEOUT_MS)");
+ABSL_FLAG(int, http_idle_timeout_ms, EnvOr("HTTP_IDLE_TIMEOUT_MS", 60000),
+          "idle keep-alive connections close after this (env HTTP_IDLE_TIMEOUT_MS)");
+ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
+          "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
 ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
           "debug | info | warning | error (env LOG_LEVEL)");
 
@@ -89,10 +104,33 @@ int main(int argc, char** argv) {
     AFFONSO_LOG(kError, "start-up failed: ", server.status().ToString());
     return 1;
   }
+  std::unique_ptr<affonso::gateway::RestGateway> rest;
+  if (absl::GetFlag(FLAGS_http_port) >= 0) {
+    affonso::gateway::RestGatewayConfig rest_config;
+    rest_config.http.address = absl::GetFlag(FLAGS_http_host);
+    rest_config.http.port = absl::GetFlag(FLAGS_http_port);
+    rest_config.http.io_threads = absl::GetFlag(FLAGS_http_io_threads);
+    rest_config.http.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+    rest_config.http.read_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_read_timeout_ms));
+    rest_config.http.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_idle_timeout_ms));
+    rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+    auto started = affonso::gateway::RestGateway::Start(rest_config, (*server)->InProcessChannel());
+    if (!started.ok()) {
+      AFFONSO_LOG(kError, "REST gateway start-up failed: ", started.status().ToString());
+      return 1;
+    }
+    rest = *std::move(started);
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   AFFONSO_LOG(kInfo, "signal ", signal_number, ": draining");
-  (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  const absl::Duration grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  // Not ready first, so load balancers move away while we still answer; then
+  // REST, whose in-flight calls still need the gRPC server.
+  (*server)->StopServing();
+  if (rest) rest->Shutdown(grace);
+  (*server)->Shutdown(grace);
   (*server)->Wait();
   AFFONSO_LOG(kInfo, "stopped");
   return 0;

@@ -114,8 +114,10 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_server_->InProcessChannel(grpc::ChannelArguments());
 }
 
+void Server::StopServing() { grpc_server_->GetHealthCheckService()->SetServingStatus(false); }
+
 void Server::Shutdown(absl::Duration grace) {
-  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  StopServing();
   grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }
 

@@ -38,8 +38,13 @@ class Server {
   // An in-process channel for tests and the in-process gateway.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Health turns NOT_SERVING first (so load balancers stop sending), then
-  // in-flight calls get up to `grace` to finish before being cancelled.
+  // Health (and so the REST /readyz) turns NOT_SERVING, so load balancers
+  // stop sending, while calls are still answered.
+  void StopServing();
+  // StopServing, then in-flight calls get up to `grace` to finish before
+  // being cancelled. The in-process channel must not be used afterwards
+  // (gRPC 1.51 crashes on a call into a shut-down in-process server): stop
+  // the REST gateway first.
   void Shutdown(absl::Duration grace);
   void Wait();
 

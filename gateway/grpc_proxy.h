@@ -1,0 +1,57 @@
+#ifndef AFFONSO_GATEWAY_GRPC_PROXY_H_
+#define AFFONSO_GATEWAY_GRPC_PROXY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/http_server.h"
+#include "gateway/route_table.h"
+
+namespace affonso::gateway {
+
+struct GrpcProxyOptions {
+  // Deadline of each backend call; past it the client gets 504.
+  absl::Duration backend_deadline = absl::Seconds(10);
+  // Served verbatim at GET /openapi.json.
+  std::string openapi_json;
+};
+
+// The REST face of the affonso.v1 services: every rpc with a google.api.http
+// rule becomes its endpoint (routes are read from the descriptors, never
+// written by hand). Calls go out on gRPC's callback API, so the HTTP I/O
+// threads never wait on the backend. Also answers /healthz (this process is
+// alive), /readyz (the backend's health service says SERVING) and
+// /openapi.json.
+class GrpcProxy final : public HttpHandler {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(
+      std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options);
+
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override;
+
+ private:
+  GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes, GrpcProxyOptions options);
+  void CheckReady(std::function<void(HttpResponse)> respond, const std::string& request_id);
+
+  std::shared_ptr<grpc::Channel> backend_;
+  grpc::GenericStub stub_;
+  const RouteTable routes_;
+  const GrpcProxyOptions options_;
+};
+
+// The affonso.v1 services compiled into this binary (each .proto of the
+// contract is linked in by contract.cc).
+std::vector<const google::protobuf::ServiceDescriptor*> ContractServices();
+
+// API.md's HTTP status for a gRPC status code.
+int HttpStatusFor(grpc::StatusCode code);
+
+}  // namespace affonso::gateway
+
+#endif  // AFFONSO_GATEWAY_GRPC_PROXY_H_

@@ -1,0 +1,96 @@
+#ifndef AFFONSO_GATEWAY_HTTP_SERVER_H_
+#define AFFONSO_GATEWAY_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace affonso::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // raw request target: path plus optional ?query
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+
+  // First value of `name` (lower-case), "" when absent.
+  std::string Header(absl::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  // Extra headers (Allow, X-Request-Id, X-RateLimit-*...). The server owns
+  // Content-Type, Content-Length and Connection: those names are ignored here,
+  // as is any header whose name or value contains CR or LF.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Called on an I/O thread: must not block. Calls `respond` exactly once, from
+// any thread, possibly after the client has gone (the response is then
+// dropped safely), after the handler timeout (ignored) or after the server is
+// gone (ignored).
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  virtual void Handle(HttpRequest request,
+                      std::function<void(HttpResponse)> respond) = 0;
+};
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0";
+  int port = 8080;  // 0 = pick a free one (tests)
+  int io_threads = 2;
+  size_t max_body_bytes = 1 << 20;     // over it: 413 PAYLOAD_TOO_LARGE
+  size_t max_header_bytes = 16 << 10;  // over it: 431 REQUEST_HEADER_FIELDS_TOO_LARGE
+  // Whole request (headers + body) once its first byte arrived: slowloris
+  // guard -> 408 and close.
+  absl::Duration read_timeout = absl::Seconds(15);
+  // Keep-alive connection with no request in progress -> close silently.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // `respond` not called by then -> 504 GATEWAY_TIMEOUT.
+  absl::Duration handler_timeout = absl::Seconds(30);
+  int max_connections = 20000;  // beyond: accept and close immediately
+};
+
+// HTTP/1.1 server (Boost.Beast, asynchronous): `io_threads` threads share all
+// connections, one strand per connection, so idle keep-alive connections cost
+// a socket and a small buffer each. Requests on one connection are answered
+// in order: the next one is read only once the previous response is written.
+class HttpServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      HttpServerOptions options, HttpHandler* handler);
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();  // Shutdown(absl::ZeroDuration()) if not yet
+
+  int port() const;
+
+  // Stops accepting and closes idle connections; requests in flight get up to
+  // `grace` to be answered (their connections then close), after which every
+  // remaining connection is closed and the I/O threads are joined. Calls after
+  // the first do nothing.
+  void Shutdown(absl::Duration grace);
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace affonso::gateway
+
+#endif  // AFFONSO_GATEWAY_HTTP_SERVER_H_

@@ -1,0 +1,584 @@
+#include "gateway/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace affonso::gateway {
+namespace {
+
+// ------------------------------------------------------------ blocking client
+
+struct ClientResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class Client {
+ public:
+  explicit Client(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address),
+                         sizeof(address)) == 0;
+    // A broken server must fail the test, not hang it.
+    timeval timeout{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() { Close(); }
+
+  bool connected() const { return connected_; }
+
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  bool Send(const std::string& data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // Reads one response (Content-Length framed, or none for 1xx/204/304).
+  bool Read(ClientResponse* response) {
+    *response = ClientResponse();
+    size_t header_end;
+    while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    const std::string head = pending_.substr(0, header_end);
+    pending_.erase(0, header_end + 4);
+    std::vector<std::string> lines = absl::StrSplit(head, "\r\n");
+    std::vector<std::string> status_line = absl::StrSplit(lines[0], ' ');
+    if (status_line.size() < 2 ||
+        !absl::SimpleAtoi(status_line[1], &response->status)) {
+      return false;
+    }
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const size_t colon = lines[i].find(':');
+      if (colon == std::string::npos) return false;
+      response->headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
+          std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+    }
+    size_t length = 0;
+    const std::string content_length = response->Header("content-length");
+    if (!content_length.empty() && !absl::SimpleAtoi(content_length, &length)) {
+      return false;
+    }
+    while (pending_.size() < length) {
+      if (!Fill()) return false;
+    }
+    response->body = pending_.substr(0, length);
+    pending_.erase(0, length);
+    return true;
+  }
+
+  ClientResponse Request(const std::string& raw) {
+    ClientResponse response;
+    EXPECT_TRUE(Send(raw));
+    EXPECT_TRUE(Read(&response));
+    return response;
+  }
+
+  // True when the server closed the connection (EOF or reset) within
+  // `within`, with no further bytes.
+  bool ClosedByServer(absl::Duration within) {
+    if (!pending_.empty()) return false;
+    pollfd poll_fd{fd_, POLLIN, 0};
+    if (poll(&poll_fd, 1, static_cast<int>(absl::ToInt64Milliseconds(within))) <= 0) {
+      return false;
+    }
+    char byte;
+    const ssize_t n = recv(fd_, &byte, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+ private:
+  bool Fill() {
+    char chunk[16384];
+    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    pending_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string pending_;
+};
+
+std::string Get(const std::string& target, const std::string& extra_headers = "") {
+  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: test\r\n", extra_headers,
+                      "\r\n");
+}
+
+std::string Post(const std::string& target, const std::string& body) {
+  return absl::StrCat("POST ", target,
+                      " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                      "Content-Length: ",
+                      body.size(), "\r\n\r\n", body);
+}
+
+// ------------------------------------------------------------ test handler
+
+// Routes by path:
+//   /slow    responds 200 ms later from another thread
+//   /thread  responds at once from another thread
+//   /never   never responds (keeps `respond` until the test ends)
+//   /204     responds 204
+//   anything else echoes "<method> <target> <x-test header> <body>" at once.
+class TestHandler : public HttpHandler {
+ public:
+  ~TestHandler() override {
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++received_;
+      last_remote_address_ = request.remote_address;
+    }
+    HttpResponse response;
+    response.headers.emplace_back("X-Request-Id", "req-1");
+    response.body = absl::StrCat(request.method, " ", request.target, " ",
+                                 request.Header("x-test"), " ", request.body);
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    if (path == "/slow" || path == "/thread") {
+      const auto delay = path == "/slow" ? absl::Milliseconds(200) : absl::ZeroDuration();
+      absl::MutexLock lock(&mu_);
+      threads_.emplace_back([delay, respond = std::move(respond),
+                             response = std::move(response)]() mutable {
+        absl::SleepFor(delay);
+        respond(std::move(response));
+      });
+    } else if (path == "/never") {
+      absl::MutexLock lock(&mu_);
+      parked_.push_back(std::move(respond));
+    } else if (path == "/204") {
+      response.status = 204;
+      respond(std::move(response));
+    } else if (path == "/injection") {
+      response.headers.emplace_back("X-Bad", "a\r\nSet-Cookie: x=1");
+      response.headers.emplace_back("Content-Length", "9999");
+      respond(std::move(response));
+    } else {
+      respond(std::move(response));
+    }
+  }
+
+  void WaitForRequests(int count) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return received_ >= count;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(5));
+  }
+
+  std::vector<std::function<void(HttpResponse)>> TakeParked() {
+    absl::MutexLock lock(&mu_);
+    return std::move(parked_);
+  }
+
+  std::string last_remote_address() {
+    absl::MutexLock lock(&mu_);
+    return last_remote_address_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int received_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_remote_address_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void(HttpResponse)>> parked_ ABSL_GUARDED_BY(mu_);
+};
+
+class HttpServerTest : public testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options = DefaultOptions()) {
+    auto server = HttpServer::Start(std::move(options), &handler_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  static HttpServerOptions DefaultOptions() {
+    HttpServerOptions options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    return options;
+  }
+
+  int port() const { return server_->port(); }
+
+  // Declared first: outlives the server, whose late responds it may still make.
+  TestHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+void ExpectEnvelope(const ClientResponse& response, int status,
+                    const std::string& code) {
+  EXPECT_EQ(response.status, status);
+  EXPECT_EQ(response.Header("content-type"), "application/json");
+  EXPECT_TRUE(absl::StartsWith(
+      response.body, absl::StrCat(R"({"success":false,"error":{"code":")", code, "\"")))
+      << response.body;
+}
+
+// ------------------------------------------------------------ tests
+
+TEST_F(HttpServerTest, GetAndPostRoundTrip) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.connected());
+
+  ClientResponse get = client.Request(Get("/v1/clicks?limit=5", "X-Test: Hello\r\n"));
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, "GET /v1/clicks?limit=5 Hello ");
+  EXPECT_EQ(get.Header("content-type"), "application/json");
+  EXPECT_EQ(get.Header("content-length"), std::to_string(get.body.size()));
+  EXPECT_EQ(get.Header("x-request-id"), "req-1");
+  EXPECT_EQ(get.Header("connection"), "");
+  EXPECT_EQ(handler_.last_remote_address(), "127.0.0.1");
+
+  ClientResponse post = client.Request(Post("/v1/signups", R"({"click_id":"clk_1"})"));
+  EXPECT_EQ(post.status, 200);
+  EXPECT_EQ(post.body, R"(POST /v1/signups  {"click_id":"clk_1"})");
+}
+
+TEST_F(HttpServerTest, HundredSequentialRequestsOnOneConnection) {
+  StartServer();
+  Client client(port());
+  for (int i = 0; i < 100; ++i) {
+    ClientResponse response = client.Request(Get(absl::StrCat("/n/", i)));
+    ASSERT_EQ(response.status, 200);
+    ASSERT_EQ(response.body, absl::StrCat("GET /n/", i, "  "));
+  }
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  Client client(port());
+  // The first is slow: later ones must still come after it.
+  ASSERT_TRUE(client.Send(Get("/slow?1") + Post("/p", "two") + Get("/thread?3")));
+  ClientResponse response;
+  ASSERT_TRUE(client.Read(&response));
+  EXPECT_EQ(response.body, "GET /slow?1  ");
+  ASSERT_TRUE(client.Read(&response));
+  EXPECT_EQ(response.body, "POST /p  two");
+  ASSERT_TRUE(client.Read(&response));
+  EXPECT_EQ(response.body, "GET /thread?3  ");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  StartServer();
+  Client client(port());
+  ClientResponse response = client.Request(Get("/x", "Connection: close\r\n"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+}
+
+TEST_F(HttpServerTest, Http10ClosesUnlessKeepAlive) {
+  StartServer();
+  {
+    Client client(port());
+    ClientResponse response = client.Request("GET /a HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  }
+  Client client(port());
+  ClientResponse first =
+      client.Request("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_TRUE(absl::EqualsIgnoreCase(first.Header("connection"), "keep-alive"));
+  EXPECT_EQ(client.Request("GET /b HTTP/1.0\r\n\r\n").body, "GET /b  ");
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.Send(
+      "POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  ClientResponse interim;
+  ASSERT_TRUE(client.Read(&interim));
+  EXPECT_EQ(interim.status, 100);
+  ClientResponse response = client.Request("hello");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "POST /e  hello");
+}
+
+TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
+  HttpServerOptions options = DefaultOptions();
+  options.max_body_bytes = 1024;
+  StartServer(options);
+  {
+    Client client(port());
+    ClientResponse response = client.Request(Post("/big", std::string(5000, 'x')));
+    ExpectEnvelope(response, 413, "PAYLOAD_TOO_LARGE");
+    EXPECT_EQ(response.Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  }
+  {
+    // Announced but not sent: refused without waiting for the body.
+    Client client(port());
+    ClientResponse response = client.Request(
+        "POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n");
+    ExpectEnvelope(response, 413, "PAYLOAD_TOO_LARGE");
+  }
+  {
+    // Chunked bodies count too.
+    Client client(port());
+    std::string chunked =
+        "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) absl::StrAppend(&chunked, "200\r\n", std::string(512, 'y'), "\r\n");
+    chunked += "0\r\n\r\n";
+    ExpectEnvelope(client.Request(chunked), 413, "PAYLOAD_TOO_LARGE");
+  }
+  // Exactly at the limit is fine.
+  Client client(port());
+  EXPECT_EQ(client.Request(Post("/ok", std::string(1024, 'z'))).status, 200);
+}
+
+TEST_F(HttpServerTest, HeaderOverLimitIs431) {
+  HttpServerOptions options = DefaultOptions();
+  options.max_header_bytes = 1024;
+  StartServer(options);
+  Client client(port());
+  ClientResponse response =
+      client.Request(Get("/h", absl::StrCat("X-Big: ", std::string(4000, 'h'), "\r\n")));
+  ExpectEnvelope(response, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE");
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400) {
+  StartServer();
+  for (const std::string raw :
+       {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
+    Client client(port());
+    ClientResponse response = client.Request(raw);
+    ExpectEnvelope(response, 400, "VALIDATION_ERROR");
+    EXPECT_EQ(response.body,
+              R"({"success":false,"error":{"code":"VALIDATION_ERROR","message":"malformed HTTP request"}})");
+    EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2))) << raw;
+  }
+}
+
+TEST_F(HttpServerTest, SlowClientIsCutOffAfterReadTimeout) {
+  HttpServerOptions options = DefaultOptions();
+  options.read_timeout = absl::Milliseconds(300);
+  StartServer(options);
+  Client client(port());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(client.Send("POST /slowloris HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  ClientResponse response;
+  ASSERT_TRUE(client.Read(&response));
+  ExpectEnvelope(response, 408, "REQUEST_TIMEOUT");
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_GE(elapsed, absl::Milliseconds(250));
+  EXPECT_LT(elapsed, absl::Seconds(2));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionClosesSilently) {
+  HttpServerOptions options = DefaultOptions();
+  options.idle_timeout = absl::Milliseconds(200);
+  options.read_timeout = absl::Seconds(5);
+  StartServer(options);
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/once")).status, 200);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
+}
+
+TEST_F(HttpServerTest, ThousandsOfIdleConnectionsDoNotStarveNewRequests) {
+  constexpr int kIdle = 2000;
+  rlimit limit;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const rlim_t wanted = 2 * kIdle + 256;  // client and server ends share the process
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = std::min(wanted, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < wanted) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
+
+  HttpServerOptions options = DefaultOptions();
+  options.io_threads = 2;
+  StartServer(options);
+  std::vector<std::unique_ptr<Client>> idle;
+  idle.reserve(kIdle);
+  for (int i = 0; i < kIdle; ++i) {
+    idle.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(idle.back()->connected()) << i;
+  }
+  const absl::Time start = absl::Now();
+  Client fresh(port());
+  EXPECT_EQ(fresh.Request(Get("/fresh")).body, "GET /fresh  ");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // The idle ones were really accepted and still work.
+  EXPECT_EQ(idle.front()->Request(Get("/first")).status, 200);
+  EXPECT_EQ(idle.back()->Request(Get("/last")).status, 200);
+}
+
+TEST_F(HttpServerTest, ClientGoneBeforeResponseIsHarmless) {
+  StartServer();
+  for (int i = 0; i < 5; ++i) {
+    Client client(port());
+    ASSERT_TRUE(client.Send(Get("/slow")));
+  }  // closed right away; the handler responds 200 ms later
+  handler_.WaitForRequests(5);
+  absl::SleepFor(absl::Milliseconds(300));
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/after")).status, 200);
+}
+
+TEST_F(HttpServerTest, HandlerThatNeverRespondsGets504) {
+  HttpServerOptions options = DefaultOptions();
+  options.handler_timeout = absl::Milliseconds(200);
+  StartServer(options);
+  Client client(port());
+  const absl::Time start = absl::Now();
+  ClientResponse response = client.Request(Get("/never"));
+  ExpectEnvelope(response, 504, "GATEWAY_TIMEOUT");
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
+  // A respond after the timeout is ignored and the connection goes on.
+  for (auto& respond : handler_.TakeParked()) respond(HttpResponse{});
+  EXPECT_EQ(client.Request(Get("/next")).body, "GET /next  ");
+}
+
+TEST_F(HttpServerTest, RespondFromAnotherThread) {
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client.Request(Get("/thread")).body, "GET /thread  ");
+  EXPECT_EQ(client.Request(Get("/slow")).body, "GET /slow  ");
+}
+
+TEST_F(HttpServerTest, NoContentResponseHasNoBody) {
+  StartServer();
+  Client client(port());
+  ClientResponse response = client.Request(Get("/204"));
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(response.Header("content-length"), "");
+  EXPECT_EQ(client.Request(Get("/after")).status, 200);
+}
+
+TEST_F(HttpServerTest, HandlerCannotInjectOrOverrideFraming) {
+  StartServer();
+  Client client(port());
+  ClientResponse response = client.Request(Get("/injection"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("x-bad"), "");
+  EXPECT_EQ(response.Header("set-cookie"), "");
+  EXPECT_EQ(response.Header("content-length"), std::to_string(response.body.size()));
+  EXPECT_EQ(client.Request(Get("/after")).status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  HttpServerOptions options = DefaultOptions();
+  options.max_connections = 2;
+  StartServer(options);
+  Client first(port());
+  Client second(port());
+  EXPECT_EQ(first.Request(Get("/1")).status, 200);
+  EXPECT_EQ(second.Request(Get("/2")).status, 200);
+  Client third(port());
+  EXPECT_TRUE(third.ClosedByServer(absl::Seconds(2)));
+  first.Close();
+  absl::SleepFor(absl::Milliseconds(100));
+  Client fourth(port());
+  EXPECT_EQ(fourth.Request(Get("/4")).status, 200);
+}
+
+TEST_F(HttpServerTest, ShutdownLetsInFlightRequestFinish) {
+  StartServer();
+  Client idle(port());
+  EXPECT_EQ(idle.Request(Get("/warm")).status, 200);
+  Client busy(port());
+  ASSERT_TRUE(busy.Send(Get("/slow")));
+  handler_.WaitForRequests(2);
+
+  const absl::Time start = absl::Now();
+  std::thread shutdown([this] { server_->Shutdown(absl::Seconds(5)); });
+  ClientResponse response;
+  ASSERT_TRUE(busy.Read(&response));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "GET /slow  ");
+  EXPECT_EQ(response.Header("connection"), "close");
+  EXPECT_TRUE(busy.ClosedByServer(absl::Seconds(2)));
+  EXPECT_TRUE(idle.ClosedByServer(absl::Seconds(2)));
+  shutdown.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+
+  Client late(port());
+  EXPECT_FALSE(late.connected());
+}
+
+TEST_F(HttpServerTest, ShutdownGraceBoundsStuckRequestsAndLateRespondIsSafe) {
+  StartServer();
+  Client client(port());
+  ASSERT_TRUE(client.Send(Get("/never")));
+  handler_.WaitForRequests(1);
+  const absl::Time start = absl::Now();
+  server_->Shutdown(absl::Milliseconds(200));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(150));
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(1)));
+  server_.reset();
+  // The server is gone: responding now must be a no-op.
+  for (auto& respond : handler_.TakeParked()) respond(HttpResponse{});
+}
+
+TEST_F(HttpServerTest, StartFailsOnBadAddressOrBusyPort) {
+  StartServer();
+  HttpServerOptions options = DefaultOptions();
+  options.address = "not-an-address";
+  EXPECT_FALSE(HttpServer::Start(options, &handler_).ok());
+  options = DefaultOptions();
+  options.port = port();
+  EXPECT_FALSE(HttpServer::Start(options, &handler_).ok());
+}
+
+}  // namespace
+}  // namespace affonso::gateway

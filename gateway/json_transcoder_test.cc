@@ -1,0 +1,211 @@
+#include "gateway/json_transcoder.h"
+
+#include "common/api_error.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "proto/affonso/v1/affiliates.pb.h"
+#include "proto/affonso/v1/clicks.pb.h"
+#include "proto/affonso/v1/program.pb.h"
+#include "proto/affonso/v1/referrals.pb.h"
+#include "proto/affonso/v1/signups.pb.h"
+
+namespace affonso::gateway {
+namespace {
+
+using namespace affonso::v1;  // NOLINT: test brevity
+
+const Route& RouteFor(const std::string& service, const std::string& method) {
+  static const RouteTable* table = [] {
+    Referral::descriptor();
+    Affiliate::descriptor();
+    Click::descriptor();
+    RecordSignupRequest::descriptor();
+    FraudRules::descriptor();
+    std::vector<const google::protobuf::ServiceDescriptor*> services;
+    for (const char* name : {"ReferralService", "AffiliateService", "SignupService",
+                             "ClickService", "ProgramService"}) {
+      services.push_back(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string("affonso.v1.") + name));
+    }
+    return new RouteTable(*RouteTable::FromServices(services));
+  }();
+  for (const Route& route : table->routes()) {
+    if (route.method->service()->name() == service && route.method->name() == method) return route;
+  }
+  ADD_FAILURE() << "no route " << method;
+  return table->routes()[0];
+}
+
+google::protobuf::Struct Parse(const std::string& json) {
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  return parsed;
+}
+
+TEST(BuildRequestTest, AcceptsSnakeAndCamelCase) {
+  TrackClickRequest click;
+  ASSERT_TRUE(BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                           R"({"programId":"prg_1","tracking_id":"t","utmMedium":"cpc","ignored":1})",
+                           &click)
+                  .ok());
+  EXPECT_EQ(click.program_id(), "prg_1");
+  EXPECT_EQ(click.tracking_id(), "t");
+  EXPECT_EQ(click.utm_medium(), "cpc");
+}
+
+TEST(BuildRequestTest, TimestampsAndNulls) {
+  TrackClickRequest click;
+  ASSERT_TRUE(BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                           R"({"program_id":"p","createdAt":"2024-05-01T10:00:00Z","sub1":null})",
+                           &click)
+                  .ok());
+  EXPECT_EQ(click.created_at().seconds(), 1714557600);
+  absl::Status bad = BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                                  R"({"createdAt":"yesterday"})", &click);
+  EXPECT_EQ(ApiErrorField(bad), "created_at");
+}
+
+TEST(BuildRequestTest, WrongTypesNameTheField) {
+  RecordSignupRequest signup;
+  const Route& route = RouteFor("SignupService", "RecordSignup");
+  for (const auto& [json, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"click_id":123})", "click_id"},
+           {R"({"email":["a"]})", "email"},
+           {R"({"name":{"first":"x"}})", "name"},
+           {R"({"click_id":true})", "click_id"}}) {
+    absl::Status status = BuildRequest(route, {}, "", json, &signup);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_EQ(ApiErrorField(status), field) << json;
+  }
+}
+
+TEST(BuildRequestTest, MalformedOrNonObjectBodyIsValidationError) {
+  RecordSignupRequest signup;
+  const Route& route = RouteFor("SignupService", "RecordSignup");
+  for (const char* json : {"{", "[1,2]", "\"x\"", "{\"a\":}", "nul", "{\"a\":1}}"}) {
+    absl::Status status = BuildRequest(route, {}, "", json, &signup);
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << json;
+  }
+  std::string deep(5000, '[');
+  EXPECT_EQ(ApiErrorCode(BuildRequest(route, {}, "", "{\"a\":" + deep, &signup)),
+            "VALIDATION_ERROR");
+}
+
+TEST(BuildRequestTest, EnumsAcceptLowercaseApiNames) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":"customer"})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_CUSTOMER);
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":"REFERRAL_STATUS_ACTIVE"})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_ACTIVE);
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":"vip"})", &create)), "status");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":"unspecified"})", &create)),
+            "status");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":99})", &create)), "status");
+}
+
+TEST(BuildRequestTest, QueryParametersBindWithTypes) {
+  ListReferralsRequest list;
+  const Route& route = RouteFor("ReferralService", "ListReferrals");
+  ASSERT_TRUE(BuildRequest(route, {},
+                           "limit=25&status=lead&order=asc&starting_after=ref_1&"
+                           "created_gte=2024-01-01T00%3A00%3A00Z&unknown=1&affiliateId=aff+1",
+                           "", &list)
+                  .ok());
+  EXPECT_EQ(list.limit(), 25);
+  EXPECT_EQ(list.status(), REFERRAL_STATUS_LEAD);
+  EXPECT_EQ(list.order(), LIST_ORDER_ASC);
+  EXPECT_EQ(list.starting_after(), "ref_1");
+  EXPECT_EQ(list.created_gte().seconds(), 1704067200);
+  EXPECT_EQ(list.affiliate_id(), "aff 1");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=ten", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=1.5", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=99999999999", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorCode(BuildRequest(route, {}, "limit=%zz", "", &list)), "VALIDATION_ERROR");
+}
+
+TEST(BuildRequestTest, RepeatedQueryParameters) {
+  GetAffiliateRequest get;
+  const Route& route = RouteFor("AffiliateService", "GetAffiliate");
+  ASSERT_TRUE(BuildRequest(route, {{"id", "aff_1"}}, "expand=a&expand=b", "", &get).ok());
+  EXPECT_EQ(get.id(), "aff_1");
+  ASSERT_EQ(get.expand_size(), 2);
+  EXPECT_EQ(get.expand(1), "b");
+}
+
+TEST(BuildRequestTest, PathVariablesWinOverBody) {
+  UpdateReferralRequest update;
+  const Route& route = RouteFor("ReferralService", "UpdateReferral");
+  ASSERT_TRUE(BuildRequest(route, {{"id", "ref_path"}}, "",
+                           R"({"id":"ref_body","name":"N","metadata":{"plan":"pro","n":2}})", &update)
+                  .ok());
+  EXPECT_EQ(update.id(), "ref_path");
+  EXPECT_TRUE(update.has_name());
+  EXPECT_EQ(update.metadata().fields().at("plan").string_value(), "pro");
+}
+
+TEST(BuildRequestTest, BodyFieldRuleTakesQueryToo) {
+  UpdateFraudRulesRequest update;
+  const Route& route = RouteFor("ProgramService", "UpdateFraudRules");
+  ASSERT_EQ(route.body, "fraud_rules");
+  ASSERT_TRUE(BuildRequest(route, {}, "program_id=prg_9",
+                           R"({"selfReferralMode":"block"})", &update)
+                  .ok());
+  EXPECT_EQ(update.program_id(), "prg_9");
+  EXPECT_EQ(update.fraud_rules().self_referral_mode(), FRAUD_MODE_BLOCK);
+}
+
+TEST(BuildRequestTest, EmptyBodyIsEmptyRequest) {
+  RecordSignupRequest signup;
+  EXPECT_TRUE(BuildRequest(RouteFor("SignupService", "RecordSignup"), {}, "", "  ", &signup).ok());
+  EXPECT_EQ(signup.ByteSizeLong(), 0u);
+}
+
+TEST(RenderSuccessTest, ResponseBodyBecomesDataWithApiEnums) {
+  RecordSignupResponse response;
+  response.set_created(true);
+  response.mutable_referral()->set_id("clk_1");
+  response.mutable_referral()->set_status(REFERRAL_STATUS_LEAD);
+  auto json = RenderSuccess(RouteFor("SignupService", "RecordSignup"), response);
+  ASSERT_TRUE(json.ok());
+  auto parsed = Parse(*json);
+  EXPECT_TRUE(parsed.fields().at("success").bool_value());
+  const auto& data = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(data.at("id").string_value(), "clk_1");
+  EXPECT_EQ(data.at("status").string_value(), "lead");
+  EXPECT_EQ(data.at("customer_id").string_value(), "");  // every field present
+  EXPECT_EQ(data.count("created"), 0u);
+}
+
+TEST(RenderSuccessTest, ListsSpreadIntoTheEnvelope) {
+  ListReferralsResponse response;
+  response.add_data()->set_status(REFERRAL_STATUS_REJECTED);
+  response.set_has_more(true);
+  auto parsed = Parse(*RenderSuccess(RouteFor("ReferralService", "ListReferrals"), response));
+  EXPECT_TRUE(parsed.fields().at("has_more").bool_value());
+  EXPECT_EQ(parsed.fields().at("data").list_value().values(0).struct_value().fields().at("status")
+                .string_value(),
+            "rejected");
+
+  ListAffiliatesResponse affiliates;
+  affiliates.mutable_pagination()->set_total(3);
+  parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "ListAffiliates"), affiliates));
+  EXPECT_EQ(parsed.fields().at("pagination").struct_value().fields().at("total").number_value(), 3);
+  EXPECT_EQ(parsed.fields().at("data").list_value().values_size(), 0);
+}
+
+TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
+  Affiliate affiliate;
+  affiliate.set_partnership_status(PARTNERSHIP_STATUS_APPROVED);
+  affiliate.add_commission_overrides()->set_incentive_type(INCENTIVE_TYPE_LEAD);
+  auto parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "GetAffiliate"), affiliate));
+  const auto& data = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(data.at("partnership_status").string_value(), "approved");
+  EXPECT_EQ(data.at("commission_overrides").list_value().values(0).struct_value().fields()
+                .at("incentive_type").string_value(),
+            "lead");
+}
+
+}  // namespace
+}  // namespace affonso::gateway
