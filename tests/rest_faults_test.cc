@@ -1,0 +1,111 @@
+// The gateway's answers when the backend misbehaves, against a fake backend
+// (no database): slow, rate-limited, failing with internals in its message.
+#include <thread>
+
+#include "gateway/rest_gateway.h"
+#include "gtest/gtest.h"
+#include "proto/affonso/v1/signups.grpc.pb.h"
+#include "tests/http_client.h"
+
+namespace affonso::tests {
+namespace {
+
+using affonso::v1::RecordSignupRequest;
+using affonso::v1::RecordSignupResponse;
+
+// Behaves by click id: "clk_slow" sleeps, "clk_limited" is rate limited,
+// "clk_boom" fails with an internal message that must not leak.
+class FakeSignups final : public affonso::v1::SignupService::Service {
+  grpc::Status RecordSignup(grpc::ServerContext* context, const RecordSignupRequest* request,
+                            RecordSignupResponse* response) override {
+    context->AddInitialMetadata("x-ratelimit-limit", "600");
+    context->AddInitialMetadata("x-ratelimit-remaining", "0");
+    context->AddInitialMetadata("x-ratelimit-reset", "1767225600");
+    if (request->click_id() == "clk_slow") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    }
+    if (request->click_id() == "clk_limited") {
+      context->AddTrailingMetadata("retry-after", "7");
+      context->AddTrailingMetadata("x-error-code", "RATE_LIMIT_EXCEEDED");
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "rate limit exceeded");
+    }
+    if (request->click_id() == "clk_boom") {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "pqxx: relation \"secret\" does not exist");
+    }
+    response->mutable_referral()->set_id(request->click_id());
+    return grpc::Status::OK;
+  }
+};
+
+class RestFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service_);
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    backend_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    gateway::RestGatewayConfig config;
+    config.http.address = "127.0.0.1";
+    config.http.port = 0;
+    config.backend_deadline = absl::Milliseconds(300);
+    auto rest = gateway::RestGateway::Start(
+        config, grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                    grpc::InsecureChannelCredentials()));
+    ASSERT_TRUE(rest.ok()) << rest.status();
+    rest_ = *std::move(rest);
+  }
+  void TearDown() override {
+    rest_->Shutdown(absl::Seconds(1));
+    backend_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  HttpResult Signup(const std::string& click_id) {
+    return Http(rest_->port(), "POST", "/v1/signups", R"({"click_id":")" + click_id + R"("})",
+                {{"Content-Type", "application/json"}});
+  }
+
+  FakeSignups service_;
+  std::unique_ptr<grpc::Server> backend_;
+  std::unique_ptr<gateway::RestGateway> rest_;
+};
+
+TEST_F(RestFaultsTest, RateLimitHeadersPassThrough) {
+  HttpResult ok = Signup("clk_fine");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.headers["x-ratelimit-limit"], "600");
+  EXPECT_EQ(ok.headers["x-ratelimit-remaining"], "0");
+  EXPECT_EQ(ok.headers["x-ratelimit-reset"], "1767225600");
+}
+
+TEST_F(RestFaultsTest, RateLimitedIs429WithRetryAfter) {
+  HttpResult limited = Signup("clk_limited");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.ErrorCode(), "RATE_LIMIT_EXCEEDED");
+  EXPECT_EQ(limited.headers["retry-after"], "7");
+  EXPECT_EQ(limited.json.fields().at("error").struct_value().fields().at("retryAfter").number_value(),
+            7);
+}
+
+TEST_F(RestFaultsTest, BackendDeadlineIs504) {
+  HttpResult slow = Signup("clk_slow");
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  EXPECT_EQ(slow.ErrorCode(), "GATEWAY_TIMEOUT");
+}
+
+TEST_F(RestFaultsTest, InternalErrorsNeverLeak) {
+  HttpResult boom = Signup("clk_boom");
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(boom.ErrorCode(), "INTERNAL_ERROR");
+  EXPECT_EQ(boom.body.find("secret"), std::string::npos) << boom.body;
+  EXPECT_EQ(boom.body.find("pqxx"), std::string::npos) << boom.body;
+}
+
+TEST_F(RestFaultsTest, ServerStillAnswersAfterFaults) {
+  Signup("clk_slow");
+  Signup("clk_boom");
+  EXPECT_EQ(Signup("clk_fine").status, 200);
+}
+
+}  // namespace
+}  // namespace affonso::tests
