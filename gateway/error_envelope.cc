@@ -14,9 +14,7 @@ constexpr char kReplacementCharacter[] = "\xEF\xBF\xBD";  // U+FFFD
 // there does not start one. Follows RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF.
 size_t ValidUtf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) {
-    return static_cast<uint8_t>(text[k]);
-  };
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
   const uint8_t lead = byte(i);
   size_t length;
   uint8_t second_min = 0x80;
@@ -81,9 +79,9 @@ std::string JsonEscape(absl::string_view text) {
 
 std::string ErrorEnvelope(absl::string_view code, absl::string_view message,
                           absl::string_view field) {
-  std::string out = absl::StrCat(R"({"success":false,"error":{"code":)",
-                                 JsonEscape(code), R"(,"message":)",
-                                 JsonEscape(message));
+  std::string out =
+      absl::StrCat(R"({"success":false,"error":{"code":)", JsonEscape(code),
+                   R"(,"message":)", JsonEscape(message));
   if (!field.empty()) absl::StrAppend(&out, R"(,"field":)", JsonEscape(field));
   out.append("}}");
   return out;

@@ -10,8 +10,9 @@ namespace {
 using std::string_literals::operator""s;
 
 TEST(ErrorEnvelopeTest, ExactShapeWithoutField) {
-  EXPECT_EQ(ErrorEnvelope("NOT_FOUND", "click not found"),
-            R"({"success":false,"error":{"code":"NOT_FOUND","message":"click not found"}})");
+  EXPECT_EQ(
+      ErrorEnvelope("NOT_FOUND", "click not found"),
+      R"({"success":false,"error":{"code":"NOT_FOUND","message":"click not found"}})");
 }
 
 TEST(ErrorEnvelopeTest, FieldInsideErrorWhenGiven) {
@@ -21,8 +22,9 @@ TEST(ErrorEnvelopeTest, FieldInsideErrorWhenGiven) {
 }
 
 TEST(ErrorEnvelopeTest, MessageIsEscaped) {
-  EXPECT_EQ(ErrorEnvelope("X", "say \"hi\" \\ bye"),
-            R"({"success":false,"error":{"code":"X","message":"say \"hi\" \\ bye"}})");
+  EXPECT_EQ(
+      ErrorEnvelope("X", "say \"hi\" \\ bye"),
+      R"({"success":false,"error":{"code":"X","message":"say \"hi\" \\ bye"}})");
 }
 
 TEST(JsonEscapeTest, PlainTextIsQuoted) {
@@ -43,7 +45,8 @@ TEST(JsonEscapeTest, ControlCharactersAsUnicodeEscapes) {
 }
 
 TEST(JsonEscapeTest, ValidUtf8PassesThrough) {
-  const std::string text = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF";
+  const std::string text =
+      "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF";
   EXPECT_EQ(JsonEscape(text), "\"" + text + "\"");
 }
 

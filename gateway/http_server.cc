@@ -77,9 +77,7 @@ bool HasLineBreak(absl::string_view text) {
 }
 
 // Responses that by definition have no content (RFC 9110 15.2, 15.3.5, 15.4.5).
-bool StatusHasNoContent(int status) {
-  return status == 204 || status == 304;
-}
+bool StatusHasNoContent(int status) { return status == 204 || status == 304; }
 
 HttpResponse ErrorResponse(int status, absl::string_view code,
                            absl::string_view message) {
@@ -206,7 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase {
+    kStarting,
+    kIdle,
+    kReading,
+    kHandling,
+    kWriting,
+    kLingering,
+    kClosed
+  };
 
   using TimeoutAction = void (Session::*)();
 
@@ -215,14 +221,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void ArmTimer(absl::Duration timeout, TimeoutAction action) {
     const uint64_t generation = ++timer_generation_;
     timer_.expires_after(ToSteady(timeout));
-    timer_.async_wait([self = shared_from_this(), generation,
-                       action](const error_code& ec) {
-      if (ec || generation != self->timer_generation_ ||
-          self->phase_ == Phase::kClosed) {
-        return;
-      }
-      (self.get()->*action)();
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), generation, action](const error_code& ec) {
+          if (ec || generation != self->timer_generation_ ||
+              self->phase_ == Phase::kClosed) {
+            return;
+          }
+          (self.get()->*action)();
+        });
   }
 
   void GoIdle() {
@@ -253,8 +259,8 @@ class Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kReading;
     const HttpServerOptions& options = server_->options();
     parser_.emplace();
-    parser_->header_limit(
-        static_cast<std::uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(options.max_body_bytes);
     ArmTimer(options.read_timeout, &Session::OnReadTimeout);
     http::async_read_header(
@@ -276,15 +282,16 @@ class Session : public std::enable_shared_from_this<Session> {
             absl::string_view(header[http::field::expect].data(),
                               header[http::field::expect].size()),
             "100-continue")) {
-      asio::async_write(socket_, asio::buffer(kContinue, sizeof(kContinue) - 1),
-                        [self = shared_from_this()](const error_code& ec, size_t) {
-                          if (self->phase_ != Phase::kReading) return;
-                          if (ec) {
-                            self->Close();
-                            return;
-                          }
-                          self->ReadBody();
-                        });
+      asio::async_write(
+          socket_, asio::buffer(kContinue, sizeof(kContinue) - 1),
+          [self = shared_from_this()](const error_code& ec, size_t) {
+            if (self->phase_ != Phase::kReading) return;
+            if (ec) {
+              self->Close();
+              return;
+            }
+            self->ReadBody();
+          });
       return;
     }
     ReadBody();
@@ -309,9 +316,10 @@ class Session : public std::enable_shared_from_this<Session> {
                     /*force_close=*/true);
     } else if (ec == http::error::body_limit) {
       WriteResponse(
-          ErrorResponse(413, "PAYLOAD_TOO_LARGE",
-                        absl::StrCat("request body is over the limit of ",
-                                     server_->options().max_body_bytes, " bytes")),
+          ErrorResponse(
+              413, "PAYLOAD_TOO_LARGE",
+              absl::StrCat("request body is over the limit of ",
+                           server_->options().max_body_bytes, " bytes")),
           /*force_close=*/true);
     } else if (IsBeastHttpError(ec) && ec != http::error::end_of_stream &&
                ec != http::error::partial_message) {
@@ -359,26 +367,27 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_address_;
 
     ArmTimer(server_->options().handler_timeout, &Session::OnHandlerTimeout);
-    std::function<void(HttpResponse)> respond =
-        [weak = weak_from_this(), gate = server_->gate(),
-         sequence](HttpResponse response) {
-          absl::ReaderMutexLock lock(&gate->mu);
-          if (!gate->open) return;
-          std::shared_ptr<Session> self = weak.lock();
-          if (self == nullptr) return;
-          asio::post(self->executor(), [self, sequence,
-                                        response = std::move(response)]() mutable {
-            self->OnResponse(sequence, std::move(response));
-          });
-        };
+    std::function<void(HttpResponse)> respond = [weak = weak_from_this(),
+                                                 gate = server_->gate(),
+                                                 sequence](
+                                                    HttpResponse response) {
+      absl::ReaderMutexLock lock(&gate->mu);
+      if (!gate->open) return;
+      std::shared_ptr<Session> self = weak.lock();
+      if (self == nullptr) return;
+      asio::post(self->executor(),
+                 [self, sequence, response = std::move(response)]() mutable {
+                   self->OnResponse(sequence, std::move(response));
+                 });
+    };
     try {
       server_->handler()->Handle(std::move(request), std::move(respond));
     } catch (const std::exception& e) {
       AFFONSO_LOG(kError, "http handler threw: ", e.what());
       // Posted behind any response the handler managed to send first.
       asio::post(executor(), [self = shared_from_this(), sequence]() {
-        self->OnResponse(sequence, ErrorResponse(500, "INTERNAL_ERROR",
-                                                 "internal error"));
+        self->OnResponse(
+            sequence, ErrorResponse(500, "INTERNAL_ERROR", "internal error"));
       });
     }
   }
@@ -425,10 +434,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // A client that does not read its response gets the idle timeout.
     ArmTimer(server_->options().idle_timeout, &Session::Close);
-    http::async_write(socket_, response_,
-                      [self = shared_from_this()](const error_code& ec, size_t) {
-                        self->OnWritten(ec);
-                      });
+    http::async_write(
+        socket_, response_,
+        [self = shared_from_this()](const error_code& ec, size_t) {
+          self->OnWritten(ec);
+        });
   }
 
   void OnWritten(const error_code& ec) {
@@ -448,7 +458,8 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->CountLingering(+1);
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    ArmTimer(std::min(kMaxLinger, server_->options().read_timeout), &Session::Close);
+    ArmTimer(std::min(kMaxLinger, server_->options().read_timeout),
+             &Session::Close);
     buffer_.clear();
     DiscardInput();
   }
@@ -489,7 +500,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 absl::Status HttpServer::Impl::Listen() {
   error_code ec;
-  const asio::ip::address address = asio::ip::make_address(options_.address, ec);
+  const asio::ip::address address =
+      asio::ip::make_address(options_.address, ec);
   if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad listen address '", options_.address, "'"));
@@ -502,8 +514,8 @@ absl::Status HttpServer::Impl::Listen() {
   }
   const tcp::endpoint endpoint(address, static_cast<uint16_t>(options_.port));
   const auto fail = [&](absl::string_view what) {
-    return absl::UnavailableError(absl::StrCat(what, " ", options_.address, ":",
-                                               options_.port, ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat(
+        what, " ", options_.address, ":", options_.port, ": ", ec.message()));
   };
   if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
   if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec)) {
@@ -537,11 +549,10 @@ void HttpServer::Impl::Run() {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(
-      asio::make_strand(ioc_),
-      [this](const error_code& ec, tcp::socket socket) {
-        OnAccept(ec, std::move(socket));
-      });
+  acceptor_.async_accept(asio::make_strand(ioc_),
+                         [this](const error_code& ec, tcp::socket socket) {
+                           OnAccept(ec, std::move(socket));
+                         });
 }
 
 void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
@@ -558,8 +569,8 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   std::shared_ptr<Session> session;
   {
     absl::MutexLock lock(&mu_);
-    if (!draining_ &&
-        sessions_.size() < static_cast<size_t>(std::max(options_.max_connections, 0))) {
+    if (!draining_ && sessions_.size() < static_cast<size_t>(std::max(
+                                             options_.max_connections, 0))) {
       const uint64_t id = next_session_id_++;
       session = std::make_shared<Session>(this, id, std::move(socket));
       sessions_.emplace(id, session);

@@ -17,7 +17,8 @@ namespace affonso::gateway {
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target: path plus optional ?query
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // names lower-cased
   std::string body;
   std::string remote_address;
 
@@ -26,7 +27,8 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 200;
+  int status = 200;  // 200..599, anything else is sent as a 500 envelope
+  // 204 and 304 are sent without body, Content-Type or Content-Length.
   // Extra headers (Allow, X-Request-Id, X-RateLimit-*...). The server owns
   // Content-Type, Content-Length and Connection: those names are ignored here,
   // as is any header whose name or value contains CR or LF.
@@ -50,8 +52,9 @@ struct HttpServerOptions {
   std::string address = "0.0.0.0";
   int port = 8080;  // 0 = pick a free one (tests)
   int io_threads = 2;
-  size_t max_body_bytes = 1 << 20;     // over it: 413 PAYLOAD_TOO_LARGE
-  size_t max_header_bytes = 16 << 10;  // over it: 431 REQUEST_HEADER_FIELDS_TOO_LARGE
+  size_t max_body_bytes = 1 << 20;  // over it: 413 PAYLOAD_TOO_LARGE
+  size_t max_header_bytes =
+      16 << 10;  // over it: 431 REQUEST_HEADER_FIELDS_TOO_LARGE
   // Whole request (headers + body) once its first byte arrived: slowloris
   // guard -> 408 and close.
   absl::Duration read_timeout = absl::Seconds(15);
@@ -80,10 +83,10 @@ class HttpServer {
   // Stops accepting and closes idle connections; requests in flight get up to
   // `grace` to be answered (their connections then close), after which every
   // remaining connection is closed and the I/O threads are joined. Calls after
-  // the first do nothing.
+  // the first do nothing. Must not be called from a handler (an I/O thread).
   void Shutdown(absl::Duration grace);
 
-  class Impl;
+  class Impl;  // implementation detail, defined in http_server.cc
 
  private:
   explicit HttpServer(std::unique_ptr<Impl> impl);

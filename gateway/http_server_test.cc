@@ -71,7 +71,8 @@ class Client {
   bool Send(const std::string& data) {
     size_t sent = 0;
     while (sent < data.size()) {
-      ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      ssize_t n =
+          send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return false;
       sent += static_cast<size_t>(n);
     }
@@ -124,7 +125,8 @@ class Client {
   bool ClosedByServer(absl::Duration within) {
     if (!pending_.empty()) return false;
     pollfd poll_fd{fd_, POLLIN, 0};
-    if (poll(&poll_fd, 1, static_cast<int>(absl::ToInt64Milliseconds(within))) <= 0) {
+    if (poll(&poll_fd, 1,
+             static_cast<int>(absl::ToInt64Milliseconds(within))) <= 0) {
       return false;
     }
     char byte;
@@ -146,16 +148,18 @@ class Client {
   std::string pending_;
 };
 
-std::string Get(const std::string& target, const std::string& extra_headers = "") {
-  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: test\r\n", extra_headers,
-                      "\r\n");
+std::string Get(const std::string& target,
+                const std::string& extra_headers = "") {
+  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: test\r\n",
+                      extra_headers, "\r\n");
 }
 
 std::string Post(const std::string& target, const std::string& body) {
-  return absl::StrCat("POST ", target,
-                      " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                      "Content-Length: ",
-                      body.size(), "\r\n\r\n", body);
+  return absl::StrCat(
+      "POST ", target,
+      " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+      "Content-Length: ",
+      body.size(), "\r\n\r\n", body);
 }
 
 // ------------------------------------------------------------ test handler
@@ -172,7 +176,8 @@ class TestHandler : public HttpHandler {
     for (std::thread& thread : threads_) thread.join();
   }
 
-  void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override {
+  void Handle(HttpRequest request,
+              std::function<void(HttpResponse)> respond) override {
     {
       absl::MutexLock lock(&mu_);
       ++received_;
@@ -184,7 +189,8 @@ class TestHandler : public HttpHandler {
                                  request.Header("x-test"), " ", request.body);
     const std::string path = request.target.substr(0, request.target.find('?'));
     if (path == "/slow" || path == "/thread") {
-      const auto delay = path == "/slow" ? absl::Milliseconds(200) : absl::ZeroDuration();
+      const auto delay =
+          path == "/slow" ? absl::Milliseconds(200) : absl::ZeroDuration();
       absl::MutexLock lock(&mu_);
       threads_.emplace_back([delay, respond = std::move(respond),
                              response = std::move(response)]() mutable {
@@ -259,7 +265,8 @@ void ExpectEnvelope(const ClientResponse& response, int status,
   EXPECT_EQ(response.status, status);
   EXPECT_EQ(response.Header("content-type"), "application/json");
   EXPECT_TRUE(absl::StartsWith(
-      response.body, absl::StrCat(R"({"success":false,"error":{"code":")", code, "\"")))
+      response.body,
+      absl::StrCat(R"({"success":false,"error":{"code":")", code, "\"")))
       << response.body;
 }
 
@@ -270,7 +277,8 @@ TEST_F(HttpServerTest, GetAndPostRoundTrip) {
   Client client(port());
   ASSERT_TRUE(client.connected());
 
-  ClientResponse get = client.Request(Get("/v1/clicks?limit=5", "X-Test: Hello\r\n"));
+  ClientResponse get =
+      client.Request(Get("/v1/clicks?limit=5", "X-Test: Hello\r\n"));
   EXPECT_EQ(get.status, 200);
   EXPECT_EQ(get.body, "GET /v1/clicks?limit=5 Hello ");
   EXPECT_EQ(get.Header("content-type"), "application/json");
@@ -279,7 +287,8 @@ TEST_F(HttpServerTest, GetAndPostRoundTrip) {
   EXPECT_EQ(get.Header("connection"), "");
   EXPECT_EQ(handler_.last_remote_address(), "127.0.0.1");
 
-  ClientResponse post = client.Request(Post("/v1/signups", R"({"click_id":"clk_1"})"));
+  ClientResponse post =
+      client.Request(Post("/v1/signups", R"({"click_id":"clk_1"})"));
   EXPECT_EQ(post.status, 200);
   EXPECT_EQ(post.body, R"(POST /v1/signups  {"click_id":"clk_1"})");
 }
@@ -298,7 +307,8 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   Client client(port());
   // The first is slow: later ones must still come after it.
-  ASSERT_TRUE(client.Send(Get("/slow?1") + Post("/p", "two") + Get("/thread?3")));
+  ASSERT_TRUE(
+      client.Send(Get("/slow?1") + Post("/p", "two") + Get("/thread?3")));
   ClientResponse response;
   ASSERT_TRUE(client.Read(&response));
   EXPECT_EQ(response.body, "GET /slow?1  ");
@@ -336,8 +346,9 @@ TEST_F(HttpServerTest, Http10ClosesUnlessKeepAlive) {
 TEST_F(HttpServerTest, ExpectContinueGetsInterimResponse) {
   StartServer();
   Client client(port());
-  ASSERT_TRUE(client.Send(
-      "POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /e HTTP/1.1\r\nHost: t\r\nExpect: "
+                  "100-continue\r\nContent-Length: 5\r\n\r\n"));
   ClientResponse interim;
   ASSERT_TRUE(client.Read(&interim));
   EXPECT_EQ(interim.status, 100);
@@ -352,7 +363,8 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
   StartServer(options);
   {
     Client client(port());
-    ClientResponse response = client.Request(Post("/big", std::string(5000, 'x')));
+    ClientResponse response =
+        client.Request(Post("/big", std::string(5000, 'x')));
     ExpectEnvelope(response, 413, "PAYLOAD_TOO_LARGE");
     EXPECT_EQ(response.Header("connection"), "close");
     EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
@@ -369,7 +381,8 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
     Client client(port());
     std::string chunked =
         "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (int i = 0; i < 3; ++i) absl::StrAppend(&chunked, "200\r\n", std::string(512, 'y'), "\r\n");
+    for (int i = 0; i < 3; ++i)
+      absl::StrAppend(&chunked, "200\r\n", std::string(512, 'y'), "\r\n");
     chunked += "0\r\n\r\n";
     ExpectEnvelope(client.Request(chunked), 413, "PAYLOAD_TOO_LARGE");
   }
@@ -383,8 +396,8 @@ TEST_F(HttpServerTest, HeaderOverLimitIs431) {
   options.max_header_bytes = 1024;
   StartServer(options);
   Client client(port());
-  ClientResponse response =
-      client.Request(Get("/h", absl::StrCat("X-Big: ", std::string(4000, 'h'), "\r\n")));
+  ClientResponse response = client.Request(
+      Get("/h", absl::StrCat("X-Big: ", std::string(4000, 'h'), "\r\n")));
   ExpectEnvelope(response, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE");
   EXPECT_EQ(response.Header("connection"), "close");
   EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
@@ -393,13 +406,15 @@ TEST_F(HttpServerTest, HeaderOverLimitIs431) {
 TEST_F(HttpServerTest, MalformedRequestIs400) {
   StartServer();
   for (const std::string raw :
-       {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+       {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n",
+        "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
         "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
     Client client(port());
     ClientResponse response = client.Request(raw);
     ExpectEnvelope(response, 400, "VALIDATION_ERROR");
-    EXPECT_EQ(response.body,
-              R"({"success":false,"error":{"code":"VALIDATION_ERROR","message":"malformed HTTP request"}})");
+    EXPECT_EQ(
+        response.body,
+        R"({"success":false,"error":{"code":"VALIDATION_ERROR","message":"malformed HTTP request"}})");
     EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2))) << raw;
   }
 }
@@ -410,7 +425,8 @@ TEST_F(HttpServerTest, SlowClientIsCutOffAfterReadTimeout) {
   StartServer(options);
   Client client(port());
   const absl::Time start = absl::Now();
-  ASSERT_TRUE(client.Send("POST /slowloris HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  ASSERT_TRUE(client.Send(
+      "POST /slowloris HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
   ClientResponse response;
   ASSERT_TRUE(client.Read(&response));
   ExpectEnvelope(response, 408, "REQUEST_TIMEOUT");
@@ -436,12 +452,14 @@ TEST_F(HttpServerTest, ThousandsOfIdleConnectionsDoNotStarveNewRequests) {
   constexpr int kIdle = 2000;
   rlimit limit;
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
-  const rlim_t wanted = 2 * kIdle + 256;  // client and server ends share the process
+  const rlim_t wanted =
+      2 * kIdle + 256;  // client and server ends share the process
   if (limit.rlim_cur < wanted) {
     limit.rlim_cur = std::min(wanted, limit.rlim_max);
     setrlimit(RLIMIT_NOFILE, &limit);
   }
-  if (limit.rlim_cur < wanted) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
+  if (limit.rlim_cur < wanted)
+    GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
 
   HttpServerOptions options = DefaultOptions();
   options.io_threads = 2;
@@ -510,7 +528,8 @@ TEST_F(HttpServerTest, HandlerCannotInjectOrOverrideFraming) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.Header("x-bad"), "");
   EXPECT_EQ(response.Header("set-cookie"), "");
-  EXPECT_EQ(response.Header("content-length"), std::to_string(response.body.size()));
+  EXPECT_EQ(response.Header("content-length"),
+            std::to_string(response.body.size()));
   EXPECT_EQ(client.Request(Get("/after")).status, 200);
 }
 
