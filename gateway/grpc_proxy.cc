@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "gateway/contract.h"
 #include "gateway/error_envelope.h"
 #include "gateway/json_transcoder.h"
 #include "google/protobuf/message.h"

@@ -45,10 +45,6 @@ class GrpcProxy final : public HttpHandler {
   const GrpcProxyOptions options_;
 };
 
-// The affonso.v1 services compiled into this binary (each .proto of the
-// contract is linked in by contract.cc).
-std::vector<const google::protobuf::ServiceDescriptor*> ContractServices();
-
 // API.md's HTTP status for a gRPC status code.
 int HttpStatusFor(grpc::StatusCode code);
 

@@ -1,6 +1,7 @@
 #include "gateway/json_transcoder.h"
 
 #include "common/api_error.h"
+#include "gateway/contract.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -16,20 +17,7 @@ namespace {
 using namespace affonso::v1;  // NOLINT: test brevity
 
 const Route& RouteFor(const std::string& service, const std::string& method) {
-  static const RouteTable* table = [] {
-    Referral::descriptor();
-    Affiliate::descriptor();
-    Click::descriptor();
-    RecordSignupRequest::descriptor();
-    FraudRules::descriptor();
-    std::vector<const google::protobuf::ServiceDescriptor*> services;
-    for (const char* name : {"ReferralService", "AffiliateService", "SignupService",
-                             "ClickService", "ProgramService"}) {
-      services.push_back(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          std::string("affonso.v1.") + name));
-    }
-    return new RouteTable(*RouteTable::FromServices(services));
-  }();
+  static const RouteTable* table = new RouteTable(*RouteTable::FromServices(ContractServices()));
   for (const Route& route : table->routes()) {
     if (route.method->service()->name() == service && route.method->name() == method) return route;
   }

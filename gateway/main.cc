@@ -2,33 +2,17 @@
 // in-process gateway, proxying to a gRPC address (its own Deployment or a
 // sidecar). Flags only here; each default comes from the environment variable
 // named in its help.
-#include <signal.h>
-
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/numbers.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "gateway/rest_gateway.h"
 
-namespace {
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
-
-int EnvOr(const char* name, int fallback) {
-  int value;
-  const char* text = std::getenv(name);
-  return text && absl::SimpleAtoi(text, &value) ? value : fallback;
-}
-
-}  // namespace
+using affonso::EnvOr;
 
 ABSL_FLAG(std::string, backend, EnvOr("BACKEND_ADDR", "127.0.0.1:50051"),
           "gRPC address of the affonso server (env BACKEND_ADDR)");
@@ -60,11 +44,7 @@ int main(int argc, char** argv) {
   }
   affonso::SetLogLevel(level);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  affonso::BlockStopSignals();
 
   affonso::gateway::RestGatewayConfig config;
   config.http.address = absl::GetFlag(FLAGS_http_host);
@@ -80,8 +60,7 @@ int main(int argc, char** argv) {
     AFFONSO_LOG(kError, "start-up failed: ", gateway.status().ToString());
     return 1;
   }
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = affonso::WaitForStopSignal();
   AFFONSO_LOG(kInfo, "signal ", signal_number, ": draining");
   (*gateway)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   return 0;

@@ -16,56 +16,15 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "gateway/contract.h"
 #include "gateway/openapi.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
-#include "proto/affonso/v1/affiliates.pb.h"
-#include "proto/affonso/v1/clicks.pb.h"
-#include "proto/affonso/v1/commissions.pb.h"
-#include "proto/affonso/v1/common.pb.h"
-#include "proto/affonso/v1/program.pb.h"
-#include "proto/affonso/v1/referrals.pb.h"
-#include "proto/affonso/v1/signups.pb.h"
-#include "proto/affonso/v1/webhooks.pb.h"
 
 namespace {
 
 using google::protobuf::FileDescriptor;
 using google::protobuf::ServiceDescriptor;
-
-constexpr char kPackage[] = "affonso.v1";
-
-// Touching one message per file links its generated code, which is what
-// registers the file in the generated pool. A new .proto file needs a line.
-std::vector<const FileDescriptor*> LinkedFiles() {
-  return {
-      affonso::v1::Affiliate::descriptor()->file(),
-      affonso::v1::Click::descriptor()->file(),
-      affonso::v1::Commission::descriptor()->file(),
-      affonso::v1::Pagination::descriptor()->file(),
-      affonso::v1::FraudRules::descriptor()->file(),
-      affonso::v1::Referral::descriptor()->file(),
-      affonso::v1::RecordSignupRequest::descriptor()->file(),
-      affonso::v1::WebhookEndpoint::descriptor()->file(),
-  };
-}
-
-// Every affonso.v1 file reachable from the linked ones, by name.
-std::vector<const FileDescriptor*> PackageFiles() {
-  std::set<std::string> seen;
-  std::vector<const FileDescriptor*> files;
-  std::vector<const FileDescriptor*> pending = LinkedFiles();
-  while (!pending.empty()) {
-    const FileDescriptor* file = pending.back();
-    pending.pop_back();
-    if (file->package() != kPackage || !seen.insert(file->name()).second) continue;
-    files.push_back(file);
-    for (int i = 0; i < file->dependency_count(); ++i) pending.push_back(file->dependency(i));
-  }
-  std::sort(files.begin(), files.end(),
-            [](const FileDescriptor* a, const FileDescriptor* b) { return a->name() < b->name(); });
-  return files;
-}
 
 bool ReadFile(const std::string& path, std::string* contents) {
   std::ifstream in(path, std::ios::binary);
@@ -93,11 +52,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::vector<const FileDescriptor*> files = PackageFiles();
-  std::vector<const ServiceDescriptor*> services;
-  for (const FileDescriptor* file : files) {
-    for (int i = 0; i < file->service_count(); ++i) services.push_back(file->service(i));
-  }
+  const std::vector<const FileDescriptor*> files = affonso::gateway::ContractFiles();
+  const std::vector<const ServiceDescriptor*> services = affonso::gateway::ContractServices();
 
   affonso::gateway::OpenApiOptions options;
   if (!descriptor_set_path.empty()) {

@@ -1,3 +1,4 @@
+#include "gateway/contract.h"
 #include "gateway/openapi.h"
 
 #include <algorithm>
@@ -11,14 +12,6 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "proto/affonso/v1/affiliates.pb.h"
-#include "proto/affonso/v1/clicks.pb.h"
-#include "proto/affonso/v1/commissions.pb.h"
-#include "proto/affonso/v1/common.pb.h"
-#include "proto/affonso/v1/program.pb.h"
-#include "proto/affonso/v1/referrals.pb.h"
-#include "proto/affonso/v1/signups.pb.h"
-#include "proto/affonso/v1/webhooks.pb.h"
 
 namespace affonso::gateway {
 namespace {
@@ -27,23 +20,7 @@ using google::protobuf::FileDescriptor;
 using google::protobuf::ServiceDescriptor;
 using google::protobuf::Value;
 
-std::vector<const ServiceDescriptor*> AffonsoServices() {
-  const FileDescriptor* files[] = {
-      affonso::v1::Affiliate::descriptor()->file(),
-      affonso::v1::Click::descriptor()->file(),
-      affonso::v1::Commission::descriptor()->file(),
-      affonso::v1::Pagination::descriptor()->file(),
-      affonso::v1::FraudRules::descriptor()->file(),
-      affonso::v1::Referral::descriptor()->file(),
-      affonso::v1::RecordSignupRequest::descriptor()->file(),
-      affonso::v1::WebhookEndpoint::descriptor()->file(),
-  };
-  std::vector<const ServiceDescriptor*> services;
-  for (const FileDescriptor* file : files) {
-    for (int i = 0; i < file->service_count(); ++i) services.push_back(file->service(i));
-  }
-  return services;
-}
+std::vector<const ServiceDescriptor*> AffonsoServices() { return ContractServices(); }
 
 Value Parse(const std::string& json) {
   Value document;

@@ -1,22 +1,18 @@
 #include "gateway/route_table.h"
 
+#include "gateway/contract.h"
+
 #include "gtest/gtest.h"
-#include "proto/affonso/v1/affiliates.pb.h"
-#include "proto/affonso/v1/clicks.pb.h"
-#include "proto/affonso/v1/program.pb.h"
-#include "proto/affonso/v1/referrals.pb.h"
-#include "proto/affonso/v1/signups.pb.h"
 
 namespace affonso::gateway {
 namespace {
 
 const google::protobuf::ServiceDescriptor* Service(const std::string& name) {
-  affonso::v1::Referral::descriptor();  // links the generated descriptors
-  affonso::v1::Affiliate::descriptor();
-  affonso::v1::Click::descriptor();
-  affonso::v1::RecordSignupRequest::descriptor();
-  affonso::v1::FraudRules::descriptor();
-  return google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("affonso.v1." + name);
+  for (const auto* service : ContractServices()) {
+    if (service->name() == name) return service;
+  }
+  ADD_FAILURE() << "no service " << name;
+  return nullptr;
 }
 
 RouteTable Table() {

@@ -1,35 +1,19 @@
 // The affonso gRPC server. Flags only here; everything else takes a
 // ServerConfig. Each flag's default comes from the environment variable named
 // in its help, so containers configure it either way.
-#include <signal.h>
-
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "gateway/rest_gateway.h"
 #include "services/server.h"
 
-namespace {
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
-
-int EnvOr(const char* name, int fallback) {
-  int value;
-  const char* text = std::getenv(name);
-  return text && absl::SimpleAtoi(text, &value) ? value : fallback;
-}
-
-}  // namespace
+using affonso::EnvOr;
 
 ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
           "PostgreSQL URL (env DATABASE_URL)");
@@ -81,13 +65,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so only sigwait below
-  // sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so only WaitForStopSignal below sees them.
+  affonso::BlockStopSignals();
 
   affonso::services::ServerConfig config;
   config.database_url = absl::GetFlag(FLAGS_database_url);
@@ -122,8 +101,7 @@ int main(int argc, char** argv) {
     rest = *std::move(started);
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = affonso::WaitForStopSignal();
   AFFONSO_LOG(kInfo, "signal ", signal_number, ": draining");
   const absl::Duration grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
   // Not ready first, so load balancers move away while we still answer; then

@@ -3,7 +3,7 @@
 // ReferralService/GetReferral) N times each way, interleaved so both see the
 // same machine state; prints p50 / p99 of each and of the difference.
 //
-//   gateway_latency --grpc=127.0.0.1:50051 --rest_port=8080 --api_key=... \
+//   gateway_latency --grpc=127.0.0.1:50051 --rest_port=8080 --api_key=...
 //       --referral_id=clk_... [--calls=2000]
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -18,16 +18,10 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/contract.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
-#include "proto/affonso/v1/affiliates.pb.h"
-#include "proto/affonso/v1/clicks.pb.h"
-#include "proto/affonso/v1/commissions.pb.h"
-#include "proto/affonso/v1/program.pb.h"
-#include "proto/affonso/v1/referrals.pb.h"
-#include "proto/affonso/v1/signups.pb.h"
-#include "proto/affonso/v1/webhooks.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, api_key, "", "API key sent as 'authorization: Bearer <key>'");
@@ -45,18 +39,6 @@ std::string Metadata(const std::multimap<grpc::string_ref, grpc::string_ref>& me
   return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-// Keeps the generated descriptors linked in: the pool only knows files whose
-// code the binary references.
-void LinkContract() {
-  affonso::v1::Click::descriptor();
-  affonso::v1::RecordSignupRequest::descriptor();
-  affonso::v1::Referral::descriptor();
-  affonso::v1::Affiliate::descriptor();
-  affonso::v1::FraudRules::descriptor();
-  affonso::v1::Commission::descriptor();
-  affonso::v1::WebhookEndpoint::descriptor();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,7 +48,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: grpc_call [--addr] [--api_key] Service/Method [JSON]\n";
     return 2;
   }
-  LinkContract();
+  affonso::gateway::ContractFiles();  // links the contract's descriptors
   std::vector<std::string> parts = absl::StrSplit(args[1], '/');
   if (parts.size() != 2) {
     std::cerr << "method must look like SignupService/RecordSignup\n";
