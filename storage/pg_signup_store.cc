@@ -41,6 +41,8 @@ const Statement kExisting{"signup_existing", kExistingSql.c_str()};
 
 }  // namespace
 
+const std::string& PgSignupStore::ConvertSql() { return kConvertSql; }
+
 absl::StatusOr<Conversion> PgSignupStore::ConvertClick(
     absl::string_view team_id, const affonso::v1::RecordSignupRequest& request) {
   const std::string team(team_id);

@@ -12,6 +12,10 @@ class PgSignupStore final : public SignupStore {
   absl::StatusOr<Conversion> ConvertClick(
       absl::string_view team_id, const affonso::v1::RecordSignupRequest& request) override;
 
+  // The statement a new conversion runs ($1 click id, $2 team, $3 email,
+  // $4 external user id, $5 name), for the pgbench baseline of `./dev bench`.
+  static const std::string& ConvertSql();
+
  private:
   ConnectionPool* pool_;
 };

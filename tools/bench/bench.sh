@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The body of `./dev bench` (which installs, builds with -c opt, and starts a
+# throwaway PostgreSQL with fsync and synchronous_commit on): runs each
+# scenario against the server on loopback and prints one table.
+#
+# Env: ADMIN_URL (postgresql://.../postgres), BIN (bazel-out/k8-opt/bin), PG_BIN,
+#      CONCURRENCY (64), BENCH_SECONDS (20), POOL (16), RESULTS (file to keep rows).
+set -euo pipefail
+
+CONCURRENCY=${CONCURRENCY:-64}
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+POOL=${POOL:-16}
+GRPC_PORT=${BENCH_GRPC_PORT:-50071}
+HTTP_PORT=${BENCH_HTTP_PORT:-8071}
+WRK_THREADS=2
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d)
+DB_URL=${ADMIN_URL%/*}/bench
+SERVER_PID=
+
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+psql_admin() { "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" "$@"; }
+psql_bench() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
+json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+
+# Pre-tracked clicks <prefix><1..count> for the demo affiliate, in one statement.
+make_clicks() {
+  psql_bench -c "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id)
+    SELECT '$1' || n, '$TEAM_ID', '$PROGRAM_ID', '$AFFILIATE_ID', '$TRACKING_ID'
+    FROM generate_series(1, $2) n"
+}
+
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+
+# Quiet the database between runs so one scenario's dirty pages and
+# autovacuum do not bill the next.
+settle() { psql_bench -c "CHECKPOINT" >/dev/null; sleep 1; }
+
+declare -a ROWS
+record() {  # record RESULT-line
+  local line=$1 extra=${2:-}
+  ROWS+=("$line rss_mb=$(rss_mb)$extra")
+  echo "$line rss_mb=$(rss_mb)$extra"
+}
+
+psql_admin -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
+DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
+API_KEY=$(json_get "$DEMO" api_key)
+TEAM_ID=$(json_get "$DEMO" team_id)
+PROGRAM_ID=$(json_get "$DEMO" program_id)
+AFFILIATE_ID=$(json_get "$DEMO" affiliate_id)
+TRACKING_ID=$(json_get "$DEMO" tracking_id)
+CLICKS=$((12000 * (SECONDS_PER_RUN + 3)))  # headroom: no run converts 12k/s
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "== concurrency $CONCURRENCY, $SECONDS_PER_RUN s per run, server pool $POOL"
+
+# 1. Baseline: pgbench runs the service's own conversion statement, prepared,
+# at the same concurrency. The click id comes from a sequence inside the
+# statement (pgbench has no per-transaction counter), as a scalar subquery so
+# it runs once per statement (an InitPlan) and the click is found by index;
+# that nextval is the only difference from what the service sends.
+make_clicks clk_pgb "$CLICKS"
+psql_bench -c "CREATE SEQUENCE bench_click_seq"
+SQL=$("$BIN/tools/bench/print_signup_sql")
+SQL=${SQL//\$1/(SELECT \'clk_pgb\' || nextval(\'bench_click_seq\'))}
+SQL=${SQL//\$2/:team}
+SQL=${SQL//\$3/:email}
+SQL=${SQL//\$4/:ext}
+SQL=${SQL//\$5/:name}
+printf '%s;\n' "$SQL" >"$WORK/signup.sql"
+settle
+(cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_PER_RUN" \
+  -D team="$TEAM_ID" -D email=lead@example.com -D ext=user-1 -D name=Lee \
+  -f signup.sql -l --log-prefix=pgb "$DB_URL" >"$WORK/pgbench.out" 2>&1) || {
+  cat "$WORK/pgbench.out"; exit 1; }
+TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")
+FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
+sort -n -k3 "$WORK"/pgb.* | awk -v tps="$TPS" -v failed="${FAILED:-0}" '
+  { lat[NR] = $3 }
+  END {
+    printf "RESULT name=pgbench_baseline calls=%d errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
+      NR, failed, tps, lat[int(NR*0.5)]/1000, lat[int(NR*0.99)]/1000, lat[int(NR*0.999)]/1000 }' \
+  >"$WORK/baseline.line"
+psql_bench -c "TRUNCATE referrals" >/dev/null
+
+# The server, built -c opt, with fresh state.
+DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+  --http_port="$HTTP_PORT" --db_pool_size="$POOL" --log_level=warning &
+SERVER_PID=$!
+for _ in $(seq 50); do "$PG_BIN/pg_isready" -q -d "$DB_URL" && curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.2; done
+ROWS+=("$(cat "$WORK/baseline.line") rss_mb=-")
+echo "${ROWS[0]}"
+
+LOAD=("$BIN/tools/bench/load" --addr="127.0.0.1:$GRPC_PORT" --api_key="$API_KEY"
+  --concurrency="$CONCURRENCY" --seconds="$SECONDS_PER_RUN")
+
+# 2. gRPC signups, each converting a fresh click.
+make_clicks clk_grpcn "$CLICKS"; settle
+record "$("${LOAD[@]}" --mode=signup --name=grpc_signup --click_prefix=clk_grpcn --clicks="$CLICKS" | grep RESULT)"
+
+# 3. The same over REST through the in-process gateway (wrk, keep-alive).
+make_clicks clk_restn "$CLICKS"; settle
+record "$(CLICK_PREFIX=clk_restn WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
+  wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" -s "$HERE/signup.lua" \
+  "http://127.0.0.1:$HTTP_PORT" | grep RESULT)"
+
+# 4. Duplicate-heavy: 90% of calls re-convert an already converted click.
+make_clicks clk_mixn "$CLICKS"; settle
+record "$("${LOAD[@]}" --mode=mix --duplicate_percent=90 --name=mix_90pct_duplicates \
+  --click_prefix=clk_mixn --clicks="$CLICKS" | grep RESULT)"
+
+# 5. TrackClick alone.
+settle
+record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID" \
+  --tracking_id="$TRACKING_ID" | grep RESULT)"
+
+PEAK=$(peak_rss_mb)
+echo
+echo "== results (ratio = throughput / pgbench baseline; server peak RSS ${PEAK} MB)"
+printf '%-22s %10s %8s %9s %9s %9s %7s %8s\n' scenario "calls/s" ratio p50_ms p99_ms p999_ms errors rss_mb
+for row in "${ROWS[@]}"; do
+  awk -v base="$TPS" '{
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "%-22s %10.1f %7.2fx %9.3f %9.3f %9.3f %7d %8s\n",
+      v["name"], v["throughput"], v["throughput"] / base, v["p50_ms"], v["p99_ms"], v["p999_ms"],
+      v["errors"] + v["non201"], v["rss_mb"] }' <<<"$row"
+done
+[[ -z ${RESULTS:-} ]] || printf '%s\n' "${ROWS[@]}" "peak_rss_mb=$PEAK" >"$RESULTS"
