@@ -24,11 +24,15 @@ ABSL_FLAG(int, db_pool_size, EnvOr("DB_POOL_SIZE", 16),
           "database connections per replica (env DB_POOL_SIZE)");
 ABSL_FLAG(int, db_acquire_timeout_ms, EnvOr("DB_ACQUIRE_TIMEOUT_MS", 2000),
           "wait for a free connection before UNAVAILABLE (env DB_ACQUIRE_TIMEOUT_MS)");
-ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 64),
-          "gRPC handler threads (env MAX_RPC_THREADS)");
+ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
+          "gRPC handler threads: caps in-flight calls (env MAX_RPC_THREADS)");
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
           "how long a replica trusts a looked-up API key; bounds revocation delay "
           "(env API_KEY_CACHE_TTL_MS)");
+ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 4),
+          "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
+ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
+          "most signups converted by one statement and commit (env SIGNUP_MAX_BATCH)");
 ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
           "apply pending migrations at start-up (env MIGRATE=0 to skip)");
 ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
@@ -77,6 +81,8 @@ int main(int argc, char** argv) {
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
+  config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
+  config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
 
   auto server = affonso::services::Server::Start(config);
   if (!server.ok()) {

@@ -33,6 +33,13 @@ bool IsServerFault(absl::StatusCode code) {
   }
 }
 
+std::string Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -41,28 +48,23 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-std::string RpcRunner::Metadata(const grpc::ServerContext& context, absl::string_view key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), it->second.size());
+CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
+  CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(),
+                  authenticator_->Authenticate(Metadata(*context, "authorization"))};
+  if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
+  context->AddInitialMetadata(kRequestIdKey, scope.request_id);
+  return scope;
 }
 
-std::string RpcRunner::RequestId(grpc::ServerContext& context) const {
-  std::string id = Metadata(context, kRequestIdKey);
-  if (!IsUsableRequestId(id)) id = NewId("req");
-  context.AddInitialMetadata(kRequestIdKey, id);
-  return id;
-}
-
-void RpcRunner::SetHttpCode(grpc::ServerContext* context, int code) {
+void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {
   context->AddInitialMetadata(kHttpCodeKey, std::to_string(code));
 }
 
-grpc::Status RpcRunner::Finish(grpc::ServerContext* context, absl::string_view method,
-                               const std::string& request_id, const std::string& team_id,
-                               absl::Time start, const absl::Status& status) const {
-  const double millis = absl::ToDoubleMilliseconds(absl::Now() - start);
+grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
+                            const CallScope& scope, const absl::Status& status) const {
+  const std::string& request_id = scope.request_id;
+  const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
+  const double millis = absl::ToDoubleMilliseconds(absl::Now() - scope.start);
   if (!status.ok()) {
     context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
     std::string field = ApiErrorField(status);

@@ -17,40 +17,40 @@ inline constexpr char kErrorCodeKey[] = "x-error-code";      // API.md error cod
 inline constexpr char kErrorFieldKey[] = "x-error-field";    // input field at fault
 inline constexpr char kRequestIdKey[] = "x-request-id";
 
+// One call from Begin to End.
+struct CallScope {
+  std::string request_id;
+  absl::Time start;
+  absl::StatusOr<Caller> caller;
+};
+
 // Everything an RPC shares besides its own logic: the request id, caller
 // authentication, the absl -> gRPC status mapping with the API error code in
 // trailing metadata, and one log line per request. Services stay free of it.
+// Works for sync and callback-API handlers alike.
 class RpcRunner {
  public:
   explicit RpcRunner(const Authenticator* authenticator) : authenticator_(authenticator) {}
 
-  // `handler(const Caller&)` returns absl::Status.
+  // Request id (echoed or generated) and the authenticated caller.
+  CallScope Begin(grpc::ServerContextBase* context) const;
+  // Error metadata and the log line; the status to answer with.
+  grpc::Status End(grpc::ServerContextBase* context, absl::string_view method,
+                   const CallScope& scope, const absl::Status& status) const;
+
+  // A synchronous handler: `handler(const Caller&)` returns absl::Status.
   template <typename Handler>
-  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+  grpc::Status Run(grpc::ServerContextBase* context, absl::string_view method,
                    Handler&& handler) const {
-    const absl::Time start = absl::Now();
-    const std::string request_id = RequestId(*context);
-    absl::Status status;
-    absl::StatusOr<Caller> caller = authenticator_->Authenticate(Metadata(*context, "authorization"));
-    if (caller.ok()) {
-      status = handler(*caller);
-    } else {
-      status = caller.status();
-    }
-    return Finish(context, method, request_id, caller.ok() ? caller->team_id : "", start,
-                  status);
+    CallScope scope = Begin(context);
+    absl::Status status = scope.caller.ok() ? handler(*scope.caller) : scope.caller.status();
+    return End(context, method, scope, status);
   }
 
   // Marks a successful call as "201 Created" (or 200) for the gateway.
-  static void SetHttpCode(grpc::ServerContext* context, int code);
+  static void SetHttpCode(grpc::ServerContextBase* context, int code);
 
  private:
-  static std::string Metadata(const grpc::ServerContext& context, absl::string_view key);
-  std::string RequestId(grpc::ServerContext& context) const;
-  grpc::Status Finish(grpc::ServerContext* context, absl::string_view method,
-                      const std::string& request_id, const std::string& team_id,
-                      absl::Time start, const absl::Status& status) const;
-
   const Authenticator* authenticator_;
 };
 

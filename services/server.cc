@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   storage::ConnectionPool* db = parts->pool.get();
   parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
   parts->clicks = std::make_unique<storage::PgClickStore>(db);
-  parts->signups = std::make_unique<storage::PgSignupStore>(db);
+  parts->signups = std::make_unique<storage::PgSignupStore>(
+      db, storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
   parts->referrals = std::make_unique<storage::PgReferralStore>(db);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(

@@ -19,12 +19,16 @@ struct ServerConfig {
   absl::Duration db_acquire_timeout = absl::Seconds(2);
   // Threading model: gRPC's synchronous server. libpqxx blocks, so every
   // in-flight RPC holds a thread either way; the sync server's own pool is
-  // that executor, with no hand-off or extra queue. Throughput is bounded by
-  // database connections (each signup is a fsync'd commit), so threads only
-  // need to exceed the pool size by enough to absorb requests that never
-  // touch the database (auth cache hits that fail validation, health).
-  int max_rpc_threads = 64;
+  // that executor, with no hand-off or extra queue. A waiting thread costs a
+  // little memory, not CPU: signups wait on a shared batch (PgSignupStore),
+  // other calls on a pool connection. The sync server refuses a call
+  // (RESOURCE_EXHAUSTED) once every thread is busy, so this caps in-flight
+  // calls per replica: well above any client concurrency we expect.
+  int max_rpc_threads = 512;
   absl::Duration api_key_cache_ttl = absl::Seconds(10);
+  // Signup batching (PgSignupStore): concurrent batches and their size.
+  int signup_batch_workers = 4;
+  int signup_max_batch = 64;
   bool apply_migrations = true;
 };
 

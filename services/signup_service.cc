@@ -17,19 +17,30 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
   return absl::OkStatus();
 }
 
-grpc::Status SignupServiceImpl::RecordSignup(grpc::ServerContext* context,
-                                             const affonso::v1::RecordSignupRequest* request,
-                                             affonso::v1::RecordSignupResponse* response) {
-  return runner_.Run(context, "RecordSignup", [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateRecordSignup(*request));
-    if (!LooksLikeId(request->click_id(), "clk")) return NotFoundError("click");
-    AFFONSO_ASSIGN_OR_RETURN(storage::Conversion conversion,
-                             store_->ConvertClick(caller.team_id, *request));
-    *response->mutable_referral() = std::move(conversion.referral);
-    response->set_created(conversion.created);
-    RpcRunner::SetHttpCode(context, conversion.created ? 201 : 200);
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
+    grpc::CallbackServerContext* context, const affonso::v1::RecordSignupRequest* request,
+    affonso::v1::RecordSignupResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CallScope scope = runner_.Begin(context);
+  absl::Status invalid = scope.caller.ok() ? ValidateRecordSignup(*request) : scope.caller.status();
+  if (invalid.ok() && !LooksLikeId(request->click_id(), "clk")) invalid = NotFoundError("click");
+  if (!invalid.ok()) {
+    reactor->Finish(runner_.End(context, "RecordSignup", scope, invalid));
+    return reactor;
+  }
+  const std::string team_id = scope.caller->team_id;
+  store_->ConvertClickAsync(
+      team_id, request,
+      [this, context, reactor, response, scope = std::move(scope)](
+          absl::StatusOr<storage::Conversion> conversion) {
+        if (conversion.ok()) {
+          *response->mutable_referral() = std::move(conversion->referral);
+          response->set_created(conversion->created);
+          RpcRunner::SetHttpCode(context, conversion->created ? 201 : 200);
+        }
+        reactor->Finish(runner_.End(context, "RecordSignup", scope, conversion.status()));
+      });
+  return reactor;
 }
 
 }  // namespace affonso::services

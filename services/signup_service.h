@@ -14,15 +14,16 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
 
 // POST /v1/signups: click -> lead, idempotent per click. `created` in the
 // response (and x-http-code 201 vs 200 for the gateway) tells the first
-// conversion from a repeat.
-class SignupServiceImpl final : public affonso::v1::SignupService::Service {
+// conversion from a repeat. On gRPC's callback API: the hot path of the
+// service holds no thread while its conversion waits for its batch.
+class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
  public:
   SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store)
       : runner_(authenticator), store_(store) {}
 
-  grpc::Status RecordSignup(grpc::ServerContext* context,
-                            const affonso::v1::RecordSignupRequest* request,
-                            affonso::v1::RecordSignupResponse* response) override;
+  grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,
+                                         const affonso::v1::RecordSignupRequest* request,
+                                         affonso::v1::RecordSignupResponse* response) override;
 
  private:
   RpcRunner runner_;

@@ -12,17 +12,17 @@ using affonso::v1::RecordSignupResponse;
 
 class FakeSignupStore : public storage::SignupStore {
  public:
-  absl::StatusOr<storage::Conversion> ConvertClick(absl::string_view team_id,
-                                                   const RecordSignupRequest& request) override {
+  void ConvertClickAsync(std::string team_id, const RecordSignupRequest* request,
+                         storage::ConversionCallback done) override {
     ++calls;
-    last_team = std::string(team_id);
-    if (request.click_id() != "clk_known") return NotFoundError("click");
+    last_team = team_id;
+    if (request->click_id() != "clk_known") return done(NotFoundError("click"));
     storage::Conversion conversion;
-    conversion.referral.set_id(request.click_id());
-    conversion.referral.set_email(request.email());
+    conversion.referral.set_id(request->click_id());
+    conversion.referral.set_email(request->email());
     conversion.created = !converted;
     converted = true;
-    return conversion;
+    done(conversion);
   }
   int calls = 0;
   bool converted = false;

@@ -1,23 +1,64 @@
 #ifndef AFFONSO_STORAGE_PG_SIGNUP_STORE_H_
 #define AFFONSO_STORAGE_PG_SIGNUP_STORE_H_
 
+#include <deque>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 #include "storage/pool.h"
 #include "storage/signup_store.h"
 
 namespace affonso::storage {
 
+// Conversions that arrive together share one statement and one commit. A few
+// worker threads each take everything queued (up to `max_batch`), run it as
+// one batch and answer every caller; a new conversion wakes a worker only if
+// one is idle. At low load a batch is a single conversion and nothing waits;
+// under load one fsync covers many signups, which is what lets the service
+// out-run the one-statement-per-commit ceiling of the same SQL. Callers are
+// answered only after the commit.
 class PgSignupStore final : public SignupStore {
  public:
-  explicit PgSignupStore(ConnectionPool* pool) : pool_(pool) {}
-  absl::StatusOr<Conversion> ConvertClick(
-      absl::string_view team_id, const affonso::v1::RecordSignupRequest& request) override;
+  struct Options {
+    int max_batch = 64;
+    // Batches in flight at once (each holds a pool connection): more overlap
+    // round trips and commits, fewer make bigger batches.
+    int workers = 4;
+  };
 
-  // The statement a new conversion runs ($1 click id, $2 team, $3 email,
-  // $4 external user id, $5 name), for the pgbench baseline of `./dev bench`.
+  PgSignupStore(ConnectionPool* pool, Options options);
+  explicit PgSignupStore(ConnectionPool* pool) : PgSignupStore(pool, Options()) {}
+  // Answers everything queued, then stops the workers.
+  ~PgSignupStore() override;
+
+  void ConvertClickAsync(std::string team_id, const affonso::v1::RecordSignupRequest* request,
+                         ConversionCallback done) override;
+
+  // The statement one conversion runs ($1 click id, $2 team, $3 email,
+  // $4 external user id, $5 name): the pgbench baseline of `./dev bench`.
   static const std::string& ConvertSql();
 
  private:
+  struct Pending {
+    std::string team_id;
+    const affonso::v1::RecordSignupRequest* request;
+    ConversionCallback done;
+  };
+
+  void Work();
+  // Runs one batch and answers every member.
+  void RunBatch(std::vector<Pending>& batch);
+
   ConnectionPool* pool_;
+  const Options options_;
+  absl::Mutex mu_;
+  absl::CondVar work_available_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  int idle_workers_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace affonso::storage

@@ -128,5 +128,74 @@ TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
   EXPECT_EQ(db_->QueryValue("SELECT email FROM referrals"), winner_email);
 }
 
+// One batch at a time, so concurrent callers pile into shared batches that mix
+// fresh clicks, a click many callers repeat, another team's click asked for by
+// both teams, and clicks that do not exist.
+TEST_F(PgSignupStoreTest, BatchedConversionsAnswerEachCallerRight) {
+  PgSignupStore batching(&db_->pool(), PgSignupStore::Options{/*max_batch=*/64,
+                                                               /*workers=*/1});
+  std::vector<std::string> fresh;
+  for (int i = 0; i < 20; ++i) fresh.push_back(testing::InsertClick(*db_, a_));
+  const std::string shared = testing::InsertClick(*db_, a_);
+  const std::string b_click = testing::InsertClick(*db_, b_);
+
+  struct Call {
+    std::string team;
+    std::string click;
+    absl::StatusOr<Conversion> result = absl::UnknownError("not run");
+  };
+  std::vector<Call> calls;
+  for (const auto& click : fresh) calls.push_back({a_.team_id, click});
+  for (int i = 0; i < 15; ++i) calls.push_back({a_.team_id, shared});
+  for (int i = 0; i < 5; ++i) calls.push_back({a_.team_id, b_click});  // not A's
+  calls.push_back({b_.team_id, b_click});
+  for (int i = 0; i < 5; ++i) calls.push_back({a_.team_id, "clk_missing" + std::to_string(i)});
+
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      calls[i].result = batching.ConvertClick(
+          calls[i].team, Signup(calls[i].click, "c" + std::to_string(i) + "@example.com"));
+    });
+  }
+  go = true;
+  for (auto& thread : threads) thread.join();
+
+  int shared_created = 0;
+  std::string shared_email;
+  for (const Call& call : calls) {
+    if (call.click.rfind("clk_missing", 0) == 0 || (call.click == b_click && call.team == a_.team_id)) {
+      EXPECT_EQ(call.result.status().code(), absl::StatusCode::kNotFound) << call.click;
+      continue;
+    }
+    ASSERT_TRUE(call.result.ok()) << call.click << ": " << call.result.status();
+    EXPECT_EQ(call.result->referral.id(), call.click);
+    if (call.click == shared) {
+      shared_created += call.result->created;
+      if (shared_email.empty()) shared_email = call.result->referral.email();
+      EXPECT_EQ(call.result->referral.email(), shared_email);
+    } else {
+      EXPECT_TRUE(call.result->created) << call.click;
+    }
+  }
+  EXPECT_EQ(shared_created, 1);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "22");
+  EXPECT_EQ(db_->QueryValue("SELECT team_id FROM referrals WHERE id = '" + b_click + "'"),
+            b_.team_id);
+}
+
+TEST_F(PgSignupStoreTest, ValuesNeedingQuotesSurviveTheArrays) {
+  std::string click = testing::InsertClick(*db_, a_);
+  RecordSignupRequest request = Signup(click, "o'brien+x@example.com", "Zoë \"Q\", {a} \\ NULL");
+  request.set_external_user_id("NULL");
+  auto result = store_->ConvertClick(a_.team_id, request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->referral.name(), "Zoë \"Q\", {a} \\ NULL");
+  EXPECT_EQ(result->referral.email(), "o'brien+x@example.com");
+  EXPECT_EQ(result->referral.external_user_id(), "NULL");
+}
+
 }  // namespace
 }  // namespace affonso::storage

@@ -1,8 +1,12 @@
 #ifndef AFFONSO_STORAGE_SIGNUP_STORE_H_
 #define AFFONSO_STORAGE_SIGNUP_STORE_H_
 
+#include <functional>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
 
@@ -15,14 +19,33 @@ struct Conversion {
   bool created = false;
 };
 
+using ConversionCallback = std::function<void(absl::StatusOr<Conversion>)>;
+
 class SignupStore {
  public:
   virtual ~SignupStore() = default;
+
   // Converts the team's click into its referral (same id as the click),
-  // honouring the program's track_email / track_name settings. NOT_FOUND when
-  // the click is not the team's. The request is assumed validated.
-  virtual absl::StatusOr<Conversion> ConvertClick(
-      absl::string_view team_id, const affonso::v1::RecordSignupRequest& request) = 0;
+  // honouring the program's track_email / track_name settings; NOT_FOUND when
+  // the click is not the team's. `done` runs once, on any thread, after the
+  // outcome is durable. `*request` (assumed validated) must stay valid until
+  // then. Asynchronous so that a waiting signup holds no thread.
+  virtual void ConvertClickAsync(std::string team_id,
+                                 const affonso::v1::RecordSignupRequest* request,
+                                 ConversionCallback done) = 0;
+
+  // The blocking form, for tools and tests.
+  absl::StatusOr<Conversion> ConvertClick(absl::string_view team_id,
+                                          const affonso::v1::RecordSignupRequest& request) {
+    absl::StatusOr<Conversion> result = absl::UnknownError("not run");
+    absl::Notification finished;
+    ConvertClickAsync(std::string(team_id), &request, [&](absl::StatusOr<Conversion> outcome) {
+      result = std::move(outcome);
+      finished.Notify();
+    });
+    finished.WaitForNotification();
+    return result;
+  }
 };
 
 }  // namespace affonso::storage
