@@ -1,6 +1,9 @@
 #include "gateway/json_transcoder.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
+#include "gateway/error_envelope.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -20,6 +24,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::EnumDescriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::ListValue;
+using google::protobuf::Message;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
@@ -65,137 +70,188 @@ absl::Status Invalid(absl::string_view path, absl::string_view what) {
   return ValidationError(path, absl::StrCat(path, " ", what));
 }
 
-absl::Status NormalizeMessage(const Descriptor& type, Struct* object, const std::string& path,
-                              int depth);
+absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path,
+                           int depth);
 
-// Checks one JSON value against a singular field and rewrites it into the
-// form protobuf's parser takes (full enum names, numbers for numeric text).
-absl::Status NormalizeSingle(const FieldDescriptor& field, Value* value, const std::string& path,
-                             int depth) {
+// Reads a JSON number (or numeric text, as proto JSON allows) as a whole
+// number within 32 bits.
+absl::Status ReadInteger(const Value& value, bool is_unsigned, const std::string& path,
+                         double* number) {
+  if (value.kind_case() == Value::kStringValue) {
+    if (!absl::SimpleAtod(value.string_value(), number)) {
+      return Invalid(path, "must be an integer");
+    }
+  } else if (value.kind_case() == Value::kNumberValue) {
+    *number = value.number_value();
+  } else {
+    return Invalid(path, "must be an integer");
+  }
+  // Our contract has only 32-bit integers (int64 renders as a string).
+  const double low = is_unsigned ? 0 : std::numeric_limits<int32_t>::min();
+  if (!std::isfinite(*number) || std::floor(*number) != *number || *number < low ||
+      *number > std::numeric_limits<int32_t>::max()) {
+    return Invalid(path, "must be an integer in range");
+  }
+  return absl::OkStatus();
+}
+
+// Sets `field` of `out` from one JSON value (appends when repeated), checking
+// the JSON type against the field's so that errors name the field.
+absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Message* out,
+                         const std::string& path, int depth) {
+  const google::protobuf::Reflection& reflection = *out->GetReflection();
+  const bool repeated = field.is_repeated();
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
-      if (value->kind_case() != Value::kStringValue) return Invalid(path, "must be a string");
-      return absl::OkStatus();
-    case FieldDescriptor::CPPTYPE_BOOL:
-      if (value->kind_case() == Value::kStringValue &&
-          (value->string_value() == "true" || value->string_value() == "false")) {
-        value->set_bool_value(value->string_value() == "true");
+      if (value.kind_case() != Value::kStringValue) return Invalid(path, "must be a string");
+      if (repeated) {
+        reflection.AddString(out, &field, value.string_value());
+      } else {
+        reflection.SetString(out, &field, value.string_value());
       }
-      if (value->kind_case() != Value::kBoolValue) return Invalid(path, "must be true or false");
       return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool flag;
+      if (value.kind_case() == Value::kBoolValue) {
+        flag = value.bool_value();
+      } else if (value.kind_case() == Value::kStringValue &&
+                 (value.string_value() == "true" || value.string_value() == "false")) {
+        flag = value.string_value() == "true";
+      } else {
+        return Invalid(path, "must be true or false");
+      }
+      repeated ? reflection.AddBool(out, &field, flag) : reflection.SetBool(out, &field, flag);
+      return absl::OkStatus();
+    }
     case FieldDescriptor::CPPTYPE_INT32:
     case FieldDescriptor::CPPTYPE_INT64:
     case FieldDescriptor::CPPTYPE_UINT32:
     case FieldDescriptor::CPPTYPE_UINT64: {
-      double number;
-      if (value->kind_case() == Value::kStringValue) {
-        if (!absl::SimpleAtod(value->string_value(), &number)) {
-          return Invalid(path, "must be an integer");
-        }
-      } else if (value->kind_case() == Value::kNumberValue) {
-        number = value->number_value();
-      } else {
-        return Invalid(path, "must be an integer");
-      }
-      // Our contract has only 32-bit integers (int64 renders as a string).
       const bool is_unsigned = field.cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
                                field.cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
-      const double low = is_unsigned ? 0 : std::numeric_limits<int32_t>::min();
-      if (!std::isfinite(number) || std::floor(number) != number || number < low ||
-          number > std::numeric_limits<int32_t>::max()) {
-        return Invalid(path, "must be an integer in range");
+      double number;
+      absl::Status status = ReadInteger(value, is_unsigned, path, &number);
+      if (!status.ok()) return status;
+      switch (field.cpp_type()) {
+        case FieldDescriptor::CPPTYPE_INT32:
+          repeated ? reflection.AddInt32(out, &field, static_cast<int32_t>(number))
+                   : reflection.SetInt32(out, &field, static_cast<int32_t>(number));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          repeated ? reflection.AddInt64(out, &field, static_cast<int64_t>(number))
+                   : reflection.SetInt64(out, &field, static_cast<int64_t>(number));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          repeated ? reflection.AddUInt32(out, &field, static_cast<uint32_t>(number))
+                   : reflection.SetUInt32(out, &field, static_cast<uint32_t>(number));
+          break;
+        default:
+          repeated ? reflection.AddUInt64(out, &field, static_cast<uint64_t>(number))
+                   : reflection.SetUInt64(out, &field, static_cast<uint64_t>(number));
       }
-      value->set_number_value(number);
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_DOUBLE:
     case FieldDescriptor::CPPTYPE_FLOAT: {
-      double number;
-      if (value->kind_case() == Value::kStringValue &&
-          absl::SimpleAtod(value->string_value(), &number)) {
-        value->set_number_value(number);
-      }
-      if (value->kind_case() != Value::kNumberValue || !std::isfinite(value->number_value())) {
+      double number = 0;
+      if (value.kind_case() == Value::kNumberValue) {
+        number = value.number_value();
+      } else if (value.kind_case() != Value::kStringValue ||
+                 !absl::SimpleAtod(value.string_value(), &number)) {
         return Invalid(path, "must be a number");
+      }
+      if (!std::isfinite(number)) return Invalid(path, "must be a number");
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+        repeated ? reflection.AddDouble(out, &field, number)
+                 : reflection.SetDouble(out, &field, number);
+      } else {
+        repeated ? reflection.AddFloat(out, &field, static_cast<float>(number))
+                 : reflection.SetFloat(out, &field, static_cast<float>(number));
       }
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       const EnumDescriptor& type = *field.enum_type();
-      if (value->kind_case() == Value::kNumberValue) {
-        if (type.FindValueByNumber(static_cast<int>(value->number_value())) == nullptr ||
-            std::floor(value->number_value()) != value->number_value()) {
-          return Invalid(path, "is not an accepted value");
+      const google::protobuf::EnumValueDescriptor* named = nullptr;
+      if (value.kind_case() == Value::kNumberValue) {
+        if (std::floor(value.number_value()) == value.number_value()) {
+          named = type.FindValueByNumber(static_cast<int>(value.number_value()));
         }
-        return absl::OkStatus();
-      }
-      if (value->kind_case() != Value::kStringValue) {
+      } else if (value.kind_case() == Value::kStringValue) {
+        named = type.FindValueByName(EnumPrefix(type) +
+                                     absl::AsciiStrToUpper(value.string_value()));
+        if (named == nullptr) named = type.FindValueByName(value.string_value());
+      } else {
         return Invalid(path, "must be a string");
       }
-      const std::string full =
-          EnumPrefix(type) + absl::AsciiStrToUpper(value->string_value());
-      const auto* named = type.FindValueByName(full);
-      if (named == nullptr) named = type.FindValueByName(value->string_value());
+      // UNSPECIFIED is "not given", never a value a client may choose.
       if (named == nullptr || named->number() == 0) {
         return Invalid(path, "is not an accepted value");
       }
-      value->set_string_value(named->name());
+      repeated ? reflection.AddEnum(out, &field, named) : reflection.SetEnum(out, &field, named);
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Descriptor* type = field.message_type();
+      Message* target =
+          repeated ? reflection.AddMessage(out, &field) : reflection.MutableMessage(out, &field);
       if (IsWellKnown(type, "google.protobuf.Timestamp")) {
         google::protobuf::Timestamp parsed;
-        if (value->kind_case() != Value::kStringValue ||
-            !google::protobuf::util::TimeUtil::FromString(value->string_value(), &parsed)) {
+        if (value.kind_case() != Value::kStringValue ||
+            !google::protobuf::util::TimeUtil::FromString(value.string_value(), &parsed)) {
           return Invalid(path, "must be an RFC 3339 timestamp");
         }
+        target->CopyFrom(parsed);
         return absl::OkStatus();
       }
       if (IsWellKnown(type, "google.protobuf.Struct")) {
-        if (value->kind_case() != Value::kStructValue) return Invalid(path, "must be an object");
+        if (value.kind_case() != Value::kStructValue) return Invalid(path, "must be an object");
+        target->CopyFrom(value.struct_value());
         return absl::OkStatus();
       }
       if (IsWellKnown(type, "google.protobuf.ListValue")) {
-        if (value->kind_case() != Value::kListValue) return Invalid(path, "must be an array");
+        if (value.kind_case() != Value::kListValue) return Invalid(path, "must be an array");
+        target->CopyFrom(value.list_value());
         return absl::OkStatus();
       }
-      if (IsOpaqueMessage(type)) return absl::OkStatus();
-      if (value->kind_case() != Value::kStructValue) return Invalid(path, "must be an object");
-      return NormalizeMessage(*type, value->mutable_struct_value(), path, depth + 1);
+      if (IsWellKnown(type, "google.protobuf.Value")) {
+        target->CopyFrom(value);
+        return absl::OkStatus();
+      }
+      if (IsOpaqueMessage(type)) return Invalid(path, "is not supported");
+      if (value.kind_case() != Value::kStructValue) return Invalid(path, "must be an object");
+      return AssignMessage(value.struct_value(), target, path, depth + 1);
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status NormalizeMessage(const Descriptor& type, Struct* object, const std::string& path,
-                              int depth) {
+absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path,
+                           int depth) {
   if (depth > kMaxDepth) return Invalid(path, "is nested too deeply");
-  auto* fields = object->mutable_fields();
-  Struct normalized;
-  for (auto& [key, value] : *fields) {
+  const Descriptor& type = *out->GetDescriptor();
+  std::vector<int> seen;
+  for (const auto& [key, value] : object.fields()) {
     const FieldDescriptor* field = FindField(type, key);
     // Unknown input is ignored, as is an explicit null (= absent).
     if (field == nullptr || value.kind_case() == Value::kNullValue) continue;
     const std::string field_path = Join(path, field->name());
-    if (normalized.fields().count(field->name())) {
+    if (std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
       return Invalid(field_path, "is given twice (snake_case and camelCase)");
     }
+    seen.push_back(field->number());
     if (field->is_map()) return Invalid(field_path, "is not supported");
     if (field->is_repeated()) {
       if (value.kind_case() != Value::kListValue) return Invalid(field_path, "must be an array");
-      for (int i = 0; i < value.list_value().values_size(); ++i) {
-        absl::Status status = NormalizeSingle(
-            *field, value.mutable_list_value()->mutable_values(i), field_path, depth);
+      for (const Value& item : value.list_value().values()) {
+        absl::Status status = AssignValue(*field, item, out, field_path, depth);
         if (!status.ok()) return status;
       }
     } else {
-      absl::Status status = NormalizeSingle(*field, &value, field_path, depth);
+      absl::Status status = AssignValue(*field, value, out, field_path, depth);
       if (!status.ok()) return status;
     }
-    (*normalized.mutable_fields())[field->name()] = std::move(value);
   }
-  *object = std::move(normalized);
   return absl::OkStatus();
 }
 
@@ -251,28 +307,171 @@ absl::Status AddQuery(const Descriptor& type, absl::string_view query, Struct* r
   return absl::OkStatus();
 }
 
-// Rewrites protobuf's JSON of `type` in place: enum names to API names.
-void RenderEnums(const Descriptor& type, Struct* object) {
-  for (auto& [key, value] : *object->mutable_fields()) {
-    const FieldDescriptor* field = type.FindFieldByName(key);
-    if (field == nullptr) continue;
-    auto visit = [&](Value* item) {
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-          item->kind_case() == Value::kStringValue) {
-        const auto* enum_value = field->enum_type()->FindValueByName(item->string_value());
-        if (enum_value != nullptr) item->set_string_value(EnumValueToApi(*enum_value));
-      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-                 !IsOpaqueMessage(field->message_type()) &&
-                 item->kind_case() == Value::kStructValue) {
-        RenderEnums(*field->message_type(), item->mutable_struct_value());
+// Shortest text that reads back as the same double, as protobuf's JSON does.
+void WriteDouble(double number, std::string* out) {
+  if (std::isnan(number)) { out->append("\"NaN\""); return; }
+  if (std::isinf(number)) { out->append(number > 0 ? "\"Infinity\"" : "\"-Infinity\""); return; }
+  char buffer[32];
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, number);
+    if (std::strtod(buffer, nullptr) == number) break;
+  }
+  out->append(buffer);
+}
+
+void WriteJsonValue(const Value& value, std::string* out);
+
+void WriteJsonStruct(const Struct& object, std::string* out) {
+  // Sorted keys: map order would differ run to run.
+  std::vector<const std::string*> keys;
+  for (const auto& entry : object.fields()) keys.push_back(&entry.first);
+  std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return *a < *b; });
+  out->push_back('{');
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append(JsonEscape(*keys[i]));
+    out->push_back(':');
+    WriteJsonValue(object.fields().at(*keys[i]), out);
+  }
+  out->push_back('}');
+}
+
+void WriteJsonValue(const Value& value, std::string* out) {
+  switch (value.kind_case()) {
+    case Value::kNumberValue:
+      return WriteDouble(value.number_value(), out);
+    case Value::kStringValue:
+      { out->append(JsonEscape(value.string_value())); return; }
+    case Value::kBoolValue:
+      { out->append(value.bool_value() ? "true" : "false"); return; }
+    case Value::kStructValue:
+      return WriteJsonStruct(value.struct_value(), out);
+    case Value::kListValue: {
+      out->push_back('[');
+      for (int i = 0; i < value.list_value().values_size(); ++i) {
+        if (i > 0) out->push_back(',');
+        WriteJsonValue(value.list_value().values(i), out);
       }
-    };
-    if (value.kind_case() == Value::kListValue) {
-      for (Value& item : *value.mutable_list_value()->mutable_values()) visit(&item);
-    } else {
-      visit(&value);
+      return out->push_back(']');
+    }
+    default:
+      { out->append("null"); return; }
+  }
+}
+
+void WriteMessage(const Message& message, std::string* out);
+
+// One value of `field` (element `index` when repeated).
+void WriteFieldValue(const Message& message, const FieldDescriptor& field, int index,
+                     std::string* out) {
+  const google::protobuf::Reflection& r = *message.GetReflection();
+  const bool rep = field.is_repeated();
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& text = rep ? r.GetRepeatedStringReference(message, &field, index, &scratch)
+                                    : r.GetStringReference(message, &field, &scratch);
+      { out->append(JsonEscape(text)); return; }
+    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      { out->append((rep ? r.GetRepeatedBool(message, &field, index)
+                              : r.GetBool(message, &field))
+                             ? "true"
+                             : "false"); return; }
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrAppend(out, rep ? r.GetRepeatedInt32(message, &field, index)
+                                      : r.GetInt32(message, &field));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return absl::StrAppend(out, rep ? r.GetRepeatedUInt32(message, &field, index)
+                                      : r.GetUInt32(message, &field));
+    // 64-bit integers are strings in proto JSON (JavaScript loses precision).
+    case FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrAppend(out, "\"", rep ? r.GetRepeatedInt64(message, &field, index)
+                                            : r.GetInt64(message, &field), "\"");
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return absl::StrAppend(out, "\"", rep ? r.GetRepeatedUInt64(message, &field, index)
+                                            : r.GetUInt64(message, &field), "\"");
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return WriteDouble(rep ? r.GetRepeatedDouble(message, &field, index)
+                             : r.GetDouble(message, &field), out);
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return WriteDouble(rep ? r.GetRepeatedFloat(message, &field, index)
+                             : r.GetFloat(message, &field), out);
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int number = rep ? r.GetRepeatedEnumValue(message, &field, index)
+                             : r.GetEnumValue(message, &field);
+      const auto* value = field.enum_type()->FindValueByNumber(number);
+      if (value == nullptr) return absl::StrAppend(out, number);
+      { out->append(JsonEscape(EnumValueToApi(*value))); return; }
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const Message& child = rep ? r.GetRepeatedMessage(message, &field, index)
+                                 : r.GetMessage(message, &field);
+      const Descriptor* type = field.message_type();
+      if (IsWellKnown(type, "google.protobuf.Timestamp")) {
+        google::protobuf::Timestamp timestamp;
+        timestamp.CopyFrom(child);
+        { out->append(
+            JsonEscape(google::protobuf::util::TimeUtil::ToString(timestamp))); return; }
+      }
+      if (IsWellKnown(type, "google.protobuf.Struct")) {
+        Struct object;
+        object.CopyFrom(child);
+        return WriteJsonStruct(object, out);
+      }
+      if (IsWellKnown(type, "google.protobuf.Value")) {
+        Value value;
+        value.CopyFrom(child);
+        return WriteJsonValue(value, out);
+      }
+      if (IsWellKnown(type, "google.protobuf.ListValue")) {
+        Value value;
+        value.mutable_list_value()->CopyFrom(child);
+        return WriteJsonValue(value, out);
+      }
+      return WriteMessage(child, out);
     }
   }
+}
+
+// Fields in declaration order, snake_case names, every scalar and repeated
+// field present (as API users expect a stable shape); unset messages omitted.
+void WriteFields(const Message& message, std::string* out, bool* first) {
+  const Descriptor& type = *message.GetDescriptor();
+  const google::protobuf::Reflection& r = *message.GetReflection();
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& field = *type.field(i);
+    if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field.is_repeated() &&
+        !r.HasField(message, &field)) {
+      continue;
+    }
+    if (field.has_presence() && !field.is_repeated() &&
+        field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE && !r.HasField(message, &field)) {
+      continue;  // an unset proto3 `optional`
+    }
+    if (!*first) out->push_back(',');
+    *first = false;
+    out->push_back('"');
+    out->append(field.name());
+    out->append("\":");
+    if (field.is_repeated()) {
+      out->push_back('[');
+      for (int j = 0; j < r.FieldSize(message, &field); ++j) {
+        if (j > 0) out->push_back(',');
+        WriteFieldValue(message, field, j, out);
+      }
+      out->push_back(']');
+    } else {
+      WriteFieldValue(message, field, -1, out);
+    }
+  }
+}
+
+void WriteMessage(const Message& message, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  WriteFields(message, out, &first);
+  out->push_back('}');
 }
 
 }  // namespace
@@ -315,54 +514,29 @@ absl::Status BuildRequest(const Route& route,
     absl::Status status = SetByPath(type, &root, field_path, value, /*from_query=*/false);
     if (!status.ok()) return status;
   }
-  absl::Status status = NormalizeMessage(type, &root, "", 0);
-  if (!status.ok()) return status;
-
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(root, &json).ok()) {
-    return absl::InternalError("cannot re-encode request");
-  }
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(json, request, options);
-  if (!parsed.ok()) {
-    return ValidationError("", absl::StrCat("invalid request: ", parsed.message().as_string()));
-  }
-  return absl::OkStatus();
+  request->Clear();
+  return AssignMessage(root, request, "", 0);
 }
 
 absl::StatusOr<std::string> RenderSuccess(const Route& route,
                                           const google::protobuf::Message& response) {
   const Descriptor& type = *response.GetDescriptor();
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  print.always_print_primitive_fields = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(response, &json, print).ok()) {
-    return absl::InternalError("cannot encode response");
-  }
-  Value value;
-  if (!google::protobuf::util::JsonStringToMessage(json, &value).ok()) {
-    return absl::InternalError("cannot re-read response");
-  }
-  RenderEnums(type, value.mutable_struct_value());
-
-  Struct envelope;
-  (*envelope.mutable_fields())["success"].set_bool_value(true);
+  std::string out = "{\"success\":true,";
   if (type.FindFieldByName("data") != nullptr) {
-    for (auto& [key, field_value] : *value.mutable_struct_value()->mutable_fields()) {
-      (*envelope.mutable_fields())[key] = std::move(field_value);
-    }
+    bool first = true;
+    WriteFields(response, &out, &first);
   } else if (!route.response_body.empty()) {
-    (*envelope.mutable_fields())["data"] =
-        std::move((*value.mutable_struct_value()->mutable_fields())[route.response_body]);
+    const FieldDescriptor* field = type.FindFieldByName(route.response_body);
+    if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      return absl::InternalError("bad response_body");
+    }
+    out.append("\"data\":");
+    WriteMessage(response.GetReflection()->GetMessage(response, field), &out);
   } else {
-    (*envelope.mutable_fields())["data"] = std::move(value);
+    out.append("\"data\":");
+    WriteMessage(response, &out);
   }
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(envelope, &out).ok()) {
-    return absl::InternalError("cannot encode envelope");
-  }
+  out.push_back('}');
   return out;
 }
 

@@ -195,5 +195,49 @@ TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
             "lead");
 }
 
+TEST(RenderSuccessTest, WritesFieldsInDeclarationOrderWithExactValues) {
+  Referral referral;
+  referral.set_id("clk_1");
+  referral.set_name("Zo\xc3\xab \"Q\"\n");
+  referral.mutable_created_at()->set_seconds(1714557600);
+  referral.mutable_created_at()->set_nanos(120000000);
+  (*referral.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  (*referral.mutable_metadata()->mutable_fields())["seats"].set_number_value(3);
+  auto json = RenderSuccess(RouteFor("ReferralService", "GetReferral"), referral);
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->rfind(R"({"success":true,"data":{"id":"clk_1","affiliate_id":"",)", 0), 0u) << *json;
+  EXPECT_NE(json->find(R"("created_at":"2024-05-01T10:00:00.120Z")"), std::string::npos) << *json;
+  EXPECT_NE(json->find(R"("metadata":{"plan":"pro","seats":3})"), std::string::npos) << *json;
+  EXPECT_EQ(json->find("converted_at"), std::string::npos) << "unset timestamps are omitted";
+  auto parsed = Parse(*json);
+  EXPECT_EQ(parsed.fields().at("data").struct_value().fields().at("name").string_value(),
+            "Zo\xc3\xab \"Q\"\n");
+}
+
+TEST(RenderSuccessTest, MoneyKeepsItsShortestExactForm) {
+  CommissionOverride override_;
+  override_.set_amount(12.5);
+  auto json = RenderSuccess(RouteFor("AffiliateService", "CreateCommissionOverride"), override_);
+  ASSERT_TRUE(json.ok());
+  EXPECT_NE(json->find(R"("amount":12.5,)"), std::string::npos) << *json;
+  override_.set_amount(0.1);
+  json = RenderSuccess(RouteFor("AffiliateService", "CreateCommissionOverride"), override_);
+  EXPECT_NE(json->find(R"("amount":0.1,)"), std::string::npos) << *json;
+}
+
+TEST(BuildRequestTest, DoublesAndStructsLandInTheMessage) {
+  CreateCommissionOverrideRequest create;
+  ASSERT_TRUE(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"),
+                           {{"affiliate_id", "aff_1"}}, "", R"({"amount":12.5,"isPercentage":true})",
+                           &create)
+                  .ok());
+  EXPECT_EQ(create.amount(), 12.5);
+  EXPECT_TRUE(create.is_percentage());
+  EXPECT_EQ(create.affiliate_id(), "aff_1");
+  EXPECT_EQ(ApiErrorField(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"),
+                                       {}, "", R"({"amount":"lots"})", &create)),
+            "amount");
+}
+
 }  // namespace
 }  // namespace affonso::gateway
