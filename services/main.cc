@@ -30,7 +30,7 @@ ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
           "how long a replica trusts a looked-up API key; bounds revocation delay "
           "(env API_KEY_CACHE_TTL_MS)");
-ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 4),
+ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 2),
           "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
 ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
           "most signups converted by one statement and commit (env SIGNUP_MAX_BATCH)");

@@ -27,7 +27,7 @@ struct ServerConfig {
   int max_rpc_threads = 512;
   absl::Duration api_key_cache_ttl = absl::Seconds(10);
   // Signup batching (PgSignupStore): concurrent batches and their size.
-  int signup_batch_workers = 4;
+  int signup_batch_workers = 2;
   int signup_max_batch = 64;
   bool apply_migrations = true;
 };

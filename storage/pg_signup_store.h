@@ -25,7 +25,7 @@ class PgSignupStore final : public SignupStore {
     int max_batch = 64;
     // Batches in flight at once (each holds a pool connection): more overlap
     // round trips and commits, fewer make bigger batches.
-    int workers = 4;
+    int workers = 2;
   };
 
   PgSignupStore(ConnectionPool* pool, Options options);
