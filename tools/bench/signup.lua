@@ -1,15 +1,14 @@
 -- wrk script: POST /v1/signups, each request converting a fresh pre-tracked
 -- click <prefix><n>. wrk runs one Lua state per thread: thread t of T uses
 -- n = t, t+T, t+2T, ... so no two requests share a click.
-local counter = 0
-local threads = {}
+-- No response() hook: running Lua per response costs CPU on the machine the
+-- server shares; bench.sh checks instead that every request converted its
+-- click, in the database.
 local thread_index = 0
 
 function setup(thread)
   thread_index = thread_index + 1
   thread:set("index", thread_index)
-  thread:set("count", 0)
-  table.insert(threads, thread)
 end
 
 function init(args)
@@ -26,22 +25,11 @@ function request()
     {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
 
-function response(status, headers, body)
-  if status ~= 201 then
-    count = count + 1
-  end
-end
-
 function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do
-    bad = bad + thread:get("count")
-  end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
     summary.errors.timeout + summary.errors.status
   io.write(string.format(
-    "RESULT name=rest_signup calls=%d errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f non201=%d\n",
+    "RESULT name=rest_signup calls=%d errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
     summary.requests, errors, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
-    bad))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
 end
