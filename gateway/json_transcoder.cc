@@ -434,7 +434,8 @@ void WriteFieldValue(const Message& message, const FieldDescriptor& field, int i
   }
 }
 
-// Fields in declaration order, snake_case names, every scalar and repeated
+// Fields in declaration order, snake_case names (or the proto's explicit
+// json_name), every scalar and repeated
 // field present (as API users expect a stable shape); unset messages omitted.
 void WriteFields(const Message& message, std::string* out, bool* first) {
   const Descriptor& type = *message.GetDescriptor();
@@ -452,7 +453,8 @@ void WriteFields(const Message& message, std::string* out, bool* first) {
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
-    out->append(field.name());
+    // snake_case, unless the contract pins a JSON name (json_name = "...").
+    out->append(field.has_json_name() ? field.json_name() : field.name());
     out->append("\":");
     if (field.is_repeated()) {
       out->push_back('[');
@@ -515,7 +517,15 @@ absl::Status BuildRequest(const Route& route,
     if (!status.ok()) return status;
   }
   request->Clear();
-  return AssignMessage(root, request, "", 0);
+  absl::Status status = AssignMessage(root, request, "", 0);
+  // With `body: "field"` the client's JSON is that field: name its fields as
+  // the client wrote them, without the "field." prefix.
+  const std::string prefix = absl::StrCat(route.body, ".");
+  if (!status.ok() && route.body != "*" && !route.body.empty() &&
+      absl::StartsWith(ApiErrorField(status), prefix)) {
+    return ValidationError(ApiErrorField(status).substr(prefix.size()), status.message());
+  }
+  return status;
 }
 
 absl::StatusOr<std::string> RenderSuccess(const Route& route,

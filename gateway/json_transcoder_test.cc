@@ -190,7 +190,7 @@ TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
   auto parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "GetAffiliate"), affiliate));
   const auto& data = parsed.fields().at("data").struct_value().fields();
   EXPECT_EQ(data.at("partnership_status").string_value(), "approved");
-  EXPECT_EQ(data.at("commission_overrides").list_value().values(0).struct_value().fields()
+  EXPECT_EQ(data.at("commissionOverrides").list_value().values(0).struct_value().fields()
                 .at("incentive_type").string_value(),
             "lead");
 }

@@ -19,6 +19,12 @@
 namespace affonso::gateway {
 namespace {
 
+// The key the gateway writes: snake_case, unless the proto pins a json_name.
+std::string OutputName(const google::protobuf::FieldDescriptor& field) {
+  return field.has_json_name() ? field.json_name() : field.name();
+}
+
+
 using google::protobuf::Descriptor;
 using google::protobuf::EnumDescriptor;
 using google::protobuf::FieldDescriptor;
@@ -567,7 +573,7 @@ class DocumentBuilder {
     if (response.FindFieldByName("data") != nullptr) {
       for (int i = 0; i < response.field_count(); ++i) {
         const FieldDescriptor& field = *response.field(i);
-        properties.Set(field.name(), FieldSchema(field));
+        properties.Set(OutputName(field), FieldSchema(field));
       }
     } else if (!response_body.empty() && response.FindFieldByName(response_body) != nullptr) {
       properties.Set("data", FieldSchema(*response.FindFieldByName(response_body)));
@@ -723,7 +729,7 @@ class DocumentBuilder {
       if (!field_description.empty() && !property.Has("$ref")) {
         property.Set("description", Json::String(field_description));
       }
-      properties.Set(field.name(), std::move(property));
+      properties.Set(OutputName(field), std::move(property));
     }
     schema.Set("properties", std::move(properties));
     return schema;

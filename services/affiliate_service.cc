@@ -1,6 +1,8 @@
 #include "services/affiliate_service.h"
 
+#include <cmath>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,9 @@ constexpr size_t kMaxTrackingIdLength = 64;
 constexpr size_t kMaxExternalUserIdLength = 255;
 constexpr size_t kMaxSearchLength = 255;
 constexpr char kExpandCommissionOverrides[] = "commissionOverrides";
+// numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
+constexpr double kMaxAmount = 1e15;
+constexpr double kMaxPercentage = 100;
 
 absl::Status CheckName(const std::string& name) {
   AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", name));
@@ -48,6 +53,22 @@ absl::Status CheckPartnershipStatus(int status, bool allow_unspecified) {
       (!allow_unspecified && status == affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED)) {
     return ValidationError("partnership_status",
                            "partnership_status must be pending, approved or rejected");
+  }
+  return absl::OkStatus();
+}
+
+// Money is numeric(18,2): a double that is not a whole number of cents would
+// be silently rounded by the database.
+absl::Status CheckAmount(double amount, bool is_percentage) {
+  if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
+    return ValidationError("amount", "amount must be a number >= 0");
+  }
+  const double cents = amount * 100;
+  if (std::fabs(cents - std::round(cents)) > 1e-6) {
+    return ValidationError("amount", "amount may have at most 2 decimals");
+  }
+  if (is_percentage && amount > kMaxPercentage) {
+    return ValidationError("amount", "a percentage amount must be at most 100");
   }
   return absl::OkStatus();
 }
@@ -98,6 +119,21 @@ absl::Status ValidateAffiliateExpand(
   return absl::OkStatus();
 }
 
+bool ExpandsCommissionOverrides(const google::protobuf::RepeatedPtrField<std::string>& expand) {
+  for (const std::string& value : expand) {
+    for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      if (absl::StripAsciiWhitespace(item) == kExpandCommissionOverrides) return true;
+    }
+  }
+  return false;
+}
+
+absl::Status ValidateCreateCommissionOverride(
+    const affonso::v1::CreateCommissionOverrideRequest& request) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("incentive_id", request.incentive_id()));
+  return CheckAmount(request.amount(), request.is_percentage());
+}
+
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request) {
   if (request.page() < 0) return ValidationError("page", "page must be at least 1");
@@ -146,8 +182,6 @@ grpc::Status AffiliateServiceImpl::CreateAffiliate(
   });
 }
 
-// expand=commissionOverrides is accepted on reads; the list stays empty until
-// commission overrides exist.
 grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
                                                 const affonso::v1::GetAffiliateRequest* request,
                                                 affonso::v1::Affiliate* response) {
@@ -155,6 +189,12 @@ grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
     AFFONSO_RETURN_IF_ERROR(ValidateAffiliateExpand(request->expand()));
     if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetAffiliate(caller.team_id, request->id()));
+    if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
+    AFFONSO_ASSIGN_OR_RETURN(auto overrides,
+                             store_->ListCommissionOverrides(caller.team_id, {response->id()}));
+    for (affonso::v1::CommissionOverride& commission_override : overrides[response->id()]) {
+      *response->add_commission_overrides() = std::move(commission_override);
+    }
     return absl::OkStatus();
   });
 }
@@ -197,8 +237,61 @@ grpc::Status AffiliateServiceImpl::ListAffiliates(
       *response->add_data() = std::move(affiliate);
     }
     *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
-    return absl::OkStatus();
+    if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
+    return AttachCommissionOverrides(caller.team_id, response->mutable_data());
   });
+}
+
+absl::Status AffiliateServiceImpl::AttachCommissionOverrides(
+    const std::string& team_id,
+    google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates) {
+  if (affiliates->empty()) return absl::OkStatus();
+  std::vector<std::string> ids;
+  ids.reserve(affiliates->size());
+  for (const affonso::v1::Affiliate& affiliate : *affiliates) ids.push_back(affiliate.id());
+  AFFONSO_ASSIGN_OR_RETURN(auto overrides, store_->ListCommissionOverrides(team_id, ids));
+  for (affonso::v1::Affiliate& affiliate : *affiliates) {
+    auto found = overrides.find(affiliate.id());
+    if (found == overrides.end()) continue;
+    for (affonso::v1::CommissionOverride& commission_override : found->second) {
+      *affiliate.add_commission_overrides() = std::move(commission_override);
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status AffiliateServiceImpl::CreateCommissionOverride(
+    grpc::ServerContext* context, const affonso::v1::CreateCommissionOverrideRequest* request,
+    affonso::v1::CommissionOverride* response) {
+  return runner_.Run(context, "CreateCommissionOverride",
+                     [&](const Caller& caller) -> absl::Status {
+                       AFFONSO_RETURN_IF_ERROR(ValidateCreateCommissionOverride(*request));
+                       if (!LooksLikeId(request->affiliate_id(), "aff"))
+                         return NotFoundError("affiliate");
+                       if (!LooksLikeId(request->incentive_id(), "inc"))
+                         return NotFoundError("incentive");
+                       AFFONSO_ASSIGN_OR_RETURN(
+                           *response, store_->CreateCommissionOverride(caller.team_id, *request));
+                       RpcRunner::SetHttpCode(context, 201);
+                       return absl::OkStatus();
+                     });
+}
+
+grpc::Status AffiliateServiceImpl::DeleteCommissionOverride(
+    grpc::ServerContext* context, const affonso::v1::DeleteCommissionOverrideRequest* request,
+    affonso::v1::DeleteCommissionOverrideResponse* response) {
+  return runner_.Run(context, "DeleteCommissionOverride",
+                     [&](const Caller& caller) -> absl::Status {
+                       if (!LooksLikeId(request->affiliate_id(), "aff"))
+                         return NotFoundError("affiliate");
+                       if (!LooksLikeId(request->id(), "ovr"))
+                         return NotFoundError("commission override");
+                       AFFONSO_RETURN_IF_ERROR(store_->DeleteCommissionOverride(
+                           caller.team_id, request->affiliate_id(), request->id()));
+                       response->set_id(request->id());
+                       response->set_deleted(true);
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace affonso::services

@@ -20,6 +20,12 @@ absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& 
 absl::Status ValidateUpdateAffiliate(const affonso::v1::UpdateAffiliateRequest& request);
 // Only "commissionOverrides" is known; values may also be comma-separated.
 absl::Status ValidateAffiliateExpand(const google::protobuf::RepeatedPtrField<std::string>& expand);
+// True when a (validated) expand list asks for the commission overrides.
+bool ExpandsCommissionOverrides(const google::protobuf::RepeatedPtrField<std::string>& expand);
+// incentive_id required; amount finite, >= 0, at most 2 decimals (and at most
+// 100 when it is a percentage).
+absl::Status ValidateCreateCommissionOverride(
+    const affonso::v1::CreateCommissionOverrideRequest& request);
 // Validates and resolves defaults (page 0 = 1, limit 0 = 10).
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
@@ -27,8 +33,6 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
 // Offset-list metadata for `total` matching rows.
 affonso::v1::Pagination MakePagination(int page, int limit, int total);
 
-// CreateCommissionOverride / DeleteCommissionOverride stay UNIMPLEMENTED (the
-// generated base class's answer) until overrides are built.
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:
   AffiliateServiceImpl(const Authenticator* authenticator, storage::AffiliateStore* store)
@@ -49,8 +53,19 @@ class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service
   grpc::Status ListAffiliates(grpc::ServerContext* context,
                               const affonso::v1::ListAffiliatesRequest* request,
                               affonso::v1::ListAffiliatesResponse* response) override;
+  grpc::Status CreateCommissionOverride(grpc::ServerContext* context,
+                                        const affonso::v1::CreateCommissionOverrideRequest* request,
+                                        affonso::v1::CommissionOverride* response) override;
+  grpc::Status DeleteCommissionOverride(
+      grpc::ServerContext* context, const affonso::v1::DeleteCommissionOverrideRequest* request,
+      affonso::v1::DeleteCommissionOverrideResponse* response) override;
 
  private:
+  // Fills commission_overrides of each affiliate with one store call.
+  absl::Status AttachCommissionOverrides(
+      const std::string& team_id,
+      google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates);
+
   RpcRunner runner_;
   storage::AffiliateStore* store_;
 };

@@ -1,5 +1,8 @@
 #include "services/affiliate_service.h"
 
+#include <grpcpp/test/server_context_test_spouse.h>
+
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -7,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "gtest/gtest.h"
-#include <grpcpp/test/server_context_test_spouse.h>
 
 namespace affonso::services {
 namespace {
@@ -69,12 +71,49 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
     storage::AffiliatePage page;
     page.total = 23;
     page.affiliates.resize(3);
+    for (int i = 0; i < 3; ++i) page.affiliates[i].set_id(absl::StrCat("aff_", i));
     return page;
+  }
+
+  absl::StatusOr<affonso::v1::CommissionOverride> CreateCommissionOverride(
+      absl::string_view team_id,
+      const affonso::v1::CreateCommissionOverrideRequest& request) override {
+    Record("create_override", team_id);
+    last_override = request;
+    if (!next_status.ok()) return next_status;
+    affonso::v1::CommissionOverride created;
+    created.set_id("ovr_new");
+    created.set_incentive_id(request.incentive_id());
+    created.set_amount(request.amount());
+    return created;
+  }
+  absl::Status DeleteCommissionOverride(absl::string_view team_id, absl::string_view affiliate_id,
+                                        absl::string_view override_id) override {
+    Record("delete_override", team_id);
+    last_deleted_override = absl::StrCat(affiliate_id, "/", override_id);
+    return next_status;
+  }
+  absl::StatusOr<std::map<std::string, std::vector<affonso::v1::CommissionOverride>>>
+  ListCommissionOverrides(absl::string_view team_id,
+                          const std::vector<std::string>& affiliate_ids) override {
+    Record("list_overrides", team_id);
+    override_lookups.push_back(affiliate_ids);
+    std::map<std::string, std::vector<affonso::v1::CommissionOverride>> found;
+    for (const std::string& id : affiliate_ids) {
+      auto it = overrides.find(id);
+      if (it != overrides.end()) found[id] = it->second;
+    }
+    return found;
   }
 
   std::vector<std::string> calls;
   std::vector<std::string> teams;
   absl::Status next_status;
+  affonso::v1::CreateCommissionOverrideRequest last_override;
+  std::string last_deleted_override;
+  // What ListCommissionOverrides knows, and the id lists it was asked for.
+  std::map<std::string, std::vector<affonso::v1::CommissionOverride>> overrides;
+  std::vector<std::vector<std::string>> override_lookups;
   UpdateAffiliateRequest last_update;
   storage::AffiliateListQuery last_query;
 
@@ -373,6 +412,8 @@ TEST_F(AffiliateServiceTest, GetChecksExpandAndIdShape) {
   ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &response).ok());
   EXPECT_EQ(response.id(), "aff_1");
   EXPECT_EQ(response.commission_overrides_size(), 0);
+  EXPECT_EQ(store_.calls, (std::vector<std::string>{"get", "list_overrides"}));
+  store_.calls.clear();
 
   request.add_expand("program");
   EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
@@ -385,7 +426,7 @@ TEST_F(AffiliateServiceTest, GetChecksExpandAndIdShape) {
   request.set_id("");
   EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
+  EXPECT_TRUE(store_.calls.empty());
 }
 
 TEST_F(AffiliateServiceTest, UpdatePassesPresenceThrough) {
@@ -451,12 +492,159 @@ TEST_F(AffiliateServiceTest, ListResolvesDefaultsAndFillsPagination) {
   EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "limit");
 }
 
-TEST_F(AffiliateServiceTest, CommissionOverridesAreNotImplementedYet) {
+affonso::v1::CreateCommissionOverrideRequest ValidOverride() {
   affonso::v1::CreateCommissionOverrideRequest request;
   request.set_affiliate_id("aff_1");
+  request.set_incentive_id("inc_1");
+  request.set_amount(12.5);
+  return request;
+}
+
+TEST(ValidateCreateCommissionOverrideTest, AcceptsCentsAndZero) {
+  EXPECT_TRUE(ValidateCreateCommissionOverride(ValidOverride()).ok());
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  for (double amount : {0.0, 0.01, 0.1, 19.99, 1234567.89, 999999999999.0}) {
+    request.set_amount(amount);
+    EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok()) << amount;
+  }
+  request.set_is_percentage(true);
+  request.set_amount(100);
+  EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok());
+}
+
+TEST(ValidateCreateCommissionOverrideTest, EachRuleNamesItsField) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  request.set_incentive_id("");
+  EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "incentive_id");
+  for (double amount : {-0.01, 0.001, 1.005, 1e15, std::numeric_limits<double>::infinity(),
+                        std::numeric_limits<double>::quiet_NaN()}) {
+    request = ValidOverride();
+    request.set_amount(amount);
+    EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "amount") << amount;
+  }
+  request = ValidOverride();
+  request.set_is_percentage(true);
+  request.set_amount(100.01);
+  EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "amount");
+}
+
+TEST(ExpandsCommissionOverridesTest, FindsItInAnyForm) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
+  *expand.Add() = "";
+  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
+  *expand.Add() = " , commissionOverrides";
+  EXPECT_TRUE(ExpandsCommissionOverrides(expand));
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideAnswers201WithTheCallersTeam) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  affonso::v1::CommissionOverride response;
+  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.id(), "ovr_new");
+  EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
+  EXPECT_EQ(store_.last_override.incentive_id(), "inc_1");
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "201");
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideRejectsBadInputBeforeTheStore) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  request.set_amount(-1);
   affonso::v1::CommissionOverride response;
   EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "amount");
+
+  request = ValidOverride();
+  request.set_affiliate_id("grp_1");
+  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "affiliate not found");
+  request = ValidOverride();
+  request.set_incentive_id("grp_1");
+  status = service_.CreateCommissionOverride(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "incentive not found");
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideDuplicateIsDuplicateErrorOnIncentiveId) {
+  store_.next_status = DuplicateError("incentive_id", "already overridden");
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  affonso::v1::CommissionOverride response;
+  EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "DUPLICATE_ERROR");
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "incentive_id");
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "");
+}
+
+TEST_F(AffiliateServiceTest, DeleteOverrideAnswersIdAndDeleted) {
+  affonso::v1::DeleteCommissionOverrideRequest request;
+  request.set_affiliate_id("aff_1");
+  request.set_id("ovr_1");
+  affonso::v1::DeleteCommissionOverrideResponse response;
+  ASSERT_TRUE(service_.DeleteCommissionOverride(&context_, &request, &response).ok());
+  EXPECT_EQ(response.id(), "ovr_1");
+  EXPECT_TRUE(response.deleted());
+  EXPECT_EQ(store_.last_deleted_override, "aff_1/ovr_1");
+
+  request.set_id("inc_1");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_id("ovr_1");
+  request.set_affiliate_id("x");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_.calls.size(), 1u);
+
+  request.set_affiliate_id("aff_1");
+  store_.next_status = NotFoundError("commission override");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
+  affonso::v1::CommissionOverride commission_override;
+  commission_override.set_id("ovr_1");
+  store_.overrides["aff_1"].push_back(commission_override);
+  affonso::v1::GetAffiliateRequest request;
+  request.set_id("aff_1");
+  Affiliate plain;
+  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &plain).ok());
+  EXPECT_EQ(plain.commission_overrides_size(), 0);
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
+
+  request.add_expand("commissionOverrides");
+  Affiliate expanded;
+  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &expanded).ok());
+  ASSERT_EQ(expanded.commission_overrides_size(), 1);
+  EXPECT_EQ(expanded.commission_overrides(0).id(), "ovr_1");
+  EXPECT_EQ(store_.teams.back(), kTeam);
+}
+
+TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
+  affonso::v1::CommissionOverride first, second;
+  first.set_id("ovr_a");
+  second.set_id("ovr_b");
+  store_.overrides["aff_2"] = {first, second};
+  ListAffiliatesRequest request;
+  request.add_expand("commissionOverrides");
+  affonso::v1::ListAffiliatesResponse response;
+  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &response).ok());
+  ASSERT_EQ(store_.override_lookups.size(), 1u);
+  EXPECT_EQ(store_.override_lookups[0], (std::vector<std::string>{"aff_0", "aff_1", "aff_2"}));
+  ASSERT_EQ(response.data_size(), 3);
+  EXPECT_EQ(response.data(0).commission_overrides_size(), 0);
+  EXPECT_EQ(response.data(1).commission_overrides_size(), 0);
+  ASSERT_EQ(response.data(2).commission_overrides_size(), 2);
+  EXPECT_EQ(response.data(2).commission_overrides(1).id(), "ovr_b");
+
+  request.clear_expand();
+  affonso::v1::ListAffiliatesResponse plain;
+  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &plain).ok());
+  EXPECT_EQ(store_.override_lookups.size(), 1u);
 }
 
 }  // namespace

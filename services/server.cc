@@ -5,18 +5,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "proto/affonso/v1/commissions.grpc.pb.h"
-#include "proto/affonso/v1/program.grpc.pb.h"
 #include "proto/affonso/v1/webhooks.grpc.pb.h"
 #include "services/affiliate_service.h"
 #include "services/api_key_authenticator.h"
 #include "services/click_service.h"
+#include "services/commission_service.h"
+#include "services/fraud_policy.h"
+#include "services/program_service.h"
 #include "services/referral_service.h"
 #include "services/signup_service.h"
 #include "storage/migrations.h"
 #include "storage/pg_affiliate_store.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_click_store.h"
+#include "storage/pg_commission_store.h"
+#include "storage/pg_program_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signup_store.h"
 #include "storage/pool.h"
@@ -27,20 +30,23 @@ namespace affonso::services {
 // before the stores they use and the stores before the pool.
 struct Server::Parts {
   std::unique_ptr<storage::ConnectionPool> pool;
+  FraudPolicy fraud_policy;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
   std::unique_ptr<storage::PgSignupStore> signups;
   std::unique_ptr<storage::PgReferralStore> referrals;
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
+  std::unique_ptr<storage::PgCommissionStore> commissions;
+  std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
   std::unique_ptr<ClickServiceImpl> click_service;
   std::unique_ptr<SignupServiceImpl> signup_service;
   std::unique_ptr<ReferralServiceImpl> referral_service;
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
-  // Declared by the contract, implemented by later issues: the generated
-  // base classes answer UNIMPLEMENTED, and reflection still lists them.
-  affonso::v1::ProgramService::Service program_service;
-  affonso::v1::CommissionService::Service commission_service;
+  std::unique_ptr<CommissionServiceImpl> commission_service;
+  std::unique_ptr<ProgramServiceImpl> program_service;
+  // Declared by the contract, implemented by a later issue: the generated
+  // base class answers UNIMPLEMENTED, and reflection still lists it.
   affonso::v1::WebhookService::Service webhook_service;
 };
 
@@ -65,9 +71,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
   parts->clicks = std::make_unique<storage::PgClickStore>(db);
   parts->signups = std::make_unique<storage::PgSignupStore>(
-      db, storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
-  parts->referrals = std::make_unique<storage::PgReferralStore>(db);
+      db, &parts->fraud_policy,
+      storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
+  parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->fraud_policy);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
+  parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
+  parts->programs = std::make_unique<storage::PgProgramStore>(db);
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(
       parts->api_keys.get(), ApiKeyAuthenticator::Options{config.api_key_cache_ttl});
   const Authenticator* auth = parts->authenticator.get();
@@ -76,6 +85,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get());
   parts->affiliate_service =
       std::make_unique<AffiliateServiceImpl>(auth, parts->affiliates.get());
+  parts->commission_service =
+      std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
+  parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -89,8 +101,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->signup_service.get());
   builder.RegisterService(parts->referral_service.get());
   builder.RegisterService(parts->affiliate_service.get());
-  builder.RegisterService(&parts->program_service);
-  builder.RegisterService(&parts->commission_service);
+  builder.RegisterService(parts->program_service.get());
+  builder.RegisterService(parts->commission_service.get());
   builder.RegisterService(&parts->webhook_service);
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {

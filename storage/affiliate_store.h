@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_AFFILIATE_STORE_H_
 #define AFFONSO_STORAGE_AFFILIATE_STORE_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,26 @@ class AffiliateStore {
   // Newest first (created_at DESC, id DESC).
   virtual absl::StatusOr<AffiliatePage> ListAffiliates(absl::string_view team_id,
                                                        const AffiliateListQuery& query) = 0;
+
+  // Commission overrides. The affiliate must be live and the team's;
+  // NOT_FOUND("incentive") unless the incentive belongs to the affiliate's
+  // program; VALIDATION_ERROR on is_percentage for a lead incentive (a lead
+  // pays a fixed amount); DUPLICATE_ERROR on incentive_id when the affiliate
+  // already has an override for it. The amount is assumed validated.
+  virtual absl::StatusOr<affonso::v1::CommissionOverride> CreateCommissionOverride(
+      absl::string_view team_id, const affonso::v1::CreateCommissionOverrideRequest& request) = 0;
+
+  // NOT_FOUND unless the override is the team's and the (live) affiliate's.
+  virtual absl::Status DeleteCommissionOverride(absl::string_view team_id,
+                                                absl::string_view affiliate_id,
+                                                absl::string_view override_id) = 0;
+
+  // The overrides of every affiliate in `affiliate_ids` (one query for a
+  // whole page), keyed by affiliate id, oldest first; affiliates without any
+  // have no entry.
+  virtual absl::StatusOr<std::map<std::string, std::vector<affonso::v1::CommissionOverride>>>
+  ListCommissionOverrides(absl::string_view team_id,
+                          const std::vector<std::string>& affiliate_ids) = 0;
 };
 
 }  // namespace affonso::storage

@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -99,6 +101,51 @@ constexpr Statement kListAffiliates{
 constexpr Statement kCountAffiliates{
     "affiliate_count", "SELECT count(*) FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER};
 
+// The select list of an override read, in ReadCommissionOverride's order; `o`
+// is the override, `i` its incentive (name and type are read live).
+#define AFFONSO_OVERRIDE_COLUMNS                                            \
+  "o.id, o.incentive_id, i.name, i.type, o.amount::float8, o.is_percentage, " \
+  AFFONSO_SQL_MICROS("o.created_at")
+
+// Inserts only when the affiliate is live and the team's and the incentive is
+// one of its program's; a lead incentive cannot be paid as a percentage. The
+// incentive's name and type come back with the row.
+constexpr Statement kInsertOverride{
+    "commission_override_insert",
+    "WITH o AS ("
+    "  INSERT INTO commission_overrides (id, team_id, affiliate_id, incentive_id, amount, "
+    "    is_percentage) "
+    "  SELECT $1, a.team_id, a.id, inc.id, $5::numeric, $6::boolean "
+    "  FROM affiliates a JOIN incentives inc "
+    "    ON inc.id = $4 AND inc.team_id = a.team_id AND inc.program_id = a.program_id "
+    "  WHERE a.id = $3 AND a.team_id = $2 AND a.deleted_at IS NULL "
+    "    AND NOT ($6::boolean AND inc.type = 'lead') "
+    "  RETURNING *) "
+    "SELECT " AFFONSO_OVERRIDE_COLUMNS " FROM o JOIN incentives i ON i.id = o.incentive_id"};
+
+// Why kInsertOverride inserted nothing: no row = no such affiliate; a NULL
+// type = no such incentive in its program.
+constexpr Statement kDiagnoseOverride{
+    "commission_override_diagnose",
+    "SELECT inc.type FROM affiliates a LEFT JOIN incentives inc "
+    "  ON inc.id = $3 AND inc.team_id = a.team_id AND inc.program_id = a.program_id "
+    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
+
+constexpr Statement kDeleteOverride{"commission_override_delete",
+                                    "DELETE FROM commission_overrides o USING affiliates a "
+                                    "WHERE o.id = $1 AND o.team_id = $2 AND o.affiliate_id = $3 "
+                                    "  AND a.id = o.affiliate_id AND a.deleted_at IS NULL "
+                                    "RETURNING o.id"};
+
+// $2 is a comma-separated list of affiliate ids (ours never hold a comma).
+constexpr Statement kListOverrides{
+    "commission_override_list",
+    "SELECT o.affiliate_id, " AFFONSO_OVERRIDE_COLUMNS " "
+    "FROM commission_overrides o JOIN incentives i ON i.id = o.incentive_id "
+    "WHERE o.team_id = $1 AND o.affiliate_id = ANY (string_to_array($2, ',')) "
+    "ORDER BY o.affiliate_id, o.created_at, o.id"};
+
+#undef AFFONSO_OVERRIDE_COLUMNS
 #undef AFFONSO_AFFILIATE_LIST_FILTER
 #undef AFFONSO_AFFILIATE_COLUMNS
 #undef AFFONSO_AFFILIATE_EFFECTIVE_GROUP
@@ -123,6 +170,25 @@ absl::StatusOr<Affiliate> ReadAffiliate(const pqxx::row& row) {
   if (!metadata.ok()) return metadata;
   ReadTimestamp(row[9], affiliate.mutable_created_at());
   return affiliate;
+}
+
+affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view text) {
+  if (text == "lead") return affonso::v1::INCENTIVE_TYPE_LEAD;
+  if (text == "sale") return affonso::v1::INCENTIVE_TYPE_SALE;
+  return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
+}
+
+// Reads AFFONSO_OVERRIDE_COLUMNS starting at column `first`.
+affonso::v1::CommissionOverride ReadCommissionOverride(const pqxx::row& row, int first) {
+  affonso::v1::CommissionOverride commission_override;
+  commission_override.set_id(ReadText(row[first]));
+  commission_override.set_incentive_id(ReadText(row[first + 1]));
+  commission_override.set_incentive_name(ReadText(row[first + 2]));
+  commission_override.set_incentive_type(IncentiveTypeFromDb(ReadText(row[first + 3])));
+  commission_override.set_amount(row[first + 4].as<double>());
+  commission_override.set_is_percentage(row[first + 5].as<bool>());
+  ReadTimestamp(row[first + 6], commission_override.mutable_created_at());
+  return commission_override;
 }
 
 absl::Status TrackingIdTaken() {
@@ -287,6 +353,61 @@ absl::StatusOr<AffiliatePage> PgAffiliateStore::ListAffiliates(absl::string_view
     }
     return page;
   });
+}
+
+absl::StatusOr<affonso::v1::CommissionOverride> PgAffiliateStore::CreateCommissionOverride(
+    absl::string_view team_id, const affonso::v1::CreateCommissionOverrideRequest& request) {
+  const std::string team(team_id);
+  const std::string id = NewId("ovr");
+  const std::string amount = absl::StrFormat("%.2f", request.amount());
+  auto created = pool_->Autocommit(
+      "create_commission_override", [&](Tx& tx) -> absl::StatusOr<affonso::v1::CommissionOverride> {
+        pqxx::result rows = tx.Exec(kInsertOverride, id, team, request.affiliate_id(),
+                                    request.incentive_id(), amount, request.is_percentage());
+        if (!rows.empty()) return ReadCommissionOverride(rows[0], 0);
+        pqxx::result found =
+            tx.Exec(kDiagnoseOverride, request.affiliate_id(), team, request.incentive_id());
+        if (found.empty()) return NotFoundError("affiliate");
+        if (found[0][0].is_null()) return NotFoundError("incentive");
+        return ValidationError("is_percentage",
+                               "a lead incentive pays a fixed amount: is_percentage must be false");
+      });
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+    return DuplicateError("incentive_id",
+                          "the affiliate already has an override for this incentive");
+  }
+  return created;
+}
+
+absl::Status PgAffiliateStore::DeleteCommissionOverride(absl::string_view team_id,
+                                                        absl::string_view affiliate_id,
+                                                        absl::string_view override_id) {
+  const std::string team(team_id);
+  const std::string affiliate(affiliate_id);
+  const std::string id(override_id);
+  return pool_->Autocommit("delete_commission_override", [&](Tx& tx) -> absl::Status {
+    if (tx.Exec(kDeleteOverride, id, team, affiliate).empty()) {
+      return NotFoundError("commission override");
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::map<std::string, std::vector<affonso::v1::CommissionOverride>>>
+PgAffiliateStore::ListCommissionOverrides(absl::string_view team_id,
+                                          const std::vector<std::string>& affiliate_ids) {
+  using OverridesByAffiliate = std::map<std::string, std::vector<affonso::v1::CommissionOverride>>;
+  if (affiliate_ids.empty()) return OverridesByAffiliate();
+  const std::string team(team_id);
+  const std::string ids = absl::StrJoin(affiliate_ids, ",");
+  return pool_->Autocommit(
+      "list_commission_overrides", [&](Tx& tx) -> absl::StatusOr<OverridesByAffiliate> {
+        OverridesByAffiliate overrides;
+        for (const pqxx::row& row : tx.Exec(kListOverrides, team, ids)) {
+          overrides[ReadText(row[0])].push_back(ReadCommissionOverride(row, 1));
+        }
+        return overrides;
+      });
 }
 
 }  // namespace affonso::storage

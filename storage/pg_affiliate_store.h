@@ -19,6 +19,14 @@ class PgAffiliateStore final : public AffiliateStore {
   absl::Status DeleteAffiliate(absl::string_view team_id, absl::string_view id) override;
   absl::StatusOr<AffiliatePage> ListAffiliates(absl::string_view team_id,
                                                const AffiliateListQuery& query) override;
+  absl::StatusOr<affonso::v1::CommissionOverride> CreateCommissionOverride(
+      absl::string_view team_id,
+      const affonso::v1::CreateCommissionOverrideRequest& request) override;
+  absl::Status DeleteCommissionOverride(absl::string_view team_id, absl::string_view affiliate_id,
+                                        absl::string_view override_id) override;
+  absl::StatusOr<std::map<std::string, std::vector<affonso::v1::CommissionOverride>>>
+  ListCommissionOverrides(absl::string_view team_id,
+                          const std::vector<std::string>& affiliate_ids) override;
 
  private:
   absl::StatusOr<affonso::v1::Affiliate> InsertAffiliate(

@@ -1,13 +1,13 @@
-#include "storage/pg_affiliate_store.h"
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/ids.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "storage/pg_affiliate_store.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/testing/test_database.h"
 
@@ -84,6 +84,44 @@ class PgAffiliateStoreTest : public ::testing::Test {
     for (const Affiliate& affiliate : page->affiliates) names.push_back(affiliate.name());
     if (total) *total = page->total;
     return names;
+  }
+
+  // An incentive of `group` (in the team's default program unless given).
+  std::string AddIncentive(const TeamBootstrap& team, const std::string& group_id,
+                           const std::string& type, const std::string& name = "per lead",
+                           std::string program_id = "") {
+    if (program_id.empty()) program_id = team.program_id;
+    const std::string id = NewId("inc");
+    db_->QueryValue(absl::StrCat(
+        "INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount) "
+        "VALUES ('",
+        id, "', '", team.team_id, "', '", program_id, "', '", group_id, "', '", name, "', '", type,
+        "', 5)"));
+    return id;
+  }
+
+  affonso::v1::CreateCommissionOverrideRequest OverrideRequest(const std::string& affiliate_id,
+                                                               const std::string& incentive_id,
+                                                               double amount,
+                                                               bool is_percentage = false) {
+    affonso::v1::CreateCommissionOverrideRequest request;
+    request.set_affiliate_id(affiliate_id);
+    request.set_incentive_id(incentive_id);
+    request.set_amount(amount);
+    request.set_is_percentage(is_percentage);
+    return request;
+  }
+
+  std::vector<std::string> OverrideIds(const std::string& team_id,
+                                       const std::string& affiliate_id) {
+    auto found = store_->ListCommissionOverrides(team_id, {affiliate_id});
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> ids;
+    if (!found.ok() || found->count(affiliate_id) == 0) return ids;
+    for (const auto& commission_override : found->at(affiliate_id)) {
+      ids.push_back(commission_override.id());
+    }
+    return ids;
   }
 
   std::unique_ptr<testing::TestDatabase> db_;
@@ -411,6 +449,160 @@ TEST_F(PgAffiliateStoreTest, ListSearchIsCaseInsensitiveAndLiteral) {
   int total = -1;
   EXPECT_EQ(ListNames(team_a_, query, &total), (std::vector<std::string>{"FiftyXOff"}));
   EXPECT_EQ(total, 1);
+}
+
+TEST_F(PgAffiliateStoreTest, CreateOverrideReturnsTheIncentiveAndIsListed) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const std::string incentive =
+      AddIncentive(team_a_, team_a_.default_group_id, "lead", "Signup bonus");
+  auto created = store_->CreateCommissionOverride(team_a_.team_id,
+                                                  OverrideRequest(alice.id(), incentive, 7.25));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->id().rfind("ovr_", 0), 0u) << created->id();
+  EXPECT_EQ(created->incentive_id(), incentive);
+  EXPECT_EQ(created->incentive_name(), "Signup bonus");
+  EXPECT_EQ(created->incentive_type(), affonso::v1::INCENTIVE_TYPE_LEAD);
+  EXPECT_EQ(created->amount(), 7.25);
+  EXPECT_FALSE(created->is_percentage());
+  EXPECT_GT(created->created_at().seconds(), 0);
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT amount::text || '/' || team_id FROM "
+                                         "commission_overrides WHERE id = '",
+                                         created->id(), "'")),
+            absl::StrCat("7.25/", team_a_.team_id));
+
+  auto listed = store_->ListCommissionOverrides(team_a_.team_id, {alice.id()});
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  ASSERT_EQ(listed->at(alice.id()).size(), 1u);
+  EXPECT_TRUE(SameMessage(listed->at(alice.id())[0], *created));
+}
+
+TEST_F(PgAffiliateStoreTest, OverrideOfAnIncentiveInAnyGroupOfTheProgramIsAllowed) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const std::string vip = AddGroup(team_a_.team_id, team_a_.program_id, "grp_vip");
+  const std::string sale = AddIncentive(team_a_, vip, "sale", "Revenue share");
+  auto created = store_->CreateCommissionOverride(
+      team_a_.team_id, OverrideRequest(alice.id(), sale, 30, /*is_percentage=*/true));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->incentive_type(), affonso::v1::INCENTIVE_TYPE_SALE);
+  EXPECT_TRUE(created->is_percentage());
+  EXPECT_EQ(created->amount(), 30);
+}
+
+TEST_F(PgAffiliateStoreTest, SecondOverrideForTheSameIncentiveIsDuplicateError) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob"));
+  const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+  ASSERT_TRUE(
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 1))
+          .ok());
+  auto again =
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 2));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ApiErrorCode(again.status()), "DUPLICATE_ERROR");
+  EXPECT_EQ(ApiErrorField(again.status()), "incentive_id");
+  // Another affiliate may override the same incentive.
+  EXPECT_TRUE(
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), incentive, 2))
+          .ok());
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "2");
+}
+
+TEST_F(PgAffiliateStoreTest, LeadIncentiveCannotBeOverriddenAsAPercentage) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+  auto created = store_->CreateCommissionOverride(
+      team_a_.team_id, OverrideRequest(alice.id(), incentive, 10, /*is_percentage=*/true));
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorField(created.status()), "is_percentage");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "0");
+}
+
+TEST_F(PgAffiliateStoreTest, OverrideNeedsALiveAffiliateAndAnIncentiveOfItsProgram) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const Affiliate bob_b = MustCreate(team_b_, NewRequest(team_b_, "bob"));
+  const std::string incentive_a = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+  const std::string incentive_b = AddIncentive(team_b_, team_b_.default_group_id, "lead");
+  const std::string other_program = AddProgram(team_a_.team_id, "prg_second");
+  const std::string other_group = AddGroup(team_a_.team_id, other_program, "grp_second");
+  const std::string incentive_elsewhere =
+      AddIncentive(team_a_, other_group, "lead", "elsewhere", other_program);
+
+  auto status_of = [&](const std::string& team, const std::string& affiliate,
+                       const std::string& incentive) {
+    return store_->CreateCommissionOverride(team, OverrideRequest(affiliate, incentive, 1))
+        .status();
+  };
+  absl::Status foreign_incentive = status_of(team_a_.team_id, alice.id(), incentive_b);
+  EXPECT_EQ(foreign_incentive.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(foreign_incentive.message(), "incentive not found");
+  EXPECT_EQ(status_of(team_a_.team_id, alice.id(), incentive_elsewhere).message(),
+            "incentive not found");
+  EXPECT_EQ(status_of(team_a_.team_id, alice.id(), "inc_missing").message(), "incentive not found");
+  absl::Status foreign_affiliate = status_of(team_a_.team_id, bob_b.id(), incentive_a);
+  EXPECT_EQ(foreign_affiliate.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(foreign_affiliate.message(), "affiliate not found");
+  // Team B naming its own affiliate and team A's incentive.
+  EXPECT_EQ(status_of(team_b_.team_id, bob_b.id(), incentive_a).message(), "incentive not found");
+
+  ASSERT_TRUE(store_->DeleteAffiliate(team_a_.team_id, alice.id()).ok());
+  EXPECT_EQ(status_of(team_a_.team_id, alice.id(), incentive_a).message(), "affiliate not found");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "0");
+}
+
+TEST_F(PgAffiliateStoreTest, DeleteOverrideIsScopedToTeamAndAffiliate) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const Affiliate carol = MustCreate(team_a_, NewRequest(team_a_, "carol"));
+  const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+  auto created =
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 3));
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  EXPECT_EQ(store_->DeleteCommissionOverride(team_b_.team_id, alice.id(), created->id()).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteCommissionOverride(team_a_.team_id, carol.id(), created->id()).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(OverrideIds(team_a_.team_id, alice.id()), std::vector<std::string>{created->id()});
+
+  EXPECT_TRUE(store_->DeleteCommissionOverride(team_a_.team_id, alice.id(), created->id()).ok());
+  EXPECT_TRUE(OverrideIds(team_a_.team_id, alice.id()).empty());
+  absl::Status again = store_->DeleteCommissionOverride(team_a_.team_id, alice.id(), created->id());
+  EXPECT_EQ(again.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(again.message(), "commission override not found");
+}
+
+TEST_F(PgAffiliateStoreTest, ListOverridesGroupsAPageByAffiliateWithinTheTeam) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob"));
+  const Affiliate carol = MustCreate(team_a_, NewRequest(team_a_, "carol"));
+  const std::string lead = AddIncentive(team_a_, team_a_.default_group_id, "lead", "lead");
+  const std::string sale = AddIncentive(team_a_, team_a_.default_group_id, "sale", "sale");
+  std::vector<std::string> alice_overrides;
+  for (const std::string& incentive : {lead, sale}) {
+    auto created = store_->CreateCommissionOverride(team_a_.team_id,
+                                                    OverrideRequest(alice.id(), incentive, 4));
+    ASSERT_TRUE(created.ok()) << created.status();
+    alice_overrides.push_back(created->id());
+  }
+  auto bob_override =
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), sale, 0));
+  ASSERT_TRUE(bob_override.ok()) << bob_override.status();
+
+  auto page = store_->ListCommissionOverrides(team_a_.team_id, {alice.id(), bob.id(), carol.id()});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->size(), 2u);  // carol has none
+  ASSERT_EQ(page->at(alice.id()).size(), 2u);
+  EXPECT_EQ(page->at(alice.id())[0].id(), alice_overrides[0]);  // oldest first
+  EXPECT_EQ(page->at(alice.id())[1].id(), alice_overrides[1]);
+  ASSERT_EQ(page->at(bob.id()).size(), 1u);
+  EXPECT_EQ(page->at(bob.id())[0].amount(), 0);
+
+  auto other_team = store_->ListCommissionOverrides(team_b_.team_id, {alice.id(), bob.id()});
+  ASSERT_TRUE(other_team.ok()) << other_team.status();
+  EXPECT_TRUE(other_team->empty());
+  auto none = store_->ListCommissionOverrides(team_a_.team_id, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
 }
 
 TEST(ContainsPatternTest, EscapesLikeWildcards) {

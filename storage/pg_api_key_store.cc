@@ -20,6 +20,8 @@ constexpr Statement kInsertDefaultGroup{
     "VALUES ($1, $2, $3, 'Default', true)"};
 constexpr Statement kInsertTrackingSettings{
     "tracking_settings_insert", "INSERT INTO program_tracking_settings (program_id) VALUES ($1)"};
+constexpr Statement kInsertFraudRules{
+    "fraud_rules_insert", "INSERT INTO program_fraud_rules (program_id) VALUES ($1)"};
 constexpr Statement kInsertApiKey{
     "api_key_insert",
     "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
@@ -47,6 +49,7 @@ TeamBootstrap CreateTeamInTransaction(Tx& tx, const std::string& name) {
   tx.Exec(kInsertProgram, team.program_id, team.team_id, name);
   tx.Exec(kInsertDefaultGroup, team.default_group_id, team.team_id, team.program_id);
   tx.Exec(kInsertTrackingSettings, team.program_id);
+  tx.Exec(kInsertFraudRules, team.program_id);
   return team;
 }
 

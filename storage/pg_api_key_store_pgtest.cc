@@ -31,6 +31,9 @@ TEST_F(PgApiKeyStoreTest, CreateTeamBootstrapsProgramGroupAndSettings) {
   EXPECT_EQ(db_->QueryValue("SELECT track_email AND track_name FROM program_tracking_settings "
                             "WHERE program_id = '" + team->program_id + "'"),
             "t");
+  EXPECT_EQ(db_->QueryValue("SELECT self_referral_mode FROM program_fraud_rules "
+                            "WHERE program_id = '" + team->program_id + "'"),
+            "detect");
 }
 
 TEST_F(PgApiKeyStoreTest, KeysAreStoredOnlyAsHashes) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "storage/conversion_sql.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
 
@@ -29,13 +30,19 @@ using affonso::v1::UpdateReferralRequest;
 // required and is its business key (the duplicate rule above), so dropping it
 // would leave an unidentifiable row. Only the optional name is dropped.
 const std::string kCreateSql = absl::StrCat(
+    "WITH i AS (SELECT $1::text AS referral_id, $13::text AS commission_id, "
+    "  $14::text AS incentive_id, $15::text AS commission_amount, $16::text AS currency, "
+    "  $17::text AS hold_period_days, $18::text AS lead_event_id, "
+    "  $19::text AS transaction_event_id), "
+    "ins AS ( "
     "INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
     "  email, external_user_id, customer_id, subscription_id, status, name, metadata, "
-    "  created_at, converted_at, updated_at) "
+    "  created_at, converted_at, updated_at, fraud_flags) "
     "SELECT $1, a.team_id, a.program_id, a.id, c.id, 'direct', "
     "  $5::text, $6::text, $7::text, $8::text, $9::text, "
     "  CASE WHEN COALESCE(s.track_name, true) THEN $10::text END, $11::jsonb, "
-    "  t.at, CASE WHEN $9::text <> 'lead' THEN t.at END, now() "
+    "  t.at, CASE WHEN $9::text NOT IN ('lead', 'rejected') THEN t.at END, now(), "
+    "  $20::jsonb "
     "FROM affiliates a "
     "CROSS JOIN (SELECT COALESCE(" AFFONSO_SQL_FROM_MICROS("$12") ", now()) AS at) t "
     "LEFT JOIN program_tracking_settings s ON s.program_id = a.program_id "
@@ -45,8 +52,17 @@ const std::string kCreateSql = absl::StrCat(
     "  AND NOT EXISTS (SELECT 1 FROM referrals taken "
     "                  WHERE taken.program_id = a.program_id "
     "                    AND lower(taken.email) = lower($5::text)) "
-    "RETURNING ",
-    kReferralColumns);
+    "RETURNING ", kReferralColumns, ", r.team_id AS owner_team, r.click_id AS click_ref), ",
+    kCommissionAndEventCtes, "SELECT * FROM ins");
+
+// The facts the policy decides a direct referral on (conversion_sql.h); the
+// click, when named, must be the team's. First column: the click found.
+const std::string kCreateFactsSql = absl::StrCat(
+    "SELECT c.id, ", kConversionFactsColumns, " "
+    "FROM affiliates a "
+    "LEFT JOIN clicks c ON c.id = $3 AND c.team_id = a.team_id ",
+    kConversionFactsJoins,
+    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL");
 
 constexpr Statement kLiveAffiliateExists{
     "referral_affiliate_exists",
@@ -120,6 +136,7 @@ const std::string kListDescBeforeSql = absl::StrCat(
 #undef AFFONSO_REFERRAL_LIST_FILTERS
 
 const Statement kCreate{"referral_create", kCreateSql.c_str()};
+const Statement kCreateFacts{"referral_create_facts", kCreateFactsSql.c_str()};
 const Statement kGet{"referral_get", kGetSql.c_str()};
 const Statement kUpdate{"referral_update", kUpdateSql.c_str()};
 const Statement kListAsc{"referral_list_asc", kListAscSql.c_str()};
@@ -143,11 +160,29 @@ absl::StatusOr<Referral> PgReferralStore::CreateReferral(absl::string_view team_
   const std::string created_at = TimestampMicros(request.created_at(), request.has_created_at());
   absl::StatusOr<Referral> created =
       pool_->Autocommit("create_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
+        // The fraud checks and the lead incentive, as for signups.
+        pqxx::result facts_rows =
+            tx.Exec(kCreateFacts, request.affiliate_id(), team, NullIfEmpty(request.click_id()));
+        if (facts_rows.empty()) return NotFoundError("affiliate");
+        if (!request.click_id().empty() && facts_rows[0][0].is_null()) {
+          return NotFoundError("click");
+        }
+        ConversionFacts facts;
+        LeadPayout payout;
+        facts.lead_email = request.email();
+        facts.lead_external_user_id = request.external_user_id();
+        ReadConversionFacts(facts_rows[0], 1, &facts, &payout);
+        ConversionWrite write;
+        PlanConversionWrite(policy_->Decide(facts), payout, status, &write);
         pqxx::result rows = tx.Exec(
             kCreate, id, team, request.affiliate_id(), NullIfEmpty(request.click_id()),
             request.email(), NullIfEmpty(request.external_user_id()),
-            NullIfEmpty(request.customer_id()), NullIfEmpty(request.subscription_id()), status,
-            NullIfEmpty(request.name()), metadata, NullIfEmpty(created_at));
+            NullIfEmpty(request.customer_id()), NullIfEmpty(request.subscription_id()),
+            write.status, NullIfEmpty(request.name()), metadata, NullIfEmpty(created_at),
+            NullIfEmpty(write.commission_id), NullIfEmpty(write.incentive_id),
+            NullIfEmpty(write.commission_amount), NullIfEmpty(write.currency),
+            NullIfEmpty(write.hold_period_days), NullIfEmpty(write.lead_event_id),
+            NullIfEmpty(write.transaction_event_id), write.fraud_flags_json);
         if (!rows.empty()) return ReadReferral(rows[0]);
         // Nothing inserted: say why, in the order the caller would fix it.
         if (tx.Exec(kLiveAffiliateExists, request.affiliate_id(), team).empty()) {

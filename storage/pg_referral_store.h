@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_PG_REFERRAL_STORE_H_
 #define AFFONSO_STORAGE_PG_REFERRAL_STORE_H_
 
+#include "storage/conversion_policy.h"
 #include "storage/pool.h"
 #include "storage/referral_store.h"
 
@@ -8,7 +9,10 @@ namespace affonso::storage {
 
 class PgReferralStore final : public ReferralStore {
  public:
-  explicit PgReferralStore(ConnectionPool* pool) : pool_(pool) {}
+  // `policy` decides each created referral (fraud checks); it must outlive
+  // the store.
+  PgReferralStore(ConnectionPool* pool, const ConversionPolicy* policy)
+      : pool_(pool), policy_(policy) {}
 
   absl::StatusOr<affonso::v1::Referral> CreateReferral(
       absl::string_view team_id, const affonso::v1::CreateReferralRequest& request) override;
@@ -21,6 +25,7 @@ class PgReferralStore final : public ReferralStore {
 
  private:
   ConnectionPool* pool_;
+  const ConversionPolicy* policy_;
 };
 
 }  // namespace affonso::storage

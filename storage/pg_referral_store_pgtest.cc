@@ -36,7 +36,7 @@ class PgReferralStoreTest : public testing::TwoTenantTest {
   void SetUp() override {
     TwoTenantTest::SetUp();
     if (HasFatalFailure()) return;
-    store_ = std::make_unique<PgReferralStore>(&db_->pool());
+    store_ = std::make_unique<PgReferralStore>(&db_->pool(), &accept_all_);
   }
 
   CreateReferralRequest For(const testing::Tenant& tenant, const std::string& email) {
@@ -77,6 +77,7 @@ class PgReferralStoreTest : public testing::TwoTenantTest {
         absl::StrCat("SELECT ", expression, " FROM referrals WHERE id = '", id, "'"));
   }
 
+  AcceptAllPolicy accept_all_;
   std::unique_ptr<PgReferralStore> store_;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "storage/conversion_sql.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
 
@@ -30,20 +31,40 @@ const std::string kConvertSql = absl::StrCat(
     "RETURNING ",
     kReferralColumns);
 
-// The same for a whole batch, the inputs as parallel arrays.
-const std::string kConvertBatchSql = absl::StrCat(
-    "INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
-    "  email, external_user_id, name, status) "
-    "SELECT c.id, c.team_id, c.program_id, c.affiliate_id, c.id, 'click', "
-    "  CASE WHEN COALESCE(s.track_email, true) THEN i.email END, i.external_user_id, "
-    "  CASE WHEN COALESCE(s.track_name, true) THEN i.name END, 'lead' "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-    "  AS i(click_id, team_id, email, external_user_id, name) "
+// What the policy needs to decide each conversion of a batch (see
+// conversion_sql.h). Clicks already converted are left out: the
+// existing-referral lookup answers them.
+const std::string kFactsBatchSql = absl::StrCat(
+    "SELECT i.click_id, i.team_id, ", kConversionFactsColumns, " "
+    "FROM unnest($1::text[], $2::text[]) AS i(click_id, team_id) "
     "JOIN clicks c ON c.id = i.click_id AND c.team_id = i.team_id "
-    "LEFT JOIN program_tracking_settings s ON s.program_id = c.program_id "
-    "ON CONFLICT DO NOTHING "
-    "RETURNING ",
-    kReferralColumns, ", r.team_id");
+    "JOIN affiliates a ON a.id = c.affiliate_id ",
+    kConversionFactsJoins,
+    "WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = c.id OR r.click_id = c.id)");
+
+// The whole batch in one statement, so one transaction: the referrals, then
+// (kCommissionAndEventCtes) the lead commissions of those not rejected and
+// the outbox events announcing them.
+const std::string kConvertBatchSql = absl::StrCat(
+    "WITH i AS ( "
+    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+    "    $12::text[], $13::text[], $14::text[]) "
+    "  AS i(referral_id, team_id, email, external_user_id, name, status, fraud_flags, "
+    "       commission_id, incentive_id, commission_amount, currency, hold_period_days, "
+    "       lead_event_id, transaction_event_id)), "
+    "ins AS ( "
+    "  INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
+    "    email, external_user_id, name, status, fraud_flags) "
+    "  SELECT c.id, c.team_id, c.program_id, c.affiliate_id, c.id, 'click', "
+    "    CASE WHEN COALESCE(s.track_email, true) THEN i.email END, i.external_user_id, "
+    "    CASE WHEN COALESCE(s.track_name, true) THEN i.name END, i.status, i.fraud_flags::jsonb "
+    "  FROM i JOIN clicks c ON c.id = i.referral_id AND c.team_id = i.team_id "
+    "  LEFT JOIN program_tracking_settings s ON s.program_id = c.program_id "
+    "  ON CONFLICT DO NOTHING "
+    "  RETURNING ", kReferralColumns, ", r.team_id AS owner_team, r.click_id AS click_ref), ",
+    kCommissionAndEventCtes,
+    "SELECT * FROM ins");
 
 // The referrals of clicks the insert did not convert. A separate statement on
 // purpose: under READ COMMITTED it takes a fresh snapshot, so it sees a
@@ -60,6 +81,7 @@ const std::string kExistingBatchSql = absl::StrCat(
     "JOIN referrals r ON r.team_id = i.team_id AND r.click_id = i.click_id "
     "  AND r.id <> i.click_id");
 
+const Statement kFactsBatch{"signup_facts_batch", kFactsBatchSql.c_str()};
 const Statement kConvertBatch{"signup_convert_batch", kConvertBatchSql.c_str()};
 const Statement kExistingBatch{"signup_existing_batch", kExistingBatchSql.c_str()};
 
@@ -85,8 +107,9 @@ std::string TextArray(const std::vector<const std::string*>& values) {
 
 }  // namespace
 
-PgSignupStore::PgSignupStore(ConnectionPool* pool, Options options)
-    : pool_(pool), options_(options) {
+PgSignupStore::PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy,
+                             Options options)
+    : pool_(pool), policy_(policy), options_(options) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -133,12 +156,12 @@ void PgSignupStore::Work() {
 }
 
 void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
-  // One row per distinct (click, team): callers repeating a click share it,
+  // One slot per distinct (click, team): callers repeating a click share it,
   // and only the first of them can have created the referral.
   std::vector<size_t> slot_of(batch.size());
   std::vector<size_t> first_of_slot;
   absl::flat_hash_map<std::string, size_t> slot_by_key;
-  std::vector<const std::string*> clicks, teams, emails, external_ids, names;
+  std::vector<const std::string*> clicks, teams;
   auto key = [](absl::string_view click, absl::string_view team) {
     return absl::StrCat(click, "/", team);  // neither contains '/'
   };
@@ -151,9 +174,6 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     first_of_slot.push_back(i);
     clicks.push_back(&request.click_id());
     teams.push_back(&batch[i].team_id);
-    emails.push_back(&request.email());
-    external_ids.push_back(&request.external_user_id());
-    names.push_back(&request.name());
   }
 
   struct Outcome {
@@ -164,19 +184,70 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
   absl::Status status = pool_->Autocommit("convert_clicks", [&](Tx& tx) -> absl::Status {
     const std::string click_array = TextArray(clicks);
     const std::string team_array = TextArray(teams);
-    size_t found = 0;
-    pqxx::result inserted = tx.Exec(kConvertBatch, click_array, team_array, TextArray(emails),
-                                    TextArray(external_ids), TextArray(names));
-    for (const auto& row : inserted) {
-      auto referral = ReadReferral(row);
-      if (!referral.ok()) return referral.status();
-      // A converted referral's id is its click's id.
-      auto slot = slot_by_key.find(key(referral->id(), ReadText(row[row.size() - 1])));
-      if (slot == slot_by_key.end()) return absl::InternalError("unexpected converted row");
-      outcomes[slot->second] = {*std::move(referral), true};
-      ++found;
+
+    // 1. Facts and decisions for the clicks not converted yet.
+    struct Row {
+      const std::string* click;
+      const std::string* team;
+      const affonso::v1::RecordSignupRequest* request;
+      ConversionWrite write;
+    };
+    std::vector<Row> rows;
+    for (const auto& facts_row : tx.Exec(kFactsBatch, click_array, team_array)) {
+      auto slot = slot_by_key.find(key(ReadText(facts_row[0]), ReadText(facts_row[1])));
+      if (slot == slot_by_key.end()) continue;
+      const auto& request = *batch[first_of_slot[slot->second]].request;
+      ConversionFacts facts;
+      LeadPayout payout;
+      facts.lead_email = request.email();
+      facts.lead_external_user_id = request.external_user_id();
+      ReadConversionFacts(facts_row, 2, &facts, &payout);
+      Row row{clicks[slot->second], teams[slot->second], &request};
+      PlanConversionWrite(policy_->Decide(facts), payout, "lead", &row.write);
+      rows.push_back(std::move(row));
     }
-    if (found == first_of_slot.size()) return absl::OkStatus();
+
+    // 2. One statement writes referrals, commissions and events together.
+    if (!rows.empty()) {
+      std::vector<std::vector<const std::string*>> columns(14);
+      for (const Row& row : rows) {
+        const ConversionWrite& w = row.write;
+        const std::string* values[] = {row.click,
+                                       row.team,
+                                       &row.request->email(),
+                                       &row.request->external_user_id(),
+                                       &row.request->name(),
+                                       &w.status,
+                                       &w.fraud_flags_json,
+                                       &w.commission_id,
+                                       &w.incentive_id,
+                                       &w.commission_amount,
+                                       &w.currency,
+                                       &w.hold_period_days,
+                                       &w.lead_event_id,
+                                       &w.transaction_event_id};
+        for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(values[c]);
+      }
+      pqxx::result inserted = tx.Exec(
+          kConvertBatch, TextArray(columns[0]), TextArray(columns[1]), TextArray(columns[2]),
+          TextArray(columns[3]), TextArray(columns[4]), TextArray(columns[5]),
+          TextArray(columns[6]), TextArray(columns[7]), TextArray(columns[8]),
+          TextArray(columns[9]), TextArray(columns[10]), TextArray(columns[11]),
+          TextArray(columns[12]), TextArray(columns[13]));
+      for (const auto& row : inserted) {
+        auto referral = ReadReferral(row);
+        if (!referral.ok()) return referral.status();
+        // A converted referral's id is its click's id.
+        auto slot = slot_by_key.find(key(referral->id(), ReadText(row[row.size() - 2])));
+        if (slot == slot_by_key.end()) return absl::InternalError("unexpected converted row");
+        outcomes[slot->second] = {*std::move(referral), true};
+      }
+    }
+    size_t created = 0;
+    for (const Outcome& outcome : outcomes) created += outcome.created;
+    if (created == first_of_slot.size()) return absl::OkStatus();
+
+    // 3. The referrals of clicks converted before (or concurrently).
     pqxx::result existing = tx.Exec(kExistingBatch, click_array, team_array);
     for (const auto& row : existing) {
       auto slot = slot_by_key.find(

@@ -7,12 +7,17 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "storage/conversion_policy.h"
 #include "storage/pool.h"
 #include "storage/signup_store.h"
 
 namespace affonso::storage {
 
-// Conversions that arrive together share one statement and one commit. A few
+// A conversion writes, in one statement: the referral (rejected when the
+// policy blocks it, with its fraud flags), the affiliate's lead commission
+// when not rejected, and the outbox events that announce them.
+//
+// Conversions that arrive together share those statements and one commit. A few
 // worker threads each take everything queued (up to `max_batch`), run it as
 // one batch and answer every caller; a new conversion wakes a worker only if
 // one is idle. At low load a batch is a single conversion and nothing waits;
@@ -28,8 +33,10 @@ class PgSignupStore final : public SignupStore {
     int workers = 2;
   };
 
-  PgSignupStore(ConnectionPool* pool, Options options);
-  explicit PgSignupStore(ConnectionPool* pool) : PgSignupStore(pool, Options()) {}
+  // `policy` decides each conversion (fraud checks); it must outlive the store.
+  PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy, Options options);
+  PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy)
+      : PgSignupStore(pool, policy, Options()) {}
   // Answers everything queued, then stops the workers.
   ~PgSignupStore() override;
 
@@ -52,6 +59,7 @@ class PgSignupStore final : public SignupStore {
   void RunBatch(std::vector<Pending>& batch);
 
   ConnectionPool* pool_;
+  const ConversionPolicy* policy_;
   const Options options_;
   absl::Mutex mu_;
   absl::CondVar work_available_;

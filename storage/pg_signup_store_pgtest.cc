@@ -29,8 +29,9 @@ class PgSignupStoreTest : public testing::TwoTenantTest {
   void SetUp() override {
     TwoTenantTest::SetUp();
     if (HasFatalFailure()) return;
-    store_ = std::make_unique<PgSignupStore>(&db_->pool());
+    store_ = std::make_unique<PgSignupStore>(&db_->pool(), &accept_all_);
   }
+  AcceptAllPolicy accept_all_;
   std::unique_ptr<PgSignupStore> store_;
 };
 
@@ -132,8 +133,8 @@ TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
 // fresh clicks, a click many callers repeat, another team's click asked for by
 // both teams, and clicks that do not exist.
 TEST_F(PgSignupStoreTest, BatchedConversionsAnswerEachCallerRight) {
-  PgSignupStore batching(&db_->pool(), PgSignupStore::Options{/*max_batch=*/64,
-                                                               /*workers=*/1});
+  PgSignupStore batching(&db_->pool(), &accept_all_,
+                         PgSignupStore::Options{/*max_batch=*/64, /*workers=*/1});
   std::vector<std::string> fresh;
   for (int i = 0; i < 20; ++i) fresh.push_back(testing::InsertClick(*db_, a_));
   const std::string shared = testing::InsertClick(*db_, a_);

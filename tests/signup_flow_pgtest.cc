@@ -7,7 +7,7 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "proto/affonso/v1/clicks.grpc.pb.h"
-#include "proto/affonso/v1/program.grpc.pb.h"
+#include "proto/affonso/v1/webhooks.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
 
@@ -125,11 +125,11 @@ TEST_F(SignupFlowTest, HealthCheckReportsServing) {
 }
 
 TEST_F(SignupFlowTest, LaterIssuesServicesAnswerUnimplemented) {
-  auto program = affonso::v1::ProgramService::NewStub(channel_);
-  affonso::v1::GetFraudRulesRequest request;
-  affonso::v1::FraudRules rules;
+  auto webhooks = affonso::v1::WebhookService::NewStub(channel_);
+  affonso::v1::ListWebhooksRequest request;
+  affonso::v1::ListWebhooksResponse response;
   auto context = As(a_);
-  EXPECT_EQ(program->GetFraudRules(context.get(), request, &rules).error_code(),
+  EXPECT_EQ(webhooks->ListWebhooks(context.get(), request, &response).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
 }
 

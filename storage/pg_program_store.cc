@@ -1,0 +1,559 @@
+#include "storage/pg_program_store.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "storage/pg_values.h"
+#include "storage/referral_rows.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::FraudRules;
+using affonso::v1::Group;
+using affonso::v1::Incentive;
+using affonso::v1::ListGroupsResponse;
+using affonso::v1::TrackingSettings;
+
+// The caller's program, team-scoped: $1 is the team, $2 the program id or NULL
+// for the team's default program. Every statement below starts from it, so
+// another team's program (or anything under it) is simply not found.
+#define AFFONSO_PROGRAM_CTE                                                   \
+  "prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "                \
+  "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) "
+
+#define AFFONSO_FRAUD_RULES_COLUMNS                                            \
+  "r.program_id, r.self_referral_mode, r.suspicious_email_mode, "             \
+  "r.paid_traffic_mode, r.paid_click_params, r.paid_utm_mediums, "            \
+  "r.allowed_email_domains"
+
+#define AFFONSO_TRACKING_COLUMNS \
+  "t.program_id, t.track_email, t.track_name, t.default_referral_parameter"
+
+#define AFFONSO_INCENTIVE_COLUMNS                                              \
+  "i.id, i.group_id, i.name, i.type, i.amount::float8, i.is_percentage, "     \
+  "i.currency, i.hold_period_days"
+
+// A JSON array parameter ($n::jsonb) as text[] in its order; NULL keeps `column`.
+#define AFFONSO_REPLACE_ARRAY(param, column)                                   \
+  "CASE WHEN " param "::jsonb IS NULL THEN " column " ELSE ARRAY("            \
+  "SELECT e FROM jsonb_array_elements_text(" param "::jsonb) "                \
+  "WITH ORDINALITY AS t(e, n) ORDER BY n) END"
+
+constexpr Statement kProgramId{
+    "program_resolve", "WITH " AFFONSO_PROGRAM_CTE "SELECT id FROM prog"};
+
+// Serialises changes to a program's groups (the default flag, deletions).
+// NO KEY UPDATE does not block inserts elsewhere that reference the program.
+constexpr Statement kLockProgram{
+    "program_lock",
+    "SELECT p.id FROM programs p WHERE p.team_id = $1 "
+    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END "
+    "FOR NO KEY UPDATE"};
+
+// Reads the rules, inserting the defaults when the program has none yet. The
+// outer SELECT cannot see the CTE's insert, hence the UNION: exactly one side
+// has the row.
+constexpr Statement kGetOrCreateFraudRules{
+    "fraud_rules_get_or_create",
+    "WITH " AFFONSO_PROGRAM_CTE ", "
+    "ins AS (INSERT INTO program_fraud_rules AS r (program_id) "
+    "  SELECT prog.id FROM prog WHERE NOT EXISTS "
+    "    (SELECT 1 FROM program_fraud_rules x WHERE x.program_id = prog.id) "
+    "  ON CONFLICT (program_id) DO NOTHING "
+    "  RETURNING " AFFONSO_FRAUD_RULES_COLUMNS ") "
+    "SELECT * FROM ins UNION ALL "
+    "SELECT " AFFONSO_FRAUD_RULES_COLUMNS " FROM program_fraud_rules r "
+    "JOIN prog ON r.program_id = prog.id"};
+
+// After losing an insert race the first statement's snapshot misses the
+// winner's row; a new statement sees it.
+constexpr Statement kSelectFraudRules{
+    "fraud_rules_select",
+    "WITH " AFFONSO_PROGRAM_CTE "SELECT " AFFONSO_FRAUD_RULES_COLUMNS
+    " FROM program_fraud_rules r JOIN prog ON r.program_id = prog.id"};
+
+constexpr Statement kEnsureFraudRules{
+    "fraud_rules_ensure",
+    "INSERT INTO program_fraud_rules (program_id) VALUES ($1) "
+    "ON CONFLICT (program_id) DO NOTHING"};
+
+// A NULL parameter keeps the column.
+constexpr Statement kUpdateFraudRules{
+    "fraud_rules_update",
+    "UPDATE program_fraud_rules r SET "
+    "  self_referral_mode = COALESCE($2::text, r.self_referral_mode), "
+    "  suspicious_email_mode = COALESCE($3::text, r.suspicious_email_mode), "
+    "  paid_traffic_mode = COALESCE($4::text, r.paid_traffic_mode), "
+    "  paid_click_params = " AFFONSO_REPLACE_ARRAY("$5", "r.paid_click_params") ", "
+    "  paid_utm_mediums = " AFFONSO_REPLACE_ARRAY("$6", "r.paid_utm_mediums") ", "
+    "  allowed_email_domains = " AFFONSO_REPLACE_ARRAY("$7", "r.allowed_email_domains") ", "
+    "  updated_at = now() "
+    "WHERE r.program_id = $1 "
+    "RETURNING " AFFONSO_FRAUD_RULES_COLUMNS};
+
+constexpr Statement kGetOrCreateTracking{
+    "tracking_get_or_create",
+    "WITH " AFFONSO_PROGRAM_CTE ", "
+    "ins AS (INSERT INTO program_tracking_settings AS t (program_id) "
+    "  SELECT prog.id FROM prog WHERE NOT EXISTS "
+    "    (SELECT 1 FROM program_tracking_settings x WHERE x.program_id = prog.id) "
+    "  ON CONFLICT (program_id) DO NOTHING "
+    "  RETURNING " AFFONSO_TRACKING_COLUMNS ") "
+    "SELECT * FROM ins UNION ALL "
+    "SELECT " AFFONSO_TRACKING_COLUMNS " FROM program_tracking_settings t "
+    "JOIN prog ON t.program_id = prog.id"};
+
+constexpr Statement kSelectTracking{
+    "tracking_select",
+    "WITH " AFFONSO_PROGRAM_CTE "SELECT " AFFONSO_TRACKING_COLUMNS
+    " FROM program_tracking_settings t JOIN prog ON t.program_id = prog.id"};
+
+constexpr Statement kEnsureTracking{
+    "tracking_ensure",
+    "INSERT INTO program_tracking_settings (program_id) VALUES ($1) "
+    "ON CONFLICT (program_id) DO NOTHING"};
+
+constexpr Statement kUpdateTracking{
+    "tracking_update",
+    "UPDATE program_tracking_settings t SET "
+    "  track_email = COALESCE($2::boolean, t.track_email), "
+    "  track_name = COALESCE($3::boolean, t.track_name), "
+    "  default_referral_parameter = COALESCE($4::text, t.default_referral_parameter), "
+    "  updated_at = now() "
+    "WHERE t.program_id = $1 "
+    "RETURNING " AFFONSO_TRACKING_COLUMNS};
+
+// The program's groups ($3 NULL) or one group, one row per incentive (a
+// group without incentives has one row with NULL incentive columns). No row
+// at all: no such program; one row with a NULL group: no such group.
+constexpr Statement kSelectGroups{
+    "groups_select",
+    "WITH " AFFONSO_PROGRAM_CTE ", "
+    "grp AS (SELECT g.id, g.name, g.description, g.is_default, g.created_at, "
+    "    (SELECT count(*) FROM affiliates a "
+    "     WHERE a.program_id = g.program_id AND a.team_id = $1 AND a.deleted_at IS NULL "
+    "       AND (a.group_id = g.id OR (g.is_default AND a.group_id IS NULL)))::int "
+    "      AS affiliate_count "
+    "  FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
+    "  WHERE g.team_id = $1 AND ($3::text IS NULL OR g.id = $3::text)) "
+    "SELECT gr.id, gr.name, gr.description, gr.is_default, "
+    AFFONSO_SQL_MICROS("gr.created_at") ", gr.affiliate_count, "
+    AFFONSO_INCENTIVE_COLUMNS " "
+    "FROM prog LEFT JOIN grp gr ON true "
+    "LEFT JOIN incentives i ON i.group_id = gr.id AND i.program_id = prog.id "
+    "ORDER BY gr.is_default DESC, gr.created_at, gr.id, i.created_at, i.id"};
+
+constexpr Statement kInsertGroup{
+    "group_insert",
+    "WITH " AFFONSO_PROGRAM_CTE
+    "INSERT INTO affiliate_groups AS g (id, team_id, program_id, name, description) "
+    "SELECT $3, $1, prog.id, $4, $5 FROM prog "
+    "RETURNING g.id, g.name, g.description, g.is_default, " AFFONSO_SQL_MICROS("g.created_at")};
+
+// Locks the group against concurrent default moves, deletion and affiliates
+// joining it (their foreign key check waits for us).
+constexpr Statement kLockGroup{
+    "group_lock",
+    "SELECT is_default FROM affiliate_groups WHERE id = $1 AND program_id = $2 FOR UPDATE"};
+
+// The unique index allows one default per program at any instant, so the old
+// default is cleared before the new one is set.
+constexpr Statement kClearDefaultGroup{
+    "group_clear_default",
+    "UPDATE affiliate_groups SET is_default = false WHERE program_id = $1 AND is_default"};
+
+constexpr Statement kSetDefaultGroup{
+    "group_set_default",
+    "UPDATE affiliate_groups SET is_default = true WHERE id = $1 AND program_id = $2"};
+
+constexpr Statement kUpdateGroupText{
+    "group_update_text",
+    "UPDATE affiliate_groups SET name = COALESCE($3::text, name), "
+    "  description = COALESCE($4::text, description) "
+    "WHERE id = $1 AND program_id = $2"};
+
+// A NULL group_id means the default group, so this is the fall-back.
+constexpr Statement kUngroupAffiliates{
+    "group_ungroup_affiliates",
+    "UPDATE affiliates SET group_id = NULL, updated_at = now() "
+    "WHERE group_id = $1 AND program_id = $2"};
+
+// Incentives cascade, and commission overrides with them.
+constexpr Statement kDeleteGroup{
+    "group_delete", "DELETE FROM affiliate_groups WHERE id = $1 AND program_id = $2"};
+
+constexpr Statement kInsertIncentive{
+    "incentive_insert",
+    "WITH " AFFONSO_PROGRAM_CTE
+    "INSERT INTO incentives AS i (id, team_id, program_id, group_id, name, type, amount, "
+    "  is_percentage, currency, hold_period_days) "
+    "SELECT $4, g.team_id, g.program_id, g.id, $5, $6, $7::numeric, $8::boolean, $9, $10::int "
+    "FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
+    "WHERE g.id = $3 AND g.team_id = $1 "
+    "RETURNING " AFFONSO_INCENTIVE_COLUMNS};
+
+constexpr Statement kDeleteIncentive{
+    "incentive_delete",
+    "WITH " AFFONSO_PROGRAM_CTE
+    "DELETE FROM incentives i USING prog "
+    "WHERE i.id = $4 AND i.group_id = $3 AND i.program_id = prog.id AND i.team_id = $1 "
+    "RETURNING i.id"};
+
+#undef AFFONSO_REPLACE_ARRAY
+#undef AFFONSO_INCENTIVE_COLUMNS
+#undef AFFONSO_TRACKING_COLUMNS
+#undef AFFONSO_FRAUD_RULES_COLUMNS
+#undef AFFONSO_PROGRAM_CTE
+
+void ReadTextArray(const pqxx::field& field,
+                   google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (field.is_null()) return;
+  pqxx::array_parser parser = field.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out->Add(std::move(item.second));
+  }
+}
+
+std::string JsonArray(const google::protobuf::ListValue& list) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(list, &json).ok()) return "[]";
+  return json;
+}
+
+std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  google::protobuf::ListValue list;
+  for (const std::string& value : values) list.add_values()->set_string_value(value);
+  return JsonArray(list);
+}
+
+// Only the string elements; the service rejects any other kind before here.
+google::protobuf::ListValue StringsOnly(const google::protobuf::ListValue& list) {
+  google::protobuf::ListValue strings;
+  for (const auto& value : list.values()) {
+    if (value.kind_case() == google::protobuf::Value::kStringValue) *strings.add_values() = value;
+  }
+  return strings;
+}
+
+FraudRules ReadFraudRules(const pqxx::row& row) {
+  FraudRules rules;
+  rules.set_program_id(ReadText(row[0]));
+  rules.set_self_referral_mode(FraudModeFromDb(ReadText(row[1])));
+  rules.set_suspicious_email_mode(FraudModeFromDb(ReadText(row[2])));
+  rules.set_paid_traffic_mode(FraudModeFromDb(ReadText(row[3])));
+  ReadTextArray(row[4], rules.mutable_paid_traffic_config()->mutable_click_params());
+  ReadTextArray(row[5], rules.mutable_paid_traffic_config()->mutable_utm_mediums());
+  ReadTextArray(row[6], rules.mutable_allowed_email_domains());
+  return rules;
+}
+
+TrackingSettings ReadTracking(const pqxx::row& row) {
+  TrackingSettings settings;
+  settings.set_program_id(ReadText(row[0]));
+  settings.set_track_email(row[1].as<bool>());
+  settings.set_track_name(row[2].as<bool>());
+  settings.set_default_referral_parameter(ReadText(row[3]));
+  return settings;
+}
+
+// Reads the incentive columns starting at `first`.
+Incentive ReadIncentive(const pqxx::row& row, int first) {
+  Incentive incentive;
+  incentive.set_id(ReadText(row[first]));
+  incentive.set_group_id(ReadText(row[first + 1]));
+  incentive.set_name(ReadText(row[first + 2]));
+  incentive.set_type(IncentiveTypeFromDb(ReadText(row[first + 3])));
+  incentive.set_amount(row[first + 4].as<double>());
+  incentive.set_is_percentage(row[first + 5].as<bool>());
+  incentive.set_currency(ReadText(row[first + 6]));
+  incentive.set_hold_period_days(row[first + 7].as<int>());
+  return incentive;
+}
+
+constexpr int kGroupIncentiveColumn = 6;
+
+// Folds kSelectGroups' rows (ordered by group) into groups.
+ListGroupsResponse ReadGroups(const pqxx::result& rows) {
+  ListGroupsResponse groups;
+  for (const pqxx::row& row : rows) {
+    if (row[0].is_null()) continue;
+    const std::string id = ReadText(row[0]);
+    if (groups.data().empty() || groups.data().rbegin()->id() != id) {
+      Group* group = groups.add_data();
+      group->set_id(id);
+      group->set_name(ReadText(row[1]));
+      group->set_description(ReadText(row[2]));
+      group->set_is_default(row[3].as<bool>());
+      ReadTimestamp(row[4], group->mutable_created_at());
+      group->set_affiliate_count(row[5].as<int>());
+    }
+    if (!row[kGroupIncentiveColumn].is_null()) {
+      *groups.mutable_data()->rbegin()->add_incentives() =
+          ReadIncentive(row, kGroupIncentiveColumn);
+    }
+  }
+  return groups;
+}
+
+// The group under its program; `program` is a resolved id.
+absl::StatusOr<Group> SelectGroup(Tx& tx, const std::string& team, const std::string& program,
+                                  const std::string& group_id) {
+  ListGroupsResponse groups = ReadGroups(tx.Exec(kSelectGroups, team, program, group_id));
+  if (groups.data().empty()) return NotFoundError("group");
+  return std::move(*groups.mutable_data(0));
+}
+
+// The team's program named by `program` ("" = default), locked for changes to
+// its groups.
+absl::StatusOr<std::string> LockProgram(Tx& tx, const std::string& team,
+                                        const std::string& program) {
+  pqxx::result rows = tx.Exec(kLockProgram, team, NullIfEmpty(program));
+  if (rows.empty()) return NotFoundError("program");
+  return ReadText(rows[0][0]);
+}
+
+absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::string& program,
+                                absl::string_view what) {
+  if (tx.Exec(kProgramId, team, NullIfEmpty(program)).empty()) return NotFoundError("program");
+  return affonso::NotFoundError(what);
+}
+
+}  // namespace
+
+const char* FraudModeToDb(affonso::v1::FraudMode mode) {
+  switch (mode) {
+    case affonso::v1::FRAUD_MODE_OFF:
+      return "off";
+    case affonso::v1::FRAUD_MODE_DETECT:
+      return "detect";
+    case affonso::v1::FRAUD_MODE_BLOCK:
+      return "block";
+    default:
+      return nullptr;
+  }
+}
+
+
+const char* IncentiveTypeToDb(affonso::v1::IncentiveType type) {
+  switch (type) {
+    case affonso::v1::INCENTIVE_TYPE_LEAD:
+      return "lead";
+    case affonso::v1::INCENTIVE_TYPE_SALE:
+      return "sale";
+    default:
+      return nullptr;
+  }
+}
+
+affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view value) {
+  if (value == "lead") return affonso::v1::INCENTIVE_TYPE_LEAD;
+  if (value == "sale") return affonso::v1::INCENTIVE_TYPE_SALE;
+  return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
+}
+
+absl::StatusOr<FraudRules> PgProgramStore::GetFraudRules(absl::string_view team_id,
+                                                         absl::string_view program_id) {
+  const std::string team(team_id), program(program_id);
+  return pool_->Autocommit("get_fraud_rules", [&](Tx& tx) -> absl::StatusOr<FraudRules> {
+    pqxx::result rows = tx.Exec(kGetOrCreateFraudRules, team, NullIfEmpty(program));
+    if (rows.empty()) rows = tx.Exec(kSelectFraudRules, team, NullIfEmpty(program));
+    if (rows.empty()) return NotFoundError("program");
+    return ReadFraudRules(rows[0]);
+  });
+}
+
+absl::StatusOr<FraudRules> PgProgramStore::UpdateFraudRules(
+    absl::string_view team_id, absl::string_view program_id,
+    const affonso::v1::FraudRulesUpdate& update) {
+  const std::string team(team_id), program(program_id);
+  std::string click_params, utm_mediums, allowed_domains;
+  if (update.has_paid_traffic_config()) {
+    click_params = JsonArray(update.paid_traffic_config().click_params());
+    utm_mediums = JsonArray(update.paid_traffic_config().utm_mediums());
+  }
+  if (update.has_allowed_email_domains()) {
+    allowed_domains = JsonArray(StringsOnly(update.allowed_email_domains()));
+  }
+  auto mode = [](bool present, affonso::v1::FraudMode value) -> const char* {
+    return present ? FraudModeToDb(value) : nullptr;
+  };
+  return pool_->InTransaction("update_fraud_rules", [&](Tx& tx) -> absl::StatusOr<FraudRules> {
+    pqxx::result program_rows = tx.Exec(kProgramId, team, NullIfEmpty(program));
+    if (program_rows.empty()) return NotFoundError("program");
+    const std::string resolved = ReadText(program_rows[0][0]);
+    tx.Exec(kEnsureFraudRules, resolved);
+    pqxx::result rows = tx.Exec(
+        kUpdateFraudRules, resolved,
+        mode(update.has_self_referral_mode(), update.self_referral_mode()),
+        mode(update.has_suspicious_email_mode(), update.suspicious_email_mode()),
+        mode(update.has_paid_traffic_mode(), update.paid_traffic_mode()),
+        NullIfEmpty(click_params), NullIfEmpty(utm_mediums), NullIfEmpty(allowed_domains));
+    if (rows.empty()) return NotFoundError("program");
+    return ReadFraudRules(rows[0]);
+  });
+}
+
+absl::StatusOr<TrackingSettings> PgProgramStore::GetTrackingSettings(
+    absl::string_view team_id, absl::string_view program_id) {
+  const std::string team(team_id), program(program_id);
+  return pool_->Autocommit("get_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
+    pqxx::result rows = tx.Exec(kGetOrCreateTracking, team, NullIfEmpty(program));
+    if (rows.empty()) rows = tx.Exec(kSelectTracking, team, NullIfEmpty(program));
+    if (rows.empty()) return NotFoundError("program");
+    return ReadTracking(rows[0]);
+  });
+}
+
+absl::StatusOr<TrackingSettings> PgProgramStore::UpdateTrackingSettings(
+    absl::string_view team_id, absl::string_view program_id,
+    const affonso::v1::TrackingSettingsUpdate& update) {
+  const std::string team(team_id), program(program_id);
+  auto flag = [](bool present, bool value) -> const char* {
+    return present ? (value ? "true" : "false") : nullptr;
+  };
+  return pool_->InTransaction(
+      "update_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
+        pqxx::result program_rows = tx.Exec(kProgramId, team, NullIfEmpty(program));
+        if (program_rows.empty()) return NotFoundError("program");
+        const std::string resolved = ReadText(program_rows[0][0]);
+        tx.Exec(kEnsureTracking, resolved);
+        pqxx::result rows = tx.Exec(
+            kUpdateTracking, resolved, flag(update.has_track_email(), update.track_email()),
+            flag(update.has_track_name(), update.track_name()),
+            update.has_default_referral_parameter()
+                ? update.default_referral_parameter().c_str()
+                : nullptr);
+        if (rows.empty()) return NotFoundError("program");
+        return ReadTracking(rows[0]);
+      });
+}
+
+absl::StatusOr<ListGroupsResponse> PgProgramStore::ListGroups(absl::string_view team_id,
+                                                              absl::string_view program_id) {
+  const std::string team(team_id), program(program_id);
+  return pool_->Autocommit("list_groups", [&](Tx& tx) -> absl::StatusOr<ListGroupsResponse> {
+    pqxx::result rows =
+        tx.Exec(kSelectGroups, team, NullIfEmpty(program), static_cast<const char*>(nullptr));
+    if (rows.empty()) return NotFoundError("program");
+    return ReadGroups(rows);
+  });
+}
+
+absl::StatusOr<Group> PgProgramStore::CreateGroup(absl::string_view team_id,
+                                                  absl::string_view program_id,
+                                                  const affonso::v1::GroupInput& input) {
+  const std::string team(team_id), program(program_id);
+  const std::string id = NewId("grp");
+  return pool_->Autocommit("create_group", [&](Tx& tx) -> absl::StatusOr<Group> {
+    pqxx::result rows =
+        tx.Exec(kInsertGroup, team, NullIfEmpty(program), id, input.name(), input.description());
+    if (rows.empty()) return NotFoundError("program");
+    Group group;
+    group.set_id(ReadText(rows[0][0]));
+    group.set_name(ReadText(rows[0][1]));
+    group.set_description(ReadText(rows[0][2]));
+    group.set_is_default(rows[0][3].as<bool>());
+    ReadTimestamp(rows[0][4], group.mutable_created_at());
+    return group;
+  });
+}
+
+absl::StatusOr<Group> PgProgramStore::GetGroup(absl::string_view team_id,
+                                               absl::string_view program_id,
+                                               absl::string_view group_id) {
+  const std::string team(team_id), program(program_id), group(group_id);
+  return pool_->Autocommit("get_group", [&](Tx& tx) -> absl::StatusOr<Group> {
+    pqxx::result rows = tx.Exec(kSelectGroups, team, NullIfEmpty(program), group);
+    if (rows.empty()) return NotFoundError("program");
+    ListGroupsResponse groups = ReadGroups(rows);
+    if (groups.data().empty()) return NotFoundError("group");
+    return std::move(*groups.mutable_data(0));
+  });
+}
+
+absl::StatusOr<Group> PgProgramStore::UpdateGroup(absl::string_view team_id,
+                                                  absl::string_view program_id,
+                                                  absl::string_view group_id,
+                                                  const affonso::v1::GroupUpdate& update) {
+  const std::string team(team_id), program(program_id), group(group_id);
+  return pool_->InTransaction("update_group", [&](Tx& tx) -> absl::StatusOr<Group> {
+    absl::StatusOr<std::string> resolved = LockProgram(tx, team, program);
+    if (!resolved.ok()) return resolved.status();
+    pqxx::result locked = tx.Exec(kLockGroup, group, *resolved);
+    if (locked.empty()) return NotFoundError("group");
+    const bool is_default = locked[0][0].as<bool>();
+    if (update.has_is_default()) {
+      if (!update.is_default() && is_default) {
+        return ValidationError("is_default",
+                               "a program always has a default group: make another group "
+                               "the default instead");
+      }
+      if (update.is_default() && !is_default) {
+        tx.Exec(kClearDefaultGroup, *resolved);
+        tx.Exec(kSetDefaultGroup, group, *resolved);
+      }
+    }
+    if (update.has_name() || update.has_description()) {
+      tx.Exec(kUpdateGroupText, group, *resolved,
+              update.has_name() ? update.name().c_str() : nullptr,
+              update.has_description() ? update.description().c_str() : nullptr);
+    }
+    return SelectGroup(tx, team, *resolved, group);
+  });
+}
+
+absl::Status PgProgramStore::DeleteGroup(absl::string_view team_id, absl::string_view program_id,
+                                         absl::string_view group_id) {
+  const std::string team(team_id), program(program_id), group(group_id);
+  return pool_->InTransaction("delete_group", [&](Tx& tx) -> absl::Status {
+    absl::StatusOr<std::string> resolved = LockProgram(tx, team, program);
+    if (!resolved.ok()) return resolved.status();
+    pqxx::result locked = tx.Exec(kLockGroup, group, *resolved);
+    if (locked.empty()) return NotFoundError("group");
+    if (locked[0][0].as<bool>()) {
+      return ValidationError("id", "the default group cannot be deleted");
+    }
+    tx.Exec(kUngroupAffiliates, group, *resolved);
+    tx.Exec(kDeleteGroup, group, *resolved);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Incentive> PgProgramStore::CreateIncentive(
+    absl::string_view team_id, absl::string_view program_id, absl::string_view group_id,
+    const affonso::v1::IncentiveInput& input) {
+  const std::string team(team_id), program(program_id), group(group_id);
+  const std::string id = NewId("inc");
+  const std::string amount = absl::StrFormat("%.2f", input.amount());
+  const int hold_period_days = input.has_hold_period_days() ? input.hold_period_days() : 30;
+  const std::string currency = input.currency().empty() ? "USD" : input.currency();
+  return pool_->Autocommit("create_incentive", [&](Tx& tx) -> absl::StatusOr<Incentive> {
+    pqxx::result rows = tx.Exec(kInsertIncentive, team, NullIfEmpty(program), group, id,
+                                input.name(), IncentiveTypeToDb(input.type()), amount,
+                                input.is_percentage(), currency, hold_period_days);
+    if (rows.empty()) return ProgramThenMissing(tx, team, program, "group");
+    return ReadIncentive(rows[0], 0);
+  });
+}
+
+absl::Status PgProgramStore::DeleteIncentive(absl::string_view team_id,
+                                             absl::string_view program_id,
+                                             absl::string_view group_id,
+                                             absl::string_view incentive_id) {
+  const std::string team(team_id), program(program_id), group(group_id),
+      incentive(incentive_id);
+  return pool_->Autocommit("delete_incentive", [&](Tx& tx) -> absl::Status {
+    pqxx::result rows = tx.Exec(kDeleteIncentive, team, NullIfEmpty(program), group, incentive);
+    if (rows.empty()) return ProgramThenMissing(tx, team, program, "incentive");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace affonso::storage

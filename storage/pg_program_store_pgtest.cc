@@ -1,0 +1,494 @@
+#include "storage/pg_program_store.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "gtest/gtest.h"
+#include "storage/pg_api_key_store.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+using affonso::v1::FraudRules;
+using affonso::v1::FraudRulesUpdate;
+using affonso::v1::Group;
+using affonso::v1::GroupInput;
+using affonso::v1::GroupUpdate;
+using affonso::v1::Incentive;
+using affonso::v1::IncentiveInput;
+using affonso::v1::TrackingSettingsUpdate;
+
+std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return {values.begin(), values.end()};
+}
+
+GroupInput NamedGroup(const std::string& name, const std::string& description = "") {
+  GroupInput input;
+  input.set_name(name);
+  input.set_description(description);
+  return input;
+}
+
+IncentiveInput LeadIncentive(double amount) {
+  IncentiveInput input;
+  input.set_name("Per lead");
+  input.set_type(affonso::v1::INCENTIVE_TYPE_LEAD);
+  input.set_amount(amount);
+  input.set_currency("EUR");
+  input.set_hold_period_days(14);
+  return input;
+}
+
+class PgProgramStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    store_ = std::make_unique<PgProgramStore>(&db_->pool());
+    PgApiKeyStore teams(&db_->pool());
+    auto a = teams.CreateTeam("team a");
+    ASSERT_TRUE(a.ok()) << a.status();
+    a_ = *a;
+    auto b = teams.CreateTeam("team b");
+    ASSERT_TRUE(b.ok()) << b.status();
+    b_ = *b;
+  }
+
+  std::string Query(const std::string& sql) { return db_->QueryValue(sql); }
+
+  // A live (or soft-deleted) affiliate of team A's default program.
+  std::string AddAffiliate(const std::string& group_id, bool deleted = false) {
+    const std::string id = NewId("aff");
+    Query(absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, group_id, name, email, "
+                       "tracking_id, partnership_status, deleted_at) VALUES ('",
+                       id, "', '", a_.team_id, "', '", a_.program_id, "', ",
+                       group_id.empty() ? "NULL" : absl::StrCat("'", group_id, "'"),
+                       ", 'n', 'n@example.com', '", RandomBase62(10), "', 'approved', ",
+                       deleted ? "now()" : "NULL", ")"));
+    return id;
+  }
+
+  std::string DefaultGroupOf(const std::string& program_id) {
+    return Query(absl::StrCat("SELECT id FROM affiliate_groups WHERE program_id = '", program_id,
+                              "' AND is_default"));
+  }
+
+  std::string DefaultCount(const std::string& program_id) {
+    return Query(absl::StrCat("SELECT count(*) FROM affiliate_groups WHERE program_id = '",
+                              program_id, "' AND is_default"));
+  }
+
+  Group MustCreateGroup(const std::string& name) {
+    auto group = store_->CreateGroup(a_.team_id, "", NamedGroup(name));
+    EXPECT_TRUE(group.ok()) << group.status();
+    return group.ok() ? *group : Group();
+  }
+
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<PgProgramStore> store_;
+  TeamBootstrap a_, b_;
+};
+
+TEST_F(PgProgramStoreTest, FraudRulesAreCreatedWithDefaultsOnFirstRead) {
+  // Programs may get their row when created; a missing one is still served.
+  Query("DELETE FROM program_fraud_rules");
+  auto rules = store_->GetFraudRules(a_.team_id, "");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->program_id(), a_.program_id);
+  EXPECT_EQ(rules->self_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->paid_traffic_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(Strings(rules->paid_traffic_config().click_params()),
+            (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
+  EXPECT_EQ(rules->paid_traffic_config().utm_mediums_size(), 10);
+  EXPECT_EQ(rules->allowed_email_domains_size(), 0);
+  EXPECT_EQ(Query("SELECT count(*) FROM program_fraud_rules"), "1");
+
+  auto again = store_->GetFraudRules(a_.team_id, a_.program_id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->DebugString(), rules->DebugString());
+  EXPECT_EQ(Query("SELECT count(*) FROM program_fraud_rules"), "1");
+}
+
+TEST_F(PgProgramStoreTest, ConcurrentFirstReadsAllSucceedWithOneRow) {
+  Query("DELETE FROM program_fraud_rules");
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(8);
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = store_->GetFraudRules(a_.team_id, "").status(); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& status : results) EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(Query("SELECT count(*) FROM program_fraud_rules"), "1");
+}
+
+TEST_F(PgProgramStoreTest, FraudRulesUpdateOnlyPresentFields) {
+  // An update before any read creates the row too.
+  Query("DELETE FROM program_fraud_rules");
+  FraudRulesUpdate update;
+  update.set_self_referral_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  auto rules = store_->UpdateFraudRules(a_.team_id, "", update);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->self_referral_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->paid_traffic_config().utm_mediums_size(), 10);
+  EXPECT_EQ(Query("SELECT self_referral_mode FROM program_fraud_rules WHERE program_id = '" +
+                  a_.program_id + "'"),
+            "block");
+
+  const std::string updated_at =
+      "SELECT updated_at FROM program_fraud_rules WHERE program_id = '" + a_.program_id + "'";
+  const std::string before = Query(updated_at);
+  FraudRulesUpdate paid;
+  paid.set_paid_traffic_mode(affonso::v1::FRAUD_MODE_OFF);
+  paid.mutable_paid_traffic_config()->add_click_params("gclid");
+  rules = store_->UpdateFraudRules(a_.team_id, "", paid);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->self_referral_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(rules->paid_traffic_mode(), affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_EQ(Strings(rules->paid_traffic_config().click_params()),
+            std::vector<std::string>{"gclid"});
+  // The config replaces both lists: a list left out is emptied.
+  EXPECT_EQ(rules->paid_traffic_config().utm_mediums_size(), 0);
+  EXPECT_NE(Query(updated_at), before);
+}
+
+TEST_F(PgProgramStoreTest, AllowedDomainsAreReplacedKeptOrCleared) {
+  FraudRulesUpdate set;
+  set.mutable_allowed_email_domains()->add_values()->set_string_value("mailinator.com");
+  set.mutable_allowed_email_domains()->add_values()->set_string_value("corp.example");
+  auto rules = store_->UpdateFraudRules(a_.team_id, "", set);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(Strings(rules->allowed_email_domains()),
+            (std::vector<std::string>{"mailinator.com", "corp.example"}));
+
+  FraudRulesUpdate absent;
+  absent.set_suspicious_email_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  rules = store_->UpdateFraudRules(a_.team_id, "", absent);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->allowed_email_domains_size(), 2);
+
+  FraudRulesUpdate clear;
+  clear.mutable_allowed_email_domains();
+  rules = store_->UpdateFraudRules(a_.team_id, "", clear);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->allowed_email_domains_size(), 0);
+  EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(Query("SELECT sum(cardinality(allowed_email_domains)) FROM program_fraud_rules"),
+            "0");
+}
+
+TEST_F(PgProgramStoreTest, FraudRulesOfAnotherTeamAreNotFound) {
+  FraudRulesUpdate update;
+  update.set_self_referral_mode(affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_EQ(store_->GetFraudRules(b_.team_id, a_.program_id).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateFraudRules(b_.team_id, a_.program_id, update).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Query("SELECT count(*) FROM program_fraud_rules WHERE self_referral_mode = 'off'"),
+            "0");
+  // Each team's default program is its own.
+  auto rules = store_->UpdateFraudRules(b_.team_id, "", update);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->program_id(), b_.program_id);
+  auto of_a = store_->GetFraudRules(a_.team_id, "");
+  ASSERT_TRUE(of_a.ok());
+  EXPECT_EQ(of_a->self_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
+}
+
+TEST_F(PgProgramStoreTest, TrackingSettingsReadRecreateAndUpdate) {
+  auto settings = store_->GetTrackingSettings(a_.team_id, "");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->program_id(), a_.program_id);
+  EXPECT_TRUE(settings->track_email());
+  EXPECT_TRUE(settings->track_name());
+  EXPECT_EQ(settings->default_referral_parameter(), "via");
+
+  Query("DELETE FROM program_tracking_settings WHERE program_id = '" + a_.program_id + "'");
+  settings = store_->GetTrackingSettings(a_.team_id, a_.program_id);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->default_referral_parameter(), "via");
+
+  TrackingSettingsUpdate update;
+  update.set_track_email(false);
+  update.set_default_referral_parameter("ref");
+  settings = store_->UpdateTrackingSettings(a_.team_id, "", update);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_FALSE(settings->track_email());
+  EXPECT_TRUE(settings->track_name());
+  EXPECT_EQ(settings->default_referral_parameter(), "ref");
+
+  TrackingSettingsUpdate name_only;
+  name_only.set_track_name(false);
+  settings = store_->UpdateTrackingSettings(a_.team_id, "", name_only);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_FALSE(settings->track_email());
+  EXPECT_FALSE(settings->track_name());
+  EXPECT_EQ(settings->default_referral_parameter(), "ref");
+
+  EXPECT_EQ(store_->GetTrackingSettings(b_.team_id, a_.program_id).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateTrackingSettings(b_.team_id, a_.program_id, update).status().code(),
+            absl::StatusCode::kNotFound);
+  auto of_b = store_->GetTrackingSettings(b_.team_id, "");
+  ASSERT_TRUE(of_b.ok());
+  EXPECT_TRUE(of_b->track_email());
+}
+
+TEST_F(PgProgramStoreTest, ListGroupsPutsTheDefaultFirstAndCountsImplicitMembers) {
+  Group vip = MustCreateGroup("VIP");
+  EXPECT_FALSE(vip.is_default());
+  EXPECT_EQ(vip.id().rfind("grp_", 0), 0u);
+  EXPECT_EQ(vip.affiliate_count(), 0);
+  Group later = MustCreateGroup("Later");
+  AddAffiliate("");
+  AddAffiliate("");
+  AddAffiliate(a_.default_group_id);
+  AddAffiliate(vip.id());
+  AddAffiliate(vip.id(), /*deleted=*/true);
+  ASSERT_TRUE(store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(5)).ok());
+
+  auto groups = store_->ListGroups(a_.team_id, "");
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->data_size(), 3);
+  EXPECT_EQ(groups->data(0).id(), a_.default_group_id);
+  EXPECT_TRUE(groups->data(0).is_default());
+  EXPECT_EQ(groups->data(0).affiliate_count(), 3);
+  EXPECT_EQ(groups->data(0).incentives_size(), 0);
+  EXPECT_EQ(groups->data(1).id(), vip.id());
+  EXPECT_EQ(groups->data(1).affiliate_count(), 1);
+  ASSERT_EQ(groups->data(1).incentives_size(), 1);
+  EXPECT_EQ(groups->data(1).incentives(0).amount(), 5);
+  EXPECT_EQ(groups->data(2).id(), later.id());
+  EXPECT_EQ(groups->data(2).affiliate_count(), 0);
+
+  auto of_b = store_->ListGroups(b_.team_id, "");
+  ASSERT_TRUE(of_b.ok());
+  ASSERT_EQ(of_b->data_size(), 1);
+  EXPECT_EQ(of_b->data(0).id(), b_.default_group_id);
+  EXPECT_EQ(store_->ListGroups(b_.team_id, a_.program_id).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgProgramStoreTest, GetAndPartiallyUpdateAGroup) {
+  Group vip = MustCreateGroup("VIP");
+  auto got = store_->GetGroup(a_.team_id, a_.program_id, vip.id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->name(), "VIP");
+  EXPECT_EQ(got->created_at().seconds(), vip.created_at().seconds());
+
+  GroupUpdate update;
+  update.set_description("Top partners");
+  auto updated = store_->UpdateGroup(a_.team_id, "", vip.id(), update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->name(), "VIP");
+  EXPECT_EQ(updated->description(), "Top partners");
+  GroupUpdate rename;
+  rename.set_name("Gold");
+  updated = store_->UpdateGroup(a_.team_id, "", vip.id(), rename);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->name(), "Gold");
+  EXPECT_EQ(updated->description(), "Top partners");
+  // false on a group that is not the default changes nothing.
+  GroupUpdate not_default;
+  not_default.set_is_default(false);
+  updated = store_->UpdateGroup(a_.team_id, "", vip.id(), not_default);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_FALSE(updated->is_default());
+
+  EXPECT_EQ(store_->GetGroup(a_.team_id, "", NewId("grp")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgProgramStoreTest, MovingTheDefaultLeavesExactlyOne) {
+  Group vip = MustCreateGroup("VIP");
+  AddAffiliate("");
+  AddAffiliate(a_.default_group_id);
+  GroupUpdate make_default;
+  make_default.set_is_default(true);
+  auto moved = store_->UpdateGroup(a_.team_id, "", vip.id(), make_default);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_TRUE(moved->is_default());
+  // Ungrouped affiliates follow the default flag.
+  EXPECT_EQ(moved->affiliate_count(), 1);
+  EXPECT_EQ(DefaultGroupOf(a_.program_id), vip.id());
+  EXPECT_EQ(DefaultCount(a_.program_id), "1");
+
+  auto groups = store_->ListGroups(a_.team_id, "");
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(groups->data(0).id(), vip.id());
+  EXPECT_FALSE(groups->data(1).is_default());
+  EXPECT_EQ(groups->data(1).affiliate_count(), 1);
+
+  // Already the default: a no-op.
+  ASSERT_TRUE(store_->UpdateGroup(a_.team_id, "", vip.id(), make_default).ok());
+  EXPECT_EQ(DefaultCount(a_.program_id), "1");
+
+  GroupUpdate unset;
+  unset.set_is_default(false);
+  unset.set_name("renamed");
+  absl::Status refused = store_->UpdateGroup(a_.team_id, "", vip.id(), unset).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorCode(refused), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(refused), "is_default");
+  EXPECT_EQ(DefaultGroupOf(a_.program_id), vip.id());
+  EXPECT_EQ(Query("SELECT name FROM affiliate_groups WHERE id = '" + vip.id() + "'"), "VIP");
+}
+
+TEST_F(PgProgramStoreTest, ConcurrentDefaultMovesNeverLeaveTwoOrNone) {
+  std::vector<Group> groups;
+  for (int i = 0; i < 6; ++i) groups.push_back(MustCreateGroup(absl::StrCat("g", i)));
+  std::vector<absl::Status> results(groups.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    threads.emplace_back([&, i] {
+      GroupUpdate update;
+      update.set_is_default(true);
+      results[i] = store_->UpdateGroup(a_.team_id, "", groups[i].id(), update).status();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& status : results) EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(DefaultCount(a_.program_id), "1");
+  EXPECT_NE(DefaultGroupOf(a_.program_id), a_.default_group_id);
+}
+
+TEST_F(PgProgramStoreTest, TheDefaultGroupCannotBeDeleted) {
+  absl::Status refused = store_->DeleteGroup(a_.team_id, "", a_.default_group_id);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorField(refused), "id");
+  EXPECT_EQ(DefaultGroupOf(a_.program_id), a_.default_group_id);
+}
+
+TEST_F(PgProgramStoreTest, DeletingAGroupMovesItsAffiliatesToTheDefault) {
+  Group vip = MustCreateGroup("VIP");
+  const std::string member = AddAffiliate(vip.id());
+  const std::string gone = AddAffiliate(vip.id(), /*deleted=*/true);
+  AddAffiliate("");
+  auto incentive = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(3));
+  ASSERT_TRUE(incentive.ok()) << incentive.status();
+  Query(absl::StrCat("INSERT INTO commission_overrides (id, team_id, affiliate_id, incentive_id, "
+                     "amount) VALUES ('",
+                     NewId("ovr"), "', '", a_.team_id, "', '", member, "', '", incentive->id(),
+                     "', 9)"));
+
+  ASSERT_TRUE(store_->DeleteGroup(a_.team_id, "", vip.id()).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM affiliate_groups WHERE id = '" + vip.id() + "'"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM affiliates WHERE group_id IS NOT NULL AND id IN ('" +
+                  member + "', '" + gone + "')"),
+            "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM incentives"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM commission_overrides"), "0");
+  auto default_group = store_->GetGroup(a_.team_id, "", a_.default_group_id);
+  ASSERT_TRUE(default_group.ok());
+  EXPECT_EQ(default_group->affiliate_count(), 2);
+
+  EXPECT_EQ(store_->DeleteGroup(a_.team_id, "", vip.id()).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgProgramStoreTest, IncentivesAreCreatedAndDeletedUnderTheirGroup) {
+  Group vip = MustCreateGroup("VIP");
+  auto incentive = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(12.5));
+  ASSERT_TRUE(incentive.ok()) << incentive.status();
+  EXPECT_EQ(incentive->id().rfind("inc_", 0), 0u);
+  EXPECT_EQ(incentive->group_id(), vip.id());
+  EXPECT_EQ(incentive->name(), "Per lead");
+  EXPECT_EQ(incentive->type(), affonso::v1::INCENTIVE_TYPE_LEAD);
+  EXPECT_EQ(incentive->amount(), 12.5);
+  EXPECT_FALSE(incentive->is_percentage());
+  EXPECT_EQ(incentive->currency(), "EUR");
+  EXPECT_EQ(incentive->hold_period_days(), 14);
+  EXPECT_EQ(Query("SELECT amount::text FROM incentives"), "12.50");
+
+  IncentiveInput sale;
+  sale.set_name("Share");
+  sale.set_type(affonso::v1::INCENTIVE_TYPE_SALE);
+  sale.set_amount(30);
+  sale.set_is_percentage(true);
+  auto share = store_->CreateIncentive(a_.team_id, "", vip.id(), sale);
+  ASSERT_TRUE(share.ok()) << share.status();
+  EXPECT_EQ(share->currency(), "USD");
+  EXPECT_EQ(share->hold_period_days(), 30);
+  EXPECT_TRUE(share->is_percentage());
+
+  auto group = store_->GetGroup(a_.team_id, "", vip.id());
+  ASSERT_TRUE(group.ok());
+  ASSERT_EQ(group->incentives_size(), 2);
+  EXPECT_EQ(group->incentives(0).id(), incentive->id());
+  EXPECT_EQ(group->incentives(1).id(), share->id());
+
+  // Under another group of the same program it is not found.
+  EXPECT_EQ(store_->DeleteIncentive(a_.team_id, "", a_.default_group_id, incentive->id()).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteIncentive(a_.team_id, "", vip.id(), incentive->id()).ok());
+  EXPECT_EQ(store_->DeleteIncentive(a_.team_id, "", vip.id(), incentive->id()).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Query("SELECT count(*) FROM incentives"), "1");
+  EXPECT_EQ(store_->CreateIncentive(a_.team_id, "", NewId("grp"), sale).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgProgramStoreTest, AnotherTeamsGroupsAndIncentivesAreNotFound) {
+  Group vip = MustCreateGroup("VIP");
+  auto incentive = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(1));
+  ASSERT_TRUE(incentive.ok());
+  GroupUpdate update;
+  update.set_name("stolen");
+  update.set_is_default(true);
+  const auto kNotFound = absl::StatusCode::kNotFound;
+  // Through B's own default program...
+  EXPECT_EQ(store_->GetGroup(b_.team_id, "", vip.id()).status().code(), kNotFound);
+  EXPECT_EQ(store_->UpdateGroup(b_.team_id, "", vip.id(), update).status().code(), kNotFound);
+  EXPECT_EQ(store_->DeleteGroup(b_.team_id, "", vip.id()).code(), kNotFound);
+  EXPECT_EQ(store_->CreateIncentive(b_.team_id, "", vip.id(), LeadIncentive(1)).status().code(),
+            kNotFound);
+  EXPECT_EQ(store_->DeleteIncentive(b_.team_id, "", vip.id(), incentive->id()).code(), kNotFound);
+  // ...and naming A's program.
+  const std::string& program = a_.program_id;
+  EXPECT_EQ(store_->CreateGroup(b_.team_id, program, NamedGroup("x")).status().code(), kNotFound);
+  EXPECT_EQ(store_->GetGroup(b_.team_id, program, vip.id()).status().code(), kNotFound);
+  EXPECT_EQ(store_->UpdateGroup(b_.team_id, program, vip.id(), update).status().code(),
+            kNotFound);
+  EXPECT_EQ(store_->DeleteGroup(b_.team_id, program, vip.id()).code(), kNotFound);
+  EXPECT_EQ(store_->DeleteGroup(b_.team_id, program, a_.default_group_id).code(), kNotFound);
+  EXPECT_EQ(
+      store_->CreateIncentive(b_.team_id, program, vip.id(), LeadIncentive(1)).status().code(),
+      kNotFound);
+  EXPECT_EQ(store_->DeleteIncentive(b_.team_id, program, vip.id(), incentive->id()).code(),
+            kNotFound);
+
+  EXPECT_EQ(Query("SELECT count(*) FROM affiliate_groups WHERE team_id = '" + a_.team_id + "'"),
+            "2");
+  EXPECT_EQ(Query("SELECT name FROM affiliate_groups WHERE id = '" + vip.id() + "'"), "VIP");
+  EXPECT_EQ(DefaultGroupOf(a_.program_id), a_.default_group_id);
+  EXPECT_EQ(Query("SELECT count(*) FROM incentives"), "1");
+}
+
+TEST_F(PgProgramStoreTest, ASecondProgramOfTheTeamIsAddressedById) {
+  const std::string second = NewId("prg");
+  const std::string second_group = NewId("grp");
+  Query(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", second, "', '",
+                     a_.team_id, "', 'second')"));
+  Query(absl::StrCat("INSERT INTO affiliate_groups (id, team_id, program_id, name, is_default) "
+                     "VALUES ('",
+                     second_group, "', '", a_.team_id, "', '", second, "', 'Default', true)"));
+  auto groups = store_->ListGroups(a_.team_id, second);
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->data_size(), 1);
+  EXPECT_EQ(groups->data(0).id(), second_group);
+  // A group is only found under its own program.
+  EXPECT_EQ(store_->GetGroup(a_.team_id, second, a_.default_group_id).status().code(),
+            absl::StatusCode::kNotFound);
+  auto rules = store_->GetFraudRules(a_.team_id, second);
+  ASSERT_TRUE(rules.ok());
+  EXPECT_EQ(rules->program_id(), second);
+}
+
+}  // namespace
+}  // namespace affonso::storage

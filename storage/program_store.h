@@ -1,0 +1,68 @@
+#ifndef AFFONSO_STORAGE_PROGRAM_STORE_H_
+#define AFFONSO_STORAGE_PROGRAM_STORE_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/affonso/v1/program.pb.h"
+
+namespace affonso::storage {
+
+// Settings of a program: fraud rules, tracking, groups and incentives.
+//
+// Every call names the program by `program_id`, "" meaning the team's default
+// program; a program (or group, or incentive) the team does not own is
+// NOT_FOUND. Inputs arrive validated and normalised by the service (modes not
+// UNSPECIFIED, lists lower-cased and checked, currency upper case, hold period
+// filled in).
+class ProgramStore {
+ public:
+  virtual ~ProgramStore() = default;
+
+  // Inserts the default rules first when the program has none yet.
+  virtual absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(
+      absl::string_view team_id, absl::string_view program_id) = 0;
+  // Absent fields stay; a present paid_traffic_config replaces both lists; a
+  // present allowed_email_domains (strings only) replaces that list.
+  virtual absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::FraudRulesUpdate& update) = 0;
+
+  virtual absl::StatusOr<affonso::v1::TrackingSettings> GetTrackingSettings(
+      absl::string_view team_id, absl::string_view program_id) = 0;
+  virtual absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::TrackingSettingsUpdate& update) = 0;
+
+  // Default group first, then by creation; each with its affiliate count
+  // (the default group counts affiliates without a group) and incentives.
+  virtual absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(
+      absl::string_view team_id, absl::string_view program_id) = 0;
+  // Never a default group.
+  virtual absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
+                                                          absl::string_view program_id,
+                                                          const affonso::v1::GroupInput& input) = 0;
+  virtual absl::StatusOr<affonso::v1::Group> GetGroup(absl::string_view team_id,
+                                                       absl::string_view program_id,
+                                                       absl::string_view group_id) = 0;
+  // is_default=true moves the program's default flag here atomically;
+  // is_default=false on the default group is a VALIDATION_ERROR (is_default).
+  virtual absl::StatusOr<affonso::v1::Group> UpdateGroup(
+      absl::string_view team_id, absl::string_view program_id, absl::string_view group_id,
+      const affonso::v1::GroupUpdate& update) = 0;
+  // The default group is a VALIDATION_ERROR (id). The group's affiliates fall
+  // back to the default group; its incentives (and their overrides) go with it.
+  virtual absl::Status DeleteGroup(absl::string_view team_id, absl::string_view program_id,
+                                   absl::string_view group_id) = 0;
+
+  virtual absl::StatusOr<affonso::v1::Incentive> CreateIncentive(
+      absl::string_view team_id, absl::string_view program_id, absl::string_view group_id,
+      const affonso::v1::IncentiveInput& input) = 0;
+  virtual absl::Status DeleteIncentive(absl::string_view team_id, absl::string_view program_id,
+                                       absl::string_view group_id,
+                                       absl::string_view incentive_id) = 0;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PROGRAM_STORE_H_
