@@ -2,7 +2,7 @@
 // thread keeps `--concurrency` calls in flight (the load generator shares
 // the machine with the server and PostgreSQL, so it must stay cheap).
 //
-//   load --addr=127.0.0.1:50051 --api_key=... --mode=signup --click_prefix=clk_b1n \
+//   load --addr=127.0.0.1:50051 --api_key=... --mode=signup --click_prefix=clk_b1n
 //        --clicks=200000 --concurrency=64 --seconds=20
 //
 // Modes: signup (each call converts a fresh pre-tracked click: <prefix><n>),
