@@ -13,23 +13,6 @@
 namespace affonso::storage {
 namespace {
 
-// The shape of one conversion, also what the pgbench baseline runs: the
-// click (team-scoped), the tracking settings and the insert, in one
-// statement. The referral takes the click's id, so of any number of racing
-// conversions exactly one inserts; the others wait on the primary key and
-// find the conflict.
-const std::string kConvertSql = absl::StrCat(
-    "INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
-    "  email, external_user_id, name, status) "
-    "SELECT c.id, c.team_id, c.program_id, c.affiliate_id, c.id, 'click', "
-    "  CASE WHEN COALESCE(s.track_email, true) THEN $3 END, $4, "
-    "  CASE WHEN COALESCE(s.track_name, true) THEN $5 END, 'lead' "
-    "FROM clicks c "
-    "LEFT JOIN program_tracking_settings s ON s.program_id = c.program_id "
-    "WHERE c.id = $1 AND c.team_id = $2 "
-    "ON CONFLICT DO NOTHING "
-    "RETURNING ",
-    kReferralColumns);
 
 // What the policy needs to decide each conversion of a batch (see
 // conversion_sql.h). Clicks already converted are left out: the
@@ -122,7 +105,8 @@ PgSignupStore::~PgSignupStore() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-const std::string& PgSignupStore::ConvertSql() { return kConvertSql; }
+const std::string& PgSignupStore::FactsSql() { return kFactsBatchSql; }
+const std::string& PgSignupStore::ConvertBatchSql() { return kConvertBatchSql; }
 
 void PgSignupStore::ConvertClickAsync(std::string team_id,
                                       const affonso::v1::RecordSignupRequest* request,

@@ -43,9 +43,11 @@ class PgSignupStore final : public SignupStore {
   void ConvertClickAsync(std::string team_id, const affonso::v1::RecordSignupRequest* request,
                          ConversionCallback done) override;
 
-  // The statement one conversion runs ($1 click id, $2 team, $3 email,
-  // $4 external user id, $5 name): the pgbench baseline of `./dev bench`.
-  static const std::string& ConvertSql();
+  // The two statements a batch runs (facts, then the write; the parameters
+  // are arrays, one element per conversion): the pgbench baseline of
+  // `./dev bench` runs them for one conversion at a time.
+  static const std::string& FactsSql();
+  static const std::string& ConvertBatchSql();
 
  private:
   struct Pending {

@@ -62,20 +62,31 @@ CLICKS=$((12000 * (SECONDS_PER_RUN + 3)))  # headroom: no run converts 12k/s
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "== concurrency $CONCURRENCY, $SECONDS_PER_RUN s per run, server pool $POOL"
 
-# 1. Baseline: pgbench runs the service's own conversion statement, prepared,
-# at the same concurrency. The click id comes from a sequence inside the
-# statement (pgbench has no per-transaction counter), as a scalar subquery so
-# it runs once per statement (an InitPlan) and the click is found by index;
-# that nextval is the only difference from what the service sends.
+# 1. Baseline: pgbench runs the very statements a signup executes in the
+# service (tools/bench/print_signup_sql), prepared, at the same concurrency:
+# the facts query, then the write (referral and outbox event in one
+# statement), for one conversion per transaction, where the service batches.
+# The click and event ids come from a sequence inside the statements
+# (pgbench has no per-transaction counter), as scalar subqueries so they run
+# once per statement and the click is still found by index; that is the only
+# difference from what the service sends.
 make_clicks clk_pgb "$CLICKS"
 psql_bench -c "CREATE SEQUENCE bench_click_seq"
-SQL=$("$BIN/tools/bench/print_signup_sql")
-SQL=${SQL//\$1/(SELECT \'clk_pgb\' || nextval(\'bench_click_seq\'))}
-SQL=${SQL//\$2/:team}
-SQL=${SQL//\$3/:email}
-SQL=${SQL//\$4/:ext}
-SQL=${SQL//\$5/:name}
-printf '%s;\n' "$SQL" >"$WORK/signup.sql"
+one() { printf "ARRAY[%s]::text[]" "$1"; }
+FACTS=$("$BIN/tools/bench/print_signup_sql" facts)
+FACTS=${FACTS//\$1::text[]/$(one "(SELECT 'clk_pgb' || nextval('bench_click_seq'))")}
+FACTS=${FACTS//\$2::text[]/$(one ":team")}
+WRITE=$("$BIN/tools/bench/print_signup_sql" write)
+# Highest first: $1 would also match the front of $10..$14.
+declare -A ARG=(
+  [14]="NULL::text" [13]="(SELECT 'evt_pgb' || currval('bench_click_seq'))"
+  [12]="NULL::text" [11]="NULL::text" [10]="NULL::text" [9]="NULL::text" [8]="NULL::text"
+  [7]="'[]'" [6]="'lead'" [5]=":name" [4]=":ext" [3]=":email" [2]=":team"
+  [1]="(SELECT 'clk_pgb' || currval('bench_click_seq'))")
+for n in 14 13 12 11 10 9 8 7 6 5 4 3 2 1; do
+  WRITE=${WRITE//\$$n::text[]/$(one "${ARG[$n]}")}
+done
+printf '%s;\n%s;\n' "$FACTS" "$WRITE" >"$WORK/signup.sql"
 settle
 (cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_PER_RUN" \
   -D team="$TEAM_ID" -D email=lead@example.com -D ext=user-1 -D name=Lee \
@@ -89,7 +100,7 @@ sort -n -k3 "$WORK"/pgb.* | awk -v tps="$TPS" -v failed="${FAILED:-0}" '
     printf "RESULT name=pgbench_baseline calls=%d errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
       NR, failed, tps, lat[int(NR*0.5)]/1000, lat[int(NR*0.99)]/1000, lat[int(NR*0.999)]/1000 }' \
   >"$WORK/baseline.line"
-psql_bench -c "TRUNCATE referrals" >/dev/null
+psql_bench -c "TRUNCATE referrals, outbox_events CASCADE" >/dev/null
 
 # The server, built -c opt, with fresh state.
 DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
