@@ -21,8 +21,6 @@ constexpr size_t kMaxExternalUserIdLength = 255;
 constexpr size_t kMaxSearchLength = 255;
 constexpr char kExpandCommissionOverrides[] = "commissionOverrides";
 // numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
-constexpr double kMaxAmount = 1e15;
-constexpr double kMaxPercentage = 100;
 
 absl::Status CheckName(const std::string& name) {
   AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", name));
@@ -57,21 +55,6 @@ absl::Status CheckPartnershipStatus(int status, bool allow_unspecified) {
   return absl::OkStatus();
 }
 
-// Money is numeric(18,2): a double that is not a whole number of cents would
-// be silently rounded by the database.
-absl::Status CheckAmount(double amount, bool is_percentage) {
-  if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
-    return ValidationError("amount", "amount must be a number >= 0");
-  }
-  const double cents = amount * 100;
-  if (std::fabs(cents - std::round(cents)) > 1e-6) {
-    return ValidationError("amount", "amount may have at most 2 decimals");
-  }
-  if (is_percentage && amount > kMaxPercentage) {
-    return ValidationError("amount", "a percentage amount must be at most 100");
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 

@@ -28,8 +28,6 @@ constexpr size_t kMaxReferralParameterLength = 32;
 constexpr int kDefaultHoldPeriodDays = 30;
 constexpr int kMaxHoldPeriodDays = 3650;
 // numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
-constexpr double kMaxAmount = 1e15;
-constexpr double kMaxPercentage = 100;
 constexpr char kDefaultCurrency[] = "USD";
 
 // The click parameters the clicks table records.
@@ -111,21 +109,6 @@ absl::Status NormalizeAllowedDomains(google::protobuf::ListValue* list) {
   return absl::OkStatus();
 }
 
-// Money is numeric(18,2): a double that is not a whole number of cents would
-// be silently rounded by the database.
-absl::Status CheckAmount(double amount, bool is_percentage) {
-  if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
-    return ValidationError("amount", "amount must be a number >= 0");
-  }
-  const double cents = amount * 100;
-  if (std::fabs(cents - std::round(cents)) > 1e-6) {
-    return ValidationError("amount", "amount may have at most 2 decimals");
-  }
-  if (is_percentage && amount > kMaxPercentage) {
-    return ValidationError("amount", "a percentage amount must be at most 100");
-  }
-  return absl::OkStatus();
-}
 
 // Ids we never issue are NOT_FOUND without a query.
 absl::Status CheckId(const std::string& id, absl::string_view prefix, absl::string_view what) {

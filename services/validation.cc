@@ -1,5 +1,7 @@
 #include "services/validation.h"
 
+#include <cmath>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +84,22 @@ bool IsValidEmail(absl::string_view value) {
 absl::Status CheckEmail(absl::string_view field, absl::string_view value) {
   if (value.empty() || IsValidEmail(value)) return absl::OkStatus();
   return ValidationError(field, absl::StrCat(field, " is not a valid email address"));
+}
+
+absl::Status CheckAmount(double amount, bool is_percentage) {
+  constexpr double kMaxAmount = 1e15;  // numeric(18,2) holds 16 integer digits
+  constexpr double kMaxPercentage = 100;
+  if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
+    return ValidationError("amount", "amount must be a number >= 0");
+  }
+  const double cents = amount * 100;
+  if (std::fabs(cents - std::round(cents)) > 1e-6) {
+    return ValidationError("amount", "amount may have at most 2 decimals");
+  }
+  if (is_percentage && amount > kMaxPercentage) {
+    return ValidationError("amount", "a percentage amount must be at most 100");
+  }
+  return absl::OkStatus();
 }
 
 bool LooksLikeId(absl::string_view value, absl::string_view prefix) {

@@ -17,6 +17,11 @@ absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, si
 absl::Status CheckEmail(absl::string_view field, absl::string_view value);
 bool IsValidEmail(absl::string_view value);
 
+// Money (API.md: major units, stored exactly as numeric(18,2)): finite,
+// >= 0, below 10^15, a whole number of cents (a finer amount would be rounded
+// silently by the database); a percentage at most 100. Errors name `amount`.
+absl::Status CheckAmount(double amount, bool is_percentage);
+
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.
 bool LooksLikeId(absl::string_view value, absl::string_view prefix);

@@ -1,5 +1,7 @@
 #include "services/validation.h"
 
+#include <cmath>
+
 #include "common/api_error.h"
 #include "gtest/gtest.h"
 
@@ -47,6 +49,18 @@ TEST(ValidationTest, LooksLikeIdChecksPrefixAndAlphabet) {
   EXPECT_FALSE(LooksLikeId("clk_", "clk"));
   EXPECT_FALSE(LooksLikeId("clk_abc'; DROP TABLE x", "clk"));
   EXPECT_FALSE(LooksLikeId("clk_" + std::string(100, 'a'), "clk"));
+}
+
+TEST(ValidationTest, AmountsAreWholeCentsWithinRange) {
+  EXPECT_TRUE(CheckAmount(0, false).ok());
+  EXPECT_TRUE(CheckAmount(12.5, false).ok());
+  EXPECT_TRUE(CheckAmount(0.29, false).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(-1, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1.001, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e15, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(std::nan(""), false)), "amount");
+  EXPECT_TRUE(CheckAmount(100, true).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(100.5, true)), "amount");
 }
 
 }  // namespace

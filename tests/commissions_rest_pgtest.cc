@@ -2,9 +2,7 @@
 // HTTP, the in-process gateway, the real services and PostgreSQL.
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
-#include "gateway/rest_gateway.h"
-#include "tests/http_client.h"
-#include "tests/server_harness.h"
+#include "tests/rest_harness.h"
 
 namespace affonso::tests {
 namespace {
@@ -12,33 +10,8 @@ namespace {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using storage::testing::Tenant;
 
-class CommissionsRestTest : public ServerTest {
+class CommissionsRestTest : public RestTest {
  protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    if (HasFatalFailure()) return;
-    gateway::RestGatewayConfig config;
-    config.http.address = "127.0.0.1";
-    config.http.port = 0;
-    config.http.max_body_bytes = 64 << 10;
-    auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
-    ASSERT_TRUE(rest.ok()) << rest.status();
-    rest_ = *std::move(rest);
-  }
-  void TearDown() override {
-    if (rest_) rest_->Shutdown(absl::Seconds(1));
-    rest_.reset();
-    ServerTest::TearDown();
-  }
-
-  HttpResult Call(const std::string& method, const std::string& target,
-                  const std::string& body = "", const Tenant* as = nullptr) {
-    const Tenant& tenant = as ? *as : a_;
-    return Http(rest_->port(), method, target, body,
-                Headers{{"Authorization", "Bearer " + tenant.api_key},
-                        {"Content-Type", "application/json"}});
-  }
-
   // Incentives are configured through ProgramService (another issue's code);
   // here they are plain rows in the tenant's default group.
   std::string InsertIncentive(const Tenant& tenant, const std::string& type,
@@ -86,8 +59,6 @@ class CommissionsRestTest : public ServerTest {
   static const google::protobuf::ListValue& DataList(const HttpResult& result) {
     return result.json.fields().at("data").list_value();
   }
-
-  std::unique_ptr<gateway::RestGateway> rest_;
 };
 
 TEST_F(CommissionsRestTest, CommissionOverrideLifecycle) {

@@ -1,8 +1,6 @@
 // The /v1/program/... REST endpoints end to end: real HTTP, the in-process
 // gateway, ProgramService and PostgreSQL.
-#include "gateway/rest_gateway.h"
-#include "tests/http_client.h"
-#include "tests/server_harness.h"
+#include "tests/rest_harness.h"
 
 namespace affonso::tests {
 namespace {
@@ -11,33 +9,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 using google::protobuf::ListValue;
 using google::protobuf::Struct;
 
-class ProgramRestTest : public ServerTest {
+class ProgramRestTest : public RestTest {
  protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    if (HasFatalFailure()) return;
-    gateway::RestGatewayConfig config;
-    config.http.address = "127.0.0.1";
-    config.http.port = 0;
-    config.http.max_body_bytes = 64 << 10;
-    auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
-    ASSERT_TRUE(rest.ok()) << rest.status();
-    rest_ = *std::move(rest);
-  }
-  void TearDown() override {
-    if (rest_) rest_->Shutdown(absl::Seconds(1));
-    rest_.reset();
-    ServerTest::TearDown();
-  }
-
-  HttpResult Call(const std::string& method, const std::string& target,
-                  const std::string& body = "", const storage::testing::Tenant* as = nullptr) {
-    const storage::testing::Tenant& tenant = as ? *as : a_;
-    return Http(rest_->port(), method, target, body,
-                {{"Authorization", "Bearer " + tenant.api_key},
-                 {"Content-Type", "application/json"}});
-  }
-
   static const ListValue& List(const Struct& object, const std::string& key) {
     return object.fields().at(key).list_value();
   }
@@ -58,8 +31,6 @@ class ProgramRestTest : public ServerTest {
     return db_->QueryValue("SELECT id FROM affiliate_groups WHERE is_default AND program_id = '" +
                            tenant.program_id + "'");
   }
-
-  std::unique_ptr<gateway::RestGateway> rest_;
 };
 
 TEST_F(ProgramRestTest, FraudRulesReadAndPatchWithCamelCase) {

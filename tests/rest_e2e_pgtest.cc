@@ -1,40 +1,19 @@
 // The documented REST API end to end: real HTTP, the in-process gateway, the
 // real services and PostgreSQL.
 #include "gateway/rest_gateway.h"
-#include "tests/http_client.h"
-#include "tests/server_harness.h"
+#include "tests/rest_harness.h"
 
 namespace affonso::tests {
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-class RestTest : public ServerTest {
+class RestE2eTest : public RestTest {
  protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    if (HasFatalFailure()) return;
-    gateway::RestGatewayConfig config;
-    config.http.address = "127.0.0.1";
-    config.http.port = 0;
-    config.http.max_body_bytes = 64 << 10;
-    auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
-    ASSERT_TRUE(rest.ok()) << rest.status();
-    rest_ = *std::move(rest);
-  }
-  void TearDown() override {
-    if (rest_) rest_->Shutdown(absl::Seconds(1));
-    rest_.reset();
-    ServerTest::TearDown();
-  }
-
   static Headers Auth(const storage::testing::Tenant& tenant) {
     return {{"Authorization", "Bearer " + tenant.api_key}, {"Content-Type", "application/json"}};
   }
-  HttpResult Call(const std::string& method, const std::string& target,
-                  const std::string& body = "", const storage::testing::Tenant* as = nullptr) {
-    return Http(rest_->port(), method, target, body, Auth(as ? *as : a_));
-  }
+
   std::string TrackClick(const storage::testing::Tenant& tenant) {
     HttpResult click = Call("POST", "/v1/clicks",
                             R"({"programId":")" + tenant.program_id + R"(","trackingId":")" +
@@ -43,11 +22,9 @@ class RestTest : public ServerTest {
     EXPECT_EQ(click.status, 201) << click.body;
     return click.DataString("id");
   }
-
-  std::unique_ptr<gateway::RestGateway> rest_;
 };
 
-TEST_F(RestTest, DocumentedSignupFlow) {
+TEST_F(RestE2eTest, DocumentedSignupFlow) {
   HttpResult click = Call("POST", "/v1/clicks",
                           R"({"programId":")" + a_.program_id + R"(","trackingId":")" +
                               a_.tracking_id + R"(","sub1":"s","createdAt":"2026-01-02T03:04:05Z"})");
@@ -78,7 +55,7 @@ TEST_F(RestTest, DocumentedSignupFlow) {
   EXPECT_EQ(camel.status, 200) << camel.body;
 }
 
-TEST_F(RestTest, SignupErrorsUseTheEnvelope) {
+TEST_F(RestE2eTest, SignupErrorsUseTheEnvelope) {
   const std::string click_id = TrackClick(a_);
   HttpResult missing = Call("POST", "/v1/signups", R"({"email":"a@example.com"})");
   EXPECT_EQ(missing.status, 400);
@@ -108,7 +85,7 @@ TEST_F(RestTest, SignupErrorsUseTheEnvelope) {
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "0");
 }
 
-TEST_F(RestTest, ReferralsEndpoints) {
+TEST_F(RestE2eTest, ReferralsEndpoints) {
   HttpResult created = Call("POST", "/v1/referrals",
                             R"({"affiliate_id":")" + a_.affiliate_id +
                                 R"(","email":"d@example.com","status":"trialing","metadata":{"plan":"pro"}})");
@@ -143,7 +120,7 @@ TEST_F(RestTest, ReferralsEndpoints) {
   EXPECT_EQ(Call("GET", "/v1/referrals/" + id, "", &b_).status, 404);
 }
 
-TEST_F(RestTest, AffiliatesEndpoints) {
+TEST_F(RestE2eTest, AffiliatesEndpoints) {
   HttpResult created = Call("POST", "/v1/affiliates",
                             R"({"name":"Bo","email":"bo@example.com","program_id":")" +
                                 a_.program_id + R"(","partnership_status":"approved"})");
@@ -172,7 +149,7 @@ TEST_F(RestTest, AffiliatesEndpoints) {
   EXPECT_EQ(Call("GET", "/v1/affiliates/" + id).status, 404);
 }
 
-TEST_F(RestTest, ProtocolErrors) {
+TEST_F(RestE2eTest, ProtocolErrors) {
   HttpResult unknown = Call("GET", "/v1/nothing");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.ErrorCode(), "NOT_FOUND");
@@ -203,7 +180,7 @@ TEST_F(RestTest, ProtocolErrors) {
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "0");
 }
 
-TEST_F(RestTest, RequestIdIsEchoedOrGenerated) {
+TEST_F(RestE2eTest, RequestIdIsEchoedOrGenerated) {
   HttpResult given = Http(rest_->port(), "GET", "/v1/referrals", "",
                           {{"Authorization", "Bearer " + a_.api_key}, {"X-Request-Id", "abc-123"}});
   EXPECT_EQ(given.headers["x-request-id"], "abc-123");
@@ -211,7 +188,7 @@ TEST_F(RestTest, RequestIdIsEchoedOrGenerated) {
   EXPECT_EQ(generated.headers["x-request-id"].rfind("req_", 0), 0u);
 }
 
-TEST_F(RestTest, HealthReadinessAndOpenApi) {
+TEST_F(RestE2eTest, HealthReadinessAndOpenApi) {
   EXPECT_EQ(Http(rest_->port(), "GET", "/healthz").status, 200);
   EXPECT_EQ(Http(rest_->port(), "GET", "/readyz").status, 200);
   HttpResult openapi = Http(rest_->port(), "GET", "/openapi.json");
