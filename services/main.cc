@@ -52,6 +52,16 @@ ABSL_FLAG(int, http_idle_timeout_ms, EnvOr("HTTP_IDLE_TIMEOUT_MS", 60000),
           "idle keep-alive connections close after this (env HTTP_IDLE_TIMEOUT_MS)");
 ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
           "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
+ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
+          "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
+          "or both (env ROLE)");
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 2),
+          "webhook dispatcher threads (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
+          "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");
+ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
+          "let webhooks go to loopback / private / link-local addresses "
+          "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
 ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
           "debug | info | warning | error (env LOG_LEVEL)");
 
@@ -87,6 +97,16 @@ int main(int argc, char** argv) {
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
   config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
   config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
+  const std::string role = absl::GetFlag(FLAGS_role);
+  if (role != "all" && role != "api" && role != "dispatcher") {
+    std::cerr << "--role must be all, api or dispatcher\n";
+    return 2;
+  }
+  config.serve_api = role != "dispatcher";
+  config.run_webhook_dispatcher = role != "api";
+  config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
+  config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
+  config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);
 
   auto server = affonso::services::Server::Start(config);
   if (!server.ok()) {
@@ -94,7 +114,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<affonso::gateway::RestGateway> rest;
-  if (absl::GetFlag(FLAGS_http_port) >= 0) {
+  if (config.serve_api && absl::GetFlag(FLAGS_http_port) >= 0) {
     affonso::gateway::RestGatewayConfig rest_config;
     rest_config.http.address = absl::GetFlag(FLAGS_http_host);
     rest_config.http.port = absl::GetFlag(FLAGS_http_port);

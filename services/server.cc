@@ -5,13 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "proto/affonso/v1/webhooks.grpc.pb.h"
 #include "services/affiliate_service.h"
 #include "services/api_key_authenticator.h"
 #include "services/click_service.h"
 #include "services/commission_service.h"
 #include "services/fraud_policy.h"
 #include "services/program_service.h"
+#include "services/webhook_dispatcher.h"
+#include "services/webhook_sender.h"
+#include "services/webhook_service.h"
 #include "services/referral_service.h"
 #include "services/signup_service.h"
 #include "storage/migrations.h"
@@ -20,6 +22,8 @@
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
 #include "storage/pg_program_store.h"
+#include "storage/pg_webhook_dispatch_store.h"
+#include "storage/pg_webhook_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signup_store.h"
 #include "storage/pool.h"
@@ -38,6 +42,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
   std::unique_ptr<storage::PgProgramStore> programs;
+  std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
   std::unique_ptr<ClickServiceImpl> click_service;
   std::unique_ptr<SignupServiceImpl> signup_service;
@@ -45,9 +50,11 @@ struct Server::Parts {
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
-  // Declared by the contract, implemented by a later issue: the generated
-  // base class answers UNIMPLEMENTED, and reflection still lists it.
-  affonso::v1::WebhookService::Service webhook_service;
+  std::unique_ptr<WebhookServiceImpl> webhook_service;
+  std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
+  std::unique_ptr<CurlSender> webhook_sender;
+  // Last member: stopped (sends finished) before anything it uses goes.
+  std::unique_ptr<WebhookDispatcher> webhook_dispatcher;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
@@ -88,6 +95,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commission_service =
       std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
+  parts->webhooks = std::make_unique<storage::PgWebhookStore>(db);
+  parts->webhook_service = std::make_unique<WebhookServiceImpl>(
+      auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,22 +107,40 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::ResourceQuota quota("affonso");
   quota.SetMaxThreads(config.max_rpc_threads);
   builder.SetResourceQuota(quota);
-  builder.RegisterService(parts->click_service.get());
-  builder.RegisterService(parts->signup_service.get());
-  builder.RegisterService(parts->referral_service.get());
-  builder.RegisterService(parts->affiliate_service.get());
+  if (config.serve_api) {
+    builder.RegisterService(parts->click_service.get());
+    builder.RegisterService(parts->signup_service.get());
+    builder.RegisterService(parts->referral_service.get());
+    builder.RegisterService(parts->affiliate_service.get());
   builder.RegisterService(parts->program_service.get());
   builder.RegisterService(parts->commission_service.get());
-  builder.RegisterService(&parts->webhook_service);
+  builder.RegisterService(parts->webhook_service.get());
+  }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
   server->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  if (config.run_webhook_dispatcher) {
+    parts->webhook_dispatch = std::make_unique<storage::PgWebhookDispatchStore>(db);
+    CurlSenderOptions sending;
+    sending.connect_timeout = config.webhook_timeout;
+    sending.timeout = config.webhook_timeout;
+    sending.allow_private_destinations = config.webhook_allow_private_destinations;
+    parts->webhook_sender = std::make_unique<CurlSender>(sending);
+    WebhookDispatcherOptions dispatching;
+    dispatching.workers = config.webhook_workers;
+    dispatching.poll_interval = config.webhook_poll_interval;
+    dispatching.lease = std::max(absl::Seconds(60), 4 * config.webhook_timeout);
+    parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
+        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
+    parts->webhook_dispatcher->Start();
+  }
   server->parts_ = std::move(parts);
   AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
-              ", threads ", config.max_rpc_threads, ")");
+              ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
+              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ")");
   return server;
 }
 
@@ -131,6 +159,8 @@ void Server::StopServing() { grpc_server_->GetHealthCheckService()->SetServingSt
 
 void Server::Shutdown(absl::Duration grace) {
   StopServing();
+  // Sends in progress finish and are recorded; queued ones wait for a replica.
+  if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }
 

@@ -30,6 +30,15 @@ struct ServerConfig {
   int signup_batch_workers = 2;
   int signup_max_batch = 64;
   bool apply_migrations = true;
+  // Roles, so Kubernetes can scale them apart: the API (gRPC services, and
+  // REST when main.cc starts it) and the webhook dispatcher. Both by default.
+  bool serve_api = true;
+  bool run_webhook_dispatcher = true;
+  int webhook_workers = 2;
+  absl::Duration webhook_poll_interval = absl::Milliseconds(200);
+  absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
+  // Loopback / private destinations refused unless set (`./dev run` sets it).
+  bool webhook_allow_private_destinations = false;
 };
 
 class Server {

@@ -107,5 +107,14 @@ TEST_F(RestFaultsTest, ServerStillAnswersAfterFaults) {
   EXPECT_EQ(Signup("clk_fine").status, 200);
 }
 
+// The fake backend serves SignupService only: any other route reaches a
+// method it does not implement.
+TEST_F(RestFaultsTest, UnimplementedBackendMethodIs501) {
+  HttpResult unimplemented =
+      Http(rest_->port(), "GET", "/v1/webhooks", "", {{"Authorization", "Bearer sk_test_x"}});
+  EXPECT_EQ(unimplemented.status, 501) << unimplemented.body;
+  EXPECT_EQ(unimplemented.ErrorCode(), "NOT_IMPLEMENTED");
+}
+
 }  // namespace
 }  // namespace affonso::tests

@@ -7,7 +7,6 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "proto/affonso/v1/clicks.grpc.pb.h"
-#include "proto/affonso/v1/webhooks.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
 
@@ -122,15 +121,6 @@ TEST_F(SignupFlowTest, HealthCheckReportsServing) {
   std::string bytes;
   for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
-}
-
-TEST_F(SignupFlowTest, LaterIssuesServicesAnswerUnimplemented) {
-  auto webhooks = affonso::v1::WebhookService::NewStub(channel_);
-  affonso::v1::ListWebhooksRequest request;
-  affonso::v1::ListWebhooksResponse response;
-  auto context = As(a_);
-  EXPECT_EQ(webhooks->ListWebhooks(context.get(), request, &response).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(SignupFlowTest, RevokedKeyIsRejected) {

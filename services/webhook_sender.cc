@@ -1,0 +1,118 @@
+#include "services/webhook_sender.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/outbound_url.h"
+
+namespace affonso::services {
+namespace {
+
+constexpr size_t kExcerptBytes = 512;
+
+struct Response {
+  std::string excerpt;
+  std::string retry_after;
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<Response*>(user);
+  const size_t bytes = size * count;
+  if (response->excerpt.size() < kExcerptBytes) {
+    response->excerpt.append(data, std::min(bytes, kExcerptBytes - response->excerpt.size()));
+  }
+  return bytes;  // read and drop the rest
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<Response*>(user);
+  absl::string_view line(data, size * count);
+  if (absl::StartsWithIgnoreCase(line, "retry-after:")) {
+    response->retry_after =
+        std::string(absl::StripAsciiWhitespace(line.substr(std::string("retry-after:").size())));
+  }
+  return size * count;
+}
+
+}  // namespace
+
+CurlSender::CurlSender(CurlSenderOptions options) : options_(options) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+PostResult CurlSender::Post(const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body) {
+  PostResult result;
+  const absl::Time start = absl::Now();
+  auto target = ParseOutboundUrl(url);
+  if (!target.ok()) {
+    result.error = std::string(target.status().message());
+    return result;
+  }
+  auto address = ResolveOutbound(*target, options_.allow_private_destinations);
+  if (!address.ok()) {
+    result.error = std::string(address.status().message());
+    result.duration = absl::Now() - start;
+    return result;
+  }
+
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    result.error = "curl_easy_init failed";
+    return result;
+  }
+  Response response;
+  curl_slist* header_list = nullptr;
+  for (const auto& [name, value] : headers) {
+    header_list = curl_slist_append(header_list, absl::StrCat(name, ": ", value).c_str());
+  }
+  header_list = curl_slist_append(header_list, "Expect:");  // no 100-continue round trip
+  const std::string ip = absl::StrContains(*address, ':') ? absl::StrCat("[", *address, "]")
+                                                           : *address;
+  curl_slist* resolve = curl_slist_append(
+      nullptr, absl::StrCat(target->host, ":", target->port, ":", ip).c_str());
+
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could point inside
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout +
+                                                               options_.timeout)));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "affonso-webhooks/1");
+
+  const CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    result.status_code = static_cast<int>(status);
+  } else {
+    result.error = curl_easy_strerror(code);
+  }
+  result.response_excerpt = std::move(response.excerpt);
+  result.retry_after = std::move(response.retry_after);
+  result.duration = absl::Now() - start;
+  curl_slist_free_all(resolve);
+  curl_slist_free_all(header_list);
+  curl_easy_cleanup(curl);
+  return result;
+}
+
+}  // namespace affonso::services

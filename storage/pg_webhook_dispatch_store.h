@@ -1,0 +1,24 @@
+#ifndef AFFONSO_STORAGE_PG_WEBHOOK_DISPATCH_STORE_H_
+#define AFFONSO_STORAGE_PG_WEBHOOK_DISPATCH_STORE_H_
+
+#include "storage/pool.h"
+#include "storage/webhook_dispatch_store.h"
+
+namespace affonso::storage {
+
+class PgWebhookDispatchStore final : public WebhookDispatchStore {
+ public:
+  explicit PgWebhookDispatchStore(ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<int> FanOut(int max_events) override;
+  absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
+                                                     int per_endpoint_cap) override;
+  absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) override;
+
+ private:
+  ConnectionPool* pool_;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PG_WEBHOOK_DISPATCH_STORE_H_

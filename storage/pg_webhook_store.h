@@ -1,0 +1,35 @@
+#ifndef AFFONSO_STORAGE_PG_WEBHOOK_STORE_H_
+#define AFFONSO_STORAGE_PG_WEBHOOK_STORE_H_
+
+#include "storage/pool.h"
+#include "storage/webhook_store.h"
+
+namespace affonso::storage {
+
+class PgWebhookStore final : public WebhookStore {
+ public:
+  explicit PgWebhookStore(ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<affonso::v1::WebhookEndpoint> CreateWebhook(
+      absl::string_view team_id, const affonso::v1::CreateWebhookRequest& request) override;
+  absl::StatusOr<affonso::v1::WebhookEndpoint> GetWebhook(absl::string_view team_id,
+                                                          absl::string_view id) override;
+  absl::StatusOr<WebhookPage> ListWebhooks(absl::string_view team_id,
+                                           const WebhookListQuery& query) override;
+  absl::StatusOr<affonso::v1::WebhookEndpoint> UpdateWebhook(
+      absl::string_view team_id, const affonso::v1::UpdateWebhookRequest& request) override;
+  absl::Status DeleteWebhook(absl::string_view team_id, absl::string_view id) override;
+  absl::StatusOr<affonso::v1::ListWebhookDeliveriesResponse> ListWebhookDeliveries(
+      absl::string_view team_id,
+      const affonso::v1::ListWebhookDeliveriesRequest& request) override;
+  absl::StatusOr<affonso::v1::RedeliverEventResponse> RedeliverEvent(
+      absl::string_view team_id, absl::string_view webhook_id,
+      absl::string_view event_id) override;
+
+ private:
+  ConnectionPool* pool_;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PG_WEBHOOK_STORE_H_

@@ -1,0 +1,69 @@
+#ifndef AFFONSO_STORAGE_WEBHOOK_DISPATCH_STORE_H_
+#define AFFONSO_STORAGE_WEBHOOK_DISPATCH_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace affonso::storage {
+
+// One delivery a dispatcher holds the lease of.
+struct ClaimedDelivery {
+  std::string delivery_id;
+  std::string team_id;
+  std::string event_id;
+  std::string event_type;
+  std::string payload;  // the event body, as stored
+  std::string endpoint_id;
+  std::string url;
+  std::string secret;
+  int attempt = 0;  // this attempt's number, 1-based
+  bool endpoint_active = true;  // false: disabled or deleted since it was queued
+};
+
+enum class DeliveryOutcome {
+  kSucceeded,  // 2xx
+  kRetry,      // try again at next_attempt_at
+  kGaveUp,     // retries exhausted
+  kGone,       // 410: the endpoint is disabled
+  kCanceled,   // the endpoint was disabled or deleted meanwhile: nothing sent
+};
+
+struct AttemptRecord {
+  ClaimedDelivery delivery;
+  DeliveryOutcome outcome = DeliveryOutcome::kRetry;
+  int status_code = 0;  // 0: no response
+  std::string error;
+  int duration_ms = 0;
+  std::string response_excerpt;
+  absl::Time next_attempt_at;  // for kRetry
+};
+
+// The dispatcher's side of the outbox. Every method is one statement (one
+// transaction), so replicas can run dispatchers side by side.
+class WebhookDispatchStore {
+ public:
+  virtual ~WebhookDispatchStore() = default;
+
+  // Turns up to `max_events` undispatched outbox events into one delivery per
+  // enabled endpoint of the event's team subscribed to its type, and marks the
+  // events dispatched. Returns how many events it took.
+  virtual absl::StatusOr<int> FanOut(int max_events) = 0;
+
+  // Leases up to `max` due deliveries (FOR UPDATE SKIP LOCKED, so replicas
+  // never claim the same one) for `lease`, counting the attempt. Endpoints
+  // already holding `per_endpoint_cap` leased deliveries are skipped.
+  virtual absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
+                                                             int per_endpoint_cap) = 0;
+
+  // Records the attempt and moves the delivery on; a success clears the
+  // endpoint's failure run, a failure starts or extends it, and the endpoint
+  // is disabled on 410 or once failing for longer than `disable_after`.
+  virtual absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) = 0;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_WEBHOOK_DISPATCH_STORE_H_
