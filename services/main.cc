@@ -55,7 +55,7 @@ ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
           "or both (env ROLE)");
-ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 2),
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 4),
           "webhook dispatcher threads (env WEBHOOK_WORKERS)");
 ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
           "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");

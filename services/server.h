@@ -34,7 +34,7 @@ struct ServerConfig {
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
   bool serve_api = true;
   bool run_webhook_dispatcher = true;
-  int webhook_workers = 2;
+  int webhook_workers = 4;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);
   absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
   // Loopback / private destinations refused unless set (`./dev run` sets it).

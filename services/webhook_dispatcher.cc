@@ -48,11 +48,12 @@ void WebhookDispatcher::Stop() {
 
 void WebhookDispatcher::Work() {
   while (true) {
-    const int attempted = RunOnce();
+    const int work = RunOnce();
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    // Busy: go again at once. Idle: wait a poll interval (or for Stop).
-    if (attempted == 0) {
+    // Busy: go again at once, so a backlog drains at full speed. Idle: wait a
+    // poll interval (or for Stop).
+    if (work == 0) {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll_interval);
       if (stopping_) return;
     }
@@ -60,17 +61,20 @@ void WebhookDispatcher::Work() {
 }
 
 int WebhookDispatcher::RunOnce() {
+  int work = 0;
   auto fanned = store_->FanOut(options_.fan_out_batch);
-  if (!fanned.ok()) {
+  if (fanned.ok()) {
+    work += *fanned;
+  } else {
     AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
   }
   auto claimed = store_->Claim(options_.claim_batch, options_.lease, options_.per_endpoint_cap);
   if (!claimed.ok()) {
     AFFONSO_LOG(kWarning, "webhook claim: ", claimed.status().ToString());
-    return 0;
+    return work;
   }
   for (const storage::ClaimedDelivery& delivery : *claimed) Deliver(delivery);
-  return static_cast<int>(claimed->size());
+  return work + static_cast<int>(claimed->size());
 }
 
 void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {

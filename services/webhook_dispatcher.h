@@ -15,16 +15,18 @@
 namespace affonso::services {
 
 struct WebhookDispatcherOptions {
-  int workers = 2;
+  int workers = 4;
   // How often an idle worker looks for events and due retries: bounds the
   // delay from commit to first attempt.
   absl::Duration poll_interval = absl::Milliseconds(200);
   // Longer than one send (connect + read timeouts): a delivery is only
   // re-sent by another dispatcher when its owner has died.
   absl::Duration lease = absl::Seconds(60);
-  int claim_batch = 8;
-  int per_endpoint_cap = 4;
-  int fan_out_batch = 200;
+  int claim_batch = 16;
+  // Leased deliveries per endpoint (roughly: a claim can add a batch), so one
+  // slow receiver cannot hold every worker.
+  int per_endpoint_cap = 16;
+  int fan_out_batch = 1000;
   // Delay before retry n (n = 1 is the second attempt), jittered by +-20%:
   // about three days in all; after the last one the delivery gives up.
   std::vector<absl::Duration> retry_schedule = DefaultRetrySchedule();
@@ -51,8 +53,8 @@ class WebhookDispatcher {
   // Finishes the sends in progress, then joins the workers.
   void Stop();
 
-  // One pass: fan out, claim, send, record. Returns the deliveries attempted
-  // (tests drive it directly).
+  // One pass: fan out, claim, send, record. Returns the work done (events
+  // fanned out plus deliveries attempted); tests drive it directly.
   int RunOnce();
 
  private:

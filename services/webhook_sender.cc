@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <memory>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -62,11 +63,15 @@ PostResult CurlSender::Post(const std::string& url,
     return result;
   }
 
-  CURL* curl = curl_easy_init();
+  // One handle per thread, reused: its connection cache keeps connections to
+  // receivers alive between deliveries.
+  thread_local std::unique_ptr<CURL, void (*)(CURL*)> handle(curl_easy_init(), curl_easy_cleanup);
+  CURL* curl = handle.get();
   if (curl == nullptr) {
     result.error = "curl_easy_init failed";
     return result;
   }
+  curl_easy_reset(curl);  // options only; the connection cache stays
   Response response;
   curl_slist* header_list = nullptr;
   for (const auto& [name, value] : headers) {
@@ -111,7 +116,6 @@ PostResult CurlSender::Post(const std::string& url,
   result.duration = absl::Now() - start;
   curl_slist_free_all(resolve);
   curl_slist_free_all(header_list);
-  curl_easy_cleanup(curl);
   return result;
 }
 
