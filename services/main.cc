@@ -59,6 +59,9 @@ ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 4),
           "webhook dispatcher threads (env WEBHOOK_WORKERS)");
 ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
           "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");
+ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
+          "a claimed delivery is re-sent by another dispatcher after this; at least twice "
+          "the webhook timeout (env WEBHOOK_LEASE_MS)");
 ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
           "let webhooks go to loopback / private / link-local addresses "
           "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   config.run_webhook_dispatcher = role != "api";
   config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
   config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
+  config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
   config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);
 
   auto server = affonso::services::Server::Start(config);

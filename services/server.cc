@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     WebhookDispatcherOptions dispatching;
     dispatching.workers = config.webhook_workers;
     dispatching.poll_interval = config.webhook_poll_interval;
-    dispatching.lease = std::max(absl::Seconds(60), 4 * config.webhook_timeout);
+    dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
         parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
     parts->webhook_dispatcher->Start();

@@ -37,6 +37,9 @@ struct ServerConfig {
   int webhook_workers = 4;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);
   absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
+  // How long a claimed delivery stays with its dispatcher; past it another
+  // sends it. Must exceed a whole send (2 x webhook_timeout).
+  absl::Duration webhook_lease = absl::Seconds(60);
   // Loopback / private destinations refused unless set (`./dev run` sets it).
   bool webhook_allow_private_destinations = false;
 };

@@ -141,9 +141,10 @@ record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID
   --tracking_id="$TRACKING_ID" | grep RESULT)"
 
 # 6. Webhooks under a steady signup load: an endpoint on a local receiver
-# subscribed to referral.lead, signups from 16 clients; the receiver prints
+# subscribed to referral.lead, signups from HOOK_CONCURRENCY (16) clients; the receiver prints
 # deliveries/s and the lag from each event's createdAt to its arrival.
 HOOK_PORT=${BENCH_HOOK_PORT:-8072}
+HOOK_CONCURRENCY=${HOOK_CONCURRENCY:-16}
 psql_bench -c "INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
   VALUES ('whk_bench', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks', '{referral.lead}',
           'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')"
@@ -152,7 +153,7 @@ make_clicks clk_hookn "$CLICKS"; settle
   >"$WORK/receiver.out" &
 RECEIVER_PID=$!
 sleep 1
-HOOK_LOAD=$("${LOAD[@]}" --mode=signup --name=signup_with_webhooks --concurrency=16 \
+HOOK_LOAD=$("${LOAD[@]}" --mode=signup --name=signup_with_webhooks --concurrency="$HOOK_CONCURRENCY" \
   --click_prefix=clk_hookn --clicks="$CLICKS" | grep RESULT)
 record "$HOOK_LOAD"
 wait "$RECEIVER_PID"
@@ -172,6 +173,6 @@ for row in "${ROWS[@]}"; do
       v["errors"] + v["unconverted"], v["rss_mb"] }' <<<"$row"
 done
 echo
-echo "== webhooks (signups at concurrency 16 while delivering; not yet succeeded at the end: $PENDING)"
+echo "== webhooks (signups at concurrency $HOOK_CONCURRENCY while delivering; not yet succeeded at the end: $PENDING)"
 echo "$HOOK_LINE"
 [[ -z ${RESULTS:-} ]] || printf '%s\n' "${ROWS[@]}" "$HOOK_LINE" "peak_rss_mb=$PEAK" >"$RESULTS"
