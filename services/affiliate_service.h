@@ -6,6 +6,7 @@
 #include "google/protobuf/repeated_field.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "services/authenticator.h"
+#include "services/pagination.h"
 #include "services/rpc_runner.h"
 #include "storage/affiliate_store.h"
 
@@ -30,8 +31,6 @@ absl::Status ValidateCreateCommissionOverride(
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
 
-// Offset-list metadata for `total` matching rows.
-affonso::v1::Pagination MakePagination(int page, int limit, int total);
 
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:

@@ -1,11 +1,12 @@
 #include "services/commission_service.h"
 
+#include "services/pagination.h"
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
-#include "services/affiliate_service.h"
 #include "services/validation.h"
 
 namespace affonso::services {

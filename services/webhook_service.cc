@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/pagination.h"
 #include "services/validation.h"
 
 namespace affonso::services {
@@ -148,17 +149,6 @@ absl::StatusOr<storage::WebhookListQuery> PageQuery(int page, int limit) {
   return query;
 }
 
-affonso::v1::Pagination MakeWebhookPagination(const storage::WebhookListQuery& query, int total) {
-  affonso::v1::Pagination pagination;
-  pagination.set_page(query.page);
-  pagination.set_limit(query.limit);
-  pagination.set_total(total);
-  const int total_pages = total == 0 ? 0 : (total - 1) / query.limit + 1;
-  pagination.set_total_pages(total_pages);
-  pagination.set_has_next_page(query.page < total_pages);
-  pagination.set_has_prev_page(query.page > 1);
-  return pagination;
-}
 
 // Attempt ids are issued by the dispatcher as `wha_…`.
 absl::Status CheckDeliveryCursor(absl::string_view field, const std::string& cursor) {
@@ -271,7 +261,7 @@ grpc::Status WebhookServiceImpl::ListWebhooks(grpc::ServerContext* context,
       webhook.clear_secret();
       *response->add_data() = std::move(webhook);
     }
-    *response->mutable_pagination() = MakeWebhookPagination(query, page.total);
+    *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
     return absl::OkStatus();
   });
 }
