@@ -121,18 +121,17 @@ absl::Status ValidateCreateCommissionOverride(
 
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request) {
-  if (request.page() < 0) return ValidationError("page", "page must be at least 1");
-  if (request.limit() < 0 || request.limit() > kMaxAffiliatePageLimit) {
-    return ValidationError("limit",
-                           absl::StrCat("limit must be between 1 and ", kMaxAffiliatePageLimit));
-  }
+  AFFONSO_ASSIGN_OR_RETURN(
+      PageRequest page,
+      ResolvePage(request.page(), request.limit(), kDefaultAffiliatePageLimit,
+                  kMaxAffiliatePageLimit));
   AFFONSO_RETURN_IF_ERROR(
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("search", request.search(), kMaxSearchLength));
   AFFONSO_RETURN_IF_ERROR(ValidateAffiliateExpand(request.expand()));
   storage::AffiliateListQuery query;
-  query.page = request.page() == 0 ? 1 : request.page();
-  query.limit = request.limit() == 0 ? kDefaultAffiliatePageLimit : request.limit();
+  query.page = page.page;
+  query.limit = page.limit;
   query.partnership_status = request.partnership_status();
   query.group_id = request.group_id();
   query.program_id = request.program_id();

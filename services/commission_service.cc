@@ -29,11 +29,10 @@ bool FilterMatchesNothing(const storage::CommissionListQuery& query) {
 
 absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
     const affonso::v1::ListCommissionsRequest& request) {
-  if (request.page() < 0) return ValidationError("page", "page must be at least 1");
-  if (request.limit() < 0 || request.limit() > kMaxCommissionPageLimit) {
-    return ValidationError("limit",
-                           absl::StrCat("limit must be between 1 and ", kMaxCommissionPageLimit));
-  }
+  AFFONSO_ASSIGN_OR_RETURN(
+      PageRequest page,
+      ResolvePage(request.page(), request.limit(), kDefaultCommissionPageLimit,
+                  kMaxCommissionPageLimit));
   AFFONSO_RETURN_IF_ERROR(
       CheckMaxLength("affiliate_id", request.affiliate_id(), kMaxIdFilterLength));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referral_id", request.referral_id(), kMaxIdFilterLength));
@@ -42,8 +41,8 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
     return ValidationError("status", "status must be pending, ready_for_payment, paid or declined");
   }
   storage::CommissionListQuery query;
-  query.page = request.page() == 0 ? 1 : request.page();
-  query.limit = request.limit() == 0 ? kDefaultCommissionPageLimit : request.limit();
+  query.page = page.page;
+  query.limit = page.limit;
   query.affiliate_id = request.affiliate_id();
   query.referral_id = request.referral_id();
   query.status =

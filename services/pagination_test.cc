@@ -1,5 +1,6 @@
 #include "services/pagination.h"
 
+#include "common/api_error.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
@@ -29,6 +30,17 @@ TEST(MakePaginationTest, CountsPagesAndNeighbours) {
 
   EXPECT_EQ(MakePagination(1, 1, 1).total_pages(), 1);
   EXPECT_EQ(MakePagination(1, 100, 101).total_pages(), 2);
+}
+
+TEST(ResolvePageTest, DefaultsAndBounds) {
+  auto defaults = ResolvePage(0, 0);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->page, 1);
+  EXPECT_EQ(defaults->limit, 10);
+  EXPECT_EQ(ResolvePage(3, 100)->limit, 100);
+  EXPECT_EQ(ApiErrorField(ResolvePage(-1, 10).status()), "page");
+  EXPECT_EQ(ApiErrorField(ResolvePage(1, 101).status()), "limit");
+  EXPECT_EQ(ApiErrorField(ResolvePage(1, -1).status()), "limit");
 }
 
 }  // namespace

@@ -138,14 +138,12 @@ absl::StatusOr<std::string> ParseAuthority(absl::string_view authority) {
 }
 
 absl::StatusOr<storage::WebhookListQuery> PageQuery(int page, int limit) {
-  if (page < 0) return ValidationError("page", "page must be at least 1");
-  if (limit < 0 || limit > kMaxWebhookPageLimit) {
-    return ValidationError("limit",
-                           absl::StrCat("limit must be between 1 and ", kMaxWebhookPageLimit));
-  }
+  AFFONSO_ASSIGN_OR_RETURN(
+      PageRequest resolved,
+      ResolvePage(page, limit, kDefaultWebhookPageLimit, kMaxWebhookPageLimit));
   storage::WebhookListQuery query;
-  query.page = page == 0 ? 1 : page;
-  query.limit = limit == 0 ? kDefaultWebhookPageLimit : limit;
+  query.page = resolved.page;
+  query.limit = resolved.limit;
   return query;
 }
 
