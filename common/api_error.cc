@@ -1,6 +1,7 @@
 #include "common/api_error.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace affonso {
@@ -8,6 +9,7 @@ namespace {
 
 constexpr absl::string_view kCodeUrl = "type.affonso.dev/api-code";
 constexpr absl::string_view kFieldUrl = "type.affonso.dev/api-field";
+constexpr absl::string_view kMetadataUrlPrefix = "type.affonso.dev/metadata/";
 
 std::string Payload(const absl::Status& status, absl::string_view url) {
   absl::optional<absl::Cord> payload = status.GetPayload(url);
@@ -21,6 +23,23 @@ absl::Status WithApiCode(absl::Status status, absl::string_view code,
   status.SetPayload(kCodeUrl, absl::Cord(code));
   if (!field.empty()) status.SetPayload(kFieldUrl, absl::Cord(field));
   return status;
+}
+
+absl::Status WithResponseMetadata(absl::Status status, absl::string_view key,
+                                  absl::string_view value) {
+  status.SetPayload(absl::StrCat(kMetadataUrlPrefix, key), absl::Cord(value));
+  return status;
+}
+
+std::vector<std::pair<std::string, std::string>> ResponseMetadata(const absl::Status& status) {
+  std::vector<std::pair<std::string, std::string>> metadata;
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    if (absl::StartsWith(url, kMetadataUrlPrefix)) {
+      metadata.emplace_back(std::string(url.substr(kMetadataUrlPrefix.size())),
+                            std::string(value));
+    }
+  });
+  return metadata;
 }
 
 absl::Status ValidationError(absl::string_view field, absl::string_view message) {

@@ -2,6 +2,8 @@
 #define AFFONSO_COMMON_API_ERROR_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -37,6 +39,12 @@ absl::Status InvalidApiKeyError();
 // Attaches an explicit API code (and optionally a field) to any status.
 absl::Status WithApiCode(absl::Status status, absl::string_view code,
                          absl::string_view field = {});
+
+// Response metadata (headers) an error must be answered with, such as a 429's
+// Retry-After: carried by the status to the layer that writes the response.
+absl::Status WithResponseMetadata(absl::Status status, absl::string_view key,
+                                  absl::string_view value);
+std::vector<std::pair<std::string, std::string>> ResponseMetadata(const absl::Status& status);
 
 // The API code of `status`: its explicit payload, else derived from the
 // canonical code (INVALID_ARGUMENT -> VALIDATION_ERROR, ...).

@@ -1,5 +1,7 @@
 #include "common/api_error.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace affonso {
@@ -31,6 +33,20 @@ TEST(ApiErrorTest, DuplicateErrorNamesField) {
   absl::Status status = DuplicateError("tracking_id", "taken");
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(ApiErrorField(status), "tracking_id");
+}
+
+TEST(ApiErrorTest, ResponseMetadataTravelsWithTheStatus) {
+  absl::Status status = WithResponseMetadata(
+      WithApiCode(absl::ResourceExhaustedError("slow down"), api_code::kRateLimit), "retry-after",
+      "3");
+  status = WithResponseMetadata(status, "x-ratelimit-remaining", "0");
+  auto metadata = ResponseMetadata(status);
+  std::sort(metadata.begin(), metadata.end());
+  ASSERT_EQ(metadata.size(), 2u);
+  EXPECT_EQ(metadata[0], std::make_pair(std::string("retry-after"), std::string("3")));
+  EXPECT_EQ(metadata[1], std::make_pair(std::string("x-ratelimit-remaining"), std::string("0")));
+  EXPECT_EQ(ApiErrorCode(status), "RATE_LIMIT_EXCEEDED");
+  EXPECT_TRUE(ResponseMetadata(absl::InternalError("x")).empty());
 }
 
 }  // namespace

@@ -12,6 +12,15 @@ constexpr absl::string_view kKeyPrefix = "sk_";
 // Longer input is certainly not one of our keys; refuse before hashing.
 constexpr size_t kMaxKeyLength = 128;
 
+Caller CallerFor(const storage::ApiKeyRecord& record) {
+  Caller caller;
+  caller.team_id = record.team_id;
+  caller.api_key_id = record.id;
+  caller.rate_limit_per_minute = record.rate_limit_per_minute;
+  caller.rate_limit_per_second = record.rate_limit_per_second;
+  return caller;
+}
+
 }  // namespace
 
 absl::string_view BearerToken(absl::string_view authorization) {
@@ -42,7 +51,7 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
     auto it = cache_.find(hash);
     if (it != cache_.end() && it->second.expires > now) {
       if (it->second.record.revoked) return InvalidApiKeyError();
-      return Caller{it->second.record.team_id, it->second.record.id};
+      return CallerFor(it->second.record);
     }
   }
   absl::StatusOr<storage::ApiKeyRecord> record = store_->FindByHash(hash);
@@ -54,7 +63,7 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
     cache_[hash] = Entry{*record, now + options_.ttl};
   }
   if (record->revoked) return InvalidApiKeyError();
-  return Caller{record->team_id, record->id};
+  return CallerFor(*record);
 }
 
 }  // namespace affonso::services

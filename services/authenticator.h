@@ -2,6 +2,8 @@
 #define AFFONSO_SERVICES_AUTHENTICATOR_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -12,6 +14,12 @@ namespace affonso::services {
 struct Caller {
   std::string team_id;
   std::string api_key_id;
+  // The key's own rate limits; 0 takes the server's defaults.
+  int rate_limit_per_minute = 0;
+  int rate_limit_per_second = 0;
+  // Set by the layers that admit the call (the rate limiter's X-RateLimit-*);
+  // RpcRunner sends them as response metadata.
+  std::vector<std::pair<std::string, std::string>> response_metadata;
 };
 
 class Authenticator {

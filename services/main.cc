@@ -30,6 +30,11 @@ ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
           "how long a replica trusts a looked-up API key; bounds revocation delay "
           "(env API_KEY_CACHE_TTL_MS)");
+ABSL_FLAG(int, rate_limit_per_minute, EnvOr("RATE_LIMIT_PER_MINUTE", 600),
+          "default requests per minute per API key, across all replicas; 0 turns rate "
+          "limiting off (env RATE_LIMIT_PER_MINUTE)");
+ABSL_FLAG(int, rate_limit_per_second, EnvOr("RATE_LIMIT_PER_SECOND", 20),
+          "default burst: requests per second per API key (env RATE_LIMIT_PER_SECOND)");
 ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 2),
           "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
 ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
@@ -98,6 +103,8 @@ int main(int argc, char** argv) {
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
+  config.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
+  config.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
   config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
   const std::string role = absl::GetFlag(FLAGS_role);

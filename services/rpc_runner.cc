@@ -53,6 +53,11 @@ CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
                   authenticator_->Authenticate(Metadata(*context, "authorization"))};
   if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
   context->AddInitialMetadata(kRequestIdKey, scope.request_id);
+  if (scope.caller.ok()) {
+    for (const auto& [key, value] : scope.caller->response_metadata) {
+      context->AddInitialMetadata(key, value);
+    }
+  }
   return scope;
 }
 
@@ -69,6 +74,9 @@ grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view 
     context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
     std::string field = ApiErrorField(status);
     if (!field.empty()) context->AddTrailingMetadata(kErrorFieldKey, field);
+    for (const auto& [key, value] : ResponseMetadata(status)) {
+      context->AddTrailingMetadata(key, value);
+    }
   }
   if (!status.ok() && IsServerFault(status.code())) {
     AFFONSO_LOG(kWarning, method, " request_id=", request_id, " team=", team_id,

@@ -11,6 +11,7 @@
 #include "services/commission_service.h"
 #include "services/fraud_policy.h"
 #include "services/program_service.h"
+#include "services/rate_limiter.h"
 #include "services/webhook_dispatcher.h"
 #include "services/webhook_sender.h"
 #include "services/webhook_service.h"
@@ -22,6 +23,7 @@
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
 #include "storage/pg_program_store.h"
+#include "storage/pg_rate_limit_store.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
 #include "storage/pg_referral_store.h"
@@ -44,6 +46,8 @@ struct Server::Parts {
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
+  std::unique_ptr<storage::PgRateLimitStore> rate_limits;
+  std::unique_ptr<RateLimitingAuthenticator> rate_limiter;
   std::unique_ptr<ClickServiceImpl> click_service;
   std::unique_ptr<SignupServiceImpl> signup_service;
   std::unique_ptr<ReferralServiceImpl> referral_service;
@@ -87,6 +91,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(
       parts->api_keys.get(), ApiKeyAuthenticator::Options{config.api_key_cache_ttl});
   const Authenticator* auth = parts->authenticator.get();
+  if (config.rate_limit_per_minute > 0) {
+    if (config.rate_limit_per_second <= 0) {
+      return absl::InvalidArgumentError("rate limit per second must be positive");
+    }
+    parts->rate_limits = std::make_unique<storage::PgRateLimitStore>(db);
+    parts->rate_limiter = std::make_unique<RateLimitingAuthenticator>(
+        auth, parts->rate_limits.get(),
+        storage::RateLimit{config.rate_limit_per_minute, config.rate_limit_per_second});
+    auth = parts->rate_limiter.get();
+  }
   parts->click_service = std::make_unique<ClickServiceImpl>(auth, parts->clicks.get());
   parts->signup_service = std::make_unique<SignupServiceImpl>(auth, parts->signups.get());
   parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get());
@@ -139,6 +153,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   server->parts_ = std::move(parts);
   AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
+              ", rate limit ",
+              config.rate_limit_per_minute > 0
+                  ? absl::StrCat(config.rate_limit_per_minute, "/min burst ",
+                                 config.rate_limit_per_second, "/s")
+                  : "off",
               ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
               ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ")");
   return server;

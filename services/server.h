@@ -26,6 +26,11 @@ struct ServerConfig {
   // calls per replica: well above any client concurrency we expect.
   int max_rpc_threads = 512;
   absl::Duration api_key_cache_ttl = absl::Seconds(10);
+  // Per-API-key rate limits, shared by every replica (PgRateLimitStore);
+  // keys may override them. 0 per minute turns limiting off (tests do; the
+  // binary's default is 600/min with bursts of 20/s).
+  int rate_limit_per_minute = 0;
+  int rate_limit_per_second = 0;
   // Signup batching (PgSignupStore): concurrent batches and their size.
   int signup_batch_workers = 2;
   int signup_max_batch = 64;

@@ -12,6 +12,9 @@ struct ApiKeyRecord {
   std::string id;
   std::string team_id;
   bool revoked = false;
+  // Per-key rate-limit overrides; 0 = the server's default.
+  int rate_limit_per_minute = 0;
+  int rate_limit_per_second = 0;
 };
 
 struct TeamBootstrap {
@@ -44,6 +47,11 @@ class TeamAdminStore {
   virtual absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) = 0;
   // NOT_FOUND for an unknown or already revoked key.
   virtual absl::Status RevokeApiKey(absl::string_view key_id) = 0;
+  // Per-key rate limits (0 = back to the server's default for that limit).
+  // Replicas see the change within their API-key cache TTL. NOT_FOUND for an
+  // unknown key.
+  virtual absl::Status SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
+                                          int per_second) = 0;
 };
 
 }  // namespace affonso::storage

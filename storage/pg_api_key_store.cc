@@ -9,7 +9,8 @@ namespace {
 
 constexpr Statement kFindByHash{
     "api_key_find_by_hash",
-    "SELECT id, team_id, revoked_at IS NOT NULL FROM api_keys WHERE key_hash = $1"};
+    "SELECT id, team_id, revoked_at IS NOT NULL, coalesce(rate_limit_per_minute, 0), "
+    "coalesce(rate_limit_per_second, 0) FROM api_keys WHERE key_hash = $1"};
 constexpr Statement kInsertTeam{"team_insert", "INSERT INTO teams (id, name) VALUES ($1, $2)"};
 constexpr Statement kInsertProgram{
     "program_insert",
@@ -29,6 +30,10 @@ constexpr Statement kInsertApiKey{
 constexpr Statement kRevokeApiKey{
     "api_key_revoke",
     "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"};
+constexpr Statement kSetRateLimit{
+    "api_key_set_rate_limit",
+    "UPDATE api_keys SET rate_limit_per_minute = nullif($2::int, 0), "
+    "rate_limit_per_second = nullif($3::int, 0) WHERE id = $1"};
 
 }  // namespace
 
@@ -39,7 +44,8 @@ absl::StatusOr<ApiKeyRecord> PgApiKeyStore::FindByHash(absl::string_view key_has
   return pool_->Autocommit("find_api_key", [&](Tx& tx) -> absl::StatusOr<ApiKeyRecord> {
     pqxx::result rows = tx.Exec(kFindByHash, hash);
     if (rows.empty()) return NotFoundError("api key");
-    return ApiKeyRecord{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].as<bool>()};
+    return ApiKeyRecord{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].as<bool>(),
+                        rows[0][3].as<int>(), rows[0][4].as<int>()};
   });
 }
 
@@ -79,6 +85,19 @@ absl::Status PgApiKeyStore::RevokeApiKey(absl::string_view key_id) {
   const std::string id(key_id);
   return pool_->Autocommit("revoke_api_key", [&](Tx& tx) {
     if (tx.Exec(kRevokeApiKey, id).affected_rows() == 0) return NotFoundError("api key");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgApiKeyStore::SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
+                                              int per_second) {
+  if (per_minute < 0) return ValidationError("per_minute", "must be 0 (default) or positive");
+  if (per_second < 0) return ValidationError("per_second", "must be 0 (default) or positive");
+  const std::string id(key_id);
+  return pool_->Autocommit("set_api_key_rate_limit", [&](Tx& tx) {
+    if (tx.Exec(kSetRateLimit, id, per_minute, per_second).affected_rows() == 0) {
+      return NotFoundError("api key");
+    }
     return absl::OkStatus();
   });
 }

@@ -14,6 +14,8 @@ class PgApiKeyStore final : public ApiKeyStore, public TeamAdminStore {
   absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) override;
   absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) override;
   absl::Status RevokeApiKey(absl::string_view key_id) override;
+  absl::Status SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
+                                  int per_second) override;
 
  private:
   ConnectionPool* pool_;

@@ -67,5 +67,27 @@ TEST_F(PgApiKeyStoreTest, UnknownTeamOrKeyIsNotFound) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(PgApiKeyStoreTest, RateLimitOverridesAreReadWithTheKey) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_TRUE(team.ok());
+  auto key = store_->CreateApiKey(team->team_id);
+  ASSERT_TRUE(key.ok());
+  auto before = store_->FindByHash(Sha256Hex(key->key));
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->rate_limit_per_minute, 0);
+  EXPECT_EQ(before->rate_limit_per_second, 0);
+
+  ASSERT_TRUE(store_->SetApiKeyRateLimit(key->id, 3000, 0).ok());
+  auto after = store_->FindByHash(Sha256Hex(key->key));
+  EXPECT_EQ(after->rate_limit_per_minute, 3000);
+  EXPECT_EQ(after->rate_limit_per_second, 0);  // still the server's default
+  EXPECT_EQ(db_->QueryValue("SELECT rate_limit_per_second IS NULL FROM api_keys WHERE id = '" +
+                            key->id + "'"),
+            "t");
+
+  EXPECT_TRUE(absl::IsNotFound(store_->SetApiKeyRateLimit("key_unknown", 10, 10)));
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->SetApiKeyRateLimit(key->id, -1, 10)));
+}
+
 }  // namespace
 }  // namespace affonso::storage

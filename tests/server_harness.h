@@ -23,12 +23,16 @@ class ServerTest : public storage::testing::TwoTenantTest {
     config.database_url = db_->url();
     config.grpc_address = "127.0.0.1:0";
     config.db_pool_size = 16;
+    Configure(config);
     auto server = services::Server::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                    grpc::InsecureChannelCredentials());
   }
+
+  // Tests that need a setting changed override this.
+  virtual void Configure(services::ServerConfig& config) {}
 
   void TearDown() override {
     if (server_) server_->Shutdown(absl::Seconds(1));

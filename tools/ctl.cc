@@ -6,6 +6,10 @@
 //   ctl team create NAME           -> {"team_id","program_id","api_key"}
 //   ctl api-key create TEAM_ID     -> {"key_id","api_key"}
 //   ctl api-key revoke KEY_ID      -> {"key_id","revoked":true}
+//   ctl api-key set-limit KEY_ID PER_MINUTE PER_SECOND
+//                                  -> {"key_id","rate_limit_per_minute","rate_limit_per_second"}
+//     (0 = the server's default for that limit; replicas apply it within
+//     their API-key cache TTL)
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -14,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
@@ -28,7 +33,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: ctl migrate | demo-seed | team create NAME | api-key create TEAM_ID | "
-    "api-key revoke KEY_ID";
+    "api-key revoke KEY_ID | api-key set-limit KEY_ID PER_MINUTE PER_SECOND";
 
 // Values here are ids and keys we generated (base62 and '_'), plus team
 // names, which need escaping.
@@ -116,6 +121,7 @@ int main(int argc, char** argv) {
     if (!key.ok()) return Fail(key.status());
     std::cout << JsonObject({{"team_id", JsonString(team->team_id)},
                              {"program_id", JsonString(team->program_id)},
+                             {"key_id", JsonString(key->id)},
                              {"api_key", JsonString(key->key)}})
               << "\n";
     return 0;
@@ -131,6 +137,21 @@ int main(int argc, char** argv) {
     absl::Status status = store.RevokeApiKey(args[2]);
     if (!status.ok()) return Fail(status);
     std::cout << JsonObject({{"key_id", JsonString(args[2])}, {"revoked", "true"}}) << "\n";
+    return 0;
+  }
+  if (args.size() == 5 && args[0] == "api-key" && args[1] == "set-limit") {
+    int per_minute = 0;
+    int per_second = 0;
+    if (!absl::SimpleAtoi(args[3], &per_minute) || !absl::SimpleAtoi(args[4], &per_second)) {
+      std::cerr << kUsage << "\n(limits are integers; 0 = the server's default)\n";
+      return 2;
+    }
+    absl::Status status = store.SetApiKeyRateLimit(args[2], per_minute, per_second);
+    if (!status.ok()) return Fail(status);
+    std::cout << JsonObject({{"key_id", JsonString(args[2])},
+                             {"rate_limit_per_minute", std::to_string(per_minute)},
+                             {"rate_limit_per_second", std::to_string(per_second)}})
+              << "\n";
     return 0;
   }
   std::cerr << kUsage << "\n";

@@ -102,11 +102,21 @@ sort -n -k3 "$WORK"/pgb.* | awk -v tps="$TPS" -v failed="${FAILED:-0}" '
   >"$WORK/baseline.line"
 psql_bench -c "TRUNCATE referrals, outbox_events CASCADE" >/dev/null
 
-# The server, built -c opt, with fresh state.
-DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
-  --http_port="$HTTP_PORT" --db_pool_size="$POOL" --log_level=warning --webhook_allow_private &
-SERVER_PID=$!
-for _ in $(seq 50); do "$PG_BIN/pg_isready" -q -d "$DB_URL" && curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.2; done
+# The server, built -c opt, with fresh state. Rate limiting stays on at its
+# defaults, as in production; the demo key's own limit is set out of reach so
+# the runs measure what the limiter costs, not what it refuses.
+# `start_server [extra flags]` / `stop_server` (SIGTERM, drained).
+start_server() {
+  DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+    --http_port="$HTTP_PORT" --db_pool_size="$POOL" --log_level=warning \
+    --webhook_allow_private "$@" &
+  SERVER_PID=$!
+  for _ in $(seq 50); do "$PG_BIN/pg_isready" -q -d "$DB_URL" && curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.2; done
+}
+stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
+psql_bench -c "UPDATE api_keys SET rate_limit_per_minute = 1000000000, rate_limit_per_second = 100000000
+  WHERE team_id = '$TEAM_ID'" >/dev/null
+start_server
 ROWS+=("$(cat "$WORK/baseline.line") rss_mb=-")
 echo "${ROWS[0]}"
 
@@ -162,6 +172,17 @@ echo "$HOOK_LINE"
 PENDING=$(psql_bench -c "SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'")
 
 PEAK=$(peak_rss_mb)
+
+# 7. What rate limiting costs: the signup and click runs again on a server
+# with it off (RATE_LIMIT_PER_MINUTE=0), to compare with the runs above.
+stop_server
+start_server --rate_limit_per_minute=0
+make_clicks clk_nolim "$CLICKS"; settle
+record "$("${LOAD[@]}" --mode=signup --name=grpc_signup_no_limit --click_prefix=clk_nolim \
+  --clicks="$CLICKS" | grep RESULT)"
+settle
+record "$("${LOAD[@]}" --mode=click --name=track_click_no_limit --program_id="$PROGRAM_ID" \
+  --tracking_id="$TRACKING_ID" | grep RESULT)"
 echo
 echo "== results (ratio = throughput / pgbench baseline; server peak RSS ${PEAK} MB)"
 printf '%-22s %10s %8s %9s %9s %9s %7s %8s\n' scenario "calls/s" ratio p50_ms p99_ms p999_ms errors rss_mb

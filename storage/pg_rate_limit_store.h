@@ -1,0 +1,27 @@
+#ifndef AFFONSO_STORAGE_PG_RATE_LIMIT_STORE_H_
+#define AFFONSO_STORAGE_PG_RATE_LIMIT_STORE_H_
+
+#include "storage/pool.h"
+#include "storage/rate_limit_store.h"
+
+namespace affonso::storage {
+
+// GCRA in PostgreSQL (migration 005's rate_limit_take): one autocommit
+// round trip per request, serialised per key by a row lock, on an UNLOGGED
+// table so the commit waits for no WAL flush. PostgreSQL because it is the
+// store every replica already shares: no second system to run, and the
+// database clock is the one clock all replicas agree on.
+class PgRateLimitStore final : public RateLimitStore {
+ public:
+  explicit PgRateLimitStore(ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id,
+                                         RateLimit limit) override;
+
+ private:
+  ConnectionPool* pool_;
+};
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_PG_RATE_LIMIT_STORE_H_
