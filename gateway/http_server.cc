@@ -1,5 +1,6 @@
 #include "gateway/http_server.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -112,6 +113,8 @@ class HttpServer::Impl {
   void Run();
   void Shutdown(absl::Duration grace);
   int port() const { return port_; }
+  void CloseConnectionsAfterResponses() { closing_connections_.store(true); }
+  bool closing_connections() const { return closing_connections_.load(); }
 
   const HttpServerOptions& options() const { return options_; }
   HttpHandler* handler() const { return handler_; }
@@ -143,6 +146,7 @@ class HttpServer::Impl {
   uint64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t lingering_sessions_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> closing_connections_{false};
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
@@ -410,7 +414,8 @@ class Session : public std::enable_shared_from_this<Session> {
       AFFONSO_LOG(kError, "http handler returned status ", response.status);
       response = ErrorResponse(500, "INTERNAL_ERROR", "internal error");
     }
-    close_after_write_ = force_close || !keep_alive_ || draining_;
+    close_after_write_ =
+        force_close || !keep_alive_ || draining_ || server_->closing_connections();
 
     response_ = {};
     response_.version(force_close ? 11 : request_version_);
@@ -666,5 +671,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
 int HttpServer::port() const { return impl_->port(); }
 
 void HttpServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+
+void HttpServer::CloseConnectionsAfterResponses() { impl_->CloseConnectionsAfterResponses(); }
 
 }  // namespace affonso::gateway

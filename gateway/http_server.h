@@ -86,6 +86,12 @@ class HttpServer {
   // the first do nothing. Must not be called from a handler (an I/O thread).
   void Shutdown(absl::Duration grace);
 
+  // The first step of a graceful shutdown, while still accepting: every
+  // response from now on says `Connection: close`, so keep-alive clients
+  // reconnect (to another replica, once the load balancer has seen this one
+  // turn unready) instead of finding their connection closed under them.
+  void CloseConnectionsAfterResponses();
+
   class Impl;  // implementation detail, defined in http_server.cc
 
  private:

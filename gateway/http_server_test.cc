@@ -327,6 +327,23 @@ TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
 }
 
+TEST_F(HttpServerTest, ClosingConnectionsAnswersThenClosesKeepAliveClients) {
+  StartServer();
+  Client client(port());
+  ClientResponse before = client.Request(Get("/before"));
+  EXPECT_EQ(before.status, 200);
+  EXPECT_NE(before.Header("connection"), "close");
+  server_->CloseConnectionsAfterResponses();
+  ClientResponse after = client.Request(Get("/after"));
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  // Still accepting: a new connection is answered, and closed after it.
+  Client again(port());
+  EXPECT_EQ(again.Request(Get("/new")).status, 200);
+  EXPECT_TRUE(again.ClosedByServer(absl::Seconds(2)));
+}
+
 TEST_F(HttpServerTest, Http10ClosesUnlessKeepAlive) {
   StartServer();
   {

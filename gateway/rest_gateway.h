@@ -27,6 +27,8 @@ class RestGateway {
   static absl::StatusOr<std::unique_ptr<RestGateway>> Start(
       const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend);
   int port() const { return http_->port(); }
+  // Still serving, but every response closes its connection (see HttpServer).
+  void CloseConnectionsAfterResponses() { http_->CloseConnectionsAfterResponses(); }
   // Stops accepting; in-flight requests get `grace`.
   void Shutdown(absl::Duration grace) { http_->Shutdown(grace); }
 

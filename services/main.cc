@@ -41,8 +41,12 @@ ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
           "most signups converted by one statement and commit (env SIGNUP_MAX_BATCH)");
 ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
           "apply pending migrations at start-up (env MIGRATE=0 to skip)");
+ABSL_FLAG(int, shutdown_drain_delay_ms, EnvOr("SHUTDOWN_DRAIN_DELAY_MS", 5000),
+          "on SIGTERM/SIGINT, how long the replica reports unready while still serving, so "
+          "load balancers stop sending before the listeners close (env SHUTDOWN_DRAIN_DELAY_MS)");
 ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
-          "on SIGTERM/SIGINT, time in-flight calls get to finish (env SHUTDOWN_GRACE_MS)");
+          "then, time in-flight calls get to finish before they are cancelled "
+          "(env SHUTDOWN_GRACE_MS)");
 ABSL_FLAG(int, http_port, EnvOr("HTTP_PORT", 8080),
           "REST gateway port, served in-process; -1 turns it off (env HTTP_PORT)");
 ABSL_FLAG(std::string, http_host, EnvOr("HTTP_HOST", "0.0.0.0"),
@@ -143,14 +147,27 @@ int main(int argc, char** argv) {
   }
 
   const int signal_number = affonso::WaitForStopSignal();
-  AFFONSO_LOG(kInfo, "signal ", signal_number, ": draining");
+  const absl::Time stop_start = absl::Now();
+  const absl::Duration drain_delay =
+      absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_drain_delay_ms));
   const absl::Duration grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // Not ready first, so load balancers move away while we still answer; then
-  // REST, whose in-flight calls still need the gRPC server.
+  // 1. Unready but still answering, for `drain_delay`: load balancers (the
+  // Kubernetes endpoints, /readyz pollers, gRPC health checks) move away
+  // while nothing is refused. Keep-alive REST clients are told to reconnect.
+  AFFONSO_LOG(kInfo, "signal ", signal_number, ": unready, draining for ",
+              absl::FormatDuration(drain_delay));
   (*server)->StopServing();
+  if (rest) rest->CloseConnectionsAfterResponses();
+  absl::SleepFor(drain_delay);
+  // 2. Stop accepting; in-flight calls get `grace`. REST first: its calls
+  // still need the gRPC server. gRPC clients get GOAWAY and move on.
+  AFFONSO_LOG(kInfo, "closing listeners; in-flight calls get ", absl::FormatDuration(grace));
   if (rest) rest->Shutdown(grace);
   (*server)->Shutdown(grace);
   (*server)->Wait();
-  AFFONSO_LOG(kInfo, "stopped");
+  // 3. The pool (and every other part) closes with the server.
+  rest.reset();
+  server->reset();
+  AFFONSO_LOG(kInfo, "stopped in ", absl::FormatDuration(absl::Now() - stop_start));
   return 0;
 }

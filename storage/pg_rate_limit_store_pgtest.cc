@@ -101,6 +101,18 @@ TEST_F(PgRateLimitStoreTest, ConcurrentRequestsNeverExceedTheLimit) {
   EXPECT_LE(allowed.load(), 50 + refilled);
 }
 
+// A step below the database's time resolution must neither divide by zero
+// nor overflow `remaining`.
+TEST_F(PgRateLimitStoreTest, HugeLimitsStayAllowedAndInRange) {
+  const RateLimit limit{2000000000, 100000000};
+  for (int i = 0; i < 3; ++i) {
+    RateLimitDecision decision = Take("key_g", limit);
+    EXPECT_TRUE(decision.allowed);
+    EXPECT_GT(decision.remaining, 0);
+    EXPECT_LE(decision.remaining, 100000000);
+  }
+}
+
 TEST_F(PgRateLimitStoreTest, NonPositiveLimitsAreRefused) {
   EXPECT_FALSE(store_->Take("key_f", RateLimit{0, 10}).ok());
   EXPECT_FALSE(store_->Take("key_f", RateLimit{10, 0}).ok());

@@ -55,6 +55,7 @@ pid_t StartDispatcher(const std::string& database_url) {
     execl(binary.c_str(), binary.c_str(), "--role=dispatcher", "--grpc_port=0",
           ("--database_url=" + database_url).c_str(), "--webhook_allow_private",
           "--webhook_timeout_ms=5000", "--webhook_lease_ms=10000", "--log_level=warning",
+          "--shutdown_drain_delay_ms=0",
           static_cast<char*>(nullptr));
     _exit(127);
   }
