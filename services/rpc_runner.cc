@@ -1,5 +1,7 @@
 #include "services/rpc_runner.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
@@ -40,7 +42,11 @@ std::string Metadata(const grpc::ServerContextBase& context, absl::string_view k
   return std::string(it->second.data(), it->second.size());
 }
 
+std::atomic<int> in_flight_calls{0};
+
 }  // namespace
+
+int RpcRunner::InFlightCalls() { return in_flight_calls.load(); }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -49,6 +55,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
+  in_flight_calls.fetch_add(1);
   CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(),
                   authenticator_->Authenticate(Metadata(*context, "authorization"))};
   if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
@@ -67,6 +74,7 @@ void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {
 
 grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
                             const CallScope& scope, const absl::Status& status) const {
+  in_flight_calls.fetch_sub(1);
   const std::string& request_id = scope.request_id;
   const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
   const double millis = absl::ToDoubleMilliseconds(absl::Now() - scope.start);

@@ -50,6 +50,10 @@ class RpcRunner {
   // Marks a successful call as "201 Created" (or 200) for the gateway.
   static void SetHttpCode(grpc::ServerContextBase* context, int code);
 
+  // Calls between Begin and End, across every service of the process: what
+  // a graceful shutdown waits for.
+  static int InFlightCalls();
+
  private:
   const Authenticator* authenticator_;
 };

@@ -1,5 +1,6 @@
 #include "services/server.h"
 
+#include <algorithm>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -16,6 +17,7 @@
 #include "services/webhook_sender.h"
 #include "services/webhook_service.h"
 #include "services/referral_service.h"
+#include "services/rpc_runner.h"
 #include "services/signup_service.h"
 #include "storage/migrations.h"
 #include "storage/pg_affiliate_store.h"
@@ -180,7 +182,15 @@ void Server::Shutdown(absl::Duration grace) {
   StopServing();
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
-  grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // gRPC's Shutdown waits out its whole deadline while any client keeps an
+  // idle connection open, as long-lived clients do. So wait for our own calls
+  // to end (within `grace`), then give gRPC a moment for calls that raced in.
+  const absl::Time deadline = absl::Now() + grace;
+  while (RpcRunner::InFlightCalls() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  grpc_server_->Shutdown(
+      absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(500))));
 }
 
 void Server::Wait() { grpc_server_->Wait(); }

@@ -116,12 +116,24 @@ start_server() {
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
 psql_bench -c "UPDATE api_keys SET rate_limit_per_minute = 1000000000, rate_limit_per_second = 100000000
   WHERE team_id = '$TEAM_ID'" >/dev/null
-start_server
 ROWS+=("$(cat "$WORK/baseline.line") rss_mb=-")
 echo "${ROWS[0]}"
 
 LOAD=("$BIN/tools/bench/load" --addr="127.0.0.1:$GRPC_PORT" --api_key="$API_KEY"
   --concurrency="$CONCURRENCY" --seconds="$SECONDS_PER_RUN")
+
+# 1b. What rate limiting costs: gRPC signups and clicks on a server with it
+# off (RATE_LIMIT_PER_MINUTE=0), first, before any webhook backlog; compare
+# with grpc_signup and track_click below (on).
+start_server --rate_limit_per_minute=0
+make_clicks clk_nolim "$CLICKS"; settle
+record "$("${LOAD[@]}" --mode=signup --name=grpc_signup_no_limit --click_prefix=clk_nolim \
+  --clicks="$CLICKS" | grep RESULT)"
+settle
+record "$("${LOAD[@]}" --mode=click --name=track_click_no_limit --program_id="$PROGRAM_ID" \
+  --tracking_id="$TRACKING_ID" | grep RESULT)"
+stop_server
+start_server
 
 # 2. gRPC signups, each converting a fresh click.
 make_clicks clk_grpcn "$CLICKS"; settle
@@ -172,17 +184,6 @@ echo "$HOOK_LINE"
 PENDING=$(psql_bench -c "SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'")
 
 PEAK=$(peak_rss_mb)
-
-# 7. What rate limiting costs: the signup and click runs again on a server
-# with it off (RATE_LIMIT_PER_MINUTE=0), to compare with the runs above.
-stop_server
-start_server --rate_limit_per_minute=0
-make_clicks clk_nolim "$CLICKS"; settle
-record "$("${LOAD[@]}" --mode=signup --name=grpc_signup_no_limit --click_prefix=clk_nolim \
-  --clicks="$CLICKS" | grep RESULT)"
-settle
-record "$("${LOAD[@]}" --mode=click --name=track_click_no_limit --program_id="$PROGRAM_ID" \
-  --tracking_id="$TRACKING_ID" | grep RESULT)"
 echo
 echo "== results (ratio = throughput / pgbench baseline; server peak RSS ${PEAK} MB)"
 printf '%-22s %10s %8s %9s %9s %9s %7s %8s\n' scenario "calls/s" ratio p50_ms p99_ms p999_ms errors rss_mb

@@ -1,0 +1,201 @@
+// Three server processes over one PostgreSQL, as Kubernetes runs them: the
+// invariants hold across replicas. One referral per click when racing calls
+// for it land on different replicas; one rate limit per key however its
+// calls are spread; every committed event delivered by the replicas'
+// dispatchers.
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gateway/http_server.h"
+#include "gtest/gtest.h"
+#include "proto/affonso/v1/referrals.grpc.pb.h"
+#include "proto/affonso/v1/signups.grpc.pb.h"
+#include "storage/testing/fixtures.h"
+#include "tests/server_process.h"
+
+namespace affonso::tests {
+namespace {
+
+constexpr int kReplicas = 3;
+
+// Records the webhook-id of every delivery and answers 200.
+class Receiver : public gateway::HttpHandler {
+ public:
+  void Handle(gateway::HttpRequest request,
+              std::function<void(gateway::HttpResponse)> respond) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ids_.push_back(request.Header("webhook-id"));
+    }
+    respond(gateway::HttpResponse{});
+  }
+  std::vector<std::string> ids() {
+    absl::MutexLock lock(&mu_);
+    return ids_;
+  }
+  bool WaitForDistinct(size_t count, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return std::set<std::string>(ids_.begin(), ids_.end()).size() >= count;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> ids_;
+};
+
+class ReplicasTest : public storage::testing::TwoTenantTest {
+ protected:
+  void SetUp() override {
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
+    gateway::HttpServerOptions http;
+    http.address = "127.0.0.1";
+    http.port = 0;
+    auto receiver = gateway::HttpServer::Start(http, &receiver_);
+    ASSERT_TRUE(receiver.ok()) << receiver.status();
+    receiver_server_ = *std::move(receiver);
+    db_->QueryValue(absl::StrCat(
+        "INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('whk_r', '",
+        a_.team_id, "', 'http://127.0.0.1:", receiver_server_->port(),
+        "/hooks', '{referral.lead}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')"));
+    // B's key: 30 a minute (one every 2 s), whatever replica is asked.
+    db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 30 WHERE team_id = '" +
+                    b_.team_id + "'");
+    for (int i = 0; i < kReplicas; ++i) {
+      auto process = ServerProcess::Start(
+          {"--database_url=" + db_->url(), "--http_port=-1", "--undefok=metrics_port",
+           "--metrics_port=-1",
+           "--rate_limit_per_minute=1000000", "--rate_limit_per_second=100000",
+           "--webhook_allow_private", "--shutdown_drain_delay_ms=0", "--log_level=warning",
+           "--db_pool_size=8"});
+      ASSERT_TRUE(process.ok()) << process.status();
+      replicas_.push_back(*std::move(process));
+    }
+  }
+
+  void TearDown() override {
+    for (auto& replica : replicas_) EXPECT_EQ(replica->Stop(SIGTERM), 0);
+    if (receiver_server_) receiver_server_->Shutdown(absl::Seconds(1));
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(const storage::testing::Tenant& tenant) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + tenant.api_key);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  }
+
+  Receiver receiver_;
+  std::unique_ptr<gateway::HttpServer> receiver_server_;
+  std::vector<std::unique_ptr<ServerProcess>> replicas_;
+};
+
+TEST_F(ReplicasTest, OneReferralPerClickAndEveryEventDeliveredAcrossReplicas) {
+  constexpr int kClicks = 24;
+  constexpr int kCallsPerClickPerReplica = 2;
+  std::vector<std::string> clicks;
+  for (int i = 0; i < kClicks; ++i) clicks.push_back(storage::testing::InsertClick(*db_, a_));
+
+  struct Answer {
+    bool ok = false;
+    bool created = false;
+    std::string referral_id;
+  };
+  std::vector<std::vector<Answer>> answers(kClicks);
+  for (auto& per_click : answers) per_click.resize(kReplicas * kCallsPerClickPerReplica);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClicks; ++c) {
+    for (int k = 0; k < kReplicas * kCallsPerClickPerReplica; ++k) {
+      threads.emplace_back([&, c, k] {
+        auto stub = affonso::v1::SignupService::NewStub(replicas_[k % kReplicas]->channel());
+        auto context = As(a_);
+        affonso::v1::RecordSignupRequest request;
+        request.set_click_id(clicks[c]);
+        request.set_email(absl::StrCat("lead", c, "-", k, "@example.com"));
+        affonso::v1::RecordSignupResponse response;
+        grpc::Status status = stub->RecordSignup(context.get(), request, &response);
+        answers[c][k] = {status.ok(), response.created(), response.referral().id()};
+      });
+    }
+  }
+  for (auto& thread : threads) thread.join();
+
+  for (int c = 0; c < kClicks; ++c) {
+    int created = 0;
+    for (const Answer& answer : answers[c]) {
+      ASSERT_TRUE(answer.ok) << "click " << clicks[c];
+      created += answer.created;
+      EXPECT_EQ(answer.referral_id, answers[c][0].referral_id) << "click " << clicks[c];
+    }
+    EXPECT_EQ(created, 1) << "click " << clicks[c];
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), std::to_string(kClicks));
+
+  // One referral.lead per conversion; the three dispatchers share the work.
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM outbox_events WHERE type = 'referral.lead'"),
+            std::to_string(kClicks));
+  ASSERT_TRUE(receiver_.WaitForDistinct(kClicks, absl::Seconds(30)))
+      << "delivered " << receiver_.ids().size();
+  std::vector<std::string> ids = receiver_.ids();
+  const std::set<std::string> delivered(ids.begin(), ids.end());
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the last attempts being recorded
+    if (db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'") ==
+        "0") {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'"),
+            std::to_string(kClicks));
+  EXPECT_EQ(db_->QueryValue(
+                "SELECT string_agg(id, ',' ORDER BY id) FROM outbox_events"),
+            absl::StrJoin(delivered, ","));
+  std::printf("deliveries: %zu for %d events (%zu repeats)\n", ids.size(), kClicks,
+              ids.size() - delivered.size());
+}
+
+TEST_F(ReplicasTest, RateLimitIsOneBudgetAcrossReplicas) {
+  constexpr int kCalls = 90;
+  std::atomic<int> allowed{0};
+  std::atomic<int> limited{0};
+  std::atomic<int> other{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = affonso::v1::ReferralService::NewStub(replicas_[i % kReplicas]->channel());
+      auto context = As(b_);
+      affonso::v1::ListReferralsRequest request;
+      affonso::v1::ListReferralsResponse response;
+      grpc::Status status = stub->ListReferrals(context.get(), request, &response);
+      if (status.ok()) {
+        allowed++;
+      } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        limited++;
+      } else {
+        other++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const int refilled = static_cast<int>((absl::Now() - start) / absl::Seconds(2));
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GE(allowed.load(), 30);
+  EXPECT_LE(allowed.load(), 30 + refilled);
+  EXPECT_EQ(allowed.load() + limited.load(), kCalls);
+  std::printf("allowed %d, limited %d of %d calls over %d replicas\n", allowed.load(),
+              limited.load(), kCalls, kReplicas);
+}
+
+}  // namespace
+}  // namespace affonso::tests

@@ -1,0 +1,231 @@
+// REST load across replicas for the rolling-restart check
+// (tools/ops/rolling_restart.sh): each worker tracks a click and converts it,
+// over keep-alive connections, sending only to replicas whose /readyz says
+// ready, polled every --poll_ms: what a Kubernetes Service does with its
+// endpoints. Any request that does not get its 2xx counts as failed.
+//
+//   rolling_load --targets=127.0.0.1:8081,127.0.0.1:8082 --api_key=sk_live_...
+//                --program_id=prg_... --tracking_id=... --concurrency=16 --seconds=30
+//
+// Prints one RESULT line and, per failure kind, a FAILURE line.
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, targets, "127.0.0.1:8080", "comma-separated host:port REST replicas");
+ABSL_FLAG(std::string, api_key, "", "API key");
+ABSL_FLAG(std::string, program_id, "", "program of the clicks");
+ABSL_FLAG(std::string, tracking_id, "", "affiliate tracking id of the clicks");
+ABSL_FLAG(int, concurrency, 16, "workers, each one request at a time");
+ABSL_FLAG(int, seconds, 30, "how long to send");
+ABSL_FLAG(int, poll_ms, 50, "readiness poll interval");
+ABSL_FLAG(int, timeout_ms, 15000, "per-request timeout");
+
+namespace {
+
+size_t Collect(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+// The value of "id" in a JSON body, "" when absent (enough for our answers).
+std::string JsonId(const std::string& body) {
+  const std::string key = "\"id\":\"";
+  size_t start = body.find(key);
+  if (start == std::string::npos) return "";
+  start += key.size();
+  size_t end = body.find('"', start);
+  return end == std::string::npos ? "" : body.substr(start, end - start);
+}
+
+class Replicas {
+ public:
+  explicit Replicas(std::vector<std::string> targets)
+      : targets_(std::move(targets)), ready_(targets_.size()) {}
+
+  // Polls /readyz of every replica until `stop`.
+  void Poll(const std::atomic<bool>& stop, absl::Duration interval) {
+    CURL* curl = curl_easy_init();
+    std::string body;
+    while (!stop.load()) {
+      for (size_t i = 0; i < targets_.size(); ++i) {
+        body.clear();
+        curl_easy_setopt(curl, CURLOPT_URL, ("http://" + targets_[i] + "/readyz").c_str());
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 500L);
+        long status = 0;
+        if (curl_easy_perform(curl) == CURLE_OK) {
+          curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        }
+        const bool ready = status == 200;
+        if (ready != ready_[i].load()) {
+          std::fprintf(stderr, "%s replica %s %s\n",
+                       absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()).c_str(),
+                       targets_[i].c_str(), ready ? "ready" : "not ready");
+        }
+        ready_[i].store(ready);
+      }
+      absl::SleepFor(interval);
+    }
+    curl_easy_cleanup(curl);
+  }
+
+  // A ready replica, round robin; "" when none is.
+  std::string Pick() {
+    for (size_t attempt = 0; attempt < targets_.size(); ++attempt) {
+      size_t i = next_.fetch_add(1) % targets_.size();
+      if (ready_[i].load()) return targets_[i];
+    }
+    return "";
+  }
+
+ private:
+  const std::vector<std::string> targets_;
+  std::vector<std::atomic<bool>> ready_;
+  std::atomic<size_t> next_{0};
+};
+
+struct Totals {
+  std::atomic<long> requests{0};
+  std::atomic<long> ok{0};
+  std::atomic<long> clicks{0};
+  std::atomic<long> signups{0};
+  std::atomic<long> waited_for_ready{0};
+  std::mutex mu;
+  std::map<std::string, long> failures;
+
+  void Fail(const std::string& kind) {
+    std::lock_guard<std::mutex> lock(mu);
+    failures[kind]++;
+  }
+};
+
+class Worker {
+ public:
+  Worker(Replicas* replicas, Totals* totals, std::string api_key)
+      : replicas_(replicas), totals_(totals), curl_(curl_easy_init()) {
+    headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + api_key).c_str());
+    headers_ = curl_slist_append(headers_, "Content-Type: application/json");
+  }
+  ~Worker() {
+    curl_slist_free_all(headers_);
+    curl_easy_cleanup(curl_);
+  }
+
+  // POSTs `body`; true on 2xx, with the body in `response`. Waits for a
+  // ready replica; false without sending when `stop` comes first.
+  bool Post(const std::string& path, const std::string& body, std::string* response,
+            const std::atomic<bool>& stop) {
+    std::string target = replicas_->Pick();
+    while (target.empty()) {
+      if (stop.load()) return false;
+      totals_->waited_for_ready++;
+      absl::SleepFor(absl::Milliseconds(10));
+      target = replicas_->Pick();
+    }
+    response->clear();
+    curl_easy_setopt(curl_, CURLOPT_URL, ("http://" + target + path).c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, response);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::GetFlag(FLAGS_timeout_ms)));
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    totals_->requests++;
+    CURLcode code = curl_easy_perform(curl_);
+    if (code != CURLE_OK) {
+      totals_->Fail(absl::StrCat("curl: ", curl_easy_strerror(code), " (", target, ")"));
+      return false;
+    }
+    long status = 0;
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+      totals_->Fail(absl::StrCat("HTTP ", status, " ", path, " (", target, ") ",
+                                 response->substr(0, 160)));
+      return false;
+    }
+    totals_->ok++;
+    return true;
+  }
+
+  void Run(const std::atomic<bool>& stop, const std::string& click_body, int index) {
+    std::string response;
+    for (long n = 0; !stop.load(); ++n) {
+      if (!Post("/v1/clicks", click_body, &response, stop)) continue;
+      totals_->clicks++;
+      const std::string click_id = JsonId(response);
+      const std::string signup = absl::StrCat(R"({"click_id":")", click_id,
+                                              R"(","email":"lead-)", index, "-", n,
+                                              R"(@example.com"})");
+      if (Post("/v1/signups", signup, &response, stop)) totals_->signups++;
+    }
+  }
+
+ private:
+  Replicas* replicas_;
+  Totals* totals_;
+  CURL* curl_;
+  curl_slist* headers_ = nullptr;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  Replicas replicas(absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipEmpty()));
+  Totals totals;
+  std::atomic<bool> stop_polling{false};
+  std::atomic<bool> stop{false};
+  std::thread poller([&] {
+    replicas.Poll(stop_polling, absl::Milliseconds(absl::GetFlag(FLAGS_poll_ms)));
+  });
+  absl::SleepFor(absl::Milliseconds(3 * absl::GetFlag(FLAGS_poll_ms)));
+
+  const std::string click_body =
+      absl::StrCat(R"({"programId":")", absl::GetFlag(FLAGS_program_id), R"(","trackingId":")",
+                   absl::GetFlag(FLAGS_tracking_id), R"("})");
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> workers;
+  for (int i = 0; i < absl::GetFlag(FLAGS_concurrency); ++i) {
+    workers.emplace_back([&, i] {
+      Worker worker(&replicas, &totals, absl::GetFlag(FLAGS_api_key));
+      worker.Run(stop, click_body, i);
+    });
+  }
+  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
+  stop.store(true);
+  for (auto& worker : workers) worker.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  stop_polling.store(true);
+  poller.join();
+
+  long failed = 0;
+  for (const auto& [kind, count] : totals.failures) {
+    std::printf("FAILURE count=%ld %s\n", count, kind.c_str());
+    failed += count;
+  }
+  std::printf(
+      "RESULT name=rolling_restart requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld "
+      "throughput=%.1f waits_for_ready=%ld\n",
+      totals.requests.load(), totals.ok.load(), failed, totals.clicks.load(),
+      totals.signups.load(), totals.requests.load() / elapsed, totals.waited_for_ready.load());
+  curl_global_cleanup();
+  return failed == 0 ? 0 : 1;
+}

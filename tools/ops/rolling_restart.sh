@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The body of `./dev rolling-restart` (which installs, builds and starts a
+# throwaway PostgreSQL): two replicas behind a readiness-aware client, REST
+# click + signup load, and each replica in turn restarted with SIGTERM while
+# the load runs. Passes only if no request failed and every acknowledged
+# click and signup is in the database.
+#
+# Env: ADMIN_URL (postgresql://.../postgres), BIN (bazel-bin), PG_BIN,
+#      LOAD_SECONDS (30), CONCURRENCY (16), DRAIN_DELAY_MS (2000).
+set -euo pipefail
+
+LOAD_SECONDS=${LOAD_SECONDS:-30}
+CONCURRENCY=${CONCURRENCY:-16}
+DRAIN_DELAY_MS=${DRAIN_DELAY_MS:-2000}
+DB_URL=${ADMIN_URL%/*}/rolling
+WORK=$(mktemp -d)
+PIDS=()
+LOAD_PID=
+GRPC_PORTS=(50091 50092)
+HTTP_PORTS=(8091 8092)
+METRICS_PORTS=(9191 9192)
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}" $LOAD_PID; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+psql_db() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
+json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+stamp() { date -u +%H:%M:%S.%3N; }
+
+"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" \
+  -c "DROP DATABASE IF EXISTS rolling WITH (FORCE)" -c "CREATE DATABASE rolling"
+"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
+DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
+API_KEY=$(json_get "$DEMO" api_key)
+TEAM_ID=$(json_get "$DEMO" team_id)
+# Rate limiting stays on; the demo key's limit is out of this load's reach.
+psql_db -c "UPDATE api_keys SET rate_limit_per_minute = 10000000, rate_limit_per_second = 1000000
+  WHERE team_id = '$TEAM_ID'"
+
+start_replica() {  # start_replica INDEX
+  local i=$1
+  DATABASE_URL=$DB_URL MIGRATE=0 METRICS_PORT=${METRICS_PORTS[i]} \
+    "$BIN/services/affonso_server" --grpc_port="${GRPC_PORTS[i]}" \
+    --http_port="${HTTP_PORTS[i]}" --shutdown_drain_delay_ms="$DRAIN_DELAY_MS" \
+    --shutdown_grace_ms=10000 --log_level=info >>"$WORK/replica$i.log" 2>&1 &
+  PIDS[i]=$!
+  local _
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:${HTTP_PORTS[i]}/readyz" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "replica $i did not become ready" >&2
+  cat "$WORK/replica$i.log" >&2
+  return 1
+}
+
+restart_replica() {  # restart_replica INDEX
+  local i=$1 start end
+  echo "$(stamp) SIGTERM replica $i (pid ${PIDS[i]})"
+  start=$(date +%s%N)
+  kill -TERM "${PIDS[i]}"
+  wait "${PIDS[i]}" || { echo "replica $i exited with status $?" >&2; return 1; }
+  end=$(date +%s%N)
+  echo "$(stamp) replica $i exited cleanly after $(((end - start) / 1000000)) ms"
+  start_replica "$i"
+  echo "$(stamp) replica $i restarted and ready"
+}
+
+start_replica 0
+start_replica 1
+echo "$(stamp) two replicas ready; load: $CONCURRENCY workers for ${LOAD_SECONDS}s"
+
+"$BIN/tools/ops/rolling_load" \
+  --targets="127.0.0.1:${HTTP_PORTS[0]},127.0.0.1:${HTTP_PORTS[1]}" --api_key="$API_KEY" \
+  --program_id="$(json_get "$DEMO" program_id)" --tracking_id="$(json_get "$DEMO" tracking_id)" \
+  --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" >"$WORK/load.out" &
+LOAD_PID=$!
+
+third=$((LOAD_SECONDS / 3))
+sleep "$third"
+restart_replica 0
+sleep "$third"
+restart_replica 1
+LOAD_RC=0
+wait "$LOAD_PID" || LOAD_RC=$?
+cat "$WORK/load.out"
+
+RESULT=$(grep '^RESULT' "$WORK/load.out")
+value() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$RESULT"; }
+STORED_CLICKS=$(psql_db -c "SELECT count(*) FROM clicks")
+STORED_SIGNUPS=$(psql_db -c "SELECT count(*) FROM referrals")
+echo "acknowledged clicks $(value clicks), stored $STORED_CLICKS;" \
+  "acknowledged signups $(value signups), stored $STORED_SIGNUPS"
+for i in 0 1; do
+  echo "-- replica $i shutdown log:"
+  grep -E "signal|closing listeners|stopped" "$WORK/replica$i.log" || true
+done
+
+STATUS=0
+((LOAD_RC == 0 && $(value failed) == 0)) || { echo "FAIL: requests failed"; STATUS=1; }
+((STORED_CLICKS >= $(value clicks))) || { echo "FAIL: acknowledged clicks missing"; STATUS=1; }
+((STORED_SIGNUPS >= $(value signups))) || { echo "FAIL: acknowledged signups missing"; STATUS=1; }
+((STATUS == 0)) && echo "PASS: $(value requests) requests, 0 failed, while each of 2 replicas restarted"
+exit "$STATUS"
