@@ -3,7 +3,8 @@
 namespace affonso::services {
 namespace {
 
-// The codes that say "try again later", not "your request was wrong".
+// Server faults (RpcRunner's list); everything else, rate limiting
+// included, is the caller's request being turned down.
 bool IsOurFault(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kInternal:
@@ -12,8 +13,6 @@ bool IsOurFault(absl::StatusCode code) {
     case absl::StatusCode::kUnknown:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kAborted:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kResourceExhausted:
       return true;
     default:
       return false;
@@ -40,8 +39,8 @@ ConversionMetrics::ConversionMetrics(metrics::Registry* registry)
     : signups_(registry->AddCounter(
           "affonso_signups_total",
           "RecordSignup answers by outcome: created (new lead), existing (repeat of a "
-          "converted click), rejected (bad input, unknown click, or blocked by a fraud check), "
-          "failed (server-side error).",
+          "converted click), rejected (bad input, unknown click, no key, rate limited, or "
+          "blocked by a fraud check), failed (server-side error).",
           {"outcome"})),
       fraud_flags_(registry->AddCounter(
           "affonso_fraud_flags_total",

@@ -40,10 +40,11 @@ TEST(ConversionMetricsTest, CountsSignupOutcomes) {
   conversions.CountSignup(absl::OkStatus(), true, &blocked);
   conversions.CountSignup(ValidationError("email", "bad"), false, nullptr);
   conversions.CountSignup(NotFoundError("click"), false, nullptr);
+  conversions.CountSignup(absl::ResourceExhaustedError("rate limited"), false, nullptr);
   conversions.CountSignup(absl::UnavailableError("db"), false, nullptr);
   EXPECT_EQ(Signups(registry, "created"), 1u);
   EXPECT_EQ(Signups(registry, "existing"), 2u);
-  EXPECT_EQ(Signups(registry, "rejected"), 3u);
+  EXPECT_EQ(Signups(registry, "rejected"), 4u);
   EXPECT_EQ(Signups(registry, "failed"), 1u);
   EXPECT_EQ(Flags(registry, "self_referral", "blocked"), 1u);
 }
