@@ -133,8 +133,8 @@ std::vector<std::pair<const Labels*, const T*>> SeriesMap<T>::Sorted() const {
     out.reserve(series_.size());
     for (const auto& [labels, series] : series_) out.emplace_back(&labels, series.get());
   }
-  // Keys and values never move or go away (node ownership), so sorting
-  // outside the lock is safe.
+  // Keys (map nodes) and series never move or go away, so sorting outside
+  // the lock is safe while other threads add series.
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   return out;
 }

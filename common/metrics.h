@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -159,7 +159,8 @@ class SeriesMap {
 
  private:
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<Labels, std::unique_ptr<T>, LabelsHash, LabelsEq> series_
+  // Node-based: a key's address is stable, so Sorted() hands out pointers.
+  absl::node_hash_map<Labels, std::unique_ptr<T>, LabelsHash, LabelsEq> series_
       ABSL_GUARDED_BY(mu_);
 };
 }  // namespace internal

@@ -1,5 +1,6 @@
 #include "common/metrics.h"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -127,6 +128,25 @@ TEST(MetricsTest, CountsExactlyUnderConcurrency) {
   EXPECT_EQ(h.count, uint64_t{kThreads} * kIterations);
   EXPECT_EQ(h.cumulative[0], h.count / 2);
   EXPECT_EQ(h.sum, kThreads * kIterations / 2 * 1.25);
+}
+
+TEST(MetricsTest, RendersWhileSeriesAreAdded) {
+  Registry registry;
+  CounterFamily& family = registry.AddCounter("grow_total", "G.", {"n"});
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 5000; ++i) family.WithLabels({absl::StrCat("series_", i)}).Increment();
+    done = true;
+  });
+  size_t renders = 0;
+  while (!done.load()) {
+    EXPECT_EQ(registry.Render().rfind("# HELP grow_total G.\n", 0), 0u);
+    ++renders;
+  }
+  writer.join();
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("\ngrow_total{n=\"series_4999\"} 1\n"), std::string::npos);
+  EXPECT_GT(renders, 0u);
 }
 
 TEST(MetricsTest, CallbackGaugesReadAtScrapeUntilUnregistered) {
