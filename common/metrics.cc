@@ -135,7 +135,8 @@ std::vector<std::pair<const Labels*, const T*>> SeriesMap<T>::Sorted() const {
   }
   // Keys (map nodes) and series never move or go away, so sorting outside
   // the lock is safe while other threads add series.
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
   return out;
 }
 

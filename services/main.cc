@@ -169,8 +169,9 @@ int main(int argc, char** argv) {
     ops_options.port = absl::GetFlag(FLAGS_metrics_port);
     ops_options.io_threads = 1;
     affonso::services::Server* serving = server->get();
-    auto started = affonso::services::OpsServer::Start(
-        ops_options, &affonso::metrics::DefaultRegistry(), [serving] { return serving->serving(); });
+    auto started = affonso::services::OpsServer::Start(ops_options,
+                                                       &affonso::metrics::DefaultRegistry(),
+                                                       [serving] { return serving->serving(); });
     if (!started.ok()) {
       AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());
       return 1;

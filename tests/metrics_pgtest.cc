@@ -63,9 +63,12 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="created"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="existing"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="rejected"} 1)"));
-  EXPECT_TRUE(HasLine(text, R"(affonso_http_requests_total{route="POST /v1/signups",status="201"} 1)"));
-  EXPECT_TRUE(HasLine(text, R"(affonso_http_requests_total{route="POST /v1/signups",status="200"} 1)"));
-  EXPECT_TRUE(HasLine(text, R"(affonso_http_requests_total{route="POST /v1/clicks",status="201"} 1)"));
+  EXPECT_TRUE(
+      HasLine(text, R"(affonso_http_requests_total{route="POST /v1/signups",status="201"} 1)"));
+  EXPECT_TRUE(
+      HasLine(text, R"(affonso_http_requests_total{route="POST /v1/signups",status="200"} 1)"));
+  EXPECT_TRUE(
+      HasLine(text, R"(affonso_http_requests_total{route="POST /v1/clicks",status="201"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_http_requests_total{route="unmatched",status="404"} 1)"));
   // The pool (16 in the harness) and the dispatcher's backlog are there too.
   EXPECT_TRUE(HasLine(text, "affonso_db_pool_size 16"));
