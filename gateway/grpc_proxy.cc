@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "gateway/contract.h"
 #include "gateway/error_envelope.h"
 #include "gateway/json_transcoder.h"
@@ -45,6 +46,22 @@ std::string Metadata(const std::multimap<grpc::string_ref, grpc::string_ref>& me
                      absl::string_view key) {
   auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// `route` is the rule's template ("POST /v1/signups") or a fixed name, never
+// the raw path: bounded labels.
+void CountHttp(const std::string& route, int status, absl::Duration elapsed) {
+  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
+      "affonso_http_requests_total",
+      "REST requests answered, by route template (or \"unmatched\") and HTTP status.",
+      {"route", "status"});
+  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
+      "affonso_http_request_duration_seconds",
+      "Time from a complete REST request to its response, by route template and HTTP status.",
+      {"route", "status"});
+  const std::string status_text = std::to_string(status);
+  requests.WithLabels({route, status_text}).Increment();
+  durations.WithLabels({route, status_text}).Observe(elapsed);
 }
 
 HttpResponse ErrorResponse(int status, absl::string_view code, absl::string_view message,
@@ -167,10 +184,15 @@ GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
 
 void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> respond) {
   const std::string request_id = RequestIdFor(request);
-  auto reply = [respond, request_id](HttpResponse response) {
-    response.headers.emplace_back("X-Request-Id", request_id);
-    respond(std::move(response));
+  const absl::Time start = absl::Now();
+  auto replying_as = [&respond, &request_id, start](std::string route) {
+    return [respond, request_id, start, route = std::move(route)](HttpResponse response) {
+      CountHttp(route, response.status, absl::Now() - start);
+      response.headers.emplace_back("X-Request-Id", request_id);
+      respond(std::move(response));
+    };
   };
+  std::function<void(HttpResponse)> reply = replying_as("unmatched");
   absl::string_view target = request.target;
   absl::string_view path = target.substr(0, target.find('?'));
   absl::string_view query =
@@ -179,13 +201,15 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   if (request.method == "GET" && path == "/healthz") {
     HttpResponse response;
     response.body = R"({"success":true,"data":{"status":"ok"}})";
-    return reply(std::move(response));
+    return replying_as("GET /healthz")(std::move(response));
   }
-  if (request.method == "GET" && path == "/readyz") return CheckReady(reply, request_id);
+  if (request.method == "GET" && path == "/readyz") {
+    return CheckReady(replying_as("GET /readyz"), request_id);
+  }
   if (request.method == "GET" && path == "/openapi.json" && !options_.openapi_json.empty()) {
     HttpResponse response;
     response.body = options_.openapi_json;
-    return reply(std::move(response));
+    return replying_as("GET /openapi.json")(std::move(response));
   }
 
   RouteMatch match = routes_.Match(request.method, path);
@@ -200,6 +224,7 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     return reply(std::move(response));
   }
   const Route& route = *match.route;
+  reply = replying_as(absl::StrCat(route.http_method, " ", route.path_template));
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
     return reply(ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE",

@@ -7,11 +7,15 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/process.h"
 #include "gateway/rest_gateway.h"
+#include "services/ops_http.h"
 #include "services/server.h"
 
 using affonso::EnvOr;
@@ -74,11 +78,23 @@ ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
 ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
           "let webhooks go to loopback / private / link-local addresses "
           "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
+ABSL_FLAG(int, metrics_port, EnvOr("METRICS_PORT", 9090),
+          "ops port, served by every role: GET /metrics (Prometheus), /healthz, /readyz; "
+          "-1 turns it off (env METRICS_PORT)");
+ABSL_FLAG(std::string, metrics_host, EnvOr("METRICS_HOST", "0.0.0.0"),
+          "address to listen on for the ops port (env METRICS_HOST)");
 ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
           "debug | info | warning | error (env LOG_LEVEL)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("affonso lead-signup gRPC server");
+  // --help lists the flags of this file; Abseil's default looks for a file
+  // named after the binary and so listed none.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "services/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   // Abseil's deadlock graph costs a few percent on every contended lock; our
   // lock order is checked by the tests, not in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -145,6 +161,23 @@ int main(int argc, char** argv) {
     }
     rest = *std::move(started);
   }
+  std::unique_ptr<affonso::services::OpsServer> ops;
+  if (absl::GetFlag(FLAGS_metrics_port) >= 0) {
+    affonso::services::ExportProcessStartTime(&affonso::metrics::DefaultRegistry());
+    affonso::gateway::HttpServerOptions ops_options;
+    ops_options.address = absl::GetFlag(FLAGS_metrics_host);
+    ops_options.port = absl::GetFlag(FLAGS_metrics_port);
+    ops_options.io_threads = 1;
+    affonso::services::Server* serving = server->get();
+    auto started = affonso::services::OpsServer::Start(ops_options,
+                                                       &affonso::metrics::DefaultRegistry(),
+                                                       [serving] { return serving->serving(); });
+    if (!started.ok()) {
+      AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());
+      return 1;
+    }
+    ops = *std::move(started);
+  }
 
   const int signal_number = affonso::WaitForStopSignal();
   const absl::Time stop_start = absl::Now();
@@ -165,6 +198,9 @@ int main(int argc, char** argv) {
   if (rest) rest->Shutdown(grace);
   (*server)->Shutdown(grace);
   (*server)->Wait();
+  // Probes and scrapes see the drain to its end; the ops port reads the
+  // server, so it closes before the server goes.
+  if (ops) ops->Shutdown(absl::Seconds(1));
   // 3. The pool (and every other part) closes with the server.
   rest.reset();
   server->reset();

@@ -6,8 +6,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/metrics.h"
 
 namespace affonso::services {
+namespace {
+
+// allowed | limited | error (the shared state could not be reached).
+metrics::Counter& Decisions(const char* result) {
+  static metrics::CounterFamily& decisions = metrics::DefaultRegistry().AddCounter(
+      "affonso_rate_limit_decisions_total",
+      "Rate-limit decisions on authenticated calls, by result.", {"result"});
+  return decisions.WithLabels({result});
+}
+
+}  // namespace
 
 absl::StatusOr<Caller> RateLimitingAuthenticator::Authenticate(
     absl::string_view authorization) const {
@@ -17,7 +29,11 @@ absl::StatusOr<Caller> RateLimitingAuthenticator::Authenticate(
   if (caller->rate_limit_per_minute > 0) limit.per_minute = caller->rate_limit_per_minute;
   if (caller->rate_limit_per_second > 0) limit.per_second = caller->rate_limit_per_second;
   absl::StatusOr<storage::RateLimitDecision> decision = store_->Take(caller->api_key_id, limit);
-  if (!decision.ok()) return decision.status();
+  if (!decision.ok()) {
+    Decisions("error").Increment();
+    return decision.status();
+  }
+  Decisions(decision->allowed ? "allowed" : "limited").Increment();
 
   const std::string limit_value = std::to_string(limit.per_minute);
   const std::string remaining = std::to_string(decision->remaining);

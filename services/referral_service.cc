@@ -117,6 +117,7 @@ grpc::Status ReferralServiceImpl::CreateReferral(grpc::ServerContext* context,
       return NotFoundError("click");
     }
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateReferral(caller.team_id, *request));
+    metrics_->CountFraudFlags(*response);
     RpcRunner::SetHttpCode(context, 201);
     return absl::OkStatus();
   });

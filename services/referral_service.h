@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "services/authenticator.h"
+#include "services/conversion_metrics.h"
 #include "services/rpc_runner.h"
 #include "storage/referral_store.h"
 
@@ -20,8 +21,9 @@ bool LooksLikeReferralId(absl::string_view id);
 
 class ReferralServiceImpl final : public affonso::v1::ReferralService::Service {
  public:
-  ReferralServiceImpl(const Authenticator* authenticator, storage::ReferralStore* store)
-      : runner_(authenticator), store_(store) {}
+  ReferralServiceImpl(const Authenticator* authenticator, storage::ReferralStore* store,
+                      ConversionMetrics* metrics = &ConversionMetrics::Default())
+      : runner_(authenticator), store_(store), metrics_(metrics) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,
                               const affonso::v1::CreateReferralRequest* request,
@@ -39,6 +41,7 @@ class ReferralServiceImpl final : public affonso::v1::ReferralService::Service {
  private:
   RpcRunner runner_;
   storage::ReferralStore* store_;
+  ConversionMetrics* metrics_;
 };
 
 }  // namespace affonso::services

@@ -7,6 +7,7 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace affonso::services {
 namespace {
@@ -72,12 +73,32 @@ void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {
   context->AddInitialMetadata(kHttpCodeKey, std::to_string(code));
 }
 
+namespace {
+
+// Labels are the method's name and the canonical code: bounded, no ids.
+void CountRpc(absl::string_view method, absl::StatusCode code, absl::Duration elapsed) {
+  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
+      "affonso_grpc_requests_total", "gRPC calls answered, by method and status code.",
+      {"method", "code"});
+  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
+      "affonso_grpc_request_duration_seconds",
+      "Time from the start of a gRPC call to its answer, by method and status code.",
+      {"method", "code"});
+  const std::string code_name = absl::StatusCodeToString(code);
+  requests.WithLabels({method, code_name}).Increment();
+  durations.WithLabels({method, code_name}).Observe(elapsed);
+}
+
+}  // namespace
+
 grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
                             const CallScope& scope, const absl::Status& status) const {
   in_flight_calls.fetch_sub(1);
   const std::string& request_id = scope.request_id;
   const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
-  const double millis = absl::ToDoubleMilliseconds(absl::Now() - scope.start);
+  const absl::Duration elapsed = absl::Now() - scope.start;
+  const double millis = absl::ToDoubleMilliseconds(elapsed);
+  CountRpc(method, status.code(), elapsed);
   if (!status.ok()) {
     context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
     std::string field = ApiErrorField(status);

@@ -11,6 +11,8 @@
 #include "services/click_service.h"
 #include "services/commission_service.h"
 #include "services/fraud_policy.h"
+#include "services/outbox_monitor.h"
+#include "services/pool_metrics.h"
 #include "services/program_service.h"
 #include "services/rate_limiter.h"
 #include "services/webhook_dispatcher.h"
@@ -37,7 +39,9 @@ namespace affonso::services {
 // Owned in dependency order: members are destroyed bottom-up, so services go
 // before the stores they use and the stores before the pool.
 struct Server::Parts {
+  PoolMetrics pool_metrics;  // the pool reports to it until the pool's end
   std::unique_ptr<storage::ConnectionPool> pool;
+  std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   FraudPolicy fraud_policy;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
@@ -59,6 +63,7 @@ struct Server::Parts {
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
   std::unique_ptr<CurlSender> webhook_sender;
+  std::unique_ptr<OutboxMonitor> outbox_monitor;
   // Last member: stopped (sends finished) before anything it uses goes.
   std::unique_ptr<WebhookDispatcher> webhook_dispatcher;
 };
@@ -71,9 +76,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   pool_config.database_url = config.database_url;
   pool_config.size = config.db_pool_size;
   pool_config.acquire_timeout = config.db_acquire_timeout;
-  auto pool = storage::ConnectionPool::Create(pool_config);
+  auto pool = storage::ConnectionPool::Create(pool_config, &parts->pool_metrics);
   if (!pool.ok()) return pool.status();
   parts->pool = *std::move(pool);
+  parts->pool_gauges = parts->pool_metrics.Watch([db = parts->pool.get()] { return db->stats(); });
   if (config.apply_migrations) {
     auto applied = storage::ApplyMigrations(*parts->pool);
     if (!applied.ok()) return applied.status();
@@ -138,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
   server->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  server->serving_ = true;
   if (config.run_webhook_dispatcher) {
     parts->webhook_dispatch = std::make_unique<storage::PgWebhookDispatchStore>(db);
     CurlSenderOptions sending;
@@ -152,6 +159,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
         parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
     parts->webhook_dispatcher->Start();
+    parts->outbox_monitor =
+        std::make_unique<OutboxMonitor>(parts->webhook_dispatch.get(), OutboxMonitorOptions());
+    parts->outbox_monitor->Start();
   }
   server->parts_ = std::move(parts);
   AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
@@ -176,12 +186,16 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void Server::StopServing() { grpc_server_->GetHealthCheckService()->SetServingStatus(false); }
+void Server::StopServing() {
+  serving_ = false;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+}
 
 void Server::Shutdown(absl::Duration grace) {
   StopServing();
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
+  if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
   // gRPC's Shutdown waits out its whole deadline while any client keeps an
   // idle connection open, as long-lived clients do. So wait for our own calls
   // to end (within `grace`), then give gRPC a moment for calls that raced in.

@@ -1,6 +1,7 @@
 #ifndef AFFONSO_SERVICES_SERVER_H_
 #define AFFONSO_SERVICES_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ class Server {
   // Health (and so the REST /readyz) turns NOT_SERVING, so load balancers
   // stop sending, while calls are still answered.
   void StopServing();
+  // True from Start until StopServing (the ops port's /readyz).
+  bool serving() const { return serving_.load(); }
   // StopServing, then in-flight calls get up to `grace` to finish before
   // being cancelled. The in-process channel must not be used afterwards
   // (gRPC 1.51 crashes on a call into a shut-down in-process server): stop
@@ -76,6 +79,7 @@ class Server {
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
+  std::atomic<bool> serving_{false};
 };
 
 }  // namespace affonso::services

@@ -25,6 +25,7 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
   absl::Status invalid = scope.caller.ok() ? ValidateRecordSignup(*request) : scope.caller.status();
   if (invalid.ok() && !LooksLikeId(request->click_id(), "clk")) invalid = NotFoundError("click");
   if (!invalid.ok()) {
+    metrics_->CountSignup(invalid, false, nullptr);
     reactor->Finish(runner_.End(context, "RecordSignup", scope, invalid));
     return reactor;
   }
@@ -38,6 +39,8 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
           response->set_created(conversion->created);
           RpcRunner::SetHttpCode(context, conversion->created ? 201 : 200);
         }
+        metrics_->CountSignup(conversion.status(), conversion.ok() && conversion->created,
+                              &response->referral());
         reactor->Finish(runner_.End(context, "RecordSignup", scope, conversion.status()));
       });
   return reactor;

@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "services/authenticator.h"
+#include "services/conversion_metrics.h"
 #include "services/rpc_runner.h"
 #include "storage/signup_store.h"
 
@@ -18,8 +19,9 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
 // service holds no thread while its conversion waits for its batch.
 class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
  public:
-  SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store)
-      : runner_(authenticator), store_(store) {}
+  SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store,
+                    ConversionMetrics* metrics = &ConversionMetrics::Default())
+      : runner_(authenticator), store_(store), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,
                                          const affonso::v1::RecordSignupRequest* request,
@@ -28,6 +30,7 @@ class SignupServiceImpl final : public affonso::v1::SignupService::CallbackServi
  private:
   RpcRunner runner_;
   storage::SignupStore* store_;
+  ConversionMetrics* metrics_;
 };
 
 }  // namespace affonso::services

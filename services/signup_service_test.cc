@@ -65,9 +65,17 @@ class SignupServiceTest : public ::testing::Test {
   }
   std::string Header(const std::string& key) { return testing::ServerMetadata(*context_, key); }
 
+  uint64_t Signups(const char* outcome) {
+    return registry_.AddCounter("affonso_signups_total", "", {"outcome"})
+        .WithLabels({outcome})
+        .Value();
+  }
+
   testing::FakeAuthenticator authenticator_;
   FakeSignupStore store_;
-  SignupServiceImpl service_{&authenticator_, &store_};
+  metrics::Registry registry_;
+  ConversionMetrics conversion_metrics_{&registry_};
+  SignupServiceImpl service_{&authenticator_, &store_, &conversion_metrics_};
   testing::InProcessServer server_{{&service_}};
   std::unique_ptr<affonso::v1::SignupService::Stub> stub_ =
       affonso::v1::SignupService::NewStub(server_.channel());
@@ -115,6 +123,19 @@ TEST_F(SignupServiceTest, UnknownOrMalformedClickIsNotFound) {
   EXPECT_EQ(Call(Signup("ref_x' OR 1=1", "a@example.com"), &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(store_.calls, 1);
+}
+
+TEST_F(SignupServiceTest, CountsEachAnswerByOutcome) {
+  RecordSignupResponse response;
+  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &response).ok());
+  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &response).ok());
+  EXPECT_FALSE(Call(Signup("clk_other", "a@example.com"), &response).ok());  // not found
+  EXPECT_FALSE(Call(Signup("clk_known", "bad email"), &response).ok());
+  EXPECT_FALSE(Call(Signup("clk_known", "a@example.com"), &response, "").ok());
+  EXPECT_EQ(Signups("created"), 1u);
+  EXPECT_EQ(Signups("existing"), 1u);
+  EXPECT_EQ(Signups("rejected"), 3u);
+  EXPECT_EQ(Signups("failed"), 0u);
 }
 
 TEST_F(SignupServiceTest, RequestIdIsEchoedOrGenerated) {

@@ -4,9 +4,53 @@
 
 #include "absl/strings/numbers.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "services/webhook_signing.h"
 
 namespace affonso::services {
+namespace {
+
+struct DispatcherMetrics {
+  metrics::CounterFamily& deliveries = metrics::DefaultRegistry().AddCounter(
+      "affonso_webhook_deliveries_total",
+      "Webhook delivery attempts by result: delivered (2xx), retrying (failed, another attempt "
+      "is scheduled), gave_up (failed, retries exhausted), gone (410: endpoint disabled), "
+      "canceled (endpoint disabled or deleted meanwhile: nothing sent).",
+      {"result"});
+  metrics::Histogram& send_duration =
+      metrics::DefaultRegistry()
+          .AddHistogram("affonso_webhook_send_duration_seconds",
+                        "Time of one webhook POST, connect to response (or failure).")
+          .WithLabels({});
+  metrics::CounterFamily& errors = metrics::DefaultRegistry().AddCounter(
+      "affonso_webhook_dispatcher_errors_total",
+      "Dispatcher database steps that failed (fan_out, claim, record, backlog); the work is "
+      "retried later.",
+      {"stage"});
+};
+
+DispatcherMetrics& Metrics() {
+  static DispatcherMetrics* metrics = new DispatcherMetrics();
+  return *metrics;
+}
+
+const char* ResultLabel(storage::DeliveryOutcome outcome) {
+  switch (outcome) {
+    case storage::DeliveryOutcome::kSucceeded:
+      return "delivered";
+    case storage::DeliveryOutcome::kRetry:
+      return "retrying";
+    case storage::DeliveryOutcome::kGaveUp:
+      return "gave_up";
+    case storage::DeliveryOutcome::kGone:
+      return "gone";
+    case storage::DeliveryOutcome::kCanceled:
+      return "canceled";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 std::vector<absl::Duration> WebhookDispatcherOptions::DefaultRetrySchedule() {
   return {absl::Seconds(5),  absl::Seconds(30), absl::Minutes(2), absl::Minutes(10),
@@ -66,10 +110,12 @@ int WebhookDispatcher::RunOnce() {
   if (fanned.ok()) {
     work += *fanned;
   } else {
+    Metrics().errors.WithLabels({"fan_out"}).Increment();
     AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
   }
   auto claimed = store_->Claim(options_.claim_batch, options_.lease, options_.per_endpoint_cap);
   if (!claimed.ok()) {
+    Metrics().errors.WithLabels({"claim"}).Increment();
     AFFONSO_LOG(kWarning, "webhook claim: ", claimed.status().ToString());
     return work;
   }
@@ -96,6 +142,7 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
         {"X-Affonso-Event", delivery.event_type},
     };
     const PostResult result = sender_->Post(delivery.url, headers, delivery.payload);
+    Metrics().send_duration.Observe(result.duration);
     record.status_code = result.status_code;
     record.error = result.error;
     record.duration_ms = static_cast<int>(absl::ToInt64Milliseconds(result.duration));
@@ -120,8 +167,10 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
                 delivery.attempt, " status ", result.status_code, " ms ", record.duration_ms,
                 result.error.empty() ? "" : " error ", result.error);
   }
+  Metrics().deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
   absl::Status recorded = store_->Record(record, options_.disable_after);
   if (!recorded.ok()) {
+    Metrics().errors.WithLabels({"record"}).Increment();
     // The lease runs out and the delivery is attempted again: at least once.
     AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString());
   }

@@ -72,6 +72,23 @@ constexpr Statement kRecord{
     "WHERE id = $4 AND ($13 OR ($9 = 'succeeded' AND failing_since IS NOT NULL) "
     "  OR $9 NOT IN ('succeeded', 'canceled'))"};
 
+// Each part is an index-only scan of a partial index
+// (outbox_events_undispatched, webhook_deliveries_due): min() reads one
+// entry, the counts at most $1.
+constexpr Statement kBacklog{
+    "webhook_backlog",
+    "SELECT "
+    "  (SELECT count(*) FROM (SELECT 1 FROM outbox_events WHERE dispatched_at IS NULL "
+    "     LIMIT $1) x), "
+    "  (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 "
+    "     FROM outbox_events WHERE dispatched_at IS NULL), "
+    "  (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' "
+    "     AND next_attempt_at <= now() LIMIT $1) x), "
+    "  (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' "
+    "     AND next_attempt_at > now() LIMIT $1) x), "
+    "  (SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0), 0)::float8 "
+    "     FROM webhook_deliveries WHERE status = 'pending')"};
+
 // The dispatcher's own bookkeeping commits without waiting for the WAL flush:
 // if a crash loses the last of it, a delivery is sent again, which
 // at-least-once delivery allows; the events themselves were committed
@@ -137,6 +154,19 @@ absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
             record.response_excerpt, next_micros, record.outcome == DeliveryOutcome::kGone,
             absl::ToInt64Seconds(disable_after));
     return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<OutboxBacklog> PgWebhookDispatchStore::Backlog(int64_t count_cap) {
+  return pool_->Autocommit("webhook_backlog", [&](Tx& tx) -> absl::StatusOr<OutboxBacklog> {
+    const pqxx::row row = tx.Exec(kBacklog, count_cap)[0];
+    OutboxBacklog backlog;
+    backlog.events_pending = row[0].as<int64_t>();
+    backlog.oldest_event_age_seconds = row[1].as<double>();
+    backlog.deliveries_due = row[2].as<int64_t>();
+    backlog.deliveries_waiting = row[3].as<int64_t>();
+    backlog.oldest_due_age_seconds = row[4].as<double>();
+    return backlog;
   });
 }
 

@@ -14,6 +14,7 @@ class PgWebhookDispatchStore final : public WebhookDispatchStore {
   absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
                                                      int per_endpoint_cap) override;
   absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) override;
+  absl::StatusOr<OutboxBacklog> Backlog(int64_t count_cap) override;
 
  private:
   ConnectionPool* pool_;

@@ -111,9 +111,10 @@ ConnectionPool::Lease::~Lease() {
   if (pool_ && connection_) pool_->Release(std::move(connection_));
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(PoolConfig config) {
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(PoolConfig config,
+                                                                       PoolObserver* observer) {
   if (config.size < 1) return absl::InvalidArgumentError("pool size must be >= 1");
-  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(config)));
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(config), observer));
   auto first = pool->Connect();
   if (!first.ok()) return first.status();
   absl::MutexLock lock(&pool->mu_);
@@ -142,19 +143,22 @@ absl::StatusOr<std::unique_ptr<PooledConnection>> ConnectionPool::Connect() {
 }
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
-  const absl::Time deadline = absl::Now() + config_.acquire_timeout;
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + config_.acquire_timeout;
   mu_.Lock();
   while (idle_.empty() && open_ >= config_.size) {
-    if (mu_.AwaitWithDeadline(
-            absl::Condition(
-                +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-                  return !p->idle_.empty() || p->open_ < p->config_.size;
-                },
-                this),
-            deadline)) {
-      break;
-    }
+    ++waiting_;
+    const bool freed = mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+              return !p->idle_.empty() || p->open_ < p->config_.size;
+            },
+            this),
+        deadline);
+    --waiting_;
+    if (freed) break;
     mu_.Unlock();
+    if (observer_) observer_->OnAcquireTimeout();
     return absl::UnavailableError("no database connection free within the acquire timeout");
   }
   if (!idle_.empty()) {
@@ -162,6 +166,7 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
     idle_.pop_back();
     ++leased_;
     mu_.Unlock();
+    if (observer_) observer_->OnAcquired(absl::Now() - start);
     return Lease(this, std::move(connection));
   }
   ++open_;
@@ -170,11 +175,15 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   // Connect outside the lock: it is a network round trip.
   auto connection = Connect();
   if (!connection.ok()) {
-    absl::MutexLock lock(&mu_);
-    --open_;
-    --leased_;
+    {
+      absl::MutexLock lock(&mu_);
+      --open_;
+      --leased_;
+    }
+    if (observer_) observer_->OnConnectFailed();
     return connection.status();
   }
+  if (observer_) observer_->OnAcquired(absl::Now() - start);
   return Lease(this, *std::move(connection));
 }
 
@@ -193,6 +202,17 @@ void ConnectionPool::Release(std::unique_ptr<PooledConnection> connection) {
 int ConnectionPool::in_use() const {
   absl::MutexLock lock(&mu_);
   return leased_;
+}
+
+PoolStats ConnectionPool::stats() const {
+  absl::MutexLock lock(&mu_);
+  PoolStats stats;
+  stats.size = config_.size;
+  stats.open = open_;
+  stats.in_use = leased_;
+  stats.idle = static_cast<int>(idle_.size());
+  stats.waiting = waiting_;
+  return stats;
 }
 
 }  // namespace affonso::storage

@@ -28,6 +28,29 @@ struct PoolConfig {
   int max_attempts = 4;
 };
 
+// What the pool reports as it hands out connections (metrics, in services).
+// Called on the acquiring thread, outside the pool's lock: must be cheap and
+// thread-safe, and must not use the pool.
+class PoolObserver {
+ public:
+  virtual ~PoolObserver() = default;
+  // A connection was handed out after `waited` (queueing and any connect).
+  virtual void OnAcquired(absl::Duration waited) = 0;
+  // None freed up within the acquire timeout.
+  virtual void OnAcquireTimeout() = 0;
+  // Opening a new connection failed (database unreachable or refusing).
+  virtual void OnConnectFailed() = 0;
+};
+
+// A consistent snapshot of the pool's occupancy.
+struct PoolStats {
+  int size = 0;     // the configured maximum
+  int open = 0;     // idle + in use (+ being opened)
+  int in_use = 0;   // leased to callers
+  int idle = 0;     // open and free
+  int waiting = 0;  // callers queued for a connection
+};
+
 // SQL as a named constant beside the code that runs it. Each connection
 // prepares a statement the first time it runs it, then reuses the plan.
 struct Statement {
@@ -94,7 +117,9 @@ class ConnectionPool {
   };
 
   // Connects once to fail fast on a bad URL; the rest connect lazily.
-  static absl::StatusOr<std::unique_ptr<ConnectionPool>> Create(PoolConfig config);
+  // `observer` (optional) must outlive the pool.
+  static absl::StatusOr<std::unique_ptr<ConnectionPool>> Create(PoolConfig config,
+                                                                PoolObserver* observer = nullptr);
   ~ConnectionPool();
 
   // Waits up to the acquire timeout; UNAVAILABLE when none frees up or the
@@ -123,9 +148,11 @@ class ConnectionPool {
   int size() const { return config_.size; }
   // Connections currently leased (for metrics and tests).
   int in_use() const;
+  PoolStats stats() const;
 
  private:
-  explicit ConnectionPool(PoolConfig config) : config_(std::move(config)) {}
+  ConnectionPool(PoolConfig config, PoolObserver* observer)
+      : config_(std::move(config)), observer_(observer) {}
   absl::StatusOr<std::unique_ptr<PooledConnection>> Connect();
   void Release(std::unique_ptr<PooledConnection> connection);
 
@@ -167,10 +194,12 @@ class ConnectionPool {
   }
 
   const PoolConfig config_;
+  PoolObserver* const observer_;
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;    // idle + leased + being opened
   int leased_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace affonso::storage

@@ -132,6 +132,75 @@ TEST_F(PoolTest, ConcurrentCallersShareBoundedConnections) {
             2);
 }
 
+class RecordingObserver final : public PoolObserver {
+ public:
+  void OnAcquired(absl::Duration waited) override {
+    absl::MutexLock lock(&mu_);
+    waits_.push_back(waited);
+  }
+  void OnAcquireTimeout() override { ++timeouts_; }
+  void OnConnectFailed() override { ++connect_failures_; }
+  std::vector<absl::Duration> waits() {
+    absl::MutexLock lock(&mu_);
+    return waits_;
+  }
+  std::atomic<int> timeouts_{0};
+  std::atomic<int> connect_failures_{0};
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::Duration> waits_;
+};
+
+TEST_F(PoolTest, ReportsAcquisitionsTimeoutsAndOccupancy) {
+  RecordingObserver observer;
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  config.acquire_timeout = absl::Milliseconds(50);
+  auto pool = ConnectionPool::Create(config, &observer);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  PoolStats idle = (*pool)->stats();
+  EXPECT_EQ(idle.size, 1);
+  EXPECT_EQ(idle.open, 1);
+  EXPECT_EQ(idle.idle, 1);
+  EXPECT_EQ(idle.in_use, 0);
+  EXPECT_EQ(idle.waiting, 0);
+
+  auto held = (*pool)->Acquire();
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ((*pool)->stats().in_use, 1);
+  EXPECT_EQ((*pool)->stats().idle, 0);
+  EXPECT_EQ((*pool)->Acquire().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(observer.timeouts_.load(), 1);
+  held = absl::UnavailableError("released");  // gives the connection back
+  EXPECT_EQ((*pool)->stats().in_use, 0);
+  EXPECT_EQ((*pool)->stats().idle, 1);
+  ASSERT_EQ(observer.waits().size(), 1u);
+  EXPECT_LT(observer.waits()[0], absl::Milliseconds(50));
+  EXPECT_EQ(observer.connect_failures_.load(), 0);
+}
+
+TEST_F(PoolTest, ReportsHowLongAQueuedCallerWaited) {
+  RecordingObserver observer;
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  config.acquire_timeout = absl::Seconds(10);
+  auto pool = ConnectionPool::Create(config, &observer);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto held = (*pool)->Acquire();
+  ASSERT_TRUE(held.ok());
+  std::thread waiter([&] { EXPECT_TRUE((*pool)->Acquire().ok()); });
+  while ((*pool)->stats().waiting == 0) absl::SleepFor(absl::Milliseconds(1));
+  absl::SleepFor(absl::Milliseconds(100));
+  held = absl::UnavailableError("released");
+  waiter.join();
+  ASSERT_EQ(observer.waits().size(), 2u);
+  EXPECT_GE(observer.waits()[1], absl::Milliseconds(100));
+  EXPECT_EQ((*pool)->stats().waiting, 0);
+}
+
 TEST(PoolCreateTest, UnreachableDatabaseIsUnavailable) {
   PoolConfig config;
   config.database_url = "postgresql://postgres@127.0.0.1:1/none";

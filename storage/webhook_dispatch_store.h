@@ -41,6 +41,16 @@ struct AttemptRecord {
   absl::Time next_attempt_at;  // for kRetry
 };
 
+// How far behind the dispatchers are, for metrics. Counts stop at the cap
+// they were read with.
+struct OutboxBacklog {
+  int64_t events_pending = 0;             // outbox events not fanned out yet
+  double oldest_event_age_seconds = 0;    // the oldest of them; 0 when none
+  int64_t deliveries_due = 0;             // pending deliveries due now (or in flight)
+  int64_t deliveries_waiting = 0;         // pending deliveries waiting for a later retry
+  double oldest_due_age_seconds = 0;      // how long the most overdue one has been due
+};
+
 // The dispatcher's side of the outbox. Every method is one statement (one
 // transaction), so replicas can run dispatchers side by side.
 class WebhookDispatchStore {
@@ -62,6 +72,10 @@ class WebhookDispatchStore {
   // endpoint's failure run, a failure starts or extends it, and the endpoint
   // is disabled on 410 or once failing for longer than `disable_after`.
   virtual absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) = 0;
+
+  // The queues' depth and age (partial-index scans; counts stop at
+  // `count_cap`, so a huge backlog stays cheap to measure).
+  virtual absl::StatusOr<OutboxBacklog> Backlog(int64_t count_cap) = 0;
 };
 
 }  // namespace affonso::storage

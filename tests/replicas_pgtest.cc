@@ -73,8 +73,7 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
                     b_.team_id + "'");
     for (int i = 0; i < kReplicas; ++i) {
       auto process = ServerProcess::Start(
-          {"--database_url=" + db_->url(), "--http_port=-1", "--undefok=metrics_port",
-           "--metrics_port=-1",
+          {"--database_url=" + db_->url(), "--http_port=-1", "--metrics_port=0",
            "--rate_limit_per_minute=1000000", "--rate_limit_per_second=100000",
            "--webhook_allow_private", "--shutdown_drain_delay_ms=0", "--log_level=warning",
            "--db_pool_size=8"});

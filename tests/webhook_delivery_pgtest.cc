@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "gateway/http_server.h"
 #include "gtest/gtest.h"
+#include "services/outbox_monitor.h"
 #include "services/webhook_dispatcher.h"
 #include "services/webhook_signing.h"
 #include "storage/pg_webhook_dispatch_store.h"
@@ -153,6 +155,78 @@ TEST_F(WebhookDeliveryTest, RetriesAfterServerErrorsWithTheSameEventId) {
             "500,502,200");
   EXPECT_EQ(Query("SELECT status FROM webhook_deliveries"), "succeeded");
   EXPECT_EQ(Query("SELECT failing_since IS NULL FROM webhook_endpoints"), "t");
+}
+
+uint64_t Deliveries(const char* result) {
+  return metrics::DefaultRegistry()
+      .AddCounter("affonso_webhook_deliveries_total", "", {"result"})
+      .WithLabels({result})
+      .Value();
+}
+
+TEST_F(WebhookDeliveryTest, CountsAttemptsByResultAndTimesSends) {
+  Endpoint();
+  Event();
+  receiver_.Script({{500, ""}, {502, ""}});
+  const uint64_t delivered = Deliveries("delivered"), retrying = Deliveries("retrying");
+  const uint64_t sends = metrics::DefaultRegistry()
+                             .AddHistogram("affonso_webhook_send_duration_seconds", "")
+                             .WithLabels({})
+                             .Read()
+                             .count;
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  Drain(dispatcher);
+  EXPECT_EQ(Deliveries("delivered") - delivered, 1u);
+  EXPECT_EQ(Deliveries("retrying") - retrying, 2u);
+  EXPECT_EQ(metrics::DefaultRegistry()
+                    .AddHistogram("affonso_webhook_send_duration_seconds", "")
+                    .WithLabels({})
+                    .Read()
+                    .count -
+                sends,
+            3u);
+}
+
+TEST_F(WebhookDeliveryTest, BacklogMeasuresBothQueues) {
+  auto empty = store_->Backlog(1000);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->events_pending, 0);
+  EXPECT_EQ(empty->oldest_event_age_seconds, 0);
+  EXPECT_EQ(empty->deliveries_due, 0);
+  EXPECT_EQ(empty->oldest_due_age_seconds, 0);
+
+  Endpoint();
+  for (int i = 0; i < 3; ++i) Event();
+  Query("UPDATE outbox_events SET created_at = now() - interval '90 seconds'");
+  auto events = store_->Backlog(1000);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->events_pending, 3);
+  EXPECT_NEAR(events->oldest_event_age_seconds, 90, 5);
+  EXPECT_EQ(store_->Backlog(2)->events_pending, 2);  // capped
+
+  ASSERT_TRUE(store_->FanOut(10).ok());
+  Query("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '30 seconds' WHERE id = "
+        "(SELECT min(id) FROM webhook_deliveries)");
+  Query("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE id = "
+        "(SELECT max(id) FROM webhook_deliveries)");
+  auto deliveries = store_->Backlog(1000);
+  ASSERT_TRUE(deliveries.ok()) << deliveries.status();
+  EXPECT_EQ(deliveries->events_pending, 0);
+  EXPECT_EQ(deliveries->oldest_event_age_seconds, 0);
+  EXPECT_EQ(deliveries->deliveries_due, 2);
+  EXPECT_EQ(deliveries->deliveries_waiting, 1);
+  EXPECT_NEAR(deliveries->oldest_due_age_seconds, 30, 5);
+
+  metrics::Registry registry;
+  services::OutboxMonitor monitor(store_.get(), {}, &registry);
+  ASSERT_TRUE(monitor.RefreshOnce().ok());
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("\naffonso_webhook_outbox_pending{stage=\"due\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\naffonso_webhook_outbox_pending{stage=\"retry_wait\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\naffonso_webhook_outbox_pending{stage=\"fan_out\"} 0\n"),
+            std::string::npos);
 }
 
 TEST_F(WebhookDeliveryTest, HonoursRetryAfter) {

@@ -108,7 +108,7 @@ psql_bench -c "TRUNCATE referrals, outbox_events CASCADE" >/dev/null
 # `start_server [extra flags]` / `stop_server` (SIGTERM, drained).
 start_server() {
   DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
-    --http_port="$HTTP_PORT" --db_pool_size="$POOL" --log_level=warning \
+    --http_port="$HTTP_PORT" --metrics_port=0 --db_pool_size="$POOL" --log_level=warning \
     --webhook_allow_private "$@" &
   SERVER_PID=$!
   for _ in $(seq 50); do "$PG_BIN/pg_isready" -q -d "$DB_URL" && curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.2; done
