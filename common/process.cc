@@ -5,9 +5,19 @@
 
 #include <cstdlib>
 
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 
 namespace affonso {
+
+void HelpListsFlagsOf(const char* main_file) {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [main_file](absl::string_view file) {
+    return absl::EndsWith(file, main_file);
+  };
+  absl::SetFlagsUsageConfig(usage);
+}
 namespace {
 
 sigset_t StopSignals() {

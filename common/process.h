@@ -10,6 +10,11 @@ namespace affonso {
 std::string EnvOr(const char* name, const std::string& fallback);
 int EnvOr(const char* name, int fallback);
 
+// Makes --help list the flags defined in `main_file` (e.g. "gateway/main.cc"),
+// where our binaries define all of theirs; Abseil's default looks for a file
+// named after the binary and so lists none. Call before parsing flags.
+void HelpListsFlagsOf(const char* main_file);
+
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it starts
 // later; call first thing in main, then WaitForStopSignal() once serving.
 void BlockStopSignals();

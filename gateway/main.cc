@@ -36,6 +36,7 @@ ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("affonso REST gateway (proxies to the gRPC server)");
+  affonso::HelpListsFlagsOf("gateway/main.cc");
   absl::ParseCommandLine(argc, argv);
   affonso::LogLevel level;
   if (!affonso::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {

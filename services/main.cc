@@ -7,7 +7,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -88,13 +87,7 @@ ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("affonso lead-signup gRPC server");
-  // --help lists the flags of this file; Abseil's default looks for a file
-  // named after the binary and so listed none.
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "services/main.cc");
-  };
-  absl::SetFlagsUsageConfig(usage);
+  affonso::HelpListsFlagsOf("services/main.cc");
   // Abseil's deadlock graph costs a few percent on every contended lock; our
   // lock order is checked by the tests, not in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "storage/demo_seed.h"
 #include "storage/migrations.h"
+#include "common/process.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pool.h"
 
@@ -78,6 +79,7 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  affonso::HelpListsFlagsOf("tools/ctl.cc");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   affonso::SetLogLevel(affonso::LogLevel::kWarning);
