@@ -28,6 +28,8 @@ ABSL_FLAG(int, db_pool_size, EnvOr("DB_POOL_SIZE", 16),
           "database connections per replica (env DB_POOL_SIZE)");
 ABSL_FLAG(int, db_acquire_timeout_ms, EnvOr("DB_ACQUIRE_TIMEOUT_MS", 2000),
           "wait for a free connection before UNAVAILABLE (env DB_ACQUIRE_TIMEOUT_MS)");
+ABSL_FLAG(int, db_statement_timeout_ms, EnvOr("DB_STATEMENT_TIMEOUT_MS", 5000),
+          "server-side bound on each SQL statement; 0 = none (env DB_STATEMENT_TIMEOUT_MS)");
 ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
           "gRPC handler threads: caps in-flight calls (env MAX_RPC_THREADS)");
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
@@ -113,6 +115,8 @@ int main(int argc, char** argv) {
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
   config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
+  config.db_statement_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);

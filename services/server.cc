@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   pool_config.database_url = config.database_url;
   pool_config.size = config.db_pool_size;
   pool_config.acquire_timeout = config.db_acquire_timeout;
+  pool_config.statement_timeout = config.db_statement_timeout;
   auto pool = storage::ConnectionPool::Create(pool_config, &parts->pool_metrics);
   if (!pool.ok()) return pool.status();
   parts->pool = *std::move(pool);

@@ -18,6 +18,7 @@ struct ServerConfig {
   std::string grpc_address = "0.0.0.0:50051";  // port 0 picks a free one (tests)
   int db_pool_size = 16;
   absl::Duration db_acquire_timeout = absl::Seconds(2);
+  absl::Duration db_statement_timeout = absl::Seconds(5);
   // Threading model: gRPC's synchronous server. libpqxx blocks, so every
   // in-flight RPC holds a thread either way; the sync server's own pool is
   // that executor, with no hand-off or extra queue. A waiting thread costs a

@@ -25,6 +25,10 @@ constexpr Statement kRecordVersion{
 absl::StatusOr<int> ApplyMigrations(ConnectionPool& pool,
                                     const std::vector<Migration>& migrations) {
   return pool.InTransaction("migrate", [&](Tx& tx) -> absl::StatusOr<int> {
+    // Waiting for another replica's migrations, or rewriting a big table,
+    // may take long: the pool's statement timeout, meant for request work,
+    // does not apply here.
+    tx.ExecUnprepared("SET LOCAL statement_timeout = 0");
     tx.ExecUnprepared(kLockSql);
     tx.ExecUnprepared(kCreateTableSql);
     std::set<int> applied;

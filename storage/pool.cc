@@ -1,6 +1,11 @@
 #include "storage/pool.h"
 
+#include <poll.h>
+
 #include <exception>
+#include <string>
+#include <utility>
+#include <vector>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -20,14 +25,27 @@ constexpr absl::string_view kQueryCanceled = "57014";
 constexpr absl::string_view kAdminShutdownClass = "57P";
 constexpr absl::string_view kConnectionExceptionClass = "08";
 
-// libpq waits for a TCP connect forever by default; a pool with an acquire
-// deadline needs a bounded connect too.
-std::string WithConnectTimeout(const std::string& url) {
-  if (absl::StrContains(url, "connect_timeout")) return url;
-  if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
-    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "connect_timeout=3");
+// libpq waits for a TCP connect forever by default, and on a silent network
+// for as long as the kernel retransmits: a pool with an acquire deadline
+// needs both bounded. Settings already in the URL win.
+std::string WithNetworkTimeouts(const std::string& url, absl::Duration network_timeout) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"connect_timeout", "3"},
+      {"keepalives_idle", "10"},
+      {"keepalives_interval", "5"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", std::to_string(absl::ToInt64Milliseconds(network_timeout))}};
+  const bool is_uri = absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://");
+  std::string result = url;
+  for (const auto& [name, value] : settings) {
+    if (absl::StrContains(url, name)) continue;
+    if (is_uri) {
+      absl::StrAppend(&result, absl::StrContains(result, "?") ? "&" : "?", name, "=", value);
+    } else {
+      absl::StrAppend(&result, " ", name, "=", value);
+    }
   }
-  return absl::StrCat(url, " connect_timeout=3");
+  return result;
 }
 
 }  // namespace
@@ -131,8 +149,13 @@ ConnectionPool::~ConnectionPool() {
 absl::StatusOr<std::unique_ptr<PooledConnection>> ConnectionPool::Connect() {
   try {
     auto connection = std::make_unique<PooledConnection>();
-    connection->conn =
-        std::make_unique<pqxx::connection>(WithConnectTimeout(config_.database_url));
+    connection->conn = std::make_unique<pqxx::connection>(
+        WithNetworkTimeouts(config_.database_url, config_.network_timeout));
+    if (config_.statement_timeout > absl::ZeroDuration()) {
+      pqxx::nontransaction tx(*connection->conn);
+      tx.exec(absl::StrCat("SET statement_timeout = ",
+                           absl::ToInt64Milliseconds(config_.statement_timeout)));
+    }
     // Broken connections are dropped on release and replaced here. Should
     // libpqxx reconnect one on its own between transactions, it re-registers
     // the statements it was given, so `prepared` stays true to the session.
@@ -161,9 +184,17 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
     if (observer_) observer_->OnAcquireTimeout();
     return absl::UnavailableError("no database connection free within the acquire timeout");
   }
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     std::unique_ptr<PooledConnection> connection = std::move(idle_.back());
     idle_.pop_back();
+    if (LooksDead(*connection)) {
+      // Rare, and closing a dead socket does not wait: under the lock, so the
+      // slot it frees cannot be taken twice. Replaced below by a new
+      // connection when no other idle one is left.
+      connection.reset();
+      --open_;
+      continue;
+    }
     ++leased_;
     mu_.Unlock();
     if (observer_) observer_->OnAcquired(absl::Now() - start);
@@ -185,6 +216,14 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   }
   if (observer_) observer_->OnAcquired(absl::Now() - start);
   return Lease(this, *std::move(connection));
+}
+
+bool ConnectionPool::LooksDead(const PooledConnection& connection) {
+  if (!connection.conn || !connection.conn->is_open()) return true;
+  pollfd socket{connection.conn->sock(), POLLIN, 0};
+  // Idle in the pool, a live session has nothing to say: anything readable
+  // is the server's goodbye (or its end of the stream).
+  return poll(&socket, 1, 0) != 0;
 }
 
 void ConnectionPool::Release(std::unique_ptr<PooledConnection> connection) {

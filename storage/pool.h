@@ -26,6 +26,12 @@ struct PoolConfig {
   absl::Duration acquire_timeout = absl::Seconds(2);
   // Attempts for a transaction that hits a serialization failure or deadlock.
   int max_attempts = 4;
+  // Server-side bound on every statement (0 = none): a stuck query answers
+  // DEADLINE_EXCEEDED instead of holding a connection and a caller forever.
+  absl::Duration statement_timeout = absl::ZeroDuration();
+  // Client-side bound on unacknowledged data (TCP_USER_TIMEOUT): a database
+  // host that vanished without closing its sockets is noticed after this.
+  absl::Duration network_timeout = absl::Seconds(10);
 };
 
 // What the pool reports as it hands out connections (metrics, in services).
@@ -154,6 +160,10 @@ class ConnectionPool {
   ConnectionPool(PoolConfig config, PoolObserver* observer)
       : config_(std::move(config)), observer_(observer) {}
   absl::StatusOr<std::unique_ptr<PooledConnection>> Connect();
+  // An idle connection the server has closed meanwhile (restart,
+  // pg_terminate_backend, idle timeout) has its end-of-stream or FATAL
+  // message waiting: drop it rather than fail the caller's first statement.
+  static bool LooksDead(const PooledConnection& connection);
   void Release(std::unique_ptr<PooledConnection> connection);
 
   template <typename TxType, typename Fn>

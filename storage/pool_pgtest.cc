@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "storage/testing/test_database.h"
 
@@ -70,26 +71,84 @@ TEST_F(PoolTest, AcquireTimesOutAsUnavailableWhenExhausted) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(PoolTest, BrokenConnectionIsReplaced) {
+std::string BackendPid(ConnectionPool& pool) {
+  auto pid = pool.Autocommit("pid", [](Tx& tx) -> absl::StatusOr<std::string> {
+    return std::string(tx.ExecUnprepared("SELECT pg_backend_pid()")[0][0].c_str());
+  });
+  return pid.ok() ? *pid : "";
+}
+
+// pg_terminate_backend, a PostgreSQL restart or an idle timeout close idle
+// connections from the server side: the pool notices before handing one out,
+// so no caller sees the error.
+TEST_F(PoolTest, IdleConnectionClosedByTheServerIsReplacedUnseen) {
   PoolConfig config;
   config.database_url = db_->url();
   config.size = 1;
   auto pool = ConnectionPool::Create(config);
   ASSERT_TRUE(pool.ok()) << pool.status();
-  auto pid = (*pool)->Autocommit("pid", [](Tx& tx) -> absl::StatusOr<std::string> {
-    return std::string(tx.ExecUnprepared("SELECT pg_backend_pid()")[0][0].c_str());
-  });
-  ASSERT_TRUE(pid.ok());
-  db_->QueryValue("SELECT pg_terminate_backend(" + *pid + ")");
-  auto failed = (*pool)->Autocommit("after_kill", [](Tx& tx) -> absl::StatusOr<int> {
+  const std::string pid = BackendPid(**pool);
+  ASSERT_FALSE(pid.empty());
+  EXPECT_EQ(db_->QueryValue("SELECT pg_terminate_backend(" + pid + ")"), "t");
+  for (int i = 0; i < 100 && db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE pid = " +
+                                             pid) != "0";
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  auto value = (*pool)->Autocommit("after_kill", [](Tx& tx) -> absl::StatusOr<int> {
     return tx.Exec(kSelectOne, 1)[0][0].as<int>();
   });
-  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 2);
+  EXPECT_NE(BackendPid(**pool), pid);
+}
+
+// Killed mid-statement, the outcome is unknown: UNAVAILABLE, never a retry
+// behind the caller's back; the next call gets a new connection.
+TEST_F(PoolTest, ConnectionKilledMidStatementIsUnavailableThenReplaced) {
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  auto pool = ConnectionPool::Create(config);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const std::string pid = BackendPid(**pool);
+  std::thread killer([&] {
+    for (int i = 0; i < 200; ++i) {
+      if (db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid +
+                          " AND query LIKE 'SELECT pg_sleep%'") == "1") {
+        db_->QueryValue("SELECT pg_terminate_backend(" + pid + ")");
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  });
+  auto slept = (*pool)->Autocommit("sleep", [](Tx& tx) -> absl::StatusOr<int> {
+    tx.ExecUnprepared("SELECT pg_sleep(5)");
+    return 1;
+  });
+  killer.join();
+  EXPECT_EQ(slept.status().code(), absl::StatusCode::kUnavailable) << slept.status();
   auto recovered = (*pool)->Autocommit("recovered", [](Tx& tx) -> absl::StatusOr<int> {
     return tx.Exec(kSelectOne, 1)[0][0].as<int>();
   });
   ASSERT_TRUE(recovered.ok()) << recovered.status();
-  EXPECT_EQ(*recovered, 2);
+}
+
+TEST_F(PoolTest, StatementTimeoutIsDeadlineExceeded) {
+  PoolConfig config;
+  config.database_url = db_->url();
+  config.size = 1;
+  config.statement_timeout = absl::Milliseconds(200);
+  auto pool = ConnectionPool::Create(config);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const absl::Time start = absl::Now();
+  auto slept = (*pool)->Autocommit("sleep", [](Tx& tx) -> absl::StatusOr<int> {
+    tx.ExecUnprepared("SELECT pg_sleep(5)");
+    return 1;
+  });
+  EXPECT_EQ(slept.status().code(), absl::StatusCode::kDeadlineExceeded) << slept.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_TRUE(BackendPid(**pool) != "");  // the connection stays usable
 }
 
 TEST_F(PoolTest, SerializationFailuresAreRetried) {
