@@ -27,12 +27,17 @@ constexpr Statement kClaim{
     "  lease_until = now() + $2 * interval '1 millisecond', "
     "  attempts = d.attempts + 1, updated_at = now() "
     "FROM ( "
-    "  SELECT x.id FROM webhook_deliveries x "
+    // Sends in flight per endpoint, counted once: a count per candidate row
+    // made a backlog of n deliveries to one endpoint cost n^2 row visits
+    // once that endpoint was at its cap.
+    "  WITH busy AS ( "
+    "    SELECT endpoint_id, count(*) AS n FROM webhook_deliveries "
+    "    WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id) "
+    "  SELECT x.id FROM webhook_deliveries x LEFT JOIN busy b ON b.endpoint_id = x.endpoint_id "
     "  WHERE x.status = 'pending' AND x.next_attempt_at <= now() "
     "    AND (x.lease_until IS NULL OR x.lease_until < now()) "
-    "    AND (SELECT count(*) FROM webhook_deliveries y WHERE y.endpoint_id = x.endpoint_id "
-    "         AND y.status = 'pending' AND y.lease_until > now()) < $3 "
-    "  ORDER BY x.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) c, "
+    "    AND coalesce(b.n, 0) < $3 "
+    "  ORDER BY x.next_attempt_at LIMIT $1 FOR UPDATE OF x SKIP LOCKED) c, "
     "  outbox_events ev, webhook_endpoints e "
     "WHERE d.id = c.id AND ev.id = d.event_id AND e.id = d.endpoint_id "
     "RETURNING d.id, d.team_id, d.event_id, ev.type, ev.payload::text, e.id, e.url, e.secret, "

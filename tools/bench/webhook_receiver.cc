@@ -15,14 +15,24 @@
 ABSL_FLAG(int, port, 8099, "port on 127.0.0.1");
 ABSL_FLAG(double, seconds, 20, "how long to listen");
 ABSL_FLAG(std::string, name, "webhook_delivery", "label printed with the results");
+ABSL_FLAG(std::string, ids_file, "",
+          "append each delivery's webhook-id to this file, one per line (crash checks)");
 
 namespace {
 
 class Receiver : public affonso::gateway::HttpHandler {
  public:
+  explicit Receiver(std::FILE* ids) : ids_(ids) {}
+
   void Handle(affonso::gateway::HttpRequest request,
               std::function<void(affonso::gateway::HttpResponse)> respond) override {
     const absl::Time now = absl::Now();
+    if (ids_ != nullptr) {
+      // Written before the 200: an id acknowledged to the sender is on record.
+      absl::MutexLock lock(&mu_);
+      std::fprintf(ids_, "%s\n", request.Header("webhook-id").c_str());
+      std::fflush(ids_);
+    }
     // "createdAt": "2026-11-24T05:17:46.017Z" in the event body.
     const std::string key = "\"createdAt\": \"";
     size_t at = request.body.find(key);
@@ -44,6 +54,7 @@ class Receiver : public affonso::gateway::HttpHandler {
   }
 
  private:
+  std::FILE* const ids_;
   absl::Mutex mu_;
   std::vector<double> lags_ms_;
 };
@@ -52,7 +63,15 @@ class Receiver : public affonso::gateway::HttpHandler {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  Receiver receiver;
+  std::FILE* ids = nullptr;
+  if (!absl::GetFlag(FLAGS_ids_file).empty()) {
+    ids = std::fopen(absl::GetFlag(FLAGS_ids_file).c_str(), "a");
+    if (ids == nullptr) {
+      std::fprintf(stderr, "cannot open %s\n", absl::GetFlag(FLAGS_ids_file).c_str());
+      return 1;
+    }
+  }
+  Receiver receiver(ids);
   affonso::gateway::HttpServerOptions options;
   options.address = "127.0.0.1";
   options.port = absl::GetFlag(FLAGS_port);

@@ -34,6 +34,10 @@ ABSL_FLAG(int, concurrency, 16, "workers, each one request at a time");
 ABSL_FLAG(int, seconds, 30, "how long to send");
 ABSL_FLAG(int, poll_ms, 50, "readiness poll interval");
 ABSL_FLAG(int, timeout_ms, 15000, "per-request timeout");
+ABSL_FLAG(std::string, ack_file, "",
+          "append the click id of every acknowledged (2xx) signup, one per line");
+ABSL_FLAG(bool, expect_failures, false,
+          "failed requests are expected (a server being killed): exit 0 anyway");
 
 namespace {
 
@@ -101,6 +105,7 @@ class Replicas {
 };
 
 struct Totals {
+  std::FILE* acks = nullptr;
   std::atomic<long> requests{0};
   std::atomic<long> ok{0};
   std::atomic<long> clicks{0};
@@ -108,6 +113,12 @@ struct Totals {
   std::atomic<long> waited_for_ready{0};
   std::mutex mu;
   std::map<std::string, long> failures;
+
+  void Acknowledged(const std::string& click_id) {
+    if (acks == nullptr) return;
+    std::lock_guard<std::mutex> lock(mu);
+    std::fprintf(acks, "%s\n", click_id.c_str());
+  }
 
   void Fail(const std::string& kind) {
     std::lock_guard<std::mutex> lock(mu);
@@ -167,13 +178,19 @@ class Worker {
   void Run(const std::atomic<bool>& stop, const std::string& click_body, int index) {
     std::string response;
     for (long n = 0; !stop.load(); ++n) {
-      if (!Post("/v1/clicks", click_body, &response, stop)) continue;
+      if (!Post("/v1/clicks", click_body, &response, stop)) {
+        absl::SleepFor(absl::Milliseconds(20));  // a client's backoff
+        continue;
+      }
       totals_->clicks++;
       const std::string click_id = JsonId(response);
       const std::string signup = absl::StrCat(R"({"click_id":")", click_id,
                                               R"(","email":"lead-)", index, "-", n,
                                               R"(@example.com"})");
-      if (Post("/v1/signups", signup, &response, stop)) totals_->signups++;
+      if (Post("/v1/signups", signup, &response, stop)) {
+        totals_->signups++;
+        totals_->Acknowledged(click_id);
+      }
     }
   }
 
@@ -191,6 +208,9 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   Replicas replicas(absl::StrSplit(absl::GetFlag(FLAGS_targets), ',', absl::SkipEmpty()));
   Totals totals;
+  if (!absl::GetFlag(FLAGS_ack_file).empty()) {
+    totals.acks = std::fopen(absl::GetFlag(FLAGS_ack_file).c_str(), "w");
+  }
   std::atomic<bool> stop_polling{false};
   std::atomic<bool> stop{false};
   std::thread poller([&] {
@@ -226,6 +246,7 @@ int main(int argc, char** argv) {
       "throughput=%.1f waits_for_ready=%ld\n",
       totals.requests.load(), totals.ok.load(), failed, totals.clicks.load(),
       totals.signups.load(), totals.requests.load() / elapsed, totals.waited_for_ready.load());
+  if (totals.acks != nullptr) std::fclose(totals.acks);
   curl_global_cleanup();
-  return failed == 0 ? 0 : 1;
+  return failed == 0 || absl::GetFlag(FLAGS_expect_failures) ? 0 : 1;
 }

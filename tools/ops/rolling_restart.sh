@@ -22,7 +22,9 @@ METRICS_PORTS=(9191 9192)
 
 cleanup() {
   local pid
-  for pid in "${PIDS[@]}" $LOAD_PID; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}" $LOAD_PID; do
+    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

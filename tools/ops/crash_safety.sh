@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The body of `./dev crash-test` (which installs, builds and starts a
+# throwaway PostgreSQL): a steady REST click + signup load, with webhooks
+# (referral.lead, transaction.created) and pay-per-lead commissions on, while
+# the server is killed with SIGKILL at random moments and restarted. Then it
+# checks, and prints the counts it checked:
+#   - every signup answered 2xx is stored (by its click id);
+#   - no commission without its referral, none twice for one referral;
+#   - every committed event was delivered at least once;
+#   - no click converted twice.
+#
+# Env: ADMIN_URL (postgresql://.../postgres), BIN (bazel-bin), PG_BIN,
+#      KILLS (5), LOAD_SECONDS (40), CONCURRENCY (16), SEED (random).
+set -euo pipefail
+
+KILLS=${KILLS:-5}
+LOAD_SECONDS=${LOAD_SECONDS:-40}
+CONCURRENCY=${CONCURRENCY:-16}
+SEED=${SEED:-$RANDOM}
+RANDOM=$SEED
+DB_URL=${ADMIN_URL%/*}/crash
+WORK=$(mktemp -d)
+GRPC_PORT=50095 HTTP_PORT=8095 HOOK_PORT=8096
+SERVER_PID= LOAD_PID= RECEIVER_PID=
+
+cleanup() {
+  local pid
+  for pid in $SERVER_PID $LOAD_PID $RECEIVER_PID; do
+    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+psql_db() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
+json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+stamp() { date -u +%H:%M:%S.%3N; }
+
+"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" \
+  -c "DROP DATABASE IF EXISTS crash WITH (FORCE)" -c "CREATE DATABASE crash"
+"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
+DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
+API_KEY=$(json_get "$DEMO" api_key)
+TEAM_ID=$(json_get "$DEMO" team_id)
+PROGRAM_ID=$(json_get "$DEMO" program_id)
+psql_db <<SQL
+UPDATE api_keys SET rate_limit_per_minute = 10000000, rate_limit_per_second = 1000000
+  WHERE team_id = '$TEAM_ID';
+INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount)
+  SELECT 'inc_crash', '$TEAM_ID', '$PROGRAM_ID', id, 'Lead bonus', 'lead', 5
+  FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default;
+INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
+  VALUES ('whk_crash', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks',
+          '{referral.lead,transaction.created}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+SQL
+
+"$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=100000 \
+  --ids_file="$WORK/delivered.ids" >/dev/null &
+RECEIVER_PID=$!
+
+start_server() {
+  DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+    --http_port="$HTTP_PORT" --metrics_port=0 --webhook_allow_private \
+    --webhook_timeout_ms=2000 --webhook_lease_ms=4000 --shutdown_drain_delay_ms=0 \
+    --log_level=warning >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  local _
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server did not become ready" >&2
+  tail -20 "$WORK/server.log" >&2
+  return 1
+}
+
+start_server
+echo "$(stamp) load: $CONCURRENCY workers for ${LOAD_SECONDS}s; $KILLS kills (seed $SEED)"
+"$BIN/tools/ops/rolling_load" --targets="127.0.0.1:$HTTP_PORT" --api_key="$API_KEY" \
+  --program_id="$PROGRAM_ID" --tracking_id="$(json_get "$DEMO" tracking_id)" \
+  --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" --ack_file="$WORK/acked.ids" \
+  --expect_failures >"$WORK/load.out" 2>"$WORK/load.err" &
+LOAD_PID=$!
+
+gap=$((LOAD_SECONDS * 1000 / (KILLS + 1)))
+for ((k = 1; k <= KILLS; k++)); do
+  sleep "$(awk -v ms=$((gap / 2 + RANDOM % gap)) 'BEGIN { printf "%.3f", ms / 1000 }')"
+  kill -KILL "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  echo "$(stamp) SIGKILL $k of $KILLS"
+  start_server
+done
+wait "$LOAD_PID" || true
+LOAD_PID=
+grep '^RESULT' "$WORK/load.out"
+
+# Let the dispatcher finish: leases of killed sends run out, retries land.
+for ((waited = 0; waited < 300; waited++)); do
+  pending=$(psql_db -c "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded')
+    + (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL)")
+  ((pending == 0)) && break
+  ((waited % 10 == 0)) && echo "$(stamp) webhook backlog: $pending" \
+    "($(psql_db -c "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n
+       FROM webhook_deliveries GROUP BY status) t"))"
+  sleep 1
+done
+
+psql_db -c "CREATE TEMP TABLE acked (click_id text)" \
+  -c "\\copy acked FROM '$WORK/acked.ids'" \
+  -c "CREATE TEMP TABLE delivered (event_id text)" \
+  -c "\\copy delivered FROM '$WORK/delivered.ids'" \
+  -c "SELECT
+  (SELECT count(*) FROM acked),
+  (SELECT count(*) FROM acked a LEFT JOIN referrals r ON r.click_id = a.click_id WHERE r.id IS NULL),
+  (SELECT count(*) FROM referrals),
+  (SELECT count(*) FROM commissions),
+  (SELECT count(*) FROM commissions c LEFT JOIN referrals r ON r.id = c.referral_id WHERE r.id IS NULL),
+  (SELECT count(*) FROM (SELECT referral_id FROM commissions GROUP BY referral_id HAVING count(*) > 1) t),
+  (SELECT count(*) FROM referrals r LEFT JOIN commissions c ON c.referral_id = r.id
+     WHERE c.id IS NULL AND r.status = 'lead'),
+  (SELECT count(*) FROM outbox_events),
+  (SELECT count(*) FROM outbox_events e WHERE NOT EXISTS (SELECT 1 FROM delivered d WHERE d.event_id = e.id)),
+  (SELECT count(*) FROM delivered),
+  (SELECT count(DISTINCT event_id) FROM delivered),
+  (SELECT count(*) FROM (SELECT click_id FROM referrals WHERE click_id IS NOT NULL
+     GROUP BY click_id HAVING count(*) > 1) t)" | tr '|' ' ' >"$WORK/counts"
+read -r ACKED MISSING REFERRALS COMMISSIONS ORPHANS DOUBLES UNPAID EVENTS UNDELIVERED \
+  DELIVERIES DISTINCT TWICE <"$WORK/counts"
+
+echo "signups acknowledged (2xx):         $ACKED, missing from the database: $MISSING"
+echo "referrals stored:                   $REFERRALS (some unacknowledged: cut by a kill)"
+echo "commissions:                        $COMMISSIONS, without their referral: $ORPHANS, twice for one referral: $DOUBLES"
+echo "lead referrals without commission:  $UNPAID"
+echo "events committed:                   $EVENTS, never delivered: $UNDELIVERED"
+echo "deliveries received:                $DELIVERIES ($DISTINCT distinct events; repeats are at-least-once)"
+echo "clicks converted twice:             $TWICE"
+echo "server kills:                       $KILLS"
+
+STATUS=0
+((ACKED > 0)) || { echo "FAIL: nothing was acknowledged"; STATUS=1; }
+((MISSING == 0)) || { echo "FAIL: acknowledged signups lost"; STATUS=1; }
+((ORPHANS == 0 && DOUBLES == 0)) || { echo "FAIL: commission invariants"; STATUS=1; }
+((UNPAID == 0)) || { echo "FAIL: a lead without its pay-per-lead commission"; STATUS=1; }
+((UNDELIVERED == 0)) || { echo "FAIL: committed events never delivered"; STATUS=1; }
+((TWICE == 0)) || { echo "FAIL: a click converted twice"; STATUS=1; }
+((STATUS == 0)) && echo "PASS: nothing acknowledged was lost across $KILLS SIGKILLs"
+((STATUS == 0)) || { echo "-- server log (last lines):"; tail -20 "$WORK/server.log"; }
+exit "$STATUS"
