@@ -26,7 +26,7 @@ SERVER_PID= LOAD_PID= RECEIVER_PID=
 cleanup() {
   local pid
   for pid in $SERVER_PID $LOAD_PID $RECEIVER_PID; do
-    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
   rm -rf "$WORK"
 }

@@ -23,7 +23,7 @@ METRICS_PORTS=(9191 9192)
 cleanup() {
   local pid
   for pid in "${PIDS[@]}" $LOAD_PID; do
-    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
   rm -rf "$WORK"
 }
