@@ -76,7 +76,7 @@ start_server() {
 
 start_server
 echo "$(stamp) load: $CONCURRENCY workers for ${LOAD_SECONDS}s; $KILLS kills (seed $SEED)"
-"$BIN/tools/ops/rolling_load" --targets="127.0.0.1:$HTTP_PORT" --api_key="$API_KEY" \
+"$BIN/tools/ops/rolling_load" --name=crash_load --targets="127.0.0.1:$HTTP_PORT" --api_key="$API_KEY" \
   --program_id="$PROGRAM_ID" --tracking_id="$(json_get "$DEMO" tracking_id)" \
   --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" --ack_file="$WORK/acked.ids" \
   --expect_failures >"$WORK/load.out" 2>"$WORK/load.err" &

@@ -10,6 +10,7 @@
 // Prints one RESULT line and, per failure kind, a FAILURE line.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -30,12 +31,16 @@ ABSL_FLAG(std::string, targets, "127.0.0.1:8080", "comma-separated host:port RES
 ABSL_FLAG(std::string, api_key, "", "API key");
 ABSL_FLAG(std::string, program_id, "", "program of the clicks");
 ABSL_FLAG(std::string, tracking_id, "", "affiliate tracking id of the clicks");
+ABSL_FLAG(std::string, name, "rolling_load", "label printed with the results");
 ABSL_FLAG(int, concurrency, 16, "workers, each one request at a time");
 ABSL_FLAG(int, seconds, 30, "how long to send");
 ABSL_FLAG(int, poll_ms, 50, "readiness poll interval");
 ABSL_FLAG(int, timeout_ms, 15000, "per-request timeout");
 ABSL_FLAG(std::string, ack_file, "",
           "append the click id of every acknowledged (2xx) signup, one per line");
+ABSL_FLAG(bool, timeline, false,
+          "also print, per second of the run, the answers by class (ok, 503, other 5xx, "
+          "4xx, no answer)");
 ABSL_FLAG(bool, expect_failures, false,
           "failed requests are expected (a server being killed): exit 0 anyway");
 
@@ -105,7 +110,11 @@ class Replicas {
 };
 
 struct Totals {
+  absl::Time start = absl::Now();
   std::FILE* acks = nullptr;
+  // Per second of the run: answers by class; and the slowest failed request.
+  std::map<int, std::map<std::string, long>> timeline;
+  absl::Duration slowest_failure;
   std::atomic<long> requests{0};
   std::atomic<long> ok{0};
   std::atomic<long> clicks{0};
@@ -123,6 +132,13 @@ struct Totals {
   void Fail(const std::string& kind) {
     std::lock_guard<std::mutex> lock(mu);
     failures[kind]++;
+  }
+
+  void Answer(const std::string& answer_class, absl::Time sent) {
+    const absl::Time now = absl::Now();
+    std::lock_guard<std::mutex> lock(mu);
+    timeline[static_cast<int>((now - start) / absl::Seconds(1))][answer_class]++;
+    if (answer_class != "ok") slowest_failure = std::max(slowest_failure, now - sent);
   }
 };
 
@@ -159,13 +175,20 @@ class Worker {
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::GetFlag(FLAGS_timeout_ms)));
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     totals_->requests++;
+    const absl::Time sent = absl::Now();
     CURLcode code = curl_easy_perform(curl_);
     if (code != CURLE_OK) {
+      totals_->Answer("no_answer", sent);
       totals_->Fail(absl::StrCat("curl: ", curl_easy_strerror(code), " (", target, ")"));
       return false;
     }
     long status = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    totals_->Answer(status >= 200 && status <= 299 ? "ok"
+                    : status == 503               ? "503"
+                    : status >= 500               ? "other_5xx"
+                                                  : "4xx",
+                    sent);
     if (status < 200 || status > 299) {
       totals_->Fail(absl::StrCat("HTTP ", status, " ", path, " (", target, ") ",
                                  response->substr(0, 160)));
@@ -236,16 +259,27 @@ int main(int argc, char** argv) {
   stop_polling.store(true);
   poller.join();
 
+  if (absl::GetFlag(FLAGS_timeline)) {
+    for (const auto& [second, answers] : totals.timeline) {
+      std::printf("SECOND t=%d", second);
+      for (const char* answer_class : {"ok", "503", "other_5xx", "4xx", "no_answer"}) {
+        auto it = answers.find(answer_class);
+        std::printf(" %s=%ld", answer_class, it == answers.end() ? 0L : it->second);
+      }
+      std::printf("\n");
+    }
+  }
   long failed = 0;
   for (const auto& [kind, count] : totals.failures) {
     std::printf("FAILURE count=%ld %s\n", count, kind.c_str());
     failed += count;
   }
   std::printf(
-      "RESULT name=rolling_restart requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld "
-      "throughput=%.1f waits_for_ready=%ld\n",
-      totals.requests.load(), totals.ok.load(), failed, totals.clicks.load(),
-      totals.signups.load(), totals.requests.load() / elapsed, totals.waited_for_ready.load());
+      "RESULT name=%s requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld "
+      "throughput=%.1f waits_for_ready=%ld slowest_failure_ms=%.0f\n",
+      absl::GetFlag(FLAGS_name).c_str(), totals.requests.load(), totals.ok.load(), failed, totals.clicks.load(),
+      totals.signups.load(), totals.requests.load() / elapsed, totals.waited_for_ready.load(),
+      absl::ToDoubleMilliseconds(totals.slowest_failure));
   if (totals.acks != nullptr) std::fclose(totals.acks);
   curl_global_cleanup();
   return failed == 0 || absl::GetFlag(FLAGS_expect_failures) ? 0 : 1;

@@ -76,7 +76,7 @@ start_replica 0
 start_replica 1
 echo "$(stamp) two replicas ready; load: $CONCURRENCY workers for ${LOAD_SECONDS}s"
 
-"$BIN/tools/ops/rolling_load" \
+"$BIN/tools/ops/rolling_load" --name=rolling_restart \
   --targets="127.0.0.1:${HTTP_PORTS[0]},127.0.0.1:${HTTP_PORTS[1]}" --api_key="$API_KEY" \
   --program_id="$(json_get "$DEMO" program_id)" --tracking_id="$(json_get "$DEMO" tracking_id)" \
   --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" >"$WORK/load.out" &
