@@ -47,11 +47,11 @@ absl::StatusOr<Caller> RateLimitingAuthenticator::Authenticate(
   // Whole seconds, as Retry-After counts them; never 0, which reads as "now".
   const int64_t retry_seconds =
       std::max<int64_t>(1, std::ceil(absl::ToDoubleSeconds(decision->retry_after)));
-  absl::Status refused = WithApiCode(
-      absl::ResourceExhaustedError(absl::StrCat(
-          "rate limit exceeded: ", limit.per_minute, " requests per minute, at most ",
-          limit.per_second, " per second; retry after ", retry_seconds, " s")),
-      api_code::kRateLimit);
+  absl::Status refused =
+      WithApiCode(absl::ResourceExhaustedError(absl::StrCat(
+                      "rate limit exceeded: ", limit.per_minute, " requests per minute, at most ",
+                      limit.per_second, " per second; retry after ", retry_seconds, " s")),
+                  api_code::kRateLimit);
   refused = WithResponseMetadata(refused, kRateLimitLimitKey, limit_value);
   refused = WithResponseMetadata(refused, kRateLimitRemainingKey, remaining);
   refused = WithResponseMetadata(refused, kRateLimitResetKey, reset);

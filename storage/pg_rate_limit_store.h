@@ -15,8 +15,7 @@ class PgRateLimitStore final : public RateLimitStore {
  public:
   explicit PgRateLimitStore(ConnectionPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id,
-                                         RateLimit limit) override;
+  absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id, RateLimit limit) override;
 
  private:
   ConnectionPool* pool_;

@@ -1,11 +1,10 @@
-#include "storage/pg_rate_limit_store.h"
-
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "storage/pg_rate_limit_store.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {

@@ -31,8 +31,7 @@ class RateLimitStore {
  public:
   virtual ~RateLimitStore() = default;
   // Takes one request from `api_key_id`'s buckets when both limits allow it.
-  virtual absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id,
-                                                 RateLimit limit) = 0;
+  virtual absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id, RateLimit limit) = 0;
 };
 
 }  // namespace affonso::storage

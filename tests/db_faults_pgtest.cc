@@ -203,18 +203,20 @@ TEST_F(DbFaultTest, OutageFailsFastAndTheServiceRecoversByItself) {
       first_ok_after_up = std::min(first_ok_after_up, outcome.end);
     }
   }
-  EXPECT_EQ(codes.size(), codes.count(grpc::StatusCode::OK) + codes.count(grpc::StatusCode::UNAVAILABLE))
+  EXPECT_EQ(codes.size(),
+            codes.count(grpc::StatusCode::OK) + codes.count(grpc::StatusCode::UNAVAILABLE))
       << "only OK and UNAVAILABLE expected";
   EXPECT_GT(codes[grpc::StatusCode::UNAVAILABLE], 0);
   // Fail fast: bounded by the pool's acquire timeout (1 s) plus a connect.
   EXPECT_LT(slowest_failure, absl::Milliseconds(2500));
   EXPECT_LT(first_ok_after_up - up, absl::Seconds(2));
   EXPECT_EQ(failed_after_recovery, 0);
-  std::printf("outage %.1f s: %d ok, %d unavailable, slowest failure %.0f ms, first ok %.0f ms "
-              "after the database returned\n",
-              absl::ToDoubleSeconds(up - down), codes[grpc::StatusCode::OK],
-              codes[grpc::StatusCode::UNAVAILABLE], absl::ToDoubleMilliseconds(slowest_failure),
-              absl::ToDoubleMilliseconds(first_ok_after_up - up));
+  std::printf(
+      "outage %.1f s: %d ok, %d unavailable, slowest failure %.0f ms, first ok %.0f ms "
+      "after the database returned\n",
+      absl::ToDoubleSeconds(up - down), codes[grpc::StatusCode::OK],
+      codes[grpc::StatusCode::UNAVAILABLE], absl::ToDoubleMilliseconds(slowest_failure),
+      absl::ToDoubleMilliseconds(first_ok_after_up - up));
 
   // The dispatcher polled through the outage and delivers again.
   affonso::v1::RecordSignupResponse response;

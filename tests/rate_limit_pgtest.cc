@@ -28,8 +28,8 @@ class RateLimitTest : public RestTest {
     if (HasFatalFailure()) return;
     // Tenant A's key: 3 a minute (one every 20 s, so none comes back during
     // the test), set before its first call so no replica has it cached.
-    db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 3 WHERE team_id = '" +
-                    a_.team_id + "'");
+    db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 3 WHERE team_id = '" + a_.team_id +
+                    "'");
   }
 };
 

@@ -72,11 +72,11 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
     db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 30 WHERE team_id = '" +
                     b_.team_id + "'");
     for (int i = 0; i < kReplicas; ++i) {
-      auto process = ServerProcess::Start(
-          {"--database_url=" + db_->url(), "--http_port=-1", "--metrics_port=0",
-           "--rate_limit_per_minute=1000000", "--rate_limit_per_second=100000",
-           "--webhook_allow_private", "--shutdown_drain_delay_ms=0", "--log_level=warning",
-           "--db_pool_size=8"});
+      auto process = ServerProcess::Start({"--database_url=" + db_->url(), "--http_port=-1",
+                                           "--metrics_port=0", "--rate_limit_per_minute=1000000",
+                                           "--rate_limit_per_second=100000",
+                                           "--webhook_allow_private", "--shutdown_drain_delay_ms=0",
+                                           "--log_level=warning", "--db_pool_size=8"});
       ASSERT_TRUE(process.ok()) << process.status();
       replicas_.push_back(*std::move(process));
     }
@@ -156,8 +156,7 @@ TEST_F(ReplicasTest, OneReferralPerClickAndEveryEventDeliveredAcrossReplicas) {
   }
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'"),
             std::to_string(kClicks));
-  EXPECT_EQ(db_->QueryValue(
-                "SELECT string_agg(id, ',' ORDER BY id) FROM outbox_events"),
+  EXPECT_EQ(db_->QueryValue("SELECT string_agg(id, ',' ORDER BY id) FROM outbox_events"),
             absl::StrJoin(delivered, ","));
   std::printf("deliveries: %zu for %d events (%zu repeats)\n", ids.size(), kClicks,
               ids.size() - delivered.size());

@@ -30,8 +30,8 @@ int FreePort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::vector<std::string> flags, absl::Duration ready_timeout) {
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(std::vector<std::string> flags,
+                                                                    absl::Duration ready_timeout) {
   const char* runfiles = std::getenv("TEST_SRCDIR");
   if (runfiles == nullptr) return absl::FailedPreconditionError("TEST_SRCDIR is not set");
   const std::string binary = absl::StrCat(runfiles, "/affonso/services/affonso_server");

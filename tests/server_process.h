@@ -1,13 +1,12 @@
 #ifndef AFFONSO_TESTS_SERVER_PROCESS_H_
 #define AFFONSO_TESTS_SERVER_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -24,9 +23,8 @@ class ServerProcess {
  public:
   // Starts the binary with `flags` (plus --grpc_port=<free port>) and waits
   // until its gRPC port accepts connections.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(std::vector<std::string> flags,
-                                                              absl::Duration ready_timeout =
-                                                                  absl::Seconds(30));
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      std::vector<std::string> flags, absl::Duration ready_timeout = absl::Seconds(30));
   ~ServerProcess();  // SIGKILL if still running
 
   int grpc_port() const { return grpc_port_; }

@@ -185,13 +185,13 @@ class Worker {
     long status = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
     totals_->Answer(status >= 200 && status <= 299 ? "ok"
-                    : status == 503               ? "503"
-                    : status >= 500               ? "other_5xx"
-                                                  : "4xx",
+                    : status == 503                ? "503"
+                    : status >= 500                ? "other_5xx"
+                                                   : "4xx",
                     sent);
     if (status < 200 || status > 299) {
-      totals_->Fail(absl::StrCat("HTTP ", status, " ", path, " (", target, ") ",
-                                 response->substr(0, 160)));
+      totals_->Fail(
+          absl::StrCat("HTTP ", status, " ", path, " (", target, ") ", response->substr(0, 160)));
       return false;
     }
     totals_->ok++;
@@ -207,9 +207,8 @@ class Worker {
       }
       totals_->clicks++;
       const std::string click_id = JsonId(response);
-      const std::string signup = absl::StrCat(R"({"click_id":")", click_id,
-                                              R"(","email":"lead-)", index, "-", n,
-                                              R"(@example.com"})");
+      const std::string signup = absl::StrCat(R"({"click_id":")", click_id, R"(","email":"lead-)",
+                                              index, "-", n, R"(@example.com"})");
       if (Post("/v1/signups", signup, &response, stop)) {
         totals_->signups++;
         totals_->Acknowledged(click_id);
@@ -236,9 +235,8 @@ int main(int argc, char** argv) {
   }
   std::atomic<bool> stop_polling{false};
   std::atomic<bool> stop{false};
-  std::thread poller([&] {
-    replicas.Poll(stop_polling, absl::Milliseconds(absl::GetFlag(FLAGS_poll_ms)));
-  });
+  std::thread poller(
+      [&] { replicas.Poll(stop_polling, absl::Milliseconds(absl::GetFlag(FLAGS_poll_ms))); });
   absl::SleepFor(absl::Milliseconds(3 * absl::GetFlag(FLAGS_poll_ms)));
 
   const std::string click_body =
@@ -277,9 +275,9 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT name=%s requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld "
       "throughput=%.1f waits_for_ready=%ld slowest_failure_ms=%.0f\n",
-      absl::GetFlag(FLAGS_name).c_str(), totals.requests.load(), totals.ok.load(), failed, totals.clicks.load(),
-      totals.signups.load(), totals.requests.load() / elapsed, totals.waited_for_ready.load(),
-      absl::ToDoubleMilliseconds(totals.slowest_failure));
+      absl::GetFlag(FLAGS_name).c_str(), totals.requests.load(), totals.ok.load(), failed,
+      totals.clicks.load(), totals.signups.load(), totals.requests.load() / elapsed,
+      totals.waited_for_ready.load(), absl::ToDoubleMilliseconds(totals.slowest_failure));
   if (totals.acks != nullptr) std::fclose(totals.acks);
   curl_global_cleanup();
   return failed == 0 || absl::GetFlag(FLAGS_expect_failures) ? 0 : 1;
