@@ -46,6 +46,7 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
   }
   const std::string hash = Sha256Hex(key);
   const absl::Time now = clock_();
+  uint64_t evictions_before;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(hash);
@@ -53,17 +54,33 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
       if (it->second.record.revoked) return InvalidApiKeyError();
       return CallerFor(it->second.record);
     }
+    evictions_before = evictions_;
   }
   absl::StatusOr<storage::ApiKeyRecord> record = store_->FindByHash(hash);
   if (absl::IsNotFound(record.status())) return InvalidApiKeyError();
   if (!record.ok()) return record.status();
   {
     absl::MutexLock lock(&mu_);
-    if (cache_.size() >= options_.max_entries) cache_.clear();
-    cache_[hash] = Entry{*record, now + options_.ttl};
+    if (evictions_ == evictions_before) {
+      if (cache_.size() >= options_.max_entries) cache_.clear();
+      cache_[hash] = Entry{*record, now + options_.ttl};
+    }
   }
   if (record->revoked) return InvalidApiKeyError();
   return CallerFor(*record);
+}
+
+void ApiKeyAuthenticator::OnApiKeyChanged(absl::string_view key_id) {
+  absl::MutexLock lock(&mu_);
+  ++evictions_;
+  // A scan: keys change rarely, and the cache is keyed by hash, not id.
+  absl::erase_if(cache_, [&](const auto& entry) { return entry.second.record.id == key_id; });
+}
+
+void ApiKeyAuthenticator::OnApiKeyChangesMissed() {
+  absl::MutexLock lock(&mu_);
+  ++evictions_;
+  cache_.clear();
 }
 
 }  // namespace affonso::services

@@ -1,6 +1,7 @@
 #ifndef AFFONSO_SERVICES_API_KEY_AUTHENTICATOR_H_
 #define AFFONSO_SERVICES_API_KEY_AUTHENTICATOR_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -14,10 +15,13 @@
 namespace affonso::services {
 
 // Bearer API keys, looked up by SHA-256 (keys are high-entropy, so a fast
-// hash is as safe as a slow one) and cached per replica for `ttl`: a revoked
-// key stops working on every replica within `ttl`. Unknown keys are not
-// cached, so a key created a moment ago works at once.
-class ApiKeyAuthenticator final : public Authenticator {
+// hash is as safe as a slow one) and cached per replica. A change to a key
+// (revocation, limits) evicts it as soon as the change feed reports it, and
+// no entry is trusted for longer than `ttl` whatever the feed does: a revoked
+// key stops working on every replica within `ttl`, normally within
+// milliseconds. Unknown keys are not cached, so a key created a moment ago
+// works at once.
+class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyChangeObserver {
  public:
   struct Options {
     absl::Duration ttl = absl::Seconds(10);
@@ -31,6 +35,10 @@ class ApiKeyAuthenticator final : public Authenticator {
 
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override;
 
+  // From the change feed, on its thread.
+  void OnApiKeyChanged(absl::string_view key_id) override;
+  void OnApiKeyChangesMissed() override;
+
  private:
   struct Entry {
     storage::ApiKeyRecord record;
@@ -42,6 +50,10 @@ class ApiKeyAuthenticator final : public Authenticator {
   const std::function<absl::Time()> clock_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every eviction. A lookup caches its row only if none happened
+  // while it read: a row read just before a revocation committed must not
+  // land in the cache after that revocation's eviction.
+  uint64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The key inside "Bearer <key>", or "" when the header is not of that form.

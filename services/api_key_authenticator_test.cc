@@ -1,5 +1,8 @@
 #include "services/api_key_authenticator.h"
 
+#include <functional>
+#include <map>
+
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "gtest/gtest.h"
@@ -13,10 +16,13 @@ class FakeApiKeyStore : public storage::ApiKeyStore {
     ++lookups;
     auto it = keys.find(std::string(key_hash));
     if (it == keys.end()) return NotFoundError("api key");
-    return it->second;
+    storage::ApiKeyRecord record = it->second;
+    if (after_read) after_read();
+    return record;
   }
   std::map<std::string, storage::ApiKeyRecord> keys;
   int lookups = 0;
+  std::function<void()> after_read;  // runs between the read and the return
 };
 
 class ApiKeyAuthenticatorTest : public ::testing::Test {
@@ -68,6 +74,44 @@ TEST_F(ApiKeyAuthenticatorTest, RevocationTakesEffectWithinTtl) {
   now_ += absl::Seconds(2);
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
             "INVALID_API_KEY");
+}
+
+TEST_F(ApiKeyAuthenticatorTest, ReportedChangeEvictsThatKeyAtOnce) {
+  constexpr char kOther[] = "sk_live_0123456789abcdefghijklmnopqrstuv";
+  store_.keys[Sha256Hex(kOther)] = {"key_2", "team_2", false};
+  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kOther).ok());
+  store_.keys[Sha256Hex(kKey)].revoked = true;
+  authenticator_.OnApiKeyChanged("key_1");  // no time passes
+  EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
+            "INVALID_API_KEY");
+  EXPECT_EQ(store_.lookups, 3);
+  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kOther).ok());
+  EXPECT_EQ(store_.lookups, 3) << "the other key should have stayed cached";
+}
+
+TEST_F(ApiKeyAuthenticatorTest, MissedChangesEvictEveryKey) {
+  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  store_.keys[Sha256Hex(kKey)].revoked = true;
+  authenticator_.OnApiKeyChangesMissed();
+  EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
+            "INVALID_API_KEY");
+  EXPECT_EQ(store_.lookups, 2);
+}
+
+// The revocation commits, and its notice arrives, after a lookup read the
+// key but before it cached it: the stale row must not be cached.
+TEST_F(ApiKeyAuthenticatorTest, LookupOverlappingAnEvictionIsNotCached) {
+  store_.after_read = [this] {
+    store_.after_read = nullptr;
+    store_.keys[Sha256Hex(kKey)].revoked = true;
+    authenticator_.OnApiKeyChanged("key_1");
+  };
+  // This call read the key before the revocation: it may pass.
+  EXPECT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
+            "INVALID_API_KEY");
+  EXPECT_EQ(store_.lookups, 2);
 }
 
 TEST_F(ApiKeyAuthenticatorTest, StoreOutageIsUnavailableNotUnauthenticated) {

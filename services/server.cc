@@ -23,6 +23,7 @@
 #include "services/signup_service.h"
 #include "storage/migrations.h"
 #include "storage/pg_affiliate_store.h"
+#include "storage/pg_api_key_change_feed.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
@@ -52,6 +53,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
+  std::unique_ptr<storage::PgApiKeyChangeFeed> api_key_feed;  // reports to authenticator
   std::unique_ptr<storage::PgRateLimitStore> rate_limits;
   std::unique_ptr<RateLimitingAuthenticator> rate_limiter;
   std::unique_ptr<ClickServiceImpl> click_service;
@@ -99,6 +101,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(
       parts->api_keys.get(), ApiKeyAuthenticator::Options{config.api_key_cache_ttl});
+  if (config.serve_api) {
+    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
+        config.database_url, parts->authenticator.get());
+    parts->api_key_feed->Start();
+  }
   const Authenticator* auth = parts->authenticator.get();
   if (config.rate_limit_per_minute > 0) {
     if (config.rate_limit_per_second <= 0) {

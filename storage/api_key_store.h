@@ -36,6 +36,17 @@ class ApiKeyStore {
   virtual absl::StatusOr<ApiKeyRecord> FindByHash(absl::string_view key_hash) = 0;
 };
 
+// Told of key changes made anywhere (`ctl`, any replica), so a replica's cache
+// of keys can drop a key at once rather than when its entry expires.
+class ApiKeyChangeObserver {
+ public:
+  virtual ~ApiKeyChangeObserver() = default;
+  // The key was revoked or its limits changed.
+  virtual void OnApiKeyChanged(absl::string_view key_id) = 0;
+  // Changes may have gone unreported (nobody was listening): forget every key.
+  virtual void OnApiKeyChangesMissed() = 0;
+};
+
 // Operator side (`./dev ctl`): tenants and their keys.
 class TeamAdminStore {
  public:
@@ -45,11 +56,11 @@ class TeamAdminStore {
   virtual absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) = 0;
   // NOT_FOUND for an unknown team.
   virtual absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) = 0;
-  // NOT_FOUND for an unknown or already revoked key.
+  // NOT_FOUND for an unknown or already revoked key. Announced to
+  // ApiKeyChangeObservers when it commits.
   virtual absl::Status RevokeApiKey(absl::string_view key_id) = 0;
-  // Per-key rate limits (0 = back to the server's default for that limit).
-  // Replicas see the change within their API-key cache TTL. NOT_FOUND for an
-  // unknown key.
+  // Per-key rate limits (0 = back to the server's default for that limit),
+  // announced like a revocation. NOT_FOUND for an unknown key.
   virtual absl::Status SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
                                           int per_second) = 0;
 };

@@ -27,13 +27,17 @@ constexpr Statement kInsertApiKey{
     "api_key_insert",
     "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
     "SELECT $1, id, $3, $4 FROM teams WHERE id = $2"};
+// $2 is kApiKeyChangesChannel. One statement, so the NOTIFY commits with it.
 constexpr Statement kRevokeApiKey{
     "api_key_revoke",
-    "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"};
+    "WITH changed AS (UPDATE api_keys SET revoked_at = now() "
+    "  WHERE id = $1 AND revoked_at IS NULL RETURNING id) "
+    "SELECT pg_notify($2, id) FROM changed"};
 constexpr Statement kSetRateLimit{
     "api_key_set_rate_limit",
-    "UPDATE api_keys SET rate_limit_per_minute = nullif($2::int, 0), "
-    "rate_limit_per_second = nullif($3::int, 0) WHERE id = $1"};
+    "WITH changed AS (UPDATE api_keys SET rate_limit_per_minute = nullif($2::int, 0), "
+    "  rate_limit_per_second = nullif($3::int, 0) WHERE id = $1 RETURNING id) "
+    "SELECT pg_notify($4, id) FROM changed"};
 
 }  // namespace
 
@@ -84,7 +88,9 @@ absl::StatusOr<IssuedApiKey> PgApiKeyStore::CreateApiKey(absl::string_view team_
 absl::Status PgApiKeyStore::RevokeApiKey(absl::string_view key_id) {
   const std::string id(key_id);
   return pool_->Autocommit("revoke_api_key", [&](Tx& tx) {
-    if (tx.Exec(kRevokeApiKey, id).affected_rows() == 0) return NotFoundError("api key");
+    if (tx.Exec(kRevokeApiKey, id, kApiKeyChangesChannel).empty()) {
+      return NotFoundError("api key");
+    }
     return absl::OkStatus();
   });
 }
@@ -95,7 +101,7 @@ absl::Status PgApiKeyStore::SetApiKeyRateLimit(absl::string_view key_id, int per
   if (per_second < 0) return ValidationError("per_second", "must be 0 (default) or positive");
   const std::string id(key_id);
   return pool_->Autocommit("set_api_key_rate_limit", [&](Tx& tx) {
-    if (tx.Exec(kSetRateLimit, id, per_minute, per_second).affected_rows() == 0) {
+    if (tx.Exec(kSetRateLimit, id, per_minute, per_second, kApiKeyChangesChannel).empty()) {
       return NotFoundError("api key");
     }
     return absl::OkStatus();

@@ -6,6 +6,11 @@
 
 namespace affonso::storage {
 
+// RevokeApiKey and SetApiKeyRateLimit NOTIFY the key's id on this channel in
+// the statement that changes it, so the notice goes out exactly when the
+// change commits (PgApiKeyChangeFeed listens).
+inline constexpr char kApiKeyChangesChannel[] = "affonso_api_key_changes";
+
 class PgApiKeyStore final : public ApiKeyStore, public TeamAdminStore {
  public:
   explicit PgApiKeyStore(ConnectionPool* pool) : pool_(pool) {}

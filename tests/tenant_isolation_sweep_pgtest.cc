@@ -1,0 +1,725 @@
+// Tenant isolation over every REST endpoint, driven by the route table so a
+// new endpoint cannot be missed: team A creates one object of every kind
+// through the API, then team B calls every route with A's ids in its path,
+// query and body. Reads, updates and deletes of A's objects are 404
+// NOT_FOUND, lists show only B's rows, creates that name A's objects are
+// refused; no response carries any of A's ids or text, and A's rows are
+// byte-for-byte what they were.
+#include <functional>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gateway/contract.h"
+#include "gateway/http_server.h"
+#include "gateway/route_table.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/rest_harness.h"
+
+namespace affonso::tests {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Struct;
+
+// Every free text A writes carries this, so one search finds any of it in a
+// response (the fixtures give both teams' first affiliate the same name and
+// email, so those are renamed first).
+constexpr char kAMarker[] = "a-corp";
+
+// Records every webhook delivery and answers 200, so deliveries succeed and
+// settle and nothing changes the rows while B probes.
+class Receiver : public gateway::HttpHandler {
+ public:
+  void Handle(gateway::HttpRequest request,
+              std::function<void(gateway::HttpResponse)> respond) override {
+    {
+      absl::MutexLock lock(&mu_);
+      received_.emplace_back(request.target, request.body);
+    }
+    respond(gateway::HttpResponse{});
+  }
+  // (path, body) of each delivery so far.
+  std::vector<std::pair<std::string, std::string>> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::pair<std::string, std::string>> received_;
+};
+
+// Ids of one team's objects, each made through the API.
+struct Objects {
+  std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
+      click_converted, click_pending, referral_direct, commission, webhook, event, attempt;
+};
+
+// One call B makes on a route. `path` binds the template's variables;
+// `query` is "k=v&..." (values need no escaping); `body` is JSON with
+// snake_case keys.
+struct Probe {
+  std::string what;
+  std::map<std::string, std::string> path;
+  std::string query;
+  std::string body;
+  int status;  // expected
+};
+
+// Request fields that name an existing object (and so must be tried with A's
+// ids): "id", "*_id" and cursors, except values the caller makes up.
+bool IsReference(const FieldDescriptor* field) {
+  if (field->type() != FieldDescriptor::TYPE_STRING) return false;
+  static const std::set<std::string> kCallerValues = {
+      "external_user_id", "customer_id", "subscription_id",
+      // An affiliate's new tracking id: unique per program, not a reference.
+      "affonso.v1.CreateAffiliateRequest.tracking_id",
+      "affonso.v1.UpdateAffiliateRequest.tracking_id"};
+  if (kCallerValues.count(field->name()) || kCallerValues.count(field->full_name())) return false;
+  return field->name() == "id" || absl::EndsWith(field->name(), "_id") ||
+         field->name() == "starting_after" || field->name() == "ending_before";
+}
+
+void ReferenceFields(const Descriptor* message, const std::string& prefix, int depth,
+                     std::vector<std::string>* out) {
+  for (int i = 0; i < message->field_count(); ++i) {
+    const FieldDescriptor* field = message->field(i);
+    if (field->message_type() != nullptr) {
+      if (depth < 3 && field->message_type()->file()->package() == "affonso.v1") {
+        ReferenceFields(field->message_type(), prefix + field->name() + ".", depth + 1, out);
+      }
+    } else if (IsReference(field)) {
+      out->push_back(prefix + field->name());
+    }
+  }
+}
+
+std::string RouteKey(const gateway::Route& route) {
+  return absl::StrCat(route.http_method, " ", route.path_template);
+}
+
+class TenantIsolationSweepTest : public RestTest {
+ protected:
+  void Configure(services::ServerConfig& config) override {
+    config.webhook_allow_private_destinations = true;  // the receiver is on loopback
+    config.webhook_poll_interval = absl::Milliseconds(50);
+  }
+
+  void SetUp() override {
+    RestTest::SetUp();
+    if (HasFatalFailure()) return;
+    gateway::HttpServerOptions http;
+    http.address = "127.0.0.1";
+    http.port = 0;
+    auto receiver = gateway::HttpServer::Start(http, &receiver_);
+    ASSERT_TRUE(receiver.ok()) << receiver.status();
+    receiver_server_ = *std::move(receiver);
+    // B's endpoint exists before any event: if A's events fanned out to
+    // another team's endpoints, the receiver would see them at B's path.
+    b_objects_.webhook = Created(
+        Call("POST", "/v1/webhooks",
+             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_server_->port(),
+                          R"(/b-corp/hooks","events":["referral.lead","transaction.created"]})"),
+             &b_),
+        201);
+    CreateAObjects();
+    if (HasFatalFailure()) return;
+    CreateBObjects();
+    if (HasFatalFailure()) return;
+    WaitUntilQuiet();
+  }
+
+  void TearDown() override {
+    RestTest::TearDown();
+    if (receiver_server_) receiver_server_->Shutdown(absl::Seconds(1));
+  }
+
+  // Asserts `result` has `status` and returns data.<key>.
+  static std::string Created(const HttpResult& result, int status, const std::string& key = "id") {
+    EXPECT_EQ(result.status, status) << result.body;
+    return result.DataString(key);
+  }
+
+  static const google::protobuf::ListValue& DataList(const HttpResult& result) {
+    static const google::protobuf::ListValue* empty = new google::protobuf::ListValue();
+    auto data = result.json.fields().find("data");
+    if (data == result.json.fields().end() || !data->second.has_list_value()) return *empty;
+    return data->second.list_value();
+  }
+
+  void CreateAObjects() {
+    Objects& a = a_objects_;
+    a.program = a_.program_id;
+    HttpResult groups = Call("GET", "/v1/program/groups");
+    ASSERT_EQ(groups.status, 200) << groups.body;
+    a.default_group = DataList(groups).values(0).struct_value().fields().at("id").string_value();
+    a.group = Created(Call("POST", "/v1/program/groups",
+                           R"({"name":"a-corp VIP","description":"a-corp top partners"})"),
+                      201);
+    a.incentive = Created(Call("POST", "/v1/program/groups/" + a.group + "/incentives",
+                               R"({"name":"a-corp per lead","type":"lead","amount":5})"),
+                          201);
+    ASSERT_EQ(Call("PUT", "/v1/affiliates/" + a_.affiliate_id,
+                   R"({"name":"a-corp first","email":"first@a-corp.example"})")
+                  .status,
+              200);
+    HttpResult affiliate = Call(
+        "POST", "/v1/affiliates",
+        absl::StrCat(R"({"name":"a-corp partner","email":"partner@a-corp.example","program_id":")",
+                     a.program, R"(","group_id":")", a.group,
+                     R"(","partnership_status":"approved","external_user_id":"a-corp-user"})"));
+    a.affiliate = Created(affiliate, 201);
+    a.tracking_id = affiliate.DataString("tracking_id");
+    a.override_id =
+        Created(Call("POST", "/v1/affiliates/" + a.affiliate + "/commission-overrides",
+                     absl::StrCat(R"({"incentive_id":")", a.incentive, R"(","amount":7})")),
+                201);
+    HttpResult webhook =
+        Call("POST", "/v1/webhooks",
+             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_server_->port(),
+                          R"(/a-corp/hooks","events":["referral.lead","transaction.created"],)"
+                          R"("description":"a-corp CRM"})"));
+    a.webhook = Created(webhook, 201);
+    a_webhook_secret_ = webhook.DataString("secret");
+    const std::string click = absl::StrCat(R"({"program_id":")", a.program, R"(","tracking_id":")",
+                                           a.tracking_id, R"("})");
+    a.click_converted = Created(Call("POST", "/v1/clicks", click), 201);
+    EXPECT_EQ(
+        Created(Call("POST", "/v1/signups",
+                     absl::StrCat(R"({"click_id":")", a.click_converted,
+                                  R"(","email":"lead@a-corp.example","name":"a-corp lead"})")),
+                201),
+        a.click_converted);
+    a.click_pending = Created(Call("POST", "/v1/clicks", click), 201);
+    a.referral_direct =
+        Created(Call("POST", "/v1/referrals",
+                     absl::StrCat(R"({"affiliate_id":")", a.affiliate,
+                                  R"(","email":"direct@a-corp.example","name":"a-corp direct"})")),
+                201);
+    HttpResult commissions = Call("GET", "/v1/commissions");
+    ASSERT_EQ(commissions.status, 200) << commissions.body;
+    ASSERT_GE(DataList(commissions).values_size(), 1) << "the lead incentive pays nothing";
+    a.commission = DataList(commissions).values(0).struct_value().fields().at("id").string_value();
+
+    WaitForDeliveries(a_);
+    if (HasFatalFailure()) return;
+    HttpResult deliveries = Call("GET", "/v1/webhooks/" + a.webhook + "/deliveries");
+    ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+    ASSERT_GE(DataList(deliveries).values_size(), 1) << deliveries.body;
+    const auto& delivery = DataList(deliveries).values(0).struct_value().fields();
+    a.event = delivery.at("event_id").string_value();
+    a.attempt = delivery.at("id").string_value();
+  }
+
+  void CreateBObjects() {
+    Objects& b = b_objects_;
+    b.program = b_.program_id;
+    b.affiliate = b_.affiliate_id;
+    b.tracking_id = b_.tracking_id;
+    HttpResult groups = Call("GET", "/v1/program/groups", "", &b_);
+    ASSERT_EQ(groups.status, 200) << groups.body;
+    b.default_group = DataList(groups).values(0).struct_value().fields().at("id").string_value();
+    b.click_converted = Created(Call("POST", "/v1/clicks",
+                                     absl::StrCat(R"({"program_id":")", b.program,
+                                                  R"(","tracking_id":")", b.tracking_id, R"("})"),
+                                     &b_),
+                                201);
+    Created(Call("POST", "/v1/signups",
+                 absl::StrCat(R"({"click_id":")", b.click_converted,
+                              R"(","email":"lead@b-corp.example"})"),
+                 &b_),
+            201);
+    WaitForDeliveries(b_);
+    if (HasFatalFailure()) return;
+    HttpResult deliveries = Call("GET", "/v1/webhooks/" + b.webhook + "/deliveries", "", &b_);
+    ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+    ASSERT_GE(DataList(deliveries).values_size(), 1) << deliveries.body;
+    b.event = DataList(deliveries).values(0).struct_value().fields().at("event_id").string_value();
+  }
+
+  // Every event of `tenant` delivered to its endpoint, the attempt logged.
+  void WaitForDeliveries(const storage::testing::Tenant& tenant) {
+    const std::string team = "'" + tenant.team_id + "'";
+    const std::string events =
+        db_->QueryValue("SELECT count(*) FROM outbox_events WHERE team_id = " + team);
+    ASSERT_NE(events, "0");
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (db_->QueryValue("SELECT count(*) >= " + events +
+                           " AND bool_and(status <> 'pending') "
+                           "FROM webhook_deliveries WHERE team_id = " +
+                           team) != "t") {
+      ASSERT_LT(absl::Now(), deadline) << "webhook deliveries did not finish";
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries d JOIN webhook_endpoints e "
+                              "ON e.id = d.endpoint_id WHERE d.team_id <> e.team_id"),
+              "0")
+        << "events fanned out to another team's endpoint";
+    EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE status = "
+                              "'succeeded' AND team_id = " +
+                              team),
+              events);
+  }
+
+  // The dispatcher has fanned out every event and finished every delivery.
+  void WaitUntilQuiet() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (db_->QueryValue("SELECT (SELECT count(*) FROM outbox_events WHERE dispatched_at IS "
+                           "NULL) + (SELECT count(*) FROM webhook_deliveries WHERE status = "
+                           "'pending')") != "0") {
+      ASSERT_LT(absl::Now(), deadline) << "the outbox did not drain";
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+
+  // "<table>=<md5 of its rows>" for every table: all rows, or only `team`'s
+  // (tables without a team column: the rows of the team's programs, or the
+  // team's own row).
+  std::map<std::string, std::string> Snapshot(const std::string& team = "") {
+    std::string& sql = snapshot_sql_[team];
+    if (sql.empty()) sql = SnapshotSql(team);
+    const std::string all = db_->QueryValue(sql);
+    std::map<std::string, std::string> out;
+    for (absl::string_view entry : absl::StrSplit(all, ',')) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+      out[kv.first] = kv.second;
+    }
+    return out;
+  }
+
+  std::string SnapshotSql(const std::string& team) {
+    const std::string tables = db_->QueryValue(
+        "SELECT string_agg(t.table_name || ':' || "
+        "  (SELECT string_agg(c.column_name, ';') FROM information_schema.columns c "
+        "   WHERE c.table_schema = 'public' AND c.table_name = t.table_name "
+        "     AND c.column_name IN ('team_id', 'program_id')), ',' ORDER BY t.table_name) "
+        "FROM information_schema.tables t "
+        "WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'");
+    std::vector<std::string> selects;
+    for (absl::string_view entry : absl::StrSplit(tables, ',')) {
+      std::vector<std::string> parts = absl::StrSplit(entry, ':');
+      const std::string& table = parts[0];
+      const std::string columns = parts.size() > 1 ? parts[1] : "";
+      std::string where = "true";
+      if (!team.empty()) {
+        if (absl::StrContains(columns, "team_id")) {
+          where = "team_id = '" + team + "'";
+        } else if (absl::StrContains(columns, "program_id")) {
+          where = "program_id IN (SELECT id FROM programs WHERE team_id = '" + team + "')";
+        } else if (table == "teams") {
+          where = "id = '" + team + "'";
+        } else {
+          continue;
+        }
+      }
+      selects.push_back(absl::StrCat("SELECT '", table,
+                                     "=' || coalesce(md5(string_agg(t::text, '|' ORDER BY "
+                                     "t::text)), '-') FROM ",
+                                     table, " t WHERE ", where));
+    }
+    return absl::StrCat("SELECT string_agg(x, ',' ORDER BY x) FROM (",
+                        absl::StrJoin(selects, " UNION ALL "), ") s(x)");
+  }
+
+  static std::string Changed(const std::map<std::string, std::string>& before,
+                             const std::map<std::string, std::string>& after) {
+    std::vector<std::string> changed;
+    for (const auto& [table, hash] : after) {
+      auto it = before.find(table);
+      if (it == before.end() || it->second != hash) changed.push_back(table);
+    }
+    return absl::StrJoin(changed, ", ");
+  }
+
+  // The id of every row of `team` (every table with team_id and id columns).
+  std::set<std::string> IdsOf(const std::string& team) {
+    if (id_tables_.empty())
+      id_tables_ = db_->QueryValue(
+          "SELECT string_agg(table_name, ',') FROM information_schema.columns c "
+          "WHERE table_schema = 'public' AND column_name = 'team_id' AND EXISTS (SELECT 1 FROM "
+          "information_schema.columns i WHERE i.table_schema = 'public' AND i.table_name = "
+          "c.table_name AND i.column_name = 'id')");
+    std::vector<std::string> selects;
+    for (absl::string_view table : absl::StrSplit(id_tables_, ',')) {
+      selects.push_back(absl::StrCat("SELECT id FROM ", table, " WHERE team_id = '", team, "'"));
+    }
+    const std::string ids = db_->QueryValue(absl::StrCat(
+        "SELECT string_agg(id, ',') FROM (", absl::StrJoin(selects, " UNION ALL "), ") s"));
+    std::set<std::string> out = absl::StrSplit(ids, ',', absl::SkipEmpty());
+    out.insert(team);
+    return out;
+  }
+
+  // How B calls each route. Every route of the table must be here, and every
+  // reference field of its request must be given one of A's ids by a probe.
+  std::map<std::string, std::vector<Probe>> Probes() {
+    const Objects& a = a_objects_;
+    const Objects& b = b_objects_;
+    const std::string a_program = "program_id=" + a.program;
+    auto json = [](std::initializer_list<std::pair<const char*, std::string>> fields,
+                   const std::string& extra = "") {
+      std::vector<std::string> parts;
+      for (const auto& [key, value] : fields) {
+        parts.push_back(absl::StrCat("\"", key, "\":\"", value, "\""));
+      }
+      if (!extra.empty()) parts.push_back(extra);
+      return "{" + absl::StrJoin(parts, ",") + "}";
+    };
+    // clang-format off
+    return {
+        // ---- affiliates ----
+        {"POST /v1/affiliates",
+         {{"in A's program", {}, "", json({{"name", "Eve"}, {"email", "eve@b-corp.example"},
+                                           {"program_id", a.program}}), 404},
+          {"in B's program, A's group", {}, "",
+           json({{"name", "Eve"}, {"email", "eve@b-corp.example"}, {"program_id", b.program},
+                 {"group_id", a.group}}), 404}}},
+        {"GET /v1/affiliates/{id}",
+         {{"A's affiliate", {{"id", a.affiliate}}, "", "", 404},
+          {"A's affiliate, expanded", {{"id", a.affiliate}}, "expand=commissionOverrides", "",
+           404}}},
+        {"PUT /v1/affiliates/{id}",
+         {{"A's affiliate", {{"id", a.affiliate}}, "", R"({"name":"Mallory"})", 404},
+          {"B's affiliate into A's group", {{"id", b.affiliate}}, "", json({{"group_id", a.group}}),
+           404}}},
+        {"DELETE /v1/affiliates/{id}", {{"A's affiliate", {{"id", a.affiliate}}, "", "", 404}}},
+        {"GET /v1/affiliates",
+         {{"B's own", {}, "", "", 200},
+          {"B's own, expanded", {}, "expand=commissionOverrides", "", 200},
+          {"filtered by A's program", {}, a_program, "", 200},
+          {"filtered by A's group", {}, "group_id=" + a.group, "", 200},
+          {"searching for A's text", {}, std::string("search=") + kAMarker, "", 200}}},
+        {"POST /v1/affiliates/{affiliate_id}/commission-overrides",
+         {{"A's affiliate and incentive", {{"affiliate_id", a.affiliate}}, "",
+           json({{"incentive_id", a.incentive}}, R"("amount":1)"), 404},
+          {"B's affiliate, A's incentive", {{"affiliate_id", b.affiliate}}, "",
+           json({{"incentive_id", a.incentive}}, R"("amount":1)"), 404}}},
+        {"DELETE /v1/affiliates/{affiliate_id}/commission-overrides/{id}",
+         {{"A's affiliate and override", {{"affiliate_id", a.affiliate}, {"id", a.override_id}}, "",
+           "", 404},
+          {"B's affiliate, A's override", {{"affiliate_id", b.affiliate}, {"id", a.override_id}},
+           "", "", 404}}},
+        // ---- clicks and signups ----
+        {"POST /v1/clicks",
+         {{"A's program and affiliate", {}, "",
+           json({{"program_id", a.program}, {"tracking_id", a.tracking_id}}), 404},
+          {"B's program, A's affiliate", {}, "",
+           json({{"program_id", b.program}, {"tracking_id", a.tracking_id}}), 404}}},
+        {"POST /v1/signups",
+         {{"A's pending click", {}, "",
+           json({{"click_id", a.click_pending}, {"email", "thief@b-corp.example"}}), 404},
+          {"A's converted click", {}, "",
+           json({{"click_id", a.click_converted}, {"email", "thief@b-corp.example"}}), 404}}},
+        // ---- referrals ----
+        {"POST /v1/referrals",
+         {{"A's affiliate", {}, "",
+           json({{"affiliate_id", a.affiliate}, {"email", "new@b-corp.example"}}), 404},
+          {"B's affiliate, A's pending click", {}, "",
+           json({{"affiliate_id", b.affiliate}, {"email", "new@b-corp.example"},
+                 {"click_id", a.click_pending}}), 404},
+          {"B's affiliate, A's converted click", {}, "",
+           json({{"affiliate_id", b.affiliate}, {"email", "new@b-corp.example"},
+                 {"click_id", a.click_converted}}), 404}}},
+        {"GET /v1/referrals/{id}",
+         {{"A's converted click", {{"id", a.click_converted}}, "", "", 404},
+          {"A's direct referral", {{"id", a.referral_direct}}, "", "", 404}}},
+        {"PUT /v1/referrals/{id}",
+         {{"A's converted click", {{"id", a.click_converted}}, "", R"({"name":"Mallory"})", 404},
+          {"A's direct referral", {{"id", a.referral_direct}}, "", R"({"status":"customer"})",
+           404}}},
+        {"GET /v1/referrals",
+         {{"B's own", {}, "", "", 200},
+          {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
+          {"after A's referral", {}, "starting_after=" + a.referral_direct, "", 400},
+          {"before A's referral", {}, "ending_before=" + a.click_converted, "", 400}}},
+        // ---- commissions ----
+        {"GET /v1/commissions",
+         {{"B's own", {}, "", "", 200},
+          {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
+          {"filtered by A's referral", {}, "referral_id=" + a.click_converted, "", 200}}},
+        {"GET /v1/commissions/{id}", {{"A's commission", {{"id", a.commission}}, "", "", 404}}},
+        // ---- program settings, groups, incentives ----
+        {"GET /v1/program/fraud-rules",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/fraud-rules",
+         {{"A's program", {}, a_program, R"({"self_referral_mode":"block"})", 404}}},
+        {"GET /v1/program/tracking",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/tracking",
+         {{"A's program", {}, a_program, R"({"track_email":false})", 404}}},
+        {"GET /v1/program/groups",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"POST /v1/program/groups",
+         {{"in A's program", {}, a_program, R"({"name":"Stolen"})", 404}}},
+        {"GET /v1/program/groups/{id}",
+         {{"A's group", {{"id", a.group}}, "", "", 404},
+          {"A's default group", {{"id", a.default_group}}, "", "", 404},
+          {"A's group in A's program", {{"id", a.group}}, a_program, "", 404}}},
+        {"PATCH /v1/program/groups/{id}",
+         {{"A's group", {{"id", a.group}}, "", R"({"name":"Mallory"})", 404},
+          {"A's group made default", {{"id", a.group}}, "", R"({"is_default":true})", 404},
+          {"A's group in A's program", {{"id", a.group}}, a_program, R"({"name":"Mallory"})",
+           404}}},
+        {"DELETE /v1/program/groups/{id}",
+         {{"A's group", {{"id", a.group}}, "", "", 404},
+          {"A's group in A's program", {{"id", a.group}}, a_program, "", 404}}},
+        {"POST /v1/program/groups/{group_id}/incentives",
+         {{"A's group", {{"group_id", a.group}}, "",
+           R"({"name":"Stolen","type":"lead","amount":1})", 404},
+          {"A's group in A's program", {{"group_id", a.group}}, a_program,
+           R"({"name":"Stolen","type":"lead","amount":1})", 404}}},
+        {"DELETE /v1/program/groups/{group_id}/incentives/{id}",
+         {{"A's group and incentive", {{"group_id", a.group}, {"id", a.incentive}}, "", "", 404},
+          {"B's group, A's incentive", {{"group_id", b.default_group}, {"id", a.incentive}}, "",
+           "", 404},
+          {"in A's program", {{"group_id", a.group}, {"id", a.incentive}}, a_program, "", 404}}},
+        // ---- webhooks ----
+        {"POST /v1/webhooks",
+         {{"B's own (names no object)", {}, "",
+           R"({"url":"https://b-corp.invalid/other","events":["transaction.created"]})", 201}}},
+        {"GET /v1/webhooks", {{"B's own", {}, "", "", 200}}},
+        {"GET /v1/webhooks/{id}", {{"A's webhook", {{"id", a.webhook}}, "", "", 404}}},
+        {"PATCH /v1/webhooks/{id}",
+         {{"A's webhook", {{"id", a.webhook}}, "", R"({"enabled":false})", 404}}},
+        {"DELETE /v1/webhooks/{id}", {{"A's webhook", {{"id", a.webhook}}, "", "", 404}}},
+        {"GET /v1/webhooks/{webhook_id}/deliveries",
+         {{"A's webhook", {{"webhook_id", a.webhook}}, "", "", 404},
+          {"B's own", {{"webhook_id", b.webhook}}, "", "", 200},
+          {"A's webhook and event", {{"webhook_id", a.webhook}}, "event_id=" + a.event, "", 404},
+          {"B's webhook, A's event", {{"webhook_id", b.webhook}}, "event_id=" + a.event, "", 200},
+          // The documented answer to a cursor that is not one of the endpoint's attempts.
+          {"B's webhook after A's attempt", {{"webhook_id", b.webhook}},
+           "starting_after=" + a.attempt, "", 400},
+          {"B's webhook before A's attempt", {{"webhook_id", b.webhook}},
+           "ending_before=" + a.attempt, "", 400}}},
+        {"POST /v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver",
+         {{"A's webhook and event", {{"webhook_id", a.webhook}, {"event_id", a.event}}, "", "",
+           404},
+          {"B's webhook, A's event", {{"webhook_id", b.webhook}, {"event_id", a.event}}, "", "",
+           404},
+          {"A's webhook, B's event", {{"webhook_id", a.webhook}, {"event_id", b.event}}, "", "",
+           404}}},
+    };
+    // clang-format on
+  }
+
+  Receiver receiver_;
+  std::unique_ptr<gateway::HttpServer> receiver_server_;
+  Objects a_objects_, b_objects_;
+  std::string a_webhook_secret_;
+  std::map<std::string, std::string> snapshot_sql_;  // by team ("" = every row)
+  std::string id_tables_;
+};
+
+TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
+  auto table = gateway::RouteTable::FromServices(gateway::ContractServices());
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::map<std::string, std::vector<Probe>> probes = Probes();
+
+  // The map and the route table name the same routes, both ways.
+  std::set<std::string> routes;
+  for (const gateway::Route& route : table->routes()) routes.insert(RouteKey(route));
+  for (const std::string& route : routes) {
+    EXPECT_TRUE(probes.count(route)) << "route not covered by the isolation sweep: " << route;
+  }
+  for (const auto& [route, unused] : probes) {
+    EXPECT_TRUE(routes.count(route)) << "probes for a route that no longer exists: " << route;
+  }
+
+  // What no answer to B may contain: any id of A's rows, A's tracking ids,
+  // webhook secret, and any text A wrote.
+  std::set<std::string> a_ids = IdsOf(a_.team_id);
+  a_ids.insert(a_objects_.tracking_id);
+  a_ids.insert(a_.tracking_id);
+  std::vector<std::string> a_secrets(a_ids.begin(), a_ids.end());
+  a_secrets.push_back(a_webhook_secret_);
+  a_secrets.push_back(kAMarker);
+  ASSERT_GT(a_ids.size(), 15u);
+
+  const std::map<std::string, std::string> a_before = Snapshot(a_.team_id);
+  int calls = 0;
+  for (const gateway::Route& route : table->routes()) {
+    const std::string key = RouteKey(route);
+    auto it = probes.find(key);
+    if (it == probes.end()) continue;
+    // Reference field -> values the probes gave it.
+    std::map<std::string, std::set<std::string>> given;
+    for (const Probe& probe : it->second) {
+      SCOPED_TRACE(absl::StrCat(key, ": ", probe.what));
+      std::string path;
+      for (const gateway::Route::Segment& segment : route.segments) {
+        if (segment.field.empty()) {
+          absl::StrAppend(&path, "/", segment.literal);
+          continue;
+        }
+        auto bound = probe.path.find(segment.field);
+        ASSERT_NE(bound, probe.path.end()) << "path variable " << segment.field << " not bound";
+        absl::StrAppend(&path, "/", bound->second);
+        given[segment.field].insert(bound->second);
+      }
+      // A 404 from the router would pass for isolation: make sure it is this route.
+      ASSERT_EQ(table->Match(route.http_method, path).route, &route) << path;
+      for (absl::string_view pair : absl::StrSplit(probe.query, '&', absl::SkipEmpty())) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+        given[kv.first].insert(kv.second);
+      }
+      if (!probe.body.empty()) {
+        Struct body;
+        ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(probe.body, &body).ok())
+            << probe.body;
+        const std::string prefix = route.body == "*" ? "" : route.body + ".";
+        for (const auto& [field, value] : body.fields()) {
+          given[prefix + field].insert(value.string_value());
+        }
+      }
+
+      const bool refused = probe.status >= 400;
+      const std::map<std::string, std::string> before =
+          refused ? Snapshot() : std::map<std::string, std::string>();
+      const std::string target = probe.query.empty() ? path : path + "?" + probe.query;
+      HttpResult result = Call(route.http_method, target, probe.body, &b_);
+      ++calls;
+      EXPECT_EQ(result.status, probe.status)
+          << route.http_method << " " << target << " -> " << result.body;
+      if (probe.status == 404) {
+        EXPECT_EQ(result.ErrorCode(), "NOT_FOUND") << result.body;
+      }
+      for (const std::string& secret : a_secrets) {
+        EXPECT_EQ(result.body.find(secret), std::string::npos)
+            << "A's \"" << secret << "\" in B's answer: " << result.body;
+      }
+      if (refused) {
+        EXPECT_EQ(Changed(before, Snapshot()), "") << "a refused call changed these tables";
+      } else {
+        // Lists (and single objects) hold only B's rows.
+        const std::set<std::string> b_ids = IdsOf(b_.team_id);
+        std::vector<const Struct*> items;
+        for (const auto& value : DataList(result).values()) items.push_back(&value.struct_value());
+        if (result.json.fields().count("data") &&
+            result.json.fields().at("data").has_struct_value()) {
+          items.push_back(&result.Data());
+        }
+        for (const Struct* item : items) {
+          for (const char* field : {"id", "program_id", "affiliate_id", "group_id"}) {
+            auto value = item->fields().find(field);
+            if (value == item->fields().end() || value->second.string_value().empty()) continue;
+            EXPECT_TRUE(b_ids.count(value->second.string_value()))
+                << field << " " << value->second.string_value() << " is not B's: " << result.body;
+          }
+        }
+        if (absl::StrContains(probe.what, "A's")) {
+          EXPECT_EQ(DataList(result).values_size(), 0) << "a filter on A's object matched";
+        }
+      }
+    }
+    // Every reference field of the request was given one of A's ids.
+    std::vector<std::string> references;
+    ReferenceFields(route.method->input_type(), "", 0, &references);
+    for (const std::string& field : references) {
+      bool covered = false;
+      for (const std::string& value : given[field]) covered |= a_ids.count(value) > 0;
+      EXPECT_TRUE(covered) << key << ": no probe gives " << field << " one of A's ids";
+    }
+  }
+  EXPECT_EQ(Changed(a_before, Snapshot(a_.team_id)), "") << "A's rows changed";
+  std::cout << "isolation sweep: " << table->routes().size() << " routes, " << calls
+            << " calls as team B\n";
+
+  // Webhook payloads are the other way out: B's endpoint got B's events only.
+  int to_b = 0;
+  for (const auto& [path, body] : receiver_.received()) {
+    if (!absl::StartsWith(path, "/b-corp/")) continue;
+    ++to_b;
+    for (const std::string& secret : a_secrets) {
+      EXPECT_EQ(body.find(secret), std::string::npos) << "A's data delivered to B: " << body;
+    }
+  }
+  EXPECT_GE(to_b, 1) << "B's own event never reached B's endpoint";
+
+  // A still sees all of it.
+  EXPECT_EQ(Call("GET", "/v1/referrals/" + a_objects_.referral_direct).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/webhooks/" + a_objects_.webhook).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/commissions/" + a_objects_.commission).status, 200);
+}
+
+// Signups are converted in shared batches (PgSignupStore): B's signups racing
+// A's on A's click, in the same batches, still get 404 and nothing of A's.
+TEST_F(TenantIsolationSweepTest, RacingSignupsOnOneClickStayWithTheClicksTeam) {
+  constexpr int kRounds = 4;
+  constexpr int kCallers = 16;  // even: A, odd: B
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string click =
+        Created(Call("POST", "/v1/clicks",
+                     absl::StrCat(R"({"program_id":")", a_.program_id, R"(","tracking_id":")",
+                                  a_objects_.tracking_id, R"("})")),
+                201);
+    std::vector<HttpResult> results(kCallers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCallers; ++i) {
+      threads.emplace_back([&, i] {
+        results[i] = Call(
+            "POST", "/v1/signups",
+            absl::StrCat(R"({"click_id":")", click, R"(","email":"racer)", i, R"(@example.com"})"),
+            i % 2 == 0 ? &a_ : &b_);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    int created = 0;
+    for (int i = 0; i < kCallers; ++i) {
+      const HttpResult& result = results[i];
+      if (i % 2 == 0) {
+        EXPECT_TRUE(result.status == 201 || result.status == 200) << result.body;
+        created += result.status == 201;
+        EXPECT_EQ(result.DataString("id"), click);
+      } else {
+        EXPECT_EQ(result.status, 404) << result.body;
+        EXPECT_EQ(result.body.find(a_.team_id), std::string::npos) << result.body;
+        EXPECT_EQ(result.body.find(kAMarker), std::string::npos) << result.body;
+        EXPECT_EQ(result.body.find("racer"), std::string::npos) << result.body;
+      }
+    }
+    EXPECT_EQ(created, 1);
+    EXPECT_EQ(db_->QueryValue("SELECT string_agg(team_id, ',') FROM referrals WHERE click_id = '" +
+                              click + "'"),
+              a_.team_id);
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE team_id = '" + b_.team_id + "'"),
+            "1");  // B's own signup of SetUp
+}
+
+// The OpenAPI document, which clients generate SDKs from, lists exactly the
+// route table's operations: the sweep above covers every documented one.
+using OpenApiRoutesTest = RestTest;
+
+TEST_F(OpenApiRoutesTest, OpenApiListsTheRoutesTheSweepCovers) {
+  auto table = gateway::RouteTable::FromServices(gateway::ContractServices());
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::set<std::string> routes;
+  for (const gateway::Route& route : table->routes()) routes.insert(RouteKey(route));
+  HttpResult openapi = Http(rest_->port(), "GET", "/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  std::set<std::string> documented;
+  for (const auto& [path, operations] : openapi.json.fields().at("paths").struct_value().fields()) {
+    if (!absl::StartsWith(path, "/v1/")) continue;  // /healthz, /readyz, /openapi.json
+    for (const auto& [verb, unused] : operations.struct_value().fields()) {
+      if (verb == "parameters") continue;
+      documented.insert(absl::StrCat(absl::AsciiStrToUpper(verb), " ", path));
+    }
+  }
+  EXPECT_EQ(documented, routes);
+}
+
+}  // namespace
+}  // namespace affonso::tests
