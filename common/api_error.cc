@@ -74,6 +74,7 @@ std::string ApiErrorCode(const absl::Status& status) {
       return "";
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kFailedPrecondition:  // HTTP 400, as the gateway maps it
       return std::string(api_code::kValidation);
     case absl::StatusCode::kUnauthenticated:
       return std::string(api_code::kInvalidApiKey);

@@ -25,6 +25,8 @@ TEST(ApiErrorTest, CodeDerivedFromCanonicalCodeWithoutPayload) {
   EXPECT_EQ(ApiErrorCode(absl::InternalError("bug")), "INTERNAL_ERROR");
   EXPECT_EQ(ApiErrorCode(absl::NotFoundError("x")), "NOT_FOUND");
   EXPECT_EQ(ApiErrorCode(absl::AlreadyExistsError("x")), "DUPLICATE_ERROR");
+  // The gateway answers FAILED_PRECONDITION with 400: the code must agree.
+  EXPECT_EQ(ApiErrorCode(absl::FailedPreconditionError("x")), "VALIDATION_ERROR");
   EXPECT_EQ(ApiErrorField(absl::InternalError("bug")), "");
   EXPECT_EQ(ApiErrorCode(absl::OkStatus()), "");
 }

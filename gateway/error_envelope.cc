@@ -42,6 +42,20 @@ size_t ValidUtf8SequenceLength(absl::string_view text, size_t i) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (static_cast<uint8_t>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t length = ValidUtf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string JsonEscape(absl::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -13,6 +13,10 @@ namespace affonso::gateway {
 // result is always valid JSON whatever bytes a client sent us.
 std::string JsonEscape(absl::string_view text);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), as proto3 strings must be.
+bool IsValidUtf8(absl::string_view text);
+
 // The API's error body:
 //   {"success":false,"error":{"code":"...","message":"..."}}
 // with "field":"..." appended inside "error" when `field` is not empty.

@@ -69,5 +69,16 @@ TEST(JsonEscapeTest, InvalidUtf8BytesBecomeReplacementCharacters) {
             "\"" + fffd + fffd + fffd + fffd + "\"");
 }
 
+TEST(IsValidUtf8Test, AcceptsUtf8AndRefusesEverythingElse) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));  // NUL is UTF-8; services refuse it
+  for (const char* bad : {"\xff", "\xC3", "\xC3z", "\xC0\xAF", "\xE0\x80\x80", "\xED\xA0\x80",
+                          "\xF4\x90\x80\x80", "ok\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace affonso::gateway

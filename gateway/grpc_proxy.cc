@@ -104,8 +104,17 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
                                      : "internal error";
     }
     if (http_status == 500) message = "internal error";
+    std::string field = Metadata(trailing, "x-error-field");
+    // The service names fields of the whole request; with `body: "group"`
+    // the client's JSON is the group, so name them as the client wrote them
+    // (as BuildRequest does for its own errors).
+    const Route& route = *call.route;
+    if (!route.body.empty() && route.body != "*" &&
+        absl::StartsWith(field, absl::StrCat(route.body, "."))) {
+      field.erase(0, route.body.size() + 1);
+    }
     response.status = http_status;
-    response.body = ErrorEnvelope(code, message, Metadata(trailing, "x-error-field"));
+    response.body = ErrorEnvelope(code, message, field);
     int retry_after = 0;
     if (http_status == 429 && absl::SimpleAtoi(Metadata(trailing, "retry-after"), &retry_after)) {
       // error.retryAfter (seconds) sits beside code and message.

@@ -80,6 +80,40 @@ TEST(BuildRequestTest, MalformedOrNonObjectBodyIsValidationError) {
             "VALIDATION_ERROR");
 }
 
+// protobuf's parser is quadratic in the depth of nested arrays: such a body
+// must be refused before it reaches it, and legitimate nesting still pass.
+TEST(BuildRequestTest, DeepNestingIsRefusedBeforeParsing) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  const std::string arrays = std::string(100000, '[') + std::string(100000, ']');
+  absl::Status status =
+      BuildRequest(route, {}, "", "{\"metadata\":{\"a\":" + arrays + "}}", &create);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(status.message(), "request body is nested too deeply");
+  // Brackets inside strings (escaped quotes included) are text, not nesting.
+  const std::string text = "\"\\\"" + std::string(100, '[') + "\"";
+  ASSERT_TRUE(BuildRequest(route, {}, "", "{\"name\":" + text + "}", &create).ok());
+  EXPECT_EQ(create.name(), "\"" + std::string(100, '['));
+  std::string nested = "1";
+  for (int i = 0; i < 30; ++i) nested = "{\"a\":" + nested + "}";
+  EXPECT_TRUE(BuildRequest(route, {}, "", "{\"metadata\":" + nested + "}", &create).ok());
+}
+
+// Path segments and query values are percent-decoded bytes.
+TEST(BuildRequestTest, StringsFromPathAndQueryMustBeUtf8) {
+  GetReferralRequest get;
+  absl::Status status =
+      BuildRequest(RouteFor("ReferralService", "GetReferral"), {{"id", "ref_\xff"}}, "", "", &get);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "id");
+  ListReferralsRequest list;
+  const Route& route = RouteFor("ReferralService", "ListReferrals");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "affiliate_id=aff_%C0%AF", "", &list)),
+            "affiliate_id");
+  ASSERT_TRUE(BuildRequest(route, {}, "affiliate_id=aff_%C3%A9", "", &list).ok());
+  EXPECT_EQ(list.affiliate_id(), "aff_\xC3\xA9");
+}
+
 TEST(BuildRequestTest, EnumsAcceptLowercaseApiNames) {
   CreateReferralRequest create;
   const Route& route = RouteFor("ReferralService", "CreateReferral");

@@ -143,7 +143,7 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
 grpc::Status AffiliateServiceImpl::CreateAffiliate(
     grpc::ServerContext* context, const affonso::v1::CreateAffiliateRequest* request,
     affonso::v1::Affiliate* response) {
-  return runner_.Run(context, "CreateAffiliate", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "CreateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateCreateAffiliate(*request));
     if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
     if (!request->group_id().empty() && !LooksLikeId(request->group_id(), "grp")) {
@@ -158,7 +158,7 @@ grpc::Status AffiliateServiceImpl::CreateAffiliate(
 grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
                                                 const affonso::v1::GetAffiliateRequest* request,
                                                 affonso::v1::Affiliate* response) {
-  return runner_.Run(context, "GetAffiliate", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetAffiliate", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateAffiliateExpand(request->expand()));
     if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetAffiliate(caller.team_id, request->id()));
@@ -175,7 +175,7 @@ grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
 grpc::Status AffiliateServiceImpl::UpdateAffiliate(
     grpc::ServerContext* context, const affonso::v1::UpdateAffiliateRequest* request,
     affonso::v1::Affiliate* response) {
-  return runner_.Run(context, "UpdateAffiliate", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateUpdateAffiliate(*request));
     if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
     if (request->has_group_id() && !request->group_id().empty() &&
@@ -190,7 +190,7 @@ grpc::Status AffiliateServiceImpl::UpdateAffiliate(
 grpc::Status AffiliateServiceImpl::DeleteAffiliate(
     grpc::ServerContext* context, const affonso::v1::DeleteAffiliateRequest* request,
     affonso::v1::DeleteAffiliateResponse* response) {
-  return runner_.Run(context, "DeleteAffiliate", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "DeleteAffiliate", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
     AFFONSO_RETURN_IF_ERROR(store_->DeleteAffiliate(caller.team_id, request->id()));
     response->set_id(request->id());
@@ -202,7 +202,7 @@ grpc::Status AffiliateServiceImpl::DeleteAffiliate(
 grpc::Status AffiliateServiceImpl::ListAffiliates(
     grpc::ServerContext* context, const affonso::v1::ListAffiliatesRequest* request,
     affonso::v1::ListAffiliatesResponse* response) {
-  return runner_.Run(context, "ListAffiliates", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListAffiliates", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(storage::AffiliateListQuery query, ParseListAffiliates(*request));
     AFFONSO_ASSIGN_OR_RETURN(storage::AffiliatePage page,
                              store_->ListAffiliates(caller.team_id, query));
@@ -236,7 +236,7 @@ absl::Status AffiliateServiceImpl::AttachCommissionOverrides(
 grpc::Status AffiliateServiceImpl::CreateCommissionOverride(
     grpc::ServerContext* context, const affonso::v1::CreateCommissionOverrideRequest* request,
     affonso::v1::CommissionOverride* response) {
-  return runner_.Run(context, "CreateCommissionOverride",
+  return runner_.Run(context, "CreateCommissionOverride", *request,
                      [&](const Caller& caller) -> absl::Status {
                        AFFONSO_RETURN_IF_ERROR(ValidateCreateCommissionOverride(*request));
                        if (!LooksLikeId(request->affiliate_id(), "aff"))
@@ -253,7 +253,7 @@ grpc::Status AffiliateServiceImpl::CreateCommissionOverride(
 grpc::Status AffiliateServiceImpl::DeleteCommissionOverride(
     grpc::ServerContext* context, const affonso::v1::DeleteCommissionOverrideRequest* request,
     affonso::v1::DeleteCommissionOverrideResponse* response) {
-  return runner_.Run(context, "DeleteCommissionOverride",
+  return runner_.Run(context, "DeleteCommissionOverride", *request,
                      [&](const Caller& caller) -> absl::Status {
                        if (!LooksLikeId(request->affiliate_id(), "aff"))
                          return NotFoundError("affiliate");

@@ -41,7 +41,7 @@ absl::Status ValidateTrackClick(const affonso::v1::TrackClickRequest& request) {
 grpc::Status ClickServiceImpl::TrackClick(grpc::ServerContext* context,
                                           const affonso::v1::TrackClickRequest* request,
                                           affonso::v1::Click* response) {
-  return runner_.Run(context, "TrackClick", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "TrackClick", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateTrackClick(*request));
     if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->TrackClick(caller.team_id, *request));

@@ -53,7 +53,7 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
 grpc::Status CommissionServiceImpl::ListCommissions(
     grpc::ServerContext* context, const affonso::v1::ListCommissionsRequest* request,
     affonso::v1::ListCommissionsResponse* response) {
-  return runner_.Run(context, "ListCommissions", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListCommissions", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(storage::CommissionListQuery query, ParseListCommissions(*request));
     storage::CommissionPage page;
     if (!FilterMatchesNothing(query)) {
@@ -70,7 +70,7 @@ grpc::Status CommissionServiceImpl::ListCommissions(
 grpc::Status CommissionServiceImpl::GetCommission(grpc::ServerContext* context,
                                                   const affonso::v1::GetCommissionRequest* request,
                                                   affonso::v1::Commission* response) {
-  return runner_.Run(context, "GetCommission", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetCommission", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeId(request->id(), "com")) return NotFoundError("commission");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetCommission(caller.team_id, request->id()));
     return absl::OkStatus();

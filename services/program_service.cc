@@ -208,7 +208,7 @@ absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& prog
 grpc::Status ProgramServiceImpl::GetFraudRules(grpc::ServerContext* context,
                                                const affonso::v1::GetFraudRulesRequest* request,
                                                affonso::v1::FraudRules* response) {
-  return runner_.Run(context, "GetFraudRules", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetFraudRules", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetFraudRules(caller.team_id, program));
@@ -219,7 +219,7 @@ grpc::Status ProgramServiceImpl::GetFraudRules(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::UpdateFraudRules(
     grpc::ServerContext* context, const affonso::v1::UpdateFraudRulesRequest* request,
     affonso::v1::FraudRules* response) {
-  return runner_.Run(context, "UpdateFraudRules", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateFraudRules", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(FraudRulesUpdate update,
                              ValidateFraudRulesUpdate(request->fraud_rules()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
@@ -232,7 +232,7 @@ grpc::Status ProgramServiceImpl::UpdateFraudRules(
 grpc::Status ProgramServiceImpl::GetTrackingSettings(
     grpc::ServerContext* context, const affonso::v1::GetTrackingSettingsRequest* request,
     affonso::v1::TrackingSettings* response) {
-  return runner_.Run(context, "GetTrackingSettings", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetTrackingSettings(caller.team_id, program));
@@ -243,7 +243,7 @@ grpc::Status ProgramServiceImpl::GetTrackingSettings(
 grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
     grpc::ServerContext* context, const affonso::v1::UpdateTrackingSettingsRequest* request,
     affonso::v1::TrackingSettings* response) {
-  return runner_.Run(context, "UpdateTrackingSettings", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateTrackingSettingsUpdate(request->tracking()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
@@ -256,7 +256,7 @@ grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
 grpc::Status ProgramServiceImpl::ListGroups(grpc::ServerContext* context,
                                             const affonso::v1::ListGroupsRequest* request,
                                             affonso::v1::ListGroupsResponse* response) {
-  return runner_.Run(context, "ListGroups", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListGroups", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListGroups(caller.team_id, program));
@@ -267,7 +267,7 @@ grpc::Status ProgramServiceImpl::ListGroups(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::CreateGroup(grpc::ServerContext* context,
                                              const affonso::v1::CreateGroupRequest* request,
                                              affonso::v1::Group* response) {
-  return runner_.Run(context, "CreateGroup", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "CreateGroup", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateGroupInput(request->group()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
@@ -281,7 +281,7 @@ grpc::Status ProgramServiceImpl::CreateGroup(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::GetGroup(grpc::ServerContext* context,
                                           const affonso::v1::GetGroupRequest* request,
                                           affonso::v1::Group* response) {
-  return runner_.Run(context, "GetGroup", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetGroup", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
@@ -294,7 +294,7 @@ grpc::Status ProgramServiceImpl::GetGroup(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::UpdateGroup(grpc::ServerContext* context,
                                              const affonso::v1::UpdateGroupRequest* request,
                                              affonso::v1::Group* response) {
-  return runner_.Run(context, "UpdateGroup", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateGroup", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateGroupUpdate(request->group()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
@@ -308,7 +308,7 @@ grpc::Status ProgramServiceImpl::UpdateGroup(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::DeleteGroup(grpc::ServerContext* context,
                                              const affonso::v1::DeleteGroupRequest* request,
                                              affonso::v1::DeleteGroupResponse* response) {
-  return runner_.Run(context, "DeleteGroup", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "DeleteGroup", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
@@ -322,7 +322,7 @@ grpc::Status ProgramServiceImpl::DeleteGroup(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::CreateIncentive(
     grpc::ServerContext* context, const affonso::v1::CreateIncentiveRequest* request,
     affonso::v1::Incentive* response) {
-  return runner_.Run(context, "CreateIncentive", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "CreateIncentive", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(IncentiveInput input, ValidateIncentiveInput(request->incentive()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
@@ -337,7 +337,7 @@ grpc::Status ProgramServiceImpl::CreateIncentive(
 grpc::Status ProgramServiceImpl::DeleteIncentive(
     grpc::ServerContext* context, const affonso::v1::DeleteIncentiveRequest* request,
     affonso::v1::DeleteIncentiveResponse* response) {
-  return runner_.Run(context, "DeleteIncentive", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "DeleteIncentive", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));

@@ -110,7 +110,7 @@ absl::Status ValidateListReferrals(const ListReferralsRequest& request) {
 grpc::Status ReferralServiceImpl::CreateReferral(grpc::ServerContext* context,
                                                  const CreateReferralRequest* request,
                                                  affonso::v1::Referral* response) {
-  return runner_.Run(context, "CreateReferral", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "CreateReferral", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateCreateReferral(*request));
     if (!LooksLikeId(request->affiliate_id(), "aff")) return NotFoundError("affiliate");
     if (!request->click_id().empty() && !LooksLikeId(request->click_id(), "clk")) {
@@ -126,7 +126,7 @@ grpc::Status ReferralServiceImpl::CreateReferral(grpc::ServerContext* context,
 grpc::Status ReferralServiceImpl::GetReferral(grpc::ServerContext* context,
                                               const affonso::v1::GetReferralRequest* request,
                                               affonso::v1::Referral* response) {
-  return runner_.Run(context, "GetReferral", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetReferral", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetReferral(caller.team_id, request->id()));
     return absl::OkStatus();
@@ -136,7 +136,7 @@ grpc::Status ReferralServiceImpl::GetReferral(grpc::ServerContext* context,
 grpc::Status ReferralServiceImpl::UpdateReferral(grpc::ServerContext* context,
                                                  const UpdateReferralRequest* request,
                                                  affonso::v1::Referral* response) {
-  return runner_.Run(context, "UpdateReferral", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateReferral", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateUpdateReferral(*request));
     if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateReferral(caller.team_id, *request));
@@ -147,7 +147,7 @@ grpc::Status ReferralServiceImpl::UpdateReferral(grpc::ServerContext* context,
 grpc::Status ReferralServiceImpl::ListReferrals(grpc::ServerContext* context,
                                                 const ListReferralsRequest* request,
                                                 affonso::v1::ListReferralsResponse* response) {
-  return runner_.Run(context, "ListReferrals", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListReferrals", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateListReferrals(*request));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListReferrals(caller.team_id, *request));
     return absl::OkStatus();

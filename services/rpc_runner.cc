@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "services/validation.h"
 
 namespace affonso::services {
 namespace {
@@ -67,6 +68,10 @@ CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
     }
   }
   return scope;
+}
+
+absl::Status RpcRunner::CheckRequest(const google::protobuf::Message& request) {
+  return CheckNoNulCharacters(request);
 }
 
 void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {

@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include <grpcpp/grpcpp.h>
+#include "google/protobuf/message.h"
 #include "services/authenticator.h"
 
 namespace affonso::services {
@@ -39,13 +40,20 @@ class RpcRunner {
                    const CallScope& scope, const absl::Status& status) const;
 
   // A synchronous handler: `handler(const Caller&)` returns absl::Status.
+  // It sees only requests that pass the checks every request gets
+  // (CheckRequest).
   template <typename Handler>
   grpc::Status Run(grpc::ServerContextBase* context, absl::string_view method,
-                   Handler&& handler) const {
+                   const google::protobuf::Message& request, Handler&& handler) const {
     CallScope scope = Begin(context);
-    absl::Status status = scope.caller.ok() ? handler(*scope.caller) : scope.caller.status();
+    absl::Status status = scope.caller.ok() ? CheckRequest(request) : scope.caller.status();
+    if (status.ok()) status = handler(*scope.caller);
     return End(context, method, scope, status);
   }
+
+  // What every request must satisfy whatever its service (callers of Begin
+  // run it themselves): no NUL characters in any string.
+  static absl::Status CheckRequest(const google::protobuf::Message& request);
 
   // Marks a successful call as "201 Created" (or 200) for the gateway.
   static void SetHttpCode(grpc::ServerContextBase* context, int code);

@@ -22,7 +22,9 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
     affonso::v1::RecordSignupResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   CallScope scope = runner_.Begin(context);
-  absl::Status invalid = scope.caller.ok() ? ValidateRecordSignup(*request) : scope.caller.status();
+  absl::Status invalid =
+      scope.caller.ok() ? RpcRunner::CheckRequest(*request) : scope.caller.status();
+  if (invalid.ok()) invalid = ValidateRecordSignup(*request);
   if (invalid.ok() && !LooksLikeId(request->click_id(), "clk")) invalid = NotFoundError("click");
   if (!invalid.ok()) {
     metrics_->CountSignup(invalid, false, nullptr);

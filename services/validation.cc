@@ -1,12 +1,16 @@
 #include "services/validation.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
+#include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
 
 namespace affonso::services {
 namespace {
@@ -100,6 +104,54 @@ absl::Status CheckAmount(double amount, bool is_percentage) {
     return ValidationError("amount", "a percentage amount must be at most 100");
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+bool IsStructType(const google::protobuf::Descriptor& type) {
+  const std::string& name = type.full_name();
+  return name == "google.protobuf.Struct" || name == "google.protobuf.Value" ||
+         name == "google.protobuf.ListValue";
+}
+
+// `path` is the field errors name; inside a Struct it stays the Struct field.
+absl::Status FindNul(const google::protobuf::Message& message, const std::string& path,
+                     bool inside_struct) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const std::string field_path = inside_struct ? path
+                                   : path.empty() ? field->name()
+                                                  : absl::StrCat(path, ".", field->name());
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+        std::string scratch;
+        const std::string& value =
+            field->is_repeated()
+                ? reflection.GetRepeatedStringReference(message, field, i, &scratch)
+                : reflection.GetStringReference(message, field, &scratch);
+        if (value.find('\0') != std::string::npos) {
+          return ValidationError(field_path,
+                                 absl::StrCat(field_path, " must not contain NUL characters"));
+        }
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        const google::protobuf::Message& child =
+            field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
+                                 : reflection.GetMessage(message, field);
+        AFFONSO_RETURN_IF_ERROR(
+            FindNul(child, field_path, inside_struct || IsStructType(*field->message_type())));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckNoNulCharacters(const google::protobuf::Message& request) {
+  return FindNul(request, "", false);
 }
 
 bool LooksLikeId(absl::string_view value, absl::string_view prefix) {

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 
 namespace affonso::services {
 
@@ -21,6 +22,14 @@ bool IsValidEmail(absl::string_view value);
 // >= 0, below 10^15, a whole number of cents (a finer amount would be rounded
 // silently by the database); a percentage at most 100. Errors name `amount`.
 absl::Status CheckAmount(double amount, bool is_percentage);
+
+// No string anywhere in `request` (nested and repeated fields, and the keys
+// and values inside google.protobuf.Struct fields such as metadata) holds a
+// NUL character: PostgreSQL text and jsonb cannot store one, and libpq would
+// silently cut the value at it. The error names the field (dotted for nested
+// fields; the Struct field itself for anything inside one). Every request
+// gets this check (RpcRunner), whatever its service validates besides.
+absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
 
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.

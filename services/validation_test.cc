@@ -4,6 +4,8 @@
 
 #include "common/api_error.h"
 #include "gtest/gtest.h"
+#include "proto/affonso/v1/program.pb.h"
+#include "proto/affonso/v1/referrals.pb.h"
 
 namespace affonso::services {
 namespace {
@@ -61,6 +63,39 @@ TEST(ValidationTest, AmountsAreWholeCentsWithinRange) {
   EXPECT_EQ(ApiErrorField(CheckAmount(std::nan(""), false)), "amount");
   EXPECT_TRUE(CheckAmount(100, true).ok());
   EXPECT_EQ(ApiErrorField(CheckAmount(100.5, true)), "amount");
+}
+
+TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
+  const std::string nul("a\0b", 3);
+  affonso::v1::CreateReferralRequest referral;
+  referral.set_email("a@example.com");
+  (*referral.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  EXPECT_TRUE(CheckNoNulCharacters(referral).ok());
+
+  affonso::v1::CreateReferralRequest named = referral;
+  named.set_name(nul);
+  absl::Status status = CheckNoNulCharacters(named);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "name");
+
+  // Inside a Struct, keys and nested values alike name the Struct field.
+  affonso::v1::CreateReferralRequest value = referral;
+  (*value.mutable_metadata()->mutable_fields())["deep"]
+      .mutable_list_value()
+      ->add_values()
+      ->set_string_value(nul);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(value)), "metadata");
+  affonso::v1::CreateReferralRequest key = referral;
+  (*key.mutable_metadata()->mutable_fields())[nul].set_bool_value(true);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(key)), "metadata");
+
+  // Nested messages and repeated strings get dotted paths.
+  affonso::v1::UpdateFraudRulesRequest rules;
+  rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums("cpc");
+  EXPECT_TRUE(CheckNoNulCharacters(rules).ok());
+  rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums(nul);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(rules)),
+            "fraud_rules.paid_traffic_config.utm_mediums");
 }
 
 }  // namespace

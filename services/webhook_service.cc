@@ -238,7 +238,7 @@ absl::StatusOr<storage::WebhookListQuery> ParseListWebhooks(
 grpc::Status WebhookServiceImpl::CreateWebhook(grpc::ServerContext* context,
                                                const CreateWebhookRequest* request,
                                                affonso::v1::WebhookEndpoint* response) {
-  return runner_.Run(context, "CreateWebhook", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "CreateWebhook", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateCreateWebhook(*request, allow_private_destinations_));
     CreateWebhookRequest normalized = *request;
     Deduplicate(normalized.mutable_events());
@@ -251,7 +251,7 @@ grpc::Status WebhookServiceImpl::CreateWebhook(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::ListWebhooks(grpc::ServerContext* context,
                                               const affonso::v1::ListWebhooksRequest* request,
                                               affonso::v1::ListWebhooksResponse* response) {
-  return runner_.Run(context, "ListWebhooks", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListWebhooks", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_ASSIGN_OR_RETURN(storage::WebhookListQuery query, ParseListWebhooks(*request));
     AFFONSO_ASSIGN_OR_RETURN(storage::WebhookPage page,
                              store_->ListWebhooks(caller.team_id, query));
@@ -267,7 +267,7 @@ grpc::Status WebhookServiceImpl::ListWebhooks(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::GetWebhook(grpc::ServerContext* context,
                                             const affonso::v1::GetWebhookRequest* request,
                                             affonso::v1::WebhookEndpoint* response) {
-  return runner_.Run(context, "GetWebhook", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "GetWebhook", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeId(request->id(), "whk")) return NotFoundError("webhook");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetWebhook(caller.team_id, request->id()));
     response->clear_secret();
@@ -278,7 +278,7 @@ grpc::Status WebhookServiceImpl::GetWebhook(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::UpdateWebhook(grpc::ServerContext* context,
                                                const UpdateWebhookRequest* request,
                                                affonso::v1::WebhookEndpoint* response) {
-  return runner_.Run(context, "UpdateWebhook", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "UpdateWebhook", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateUpdateWebhook(*request, allow_private_destinations_));
     if (!LooksLikeId(request->id(), "whk")) return NotFoundError("webhook");
     UpdateWebhookRequest normalized = *request;
@@ -292,7 +292,7 @@ grpc::Status WebhookServiceImpl::UpdateWebhook(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::DeleteWebhook(grpc::ServerContext* context,
                                                const affonso::v1::DeleteWebhookRequest* request,
                                                affonso::v1::DeleteWebhookResponse* response) {
-  return runner_.Run(context, "DeleteWebhook", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "DeleteWebhook", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeId(request->id(), "whk")) return NotFoundError("webhook");
     AFFONSO_RETURN_IF_ERROR(store_->DeleteWebhook(caller.team_id, request->id()));
     response->set_id(request->id());
@@ -304,7 +304,7 @@ grpc::Status WebhookServiceImpl::DeleteWebhook(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::ListWebhookDeliveries(
     grpc::ServerContext* context, const ListWebhookDeliveriesRequest* request,
     affonso::v1::ListWebhookDeliveriesResponse* response) {
-  return runner_.Run(context, "ListWebhookDeliveries", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "ListWebhookDeliveries", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateListWebhookDeliveries(*request));
     if (!LooksLikeId(request->webhook_id(), "whk")) return NotFoundError("webhook");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListWebhookDeliveries(caller.team_id, *request));
@@ -315,7 +315,7 @@ grpc::Status WebhookServiceImpl::ListWebhookDeliveries(
 grpc::Status WebhookServiceImpl::RedeliverEvent(grpc::ServerContext* context,
                                                 const affonso::v1::RedeliverEventRequest* request,
                                                 affonso::v1::RedeliverEventResponse* response) {
-  return runner_.Run(context, "RedeliverEvent", [&](const Caller& caller) -> absl::Status {
+  return runner_.Run(context, "RedeliverEvent", *request, [&](const Caller& caller) -> absl::Status {
     if (!LooksLikeId(request->webhook_id(), "whk")) return NotFoundError("webhook");
     if (!LooksLikeId(request->event_id(), "evt")) return NotFoundError("event");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->RedeliverEvent(caller.team_id,

@@ -48,6 +48,16 @@ std::string WithNetworkTimeouts(const std::string& url, absl::Duration network_t
   return result;
 }
 
+// What of a SQL error may be logged: DETAIL lines quote the row's values and
+// data exceptions (class 22) quote the input, which may be emails or names
+// (never logged); the primary message otherwise names only the constraint.
+std::string Loggable(const pqxx::sql_error& e) {
+  const std::string state = absl::StrCat("SQLSTATE ", e.sqlstate());
+  if (absl::StartsWith(e.sqlstate(), "22")) return state;
+  absl::string_view message = e.what();
+  return absl::StrCat(state, ": ", message.substr(0, message.find('\n')));
+}
+
 }  // namespace
 
 void Tx::Prepare(const Statement& statement) {
@@ -60,6 +70,8 @@ namespace internal {
 
 absl::Status CurrentExceptionToStatus(absl::string_view operation,
                                       PooledConnection* connection) {
+  // Messages reach API clients: they name no statement, table or SQL (the
+  // log lines do).
   try {
     throw;
   } catch (const pqxx::in_doubt_error& e) {
@@ -79,20 +91,21 @@ absl::Status CurrentExceptionToStatus(absl::string_view operation,
   } catch (const pqxx::transaction_rollback& e) {
     // Serialization failure or deadlock: the transaction is safe to rerun.
     AFFONSO_LOG(kDebug, operation, ": transaction rolled back: ", e.what());
-    return absl::AbortedError(absl::StrCat(operation, ": transaction conflict"));
+    return absl::AbortedError("transaction conflict; retry the request");
   } catch (const pqxx::sql_error& e) {
     const std::string& state = e.sqlstate();
     if (state == kUniqueViolation) {
-      return WithApiCode(absl::AlreadyExistsError(absl::StrCat(operation, ": already exists")),
-                         api_code::kDuplicate);
+      return WithApiCode(absl::AlreadyExistsError("already exists"), api_code::kDuplicate);
     }
     if (state == kForeignKeyViolation || state == kCheckViolation ||
         state == kInvalidTextRepresentation) {
-      AFFONSO_LOG(kWarning, operation, ": constraint rejected input: ", e.what());
-      return absl::FailedPreconditionError(absl::StrCat(operation, ": rejected by database"));
+      // Input that validation let through: the caller's to fix.
+      AFFONSO_LOG(kWarning, operation, ": constraint rejected input: ", Loggable(e));
+      return absl::FailedPreconditionError("the request holds a value that cannot be stored");
     }
     if (state == kQueryCanceled) {
-      return absl::DeadlineExceededError(absl::StrCat(operation, ": statement timed out"));
+      AFFONSO_LOG(kWarning, operation, ": statement timed out");
+      return absl::DeadlineExceededError("the database did not answer in time");
     }
     if (absl::StartsWith(state, kAdminShutdownClass) ||
         absl::StartsWith(state, kConnectionExceptionClass)) {
@@ -100,7 +113,7 @@ absl::Status CurrentExceptionToStatus(absl::string_view operation,
       AFFONSO_LOG(kWarning, operation, ": database going away: ", e.what());
       return absl::UnavailableError("database unavailable");
     }
-    AFFONSO_LOG(kError, operation, ": SQL error ", state, ": ", e.what());
+    AFFONSO_LOG(kError, operation, ": SQL error ", Loggable(e));
     return absl::InternalError("internal error");
   } catch (const std::exception& e) {
     if (connection && connection->conn && !connection->conn->is_open()) {

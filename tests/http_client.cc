@@ -54,7 +54,8 @@ HttpResult Http(int port, const std::string& method, const std::string& target,
   HttpResult result;
   size_t head_end = answer.find("\r\n\r\n");
   if (head_end == std::string::npos) return result;
-  std::vector<std::string> lines = absl::StrSplit(answer.substr(0, head_end), "\r\n");
+  result.head = answer.substr(0, head_end);
+  std::vector<std::string> lines = absl::StrSplit(result.head, "\r\n");
   std::vector<std::string> status_line = absl::StrSplit(lines[0], ' ');
   if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &result.status)) return result;
   for (size_t i = 1; i < lines.size(); ++i) {

@@ -12,6 +12,7 @@ namespace affonso::tests {
 struct HttpResult {
   int status = 0;                             // 0: no answer
   std::map<std::string, std::string> headers;  // lower-case names
+  std::string head;                            // status line and headers as received
   std::string body;
   // The body parsed as JSON (an empty Struct when it is not an object).
   google::protobuf::Struct json;

@@ -21,10 +21,14 @@ class RestTest : public ServerTest {
     config.http.address = "127.0.0.1";
     config.http.port = 0;
     config.http.max_body_bytes = 64 << 10;
+    ConfigureRest(config);
     auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
     ASSERT_TRUE(rest.ok()) << rest.status();
     rest_ = *std::move(rest);
   }
+  // Tests that need other gateway limits override this.
+  virtual void ConfigureRest(gateway::RestGatewayConfig& config) {}
+
   // REST first: a call into a shut-down in-process server must not happen.
   void TearDown() override {
     if (rest_) rest_->Shutdown(absl::Seconds(1));

@@ -1,0 +1,741 @@
+// A catalogue of hostile REST requests against every endpoint: wrong JSON
+// types, numbers out of range, deep nesting, huge arrays and bodies, invalid
+// UTF-8, NUL bytes, SQL and header injection, duplicate keys, overlong ids,
+// path traversal, bad enums, timestamps and pagination, bad media types and
+// credentials, dangerous webhook URLs. Each must get API.md's error (status,
+// error.code, error.field) in a well-formed envelope, never a 500, nothing
+// internal and nothing of the other tenant in the body, and leave every
+// business table exactly as it was (row counts and a hash of every row).
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gateway/rest_gateway.h"
+#include "tests/rest_harness.h"
+
+namespace affonso::tests {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using storage::testing::Tenant;
+
+// What a case must be answered with. `status` 200 is only for list reads that
+// must come back empty (a SQL injection in a filter finds nothing).
+struct Case {
+  std::string name;
+  std::string method;
+  std::string target;  // raw: sent byte for byte
+  std::string body;    // raw
+  int status;
+  std::string code;   // error.code; "" for the 200 list cases
+  std::string field;  // error.field; "" = the envelope must not name one
+  // nullopt = tenant A's key and Content-Type: application/json.
+  std::optional<Headers> headers = std::nullopt;
+};
+
+// Tables that change without any request being accepted, and so are not
+// part of "the database did not change".
+constexpr const char* kVolatileTables[] = {"rate_limit_buckets"};
+// The snapshot must cover at least these (storage/migrations/*.sql).
+constexpr const char* kBusinessTables[] = {"teams",
+                                           "api_keys",
+                                           "programs",
+                                           "program_tracking_settings",
+                                           "affiliate_groups",
+                                           "affiliates",
+                                           "clicks",
+                                           "referrals",
+                                           "program_fraud_rules",
+                                           "incentives",
+                                           "commission_overrides",
+                                           "commissions",
+                                           "outbox_events",
+                                           "webhook_endpoints",
+                                           "webhook_deliveries",
+                                           "webhook_attempts"};
+
+// Substrings that would show internals leaking into a response.
+constexpr const char* kLeakMarkers[] = {
+    "pqxx",      "postgres",   "sqlstate",   "syntax error", "relation \"",
+    "violates",  "constraint", "std::",      ".cc:",         "/work/",
+    "terminate", "exception",  "grpc",       "protobuf",     "failed to parse",
+    "stack",     "select ",    "insert into"};
+
+std::string Repeat(const std::string& text, int times) {
+  std::string out;
+  out.reserve(text.size() * times);
+  for (int i = 0; i < times; ++i) out += text;
+  return out;
+}
+
+std::string Nested(const std::string& open, const std::string& inner, const std::string& close,
+                   int depth) {
+  return Repeat(open, depth) + inner + Repeat(close, depth);
+}
+
+// A JSON array of `count` strings made by `item(i)`.
+template <typename Item>
+std::string JsonArray(int count, Item item) {
+  std::string out = "[";
+  for (int i = 0; i < count; ++i) absl::StrAppend(&out, i ? "," : "", "\"", item(i), "\"");
+  return out + "]";
+}
+
+class HostileRequestsTest : public RestTest {
+ protected:
+  // The production defaults: a 1 MiB body limit (so 10 000-element arrays
+  // reach the parser and the services) and no dispatcher writing deliveries
+  // behind the test's back.
+  void Configure(services::ServerConfig& config) override { config.run_webhook_dispatcher = false; }
+  void ConfigureRest(gateway::RestGatewayConfig& config) override {
+    config.http.max_body_bytes = 1 << 20;
+  }
+
+  HttpResult Ok(const std::string& method, const std::string& target, const std::string& body,
+                const Tenant& tenant, int status = 201) {
+    HttpResult result = Call(method, target, body, &tenant);
+    EXPECT_EQ(result.status, status) << method << " " << target << ": " << result.body;
+    return result;
+  }
+
+  // Both tenants get one of everything, through the API itself: a lead
+  // incentive, a converted click (referral, commission, events), a spare
+  // click, a direct referral, an override, a second group and a webhook.
+  struct Seeded {
+    std::string group, default_group, incentive, click, spare_click, referral, override_id,
+        commission, webhook, email;
+  };
+  Seeded Seed(const Tenant& tenant, const std::string& tag) {
+    Seeded s;
+    s.email = absl::StrCat("lead-", tag, "@example.com");
+    HttpResult groups = Ok("GET", "/v1/program/groups", "", tenant, 200);
+    for (const auto& group : groups.json.fields().at("data").list_value().values()) {
+      if (group.struct_value().fields().at("is_default").bool_value()) {
+        s.default_group = group.struct_value().fields().at("id").string_value();
+      }
+    }
+    s.incentive = Ok("POST", "/v1/program/groups/" + s.default_group + "/incentives",
+                     R"({"name":"Per lead","type":"lead","amount":5})", tenant)
+                      .DataString("id");
+    s.group = Ok("POST", "/v1/program/groups", R"({"name":"VIP )" + tag + R"("})", tenant)
+                  .DataString("id");
+    const std::string click_body = absl::StrCat(R"({"programId":")", tenant.program_id,
+                                                R"(","trackingId":")", tenant.tracking_id, "\"}");
+    s.click = Ok("POST", "/v1/clicks", click_body, tenant).DataString("id");
+    s.spare_click = Ok("POST", "/v1/clicks", click_body, tenant).DataString("id");
+    Ok("POST", "/v1/signups",
+       absl::StrCat(R"({"click_id":")", s.click, R"(","email":")", s.email, "\"}"), tenant);
+    s.referral =
+        Ok("POST", "/v1/referrals",
+           absl::StrCat(R"({"affiliate_id":")", tenant.affiliate_id, R"(","email":"direct-)", tag,
+                        R"(@example.com","metadata":{"plan":"pro"}})"),
+           tenant)
+            .DataString("id");
+    s.override_id =
+        Ok("POST", "/v1/affiliates/" + tenant.affiliate_id + "/commission-overrides",
+           absl::StrCat(R"({"incentive_id":")", s.incentive, R"(","amount":7.5})"), tenant)
+            .DataString("id");
+    HttpResult commissions = Ok("GET", "/v1/commissions", "", tenant, 200);
+    const auto& list = commissions.json.fields().at("data").list_value();
+    EXPECT_EQ(list.values_size(), 2) << commissions.body;
+    if (list.values_size() > 0) {
+      s.commission = list.values(0).struct_value().fields().at("id").string_value();
+    }
+    s.webhook = Ok("POST", "/v1/webhooks",
+                   R"({"url":"https://receiver.invalid/hooks","events":["referral.lead"]})", tenant)
+                    .DataString("id");
+    return s;
+  }
+
+  // Every row of every table but the volatile ones, as counts and hashes.
+  std::string Snapshot() {
+    const std::string volatile_list = absl::StrJoin(
+        std::vector<std::string>(std::begin(kVolatileTables), std::end(kVolatileTables)), "','");
+    const std::string tables = db_->QueryValue(
+        absl::StrCat("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
+                     "WHERE schemaname = 'public' AND tablename NOT IN ('",
+                     volatile_list, "')"));
+    std::vector<std::string> parts;
+    for (absl::string_view table : absl::StrSplit(tables, ',')) {
+      parts.push_back(absl::StrCat("(SELECT '", table,
+                                   ":' || count(*) || ':' || coalesce(md5(string_agg(t::text, "
+                                   "',' ORDER BY t::text)), '-') FROM \"",
+                                   table, "\" t)"));
+    }
+    return db_->QueryValue(absl::StrCat("SELECT concat_ws(' ', ", absl::StrJoin(parts, ", "), ")"));
+  }
+
+  // Checks one answer against its case, and the database against `before`;
+  // returns the database's snapshot after the case.
+  std::string Expect(const Case& c, const HttpResult& result, const std::string& before) {
+    SCOPED_TRACE(c.name);
+    const std::string excerpt = absl::CEscape(result.body.substr(0, 300));
+    const std::string after = Snapshot();
+    EXPECT_EQ(after, before) << "the database changed";
+    const bool answered_as_expected =
+        result.status == c.status && result.ErrorCode() == c.code && result.ErrorField() == c.field;
+    // One line per case in the test log: the catalogue as it ran.
+    std::printf("CASE %s %s -> %d %s %s%s\n", answered_as_expected ? "ok" : "!!", c.name.c_str(),
+                result.status, result.ErrorCode().c_str(), result.ErrorField().c_str(),
+                after != before ? " DB CHANGED" : "");
+    EXPECT_NE(result.status, 500) << excerpt;
+    EXPECT_TRUE(answered_as_expected)
+        << "expected " << c.status << " " << c.code << " field=" << c.field << ", got "
+        << result.status << " " << result.ErrorCode() << " field=" << result.ErrorField() << ": "
+        << excerpt;
+    const auto& fields = result.json.fields();
+    auto success = fields.find("success");
+    if (success == fields.end() ||
+        success->second.kind_case() != google::protobuf::Value::kBoolValue) {
+      ADD_FAILURE() << "not a JSON envelope: " << excerpt;
+      return after;
+    }
+    if (c.status == 200) {
+      EXPECT_TRUE(success->second.bool_value()) << excerpt;
+      auto data = fields.find("data");
+      EXPECT_TRUE(data != fields.end() && data->second.has_list_value() &&
+                  data->second.list_value().values_size() == 0)
+          << "expected an empty list: " << excerpt;
+    } else {
+      EXPECT_FALSE(success->second.bool_value()) << excerpt;
+      auto error = fields.find("error");
+      const bool has_message =
+          error != fields.end() && error->second.struct_value().fields().count("message") &&
+          !error->second.struct_value().fields().at("message").string_value().empty();
+      EXPECT_TRUE(has_message) << excerpt;
+    }
+    auto content_type = result.headers.find("content-type");
+    EXPECT_TRUE(content_type != result.headers.end() && content_type->second == "application/json");
+    const std::string lower = absl::AsciiStrToLower(result.body);
+    for (const char* marker : kLeakMarkers) {
+      EXPECT_FALSE(absl::StrContains(lower, marker)) << "leaks \"" << marker << "\": " << excerpt;
+    }
+    for (const std::string& secret : {b_.team_id, b_.program_id, b_.affiliate_id, b_.tracking_id,
+                                      seeded_b_.referral, seeded_b_.click, seeded_b_.email}) {
+      EXPECT_FALSE(absl::StrContains(result.body, secret)) << "shows tenant B's data: " << excerpt;
+    }
+    // A request id is echoed only when it is a safe token; nothing a client
+    // sent may add a response header (CR/LF injection).
+    auto request_id = result.headers.find("x-request-id");
+    if (request_id != result.headers.end()) {
+      const std::string& id = request_id->second;
+      EXPECT_TRUE(
+          !id.empty() && id.size() <= 128 &&
+          std::all_of(id.begin(), id.end(), [](char ch) { return absl::ascii_isgraph(ch); }))
+          << "request id " << absl::CEscape(id);
+    }
+    const std::string head = absl::AsciiStrToLower(result.head);
+    EXPECT_FALSE(absl::StrContains(head, "injected")) << absl::CEscape(result.head);
+    EXPECT_FALSE(absl::StrContains(head, "set-cookie")) << absl::CEscape(result.head);
+    return after;
+  }
+
+  std::vector<Case> Catalogue();
+
+  Seeded seeded_a_, seeded_b_;
+};
+
+std::vector<Case> HostileRequestsTest::Catalogue() {
+  const Seeded& s = seeded_a_;
+  const std::string aff = a_.affiliate_id;
+  const std::string click_ok =
+      absl::StrCat(R"("programId":")", a_.program_id, R"(","trackingId":")", a_.tracking_id, "\"");
+  const std::string spare = absl::StrCat(R"("click_id":")", s.spare_click, "\"");
+  const std::string direct = absl::StrCat(R"("affiliate_id":")", aff, "\"");
+  const std::string overrides = "/v1/affiliates/" + aff + "/commission-overrides";
+  const std::string override_for = absl::StrCat(R"({"incentive_id":")", s.incentive, R"(",)");
+  const std::string incentives = "/v1/program/groups/" + s.group + "/incentives";
+  const std::string nul(1, '\0');
+  const std::string long_id = "ref_" + std::string(10 << 10, 'a');
+  const Headers json_only = {{"Content-Type", "application/json"}};
+  auto with_auth = [&](Headers extra) {
+    extra.insert(extra.begin(), {"Authorization", "Bearer " + a_.api_key});
+    return extra;
+  };
+  const std::string v = "VALIDATION_ERROR";
+  const std::string nf = "NOT_FOUND";
+
+  return {
+      // ---- clicks: wrong types, ranges, timestamps, encodings ----
+      {"click programId number", "POST", "/v1/clicks",
+       absl::StrCat(R"({"programId":12345,"trackingId":")", a_.tracking_id, "\"}"), 400, v,
+       "program_id"},
+      {"click trackingId object", "POST", "/v1/clicks",
+       absl::StrCat(R"({"programId":")", a_.program_id, R"(","trackingId":{"$ne":null}})"), 400, v,
+       "tracking_id"},
+      {"click trackingId array", "POST", "/v1/clicks",
+       absl::StrCat(R"({"programId":")", a_.program_id, R"(","trackingId":["a","b"]})"), 400, v,
+       "tracking_id"},
+      {"click createdAt words", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"createdAt":"yesterday"})"), 400, v, "created_at"},
+      {"click createdAt impossible date", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"createdAt":"2026-13-45T99:99:99Z"})"), 400, v,
+       "created_at"},
+      {"click createdAt number", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"createdAt":1700000000})"), 400, v, "created_at"},
+      {"click createdAt year 0", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"createdAt":"0000-01-01T00:00:00Z"})"), 400, v,
+       "created_at"},
+      {"click sub1 10 KB", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"sub1":")", std::string(10 << 10, 's'), "\"}"), 400, v,
+       "sub1"},
+      {"click ip 1000 chars", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"ip":")", std::string(1000, '1'), "\"}"), 400, v, "ip"},
+      {"click programId SQL injection", "POST", "/v1/clicks",
+       absl::StrCat(R"({"programId":"prg_x' OR '1'='1","trackingId":")", a_.tracking_id, "\"}"),
+       404, nf, ""},
+      {"click programId with NUL", "POST", "/v1/clicks",
+       absl::StrCat(R"({"programId":")", a_.program_id, R"(\u0000","trackingId":")", a_.tracking_id,
+                    "\"}"),
+       400, v, "program_id"},
+      {"click invalid UTF-8 in a string", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, ",\"sub2\":\"\xff\xfe\xc0\xaf\"}"), 400, v, ""},
+      {"click raw NUL byte in a string", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"sub3":"a)", nul, "b\"}"), 400, v, "sub3"},
+      {"click NUL escape in free text", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"utmSource":"news\u0000letter"})"), 400, v, "utm_source"},
+      {"click duplicate keys", "POST", "/v1/clicks",
+       absl::StrCat("{", click_ok, R"(,"sub1":"a","sub1":"b"})"), 400, v, ""},
+
+      // ---- signups ----
+      {"signup click_id number", "POST", "/v1/signups",
+       R"({"click_id":1e308,"email":"a@example.com"})", 400, v, "click_id"},
+      {"signup email array", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":["a@example.com"]})"), 400, v, "email"},
+      {"signup email with BEL", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"a\u0007b@example.com"})"), 400, v, "email"},
+      {"signup email with CRLF header injection", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"a@example.com\r\nBcc: all@example.com"})"), 400, v,
+       "email"},
+      {"signup email with NUL", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"a@example.com\u0000.evil.com"})"), 400, v, "email"},
+      {"signup name with NUL", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"n@example.com","name":"Bob\u0000Tables"})"), 400, v,
+       "name"},
+      {"signup external_user_id with NUL", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"external_user_id":"u1\u0000"})"), 400, v, "external_user_id"},
+      {"signup click_id SQL injection", "POST", "/v1/signups",
+       R"({"click_id":"clk_1'; DELETE FROM referrals; --","email":"a@example.com"})", 404, nf, ""},
+      {"signup click_id 10 KB", "POST", "/v1/signups",
+       absl::StrCat(R"({"click_id":"clk_)", std::string(10 << 10, 'x'),
+                    R"(","email":"a@example.com"})"),
+       404, nf, ""},
+      {"signup duplicate click_id keys", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"click_id":"clk_other","email":"a@example.com"})"), 400, v, ""},
+      {"signup snake and camel", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"clickId":"clk_other","email":"a@example.com"})"), 400, v,
+       "click_id"},
+      {"signup 10000-deep arrays", "POST", "/v1/signups", Nested("[", "1", "]", 10000), 400, v, ""},
+      {"signup 10000-deep objects", "POST", "/v1/signups",
+       Nested(R"({"click_id":)", "1", "}", 10000), 400, v, ""},
+      {"signup body null", "POST", "/v1/signups", "null", 400, v, ""},
+      {"signup body string", "POST", "/v1/signups", R"("click_id")", 400, v, ""},
+      {"signup body 1 MiB + 1", "POST", "/v1/signups",
+       absl::StrCat(R"({"click_id":"clk_x","name":")", std::string((1 << 20), 'n'), "\"}"), 413,
+       "PAYLOAD_TOO_LARGE", ""},
+      {"signup text/plain", "POST", "/v1/signups", absl::StrCat("{", spare, "}"), 415,
+       "UNSUPPORTED_MEDIA_TYPE", "", with_auth({{"Content-Type", "text/plain"}})},
+      {"signup bogus json-ish media type", "POST", "/v1/signups", absl::StrCat("{", spare, "}"),
+       415, "UNSUPPORTED_MEDIA_TYPE", "", with_auth({{"Content-Type", "application/jsonx"}})},
+      {"signup no Content-Type", "POST", "/v1/signups", absl::StrCat("{", spare, "}"), 415,
+       "UNSUPPORTED_MEDIA_TYPE", "", with_auth({})},
+      {"signup no Authorization", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "MISSING_API_KEY", "",
+       json_only},
+      {"signup SQL injection as key", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       Headers{{"Authorization", "Bearer ' OR '1'='1' --"}, {"Content-Type", "application/json"}}},
+      {"signup Basic credentials", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       Headers{{"Authorization", "Basic YWRtaW46YWRtaW4="}, {"Content-Type", "application/json"}}},
+      {"signup 8 KB key", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       Headers{{"Authorization", "Bearer sk_live_" + std::string(8 << 10, 'k')},
+               {"Content-Type", "application/json"}}},
+      {"signup key with non-ASCII bytes", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       Headers{{"Authorization", "Bearer " + a_.api_key + "\xff\xfe"},
+               {"Content-Type", "application/json"}}},
+      {"signup empty Bearer", "POST", "/v1/signups",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       Headers{{"Authorization", "Bearer"}, {"Content-Type", "application/json"}}},
+      {"signup X-Request-Id CRLF injection", "POST", "/v1/signups", "{}", 400, v, "click_id",
+       with_auth({{"Content-Type", "application/json"},
+                  {"X-Request-Id", "abc\r\nSet-Cookie: injected=1"}})},
+      {"signup X-Request-Id bare CR", "POST", "/v1/signups", "{}", 400, v, "",
+       with_auth({{"Content-Type", "application/json"}, {"X-Request-Id", "abc\rX-Injected: 1"}})},
+      {"signup X-Request-Id non-ASCII and 4 KB", "POST", "/v1/signups", "{}", 400, v, "click_id",
+       with_auth({{"Content-Type", "application/json"},
+                  {"X-Request-Id", "\xc3\xa9\xff" + std::string(4 << 10, 'r')}})},
+      {"signup headers over 16 KiB", "POST", "/v1/signups", "{}", 431,
+       "REQUEST_HEADER_FIELDS_TOO_LARGE", "",
+       with_auth(
+           {{"Content-Type", "application/json"}, {"X-Padding", std::string(17 << 10, 'p')}})},
+      {"signup wrong verb", "DELETE", "/v1/signups", "", 405, "METHOD_NOT_ALLOWED", ""},
+
+      // ---- referrals ----
+      {"referral 10 KB id", "GET", "/v1/referrals/" + long_id, "", 404, nf, ""},
+      {"referral path traversal encoded", "GET", "/v1/referrals/..%2f..%2fetc%2fpasswd", "", 404,
+       nf, ""},
+      {"referral path traversal raw", "GET", "/v1/referrals/../../etc/passwd", "", 404, nf, ""},
+      {"referral id dot-dot", "GET", "/v1/referrals/..", "", 404, nf, ""},
+      {"referral id invalid UTF-8", "GET", "/v1/referrals/%ff%fe%c0%af", "", 400, v, "id"},
+      {"referral id NUL", "GET", "/v1/referrals/" + s.referral + "%00", "", 400, v, "id"},
+      {"referral id SQL injection", "GET", "/v1/referrals/ref_1%27%20OR%20%271%27%3D%271", "", 404,
+       nf, ""},
+      {"referral list limit 10^12", "GET", "/v1/referrals?limit=1000000000000", "", 400, v,
+       "limit"},
+      {"referral list limit -1", "GET", "/v1/referrals?limit=-1", "", 400, v, "limit"},
+      {"referral list limit int64 overflow", "GET", "/v1/referrals?limit=9223372036854775808", "",
+       400, v, "limit"},
+      {"referral list limit NaN", "GET", "/v1/referrals?limit=NaN", "", 400, v, "limit"},
+      {"referral list limit fraction", "GET", "/v1/referrals?limit=2.5", "", 400, v, "limit"},
+      {"referral list limit invalid UTF-8", "GET", "/v1/referrals?limit=%ff", "", 400, v, "limit"},
+      {"referral list unknown status", "GET", "/v1/referrals?status=hacked", "", 400, v, "status"},
+      {"referral list status with NUL", "GET", "/v1/referrals?status=lead%00", "", 400, v,
+       "status"},
+      {"referral list unknown order", "GET", "/v1/referrals?order=sideways", "", 400, v, "order"},
+      {"referral list created_gte words", "GET", "/v1/referrals?created_gte=last%20week", "", 400,
+       v, "created_gte"},
+      {"referral list created_lte year 99999", "GET",
+       "/v1/referrals?created_lte=99999-01-01T00:00:00Z", "", 400, v, "created_lte"},
+      {"referral list cursor SQL injection", "GET",
+       "/v1/referrals?starting_after=%27%20OR%201%3D1%20--", "", 400, v, "starting_after"},
+      {"referral list affiliate_id SQL injection", "GET",
+       "/v1/referrals?affiliate_id=%27%20OR%20%271%27%3D%271", "", 200, "", ""},
+      {"referral list affiliate_id invalid UTF-8", "GET", "/v1/referrals?affiliate_id=aff_%ff", "",
+       400, v, "affiliate_id"},
+      {"referral list affiliate_id with NUL", "GET", "/v1/referrals?affiliate_id=" + aff + "%00",
+       "", 400, v, "affiliate_id"},
+      {"affiliate list search with NUL", "GET", "/v1/affiliates?search=a%00b", "", 400, v,
+       "search"},
+      {"referral list malformed escape", "GET", "/v1/referrals?limit=%zz", "", 400, v, ""},
+      {"referral create unknown status", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"s1@example.com","status":"superuser"})"), 400, v,
+       "status"},
+      {"referral create status number", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"s2@example.com","status":99})"), 400, v, "status"},
+      {"referral create metadata string", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m1@example.com","metadata":"{}"})"), 400, v,
+       "metadata"},
+      {"referral create metadata 40 deep", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m2@example.com","metadata":)",
+                    Nested(R"({"a":)", "1", "}", 40), "}"),
+       400, v, ""},
+      {"referral create metadata 10000 deep", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m3@example.com","metadata":)",
+                    Nested(R"({"a":)", "1", "}", 10000), "}"),
+       400, v, ""},
+      {"referral create metadata NUL value", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m4@example.com","metadata":{"a":"x\u0000y"}})"), 400,
+       v, "metadata"},
+      {"referral create metadata NUL key", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m5@example.com","metadata":{"a\u0000":1}})"), 400, v,
+       "metadata"},
+      {"referral create metadata huge number", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"m6@example.com","metadata":{"n":1e999}})"), 400, v,
+       ""},
+      {"referral create name with NUL", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"n1@example.com","name":"x\u0000"})"), 400, v, "name"},
+      {"referral create customer_id with NUL", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"n2@example.com","customer_id":"cus_1\u0000"})"), 400,
+       v, "customer_id"},
+      {"referral create Feb 30", "POST", "/v1/referrals",
+       absl::StrCat("{", direct,
+                    R"(,"email":"t1@example.com","created_at":"2026-02-30T00:00:00Z"})"),
+       400, v, "created_at"},
+      {"referral create timestamp without zone", "POST", "/v1/referrals",
+       absl::StrCat("{", direct,
+                    R"(,"email":"t2@example.com","created_at":"2026-01-01 00:00:00"})"),
+       400, v, "created_at"},
+      {"referral create email SQL injection", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"x@example.com' OR '1'='1"})"), 400, v, "email"},
+      {"referral create affiliate SQL injection", "POST", "/v1/referrals",
+       R"({"affiliate_id":"aff_1'; DROP TABLE referrals; --","email":"i1@example.com"})", 404, nf,
+       ""},
+      {"referral create other tenant's click", "POST", "/v1/referrals",
+       absl::StrCat("{", direct, R"(,"email":"i2@example.com","click_id":")", seeded_b_.spare_click,
+                    "\"}"),
+       404, nf, ""},
+      {"referral update status with NUL", "PUT", "/v1/referrals/" + s.referral,
+       R"({"status":"lead\u0000"})", 400, v, "status"},
+      {"referral update name with NUL", "PUT", "/v1/referrals/" + s.referral,
+       R"({"name":"A\u0000B"})", 400, v, "name"},
+      {"referral update subscription_id 10 KB", "PUT", "/v1/referrals/" + s.referral,
+       absl::StrCat(R"({"subscription_id":")", std::string(10 << 10, 's'), "\"}"), 400, v,
+       "subscription_id"},
+      {"referral update duplicate keys", "PUT", "/v1/referrals/" + s.referral,
+       R"({"name":"A","name":"B"})", 400, v, ""},
+      {"referral PATCH", "PATCH", "/v1/referrals/" + s.referral, R"({"name":"x"})", 405,
+       "METHOD_NOT_ALLOWED", ""},
+
+      // ---- affiliates ----
+      {"affiliate name number", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":42,"email":"f1@example.com","program_id":")", a_.program_id, "\"}"),
+       400, v, "name"},
+      {"affiliate name with NUL", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve\u0000","email":"f2@example.com","program_id":")", a_.program_id,
+                    "\"}"),
+       400, v, "name"},
+      {"affiliate unknown partnership_status", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve","email":"f3@example.com","partnership_status":"owner",)",
+                    R"("program_id":")", a_.program_id, "\"}"),
+       400, v, "partnership_status"},
+      {"affiliate program_id SQL injection", "POST", "/v1/affiliates",
+       R"({"name":"Eve","email":"f4@example.com","program_id":"'; DROP TABLE affiliates; --"})",
+       404, nf, ""},
+      {"affiliate email with CRLF", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve","email":"f5@example.com\r\nX-Injected: 1","program_id":")",
+                    a_.program_id, "\"}"),
+       400, v, "email"},
+      {"affiliate tracking_id with NUL", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve","email":"f6@example.com","tracking_id":"eve\u0000",)",
+                    R"("program_id":")", a_.program_id, "\"}"),
+       400, v, "tracking_id"},
+      {"affiliate tracking_id path traversal", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve","email":"f7@example.com","tracking_id":"../../admin",)",
+                    R"("program_id":")", a_.program_id, "\"}"),
+       400, v, "tracking_id"},
+      {"affiliate metadata array", "POST", "/v1/affiliates",
+       absl::StrCat(R"({"name":"Eve","email":"f8@example.com","metadata":[1,2],"program_id":")",
+                    a_.program_id, "\"}"),
+       400, v, "metadata"},
+      {"affiliate list search SQL injection", "GET",
+       "/v1/affiliates?search=%27%20OR%20%271%27%3D%271", "", 200, "", ""},
+      {"affiliate list search LIKE wildcard", "GET", "/v1/affiliates?search=%25", "", 200, "", ""},
+      {"affiliate list page -1", "GET", "/v1/affiliates?page=-1", "", 400, v, "page"},
+      {"affiliate list limit 10^12", "GET", "/v1/affiliates?limit=1000000000000", "", 400, v,
+       "limit"},
+      {"affiliate list page past the end", "GET", "/v1/affiliates?page=2147483647&limit=100", "",
+       200, "", ""},
+      {"affiliate list search 10 KB", "GET", "/v1/affiliates?search=" + std::string(10 << 10, 'q'),
+       "", 400, v, "search"},
+      {"affiliate list unknown expand", "GET", "/v1/affiliates?expand=password", "", 400, v,
+       "expand"},
+      {"affiliate list unknown partnership_status", "GET",
+       "/v1/affiliates?partnership_status=admin", "", 400, v, "partnership_status"},
+      {"affiliate 10 KB id", "GET", "/v1/affiliates/aff_" + std::string(10 << 10, 'z'), "", 404, nf,
+       ""},
+      {"affiliate delete NUL id", "DELETE", "/v1/affiliates/" + aff + "%00", "", 400, v, "id"},
+      {"affiliate update unknown status", "PUT", "/v1/affiliates/" + aff,
+       R"({"partnership_status":"superadmin"})", 400, v, "partnership_status"},
+      {"affiliate update empty tracking_id", "PUT", "/v1/affiliates/" + aff,
+       R"({"tracking_id":""})", 400, v, "tracking_id"},
+      {"affiliate update group of tenant B", "PUT", "/v1/affiliates/" + aff,
+       absl::StrCat(R"({"group_id":")", seeded_b_.group, "\"}"), 404, nf, ""},
+
+      // ---- commission overrides ----
+      {"override amount 1e309", "POST", overrides, override_for + R"("amount":1e309})", 400, v, ""},
+      {"override amount negative", "POST", overrides, override_for + R"("amount":-5})", 400, v,
+       "amount"},
+      {"override amount NaN", "POST", overrides, override_for + R"("amount":"NaN"})", 400, v,
+       "amount"},
+      {"override amount Infinity", "POST", overrides, override_for + R"("amount":"Infinity"})", 400,
+       v, "amount"},
+      {"override amount beyond int64", "POST", overrides,
+       override_for + R"("amount":9223372036854775808})", 400, v, "amount"},
+      {"override amount tenth of a cent", "POST", overrides, override_for + R"("amount":0.001})",
+       400, v, "amount"},
+      {"override amount bool", "POST", overrides, override_for + R"("amount":true})", 400, v,
+       "amount"},
+      {"override is_percentage string", "POST", overrides,
+       override_for + R"("amount":5,"is_percentage":"yes"})", 400, v, "is_percentage"},
+      {"override incentive SQL injection", "POST", overrides,
+       R"({"incentive_id":"inc_1' OR '1'='1","amount":5})", 404, nf, ""},
+      {"override delete traversal id", "DELETE", overrides + "/..%2f" + s.override_id, "", 404, nf,
+       ""},
+
+      // ---- program settings ----
+      {"fraud rules unknown mode", "PATCH", "/v1/program/fraud-rules",
+       R"({"self_referral_mode":"nuke"})", 400, v, "self_referral_mode"},
+      {"fraud rules mode number", "PATCH", "/v1/program/fraud-rules", R"({"paid_traffic_mode":7})",
+       400, v, "paid_traffic_mode"},
+      {"fraud rules click param injection", "PATCH", "/v1/program/fraud-rules",
+       R"({"paid_traffic_config":{"click_params":["gclid' OR 1=1"]}})", 400, v,
+       "paid_traffic_config.click_params"},
+      {"fraud rules domains not strings", "PATCH", "/v1/program/fraud-rules",
+       R"({"allowed_email_domains":[1,2]})", 400, v, "allowed_email_domains"},
+      {"fraud rules 10000 domains", "PATCH", "/v1/program/fraud-rules",
+       absl::StrCat(R"({"allowed_email_domains":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("d", i, ".example.com"); }),
+                    "}"),
+       400, v, "allowed_email_domains"},
+      {"fraud rules 10000 utm mediums", "PATCH", "/v1/program/fraud-rules",
+       absl::StrCat(R"({"paid_traffic_config":{"utm_mediums":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("m", i); }), "}}"),
+       400, v, "paid_traffic_config.utm_mediums"},
+      {"fraud rules program_id SQL injection", "GET",
+       "/v1/program/fraud-rules?program_id=%27%20OR%201%3D1--", "", 404, nf, ""},
+      {"fraud rules body array", "PATCH", "/v1/program/fraud-rules", "[]", 400, v, ""},
+      {"tracking bool as string", "PATCH", "/v1/program/tracking", R"({"track_email":"maybe"})",
+       400, v, "track_email"},
+      {"tracking bool as number", "PATCH", "/v1/program/tracking", R"({"track_name":1})", 400, v,
+       "track_name"},
+      {"tracking parameter with markup", "PATCH", "/v1/program/tracking",
+       R"({"default_referral_parameter":"a b<script>"})", 400, v, "default_referral_parameter"},
+      {"group name operator object", "POST", "/v1/program/groups", R"({"name":{"$ne":1}})", 400, v,
+       "name"},
+      {"group name 10 KB", "POST", "/v1/program/groups",
+       absl::StrCat(R"({"name":")", std::string(10 << 10, 'g'), "\"}"), 400, v, "name"},
+      {"group name with NUL", "POST", "/v1/program/groups", R"({"name":"VIP\u0000"})", 400, v,
+       "name"},
+      {"group update description with NUL", "PATCH", "/v1/program/groups/" + s.group,
+       R"({"description":"x\u0000"})", 400, v, "description"},
+      {"fraud rules utm medium with NUL", "PATCH", "/v1/program/fraud-rules",
+       R"({"paid_traffic_config":{"utm_mediums":["cpc\u0000"]}})", 400, v,
+       "paid_traffic_config.utm_mediums"},
+      {"group unset the default", "PATCH", "/v1/program/groups/" + s.default_group,
+       R"({"is_default":false})", 400, v, "is_default"},
+      {"group id invalid UTF-8", "GET", "/v1/program/groups/grp_%80", "", 400, v, "id"},
+      {"group delete 10 KB id", "DELETE", "/v1/program/groups/grp_" + std::string(10 << 10, 'g'),
+       "", 404, nf, ""},
+      {"incentive unknown type", "POST", incentives, R"({"name":"x","type":"bonus","amount":1})",
+       400, v, "type"},
+      {"incentive amount 1e300", "POST", incentives, R"({"name":"x","type":"sale","amount":1e300})",
+       400, v, "amount"},
+      {"incentive hold days 10^12", "POST", incentives,
+       R"({"name":"x","type":"lead","amount":1,"hold_period_days":1000000000000})", 400, v,
+       "hold_period_days"},
+      {"incentive hold days negative", "POST", incentives,
+       R"({"name":"x","type":"lead","amount":1,"hold_period_days":-1})", 400, v,
+       "hold_period_days"},
+      {"incentive hold days fraction", "POST", incentives,
+       R"({"name":"x","type":"lead","amount":1,"hold_period_days":1.5})", 400, v,
+       "hold_period_days"},
+      {"incentive currency injection", "POST", incentives,
+       R"({"name":"x","type":"lead","amount":1,"currency":"usd'; --"})", 400, v, "currency"},
+      {"incentive percentage lead", "POST", incentives,
+       R"({"name":"x","type":"lead","amount":10,"is_percentage":true})", 400, v, "is_percentage"},
+      {"incentive percentage over 100", "POST", incentives,
+       R"({"name":"x","type":"sale","amount":250,"is_percentage":true})", 400, v, "amount"},
+
+      // ---- commissions ----
+      {"commission list unknown status", "GET", "/v1/commissions?status=stolen", "", 400, v,
+       "status"},
+      {"commission list limit 10^13", "GET", "/v1/commissions?limit=10000000000000", "", 400, v,
+       "limit"},
+      {"commission list page fraction", "GET", "/v1/commissions?page=0.5", "", 400, v, "page"},
+      {"commission list referral UNION injection", "GET",
+       "/v1/commissions?referral_id=x%27%20UNION%20SELECT%20*%20FROM%20api_keys--", "", 200, "",
+       ""},
+      {"commission list tenant B's referral", "GET",
+       "/v1/commissions?referral_id=" + seeded_b_.click, "", 200, "", ""},
+      {"commission id SQL injection", "GET", "/v1/commissions/com_%27%3B%20--", "", 404, nf, ""},
+      {"commission POST", "POST", "/v1/commissions", "{}", 405, "METHOD_NOT_ALLOWED", ""},
+      {"commission DELETE", "DELETE", "/v1/commissions/" + s.commission, "", 405,
+       "METHOD_NOT_ALLOWED", ""},
+
+      // ---- webhooks ----
+      {"webhook javascript: URL", "POST", "/v1/webhooks",
+       R"json({"url":"javascript:alert(1)","events":["referral.lead"]})json", 400, v, "url"},
+      {"webhook file: URL", "POST", "/v1/webhooks",
+       R"({"url":"file:///etc/passwd","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook loopback URL", "POST", "/v1/webhooks",
+       R"({"url":"http://127.0.0.1:8080/hook","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook localhost URL", "POST", "/v1/webhooks",
+       R"({"url":"http://localhost/hook","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook IPv6 loopback URL", "POST", "/v1/webhooks",
+       R"({"url":"http://[::1]/hook","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook cloud metadata URL", "POST", "/v1/webhooks",
+       R"({"url":"http://169.254.169.254/latest/meta-data","events":["referral.lead"]})", 400, v,
+       "url"},
+      {"webhook decimal loopback URL", "POST", "/v1/webhooks",
+       R"({"url":"http://2130706433/","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook credentials in URL", "POST", "/v1/webhooks",
+       R"({"url":"https://user:pass@example.com/","events":["referral.lead"]})", 400, v, "url"},
+      {"webhook CRLF in URL", "POST", "/v1/webhooks",
+       R"({"url":"https://example.com/\r\nX-Injected: 1","events":["referral.lead"]})", 400, v,
+       "url"},
+      {"webhook 10 KB URL", "POST", "/v1/webhooks",
+       absl::StrCat(R"({"url":"https://example.com/)", std::string(10 << 10, 'u'),
+                    R"(","events":["referral.lead"]})"),
+       400, v, "url"},
+      {"webhook 10000 events", "POST", "/v1/webhooks",
+       absl::StrCat(R"({"url":"https://receiver.invalid/x","events":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("evil.type", i); }), "}"),
+       400, v, "events"},
+      {"webhook events string", "POST", "/v1/webhooks",
+       R"({"url":"https://receiver.invalid/x","events":"referral.lead"})", 400, v, "events"},
+      {"webhook events null element", "POST", "/v1/webhooks",
+       R"({"url":"https://receiver.invalid/x","events":[null]})", 400, v, "events"},
+      {"webhook events empty", "POST", "/v1/webhooks",
+       R"({"url":"https://receiver.invalid/x","events":[]})", 400, v, "events"},
+      {"webhook description 10 KB", "POST", "/v1/webhooks",
+       absl::StrCat(R"({"url":"https://receiver.invalid/x","events":["referral.lead"],)",
+                    R"("description":")", std::string(10 << 10, 'd'), "\"}"),
+       400, v, "description"},
+      {"webhook description with NUL", "POST", "/v1/webhooks",
+       R"({"url":"https://receiver.invalid/x","events":["referral.lead"],"description":"a\u0000"})",
+       400, v, "description"},
+      {"webhook update gopher URL", "PATCH", "/v1/webhooks/" + s.webhook,
+       R"({"url":"gopher://example.com/"})", 400, v, "url"},
+      {"webhook update enabled string", "PATCH", "/v1/webhooks/" + s.webhook,
+       R"({"enabled":"yes"})", 400, v, "enabled"},
+      {"webhook update tenant B's", "PATCH", "/v1/webhooks/" + seeded_b_.webhook,
+       R"({"enabled":false})", 404, nf, ""},
+      {"webhook list page beyond int64", "GET", "/v1/webhooks?page=99999999999999999999", "", 400,
+       v, "page"},
+      {"webhook deliveries limit -5", "GET", "/v1/webhooks/" + s.webhook + "/deliveries?limit=-5",
+       "", 400, v, "limit"},
+      {"webhook deliveries cursor injection", "GET",
+       "/v1/webhooks/" + s.webhook + "/deliveries?starting_after=1%3BDROP%20TABLE%20x", "", 400, v,
+       "starting_after"},
+      {"webhook deliveries success not bool", "GET",
+       "/v1/webhooks/" + s.webhook + "/deliveries?success=perhaps", "", 400, v, "success"},
+      {"webhook redeliver NUL event", "POST",
+       "/v1/webhooks/" + s.webhook + "/deliveries/evt_%00/redeliver", "", 400, v, "event_id"},
+      {"webhook redeliver invalid UTF-8 event", "POST",
+       "/v1/webhooks/" + s.webhook + "/deliveries/evt_%ff/redeliver", "", 400, v, "event_id"},
+
+      // ---- routing ----
+      {"unknown endpoint", "GET", "/v1/admin", "", 404, nf, ""},
+      {"encoded slash in a literal segment", "GET", "/v1%2freferrals", "", 404, nf, ""},
+  };
+}
+
+TEST_F(HostileRequestsTest, EveryHostileRequestGetsItsErrorAndChangesNothing) {
+  seeded_a_ = Seed(a_, "a");
+  seeded_b_ = Seed(b_, "b");
+  ASSERT_FALSE(HasFailure()) << "seeding failed";
+
+  std::string baseline = Snapshot();
+  for (const char* table : kBusinessTables) {
+    ASSERT_TRUE(absl::StrContains(" " + baseline, absl::StrCat(" ", table, ":"))) << table;
+  }
+  // The seed wrote rows everywhere the catalogue could write.
+  for (const char* table : {"clicks", "referrals", "commissions", "commission_overrides",
+                            "outbox_events", "webhook_endpoints", "incentives"}) {
+    EXPECT_FALSE(absl::StrContains(" " + baseline, absl::StrCat(" ", table, ":0:"))) << table;
+  }
+
+  const std::vector<Case> cases = Catalogue();
+  int ran = 0;
+  for (const Case& c : cases) {
+    const Headers headers = c.headers ? *c.headers
+                                      : Headers{{"Authorization", "Bearer " + a_.api_key},
+                                                {"Content-Type", "application/json"}};
+    HttpResult result = Http(rest_->port(), c.method, c.target, c.body, headers);
+    // A case that did change something is reported once, not again by
+    // every case after it.
+    baseline = Expect(c, result, baseline);
+    ++ran;
+  }
+  // The server is still healthy after all of it.
+  EXPECT_EQ(Http(rest_->port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/referrals/" + seeded_a_.referral).status, 200);
+
+  RecordProperty("hostile_cases", ran);
+  std::printf("hostile_requests_pgtest: %d hostile requests ran\n", ran);
+  EXPECT_GE(ran, 60);
+}
+
+}  // namespace
+}  // namespace affonso::tests
