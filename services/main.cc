@@ -1,6 +1,7 @@
 // The affonso gRPC server. Flags only here; everything else takes a
 // ServerConfig. Each flag's default comes from the environment variable named
 // in its help, so containers configure it either way.
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -189,11 +190,14 @@ int main(int argc, char** argv) {
   (*server)->StopServing();
   if (rest) rest->CloseConnectionsAfterResponses();
   absl::SleepFor(drain_delay);
-  // 2. Stop accepting; in-flight calls get `grace`. REST first: its calls
-  // still need the gRPC server. gRPC clients get GOAWAY and move on.
+  // 2. Stop accepting; in-flight calls get `grace`, one deadline for REST
+  // and gRPC together (so the whole stop stays within drain delay + grace +
+  // ~1 s, what terminationGracePeriodSeconds must exceed). REST first: its
+  // calls still need the gRPC server. gRPC clients get GOAWAY and move on.
   AFFONSO_LOG(kInfo, "closing listeners; in-flight calls get ", absl::FormatDuration(grace));
+  const absl::Time deadline = absl::Now() + grace;
   if (rest) rest->Shutdown(grace);
-  (*server)->Shutdown(grace);
+  (*server)->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
   (*server)->Wait();
   // Probes and scrapes see the drain to its end; the ops port reads the
   // server, so it closes before the server goes.

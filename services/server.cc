@@ -1,10 +1,13 @@
 #include "services/server.h"
 
 #include <algorithm>
+#include <thread>
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "services/affiliate_service.h"
 #include "services/api_key_authenticator.h"
@@ -204,15 +207,33 @@ void Server::Shutdown(absl::Duration grace) {
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
-  // gRPC's Shutdown waits out its whole deadline while any client keeps an
-  // idle connection open, as long-lived clients do. So wait for our own calls
-  // to end (within `grace`), then give gRPC a moment for calls that raced in.
+  // gRPC's Shutdown sends GOAWAY at once, so clients send no new call here,
+  // lets the calls in flight run until `deadline`, and then still waits for
+  // every client to hang up. Clients that keep an idle connection open would
+  // hold it for the whole grace. So once none of our calls has been in flight
+  // for a while (their answers flushed meanwhile), disconnect the remaining
+  // peers as gRPC itself does at the deadline, by cancelling all calls:
+  // there are none left to cancel.
   const absl::Time deadline = absl::Now() + grace;
-  while (RpcRunner::InFlightCalls() > 0 && absl::Now() < deadline) {
+  absl::Notification shutting_down;
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    shutting_down.Notify();
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+    stopped.Notify();
+  });
+  shutting_down.WaitForNotification();
+  absl::Time idle_since = absl::Now();
+  while (!stopped.HasBeenNotified() && absl::Now() < deadline) {
+    if (RpcRunner::InFlightCalls() > 0) idle_since = absl::Now();
+    if (absl::Now() - idle_since >= absl::Seconds(1)) break;
     absl::SleepFor(absl::Milliseconds(5));
   }
-  grpc_server_->Shutdown(
-      absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(500))));
+  if (!stopped.HasBeenNotified()) grpc_server_cancel_all_calls(grpc_server_->c_server());
+  stopper.join();
+  // The last answers may still sit in the transports' buffers: closing the
+  // sockets now (process exit) could reset them under the client.
+  absl::SleepFor(absl::Milliseconds(200));
 }
 
 void Server::Wait() { grpc_server_->Wait(); }

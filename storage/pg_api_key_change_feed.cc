@@ -89,9 +89,12 @@ PgApiKeyChangeFeed::Connection PgApiKeyChangeFeed::Listen(std::string* error) {
                             "keepalives_idle",
                             "keepalives_interval",
                             "keepalives_count",
+                            // Bounds the blocking LISTEN (and so Stop()) on a
+                            // network gone silent.
+                            "tcp_user_timeout",
                             nullptr};
   const char* values[] = {
-      database_url_.c_str(), "affonso-api-key-feed", "1", "20", "5", "4", nullptr};
+      database_url_.c_str(), "affonso-api-key-feed", "1", "20", "5", "4", "10000", nullptr};
   Connection connection(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
   if (connection == nullptr) {
     *error = "out of memory";

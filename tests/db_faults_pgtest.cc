@@ -183,7 +183,7 @@ TEST_F(DbFaultTest, OutageFailsFastAndTheServiceRecoversByItself) {
   HttpResult during = Call("GET", "/v1/referrals");
   absl::SleepFor(absl::Milliseconds(1500));
   const absl::Time up = absl::Now();
-  proxy_->Up();
+  EXPECT_TRUE(proxy_->Up()) << "the proxy's port was taken while it was down";
   absl::SleepFor(absl::Seconds(4));
   stop.store(true);
   for (auto& worker : workers) worker.join();

@@ -9,7 +9,9 @@ ALTER TABLE api_keys
 -- The theoretical arrival time (TAT) of each limit, in unix seconds: the
 -- request is allowed when the TAT after it stays within one period of now.
 -- Seconds as float8 rather than intervals, whose microsecond resolution
--- rounds the step of a high limit (1 s / 10^7) to zero. UNLOGGED: writes
+-- made the step of a high limit zero (a division by zero). float8 near
+-- 1.7e9 s resolves ~0.24 us: a step below that (over ~8M/s or ~5e8/min)
+-- rounds away and the key is in effect unlimited, as such a limit means. UNLOGGED: writes
 -- skip the WAL, so the commit after each request waits for no disk flush; a
 -- crash of PostgreSQL empties the table, which forgives at most one period.
 -- fillfactor leaves room for HOT updates: the row is rewritten per request.

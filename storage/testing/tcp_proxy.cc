@@ -162,9 +162,9 @@ void TcpProxy::Down() {
   for (auto& pair : pairs_) pair->Cut();
 }
 
-void TcpProxy::Up() {
+bool TcpProxy::Up() {
   up_.store(true);
-  if (listen_fd_.load() < 0) Listen();
+  return listen_fd_.load() >= 0 || Listen();
 }
 
 void TcpProxy::CutAfterForwarding(const std::string& marker) {

@@ -29,7 +29,8 @@ class TcpProxy {
   // Outage: connections are refused and the open ones cut, as when the
   // database goes down; Up() accepts again.
   void Down();
-  void Up();
+  // False when the proxy's port could not be bound again.
+  [[nodiscard]] bool Up();
 
   // The next client-to-server chunk containing `marker` is forwarded (or
   // not), and then that connection is cut without relaying any answer.

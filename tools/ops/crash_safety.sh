@@ -57,6 +57,8 @@ SQL
 "$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=100000 \
   --ids_file="$WORK/delivered.ids" >/dev/null &
 RECEIVER_PID=$!
+sleep 0.3
+kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "the webhook receiver did not start (port $HOOK_PORT?)"; exit 1; }
 
 start_server() {
   DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
@@ -82,9 +84,15 @@ echo "$(stamp) load: $CONCURRENCY workers for ${LOAD_SECONDS}s; $KILLS kills (se
   --expect_failures >"$WORK/load.out" 2>"$WORK/load.err" &
 LOAD_PID=$!
 
-gap=$((LOAD_SECONDS * 1000 / (KILLS + 1)))
+# Kill k at a random moment of the k-th of KILLS + 1 equal slices of the
+# load (never in the last one), so every kill lands under load.
+LOAD_START_MS=$(($(date +%s%N) / 1000000))
+slice=$((LOAD_SECONDS * 1000 / (KILLS + 1)))
 for ((k = 1; k <= KILLS; k++)); do
-  sleep "$(awk -v ms=$((gap / 2 + RANDOM % gap)) 'BEGIN { printf "%.3f", ms / 1000 }')"
+  target=$(((k - 1) * slice + slice / 4 + RANDOM % (slice / 2)))
+  wait_ms=$((target - ($(date +%s%N) / 1000000 - LOAD_START_MS)))
+  ((wait_ms <= 0)) || sleep "$(awk -v ms="$wait_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+  kill -0 "$LOAD_PID" 2>/dev/null || { echo "FAIL: kill $k would come after the load"; exit 1; }
   kill -KILL "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   echo "$(stamp) SIGKILL $k of $KILLS"

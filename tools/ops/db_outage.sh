@@ -49,6 +49,8 @@ SQL
 "$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=100000 \
   --ids_file="$WORK/delivered.ids" >/dev/null &
 RECEIVER_PID=$!
+sleep 0.3
+kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "the webhook receiver did not start (port $HOOK_PORT?)"; exit 1; }
 
 DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
   --http_port="$HTTP_PORT" --metrics_port=0 --webhook_allow_private --log_level=warning \
@@ -85,13 +87,14 @@ value() { sed -En "s/(^|.* )$1=([0-9]+).*/\2/p" <<<"$2"; }
 
 # First second from the restart on with an OK, and any failure after the
 # recovery window.
-FIRST_OK=-1 LATE_FAILURES=0 OTHER_FAILURES=0
+FIRST_OK=-1 LATE_FAILURES=0 OTHER_FAILURES=0 OUTAGE_503=0
 while read -r line; do
   t=$(value t "$line")
   failed=$(($(value 503 "$line") + $(value other_5xx "$line") + $(value 4xx "$line") + $(value no_answer "$line")))
   OTHER_FAILURES=$((OTHER_FAILURES + $(value other_5xx "$line") + $(value 4xx "$line") + $(value no_answer "$line")))
   if ((t >= UP_S && FIRST_OK < 0 && $(value ok "$line") > 0)); then FIRST_OK=$t; fi
   if ((t > UP_S + RECOVERY_SECONDS)); then LATE_FAILURES=$((LATE_FAILURES + failed)); fi
+  if ((t > DOWN_S && t < UP_S)); then OUTAGE_503=$((OUTAGE_503 + $(value 503 "$line"))); fi
 done < <(grep '^SECOND' "$WORK/load.out" | sed 's/^SECOND / /')
 
 # The dispatcher catches up on its own.
@@ -117,6 +120,7 @@ echo "acknowledged signups missing: $MISSING; events $EVENTS, undelivered after 
 
 STATUS=0
 kill -0 "$SERVER_PID" 2>/dev/null || { echo "FAIL: the server died"; STATUS=1; }
+((OUTAGE_503 > 0)) || { echo "FAIL: no 503 while the database was down: was it?"; STATUS=1; }
 ((OTHER_FAILURES == 0)) || { echo "FAIL: failures other than 503"; STATUS=1; }
 ((SLOWEST < 5000)) || { echo "FAIL: a failed call took ${SLOWEST} ms"; STATUS=1; }
 ((FIRST_OK >= 0 && FIRST_OK - UP_S <= RECOVERY_SECONDS)) || { echo "FAIL: slow recovery"; STATUS=1; }
