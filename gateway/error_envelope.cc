@@ -77,6 +77,20 @@ std::string JsonEscape(absl::string_view text) {
   return out;
 }
 
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (static_cast<uint8_t>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t length = ValidUtf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string ErrorEnvelope(absl::string_view code, absl::string_view message,
                           absl::string_view field) {
   std::string out =

@@ -13,6 +13,9 @@ namespace affonso::gateway {
 // result is always valid JSON whatever bytes a client sent us.
 std::string JsonEscape(absl::string_view text);
 
+// True when `text` is valid UTF-8 (RFC 3629), as proto3 string fields must be.
+bool IsValidUtf8(absl::string_view text);
+
 // The API's error body:
 //   {"success":false,"error":{"code":"...","message":"..."}}
 // with "field":"..." appended inside "error" when `field` is not empty.

@@ -69,5 +69,14 @@ TEST(JsonEscapeTest, InvalidUtf8BytesBecomeReplacementCharacters) {
             "\"" + fffd + fffd + fffd + fffd + "\"");
 }
 
+TEST(IsValidUtf8Test, AcceptsUtf8AndRefusesWhatJsonEscapeReplaces) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  for (const char* bad : {"a\x80z", "\xFF", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80",
+                          "\xF4\x90\x80\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace affonso::gateway

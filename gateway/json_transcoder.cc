@@ -104,6 +104,12 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
       if (value.kind_case() != Value::kStringValue) return Invalid(path, "must be a string");
+      // JSON bodies are UTF-8 already; percent-decoded path and query values
+      // may not be, and the backend cannot parse a proto3 string that is not
+      // (a 500 for what is the client's mistake).
+      if (field.type() == FieldDescriptor::TYPE_STRING && !IsValidUtf8(value.string_value())) {
+        return Invalid(path, "must be valid UTF-8");
+      }
       if (repeated) {
         reflection.AddString(out, &field, value.string_value());
       } else {
