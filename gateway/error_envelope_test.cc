@@ -75,7 +75,7 @@ TEST(IsValidUtf8Test, AcceptsUtf8AndRefusesEverythingElse) {
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
   EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));  // NUL is UTF-8; services refuse it
   for (const char* bad : {"\xff", "\xC3", "\xC3z", "\xC0\xAF", "\xE0\x80\x80", "\xED\xA0\x80",
-                          "\xF4\x90\x80\x80", "ok\x80"}) {
+                          "\xF4\x90\x80\x80", "ok\x80", "a\x80z", "\xE2\x82"}) {
     EXPECT_FALSE(IsValidUtf8(bad)) << bad;
   }
 }

@@ -11,7 +11,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -28,6 +27,7 @@
 #include "boost/beast/http.hpp"
 #include "common/log.h"
 #include "gateway/error_envelope.h"
+#include "gateway/http_request_parser.h"
 
 namespace affonso::gateway {
 
@@ -36,13 +36,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-
-std::string HttpRequest::Header(absl::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (absl::EqualsIgnoreCase(key, name)) return value;
-  }
-  return "";
-}
 
 namespace {
 
@@ -59,11 +52,6 @@ std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
   const absl::Duration capped = std::min(d, absl::Hours(24 * 365));
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       absl::ToChronoNanoseconds(std::max(capped, absl::ZeroDuration())));
-}
-
-bool IsBeastHttpError(const error_code& ec) {
-  return ec.category() ==
-         http::make_error_code(http::error::bad_method).category();
 }
 
 bool IsServerOwnedHeader(absl::string_view name) {
@@ -261,21 +249,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartReading() {
     phase_ = Phase::kReading;
-    const HttpServerOptions& options = server_->options();
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(options.max_body_bytes);
-    ArmTimer(options.read_timeout, &Session::OnReadTimeout);
+    StartRequestParser(limits(), &parser_);
+    ArmTimer(server_->options().read_timeout, &Session::OnReadTimeout);
     http::async_read_header(
         socket_, buffer_, *parser_,
-        [self = shared_from_this()](const error_code& ec, size_t) {
-          self->OnHeaderRead(ec);
+        [self = shared_from_this()](const error_code& ec, size_t header_bytes) {
+          self->OnHeaderRead(ec, header_bytes);
         });
   }
 
-  void OnHeaderRead(const error_code& ec) {
+  void OnHeaderRead(error_code ec, size_t header_bytes) {
     if (phase_ != Phase::kReading) return;
+    if (!ec) ec = CheckHeaderSize(header_bytes, limits());
     if (ec) {
       OnReadError(ec);
       return;
@@ -314,26 +299,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(const error_code& ec) {
-    if (ec == http::error::header_limit) {
-      WriteResponse(ErrorResponse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                                  "request header section is too large"),
-                    /*force_close=*/true);
-    } else if (ec == http::error::body_limit) {
-      WriteResponse(
-          ErrorResponse(
-              413, "PAYLOAD_TOO_LARGE",
-              absl::StrCat("request body is over the limit of ",
-                           server_->options().max_body_bytes, " bytes")),
-          /*force_close=*/true);
-    } else if (IsBeastHttpError(ec) && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
-      WriteResponse(
-          ErrorResponse(400, "VALIDATION_ERROR", "malformed HTTP request"),
-          /*force_close=*/true);
+    std::optional<HttpResponse> answer = ReadErrorResponse(ec, limits());
+    if (answer.has_value()) {
+      WriteResponse(*std::move(answer), /*force_close=*/true);
     } else {
       // The client went away (between or in the middle of requests).
       Close();
     }
+  }
+
+  HttpRequestLimits limits() const {
+    const HttpServerOptions& options = server_->options();
+    return {options.max_header_bytes, options.max_body_bytes};
   }
 
   void OnReadTimeout() {
@@ -357,17 +334,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_version_ = message.version();
     keep_alive_ = message.keep_alive();
 
-    HttpRequest request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.headers.reserve(std::distance(message.begin(), message.end()));
-    for (const auto& field : message) {
-      request.headers.emplace_back(
-          absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
-                                                  field.name_string().size())),
-          std::string(field.value()));
-    }
-    request.body = std::move(message.body());
+    HttpRequest request = ToHttpRequest(std::move(message));
     request.remote_address = remote_address_;
 
     ArmTimer(server_->options().handler_timeout, &Session::OnHandlerTimeout);
@@ -494,7 +461,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t request_sequence_ = 0;
 
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<HttpRequestParser> parser_;
   unsigned request_version_ = 11;
   bool keep_alive_ = true;
   bool close_after_write_ = false;

@@ -11,31 +11,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gateway/http_message.h"
 
 namespace affonso::gateway {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // raw request target: path plus optional ?query
-  std::vector<std::pair<std::string, std::string>>
-      headers;  // names lower-cased
-  std::string body;
-  std::string remote_address;
-
-  // First value of `name` (lower-case), "" when absent.
-  std::string Header(absl::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;  // 200..599, anything else is sent as a 500 envelope
-  // 204 and 304 are sent without body, Content-Type or Content-Length.
-  // Extra headers (Allow, X-Request-Id, X-RateLimit-*...). The server owns
-  // Content-Type, Content-Length and Connection: those names are ignored here,
-  // as is any header whose name or value contains CR or LF.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string content_type = "application/json";
-  std::string body;
-};
 
 // Called on an I/O thread: must not block. Calls `respond` exactly once, from
 // any thread, possibly after the client has gone (the response is then

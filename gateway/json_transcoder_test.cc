@@ -147,6 +147,26 @@ TEST(BuildRequestTest, QueryParametersBindWithTypes) {
   EXPECT_EQ(ApiErrorCode(BuildRequest(route, {}, "limit=%zz", "", &list)), "VALIDATION_ERROR");
 }
 
+// Found by fuzzing (tests/fuzz/json_transcode): percent-decoded bytes went
+// into proto3 strings as they were, and the backend then failed to parse the
+// request: a 500 for a client's typo.
+TEST(BuildRequestTest, PathAndQueryValuesMustBeUtf8) {
+  ListReferralsRequest list;
+  const Route& list_route = RouteFor("ReferralService", "ListReferrals");
+  absl::Status status = BuildRequest(list_route, {}, "affiliate_id=%FCaff_1", "", &list);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "affiliate_id");
+  EXPECT_EQ(ApiErrorField(BuildRequest(list_route, {}, "starting_after=%ED%A0%80", "", &list)),
+            "starting_after");
+  GetAffiliateRequest get;
+  const Route& get_route = RouteFor("AffiliateService", "GetAffiliate");
+  EXPECT_EQ(ApiErrorField(BuildRequest(get_route, {{"id", "aff_\xC3"}}, "", "", &get)), "id");
+  EXPECT_EQ(ApiErrorField(BuildRequest(get_route, {{"id", "aff_1"}}, "expand=%C0%AF", "", &get)),
+            "expand");
+  ASSERT_TRUE(BuildRequest(get_route, {{"id", "caf\xC3\xA9"}}, "", "", &get).ok());
+  EXPECT_EQ(get.id(), "caf\xC3\xA9");
+}
+
 TEST(BuildRequestTest, RepeatedQueryParameters) {
   GetAffiliateRequest get;
   const Route& route = RouteFor("AffiliateService", "GetAffiliate");

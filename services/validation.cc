@@ -1,12 +1,14 @@
 #include "services/validation.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
@@ -91,13 +93,19 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view value) {
 }
 
 absl::Status CheckAmount(double amount, bool is_percentage) {
-  constexpr double kMaxAmount = 1e15;  // numeric(18,2) holds 16 integer digits
+  // 13 integer digits and 2 decimals are 15 significant digits, which a
+  // double carries exactly; above that a JSON amount no longer reaches the
+  // database as written (99999999999999.99 is the same double as ...98).
+  constexpr double kMaxAmount = 1e13;
   constexpr double kMaxPercentage = 100;
   if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
-    return ValidationError("amount", "amount must be a number >= 0");
+    return ValidationError("amount", "amount must be a number from 0 to 9999999999999.99");
   }
-  const double cents = amount * 100;
-  if (std::fabs(cents - std::round(cents)) > 1e-6) {
+  // The stores write "%.2f" into numeric(18,2): accept only what reads back
+  // as this very amount, so nothing is rounded silently. (Scaling by 100 and
+  // allowing some noise did not: the product's own rounding hid fractions of
+  // a cent in large amounts.)
+  if (std::strtod(absl::StrFormat("%.2f", amount).c_str(), nullptr) != amount) {
     return ValidationError("amount", "amount may have at most 2 decimals");
   }
   if (is_percentage && amount > kMaxPercentage) {

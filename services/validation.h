@@ -19,8 +19,10 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view value);
 bool IsValidEmail(absl::string_view value);
 
 // Money (API.md: major units, stored exactly as numeric(18,2)): finite,
-// >= 0, below 10^15, a whole number of cents (a finer amount would be rounded
-// silently by the database); a percentage at most 100. Errors name `amount`.
+// >= 0, below 10^13, and the double of an amount with at most 2 decimals (its
+// "%.2f", which the stores write, reads back as the same double; anything
+// else would be rounded silently); a percentage at most 100. Errors name
+// `amount`.
 absl::Status CheckAmount(double amount, bool is_percentage);
 
 // No string anywhere in `request` (nested and repeated fields, and the keys

@@ -98,5 +98,22 @@ TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
             "fraud_rules.paid_traffic_config.utm_mediums");
 }
 
+// Found by fuzzing (tests/fuzz/validators): scaling by 100 rounded away
+// fractions of a cent in large amounts, and above 10^13 a double cannot tell
+// neighbouring cents apart, so the database stored another amount than the
+// client wrote.
+TEST(ValidationTest, AcceptedAmountsAreStoredAsWritten) {
+  EXPECT_TRUE(CheckAmount(9999999999999.99, false).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e13, false)), "amount");
+  // The same double as 99999999999999.98: it would be stored as that.
+  EXPECT_EQ(ApiErrorField(CheckAmount(99999999999999.99, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(5e12 + 0.125, false)), "amount");
+  // JSON's 0.1 + 0.2 has 17 decimals; 0.3 is what the database would keep.
+  EXPECT_EQ(ApiErrorField(CheckAmount(0.1 + 0.2, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e-30, false)), "amount");
+  EXPECT_TRUE(CheckAmount(0.1, false).ok());
+  EXPECT_TRUE(CheckAmount(1234567890123.45, false).ok());
+}
+
 }  // namespace
 }  // namespace affonso::services

@@ -171,6 +171,14 @@ TEST_F(RestE2eTest, ProtocolErrors) {
     EXPECT_EQ(malformed.ErrorCode(), "VALIDATION_ERROR") << body;
   }
 
+  // Percent-escapes that decode to bytes that are not UTF-8: the client's
+  // mistake (400), not a request the backend fails to parse (500).
+  for (const char* target : {"/v1/referrals/ref_%FF", "/v1/referrals?affiliate_id=%C3"}) {
+    HttpResult bytes = Call("GET", target);
+    EXPECT_EQ(bytes.status, 400) << target << " " << bytes.body;
+    EXPECT_EQ(bytes.ErrorCode(), "VALIDATION_ERROR") << target;
+  }
+
   HttpResult huge = Call("POST", "/v1/signups", std::string(100 << 10, ' '));
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(huge.ErrorCode(), "PAYLOAD_TOO_LARGE");
