@@ -9,10 +9,14 @@
 // (<sanitizer/tsan_interface.h>); this file does the same from outside: it
 // defines the public lock/unlock/wait entry points, which the dynamic linker
 // then binds in place of the library's (for our code, for gRPC's and for the
-// library's own calls through its PLT, e.g. absl::Notification's), calls the
+// library's own calls through its PLT), calls the
 // library's implementation through dlsym(RTLD_NEXT), and announces each
 // operation around the call as Abseil would. Nothing is suppressed: TSan
 // learns happens-before edges that really exist.
+//
+// Destruction is not announced: gRPC frees its mutexes after dropping a
+// shared_ptr whose (uninstrumented) reference count TSan cannot see, so the
+// destroy would look like a race with the last unlock.
 //
 // Between pre_* and post_* TSan ignores the thread's memory accesses, as it
 // does inside an instrumented Abseil: that covers the Condition predicates
@@ -28,6 +32,7 @@
 
 #include "absl/base/options.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace {
@@ -36,11 +41,12 @@ namespace {
 #define AFFONSO_STRINGIZE(x) AFFONSO_STRINGIZE_(x)
 
 // The library's implementation of `symbol` ("5Mutex4LockEv": the mangled
-// name after absl's inline namespace).
+// name after absl's inline namespace); `constant` for a const member.
 template <typename Fn>
-Fn Real(const char* symbol) {
+Fn Real(const char* symbol, bool constant = false) {
   const std::string ns = AFFONSO_STRINGIZE(ABSL_OPTION_INLINE_NAMESPACE_NAME);
-  const std::string name = "_ZN4absl" + std::to_string(ns.size()) + ns + symbol;
+  const std::string name = std::string(constant ? "_ZNK" : "_ZN") + "4absl" +
+                           std::to_string(ns.size()) + ns + symbol;
   void* real = dlsym(RTLD_NEXT, name.c_str());
   if (real == nullptr) {
     std::fprintf(stderr, "tsan annotations: no %s in Abseil\n", name.c_str());
@@ -114,12 +120,6 @@ auto AsWait(void* mu, Call call) {
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
-
-Mutex::~Mutex() {
-  static const auto real = Real<void (*)(Mutex*)>("5MutexD2Ev");
-  if (depth == 0) __tsan_mutex_destroy(this, 0);
-  real(this);
-}
 
 void Mutex::Lock() {
   static const auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
@@ -222,6 +222,40 @@ bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
   static const auto real = Real<bool (*)(CondVar*, Mutex*, absl::Time)>(
       "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
   return AsWait(mu, [&] { return real(this, mu, deadline); });
+}
+
+// absl::Notification: its lock operations reach the wrappers above, but a
+// wait that finds the notification already given returns on an atomic flag
+// the library reads and writes, unseen. Notify releases, a wait that saw the
+// notification acquires. (HasBeenNotified() is inline: its acquire load of
+// that flag stays unpaired; nothing of ours relies on it.)
+void Notification::Notify() {
+  static const auto real = Real<void (*)(Notification*)>("12Notification6NotifyEv");
+  if (depth == 0) __tsan_release(this);
+  Inner([&] { return real(this), 0; });
+}
+
+void Notification::WaitForNotification() const {
+  static const auto real = Real<void (*)(const Notification*)>(
+      "12Notification19WaitForNotificationEv", /*constant=*/true);
+  Inner([&] { return real(this), 0; });
+  if (depth == 0) __tsan_acquire(const_cast<Notification*>(this));
+}
+
+bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) const {
+  static const auto real = Real<bool (*)(const Notification*, absl::Duration)>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", /*constant=*/true);
+  const bool notified = Inner([&] { return real(this, timeout); });
+  if (notified && depth == 0) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
+  static const auto real = Real<bool (*)(const Notification*, absl::Time)>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", /*constant=*/true);
+  const bool notified = Inner([&] { return real(this, deadline); });
+  if (notified && depth == 0) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
 }
 
 ABSL_NAMESPACE_END

@@ -12,14 +12,10 @@
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
+// Set by the BUILD rule in --config=tsan, which hides __SANITIZE_THREAD__
+// from the headers (see .bazelrc).
+#ifdef AFFONSO_TSAN
 constexpr bool kTsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
 #else
 constexpr bool kTsan = false;
 #endif
