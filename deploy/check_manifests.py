@@ -562,6 +562,10 @@ def library_packages(binary_paths, problems):
             if match:
                 paths[os.path.basename(match.group(1))] = match.groups()[-1]
         for library in re.findall(r"\(NEEDED\).*\[(.+)\]", dynamic):
+            # Sanitizer runtimes: the binaries of ./dev test --config=asan/tsan,
+            # never of the image (bazel build -c opt).
+            if re.match(r"lib(a|ub|t|l)san\.so", library):
+                continue
             if library not in paths:
                 problems.add(path, f"ldd does not resolve {library}")
                 continue
