@@ -205,8 +205,11 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
       const EnumDescriptor& type = *field.enum_type();
       const google::protobuf::EnumValueDescriptor* named = nullptr;
       if (value.kind_case() == Value::kNumberValue) {
-        if (std::floor(value.number_value()) == value.number_value()) {
-          named = type.FindValueByNumber(static_cast<int>(value.number_value()));
+        // Out of int's range the conversion would be undefined behaviour.
+        const double number = value.number_value();
+        if (std::floor(number) == number && number >= std::numeric_limits<int32_t>::min() &&
+            number <= std::numeric_limits<int32_t>::max()) {
+          named = type.FindValueByNumber(static_cast<int32_t>(number));
         }
       } else if (value.kind_case() == Value::kStringValue) {
         named = type.FindValueByName(EnumPrefix(type) +

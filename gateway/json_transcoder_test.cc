@@ -125,6 +125,14 @@ TEST(BuildRequestTest, EnumsAcceptLowercaseApiNames) {
   EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":"unspecified"})", &create)),
             "status");
   EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":99})", &create)), "status");
+  // Found by the fuzzer: a number beyond int's range was cast (undefined
+  // behaviour, caught by UBSan) before being looked up.
+  for (const char* body : {R"({"status":1e35})", R"({"status":-1e300})", R"({"status":2147483648})",
+                           R"({"status":1.5})"}) {
+    EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", body, &create)), "status") << body;
+  }
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":2})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_TRIALING);
 }
 
 TEST(BuildRequestTest, QueryParametersBindWithTypes) {

@@ -86,7 +86,9 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
 
   void TearDown() override {
     for (auto& replica : replicas_) {
-      if (replica->pid() > 0) EXPECT_EQ(replica->Stop(SIGTERM), 0);
+      if (replica->pid() > 0) {
+        EXPECT_EQ(replica->Stop(SIGTERM), 0);
+      }
     }
     if (receiver_server_) receiver_server_->Shutdown(absl::Seconds(1));
   }
