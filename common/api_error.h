@@ -52,6 +52,11 @@ std::string ApiErrorCode(const absl::Status& status);
 // The input field at fault, or "" when none is.
 std::string ApiErrorField(const absl::Status& status);
 
+// Whether a failure with `code` is the server's own (logged as a warning,
+// counted as failed), not the caller's request being turned down (rate
+// limiting included).
+bool IsServerFault(absl::StatusCode code);
+
 }  // namespace affonso
 
 #endif  // AFFONSO_COMMON_API_ERROR_H_

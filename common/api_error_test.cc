@@ -51,5 +51,20 @@ TEST(ApiErrorTest, ResponseMetadataTravelsWithTheStatus) {
   EXPECT_TRUE(ResponseMetadata(absl::InternalError("x")).empty());
 }
 
+TEST(ApiErrorTest, ServerFaultsAreOursNotTheCallers) {
+  for (absl::StatusCode code :
+       {absl::StatusCode::kInternal, absl::StatusCode::kUnavailable, absl::StatusCode::kDataLoss,
+        absl::StatusCode::kUnknown, absl::StatusCode::kDeadlineExceeded,
+        absl::StatusCode::kAborted}) {
+    EXPECT_TRUE(IsServerFault(code)) << absl::StatusCodeToString(code);
+  }
+  for (absl::StatusCode code :
+       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+        absl::StatusCode::kAlreadyExists, absl::StatusCode::kUnauthenticated,
+        absl::StatusCode::kResourceExhausted, absl::StatusCode::kFailedPrecondition}) {
+    EXPECT_FALSE(IsServerFault(code)) << absl::StatusCodeToString(code);
+  }
+}
+
 }  // namespace
 }  // namespace affonso

@@ -1,23 +1,9 @@
 #include "services/conversion_metrics.h"
 
+#include "common/api_error.h"
+
 namespace affonso::services {
 namespace {
-
-// Server faults (RpcRunner's list); everything else, rate limiting
-// included, is the caller's request being turned down.
-bool IsOurFault(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // The names stored in fraud_flags and shown by the API.
 const char* CheckLabel(affonso::v1::FraudCheck check) {
@@ -57,7 +43,7 @@ void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
                                     const affonso::v1::Referral* referral) {
   const char* outcome = "failed";
   if (!status.ok()) {
-    outcome = IsOurFault(status.code()) ? "failed" : "rejected";
+    outcome = IsServerFault(status.code()) ? "failed" : "rejected";
   } else if (!created) {
     outcome = "existing";
   } else {
