@@ -18,34 +18,13 @@ LOAD_SECONDS=${LOAD_SECONDS:-40}
 CONCURRENCY=${CONCURRENCY:-16}
 SEED=${SEED:-$RANDOM}
 RANDOM=$SEED
-DB_URL=${ADMIN_URL%/*}/crash
-WORK=$(mktemp -d)
 GRPC_PORT=50095 HTTP_PORT=8095 HOOK_PORT=8096
 SERVER_PID= LOAD_PID= RECEIVER_PID=
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+running_pids() { echo $SERVER_PID $LOAD_PID $RECEIVER_PID; }
 
-cleanup() {
-  local pid
-  for pid in $SERVER_PID $LOAD_PID $RECEIVER_PID; do
-    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql_db() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
-json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
-stamp() { date -u +%H:%M:%S.%3N; }
-
-"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" \
-  -c "DROP DATABASE IF EXISTS crash WITH (FORCE)" -c "CREATE DATABASE crash"
-"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
-DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
-API_KEY=$(json_get "$DEMO" api_key)
-TEAM_ID=$(json_get "$DEMO" team_id)
-PROGRAM_ID=$(json_get "$DEMO" program_id)
+ops_begin crash
 psql_db <<SQL
-UPDATE api_keys SET rate_limit_per_minute = 10000000, rate_limit_per_second = 1000000
-  WHERE team_id = '$TEAM_ID';
 INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount)
   SELECT 'inc_crash', '$TEAM_ID', '$PROGRAM_ID', id, 'Lead bonus', 'lead', 5
   FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default;
@@ -54,11 +33,7 @@ INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
           '{referral.lead,transaction.created}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
 SQL
 
-"$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=100000 \
-  --ids_file="$WORK/delivered.ids" >/dev/null &
-RECEIVER_PID=$!
-sleep 0.3
-kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "the webhook receiver did not start (port $HOOK_PORT?)"; exit 1; }
+start_receiver "$HOOK_PORT"
 
 start_server() {
   DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
@@ -66,14 +41,7 @@ start_server() {
     --webhook_timeout_ms=2000 --webhook_lease_ms=4000 --shutdown_drain_delay_ms=0 \
     --log_level=warning >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  local _
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server did not become ready" >&2
-  tail -20 "$WORK/server.log" >&2
-  return 1
+  wait_ready "$HTTP_PORT" "$WORK/server.log"
 }
 
 start_server
@@ -86,11 +54,11 @@ LOAD_PID=$!
 
 # Kill k at a random moment of the k-th of KILLS + 1 equal slices of the
 # load (never in the last one), so every kill lands under load.
-LOAD_START_MS=$(($(date +%s%N) / 1000000))
+LOAD_START_MS=$(now_ms)
 slice=$((LOAD_SECONDS * 1000 / (KILLS + 1)))
 for ((k = 1; k <= KILLS; k++)); do
   target=$(((k - 1) * slice + slice / 4 + RANDOM % (slice / 2)))
-  wait_ms=$((target - ($(date +%s%N) / 1000000 - LOAD_START_MS)))
+  wait_ms=$((target - ($(now_ms) - LOAD_START_MS)))
   ((wait_ms <= 0)) || sleep "$(awk -v ms="$wait_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
   kill -0 "$LOAD_PID" 2>/dev/null || { echo "FAIL: kill $k would come after the load"; exit 1; }
   kill -KILL "$SERVER_PID"

@@ -15,55 +15,28 @@ OUTAGE_SECONDS=${OUTAGE_SECONDS:-5}
 RECOVERY_SECONDS=${RECOVERY_SECONDS:-2}
 CONCURRENCY=${CONCURRENCY:-16}
 LOAD_SECONDS=$((OUTAGE_SECONDS + 16))
-DB_URL=${ADMIN_URL%/*}/outage
-WORK=$(mktemp -d)
 HTTP_PORT=8097 GRPC_PORT=50097 HOOK_PORT=8098
 SERVER_PID= LOAD_PID= RECEIVER_PID=
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+running_pids() { echo $SERVER_PID $LOAD_PID $RECEIVER_PID; }
 
-cleanup() {
-  local pid
-  for pid in $SERVER_PID $LOAD_PID $RECEIVER_PID; do
-    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql_db() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
-json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
-stamp() { date -u +%H:%M:%S.%3N; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" \
-  -c "DROP DATABASE IF EXISTS outage WITH (FORCE)" -c "CREATE DATABASE outage"
-"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
-DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
-TEAM_ID=$(json_get "$DEMO" team_id)
+ops_begin outage
 psql_db <<SQL
-UPDATE api_keys SET rate_limit_per_minute = 10000000, rate_limit_per_second = 1000000
-  WHERE team_id = '$TEAM_ID';
 INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
   VALUES ('whk_outage', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks', '{referral.lead}',
           'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
 SQL
-"$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=100000 \
-  --ids_file="$WORK/delivered.ids" >/dev/null &
-RECEIVER_PID=$!
-sleep 0.3
-kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "the webhook receiver did not start (port $HOOK_PORT?)"; exit 1; }
+start_receiver "$HOOK_PORT"
 
 DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
   --http_port="$HTTP_PORT" --metrics_port=0 --webhook_allow_private --log_level=warning \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break
-  sleep 0.1
-done
+wait_ready "$HTTP_PORT" "$WORK/server.log"
 
 START_MS=$(now_ms)
-"$BIN/tools/ops/rolling_load" --name=db_outage --targets="127.0.0.1:$HTTP_PORT" --api_key="$(json_get "$DEMO" api_key)" \
-  --program_id="$(json_get "$DEMO" program_id)" --tracking_id="$(json_get "$DEMO" tracking_id)" \
+"$BIN/tools/ops/rolling_load" --name=db_outage --targets="127.0.0.1:$HTTP_PORT" --api_key="$API_KEY" \
+  --program_id="$PROGRAM_ID" --tracking_id="$(json_get "$DEMO" tracking_id)" \
   --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" --timeline --expect_failures \
   --ack_file="$WORK/acked.ids" --timeout_ms=30000 >"$WORK/load.out" 2>"$WORK/load.err" &
 LOAD_PID=$!

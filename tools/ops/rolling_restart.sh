@@ -12,36 +12,16 @@ set -euo pipefail
 LOAD_SECONDS=${LOAD_SECONDS:-30}
 CONCURRENCY=${CONCURRENCY:-16}
 DRAIN_DELAY_MS=${DRAIN_DELAY_MS:-2000}
-DB_URL=${ADMIN_URL%/*}/rolling
-WORK=$(mktemp -d)
 PIDS=()
 LOAD_PID=
 GRPC_PORTS=(50091 50092)
 HTTP_PORTS=(8091 8092)
 METRICS_PORTS=(9191 9192)
 
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}" $LOAD_PID; do
-    kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+running_pids() { echo "${PIDS[@]}" $LOAD_PID; }
 
-psql_db() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
-json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
-stamp() { date -u +%H:%M:%S.%3N; }
-
-"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" \
-  -c "DROP DATABASE IF EXISTS rolling WITH (FORCE)" -c "CREATE DATABASE rolling"
-"$BIN/tools/ctl" --database_url="$DB_URL" migrate >/dev/null
-DEMO=$("$BIN/tools/ctl" --database_url="$DB_URL" demo-seed)
-API_KEY=$(json_get "$DEMO" api_key)
-TEAM_ID=$(json_get "$DEMO" team_id)
-# Rate limiting stays on; the demo key's limit is out of this load's reach.
-psql_db -c "UPDATE api_keys SET rate_limit_per_minute = 10000000, rate_limit_per_second = 1000000
-  WHERE team_id = '$TEAM_ID'"
+ops_begin rolling
 
 start_replica() {  # start_replica INDEX
   local i=$1
@@ -50,14 +30,7 @@ start_replica() {  # start_replica INDEX
     --http_port="${HTTP_PORTS[i]}" --shutdown_drain_delay_ms="$DRAIN_DELAY_MS" \
     --shutdown_grace_ms=10000 --log_level=info >>"$WORK/replica$i.log" 2>&1 &
   PIDS[i]=$!
-  local _
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:${HTTP_PORTS[i]}/readyz" >/dev/null && return 0
-    sleep 0.1
-  done
-  echo "replica $i did not become ready" >&2
-  cat "$WORK/replica$i.log" >&2
-  return 1
+  wait_ready "${HTTP_PORTS[i]}" "$WORK/replica$i.log"
 }
 
 restart_replica() {  # restart_replica INDEX
