@@ -15,9 +15,10 @@ inline constexpr int kDefaultWebhookPageLimit = 10;
 inline constexpr int kMaxWebhookPageLimit = 100;
 
 // Request validation, exposed for tests. Each failure names its field.
-// `allow_private_destinations` lets literal loopback / private / link-local
-// hosts through (local development); host names are checked again on the
-// resolved address when a delivery is sent.
+// The URL rule is CheckOutboundUrl (services/outbound_url.h), the one the
+// sender applies: `allow_private_destinations` (local development) lets
+// private and special-use literals through; host names are judged on their
+// resolved addresses when a delivery is sent.
 absl::Status CheckWebhookUrl(absl::string_view url, bool allow_private_destinations);
 absl::Status ValidateCreateWebhook(const affonso::v1::CreateWebhookRequest& request,
                                    bool allow_private_destinations);
@@ -27,11 +28,6 @@ absl::Status ValidateListWebhookDeliveries(
     const affonso::v1::ListWebhookDeliveriesRequest& request);
 absl::StatusOr<storage::WebhookListQuery> ParseListWebhooks(
     const affonso::v1::ListWebhooksRequest& request);
-
-// True when `host` (as written in a URL, IPv6 without brackets) is a literal
-// address in loopback, private, link-local or 0.0.0.0/8 space, or a
-// localhost name.
-bool IsPrivateHostLiteral(absl::string_view host);
 
 class WebhookServiceImpl final : public affonso::v1::WebhookService::Service {
  public:

@@ -33,7 +33,7 @@ TEST(CheckWebhookUrlTest, AcceptsAbsoluteHttpAndHttpsUrls) {
   for (const char* url :
        {"https://example.com", "https://example.com/", "http://example.com:8080/hooks?x=1&y=2",
         "HTTPS://Hooks.Example.COM/path/to/receiver", "https://8.8.8.8/in",
-        "https://[2001:db8::1]:8443/in", "https://example.com?only=query",
+        "https://[2606:4700:4700::1111]:8443/in", "https://example.com?only=query",
         "https://my-host.example.com./trailing-dot"}) {
     EXPECT_TRUE(CheckWebhookUrl(url, kPublicOnly).ok()) << url;
   }
@@ -76,19 +76,38 @@ TEST(CheckWebhookUrlTest, PrivateLiteralsAreRejectedUnlessAllowed) {
 
 TEST(CheckWebhookUrlTest, PublicNeighboursOfPrivateRangesPass) {
   for (const char* url :
-       {"http://126.255.255.255/", "http://128.0.0.1/", "http://11.0.0.1/", "http://172.15.255.255/",
-        "http://172.32.0.1/", "http://192.169.0.1/", "http://169.255.0.1/", "http://1.0.0.0/",
-        "http://[fe00::1]/", "http://[fec0::1]/", "http://[2001:db8::1]/",
-        "http://localhost.example.com/", "http://mylocalhost/", "http://[::ffff:8.8.8.8]/"}) {
+       {"http://126.255.255.255/", "http://128.0.0.1/", "http://11.0.0.1/",
+        "http://172.15.255.255/", "http://172.32.0.1/", "http://192.169.0.1/",
+        "http://169.255.0.1/", "http://1.0.0.0/", "http://[fe00::1]/", "http://[2001:db9::1]/",
+        "http://[2606:4700:4700::1111]/", "http://localhost.example.com/", "http://mylocalhost/",
+        "http://[::ffff:8.8.8.8]/", "http://internal.example.com/", "http://db/"}) {
     EXPECT_TRUE(CheckWebhookUrl(url, kPublicOnly).ok()) << url;
   }
 }
 
-TEST(IsPrivateHostLiteralTest, NamesOtherThanLocalhostAreLeftToSendTime) {
-  EXPECT_FALSE(IsPrivateHostLiteral("internal.example.com"));
-  EXPECT_FALSE(IsPrivateHostLiteral("db"));
-  EXPECT_TRUE(IsPrivateHostLiteral("localhost"));
-  EXPECT_TRUE(IsPrivateHostLiteral("::1"));
+// The sender refuses these (services/outbound_url_test.cc checks the same
+// table at send): creation once answered 201 for the addresses and refused
+// nothing the sender refuses since.
+TEST(CheckWebhookUrlTest, SpecialUseLiteralsAreRejectedUnlessAllowed) {
+  for (const char* url :
+       {"http://100.64.0.1/", "http://100.127.255.255/", "http://224.0.0.1/",
+        "http://239.255.255.255/", "http://240.0.0.1/", "http://255.255.255.255/",
+        "http://192.0.0.8/", "http://192.0.2.1/", "http://192.88.99.1/", "http://198.18.0.1/",
+        "http://198.19.255.255/", "http://198.51.100.7/", "http://203.0.113.9/",
+        "http://1681915905/", "http://[64:ff9b::7f00:1]/", "http://[64:ff9b:1::1]/",
+        "http://[100::1]/", "http://[2001::1]/", "http://[2001:2::1]/", "http://[2001:db8::1]/",
+        "http://[2002:a00:1::]/", "http://[fec0::1]/", "http://[ff02::1]/",
+        "http://[::ffff:100.64.0.1]/", "http://[::ffff:0:8.8.8.8]/"}) {
+    EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
+    EXPECT_TRUE(CheckWebhookUrl(url, kAllowPrivate).ok()) << url;
+  }
+}
+
+TEST(CheckWebhookUrlTest, UnderscoreHostIsRejectedEvenWhenPrivateIsAllowed) {
+  for (const char* url : {"https://exa_mple.com/", "https://_hooks.example.com/in"}) {
+    EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
+    EXPECT_EQ(UrlField(url, kAllowPrivate), "url") << url;
+  }
 }
 
 TEST(ValidateCreateWebhookTest, EventsAreRequiredAndKnown) {
@@ -319,6 +338,25 @@ TEST_F(WebhookServiceTest, InvalidCreateNeverReachesTheStore) {
   EXPECT_EQ(Trailer("x-error-field"), "url");
   status = stub_->CreateWebhook(Fresh(), Create("https://example.com", {"nope"}), &created);
   EXPECT_EQ(Trailer("x-error-field"), "events");
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(WebhookServiceTest, DriftUrlsAreRefusedOnCreateAndUpdate) {
+  for (const char* url : {"https://exa_mple.com/hook", "http://100.64.0.1/", "http://224.0.0.1/",
+                          "http://240.0.0.1/"}) {
+    WebhookEndpoint created;
+    grpc::Status status = stub_->CreateWebhook(Fresh(), Create(url, {"referral.lead"}), &created);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_EQ(Trailer("x-error-field"), "url") << url;
+
+    UpdateWebhookRequest update;
+    update.set_id("whk_known");
+    update.set_url(url);
+    WebhookEndpoint updated;
+    status = stub_->UpdateWebhook(Fresh(), update, &updated);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_EQ(Trailer("x-error-field"), "url") << url;
+  }
   EXPECT_EQ(store_.calls, 0);
 }
 
