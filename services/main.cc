@@ -85,6 +85,11 @@ ABSL_FLAG(int, metrics_port, EnvOr("METRICS_PORT", 9090),
           "-1 turns it off (env METRICS_PORT)");
 ABSL_FLAG(std::string, metrics_host, EnvOr("METRICS_HOST", "0.0.0.0"),
           "address to listen on for the ops port (env METRICS_HOST)");
+// No default from the environment: --help prints defaults, and this one is a
+// secret. Read from the environment in main() instead.
+ABSL_FLAG(std::string, secret_encryption_keys, "",
+          "keys sealing webhook signing secrets at rest: id:base64(32 bytes),... (first = "
+          "primary, others only decrypt); empty = plaintext (env SECRET_ENCRYPTION_KEYS)");
 ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
           "debug | info | warning | error (env LOG_LEVEL)");
 
@@ -136,6 +141,10 @@ int main(int argc, char** argv) {
   config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
   config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
   config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);
+  config.secret_encryption_keys = absl::GetFlag(FLAGS_secret_encryption_keys);
+  if (config.secret_encryption_keys.empty()) {
+    config.secret_encryption_keys = EnvOr("SECRET_ENCRYPTION_KEYS", "");
+  }
 
   auto server = affonso::services::Server::Start(config);
   if (!server.ok()) {

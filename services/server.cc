@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
+#include "common/secret_box.h"
 #include "services/affiliate_service.h"
 #include "services/api_key_authenticator.h"
 #include "services/click_service.h"
@@ -47,6 +48,7 @@ struct Server::Parts {
   std::unique_ptr<storage::ConnectionPool> pool;
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   FraudPolicy fraud_policy;
+  SecretKeyring keyring;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
   std::unique_ptr<storage::PgSignupStore> signups;
@@ -76,6 +78,20 @@ struct Server::Parts {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   std::unique_ptr<Server> server(new Server());
   auto parts = std::make_unique<Parts>();
+  absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(config.secret_encryption_keys);
+  if (!keyring.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SECRET_ENCRYPTION_KEYS: ", keyring.status().message()));
+  }
+  parts->keyring = *std::move(keyring);
+  if (parts->keyring.empty()) {
+    AFFONSO_LOG(kWarning, "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
+                "stored in plaintext");
+  } else {
+    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"",
+                parts->keyring.primary_id(), "\" (", parts->keyring.key_ids().size(),
+                " key(s) configured)");
+  }
 
   storage::PoolConfig pool_config;
   pool_config.database_url = config.database_url;
@@ -128,7 +144,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commission_service =
       std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
-  parts->webhooks = std::make_unique<storage::PgWebhookStore>(db);
+  parts->webhooks = std::make_unique<storage::PgWebhookStore>(db, &parts->keyring);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
@@ -157,7 +173,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   server->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   server->serving_ = true;
   if (config.run_webhook_dispatcher) {
-    parts->webhook_dispatch = std::make_unique<storage::PgWebhookDispatchStore>(db);
+    parts->webhook_dispatch =
+        std::make_unique<storage::PgWebhookDispatchStore>(db, &parts->keyring);
     CurlSenderOptions sending;
     sending.connect_timeout = config.webhook_timeout;
     sending.timeout = config.webhook_timeout;

@@ -49,6 +49,10 @@ struct ServerConfig {
   absl::Duration webhook_lease = absl::Seconds(60);
   // Loopback / private destinations refused unless set (`./dev run` sets it).
   bool webhook_allow_private_destinations = false;
+  // "id:base64key,..." (common/secret_box.h; first = primary): webhook
+  // signing secrets are sealed with it. Empty: stored in plaintext, as the
+  // previous release did. A malformed value fails Start.
+  std::string secret_encryption_keys;
 };
 
 class Server {

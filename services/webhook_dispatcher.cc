@@ -129,6 +129,14 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
   record.delivery = delivery;
   if (!delivery.endpoint_active) {
     record.outcome = storage::DeliveryOutcome::kCanceled;
+  } else if (delivery.secret_unavailable) {
+    // Never sent unsigned: a failed attempt on the usual schedule, so the
+    // delivery goes out once the operator configures the key again.
+    record.error = "signing secret unavailable";
+    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+    auto next = NextAttemptAt(options_, delivery.attempt, 0, "", absl::Now(), jitter(rng));
+    record.outcome = next ? storage::DeliveryOutcome::kRetry : storage::DeliveryOutcome::kGaveUp;
+    if (next) record.next_attempt_at = *next;
   } else {
     const absl::Time now = absl::Now();
     const SignedHeaders signed_headers =

@@ -1,7 +1,11 @@
 #include "storage/pg_webhook_dispatch_store.h"
 
+#include <utility>
+
 #include "common/ids.h"
+#include "common/log.h"
 #include "storage/pg_values.h"
+#include "storage/webhook_secrets.h"
 
 namespace affonso::storage {
 namespace {
@@ -41,7 +45,7 @@ constexpr Statement kClaim{
     "  outbox_events ev, webhook_endpoints e "
     "WHERE d.id = c.id AND ev.id = d.event_id AND e.id = d.endpoint_id "
     "RETURNING d.id, d.team_id, d.event_id, ev.type, ev.payload::text, e.id, e.url, e.secret, "
-    "  d.attempts, e.enabled AND e.deleted_at IS NULL"};
+    "  d.attempts, e.enabled AND e.deleted_at IS NULL, e.secret_sealed"};
 
 // One statement: the attempt row, the delivery's next state, the endpoint's
 // failure run. $9: succeeded / pending / failed / canceled.
@@ -138,7 +142,15 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(
           delivery.payload = ReadText(row[4]);
           delivery.endpoint_id = ReadText(row[5]);
           delivery.url = ReadText(row[6]);
-          delivery.secret = ReadText(row[7]);
+          absl::StatusOr<std::string> secret = ReadWebhookSecret(
+              keyring_, delivery.team_id, delivery.endpoint_id, row[7], row[10]);
+          if (secret.ok()) {
+            delivery.secret = *std::move(secret);
+          } else {
+            delivery.secret_unavailable = true;
+            AFFONSO_LOG(kError, "webhook endpoint ", delivery.endpoint_id,
+                        ": signing secret unavailable: ", secret.status().ToString());
+          }
           delivery.attempt = row[8].as<int>();
           delivery.endpoint_active = row[9].as<bool>();
           claimed.push_back(std::move(delivery));

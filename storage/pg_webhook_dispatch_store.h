@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_PG_WEBHOOK_DISPATCH_STORE_H_
 #define AFFONSO_STORAGE_PG_WEBHOOK_DISPATCH_STORE_H_
 
+#include "common/secret_box.h"
 #include "storage/pool.h"
 #include "storage/webhook_dispatch_store.h"
 
@@ -8,7 +9,9 @@ namespace affonso::storage {
 
 class PgWebhookDispatchStore final : public WebhookDispatchStore {
  public:
-  explicit PgWebhookDispatchStore(ConnectionPool* pool) : pool_(pool) {}
+  // `keyring` (optional, outliving the store) opens sealed signing secrets.
+  explicit PgWebhookDispatchStore(ConnectionPool* pool, const SecretKeyring* keyring = nullptr)
+      : pool_(pool), keyring_(keyring) {}
 
   absl::StatusOr<int> FanOut(int max_events) override;
   absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
@@ -18,6 +21,7 @@ class PgWebhookDispatchStore final : public WebhookDispatchStore {
 
  private:
   ConnectionPool* pool_;
+  const SecretKeyring* keyring_;
 };
 
 }  // namespace affonso::storage

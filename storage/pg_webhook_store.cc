@@ -15,6 +15,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "storage/pg_values.h"
+#include "storage/webhook_secrets.h"
 
 namespace affonso::storage {
 namespace {
@@ -33,8 +34,9 @@ using affonso::v1::WebhookEndpoint;
 
 constexpr Statement kInsertWebhook{
     "webhook_insert",
-    "INSERT INTO webhook_endpoints AS w (id, team_id, url, events, description, secret) "
-    "VALUES ($1, $2, $3, string_to_array($4, ','), $5, $6) "
+    "INSERT INTO webhook_endpoints AS w (id, team_id, url, events, description, secret, "
+    "  secret_sealed) "
+    "VALUES ($1, $2, $3, string_to_array($4, ','), $5, $6, $7) "
     "RETURNING " AFFONSO_WEBHOOK_COLUMNS};
 
 constexpr Statement kSelectWebhook{
@@ -209,10 +211,16 @@ absl::StatusOr<WebhookEndpoint> PgWebhookStore::CreateWebhook(
   const std::string events = absl::StrJoin(request.events(), ",");
   absl::StatusOr<std::string> secret = NewSigningSecret();
   if (!secret.ok()) return secret.status();
+  absl::StatusOr<StoredWebhookSecret> stored = StoreWebhookSecret(keyring_, team, id, *secret);
+  if (!stored.ok()) {
+    AFFONSO_LOG(kError, "create_webhook: cannot seal the secret: ", stored.status().ToString());
+    return absl::InternalError("internal error");
+  }
   absl::StatusOr<WebhookEndpoint> created =
       pool_->Autocommit("create_webhook", [&](Tx& tx) -> absl::StatusOr<WebhookEndpoint> {
         pqxx::result rows =
-            tx.Exec(kInsertWebhook, id, team, request.url(), events, request.description(), *secret);
+            tx.Exec(kInsertWebhook, id, team, request.url(), events, request.description(),
+                    NullIfEmpty(stored->plaintext), NullIfEmpty(stored->sealed));
         return ReadWebhook(rows[0]);
       });
   if (created.ok()) created->set_secret(*secret);

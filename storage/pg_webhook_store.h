@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_PG_WEBHOOK_STORE_H_
 #define AFFONSO_STORAGE_PG_WEBHOOK_STORE_H_
 
+#include "common/secret_box.h"
 #include "storage/pool.h"
 #include "storage/webhook_store.h"
 
@@ -8,7 +9,10 @@ namespace affonso::storage {
 
 class PgWebhookStore final : public WebhookStore {
  public:
-  explicit PgWebhookStore(ConnectionPool* pool) : pool_(pool) {}
+  // `keyring` (optional, outliving the store) seals new signing secrets;
+  // without keys they are stored in plaintext (storage/webhook_secrets.h).
+  explicit PgWebhookStore(ConnectionPool* pool, const SecretKeyring* keyring = nullptr)
+      : pool_(pool), keyring_(keyring) {}
 
   absl::StatusOr<affonso::v1::WebhookEndpoint> CreateWebhook(
       absl::string_view team_id, const affonso::v1::CreateWebhookRequest& request) override;
@@ -28,6 +32,7 @@ class PgWebhookStore final : public WebhookStore {
 
  private:
   ConnectionPool* pool_;
+  const SecretKeyring* keyring_;
 };
 
 }  // namespace affonso::storage

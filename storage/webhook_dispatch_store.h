@@ -19,6 +19,9 @@ struct ClaimedDelivery {
   std::string endpoint_id;
   std::string url;
   std::string secret;
+  // The stored secret cannot be read (its key is not configured, or it does
+  // not authenticate): the delivery must fail without sending.
+  bool secret_unavailable = false;
   int attempt = 0;  // this attempt's number, 1-based
   bool endpoint_active = true;  // false: disabled or deleted since it was queued
 };

@@ -10,6 +10,11 @@
 //                                  -> {"key_id","rate_limit_per_minute","rate_limit_per_second"}
 //     (0 = the server's default for that limit; replicas apply it within
 //     their API-key cache TTL)
+//   ctl secrets status             -> {"plaintext":N,"sealed":{"KEY_ID":N,...}}
+//   ctl secrets encrypt            -> {"rewritten":N,"unreadable":N,"plaintext":0,"sealed":{...}}
+//     (seals every plaintext webhook secret under the primary key)
+//   ctl secrets rotate             -> the same, re-sealing every secret under another key
+//     (keys from SECRET_ENCRYPTION_KEYS or --secret_encryption_keys, as the server's)
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -22,19 +27,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/secret_box.h"
 #include "storage/demo_seed.h"
 #include "storage/migrations.h"
 #include "common/process.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pool.h"
+#include "storage/webhook_secrets.h"
 
 ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL (default: env DATABASE_URL)");
+// No default from the environment: --help prints defaults.
+ABSL_FLAG(std::string, secret_encryption_keys, "",
+          "for `secrets`: the server's keys, id:base64key,... first = primary "
+          "(env SECRET_ENCRYPTION_KEYS)");
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: ctl migrate | demo-seed | team create NAME | api-key create TEAM_ID | "
-    "api-key revoke KEY_ID | api-key set-limit KEY_ID PER_MINUTE PER_SECOND";
+    "api-key revoke KEY_ID | api-key set-limit KEY_ID PER_MINUTE PER_SECOND | "
+    "secrets status | secrets encrypt | secrets rotate";
+
+// Rows per transaction for `secrets encrypt` / `rotate`.
+constexpr int kSecretBatch = 100;
 
 // Values here are ids and keys we generated (base62 and '_'), plus team
 // names, which need escaping.
@@ -73,6 +88,48 @@ std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& f
 int Fail(const absl::Status& status) {
   std::cerr << "ctl: " << status.ToString() << "\n";
   return 1;
+}
+
+// {"plaintext":N,"sealed":{"KEY_ID":N,...}}: what is left where.
+absl::StatusOr<std::string> SecretCounts(affonso::storage::ConnectionPool& pool) {
+  auto counts = affonso::storage::CountWebhookSecrets(pool);
+  if (!counts.ok()) return counts.status();
+  std::string plaintext = "0";
+  std::vector<std::pair<std::string, std::string>> sealed;
+  for (const auto& [form, count] : *counts) {
+    if (form == "plaintext") {
+      plaintext = std::to_string(count);
+    } else {
+      sealed.emplace_back(form, std::to_string(count));
+    }
+  }
+  return absl::StrCat("\"plaintext\":", plaintext, ",\"sealed\":", JsonObject(sealed));
+}
+
+// `secrets encrypt` and `secrets rotate`. Unreadable rows (sealed under a key
+// not given) are named on stderr and make the exit status 1.
+int RewriteSecrets(affonso::storage::ConnectionPool& pool, const std::string& command) {
+  std::string spec = absl::GetFlag(FLAGS_secret_encryption_keys);
+  if (spec.empty()) spec = affonso::EnvOr("SECRET_ENCRYPTION_KEYS", "");
+  auto keyring = affonso::SecretKeyring::Parse(spec);
+  if (!keyring.ok()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("SECRET_ENCRYPTION_KEYS: ", keyring.status().message())));
+  }
+  auto result = command == "encrypt"
+                    ? affonso::storage::EncryptPlaintextWebhookSecrets(pool, *keyring,
+                                                                       kSecretBatch)
+                    : affonso::storage::ResealWebhookSecrets(pool, *keyring, kSecretBatch);
+  if (!result.ok()) return Fail(result.status());
+  for (const std::string& id : result->unreadable) {
+    std::cerr << "ctl: webhook endpoint " << id
+              << ": secret sealed under a key not configured; left as it is\n";
+  }
+  auto counts = SecretCounts(pool);
+  if (!counts.ok()) return Fail(counts.status());
+  std::cout << "{\"rewritten\":" << result->rewritten
+            << ",\"unreadable\":" << result->unreadable.size() << "," << *counts << "}\n";
+  return result->unreadable.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -155,6 +212,15 @@ int main(int argc, char** argv) {
                              {"rate_limit_per_second", std::to_string(per_second)}})
               << "\n";
     return 0;
+  }
+  if (args == std::vector<std::string>{"secrets", "status"}) {
+    auto counts = SecretCounts(**pool);
+    if (!counts.ok()) return Fail(counts.status());
+    std::cout << "{" << *counts << "}\n";
+    return 0;
+  }
+  if (args.size() == 2 && args[0] == "secrets" && (args[1] == "encrypt" || args[1] == "rotate")) {
+    return RewriteSecrets(**pool, args[1]);
   }
   std::cerr << kUsage << "\n";
   return 2;
