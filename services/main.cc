@@ -78,6 +78,8 @@ ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_
 ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 8),
           "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
+ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),
+          "webhook endpoints a team may have (env WEBHOOK_MAX_ENDPOINTS_PER_TEAM)");
 ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
           "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");
 ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
@@ -143,6 +145,7 @@ int main(int argc, char** argv) {
   config.webhook_max_in_flight_per_endpoint =
       absl::GetFlag(FLAGS_webhook_max_in_flight_per_endpoint);
   config.webhook_max_in_flight_per_team = absl::GetFlag(FLAGS_webhook_max_in_flight_per_team);
+  config.webhook_max_endpoints_per_team = absl::GetFlag(FLAGS_webhook_max_endpoints_per_team);
   config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
   config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
   config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);

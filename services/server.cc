@@ -128,7 +128,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commission_service =
       std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
-  parts->webhooks = std::make_unique<storage::PgWebhookStore>(db);
+  parts->webhooks =
+      std::make_unique<storage::PgWebhookStore>(db, config.webhook_max_endpoints_per_team);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 

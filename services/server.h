@@ -45,6 +45,8 @@ struct ServerConfig {
   // Live leases per endpoint / per team, across replicas.
   int webhook_max_in_flight_per_endpoint = 4;
   int webhook_max_in_flight_per_team = 8;
+  // Live endpoints a team may have (creating one more is a 400).
+  int webhook_max_endpoints_per_team = 20;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);
   absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
   // How long a claimed delivery stays with its dispatcher unless extended

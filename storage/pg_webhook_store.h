@@ -6,9 +6,15 @@
 
 namespace affonso::storage {
 
+inline constexpr int kDefaultMaxWebhookEndpointsPerTeam = 20;
+
 class PgWebhookStore final : public WebhookStore {
  public:
-  explicit PgWebhookStore(ConnectionPool* pool) : pool_(pool) {}
+  // CreateWebhook refuses a team's endpoint beyond `max_endpoints_per_team`
+  // live ones (FAILED_PRECONDITION: 400 VALIDATION_ERROR).
+  explicit PgWebhookStore(ConnectionPool* pool,
+                          int max_endpoints_per_team = kDefaultMaxWebhookEndpointsPerTeam)
+      : pool_(pool), max_endpoints_per_team_(max_endpoints_per_team) {}
 
   absl::StatusOr<affonso::v1::WebhookEndpoint> CreateWebhook(
       absl::string_view team_id, const affonso::v1::CreateWebhookRequest& request) override;
@@ -28,6 +34,7 @@ class PgWebhookStore final : public WebhookStore {
 
  private:
   ConnectionPool* pool_;
+  const int max_endpoints_per_team_;
 };
 
 }  // namespace affonso::storage
