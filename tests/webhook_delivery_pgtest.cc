@@ -542,6 +542,38 @@ TEST_F(WebhookDeliveryTest, OneTeamsSlowEndpointsDoNotDelayAnothersDeliveries) {
   EXPECT_LT(delay, absl::Milliseconds(500));
 }
 
+TEST_F(WebhookDeliveryTest, ClaimsTakeTeamsInTurnAndHoldTheCapsExactly) {
+  const std::string a1 = Endpoint("{referral.lead}", a_.team_id, "/a1");
+  const std::string a2 = Endpoint("{referral.lead}", a_.team_id, "/a2");
+  Endpoint("{referral.lead}", b_.team_id, "/b");
+  for (int i = 0; i < 30; ++i) Event("referral.lead", a_.team_id);
+  ASSERT_TRUE(store_->FanOut(100).ok());
+  // Team A's 60 deliveries have waited a minute when team B's one comes.
+  Query("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute'");
+  Event("referral.lead", b_.team_id);
+  ASSERT_TRUE(store_->FanOut(100).ok());
+
+  const storage::ClaimCaps caps{2, 3};
+  std::map<std::string, int> per_team, per_endpoint;
+  auto claim = [&](int max) {
+    auto claimed = store_->Claim(max, absl::Seconds(60), caps);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    for (const storage::ClaimedDelivery& delivery : *claimed) {
+      ++per_team[delivery.team_id];
+      ++per_endpoint[delivery.endpoint_id];
+    }
+    return claimed->size();
+  };
+  EXPECT_EQ(claim(2), 2u);
+  EXPECT_EQ(per_team[b_.team_id], 1);  // B's turn comes before A's second
+  EXPECT_EQ(claim(16), 2u);
+  EXPECT_EQ(per_team[a_.team_id], 3);  // the team cap, however old its backlog
+  EXPECT_LE(per_endpoint[a1], 2);
+  EXPECT_LE(per_endpoint[a2], 2);
+  EXPECT_EQ(claim(16), 0u);  // still leased: A is at its cap, B has nothing left
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_deliveries WHERE lease_until > now()"), "4");
+}
+
 TEST_F(WebhookDeliveryTest, SendsSlowerThanTheLeaseAreNeverSentTwiceAtOnce) {
   receiver_.Answer("/slow", 200, "{}", absl::Milliseconds(900));
   Endpoint("{referral.lead}", "", "/slow/1");
