@@ -23,11 +23,6 @@ constexpr Statement kFanOut{
     "  ON CONFLICT (event_id, endpoint_id) DO NOTHING) "
     "UPDATE outbox_events o SET dispatched_at = now() FROM ev WHERE o.id = ev.id"};
 
-// Claims take turns (one transaction-scoped lock for all replicas), so the
-// in-flight counts the claim reads are exact: any other constant than the
-// migrations' lock.
-constexpr Statement kClaimLock{"webhook_claim_lock", "SELECT pg_advisory_xact_lock(7283514002)"};
-
 // $1 max, $2 lease ms, $3 per-endpoint cap, $4 per-team cap, $5 how many due
 // deliveries to consider. Sends in flight are counted once per endpoint
 // (a count per candidate row made a backlog of n deliveries to one endpoint
@@ -36,7 +31,12 @@ constexpr Statement kClaimLock{"webhook_claim_lock", "SELECT pg_advisory_xact_lo
 // endpoint and team gets what its cap leaves, and teams take turns: slot k of
 // a team (its sends in flight plus its rank) goes before slot k + 1 of any
 // other. A team whose candidates fill the window this time is at its cap the
-// next, and its rows are skipped then.
+// next, and its rows are skipped then. The candidates are locked SKIP LOCKED,
+// so replicas claiming at the same moment take disjoint ones and never wait
+// for each other (a claim walks past the due rows of teams at their cap, so it
+// can take a while behind a big backlog); each reads the sends in flight
+// committed before it, so together they can pass a cap by what the others
+// are claiming at that moment.
 constexpr Statement kClaim{
     "webhook_claim",
     "UPDATE webhook_deliveries d SET "
@@ -56,7 +56,7 @@ constexpr Statement kClaim{
     "    WHERE x.status = 'pending' AND x.next_attempt_at <= now() "
     "      AND (x.lease_until IS NULL OR x.lease_until < now()) "
     "      AND coalesce(be.n, 0) < $3 AND coalesce(bt.n, 0) < $4 "
-    "    ORDER BY x.next_attempt_at LIMIT $5), "
+    "    ORDER BY x.next_attempt_at LIMIT $5 FOR UPDATE OF x SKIP LOCKED), "
     "  endpoint_slots AS ( "
     "    SELECT id, team_id, next_attempt_at, team_busy, endpoint_busy + row_number() OVER "
     "      (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS slot FROM due), "
@@ -184,7 +184,6 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
   return pool_->InTransaction(
       "webhook_claim", [&](Tx& tx) -> absl::StatusOr<std::vector<ClaimedDelivery>> {
         tx.ExecUnprepared(kAsyncCommit);
-        tx.Exec(kClaimLock);
         std::vector<ClaimedDelivery> claimed;
         for (const auto& row :
              tx.Exec(kClaim, max, lease_ms, caps.per_endpoint, caps.per_team, window)) {

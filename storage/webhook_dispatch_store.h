@@ -74,9 +74,10 @@ class WebhookDispatchStore {
   // events dispatched. Returns how many events it took.
   virtual absl::StatusOr<int> FanOut(int max_events) = 0;
 
-  // Leases up to `max` due deliveries for `lease`, counting the attempt.
-  // Claims are serialised across replicas, so the caps hold exactly: no
-  // endpoint or team ends up with more live leases than `caps` allow. Teams
+  // Leases up to `max` due deliveries for `lease`, counting the attempt
+  // (FOR UPDATE SKIP LOCKED: replicas never claim the same one). No endpoint
+  // or team gets more live leases than `caps` allow, counting those committed
+  // before; replicas claiming at the same moment can each add theirs. Teams
   // take turns: each team's oldest due delivery comes before any team's
   // second, and a team with fewer sends in flight before one with more.
   virtual absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
