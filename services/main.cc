@@ -70,13 +70,22 @@ ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
           "or both (env ROLE)");
-ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 4),
-          "webhook dispatcher threads (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 32),
+          "webhook sends in flight at once per replica, one thread each (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 4),
+          "webhook sends in flight to one endpoint, across replicas "
+          "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
+ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 8),
+          "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
+          "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
+ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),
+          "webhook endpoints a team may have (env WEBHOOK_MAX_ENDPOINTS_PER_TEAM)");
 ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
           "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");
 ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
-          "a claimed delivery is re-sent by another dispatcher after this; at least twice "
-          "the webhook timeout (env WEBHOOK_LEASE_MS)");
+          "a claimed delivery is re-sent by another dispatcher after this unless its owner, "
+          "alive, extends it (every third of it); at least twice the webhook timeout "
+          "(env WEBHOOK_LEASE_MS)");
 ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
           "let webhooks go to loopback / private / link-local addresses "
           "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
@@ -138,6 +147,10 @@ int main(int argc, char** argv) {
   config.serve_api = role != "dispatcher";
   config.run_webhook_dispatcher = role != "api";
   config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
+  config.webhook_max_in_flight_per_endpoint =
+      absl::GetFlag(FLAGS_webhook_max_in_flight_per_endpoint);
+  config.webhook_max_in_flight_per_team = absl::GetFlag(FLAGS_webhook_max_in_flight_per_team);
+  config.webhook_max_endpoints_per_team = absl::GetFlag(FLAGS_webhook_max_endpoints_per_team);
   config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
   config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
   config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);

@@ -10,10 +10,18 @@ namespace {
 class FakeBacklogStore : public storage::WebhookDispatchStore {
  public:
   absl::StatusOr<int> FanOut(int) override { return 0; }
-  absl::StatusOr<std::vector<storage::ClaimedDelivery>> Claim(int, absl::Duration, int) override {
+  absl::StatusOr<std::vector<storage::ClaimedDelivery>> Claim(int, absl::Duration,
+                                                              const storage::ClaimCaps&) override {
     return std::vector<storage::ClaimedDelivery>();
   }
+  absl::StatusOr<int> ExtendLeases(const std::vector<storage::HeldLease>&,
+                                   absl::Duration) override {
+    return 0;
+  }
   absl::Status Record(const storage::AttemptRecord&, absl::Duration) override {
+    return absl::OkStatus();
+  }
+  absl::Status RecordOutcomeOnly(const storage::AttemptRecord&) override {
     return absl::OkStatus();
   }
   absl::StatusOr<storage::OutboxBacklog> Backlog(int64_t count_cap) override {

@@ -144,7 +144,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commission_service =
       std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
-  parts->webhooks = std::make_unique<storage::PgWebhookStore>(db, &parts->keyring);
+  parts->webhooks = std::make_unique<storage::PgWebhookStore>(
+      db, config.webhook_max_endpoints_per_team, &parts->keyring);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
@@ -182,6 +183,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     parts->webhook_sender = std::make_unique<CurlSender>(sending);
     WebhookDispatcherOptions dispatching;
     dispatching.workers = config.webhook_workers;
+    dispatching.per_endpoint_cap = config.webhook_max_in_flight_per_endpoint;
+    dispatching.per_team_cap = config.webhook_max_in_flight_per_team;
     dispatching.poll_interval = config.webhook_poll_interval;
     dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(

@@ -41,11 +41,17 @@ struct ServerConfig {
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
   bool serve_api = true;
   bool run_webhook_dispatcher = true;
-  int webhook_workers = 4;
+  int webhook_workers = 32;  // sends in flight at once per replica
+  // Live leases per endpoint / per team, across replicas.
+  int webhook_max_in_flight_per_endpoint = 4;
+  int webhook_max_in_flight_per_team = 8;
+  // Live endpoints a team may have (creating one more is a 400).
+  int webhook_max_endpoints_per_team = 20;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);
   absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
-  // How long a claimed delivery stays with its dispatcher; past it another
-  // sends it. Must exceed a whole send (2 x webhook_timeout).
+  // How long a claimed delivery stays with its dispatcher unless extended
+  // (it is, every third of it, while sending); past it another sends it.
+  // At least a whole send (2 x webhook_timeout).
   absl::Duration webhook_lease = absl::Seconds(60);
   // Loopback / private destinations refused unless set (`./dev run` sets it).
   bool webhook_allow_private_destinations = false;

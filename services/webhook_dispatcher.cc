@@ -1,5 +1,6 @@
 #include "services/webhook_dispatcher.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/numbers.h"
@@ -24,8 +25,8 @@ struct DispatcherMetrics {
           .WithLabels({});
   metrics::CounterFamily& errors = metrics::DefaultRegistry().AddCounter(
       "affonso_webhook_dispatcher_errors_total",
-      "Dispatcher database steps that failed (fan_out, claim, record, backlog); the work is "
-      "retried later.",
+      "Dispatcher database steps that failed (fan_out, claim, lease, record, backlog); the "
+      "work is retried later.",
       {"stage"});
 };
 
@@ -71,40 +72,77 @@ std::optional<absl::Time> NextAttemptAt(const WebhookDispatcherOptions& options,
   return now + base + base * (0.2 * jitter);
 }
 
+namespace {
+
+storage::ClaimCaps CapsFor(const WebhookDispatcherOptions& options) {
+  storage::ClaimCaps caps;
+  caps.per_endpoint = std::max(1, options.per_endpoint_cap);
+  // Below the workers: one team's slow endpoints never hold all of them.
+  caps.per_team = std::max(1, std::min(options.per_team_cap, options.workers - 1));
+  return caps;
+}
+
+}  // namespace
+
 WebhookDispatcher::WebhookDispatcher(storage::WebhookDispatchStore* store, WebhookSender* sender,
                                      WebhookDispatcherOptions options)
-    : store_(store), sender_(sender), options_(std::move(options)) {}
+    : store_(store), sender_(sender), options_(std::move(options)), caps_(CapsFor(options_)) {
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { Worker(); });
+  }
+  lease_keeper_ = std::thread([this] { LeaseKeeper(); });
+}
 
 WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 
 void WebhookDispatcher::Start() {
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  if (!claimer_.joinable()) claimer_ = std::thread([this] { Claimer(); });
 }
 
 void WebhookDispatcher::Stop() {
   {
     absl::MutexLock lock(&mu_);
+    stopping_claims_ = true;
+  }
+  if (claimer_.joinable()) claimer_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return busy_ == 0; };
+    mu_.Await(absl::Condition(&idle));
     stopping_ = true;
   }
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
+  if (lease_keeper_.joinable()) lease_keeper_.join();
 }
 
-void WebhookDispatcher::Work() {
+void WebhookDispatcher::Claimer() {
   while (true) {
-    const int work = RunOnce();
+    const int work = Pass(nullptr);
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;
-    // Busy: go again at once, so a backlog drains at full speed. Idle: wait a
-    // poll interval (or for Stop).
-    if (work == 0) {
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll_interval);
-      if (stopping_) return;
+    if (stopping_claims_) return;
+    // Busy with every worker taken: go on as soon as one is free. Idle: wait
+    // a poll interval (or for Stop).
+    if (work == 0 || busy_ >= options_.workers) {
+      auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stopping_claims_ || (work > 0 && busy_ < options_.workers);
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&wake), options_.poll_interval);
+      if (stopping_claims_) return;
     }
   }
 }
 
 int WebhookDispatcher::RunOnce() {
+  int pending = 0;
+  const int work = Pass(&pending);
+  absl::MutexLock lock(&mu_);
+  auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pending == 0; };
+  mu_.Await(absl::Condition(&done));
+  return work;
+}
+
+int WebhookDispatcher::Pass(int* pending_in_pass) {
   int work = 0;
   auto fanned = store_->FanOut(options_.fan_out_batch);
   if (fanned.ok()) {
@@ -113,14 +151,70 @@ int WebhookDispatcher::RunOnce() {
     Metrics().errors.WithLabels({"fan_out"}).Increment();
     AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
   }
-  auto claimed = store_->Claim(options_.claim_batch, options_.lease, options_.per_endpoint_cap);
+  int idle;
+  {
+    absl::MutexLock lock(&mu_);
+    idle = options_.workers - busy_;
+  }
+  // Never more than the idle workers: every claimed delivery is sent at
+  // once, so none waits behind another while its lease runs.
+  if (idle <= 0) return work;
+  auto claimed = store_->Claim(std::min(options_.claim_batch, idle), options_.lease, caps_);
   if (!claimed.ok()) {
     Metrics().errors.WithLabels({"claim"}).Increment();
     AFFONSO_LOG(kWarning, "webhook claim: ", claimed.status().ToString());
     return work;
   }
-  for (const storage::ClaimedDelivery& delivery : *claimed) Deliver(delivery);
+  absl::MutexLock lock(&mu_);
+  for (storage::ClaimedDelivery& delivery : *claimed) {
+    held_[delivery.delivery_id] = delivery.attempt;
+    queue_.push_back({std::move(delivery), pending_in_pass});
+    ++busy_;
+    if (pending_in_pass != nullptr) ++*pending_in_pass;
+  }
   return work + static_cast<int>(claimed->size());
+}
+
+void WebhookDispatcher::Worker() {
+  while (true) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and nothing claimed is left
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Deliver(job.delivery);
+    absl::MutexLock lock(&mu_);
+    held_.erase(job.delivery.delivery_id);
+    --busy_;
+    if (job.pending_in_pass != nullptr) --*job.pending_in_pass;
+  }
+}
+
+void WebhookDispatcher::LeaseKeeper() {
+  // Three extensions per lease: a send outlives its lease only when two in
+  // a row failed (the database unreachable).
+  const absl::Duration every = options_.lease / 3;
+  while (true) {
+    std::vector<storage::HeldLease> held;
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stop), every);
+      if (stopping_) return;
+      held.reserve(held_.size());
+      for (const auto& [delivery_id, attempt] : held_) held.push_back({delivery_id, attempt});
+    }
+    if (held.empty()) continue;
+    auto extended = store_->ExtendLeases(held, options_.lease);
+    if (!extended.ok()) {
+      Metrics().errors.WithLabels({"lease"}).Increment();
+      AFFONSO_LOG(kWarning, "webhook lease extension: ", extended.status().ToString());
+    }
+  }
 }
 
 void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
@@ -170,18 +264,34 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
         record.outcome = storage::DeliveryOutcome::kGaveUp;
       }
     }
-    // Ids and codes only: the URL may carry a token, the secret never goes out.
-    AFFONSO_LOG(kDebug, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
-                delivery.attempt, " status ", result.status_code, " ms ", record.duration_ms,
-                result.error.empty() ? "" : " error ", result.error);
+    // Ids and codes only: the URL may carry a token, the secret never goes
+    // out. A failed send's detail (addresses curl saw) is for us, not the
+    // tenant's delivery log.
+    if (result.status_code == 0) {
+      AFFONSO_LOG(kInfo, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
+                  delivery.attempt, " failed after ", record.duration_ms, " ms: ", result.detail);
+    } else {
+      AFFONSO_LOG(kDebug, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
+                  delivery.attempt, " status ", result.status_code, " ms ", record.duration_ms);
+    }
   }
-  Metrics().deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
   absl::Status recorded = store_->Record(record, options_.disable_after);
   if (!recorded.ok()) {
     Metrics().errors.WithLabels({"record"}).Increment();
-    // The lease runs out and the delivery is attempted again: at least once.
-    AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString());
+    AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString(),
+                "; moving the delivery on without its attempt row");
+    recorded = store_->RecordOutcomeOnly(record);
+    if (!recorded.ok()) {
+      Metrics().errors.WithLabels({"record"}).Increment();
+      // The lease runs out and the delivery is attempted again, counted as
+      // the next attempt: at least once, and still within its schedule.
+      AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id,
+                  " (outcome only): ", recorded.ToString());
+      return;
+    }
   }
+  // Counted once stored, so the metric never reports what the log lacks.
+  Metrics().deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
 }
 
 }  // namespace affonso::services

@@ -1,12 +1,13 @@
 #ifndef AFFONSO_SERVICES_WEBHOOK_DISPATCHER_H_
 #define AFFONSO_SERVICES_WEBHOOK_DISPATCHER_H_
 
-#include <atomic>
+#include <deque>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/webhook_sender.h"
@@ -15,17 +16,24 @@
 namespace affonso::services {
 
 struct WebhookDispatcherOptions {
-  int workers = 4;
-  // How often an idle worker looks for events and due retries: bounds the
+  // Sends in flight at once in this dispatcher, one thread each: a slow
+  // receiver holds one of them, never a whole claim.
+  int workers = 32;
+  // How often an idle dispatcher looks for events and due retries: bounds the
   // delay from commit to first attempt.
   absl::Duration poll_interval = absl::Milliseconds(200);
-  // Longer than one send (connect + read timeouts): a delivery is only
-  // re-sent by another dispatcher when its owner has died.
+  // A claimed delivery is re-sent by another dispatcher only after this. The
+  // dispatcher extends the leases it holds every lease / 3 while sending, so
+  // it runs out only when its owner died (or lost the database).
   absl::Duration lease = absl::Seconds(60);
+  // Most deliveries one claim takes (never more than the idle workers).
   int claim_batch = 16;
-  // Leased deliveries per endpoint (roughly: a claim can add a batch), so one
-  // slow receiver cannot hold every worker.
-  int per_endpoint_cap = 16;
+  // Live leases per endpoint and per team, across all dispatchers, so one
+  // slow receiver or one tenant cannot hold every worker. The team cap is
+  // kept below `workers`, so every dispatcher always has a worker for the
+  // other teams.
+  int per_endpoint_cap = 4;
+  int per_team_cap = 8;
   int fan_out_batch = 1000;
   // Delay before retry n (n = 1 is the second attempt), jittered by +-20%:
   // about three days in all; after the last one the delivery gives up.
@@ -40,33 +48,55 @@ struct WebhookDispatcherOptions {
 
 // Drains the outbox into signed HTTP POSTs: fans events out to subscribed
 // endpoints, leases due deliveries (several dispatchers, in one process or
-// many, share the work), sends, records every attempt, and schedules retries.
-// Delivery is at least once: a dispatcher killed mid-send loses nothing, its
-// lease runs out and another sends again, with the same event id.
+// many, share the work), sends them concurrently, records every attempt, and
+// schedules retries. Delivery is at least once: a dispatcher killed mid-send
+// loses nothing, its lease runs out and another sends again, with the same
+// event id.
 class WebhookDispatcher {
  public:
+  // Starts the worker threads; nothing is claimed before Start or RunOnce.
   WebhookDispatcher(storage::WebhookDispatchStore* store, WebhookSender* sender,
                     WebhookDispatcherOptions options);
   ~WebhookDispatcher();  // Stop()
 
+  // Claims and sends in the background until Stop.
   void Start();
-  // Finishes the sends in progress, then joins the workers.
+  // Stops claiming, finishes the sends in progress, then joins every thread.
   void Stop();
 
-  // One pass: fan out, claim, send, record. Returns the work done (events
-  // fanned out plus deliveries attempted); tests drive it directly.
+  // One pass: fan out, claim up to the idle workers, send those concurrently
+  // and wait until each is recorded. Returns the work done (events fanned out
+  // plus deliveries attempted); tests drive it directly.
   int RunOnce();
 
  private:
-  void Work();
+  struct Job {
+    storage::ClaimedDelivery delivery;
+    int* pending_in_pass;  // RunOnce's count of its jobs left, or nullptr
+  };
+
+  // Fans out and claims up to the idle workers; the jobs are queued for them.
+  int Pass(int* pending_in_pass);
+  void Claimer();
+  void Worker();
+  void LeaseKeeper();
   void Deliver(const storage::ClaimedDelivery& delivery);
 
   storage::WebhookDispatchStore* store_;
   WebhookSender* sender_;
   const WebhookDispatcherOptions options_;
+  const storage::ClaimCaps caps_;
+
   absl::Mutex mu_;
+  bool stopping_claims_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  int busy_ ABSL_GUARDED_BY(mu_) = 0;  // queued or being sent and recorded
+  // The leases to keep alive: delivery id -> the attempt its claim counted.
+  absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
+  std::thread lease_keeper_;
+  std::thread claimer_;
 };
 
 // When the next attempt is due after `attempt` failed (nullopt: give up).

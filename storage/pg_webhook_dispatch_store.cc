@@ -1,9 +1,12 @@
 #include "storage/pg_webhook_dispatch_store.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/untrusted_text.h"
 #include "storage/pg_values.h"
 #include "storage/webhook_secrets.h"
 
@@ -23,29 +26,66 @@ constexpr Statement kFanOut{
     "  ON CONFLICT (event_id, endpoint_id) DO NOTHING) "
     "UPDATE outbox_events o SET dispatched_at = now() FROM ev WHERE o.id = ev.id"};
 
-// The cap counts leases already out; one claim can add up to `max` more for
-// an endpoint, so the bound is the cap plus one claim batch.
+// $1 max, $2 lease ms, $3 per-endpoint cap, $4 per-team cap, $5 how many due
+// deliveries to consider. Sends in flight are counted once per endpoint
+// (a count per candidate row made a backlog of n deliveries to one endpoint
+// cost n^2 row visits once that endpoint was at its cap); endpoints and teams
+// at their cap are skipped in the scan itself. Among the candidates each
+// endpoint and team gets what its cap leaves, and teams take turns: slot k of
+// a team (its sends in flight plus its rank) goes before slot k + 1 of any
+// other. A team whose candidates fill the window this time is at its cap the
+// next, and its rows are skipped then. The candidates are locked SKIP LOCKED,
+// so replicas claiming at the same moment take disjoint ones and never wait
+// for each other (a claim walks past the due rows of teams at their cap, so it
+// can take a while behind a big backlog); each reads the sends in flight
+// committed before it, so together they can pass a cap by what the others
+// are claiming at that moment.
 constexpr Statement kClaim{
     "webhook_claim",
     "UPDATE webhook_deliveries d SET "
     "  lease_until = now() + $2 * interval '1 millisecond', "
     "  attempts = d.attempts + 1, updated_at = now() "
     "FROM ( "
-    // Sends in flight per endpoint, counted once: a count per candidate row
-    // made a backlog of n deliveries to one endpoint cost n^2 row visits
-    // once that endpoint was at its cap.
     "  WITH busy AS ( "
-    "    SELECT endpoint_id, count(*) AS n FROM webhook_deliveries "
-    "    WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id) "
-    "  SELECT x.id FROM webhook_deliveries x LEFT JOIN busy b ON b.endpoint_id = x.endpoint_id "
-    "  WHERE x.status = 'pending' AND x.next_attempt_at <= now() "
-    "    AND (x.lease_until IS NULL OR x.lease_until < now()) "
-    "    AND coalesce(b.n, 0) < $3 "
-    "  ORDER BY x.next_attempt_at LIMIT $1 FOR UPDATE OF x SKIP LOCKED) c, "
+    "    SELECT endpoint_id, team_id, count(*) AS n FROM webhook_deliveries "
+    "    WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id, team_id), "
+    "  busy_team AS (SELECT team_id, sum(n)::bigint AS n FROM busy GROUP BY team_id), "
+    "  due AS ( "
+    "    SELECT x.id, x.endpoint_id, x.team_id, x.next_attempt_at, "
+    "      coalesce(be.n, 0) AS endpoint_busy, coalesce(bt.n, 0) AS team_busy "
+    "    FROM webhook_deliveries x "
+    "    LEFT JOIN busy be ON be.endpoint_id = x.endpoint_id "
+    "    LEFT JOIN busy_team bt ON bt.team_id = x.team_id "
+    "    WHERE x.status = 'pending' AND x.next_attempt_at <= now() "
+    "      AND (x.lease_until IS NULL OR x.lease_until < now()) "
+    "      AND coalesce(be.n, 0) < $3 AND coalesce(bt.n, 0) < $4 "
+    "    ORDER BY x.next_attempt_at LIMIT $5 FOR UPDATE OF x SKIP LOCKED), "
+    "  endpoint_slots AS ( "
+    "    SELECT id, team_id, next_attempt_at, team_busy, endpoint_busy + row_number() OVER "
+    "      (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS slot FROM due), "
+    "  team_slots AS ( "
+    "    SELECT id, next_attempt_at, team_busy + row_number() OVER "
+    "      (PARTITION BY team_id ORDER BY next_attempt_at, id) AS slot "
+    "    FROM endpoint_slots WHERE slot <= $3) "
+    "  SELECT id FROM team_slots WHERE slot <= $4 "
+    "  ORDER BY slot, next_attempt_at LIMIT $1) c, "
     "  outbox_events ev, webhook_endpoints e "
-    "WHERE d.id = c.id AND ev.id = d.event_id AND e.id = d.endpoint_id "
-    "RETURNING d.id, d.team_id, d.event_id, ev.type, ev.payload::text, e.id, e.url, e.secret, "
-    "  d.attempts, e.enabled AND e.deleted_at IS NULL, e.secret_sealed"};
+    "WHERE d.id = c.id AND d.status = 'pending' "
+    "  AND (d.lease_until IS NULL OR d.lease_until < now()) "
+    "  AND ev.id = d.event_id AND e.id = d.endpoint_id "
+    "RETURNING d.id AS delivery_id, d.team_id, d.event_id, ev.type AS event_type, "
+    "  ev.payload::text AS payload, e.id AS endpoint_id, e.url, e.secret, e.secret_sealed, "
+    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active"};
+
+// $1 delivery ids, $2 their attempts (comma-separated: libpqxx 6.4 has no
+// array parameters; ids never hold a comma), $3 lease ms. A delivery recorded
+// or re-claimed by another (attempts moved on) is left alone.
+constexpr Statement kExtendLeases{
+    "webhook_extend_leases",
+    "UPDATE webhook_deliveries d SET lease_until = now() + $3 * interval '1 millisecond' "
+    "FROM unnest(string_to_array($1, ','), string_to_array($2, ',')::int[]) AS h(id, attempt) "
+    "WHERE d.id = h.id AND d.attempts = h.attempt AND d.status = 'pending' "
+    "  AND d.lease_until IS NOT NULL"};
 
 // One statement: the attempt row, the delivery's next state, the endpoint's
 // failure run. $9: succeeded / pending / failed / canceled.
@@ -62,9 +102,9 @@ constexpr Statement kRecord{
     "    next_attempt_at = CASE WHEN $9 = 'pending' "
     "      THEN timestamptz 'epoch' + $12::bigint * interval '1 microsecond' "
     "      ELSE next_attempt_at END "
-    // A delivery canceled (endpoint deleted) or redelivered meanwhile is not
-    // ours to move any more.
-    "  WHERE id = $3 AND status = 'pending') "
+    // A delivery canceled (endpoint deleted), re-claimed (our lease ran
+    // out) or redelivered meanwhile is not ours to move any more.
+    "  WHERE id = $3 AND status = 'pending' AND attempts = $6::int) "
     "UPDATE webhook_endpoints SET "
     "  failing_since = CASE WHEN $9 = 'succeeded' THEN NULL "
     "    WHEN $9 = 'canceled' THEN failing_since ELSE COALESCE(failing_since, now()) END, "
@@ -80,6 +120,15 @@ constexpr Statement kRecord{
     // that endpoint would otherwise queue on.
     "WHERE id = $4 AND ($13 OR ($9 = 'succeeded' AND failing_since IS NOT NULL) "
     "  OR $9 NOT IN ('succeeded', 'canceled'))"};
+
+// Record's fallback: ids, a status and a time, nothing a receiver sent.
+constexpr Statement kRecordOutcomeOnly{
+    "webhook_record_outcome_only",
+    "UPDATE webhook_deliveries SET status = $2, lease_until = NULL, updated_at = now(), "
+    "  next_attempt_at = CASE WHEN $2 = 'pending' "
+    "    THEN timestamptz 'epoch' + $4::bigint * interval '1 microsecond' "
+    "    ELSE next_attempt_at END "
+    "WHERE id = $1 AND status = 'pending' AND attempts = $3"};
 
 // Each part is an index-only scan of a partial index
 // (outbox_events_undispatched, webhook_deliveries_due): min() reads one
@@ -104,6 +153,9 @@ constexpr Statement kBacklog{
 // durably by the conversions. This takes an fsync off every delivery.
 constexpr char kAsyncCommit[] = "SET LOCAL synchronous_commit = off";
 
+constexpr size_t kMaxErrorBytes = 500;
+constexpr size_t kMaxExcerptBytes = 2048;
+
 const char* StatusFor(DeliveryOutcome outcome) {
   switch (outcome) {
     case DeliveryOutcome::kSucceeded:
@@ -126,24 +178,31 @@ absl::StatusOr<int> PgWebhookDispatchStore::FanOut(int max_events) {
   });
 }
 
-absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(
-    int max, absl::Duration lease, int per_endpoint_cap) {
+absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int max,
+                                                                           absl::Duration lease,
+                                                                           const ClaimCaps& caps) {
   const int64_t lease_ms = absl::ToInt64Milliseconds(lease);
+  // Enough candidates for every team in them to fill its share.
+  const int window = std::max(8 * max, 128);
   return pool_->InTransaction(
       "webhook_claim", [&](Tx& tx) -> absl::StatusOr<std::vector<ClaimedDelivery>> {
         tx.ExecUnprepared(kAsyncCommit);
         std::vector<ClaimedDelivery> claimed;
-        for (const auto& row : tx.Exec(kClaim, max, lease_ms, per_endpoint_cap)) {
+        for (const auto& row :
+             tx.Exec(kClaim, max, lease_ms, caps.per_endpoint, caps.per_team, window)) {
           ClaimedDelivery delivery;
-          delivery.delivery_id = ReadText(row[0]);
-          delivery.team_id = ReadText(row[1]);
-          delivery.event_id = ReadText(row[2]);
-          delivery.event_type = ReadText(row[3]);
-          delivery.payload = ReadText(row[4]);
-          delivery.endpoint_id = ReadText(row[5]);
-          delivery.url = ReadText(row[6]);
-          absl::StatusOr<std::string> secret = ReadWebhookSecret(
-              keyring_, delivery.team_id, delivery.endpoint_id, row[7], row[10]);
+          delivery.delivery_id = ReadText(row["delivery_id"]);
+          delivery.team_id = ReadText(row["team_id"]);
+          delivery.event_id = ReadText(row["event_id"]);
+          delivery.event_type = ReadText(row["event_type"]);
+          delivery.payload = ReadText(row["payload"]);
+          delivery.endpoint_id = ReadText(row["endpoint_id"]);
+          delivery.url = ReadText(row["url"]);
+          // The signing secret, as the endpoint row holds it: sealed, or
+          // plaintext from before encryption was configured.
+          absl::StatusOr<std::string> secret =
+              ReadWebhookSecret(keyring_, delivery.team_id, delivery.endpoint_id, row["secret"],
+                                row["secret_sealed"]);
           if (secret.ok()) {
             delivery.secret = *std::move(secret);
           } else {
@@ -151,12 +210,26 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(
             AFFONSO_LOG(kError, "webhook endpoint ", delivery.endpoint_id,
                         ": signing secret unavailable: ", secret.status().ToString());
           }
-          delivery.attempt = row[8].as<int>();
-          delivery.endpoint_active = row[9].as<bool>();
+          delivery.attempt = row["attempts"].as<int>();
+          delivery.endpoint_active = row["endpoint_active"].as<bool>();
           claimed.push_back(std::move(delivery));
         }
         return claimed;
       });
+}
+
+absl::StatusOr<int> PgWebhookDispatchStore::ExtendLeases(const std::vector<HeldLease>& held,
+                                                         absl::Duration lease) {
+  if (held.empty()) return 0;
+  std::string ids, attempts;
+  for (const HeldLease& lease_held : held) {
+    absl::StrAppend(&ids, ids.empty() ? "" : ",", lease_held.delivery_id);
+    absl::StrAppend(&attempts, attempts.empty() ? "" : ",", lease_held.attempt);
+  }
+  const int64_t lease_ms = absl::ToInt64Milliseconds(lease);
+  return pool_->Autocommit("webhook_extend_leases", [&](Tx& tx) -> absl::StatusOr<int> {
+    return static_cast<int>(tx.Exec(kExtendLeases, ids, attempts, lease_ms).affected_rows());
+  });
 }
 
 absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
@@ -164,12 +237,24 @@ absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
   const ClaimedDelivery& d = record.delivery;
   const std::string attempt_id = NewId("wha");
   const int64_t next_micros = absl::ToUnixMicros(record.next_attempt_at);
+  // Whoever filled the record, what a receiver sent cannot make this fail.
+  const std::string error = SanitizeUntrustedText(record.error, kMaxErrorBytes);
+  const std::string excerpt = SanitizeUntrustedText(record.response_excerpt, kMaxExcerptBytes);
   return pool_->InTransaction("webhook_record", [&](Tx& tx) {
     tx.ExecUnprepared(kAsyncCommit);
     tx.Exec(kRecord, attempt_id, d.team_id, d.delivery_id, d.endpoint_id, d.event_id, d.attempt,
-            record.status_code, record.error, StatusFor(record.outcome), record.duration_ms,
-            record.response_excerpt, next_micros, record.outcome == DeliveryOutcome::kGone,
+            record.status_code, error, StatusFor(record.outcome), record.duration_ms, excerpt,
+            next_micros, record.outcome == DeliveryOutcome::kGone,
             absl::ToInt64Seconds(disable_after));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgWebhookDispatchStore::RecordOutcomeOnly(const AttemptRecord& record) {
+  const int64_t next_micros = absl::ToUnixMicros(record.next_attempt_at);
+  return pool_->Autocommit("webhook_record_outcome_only", [&](Tx& tx) {
+    tx.Exec(kRecordOutcomeOnly, record.delivery.delivery_id, StatusFor(record.outcome),
+            record.delivery.attempt, next_micros);
     return absl::OkStatus();
   });
 }

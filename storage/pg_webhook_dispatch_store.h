@@ -15,8 +15,11 @@ class PgWebhookDispatchStore final : public WebhookDispatchStore {
 
   absl::StatusOr<int> FanOut(int max_events) override;
   absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
-                                                     int per_endpoint_cap) override;
+                                                     const ClaimCaps& caps) override;
+  absl::StatusOr<int> ExtendLeases(const std::vector<HeldLease>& held,
+                                   absl::Duration lease) override;
   absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) override;
+  absl::Status RecordOutcomeOnly(const AttemptRecord& record) override;
   absl::StatusOr<OutboxBacklog> Backlog(int64_t count_cap) override;
 
  private:

@@ -39,6 +39,13 @@ constexpr Statement kInsertWebhook{
     "VALUES ($1, $2, $3, string_to_array($4, ','), $5, $6, $7) "
     "RETURNING " AFFONSO_WEBHOOK_COLUMNS};
 
+// Creates of one team queue on its row (NO KEY UPDATE: inserts elsewhere that
+// reference the team are not held up), so the count that follows, a statement
+// of its own, sees every endpoint committed before: racing creates cannot
+// pass the cap.
+constexpr Statement kLockTeamForWebhookCreate{
+    "webhook_create_lock_team", "SELECT 1 FROM teams WHERE id = $1 FOR NO KEY UPDATE"};
+
 constexpr Statement kSelectWebhook{
     "webhook_select",
     "SELECT " AFFONSO_WEBHOOK_COLUMNS " FROM webhook_endpoints w "
@@ -217,7 +224,13 @@ absl::StatusOr<WebhookEndpoint> PgWebhookStore::CreateWebhook(
     return absl::InternalError("internal error");
   }
   absl::StatusOr<WebhookEndpoint> created =
-      pool_->Autocommit("create_webhook", [&](Tx& tx) -> absl::StatusOr<WebhookEndpoint> {
+      pool_->InTransaction("create_webhook", [&](Tx& tx) -> absl::StatusOr<WebhookEndpoint> {
+        tx.Exec(kLockTeamForWebhookCreate, team);
+        if (tx.Exec(kCountWebhooks, team)[0][0].as<int>() >= max_endpoints_per_team_) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("a team can have at most ", max_endpoints_per_team_,
+                           " webhook endpoints; delete one first"));
+        }
         pqxx::result rows =
             tx.Exec(kInsertWebhook, id, team, request.url(), events, request.description(),
                     NullIfEmpty(stored->plaintext), NullIfEmpty(stored->sealed));

@@ -7,12 +7,18 @@
 
 namespace affonso::storage {
 
+inline constexpr int kDefaultMaxWebhookEndpointsPerTeam = 20;
+
 class PgWebhookStore final : public WebhookStore {
  public:
-  // `keyring` (optional, outliving the store) seals new signing secrets;
-  // without keys they are stored in plaintext (storage/webhook_secrets.h).
-  explicit PgWebhookStore(ConnectionPool* pool, const SecretKeyring* keyring = nullptr)
-      : pool_(pool), keyring_(keyring) {}
+  // CreateWebhook refuses a team's endpoint beyond `max_endpoints_per_team`
+  // live ones (FAILED_PRECONDITION: 400 VALIDATION_ERROR). `keyring`
+  // (optional, outliving the store) seals new signing secrets; without keys
+  // they are stored in plaintext (storage/webhook_secrets.h).
+  explicit PgWebhookStore(ConnectionPool* pool,
+                          int max_endpoints_per_team = kDefaultMaxWebhookEndpointsPerTeam,
+                          const SecretKeyring* keyring = nullptr)
+      : pool_(pool), max_endpoints_per_team_(max_endpoints_per_team), keyring_(keyring) {}
 
   absl::StatusOr<affonso::v1::WebhookEndpoint> CreateWebhook(
       absl::string_view team_id, const affonso::v1::CreateWebhookRequest& request) override;
@@ -32,6 +38,7 @@ class PgWebhookStore final : public WebhookStore {
 
  private:
   ConnectionPool* pool_;
+  const int max_endpoints_per_team_;
   const SecretKeyring* keyring_;
 };
 

@@ -1,7 +1,9 @@
 #include "storage/pg_webhook_store.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -465,6 +467,46 @@ TEST_F(PgWebhookStoreTest, AnotherTeamsEndpointIsNotFoundEverywhereAndUntouched)
             before);
   EXPECT_EQ(Column("webhook_endpoints", "deleted_at", webhook.id()), "");
   EXPECT_EQ(Column("webhook_deliveries", "status", delivery), "pending");
+}
+
+TEST_F(PgWebhookStoreTest, ATeamCannotHaveMoreEndpointsThanTheCap) {
+  PgWebhookStore capped(&db_->pool(), 3);
+  CreateWebhookRequest request;
+  request.set_url("https://example.com/hook");
+  request.add_events("referral.lead");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(capped.CreateWebhook(a_.team_id, request).ok());
+  auto over = capped.CreateWebhook(a_.team_id, request);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApiErrorCode(over.status()), "VALIDATION_ERROR");
+  EXPECT_TRUE(absl::StrContains(over.status().message(), "at most 3")) << over.status();
+  EXPECT_TRUE(capped.CreateWebhook(b_.team_id, request).ok());  // per team
+  // A deleted endpoint frees its place.
+  auto page = capped.ListWebhooks(a_.team_id, {});
+  ASSERT_TRUE(page.ok());
+  ASSERT_TRUE(capped.DeleteWebhook(a_.team_id, page->webhooks[0].id()).ok());
+  EXPECT_TRUE(capped.CreateWebhook(a_.team_id, request).ok());
+  EXPECT_FALSE(capped.CreateWebhook(a_.team_id, request).ok());
+}
+
+TEST_F(PgWebhookStoreTest, RacingCreatesDoNotPassTheCap) {
+  PgWebhookStore capped(&db_->pool(), 5);
+  CreateWebhookRequest request;
+  request.set_url("https://example.com/hook");
+  request.add_events("referral.lead");
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 3; ++k) {
+        if (capped.CreateWebhook(a_.team_id, request).ok()) ++created;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_endpoints WHERE team_id = '" +
+                            a_.team_id + "' AND deleted_at IS NULL"),
+            "5");
 }
 
 }  // namespace

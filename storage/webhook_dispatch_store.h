@@ -22,8 +22,20 @@ struct ClaimedDelivery {
   // The stored secret cannot be read (its key is not configured, or it does
   // not authenticate): the delivery must fail without sending.
   bool secret_unavailable = false;
-  int attempt = 0;  // this attempt's number, 1-based
+  int attempt = 0;  // this attempt's number, 1-based; with the id, names this lease
   bool endpoint_active = true;  // false: disabled or deleted since it was queued
+};
+
+// A lease a dispatcher holds: the claim that counted `attempt`.
+struct HeldLease {
+  std::string delivery_id;
+  int attempt = 0;
+};
+
+// In-flight bounds for Claim, counted over every dispatcher's live leases.
+struct ClaimCaps {
+  int per_endpoint = 4;
+  int per_team = 8;
 };
 
 enum class DeliveryOutcome {
@@ -54,8 +66,8 @@ struct OutboxBacklog {
   double oldest_due_age_seconds = 0;      // how long the most overdue one has been due
 };
 
-// The dispatcher's side of the outbox. Every method is one statement (one
-// transaction), so replicas can run dispatchers side by side.
+// The dispatcher's side of the outbox. Every method is one transaction, so
+// replicas can run dispatchers side by side.
 class WebhookDispatchStore {
  public:
   virtual ~WebhookDispatchStore() = default;
@@ -65,16 +77,32 @@ class WebhookDispatchStore {
   // events dispatched. Returns how many events it took.
   virtual absl::StatusOr<int> FanOut(int max_events) = 0;
 
-  // Leases up to `max` due deliveries (FOR UPDATE SKIP LOCKED, so replicas
-  // never claim the same one) for `lease`, counting the attempt. Endpoints
-  // already holding `per_endpoint_cap` leased deliveries are skipped.
+  // Leases up to `max` due deliveries for `lease`, counting the attempt
+  // (FOR UPDATE SKIP LOCKED: replicas never claim the same one). No endpoint
+  // or team gets more live leases than `caps` allow, counting those committed
+  // before; replicas claiming at the same moment can each add theirs. Teams
+  // take turns: each team's oldest due delivery comes before any team's
+  // second, and a team with fewer sends in flight before one with more.
   virtual absl::StatusOr<std::vector<ClaimedDelivery>> Claim(int max, absl::Duration lease,
-                                                             int per_endpoint_cap) = 0;
+                                                             const ClaimCaps& caps) = 0;
+
+  // Pushes the leases still held (not recorded yet, not re-claimed by
+  // another) to now + `lease`, in one statement. Returns how many it moved.
+  virtual absl::StatusOr<int> ExtendLeases(const std::vector<HeldLease>& held,
+                                           absl::Duration lease) = 0;
 
   // Records the attempt and moves the delivery on; a success clears the
   // endpoint's failure run, a failure starts or extends it, and the endpoint
-  // is disabled on 410 or once failing for longer than `disable_after`.
+  // is disabled on 410 or once failing for longer than `disable_after`. The
+  // receiver's text is sanitised first, so no content can make it fail. A
+  // delivery re-claimed meanwhile (its lease ran out) is not moved.
   virtual absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) = 0;
+
+  // The fallback when Record fails: moves the delivery on (status,
+  // next_attempt_at, lease released) with nothing but ids and times, so that
+  // no failure to record keeps a delivery alive outside its schedule. The
+  // attempt row and the endpoint's failure run are lost for this attempt.
+  virtual absl::Status RecordOutcomeOnly(const AttemptRecord& record) = 0;
 
   // The queues' depth and age (partial-index scans; counts stop at
   // `count_cap`, so a huge backlog stays cheap to measure).

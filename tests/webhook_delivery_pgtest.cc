@@ -1,10 +1,14 @@
 // The webhook dispatcher against real PostgreSQL and a real local HTTP
 // receiver: signatures, retries, Retry-After, 410, giving up, leases after a
 // crashed dispatcher, two dispatchers sharing the work.
+#include <algorithm>
 #include <atomic>
+#include <iostream>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
@@ -24,20 +28,41 @@ using services::WebhookDispatcher;
 using services::WebhookDispatcherOptions;
 
 // Records every request; answers with the next scripted status (then 200).
+// Targets under a prefix given to Answer() get that status and body, after
+// that delay (from a thread of their own: a handler must not block).
 class Receiver : public gateway::HttpHandler {
  public:
   struct Seen {
-    std::string event_id, timestamp, signature, affonso_signature, body;
+    std::string event_id, timestamp, signature, affonso_signature, body, target;
+    absl::Time at;
   };
+  ~Receiver() override {
+    for (std::thread& thread : responders_) thread.join();
+  }
   void Handle(gateway::HttpRequest request,
               std::function<void(gateway::HttpResponse)> respond) override {
     gateway::HttpResponse response;
+    response.body = "{}";
+    absl::Duration delay;
+    const std::string key = request.target + " " + request.Header("webhook-id");
     {
       absl::MutexLock lock(&mu_);
       seen_.push_back({request.Header("webhook-id"), request.Header("webhook-timestamp"),
                        request.Header("webhook-signature"), request.Header("x-affonso-signature"),
-                       request.body});
-      if (!script_.empty()) {
+                       request.body, request.target, absl::Now()});
+      const int now_open = ++open_[key];
+      max_open_ = std::max(max_open_, now_open);
+      bool answered = false;
+      for (const Canned& answer : answers_) {
+        if (absl::StartsWith(request.target, answer.prefix)) {
+          response.status = answer.status;
+          response.body = answer.body;
+          delay = answer.delay;
+          answered = true;
+          break;
+        }
+      }
+      if (!answered && !script_.empty()) {
         response.status = script_.front().first;
         if (!script_.front().second.empty()) {
           response.headers.emplace_back("Retry-After", script_.front().second);
@@ -45,22 +70,61 @@ class Receiver : public gateway::HttpHandler {
         script_.erase(script_.begin());
       }
     }
-    response.body = "{}";
-    respond(std::move(response));
+    auto finish = [this, key, respond = std::move(respond), response = std::move(response)] {
+      {
+        absl::MutexLock lock(&mu_);
+        --open_[key];
+      }
+      respond(response);
+    };
+    if (delay <= absl::ZeroDuration()) {
+      finish();
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    responders_.emplace_back([delay, finish = std::move(finish)] {
+      absl::SleepFor(delay);
+      finish();
+    });
   }
   void Script(std::vector<std::pair<int, std::string>> statuses) {
     absl::MutexLock lock(&mu_);
     script_ = std::move(statuses);
   }
+  void Answer(std::string prefix, int status, std::string body,
+              absl::Duration delay = absl::ZeroDuration()) {
+    absl::MutexLock lock(&mu_);
+    answers_.push_back({std::move(prefix), status, std::move(body), delay});
+  }
   std::vector<Seen> seen() {
     absl::MutexLock lock(&mu_);
     return seen_;
   }
+  size_t SeenUnder(absl::string_view prefix) {
+    absl::MutexLock lock(&mu_);
+    return std::count_if(seen_.begin(), seen_.end(),
+                         [&](const Seen& seen) { return absl::StartsWith(seen.target, prefix); });
+  }
+  // The most requests for one event to one target open at the same time.
+  int max_open() {
+    absl::MutexLock lock(&mu_);
+    return max_open_;
+  }
 
  private:
+  struct Canned {
+    std::string prefix;
+    int status;
+    std::string body;
+    absl::Duration delay;
+  };
   absl::Mutex mu_;
   std::vector<Seen> seen_;
   std::vector<std::pair<int, std::string>> script_;
+  std::vector<Canned> answers_;
+  std::map<std::string, int> open_;
+  int max_open_ = 0;
+  std::vector<std::thread> responders_;
 };
 
 class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
@@ -83,11 +147,11 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
   void TearDown() override { http_->Shutdown(absl::Seconds(1)); }
 
   std::string Endpoint(const std::string& events = "{referral.lead,transaction.created}",
-                       const std::string& team = "") {
+                       const std::string& team = "", const std::string& path = "/hooks") {
     std::string id = NewId("whk");
     db_->QueryValue(absl::StrCat(
         "INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('", id, "', '",
-        team.empty() ? a_.team_id : team, "', 'http://127.0.0.1:", http_->port(), "/hooks', '",
+        team.empty() ? a_.team_id : team, "', 'http://127.0.0.1:", http_->port(), path, "', '",
         events, "', '", kSecret, "')"));
     return id;
   }
@@ -277,7 +341,7 @@ TEST_F(WebhookDeliveryTest, ADispatcherThatDiesMidFlightLosesNothing) {
   const std::string event = Event();
   ASSERT_TRUE(store_->FanOut(10).ok());
   // A dispatcher claims with a short lease, then dies before recording.
-  auto claimed = store_->Claim(10, absl::Milliseconds(300), 4);
+  auto claimed = store_->Claim(10, absl::Milliseconds(300), storage::ClaimCaps{4, 4});
   ASSERT_TRUE(claimed.ok());
   ASSERT_EQ(claimed->size(), 1u);
   WebhookDispatcher survivor(store_.get(), sender_.get(), Fast());
@@ -332,6 +396,245 @@ TEST_F(WebhookDeliveryTest, PrivateDestinationsAreRefusedUnlessAllowed) {
   EXPECT_EQ(receiver_.seen().size(), 0u);
   EXPECT_NE(Query("SELECT error FROM webhook_attempts"), "");
   EXPECT_EQ(Query("SELECT status_code FROM webhook_attempts"), "0");
+}
+
+uint64_t DispatcherErrors(const char* stage) {
+  return metrics::DefaultRegistry()
+      .AddCounter("affonso_webhook_dispatcher_errors_total", "", {"stage"})
+      .WithLabels({stage})
+      .Value();
+}
+
+constexpr char kReplacement[] = "\xef\xbf\xbd";  // U+FFFD
+
+TEST_F(WebhookDeliveryTest, UntrustedResponseBytesAreStoredAndNeverResent) {
+  // Invalid UTF-8, a NUL and a control character, a body whose 512-byte
+  // excerpt ends inside a two-byte character, and a failure in invalid UTF-8.
+  receiver_.Answer("/invalid", 200, "ok \xff\xfe\xc3( end");
+  receiver_.Answer("/nul", 200, std::string("nul\0byte\x01", 9));
+  receiver_.Answer("/cut", 200, std::string(511, 'a') + "\xc3\xa9" + std::string(100, 'b'));
+  receiver_.Answer("/failing", 500, "\xc0\xaf oops");
+  const std::string invalid = Endpoint("{referral.lead}", "", "/invalid");
+  const std::string nul = Endpoint("{referral.lead}", "", "/nul");
+  const std::string cut = Endpoint("{referral.lead}", "", "/cut");
+  const std::string failing = Endpoint("{referral.lead}", "", "/failing");
+  Event();
+  const uint64_t delivered = Deliveries("delivered");
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(200);
+  options.retry_schedule = {absl::Milliseconds(1), absl::Hours(1)};
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  dispatcher.Start();
+  absl::SleepFor(absl::Milliseconds(1500));  // over seven leases
+  dispatcher.Stop();
+
+  EXPECT_EQ(receiver_.SeenUnder("/invalid"), 1u);
+  EXPECT_EQ(receiver_.SeenUnder("/nul"), 1u);
+  EXPECT_EQ(receiver_.SeenUnder("/cut"), 1u);
+  EXPECT_EQ(receiver_.SeenUnder("/failing"), 2u);  // the first attempt, the 1 ms retry; then 1 h
+  EXPECT_EQ(Deliveries("delivered") - delivered, 3u);
+  auto excerpts = [&](const std::string& endpoint) {
+    return Query(
+        "SELECT string_agg(response_excerpt, '|' ORDER BY attempt) FROM "
+        "webhook_attempts WHERE endpoint_id = '" +
+        endpoint + "'");
+  };
+  auto state = [&](const std::string& endpoint) {
+    return Query("SELECT status || attempts FROM webhook_deliveries WHERE endpoint_id = '" +
+                 endpoint + "'");
+  };
+  EXPECT_EQ(excerpts(invalid),
+            absl::StrCat("ok ", kReplacement, kReplacement, kReplacement, "( end"));
+  EXPECT_EQ(excerpts(nul), absl::StrCat("nul", kReplacement, "byte", kReplacement));
+  EXPECT_EQ(excerpts(cut), std::string(511, 'a'));
+  const std::string oops = absl::StrCat(kReplacement, kReplacement, " oops");
+  EXPECT_EQ(excerpts(failing), absl::StrCat(oops, "|", oops));
+  EXPECT_EQ(state(invalid), "succeeded1");
+  EXPECT_EQ(state(nul), "succeeded1");
+  EXPECT_EQ(state(cut), "succeeded1");
+  EXPECT_EQ(state(failing), "pending2");
+  EXPECT_EQ(Query("SELECT next_attempt_at > now() + interval '45 minutes' FROM webhook_deliveries "
+                  "WHERE endpoint_id = '" +
+                  failing + "'"),
+            "t");
+}
+
+TEST_F(WebhookDeliveryTest, AnAttemptThatCannotBeRecordedStillMovesTheDeliveryOn) {
+  // Whatever makes the attempt row fail, the delivery follows its schedule.
+  Query(
+      "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN RAISE EXCEPTION 'refused'; END$$");
+  Query(
+      "CREATE TRIGGER refuse BEFORE INSERT ON webhook_attempts "
+      "FOR EACH ROW EXECUTE FUNCTION refuse()");
+  const std::string ok = Endpoint("{referral.lead}", "", "/ok");
+  const std::string failing = Endpoint("{referral.lead}", "", "/failing");
+  receiver_.Answer("/failing", 503, "");
+  Event();
+  const uint64_t delivered = Deliveries("delivered"), retrying = Deliveries("retrying");
+  const uint64_t errors = DispatcherErrors("record");
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(200);
+  options.retry_schedule = {absl::Hours(1)};
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  dispatcher.Start();
+  absl::SleepFor(absl::Milliseconds(1000));  // five leases
+  dispatcher.Stop();
+  EXPECT_EQ(receiver_.SeenUnder("/ok"), 1u);
+  EXPECT_EQ(receiver_.SeenUnder("/failing"), 1u);
+  EXPECT_EQ(
+      Query("SELECT status || attempts FROM webhook_deliveries WHERE endpoint_id = '" + ok + "'"),
+      "succeeded1");
+  EXPECT_EQ(Query("SELECT status || attempts || (next_attempt_at > now() + interval '45 minutes') "
+                  "FROM webhook_deliveries WHERE endpoint_id = '" +
+                  failing + "'"),
+            "pending1true");
+  EXPECT_EQ(Deliveries("delivered") - delivered, 1u);
+  EXPECT_EQ(Deliveries("retrying") - retrying, 1u);
+  EXPECT_EQ(DispatcherErrors("record") - errors, 2u);
+}
+
+TEST_F(WebhookDeliveryTest, ADeliveryIsCountedOnlyOnceItsOutcomeIsStored) {
+  Query(
+      "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN RAISE EXCEPTION 'refused'; END$$");
+  Query(
+      "CREATE TRIGGER refuse BEFORE UPDATE ON webhook_deliveries FOR EACH ROW "
+      "WHEN (NEW.status = 'succeeded') EXECUTE FUNCTION refuse()");
+  Endpoint();
+  Event();
+  const uint64_t delivered = Deliveries("delivered");
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  EXPECT_EQ(dispatcher.RunOnce(), 2);  // one event fanned out, one delivery sent
+  EXPECT_EQ(receiver_.seen().size(), 1u);
+  EXPECT_EQ(Deliveries("delivered") - delivered, 0u);
+  // Still leased: sent again (at least once) when the lease runs out.
+  EXPECT_EQ(Query("SELECT status || attempts || (lease_until > now()) FROM webhook_deliveries"),
+            "pending1true");
+}
+
+TEST_F(WebhookDeliveryTest, OneTeamsSlowEndpointsDoNotDelayAnothersDeliveries) {
+  // The case, scaled down: team A's four endpoints answer after 1.5 s
+  // and have a backlog; team B's one endpoint answers at once.
+  receiver_.Answer("/slow", 200, "{}", absl::Milliseconds(1500));
+  for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", a_.team_id, absl::StrCat("/slow/", i));
+  Endpoint("{referral.lead}", b_.team_id, "/fast");
+  for (int i = 0; i < 16; ++i) Event("referral.lead", a_.team_id);  // 64 slow deliveries
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  dispatcher.Start();
+  for (int i = 0; i < 500 && receiver_.SeenUnder("/slow") < 4; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(receiver_.SeenUnder("/slow"), 4u);
+  const absl::Time queued = absl::Now();
+  Event("referral.lead", b_.team_id);
+  for (int i = 0; i < 6000 && receiver_.SeenUnder("/fast") == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const size_t slow_sent = receiver_.SeenUnder("/slow");
+  dispatcher.Stop();
+  absl::Duration delay = absl::InfiniteDuration();
+  for (const Receiver::Seen& seen : receiver_.seen()) {
+    if (seen.target == "/fast") delay = seen.at - queued;
+  }
+  std::cout << "team B's delivery took " << delay << " while team A's slow endpoints had "
+            << slow_sent << " requests\n";
+  EXPECT_LT(delay, absl::Milliseconds(500));
+}
+
+TEST_F(WebhookDeliveryTest, ClaimsTakeTeamsInTurnAndHoldTheCapsExactly) {
+  const std::string a1 = Endpoint("{referral.lead}", a_.team_id, "/a1");
+  const std::string a2 = Endpoint("{referral.lead}", a_.team_id, "/a2");
+  Endpoint("{referral.lead}", b_.team_id, "/b");
+  for (int i = 0; i < 30; ++i) Event("referral.lead", a_.team_id);
+  ASSERT_TRUE(store_->FanOut(100).ok());
+  // Team A's 60 deliveries have waited a minute when team B's one comes.
+  Query("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute'");
+  Event("referral.lead", b_.team_id);
+  ASSERT_TRUE(store_->FanOut(100).ok());
+
+  const storage::ClaimCaps caps{2, 3};
+  std::map<std::string, int> per_team, per_endpoint;
+  auto claim = [&](int max) {
+    auto claimed = store_->Claim(max, absl::Seconds(60), caps);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    for (const storage::ClaimedDelivery& delivery : *claimed) {
+      ++per_team[delivery.team_id];
+      ++per_endpoint[delivery.endpoint_id];
+    }
+    return claimed->size();
+  };
+  EXPECT_EQ(claim(2), 2u);
+  EXPECT_EQ(per_team[b_.team_id], 1);  // B's turn comes before A's second
+  EXPECT_EQ(claim(16), 2u);
+  EXPECT_EQ(per_team[a_.team_id], 3);  // the team cap, however old its backlog
+  EXPECT_LE(per_endpoint[a1], 2);
+  EXPECT_LE(per_endpoint[a2], 2);
+  EXPECT_EQ(claim(16), 0u);  // still leased: A is at its cap, B has nothing left
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_deliveries WHERE lease_until > now()"), "4");
+}
+
+TEST_F(WebhookDeliveryTest, SendsSlowerThanTheLeaseAreNeverSentTwiceAtOnce) {
+  receiver_.Answer("/slow", 200, "{}", absl::Milliseconds(900));
+  Endpoint("{referral.lead}", "", "/slow/1");
+  Endpoint("{referral.lead}", "", "/slow/2");
+  for (int i = 0; i < 6; ++i) Event();
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(300);  // every send outlives it
+  WebhookDispatcher first(store_.get(), sender_.get(), options);
+  WebhookDispatcher second(store_.get(), sender_.get(), options);
+  first.Start();
+  second.Start();
+  const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
+  for (int i = 0; i < 1500 && Query(kDone) != "12"; ++i) absl::SleepFor(absl::Milliseconds(20));
+  first.Stop();
+  second.Stop();
+  EXPECT_EQ(receiver_.max_open(), 1);
+  EXPECT_EQ(receiver_.SeenUnder("/slow"), 12u);
+  EXPECT_EQ(Query(kDone), "12");
+  EXPECT_EQ(Query("SELECT max(attempts) FROM webhook_deliveries"), "1");
+}
+
+TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
+  auto endpoint_at = [&](const std::string& url) {
+    std::string id = NewId("whk");
+    Query(absl::StrCat("INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('",
+                       id, "', '", a_.team_id, "', '", url, "', '{referral.lead}', '", kSecret,
+                       "')"));
+    return id;
+  };
+  auto error = [&](const std::string& endpoint) {
+    return Query("SELECT error FROM webhook_attempts WHERE endpoint_id = '" + endpoint + "'");
+  };
+  // A name that exists inside (it resolves to loopback) and one that does not
+  // resolve at all read the same: the log is no oracle for internal names.
+  const std::string internal = endpoint_at(absl::StrCat("http://localhost:", http_->port(), "/"));
+  const std::string unknown = endpoint_at("http://no-such-host.invalid/hooks");
+  Event();
+  services::CurlSender strict({});
+  WebhookDispatcher refusing(store_.get(), &strict, Fast());
+  refusing.RunOnce();
+  EXPECT_EQ(error(internal), "could not resolve host to an allowed address");
+  EXPECT_EQ(error(unknown), "could not resolve host to an allowed address");
+
+  // Private destinations allowed: connect and read failures, in fixed words.
+  Query("UPDATE webhook_endpoints SET enabled = false");
+  const std::string closed = endpoint_at("http://127.0.0.1:1/hooks");
+  receiver_.Answer("/slow", 200, "{}", absl::Seconds(1));
+  const std::string slow = Endpoint("{referral.lead}", "", "/slow");
+  Event();
+  services::CurlSenderOptions quick;
+  quick.allow_private_destinations = true;
+  quick.connect_timeout = absl::Milliseconds(200);
+  quick.timeout = absl::Milliseconds(200);
+  services::CurlSender impatient(quick);
+  WebhookDispatcher dispatcher(store_.get(), &impatient, Fast());
+  dispatcher.RunOnce();
+  EXPECT_EQ(error(closed), "could not connect");
+  EXPECT_EQ(error(slow), "timed out");
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts WHERE error ~ '127\\.0\\.0\\.1|localhost|"
+                  "port|::1'"),
+            "0");
 }
 
 TEST(RetryScheduleTest, CoversAboutThreeDaysAndHonoursRetryAfter) {

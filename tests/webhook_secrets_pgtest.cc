@@ -77,7 +77,7 @@ class WebhookSecretsTest : public storage::testing::TwoTenantTest {
  protected:
   // A webhook created through the store (as the API does) under `keyring`.
   v1::WebhookEndpoint Create(const Tenant& tenant, const SecretKeyring* keyring) {
-    storage::PgWebhookStore store(&db_->pool(), keyring);
+    storage::PgWebhookStore store(&db_->pool(), storage::kDefaultMaxWebhookEndpointsPerTeam, keyring);
     v1::CreateWebhookRequest request;
     request.set_url("https://receiver.invalid/hooks");
     request.add_events("referral.lead");

@@ -203,5 +203,24 @@ TEST_F(WebhooksRestTest, DeliveriesLogAndRedelivery) {
   EXPECT_EQ(disabled.ErrorField(), "webhook_id");
 }
 
+class CappedWebhooksRestTest : public WebhooksRestTest {
+ protected:
+  void Configure(services::ServerConfig& config) override {
+    config.webhook_max_endpoints_per_team = 2;
+  }
+};
+
+TEST_F(CappedWebhooksRestTest, ATeamsEndpointsAreCapped) {
+  CreateWebhook(a_);
+  CreateWebhook(a_);
+  const std::string body =
+      absl::StrCat(R"({"url":")", kReceiver, R"(","events":["referral.lead"]})");
+  HttpResult over = Call("POST", "/v1/webhooks", body, &a_);
+  EXPECT_EQ(over.status, 400) << over.body;
+  EXPECT_EQ(over.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_TRUE(absl::StrContains(over.body, "at most 2 webhook endpoints")) << over.body;
+  EXPECT_EQ(Call("POST", "/v1/webhooks", body, &b_).status, 201);  // another team's own cap
+}
+
 }  // namespace
 }  // namespace affonso::tests
