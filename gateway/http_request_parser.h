@@ -38,6 +38,18 @@ void StartRequestParser(const HttpRequestLimits& limits,
 boost::system::error_code CheckHeaderSize(size_t header_bytes,
                                           const HttpRequestLimits& limits);
 
+// After the header is read: what it already rules out, answered before any
+// body is read and followed by closing the connection (what comes after it is
+// never read as a request); nullopt when the request may be read on. RFC 9112:
+// a Transfer-Encoding whose final coding is not chunked, with chunked twice,
+// with Content-Length or in HTTP/1.0 is 400 (the body's length is in doubt,
+// and another hop may see a second request in it: request smuggling); a
+// coding we do not decode before chunked is 501; a missing (HTTP/1.1) or
+// repeated Host is 400. A repeated Content-Length, Authorization or
+// Content-Type is 400 too, even with equal values: another hop may pick
+// either one, so we pick none.
+std::optional<HttpResponse> CheckRequestHeader(const HttpRequestParser& parser);
+
 // The request as handlers see it: header names lower-cased, in order.
 HttpRequest ToHttpRequest(
     boost::beast::http::request<boost::beast::http::string_body>&& message);

@@ -265,6 +265,12 @@ class Session : public std::enable_shared_from_this<Session> {
       OnReadError(ec);
       return;
     }
+    // Refused before its body is read, and nothing after it is read either:
+    // bytes whose framing is in doubt must never become a request.
+    if (std::optional<HttpResponse> refused = CheckRequestHeader(*parser_)) {
+      WriteResponse(*std::move(refused), /*force_close=*/true);
+      return;
+    }
     const auto& header = parser_->get();
     if (header.version() >= 11 && !parser_->is_done() &&
         absl::EqualsIgnoreCase(

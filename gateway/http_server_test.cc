@@ -182,6 +182,7 @@ class TestHandler : public HttpHandler {
       absl::MutexLock lock(&mu_);
       ++received_;
       last_remote_address_ = request.remote_address;
+      targets_.push_back(request.target);
     }
     HttpResponse response;
     response.headers.emplace_back("X-Request-Id", "req-1");
@@ -230,10 +231,17 @@ class TestHandler : public HttpHandler {
     return last_remote_address_;
   }
 
+  // Every request target the handler saw, in order.
+  std::vector<std::string> targets() {
+    absl::MutexLock lock(&mu_);
+    return targets_;
+  }
+
  private:
   absl::Mutex mu_;
   int received_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_remote_address_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> targets_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void(HttpResponse)>> parked_ ABSL_GUARDED_BY(mu_);
 };
@@ -640,6 +648,102 @@ TEST_F(HttpServerTest, ShutdownGraceBoundsStuckRequestsAndLateRespondIsSafe) {
   server_.reset();
   // The server is gone: responding now must be a no-op.
   for (auto& respond : handler_.TakeParked()) respond(HttpResponse{});
+}
+
+// ------------------------------------------------------------ framing
+
+// Sent right after each refused request, as a smuggler would: whatever reads
+// the first request's framing differently runs this as a second request.
+constexpr char kSmuggled[] = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+
+struct RefusedCase {
+  std::string name;
+  std::string head;  // request line and fields, without the blank line
+  std::string body;  // sent after the blank line, before kSmuggled
+  int status;
+  std::string code;
+};
+
+std::vector<RefusedCase> RefusedRequests() {
+  const std::string post = "POST /first HTTP/1.1\r\nHost: t\r\n";
+  const std::string get = "GET /first HTTP/1.1\r\n";
+  const std::string v = "VALIDATION_ERROR";
+  return {
+      // RFC 9112 6.3: chunked not final -> the length is unknown: 400.
+      {"TE gzip", post + "Transfer-Encoding: gzip", "", 400, v},
+      {"TE identity", post + "Transfer-Encoding: identity", "", 400, v},
+      {"TE chunked, identity", post + "Transfer-Encoding: chunked, identity", "0\r\n\r\n", 400, v},
+      {"TE chunked, chunked", post + "Transfer-Encoding: chunked, chunked", "0\r\n\r\n", 400, v},
+      {"TE chunked twice", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+       "0\r\n\r\n", 400, v},
+      {"TE empty list", post + "Transfer-Encoding: ,", "", 400, v},
+      {"TE identity with Content-Length", post + "Transfer-Encoding: identity\r\nContent-Length: 5",
+       "hello", 400, v},
+      {"TE chunked with Content-Length", post + "Transfer-Encoding: chunked\r\nContent-Length: 5",
+       "0\r\n\r\n", 400, v},
+      {"Content-Length then TE", post + "Content-Length: 5\r\nTransfer-Encoding: chunked",
+       "0\r\n\r\n", 400, v},
+      // RFC 9112 6.1: faulty framing in HTTP/1.0.
+      {"HTTP/1.0 with TE", "POST /first HTTP/1.0\r\nTransfer-Encoding: chunked", "0\r\n\r\n", 400,
+       v},
+      // A coding we do not decode (RFC 9112 6.1: 501).
+      {"TE gzip, chunked", post + "Transfer-Encoding: gzip, chunked", "5\r\nhello\r\n0\r\n\r\n",
+       501, "NOT_IMPLEMENTED"},
+      {"TE gzip then chunked", post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+       "5\r\nhello\r\n0\r\n\r\n", 501, "NOT_IMPLEMENTED"},
+      // RFC 9112 3.2.
+      {"HTTP/1.1 without Host", get, "", 400, v},
+      {"two Host", get + "Host: a\r\nHost: b", "", 400, v},
+      {"Host with a space", get + "Host: a b", "", 400, v},
+      {"Host with a path", get + "Host: a/b", "", 400, v},
+      {"Host with userinfo", get + "Host: user@a", "", 400, v},
+      // Duplicates another hop may resolve otherwise.
+      {"two Authorization", get + "Host: t\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b",
+       "", 400, v},
+      {"two Content-Type",
+       post + "Content-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2",
+       "{}", 400, v},
+      {"two equal Content-Length", post + "Content-Length: 5\r\nContent-Length: 5", "hello", 400,
+       v},
+      {"Content-Length list", post + "Content-Length: 5, 5", "hello", 400, v},
+      {"two different Content-Length", post + "Content-Length: 5\r\nContent-Length: 6", "hello",
+       400, v},
+  };
+}
+
+TEST_F(HttpServerTest, AmbiguousFramingIsRefusedAndWhatFollowsNeverRuns) {
+  StartServer();
+  for (const RefusedCase& c : RefusedRequests()) {
+    SCOPED_TRACE(c.name);
+    Client client(port());
+    ASSERT_TRUE(client.Send(c.head + "\r\n\r\n" + c.body + kSmuggled));
+    ClientResponse response;
+    ASSERT_TRUE(client.Read(&response));
+    ExpectEnvelope(response, c.status, c.code);
+    EXPECT_EQ(response.Header("connection"), "close");
+    // No second response: the connection ends after the first.
+    EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
+  }
+  Client after(port());
+  EXPECT_EQ(after.Request(Get("/after")).status, 200);
+  // Neither the refused requests nor what followed them reached the handler.
+  EXPECT_EQ(handler_.targets(), std::vector<std::string>{"/after"});
+}
+
+TEST_F(HttpServerTest, UnambiguousFramingIsStillRead) {
+  StartServer();
+  Client client(port());
+  EXPECT_EQ(client
+                .Request("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: CHUNKED\r\n\r\n"
+                         "3\r\nabc\r\n0\r\n\r\n")
+                .body,
+            "POST /c  abc");
+  EXPECT_EQ(client.Request("GET /ip HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").status, 200);
+  EXPECT_EQ(client.Request("GET /empty-host HTTP/1.1\r\nHost:\r\n\r\n").status, 200);
+  EXPECT_EQ(client.Request(Get("/auth", "Authorization: Bearer a\r\n")).status, 200);
+  // HTTP/1.0 needs no Host.
+  Client old(port());
+  EXPECT_EQ(old.Request("GET /old HTTP/1.0\r\n\r\n").status, 200);
 }
 
 TEST_F(HttpServerTest, StartFailsOnBadAddressOrBusyPort) {
