@@ -119,6 +119,10 @@ void StartRequestParser(const HttpRequestLimits& limits,
   (*parser)->body_limit(limits.max_body_bytes);
 }
 
+size_t ReadBufferLimit(const HttpRequestLimits& limits) {
+  return 2 * limits.max_header_bytes + (8 << 10);
+}
+
 error_code CheckHeaderSize(size_t header_bytes,
                            const HttpRequestLimits& limits) {
   if (header_bytes > limits.max_header_bytes) return http::error::header_limit;
@@ -185,7 +189,7 @@ HttpRequest ToHttpRequest(http::request<http::string_body>&& message) {
 
 std::optional<HttpResponse> ReadErrorResponse(const error_code& ec,
                                               const HttpRequestLimits& limits) {
-  if (ec == http::error::header_limit) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     return ErrorResponse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
                          "request header section is too large");
   }
@@ -207,7 +211,7 @@ std::vector<ReadResult> ReadHttpRequests(absl::string_view bytes,
   std::vector<ReadResult> results;
   BytesStream stream(bytes, max_read);
   // One buffer for the connection: bytes past a request are the next one's.
-  boost::beast::flat_buffer buffer;
+  boost::beast::flat_buffer buffer(ReadBufferLimit(limits));
   std::optional<HttpRequestParser> parser;
   for (;;) {
     StartRequestParser(limits, &parser);

@@ -31,6 +31,12 @@ using HttpRequestParser =
 void StartRequestParser(const HttpRequestLimits& limits,
                         std::optional<HttpRequestParser>* parser);
 
+// The most bytes a connection's read buffer holds: a whole header section
+// (Beast may take the limit twice, see CheckHeaderSize) and a little
+// read-ahead of pipelined requests, which wait there until the response
+// before them is written. Body bytes pass through it into the request.
+size_t ReadBufferLimit(const HttpRequestLimits& limits);
+
 // After the header is read, with the bytes the parser took for it: the
 // header_limit error when they are over the limit. Beast applies its limit to
 // the request line and to the fields separately when both come in one read,
@@ -55,9 +61,9 @@ HttpRequest ToHttpRequest(
     boost::beast::http::request<boost::beast::http::string_body>&& message);
 
 // The answer to a read that failed with `ec`, after which the connection
-// closes: 431 over the header limit, 413 over the body limit, 400 for a
-// malformed request. nullopt when the client went away (end of stream, a
-// message cut short, a socket error): close without an answer.
+// closes: 431 over the header limit (or the read buffer's), 413 over the body
+// limit, 400 for a malformed request. nullopt when the client went away (end
+// of stream, a message cut short, a socket error): close without an answer.
 std::optional<HttpResponse> ReadErrorResponse(
     const boost::system::error_code& ec, const HttpRequestLimits& limits);
 
