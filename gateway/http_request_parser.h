@@ -31,6 +31,12 @@ using HttpRequestParser =
 void StartRequestParser(const HttpRequestLimits& limits,
                         std::optional<HttpRequestParser>* parser);
 
+// The most bytes a connection's read buffer holds: a whole header section
+// (Beast may take the limit twice, see CheckHeaderSize) and a little
+// read-ahead of pipelined requests, which wait there until the response
+// before them is written. Body bytes pass through it into the request.
+size_t ReadBufferLimit(const HttpRequestLimits& limits);
+
 // After the header is read, with the bytes the parser took for it: the
 // header_limit error when they are over the limit. Beast applies its limit to
 // the request line and to the fields separately when both come in one read,
@@ -38,14 +44,26 @@ void StartRequestParser(const HttpRequestLimits& limits,
 boost::system::error_code CheckHeaderSize(size_t header_bytes,
                                           const HttpRequestLimits& limits);
 
+// After the header is read: what it already rules out, answered before any
+// body is read and followed by closing the connection (what comes after it is
+// never read as a request); nullopt when the request may be read on. RFC 9112:
+// a Transfer-Encoding whose final coding is not chunked, with chunked twice,
+// with Content-Length or in HTTP/1.0 is 400 (the body's length is in doubt,
+// and another hop may see a second request in it: request smuggling); a
+// coding we do not decode before chunked is 501; a missing (HTTP/1.1) or
+// repeated Host is 400. A repeated Content-Length, Authorization or
+// Content-Type is 400 too, even with equal values: another hop may pick
+// either one, so we pick none.
+std::optional<HttpResponse> CheckRequestHeader(const HttpRequestParser& parser);
+
 // The request as handlers see it: header names lower-cased, in order.
 HttpRequest ToHttpRequest(
     boost::beast::http::request<boost::beast::http::string_body>&& message);
 
 // The answer to a read that failed with `ec`, after which the connection
-// closes: 431 over the header limit, 413 over the body limit, 400 for a
-// malformed request. nullopt when the client went away (end of stream, a
-// message cut short, a socket error): close without an answer.
+// closes: 431 over the header limit (or the read buffer's), 413 over the body
+// limit, 400 for a malformed request. nullopt when the client went away (end
+// of stream, a message cut short, a socket error): close without an answer.
 std::optional<HttpResponse> ReadErrorResponse(
     const boost::system::error_code& ec, const HttpRequestLimits& limits);
 

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "boost/asio/bind_executor.hpp"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/executor_work_guard.hpp"
@@ -44,7 +45,11 @@ namespace {
 // makes the kernel send RST, which can destroy the response before the client
 // read it (typically a 413 while the client is still uploading).
 constexpr absl::Duration kMaxLinger = absl::Seconds(1);
-constexpr size_t kIdleBufferCapacity = 8 << 10;
+// Reserved when a request starts, so a typical request header arrives in one
+// read; released while the connection is idle.
+constexpr size_t kReadBufferReserve = 4 << 10;
+// What a response is charged beyond its body: status line and headers.
+constexpr size_t kResponseHeaderCharge = 512;
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
@@ -104,6 +109,13 @@ class HttpServer::Impl {
   void CloseConnectionsAfterResponses() { closing_connections_.store(true); }
   bool closing_connections() const { return closing_connections_.load(); }
 
+  // Response bytes held until written, over all sessions.
+  void ChargeBuffered(size_t bytes) { buffered_bytes_.fetch_add(bytes); }
+  void ReleaseBuffered(size_t bytes) { buffered_bytes_.fetch_sub(bytes); }
+  bool OverBufferedBudget() const {
+    return options_.max_buffered_bytes > 0 && buffered_bytes_.load() > options_.max_buffered_bytes;
+  }
+
   const HttpServerOptions& options() const { return options_; }
   HttpHandler* handler() const { return handler_; }
   const std::shared_ptr<RespondGate>& gate() const { return gate_; }
@@ -135,6 +147,10 @@ class HttpServer::Impl {
   size_t lingering_sessions_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> closing_connections_{false};
+  std::atomic<size_t> buffered_bytes_{0};
+  // Touched only on the acceptor's strand.
+  absl::Time last_refusal_log_ = absl::InfinitePast();
+  uint64_t refused_since_log_ = 0;
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
@@ -163,15 +179,21 @@ class Session : public std::enable_shared_from_this<Session> {
       : server_(server),
         id_(id),
         socket_(std::move(socket)),
-        timer_(socket_.get_executor()) {
+        timer_(socket_.get_executor()),
+        buffer_(ReadBufferLimit(limits())) {
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    if (server_->options().send_buffer_bytes > 0) {
+      socket_.set_option(asio::socket_base::send_buffer_size(server_->options().send_buffer_bytes),
+                         ec);
+    }
     const tcp::endpoint remote = socket_.remote_endpoint(ec);
     if (!ec) remote_address_ = remote.address().to_string();
   }
 
   ~Session() {
     if (phase_ == Phase::kLingering) server_->CountLingering(-1);
+    ReleaseResponse();
     server_->Unregister(id_);
   }
 
@@ -193,6 +215,8 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     timer_.cancel();
     socket_.close(ec);
+    // Freed once the aborted write has completed; no longer counted.
+    ReleaseResponse();
   }
 
  private:
@@ -233,7 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
       StartReading();
       return;
     }
-    if (buffer_.capacity() > kIdleBufferCapacity) buffer_.shrink_to_fit();
+    buffer_.shrink_to_fit();  // empty: frees it
     ArmTimer(server_->options().idle_timeout, &Session::Close);
     // Waiting for readability needs no buffer: idle connections stay cheap.
     socket_.async_wait(tcp::socket::wait_read,
@@ -249,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartReading() {
     phase_ = Phase::kReading;
+    if (buffer_.capacity() < kReadBufferReserve) buffer_.reserve(kReadBufferReserve);
     StartRequestParser(limits(), &parser_);
     ArmTimer(server_->options().read_timeout, &Session::OnReadTimeout);
     http::async_read_header(
@@ -263,6 +288,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ec) ec = CheckHeaderSize(header_bytes, limits());
     if (ec) {
       OnReadError(ec);
+      return;
+    }
+    // Refused before its body is read, and nothing after it is read either:
+    // bytes whose framing is in doubt must never become a request.
+    if (std::optional<HttpResponse> refused = CheckRequestHeader(*parser_)) {
+      WriteResponse(*std::move(refused), /*force_close=*/true);
       return;
     }
     const auto& header = parser_->get();
@@ -329,6 +360,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
+    if (server_->OverBufferedBudget()) {
+      // Shed before the handler runs: a 503 that is true (nothing was done).
+      HttpResponse busy =
+          ErrorResponse(503, "SERVICE_UNAVAILABLE", "the server is overloaded, try again later");
+      busy.headers.emplace_back("Retry-After", "1");
+      WriteResponse(std::move(busy), /*force_close=*/true);
+      return;
+    }
     phase_ = Phase::kHandling;
     const uint64_t sequence = ++request_sequence_;
     request_version_ = message.version();
@@ -404,18 +443,64 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response_.keep_alive(!close_after_write_);
 
-    // A client that does not read its response gets the idle timeout.
-    ArmTimer(server_->options().idle_timeout, &Session::Close);
-    http::async_write(
-        socket_, response_,
-        [self = shared_from_this()](const error_code& ec, size_t) {
-          self->OnWritten(ec);
-        });
+    charged_ = response_.body().size() + kResponseHeaderCharge;
+    server_->ChargeBuffered(charged_);
+    serializer_.emplace(response_);
+    WriteSome();
+  }
+
+  // Piece by piece, so that the write timeout counts from the last progress:
+  // a slow reader is fine, one that stopped reading is not.
+  void WriteSome() {
+    last_write_progress_ = absl::Now();
+    ArmTimer(
+        std::min(server_->options().write_timeout, server_->options().over_budget_write_timeout),
+        &Session::CheckWriteProgress);
+    http::async_write_some(socket_, *serializer_,
+                           [self = shared_from_this()](const error_code& ec, size_t) {
+                             if (self->phase_ != Phase::kWriting) return;
+                             if (!ec && !self->serializer_->is_done()) {
+                               self->WriteSome();
+                               return;
+                             }
+                             self->OnWritten(ec);
+                           });
+  }
+
+  void CheckWriteProgress() {
+    if (phase_ != Phase::kWriting) return;
+    const HttpServerOptions& options = server_->options();
+    const absl::Duration stalled = absl::Now() - last_write_progress_;
+    if (stalled >= options.write_timeout ||
+        (stalled >= options.over_budget_write_timeout && server_->OverBufferedBudget())) {
+      AFFONSO_LOG(kDebug, "http: closing a connection whose client stopped reading");
+      // Reset rather than close: the kernel drops the unsent bytes now
+      // instead of keeping them for a peer that does not read.
+      error_code ignored;
+      socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+      Close();
+      return;
+    }
+    ArmTimer(std::min(options.write_timeout - stalled, options.over_budget_write_timeout),
+             &Session::CheckWriteProgress);
+  }
+
+  void ReleaseResponse() {
+    if (charged_ == 0) return;
+    server_->ReleaseBuffered(charged_);
+    charged_ = 0;
   }
 
   void OnWritten(const error_code& ec) {
-    if (phase_ != Phase::kWriting) return;
-    response_ = {};
+    serializer_.reset();
+    {
+      // Assigning an empty response would keep the body's capacity (a moved
+      // short string is copied, not stolen): every connection that once sent
+      // a large answer kept its size until it closed.
+      http::response<http::string_body> done;
+      swap(done, response_);
+    }
+    ReleaseResponse();
     if (ec) {
       Close();
     } else if (close_after_write_) {
@@ -462,6 +547,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::flat_buffer buffer_;
   std::optional<HttpRequestParser> parser_;
+  std::optional<http::response_serializer<http::string_body>> serializer_;
+  size_t charged_ = 0;  // bytes of response_ counted in the server's budget
+  absl::Time last_write_progress_;
   unsigned request_version_ = 11;
   bool keep_alive_ = true;
   bool close_after_write_ = false;
@@ -539,18 +627,33 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
     return;
   }
   std::shared_ptr<Session> session;
+  bool at_limit = false;
   {
     absl::MutexLock lock(&mu_);
-    if (!draining_ && sessions_.size() < static_cast<size_t>(std::max(
-                                             options_.max_connections, 0))) {
+    at_limit = sessions_.size() >= static_cast<size_t>(std::max(options_.max_connections, 0)) ||
+               OverBufferedBudget();
+    if (!draining_ && !at_limit) {
       const uint64_t id = next_session_id_++;
       session = std::make_shared<Session>(this, id, std::move(socket));
       sessions_.emplace(id, session);
     }
   }
   if (session == nullptr) {
+    // Closed before anything was read: the client may retry anything.
     error_code ignored;
     socket.close(ignored);
+    if (at_limit) {
+      ++refused_since_log_;
+      const absl::Time now = absl::Now();
+      if (now - last_refusal_log_ >= absl::Seconds(10)) {
+        AFFONSO_LOG(kWarning, "http: at the connection or buffered-bytes limit, refused ",
+                    refused_since_log_, " connection(s) (max_connections ",
+                    options_.max_connections, ", max_buffered_bytes ", options_.max_buffered_bytes,
+                    ")");
+        last_refusal_log_ = now;
+        refused_since_log_ = 0;
+      }
+    }
   } else {
     asio::dispatch(session->executor(), [session] { session->Start(); });
   }

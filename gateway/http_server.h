@@ -40,13 +40,31 @@ struct HttpServerOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   // `respond` not called by then -> 504 GATEWAY_TIMEOUT.
   absl::Duration handler_timeout = absl::Seconds(30);
-  int max_connections = 20000;  // beyond: accept and close immediately
+  // A response write that makes no progress for this long (the client does
+  // not read) -> close: a client cannot park its responses on the server.
+  absl::Duration write_timeout = absl::Seconds(10);
+  // The same while over max_buffered_bytes: stuck responses go first.
+  absl::Duration over_budget_write_timeout = absl::Seconds(1);
+  // SO_SNDBUF of each connection (Linux doubles it): what the kernel holds
+  // for a client that does not read. 0: the kernel's autotuning (up to
+  // tcp_wmem's maximum, 4 MiB by default, per connection).
+  int send_buffer_bytes = 64 << 10;
+  // Beyond: accepted and closed at once, before anything is read (so the
+  // client knows nothing ran). Idle connections cost ~2 KB each.
+  int max_connections = 10000;
+  // Response bytes waiting to be written, over all connections (one response
+  // per connection at most). While over it, new connections are closed at
+  // once, requests already read get 503 SERVICE_UNAVAILABLE without reaching
+  // the handler, and writes stuck for over_budget_write_timeout are dropped.
+  // 0: no limit.
+  size_t max_buffered_bytes = 64 << 20;
 };
 
 // HTTP/1.1 server (Boost.Beast, asynchronous): `io_threads` threads share all
 // connections, one strand per connection, so idle keep-alive connections cost
-// a socket and a small buffer each. Requests on one connection are answered
-// in order: the next one is read only once the previous response is written.
+// a socket and no buffer. Requests on one connection are answered in order:
+// the next one is read only once the previous response is written, so a
+// connection holds at most one response and a bounded read buffer.
 class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(

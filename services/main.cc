@@ -65,6 +65,18 @@ ABSL_FLAG(int, http_read_timeout_ms, EnvOr("HTTP_READ_TIMEOUT_MS", 15000),
           "time a client gets to send a whole request (env HTTP_READ_TIMEOUT_MS)");
 ABSL_FLAG(int, http_idle_timeout_ms, EnvOr("HTTP_IDLE_TIMEOUT_MS", 60000),
           "idle keep-alive connections close after this (env HTTP_IDLE_TIMEOUT_MS)");
+ABSL_FLAG(int, http_write_timeout_ms, EnvOr("HTTP_WRITE_TIMEOUT_MS", 10000),
+          "a response write making no progress this long (client not reading) closes the "
+          "connection (env HTTP_WRITE_TIMEOUT_MS)");
+ABSL_FLAG(int, http_send_buffer_bytes, EnvOr("HTTP_SEND_BUFFER_BYTES", 64 << 10),
+          "kernel send buffer per REST connection (SO_SNDBUF); 0 leaves it to the kernel's "
+          "autotuning (env HTTP_SEND_BUFFER_BYTES)");
+ABSL_FLAG(int, http_max_connections, EnvOr("HTTP_MAX_CONNECTIONS", 10000),
+          "REST connections beyond this are closed at once (env HTTP_MAX_CONNECTIONS)");
+ABSL_FLAG(int, http_max_buffered_bytes, EnvOr("HTTP_MAX_BUFFERED_BYTES", 64 << 20),
+          "response bytes waiting for slow clients, all connections together; over it new "
+          "connections are closed and new requests get 503; 0 no limit "
+          "(env HTTP_MAX_BUFFERED_BYTES)");
 ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
           "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
@@ -173,6 +185,10 @@ int main(int argc, char** argv) {
     rest_config.http.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
     rest_config.http.read_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_read_timeout_ms));
     rest_config.http.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_idle_timeout_ms));
+    rest_config.http.write_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_write_timeout_ms));
+    rest_config.http.send_buffer_bytes = absl::GetFlag(FLAGS_http_send_buffer_bytes);
+    rest_config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
+    rest_config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
     rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
     auto started = affonso::gateway::RestGateway::Start(rest_config, (*server)->InProcessChannel());
     if (!started.ok()) {

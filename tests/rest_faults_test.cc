@@ -1,5 +1,14 @@
 // The gateway's answers when the backend misbehaves, against a fake backend
 // (no database): slow, rate-limited, failing with internals in its message.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <string>
 #include <thread>
 
 #include "gateway/rest_gateway.h"
@@ -114,6 +123,63 @@ TEST_F(RestFaultsTest, UnimplementedBackendMethodIs501) {
       Http(rest_->port(), "GET", "/v1/webhooks", "", {{"Authorization", "Bearer sk_test_x"}});
   EXPECT_EQ(unimplemented.status, 501) << unimplemented.body;
   EXPECT_EQ(unimplemented.ErrorCode(), "NOT_IMPLEMENTED");
+}
+
+// A client that pipelines requests and never reads the answers cannot park
+// them on the gateway: once a write makes no progress for the write timeout
+// the connection is closed (it used to be held for the idle timeout, 60 s).
+// No backend: /openapi.json (tens of KB) is answered by the gateway itself.
+TEST(RestFaultsMemoryTest, ClientThatNeverReadsIsDisconnectedAfterTheWriteTimeout) {
+  gateway::RestGatewayConfig config;
+  config.http.address = "127.0.0.1";
+  config.http.port = 0;
+  config.http.write_timeout = absl::Milliseconds(300);
+  auto rest = gateway::RestGateway::Start(
+      config, grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  const int port = (*rest)->port();
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  int small = 16 << 10;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  timeval timeout{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  constexpr int kPipelined = 500;
+  std::string requests;
+  for (int i = 0; i < kPipelined; ++i) {
+    requests += "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  ASSERT_EQ(send(fd, requests.data(), requests.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(requests.size()));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // reading nothing
+
+  std::string received;
+  char buffer[65536];
+  ssize_t n;
+  const auto start = std::chrono::steady_clock::now();
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) received.append(buffer, n);
+  const bool timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  close(fd);
+  int answered = 0;
+  for (size_t at = received.find("HTTP/1.1 200"); at != std::string::npos;
+       at = received.find("HTTP/1.1 200", at + 1)) {
+    ++answered;
+  }
+  EXPECT_FALSE(timed_out) << "the connection was still open";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_GT(answered, 0);
+  EXPECT_LT(answered, kPipelined);
+  std::printf("non-reading client: %d of %d answers written before the close\n", answered,
+              kPipelined);
+  // Everyone else is still served.
+  EXPECT_EQ(Http(port, "GET", "/healthz").status, 200);
+  (*rest)->Shutdown(absl::Seconds(1));
 }
 
 }  // namespace

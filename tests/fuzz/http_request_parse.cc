@@ -56,7 +56,7 @@ void CheckResults(const std::vector<ReadResult>& results,
     if (result.error.has_value()) {
       FUZZ_CHECK(last);
       const int status = result.error->status;
-      FUZZ_CHECK(status == 400 || status == 413 || status == 431);
+      FUZZ_CHECK(status == 400 || status == 413 || status == 431 || status == 501);
       FUZZ_CHECK(fuzz::IsValidJson(result.error->body));
       continue;
     }
@@ -65,6 +65,17 @@ void CheckResults(const std::vector<ReadResult>& results,
     FUZZ_CHECK(!request.method.empty());
     FUZZ_CHECK(!request.target.empty());
     FUZZ_CHECK(request.body.size() <= limits.max_body_bytes);
+    // Framing and credentials are never ambiguous in a request handed on.
+    int hosts = 0, lengths = 0, codings = 0, authorizations = 0, types = 0;
+    for (const auto& [name, value] : request.headers) {
+      hosts += name == "host";
+      lengths += name == "content-length";
+      codings += name == "transfer-encoding";
+      authorizations += name == "authorization";
+      types += name == "content-type";
+    }
+    FUZZ_CHECK(hosts <= 1 && lengths <= 1 && authorizations <= 1 && types <= 1);
+    FUZZ_CHECK(lengths == 0 || codings == 0);
     for (const auto& [name, value] : request.headers) {
       FUZZ_CHECK(!name.empty());
       FUZZ_CHECK(absl::AsciiStrToLower(name) == name);
