@@ -260,7 +260,8 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   call->route = &route;
   call->request_id = request_id;
   call->respond = reply;
-  call->context.AddMetadata("authorization", authorization);  // printable ASCII, checked above
+  // Printable ASCII but for surrounding whitespace, as checked above.
+  call->context.AddMetadata("authorization", std::string(absl::StripAsciiWhitespace(authorization)));
   call->context.AddMetadata("x-request-id", request_id);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();
