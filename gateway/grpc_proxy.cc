@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api_error.h"
+#include "common/api_key_syntax.h"
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "gateway/contract.h"
@@ -234,6 +235,13 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   }
   const Route& route = *match.route;
   reply = replying_as(absl::StrCat(route.http_method, " ", route.path_template));
+  // Every route needs a key: a request that cannot hold one gets the
+  // service's 401 before anything reads its body.
+  const std::string authorization = request.Header("authorization");
+  absl::Status key_syntax = ApiKeyFromAuthorization(authorization).status();
+  if (!key_syntax.ok()) {
+    return reply(ErrorResponse(401, ApiErrorCode(key_syntax), key_syntax.message()));
+  }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
     return reply(ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
@@ -252,12 +260,8 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   call->route = &route;
   call->request_id = request_id;
   call->respond = reply;
-  std::string authorization = request.Header("authorization");
-  if (!authorization.empty()) {
-    // gRPC rejects metadata it cannot carry; such a header is no key of ours.
-    call->context.AddMetadata("authorization",
-                              IsPrintableAscii(authorization) ? authorization : "Bearer invalid");
-  }
+  // Printable ASCII but for surrounding whitespace, as checked above.
+  call->context.AddMetadata("authorization", std::string(absl::StripAsciiWhitespace(authorization)));
   call->context.AddMetadata("x-request-id", request_id);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();

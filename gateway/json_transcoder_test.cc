@@ -1,5 +1,8 @@
 #include "gateway/json_transcoder.h"
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/api_error.h"
 #include "gateway/contract.h"
 #include "google/protobuf/struct.pb.h"
@@ -97,6 +100,120 @@ TEST(BuildRequestTest, DeepNestingIsRefusedBeforeParsing) {
   std::string nested = "1";
   for (int i = 0; i < 30; ++i) nested = "{\"a\":" + nested + "}";
   EXPECT_TRUE(BuildRequest(route, {}, "", "{\"metadata\":" + nested + "}", &create).ok());
+}
+
+// protobuf's parser also reads single-quoted strings: a pre-check that knew
+// only double quotes took the '"' below for the start of a string and never
+// saw the arrays after it, which protobuf then parsed for seconds.
+TEST(BuildRequestTest, SingleQuotedStringsCannotHideDeepNesting) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  const std::string arrays = std::string(10000, '[') + std::string(10000, ']');
+  for (const std::string& body :
+       {"{'metadata':{'k':'\"','v':" + arrays + "}}", "{\"name\":'\"',\"metadata\":" + arrays + "}",
+        "{\"metadata\":{\"k\":'\"',\"v\":" + arrays + "}}"}) {
+    const absl::Time start = absl::Now();
+    absl::Status status = BuildRequest(route, {}, "", body, &create);
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body.substr(0, 40);
+    EXPECT_EQ(ApiErrorField(status), "") << body.substr(0, 40);
+    // Microseconds; protobuf took seconds on this 20 KB body.
+    EXPECT_LT(took, absl::Milliseconds(200)) << body.substr(0, 40);
+  }
+}
+
+// One rule for what reaches protobuf: strict RFC 8259 JSON. Each of these
+// protobuf would read (or could), each is refused before it does.
+TEST(BuildRequestTest, OnlyStrictJsonIsRead) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  for (const char* body : {
+           "{'name':'x'}",                      // single-quoted strings
+           "{\"name\":'x'}",                    //
+           "{name:\"x\"}",                      // bare keys
+           "{\"name\":\"x\",}",                 // trailing commas
+           "{\"metadata\":{\"a\":[1,]}}",       //
+           "{\"metadata\":{\"a\":[,1]}}",       //
+           "{\"name\":\"x\" /* c */}",          // comments
+           "// c\n{\"name\":\"x\"}",            //
+           "{\"name\":\"x\"}#",                 //
+           "{\"metadata\":{\"a\":NaN}}",        // non-numbers
+           "{\"metadata\":{\"a\":Infinity}}",   //
+           "{\"metadata\":{\"a\":-Infinity}}",  //
+           "{\"metadata\":{\"a\":01}}",         // numbers outside the grammar
+           "{\"metadata\":{\"a\":+1}}",         //
+           "{\"metadata\":{\"a\":.5}}",         //
+           "{\"metadata\":{\"a\":1.}}",         //
+           "{\"metadata\":{\"a\":1e}}",         //
+           "{\"metadata\":{\"a\":0x10}}",       //
+           "{\"metadata\":{\"a\":-}}",          //
+           "{\"metadata\":{\"a\":True}}",       // literals
+           "{\"metadata\":{\"a\":nul}}",        //
+           "{\"metadata\":{\"a\":undefined}}",  //
+           "{\v\"name\":\"x\"}",                // whitespace JSON does not have
+           "{\f\"name\":\"x\"}",                //
+           "\xEF\xBB\xBF{\"name\":\"x\"}",      // a byte-order mark
+           "{\"name\":\"\\x41\"}",              // escapes JSON does not have
+           "{\"name\":\"\\'\"}",                //
+           "{\"name\":\"\\u12\"}",              //
+           "{\"name\":\"\\ud800\"}",            // unpaired surrogates
+           "{\"name\":\"\\udc00\\ud800\"}",     //
+           "{\"name\":\"\\ud800\\u0041\"}",     //
+           "{\"name\":\"\xC0\xAF\"}",           // not UTF-8
+           "{\"name\" \"x\"}",                  // structure
+           "{\"name\":\"x\" \"email\":\"y\"}",  //
+           "{\"name\":\"x\"}{}",                //
+           "{\"name\":\"x\"",                   //
+           "{\"name\":\"x}",                    //
+           "{\"metadata\":{\"a\":[1}}}",        //
+           "{\"metadata\":{\"a\":{]}}}",        //
+           "{1:\"x\"}",                         //
+       }) {
+    absl::Status status = BuildRequest(route, {}, "", body, &create);
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body;
+    EXPECT_EQ(ApiErrorField(status), "") << body;
+    EXPECT_TRUE(absl::StartsWith(status.message(), "request body is not valid JSON")) << body;
+  }
+}
+
+TEST(BuildRequestTest, StrictJsonReadsAsBefore) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  ASSERT_TRUE(
+      BuildRequest(route, {}, "",
+                   " \t\r\n{ \"name\" : \"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\","
+                   "\"metadata\":{\"n\":[-0.5e+3,0,1E2,-0,12.25e-1,true,false,null,[],{}],"
+                   "\"\\u0041\":\"caf\xC3\xA9\"} } \n",
+                   &create)
+          .ok());
+  EXPECT_EQ(create.name(), "a\"\\/\b\f\n\r\t\xC3\xA9\xF0\x9F\x98\x80");
+  const auto& n = create.metadata().fields().at("n").list_value();
+  ASSERT_EQ(n.values_size(), 10);
+  EXPECT_EQ(n.values(0).number_value(), -500);
+  EXPECT_EQ(n.values(2).number_value(), 100);
+  EXPECT_EQ(n.values(4).number_value(), 1.225);
+  EXPECT_EQ(create.metadata().fields().at("A").string_value(), "caf\xC3\xA9");
+  // Raw control characters in strings pass, as protobuf reads them, so that a
+  // NUL byte reaches the service's check, which names its field.
+  std::string raw = "{\"name\":\"a";
+  raw += '\0';
+  raw += "\tb\"}";
+  ASSERT_TRUE(BuildRequest(route, {}, "", raw, &create).ok());
+  EXPECT_EQ(create.name(), std::string("a\0\tb", 4));
+}
+
+// The bound is 32 levels, the body's own object included, and nothing of it
+// can be hidden from the count any more.
+TEST(BuildRequestTest, NestingBoundIsExact) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  auto body = [](int arrays) {
+    return "{\"metadata\":{\"a\":" + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+  ASSERT_TRUE(BuildRequest(route, {}, "", body(30), &create).ok());
+  absl::Status status = BuildRequest(route, {}, "", body(31), &create);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(status.message(), "request body is nested too deeply");
 }
 
 // Path segments and query values are percent-decoded bytes.

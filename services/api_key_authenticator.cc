@@ -1,16 +1,12 @@
 #include "services/api_key_authenticator.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "common/api_error.h"
+#include "common/api_key_syntax.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 
 namespace affonso::services {
 namespace {
-
-constexpr absl::string_view kKeyPrefix = "sk_";
-// Longer input is certainly not one of our keys; refuse before hashing.
-constexpr size_t kMaxKeyLength = 128;
 
 Caller CallerFor(const storage::ApiKeyRecord& record) {
   Caller caller;
@@ -23,27 +19,13 @@ Caller CallerFor(const storage::ApiKeyRecord& record) {
 
 }  // namespace
 
-absl::string_view BearerToken(absl::string_view authorization) {
-  authorization = absl::StripAsciiWhitespace(authorization);
-  constexpr absl::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size() ||
-      !absl::StartsWithIgnoreCase(authorization, kScheme)) {
-    return {};
-  }
-  return absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
-}
-
 ApiKeyAuthenticator::ApiKeyAuthenticator(storage::ApiKeyStore* store, Options options,
                                          std::function<absl::Time()> clock)
     : store_(store), options_(options), clock_(std::move(clock)) {}
 
 absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
     absl::string_view authorization) const {
-  if (absl::StripAsciiWhitespace(authorization).empty()) return MissingApiKeyError();
-  absl::string_view key = BearerToken(authorization);
-  if (key.empty() || key.size() > kMaxKeyLength || !absl::StartsWith(key, kKeyPrefix)) {
-    return InvalidApiKeyError();
-  }
+  AFFONSO_ASSIGN_OR_RETURN(absl::string_view key, ApiKeyFromAuthorization(authorization));
   const std::string hash = Sha256Hex(key);
   const absl::Time now = clock_();
   uint64_t evictions_before;

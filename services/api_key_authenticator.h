@@ -56,9 +56,6 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   uint64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// The key inside "Bearer <key>", or "" when the header is not of that form.
-absl::string_view BearerToken(absl::string_view authorization);
-
 }  // namespace affonso::services
 
 #endif  // AFFONSO_SERVICES_API_KEY_AUTHENTICATOR_H_

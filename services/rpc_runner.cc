@@ -1,6 +1,8 @@
 #include "services/rpc_runner.h"
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -8,6 +10,10 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/request_limits.h"
+#include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "services/validation.h"
 
 namespace affonso::services {
@@ -56,8 +62,87 @@ CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
   return scope;
 }
 
+namespace {
+
+// Refuses `message` when it nests deeper than kMaxRequestNesting, counted as
+// its JSON form nests (a message, Struct or ListValue is a level; a Value or a
+// map entry is none). gRPC decodes a request up to 100 protobuf levels deep,
+// and a Struct takes three per JSON level: without this bound such a request
+// is stored, and a response holding it (a list adds levels) can then exceed
+// what any client decodes. Errors name the field as CheckNoNulCharacters does.
+absl::Status CheckNesting(const google::protobuf::Message& message, const std::string& path,
+                          bool inside_struct, int depth) {
+  const google::protobuf::Descriptor& type = *message.GetDescriptor();
+  if (type.full_name() != "google.protobuf.Value" && !type.options().map_entry() &&
+      ++depth > kMaxRequestNesting) {
+    return ValidationError(path, absl::StrCat(path, " is nested too deeply"));
+  }
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string& name = field->message_type()->full_name();
+    const bool struct_field = inside_struct || name == "google.protobuf.Struct" ||
+                              name == "google.protobuf.Value" ||
+                              name == "google.protobuf.ListValue";
+    const std::string field_path = inside_struct  ? path
+                                   : path.empty() ? field->name()
+                                                  : absl::StrCat(path, ".", field->name());
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      AFFONSO_RETURN_IF_ERROR(CheckNesting(field->is_repeated()
+                                               ? reflection.GetRepeatedMessage(message, field, i)
+                                               : reflection.GetMessage(message, field),
+                                           field_path, struct_field, depth));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status RpcRunner::CheckRequest(const google::protobuf::Message& request) {
+  AFFONSO_RETURN_IF_ERROR(CheckNesting(request, "", false, 0));
   return CheckNoNulCharacters(request);
+}
+
+namespace {
+
+class UndecodableRequestInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undecodable_ = true;
+    }
+    if (undecodable_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::StatusCode code = methods->GetSendStatus().error_code();
+      if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNIMPLEMENTED) {
+        methods->ModifySendStatus(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         "the request cannot be decoded: not a message of its type, or nested "
+                         "more than 100 levels deep"));
+        methods->GetSendTrailingMetadata()->emplace(kErrorCodeKey,
+                                                    std::string(api_code::kValidation));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  bool undecodable_ = false;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* UndecodableRequestInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  // A stream's reads end with no message too; only unary calls are judged.
+  if (info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY) return nullptr;
+  return new UndecodableRequestInterceptor();
 }
 
 void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {

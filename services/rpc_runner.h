@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 #include "google/protobuf/message.h"
 #include "services/authenticator.h"
 
@@ -52,7 +53,8 @@ class RpcRunner {
   }
 
   // What every request must satisfy whatever its service (callers of Begin
-  // run it themselves): no NUL characters in any string.
+  // run it themselves): nested at most kMaxRequestNesting levels deep, as its
+  // JSON form nests, and no NUL characters in any string.
   static absl::Status CheckRequest(const google::protobuf::Message& request);
 
   // Marks a successful call as "201 Created" (or 200) for the gateway.
@@ -64,6 +66,18 @@ class RpcRunner {
 
  private:
   const Authenticator* authenticator_;
+};
+
+// Answers a unary request that gRPC could not decode (nested past protobuf's
+// limit of 100 levels, or not a message of its type) INVALID_ARGUMENT with
+// VALIDATION_ERROR, the client's fault it is: gRPC would answer INTERNAL
+// (sync handlers) or UNIMPLEMENTED (callback handlers), before any of our
+// code runs. Nothing decoded, so no field is named. For the ServerBuilder.
+class UndecodableRequestInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
 };
 
 // absl and gRPC share canonical code numbering; the message passes through

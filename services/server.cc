@@ -157,6 +157,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::ResourceQuota quota("affonso");
   quota.SetMaxThreads(config.max_rpc_threads);
   builder.SetResourceQuota(quota);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UndecodableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (config.serve_api) {
     builder.RegisterService(parts->click_service.get());
     builder.RegisterService(parts->signup_service.get());

@@ -1,4 +1,6 @@
 // Bad input gets INVALID_ARGUMENT naming the field, and writes nothing.
+#include <string>
+
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
@@ -90,6 +92,42 @@ TEST_F(BadInputTest, Referrals) {
     ListReferralsResponse response;
     return stub->ListReferrals(context, list, &response);
   });
+}
+
+// A Struct nested deeper than a REST body may nest is the client's error at
+// every depth, never INTERNAL: up to what gRPC decodes (100 protobuf levels,
+// three per level of objects) the check every request gets names the field;
+// past it gRPC cannot decode the request, so no field is named. The limit
+// holds for what is stored too, so no response holding it grows past what a
+// client decodes.
+TEST_F(BadInputTest, DeeplyNestedStructs) {
+  auto stub = ReferralService::NewStub(channel_);
+  for (int objects : {31, 32, 33, 34, 40, 200}) {
+    SCOPED_TRACE(objects);
+    CreateReferralRequest request;
+    request.set_affiliate_id(a_.affiliate_id);
+    request.set_email("deep" + std::to_string(objects) + "@example.com");
+    google::protobuf::Struct* object = request.mutable_metadata();
+    for (int i = 1; i < objects; ++i) {
+      object = (*object->mutable_fields())["a"].mutable_struct_value();
+    }
+    (*object->mutable_fields())["a"].set_number_value(1);
+    if (objects == 31) {  // the request object and 31 Structs: 32 levels
+      auto context = As(a_);
+      Referral referral;
+      grpc::Status status = stub->CreateReferral(context.get(), request, &referral);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      continue;
+    }
+    const std::string before = Counts();
+    auto context = As(a_);
+    Referral referral;
+    grpc::Status status = stub->CreateReferral(context.get(), request, &referral);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
+    EXPECT_EQ(Trailer(*context, "x-error-field"), objects <= 33 ? "metadata" : "");
+    EXPECT_EQ(Counts(), before);
+  }
 }
 
 TEST_F(BadInputTest, Affiliates) {

@@ -71,7 +71,7 @@ class RestFaultsTest : public ::testing::Test {
   }
   HttpResult Signup(const std::string& click_id) {
     return Http(rest_->port(), "POST", "/v1/signups", R"({"click_id":")" + click_id + R"("})",
-                {{"Content-Type", "application/json"}});
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer sk_test_x"}});
   }
 
   FakeSignups service_;
@@ -114,6 +114,27 @@ TEST_F(RestFaultsTest, ServerStillAnswersAfterFaults) {
   Signup("clk_slow");
   Signup("clk_boom");
   EXPECT_EQ(Signup("clk_fine").status, 200);
+}
+
+// This fake backend accepts any key: a request that cannot hold one is
+// answered by the gateway, with the service's 401, before its body is read.
+TEST_F(RestFaultsTest, RequestsWithoutAUsableKeyAre401BeforeTheBody) {
+  const HttpResult missing =
+      Http(rest_->port(), "POST", "/v1/signups", R"({"click_id":"clk_fine"})",
+           {{"Content-Type", "application/json"}});
+  EXPECT_EQ(missing.status, 401) << missing.body;
+  EXPECT_EQ(missing.body, R"({"success":false,"error":{"code":"MISSING_API_KEY","message":)"
+                          R"("missing API key: send Authorization: Bearer <key>"}})");
+  for (const char* authorization :
+       {"Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer key_1", "Bearer sk_live_\xff"}) {
+    const HttpResult invalid =
+        Http(rest_->port(), "POST", "/v1/signups", "{'click_id':[[[",
+             {{"Content-Type", "application/json"}, {"Authorization", authorization}});
+    EXPECT_EQ(invalid.status, 401) << authorization << ": " << invalid.body;
+    EXPECT_EQ(
+        invalid.body,
+        R"({"success":false,"error":{"code":"INVALID_API_KEY","message":"invalid API key"}})");
+  }
 }
 
 // The fake backend serves SignupService only: any other route reaches a
