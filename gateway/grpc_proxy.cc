@@ -259,6 +259,11 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
                               IsPrintableAscii(authorization) ? authorization : "Bearer invalid");
   }
   call->context.AddMetadata("x-request-id", request_id);
+  // For the per-address limit on failed authentication (RpcRunner believes
+  // it only on in-process calls, where the peer has no address).
+  if (!request.remote_address.empty()) {
+    call->context.AddMetadata("x-affonso-client-address", request.remote_address);
+  }
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();
   grpc::Slice slice(bytes);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <thread>
 #include <grpc/grpc.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
@@ -102,8 +101,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
-  parts->authenticator = std::make_unique<ApiKeyAuthenticator>(
-      parts->api_keys.get(), ApiKeyAuthenticator::Options{config.api_key_cache_ttl});
+  ApiKeyAuthenticator::Options auth_options;
+  auth_options.ttl = config.api_key_cache_ttl;
+  auth_options.negative_ttl = config.unknown_key_ttl;
+  auth_options.failures_per_minute = config.auth_failures_per_minute;
+  // Lookups past the pool's size would only queue for a connection, each on
+  // a handler thread.
+  auth_options.max_concurrent_lookups = config.db_pool_size;
+  parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
   if (config.serve_api) {
     parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
         config.database_url, parts->authenticator.get());
@@ -132,13 +137,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
+  // The health service is gRPC's callback one: a Watch stream holds no
+  // handler thread. No reflection service: its streams are synchronous, so
+  // each idle one held a thread for good, and a few hundred opened without
+  // a key refused every other call; clients use the compiled-in contract.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(),
                            &server->port_);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
+  // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
+  // UNAVAILABLE: "busy, retry"); gRPC's pool has room beyond that for its
+  // pollers and for calls being read or refused, so a burst of calls, each
+  // quick, does not run it out (where gRPC refuses every call
+  // RESOURCE_EXHAUSTED, which reads as a rate limit).
+  RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
   grpc::ResourceQuota quota("affonso");
-  quota.SetMaxThreads(config.max_rpc_threads);
+  quota.SetMaxThreads(config.max_rpc_threads + std::max(32, config.max_rpc_threads / 4));
+  if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
   builder.SetResourceQuota(quota);
   if (config.serve_api) {
     builder.RegisterService(parts->click_service.get());
@@ -154,8 +170,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     return absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
-  server->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
-  server->serving_ = true;
+  server->saturation_window_ = config.saturation_window;
+  server->db_probe_interval_ = config.db_probe_interval;
+  {
+    absl::MutexLock lock(&server->mu_);
+    server->accepting_ = true;
+    server->UpdateServing();
+  }
   if (config.run_webhook_dispatcher) {
     parts->webhook_dispatch = std::make_unique<storage::PgWebhookDispatchStore>(db);
     CurlSenderOptions sending;
@@ -175,6 +196,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     parts->outbox_monitor->Start();
   }
   server->parts_ = std::move(parts);
+  Server* watched = server.get();
+  server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
+  server->watchers_.emplace_back([watched] { watched->ProbeDatabase(); });
   AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
               ", rate limit ",
               config.rate_limit_per_minute > 0
@@ -187,6 +211,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 }
 
 Server::~Server() {
+  StopWatching();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
@@ -198,12 +223,69 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 }
 
 void Server::StopServing() {
-  serving_ = false;
-  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  absl::MutexLock lock(&mu_);
+  accepting_ = false;
+  UpdateServing();
+}
+
+void Server::UpdateServing() {
+  const bool ready = accepting_ && !saturated_ && db_usable_;
+  if (ready == serving_.load()) return;
+  serving_ = ready;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(ready);
+}
+
+void Server::WatchReadiness(absl::Duration sample) {
+  const int cap = RpcRunner::MaxThreadCalls();
+  const int busy_at = cap - cap / 10;
+  absl::Time busy_since = absl::InfiniteFuture();
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), sample)) {
+    const int calls = RpcRunner::ThreadCalls();
+    const absl::Time now = absl::Now();
+    if (cap <= 0 || calls < busy_at) {
+      busy_since = absl::InfiniteFuture();
+    } else if (busy_since == absl::InfiniteFuture()) {
+      busy_since = now;
+    }
+    const bool saturated = now - busy_since >= saturation_window_;
+    if (saturated == saturated_) continue;
+    saturated_ = saturated;
+    AFFONSO_LOG(kWarning, saturated ? "unready: " : "ready again: ", calls,
+                " synchronous calls in flight (cap ", cap, ")");
+    UpdateServing();
+  }
+}
+
+void Server::ProbeDatabase() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), db_probe_interval_)) {
+    mu_.Unlock();
+    // A lease is what every call needs first: none within the acquire
+    // timeout (the database unreachable, or the pool held by stuck calls)
+    // is a replica that cannot serve.
+    const bool usable = parts_->pool->Acquire().ok();
+    mu_.Lock();
+    if (usable == db_usable_) continue;
+    db_usable_ = usable;
+    AFFONSO_LOG(kWarning, usable ? "ready again: " : "unready: ", "database pool ",
+                usable ? "usable" : "cannot lend a connection");
+    UpdateServing();
+  }
+}
+
+void Server::StopWatching() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_watching_ = true;
+  }
+  for (std::thread& watcher : watchers_) watcher.join();
+  watchers_.clear();
 }
 
 void Server::Shutdown(absl::Duration grace) {
   StopServing();
+  StopWatching();
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
