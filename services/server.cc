@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 #include <grpc/grpc.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
@@ -65,6 +66,8 @@ struct Server::Parts {
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
+  // The dispatcher role's only service besides health (see Start).
+  std::unique_ptr<grpc::CallbackGenericService> unimplemented;
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
   std::unique_ptr<CurlSender> webhook_sender;
   std::unique_ptr<OutboxMonitor> outbox_monitor;
@@ -164,6 +167,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->program_service.get());
   builder.RegisterService(parts->commission_service.get());
   builder.RegisterService(parts->webhook_service.get());
+  } else {
+    // gRPC builds no server without a service of its own to poll for (the
+    // health service comes later), so every method answers UNIMPLEMENTED.
+    parts->unimplemented = std::make_unique<grpc::CallbackGenericService>();
+    builder.RegisterCallbackGenericService(parts->unimplemented.get());
   }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
