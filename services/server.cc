@@ -108,9 +108,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   auth_options.ttl = config.api_key_cache_ttl;
   auth_options.negative_ttl = config.unknown_key_ttl;
   auth_options.failures_per_minute = config.auth_failures_per_minute;
-  // Lookups past the pool's size would only queue for a connection, each on
-  // a handler thread.
-  auth_options.max_concurrent_lookups = config.db_pool_size;
+  // Bounds the handler threads lookups of unknown keys can hold (queued for
+  // a connection), with room for a new key's first burst: 30 concurrent
+  // calls with one cold key on a pool of 16 were refused at 16.
+  auth_options.max_concurrent_lookups = 4 * config.db_pool_size;
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
   if (config.serve_api) {
     parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
@@ -150,14 +151,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                            &server->port_);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
   // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
-  // UNAVAILABLE: "busy, retry"); gRPC's pool has as many again, and 64, for
-  // its pollers and for calls being read, dropped or refused, so a burst of
+  // UNAVAILABLE: "busy, retry"); gRPC's pool has 3 times as many more, and
+  // 256, for its pollers and for calls being read, dropped or refused, so a burst of
   // quick calls does not run it out (where gRPC refuses every call
-  // RESOURCE_EXHAUSTED, which reads as a rate limit). 16 handler threads
-  // with 32 more still ran out under 1,000 cancelled calls on a busy machine.
+  // RESOURCE_EXHAUSTED, which reads as a rate limit). 16 handler threads in
+  // a pool of 48, then 96, still ran out under 1,000 cancelled calls on a
+  // loaded machine.
   RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
   grpc::ResourceQuota quota("affonso");
-  quota.SetMaxThreads(2 * config.max_rpc_threads + 64);
+  quota.SetMaxThreads(4 * config.max_rpc_threads + 256);
   if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
   builder.SetResourceQuota(quota);
   if (config.serve_api) {
