@@ -263,6 +263,11 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   // Printable ASCII but for surrounding whitespace, as checked above.
   call->context.AddMetadata("authorization", std::string(absl::StripAsciiWhitespace(authorization)));
   call->context.AddMetadata("x-request-id", request_id);
+  // For the per-address limit on failed authentication (RpcRunner believes
+  // it only on in-process calls, where the peer has no address).
+  if (!request.remote_address.empty()) {
+    call->context.AddMetadata("x-affonso-client-address", request.remote_address);
+  }
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();
   grpc::Slice slice(bytes);

@@ -1,5 +1,9 @@
 #include "services/api_key_authenticator.h"
 
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/api_key_syntax.h"
 #include "common/ids.h"
@@ -23,33 +27,107 @@ ApiKeyAuthenticator::ApiKeyAuthenticator(storage::ApiKeyStore* store, Options op
                                          std::function<absl::Time()> clock)
     : store_(store), options_(options), clock_(std::move(clock)) {}
 
-absl::StatusOr<Caller> ApiKeyAuthenticator::Authenticate(
-    absl::string_view authorization) const {
-  AFFONSO_ASSIGN_OR_RETURN(absl::string_view key, ApiKeyFromAuthorization(authorization));
-  const std::string hash = Sha256Hex(key);
+absl::StatusOr<Caller> ApiKeyAuthenticator::AuthenticateFrom(
+    absl::string_view authorization, absl::string_view client_address) const {
   const absl::Time now = clock_();
+  absl::StatusOr<absl::string_view> key = ApiKeyFromAuthorization(authorization);
+  if (!key.ok()) {
+    AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+    CountFailure(client_address, now);
+    return key.status();
+  }
+  absl::StatusOr<Caller> caller = Lookup(*key, client_address, now);
+  if (absl::IsUnauthenticated(caller.status())) CountFailure(client_address, now);
+  return caller;
+}
+
+absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
+                                                   absl::string_view client_address,
+                                                   absl::Time now) const {
+  const std::string hash = Sha256Hex(key);
   uint64_t evictions_before;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now) {
-      if (it->second.record.revoked) return InvalidApiKeyError();
+    if (it != cache_.end() && it->second.expires > now && !it->second.record.revoked) {
       return CallerFor(it->second.record);
     }
+  }
+  // Past a cached good key every answer is a failure or costs a query: what
+  // an address over its budget no longer gets.
+  AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) return InvalidApiKeyError();  // revoked
+    auto unknown = unknown_.find(hash);
+    if (unknown != unknown_.end()) {
+      if (unknown->second > now) return InvalidApiKeyError();
+      unknown_.erase(unknown);
+    }
+    if (options_.max_concurrent_lookups > 0 &&
+        lookups_in_flight_ >= options_.max_concurrent_lookups) {
+      return absl::UnavailableError("too many API key lookups in progress; retry");
+    }
+    ++lookups_in_flight_;
     evictions_before = evictions_;
   }
   absl::StatusOr<storage::ApiKeyRecord> record = store_->FindByHash(hash);
-  if (absl::IsNotFound(record.status())) return InvalidApiKeyError();
-  if (!record.ok()) return record.status();
-  {
-    absl::MutexLock lock(&mu_);
-    if (evictions_ == evictions_before) {
-      if (cache_.size() >= options_.max_entries) cache_.clear();
-      cache_[hash] = Entry{*record, now + options_.ttl};
+  absl::MutexLock lock(&mu_);
+  --lookups_in_flight_;
+  if (absl::IsNotFound(record.status())) {
+    if (options_.negative_ttl > absl::ZeroDuration()) {
+      if (unknown_.size() >= options_.max_negative_entries) {
+        absl::erase_if(unknown_, [now](const auto& entry) { return entry.second <= now; });
+        if (unknown_.size() >= options_.max_negative_entries) unknown_.clear();
+      }
+      unknown_[hash] = now + options_.negative_ttl;
     }
+    return InvalidApiKeyError();
+  }
+  if (!record.ok()) return record.status();
+  if (evictions_ == evictions_before) {
+    if (cache_.size() >= options_.max_entries) cache_.clear();
+    cache_[hash] = Entry{*record, now + options_.ttl};
   }
   if (record->revoked) return InvalidApiKeyError();
   return CallerFor(*record);
+}
+
+absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
+                                               absl::Time now) const {
+  if (options_.failures_per_minute <= 0 || client_address.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  auto it = failures_.find(client_address);
+  if (it == failures_.end()) return absl::OkStatus();
+  const absl::Duration left = it->second.window_start + absl::Minutes(1) - now;
+  if (left <= absl::ZeroDuration() || it->second.count < options_.failures_per_minute) {
+    return absl::OkStatus();
+  }
+  const int64_t retry_seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(left, absl::Seconds(1))));
+  absl::Status refused = WithApiCode(
+      absl::ResourceExhaustedError(absl::StrCat(
+          "too many failed authentications from this address; retry after ", retry_seconds, " s")),
+      api_code::kRateLimit);
+  return WithResponseMetadata(refused, "retry-after", std::to_string(retry_seconds));
+}
+
+void ApiKeyAuthenticator::CountFailure(absl::string_view client_address, absl::Time now) const {
+  if (options_.failures_per_minute <= 0 || client_address.empty()) return;
+  absl::MutexLock lock(&mu_);
+  auto it = failures_.find(client_address);
+  if (it == failures_.end()) {
+    if (failures_.size() >= options_.max_addresses) {
+      absl::erase_if(failures_, [now](const auto& entry) {
+        return entry.second.window_start + absl::Minutes(1) <= now;
+      });
+      if (failures_.size() >= options_.max_addresses) failures_.clear();
+    }
+    it = failures_.emplace(std::string(client_address), Failures{now, 0}).first;
+  }
+  if (it->second.window_start + absl::Minutes(1) <= now) it->second = Failures{now, 0};
+  ++it->second.count;
 }
 
 void ApiKeyAuthenticator::OnApiKeyChanged(absl::string_view key_id) {
@@ -63,6 +141,7 @@ void ApiKeyAuthenticator::OnApiKeyChangesMissed() {
   absl::MutexLock lock(&mu_);
   ++evictions_;
   cache_.clear();
+  unknown_.clear();
 }
 
 }  // namespace affonso::services

@@ -19,8 +19,17 @@ namespace affonso::services {
 // (revocation, limits) evicts it as soon as the change feed reports it, and
 // no entry is trusted for longer than `ttl` whatever the feed does: a revoked
 // key stops working on every replica within `ttl`, normally within
-// milliseconds. Unknown keys are not cached, so a key created a moment ago
-// works at once.
+// milliseconds.
+//
+// Failed attempts are kept cheap, so clients without a valid key cannot take
+// the database or the handler threads that authenticated calls need: a
+// well-formed unknown key is remembered for `negative_ttl` (a repeat costs no
+// query; a key created meanwhile works once that passed); a client address
+// with `failures_per_minute` failed attempts is refused (RESOURCE_EXHAUSTED,
+// RATE_LIMIT_EXCEEDED) for the rest of that minute unless its key is cached,
+// without a query; and at most `max_concurrent_lookups` queries run at once,
+// beyond which a call fails UNAVAILABLE at once instead of waiting on a
+// thread. All of it per replica and in memory, bounded in size.
 class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyChangeObserver {
  public:
   struct Options {
@@ -28,12 +37,26 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
     // Bounds memory under a flood of distinct valid keys; the cache is
     // simply cleared when full.
     size_t max_entries = 10000;
+    // Unknown key hashes remembered, and how many at most (cleared when full).
+    absl::Duration negative_ttl = absl::Seconds(5);
+    size_t max_negative_entries = 10000;
+    // Failed attempts per client address per minute before it is refused;
+    // 0 turns it off. Addresses tracked at most (cleared when full).
+    int failures_per_minute = 0;
+    size_t max_addresses = 10000;
+    // Key lookups in flight at once; 0 = no bound.
+    int max_concurrent_lookups = 0;
   };
 
   ApiKeyAuthenticator(storage::ApiKeyStore* store, Options options,
                       std::function<absl::Time()> clock = absl::Now);
 
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override;
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
+    return AuthenticateFrom(authorization, "");
+  }
+  // `client_address` "" is never limited (in-process callers).
+  absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
+                                          absl::string_view client_address) const override;
 
   // From the change feed, on its thread.
   void OnApiKeyChanged(absl::string_view key_id) override;
@@ -45,6 +68,17 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
     absl::Time expires;
   };
 
+  struct Failures {
+    absl::Time window_start;
+    int count = 0;
+  };
+
+  // OK, or the refusal of an address over its budget.
+  absl::Status CheckAddress(absl::string_view client_address, absl::Time now) const;
+  void CountFailure(absl::string_view client_address, absl::Time now) const;
+  absl::StatusOr<Caller> Lookup(absl::string_view key, absl::string_view client_address,
+                                absl::Time now) const;
+
   storage::ApiKeyStore* store_;
   const Options options_;
   const std::function<absl::Time()> clock_;
@@ -54,6 +88,10 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   // while it read: a row read just before a revocation committed must not
   // land in the cache after that revocation's eviction.
   uint64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
+  // Hashes the store did not know, until when.
+  mutable absl::flat_hash_map<std::string, absl::Time> unknown_ ABSL_GUARDED_BY(mu_);
+  mutable absl::flat_hash_map<std::string, Failures> failures_ ABSL_GUARDED_BY(mu_);
+  mutable int lookups_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace affonso::services

@@ -1,8 +1,12 @@
 #include "services/api_key_authenticator.h"
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "gtest/gtest.h"
@@ -123,6 +127,130 @@ TEST_F(ApiKeyAuthenticatorTest, StoreOutageIsUnavailableNotUnauthenticated) {
   ApiKeyAuthenticator authenticator(&down, {});
   EXPECT_EQ(authenticator.Authenticate(std::string("Bearer ") + kKey).status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+// 1,000 requests with the same well-formed unknown key: one query (there
+// was one per request), until the negative entry expires.
+TEST_F(ApiKeyAuthenticatorTest, UnknownKeyIsRememberedForNegativeTtl) {
+  const std::string unknown = "Bearer sk_live_unknownunknownunknownunknown00";
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(unknown).status()), "INVALID_API_KEY");
+  }
+  EXPECT_EQ(store_.lookups, 1);
+  now_ += absl::Seconds(5);
+  EXPECT_FALSE(authenticator_.Authenticate(unknown).ok());
+  EXPECT_EQ(store_.lookups, 2);
+  // A key created meanwhile works once its negative entry is gone.
+  store_.keys[Sha256Hex("sk_live_unknownunknownunknownunknown00")] = {"key_9", "team_9", false};
+  now_ += absl::Seconds(5);
+  EXPECT_TRUE(authenticator_.Authenticate(unknown).ok());
+}
+
+TEST_F(ApiKeyAuthenticatorTest, NegativeEntriesAreBounded) {
+  ApiKeyAuthenticator::Options options;
+  options.max_negative_entries = 10;
+  ApiKeyAuthenticator authenticator(&store_, options, [this] { return now_; });
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(store_.lookups, 25);
+  // The map was cleared when full (at 10 and 20): the 25th is still there,
+  // the first long gone.
+  EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown24").ok());
+  EXPECT_EQ(store_.lookups, 25);
+  EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown0").ok());
+  EXPECT_EQ(store_.lookups, 26);
+}
+
+class FailureLimitTest : public ApiKeyAuthenticatorTest {
+ protected:
+  FailureLimitTest() : limited_(&store_, LimitedOptions(), [this] { return now_; }) {}
+  static ApiKeyAuthenticator::Options LimitedOptions() {
+    ApiKeyAuthenticator::Options options;
+    options.failures_per_minute = 3;
+    options.max_addresses = 4;
+    return options;
+  }
+  ApiKeyAuthenticator limited_;
+};
+
+TEST_F(FailureLimitTest, AnAddressOverItsFailuresIsRefusedWithoutAQuery) {
+  const std::string good = std::string("Bearer ") + kKey;
+  ASSERT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
+  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1").ok());
+  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer sk_live_unknown1", "10.0.0.1").ok());
+  const int lookups = store_.lookups;
+  for (const std::string& header :
+       {std::string("Bearer sk_live_unknown2"), std::string(""), std::string("Bearer nope")}) {
+    absl::Status refused = limited_.AuthenticateFrom(header, "10.0.0.1").status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << header;
+    EXPECT_EQ(ApiErrorCode(refused), "RATE_LIMIT_EXCEEDED");
+    ASSERT_EQ(ResponseMetadata(refused).size(), 1u);
+    EXPECT_EQ(ResponseMetadata(refused)[0].first, "retry-after");
+    EXPECT_EQ(ResponseMetadata(refused)[0].second, "60");
+  }
+  EXPECT_EQ(store_.lookups, lookups) << "a refused address must cost no query";
+  // A cached key still works from there; other addresses are not affected.
+  EXPECT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.2").status()), "MISSING_API_KEY");
+  // The minute over, it starts again.
+  now_ += absl::Seconds(45);
+  EXPECT_EQ(ResponseMetadata(limited_.AuthenticateFrom("", "10.0.0.1").status())[0].second, "15");
+  now_ += absl::Seconds(15);
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
+}
+
+TEST_F(FailureLimitTest, UnknownAddressIsNeverLimited) {
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "").status()), "MISSING_API_KEY");
+  }
+}
+
+TEST_F(FailureLimitTest, TrackedAddressesAreBounded) {
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0.1").ok());
+  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.1").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // Three more addresses fill the map (4); a fifth clears it.
+  for (int i = 2; i <= 5; ++i) {
+    EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
+}
+
+// Lookups beyond the bound fail at once rather than queue on the pool.
+TEST_F(ApiKeyAuthenticatorTest, ConcurrentLookupsAreBounded) {
+  absl::Notification release;
+  std::atomic<int> reading{0};
+  class SlowStore : public storage::ApiKeyStore {
+   public:
+    SlowStore(absl::Notification* release, std::atomic<int>* reading)
+        : release_(release), reading_(reading) {}
+    absl::StatusOr<storage::ApiKeyRecord> FindByHash(absl::string_view) override {
+      ++*reading_;
+      release_->WaitForNotification();
+      return NotFoundError("api key");
+    }
+    absl::Notification* release_;
+    std::atomic<int>* reading_;
+  } slow(&release, &reading);
+  ApiKeyAuthenticator::Options options;
+  options.max_concurrent_lookups = 2;
+  ApiKeyAuthenticator authenticator(&slow, options);
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.emplace_back([&authenticator, i] {
+      EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_slow" + std::to_string(i)).ok());
+    });
+  }
+  while (reading.load() < 2) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(authenticator.Authenticate("Bearer sk_live_slow9").status().code(),
+            absl::StatusCode::kUnavailable);
+  release.Notify();
+  for (auto& thread : waiting) thread.join();
+  EXPECT_EQ(reading.load(), 2);
+  EXPECT_EQ(ApiErrorCode(authenticator.Authenticate("Bearer sk_live_slow9").status()),
+            "INVALID_API_KEY");
 }
 
 }  // namespace

@@ -28,6 +28,13 @@ class Authenticator {
   // `authorization` is the raw header / metadata value ("" when absent).
   // UNAUTHENTICATED with MISSING_API_KEY or INVALID_API_KEY on failure.
   virtual absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const = 0;
+  // The same for a call from `client_address` (an IP address, "" when
+  // unknown), which authenticators that limit failed attempts per address
+  // use; others ignore it.
+  virtual absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
+                                                  absl::string_view client_address) const {
+    return Authenticate(authorization);
+  }
 };
 
 }  // namespace affonso::services

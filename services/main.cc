@@ -33,6 +33,18 @@ ABSL_FLAG(int, db_statement_timeout_ms, EnvOr("DB_STATEMENT_TIMEOUT_MS", 5000),
           "server-side bound on each SQL statement; 0 = none (env DB_STATEMENT_TIMEOUT_MS)");
 ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
           "gRPC handler threads: caps in-flight calls (env MAX_RPC_THREADS)");
+ABSL_FLAG(int, grpc_max_streams_per_connection, EnvOr("GRPC_MAX_STREAMS_PER_CONNECTION", 100),
+          "streams one gRPC connection may have open at once "
+          "(env GRPC_MAX_STREAMS_PER_CONNECTION)");
+ABSL_FLAG(int, grpc_memory_mb, EnvOr("GRPC_MEMORY_MB", 512),
+          "memory gRPC may use for connections and calls; 0 = gRPC's default "
+          "(env GRPC_MEMORY_MB)");
+ABSL_FLAG(int, auth_failures_per_minute, EnvOr("AUTH_FAILURES_PER_MINUTE", 100),
+          "failed authentications per client address per minute, per replica, before that "
+          "address gets 429 for the rest of the minute; 0 turns it off "
+          "(env AUTH_FAILURES_PER_MINUTE)");
+ABSL_FLAG(int, unknown_key_cache_ms, EnvOr("UNKNOWN_KEY_CACHE_MS", 5000),
+          "how long a replica remembers that a key does not exist (env UNKNOWN_KEY_CACHE_MS)");
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
           "how long a replica trusts a looked-up API key; bounds revocation delay "
           "(env API_KEY_CACHE_TTL_MS)");
@@ -146,6 +158,10 @@ int main(int argc, char** argv) {
       absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
+  config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
+  config.grpc_memory_bytes = int64_t{absl::GetFlag(FLAGS_grpc_memory_mb)} << 20;
+  config.auth_failures_per_minute = absl::GetFlag(FLAGS_auth_failures_per_minute);
+  config.unknown_key_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_unknown_key_cache_ms));
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
   config.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
   config.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);

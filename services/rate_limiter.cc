@@ -21,9 +21,9 @@ metrics::Counter& Decisions(const char* result) {
 
 }  // namespace
 
-absl::StatusOr<Caller> RateLimitingAuthenticator::Authenticate(
-    absl::string_view authorization) const {
-  absl::StatusOr<Caller> caller = inner_->Authenticate(authorization);
+absl::StatusOr<Caller> RateLimitingAuthenticator::AuthenticateFrom(
+    absl::string_view authorization, absl::string_view client_address) const {
+  absl::StatusOr<Caller> caller = inner_->AuthenticateFrom(authorization, client_address);
   if (!caller.ok()) return caller;
   storage::RateLimit limit = defaults_;
   if (caller->rate_limit_per_minute > 0) limit.per_minute = caller->rate_limit_per_minute;

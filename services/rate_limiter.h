@@ -26,7 +26,11 @@ class RateLimitingAuthenticator final : public Authenticator {
                             storage::RateLimit defaults)
       : inner_(inner), store_(store), defaults_(defaults) {}
 
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override;
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
+    return AuthenticateFrom(authorization, "");
+  }
+  absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
+                                          absl::string_view client_address) const override;
 
  private:
   const Authenticator* inner_;

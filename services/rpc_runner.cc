@@ -1,11 +1,14 @@
 #include "services/rpc_runner.h"
 
 #include <atomic>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -37,10 +40,39 @@ std::string Metadata(const grpc::ServerContextBase& context, absl::string_view k
 }
 
 std::atomic<int> in_flight_calls{0};
+// Synchronous handlers hold one of gRPC's pool threads for the whole call;
+// callback ones (RecordSignup) hold none while they wait.
+std::atomic<int> thread_calls{0};
+std::atomic<int> max_thread_calls{0};  // 0: no cap
+
+// Who is calling, for the per-address limit on failed authentication. A
+// network peer is its address ("ipv4:1.2.3.4:5678", "ipv6:[::1]:5678"); the
+// in-process REST gateway, which has no address of its own, names its
+// client in kClientAddressKey, and only in-process calls are believed.
+std::string ClientAddress(const grpc::ServerContextBase& context) {
+  const std::string peer = context.peer();
+  for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (!absl::StartsWith(peer, scheme)) continue;
+    absl::string_view address = absl::string_view(peer).substr(scheme.size());
+    address = address.substr(0, address.rfind(':'));  // the port
+    return std::string(absl::StripPrefix(absl::StripSuffix(address, "]"), "["));
+  }
+  if (absl::StartsWith(peer, "unix:")) return "";
+  return Metadata(context, kClientAddressKey);
+}
+
+int Count(const grpc::ServerContextBase& context, absl::string_view key) {
+  auto [begin, end] =
+      context.client_metadata().equal_range(grpc::string_ref(key.data(), key.size()));
+  return static_cast<int>(std::distance(begin, end));
+}
 
 }  // namespace
 
 int RpcRunner::InFlightCalls() { return in_flight_calls.load(); }
+int RpcRunner::ThreadCalls() { return thread_calls.load(); }
+void RpcRunner::SetMaxThreadCalls(int max) { max_thread_calls.store(max); }
+int RpcRunner::MaxThreadCalls() { return max_thread_calls.load(); }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -50,8 +82,26 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
   in_flight_calls.fetch_add(1);
-  CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(),
-                  authenticator_->Authenticate(Metadata(*context, "authorization"))};
+  CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(), absl::UnknownError("")};
+  scope.holds_thread = dynamic_cast<grpc::ServerContext*>(context) != nullptr;
+  const int holding = scope.holds_thread ? thread_calls.fetch_add(1) + 1 : 0;
+  const int max_holding = max_thread_calls.load(std::memory_order_relaxed);
+  // Refusals come first and cost nothing: a call nobody waits for, or one
+  // over the cap (which keeps gRPC's own pool from running out, where it
+  // would refuse every call with RESOURCE_EXHAUSTED, read as a rate limit).
+  if (context->IsCancelled()) {
+    scope.caller = absl::CancelledError("the client cancelled the call");
+  } else if (max_holding > 0 && holding > max_holding) {
+    scope.caller = absl::UnavailableError("server busy: too many calls in flight; retry");
+  } else if (Count(*context, "authorization") > 1) {
+    // Which one a proxy or a client library means is anyone's guess.
+    scope.caller = WithApiCode(
+        absl::UnauthenticatedError("more than one authorization header: send exactly one"),
+        api_code::kInvalidApiKey);
+  } else {
+    scope.caller = authenticator_->AuthenticateFrom(Metadata(*context, "authorization"),
+                                                    ClientAddress(*context));
+  }
   if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
   context->AddInitialMetadata(kRequestIdKey, scope.request_id);
   if (scope.caller.ok()) {
@@ -170,6 +220,7 @@ void CountRpc(absl::string_view method, absl::StatusCode code, absl::Duration el
 grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
                             const CallScope& scope, const absl::Status& status) const {
   in_flight_calls.fetch_sub(1);
+  if (scope.holds_thread) thread_calls.fetch_sub(1);
   const std::string& request_id = scope.request_id;
   const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
   const absl::Duration elapsed = absl::Now() - scope.start;

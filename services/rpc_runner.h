@@ -18,12 +18,16 @@ inline constexpr char kHttpCodeKey[] = "x-http-code";        // "201" / "200"
 inline constexpr char kErrorCodeKey[] = "x-error-code";      // API.md error code
 inline constexpr char kErrorFieldKey[] = "x-error-field";    // input field at fault
 inline constexpr char kRequestIdKey[] = "x-request-id";
+// The REST client's IP address, set by the in-process gateway; ignored on
+// calls from the network (a client could send anything).
+inline constexpr char kClientAddressKey[] = "x-affonso-client-address";
 
 // One call from Begin to End.
 struct CallScope {
   std::string request_id;
   absl::Time start;
   absl::StatusOr<Caller> caller;
+  bool holds_thread = false;  // a synchronous handler's call
 };
 
 // Everything an RPC shares besides its own logic: the request id, caller
@@ -48,6 +52,8 @@ class RpcRunner {
                    const google::protobuf::Message& request, Handler&& handler) const {
     CallScope scope = Begin(context);
     absl::Status status = scope.caller.ok() ? CheckRequest(request) : scope.caller.status();
+    // Authentication may have waited on the database meanwhile.
+    if (status.ok() && context->IsCancelled()) status = absl::CancelledError("cancelled");
     if (status.ok()) status = handler(*scope.caller);
     return End(context, method, scope, status);
   }
@@ -63,6 +69,12 @@ class RpcRunner {
   // Calls between Begin and End, across every service of the process: what
   // a graceful shutdown waits for.
   static int InFlightCalls();
+  // Of those, the synchronous handlers' calls: each holds a thread of gRPC's
+  // pool. Beyond `max` of them (0: no cap) Begin refuses at once with
+  // UNAVAILABLE, without authenticating. Process-wide, like InFlightCalls.
+  static int ThreadCalls();
+  static void SetMaxThreadCalls(int max);
+  static int MaxThreadCalls();
 
  private:
   const Authenticator* authenticator_;

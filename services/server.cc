@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 #include <grpc/grpc.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
@@ -68,6 +68,8 @@ struct Server::Parts {
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
+  // The dispatcher role's only service besides health (see Start).
+  std::unique_ptr<grpc::CallbackGenericService> unimplemented;
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
   std::unique_ptr<CurlSender> webhook_sender;
   std::unique_ptr<OutboxMonitor> outbox_monitor;
@@ -118,8 +120,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
-  parts->authenticator = std::make_unique<ApiKeyAuthenticator>(
-      parts->api_keys.get(), ApiKeyAuthenticator::Options{config.api_key_cache_ttl});
+  ApiKeyAuthenticator::Options auth_options;
+  auth_options.ttl = config.api_key_cache_ttl;
+  auth_options.negative_ttl = config.unknown_key_ttl;
+  auth_options.failures_per_minute = config.auth_failures_per_minute;
+  // Bounds the handler threads lookups of unknown keys can hold (queued for
+  // a connection), with room for a new key's first burst: 30 concurrent
+  // calls with one cold key on a pool of 16 were refused at 16.
+  auth_options.max_concurrent_lookups = 4 * config.db_pool_size;
+  parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
   if (config.serve_api) {
     parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
         config.database_url, parts->authenticator.get());
@@ -149,13 +158,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
+  // The health service is gRPC's callback one: a Watch stream holds no
+  // handler thread. No reflection service: its streams are synchronous, so
+  // each idle one held a thread for good, and a few hundred opened without
+  // a key refused every other call; clients use the compiled-in contract.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(),
                            &server->port_);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
+  // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
+  // UNAVAILABLE: "busy, retry"); gRPC's pool has 3 times as many more, and
+  // 256, for its pollers and for calls being read, dropped or refused, so a burst of
+  // quick calls does not run it out (where gRPC refuses every call
+  // RESOURCE_EXHAUSTED, which reads as a rate limit). 16 handler threads in
+  // a pool of 48, then 96, still ran out under 1,000 cancelled calls on a
+  // loaded machine.
+  RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
   grpc::ResourceQuota quota("affonso");
-  quota.SetMaxThreads(config.max_rpc_threads);
+  quota.SetMaxThreads(4 * config.max_rpc_threads + 256);
+  if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
   builder.SetResourceQuota(quota);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<UndecodableRequestInterceptorFactory>());
@@ -168,14 +190,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->program_service.get());
   builder.RegisterService(parts->commission_service.get());
   builder.RegisterService(parts->webhook_service.get());
+  } else {
+    // gRPC builds no server without a service of its own to poll for (the
+    // health service comes later), so every method answers UNIMPLEMENTED.
+    parts->unimplemented = std::make_unique<grpc::CallbackGenericService>();
+    builder.RegisterCallbackGenericService(parts->unimplemented.get());
   }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
-  server->grpc_server_->GetHealthCheckService()->SetServingStatus(true);
-  server->serving_ = true;
+  server->saturation_window_ = config.saturation_window;
+  server->db_probe_interval_ = config.db_probe_interval;
+  {
+    absl::MutexLock lock(&server->mu_);
+    server->accepting_ = true;
+    server->UpdateServing();
+  }
   if (config.run_webhook_dispatcher) {
     parts->webhook_dispatch =
         std::make_unique<storage::PgWebhookDispatchStore>(db, &parts->keyring);
@@ -198,6 +230,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     parts->outbox_monitor->Start();
   }
   server->parts_ = std::move(parts);
+  Server* watched = server.get();
+  server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
+  server->watchers_.emplace_back([watched] { watched->ProbeDatabase(); });
   AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
               ", rate limit ",
               config.rate_limit_per_minute > 0
@@ -210,6 +245,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 }
 
 Server::~Server() {
+  StopWatching();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
@@ -221,12 +257,69 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 }
 
 void Server::StopServing() {
-  serving_ = false;
-  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  absl::MutexLock lock(&mu_);
+  accepting_ = false;
+  UpdateServing();
+}
+
+void Server::UpdateServing() {
+  const bool ready = accepting_ && !saturated_ && db_usable_;
+  if (ready == serving_.load()) return;
+  serving_ = ready;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(ready);
+}
+
+void Server::WatchReadiness(absl::Duration sample) {
+  const int cap = RpcRunner::MaxThreadCalls();
+  const int busy_at = cap - cap / 10;
+  absl::Time busy_since = absl::InfiniteFuture();
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), sample)) {
+    const int calls = RpcRunner::ThreadCalls();
+    const absl::Time now = absl::Now();
+    if (cap <= 0 || calls < busy_at) {
+      busy_since = absl::InfiniteFuture();
+    } else if (busy_since == absl::InfiniteFuture()) {
+      busy_since = now;
+    }
+    const bool saturated = now - busy_since >= saturation_window_;
+    if (saturated == saturated_) continue;
+    saturated_ = saturated;
+    AFFONSO_LOG(kWarning, saturated ? "unready: " : "ready again: ", calls,
+                " synchronous calls in flight (cap ", cap, ")");
+    UpdateServing();
+  }
+}
+
+void Server::ProbeDatabase() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), db_probe_interval_)) {
+    mu_.Unlock();
+    // A lease is what every call needs first: none within the acquire
+    // timeout (the database unreachable, or the pool held by stuck calls)
+    // is a replica that cannot serve.
+    const bool usable = parts_->pool->Acquire().ok();
+    mu_.Lock();
+    if (usable == db_usable_) continue;
+    db_usable_ = usable;
+    AFFONSO_LOG(kWarning, usable ? "ready again: " : "unready: ", "database pool ",
+                usable ? "usable" : "cannot lend a connection");
+    UpdateServing();
+  }
+}
+
+void Server::StopWatching() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_watching_ = true;
+  }
+  for (std::thread& watcher : watchers_) watcher.join();
+  watchers_.clear();
 }
 
 void Server::Shutdown(absl::Duration grace) {
   StopServing();
+  StopWatching();
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();

@@ -2,11 +2,14 @@
 #define AFFONSO_SERVICES_SERVER_H_
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include <grpcpp/grpcpp.h>
 
@@ -23,10 +26,28 @@ struct ServerConfig {
   // in-flight RPC holds a thread either way; the sync server's own pool is
   // that executor, with no hand-off or extra queue. A waiting thread costs a
   // little memory, not CPU: signups wait on a shared batch (PgSignupStore),
-  // other calls on a pool connection. The sync server refuses a call
-  // (RESOURCE_EXHAUSTED) once every thread is busy, so this caps in-flight
-  // calls per replica: well above any client concurrency we expect.
+  // other calls on a pool connection. RpcRunner refuses synchronous calls
+  // beyond it (UNAVAILABLE); gRPC's pool gets 3 times as many more plus 256
+  // for its pollers and the calls being read or refused, so it does not run out,
+  // where gRPC would refuse every call RESOURCE_EXHAUSTED. Well above
+  // any client concurrency we expect.
   int max_rpc_threads = 512;
+  // Admission (every bound below keeps clients without a key, idle streams
+  // and abandoned calls from taking what authenticated calls need). Streams
+  // one connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS).
+  int max_streams_per_connection = 100;
+  // Memory gRPC may use for its transports and calls; 0 = gRPC's default.
+  int64_t grpc_memory_bytes = int64_t{512} << 20;
+  // Failed authentications per client address per minute before it is
+  // refused for the rest of the minute (0 off: tests; the binary's default
+  // is 100), and how long an unknown key is remembered.
+  int auth_failures_per_minute = 0;
+  absl::Duration unknown_key_ttl = absl::Seconds(5);
+  // Readiness (health, /readyz) turns false while the synchronous handlers
+  // have stayed at 90% of their cap for this long, or while the database
+  // pool cannot lend a connection; it is probed every `db_probe_interval`.
+  absl::Duration saturation_window = absl::Seconds(1);
+  absl::Duration db_probe_interval = absl::Seconds(1);
   absl::Duration api_key_cache_ttl = absl::Seconds(10);
   // Per-API-key rate limits, shared by every replica (PgRateLimitStore);
   // keys may override them. 0 per minute turns limiting off (tests do; the
@@ -74,7 +95,9 @@ class Server {
   // Health (and so the REST /readyz) turns NOT_SERVING, so load balancers
   // stop sending, while calls are still answered.
   void StopServing();
-  // True from Start until StopServing (the ops port's /readyz).
+  // Ready: from Start until StopServing, except while saturated or while the
+  // database pool is unusable (the ops port's /readyz; the health service
+  // says the same).
   bool serving() const { return serving_.load(); }
   // StopServing, then in-flight calls get up to `grace` to finish before
   // being cancelled. The in-process channel must not be used afterwards
@@ -87,10 +110,24 @@ class Server {
   struct Parts;
   Server() = default;
 
+  // Reads load and the pool, and says whether the replica is ready.
+  void WatchReadiness(absl::Duration sample);
+  void ProbeDatabase();
+  void UpdateServing() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StopWatching();
+
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
+  absl::Duration saturation_window_;
+  absl::Duration db_probe_interval_;
   std::atomic<bool> serving_{false};
+  absl::Mutex mu_;
+  bool accepting_ ABSL_GUARDED_BY(mu_) = false;  // until StopServing
+  bool saturated_ ABSL_GUARDED_BY(mu_) = false;
+  bool db_usable_ ABSL_GUARDED_BY(mu_) = true;
+  bool stop_watching_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> watchers_;
 };
 
 }  // namespace affonso::services

@@ -10,6 +10,18 @@ namespace {
 constexpr Statement kTake{
     "rate_limit_take",
     "SELECT allowed, remaining, reset_unix, retry_after_ms FROM rate_limit_take($1, $2, $3)"};
+constexpr Statement kTakeAt{"rate_limit_take_at",
+                            "SELECT allowed, remaining, reset_unix, retry_after_ms "
+                            "FROM rate_limit_take_at($1, $2, $3, $4)"};
+
+RateLimitDecision DecisionFrom(const pqxx::row& row) {
+  RateLimitDecision decision;
+  decision.allowed = row["allowed"].as<bool>();
+  decision.remaining = row["remaining"].as<int>();
+  decision.reset_unix = row["reset_unix"].as<int64_t>();
+  decision.retry_after = absl::Milliseconds(row["retry_after_ms"].as<int64_t>());
+  return decision;
+}
 
 }  // namespace
 
@@ -21,12 +33,20 @@ absl::StatusOr<RateLimitDecision> PgRateLimitStore::Take(absl::string_view api_k
   const std::string key(api_key_id);
   return pool_->Autocommit("rate_limit_take", [&](Tx& tx) -> absl::StatusOr<RateLimitDecision> {
     pqxx::result rows = tx.Exec(kTake, key, limit.per_minute, limit.per_second);
-    RateLimitDecision decision;
-    decision.allowed = rows[0][0].as<bool>();
-    decision.remaining = rows[0][1].as<int>();
-    decision.reset_unix = rows[0][2].as<int64_t>();
-    decision.retry_after = absl::Milliseconds(rows[0][3].as<int64_t>());
-    return decision;
+    return DecisionFrom(rows[0]);
+  });
+}
+
+absl::StatusOr<RateLimitDecision> PgRateLimitStore::TakeAt(absl::string_view api_key_id,
+                                                           RateLimit limit, absl::Time now) {
+  if (limit.per_minute <= 0 || limit.per_second <= 0) {
+    return ValidationError("rate_limit", "limits must be positive");
+  }
+  const std::string key(api_key_id);
+  const double unix_seconds = absl::ToDoubleSeconds(now - absl::UnixEpoch());
+  return pool_->Autocommit("rate_limit_take", [&](Tx& tx) -> absl::StatusOr<RateLimitDecision> {
+    pqxx::result rows = tx.Exec(kTakeAt, key, limit.per_minute, limit.per_second, unix_seconds);
+    return DecisionFrom(rows[0]);
   });
 }
 

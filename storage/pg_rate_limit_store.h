@@ -6,9 +6,9 @@
 
 namespace affonso::storage {
 
-// GCRA in PostgreSQL (migration 005's rate_limit_take): one autocommit
-// round trip per request, serialised per key by a row lock, on an UNLOGGED
-// table so the commit waits for no WAL flush. PostgreSQL because it is the
+// Sliding windows in PostgreSQL (migration 007's rate_limit_take): one
+// autocommit round trip per request, serialised per key by a row lock, on an
+// UNLOGGED table so the commit waits for no WAL flush. PostgreSQL because it is the
 // store every replica already shares: no second system to run, and the
 // database clock is the one clock all replicas agree on.
 class PgRateLimitStore final : public RateLimitStore {
@@ -16,6 +16,9 @@ class PgRateLimitStore final : public RateLimitStore {
   explicit PgRateLimitStore(ConnectionPool* pool) : pool_(pool) {}
 
   absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id, RateLimit limit) override;
+  // The same at a given time instead of the database clock's (tests).
+  absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view api_key_id, RateLimit limit,
+                                           absl::Time now);
 
  private:
   ConnectionPool* pool_;

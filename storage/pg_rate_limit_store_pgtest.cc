@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -29,7 +31,8 @@ class PgRateLimitStoreTest : public ::testing::Test {
   std::unique_ptr<PgRateLimitStore> store_;
 };
 
-// 3/min: one request every 20 s, so nothing comes back during the test.
+// 3/min: nothing comes back during the test, the first slot a minute after
+// the first request.
 TEST_F(PgRateLimitStoreTest, MinuteLimitCountsDownThenRefuses) {
   const RateLimit limit{3, 100};
   const int64_t now = absl::ToUnixSeconds(absl::Now());
@@ -41,9 +44,10 @@ TEST_F(PgRateLimitStoreTest, MinuteLimitCountsDownThenRefuses) {
   RateLimitDecision refused = Take("key_a", limit);
   EXPECT_FALSE(refused.allowed);
   EXPECT_EQ(refused.remaining, 0);
-  // The first request's slot frees 20 s after it was taken.
-  EXPECT_GT(refused.retry_after, absl::Seconds(15));
-  EXPECT_LE(refused.retry_after, absl::Seconds(20));
+  // Any 60 s holds at most 3: the first request's slot frees when it is a
+  // minute old (its 1 s bucket's end, so up to a second later).
+  EXPECT_GT(refused.retry_after, absl::Seconds(59));
+  EXPECT_LE(refused.retry_after, absl::Seconds(61));
   // The whole minute is back 60 s after the first request.
   EXPECT_GE(refused.reset_unix, now + 58);
   EXPECT_LE(refused.reset_unix, now + 62);
@@ -53,15 +57,16 @@ TEST_F(PgRateLimitStoreTest, MinuteLimitCountsDownThenRefuses) {
   EXPECT_LE(again.retry_after, refused.retry_after);
 }
 
-// 2/s burst inside a generous minute limit: one request per 500 ms.
+// 2/s inside a generous minute limit: the third waits until the first is a
+// second old (up to 50 ms more, its bucket's end).
 TEST_F(PgRateLimitStoreTest, BurstLimitRefusesWithinTheSecond) {
   const RateLimit limit{6000, 2};
   EXPECT_TRUE(Take("key_b", limit).allowed);
   EXPECT_TRUE(Take("key_b", limit).allowed);
   RateLimitDecision refused = Take("key_b", limit);
   EXPECT_FALSE(refused.allowed);
-  EXPECT_GT(refused.retry_after, absl::ZeroDuration());
-  EXPECT_LE(refused.retry_after, absl::Milliseconds(500));
+  EXPECT_GT(refused.retry_after, absl::Milliseconds(900));
+  EXPECT_LE(refused.retry_after, absl::Milliseconds(1050));
   absl::SleepFor(refused.retry_after + absl::Milliseconds(20));
   EXPECT_TRUE(Take("key_b", limit).allowed);
 }
@@ -110,6 +115,66 @@ TEST_F(PgRateLimitStoreTest, HugeLimitsStayAllowedAndInRange) {
     EXPECT_GT(decision.remaining, 0);
     EXPECT_LE(decision.remaining, 100000000);
   }
+}
+
+// A client that sends as fast as it is let, from an idle key, for 3 minutes
+// of the database's time (given, so the test runs in about a second): it
+// gets the whole limits at once, and never more than per_second in any 1 s
+// or per_minute in any 60 s. Each refusal's retry_after is when it passes.
+// Migration 005's GCRA let through 39 in the first second and 1,200 in the
+// first minute here.
+TEST_F(PgRateLimitStoreTest, WindowsHoldAfterIdleAndRetryAfterIsExact) {
+  const RateLimit limit{600, 20};
+  // An odd fraction, so no request lands exactly on a bucket's edge.
+  const absl::Time start = absl::FromUnixMillis(1800000000000) + absl::Microseconds(13700);
+  std::vector<absl::Time> admitted;
+  bool retrying = false;
+  for (absl::Time t = start; t < start + absl::Minutes(3);) {
+    absl::StatusOr<RateLimitDecision> decision = store_->TakeAt("key_w", limit, t);
+    ASSERT_TRUE(decision.ok()) << decision.status();
+    if (retrying) {
+      EXPECT_TRUE(decision->allowed) << "retry_after was too short at " << t;
+    }
+    retrying = !decision->allowed;
+    if (decision->allowed) {
+      admitted.push_back(t);
+      t += absl::Milliseconds(1);
+    } else {
+      EXPECT_GT(decision->retry_after, absl::ZeroDuration());
+      t += decision->retry_after;
+    }
+  }
+  auto admitted_before = [&](absl::Time end) {
+    return std::count_if(admitted.begin(), admitted.end(), [&](absl::Time a) { return a < end; });
+  };
+  EXPECT_EQ(admitted_before(start + absl::Seconds(1)), 20);
+  EXPECT_EQ(admitted_before(start + absl::Seconds(60)), 600);
+  // Every window, not only those from the start: the (n+1)th request after
+  // any one comes more than the window later.
+  for (size_t i = 0; i + 20 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 20] - admitted[i], absl::Seconds(1)) << i;
+  }
+  for (size_t i = 0; i + 600 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 600] - admitted[i], absl::Seconds(60)) << i;
+  }
+  // The sustained rate is the minute limit's, within a bucket per minute.
+  EXPECT_GE(admitted.size(), 3u * 600 * 60 / 61);
+  EXPECT_LE(admitted.size(), 3u * 600);
+  std::printf("admitted %zu in 3 min, %ld in the first second, %ld in the first minute\n",
+              admitted.size(), admitted_before(start + absl::Seconds(1)),
+              admitted_before(start + absl::Seconds(60)));
+}
+
+// The same on the database's own clock, for one second from an idle key.
+TEST_F(PgRateLimitStoreTest, AnIdleKeyGetsAtMostPerSecondInItsFirstSecond) {
+  const RateLimit limit{600, 20};
+  int allowed = 0;
+  const absl::Time start = absl::Now();
+  while (absl::Now() < start + absl::Milliseconds(950)) {
+    if (Take("key_i", limit).allowed) ++allowed;
+  }
+  EXPECT_EQ(allowed, 20);
+  std::printf("allowed %d in the first second\n", allowed);
 }
 
 TEST_F(PgRateLimitStoreTest, NonPositiveLimitsAreRefused) {
