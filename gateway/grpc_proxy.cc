@@ -73,6 +73,26 @@ HttpResponse ErrorResponse(int status, absl::string_view code, absl::string_view
   return response;
 }
 
+// error.retryAfter (seconds) sits beside code and message.
+void AddRetryAfter(int seconds, std::string* envelope) {
+  envelope->insert(envelope->size() - 2, absl::StrCat(",\"retryAfter\":", seconds));
+}
+
+// A refusal decided in the gateway, rendered as the service's would be
+// (Translate): the same status, envelope and Retry-After.
+HttpResponse RefusalResponse(const absl::Status& refused) {
+  const int http_status = HttpStatusFor(static_cast<grpc::StatusCode>(refused.code()));
+  HttpResponse response = ErrorResponse(http_status, ApiErrorCode(refused), refused.message());
+  int retry_after = 0;
+  for (const auto& [key, value] : ResponseMetadata(refused)) {
+    if (key == "retry-after" && absl::SimpleAtoi(value, &retry_after)) {
+      response.headers.emplace_back("retry-after", value);
+      AddRetryAfter(retry_after, &response.body);
+    }
+  }
+  return response;
+}
+
 // Everything one backend call owns until gRPC's callback fires.
 struct Call {
   grpc::ClientContext context;
@@ -118,8 +138,7 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
     response.body = ErrorEnvelope(code, message, field);
     int retry_after = 0;
     if (http_status == 429 && absl::SimpleAtoi(Metadata(trailing, "retry-after"), &retry_after)) {
-      // error.retryAfter (seconds) sits beside code and message.
-      response.body.insert(response.body.size() - 2, absl::StrCat(",\"retryAfter\":", retry_after));
+      AddRetryAfter(retry_after, &response.body);
     }
     return response;
   }
@@ -241,6 +260,10 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   absl::Status key_syntax = ApiKeyFromAuthorization(authorization).status();
   if (!key_syntax.ok()) {
     return reply(ErrorResponse(401, ApiErrorCode(key_syntax), key_syntax.message()));
+  }
+  if (options_.refuse_before_body) {
+    absl::Status refused = options_.refuse_before_body(authorization, request.remote_address);
+    if (!refused.ok()) return reply(RefusalResponse(refused));
   }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {

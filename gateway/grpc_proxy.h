@@ -1,6 +1,7 @@
 #ifndef AFFONSO_GATEWAY_GRPC_PROXY_H_
 #define AFFONSO_GATEWAY_GRPC_PROXY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,7 +9,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/http_server.h"
 #include "gateway/route_table.h"
@@ -20,6 +23,13 @@ struct GrpcProxyOptions {
   absl::Duration backend_deadline = absl::Seconds(10);
   // Served verbatim at GET /openapi.json.
   std::string openapi_json;
+  // Run on the HTTP I/O thread once the Authorization header holds a key and
+  // before the body is read, so that whatever the API would refuse from
+  // memory costs no parsing: it must never block. Its error is the answer
+  // (a "retry-after" response metadata entry becomes Retry-After). The
+  // in-process gateway passes Server::RefuseWithoutLookup; empty: none.
+  std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
+      refuse_before_body;
 };
 
 // The REST face of the affonso.v1 services: every rpc with a google.api.http

@@ -9,6 +9,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend) {
   GrpcProxyOptions options;
   options.backend_deadline = config.backend_deadline;
+  options.refuse_before_body = config.refuse_before_body;
   options.openapi_json = kOpenApiJson;
   auto proxy = GrpcProxy::Create(std::move(backend), std::move(options));
   if (!proxy.ok()) return proxy.status();

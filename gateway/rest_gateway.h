@@ -1,6 +1,7 @@
 #ifndef AFFONSO_GATEWAY_REST_GATEWAY_H_
 #define AFFONSO_GATEWAY_REST_GATEWAY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,9 @@ namespace affonso::gateway {
 struct RestGatewayConfig {
   HttpServerOptions http;
   absl::Duration backend_deadline = absl::Seconds(10);
+  // GrpcProxyOptions::refuse_before_body.
+  std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
+      refuse_before_body;
 };
 
 // The HTTP server and the proxy behind it, over one gRPC channel: the

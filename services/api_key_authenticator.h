@@ -58,6 +58,15 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
                                           absl::string_view client_address) const override;
 
+  // What this replica can refuse from memory alone, before anything reads
+  // the request: a key cached as unknown or revoked (INVALID_API_KEY, counted
+  // as a failed attempt) and an address over its failure budget whose key is
+  // not cached as valid (RATE_LIMIT_EXCEEDED with retry-after). OK otherwise,
+  // and then AuthenticateFrom still decides. Never queries or waits: the REST
+  // gateway runs it on an HTTP I/O thread before parsing the body.
+  absl::Status RefuseWithoutLookup(absl::string_view authorization,
+                                   absl::string_view client_address) const;
+
   // From the change feed, on its thread.
   void OnApiKeyChanged(absl::string_view key_id) override;
   void OnApiKeyChangesMissed() override;

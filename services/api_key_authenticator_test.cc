@@ -201,6 +201,35 @@ TEST_F(FailureLimitTest, AnAddressOverItsFailuresIsRefusedWithoutAQuery) {
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
 }
 
+// The gateway's check before the body: from memory only, never a query.
+TEST_F(FailureLimitTest, RefusalWithoutLookupUsesOnlyWhatIsRemembered) {
+  const std::string good = std::string("Bearer ") + kKey;
+  const std::string unknown = "Bearer sk_live_unknown1";
+  EXPECT_TRUE(limited_.RefuseWithoutLookup(good, "10.0.0.1").ok());  // not cached: no verdict
+  EXPECT_TRUE(limited_.RefuseWithoutLookup(unknown, "10.0.0.1").ok());
+  EXPECT_EQ(ApiErrorCode(limited_.RefuseWithoutLookup("", "10.0.0.1")), "MISSING_API_KEY");
+  EXPECT_EQ(store_.lookups, 0);
+  ASSERT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
+  EXPECT_FALSE(limited_.AuthenticateFrom(unknown, "10.0.0.1").ok());  // failure 1, remembered
+  const int lookups = store_.lookups;
+  absl::Status remembered = limited_.RefuseWithoutLookup(unknown, "10.0.0.1");
+  EXPECT_EQ(ApiErrorCode(remembered), "INVALID_API_KEY");  // failure 2
+  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1").ok());  // failure 3
+  absl::Status over = limited_.RefuseWithoutLookup("Bearer sk_live_other", "10.0.0.1");
+  EXPECT_EQ(ApiErrorCode(over), "RATE_LIMIT_EXCEEDED");
+  ASSERT_EQ(ResponseMetadata(over).size(), 1u);
+  EXPECT_EQ(ResponseMetadata(over)[0].first, "retry-after");
+  // A cached good key passes, from that address too; other addresses are free.
+  EXPECT_TRUE(limited_.RefuseWithoutLookup(good, "10.0.0.1").ok());
+  EXPECT_TRUE(limited_.RefuseWithoutLookup("Bearer sk_live_other", "10.0.0.2").ok());
+  EXPECT_EQ(store_.lookups, lookups) << "no query from the check before the body";
+  // Revoked and cached: refused from memory.
+  store_.keys[Sha256Hex(kKey)].revoked = true;
+  now_ += absl::Seconds(11);
+  EXPECT_FALSE(limited_.AuthenticateFrom(good, "10.0.0.2").ok());
+  EXPECT_EQ(ApiErrorCode(limited_.RefuseWithoutLookup(good, "10.0.0.2")), "INVALID_API_KEY");
+}
+
 TEST_F(FailureLimitTest, UnknownAddressIsNeverLimited) {
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "").status()), "MISSING_API_KEY");

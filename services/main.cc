@@ -206,6 +206,10 @@ int main(int argc, char** argv) {
     rest_config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
     rest_config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
     rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+    rest_config.refuse_before_body = [api = server->get()](absl::string_view authorization,
+                                                           absl::string_view client_address) {
+      return api->RefuseWithoutLookup(authorization, client_address);
+    };
     auto started = affonso::gateway::RestGateway::Start(rest_config, (*server)->InProcessChannel());
     if (!started.ok()) {
       AFFONSO_LOG(kError, "REST gateway start-up failed: ", started.status().ToString());

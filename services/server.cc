@@ -354,4 +354,10 @@ void Server::Shutdown(absl::Duration grace) {
 
 void Server::Wait() { grpc_server_->Wait(); }
 
+absl::Status Server::RefuseWithoutLookup(absl::string_view authorization,
+                                         absl::string_view client_address) const {
+  if (!parts_ || !parts_->authenticator) return absl::OkStatus();
+  return parts_->authenticator->RefuseWithoutLookup(authorization, client_address);
+}
+
 }  // namespace affonso::services

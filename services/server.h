@@ -99,6 +99,10 @@ class Server {
   // database pool is unusable (the ops port's /readyz; the health service
   // says the same).
   bool serving() const { return serving_.load(); }
+  // For the in-process REST gateway (RestGatewayConfig::refuse_before_body):
+  // ApiKeyAuthenticator::RefuseWithoutLookup, OK when this server has no API.
+  absl::Status RefuseWithoutLookup(absl::string_view authorization,
+                                   absl::string_view client_address) const;
   // StopServing, then in-flight calls get up to `grace` to finish before
   // being cancelled. The in-process channel must not be used afterwards
   // (gRPC 1.51 crashes on a call into a shut-down in-process server): stop

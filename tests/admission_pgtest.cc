@@ -375,5 +375,42 @@ TEST_F(FailedAuthTest, RestFailuresAreLimitedPerClientAddress) {
   EXPECT_FALSE(refused.headers["retry-after"].empty());
 }
 
+// What the server already knows to refuse is refused by the gateway before
+// it reads the body: a body that is not JSON, which the gateway would
+// otherwise parse first (400), gets the refusal instead.
+TEST_F(FailedAuthTest, RestRefusalsKnownFromMemoryComeBeforeTheBody) {
+  const std::string fake = UnknownKey();
+  const std::string not_json = "{\"programId\": [[[[";
+  auto post = [&](const std::string& authorization, const std::string& body) {
+    return Http(rest_->port(), "POST", "/v1/clicks", body,
+                {{"Authorization", authorization}, {"Content-Type", "application/json"}});
+  };
+  // The key feed empties the cache once it listens: cache A's key after.
+  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_EQ(Call("GET", "/v1/referrals").status, 200);
+  // Not known yet: the body is read first, as before.
+  EXPECT_EQ(post(fake, not_json).ErrorCode(), "VALIDATION_ERROR");
+  // Looked up once (401), then remembered as unknown.
+  HttpResult looked_up = post(fake, "{}");
+  EXPECT_EQ(looked_up.status, 401) << looked_up.body;
+  HttpResult remembered = post(fake, not_json);
+  EXPECT_EQ(remembered.status, 401) << remembered.body;
+  EXPECT_EQ(remembered.ErrorCode(), "INVALID_API_KEY");
+  // Failures counted so far: 2 of 5. Three more, then an address over its
+  // budget is refused before its body whatever unknown key it brings.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(post(UnknownKey(), "{}").status, 401);
+  HttpResult over_budget = post(UnknownKey(), not_json);
+  EXPECT_EQ(over_budget.status, 429) << over_budget.body;
+  EXPECT_EQ(over_budget.ErrorCode(), "RATE_LIMIT_EXCEEDED");
+  int retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(over_budget.headers["retry-after"], &retry_after));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_NE(over_budget.body.find(absl::StrCat("\"retryAfter\":", retry_after)),
+            std::string::npos)
+      << over_budget.body;
+  // A cached valid key is still served from there.
+  EXPECT_EQ(Call("GET", "/v1/referrals").status, 200);
+}
+
 }  // namespace
 }  // namespace affonso::tests

@@ -21,6 +21,10 @@ class RestTest : public ServerTest {
     config.http.address = "127.0.0.1";
     config.http.port = 0;
     config.http.max_body_bytes = 64 << 10;
+    config.refuse_before_body = [api = server_.get()](absl::string_view authorization,
+                                                      absl::string_view client_address) {
+      return api->RefuseWithoutLookup(authorization, client_address);
+    };
     ConfigureRest(config);
     auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
     ASSERT_TRUE(rest.ok()) << rest.status();
