@@ -121,11 +121,15 @@ void WebhookDispatcher::Claimer() {
     const int work = Pass(nullptr);
     absl::MutexLock lock(&mu_);
     if (stopping_claims_) return;
-    // Busy with every worker taken: go on as soon as one is free. Idle: wait
-    // a poll interval (or for Stop).
+    // Busy with every worker taken: go on as soon as one is free. Nothing
+    // claimed while sends are in flight: they may be what holds an endpoint
+    // or team at its cap, so try again as soon as one of them ends. Idle:
+    // wait a poll interval (or for Stop).
     if (work == 0 || busy_ >= options_.workers) {
+      const int busy_after_claim = busy_;
       auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return stopping_claims_ || (work > 0 && busy_ < options_.workers);
+        return stopping_claims_ || (work > 0 && busy_ < options_.workers) ||
+               (work == 0 && busy_ < busy_after_claim);
       };
       mu_.AwaitWithTimeout(absl::Condition(&wake), options_.poll_interval);
       if (stopping_claims_) return;

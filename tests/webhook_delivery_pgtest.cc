@@ -542,6 +542,28 @@ TEST_F(WebhookDeliveryTest, OneTeamsSlowEndpointsDoNotDelayAnothersDeliveries) {
   EXPECT_LT(delay, absl::Milliseconds(500));
 }
 
+// An endpoint at its in-flight cap is claimed again as soon as one of its
+// sends ends, not a poll interval later: one endpoint's backlog drains at
+// the pace of its receiver.
+TEST_F(WebhookDeliveryTest, AnEndpointAtItsCapIsClaimedAgainAsSoonAsASendEnds) {
+  Endpoint("{referral.lead}", a_.team_id, "/capped");
+  for (int i = 0; i < 40; ++i) Event("referral.lead", a_.team_id);
+  WebhookDispatcherOptions options = Fast();
+  options.poll_interval = absl::Seconds(5);  // 20 claims of 2 would take 100 s
+  options.per_endpoint_cap = 2;
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  const absl::Time start = absl::Now();
+  dispatcher.Start();
+  while (receiver_.SeenUnder("/capped") < 40 && absl::Now() - start < absl::Seconds(20)) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const absl::Duration took = absl::Now() - start;
+  dispatcher.Stop();
+  EXPECT_EQ(receiver_.SeenUnder("/capped"), 40u);
+  EXPECT_LT(took, absl::Seconds(10)) << "waited poll intervals while the endpoint was at its cap";
+  EXPECT_LE(receiver_.max_open(), 1) << "never the same delivery twice at once";
+}
+
 TEST_F(WebhookDeliveryTest, ClaimsTakeTeamsInTurnAndHoldTheCapsExactly) {
   const std::string a1 = Endpoint("{referral.lead}", a_.team_id, "/a1");
   const std::string a2 = Endpoint("{referral.lead}", a_.team_id, "/a2");
