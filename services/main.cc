@@ -96,10 +96,10 @@ ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "or both (env ROLE)");
 ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 32),
           "webhook sends in flight at once per replica, one thread each (env WEBHOOK_WORKERS)");
-ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 4),
+ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16),
           "webhook sends in flight to one endpoint, across replicas "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
-ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 8),
+ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 24),
           "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
 ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),

@@ -280,6 +280,12 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
     }
   }
   absl::Status recorded = store_->Record(record, options_.disable_after);
+  if (absl::IsFailedPrecondition(recorded)) {
+    // Another claim owns the delivery now and records its own attempt.
+    Metrics().errors.WithLabels({"lease_lost"}).Increment();
+    AFFONSO_LOG(kInfo, "webhook record ", delivery.delivery_id, ": ", recorded.message());
+    return;
+  }
   if (!recorded.ok()) {
     Metrics().errors.WithLabels({"record"}).Increment();
     AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString(),

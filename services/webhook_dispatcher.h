@@ -32,8 +32,8 @@ struct WebhookDispatcherOptions {
   // slow receiver or one tenant cannot hold every worker. The team cap is
   // kept below `workers`, so every dispatcher always has a worker for the
   // other teams.
-  int per_endpoint_cap = 4;
-  int per_team_cap = 8;
+  int per_endpoint_cap = 16;
+  int per_team_cap = 24;
   int fan_out_batch = 1000;
   // Delay before retry n (n = 1 is the second attempt), jittered by +-20%:
   // about three days in all; after the last one the delivery gives up.

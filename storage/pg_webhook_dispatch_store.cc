@@ -87,24 +87,26 @@ constexpr Statement kExtendLeases{
     "WHERE d.id = h.id AND d.attempts = h.attempt AND d.status = 'pending' "
     "  AND d.lease_until IS NOT NULL"};
 
-// One statement: the attempt row, the delivery's next state, the endpoint's
-// failure run. $9: succeeded / pending / failed / canceled.
+// One statement: the delivery's next state, then, only if it was still ours
+// to move, the attempt row and the endpoint's failure run. $9: succeeded /
+// pending / failed / canceled. Answers how many deliveries it moved (0 or 1).
 constexpr Statement kRecord{
     "webhook_record",
-    "WITH a AS ( "
-    "  INSERT INTO webhook_attempts (id, team_id, delivery_id, endpoint_id, event_id, attempt, "
-    "    status_code, error, duration_ms, response_excerpt, next_retry_at) "
-    "  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $10, $11, "
-    "    CASE WHEN $9 = 'pending' THEN timestamptz 'epoch' + $12::bigint * interval '1 microsecond' END "
-    "  WHERE $9 <> 'canceled'), "
-    "d AS ( "
+    "WITH d AS ( "
     "  UPDATE webhook_deliveries SET status = $9, lease_until = NULL, updated_at = now(), "
     "    next_attempt_at = CASE WHEN $9 = 'pending' "
     "      THEN timestamptz 'epoch' + $12::bigint * interval '1 microsecond' "
     "      ELSE next_attempt_at END "
     // A delivery canceled (endpoint deleted), re-claimed (our lease ran
     // out) or redelivered meanwhile is not ours to move any more.
-    "  WHERE id = $3 AND status = 'pending' AND attempts = $6::int) "
+    "  WHERE id = $3 AND status = 'pending' AND attempts = $6::int RETURNING id), "
+    "a AS ( "
+    "  INSERT INTO webhook_attempts (id, team_id, delivery_id, endpoint_id, event_id, attempt, "
+    "    status_code, error, duration_ms, response_excerpt, next_retry_at) "
+    "  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $10, $11, "
+    "    CASE WHEN $9 = 'pending' THEN timestamptz 'epoch' + $12::bigint * interval '1 microsecond' END "
+    "  WHERE $9 <> 'canceled' AND EXISTS (SELECT 1 FROM d)), "
+    "e AS ( "
     "UPDATE webhook_endpoints SET "
     "  failing_since = CASE WHEN $9 = 'succeeded' THEN NULL "
     "    WHEN $9 = 'canceled' THEN failing_since ELSE COALESCE(failing_since, now()) END, "
@@ -118,8 +120,10 @@ constexpr Statement kRecord{
     // Only when its state changes: a success on a healthy endpoint (the
     // common case) takes no lock on the endpoint row, which every delivery to
     // that endpoint would otherwise queue on.
-    "WHERE id = $4 AND ($13 OR ($9 = 'succeeded' AND failing_since IS NOT NULL) "
-    "  OR $9 NOT IN ('succeeded', 'canceled'))"};
+    "WHERE id = $4 AND EXISTS (SELECT 1 FROM d) "
+    "  AND ($13 OR ($9 = 'succeeded' AND failing_since IS NOT NULL) "
+    "  OR $9 NOT IN ('succeeded', 'canceled'))) "
+    "SELECT count(*) AS moved FROM d"};
 
 // Record's fallback: ids, a status and a time, nothing a receiver sent.
 constexpr Statement kRecordOutcomeOnly{
@@ -242,10 +246,15 @@ absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
   const std::string excerpt = SanitizeUntrustedText(record.response_excerpt, kMaxExcerptBytes);
   return pool_->InTransaction("webhook_record", [&](Tx& tx) {
     tx.ExecUnprepared(kAsyncCommit);
-    tx.Exec(kRecord, attempt_id, d.team_id, d.delivery_id, d.endpoint_id, d.event_id, d.attempt,
-            record.status_code, error, StatusFor(record.outcome), record.duration_ms, excerpt,
-            next_micros, record.outcome == DeliveryOutcome::kGone,
-            absl::ToInt64Seconds(disable_after));
+    const pqxx::result moved =
+        tx.Exec(kRecord, attempt_id, d.team_id, d.delivery_id, d.endpoint_id, d.event_id,
+                d.attempt, record.status_code, error, StatusFor(record.outcome),
+                record.duration_ms, excerpt, next_micros, record.outcome == DeliveryOutcome::kGone,
+                absl::ToInt64Seconds(disable_after));
+    if (moved[0]["moved"].as<int64_t>() == 0) {
+      return absl::FailedPreconditionError(
+          "the delivery's lease was lost (re-claimed, redelivered or canceled)");
+    }
     return absl::OkStatus();
   });
 }

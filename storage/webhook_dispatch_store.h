@@ -34,8 +34,8 @@ struct HeldLease {
 
 // In-flight bounds for Claim, counted over every dispatcher's live leases.
 struct ClaimCaps {
-  int per_endpoint = 4;
-  int per_team = 8;
+  int per_endpoint = 16;
+  int per_team = 24;
 };
 
 enum class DeliveryOutcome {
@@ -95,7 +95,9 @@ class WebhookDispatchStore {
   // endpoint's failure run, a failure starts or extends it, and the endpoint
   // is disabled on 410 or once failing for longer than `disable_after`. The
   // receiver's text is sanitised first, so no content can make it fail. A
-  // delivery re-claimed meanwhile (its lease ran out) is not moved.
+  // delivery re-claimed, redelivered or canceled meanwhile (the lease is no
+  // longer this claim's) is not touched: nothing is written and the answer
+  // is FAILED_PRECONDITION.
   virtual absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) = 0;
 
   // The fallback when Record fails: moves the delivery on (status,

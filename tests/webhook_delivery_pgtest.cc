@@ -564,6 +564,42 @@ TEST_F(WebhookDeliveryTest, AnEndpointAtItsCapIsClaimedAgainAsSoonAsASendEnds) {
   EXPECT_LE(receiver_.max_open(), 1) << "never the same delivery twice at once";
 }
 
+// A send that outlived its lease must not write over the claim that took
+// the delivery since: no attempt row, no failure run, no outcome counted.
+TEST_F(WebhookDeliveryTest, AClaimThatLostItsLeaseRecordsNothing) {
+  const std::string endpoint = Endpoint();
+  Event();
+  ASSERT_TRUE(store_->FanOut(100).ok());
+  auto first = store_->Claim(1, absl::Milliseconds(50), storage::ClaimCaps{});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 1u);
+  absl::SleepFor(absl::Milliseconds(100));
+  auto second = store_->Claim(1, absl::Seconds(30), storage::ClaimCaps{});
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].attempt, 2);
+
+  storage::AttemptRecord stale;
+  stale.delivery = (*first)[0];
+  stale.outcome = storage::DeliveryOutcome::kRetry;
+  stale.status_code = 500;
+  stale.next_attempt_at = absl::Now() + absl::Hours(1);
+  EXPECT_EQ(store_->Record(stale, absl::Hours(72)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "0");
+  EXPECT_EQ(Query("SELECT failing_since IS NULL FROM webhook_endpoints WHERE id = '" + endpoint +
+                  "'"),
+            "t");
+  EXPECT_EQ(Query("SELECT lease_until IS NOT NULL FROM webhook_deliveries"), "t");
+
+  storage::AttemptRecord owned;
+  owned.delivery = (*second)[0];
+  owned.outcome = storage::DeliveryOutcome::kSucceeded;
+  owned.status_code = 200;
+  EXPECT_TRUE(store_->Record(owned, absl::Hours(72)).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "1");
+  EXPECT_EQ(Query("SELECT status FROM webhook_deliveries"), "succeeded");
+}
+
 TEST_F(WebhookDeliveryTest, ClaimsTakeTeamsInTurnAndHoldTheCapsExactly) {
   const std::string a1 = Endpoint("{referral.lead}", a_.team_id, "/a1");
   const std::string a2 = Endpoint("{referral.lead}", a_.team_id, "/a2");
