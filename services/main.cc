@@ -43,6 +43,9 @@ ABSL_FLAG(int, auth_failures_per_minute, EnvOr("AUTH_FAILURES_PER_MINUTE", 100),
           "failed authentications per client address per minute, per replica, before that "
           "address gets 429 for the rest of the minute; 0 turns it off "
           "(env AUTH_FAILURES_PER_MINUTE)");
+ABSL_FLAG(bool, trust_loopback_client_address, EnvOr("TRUST_LOOPBACK_CLIENT_ADDRESS", 0) != 0,
+          "believe the client address a loopback peer names (a REST gateway sidecar) for the "
+          "failed-authentication limit (env TRUST_LOOPBACK_CLIENT_ADDRESS)");
 ABSL_FLAG(int, unknown_key_cache_ms, EnvOr("UNKNOWN_KEY_CACHE_MS", 5000),
           "how long a replica remembers that a key does not exist (env UNKNOWN_KEY_CACHE_MS)");
 ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
@@ -161,6 +164,7 @@ int main(int argc, char** argv) {
   config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
   config.grpc_memory_bytes = int64_t{absl::GetFlag(FLAGS_grpc_memory_mb)} << 20;
   config.auth_failures_per_minute = absl::GetFlag(FLAGS_auth_failures_per_minute);
+  config.trust_loopback_client_address = absl::GetFlag(FLAGS_trust_loopback_client_address);
   config.unknown_key_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_unknown_key_cache_ms));
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
   config.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);

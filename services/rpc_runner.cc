@@ -44,18 +44,29 @@ std::atomic<int> in_flight_calls{0};
 // callback ones (RecordSignup) hold none while they wait.
 std::atomic<int> thread_calls{0};
 std::atomic<int> max_thread_calls{0};  // 0: no cap
+std::atomic<bool> trust_loopback_client_address{false};
+
+bool IsLoopback(absl::string_view address) {
+  return absl::StartsWith(address, "127.") || address == "::1";
+}
 
 // Who is calling, for the per-address limit on failed authentication. A
 // network peer is its address ("ipv4:1.2.3.4:5678", "ipv6:[::1]:5678"); the
 // in-process REST gateway, which has no address of its own, names its
-// client in kClientAddressKey, and only in-process calls are believed.
+// client in kClientAddressKey, and only in-process calls are believed (and
+// loopback peers, when a sidecar gateway is trusted to do the same).
 std::string ClientAddress(const grpc::ServerContextBase& context) {
   const std::string peer = context.peer();
   for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
     if (!absl::StartsWith(peer, scheme)) continue;
     absl::string_view address = absl::string_view(peer).substr(scheme.size());
     address = address.substr(0, address.rfind(':'));  // the port
-    return std::string(absl::StripPrefix(absl::StripSuffix(address, "]"), "["));
+    address = absl::StripPrefix(absl::StripSuffix(address, "]"), "[");
+    if (trust_loopback_client_address.load(std::memory_order_relaxed) && IsLoopback(address)) {
+      std::string named = Metadata(context, kClientAddressKey);
+      if (!named.empty()) return named;
+    }
+    return std::string(address);
   }
   if (absl::StartsWith(peer, "unix:")) return "";
   return Metadata(context, kClientAddressKey);
@@ -72,6 +83,9 @@ int Count(const grpc::ServerContextBase& context, absl::string_view key) {
 int RpcRunner::InFlightCalls() { return in_flight_calls.load(); }
 int RpcRunner::ThreadCalls() { return thread_calls.load(); }
 void RpcRunner::SetMaxThreadCalls(int max) { max_thread_calls.store(max); }
+void RpcRunner::SetTrustLoopbackClientAddress(bool trust) {
+  trust_loopback_client_address.store(trust);
+}
 int RpcRunner::MaxThreadCalls() { return max_thread_calls.load(); }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

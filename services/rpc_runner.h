@@ -75,6 +75,10 @@ class RpcRunner {
   static int ThreadCalls();
   static void SetMaxThreadCalls(int max);
   static int MaxThreadCalls();
+  // Whether a loopback peer may name its client in x-affonso-client-address
+  // (a gateway sidecar in the same pod). Off: only the in-process gateway
+  // is believed, and a loopback peer counts as itself. Process-wide.
+  static void SetTrustLoopbackClientAddress(bool trust);
 
  private:
   const Authenticator* authenticator_;

@@ -175,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // a pool of 48, then 96, still ran out under 1,000 cancelled calls on a
   // loaded machine.
   RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
+  RpcRunner::SetTrustLoopbackClientAddress(config.trust_loopback_client_address);
   grpc::ResourceQuota quota("affonso");
   quota.SetMaxThreads(4 * config.max_rpc_threads + 256);
   if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
@@ -296,9 +297,12 @@ void Server::ProbeDatabase() {
   while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), db_probe_interval_)) {
     mu_.Unlock();
     // A lease is what every call needs first: none within the acquire
-    // timeout (the database unreachable, or the pool held by stuck calls)
-    // is a replica that cannot serve.
-    const bool usable = parts_->pool->Acquire().ok();
+    // timeout because this replica's own calls hold the whole pool is a
+    // replica that cannot serve, and others may. A database that cannot be
+    // reached fails every replica alike: each stays ready and answers fast
+    // 503s, rather than all leaving the Service and clients with no answer.
+    const bool usable =
+        parts_->pool->Acquire().ok() || parts_->pool->stats().in_use < parts_->pool->size();
     mu_.Lock();
     if (usable == db_usable_) continue;
     db_usable_ = usable;

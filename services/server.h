@@ -42,10 +42,15 @@ struct ServerConfig {
   // refused for the rest of the minute (0 off: tests; the binary's default
   // is 100), and how long an unknown key is remembered.
   int auth_failures_per_minute = 0;
+  // A gateway sidecar reaches us over loopback: believe the client address
+  // it names, else every REST client shares the gateway's failure budget.
+  bool trust_loopback_client_address = false;
   absl::Duration unknown_key_ttl = absl::Seconds(5);
   // Readiness (health, /readyz) turns false while the synchronous handlers
-  // have stayed at 90% of their cap for this long, or while the database
-  // pool cannot lend a connection; it is probed every `db_probe_interval`.
+  // have stayed at 90% of their cap for this long, or while this replica's
+  // calls hold its whole database pool and none is lent within the acquire
+  // timeout (not when the database is down: every replica answers 503
+  // then); it is probed every `db_probe_interval`.
   absl::Duration saturation_window = absl::Seconds(1);
   absl::Duration db_probe_interval = absl::Seconds(1);
   absl::Duration api_key_cache_ttl = absl::Seconds(10);

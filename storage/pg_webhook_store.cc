@@ -113,7 +113,13 @@ constexpr Statement kUpsertDelivery{
     "INSERT INTO webhook_deliveries (id, team_id, event_id, endpoint_id) "
     "VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', "
-    "  next_attempt_at = now(), lease_until = NULL, updated_at = now() "
+    "  next_attempt_at = now(), updated_at = now(), "
+    // A send in flight keeps its lease: releasing it would let another
+    // dispatcher send the same delivery at the same time, and stop the
+    // owner's lease extensions. The owner's record then decides what follows.
+    "  lease_until = CASE WHEN webhook_deliveries.status = 'pending' "
+    "    AND webhook_deliveries.lease_until > now() "
+    "    THEN webhook_deliveries.lease_until END "
     "WHERE webhook_deliveries.team_id = EXCLUDED.team_id"};
 
 // The attempts log. $1 team, $2 endpoint, $3 event filter, $4 success filter

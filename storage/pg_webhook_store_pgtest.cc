@@ -263,6 +263,23 @@ TEST_F(PgWebhookStoreTest, RedeliverRequeuesTheExistingDeliveryKeepingItsAttempt
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries"), "1");
 }
 
+TEST_F(PgWebhookStoreTest, RedeliverLeavesASendInFlightItsLease) {
+  WebhookEndpoint webhook = MustCreate(a_);
+  const std::string event = InsertEvent(a_);
+  const std::string delivery = InsertDelivery(a_, event, webhook.id(), "pending", 3);
+  db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() + interval '30 seconds' "
+                  "WHERE id = '" + delivery + "'");
+  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  EXPECT_EQ(Column("webhook_deliveries", "lease_until > now()", delivery), "t");
+  EXPECT_EQ(Column("webhook_deliveries", "attempts", delivery), "3");
+  EXPECT_EQ(Column("webhook_deliveries", "status", delivery), "pending");
+  // An expired lease is released as before.
+  db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() - interval '1 second' "
+                  "WHERE id = '" + delivery + "'");
+  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  EXPECT_EQ(Column("webhook_deliveries", "lease_until", delivery), "");
+}
+
 TEST_F(PgWebhookStoreTest, RedeliverCreatesADeliveryWhenThereIsNone) {
   WebhookEndpoint webhook = MustCreate(a_);
   const std::string event = InsertEvent(a_, "transaction.created");

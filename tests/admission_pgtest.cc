@@ -359,6 +359,35 @@ TEST_F(FailedAuthTest, GrpcFailuresAreLimitedPerPeerAddress) {
   EXPECT_TRUE(ListReferrals(channel_, As(a_)).ok());
 }
 
+// With a gateway sidecar trusted, a loopback peer's named client is the
+// address counted (the test's TCP channel is a loopback peer).
+class TrustedLoopbackTest : public ServerTest {
+ protected:
+  void Configure(services::ServerConfig& config) override {
+    config.auth_failures_per_minute = 5;
+    config.trust_loopback_client_address = true;
+  }
+};
+
+TEST_F(TrustedLoopbackTest, ALoopbackPeerIsCountedByTheClientItNames) {
+  auto failing_as = [&](const std::string& client) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", UnknownKey());
+    if (!client.empty()) context->AddMetadata("x-affonso-client-address", client);
+    return ListReferrals(channel_, std::move(context)).error_code();
+  };
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(failing_as(absl::StrCat("10.0.0.", i)), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // No named client went over; the peer itself has no failures yet.
+  EXPECT_EQ(failing_as(""), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(failing_as("10.0.0.1"), grpc::StatusCode::UNAUTHENTICATED);
+  for (int i = 0; i < 4; ++i) failing_as("10.0.0.9");
+  EXPECT_EQ(failing_as("10.0.0.9"), grpc::StatusCode::UNAUTHENTICATED);  // the fifth
+  EXPECT_EQ(failing_as("10.0.0.9"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(failing_as("10.0.0.2"), grpc::StatusCode::UNAUTHENTICATED);
+}
+
 // REST clients are counted by their own address, which the in-process
 // gateway passes on.
 TEST_F(FailedAuthTest, RestFailuresAreLimitedPerClientAddress) {
