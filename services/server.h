@@ -27,7 +27,7 @@ struct ServerConfig {
   // that executor, with no hand-off or extra queue. A waiting thread costs a
   // little memory, not CPU: signups wait on a shared batch (PgSignupStore),
   // other calls on a pool connection. RpcRunner refuses synchronous calls
-  // beyond it (UNAVAILABLE); gRPC's pool gets 3 times as many more plus 256
+  // beyond it (UNAVAILABLE); gRPC's pool gets 3 times as many more plus 1,024
   // for its pollers and the calls being read or refused, so it does not run out,
   // where gRPC would refuse every call RESOURCE_EXHAUSTED. Well above
   // any client concurrency we expect.
