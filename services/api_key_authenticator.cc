@@ -1,6 +1,9 @@
 #include "services/api_key_authenticator.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +23,26 @@ Caller CallerFor(const storage::ApiKeyRecord& record) {
   caller.rate_limit_per_second = record.rate_limit_per_second;
   return caller;
 }
+
+// Whose failures an address counts as: IPv6 by its /64 (one subscriber's
+// prefix, so an attacker cannot take a fresh budget per address), IPv4 and
+// anything else as it is.
+std::string FailureKey(absl::string_view address) {
+  in6_addr v6;
+  if (address.find(':') == absl::string_view::npos ||
+      inet_pton(AF_INET6, std::string(address).c_str(), &v6) != 1) {
+    return std::string(address);
+  }
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &v6, text, sizeof(text));
+  return absl::StrCat(text, "/64");
+}
+
+// Where the failures of addresses beyond the tracked ones go: together they
+// share one budget, so a flood of new addresses cannot push out the counts
+// of those already over theirs.
+constexpr absl::string_view kOverflowKey = "overflow";
 
 }  // namespace
 
@@ -123,7 +146,10 @@ absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
                                                absl::Time now) const {
   if (options_.failures_per_minute <= 0 || client_address.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  auto it = failures_.find(client_address);
+  auto it = failures_.find(FailureKey(client_address));
+  if (it == failures_.end() && failures_.size() >= options_.max_addresses) {
+    it = failures_.find(kOverflowKey);
+  }
   if (it == failures_.end()) return absl::OkStatus();
   const absl::Duration left = it->second.window_start + absl::Minutes(1) - now;
   if (left <= absl::ZeroDuration() || it->second.count < options_.failures_per_minute) {
@@ -141,15 +167,16 @@ absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
 void ApiKeyAuthenticator::CountFailure(absl::string_view client_address, absl::Time now) const {
   if (options_.failures_per_minute <= 0 || client_address.empty()) return;
   absl::MutexLock lock(&mu_);
-  auto it = failures_.find(client_address);
+  std::string key = FailureKey(client_address);
+  auto it = failures_.find(key);
   if (it == failures_.end()) {
     if (failures_.size() >= options_.max_addresses) {
       absl::erase_if(failures_, [now](const auto& entry) {
         return entry.second.window_start + absl::Minutes(1) <= now;
       });
-      if (failures_.size() >= options_.max_addresses) failures_.clear();
+      if (failures_.size() >= options_.max_addresses) key = std::string(kOverflowKey);
     }
-    it = failures_.emplace(std::string(client_address), Failures{now, 0}).first;
+    it = failures_.try_emplace(key, Failures{now, 0}).first;
   }
   if (it->second.window_start + absl::Minutes(1) <= now) it->second = Failures{now, 0};
   ++it->second.count;

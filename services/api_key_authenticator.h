@@ -41,7 +41,8 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
     absl::Duration negative_ttl = absl::Seconds(5);
     size_t max_negative_entries = 10000;
     // Failed attempts per client address per minute before it is refused;
-    // 0 turns it off. Addresses tracked at most (cleared when full).
+    // 0 turns it off. Addresses tracked at most (IPv6 by /64); beyond them
+    // new addresses share one overflow budget.
     int failures_per_minute = 0;
     size_t max_addresses = 10000;
     // Key lookups in flight at once; 0 = no bound.

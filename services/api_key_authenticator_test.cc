@@ -240,11 +240,33 @@ TEST_F(FailureLimitTest, TrackedAddressesAreBounded) {
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0.1").ok());
   EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.1").status().code(),
             absl::StatusCode::kResourceExhausted);
-  // Three more addresses fill the map (4); a fifth clears it.
-  for (int i = 2; i <= 5; ++i) {
+  // Three more addresses fill the map (4); beyond it new addresses share
+  // one budget, and nobody's count is dropped to make room.
+  for (int i = 2; i <= 4; ++i) {
     EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)).ok());
   }
+  for (int i = 5; i <= 7; ++i) {
+    EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)).status()),
+              "MISSING_API_KEY");
+  }
+  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.1").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.8").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // Their minute over, the old counts go and make room again.
+  now_ += absl::Minutes(1);
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.9").status()), "MISSING_API_KEY");
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
+}
+
+TEST_F(FailureLimitTest, AnIpv6PrefixSharesOneBudget) {
+  for (const char* address : {"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"}) {
+    EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", address).status()), "MISSING_API_KEY");
+  }
+  EXPECT_EQ(limited_.AuthenticateFrom("", "2001:db8:1:2::77").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "2001:db8:1:3::1").status()),
+            "MISSING_API_KEY");
 }
 
 // Lookups beyond the bound fail at once rather than queue on the pool.
