@@ -28,7 +28,8 @@ absl::StatusOr<Caller> RateLimitingAuthenticator::AuthenticateFrom(
   storage::RateLimit limit = defaults_;
   if (caller->rate_limit_per_minute > 0) limit.per_minute = caller->rate_limit_per_minute;
   if (caller->rate_limit_per_second > 0) limit.per_second = caller->rate_limit_per_second;
-  absl::StatusOr<storage::RateLimitDecision> decision = store_->Take(caller->api_key_id, limit);
+  absl::StatusOr<storage::RateLimitDecision> decision =
+      store_->Take(caller->team_id, caller->api_key_id, limit);
   if (!decision.ok()) {
     Decisions("error").Increment();
     return decision.status();

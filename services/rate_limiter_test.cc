@@ -21,8 +21,10 @@ class FakeAuthenticator : public Authenticator {
 
 class FakeStore : public storage::RateLimitStore {
  public:
-  absl::StatusOr<storage::RateLimitDecision> Take(absl::string_view api_key_id,
+  absl::StatusOr<storage::RateLimitDecision> Take(absl::string_view team_id,
+                                                  absl::string_view api_key_id,
                                                   storage::RateLimit limit) override {
+    EXPECT_EQ(team_id, "team_1");
     calls.push_back({std::string(api_key_id), limit});
     return next;
   }

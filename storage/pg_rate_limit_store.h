@@ -15,9 +15,11 @@ class PgRateLimitStore final : public RateLimitStore {
  public:
   explicit PgRateLimitStore(ConnectionPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id, RateLimit limit) override;
+  absl::StatusOr<RateLimitDecision> Take(absl::string_view team_id, absl::string_view api_key_id,
+                                         RateLimit limit) override;
   // The same at a given time instead of the database clock's (tests).
-  absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view api_key_id, RateLimit limit,
+  absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view team_id,
+                                           absl::string_view api_key_id, RateLimit limit,
                                            absl::Time now);
 
  private:

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "storage/pg_rate_limit_store.h"
+#include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {
@@ -21,8 +22,10 @@ class PgRateLimitStoreTest : public ::testing::Test {
     store_ = std::make_unique<PgRateLimitStore>(&db_->pool());
   }
 
+  static constexpr char kTeam[] = "team_t";
+
   RateLimitDecision Take(const std::string& key, RateLimit limit) {
-    auto decision = store_->Take(key, limit);
+    auto decision = store_->Take(kTeam, key, limit);
     EXPECT_TRUE(decision.ok()) << decision.status();
     return decision.ok() ? *decision : RateLimitDecision{};
   }
@@ -89,7 +92,7 @@ TEST_F(PgRateLimitStoreTest, ConcurrentRequestsNeverExceedTheLimit) {
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10; ++i) {
-        auto decision = store_->Take("key_e", limit);
+        auto decision = store_->Take(kTeam, "key_e", limit);
         if (!decision.ok()) {
           errors++;
         } else if (decision->allowed) {
@@ -130,7 +133,7 @@ TEST_F(PgRateLimitStoreTest, WindowsHoldAfterIdleAndRetryAfterIsExact) {
   std::vector<absl::Time> admitted;
   bool retrying = false;
   for (absl::Time t = start; t < start + absl::Minutes(3);) {
-    absl::StatusOr<RateLimitDecision> decision = store_->TakeAt("key_w", limit, t);
+    absl::StatusOr<RateLimitDecision> decision = store_->TakeAt(kTeam, "key_w", limit, t);
     ASSERT_TRUE(decision.ok()) << decision.status();
     if (retrying) {
       EXPECT_TRUE(decision->allowed) << "retry_after was too short at " << t;
@@ -178,8 +181,30 @@ TEST_F(PgRateLimitStoreTest, AnIdleKeyGetsAtMostPerSecondInItsFirstSecond) {
 }
 
 TEST_F(PgRateLimitStoreTest, NonPositiveLimitsAreRefused) {
-  EXPECT_FALSE(store_->Take("key_f", RateLimit{0, 10}).ok());
-  EXPECT_FALSE(store_->Take("key_f", RateLimit{10, 0}).ok());
+  EXPECT_FALSE(store_->Take(kTeam, "key_f", RateLimit{0, 10}).ok());
+  EXPECT_FALSE(store_->Take(kTeam, "key_f", RateLimit{10, 0}).ok());
+}
+
+// A replica of the previous release calls rate_limit_take(key, ...) during a
+// rollout: it takes from the same budget, the team read from the key.
+TEST_F(PgRateLimitStoreTest, ThePreviousReleasesCallSharesTheBudget) {
+  auto tenant = testing::CreateTenant(*db_, "Acme");
+  ASSERT_TRUE(tenant.ok()) << tenant.status();
+  const std::string key_id =
+      db_->QueryValue("SELECT id FROM api_keys WHERE team_id = '" + tenant->team_id + "'");
+  const RateLimit limit{3, 10};
+  auto take = [&] { return store_->Take(tenant->team_id, key_id, limit); };
+  auto previous_release_take = [&] {
+    return db_->QueryValue("SELECT allowed FROM rate_limit_take('" + key_id + "', 3, 10)");
+  };
+  ASSERT_TRUE(take().ok());
+  EXPECT_TRUE(take()->allowed);
+  EXPECT_EQ(previous_release_take(), "t");
+  EXPECT_EQ(previous_release_take(), "f");
+  EXPECT_FALSE(take()->allowed);
+  EXPECT_EQ(db_->QueryValue("SELECT team_id FROM rate_limit_windows WHERE api_key_id = '" +
+                            key_id + "'"),
+            tenant->team_id);
 }
 
 }  // namespace

@@ -30,8 +30,11 @@ struct RateLimitDecision {
 class RateLimitStore {
  public:
   virtual ~RateLimitStore() = default;
-  // Takes one request from `api_key_id`'s buckets when both limits allow it.
-  virtual absl::StatusOr<RateLimitDecision> Take(absl::string_view api_key_id, RateLimit limit) = 0;
+  // Takes one request from the buckets of `team_id`'s key `api_key_id` when
+  // both limits allow it.
+  virtual absl::StatusOr<RateLimitDecision> Take(absl::string_view team_id,
+                                                 absl::string_view api_key_id,
+                                                 RateLimit limit) = 0;
 };
 
 }  // namespace affonso::storage

@@ -12,11 +12,15 @@
 -- and a slot frees at most one bucket (1 s / 50 ms) after a strict window
 -- would have freed it.
 --
--- Expand-only: rate_limit_take keeps its signature and results and now uses
--- this table, so replicas of the previous release, which call it during a
--- rollout, share the same budget. rate_limit_buckets stays, unused.
+-- Expand-only: this release calls rate_limit_take(team, key, ...); the
+-- previous release's rate_limit_take(key, ...) keeps its signature and
+-- results and now uses this table too (reading the key's team), so replicas
+-- of both releases share the same budget during a rollout.
+-- rate_limit_buckets stays, unused. Keyed by team first, like every table
+-- of tenant data, so that it can be distributed by team.
 CREATE UNLOGGED TABLE rate_limit_windows (
-  api_key_id text PRIMARY KEY,
+  team_id text NOT NULL,
+  api_key_id text NOT NULL,
   -- Per limit: the newest bucket the ring holds, the ring's counts (bucket
   -- b in slot b % length), and their sum.
   minute_bucket bigint NOT NULL,
@@ -25,6 +29,8 @@ CREATE UNLOGGED TABLE rate_limit_windows (
   second_bucket bigint NOT NULL,
   second_counts integer[] NOT NULL,
   second_total integer NOT NULL
+,
+  PRIMARY KEY (team_id, api_key_id)
 ) WITH (fillfactor = 50);
 
 -- The first bucket, from `now_bucket` on, at which a ring at `now_bucket`
@@ -58,7 +64,8 @@ $$;
 -- allowed, the requests that would pass right now after it (the smaller
 -- room of the two limits), when the minute allowance is whole again (unix
 -- seconds) and, when refused, how long until a retry would pass.
-CREATE FUNCTION rate_limit_take_at(p_key text, p_per_minute integer, p_per_second integer,
+CREATE FUNCTION rate_limit_take_at(p_team text, p_key text, p_per_minute integer,
+                                   p_per_second integer,
                                    p_now double precision,
                                    OUT allowed boolean, OUT remaining integer,
                                    OUT reset_unix bigint, OUT retry_after_ms bigint)
@@ -83,14 +90,15 @@ DECLARE
 BEGIN
   SELECT minute_bucket, minute_counts, minute_total, second_bucket, second_counts, second_total
     INTO m_bucket, m_counts, m_total, s_bucket, s_counts, s_total
-    FROM rate_limit_windows WHERE api_key_id = p_key FOR UPDATE;
+    FROM rate_limit_windows WHERE team_id = p_team AND api_key_id = p_key FOR UPDATE;
   IF NOT FOUND THEN
     INSERT INTO rate_limit_windows
-      VALUES (p_key, 0, array_fill(0, ARRAY[m_slots]), 0, 0, array_fill(0, ARRAY[s_slots]), 0)
-      ON CONFLICT (api_key_id) DO NOTHING;
+      VALUES (p_team, p_key, 0, array_fill(0, ARRAY[m_slots]), 0, 0,
+              array_fill(0, ARRAY[s_slots]), 0)
+      ON CONFLICT (team_id, api_key_id) DO NOTHING;
     SELECT minute_bucket, minute_counts, minute_total, second_bucket, second_counts, second_total
       INTO m_bucket, m_counts, m_total, s_bucket, s_counts, s_total
-      FROM rate_limit_windows WHERE api_key_id = p_key FOR UPDATE;
+      FROM rate_limit_windows WHERE team_id = p_team AND api_key_id = p_key FOR UPDATE;
   END IF;
   t_now := coalesce(p_now, extract(epoch FROM clock_timestamp())::double precision);
   -- Never backwards (a clock step): the rings only move on, emptying the
@@ -128,7 +136,7 @@ BEGIN
     UPDATE rate_limit_windows
        SET minute_bucket = m_now, minute_counts = m_counts, minute_total = m_total,
            second_bucket = s_now, second_counts = s_counts, second_total = s_total
-     WHERE api_key_id = p_key;
+     WHERE team_id = p_team AND api_key_id = p_key;
     retry_after_ms := 0;
   ELSE
     retry_after_ms := greatest(1, ceil(1000 * (greatest(
@@ -148,9 +156,20 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION rate_limit_take(p_team text, p_key text, p_per_minute integer,
+                                p_per_second integer,
+                                OUT allowed boolean, OUT remaining integer,
+                                OUT reset_unix bigint, OUT retry_after_ms bigint)
+LANGUAGE sql AS $$
+  SELECT * FROM rate_limit_take_at(p_team, p_key, p_per_minute, p_per_second, NULL)
+$$;
+
+-- The previous release's call: the same budget, its team read from the key.
 CREATE OR REPLACE FUNCTION rate_limit_take(p_key text, p_per_minute integer, p_per_second integer,
                                            OUT allowed boolean, OUT remaining integer,
                                            OUT reset_unix bigint, OUT retry_after_ms bigint)
 LANGUAGE sql AS $$
-  SELECT * FROM rate_limit_take_at(p_key, p_per_minute, p_per_second, NULL)
+  SELECT * FROM rate_limit_take_at(
+      coalesce((SELECT team_id FROM api_keys WHERE id = p_key), ''), p_key, p_per_minute,
+      p_per_second, NULL)
 $$;
