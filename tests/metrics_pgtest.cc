@@ -2,7 +2,7 @@
 // ops port over real HTTP. Its own binary, so the process-wide counters start
 // at zero and exact values can be asserted.
 #include "common/metrics.h"
-#include "services/ops_http.h"
+#include "services/server/ops_http.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gateway/http_server.h"
+#include "gateway/http/http_server.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"

@@ -6,7 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include "gtest/gtest.h"
-#include "services/server.h"
+#include "services/server/server.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
 

@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(std::vector<
                                                                     absl::Duration ready_timeout) {
   const char* runfiles = std::getenv("TEST_SRCDIR");
   if (runfiles == nullptr) return absl::FailedPreconditionError("TEST_SRCDIR is not set");
-  const std::string binary = absl::StrCat(runfiles, "/affonso/services/affonso_server");
+  const std::string binary = absl::StrCat(runfiles, "/affonso/services/server/affonso_server");
   const int port = FreePort();
   flags.push_back(absl::StrCat("--grpc_port=", port));
   std::vector<char*> argv;

@@ -20,9 +20,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gateway/contract.h"
-#include "gateway/http_server.h"
-#include "gateway/route_table.h"
+#include "gateway/transcoder/contract.h"
+#include "gateway/http/http_server.h"
+#include "gateway/transcoder/route_table.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/rest_harness.h"
 

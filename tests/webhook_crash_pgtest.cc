@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
-#include "gateway/http_server.h"
+#include "gateway/http/http_server.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
 
@@ -49,7 +49,7 @@ class HoldingReceiver : public gateway::HttpHandler {
 
 pid_t StartDispatcher(const std::string& database_url) {
   const std::string binary =
-      absl::StrCat(std::getenv("TEST_SRCDIR"), "/affonso/services/affonso_server");
+      absl::StrCat(std::getenv("TEST_SRCDIR"), "/affonso/services/server/affonso_server");
   pid_t pid = fork();
   if (pid == 0) {
     execl(binary.c_str(), binary.c_str(), "--role=dispatcher", "--grpc_port=0",

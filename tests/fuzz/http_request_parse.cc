@@ -13,8 +13,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
-#include "gateway/http_request_parser.h"
-#include "gateway/http_server.h"
+#include "gateway/http/http_request_parser.h"
+#include "gateway/http/http_server.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace affonso::gateway {

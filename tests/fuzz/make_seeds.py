@@ -2,7 +2,7 @@
 """Writes the seed corpora (corpus/<target>/) from the API's examples.
 
 The requests are those of ../shared/API.md and of the REST tests (tests/,
-gateway/json_transcoder_test.cc). Rerun after a contract change and commit
+gateway/transcoder/json_transcoder_test.cc). Rerun after a contract change and commit
 the result: python3 tests/fuzz/make_seeds.py
 """
 import hashlib

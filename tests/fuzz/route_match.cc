@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "gateway/contract.h"
-#include "gateway/route_table.h"
+#include "gateway/transcoder/contract.h"
+#include "gateway/transcoder/route_table.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace affonso::gateway {

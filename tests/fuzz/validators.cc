@@ -26,10 +26,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "common/api_error.h"
-#include "services/disposable_domains.h"
-#include "services/fraud_checks.h"
-#include "services/outbound_url.h"
-#include "services/validation.h"
+#include "services/rules/disposable_domains.h"
+#include "services/rules/fraud_checks.h"
+#include "services/webhooks/outbound_url.h"
+#include "services/call/validation.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace affonso::services {

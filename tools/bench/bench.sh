@@ -107,7 +107,7 @@ psql_bench -c "TRUNCATE referrals, outbox_events CASCADE" >/dev/null
 # the runs measure what the limiter costs, not what it refuses.
 # `start_server [extra flags]` / `stop_server` (SIGTERM, drained).
 start_server() {
-  DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+  DATABASE_URL=$DB_URL "$BIN/services/server/affonso_server" --grpc_port="$GRPC_PORT" \
     --http_port="$HTTP_PORT" --metrics_port=0 --db_pool_size="$POOL" --log_level=warning \
     --webhook_allow_private "$@" &
   SERVER_PID=$!

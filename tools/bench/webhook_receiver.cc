@@ -10,7 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "gateway/http_server.h"
+#include "gateway/http/http_server.h"
 
 ABSL_FLAG(int, port, 8099, "port on 127.0.0.1");
 ABSL_FLAG(double, seconds, 20, "how long to listen");

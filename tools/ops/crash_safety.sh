@@ -36,7 +36,7 @@ SQL
 start_receiver "$HOOK_PORT"
 
 start_server() {
-  DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+  DATABASE_URL=$DB_URL "$BIN/services/server/affonso_server" --grpc_port="$GRPC_PORT" \
     --http_port="$HTTP_PORT" --metrics_port=0 --webhook_allow_private \
     --webhook_timeout_ms=2000 --webhook_lease_ms=4000 --shutdown_drain_delay_ms=0 \
     --log_level=warning >>"$WORK/server.log" 2>&1 &

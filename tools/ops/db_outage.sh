@@ -28,7 +28,7 @@ INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
 SQL
 start_receiver "$HOOK_PORT"
 
-DATABASE_URL=$DB_URL "$BIN/services/affonso_server" --grpc_port="$GRPC_PORT" \
+DATABASE_URL=$DB_URL "$BIN/services/server/affonso_server" --grpc_port="$GRPC_PORT" \
   --http_port="$HTTP_PORT" --metrics_port=0 --webhook_allow_private --log_level=warning \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!

@@ -26,7 +26,7 @@ ops_begin rolling
 start_replica() {  # start_replica INDEX
   local i=$1
   DATABASE_URL=$DB_URL MIGRATE=0 METRICS_PORT=${METRICS_PORTS[i]} \
-    "$BIN/services/affonso_server" --grpc_port="${GRPC_PORTS[i]}" \
+    "$BIN/services/server/affonso_server" --grpc_port="${GRPC_PORTS[i]}" \
     --http_port="${HTTP_PORTS[i]}" --shutdown_drain_delay_ms="$DRAIN_DELAY_MS" \
     --shutdown_grace_ms=10000 --log_level=info >>"$WORK/replica$i.log" 2>&1 &
   PIDS[i]=$!

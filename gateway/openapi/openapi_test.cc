@@ -1,0 +1,381 @@
+#include "gateway/transcoder/contract.h"
+#include "gateway/openapi/openapi.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/api/annotations.pb.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace affonso::gateway {
+namespace {
+
+using google::protobuf::FileDescriptor;
+using google::protobuf::ServiceDescriptor;
+using google::protobuf::Value;
+
+std::vector<const ServiceDescriptor*> AffonsoServices() { return ContractServices(); }
+
+Value Parse(const std::string& json) {
+  Value document;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &document);
+  EXPECT_TRUE(status.ok()) << status;
+  return document;
+}
+
+// Walks object keys; a missing key fails the test and yields null.
+const Value& At(const Value& root, const std::vector<std::string>& keys) {
+  static const Value* const kNull = new Value();
+  const Value* current = &root;
+  std::string walked;
+  for (const std::string& key : keys) {
+    absl::StrAppend(&walked, "/", key);
+    const auto& fields = current->struct_value().fields();
+    auto it = fields.find(key);
+    if (current->kind_case() != Value::kStructValue || it == fields.end()) {
+      ADD_FAILURE() << "missing " << walked;
+      return *kNull;
+    }
+    current = &it->second;
+  }
+  return *current;
+}
+
+bool HasKey(const Value& object, const std::string& key) {
+  return object.struct_value().fields().count(key) > 0;
+}
+
+std::vector<std::string> Strings(const Value& list) {
+  std::vector<std::string> out;
+  for (const Value& item : list.list_value().values()) out.push_back(item.string_value());
+  return out;
+}
+
+const Value* FindParameter(const Value& operation, const std::string& name) {
+  for (const Value& parameter : At(operation, {"parameters"}).list_value().values()) {
+    if (At(parameter, {"name"}).string_value() == name) return &parameter;
+  }
+  return nullptr;
+}
+
+class OpenApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { document_ = Parse(BuildOpenApi(AffonsoServices())); }
+
+  const Value& Operation(const std::string& path, const std::string& verb) {
+    return At(document_, {"paths", path, verb});
+  }
+
+  Value document_;
+};
+
+TEST_F(OpenApiTest, IsOpenApi303WithGlobalBearerAuth) {
+  EXPECT_EQ(At(document_, {"openapi"}).string_value(), "3.0.3");
+  const Value& scheme = At(document_, {"components", "securitySchemes", "bearerAuth"});
+  EXPECT_EQ(At(scheme, {"type"}).string_value(), "http");
+  EXPECT_EQ(At(scheme, {"scheme"}).string_value(), "bearer");
+  const Value& security = At(document_, {"security"});
+  ASSERT_EQ(security.list_value().values_size(), 1);
+  EXPECT_TRUE(HasKey(security.list_value().values(0), "bearerAuth"));
+}
+
+TEST_F(OpenApiTest, EveryAnnotatedRpcHasItsOperation) {
+  int rpcs = 0;
+  for (const ServiceDescriptor* service : AffonsoServices()) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* method = service->method(i);
+      ASSERT_TRUE(method->options().HasExtension(google::api::http)) << method->full_name();
+      const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
+      std::string verb, path;
+      switch (rule.pattern_case()) {
+        case google::api::HttpRule::kGet: verb = "get"; path = rule.get(); break;
+        case google::api::HttpRule::kPut: verb = "put"; path = rule.put(); break;
+        case google::api::HttpRule::kPost: verb = "post"; path = rule.post(); break;
+        case google::api::HttpRule::kDelete: verb = "delete"; path = rule.delete_(); break;
+        case google::api::HttpRule::kPatch: verb = "patch"; path = rule.patch(); break;
+        default: FAIL() << "unexpected verb on " << method->full_name();
+      }
+      const Value& operation = Operation(path, verb);
+      EXPECT_EQ(At(operation, {"operationId"}).string_value(),
+                absl::StrCat(service->name(), ".", method->name()));
+      EXPECT_EQ(Strings(At(operation, {"tags"})), std::vector<std::string>{service->name()});
+      EXPECT_FALSE(At(operation, {"summary"}).string_value().empty());
+      ++rpcs;
+    }
+  }
+  EXPECT_GE(rpcs, 30);
+}
+
+TEST_F(OpenApiTest, CreatesAnswer201AndReadsAnswer200) {
+  const Value& signup = At(Operation("/v1/signups", "post"), {"responses"});
+  EXPECT_TRUE(HasKey(signup, "201"));
+  EXPECT_TRUE(HasKey(signup, "200"));
+  const Value& click = At(Operation("/v1/clicks", "post"), {"responses"});
+  EXPECT_TRUE(HasKey(click, "201"));
+  EXPECT_FALSE(HasKey(click, "200"));
+  EXPECT_TRUE(HasKey(At(Operation("/v1/program/groups", "post"), {"responses"}), "201"));
+  const Value& get = At(Operation("/v1/referrals/{id}", "get"), {"responses"});
+  EXPECT_TRUE(HasKey(get, "200"));
+  EXPECT_FALSE(HasKey(get, "201"));
+  // A POST that creates nothing.
+  EXPECT_TRUE(HasKey(At(Operation("/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver",
+                                  "post"),
+                        {"responses"}),
+                     "200"));
+}
+
+TEST_F(OpenApiTest, PathParametersComeFromTheTemplate) {
+  const Value& operation = Operation("/v1/referrals/{id}", "get");
+  const Value* id = FindParameter(operation, "id");
+  ASSERT_NE(id, nullptr);
+  EXPECT_EQ(At(*id, {"in"}).string_value(), "path");
+  EXPECT_TRUE(At(*id, {"required"}).bool_value());
+  EXPECT_EQ(At(*id, {"schema", "type"}).string_value(), "string");
+  EXPECT_EQ(At(operation, {"parameters"}).list_value().values_size(), 1);
+
+  const Value& redeliver =
+      Operation("/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver", "post");
+  EXPECT_NE(FindParameter(redeliver, "webhook_id"), nullptr);
+  EXPECT_NE(FindParameter(redeliver, "event_id"), nullptr);
+  EXPECT_FALSE(HasKey(redeliver, "requestBody"));
+}
+
+TEST_F(OpenApiTest, GetWithoutBodyTakesEveryOtherFieldFromTheQuery) {
+  const Value& list = Operation("/v1/referrals", "get");
+  const Value* limit = FindParameter(list, "limit");
+  ASSERT_NE(limit, nullptr);
+  EXPECT_EQ(At(*limit, {"in"}).string_value(), "query");
+  EXPECT_EQ(At(*limit, {"schema", "type"}).string_value(), "integer");
+  EXPECT_EQ(At(*limit, {"schema", "format"}).string_value(), "int32");
+  ASSERT_NE(FindParameter(list, "starting_after"), nullptr);
+  const Value* status = FindParameter(list, "status");
+  ASSERT_NE(status, nullptr);
+  std::vector<std::string> statuses = Strings(At(*status, {"schema", "enum"}));
+  EXPECT_NE(std::find(statuses.begin(), statuses.end(), "lead"), statuses.end());
+  EXPECT_EQ(std::find(statuses.begin(), statuses.end(), "unspecified"), statuses.end());
+  const Value* created_gte = FindParameter(list, "created_gte");
+  ASSERT_NE(created_gte, nullptr);
+  EXPECT_EQ(At(*created_gte, {"schema", "format"}).string_value(), "date-time");
+
+  const Value* expand = FindParameter(Operation("/v1/affiliates/{id}", "get"), "expand");
+  ASSERT_NE(expand, nullptr);
+  EXPECT_EQ(At(*expand, {"schema", "type"}).string_value(), "array");
+  EXPECT_TRUE(At(*expand, {"explode"}).bool_value());
+}
+
+TEST_F(OpenApiTest, BodyStarIsTheRequestMinusPathFields) {
+  const Value& create = Operation("/v1/clicks", "post");
+  EXPECT_EQ(At(create, {"requestBody", "content", "application/json", "schema", "$ref"})
+                .string_value(),
+            "#/components/schemas/TrackClickRequest");
+  EXPECT_FALSE(HasKey(create, "parameters"));
+
+  const Value& update = Operation("/v1/referrals/{id}", "put");
+  const Value& properties =
+      At(update, {"requestBody", "content", "application/json", "schema", "properties"});
+  EXPECT_FALSE(HasKey(properties, "id"));
+  EXPECT_TRUE(HasKey(properties, "email"));
+  EXPECT_EQ(At(update, {"parameters"}).list_value().values_size(), 1);
+}
+
+TEST_F(OpenApiTest, BodyFieldIsTheSubMessageAndTheRestIsQuery) {
+  const Value& update = Operation("/v1/program/fraud-rules", "patch");
+  EXPECT_EQ(At(update, {"requestBody", "content", "application/json", "schema", "$ref"})
+                .string_value(),
+            "#/components/schemas/FraudRulesUpdate");
+  const Value* program_id = FindParameter(update, "program_id");
+  ASSERT_NE(program_id, nullptr);
+  EXPECT_EQ(At(*program_id, {"in"}).string_value(), "query");
+  EXPECT_EQ(FindParameter(update, "fraud_rules"), nullptr);
+
+  const Value& incentive = Operation("/v1/program/groups/{group_id}/incentives", "post");
+  EXPECT_EQ(At(*FindParameter(incentive, "group_id"), {"in"}).string_value(), "path");
+  EXPECT_EQ(At(*FindParameter(incentive, "program_id"), {"in"}).string_value(), "query");
+}
+
+TEST_F(OpenApiTest, SchemasFollowTheProtoJsonForm) {
+  const Value& referral = At(document_, {"components", "schemas", "Referral", "properties"});
+  EXPECT_EQ(Strings(At(referral, {"status", "enum"})),
+            (std::vector<std::string>{"lead", "trialing", "customer", "active", "canceled",
+                                      "rejected"}));
+  EXPECT_EQ(At(referral, {"status", "type"}).string_value(), "string");
+  EXPECT_EQ(At(referral, {"created_at", "format"}).string_value(), "date-time");
+  EXPECT_EQ(At(referral, {"metadata", "type"}).string_value(), "object");
+  EXPECT_TRUE(At(referral, {"metadata", "additionalProperties"}).bool_value());
+  EXPECT_EQ(At(referral, {"fraud_flags", "items", "$ref"}).string_value(),
+            "#/components/schemas/FraudFlag");
+  EXPECT_TRUE(HasKey(At(document_, {"components", "schemas"}), "FraudFlag"));
+
+  const Value& commission = At(document_, {"components", "schemas", "Commission", "properties"});
+  EXPECT_EQ(At(commission, {"commission_amount", "type"}).string_value(), "number");
+  EXPECT_EQ(At(commission, {"hold_period_days", "type"}).string_value(), "integer");
+
+  const Value& update = At(document_, {"components", "schemas", "FraudRulesUpdate", "properties"});
+  EXPECT_EQ(At(update, {"allowed_email_domains", "type"}).string_value(), "array");
+  EXPECT_EQ(Strings(At(update, {"self_referral_mode", "enum"})),
+            (std::vector<std::string>{"off", "detect", "block"}));
+  // Output names are the proto names, as the gateway prints them, unless the
+  // proto pins a json_name (API.md shows overrides as commissionOverrides).
+  const Value& affiliate = At(document_, {"components", "schemas", "Affiliate", "properties"});
+  EXPECT_TRUE(HasKey(affiliate, "commissionOverrides"));
+  EXPECT_TRUE(HasKey(affiliate, "partnership_status"));
+}
+
+TEST_F(OpenApiTest, EnvelopesMatchTheGateway) {
+  const Value& list = At(Operation("/v1/referrals", "get"),
+                         {"responses", "200", "content", "application/json", "schema",
+                          "properties"});
+  EXPECT_TRUE(HasKey(list, "success"));
+  EXPECT_TRUE(HasKey(list, "has_more"));
+  EXPECT_EQ(At(list, {"data", "type"}).string_value(), "array");
+  EXPECT_EQ(At(list, {"data", "items", "$ref"}).string_value(), "#/components/schemas/Referral");
+
+  const Value& offset = At(Operation("/v1/affiliates", "get"),
+                           {"responses", "200", "content", "application/json", "schema",
+                            "properties"});
+  EXPECT_EQ(At(offset, {"pagination", "$ref"}).string_value(),
+            "#/components/schemas/Pagination");
+
+  // response_body: "referral" -> data is the referral, `created` is not shown.
+  const Value& signup = At(Operation("/v1/signups", "post"),
+                           {"responses", "201", "content", "application/json", "schema",
+                            "properties"});
+  EXPECT_EQ(At(signup, {"data", "$ref"}).string_value(), "#/components/schemas/Referral");
+  EXPECT_FALSE(HasKey(signup, "created"));
+
+  const Value& click = At(Operation("/v1/clicks", "post"),
+                          {"responses", "201", "content", "application/json", "schema",
+                           "properties"});
+  EXPECT_EQ(At(click, {"data", "$ref"}).string_value(), "#/components/schemas/Click");
+}
+
+TEST_F(OpenApiTest, ErrorsShareTheErrorEnvelope) {
+  const Value& error =
+      At(document_, {"components", "schemas", "ErrorEnvelope", "properties", "error",
+                     "properties"});
+  for (const char* field : {"code", "message", "field", "retryAfter"}) {
+    EXPECT_TRUE(HasKey(error, field)) << field;
+  }
+  const Value& responses = At(Operation("/v1/referrals/{id}", "put"), {"responses"});
+  for (const char* code : {"400", "401", "403", "404", "405", "409", "413", "415", "429", "500",
+                           "503", "504"}) {
+    ASSERT_TRUE(HasKey(responses, code)) << code;
+    const std::string ref = At(responses, {code, "$ref"}).string_value();
+    const std::string name = ref.substr(ref.rfind('/') + 1);
+    EXPECT_EQ(At(document_, {"components", "responses", name, "content", "application/json",
+                             "schema", "$ref"})
+                  .string_value(),
+              "#/components/schemas/ErrorEnvelope");
+  }
+  // No body, nothing unique: no 413/415/409.
+  const Value& get = At(Operation("/v1/referrals/{id}", "get"), {"responses"});
+  EXPECT_FALSE(HasKey(get, "409"));
+  EXPECT_FALSE(HasKey(get, "415"));
+  EXPECT_TRUE(HasKey(get, "404"));
+}
+
+TEST_F(OpenApiTest, OperationalEndpointsNeedNoKey) {
+  for (const char* path : {"/healthz", "/readyz", "/openapi.json"}) {
+    const Value& operation = Operation(path, "get");
+    EXPECT_EQ(At(operation, {"security"}).list_value().values_size(), 0) << path;
+    EXPECT_TRUE(HasKey(At(operation, {"responses"}), "200")) << path;
+  }
+}
+
+TEST_F(OpenApiTest, OutputIsDeterministic) {
+  const std::string first = BuildOpenApi(AffonsoServices());
+  EXPECT_EQ(first, BuildOpenApi(AffonsoServices()));
+  EXPECT_NE(first.find("\n  \"paths\": {"), std::string::npos);  // pretty-printed
+}
+
+TEST_F(OpenApiTest, SummariesFallBackToGivenComments) {
+  OpenApiOptions options;
+  options.comments["affonso.v1.ReferralService.GetReferral"] = "Reads one referral.";
+  options.comments["affonso.v1.Referral.email"] = "The customer's email.";
+  const Value document = Parse(BuildOpenApi(AffonsoServices(), options));
+  EXPECT_EQ(At(document, {"paths", "/v1/referrals/{id}", "get", "summary"}).string_value(),
+            "Reads one referral.");
+  EXPECT_EQ(At(document, {"paths", "/v1/referrals", "get", "summary"}).string_value(),
+            "ListReferrals");
+  EXPECT_EQ(At(document, {"components", "schemas", "Referral", "properties", "email",
+                          "description"})
+                .string_value(),
+            "The customer's email.");
+}
+
+// A file as protoc writes it with --include_source_info.
+google::protobuf::FileDescriptorSet CommentedFile() {
+  google::protobuf::FileDescriptorSet set;
+  google::protobuf::FileDescriptorProto* file = set.add_file();
+  file->set_name("test/things.proto");
+  file->set_package("test");
+  file->set_syntax("proto3");
+  google::protobuf::DescriptorProto* message = file->add_message_type();
+  message->set_name("Thing");
+  google::protobuf::FieldDescriptorProto* field = message->add_field();
+  field->set_name("id");
+  field->set_number(1);
+  field->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+  field->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+  google::protobuf::ServiceDescriptorProto* service = file->add_service();
+  service->set_name("ThingService");
+  google::protobuf::MethodDescriptorProto* method = service->add_method();
+  method->set_name("GetThing");
+  method->set_input_type(".test.Thing");
+  method->set_output_type(".test.Thing");
+  method->mutable_options()->MutableExtension(google::api::http)->set_get("/v1/things/{id}");
+
+  auto* info = file->mutable_source_code_info();
+  auto* service_location = info->add_location();  // service 0
+  service_location->add_path(6);
+  service_location->add_path(0);
+  service_location->set_leading_comments(" Things.\n");
+  for (int span : {3, 0, 10}) service_location->add_span(span);
+  auto* method_location = info->add_location();  // service 0, method 0
+  for (int part : {6, 0, 2, 0}) method_location->add_path(part);
+  method_location->set_leading_comments(" Reads one thing,\n wherever it is.\n");
+  for (int span : {6, 2, 20}) method_location->add_span(span);
+  auto* field_location = info->add_location();  // message 0, field 0
+  for (int part : {4, 0, 2, 0}) field_location->add_path(part);
+  field_location->set_trailing_comments(" thg_...\n");
+  for (int span : {1, 2, 16}) field_location->add_span(span);
+  return set;
+}
+
+TEST(CommentsFromDescriptorSetTest, ReadsLeadingAndTrailingComments) {
+  auto comments = CommentsFromDescriptorSet(CommentedFile());
+  ASSERT_TRUE(comments.ok()) << comments.status();
+  EXPECT_EQ((*comments)["test.ThingService"], "Things.");
+  EXPECT_EQ((*comments)["test.ThingService.GetThing"], "Reads one thing, wherever it is.");
+  EXPECT_EQ((*comments)["test.Thing.id"], "thg_...");
+}
+
+TEST(CommentsFromDescriptorSetTest, RejectsFilesOutOfOrder) {
+  google::protobuf::FileDescriptorSet set = CommentedFile();
+  set.mutable_file(0)->add_dependency("missing.proto");
+  EXPECT_FALSE(CommentsFromDescriptorSet(set).ok());
+}
+
+TEST(BuildOpenApiTest, UsesSourceInfoOfTheDescriptors) {
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(CommentedFile().file(0)), nullptr);
+  const ServiceDescriptor* service = pool.FindServiceByName("test.ThingService");
+  ASSERT_NE(service, nullptr);
+  const Value document = Parse(BuildOpenApi({service}));
+  EXPECT_EQ(At(document, {"paths", "/v1/things/{id}", "get", "summary"}).string_value(),
+            "Reads one thing, wherever it is.");
+  EXPECT_EQ(At(document, {"paths", "/v1/things/{id}", "get", "operationId"}).string_value(),
+            "ThingService.GetThing");
+  EXPECT_EQ(At(document, {"components", "schemas", "Thing", "properties", "id", "description"})
+                .string_value(),
+            "thg_...");
+}
+
+}  // namespace
+}  // namespace affonso::gateway

@@ -1,0 +1,63 @@
+#ifndef AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
+#define AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gateway/http/http_server.h"
+#include "gateway/transcoder/route_table.h"
+
+namespace affonso::gateway {
+
+struct GrpcProxyOptions {
+  // Deadline of each backend call; past it the client gets 504.
+  absl::Duration backend_deadline = absl::Seconds(10);
+  // Served verbatim at GET /openapi.json.
+  std::string openapi_json;
+  // Run on the HTTP I/O thread once the Authorization header holds a key and
+  // before the body is read, so that whatever the API would refuse from
+  // memory costs no parsing: it must never block. Its error is the answer
+  // (a "retry-after" response metadata entry becomes Retry-After). The
+  // in-process gateway passes Server::RefuseWithoutLookup; empty: none.
+  std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
+      refuse_before_body;
+};
+
+// The REST face of the affonso.v1 services: every rpc with a google.api.http
+// rule becomes its endpoint (routes are read from the descriptors, never
+// written by hand). Calls go out on gRPC's callback API, so the HTTP I/O
+// threads never wait on the backend. Also answers /healthz (this process is
+// alive), /readyz (the backend's health service says SERVING) and
+// /openapi.json.
+class GrpcProxy final : public HttpHandler {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(
+      std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options);
+
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override;
+
+ private:
+  GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes, GrpcProxyOptions options);
+  void CheckReady(std::function<void(HttpResponse)> respond, const std::string& request_id);
+
+  std::shared_ptr<grpc::Channel> backend_;
+  grpc::GenericStub stub_;
+  const RouteTable routes_;
+  const GrpcProxyOptions options_;
+};
+
+// API.md's HTTP status for a gRPC status code.
+int HttpStatusFor(grpc::StatusCode code);
+
+}  // namespace affonso::gateway
+
+#endif  // AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_

@@ -1,0 +1,39 @@
+#ifndef AFFONSO_GATEWAY_TRANSCODER_JSON_TRANSCODER_H_
+#define AFFONSO_GATEWAY_TRANSCODER_JSON_TRANSCODER_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gateway/transcoder/route_table.h"
+#include "google/protobuf/message.h"
+
+namespace affonso::gateway {
+
+// Fills `request` from the path bindings, the query string (when the rule's
+// body is not "*") and the JSON body, per the route's google.api.http rule.
+// Input names may be snake_case or lowerCamelCase; enums may be given as the
+// lowercase names API.md shows ("lead") or in full; unknown fields are
+// ignored; JSON null means absent. Errors are VALIDATION_ERROR statuses
+// naming the field (snake_case, dotted for nested fields).
+absl::Status BuildRequest(const Route& route,
+                          const std::vector<std::pair<std::string, std::string>>& bindings,
+                          absl::string_view query, absl::string_view body,
+                          google::protobuf::Message* request);
+
+// The success envelope for `response`: {"success":true, ...fields} when the
+// response has a `data` field (lists), else {"success":true,"data":...} with
+// the response or its response_body field. snake_case names, enums as their
+// lowercase names, every field present.
+absl::StatusOr<std::string> RenderSuccess(const Route& route,
+                                          const google::protobuf::Message& response);
+
+// "REFERRAL_STATUS_LEAD" of enum ReferralStatus -> "lead".
+std::string EnumValueToApi(const google::protobuf::EnumValueDescriptor& value);
+
+}  // namespace affonso::gateway
+
+#endif  // AFFONSO_GATEWAY_TRANSCODER_JSON_TRANSCODER_H_

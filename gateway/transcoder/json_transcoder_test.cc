@@ -1,0 +1,422 @@
+#include "gateway/transcoder/json_transcoder.h"
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/api_error.h"
+#include "gateway/transcoder/contract.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "proto/affonso/v1/affiliates.pb.h"
+#include "proto/affonso/v1/clicks.pb.h"
+#include "proto/affonso/v1/program.pb.h"
+#include "proto/affonso/v1/referrals.pb.h"
+#include "proto/affonso/v1/signups.pb.h"
+
+namespace affonso::gateway {
+namespace {
+
+using namespace affonso::v1;  // NOLINT: test brevity
+
+const Route& RouteFor(const std::string& service, const std::string& method) {
+  static const RouteTable* table = new RouteTable(*RouteTable::FromServices(ContractServices()));
+  for (const Route& route : table->routes()) {
+    if (route.method->service()->name() == service && route.method->name() == method) return route;
+  }
+  ADD_FAILURE() << "no route " << method;
+  return table->routes()[0];
+}
+
+google::protobuf::Struct Parse(const std::string& json) {
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  return parsed;
+}
+
+TEST(BuildRequestTest, AcceptsSnakeAndCamelCase) {
+  TrackClickRequest click;
+  ASSERT_TRUE(BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                           R"({"programId":"prg_1","tracking_id":"t","utmMedium":"cpc","ignored":1})",
+                           &click)
+                  .ok());
+  EXPECT_EQ(click.program_id(), "prg_1");
+  EXPECT_EQ(click.tracking_id(), "t");
+  EXPECT_EQ(click.utm_medium(), "cpc");
+}
+
+TEST(BuildRequestTest, TimestampsAndNulls) {
+  TrackClickRequest click;
+  ASSERT_TRUE(BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                           R"({"program_id":"p","createdAt":"2024-05-01T10:00:00Z","sub1":null})",
+                           &click)
+                  .ok());
+  EXPECT_EQ(click.created_at().seconds(), 1714557600);
+  absl::Status bad = BuildRequest(RouteFor("ClickService", "TrackClick"), {}, "",
+                                  R"({"createdAt":"yesterday"})", &click);
+  EXPECT_EQ(ApiErrorField(bad), "created_at");
+}
+
+TEST(BuildRequestTest, WrongTypesNameTheField) {
+  RecordSignupRequest signup;
+  const Route& route = RouteFor("SignupService", "RecordSignup");
+  for (const auto& [json, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"click_id":123})", "click_id"},
+           {R"({"email":["a"]})", "email"},
+           {R"({"name":{"first":"x"}})", "name"},
+           {R"({"click_id":true})", "click_id"}}) {
+    absl::Status status = BuildRequest(route, {}, "", json, &signup);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_EQ(ApiErrorField(status), field) << json;
+  }
+}
+
+TEST(BuildRequestTest, MalformedOrNonObjectBodyIsValidationError) {
+  RecordSignupRequest signup;
+  const Route& route = RouteFor("SignupService", "RecordSignup");
+  for (const char* json : {"{", "[1,2]", "\"x\"", "{\"a\":}", "nul", "{\"a\":1}}"}) {
+    absl::Status status = BuildRequest(route, {}, "", json, &signup);
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << json;
+  }
+  std::string deep(5000, '[');
+  EXPECT_EQ(ApiErrorCode(BuildRequest(route, {}, "", "{\"a\":" + deep, &signup)),
+            "VALIDATION_ERROR");
+}
+
+// protobuf's parser is quadratic in the depth of nested arrays: such a body
+// must be refused before it reaches it, and legitimate nesting still pass.
+TEST(BuildRequestTest, DeepNestingIsRefusedBeforeParsing) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  const std::string arrays = std::string(100000, '[') + std::string(100000, ']');
+  absl::Status status =
+      BuildRequest(route, {}, "", "{\"metadata\":{\"a\":" + arrays + "}}", &create);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(status.message(), "request body is nested too deeply");
+  // Brackets inside strings (escaped quotes included) are text, not nesting.
+  const std::string text = "\"\\\"" + std::string(100, '[') + "\"";
+  ASSERT_TRUE(BuildRequest(route, {}, "", "{\"name\":" + text + "}", &create).ok());
+  EXPECT_EQ(create.name(), "\"" + std::string(100, '['));
+  std::string nested = "1";
+  for (int i = 0; i < 30; ++i) nested = "{\"a\":" + nested + "}";
+  EXPECT_TRUE(BuildRequest(route, {}, "", "{\"metadata\":" + nested + "}", &create).ok());
+}
+
+// protobuf's parser also reads single-quoted strings: a pre-check that knew
+// only double quotes took the '"' below for the start of a string and never
+// saw the arrays after it, which protobuf then parsed for seconds.
+TEST(BuildRequestTest, SingleQuotedStringsCannotHideDeepNesting) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  const std::string arrays = std::string(10000, '[') + std::string(10000, ']');
+  for (const std::string& body :
+       {"{'metadata':{'k':'\"','v':" + arrays + "}}", "{\"name\":'\"',\"metadata\":" + arrays + "}",
+        "{\"metadata\":{\"k\":'\"',\"v\":" + arrays + "}}"}) {
+    const absl::Time start = absl::Now();
+    absl::Status status = BuildRequest(route, {}, "", body, &create);
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body.substr(0, 40);
+    EXPECT_EQ(ApiErrorField(status), "") << body.substr(0, 40);
+    // Microseconds; protobuf took seconds on this 20 KB body.
+    EXPECT_LT(took, absl::Milliseconds(200)) << body.substr(0, 40);
+  }
+}
+
+// One rule for what reaches protobuf: strict RFC 8259 JSON. Each of these
+// protobuf would read (or could), each is refused before it does.
+TEST(BuildRequestTest, OnlyStrictJsonIsRead) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  for (const char* body : {
+           "{'name':'x'}",                      // single-quoted strings
+           "{\"name\":'x'}",                    //
+           "{name:\"x\"}",                      // bare keys
+           "{\"name\":\"x\",}",                 // trailing commas
+           "{\"metadata\":{\"a\":[1,]}}",       //
+           "{\"metadata\":{\"a\":[,1]}}",       //
+           "{\"name\":\"x\" /* c */}",          // comments
+           "// c\n{\"name\":\"x\"}",            //
+           "{\"name\":\"x\"}#",                 //
+           "{\"metadata\":{\"a\":NaN}}",        // non-numbers
+           "{\"metadata\":{\"a\":Infinity}}",   //
+           "{\"metadata\":{\"a\":-Infinity}}",  //
+           "{\"metadata\":{\"a\":01}}",         // numbers outside the grammar
+           "{\"metadata\":{\"a\":+1}}",         //
+           "{\"metadata\":{\"a\":.5}}",         //
+           "{\"metadata\":{\"a\":1.}}",         //
+           "{\"metadata\":{\"a\":1e}}",         //
+           "{\"metadata\":{\"a\":0x10}}",       //
+           "{\"metadata\":{\"a\":-}}",          //
+           "{\"metadata\":{\"a\":True}}",       // literals
+           "{\"metadata\":{\"a\":nul}}",        //
+           "{\"metadata\":{\"a\":undefined}}",  //
+           "{\v\"name\":\"x\"}",                // whitespace JSON does not have
+           "{\f\"name\":\"x\"}",                //
+           "\xEF\xBB\xBF{\"name\":\"x\"}",      // a byte-order mark
+           "{\"name\":\"\\x41\"}",              // escapes JSON does not have
+           "{\"name\":\"\\'\"}",                //
+           "{\"name\":\"\\u12\"}",              //
+           "{\"name\":\"\\ud800\"}",            // unpaired surrogates
+           "{\"name\":\"\\udc00\\ud800\"}",     //
+           "{\"name\":\"\\ud800\\u0041\"}",     //
+           "{\"name\":\"\xC0\xAF\"}",           // not UTF-8
+           "{\"name\" \"x\"}",                  // structure
+           "{\"name\":\"x\" \"email\":\"y\"}",  //
+           "{\"name\":\"x\"}{}",                //
+           "{\"name\":\"x\"",                   //
+           "{\"name\":\"x}",                    //
+           "{\"metadata\":{\"a\":[1}}}",        //
+           "{\"metadata\":{\"a\":{]}}}",        //
+           "{1:\"x\"}",                         //
+       }) {
+    absl::Status status = BuildRequest(route, {}, "", body, &create);
+    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body;
+    EXPECT_EQ(ApiErrorField(status), "") << body;
+    EXPECT_TRUE(absl::StartsWith(status.message(), "request body is not valid JSON")) << body;
+  }
+}
+
+TEST(BuildRequestTest, StrictJsonReadsAsBefore) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  ASSERT_TRUE(
+      BuildRequest(route, {}, "",
+                   " \t\r\n{ \"name\" : \"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\","
+                   "\"metadata\":{\"n\":[-0.5e+3,0,1E2,-0,12.25e-1,true,false,null,[],{}],"
+                   "\"\\u0041\":\"caf\xC3\xA9\"} } \n",
+                   &create)
+          .ok());
+  EXPECT_EQ(create.name(), "a\"\\/\b\f\n\r\t\xC3\xA9\xF0\x9F\x98\x80");
+  const auto& n = create.metadata().fields().at("n").list_value();
+  ASSERT_EQ(n.values_size(), 10);
+  EXPECT_EQ(n.values(0).number_value(), -500);
+  EXPECT_EQ(n.values(2).number_value(), 100);
+  EXPECT_EQ(n.values(4).number_value(), 1.225);
+  EXPECT_EQ(create.metadata().fields().at("A").string_value(), "caf\xC3\xA9");
+  // Raw control characters in strings pass, as protobuf reads them, so that a
+  // NUL byte reaches the service's check, which names its field.
+  std::string raw = "{\"name\":\"a";
+  raw += '\0';
+  raw += "\tb\"}";
+  ASSERT_TRUE(BuildRequest(route, {}, "", raw, &create).ok());
+  EXPECT_EQ(create.name(), std::string("a\0\tb", 4));
+}
+
+// The bound is 32 levels, the body's own object included, and nothing of it
+// can be hidden from the count any more.
+TEST(BuildRequestTest, NestingBoundIsExact) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  auto body = [](int arrays) {
+    return "{\"metadata\":{\"a\":" + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+  ASSERT_TRUE(BuildRequest(route, {}, "", body(30), &create).ok());
+  absl::Status status = BuildRequest(route, {}, "", body(31), &create);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(status.message(), "request body is nested too deeply");
+}
+
+// Path segments and query values are percent-decoded bytes.
+TEST(BuildRequestTest, StringsFromPathAndQueryMustBeUtf8) {
+  GetReferralRequest get;
+  absl::Status status =
+      BuildRequest(RouteFor("ReferralService", "GetReferral"), {{"id", "ref_\xff"}}, "", "", &get);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "id");
+  ListReferralsRequest list;
+  const Route& route = RouteFor("ReferralService", "ListReferrals");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "affiliate_id=aff_%C0%AF", "", &list)),
+            "affiliate_id");
+  ASSERT_TRUE(BuildRequest(route, {}, "affiliate_id=aff_%C3%A9", "", &list).ok());
+  EXPECT_EQ(list.affiliate_id(), "aff_\xC3\xA9");
+}
+
+TEST(BuildRequestTest, EnumsAcceptLowercaseApiNames) {
+  CreateReferralRequest create;
+  const Route& route = RouteFor("ReferralService", "CreateReferral");
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":"customer"})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_CUSTOMER);
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":"REFERRAL_STATUS_ACTIVE"})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_ACTIVE);
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":"vip"})", &create)), "status");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":"unspecified"})", &create)),
+            "status");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", R"({"status":99})", &create)), "status");
+  // Found by the fuzzer: a number beyond int's range was cast (undefined
+  // behaviour, caught by UBSan) before being looked up.
+  for (const char* body : {R"({"status":1e35})", R"({"status":-1e300})", R"({"status":2147483648})",
+                           R"({"status":1.5})"}) {
+    EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "", body, &create)), "status") << body;
+  }
+  ASSERT_TRUE(BuildRequest(route, {}, "", R"({"status":2})", &create).ok());
+  EXPECT_EQ(create.status(), REFERRAL_STATUS_TRIALING);
+}
+
+TEST(BuildRequestTest, QueryParametersBindWithTypes) {
+  ListReferralsRequest list;
+  const Route& route = RouteFor("ReferralService", "ListReferrals");
+  ASSERT_TRUE(BuildRequest(route, {},
+                           "limit=25&status=lead&order=asc&starting_after=ref_1&"
+                           "created_gte=2024-01-01T00%3A00%3A00Z&unknown=1&affiliateId=aff+1",
+                           "", &list)
+                  .ok());
+  EXPECT_EQ(list.limit(), 25);
+  EXPECT_EQ(list.status(), REFERRAL_STATUS_LEAD);
+  EXPECT_EQ(list.order(), LIST_ORDER_ASC);
+  EXPECT_EQ(list.starting_after(), "ref_1");
+  EXPECT_EQ(list.created_gte().seconds(), 1704067200);
+  EXPECT_EQ(list.affiliate_id(), "aff 1");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=ten", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=1.5", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "limit=99999999999", "", &list)), "limit");
+  EXPECT_EQ(ApiErrorCode(BuildRequest(route, {}, "limit=%zz", "", &list)), "VALIDATION_ERROR");
+}
+
+// Found by fuzzing (tests/fuzz/json_transcode): percent-decoded bytes went
+// into proto3 strings as they were, and the backend then failed to parse the
+// request: a 500 for a client's typo.
+TEST(BuildRequestTest, PathAndQueryValuesMustBeUtf8) {
+  ListReferralsRequest list;
+  const Route& list_route = RouteFor("ReferralService", "ListReferrals");
+  absl::Status status = BuildRequest(list_route, {}, "affiliate_id=%FCaff_1", "", &list);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "affiliate_id");
+  EXPECT_EQ(ApiErrorField(BuildRequest(list_route, {}, "starting_after=%ED%A0%80", "", &list)),
+            "starting_after");
+  GetAffiliateRequest get;
+  const Route& get_route = RouteFor("AffiliateService", "GetAffiliate");
+  EXPECT_EQ(ApiErrorField(BuildRequest(get_route, {{"id", "aff_\xC3"}}, "", "", &get)), "id");
+  EXPECT_EQ(ApiErrorField(BuildRequest(get_route, {{"id", "aff_1"}}, "expand=%C0%AF", "", &get)),
+            "expand");
+  ASSERT_TRUE(BuildRequest(get_route, {{"id", "caf\xC3\xA9"}}, "", "", &get).ok());
+  EXPECT_EQ(get.id(), "caf\xC3\xA9");
+}
+
+TEST(BuildRequestTest, RepeatedQueryParameters) {
+  GetAffiliateRequest get;
+  const Route& route = RouteFor("AffiliateService", "GetAffiliate");
+  ASSERT_TRUE(BuildRequest(route, {{"id", "aff_1"}}, "expand=a&expand=b", "", &get).ok());
+  EXPECT_EQ(get.id(), "aff_1");
+  ASSERT_EQ(get.expand_size(), 2);
+  EXPECT_EQ(get.expand(1), "b");
+}
+
+TEST(BuildRequestTest, PathVariablesWinOverBody) {
+  UpdateReferralRequest update;
+  const Route& route = RouteFor("ReferralService", "UpdateReferral");
+  ASSERT_TRUE(BuildRequest(route, {{"id", "ref_path"}}, "",
+                           R"({"id":"ref_body","name":"N","metadata":{"plan":"pro","n":2}})", &update)
+                  .ok());
+  EXPECT_EQ(update.id(), "ref_path");
+  EXPECT_TRUE(update.has_name());
+  EXPECT_EQ(update.metadata().fields().at("plan").string_value(), "pro");
+}
+
+TEST(BuildRequestTest, BodyFieldRuleTakesQueryToo) {
+  UpdateFraudRulesRequest update;
+  const Route& route = RouteFor("ProgramService", "UpdateFraudRules");
+  ASSERT_EQ(route.body, "fraud_rules");
+  ASSERT_TRUE(BuildRequest(route, {}, "program_id=prg_9",
+                           R"({"selfReferralMode":"block"})", &update)
+                  .ok());
+  EXPECT_EQ(update.program_id(), "prg_9");
+  EXPECT_EQ(update.fraud_rules().self_referral_mode(), FRAUD_MODE_BLOCK);
+}
+
+TEST(BuildRequestTest, EmptyBodyIsEmptyRequest) {
+  RecordSignupRequest signup;
+  EXPECT_TRUE(BuildRequest(RouteFor("SignupService", "RecordSignup"), {}, "", "  ", &signup).ok());
+  EXPECT_EQ(signup.ByteSizeLong(), 0u);
+}
+
+TEST(RenderSuccessTest, ResponseBodyBecomesDataWithApiEnums) {
+  RecordSignupResponse response;
+  response.set_created(true);
+  response.mutable_referral()->set_id("clk_1");
+  response.mutable_referral()->set_status(REFERRAL_STATUS_LEAD);
+  auto json = RenderSuccess(RouteFor("SignupService", "RecordSignup"), response);
+  ASSERT_TRUE(json.ok());
+  auto parsed = Parse(*json);
+  EXPECT_TRUE(parsed.fields().at("success").bool_value());
+  const auto& data = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(data.at("id").string_value(), "clk_1");
+  EXPECT_EQ(data.at("status").string_value(), "lead");
+  EXPECT_EQ(data.at("customer_id").string_value(), "");  // every field present
+  EXPECT_EQ(data.count("created"), 0u);
+}
+
+TEST(RenderSuccessTest, ListsSpreadIntoTheEnvelope) {
+  ListReferralsResponse response;
+  response.add_data()->set_status(REFERRAL_STATUS_REJECTED);
+  response.set_has_more(true);
+  auto parsed = Parse(*RenderSuccess(RouteFor("ReferralService", "ListReferrals"), response));
+  EXPECT_TRUE(parsed.fields().at("has_more").bool_value());
+  EXPECT_EQ(parsed.fields().at("data").list_value().values(0).struct_value().fields().at("status")
+                .string_value(),
+            "rejected");
+
+  ListAffiliatesResponse affiliates;
+  affiliates.mutable_pagination()->set_total(3);
+  parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "ListAffiliates"), affiliates));
+  EXPECT_EQ(parsed.fields().at("pagination").struct_value().fields().at("total").number_value(), 3);
+  EXPECT_EQ(parsed.fields().at("data").list_value().values_size(), 0);
+}
+
+TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
+  Affiliate affiliate;
+  affiliate.set_partnership_status(PARTNERSHIP_STATUS_APPROVED);
+  affiliate.add_commission_overrides()->set_incentive_type(INCENTIVE_TYPE_LEAD);
+  auto parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "GetAffiliate"), affiliate));
+  const auto& data = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(data.at("partnership_status").string_value(), "approved");
+  EXPECT_EQ(data.at("commissionOverrides").list_value().values(0).struct_value().fields()
+                .at("incentive_type").string_value(),
+            "lead");
+}
+
+TEST(RenderSuccessTest, WritesFieldsInDeclarationOrderWithExactValues) {
+  Referral referral;
+  referral.set_id("clk_1");
+  referral.set_name("Zo\xc3\xab \"Q\"\n");
+  referral.mutable_created_at()->set_seconds(1714557600);
+  referral.mutable_created_at()->set_nanos(120000000);
+  (*referral.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  (*referral.mutable_metadata()->mutable_fields())["seats"].set_number_value(3);
+  auto json = RenderSuccess(RouteFor("ReferralService", "GetReferral"), referral);
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->rfind(R"({"success":true,"data":{"id":"clk_1","affiliate_id":"",)", 0), 0u) << *json;
+  EXPECT_NE(json->find(R"("created_at":"2024-05-01T10:00:00.120Z")"), std::string::npos) << *json;
+  EXPECT_NE(json->find(R"("metadata":{"plan":"pro","seats":3})"), std::string::npos) << *json;
+  EXPECT_EQ(json->find("converted_at"), std::string::npos) << "unset timestamps are omitted";
+  auto parsed = Parse(*json);
+  EXPECT_EQ(parsed.fields().at("data").struct_value().fields().at("name").string_value(),
+            "Zo\xc3\xab \"Q\"\n");
+}
+
+TEST(RenderSuccessTest, MoneyKeepsItsShortestExactForm) {
+  CommissionOverride override_;
+  override_.set_amount(12.5);
+  auto json = RenderSuccess(RouteFor("AffiliateService", "CreateCommissionOverride"), override_);
+  ASSERT_TRUE(json.ok());
+  EXPECT_NE(json->find(R"("amount":12.5,)"), std::string::npos) << *json;
+  override_.set_amount(0.1);
+  json = RenderSuccess(RouteFor("AffiliateService", "CreateCommissionOverride"), override_);
+  EXPECT_NE(json->find(R"("amount":0.1,)"), std::string::npos) << *json;
+}
+
+TEST(BuildRequestTest, DoublesAndStructsLandInTheMessage) {
+  CreateCommissionOverrideRequest create;
+  ASSERT_TRUE(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"),
+                           {{"affiliate_id", "aff_1"}}, "", R"({"amount":12.5,"isPercentage":true})",
+                           &create)
+                  .ok());
+  EXPECT_EQ(create.amount(), 12.5);
+  EXPECT_TRUE(create.is_percentage());
+  EXPECT_EQ(create.affiliate_id(), "aff_1");
+  EXPECT_EQ(ApiErrorField(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"),
+                                       {}, "", R"({"amount":"lots"})", &create)),
+            "amount");
+}
+
+}  // namespace
+}  // namespace affonso::gateway

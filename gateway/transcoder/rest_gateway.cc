@@ -1,0 +1,25 @@
+#include "gateway/transcoder/rest_gateway.h"
+
+#include "common/log.h"
+#include "gateway/openapi/openapi_document.h"
+
+namespace affonso::gateway {
+
+absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
+    const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend) {
+  GrpcProxyOptions options;
+  options.backend_deadline = config.backend_deadline;
+  options.refuse_before_body = config.refuse_before_body;
+  options.openapi_json = kOpenApiJson;
+  auto proxy = GrpcProxy::Create(std::move(backend), std::move(options));
+  if (!proxy.ok()) return proxy.status();
+  std::unique_ptr<RestGateway> gateway(new RestGateway());
+  gateway->proxy_ = *std::move(proxy);
+  auto http = HttpServer::Start(config.http, gateway->proxy_.get());
+  if (!http.ok()) return http.status();
+  gateway->http_ = *std::move(http);
+  AFFONSO_LOG(kInfo, "REST serving on port ", gateway->http_->port());
+  return gateway;
+}
+
+}  // namespace affonso::gateway

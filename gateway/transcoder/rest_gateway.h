@@ -1,0 +1,46 @@
+#ifndef AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_
+#define AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/transcoder/grpc_proxy.h"
+#include "gateway/http/http_server.h"
+
+namespace affonso::gateway {
+
+// Everything the REST side needs; main.cc files fill it from flags.
+struct RestGatewayConfig {
+  HttpServerOptions http;
+  absl::Duration backend_deadline = absl::Seconds(10);
+  // GrpcProxyOptions::refuse_before_body.
+  std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
+      refuse_before_body;
+};
+
+// The HTTP server and the proxy behind it, over one gRPC channel: the
+// server's in-process channel, or a network channel in the standalone
+// gateway.
+class RestGateway {
+ public:
+  static absl::StatusOr<std::unique_ptr<RestGateway>> Start(
+      const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend);
+  int port() const { return http_->port(); }
+  // Still serving, but every response closes its connection (see HttpServer).
+  void CloseConnectionsAfterResponses() { http_->CloseConnectionsAfterResponses(); }
+  // Stops accepting; in-flight requests get `grace`.
+  void Shutdown(absl::Duration grace) { http_->Shutdown(grace); }
+
+ private:
+  std::unique_ptr<GrpcProxy> proxy_;
+  std::unique_ptr<HttpServer> http_;  // destroyed first: it calls into proxy_
+};
+
+}  // namespace affonso::gateway
+
+#endif  // AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_

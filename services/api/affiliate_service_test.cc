@@ -1,0 +1,625 @@
+#include "services/api/affiliate_service.h"
+
+#include <grpcpp/test/server_context_test_spouse.h>
+
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "gtest/gtest.h"
+
+namespace affonso::services {
+namespace {
+
+using affonso::v1::Affiliate;
+using affonso::v1::CreateAffiliateRequest;
+using affonso::v1::ListAffiliatesRequest;
+using affonso::v1::UpdateAffiliateRequest;
+
+constexpr char kTeam[] = "team_caller";
+
+class FakeAuthenticator final : public Authenticator {
+ public:
+  absl::StatusOr<Caller> Authenticate(absl::string_view /*authorization*/) const override {
+    if (reject) return InvalidApiKeyError();
+    return Caller{kTeam, "key_1"};
+  }
+  bool reject = false;
+};
+
+// Records what reached storage; answers with `next_status` when it is set.
+class FakeAffiliateStore final : public storage::AffiliateStore {
+ public:
+  absl::StatusOr<Affiliate> CreateAffiliate(absl::string_view team_id,
+                                            const CreateAffiliateRequest& request) override {
+    Record("create", team_id);
+    if (!next_status.ok()) return next_status;
+    Affiliate affiliate;
+    affiliate.set_id("aff_new");
+    affiliate.set_name(request.name());
+    return affiliate;
+  }
+  absl::StatusOr<Affiliate> GetAffiliate(absl::string_view team_id,
+                                         absl::string_view id) override {
+    Record("get", team_id);
+    if (!next_status.ok()) return next_status;
+    Affiliate affiliate;
+    affiliate.set_id(std::string(id));
+    return affiliate;
+  }
+  absl::StatusOr<Affiliate> UpdateAffiliate(absl::string_view team_id,
+                                            const UpdateAffiliateRequest& request) override {
+    Record("update", team_id);
+    last_update = request;
+    if (!next_status.ok()) return next_status;
+    Affiliate affiliate;
+    affiliate.set_id(request.id());
+    return affiliate;
+  }
+  absl::Status DeleteAffiliate(absl::string_view team_id, absl::string_view /*id*/) override {
+    Record("delete", team_id);
+    return next_status;
+  }
+  absl::StatusOr<storage::AffiliatePage> ListAffiliates(
+      absl::string_view team_id, const storage::AffiliateListQuery& query) override {
+    Record("list", team_id);
+    last_query = query;
+    if (!next_status.ok()) return next_status;
+    storage::AffiliatePage page;
+    page.total = 23;
+    page.affiliates.resize(3);
+    for (int i = 0; i < 3; ++i) page.affiliates[i].set_id(absl::StrCat("aff_", i));
+    return page;
+  }
+
+  absl::StatusOr<affonso::v1::CommissionOverride> CreateCommissionOverride(
+      absl::string_view team_id,
+      const affonso::v1::CreateCommissionOverrideRequest& request) override {
+    Record("create_override", team_id);
+    last_override = request;
+    if (!next_status.ok()) return next_status;
+    affonso::v1::CommissionOverride created;
+    created.set_id("ovr_new");
+    created.set_incentive_id(request.incentive_id());
+    created.set_amount(request.amount());
+    return created;
+  }
+  absl::Status DeleteCommissionOverride(absl::string_view team_id, absl::string_view affiliate_id,
+                                        absl::string_view override_id) override {
+    Record("delete_override", team_id);
+    last_deleted_override = absl::StrCat(affiliate_id, "/", override_id);
+    return next_status;
+  }
+  absl::StatusOr<std::map<std::string, std::vector<affonso::v1::CommissionOverride>>>
+  ListCommissionOverrides(absl::string_view team_id,
+                          const std::vector<std::string>& affiliate_ids) override {
+    Record("list_overrides", team_id);
+    override_lookups.push_back(affiliate_ids);
+    std::map<std::string, std::vector<affonso::v1::CommissionOverride>> found;
+    for (const std::string& id : affiliate_ids) {
+      auto it = overrides.find(id);
+      if (it != overrides.end()) found[id] = it->second;
+    }
+    return found;
+  }
+
+  std::vector<std::string> calls;
+  std::vector<std::string> teams;
+  absl::Status next_status;
+  affonso::v1::CreateCommissionOverrideRequest last_override;
+  std::string last_deleted_override;
+  // What ListCommissionOverrides knows, and the id lists it was asked for.
+  std::map<std::string, std::vector<affonso::v1::CommissionOverride>> overrides;
+  std::vector<std::vector<std::string>> override_lookups;
+  UpdateAffiliateRequest last_update;
+  storage::AffiliateListQuery last_query;
+
+ private:
+  void Record(const char* call, absl::string_view team_id) {
+    calls.push_back(call);
+    teams.emplace_back(team_id);
+  }
+};
+
+CreateAffiliateRequest ValidCreate() {
+  CreateAffiliateRequest request;
+  request.set_name("Alice");
+  request.set_email("alice@example.com");
+  request.set_program_id("prg_abc123");
+  return request;
+}
+
+// The field a validation failure names, or "ok".
+std::string FieldAtFault(const absl::Status& status) {
+  if (status.ok()) return "ok";
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << status;
+  return ApiErrorField(status);
+}
+
+TEST(ValidateCreateAffiliateTest, AcceptsMinimalAndFullRequests) {
+  EXPECT_TRUE(ValidateCreateAffiliate(ValidCreate()).ok());
+  CreateAffiliateRequest full = ValidCreate();
+  full.set_tracking_id(std::string(64, 'x'));
+  full.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+  full.set_group_id("grp_1");
+  full.set_external_user_id(std::string(255, 'u'));
+  full.set_name(std::string(255, 'n'));
+  EXPECT_TRUE(ValidateCreateAffiliate(full).ok());
+  full.set_tracking_id("Jane_Doe-2024");
+  EXPECT_TRUE(ValidateCreateAffiliate(full).ok());
+}
+
+TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
+  struct Case {
+    const char* description;
+    void (*mutate)(CreateAffiliateRequest*);
+    const char* field;
+  };
+  const Case cases[] = {
+      {"missing name", [](CreateAffiliateRequest* r) { r->clear_name(); }, "name"},
+      {"blank name", [](CreateAffiliateRequest* r) { r->set_name("  "); }, "name"},
+      {"long name", [](CreateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); },
+       "name"},
+      {"missing email", [](CreateAffiliateRequest* r) { r->clear_email(); }, "email"},
+      {"bad email", [](CreateAffiliateRequest* r) { r->set_email("not-an-email"); }, "email"},
+      {"long email",
+       [](CreateAffiliateRequest* r) {
+         r->set_email(absl::StrCat(std::string(60, 'a'), "@", std::string(190, 'b'), ".com"));
+       },
+       "email"},
+      {"missing program", [](CreateAffiliateRequest* r) { r->clear_program_id(); },
+       "program_id"},
+      {"long tracking id",
+       [](CreateAffiliateRequest* r) { r->set_tracking_id(std::string(65, 't')); },
+       "tracking_id"},
+      {"tracking id with space", [](CreateAffiliateRequest* r) { r->set_tracking_id("a b"); },
+       "tracking_id"},
+      {"tracking id with slash", [](CreateAffiliateRequest* r) { r->set_tracking_id("a/b"); },
+       "tracking_id"},
+      {"tracking id with %", [](CreateAffiliateRequest* r) { r->set_tracking_id("50%"); },
+       "tracking_id"},
+      {"unknown status",
+       [](CreateAffiliateRequest* r) {
+         r->set_partnership_status(static_cast<affonso::v1::PartnershipStatus>(42));
+       },
+       "partnership_status"},
+      {"long external user id",
+       [](CreateAffiliateRequest* r) { r->set_external_user_id(std::string(256, 'u')); },
+       "external_user_id"},
+  };
+  for (const Case& c : cases) {
+    CreateAffiliateRequest request = ValidCreate();
+    c.mutate(&request);
+    EXPECT_EQ(FieldAtFault(ValidateCreateAffiliate(request)), c.field) << c.description;
+  }
+}
+
+TEST(ValidateUpdateAffiliateTest, AbsentFieldsAreNotChecked) {
+  UpdateAffiliateRequest request;
+  request.set_id("aff_1");
+  EXPECT_TRUE(ValidateUpdateAffiliate(request).ok());
+  request.set_group_id("");
+  request.set_external_user_id("");
+  request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  EXPECT_TRUE(ValidateUpdateAffiliate(request).ok());
+}
+
+TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
+  struct Case {
+    const char* description;
+    void (*mutate)(UpdateAffiliateRequest*);
+    const char* field;
+  };
+  const Case cases[] = {
+      {"empty name", [](UpdateAffiliateRequest* r) { r->set_name(""); }, "name"},
+      {"long name", [](UpdateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); },
+       "name"},
+      {"empty email", [](UpdateAffiliateRequest* r) { r->set_email(""); }, "email"},
+      {"bad email", [](UpdateAffiliateRequest* r) { r->set_email("a@b"); }, "email"},
+      {"empty tracking id", [](UpdateAffiliateRequest* r) { r->set_tracking_id(""); },
+       "tracking_id"},
+      {"bad tracking id", [](UpdateAffiliateRequest* r) { r->set_tracking_id("a.b"); },
+       "tracking_id"},
+      {"unspecified status",
+       [](UpdateAffiliateRequest* r) {
+         r->set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED);
+       },
+       "partnership_status"},
+      {"long external user id",
+       [](UpdateAffiliateRequest* r) { r->set_external_user_id(std::string(256, 'u')); },
+       "external_user_id"},
+  };
+  for (const Case& c : cases) {
+    UpdateAffiliateRequest request;
+    request.set_id("aff_1");
+    c.mutate(&request);
+    EXPECT_EQ(FieldAtFault(ValidateUpdateAffiliate(request)), c.field) << c.description;
+  }
+}
+
+TEST(ValidateAffiliateExpandTest, OnlyCommissionOverridesIsKnown) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  *expand.Add() = "commissionOverrides";
+  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  *expand.Add() = "commissionOverrides, commissionOverrides";
+  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  *expand.Add() = "referrals";
+  EXPECT_EQ(FieldAtFault(ValidateAffiliateExpand(expand)), "expand");
+  expand.Clear();
+  *expand.Add() = "commissionOverrides,program";
+  EXPECT_EQ(FieldAtFault(ValidateAffiliateExpand(expand)), "expand");
+}
+
+TEST(ParseListAffiliatesTest, AppliesDefaultsAndKeepsFilters) {
+  ListAffiliatesRequest request;
+  auto query = ParseListAffiliates(request);
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_EQ(query->page, 1);
+  EXPECT_EQ(query->limit, 10);
+  EXPECT_EQ(query->partnership_status, affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED);
+
+  request.set_page(3);
+  request.set_limit(100);
+  request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  request.set_group_id("grp_1");
+  request.set_program_id("prg_1");
+  request.set_search("50%");
+  query = ParseListAffiliates(request);
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_EQ(query->page, 3);
+  EXPECT_EQ(query->limit, 100);
+  EXPECT_EQ(query->partnership_status, affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  EXPECT_EQ(query->group_id, "grp_1");
+  EXPECT_EQ(query->program_id, "prg_1");
+  EXPECT_EQ(query->search, "50%");
+}
+
+TEST(ParseListAffiliatesTest, RejectsOutOfRangeInput) {
+  ListAffiliatesRequest request;
+  request.set_page(-1);
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "page");
+  request.Clear();
+  request.set_limit(101);
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "limit");
+  request.set_limit(-5);
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "limit");
+  request.Clear();
+  request.set_partnership_status(static_cast<affonso::v1::PartnershipStatus>(9));
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "partnership_status");
+  request.Clear();
+  request.set_search(std::string(256, 's'));
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "search");
+  request.Clear();
+  request.add_expand("everything");
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "expand");
+}
+
+class AffiliateServiceTest : public ::testing::Test {
+ protected:
+  std::multimap<std::string, std::string> Trailers() {
+    return grpc::testing::ServerContextTestSpouse(&context_).GetTrailingMetadata();
+  }
+  std::multimap<std::string, std::string> InitialMetadata() {
+    return grpc::testing::ServerContextTestSpouse(&context_).GetInitialMetadata();
+  }
+  static std::string Value(const std::multimap<std::string, std::string>& metadata,
+                           const std::string& key) {
+    auto it = metadata.find(key);
+    return it == metadata.end() ? "" : it->second;
+  }
+
+  FakeAuthenticator authenticator_;
+  FakeAffiliateStore store_;
+  AffiliateServiceImpl service_{&authenticator_, &store_};
+  grpc::ServerContext context_;
+};
+
+TEST_F(AffiliateServiceTest, CreateAnswers201WithTheCallersTeam) {
+  CreateAffiliateRequest request = ValidCreate();
+  Affiliate response;
+  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.id(), "aff_new");
+  EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "201");
+}
+
+TEST_F(AffiliateServiceTest, CreateValidationFailureNeverReachesTheStore) {
+  CreateAffiliateRequest request = ValidCreate();
+  request.set_email("nope");
+  Affiliate response;
+  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "VALIDATION_ERROR");
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "email");
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, CreateWithForeignLookingIdsIsNotFoundWithoutAQuery) {
+  CreateAffiliateRequest request = ValidCreate();
+  request.set_program_id("program-1");
+  Affiliate response;
+  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "program not found");
+
+  request = ValidCreate();
+  request.set_group_id("aff_abc");
+  status = service_.CreateAffiliate(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "group not found");
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, CreateDuplicateTrackingIdIsDuplicateError) {
+  store_.next_status = DuplicateError("tracking_id", "tracking_id is already used");
+  CreateAffiliateRequest request = ValidCreate();
+  request.set_tracking_id("taken");
+  Affiliate response;
+  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "DUPLICATE_ERROR");
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "tracking_id");
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "");
+}
+
+TEST_F(AffiliateServiceTest, UnauthenticatedCallerNeverReachesTheStore) {
+  authenticator_.reject = true;
+  affonso::v1::GetAffiliateRequest request;
+  request.set_id("aff_1");
+  Affiliate response;
+  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, GetChecksExpandAndIdShape) {
+  affonso::v1::GetAffiliateRequest request;
+  request.set_id("aff_1");
+  request.add_expand("commissionOverrides");
+  Affiliate response;
+  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &response).ok());
+  EXPECT_EQ(response.id(), "aff_1");
+  EXPECT_EQ(response.commission_overrides_size(), 0);
+  EXPECT_EQ(store_.calls, (std::vector<std::string>{"get", "list_overrides"}));
+  store_.calls.clear();
+
+  request.add_expand("program");
+  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  request.clear_expand();
+  request.set_id("clk_1");
+  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_id("");
+  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, UpdatePassesPresenceThrough) {
+  UpdateAffiliateRequest request;
+  request.set_id("aff_1");
+  request.set_group_id("");  // back to the default group
+  Affiliate response;
+  ASSERT_TRUE(service_.UpdateAffiliate(&context_, &request, &response).ok());
+  EXPECT_TRUE(store_.last_update.has_group_id());
+  EXPECT_FALSE(store_.last_update.has_name());
+  EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
+
+  request.set_group_id("not a group");
+  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.clear_group_id();
+  request.set_name("");
+  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.clear_name();
+  request.set_id("ref_1");
+  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_.calls.size(), 1u);
+}
+
+TEST_F(AffiliateServiceTest, DeleteAnswersIdAndDeleted) {
+  affonso::v1::DeleteAffiliateRequest request;
+  request.set_id("aff_1");
+  affonso::v1::DeleteAffiliateResponse response;
+  ASSERT_TRUE(service_.DeleteAffiliate(&context_, &request, &response).ok());
+  EXPECT_EQ(response.id(), "aff_1");
+  EXPECT_TRUE(response.deleted());
+
+  store_.next_status = NotFoundError("affiliate");
+  affonso::v1::DeleteAffiliateResponse again;
+  EXPECT_EQ(service_.DeleteAffiliate(&context_, &request, &again).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(again.deleted());
+}
+
+TEST_F(AffiliateServiceTest, ListResolvesDefaultsAndFillsPagination) {
+  ListAffiliatesRequest request;
+  request.set_page(2);
+  request.set_search("ali");
+  affonso::v1::ListAffiliatesResponse response;
+  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &response).ok());
+  EXPECT_EQ(store_.last_query.page, 2);
+  EXPECT_EQ(store_.last_query.limit, 10);
+  EXPECT_EQ(store_.last_query.search, "ali");
+  EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
+  EXPECT_EQ(response.data_size(), 3);
+  EXPECT_EQ(response.pagination().page(), 2);
+  EXPECT_EQ(response.pagination().limit(), 10);
+  EXPECT_EQ(response.pagination().total(), 23);
+  EXPECT_EQ(response.pagination().total_pages(), 3);
+  EXPECT_TRUE(response.pagination().has_next_page());
+  EXPECT_TRUE(response.pagination().has_prev_page());
+
+  request.set_limit(500);
+  EXPECT_EQ(service_.ListAffiliates(&context_, &request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "limit");
+}
+
+affonso::v1::CreateCommissionOverrideRequest ValidOverride() {
+  affonso::v1::CreateCommissionOverrideRequest request;
+  request.set_affiliate_id("aff_1");
+  request.set_incentive_id("inc_1");
+  request.set_amount(12.5);
+  return request;
+}
+
+TEST(ValidateCreateCommissionOverrideTest, AcceptsCentsAndZero) {
+  EXPECT_TRUE(ValidateCreateCommissionOverride(ValidOverride()).ok());
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  for (double amount : {0.0, 0.01, 0.1, 19.99, 1234567.89, 999999999999.0}) {
+    request.set_amount(amount);
+    EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok()) << amount;
+  }
+  request.set_is_percentage(true);
+  request.set_amount(100);
+  EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok());
+}
+
+TEST(ValidateCreateCommissionOverrideTest, EachRuleNamesItsField) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  request.set_incentive_id("");
+  EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "incentive_id");
+  for (double amount : {-0.01, 0.001, 1.005, 1e15, std::numeric_limits<double>::infinity(),
+                        std::numeric_limits<double>::quiet_NaN()}) {
+    request = ValidOverride();
+    request.set_amount(amount);
+    EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "amount") << amount;
+  }
+  request = ValidOverride();
+  request.set_is_percentage(true);
+  request.set_amount(100.01);
+  EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "amount");
+}
+
+TEST(ExpandsCommissionOverridesTest, FindsItInAnyForm) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
+  *expand.Add() = "";
+  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
+  *expand.Add() = " , commissionOverrides";
+  EXPECT_TRUE(ExpandsCommissionOverrides(expand));
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideAnswers201WithTheCallersTeam) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  affonso::v1::CommissionOverride response;
+  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.id(), "ovr_new");
+  EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
+  EXPECT_EQ(store_.last_override.incentive_id(), "inc_1");
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "201");
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideRejectsBadInputBeforeTheStore) {
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  request.set_amount(-1);
+  affonso::v1::CommissionOverride response;
+  EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "amount");
+
+  request = ValidOverride();
+  request.set_affiliate_id("grp_1");
+  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "affiliate not found");
+  request = ValidOverride();
+  request.set_incentive_id("grp_1");
+  status = service_.CreateCommissionOverride(&context_, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "incentive not found");
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+TEST_F(AffiliateServiceTest, CreateOverrideDuplicateIsDuplicateErrorOnIncentiveId) {
+  store_.next_status = DuplicateError("incentive_id", "already overridden");
+  affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
+  affonso::v1::CommissionOverride response;
+  EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "DUPLICATE_ERROR");
+  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "incentive_id");
+  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "");
+}
+
+TEST_F(AffiliateServiceTest, DeleteOverrideAnswersIdAndDeleted) {
+  affonso::v1::DeleteCommissionOverrideRequest request;
+  request.set_affiliate_id("aff_1");
+  request.set_id("ovr_1");
+  affonso::v1::DeleteCommissionOverrideResponse response;
+  ASSERT_TRUE(service_.DeleteCommissionOverride(&context_, &request, &response).ok());
+  EXPECT_EQ(response.id(), "ovr_1");
+  EXPECT_TRUE(response.deleted());
+  EXPECT_EQ(store_.last_deleted_override, "aff_1/ovr_1");
+
+  request.set_id("inc_1");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_id("ovr_1");
+  request.set_affiliate_id("x");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_.calls.size(), 1u);
+
+  request.set_affiliate_id("aff_1");
+  store_.next_status = NotFoundError("commission override");
+  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
+  affonso::v1::CommissionOverride commission_override;
+  commission_override.set_id("ovr_1");
+  store_.overrides["aff_1"].push_back(commission_override);
+  affonso::v1::GetAffiliateRequest request;
+  request.set_id("aff_1");
+  Affiliate plain;
+  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &plain).ok());
+  EXPECT_EQ(plain.commission_overrides_size(), 0);
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
+
+  request.add_expand("commissionOverrides");
+  Affiliate expanded;
+  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &expanded).ok());
+  ASSERT_EQ(expanded.commission_overrides_size(), 1);
+  EXPECT_EQ(expanded.commission_overrides(0).id(), "ovr_1");
+  EXPECT_EQ(store_.teams.back(), kTeam);
+}
+
+TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
+  affonso::v1::CommissionOverride first, second;
+  first.set_id("ovr_a");
+  second.set_id("ovr_b");
+  store_.overrides["aff_2"] = {first, second};
+  ListAffiliatesRequest request;
+  request.add_expand("commissionOverrides");
+  affonso::v1::ListAffiliatesResponse response;
+  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &response).ok());
+  ASSERT_EQ(store_.override_lookups.size(), 1u);
+  EXPECT_EQ(store_.override_lookups[0], (std::vector<std::string>{"aff_0", "aff_1", "aff_2"}));
+  ASSERT_EQ(response.data_size(), 3);
+  EXPECT_EQ(response.data(0).commission_overrides_size(), 0);
+  EXPECT_EQ(response.data(1).commission_overrides_size(), 0);
+  ASSERT_EQ(response.data(2).commission_overrides_size(), 2);
+  EXPECT_EQ(response.data(2).commission_overrides(1).id(), "ovr_b");
+
+  request.clear_expand();
+  affonso::v1::ListAffiliatesResponse plain;
+  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &plain).ok());
+  EXPECT_EQ(store_.override_lookups.size(), 1u);
+}
+
+}  // namespace
+}  // namespace affonso::services

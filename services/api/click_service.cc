@@ -1,0 +1,53 @@
+#include "services/api/click_service.h"
+
+#include <utility>
+
+#include "common/status_macros.h"
+#include "common/api_error.h"
+#include "services/call/validation.h"
+
+namespace affonso::services {
+
+absl::Status ValidateTrackClick(const affonso::v1::TrackClickRequest& request) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("program_id", request.program_id()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("program_id", request.program_id(), 64));
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("tracking_id", request.tracking_id()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("tracking_id", request.tracking_id(), 255));
+  const std::pair<const char*, const std::string*> short_fields[] = {
+      {"sub1", &request.sub1()},
+      {"sub2", &request.sub2()},
+      {"sub3", &request.sub3()},
+      {"sub4", &request.sub4()},
+      {"sub5", &request.sub5()},
+      {"utm_source", &request.utm_source()},
+      {"utm_medium", &request.utm_medium()},
+      {"utm_campaign", &request.utm_campaign()},
+      {"utm_term", &request.utm_term()},
+      {"utm_content", &request.utm_content()},
+      {"gclid", &request.gclid()},
+      {"fbclid", &request.fbclid()},
+      {"msclkid", &request.msclkid()},
+      {"ttclid", &request.ttclid()},
+  };
+  for (const auto& [field, value] : short_fields) {
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, *value, 255));
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referrer", request.referrer(), 2000));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("ip", request.ip(), 45));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("user_agent", request.user_agent(), 1000));
+  return absl::OkStatus();
+}
+
+grpc::Status ClickServiceImpl::TrackClick(grpc::ServerContext* context,
+                                          const affonso::v1::TrackClickRequest* request,
+                                          affonso::v1::Click* response) {
+  return runner_.Run(context, "TrackClick", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(ValidateTrackClick(*request));
+    if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->TrackClick(caller.team_id, *request));
+    RpcRunner::SetHttpCode(context, 201);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,69 @@
+#include "services/api/conversion_metrics.h"
+
+#include "common/api_error.h"
+
+namespace affonso::services {
+namespace {
+
+// The names stored in fraud_flags and shown by the API.
+const char* CheckLabel(affonso::v1::FraudCheck check) {
+  switch (check) {
+    case affonso::v1::FRAUD_CHECK_SELF_REFERRAL:
+      return "self_referral";
+    case affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL:
+      return "suspicious_email";
+    case affonso::v1::FRAUD_CHECK_PAID_TRAFFIC:
+      return "paid_traffic";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+ConversionMetrics::ConversionMetrics(metrics::Registry* registry)
+    : signups_(registry->AddCounter(
+          "affonso_signups_total",
+          "RecordSignup answers by outcome: created (new lead), existing (repeat of a "
+          "converted click), rejected (bad input, unknown click, no key, rate limited, or "
+          "blocked by a fraud check), failed (server-side error).",
+          {"outcome"})),
+      fraud_flags_(registry->AddCounter(
+          "affonso_fraud_flags_total",
+          "Fraud checks that fired on new referrals (signups and direct), by check and action "
+          "(flagged: detect mode, blocked: block mode).",
+          {"check", "action"})) {}
+
+ConversionMetrics& ConversionMetrics::Default() {
+  static ConversionMetrics* metrics = new ConversionMetrics(&metrics::DefaultRegistry());
+  return *metrics;
+}
+
+void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
+                                    const affonso::v1::Referral* referral) {
+  const char* outcome = "failed";
+  if (!status.ok()) {
+    outcome = IsServerFault(status.code()) ? "failed" : "rejected";
+  } else if (!created) {
+    outcome = "existing";
+  } else {
+    outcome = referral != nullptr &&
+                      referral->status() == affonso::v1::REFERRAL_STATUS_REJECTED
+                  ? "rejected"
+                  : "created";
+  }
+  signups_.WithLabels({outcome}).Increment();
+  if (status.ok() && created && referral != nullptr) CountFraudFlags(*referral);
+}
+
+void ConversionMetrics::CountFraudFlags(const affonso::v1::Referral& referral) {
+  for (const affonso::v1::FraudFlag& flag : referral.fraud_flags()) {
+    const char* action = flag.mode() == affonso::v1::FRAUD_MODE_BLOCK    ? "blocked"
+                         : flag.mode() == affonso::v1::FRAUD_MODE_DETECT ? "flagged"
+                                                                         : nullptr;
+    if (action == nullptr) continue;  // off: never stored
+    fraud_flags_.WithLabels({CheckLabel(flag.check()), action}).Increment();
+  }
+}
+
+}  // namespace affonso::services

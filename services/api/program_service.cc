@@ -1,0 +1,353 @@
+#include "services/api/program_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/status_macros.h"
+#include "services/call/validation.h"
+
+namespace affonso::services {
+namespace {
+
+using affonso::v1::FraudRulesUpdate;
+using affonso::v1::IncentiveInput;
+
+constexpr size_t kMaxGroupNameLength = 255;
+constexpr size_t kMaxGroupDescriptionLength = 1000;
+constexpr size_t kMaxIncentiveNameLength = 255;
+constexpr size_t kMaxUtmMediumLength = 64;
+constexpr int kMaxUtmMediums = 50;
+constexpr int kMaxAllowedDomains = 100;
+constexpr size_t kMaxReferralParameterLength = 32;
+constexpr int kDefaultHoldPeriodDays = 30;
+constexpr int kMaxHoldPeriodDays = 3650;
+// numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
+constexpr char kDefaultCurrency[] = "USD";
+
+// The click parameters the clicks table records.
+const absl::flat_hash_set<std::string>& PaidClickParams() {
+  static const auto* params =
+      new absl::flat_hash_set<std::string>{"gclid", "fbclid", "msclkid", "ttclid"};
+  return *params;
+}
+
+std::string Normalized(absl::string_view value) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+}
+
+// Present and UNSPECIFIED (or a number outside the contract) is an error.
+absl::Status CheckFraudMode(absl::string_view field, bool present, int mode) {
+  if (present && (!affonso::v1::FraudMode_IsValid(mode) ||
+                  mode == affonso::v1::FRAUD_MODE_UNSPECIFIED)) {
+    return ValidationError(field, absl::StrCat(field, " must be off, detect or block"));
+  }
+  return absl::OkStatus();
+}
+
+// Normalises `values` in place: trimmed, lower-cased, first occurrence kept.
+absl::Status NormalizeClickParams(google::protobuf::RepeatedPtrField<std::string>* values) {
+  constexpr char kField[] = "paid_traffic_config.click_params";
+  google::protobuf::RepeatedPtrField<std::string> kept;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& raw : *values) {
+    std::string param = Normalized(raw);
+    if (!PaidClickParams().contains(param)) {
+      return ValidationError(kField, "click_params may only be gclid, fbclid, msclkid, ttclid");
+    }
+    if (seen.insert(param).second) kept.Add(std::move(param));
+  }
+  values->Swap(&kept);
+  return absl::OkStatus();
+}
+
+absl::Status NormalizeUtmMediums(google::protobuf::RepeatedPtrField<std::string>* values) {
+  constexpr char kField[] = "paid_traffic_config.utm_mediums";
+  if (values->size() > kMaxUtmMediums) {
+    return ValidationError(kField, absl::StrCat("at most ", kMaxUtmMediums, " utm_mediums"));
+  }
+  google::protobuf::RepeatedPtrField<std::string> kept;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& raw : *values) {
+    std::string medium = Normalized(raw);
+    if (medium.empty()) return ValidationError(kField, "a utm_medium must not be empty");
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength(kField, medium, kMaxUtmMediumLength));
+    if (seen.insert(medium).second) kept.Add(std::move(medium));
+  }
+  values->Swap(&kept);
+  return absl::OkStatus();
+}
+
+bool IsPlausibleDomain(const std::string& domain) {
+  // A domain is valid exactly when it is valid after the '@' of an address.
+  return IsValidEmail(absl::StrCat("x@", domain));
+}
+
+absl::Status NormalizeAllowedDomains(google::protobuf::ListValue* list) {
+  constexpr char kField[] = "allowed_email_domains";
+  if (list->values_size() > kMaxAllowedDomains) {
+    return ValidationError(kField, absl::StrCat("at most ", kMaxAllowedDomains, " domains"));
+  }
+  google::protobuf::ListValue kept;
+  absl::flat_hash_set<std::string> seen;
+  for (const google::protobuf::Value& value : list->values()) {
+    if (value.kind_case() != google::protobuf::Value::kStringValue) {
+      return ValidationError(kField, "allowed_email_domains must be an array of strings");
+    }
+    std::string domain = Normalized(value.string_value());
+    if (!IsPlausibleDomain(domain)) {
+      return ValidationError(kField, "allowed_email_domains must hold domain names");
+    }
+    if (seen.insert(domain).second) kept.add_values()->set_string_value(std::move(domain));
+  }
+  list->Swap(&kept);
+  return absl::OkStatus();
+}
+
+
+// Ids we never issue are NOT_FOUND without a query.
+absl::Status CheckId(const std::string& id, absl::string_view prefix, absl::string_view what) {
+  return LooksLikeId(id, prefix) ? absl::OkStatus() : affonso::NotFoundError(what);
+}
+
+}  // namespace
+
+absl::StatusOr<FraudRulesUpdate> ValidateFraudRulesUpdate(const FraudRulesUpdate& update) {
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("self_referral_mode", update.has_self_referral_mode(),
+                                         update.self_referral_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("suspicious_email_mode",
+                                         update.has_suspicious_email_mode(),
+                                         update.suspicious_email_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("paid_traffic_mode", update.has_paid_traffic_mode(),
+                                         update.paid_traffic_mode()));
+  FraudRulesUpdate normalized = update;
+  if (normalized.has_paid_traffic_config()) {
+    auto* config = normalized.mutable_paid_traffic_config();
+    AFFONSO_RETURN_IF_ERROR(NormalizeClickParams(config->mutable_click_params()));
+    AFFONSO_RETURN_IF_ERROR(NormalizeUtmMediums(config->mutable_utm_mediums()));
+  }
+  if (normalized.has_allowed_email_domains()) {
+    AFFONSO_RETURN_IF_ERROR(NormalizeAllowedDomains(normalized.mutable_allowed_email_domains()));
+  }
+  return normalized;
+}
+
+absl::Status ValidateTrackingSettingsUpdate(const affonso::v1::TrackingSettingsUpdate& update) {
+  if (!update.has_default_referral_parameter()) return absl::OkStatus();
+  const std::string& parameter = update.default_referral_parameter();
+  // It becomes the query parameter name of referral links: keep it URL-safe.
+  bool url_safe = !parameter.empty() && parameter.size() <= kMaxReferralParameterLength;
+  for (char c : parameter) {
+    url_safe = url_safe && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                            c == '-');
+  }
+  if (!url_safe) {
+    return ValidationError("default_referral_parameter",
+                           "default_referral_parameter must be 1-32 letters, digits, '_' or '-'");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", input.name()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", input.name(), kMaxGroupNameLength));
+  return CheckMaxLength("description", input.description(), kMaxGroupDescriptionLength);
+}
+
+absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update) {
+  if (update.has_name()) {
+    AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", update.name()));
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", update.name(), kMaxGroupNameLength));
+  }
+  if (update.has_description()) {
+    AFFONSO_RETURN_IF_ERROR(
+        CheckMaxLength("description", update.description(), kMaxGroupDescriptionLength));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IncentiveInput> ValidateIncentiveInput(const IncentiveInput& input) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", input.name()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", input.name(), kMaxIncentiveNameLength));
+  if (input.type() != affonso::v1::INCENTIVE_TYPE_LEAD &&
+      input.type() != affonso::v1::INCENTIVE_TYPE_SALE) {
+    return ValidationError("type", "type must be lead or sale");
+  }
+  if (input.type() == affonso::v1::INCENTIVE_TYPE_LEAD && input.is_percentage()) {
+    return ValidationError("is_percentage", "a lead incentive pays a fixed amount");
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckAmount(input.amount(), input.is_percentage()));
+  IncentiveInput normalized = input;
+  if (normalized.currency().empty()) normalized.set_currency(kDefaultCurrency);
+  absl::AsciiStrToUpper(normalized.mutable_currency());
+  const std::string& currency = normalized.currency();
+  if (currency.size() != 3 ||
+      !std::all_of(currency.begin(), currency.end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return ValidationError("currency", "currency must be a 3-letter ISO 4217 code");
+  }
+  if (!normalized.has_hold_period_days()) normalized.set_hold_period_days(kDefaultHoldPeriodDays);
+  if (normalized.hold_period_days() < 0 || normalized.hold_period_days() > kMaxHoldPeriodDays) {
+    return ValidationError("hold_period_days",
+                           absl::StrCat("hold_period_days must be 0 to ", kMaxHoldPeriodDays));
+  }
+  return normalized;
+}
+
+absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& program_id) {
+  if (!present || program_id.empty()) return std::string();
+  AFFONSO_RETURN_IF_ERROR(CheckId(program_id, "prg", "program"));
+  return program_id;
+}
+
+grpc::Status ProgramServiceImpl::GetFraudRules(grpc::ServerContext* context,
+                                               const affonso::v1::GetFraudRulesRequest* request,
+                                               affonso::v1::FraudRules* response) {
+  return runner_.Run(context, "GetFraudRules", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetFraudRules(caller.team_id, program));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::UpdateFraudRules(
+    grpc::ServerContext* context, const affonso::v1::UpdateFraudRulesRequest* request,
+    affonso::v1::FraudRules* response) {
+  return runner_.Run(context, "UpdateFraudRules", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(FraudRulesUpdate update,
+                             ValidateFraudRulesUpdate(request->fraud_rules()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateFraudRules(caller.team_id, program, update));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::GetTrackingSettings(
+    grpc::ServerContext* context, const affonso::v1::GetTrackingSettingsRequest* request,
+    affonso::v1::TrackingSettings* response) {
+  return runner_.Run(context, "GetTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetTrackingSettings(caller.team_id, program));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
+    grpc::ServerContext* context, const affonso::v1::UpdateTrackingSettingsRequest* request,
+    affonso::v1::TrackingSettings* response) {
+  return runner_.Run(context, "UpdateTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(ValidateTrackingSettingsUpdate(request->tracking()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(
+        *response, store_->UpdateTrackingSettings(caller.team_id, program, request->tracking()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::ListGroups(grpc::ServerContext* context,
+                                            const affonso::v1::ListGroupsRequest* request,
+                                            affonso::v1::ListGroupsResponse* response) {
+  return runner_.Run(context, "ListGroups", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListGroups(caller.team_id, program));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::CreateGroup(grpc::ServerContext* context,
+                                             const affonso::v1::CreateGroupRequest* request,
+                                             affonso::v1::Group* response) {
+  return runner_.Run(context, "CreateGroup", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(ValidateGroupInput(request->group()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response,
+                             store_->CreateGroup(caller.team_id, program, request->group()));
+    RpcRunner::SetHttpCode(context, 201);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::GetGroup(grpc::ServerContext* context,
+                                          const affonso::v1::GetGroupRequest* request,
+                                          affonso::v1::Group* response) {
+  return runner_.Run(context, "GetGroup", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
+    AFFONSO_ASSIGN_OR_RETURN(*response,
+                             store_->GetGroup(caller.team_id, program, request->id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::UpdateGroup(grpc::ServerContext* context,
+                                             const affonso::v1::UpdateGroupRequest* request,
+                                             affonso::v1::Group* response) {
+  return runner_.Run(context, "UpdateGroup", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(ValidateGroupUpdate(request->group()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
+    AFFONSO_ASSIGN_OR_RETURN(
+        *response, store_->UpdateGroup(caller.team_id, program, request->id(), request->group()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::DeleteGroup(grpc::ServerContext* context,
+                                             const affonso::v1::DeleteGroupRequest* request,
+                                             affonso::v1::DeleteGroupResponse* response) {
+  return runner_.Run(context, "DeleteGroup", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
+    AFFONSO_RETURN_IF_ERROR(store_->DeleteGroup(caller.team_id, program, request->id()));
+    response->set_id(request->id());
+    response->set_deleted(true);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::CreateIncentive(
+    grpc::ServerContext* context, const affonso::v1::CreateIncentiveRequest* request,
+    affonso::v1::Incentive* response) {
+  return runner_.Run(context, "CreateIncentive", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(IncentiveInput input, ValidateIncentiveInput(request->incentive()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
+    AFFONSO_ASSIGN_OR_RETURN(
+        *response, store_->CreateIncentive(caller.team_id, program, request->group_id(), input));
+    RpcRunner::SetHttpCode(context, 201);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::DeleteIncentive(
+    grpc::ServerContext* context, const affonso::v1::DeleteIncentiveRequest* request,
+    affonso::v1::DeleteIncentiveResponse* response) {
+  return runner_.Run(context, "DeleteIncentive", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
+    AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "inc", "incentive"));
+    AFFONSO_RETURN_IF_ERROR(
+        store_->DeleteIncentive(caller.team_id, program, request->group_id(), request->id()));
+    response->set_id(request->id());
+    response->set_deleted(true);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,74 @@
+#ifndef AFFONSO_SERVICES_API_PROGRAM_SERVICE_H_
+#define AFFONSO_SERVICES_API_PROGRAM_SERVICE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/affonso/v1/program.grpc.pb.h"
+#include "services/call/authenticator.h"
+#include "services/call/rpc_runner.h"
+#include "storage/program_store.h"
+
+namespace affonso::services {
+
+// Validation of the /v1/program/... bodies; exposed for tests. The StatusOr
+// forms return the body normalised for the store (lists trimmed, lower-cased
+// and deduplicated; currency upper case; hold period filled in).
+absl::StatusOr<affonso::v1::FraudRulesUpdate> ValidateFraudRulesUpdate(
+    const affonso::v1::FraudRulesUpdate& update);
+absl::Status ValidateTrackingSettingsUpdate(const affonso::v1::TrackingSettingsUpdate& update);
+absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input);
+absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update);
+absl::StatusOr<affonso::v1::IncentiveInput> ValidateIncentiveInput(
+    const affonso::v1::IncentiveInput& input);
+
+// The `program_id` query parameter as the store takes it: "" for absent (the
+// team's default program); NOT_FOUND for a value that cannot be a program id.
+absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& program_id);
+
+class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
+ public:
+  ProgramServiceImpl(const Authenticator* authenticator, storage::ProgramStore* store)
+      : runner_(authenticator), store_(store) {}
+
+  grpc::Status GetFraudRules(grpc::ServerContext* context,
+                             const affonso::v1::GetFraudRulesRequest* request,
+                             affonso::v1::FraudRules* response) override;
+  grpc::Status UpdateFraudRules(grpc::ServerContext* context,
+                                const affonso::v1::UpdateFraudRulesRequest* request,
+                                affonso::v1::FraudRules* response) override;
+  grpc::Status GetTrackingSettings(grpc::ServerContext* context,
+                                   const affonso::v1::GetTrackingSettingsRequest* request,
+                                   affonso::v1::TrackingSettings* response) override;
+  grpc::Status UpdateTrackingSettings(grpc::ServerContext* context,
+                                      const affonso::v1::UpdateTrackingSettingsRequest* request,
+                                      affonso::v1::TrackingSettings* response) override;
+  grpc::Status ListGroups(grpc::ServerContext* context,
+                          const affonso::v1::ListGroupsRequest* request,
+                          affonso::v1::ListGroupsResponse* response) override;
+  grpc::Status CreateGroup(grpc::ServerContext* context,
+                           const affonso::v1::CreateGroupRequest* request,
+                           affonso::v1::Group* response) override;
+  grpc::Status GetGroup(grpc::ServerContext* context, const affonso::v1::GetGroupRequest* request,
+                        affonso::v1::Group* response) override;
+  grpc::Status UpdateGroup(grpc::ServerContext* context,
+                           const affonso::v1::UpdateGroupRequest* request,
+                           affonso::v1::Group* response) override;
+  grpc::Status DeleteGroup(grpc::ServerContext* context,
+                           const affonso::v1::DeleteGroupRequest* request,
+                           affonso::v1::DeleteGroupResponse* response) override;
+  grpc::Status CreateIncentive(grpc::ServerContext* context,
+                               const affonso::v1::CreateIncentiveRequest* request,
+                               affonso::v1::Incentive* response) override;
+  grpc::Status DeleteIncentive(grpc::ServerContext* context,
+                               const affonso::v1::DeleteIncentiveRequest* request,
+                               affonso::v1::DeleteIncentiveResponse* response) override;
+
+ private:
+  RpcRunner runner_;
+  storage::ProgramStore* store_;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_API_PROGRAM_SERVICE_H_

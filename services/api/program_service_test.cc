@@ -1,0 +1,537 @@
+#include "services/api/program_service.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "common/api_error.h"
+#include "common/status_macros.h"
+#include "gtest/gtest.h"
+#include "services/testing/fakes.h"
+
+namespace affonso::services {
+namespace {
+
+using affonso::v1::FraudRulesUpdate;
+using affonso::v1::GroupInput;
+using affonso::v1::GroupUpdate;
+using affonso::v1::IncentiveInput;
+using affonso::v1::TrackingSettingsUpdate;
+
+constexpr char kProgram[] = "prg_known";
+constexpr char kGroup[] = "grp_known";
+constexpr char kIncentive[] = "inc_known";
+
+// Answers for one program and one group; records what reached it.
+class FakeProgramStore : public storage::ProgramStore {
+ public:
+  absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
+                                                        absl::string_view program_id) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::FraudRules rules;
+    rules.set_program_id(kProgram);
+    return rules;
+  }
+  absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(
+      absl::string_view team_id, absl::string_view program_id,
+      const FraudRulesUpdate& update) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    last_fraud_update = update;
+    affonso::v1::FraudRules rules;
+    rules.set_program_id(kProgram);
+    return rules;
+  }
+  absl::StatusOr<affonso::v1::TrackingSettings> GetTrackingSettings(
+      absl::string_view team_id, absl::string_view program_id) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    return affonso::v1::TrackingSettings();
+  }
+  absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
+      absl::string_view team_id, absl::string_view program_id,
+      const TrackingSettingsUpdate& update) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::TrackingSettings settings;
+    settings.set_default_referral_parameter(update.default_referral_parameter());
+    return settings;
+  }
+  absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(
+      absl::string_view team_id, absl::string_view program_id) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::ListGroupsResponse groups;
+    groups.add_data()->set_id(kGroup);
+    return groups;
+  }
+  absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
+                                                 absl::string_view program_id,
+                                                 const GroupInput& input) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::Group group;
+    group.set_id("grp_new");
+    group.set_name(input.name());
+    return group;
+  }
+  absl::StatusOr<affonso::v1::Group> GetGroup(absl::string_view team_id,
+                                              absl::string_view program_id,
+                                              absl::string_view group_id) override {
+    AFFONSO_RETURN_IF_ERROR(RecordGroup(team_id, program_id, group_id));
+    affonso::v1::Group group;
+    group.set_id(kGroup);
+    return group;
+  }
+  absl::StatusOr<affonso::v1::Group> UpdateGroup(absl::string_view team_id,
+                                                 absl::string_view program_id,
+                                                 absl::string_view group_id,
+                                                 const GroupUpdate& update) override {
+    AFFONSO_RETURN_IF_ERROR(RecordGroup(team_id, program_id, group_id));
+    affonso::v1::Group group;
+    group.set_id(kGroup);
+    group.set_name(update.name());
+    return group;
+  }
+  absl::Status DeleteGroup(absl::string_view team_id, absl::string_view program_id,
+                           absl::string_view group_id) override {
+    return RecordGroup(team_id, program_id, group_id);
+  }
+  absl::StatusOr<affonso::v1::Incentive> CreateIncentive(absl::string_view team_id,
+                                                         absl::string_view program_id,
+                                                         absl::string_view group_id,
+                                                         const IncentiveInput& input) override {
+    AFFONSO_RETURN_IF_ERROR(RecordGroup(team_id, program_id, group_id));
+    last_incentive = input;
+    affonso::v1::Incentive incentive;
+    incentive.set_id("inc_new");
+    incentive.set_currency(input.currency());
+    incentive.set_hold_period_days(input.hold_period_days());
+    return incentive;
+  }
+  absl::Status DeleteIncentive(absl::string_view team_id, absl::string_view program_id,
+                               absl::string_view group_id,
+                               absl::string_view incentive_id) override {
+    AFFONSO_RETURN_IF_ERROR(RecordGroup(team_id, program_id, group_id));
+    return incentive_id == kIncentive ? absl::OkStatus() : NotFoundError("incentive");
+  }
+
+  int calls = 0;
+  std::string last_team;
+  std::string last_program = "<none>";
+  FraudRulesUpdate last_fraud_update;
+  IncentiveInput last_incentive;
+
+ private:
+  absl::Status Record(absl::string_view team_id, absl::string_view program_id) {
+    ++calls;
+    last_team = std::string(team_id);
+    last_program = std::string(program_id);
+    if (!program_id.empty() && program_id != kProgram) return NotFoundError("program");
+    return absl::OkStatus();
+  }
+  absl::Status RecordGroup(absl::string_view team_id, absl::string_view program_id,
+                           absl::string_view group_id) {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    return group_id == kGroup ? absl::OkStatus() : NotFoundError("group");
+  }
+};
+
+// ---- validation ----
+
+TEST(ValidateFraudRulesUpdateTest, PresentModesMustBeSpecified) {
+  FraudRulesUpdate empty;
+  EXPECT_TRUE(ValidateFraudRulesUpdate(empty).ok());
+  FraudRulesUpdate unspecified;
+  unspecified.set_suspicious_email_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unspecified).status()),
+            "suspicious_email_mode");
+  FraudRulesUpdate unknown;
+  unknown.set_paid_traffic_mode(static_cast<affonso::v1::FraudMode>(42));
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unknown).status()), "paid_traffic_mode");
+  FraudRulesUpdate fine;
+  fine.set_self_referral_mode(affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_TRUE(ValidateFraudRulesUpdate(fine).ok());
+  FraudRulesUpdate bad_self;
+  bad_self.set_self_referral_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
+  absl::Status status = ValidateFraudRulesUpdate(bad_self).status();
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "self_referral_mode");
+}
+
+TEST(ValidateFraudRulesUpdateTest, PaidTrafficConfigIsCheckedAndNormalised) {
+  FraudRulesUpdate update;
+  auto* config = update.mutable_paid_traffic_config();
+  config->add_click_params(" GCLID ");
+  config->add_click_params("fbclid");
+  config->add_click_params("gclid");
+  config->add_utm_mediums(" CPC");
+  config->add_utm_mediums("cpc");
+  config->add_utm_mediums("Paid-Social");
+  auto normalized = ValidateFraudRulesUpdate(update);
+  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  const auto& out = normalized->paid_traffic_config();
+  EXPECT_EQ(std::vector<std::string>(out.click_params().begin(), out.click_params().end()),
+            (std::vector<std::string>{"gclid", "fbclid"}));
+  EXPECT_EQ(std::vector<std::string>(out.utm_mediums().begin(), out.utm_mediums().end()),
+            (std::vector<std::string>{"cpc", "paid-social"}));
+
+  FraudRulesUpdate unknown_param;
+  unknown_param.mutable_paid_traffic_config()->add_click_params("utm_source");
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unknown_param).status()),
+            "paid_traffic_config.click_params");
+
+  FraudRulesUpdate blank_medium;
+  blank_medium.mutable_paid_traffic_config()->add_utm_mediums("  ");
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(blank_medium).status()),
+            "paid_traffic_config.utm_mediums");
+  FraudRulesUpdate long_medium;
+  long_medium.mutable_paid_traffic_config()->add_utm_mediums(std::string(65, 'm'));
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(long_medium).status()),
+            "paid_traffic_config.utm_mediums");
+  FraudRulesUpdate many;
+  for (int i = 0; i < 51; ++i) {
+    many.mutable_paid_traffic_config()->add_utm_mediums("m" + std::to_string(i));
+  }
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(many).status()),
+            "paid_traffic_config.utm_mediums");
+  many.mutable_paid_traffic_config()->mutable_utm_mediums()->RemoveLast();
+  EXPECT_TRUE(ValidateFraudRulesUpdate(many).ok());
+
+  // Present and empty is valid: it clears both lists.
+  FraudRulesUpdate cleared;
+  cleared.mutable_paid_traffic_config();
+  auto empty = ValidateFraudRulesUpdate(cleared);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->has_paid_traffic_config());
+}
+
+TEST(ValidateFraudRulesUpdateTest, AllowedDomainsMustBeDomainStrings) {
+  FraudRulesUpdate update;
+  auto* domains = update.mutable_allowed_email_domains();
+  domains->add_values()->set_string_value(" Mailinator.COM ");
+  domains->add_values()->set_string_value("mailinator.com");
+  domains->add_values()->set_string_value("sub.corp.example");
+  auto normalized = ValidateFraudRulesUpdate(update);
+  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  ASSERT_EQ(normalized->allowed_email_domains().values_size(), 2);
+  EXPECT_EQ(normalized->allowed_email_domains().values(0).string_value(), "mailinator.com");
+  EXPECT_EQ(normalized->allowed_email_domains().values(1).string_value(), "sub.corp.example");
+
+  for (const char* bad : {"", "nodot", "a@b.com", "-x.com", "x..com", "1.2.3.4", "sp ace.com"}) {
+    FraudRulesUpdate invalid;
+    invalid.mutable_allowed_email_domains()->add_values()->set_string_value(bad);
+    EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(invalid).status()), "allowed_email_domains")
+        << bad;
+  }
+  FraudRulesUpdate number;
+  number.mutable_allowed_email_domains()->add_values()->set_number_value(1);
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(number).status()), "allowed_email_domains");
+
+  FraudRulesUpdate many;
+  for (int i = 0; i < 101; ++i) {
+    many.mutable_allowed_email_domains()->add_values()->set_string_value(
+        "d" + std::to_string(i) + ".com");
+  }
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(many).status()), "allowed_email_domains");
+
+  FraudRulesUpdate cleared;
+  cleared.mutable_allowed_email_domains();
+  auto empty = ValidateFraudRulesUpdate(cleared);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->has_allowed_email_domains());
+}
+
+TEST(ValidateTrackingSettingsUpdateTest, ReferralParameterIsUrlSafe) {
+  TrackingSettingsUpdate update;
+  update.set_track_email(false);
+  EXPECT_TRUE(ValidateTrackingSettingsUpdate(update).ok());
+  const std::vector<std::string> good_parameters = {"via", "ref_id", "a-B-9", std::string(32, 'p')};
+  for (const std::string& good : good_parameters) {
+    update.set_default_referral_parameter(good);
+    EXPECT_TRUE(ValidateTrackingSettingsUpdate(update).ok()) << good;
+  }
+  const std::vector<std::string> bad_parameters = {"",    "a b", "ref=1",
+                                                    "r&f", "é",   std::string(33, 'p')};
+  for (const std::string& bad : bad_parameters) {
+    update.set_default_referral_parameter(bad);
+    EXPECT_EQ(ApiErrorField(ValidateTrackingSettingsUpdate(update)), "default_referral_parameter")
+        << bad;
+  }
+}
+
+TEST(ValidateGroupTest, NameAndDescription) {
+  GroupInput input;
+  EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "name");
+  input.set_name("   ");
+  EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "name");
+  input.set_name(std::string(256, 'n'));
+  EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "name");
+  input.set_name(std::string(255, 'n'));
+  EXPECT_TRUE(ValidateGroupInput(input).ok());
+  input.set_description(std::string(1001, 'd'));
+  EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "description");
+  input.set_description(std::string(1000, 'd'));
+  EXPECT_TRUE(ValidateGroupInput(input).ok());
+
+  GroupUpdate update;
+  EXPECT_TRUE(ValidateGroupUpdate(update).ok());
+  update.set_name("");
+  EXPECT_EQ(ApiErrorField(ValidateGroupUpdate(update)), "name");
+  update.set_name("VIP");
+  update.set_description(std::string(1001, 'd'));
+  EXPECT_EQ(ApiErrorField(ValidateGroupUpdate(update)), "description");
+  update.set_description("");
+  update.set_is_default(false);
+  EXPECT_TRUE(ValidateGroupUpdate(update).ok());
+}
+
+IncentiveInput Lead(double amount) {
+  IncentiveInput input;
+  input.set_name("Per lead");
+  input.set_type(affonso::v1::INCENTIVE_TYPE_LEAD);
+  input.set_amount(amount);
+  return input;
+}
+
+TEST(ValidateIncentiveInputTest, DefaultsAreFilledIn) {
+  auto normalized = ValidateIncentiveInput(Lead(10));
+  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  EXPECT_EQ(normalized->currency(), "USD");
+  EXPECT_TRUE(normalized->has_hold_period_days());
+  EXPECT_EQ(normalized->hold_period_days(), 30);
+  IncentiveInput eur = Lead(10);
+  eur.set_currency("eur");
+  eur.set_hold_period_days(0);
+  normalized = ValidateIncentiveInput(eur);
+  ASSERT_TRUE(normalized.ok());
+  EXPECT_EQ(normalized->currency(), "EUR");
+  EXPECT_EQ(normalized->hold_period_days(), 0);
+}
+
+TEST(ValidateIncentiveInputTest, EachRuleNamesItsField) {
+  IncentiveInput no_name = Lead(1);
+  no_name.set_name("");
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(no_name).status()), "name");
+  no_name.set_name(std::string(256, 'n'));
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(no_name).status()), "name");
+
+  IncentiveInput no_type = Lead(1);
+  no_type.set_type(affonso::v1::INCENTIVE_TYPE_UNSPECIFIED);
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(no_type).status()), "type");
+  no_type.set_type(static_cast<affonso::v1::IncentiveType>(9));
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(no_type).status()), "type");
+
+  for (double bad : {-1.0, 1.005, 1e15, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(Lead(bad)).status()), "amount") << bad;
+  }
+  EXPECT_TRUE(ValidateIncentiveInput(Lead(0)).ok());
+  EXPECT_TRUE(ValidateIncentiveInput(Lead(19.99)).ok());
+  EXPECT_TRUE(ValidateIncentiveInput(Lead(250)).ok());
+
+  IncentiveInput lead_percentage = Lead(10);
+  lead_percentage.set_is_percentage(true);
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(lead_percentage).status()), "is_percentage");
+
+  IncentiveInput sale = Lead(100);
+  sale.set_type(affonso::v1::INCENTIVE_TYPE_SALE);
+  sale.set_is_percentage(true);
+  EXPECT_TRUE(ValidateIncentiveInput(sale).ok());
+  sale.set_amount(100.01);
+  EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(sale).status()), "amount");
+
+  for (const char* bad : {"US", "USDX", "U$D", "1SD"}) {
+    IncentiveInput currency = Lead(1);
+    currency.set_currency(bad);
+    EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(currency).status()), "currency") << bad;
+  }
+  for (int bad : {-1, 3651}) {
+    IncentiveInput hold = Lead(1);
+    hold.set_hold_period_days(bad);
+    EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(hold).status()), "hold_period_days") << bad;
+  }
+  IncentiveInput longest = Lead(1);
+  longest.set_hold_period_days(3650);
+  EXPECT_TRUE(ValidateIncentiveInput(longest).ok());
+}
+
+TEST(ProgramIdParamTest, AbsentIsTheDefaultAndJunkIsNotFound) {
+  EXPECT_EQ(*ProgramIdParam(false, ""), "");
+  EXPECT_EQ(*ProgramIdParam(true, ""), "");
+  EXPECT_EQ(*ProgramIdParam(true, "prg_abc"), "prg_abc");
+  EXPECT_EQ(ProgramIdParam(true, "grp_abc").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ProgramIdParam(true, "prg_x' OR 1=1").status().code(), absl::StatusCode::kNotFound);
+}
+
+// ---- the service over gRPC ----
+
+class ProgramServiceTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<grpc::ClientContext> Context(
+      const std::string& authorization = testing::kGoodAuthorization) {
+    return testing::ContextWithAuth(authorization);
+  }
+  static std::string Trailer(const grpc::ClientContext& context, const std::string& key) {
+    return testing::ServerMetadata(context, key, /*trailing=*/true);
+  }
+
+  testing::FakeAuthenticator authenticator_;
+  FakeProgramStore store_;
+  ProgramServiceImpl service_{&authenticator_, &store_};
+  testing::InProcessServer server_{{&service_}};
+  std::unique_ptr<affonso::v1::ProgramService::Stub> stub_ =
+      affonso::v1::ProgramService::NewStub(server_.channel());
+};
+
+TEST_F(ProgramServiceTest, AbsentProgramIdMeansTheDefaultProgram) {
+  affonso::v1::GetFraudRulesRequest request;
+  affonso::v1::FraudRules rules;
+  auto context = Context();
+  ASSERT_TRUE(stub_->GetFraudRules(context.get(), request, &rules).ok());
+  EXPECT_EQ(store_.last_team, "team_a");
+  EXPECT_EQ(store_.last_program, "");
+
+  request.set_program_id(kProgram);
+  context = Context();
+  ASSERT_TRUE(stub_->GetFraudRules(context.get(), request, &rules).ok());
+  EXPECT_EQ(store_.last_program, kProgram);
+}
+
+TEST_F(ProgramServiceTest, MalformedIdsAreNotFoundWithoutAStoreCall) {
+  affonso::v1::ListGroupsRequest list;
+  list.set_program_id("not-a-program");
+  affonso::v1::ListGroupsResponse groups;
+  auto context = Context();
+  EXPECT_EQ(stub_->ListGroups(context.get(), list, &groups).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Trailer(*context, "x-error-code"), "NOT_FOUND");
+
+  affonso::v1::GetGroupRequest get;
+  get.set_id("aff_123");
+  affonso::v1::Group group;
+  context = Context();
+  EXPECT_EQ(stub_->GetGroup(context.get(), get, &group).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  affonso::v1::DeleteIncentiveRequest remove;
+  remove.set_group_id(kGroup);
+  remove.set_id("grp_wrong_kind");
+  affonso::v1::DeleteIncentiveResponse removed;
+  context = Context();
+  EXPECT_EQ(stub_->DeleteIncentive(context.get(), remove, &removed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ProgramServiceTest, MissingKeyNeverReachesTheStore) {
+  affonso::v1::GetTrackingSettingsRequest request;
+  affonso::v1::TrackingSettings settings;
+  auto context = Context("");
+  EXPECT_EQ(stub_->GetTrackingSettings(context.get(), request, &settings).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Trailer(*context, "x-error-code"), "MISSING_API_KEY");
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ProgramServiceTest, UpdateFraudRulesPassesTheNormalisedBody) {
+  affonso::v1::UpdateFraudRulesRequest request;
+  request.mutable_fraud_rules()->set_self_referral_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  request.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums(" CPC ");
+  affonso::v1::FraudRules rules;
+  auto context = Context();
+  ASSERT_TRUE(stub_->UpdateFraudRules(context.get(), request, &rules).ok());
+  EXPECT_EQ(store_.last_fraud_update.self_referral_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(store_.last_fraud_update.paid_traffic_config().utm_mediums(0), "cpc");
+
+  request.mutable_fraud_rules()->mutable_paid_traffic_config()->add_click_params("utm_source");
+  context = Context();
+  EXPECT_EQ(stub_->UpdateFraudRules(context.get(), request, &rules).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "paid_traffic_config.click_params");
+  EXPECT_EQ(store_.calls, 1);
+}
+
+TEST_F(ProgramServiceTest, InvalidTrackingIsRejectedBeforeTheStore) {
+  affonso::v1::UpdateTrackingSettingsRequest request;
+  request.mutable_tracking()->set_default_referral_parameter("no spaces");
+  affonso::v1::TrackingSettings settings;
+  auto context = Context();
+  EXPECT_EQ(stub_->UpdateTrackingSettings(context.get(), request, &settings).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "default_referral_parameter");
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ProgramServiceTest, CreatesAnswer201) {
+  affonso::v1::CreateGroupRequest create;
+  create.mutable_group()->set_name("VIP");
+  affonso::v1::Group group;
+  auto context = Context();
+  ASSERT_TRUE(stub_->CreateGroup(context.get(), create, &group).ok());
+  EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
+  EXPECT_EQ(group.name(), "VIP");
+
+  affonso::v1::CreateIncentiveRequest incentive;
+  incentive.set_group_id(kGroup);
+  *incentive.mutable_incentive() = Lead(5);
+  incentive.mutable_incentive()->set_currency("gbp");
+  affonso::v1::Incentive created;
+  context = Context();
+  ASSERT_TRUE(stub_->CreateIncentive(context.get(), incentive, &created).ok());
+  EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
+  EXPECT_EQ(store_.last_incentive.currency(), "GBP");
+  EXPECT_EQ(store_.last_incentive.hold_period_days(), 30);
+}
+
+TEST_F(ProgramServiceTest, InvalidIncentiveNamesItsField) {
+  affonso::v1::CreateIncentiveRequest request;
+  request.set_group_id(kGroup);
+  *request.mutable_incentive() = Lead(5);
+  request.mutable_incentive()->set_is_percentage(true);
+  affonso::v1::Incentive created;
+  auto context = Context();
+  EXPECT_EQ(stub_->CreateIncentive(context.get(), request, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "is_percentage");
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ProgramServiceTest, DeletesAnswerWithTheId) {
+  affonso::v1::DeleteGroupRequest group;
+  group.set_id(kGroup);
+  affonso::v1::DeleteGroupResponse deleted;
+  auto context = Context();
+  ASSERT_TRUE(stub_->DeleteGroup(context.get(), group, &deleted).ok());
+  EXPECT_EQ(deleted.id(), kGroup);
+  EXPECT_TRUE(deleted.deleted());
+
+  affonso::v1::DeleteIncentiveRequest incentive;
+  incentive.set_group_id(kGroup);
+  incentive.set_id(kIncentive);
+  affonso::v1::DeleteIncentiveResponse removed;
+  context = Context();
+  ASSERT_TRUE(stub_->DeleteIncentive(context.get(), incentive, &removed).ok());
+  EXPECT_EQ(removed.id(), kIncentive);
+  EXPECT_TRUE(removed.deleted());
+
+  incentive.set_id("inc_other");
+  context = Context();
+  EXPECT_EQ(stub_->DeleteIncentive(context.get(), incentive, &removed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ProgramServiceTest, StoreErrorsPassThrough) {
+  affonso::v1::UpdateGroupRequest request;
+  request.set_id("grp_unknown");
+  request.mutable_group()->set_name("x");
+  affonso::v1::Group group;
+  auto context = Context();
+  EXPECT_EQ(stub_->UpdateGroup(context.get(), request, &group).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_id(kGroup);
+  request.set_program_id("prg_other");
+  context = Context();
+  EXPECT_EQ(stub_->UpdateGroup(context.get(), request, &group).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_.calls, 2);
+}
+
+}  // namespace
+}  // namespace affonso::services

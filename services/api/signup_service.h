@@ -1,0 +1,38 @@
+#ifndef AFFONSO_SERVICES_API_SIGNUP_SERVICE_H_
+#define AFFONSO_SERVICES_API_SIGNUP_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "proto/affonso/v1/signups.grpc.pb.h"
+#include "services/call/authenticator.h"
+#include "services/api/conversion_metrics.h"
+#include "services/call/rpc_runner.h"
+#include "storage/signup_store.h"
+
+namespace affonso::services {
+
+// Validation of POST /v1/signups per the seed; exposed for tests.
+absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& request);
+
+// POST /v1/signups: click -> lead, idempotent per click. `created` in the
+// response (and x-http-code 201 vs 200 for the gateway) tells the first
+// conversion from a repeat. On gRPC's callback API: the hot path of the
+// service holds no thread while its conversion waits for its batch.
+class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
+ public:
+  SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store,
+                    ConversionMetrics* metrics = &ConversionMetrics::Default())
+      : runner_(authenticator), store_(store), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,
+                                         const affonso::v1::RecordSignupRequest* request,
+                                         affonso::v1::RecordSignupResponse* response) override;
+
+ private:
+  RpcRunner runner_;
+  storage::SignupStore* store_;
+  ConversionMetrics* metrics_;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_API_SIGNUP_SERVICE_H_

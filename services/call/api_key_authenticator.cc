@@ -1,0 +1,199 @@
+#include "services/call/api_key_authenticator.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
+#include "common/api_key_syntax.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+
+namespace affonso::services {
+namespace {
+
+Caller CallerFor(const storage::ApiKeyRecord& record) {
+  Caller caller;
+  caller.team_id = record.team_id;
+  caller.api_key_id = record.id;
+  caller.rate_limit_per_minute = record.rate_limit_per_minute;
+  caller.rate_limit_per_second = record.rate_limit_per_second;
+  return caller;
+}
+
+// Whose failures an address counts as: IPv6 by its /64 (one subscriber's
+// prefix, so an attacker cannot take a fresh budget per address), IPv4 and
+// anything else as it is.
+std::string FailureKey(absl::string_view address) {
+  in6_addr v6;
+  if (address.find(':') == absl::string_view::npos ||
+      inet_pton(AF_INET6, std::string(address).c_str(), &v6) != 1) {
+    return std::string(address);
+  }
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &v6, text, sizeof(text));
+  return absl::StrCat(text, "/64");
+}
+
+// Where the failures of addresses beyond the tracked ones go: together they
+// share one budget, so a flood of new addresses cannot push out the counts
+// of those already over theirs.
+constexpr absl::string_view kOverflowKey = "overflow";
+
+}  // namespace
+
+ApiKeyAuthenticator::ApiKeyAuthenticator(storage::ApiKeyStore* store, Options options,
+                                         std::function<absl::Time()> clock)
+    : store_(store), options_(options), clock_(std::move(clock)) {}
+
+absl::StatusOr<Caller> ApiKeyAuthenticator::AuthenticateFrom(
+    absl::string_view authorization, absl::string_view client_address) const {
+  const absl::Time now = clock_();
+  absl::StatusOr<absl::string_view> key = ApiKeyFromAuthorization(authorization);
+  if (!key.ok()) {
+    AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+    CountFailure(client_address, now);
+    return key.status();
+  }
+  absl::StatusOr<Caller> caller = Lookup(*key, client_address, now);
+  if (absl::IsUnauthenticated(caller.status())) CountFailure(client_address, now);
+  return caller;
+}
+
+absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
+                                                   absl::string_view client_address,
+                                                   absl::Time now) const {
+  const std::string hash = Sha256Hex(key);
+  uint64_t evictions_before;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now && !it->second.record.revoked) {
+      return CallerFor(it->second.record);
+    }
+  }
+  // Past a cached good key every answer is a failure or costs a query: what
+  // an address over its budget no longer gets.
+  AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) return InvalidApiKeyError();  // revoked
+    auto unknown = unknown_.find(hash);
+    if (unknown != unknown_.end()) {
+      if (unknown->second > now) return InvalidApiKeyError();
+      unknown_.erase(unknown);
+    }
+    if (options_.max_concurrent_lookups > 0 &&
+        lookups_in_flight_ >= options_.max_concurrent_lookups) {
+      return absl::UnavailableError("too many API key lookups in progress; retry");
+    }
+    ++lookups_in_flight_;
+    evictions_before = evictions_;
+  }
+  absl::StatusOr<storage::ApiKeyRecord> record = store_->FindByHash(hash);
+  absl::MutexLock lock(&mu_);
+  --lookups_in_flight_;
+  if (absl::IsNotFound(record.status())) {
+    if (options_.negative_ttl > absl::ZeroDuration()) {
+      if (unknown_.size() >= options_.max_negative_entries) {
+        absl::erase_if(unknown_, [now](const auto& entry) { return entry.second <= now; });
+        if (unknown_.size() >= options_.max_negative_entries) unknown_.clear();
+      }
+      unknown_[hash] = now + options_.negative_ttl;
+    }
+    return InvalidApiKeyError();
+  }
+  if (!record.ok()) return record.status();
+  if (evictions_ == evictions_before) {
+    if (cache_.size() >= options_.max_entries) cache_.clear();
+    cache_[hash] = Entry{*record, now + options_.ttl};
+  }
+  if (record->revoked) return InvalidApiKeyError();
+  return CallerFor(*record);
+}
+
+absl::Status ApiKeyAuthenticator::RefuseWithoutLookup(absl::string_view authorization,
+                                                      absl::string_view client_address) const {
+  AFFONSO_ASSIGN_OR_RETURN(absl::string_view key, ApiKeyFromAuthorization(authorization));
+  const std::string hash = Sha256Hex(key);
+  const absl::Time now = clock_();
+  bool known_unknown = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) {
+      known_unknown = it->second.record.revoked;
+      if (!known_unknown) return absl::OkStatus();
+    } else {
+      auto unknown = unknown_.find(hash);
+      known_unknown = unknown != unknown_.end() && unknown->second > now;
+    }
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+  if (known_unknown) {
+    CountFailure(client_address, now);
+    return InvalidApiKeyError();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
+                                               absl::Time now) const {
+  if (options_.failures_per_minute <= 0 || client_address.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  auto it = failures_.find(FailureKey(client_address));
+  if (it == failures_.end() && failures_.size() >= options_.max_addresses) {
+    it = failures_.find(kOverflowKey);
+  }
+  if (it == failures_.end()) return absl::OkStatus();
+  const absl::Duration left = it->second.window_start + absl::Minutes(1) - now;
+  if (left <= absl::ZeroDuration() || it->second.count < options_.failures_per_minute) {
+    return absl::OkStatus();
+  }
+  const int64_t retry_seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(left, absl::Seconds(1))));
+  absl::Status refused = WithApiCode(
+      absl::ResourceExhaustedError(absl::StrCat(
+          "too many failed authentications from this address; retry after ", retry_seconds, " s")),
+      api_code::kRateLimit);
+  return WithResponseMetadata(refused, "retry-after", std::to_string(retry_seconds));
+}
+
+void ApiKeyAuthenticator::CountFailure(absl::string_view client_address, absl::Time now) const {
+  if (options_.failures_per_minute <= 0 || client_address.empty()) return;
+  absl::MutexLock lock(&mu_);
+  std::string key = FailureKey(client_address);
+  auto it = failures_.find(key);
+  if (it == failures_.end()) {
+    if (failures_.size() >= options_.max_addresses) {
+      absl::erase_if(failures_, [now](const auto& entry) {
+        return entry.second.window_start + absl::Minutes(1) <= now;
+      });
+      if (failures_.size() >= options_.max_addresses) key = std::string(kOverflowKey);
+    }
+    it = failures_.try_emplace(key, Failures{now, 0}).first;
+  }
+  if (it->second.window_start + absl::Minutes(1) <= now) it->second = Failures{now, 0};
+  ++it->second.count;
+}
+
+void ApiKeyAuthenticator::OnApiKeyChanged(absl::string_view key_id) {
+  absl::MutexLock lock(&mu_);
+  ++evictions_;
+  // A scan: keys change rarely, and the cache is keyed by hash, not id.
+  absl::erase_if(cache_, [&](const auto& entry) { return entry.second.record.id == key_id; });
+}
+
+void ApiKeyAuthenticator::OnApiKeyChangesMissed() {
+  absl::MutexLock lock(&mu_);
+  ++evictions_;
+  cache_.clear();
+  unknown_.clear();
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,264 @@
+#include "services/call/rpc_runner.h"
+
+#include <atomic>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/api_error.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/request_limits.h"
+#include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "services/call/validation.h"
+
+namespace affonso::services {
+namespace {
+
+// A client-supplied id is echoed into logs and headers: keep it short and
+// printable, or replace it.
+bool IsUsableRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+std::atomic<int> in_flight_calls{0};
+// Synchronous handlers hold one of gRPC's pool threads for the whole call;
+// callback ones (RecordSignup) hold none while they wait.
+std::atomic<int> thread_calls{0};
+std::atomic<int> max_thread_calls{0};  // 0: no cap
+std::atomic<bool> trust_loopback_client_address{false};
+
+bool IsLoopback(absl::string_view address) {
+  return absl::StartsWith(address, "127.") || address == "::1";
+}
+
+// Who is calling, for the per-address limit on failed authentication. A
+// network peer is its address ("ipv4:1.2.3.4:5678", "ipv6:[::1]:5678"); the
+// in-process REST gateway, which has no address of its own, names its
+// client in kClientAddressKey, and only in-process calls are believed (and
+// loopback peers, when a sidecar gateway is trusted to do the same).
+std::string ClientAddress(const grpc::ServerContextBase& context) {
+  const std::string peer = context.peer();
+  for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (!absl::StartsWith(peer, scheme)) continue;
+    absl::string_view address = absl::string_view(peer).substr(scheme.size());
+    address = address.substr(0, address.rfind(':'));  // the port
+    address = absl::StripPrefix(absl::StripSuffix(address, "]"), "[");
+    if (trust_loopback_client_address.load(std::memory_order_relaxed) && IsLoopback(address)) {
+      std::string named = Metadata(context, kClientAddressKey);
+      if (!named.empty()) return named;
+    }
+    return std::string(address);
+  }
+  if (absl::StartsWith(peer, "unix:")) return "";
+  return Metadata(context, kClientAddressKey);
+}
+
+int Count(const grpc::ServerContextBase& context, absl::string_view key) {
+  auto [begin, end] =
+      context.client_metadata().equal_range(grpc::string_ref(key.data(), key.size()));
+  return static_cast<int>(std::distance(begin, end));
+}
+
+}  // namespace
+
+int RpcRunner::InFlightCalls() { return in_flight_calls.load(); }
+int RpcRunner::ThreadCalls() { return thread_calls.load(); }
+void RpcRunner::SetMaxThreadCalls(int max) { max_thread_calls.store(max); }
+void RpcRunner::SetTrustLoopbackClientAddress(bool trust) {
+  trust_loopback_client_address.store(trust);
+}
+int RpcRunner::MaxThreadCalls() { return max_thread_calls.load(); }
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
+  in_flight_calls.fetch_add(1);
+  CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(), absl::UnknownError("")};
+  scope.holds_thread = dynamic_cast<grpc::ServerContext*>(context) != nullptr;
+  const int holding = scope.holds_thread ? thread_calls.fetch_add(1) + 1 : 0;
+  const int max_holding = max_thread_calls.load(std::memory_order_relaxed);
+  // Refusals come first and cost nothing: a call nobody waits for, or one
+  // over the cap (which keeps gRPC's own pool from running out, where it
+  // would refuse every call with RESOURCE_EXHAUSTED, read as a rate limit).
+  if (context->IsCancelled()) {
+    scope.caller = absl::CancelledError("the client cancelled the call");
+  } else if (max_holding > 0 && holding > max_holding) {
+    scope.caller = absl::UnavailableError("server busy: too many calls in flight; retry");
+  } else if (Count(*context, "authorization") > 1) {
+    // Which one a proxy or a client library means is anyone's guess.
+    scope.caller = WithApiCode(
+        absl::UnauthenticatedError("more than one authorization header: send exactly one"),
+        api_code::kInvalidApiKey);
+  } else {
+    scope.caller = authenticator_->AuthenticateFrom(Metadata(*context, "authorization"),
+                                                    ClientAddress(*context));
+  }
+  if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
+  context->AddInitialMetadata(kRequestIdKey, scope.request_id);
+  if (scope.caller.ok()) {
+    for (const auto& [key, value] : scope.caller->response_metadata) {
+      context->AddInitialMetadata(key, value);
+    }
+  }
+  return scope;
+}
+
+namespace {
+
+// Refuses `message` when it nests deeper than kMaxRequestNesting, counted as
+// its JSON form nests (a message, Struct or ListValue is a level; a Value or a
+// map entry is none). gRPC decodes a request up to 100 protobuf levels deep,
+// and a Struct takes three per JSON level: without this bound such a request
+// is stored, and a response holding it (a list adds levels) can then exceed
+// what any client decodes. Errors name the field as CheckNoNulCharacters does.
+absl::Status CheckNesting(const google::protobuf::Message& message, const std::string& path,
+                          bool inside_struct, int depth) {
+  const google::protobuf::Descriptor& type = *message.GetDescriptor();
+  if (type.full_name() != "google.protobuf.Value" && !type.options().map_entry() &&
+      ++depth > kMaxRequestNesting) {
+    return ValidationError(path, absl::StrCat(path, " is nested too deeply"));
+  }
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string& name = field->message_type()->full_name();
+    const bool struct_field = inside_struct || name == "google.protobuf.Struct" ||
+                              name == "google.protobuf.Value" ||
+                              name == "google.protobuf.ListValue";
+    const std::string field_path = inside_struct  ? path
+                                   : path.empty() ? field->name()
+                                                  : absl::StrCat(path, ".", field->name());
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      AFFONSO_RETURN_IF_ERROR(CheckNesting(field->is_repeated()
+                                               ? reflection.GetRepeatedMessage(message, field, i)
+                                               : reflection.GetMessage(message, field),
+                                           field_path, struct_field, depth));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RpcRunner::CheckRequest(const google::protobuf::Message& request) {
+  AFFONSO_RETURN_IF_ERROR(CheckNesting(request, "", false, 0));
+  return CheckNoNulCharacters(request);
+}
+
+namespace {
+
+class UndecodableRequestInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undecodable_ = true;
+    }
+    if (undecodable_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::StatusCode code = methods->GetSendStatus().error_code();
+      if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNIMPLEMENTED) {
+        methods->ModifySendStatus(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         "the request cannot be decoded: not a message of its type, or nested "
+                         "more than 100 levels deep"));
+        methods->GetSendTrailingMetadata()->emplace(kErrorCodeKey,
+                                                    std::string(api_code::kValidation));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  bool undecodable_ = false;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* UndecodableRequestInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  // A stream's reads end with no message too; only unary calls are judged.
+  if (info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY) return nullptr;
+  return new UndecodableRequestInterceptor();
+}
+
+void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {
+  context->AddInitialMetadata(kHttpCodeKey, std::to_string(code));
+}
+
+namespace {
+
+// Labels are the method's name and the canonical code: bounded, no ids.
+void CountRpc(absl::string_view method, absl::StatusCode code, absl::Duration elapsed) {
+  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
+      "affonso_grpc_requests_total", "gRPC calls answered, by method and status code.",
+      {"method", "code"});
+  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
+      "affonso_grpc_request_duration_seconds",
+      "Time from the start of a gRPC call to its answer, by method and status code.",
+      {"method", "code"});
+  const std::string code_name = absl::StatusCodeToString(code);
+  requests.WithLabels({method, code_name}).Increment();
+  durations.WithLabels({method, code_name}).Observe(elapsed);
+}
+
+}  // namespace
+
+grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
+                            const CallScope& scope, const absl::Status& status) const {
+  in_flight_calls.fetch_sub(1);
+  if (scope.holds_thread) thread_calls.fetch_sub(1);
+  const std::string& request_id = scope.request_id;
+  const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
+  const absl::Duration elapsed = absl::Now() - scope.start;
+  const double millis = absl::ToDoubleMilliseconds(elapsed);
+  CountRpc(method, status.code(), elapsed);
+  if (!status.ok()) {
+    context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
+    std::string field = ApiErrorField(status);
+    if (!field.empty()) context->AddTrailingMetadata(kErrorFieldKey, field);
+    for (const auto& [key, value] : ResponseMetadata(status)) {
+      context->AddTrailingMetadata(key, value);
+    }
+  }
+  if (!status.ok() && IsServerFault(status.code())) {
+    AFFONSO_LOG(kWarning, method, " request_id=", request_id, " team=", team_id,
+                " code=", absl::StatusCodeToString(status.code()), " ms=", millis,
+                " error=", status.message());
+  } else {
+    AFFONSO_LOG(kDebug, method, " request_id=", request_id, " team=", team_id,
+                " code=", absl::StatusCodeToString(status.code()),
+                status.ok() ? "" : absl::StrCat(" api_code=", ApiErrorCode(status)),
+                " ms=", millis);
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,42 @@
+#ifndef AFFONSO_SERVICES_CALL_VALIDATION_H_
+#define AFFONSO_SERVICES_CALL_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace affonso::services {
+
+// Each returns OK or a VALIDATION_ERROR naming `field` (INVALID_ARGUMENT).
+
+absl::Status RequireNonEmpty(absl::string_view field, absl::string_view value);
+// Length in characters (UTF-8 code points), as a user counts them.
+absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, size_t max);
+// Empty passes (optional field); otherwise a plausible address, <= 254 chars.
+absl::Status CheckEmail(absl::string_view field, absl::string_view value);
+bool IsValidEmail(absl::string_view value);
+
+// Money (API.md: major units, stored exactly as numeric(18,2)): finite,
+// >= 0, below 10^13, and the double of an amount with at most 2 decimals (its
+// "%.2f", which the stores write, reads back as the same double; anything
+// else would be rounded silently); a percentage at most 100. Errors name
+// `amount`.
+absl::Status CheckAmount(double amount, bool is_percentage);
+
+// No string anywhere in `request` (nested and repeated fields, and the keys
+// and values inside google.protobuf.Struct fields such as metadata) holds a
+// NUL character: PostgreSQL text and jsonb cannot store one, and libpq would
+// silently cut the value at it. The error names the field (dotted for nested
+// fields; the Struct field itself for anything inside one). Every request
+// gets this check (RpcRunner), whatever its service validates besides.
+absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
+
+// Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
+// issue) cannot name an object, so it is NOT_FOUND without a query.
+bool LooksLikeId(absl::string_view value, absl::string_view prefix);
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_CALL_VALIDATION_H_

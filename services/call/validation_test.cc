@@ -1,0 +1,119 @@
+#include "services/call/validation.h"
+
+#include <cmath>
+
+#include "common/api_error.h"
+#include "gtest/gtest.h"
+#include "proto/affonso/v1/program.pb.h"
+#include "proto/affonso/v1/referrals.pb.h"
+
+namespace affonso::services {
+namespace {
+
+TEST(ValidationTest, RequireNonEmptyNamesTheField) {
+  absl::Status status = RequireNonEmpty("click_id", "  ");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiErrorField(status), "click_id");
+  EXPECT_TRUE(RequireNonEmpty("click_id", "clk_1").ok());
+}
+
+TEST(ValidationTest, MaxLengthCountsCharactersNotBytes) {
+  std::string accents;
+  for (int i = 0; i < 255; ++i) accents += "\xC3\xA9";  // é, two bytes each
+  EXPECT_TRUE(CheckMaxLength("name", accents, 255).ok());
+  absl::Status status = CheckMaxLength("name", accents + "x", 255);
+  EXPECT_EQ(ApiErrorField(status), "name");
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+}
+
+TEST(ValidationTest, AcceptsOrdinaryAddresses) {
+  for (const char* email : {"a@b.co", "first.last+tag@example.com", "x_y@sub.domain.io",
+                            "o'brien@example.ie", "USER@EXAMPLE.COM"}) {
+    EXPECT_TRUE(IsValidEmail(email)) << email;
+  }
+}
+
+TEST(ValidationTest, RejectsMalformedAddresses) {
+  for (const char* email :
+       {"", "plain", "@example.com", "a@", "a@b", "a@b.c", "a b@example.com", "a@exa mple.com",
+        "a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com",
+        "a@example..com", "a@1.2.3.4", "a@example.com\n", "a@@example.com"}) {
+    EXPECT_FALSE(IsValidEmail(email)) << email;
+  }
+  EXPECT_FALSE(IsValidEmail(std::string(65, 'a') + "@example.com"));
+  EXPECT_EQ(ApiErrorField(CheckEmail("email", "nope")), "email");
+  EXPECT_TRUE(CheckEmail("email", "").ok());
+}
+
+TEST(ValidationTest, LooksLikeIdChecksPrefixAndAlphabet) {
+  EXPECT_TRUE(LooksLikeId("clk_abc123", "clk"));
+  EXPECT_FALSE(LooksLikeId("ref_abc123", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_abc'; DROP TABLE x", "clk"));
+  EXPECT_FALSE(LooksLikeId("clk_" + std::string(100, 'a'), "clk"));
+}
+
+TEST(ValidationTest, AmountsAreWholeCentsWithinRange) {
+  EXPECT_TRUE(CheckAmount(0, false).ok());
+  EXPECT_TRUE(CheckAmount(12.5, false).ok());
+  EXPECT_TRUE(CheckAmount(0.29, false).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(-1, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1.001, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e15, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(std::nan(""), false)), "amount");
+  EXPECT_TRUE(CheckAmount(100, true).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(100.5, true)), "amount");
+}
+
+TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
+  const std::string nul("a\0b", 3);
+  affonso::v1::CreateReferralRequest referral;
+  referral.set_email("a@example.com");
+  (*referral.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  EXPECT_TRUE(CheckNoNulCharacters(referral).ok());
+
+  affonso::v1::CreateReferralRequest named = referral;
+  named.set_name(nul);
+  absl::Status status = CheckNoNulCharacters(named);
+  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
+  EXPECT_EQ(ApiErrorField(status), "name");
+
+  // Inside a Struct, keys and nested values alike name the Struct field.
+  affonso::v1::CreateReferralRequest value = referral;
+  (*value.mutable_metadata()->mutable_fields())["deep"]
+      .mutable_list_value()
+      ->add_values()
+      ->set_string_value(nul);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(value)), "metadata");
+  affonso::v1::CreateReferralRequest key = referral;
+  (*key.mutable_metadata()->mutable_fields())[nul].set_bool_value(true);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(key)), "metadata");
+
+  // Nested messages and repeated strings get dotted paths.
+  affonso::v1::UpdateFraudRulesRequest rules;
+  rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums("cpc");
+  EXPECT_TRUE(CheckNoNulCharacters(rules).ok());
+  rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums(nul);
+  EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(rules)),
+            "fraud_rules.paid_traffic_config.utm_mediums");
+}
+
+// Found by fuzzing (tests/fuzz/validators): scaling by 100 rounded away
+// fractions of a cent in large amounts, and above 10^13 a double cannot tell
+// neighbouring cents apart, so the database stored another amount than the
+// client wrote.
+TEST(ValidationTest, AcceptedAmountsAreStoredAsWritten) {
+  EXPECT_TRUE(CheckAmount(9999999999999.99, false).ok());
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e13, false)), "amount");
+  // The same double as 99999999999999.98: it would be stored as that.
+  EXPECT_EQ(ApiErrorField(CheckAmount(99999999999999.99, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(5e12 + 0.125, false)), "amount");
+  // JSON's 0.1 + 0.2 has 17 decimals; 0.3 is what the database would keep.
+  EXPECT_EQ(ApiErrorField(CheckAmount(0.1 + 0.2, false)), "amount");
+  EXPECT_EQ(ApiErrorField(CheckAmount(1e-30, false)), "amount");
+  EXPECT_TRUE(CheckAmount(0.1, false).ok());
+  EXPECT_TRUE(CheckAmount(1234567890123.45, false).ok());
+}
+
+}  // namespace
+}  // namespace affonso::services

@@ -1,0 +1,142 @@
+#include "services/rules/fraud_checks.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+
+namespace affonso::services {
+namespace {
+
+// The domain itself or one of its parents, never a bare TLD (the same rule
+// as DisposableDomains::Contains, for the program's allow-list).
+bool DomainOrParentIn(absl::string_view domain, const std::vector<std::string>& list) {
+  for (absl::string_view candidate = domain;;) {
+    size_t dot = candidate.find('.');
+    if (dot == absl::string_view::npos) return false;
+    for (const std::string& entry : list) {
+      if (absl::EqualsIgnoreCase(candidate, entry)) return true;
+    }
+    candidate.remove_prefix(dot + 1);
+  }
+}
+
+absl::string_view DomainOf(absl::string_view normalized_email) {
+  size_t at = normalized_email.rfind('@');
+  if (at == absl::string_view::npos) return {};
+  absl::string_view domain = normalized_email.substr(at + 1);
+  absl::ConsumeSuffix(&domain, ".");
+  return domain;
+}
+
+bool IsSelfReferral(const FraudSubject& subject) {
+  std::string lead = NormalizeEmail(subject.lead_email);
+  if (!lead.empty() && lead == NormalizeEmail(subject.affiliate_email)) return true;
+  return !subject.lead_external_user_id.empty() &&
+         subject.lead_external_user_id == subject.affiliate_external_user_id;
+}
+
+bool IsSuspiciousEmail(const FraudRules& rules, const FraudSubject& subject,
+                       const DisposableDomains& disposable) {
+  std::string email = NormalizeEmail(subject.lead_email);
+  absl::string_view domain = DomainOf(email);
+  if (domain.empty() || !disposable.Contains(domain)) return false;
+  return !DomainOrParentIn(domain, rules.allowed_email_domains);
+}
+
+bool IsPaidTraffic(const FraudRules& rules, const FraudSubject& subject) {
+  for (const std::string& name : rules.paid_click_params) {
+    const std::string* value = nullptr;
+    if (absl::EqualsIgnoreCase(name, "gclid")) value = &subject.gclid;
+    if (absl::EqualsIgnoreCase(name, "fbclid")) value = &subject.fbclid;
+    if (absl::EqualsIgnoreCase(name, "msclkid")) value = &subject.msclkid;
+    if (absl::EqualsIgnoreCase(name, "ttclid")) value = &subject.ttclid;
+    if (value != nullptr && !value->empty()) return true;
+  }
+  absl::string_view medium = absl::StripAsciiWhitespace(subject.utm_medium);
+  if (medium.empty()) return false;
+  for (const std::string& paid : rules.paid_utm_mediums) {
+    if (absl::EqualsIgnoreCase(medium, paid)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+FraudVerdict EvaluateFraud(const FraudRules& rules, const FraudSubject& subject,
+                           const DisposableDomains& disposable) {
+  FraudVerdict verdict;
+  auto record = [&verdict](FraudCheck check, FraudMode mode) {
+    verdict.flags.push_back({check, mode});
+    if (mode == FraudMode::kBlock) verdict.rejected = true;
+  };
+  if (rules.self_referral != FraudMode::kOff && IsSelfReferral(subject)) {
+    record(FraudCheck::kSelfReferral, rules.self_referral);
+  }
+  if (rules.suspicious_email != FraudMode::kOff &&
+      IsSuspiciousEmail(rules, subject, disposable)) {
+    record(FraudCheck::kSuspiciousEmail, rules.suspicious_email);
+  }
+  if (rules.paid_traffic != FraudMode::kOff && IsPaidTraffic(rules, subject)) {
+    record(FraudCheck::kPaidTraffic, rules.paid_traffic);
+  }
+  return verdict;
+}
+
+std::string NormalizeEmail(absl::string_view email) {
+  std::string normalized = absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
+  size_t at = normalized.rfind('@');
+  if (at == std::string::npos) return normalized;
+  std::string local = normalized.substr(0, at);
+  std::string domain = normalized.substr(at + 1);
+  // A leading '+' is the whole local part, not a tag: dropping it would make
+  // "+a@x.com" and "+b@x.com" the same person.
+  size_t plus = local.find('+');
+  if (plus != std::string::npos && plus > 0) local.resize(plus);
+  if (domain == "gmail.com" || domain == "googlemail.com") {
+    // Gmail ignores dots, and googlemail.com is the same mailbox.
+    absl::StrReplaceAll({{".", ""}}, &local);
+    domain = "gmail.com";
+  }
+  return absl::StrCat(local, "@", domain);
+}
+
+const char* FraudCheckName(FraudCheck check) {
+  switch (check) {
+    case FraudCheck::kSelfReferral: return "self_referral";
+    case FraudCheck::kSuspiciousEmail: return "suspicious_email";
+    case FraudCheck::kPaidTraffic: return "paid_traffic";
+  }
+  return "unknown";
+}
+
+const char* FraudModeName(FraudMode mode) {
+  switch (mode) {
+    case FraudMode::kOff: return "off";
+    case FraudMode::kDetect: return "detect";
+    case FraudMode::kBlock: return "block";
+  }
+  return "unknown";
+}
+
+std::optional<FraudMode> ParseFraudMode(absl::string_view text) {
+  if (text == "off") return FraudMode::kOff;
+  if (text == "detect") return FraudMode::kDetect;
+  if (text == "block") return FraudMode::kBlock;
+  return std::nullopt;
+}
+
+std::string FraudFlagsJson(const std::vector<FraudFlag>& flags) {
+  // The names are fixed ASCII identifiers: nothing to escape.
+  std::string json = "[";
+  for (const FraudFlag& flag : flags) {
+    if (json.size() > 1) json += ",";
+    absl::StrAppend(&json, R"({"check":")", FraudCheckName(flag.check), R"(","mode":")",
+                    FraudModeName(flag.mode), R"("})");
+  }
+  json += "]";
+  return json;
+}
+
+}  // namespace affonso::services

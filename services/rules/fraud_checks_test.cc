@@ -1,0 +1,430 @@
+#include "services/rules/fraud_checks.h"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "services/rules/disposable_domains.h"
+
+namespace affonso::services {
+
+// Readable failure messages for flag lists.
+void PrintTo(const FraudFlag& flag, std::ostream* os) {
+  *os << FraudCheckName(flag.check) << "/" << FraudModeName(flag.mode);
+}
+bool operator==(const FraudFlag& a, const FraudFlag& b) {
+  return a.check == b.check && a.mode == b.mode;
+}
+
+namespace {
+
+using Flags = std::vector<FraudFlag>;
+
+const DisposableDomains& TestList() {
+  static const auto* list = new DisposableDomains(
+      DisposableDomains::FromText("mailinator.com\nyopmail.com\ntrash.example.org\n"));
+  return *list;
+}
+
+FraudRules AllModes(FraudMode mode) {
+  FraudRules rules;
+  rules.self_referral = mode;
+  rules.suspicious_email = mode;
+  rules.paid_traffic = mode;
+  rules.paid_utm_mediums = {"cpc", "ppc", "paid"};
+  return rules;
+}
+
+FraudSubject Clean() {
+  FraudSubject subject;
+  subject.lead_email = "lead@example.com";
+  subject.lead_external_user_id = "user_lead";
+  subject.affiliate_email = "affiliate@example.com";
+  subject.affiliate_external_user_id = "user_affiliate";
+  subject.utm_medium = "email";
+  return subject;
+}
+
+FraudSubject SelfReferral() {
+  FraudSubject subject = Clean();
+  subject.lead_email = "affiliate@example.com";
+  return subject;
+}
+
+FraudSubject Disposable() {
+  FraudSubject subject = Clean();
+  subject.lead_email = "someone@mailinator.com";
+  return subject;
+}
+
+FraudSubject Paid() {
+  FraudSubject subject = Clean();
+  subject.gclid = "Cj0KCQ";
+  return subject;
+}
+
+FraudVerdict Evaluate(const FraudRules& rules, const FraudSubject& subject) {
+  return EvaluateFraud(rules, subject, TestList());
+}
+
+// ---------------------------------------------------------------- modes
+
+struct ModeCase {
+  const char* name;
+  FraudCheck check;
+  FraudSubject (*subject)();
+};
+
+class EveryCheckTest : public ::testing::TestWithParam<ModeCase> {};
+
+TEST_P(EveryCheckTest, OffNeverFlagsEvenWhenItWouldFire) {
+  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kOff), GetParam().subject());
+  EXPECT_TRUE(verdict.flags.empty());
+  EXPECT_FALSE(verdict.rejected);
+}
+
+TEST_P(EveryCheckTest, DetectFlagsWithoutRejecting) {
+  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kDetect), GetParam().subject());
+  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, FraudMode::kDetect}}));
+  EXPECT_FALSE(verdict.rejected);
+}
+
+TEST_P(EveryCheckTest, BlockFlagsAndRejects) {
+  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kBlock), GetParam().subject());
+  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, FraudMode::kBlock}}));
+  EXPECT_TRUE(verdict.rejected);
+}
+
+TEST_P(EveryCheckTest, OnlyItsOwnModeMatters) {
+  // This check off, the others blocking: nothing fires.
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  switch (GetParam().check) {
+    case FraudCheck::kSelfReferral: rules.self_referral = FraudMode::kOff; break;
+    case FraudCheck::kSuspiciousEmail: rules.suspicious_email = FraudMode::kOff; break;
+    case FraudCheck::kPaidTraffic: rules.paid_traffic = FraudMode::kOff; break;
+  }
+  FraudVerdict verdict = Evaluate(rules, GetParam().subject());
+  EXPECT_TRUE(verdict.flags.empty());
+  EXPECT_FALSE(verdict.rejected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Checks, EveryCheckTest,
+    ::testing::Values(ModeCase{"SelfReferral", FraudCheck::kSelfReferral, &SelfReferral},
+                      ModeCase{"SuspiciousEmail", FraudCheck::kSuspiciousEmail, &Disposable},
+                      ModeCase{"PaidTraffic", FraudCheck::kPaidTraffic, &Paid}),
+    [](const ::testing::TestParamInfo<ModeCase>& info) { return std::string(info.param.name); });
+
+TEST(EvaluateFraudTest, CleanSubjectPassesEveryCheck) {
+  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kBlock), Clean());
+  EXPECT_TRUE(verdict.flags.empty());
+  EXPECT_FALSE(verdict.rejected);
+}
+
+TEST(EvaluateFraudTest, DefaultRulesDetectEverything) {
+  FraudRules defaults;
+  EXPECT_EQ(defaults.self_referral, FraudMode::kDetect);
+  EXPECT_EQ(defaults.suspicious_email, FraudMode::kDetect);
+  EXPECT_EQ(defaults.paid_traffic, FraudMode::kDetect);
+  EXPECT_EQ(defaults.paid_click_params,
+            (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
+  FraudVerdict verdict = Evaluate(defaults, Paid());
+  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  EXPECT_FALSE(verdict.rejected);
+}
+
+TEST(EvaluateFraudTest, AllThreeFireWithMixedModesInCheckOrder) {
+  FraudSubject subject = Clean();
+  subject.lead_email = "Some.One+x@mailinator.com";
+  subject.affiliate_email = "SOME.ONE@mailinator.com";
+  subject.fbclid = "IwAR";
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  rules.self_referral = FraudMode::kDetect;
+  rules.suspicious_email = FraudMode::kBlock;
+  rules.paid_traffic = FraudMode::kDetect;
+  FraudVerdict verdict = Evaluate(rules, subject);
+  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect},
+                                  {FraudCheck::kSuspiciousEmail, FraudMode::kBlock},
+                                  {FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  EXPECT_TRUE(verdict.rejected);
+}
+
+TEST(EvaluateFraudTest, ChecksAfterABlockAreStillRecorded) {
+  FraudSubject subject = SelfReferral();
+  subject.lead_email = "x@yopmail.com";
+  subject.affiliate_email = "x@yopmail.com";
+  subject.ttclid = "tt";
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  rules.suspicious_email = FraudMode::kOff;
+  rules.paid_traffic = FraudMode::kDetect;
+  FraudVerdict verdict = Evaluate(rules, subject);
+  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSelfReferral, FraudMode::kBlock},
+                                  {FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  EXPECT_TRUE(verdict.rejected);
+}
+
+TEST(EvaluateFraudTest, DetectOnlyFlagsNeverReject) {
+  FraudSubject subject = Disposable();
+  subject.affiliate_email = subject.lead_email;
+  subject.msclkid = "ms";
+  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kDetect), subject);
+  EXPECT_EQ(verdict.flags.size(), 3u);
+  EXPECT_FALSE(verdict.rejected);
+}
+
+// ---------------------------------------------------------------- self-referral
+
+TEST(SelfReferralTest, NormalizedEmailsMatch) {
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudSubject subject = Clean();
+  subject.lead_email = "  J.Doe+promo@GoogleMail.com ";
+  subject.affiliate_email = "jdoe@gmail.com";
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect}}));
+}
+
+TEST(SelfReferralTest, ExternalUserIdsMatchExactly) {
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudSubject subject = Clean();
+  subject.lead_external_user_id = "user_affiliate";
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect}}));
+  subject.lead_external_user_id = "USER_AFFILIATE";  // ids are opaque: case matters
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+TEST(SelfReferralTest, EmptyEmailsAndIdsNeverMatch) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject;  // everything empty
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_email = "   ";
+  subject.affiliate_email = "";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_email = "";
+  subject.affiliate_email = "a@example.com";
+  subject.lead_external_user_id = "";
+  subject.affiliate_external_user_id = "";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_external_user_id = "u1";  // one side only
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+TEST(SelfReferralTest, DifferentPeopleDoNotMatch) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject = Clean();
+  subject.lead_email = "j.doe@example.com";  // dots count outside Gmail
+  subject.affiliate_email = "jdoe@example.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_email = "+a@example.com";  // a bare '+' local part is not a tag
+  subject.affiliate_email = "+b@example.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+// ---------------------------------------------------------------- NormalizeEmail
+
+TEST(NormalizeEmailTest, GmailDotsTagsDomainCaseAndWhitespace) {
+  EXPECT_EQ(NormalizeEmail("john.doe@gmail.com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("j.o.h.n.d.o.e@gmail.com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("johndoe+newsletter@gmail.com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("john.doe+a+b@gmail.com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("john.doe@googlemail.com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("John.Doe@GMail.COM"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail("JohnDoe@GoogleMail.Com"), "johndoe@gmail.com");
+  EXPECT_EQ(NormalizeEmail(" \t john.doe+x@gmail.com \n"), "johndoe@gmail.com");
+}
+
+TEST(NormalizeEmailTest, TagsRemovedOnEveryDomainButDotsKept) {
+  EXPECT_EQ(NormalizeEmail("Ada.Lovelace+Promo@Example.COM"), "ada.lovelace@example.com");
+  EXPECT_EQ(NormalizeEmail("ada+a+b@fastmail.com"), "ada@fastmail.com");
+  EXPECT_EQ(NormalizeEmail("ada@sub.example.com"), "ada@sub.example.com");
+  // Only gmail.com and googlemail.com fold: a subdomain is someone else's.
+  EXPECT_EQ(NormalizeEmail("a.b@mail.gmail.com"), "a.b@mail.gmail.com");
+  EXPECT_EQ(NormalizeEmail("a.b@gmail.co"), "a.b@gmail.co");
+}
+
+TEST(NormalizeEmailTest, OddInputsAreOnlyTrimmedAndLowerCased) {
+  EXPECT_EQ(NormalizeEmail(""), "");
+  EXPECT_EQ(NormalizeEmail("   "), "");
+  EXPECT_EQ(NormalizeEmail(" Not-An-Email "), "not-an-email");
+  EXPECT_EQ(NormalizeEmail("+tag@example.com"), "+tag@example.com");
+  EXPECT_EQ(NormalizeEmail("ada+@example.com"), "ada@example.com");
+}
+
+// ---------------------------------------------------------------- suspicious email
+
+TEST(SuspiciousEmailTest, DomainAndParentDomainsOfTheListMatch) {
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudSubject subject = Clean();
+  for (const char* email : {"a@mailinator.com", "a@inbox.mailinator.com", "A@MAILINATOR.COM",
+                            " a+tag@Yopmail.com ", "a@x.trash.example.org"}) {
+    subject.lead_email = email;
+    EXPECT_EQ(Evaluate(rules, subject).flags,
+              (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kDetect}}))
+        << email;
+  }
+}
+
+TEST(SuspiciousEmailTest, OtherDomainsDoNotMatch) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject = Clean();
+  for (const char* email : {"a@example.org", "a@notmailinator.com", "a@mailinator.com.evil.org",
+                            "a@gmail.com", "mailinator.com", "", "a@org", "a@com"}) {
+    subject.lead_email = email;
+    EXPECT_TRUE(Evaluate(rules, subject).flags.empty()) << email;
+  }
+}
+
+TEST(SuspiciousEmailTest, OnlyTheLeadEmailCounts) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject = Clean();
+  subject.affiliate_email = "affiliate@mailinator.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+TEST(SuspiciousEmailTest, AllowListExactDomain) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  rules.allowed_email_domains = {"mailinator.com"};
+  FraudSubject subject = Clean();
+  subject.lead_email = "qa@mailinator.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_email = "qa@yopmail.com";  // allowing one does not allow the others
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+}
+
+TEST(SuspiciousEmailTest, AllowListCoversSubdomains) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  rules.allowed_email_domains = {"mailinator.com"};
+  FraudSubject subject = Clean();
+  subject.lead_email = "qa@team.mailinator.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+TEST(SuspiciousEmailTest, AllowedSubdomainDoesNotAllowItsParent) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  rules.allowed_email_domains = {"qa.mailinator.com"};
+  FraudSubject subject = Clean();
+  subject.lead_email = "x@qa.mailinator.com";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.lead_email = "x@mailinator.com";
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  subject.lead_email = "x@other.mailinator.com";
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+}
+
+TEST(SuspiciousEmailTest, AllowingABareTldAllowsNothing) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  rules.allowed_email_domains = {"com"};
+  FraudSubject subject = Clean();
+  subject.lead_email = "x@mailinator.com";
+  EXPECT_EQ(Evaluate(rules, subject).flags,
+            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+}
+
+TEST(SuspiciousEmailTest, ListedTldNeverMatches) {
+  DisposableDomains with_tld = DisposableDomains::FromText("com\n");
+  FraudSubject subject = Clean();
+  subject.lead_email = "x@anything.com";
+  EXPECT_TRUE(EvaluateFraud(AllModes(FraudMode::kBlock), subject, with_tld).flags.empty());
+}
+
+TEST(SuspiciousEmailTest, BuiltinListFlagsMailinator) {
+  FraudSubject subject = Clean();
+  subject.lead_email = "someone@mailinator.com";
+  FraudVerdict verdict =
+      EvaluateFraud(AllModes(FraudMode::kBlock), subject, DisposableDomains::Builtin());
+  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  subject.lead_email = "someone@gmail.com";
+  EXPECT_TRUE(
+      EvaluateFraud(AllModes(FraudMode::kBlock), subject, DisposableDomains::Builtin()).flags.empty());
+}
+
+// ---------------------------------------------------------------- paid traffic
+
+TEST(PaidTrafficTest, EachClickIdFires) {
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  for (std::string FraudSubject::*param :
+       {&FraudSubject::gclid, &FraudSubject::fbclid, &FraudSubject::msclkid,
+        &FraudSubject::ttclid}) {
+    FraudSubject subject = Clean();
+    subject.*param = "abc";
+    EXPECT_EQ(Evaluate(rules, subject).flags,
+              (Flags{{FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  }
+}
+
+TEST(PaidTrafficTest, OnlyTheConfiguredClickIdsCount) {
+  FraudRules rules = AllModes(FraudMode::kDetect);
+  rules.paid_click_params = {"gclid", "not_a_param"};  // unknown names ignored
+  FraudSubject subject = Clean();
+  subject.fbclid = "IwAR";
+  subject.msclkid = "ms";
+  subject.ttclid = "tt";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+  subject.gclid = "g";
+  EXPECT_EQ(Evaluate(rules, subject).flags.size(), 1u);
+
+  rules.paid_click_params.clear();
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+TEST(PaidTrafficTest, UtmMediumIsCaseInsensitive) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject = Clean();
+  for (const char* medium : {"cpc", "CPC", "Ppc", "PAID", " paid "}) {
+    subject.utm_medium = medium;
+    FraudVerdict verdict = Evaluate(rules, subject);
+    EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kPaidTraffic, FraudMode::kBlock}})) << medium;
+    EXPECT_TRUE(verdict.rejected);
+  }
+}
+
+TEST(PaidTrafficTest, OtherOrMissingMediumsDoNotFire) {
+  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudSubject subject = Clean();
+  for (const char* medium : {"", "email", "organic", "cpcx", "paid social"}) {
+    subject.utm_medium = medium;
+    EXPECT_TRUE(Evaluate(rules, subject).flags.empty()) << medium;
+  }
+  rules.paid_utm_mediums = {""};  // an empty entry must not match a missing medium
+  subject.utm_medium = "";
+  EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
+}
+
+// ---------------------------------------------------------------- names and JSON
+
+TEST(FraudNamesTest, CheckAndModeNames) {
+  EXPECT_STREQ(FraudCheckName(FraudCheck::kSelfReferral), "self_referral");
+  EXPECT_STREQ(FraudCheckName(FraudCheck::kSuspiciousEmail), "suspicious_email");
+  EXPECT_STREQ(FraudCheckName(FraudCheck::kPaidTraffic), "paid_traffic");
+  EXPECT_STREQ(FraudModeName(FraudMode::kOff), "off");
+  EXPECT_STREQ(FraudModeName(FraudMode::kDetect), "detect");
+  EXPECT_STREQ(FraudModeName(FraudMode::kBlock), "block");
+}
+
+TEST(FraudNamesTest, ParseFraudModeRoundTripsAndRejectsUnknown) {
+  for (FraudMode mode : {FraudMode::kOff, FraudMode::kDetect, FraudMode::kBlock}) {
+    EXPECT_EQ(ParseFraudMode(FraudModeName(mode)), mode);
+  }
+  for (const char* text : {"", "OFF", "Block", " detect", "detected", "unspecified"}) {
+    EXPECT_EQ(ParseFraudMode(text), std::nullopt) << text;
+  }
+}
+
+TEST(FraudFlagsJsonTest, ExactOutput) {
+  EXPECT_EQ(FraudFlagsJson({}), "[]");
+  EXPECT_EQ(FraudFlagsJson({{FraudCheck::kSelfReferral, FraudMode::kDetect}}),
+            R"([{"check":"self_referral","mode":"detect"}])");
+  EXPECT_EQ(FraudFlagsJson({{FraudCheck::kSelfReferral, FraudMode::kDetect},
+                            {FraudCheck::kSuspiciousEmail, FraudMode::kBlock},
+                            {FraudCheck::kPaidTraffic, FraudMode::kDetect}}),
+            R"([{"check":"self_referral","mode":"detect"},)"
+            R"({"check":"suspicious_email","mode":"block"},)"
+            R"({"check":"paid_traffic","mode":"detect"}])");
+}
+
+}  // namespace
+}  // namespace affonso::services

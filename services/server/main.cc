@@ -1,0 +1,272 @@
+// The affonso gRPC server. Flags only here; everything else takes a
+// ServerConfig. Each flag's default comes from the environment variable named
+// in its help, so containers configure it either way.
+#include <algorithm>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/process.h"
+#include "gateway/transcoder/rest_gateway.h"
+#include "services/server/ops_http.h"
+#include "services/server/server.h"
+
+using affonso::EnvOr;
+
+ABSL_FLAG(std::string, database_url, EnvOr("DATABASE_URL", ""),
+          "PostgreSQL URL (env DATABASE_URL)");
+ABSL_FLAG(std::string, grpc_host, EnvOr("GRPC_HOST", "0.0.0.0"),
+          "address to listen on for gRPC (env GRPC_HOST)");
+ABSL_FLAG(int, grpc_port, EnvOr("GRPC_PORT", 50051), "gRPC port (env GRPC_PORT)");
+ABSL_FLAG(int, db_pool_size, EnvOr("DB_POOL_SIZE", 16),
+          "database connections per replica (env DB_POOL_SIZE)");
+ABSL_FLAG(int, db_acquire_timeout_ms, EnvOr("DB_ACQUIRE_TIMEOUT_MS", 2000),
+          "wait for a free connection before UNAVAILABLE (env DB_ACQUIRE_TIMEOUT_MS)");
+ABSL_FLAG(int, db_statement_timeout_ms, EnvOr("DB_STATEMENT_TIMEOUT_MS", 5000),
+          "server-side bound on each SQL statement; 0 = none (env DB_STATEMENT_TIMEOUT_MS)");
+ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
+          "gRPC handler threads: caps in-flight calls (env MAX_RPC_THREADS)");
+ABSL_FLAG(int, grpc_max_streams_per_connection, EnvOr("GRPC_MAX_STREAMS_PER_CONNECTION", 100),
+          "streams one gRPC connection may have open at once "
+          "(env GRPC_MAX_STREAMS_PER_CONNECTION)");
+ABSL_FLAG(int, grpc_memory_mb, EnvOr("GRPC_MEMORY_MB", 512),
+          "memory gRPC may use for connections and calls; 0 = gRPC's default "
+          "(env GRPC_MEMORY_MB)");
+ABSL_FLAG(int, auth_failures_per_minute, EnvOr("AUTH_FAILURES_PER_MINUTE", 100),
+          "failed authentications per client address per minute, per replica, before that "
+          "address gets 429 for the rest of the minute; 0 turns it off "
+          "(env AUTH_FAILURES_PER_MINUTE)");
+ABSL_FLAG(bool, trust_loopback_client_address, EnvOr("TRUST_LOOPBACK_CLIENT_ADDRESS", 0) != 0,
+          "believe the client address a loopback peer names (a REST gateway sidecar) for the "
+          "failed-authentication limit (env TRUST_LOOPBACK_CLIENT_ADDRESS)");
+ABSL_FLAG(int, unknown_key_cache_ms, EnvOr("UNKNOWN_KEY_CACHE_MS", 5000),
+          "how long a replica remembers that a key does not exist (env UNKNOWN_KEY_CACHE_MS)");
+ABSL_FLAG(int, api_key_cache_ttl_ms, EnvOr("API_KEY_CACHE_TTL_MS", 10000),
+          "how long a replica trusts a looked-up API key; bounds revocation delay "
+          "(env API_KEY_CACHE_TTL_MS)");
+ABSL_FLAG(int, rate_limit_per_minute, EnvOr("RATE_LIMIT_PER_MINUTE", 600),
+          "default requests per minute per API key, across all replicas; 0 turns rate "
+          "limiting off (env RATE_LIMIT_PER_MINUTE)");
+ABSL_FLAG(int, rate_limit_per_second, EnvOr("RATE_LIMIT_PER_SECOND", 20),
+          "default burst: requests per second per API key (env RATE_LIMIT_PER_SECOND)");
+ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 2),
+          "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
+ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
+          "most signups converted by one statement and commit (env SIGNUP_MAX_BATCH)");
+ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
+          "apply pending migrations at start-up (env MIGRATE=0 to skip)");
+ABSL_FLAG(int, shutdown_drain_delay_ms, EnvOr("SHUTDOWN_DRAIN_DELAY_MS", 5000),
+          "on SIGTERM/SIGINT, how long the replica reports unready while still serving, so "
+          "load balancers stop sending before the listeners close (env SHUTDOWN_DRAIN_DELAY_MS)");
+ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
+          "then, time in-flight calls get to finish before they are cancelled "
+          "(env SHUTDOWN_GRACE_MS)");
+ABSL_FLAG(int, http_port, EnvOr("HTTP_PORT", 8080),
+          "REST gateway port, served in-process; -1 turns it off (env HTTP_PORT)");
+ABSL_FLAG(std::string, http_host, EnvOr("HTTP_HOST", "0.0.0.0"),
+          "address to listen on for REST (env HTTP_HOST)");
+ABSL_FLAG(int, http_io_threads, EnvOr("HTTP_IO_THREADS", 2),
+          "REST I/O threads; they never wait on the backend (env HTTP_IO_THREADS)");
+ABSL_FLAG(int, max_body_bytes, EnvOr("MAX_BODY_BYTES", 1 << 20),
+          "largest accepted request body; larger is 413 (env MAX_BODY_BYTES)");
+ABSL_FLAG(int, http_read_timeout_ms, EnvOr("HTTP_READ_TIMEOUT_MS", 15000),
+          "time a client gets to send a whole request (env HTTP_READ_TIMEOUT_MS)");
+ABSL_FLAG(int, http_idle_timeout_ms, EnvOr("HTTP_IDLE_TIMEOUT_MS", 60000),
+          "idle keep-alive connections close after this (env HTTP_IDLE_TIMEOUT_MS)");
+ABSL_FLAG(int, http_write_timeout_ms, EnvOr("HTTP_WRITE_TIMEOUT_MS", 10000),
+          "a response write making no progress this long (client not reading) closes the "
+          "connection (env HTTP_WRITE_TIMEOUT_MS)");
+ABSL_FLAG(int, http_send_buffer_bytes, EnvOr("HTTP_SEND_BUFFER_BYTES", 64 << 10),
+          "kernel send buffer per REST connection (SO_SNDBUF); 0 leaves it to the kernel's "
+          "autotuning (env HTTP_SEND_BUFFER_BYTES)");
+ABSL_FLAG(int, http_max_connections, EnvOr("HTTP_MAX_CONNECTIONS", 10000),
+          "REST connections beyond this are closed at once (env HTTP_MAX_CONNECTIONS)");
+ABSL_FLAG(int, http_max_buffered_bytes, EnvOr("HTTP_MAX_BUFFERED_BYTES", 64 << 20),
+          "response bytes waiting for slow clients, all connections together; over it new "
+          "connections are closed and new requests get 503; 0 no limit "
+          "(env HTTP_MAX_BUFFERED_BYTES)");
+ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
+          "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
+ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
+          "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
+          "or both (env ROLE)");
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 32),
+          "webhook sends in flight at once per replica, one thread each (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16),
+          "webhook sends in flight to one endpoint, across replicas "
+          "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
+ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 24),
+          "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
+          "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
+ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),
+          "webhook endpoints a team may have (env WEBHOOK_MAX_ENDPOINTS_PER_TEAM)");
+ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
+          "webhook connect timeout, and read timeout after it (env WEBHOOK_TIMEOUT_MS)");
+ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
+          "a claimed delivery is re-sent by another dispatcher after this unless its owner, "
+          "alive, extends it (every third of it); at least twice the webhook timeout "
+          "(env WEBHOOK_LEASE_MS)");
+ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
+          "let webhooks go to loopback / private / link-local addresses "
+          "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
+ABSL_FLAG(int, metrics_port, EnvOr("METRICS_PORT", 9090),
+          "ops port, served by every role: GET /metrics (Prometheus), /healthz, /readyz; "
+          "-1 turns it off (env METRICS_PORT)");
+ABSL_FLAG(std::string, metrics_host, EnvOr("METRICS_HOST", "0.0.0.0"),
+          "address to listen on for the ops port (env METRICS_HOST)");
+// No default from the environment: --help prints defaults, and this one is a
+// secret. Read from the environment in main() instead.
+ABSL_FLAG(std::string, secret_encryption_keys, "",
+          "keys sealing webhook signing secrets at rest: id:base64(32 bytes),... (first = "
+          "primary, others only decrypt); empty = plaintext (env SECRET_ENCRYPTION_KEYS)");
+ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
+          "debug | info | warning | error (env LOG_LEVEL)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("affonso lead-signup gRPC server");
+  affonso::HelpListsFlagsOf("services/server/main.cc");
+  // Abseil's deadlock graph costs a few percent on every contended lock; our
+  // lock order is checked by the tests, not in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  absl::ParseCommandLine(argc, argv);
+
+  affonso::LogLevel level;
+  if (!affonso::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::cerr << "unknown --log_level " << absl::GetFlag(FLAGS_log_level) << "\n";
+    return 2;
+  }
+  affonso::SetLogLevel(level);
+  if (absl::GetFlag(FLAGS_database_url).empty()) {
+    std::cerr << "--database_url (or DATABASE_URL) is required\n";
+    return 2;
+  }
+
+  // Before any thread starts, so only WaitForStopSignal below sees them.
+  affonso::BlockStopSignals();
+
+  affonso::services::ServerConfig config;
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  config.grpc_address =
+      absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
+  config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
+  config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
+  config.db_statement_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
+  config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
+  config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
+  config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
+  config.grpc_memory_bytes = int64_t{absl::GetFlag(FLAGS_grpc_memory_mb)} << 20;
+  config.auth_failures_per_minute = absl::GetFlag(FLAGS_auth_failures_per_minute);
+  config.trust_loopback_client_address = absl::GetFlag(FLAGS_trust_loopback_client_address);
+  config.unknown_key_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_unknown_key_cache_ms));
+  config.apply_migrations = absl::GetFlag(FLAGS_migrate);
+  config.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
+  config.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
+  config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
+  const std::string role = absl::GetFlag(FLAGS_role);
+  if (role != "all" && role != "api" && role != "dispatcher") {
+    std::cerr << "--role must be all, api or dispatcher\n";
+    return 2;
+  }
+  config.serve_api = role != "dispatcher";
+  config.run_webhook_dispatcher = role != "api";
+  config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
+  config.webhook_max_in_flight_per_endpoint =
+      absl::GetFlag(FLAGS_webhook_max_in_flight_per_endpoint);
+  config.webhook_max_in_flight_per_team = absl::GetFlag(FLAGS_webhook_max_in_flight_per_team);
+  config.webhook_max_endpoints_per_team = absl::GetFlag(FLAGS_webhook_max_endpoints_per_team);
+  config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
+  config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
+  config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);
+  config.secret_encryption_keys = absl::GetFlag(FLAGS_secret_encryption_keys);
+  if (config.secret_encryption_keys.empty()) {
+    config.secret_encryption_keys = EnvOr("SECRET_ENCRYPTION_KEYS", "");
+  }
+
+  auto server = affonso::services::Server::Start(config);
+  if (!server.ok()) {
+    AFFONSO_LOG(kError, "start-up failed: ", server.status().ToString());
+    return 1;
+  }
+  std::unique_ptr<affonso::gateway::RestGateway> rest;
+  if (config.serve_api && absl::GetFlag(FLAGS_http_port) >= 0) {
+    affonso::gateway::RestGatewayConfig rest_config;
+    rest_config.http.address = absl::GetFlag(FLAGS_http_host);
+    rest_config.http.port = absl::GetFlag(FLAGS_http_port);
+    rest_config.http.io_threads = absl::GetFlag(FLAGS_http_io_threads);
+    rest_config.http.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+    rest_config.http.read_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_read_timeout_ms));
+    rest_config.http.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_idle_timeout_ms));
+    rest_config.http.write_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_write_timeout_ms));
+    rest_config.http.send_buffer_bytes = absl::GetFlag(FLAGS_http_send_buffer_bytes);
+    rest_config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
+    rest_config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
+    rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+    rest_config.refuse_before_body = [api = server->get()](absl::string_view authorization,
+                                                           absl::string_view client_address) {
+      return api->RefuseWithoutLookup(authorization, client_address);
+    };
+    auto started = affonso::gateway::RestGateway::Start(rest_config, (*server)->InProcessChannel());
+    if (!started.ok()) {
+      AFFONSO_LOG(kError, "REST gateway start-up failed: ", started.status().ToString());
+      return 1;
+    }
+    rest = *std::move(started);
+  }
+  std::unique_ptr<affonso::services::OpsServer> ops;
+  if (absl::GetFlag(FLAGS_metrics_port) >= 0) {
+    affonso::services::ExportProcessStartTime(&affonso::metrics::DefaultRegistry());
+    affonso::gateway::HttpServerOptions ops_options;
+    ops_options.address = absl::GetFlag(FLAGS_metrics_host);
+    ops_options.port = absl::GetFlag(FLAGS_metrics_port);
+    ops_options.io_threads = 1;
+    affonso::services::Server* serving = server->get();
+    auto started = affonso::services::OpsServer::Start(ops_options,
+                                                       &affonso::metrics::DefaultRegistry(),
+                                                       [serving] { return serving->serving(); });
+    if (!started.ok()) {
+      AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());
+      return 1;
+    }
+    ops = *std::move(started);
+  }
+
+  const int signal_number = affonso::WaitForStopSignal();
+  const absl::Time stop_start = absl::Now();
+  const absl::Duration drain_delay =
+      absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_drain_delay_ms));
+  const absl::Duration grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  // 1. Unready but still answering, for `drain_delay`: load balancers (the
+  // Kubernetes endpoints, /readyz pollers, gRPC health checks) move away
+  // while nothing is refused. Keep-alive REST clients are told to reconnect.
+  AFFONSO_LOG(kInfo, "signal ", signal_number, ": unready, draining for ",
+              absl::FormatDuration(drain_delay));
+  (*server)->StopServing();
+  if (rest) rest->CloseConnectionsAfterResponses();
+  absl::SleepFor(drain_delay);
+  // 2. Stop accepting; in-flight calls get `grace`, one deadline for REST
+  // and gRPC together (so the whole stop stays within drain delay + grace +
+  // ~1 s, what terminationGracePeriodSeconds must exceed). REST first: its
+  // calls still need the gRPC server. gRPC clients get GOAWAY and move on.
+  AFFONSO_LOG(kInfo, "closing listeners; in-flight calls get ", absl::FormatDuration(grace));
+  const absl::Time deadline = absl::Now() + grace;
+  if (rest) rest->Shutdown(grace);
+  (*server)->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  (*server)->Wait();
+  // Probes and scrapes see the drain to its end; the ops port reads the
+  // server, so it closes before the server goes.
+  if (ops) ops->Shutdown(absl::Seconds(1));
+  // 3. The pool (and every other part) closes with the server.
+  rest.reset();
+  server->reset();
+  AFFONSO_LOG(kInfo, "stopped in ", absl::FormatDuration(absl::Now() - stop_start));
+  return 0;
+}

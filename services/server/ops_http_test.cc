@@ -1,0 +1,78 @@
+#include "services/server/ops_http.h"
+
+#include <atomic>
+
+#include "gtest/gtest.h"
+
+namespace affonso::services {
+namespace {
+
+gateway::HttpResponse Get(OpsHandler& handler, const std::string& target,
+                          const std::string& method = "GET") {
+  gateway::HttpRequest request;
+  request.method = method;
+  request.target = target;
+  gateway::HttpResponse response;
+  bool answered = false;
+  handler.Handle(request, [&](gateway::HttpResponse r) {
+    response = std::move(r);
+    answered = true;
+  });
+  EXPECT_TRUE(answered) << target;
+  return response;
+}
+
+TEST(OpsHandlerTest, ServesTheRegistryInTheExpositionFormat) {
+  metrics::Registry registry;
+  registry.AddCounter("things_total", "Things.", {"kind"}).WithLabels({"a"}).Increment(2);
+  OpsHandler handler(&registry, [] { return true; });
+  gateway::HttpResponse response = Get(handler, "/metrics");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(response.body,
+            "# HELP things_total Things.\n# TYPE things_total counter\n"
+            "things_total{kind=\"a\"} 2\n");
+  EXPECT_EQ(Get(handler, "/metrics?x=1").body, response.body);
+}
+
+TEST(OpsHandlerTest, ReadyFollowsTheServerAndHealthTheProcess) {
+  metrics::Registry registry;
+  std::atomic<bool> serving{true};
+  OpsHandler handler(&registry, [&] { return serving.load(); });
+  EXPECT_EQ(Get(handler, "/readyz").status, 200);
+  EXPECT_EQ(Get(handler, "/healthz").status, 200);
+  serving = false;  // shutdown began
+  gateway::HttpResponse not_ready = Get(handler, "/readyz");
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_NE(not_ready.body.find("SERVICE_UNAVAILABLE"), std::string::npos) << not_ready.body;
+  EXPECT_EQ(Get(handler, "/healthz").status, 200);
+}
+
+TEST(OpsHandlerTest, OtherPathsAndMethodsAreRefused) {
+  metrics::Registry registry;
+  OpsHandler handler(&registry, [] { return true; });
+  EXPECT_EQ(Get(handler, "/").status, 404);
+  EXPECT_EQ(Get(handler, "/v1/signups").status, 404);
+  gateway::HttpResponse post = Get(handler, "/metrics", "POST");
+  EXPECT_EQ(post.status, 405);
+  ASSERT_EQ(post.headers.size(), 1u);
+  EXPECT_EQ(post.headers[0].second, "GET");
+}
+
+TEST(OpsServerTest, ServesOverHttpAndExportsTheStartTime) {
+  metrics::Registry registry;
+  ExportProcessStartTime(&registry);
+  const double start = registry.AddGauge("process_start_time_seconds", "").WithLabels({}).Value();
+  EXPECT_GT(start, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - 3600);
+  EXPECT_LE(start, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  gateway::HttpServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  auto server = OpsServer::Start(options, &registry, [] { return true; });
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+}  // namespace
+}  // namespace affonso::services

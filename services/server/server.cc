@@ -1,0 +1,367 @@
+#include "services/server/server.h"
+
+#include <algorithm>
+#include <thread>
+#include <grpc/grpc.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/log.h"
+#include "common/secret_box.h"
+#include "services/api/affiliate_service.h"
+#include "services/call/api_key_authenticator.h"
+#include "services/api/click_service.h"
+#include "services/api/commission_service.h"
+#include "services/rules/fraud_policy.h"
+#include "services/webhooks/outbox_monitor.h"
+#include "services/server/pool_metrics.h"
+#include "services/api/program_service.h"
+#include "services/call/rate_limiter.h"
+#include "services/webhooks/webhook_dispatcher.h"
+#include "services/webhooks/webhook_sender.h"
+#include "services/api/webhook_service.h"
+#include "services/api/referral_service.h"
+#include "services/call/rpc_runner.h"
+#include "services/api/signup_service.h"
+#include "storage/migrations.h"
+#include "storage/pg_affiliate_store.h"
+#include "storage/pg_api_key_change_feed.h"
+#include "storage/pg_api_key_store.h"
+#include "storage/pg_click_store.h"
+#include "storage/pg_commission_store.h"
+#include "storage/pg_program_store.h"
+#include "storage/pg_rate_limit_store.h"
+#include "storage/pg_webhook_dispatch_store.h"
+#include "storage/pg_webhook_store.h"
+#include "storage/pg_referral_store.h"
+#include "storage/pg_signup_store.h"
+#include "storage/pool.h"
+
+namespace affonso::services {
+
+// Owned in dependency order: members are destroyed bottom-up, so services go
+// before the stores they use and the stores before the pool.
+struct Server::Parts {
+  PoolMetrics pool_metrics;  // the pool reports to it until the pool's end
+  std::unique_ptr<storage::ConnectionPool> pool;
+  std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
+  FraudPolicy fraud_policy;
+  SecretKeyring keyring;
+  std::unique_ptr<storage::PgApiKeyStore> api_keys;
+  std::unique_ptr<storage::PgClickStore> clicks;
+  std::unique_ptr<storage::PgSignupStore> signups;
+  std::unique_ptr<storage::PgReferralStore> referrals;
+  std::unique_ptr<storage::PgAffiliateStore> affiliates;
+  std::unique_ptr<storage::PgCommissionStore> commissions;
+  std::unique_ptr<storage::PgProgramStore> programs;
+  std::unique_ptr<storage::PgWebhookStore> webhooks;
+  std::unique_ptr<ApiKeyAuthenticator> authenticator;
+  std::unique_ptr<storage::PgApiKeyChangeFeed> api_key_feed;  // reports to authenticator
+  std::unique_ptr<storage::PgRateLimitStore> rate_limits;
+  std::unique_ptr<RateLimitingAuthenticator> rate_limiter;
+  std::unique_ptr<ClickServiceImpl> click_service;
+  std::unique_ptr<SignupServiceImpl> signup_service;
+  std::unique_ptr<ReferralServiceImpl> referral_service;
+  std::unique_ptr<AffiliateServiceImpl> affiliate_service;
+  std::unique_ptr<CommissionServiceImpl> commission_service;
+  std::unique_ptr<ProgramServiceImpl> program_service;
+  std::unique_ptr<WebhookServiceImpl> webhook_service;
+  // The dispatcher role's only service besides health (see Start).
+  std::unique_ptr<grpc::CallbackGenericService> unimplemented;
+  std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
+  std::unique_ptr<CurlSender> webhook_sender;
+  std::unique_ptr<OutboxMonitor> outbox_monitor;
+  // Last member: stopped (sends finished) before anything it uses goes.
+  std::unique_ptr<WebhookDispatcher> webhook_dispatcher;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  std::unique_ptr<Server> server(new Server());
+  auto parts = std::make_unique<Parts>();
+  absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(config.secret_encryption_keys);
+  if (!keyring.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SECRET_ENCRYPTION_KEYS: ", keyring.status().message()));
+  }
+  parts->keyring = *std::move(keyring);
+  if (parts->keyring.empty()) {
+    AFFONSO_LOG(kWarning, "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
+                "stored in plaintext");
+  } else {
+    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"",
+                parts->keyring.primary_id(), "\" (", parts->keyring.key_ids().size(),
+                " key(s) configured)");
+  }
+
+  storage::PoolConfig pool_config;
+  pool_config.database_url = config.database_url;
+  pool_config.size = config.db_pool_size;
+  pool_config.acquire_timeout = config.db_acquire_timeout;
+  pool_config.statement_timeout = config.db_statement_timeout;
+  auto pool = storage::ConnectionPool::Create(pool_config, &parts->pool_metrics);
+  if (!pool.ok()) return pool.status();
+  parts->pool = *std::move(pool);
+  parts->pool_gauges = parts->pool_metrics.Watch([db = parts->pool.get()] { return db->stats(); });
+  if (config.apply_migrations) {
+    auto applied = storage::ApplyMigrations(*parts->pool);
+    if (!applied.ok()) return applied.status();
+    AFFONSO_LOG(kInfo, "migrations: ", *applied, " applied");
+  }
+
+  storage::ConnectionPool* db = parts->pool.get();
+  parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
+  parts->clicks = std::make_unique<storage::PgClickStore>(db);
+  parts->signups = std::make_unique<storage::PgSignupStore>(
+      db, &parts->fraud_policy,
+      storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
+  parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->fraud_policy);
+  parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
+  parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
+  parts->programs = std::make_unique<storage::PgProgramStore>(db);
+  ApiKeyAuthenticator::Options auth_options;
+  auth_options.ttl = config.api_key_cache_ttl;
+  auth_options.negative_ttl = config.unknown_key_ttl;
+  auth_options.failures_per_minute = config.auth_failures_per_minute;
+  // Bounds the handler threads lookups of unknown keys can hold (queued for
+  // a connection), with room for a new key's first burst: 30 concurrent
+  // calls with one cold key on a pool of 16 were refused at 16.
+  auth_options.max_concurrent_lookups = 4 * config.db_pool_size;
+  parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
+  if (config.serve_api) {
+    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
+        config.database_url, parts->authenticator.get());
+    parts->api_key_feed->Start();
+  }
+  const Authenticator* auth = parts->authenticator.get();
+  if (config.rate_limit_per_minute > 0) {
+    if (config.rate_limit_per_second <= 0) {
+      return absl::InvalidArgumentError("rate limit per second must be positive");
+    }
+    parts->rate_limits = std::make_unique<storage::PgRateLimitStore>(db);
+    parts->rate_limiter = std::make_unique<RateLimitingAuthenticator>(
+        auth, parts->rate_limits.get(),
+        storage::RateLimit{config.rate_limit_per_minute, config.rate_limit_per_second});
+    auth = parts->rate_limiter.get();
+  }
+  parts->click_service = std::make_unique<ClickServiceImpl>(auth, parts->clicks.get());
+  parts->signup_service = std::make_unique<SignupServiceImpl>(auth, parts->signups.get());
+  parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get());
+  parts->affiliate_service =
+      std::make_unique<AffiliateServiceImpl>(auth, parts->affiliates.get());
+  parts->commission_service =
+      std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
+  parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
+  parts->webhooks = std::make_unique<storage::PgWebhookStore>(
+      db, config.webhook_max_endpoints_per_team, &parts->keyring);
+  parts->webhook_service = std::make_unique<WebhookServiceImpl>(
+      auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
+
+  // The health service is gRPC's callback one: a Watch stream holds no
+  // handler thread. No reflection service: its streams are synchronous, so
+  // each idle one held a thread for good, and a few hundred opened without
+  // a key refused every other call; clients use the compiled-in contract.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
+  // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
+  // UNAVAILABLE: "busy, retry"); gRPC's pool has 3 times as many more, and
+  // 1,024, for its pollers and for calls being read, dropped or refused, so
+  // a burst of quick calls does not run it out (where gRPC refuses every call
+  // RESOURCE_EXHAUSTED, which reads as a rate limit). Threads are made on
+  // demand. 16 handler threads in a pool of 48, 96, then 320 still ran out
+  // under 1,000 cancelled calls over 4 connections (100 streams each).
+  RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
+  RpcRunner::SetTrustLoopbackClientAddress(config.trust_loopback_client_address);
+  grpc::ResourceQuota quota("affonso");
+  quota.SetMaxThreads(4 * config.max_rpc_threads + 1024);
+  if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
+  builder.SetResourceQuota(quota);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UndecodableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  if (config.serve_api) {
+    builder.RegisterService(parts->click_service.get());
+    builder.RegisterService(parts->signup_service.get());
+    builder.RegisterService(parts->referral_service.get());
+    builder.RegisterService(parts->affiliate_service.get());
+  builder.RegisterService(parts->program_service.get());
+  builder.RegisterService(parts->commission_service.get());
+  builder.RegisterService(parts->webhook_service.get());
+  } else {
+    // gRPC builds no server without a service of its own to poll for (the
+    // health service comes later), so every method answers UNIMPLEMENTED.
+    parts->unimplemented = std::make_unique<grpc::CallbackGenericService>();
+    builder.RegisterCallbackGenericService(parts->unimplemented.get());
+  }
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
+  }
+  server->saturation_window_ = config.saturation_window;
+  server->db_probe_interval_ = config.db_probe_interval;
+  {
+    absl::MutexLock lock(&server->mu_);
+    server->accepting_ = true;
+    server->UpdateServing();
+  }
+  if (config.run_webhook_dispatcher) {
+    parts->webhook_dispatch =
+        std::make_unique<storage::PgWebhookDispatchStore>(db, &parts->keyring);
+    CurlSenderOptions sending;
+    sending.connect_timeout = config.webhook_timeout;
+    sending.timeout = config.webhook_timeout;
+    sending.allow_private_destinations = config.webhook_allow_private_destinations;
+    parts->webhook_sender = std::make_unique<CurlSender>(sending);
+    WebhookDispatcherOptions dispatching;
+    dispatching.workers = config.webhook_workers;
+    dispatching.per_endpoint_cap = config.webhook_max_in_flight_per_endpoint;
+    dispatching.per_team_cap = config.webhook_max_in_flight_per_team;
+    dispatching.poll_interval = config.webhook_poll_interval;
+    dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
+    parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
+        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
+    parts->webhook_dispatcher->Start();
+    parts->outbox_monitor =
+        std::make_unique<OutboxMonitor>(parts->webhook_dispatch.get(), OutboxMonitorOptions());
+    parts->outbox_monitor->Start();
+  }
+  server->parts_ = std::move(parts);
+  Server* watched = server.get();
+  server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
+  server->watchers_.emplace_back([watched] { watched->ProbeDatabase(); });
+  AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
+              ", rate limit ",
+              config.rate_limit_per_minute > 0
+                  ? absl::StrCat(config.rate_limit_per_minute, "/min burst ",
+                                 config.rate_limit_per_second, "/s")
+                  : "off",
+              ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
+              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ")");
+  return server;
+}
+
+Server::~Server() {
+  StopWatching();
+  if (grpc_server_) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
+    grpc_server_->Wait();
+  }
+}
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return grpc_server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Server::StopServing() {
+  absl::MutexLock lock(&mu_);
+  accepting_ = false;
+  UpdateServing();
+}
+
+void Server::UpdateServing() {
+  const bool ready = accepting_ && !saturated_ && db_usable_;
+  if (ready == serving_.load()) return;
+  serving_ = ready;
+  grpc_server_->GetHealthCheckService()->SetServingStatus(ready);
+}
+
+void Server::WatchReadiness(absl::Duration sample) {
+  const int cap = RpcRunner::MaxThreadCalls();
+  const int busy_at = cap - cap / 10;
+  absl::Time busy_since = absl::InfiniteFuture();
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), sample)) {
+    const int calls = RpcRunner::ThreadCalls();
+    const absl::Time now = absl::Now();
+    if (cap <= 0 || calls < busy_at) {
+      busy_since = absl::InfiniteFuture();
+    } else if (busy_since == absl::InfiniteFuture()) {
+      busy_since = now;
+    }
+    const bool saturated = now - busy_since >= saturation_window_;
+    if (saturated == saturated_) continue;
+    saturated_ = saturated;
+    AFFONSO_LOG(kWarning, saturated ? "unready: " : "ready again: ", calls,
+                " synchronous calls in flight (cap ", cap, ")");
+    UpdateServing();
+  }
+}
+
+void Server::ProbeDatabase() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), db_probe_interval_)) {
+    mu_.Unlock();
+    // A lease is what every call needs first: none within the acquire
+    // timeout because this replica's own calls hold the whole pool is a
+    // replica that cannot serve, and others may. A database that cannot be
+    // reached fails every replica alike: each stays ready and answers fast
+    // 503s, rather than all leaving the Service and clients with no answer.
+    const bool usable =
+        parts_->pool->Acquire().ok() || parts_->pool->stats().in_use < parts_->pool->size();
+    mu_.Lock();
+    if (usable == db_usable_) continue;
+    db_usable_ = usable;
+    AFFONSO_LOG(kWarning, usable ? "ready again: " : "unready: ", "database pool ",
+                usable ? "usable" : "cannot lend a connection");
+    UpdateServing();
+  }
+}
+
+void Server::StopWatching() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_watching_ = true;
+  }
+  for (std::thread& watcher : watchers_) watcher.join();
+  watchers_.clear();
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  StopServing();
+  StopWatching();
+  // Sends in progress finish and are recorded; queued ones wait for a replica.
+  if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
+  if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
+  // gRPC's Shutdown sends GOAWAY at once, so clients send no new call here,
+  // lets the calls in flight run until `deadline`, and then still waits for
+  // every client to hang up. Clients that keep an idle connection open would
+  // hold it for the whole grace. So once none of our calls has been in flight
+  // for a while (their answers flushed meanwhile), disconnect the remaining
+  // peers as gRPC itself does at the deadline, by cancelling all calls:
+  // there are none left to cancel.
+  const absl::Time deadline = absl::Now() + grace;
+  absl::Notification shutting_down;
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    shutting_down.Notify();
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+    stopped.Notify();
+  });
+  shutting_down.WaitForNotification();
+  absl::Time idle_since = absl::Now();
+  while (!stopped.HasBeenNotified() && absl::Now() < deadline) {
+    if (RpcRunner::InFlightCalls() > 0) idle_since = absl::Now();
+    if (absl::Now() - idle_since >= absl::Seconds(1)) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (!stopped.HasBeenNotified()) grpc_server_cancel_all_calls(grpc_server_->c_server());
+  stopper.join();
+  // The last answers may still sit in the transports' buffers: closing the
+  // sockets now (process exit) could reset them under the client.
+  absl::SleepFor(absl::Milliseconds(200));
+}
+
+void Server::Wait() { grpc_server_->Wait(); }
+
+absl::Status Server::RefuseWithoutLookup(absl::string_view authorization,
+                                         absl::string_view client_address) const {
+  if (!parts_ || !parts_->authenticator) return absl::OkStatus();
+  return parts_->authenticator->RefuseWithoutLookup(authorization, client_address);
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,144 @@
+#ifndef AFFONSO_SERVICES_SERVER_SERVER_H_
+#define AFFONSO_SERVICES_SERVER_SERVER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include <grpcpp/grpcpp.h>
+
+namespace affonso::services {
+
+// Everything the server needs, filled by main.cc from flags and environment.
+struct ServerConfig {
+  std::string database_url;
+  std::string grpc_address = "0.0.0.0:50051";  // port 0 picks a free one (tests)
+  int db_pool_size = 16;
+  absl::Duration db_acquire_timeout = absl::Seconds(2);
+  absl::Duration db_statement_timeout = absl::Seconds(5);
+  // Threading model: gRPC's synchronous server. libpqxx blocks, so every
+  // in-flight RPC holds a thread either way; the sync server's own pool is
+  // that executor, with no hand-off or extra queue. A waiting thread costs a
+  // little memory, not CPU: signups wait on a shared batch (PgSignupStore),
+  // other calls on a pool connection. RpcRunner refuses synchronous calls
+  // beyond it (UNAVAILABLE); gRPC's pool gets 3 times as many more plus 1,024
+  // for its pollers and the calls being read or refused, so it does not run out,
+  // where gRPC would refuse every call RESOURCE_EXHAUSTED. Well above
+  // any client concurrency we expect.
+  int max_rpc_threads = 512;
+  // Admission (every bound below keeps clients without a key, idle streams
+  // and abandoned calls from taking what authenticated calls need). Streams
+  // one connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS).
+  int max_streams_per_connection = 100;
+  // Memory gRPC may use for its transports and calls; 0 = gRPC's default.
+  int64_t grpc_memory_bytes = int64_t{512} << 20;
+  // Failed authentications per client address per minute before it is
+  // refused for the rest of the minute (0 off: tests; the binary's default
+  // is 100), and how long an unknown key is remembered.
+  int auth_failures_per_minute = 0;
+  // A gateway sidecar reaches us over loopback: believe the client address
+  // it names, else every REST client shares the gateway's failure budget.
+  bool trust_loopback_client_address = false;
+  absl::Duration unknown_key_ttl = absl::Seconds(5);
+  // Readiness (health, /readyz) turns false while the synchronous handlers
+  // have stayed at 90% of their cap for this long, or while this replica's
+  // calls hold its whole database pool and none is lent within the acquire
+  // timeout (not when the database is down: every replica answers 503
+  // then); it is probed every `db_probe_interval`.
+  absl::Duration saturation_window = absl::Seconds(1);
+  absl::Duration db_probe_interval = absl::Seconds(1);
+  absl::Duration api_key_cache_ttl = absl::Seconds(10);
+  // Per-API-key rate limits, shared by every replica (PgRateLimitStore);
+  // keys may override them. 0 per minute turns limiting off (tests do; the
+  // binary's default is 600/min with bursts of 20/s).
+  int rate_limit_per_minute = 0;
+  int rate_limit_per_second = 0;
+  // Signup batching (PgSignupStore): concurrent batches and their size.
+  int signup_batch_workers = 2;
+  int signup_max_batch = 64;
+  bool apply_migrations = true;
+  // Roles, so Kubernetes can scale them apart: the API (gRPC services, and
+  // REST when main.cc starts it) and the webhook dispatcher. Both by default.
+  bool serve_api = true;
+  bool run_webhook_dispatcher = true;
+  int webhook_workers = 32;  // sends in flight at once per replica
+  // Live leases per endpoint / per team, across replicas.
+  int webhook_max_in_flight_per_endpoint = 16;
+  int webhook_max_in_flight_per_team = 24;
+  // Live endpoints a team may have (creating one more is a 400).
+  int webhook_max_endpoints_per_team = 20;
+  absl::Duration webhook_poll_interval = absl::Milliseconds(200);
+  absl::Duration webhook_timeout = absl::Seconds(10);  // connect, and then the exchange
+  // How long a claimed delivery stays with its dispatcher unless extended
+  // (it is, every third of it, while sending); past it another sends it.
+  // At least a whole send (2 x webhook_timeout).
+  absl::Duration webhook_lease = absl::Seconds(60);
+  // Loopback / private destinations refused unless set (`./dev run` sets it).
+  bool webhook_allow_private_destinations = false;
+  // "id:base64key,..." (common/secret_box.h; first = primary): webhook
+  // signing secrets are sealed with it. Empty: stored in plaintext, as the
+  // previous release did. A malformed value fails Start.
+  std::string secret_encryption_keys;
+};
+
+class Server {
+ public:
+  // Connects, migrates (when configured), and starts serving.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  ~Server();
+
+  int port() const { return port_; }
+  // An in-process channel for tests and the in-process gateway.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Health (and so the REST /readyz) turns NOT_SERVING, so load balancers
+  // stop sending, while calls are still answered.
+  void StopServing();
+  // Ready: from Start until StopServing, except while saturated or while the
+  // database pool is unusable (the ops port's /readyz; the health service
+  // says the same).
+  bool serving() const { return serving_.load(); }
+  // For the in-process REST gateway (RestGatewayConfig::refuse_before_body):
+  // ApiKeyAuthenticator::RefuseWithoutLookup, OK when this server has no API.
+  absl::Status RefuseWithoutLookup(absl::string_view authorization,
+                                   absl::string_view client_address) const;
+  // StopServing, then in-flight calls get up to `grace` to finish before
+  // being cancelled. The in-process channel must not be used afterwards
+  // (gRPC 1.51 crashes on a call into a shut-down in-process server): stop
+  // the REST gateway first.
+  void Shutdown(absl::Duration grace);
+  void Wait();
+
+ private:
+  struct Parts;
+  Server() = default;
+
+  // Reads load and the pool, and says whether the replica is ready.
+  void WatchReadiness(absl::Duration sample);
+  void ProbeDatabase();
+  void UpdateServing() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StopWatching();
+
+  std::unique_ptr<Parts> parts_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+  absl::Duration saturation_window_;
+  absl::Duration db_probe_interval_;
+  std::atomic<bool> serving_{false};
+  absl::Mutex mu_;
+  bool accepting_ ABSL_GUARDED_BY(mu_) = false;  // until StopServing
+  bool saturated_ ABSL_GUARDED_BY(mu_) = false;
+  bool db_usable_ ABSL_GUARDED_BY(mu_) = true;
+  bool stop_watching_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> watchers_;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_SERVER_SERVER_H_

@@ -1,0 +1,64 @@
+#ifndef AFFONSO_SERVICES_TESTING_FAKES_H_
+#define AFFONSO_SERVICES_TESTING_FAKES_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include "common/api_error.h"
+#include "services/call/authenticator.h"
+
+namespace affonso::services::testing {
+
+inline constexpr char kGoodAuthorization[] = "Bearer sk_test_good";
+
+// Accepts kGoodAuthorization as team "team_a"; anything else is rejected the
+// way the real authenticator rejects it.
+class FakeAuthenticator : public Authenticator {
+ public:
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
+    if (authorization.empty()) return MissingApiKeyError();
+    if (authorization != kGoodAuthorization) return InvalidApiKeyError();
+    return Caller{"team_a", "key_a"};
+  }
+};
+
+// Services under test behind a real gRPC server on an in-process channel, so
+// tests exercise metadata, status codes and trailers as clients see them.
+class InProcessServer {
+ public:
+  explicit InProcessServer(const std::vector<grpc::Service*>& services) {
+    grpc::ServerBuilder builder;
+    for (grpc::Service* service : services) builder.RegisterService(service);
+    server_ = builder.BuildAndStart();
+    channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+  }
+  ~InProcessServer() { server_->Shutdown(); }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A client context carrying `authorization` ("" sends none).
+inline std::unique_ptr<grpc::ClientContext> ContextWithAuth(
+    const std::string& authorization = kGoodAuthorization) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!authorization.empty()) context->AddMetadata("authorization", authorization);
+  return context;
+}
+
+// One response metadata value ("" when absent); `trailing` picks the trailers.
+inline std::string ServerMetadata(const grpc::ClientContext& context, const std::string& key,
+                                  bool trailing = false) {
+  const auto& metadata =
+      trailing ? context.GetServerTrailingMetadata() : context.GetServerInitialMetadata();
+  auto it = metadata.find(key);
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace affonso::services::testing
+
+#endif  // AFFONSO_SERVICES_TESTING_FAKES_H_
