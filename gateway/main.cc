@@ -11,7 +11,7 @@
 #include "absl/flags/usage.h"
 #include "common/log.h"
 #include "common/process.h"
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 
 using affonso::EnvOr;
 

@@ -20,7 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {

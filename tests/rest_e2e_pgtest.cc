@@ -1,6 +1,6 @@
 // The documented REST API end to end: real HTTP, the in-process gateway, the
 // real services and PostgreSQL.
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {

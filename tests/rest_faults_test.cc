@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/http_client.h"

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 #include "tests/http_client.h"
 #include "tests/server_harness.h"
 

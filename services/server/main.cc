@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 #include "services/server/ops_http.h"
 #include "services/server/server.h"
 

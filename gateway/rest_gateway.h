@@ -1,5 +1,5 @@
-#ifndef AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_
-#define AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_
+#ifndef AFFONSO_GATEWAY_REST_GATEWAY_H_
+#define AFFONSO_GATEWAY_REST_GATEWAY_H_
 
 #include <functional>
 #include <memory>
@@ -43,4 +43,4 @@ class RestGateway {
 
 }  // namespace affonso::gateway
 
-#endif  // AFFONSO_GATEWAY_TRANSCODER_REST_GATEWAY_H_
+#endif  // AFFONSO_GATEWAY_REST_GATEWAY_H_

@@ -1,4 +1,4 @@
-#include "gateway/transcoder/rest_gateway.h"
+#include "gateway/rest_gateway.h"
 
 #include "common/log.h"
 #include "gateway/openapi/openapi_document.h"
