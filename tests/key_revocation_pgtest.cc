@@ -25,7 +25,7 @@ namespace affonso::tests {
 namespace {
 
 constexpr int kReplicas = 3;
-// README ("Auth"): a connected replica drops a revoked key within a second;
+// docs/BEHAVIOUR.md ("Authentication"): a connected replica drops a revoked key within a second;
 // the TTL below is the bound only while its feed is down.
 constexpr absl::Duration kDocumentedBound = absl::Seconds(1);
 constexpr int kCacheTtlMs = 60000;

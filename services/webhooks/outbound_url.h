@@ -76,7 +76,7 @@ class LocalAddresses {
 };
 
 // True for every address a webhook must not reach, from the IANA IPv4 and
-// IPv6 special-purpose registries that are not globally reachable (README,
+// IPv6 special-purpose registries that are not globally reachable (docs/BEHAVIOUR.md,
 // "Webhooks", lists them) and this host's own addresses (`local`; Host() for
 // the one-argument form). IPv4-mapped (::ffff:0:0/96) and NAT64
 // (64:ff9b::/96) addresses are judged by the IPv4 address they reach.

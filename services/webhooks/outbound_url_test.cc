@@ -217,7 +217,7 @@ struct RefusedRange {
   std::vector<const char*> inside;  // both edges where cheap, and examples
 };
 
-// Every range of the rule (README, "Webhooks").
+// Every range of the rule (docs/BEHAVIOUR.md, "Webhooks").
 const std::vector<RefusedRange>& RefusedRanges() {
   static const auto* ranges = new std::vector<RefusedRange>{
       {"0.0.0.0/8", {"0.0.0.0", "0.255.255.255"}},
