@@ -55,14 +55,14 @@ absl::StatusOr<internal::ReadValue<Reader>> QueryOne(Tx& tx, const Statement& st
   return read(rows[0]);
 }
 
-// The same for a statement that only has to find its row (a delete, an
-// existence check): NOT_FOUND naming `what` when it returns none.
+// The same for a statement that only has to find its row (an existence
+// check, or an UPDATE / DELETE without RETURNING): NOT_FOUND naming `what`
+// when it returned no row and changed none.
 template <typename... Args>
 absl::Status RequireRow(Tx& tx, const Statement& statement, absl::string_view what,
                         Args&&... args) {
-  if (tx.Exec(statement, internal::Param(std::forward<Args>(args))...).empty()) {
-    return affonso::NotFoundError(what);
-  }
+  const pqxx::result rows = tx.Exec(statement, internal::Param(std::forward<Args>(args))...);
+  if (rows.empty() && rows.affected_rows() == 0) return affonso::NotFoundError(what);
   return absl::OkStatus();
 }
 

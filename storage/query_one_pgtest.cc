@@ -84,5 +84,22 @@ TEST_F(QueryOneTest, RequireRowIsOkOnlyWhenThereIsARow) {
   EXPECT_EQ(missing, affonso::NotFoundError("thing"));
 }
 
+TEST_F(QueryOneTest, RequireRowCountsTheRowsAnUpdateChanged) {
+  constexpr Statement kTouch{"query_one_test_touch",
+                             "UPDATE query_one_test SET n = n + 1 WHERE id = $1"};
+  absl::Status status = db_->pool().InTransaction("test", [&](Tx& tx) -> absl::Status {
+    tx.ExecUnprepared("CREATE TEMP TABLE query_one_test (id text, n int) ON COMMIT DROP");
+    tx.ExecUnprepared("INSERT INTO query_one_test VALUES ('a', 0)");
+    absl::Status found = RequireRow(tx, kTouch, "thing", "a");
+    if (!found.ok()) return found;
+    absl::Status missing = RequireRow(tx, kTouch, "thing", "b");
+    if (missing != affonso::NotFoundError("thing")) {
+      return absl::InternalError("an update of no row was not NOT_FOUND");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+}
+
 }  // namespace
 }  // namespace affonso::storage
