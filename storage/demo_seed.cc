@@ -12,10 +12,12 @@ constexpr char kDemoTrackingId[] = "demo";
 // Serialises concurrent seeders (two `./dev run` at once) without a unique
 // constraint on team names, which real tenants may share.
 constexpr Statement kLock{"demo_lock", "SELECT pg_advisory_xact_lock(7283514002)"};
-constexpr Statement kFindDemo{
-    "demo_find",
-    "SELECT t.id, p.id FROM teams t JOIN programs p ON p.team_id = t.id AND p.is_default "
-    "WHERE t.name = $1 ORDER BY t.created_at LIMIT 1"};
+// $1 team name.
+constexpr Statement kFindDemo{"demo_find",
+                              "SELECT t.id AS team_id, p.id AS program_id FROM teams t JOIN "
+                              "programs p ON p.team_id = t.id AND p.is_default "
+                              "WHERE t.name = $1 ORDER BY t.created_at LIMIT 1"};
+// $1 team, $2 program, $3 tracking id, $4 id if it is new.
 constexpr Statement kUpsertAffiliate{
     "demo_affiliate",
     "WITH existing AS ("
@@ -41,13 +43,13 @@ absl::StatusOr<DemoTenant> SeedDemo(ConnectionPool& pool) {
       demo.team_id = team.team_id;
       demo.program_id = team.program_id;
     } else {
-      demo.team_id = found[0][0].c_str();
-      demo.program_id = found[0][1].c_str();
+      demo.team_id = found[0]["team_id"].as<std::string>();
+      demo.program_id = found[0]["program_id"].as<std::string>();
     }
     demo.tracking_id = kDemoTrackingId;
-    demo.affiliate_id =
-        tx.Exec(kUpsertAffiliate, demo.team_id, demo.program_id, demo.tracking_id, NewId("aff"))[0][0]
-            .c_str();
+    demo.affiliate_id = tx.Exec(kUpsertAffiliate, demo.team_id, demo.program_id, demo.tracking_id,
+                                NewId("aff"))[0]["id"]
+                            .as<std::string>();
     return demo;
   });
   if (!tenant.ok()) return tenant.status();

@@ -15,10 +15,10 @@ constexpr const char* kCreateTableSql =
     " version integer PRIMARY KEY,"
     " name text NOT NULL,"
     " applied_at timestamptz NOT NULL DEFAULT now())";
-constexpr Statement kAppliedVersions{"migrations_applied",
-                                     "SELECT version FROM schema_migrations"};
-constexpr Statement kRecordVersion{
-    "migrations_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
+constexpr Statement kAppliedVersions{"migrations_applied", "SELECT version FROM schema_migrations"};
+// $1 version, $2 name.
+constexpr Statement kRecordVersion{"migrations_record",
+                                   "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 
 }  // namespace
 
@@ -32,7 +32,7 @@ absl::StatusOr<int> ApplyMigrations(ConnectionPool& pool,
     tx.ExecUnprepared(kLockSql);
     tx.ExecUnprepared(kCreateTableSql);
     std::set<int> applied;
-    for (const auto& row : tx.Exec(kAppliedVersions)) applied.insert(row[0].as<int>());
+    for (const auto& row : tx.Exec(kAppliedVersions)) applied.insert(row["version"].as<int>());
     int count = 0;
     for (const Migration& migration : migrations) {
       if (applied.count(migration.version)) continue;

@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "storage/pg_values.h"
+#include "storage/query_one.h"
 
 namespace affonso::storage {
 namespace {
@@ -18,28 +19,33 @@ using affonso::v1::Affiliate;
 
 // An affiliate without a stored group belongs to its program's default group;
 // reads and the group filter both answer with that effective group.
-#define AFFONSO_AFFILIATE_EFFECTIVE_GROUP                                          \
-  "COALESCE(a.group_id, (SELECT dg.id FROM affiliate_groups dg "                  \
+#define AFFONSO_AFFILIATE_EFFECTIVE_GROUP                        \
+  "COALESCE(a.group_id, (SELECT dg.id FROM affiliate_groups dg " \
   "WHERE dg.program_id = a.program_id AND dg.is_default))"
 
-// The select list every affiliate query returns, in ReadAffiliate's order; `a`
-// is the affiliates table's alias.
-#define AFFONSO_AFFILIATE_COLUMNS                                                  \
-  "a.id, a.name, a.email, a.tracking_id, a.partnership_status, a.program_id, "    \
-  AFFONSO_AFFILIATE_EFFECTIVE_GROUP ", a.external_user_id, a.metadata::text, "    \
-  AFFONSO_SQL_MICROS("a.created_at")
+// The select list every affiliate query returns, under the names
+// ReadAffiliate reads; `a` is the affiliates table's alias.
+#define AFFONSO_AFFILIATE_COLUMNS                                \
+  "a.id, a.name, a.email, a.tracking_id, a.partnership_status, " \
+  "a.program_id, " AFFONSO_AFFILIATE_EFFECTIVE_GROUP             \
+  " AS group_id, a.external_user_id, "                           \
+  "a.metadata::text AS metadata, " AFFONSO_SQL_MICROS("a.created_at") " AS created_at"
 
-// The list filters; a NULL parameter disables its filter. $1 is the team.
-#define AFFONSO_AFFILIATE_LIST_FILTER                                              \
-  "WHERE a.team_id = $1 AND a.deleted_at IS NULL "                                \
-  "AND ($2::text IS NULL OR a.partnership_status = $2::text) "                    \
-  "AND ($3::text IS NULL OR a.program_id = $3::text) "                            \
-  "AND ($4::text IS NULL OR " AFFONSO_AFFILIATE_EFFECTIVE_GROUP " = $4::text) "   \
-  "AND ($5::text IS NULL OR a.name ILIKE $5::text ESCAPE '\\' "                   \
+// The list filters; a NULL parameter disables its filter. $1 team,
+// $2 partnership status, $3 program, $4 group, $5 ContainsPattern(search).
+#define AFFONSO_AFFILIATE_LIST_FILTER                           \
+  "WHERE a.team_id = $1 AND a.deleted_at IS NULL "              \
+  "AND ($2::text IS NULL OR a.partnership_status = $2::text) "  \
+  "AND ($3::text IS NULL OR a.program_id = $3::text) "          \
+  "AND ($4::text IS NULL OR " AFFONSO_AFFILIATE_EFFECTIVE_GROUP \
+  " = $4::text) "                                               \
+  "AND ($5::text IS NULL OR a.name ILIKE $5::text ESCAPE '\\' " \
   "  OR a.email ILIKE $5::text ESCAPE '\\') "
 
 // The program and the group are checked inside the INSERT, team-scoped, so an
 // affiliate can only ever attach to the caller's own program and its groups.
+// $1 id, $2 team, $3 program, $4 group (NULL = default), $5 name, $6 email,
+// $7 tracking id, $8 partnership status, $9 external user id, $10 metadata.
 constexpr Statement kInsertAffiliate{
     "affiliate_insert",
     "INSERT INTO affiliates AS a (id, team_id, program_id, group_id, name, email, "
@@ -51,13 +57,15 @@ constexpr Statement kInsertAffiliate{
     "    WHERE g.id = $4::text AND g.program_id = p.id)) "
     "RETURNING " AFFONSO_AFFILIATE_COLUMNS};
 
-constexpr Statement kProgramExists{
-    "affiliate_program_exists", "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
+// $1 program, $2 team.
+constexpr Statement kProgramExists{"affiliate_program_exists",
+                                   "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
 
-constexpr Statement kSelectAffiliate{
-    "affiliate_select",
-    "SELECT " AFFONSO_AFFILIATE_COLUMNS " FROM affiliates a "
-    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
+// $1 id, $2 team (also kAffiliateExists and kSoftDeleteAffiliate).
+constexpr Statement kSelectAffiliate{"affiliate_select",
+                                     "SELECT " AFFONSO_AFFILIATE_COLUMNS
+                                     " FROM affiliates a "
+                                     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
 
 constexpr Statement kAffiliateExists{
     "affiliate_exists",
@@ -65,6 +73,9 @@ constexpr Statement kAffiliateExists{
 
 // Partial update in one statement: a NULL parameter (or a false presence flag,
 // for the columns where "" means "clear") keeps the column as it is.
+// $1 id, $2 team, $3 name, $4 email, $5 tracking id, $6 partnership status,
+// $7 group given?, $8 group, $9 external user id given?, $10 external user id,
+// $11 metadata.
 constexpr Statement kUpdateAffiliate{
     "affiliate_update",
     "UPDATE affiliates AS a SET "
@@ -88,28 +99,30 @@ constexpr Statement kUpdateAffiliate{
 constexpr Statement kSoftDeleteAffiliate{
     "affiliate_soft_delete",
     "UPDATE affiliates SET deleted_at = now(), updated_at = now() "
-    "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL RETURNING id"};
+    "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
 // The total rides along with the page (one round trip); only a page past the
-// end, which has no row to carry it, needs kCountAffiliates.
+// end, which has no row to carry it, needs kCountAffiliates. $1-$5 as in
+// AFFONSO_AFFILIATE_LIST_FILTER, $6 limit, $7 offset.
 constexpr Statement kListAffiliates{
-    "affiliate_list",
-    "SELECT " AFFONSO_AFFILIATE_COLUMNS ", count(*) OVER () FROM affiliates a "
-    AFFONSO_AFFILIATE_LIST_FILTER
-    "ORDER BY a.created_at DESC, a.id DESC LIMIT $6::int OFFSET $7::bigint"};
+    "affiliate_list", "SELECT " AFFONSO_AFFILIATE_COLUMNS
+                      ", count(*) OVER () AS total FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER
+                      "ORDER BY a.created_at DESC, a.id DESC LIMIT $6::int OFFSET $7::bigint"};
 
 constexpr Statement kCountAffiliates{
-    "affiliate_count", "SELECT count(*) FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER};
+    "affiliate_count", "SELECT count(*) AS total FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER};
 
-// The select list of an override read, in ReadCommissionOverride's order; `o`
-// is the override, `i` its incentive (name and type are read live).
-#define AFFONSO_OVERRIDE_COLUMNS                                            \
-  "o.id, o.incentive_id, i.name, i.type, o.amount::float8, o.is_percentage, " \
-  AFFONSO_SQL_MICROS("o.created_at")
+// The select list of an override read, under the names ReadCommissionOverride
+// reads; `o` is the override, `i` its incentive (name and type are read live).
+#define AFFONSO_OVERRIDE_COLUMNS                                               \
+  "o.id, o.incentive_id, i.name AS incentive_name, i.type AS incentive_type, " \
+  "o.amount::float8 AS amount, o.is_percentage, " AFFONSO_SQL_MICROS(          \
+      "o.created_at") " AS created_at"
 
 // Inserts only when the affiliate is live and the team's and the incentive is
 // one of its program's; a lead incentive cannot be paid as a percentage. The
-// incentive's name and type come back with the row.
+// incentive's name and type come back with the row. $1 id, $2 team,
+// $3 affiliate, $4 incentive, $5 amount, $6 is_percentage.
 constexpr Statement kInsertOverride{
     "commission_override_insert",
     "WITH o AS ("
@@ -124,23 +137,24 @@ constexpr Statement kInsertOverride{
     "SELECT " AFFONSO_OVERRIDE_COLUMNS " FROM o JOIN incentives i ON i.id = o.incentive_id"};
 
 // Why kInsertOverride inserted nothing: no row = no such affiliate; a NULL
-// type = no such incentive in its program.
+// type = no such incentive in its program. $1 affiliate, $2 team, $3 incentive.
 constexpr Statement kDiagnoseOverride{
     "commission_override_diagnose",
-    "SELECT inc.type FROM affiliates a LEFT JOIN incentives inc "
+    "SELECT inc.type AS incentive_type FROM affiliates a LEFT JOIN incentives inc "
     "  ON inc.id = $3 AND inc.team_id = a.team_id AND inc.program_id = a.program_id "
     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
 
+// $1 override, $2 team, $3 affiliate.
 constexpr Statement kDeleteOverride{"commission_override_delete",
                                     "DELETE FROM commission_overrides o USING affiliates a "
                                     "WHERE o.id = $1 AND o.team_id = $2 AND o.affiliate_id = $3 "
-                                    "  AND a.id = o.affiliate_id AND a.deleted_at IS NULL "
-                                    "RETURNING o.id"};
+                                    "  AND a.id = o.affiliate_id AND a.deleted_at IS NULL"};
 
-// $2 is a comma-separated list of affiliate ids (ours never hold a comma).
+// $1 team, $2 a comma-separated list of affiliate ids (ours never hold a comma).
 constexpr Statement kListOverrides{
     "commission_override_list",
-    "SELECT o.affiliate_id, " AFFONSO_OVERRIDE_COLUMNS " "
+    "SELECT o.affiliate_id, " AFFONSO_OVERRIDE_COLUMNS
+    " "
     "FROM commission_overrides o JOIN incentives i ON i.id = o.incentive_id "
     "WHERE o.team_id = $1 AND o.affiliate_id = ANY (string_to_array($2, ',')) "
     "ORDER BY o.affiliate_id, o.created_at, o.id"};
@@ -150,7 +164,6 @@ constexpr Statement kListOverrides{
 #undef AFFONSO_AFFILIATE_COLUMNS
 #undef AFFONSO_AFFILIATE_EFFECTIVE_GROUP
 
-constexpr int kAffiliateColumnCount = 10;
 constexpr int kTrackingIdLength = 8;
 // 36^8 possible ids: a collision is already rare, several in a row mean
 // something else is wrong.
@@ -158,17 +171,17 @@ constexpr int kTrackingIdAttempts = 5;
 
 absl::StatusOr<Affiliate> ReadAffiliate(const pqxx::row& row) {
   Affiliate affiliate;
-  affiliate.set_id(ReadText(row[0]));
-  affiliate.set_name(ReadText(row[1]));
-  affiliate.set_email(ReadText(row[2]));
-  affiliate.set_tracking_id(ReadText(row[3]));
-  affiliate.set_partnership_status(PartnershipStatusFromDb(ReadText(row[4])));
-  affiliate.set_program_id(ReadText(row[5]));
-  affiliate.set_group_id(ReadText(row[6]));
-  affiliate.set_external_user_id(ReadText(row[7]));
-  absl::Status metadata = ReadStruct(row[8], affiliate.mutable_metadata());
+  affiliate.set_id(ReadText(row["id"]));
+  affiliate.set_name(ReadText(row["name"]));
+  affiliate.set_email(ReadText(row["email"]));
+  affiliate.set_tracking_id(ReadText(row["tracking_id"]));
+  affiliate.set_partnership_status(PartnershipStatusFromDb(ReadText(row["partnership_status"])));
+  affiliate.set_program_id(ReadText(row["program_id"]));
+  affiliate.set_group_id(ReadText(row["group_id"]));
+  affiliate.set_external_user_id(ReadText(row["external_user_id"]));
+  absl::Status metadata = ReadStruct(row["metadata"], affiliate.mutable_metadata());
   if (!metadata.ok()) return metadata;
-  ReadTimestamp(row[9], affiliate.mutable_created_at());
+  ReadTimestamp(row["created_at"], affiliate.mutable_created_at());
   return affiliate;
 }
 
@@ -178,16 +191,16 @@ affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view text) {
   return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
 }
 
-// Reads AFFONSO_OVERRIDE_COLUMNS starting at column `first`.
-affonso::v1::CommissionOverride ReadCommissionOverride(const pqxx::row& row, int first) {
+// Reads AFFONSO_OVERRIDE_COLUMNS.
+affonso::v1::CommissionOverride ReadCommissionOverride(const pqxx::row& row) {
   affonso::v1::CommissionOverride commission_override;
-  commission_override.set_id(ReadText(row[first]));
-  commission_override.set_incentive_id(ReadText(row[first + 1]));
-  commission_override.set_incentive_name(ReadText(row[first + 2]));
-  commission_override.set_incentive_type(IncentiveTypeFromDb(ReadText(row[first + 3])));
-  commission_override.set_amount(row[first + 4].as<double>());
-  commission_override.set_is_percentage(row[first + 5].as<bool>());
-  ReadTimestamp(row[first + 6], commission_override.mutable_created_at());
+  commission_override.set_id(ReadText(row["id"]));
+  commission_override.set_incentive_id(ReadText(row["incentive_id"]));
+  commission_override.set_incentive_name(ReadText(row["incentive_name"]));
+  commission_override.set_incentive_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
+  commission_override.set_amount(row["amount"].as<double>());
+  commission_override.set_is_percentage(row["is_percentage"].as<bool>());
+  ReadTimestamp(row["created_at"], commission_override.mutable_created_at());
   return commission_override;
 }
 
@@ -255,11 +268,10 @@ absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
   const std::string id = NewId("aff");
   const std::string metadata = StructToJson(request.metadata());
   return pool_->Autocommit("create_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
-    pqxx::result rows =
-        tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
-                NullIfEmpty(request.group_id()), request.name(), request.email(), tracking_id,
-                PartnershipStatusToDb(request.partnership_status()),
-                NullIfEmpty(request.external_user_id()), metadata);
+    pqxx::result rows = tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
+                                NullIfEmpty(request.group_id()), request.name(), request.email(),
+                                tracking_id, PartnershipStatusToDb(request.partnership_status()),
+                                NullIfEmpty(request.external_user_id()), metadata);
     if (rows.empty()) {
       if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
         return NotFoundError("program");
@@ -272,21 +284,17 @@ absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
 
 absl::StatusOr<Affiliate> PgAffiliateStore::GetAffiliate(absl::string_view team_id,
                                                          absl::string_view id) {
-  const std::string team(team_id);
-  const std::string affiliate_id(id);
-  return pool_->Autocommit("get_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
-    pqxx::result rows = tx.Exec(kSelectAffiliate, affiliate_id, team);
-    if (rows.empty()) return NotFoundError("affiliate");
-    return ReadAffiliate(rows[0]);
+  return pool_->Autocommit("get_affiliate", [&](Tx& tx) {
+    return QueryOne(tx, kSelectAffiliate, ReadAffiliate, "affiliate", id, team_id);
   });
 }
 
 absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
     absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) {
   const std::string team(team_id);
-  const char* status =
-      request.has_partnership_status() ? PartnershipStatusToDb(request.partnership_status())
-                                       : nullptr;
+  const char* status = request.has_partnership_status()
+                           ? PartnershipStatusToDb(request.partnership_status())
+                           : nullptr;
   // "" clears these two: no group = the program's default group.
   const char* group_id = request.has_group_id() ? NullIfEmpty(request.group_id()) : nullptr;
   const char* external_user_id =
@@ -311,15 +319,9 @@ absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
   return updated;
 }
 
-absl::Status PgAffiliateStore::DeleteAffiliate(absl::string_view team_id,
-                                               absl::string_view id) {
-  const std::string team(team_id);
-  const std::string affiliate_id(id);
-  return pool_->Autocommit("delete_affiliate", [&](Tx& tx) -> absl::Status {
-    if (tx.Exec(kSoftDeleteAffiliate, affiliate_id, team).empty()) {
-      return NotFoundError("affiliate");
-    }
-    return absl::OkStatus();
+absl::Status PgAffiliateStore::DeleteAffiliate(absl::string_view team_id, absl::string_view id) {
+  return pool_->Autocommit("delete_affiliate", [&](Tx& tx) {
+    return RequireRow(tx, kSoftDeleteAffiliate, "affiliate", id, team_id);
   });
 }
 
@@ -339,12 +341,12 @@ absl::StatusOr<AffiliatePage> PgAffiliateStore::ListAffiliates(absl::string_view
     if (rows.empty()) {
       if (offset > 0) {
         page.total = tx.Exec(kCountAffiliates, team, status, NullIfEmpty(query.program_id),
-                             NullIfEmpty(query.group_id), NullIfEmpty(pattern))[0][0]
+                             NullIfEmpty(query.group_id), NullIfEmpty(pattern))[0]["total"]
                          .as<int>();
       }
       return page;
     }
-    page.total = rows[0][kAffiliateColumnCount].as<int>();
+    page.total = rows[0]["total"].as<int>();
     page.affiliates.reserve(rows.size());
     for (const pqxx::row& row : rows) {
       auto affiliate = ReadAffiliate(row);
@@ -364,11 +366,11 @@ absl::StatusOr<affonso::v1::CommissionOverride> PgAffiliateStore::CreateCommissi
       "create_commission_override", [&](Tx& tx) -> absl::StatusOr<affonso::v1::CommissionOverride> {
         pqxx::result rows = tx.Exec(kInsertOverride, id, team, request.affiliate_id(),
                                     request.incentive_id(), amount, request.is_percentage());
-        if (!rows.empty()) return ReadCommissionOverride(rows[0], 0);
+        if (!rows.empty()) return ReadCommissionOverride(rows[0]);
         pqxx::result found =
             tx.Exec(kDiagnoseOverride, request.affiliate_id(), team, request.incentive_id());
         if (found.empty()) return NotFoundError("affiliate");
-        if (found[0][0].is_null()) return NotFoundError("incentive");
+        if (found[0]["incentive_type"].is_null()) return NotFoundError("incentive");
         return ValidationError("is_percentage",
                                "a lead incentive pays a fixed amount: is_percentage must be false");
       });
@@ -382,14 +384,9 @@ absl::StatusOr<affonso::v1::CommissionOverride> PgAffiliateStore::CreateCommissi
 absl::Status PgAffiliateStore::DeleteCommissionOverride(absl::string_view team_id,
                                                         absl::string_view affiliate_id,
                                                         absl::string_view override_id) {
-  const std::string team(team_id);
-  const std::string affiliate(affiliate_id);
-  const std::string id(override_id);
-  return pool_->Autocommit("delete_commission_override", [&](Tx& tx) -> absl::Status {
-    if (tx.Exec(kDeleteOverride, id, team, affiliate).empty()) {
-      return NotFoundError("commission override");
-    }
-    return absl::OkStatus();
+  return pool_->Autocommit("delete_commission_override", [&](Tx& tx) {
+    return RequireRow(tx, kDeleteOverride, "commission override", override_id, team_id,
+                      affiliate_id);
   });
 }
 
@@ -404,7 +401,7 @@ PgAffiliateStore::ListCommissionOverrides(absl::string_view team_id,
       "list_commission_overrides", [&](Tx& tx) -> absl::StatusOr<OverridesByAffiliate> {
         OverridesByAffiliate overrides;
         for (const pqxx::row& row : tx.Exec(kListOverrides, team, ids)) {
-          overrides[ReadText(row[0])].push_back(ReadCommissionOverride(row, 1));
+          overrides[ReadText(row["affiliate_id"])].push_back(ReadCommissionOverride(row));
         }
         return overrides;
       });

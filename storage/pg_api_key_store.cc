@@ -3,53 +3,66 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "storage/query_one.h"
 
 namespace affonso::storage {
 namespace {
 
-constexpr Statement kFindByHash{
-    "api_key_find_by_hash",
-    "SELECT id, team_id, revoked_at IS NOT NULL, coalesce(rate_limit_per_minute, 0), "
-    "coalesce(rate_limit_per_second, 0) FROM api_keys WHERE key_hash = $1"};
+// $1 the key's SHA-256 (hex).
+constexpr Statement kFindByHash{"api_key_find_by_hash",
+                                "SELECT id, team_id, revoked_at IS NOT NULL AS revoked, "
+                                "  coalesce(rate_limit_per_minute, 0) AS rate_limit_per_minute, "
+                                "  coalesce(rate_limit_per_second, 0) AS rate_limit_per_second "
+                                "FROM api_keys WHERE key_hash = $1"};
+// $1 id, $2 name.
 constexpr Statement kInsertTeam{"team_insert", "INSERT INTO teams (id, name) VALUES ($1, $2)"};
+// $1 id, $2 team, $3 name.
 constexpr Statement kInsertProgram{
     "program_insert",
     "INSERT INTO programs (id, team_id, name, is_default) VALUES ($1, $2, $3, true)"};
+// $1 id, $2 team, $3 program.
 constexpr Statement kInsertDefaultGroup{
     "group_insert_default",
     "INSERT INTO affiliate_groups (id, team_id, program_id, name, is_default) "
     "VALUES ($1, $2, $3, 'Default', true)"};
+// $1 program (also kInsertFraudRules).
 constexpr Statement kInsertTrackingSettings{
     "tracking_settings_insert", "INSERT INTO program_tracking_settings (program_id) VALUES ($1)"};
-constexpr Statement kInsertFraudRules{
-    "fraud_rules_insert", "INSERT INTO program_fraud_rules (program_id) VALUES ($1)"};
-constexpr Statement kInsertApiKey{
-    "api_key_insert",
-    "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
-    "SELECT $1, id, $3, $4 FROM teams WHERE id = $2"};
-// $2 is kApiKeyChangesChannel. One statement, so the NOTIFY commits with it.
-constexpr Statement kRevokeApiKey{
-    "api_key_revoke",
-    "WITH changed AS (UPDATE api_keys SET revoked_at = now() "
-    "  WHERE id = $1 AND revoked_at IS NULL RETURNING id) "
-    "SELECT pg_notify($2, id) FROM changed"};
+constexpr Statement kInsertFraudRules{"fraud_rules_insert",
+                                      "INSERT INTO program_fraud_rules (program_id) VALUES ($1)"};
+// $1 id, $2 team, $3 hash, $4 prefix (what a listing may show).
+constexpr Statement kInsertApiKey{"api_key_insert",
+                                  "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
+                                  "SELECT $1, id, $3, $4 FROM teams WHERE id = $2"};
+// $1 id, $2 kApiKeyChangesChannel. One statement, so the NOTIFY commits with it.
+constexpr Statement kRevokeApiKey{"api_key_revoke",
+                                  "WITH changed AS (UPDATE api_keys SET revoked_at = now() "
+                                  "  WHERE id = $1 AND revoked_at IS NULL RETURNING id) "
+                                  "SELECT pg_notify($2, id) FROM changed"};
+// $1 id, $2 per minute, $3 per second (0 = the default), $4 kApiKeyChangesChannel.
 constexpr Statement kSetRateLimit{
     "api_key_set_rate_limit",
     "WITH changed AS (UPDATE api_keys SET rate_limit_per_minute = nullif($2::int, 0), "
     "  rate_limit_per_second = nullif($3::int, 0) WHERE id = $1 RETURNING id) "
     "SELECT pg_notify($4, id) FROM changed"};
 
+ApiKeyRecord ReadApiKey(const pqxx::row& row) {
+  ApiKeyRecord record;
+  record.id = row["id"].as<std::string>();
+  record.team_id = row["team_id"].as<std::string>();
+  record.revoked = row["revoked"].as<bool>();
+  record.rate_limit_per_minute = row["rate_limit_per_minute"].as<int>();
+  record.rate_limit_per_second = row["rate_limit_per_second"].as<int>();
+  return record;
+}
+
 }  // namespace
 
 std::string NewApiKeyPlaintext() { return absl::StrCat("sk_live_", RandomBase62(32)); }
 
 absl::StatusOr<ApiKeyRecord> PgApiKeyStore::FindByHash(absl::string_view key_hash) {
-  const std::string hash(key_hash);
-  return pool_->Autocommit("find_api_key", [&](Tx& tx) -> absl::StatusOr<ApiKeyRecord> {
-    pqxx::result rows = tx.Exec(kFindByHash, hash);
-    if (rows.empty()) return NotFoundError("api key");
-    return ApiKeyRecord{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].as<bool>(),
-                        rows[0][3].as<int>(), rows[0][4].as<int>()};
+  return pool_->Autocommit("find_api_key", [&](Tx& tx) {
+    return QueryOne(tx, kFindByHash, ReadApiKey, "api key", key_hash);
   });
 }
 
@@ -86,25 +99,18 @@ absl::StatusOr<IssuedApiKey> PgApiKeyStore::CreateApiKey(absl::string_view team_
 }
 
 absl::Status PgApiKeyStore::RevokeApiKey(absl::string_view key_id) {
-  const std::string id(key_id);
   return pool_->Autocommit("revoke_api_key", [&](Tx& tx) {
-    if (tx.Exec(kRevokeApiKey, id, kApiKeyChangesChannel).empty()) {
-      return NotFoundError("api key");
-    }
-    return absl::OkStatus();
+    return RequireRow(tx, kRevokeApiKey, "api key", key_id, kApiKeyChangesChannel);
   });
 }
 
 absl::Status PgApiKeyStore::SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
-                                              int per_second) {
+                                               int per_second) {
   if (per_minute < 0) return ValidationError("per_minute", "must be 0 (default) or positive");
   if (per_second < 0) return ValidationError("per_second", "must be 0 (default) or positive");
-  const std::string id(key_id);
   return pool_->Autocommit("set_api_key_rate_limit", [&](Tx& tx) {
-    if (tx.Exec(kSetRateLimit, id, per_minute, per_second, kApiKeyChangesChannel).empty()) {
-      return NotFoundError("api key");
-    }
-    return absl::OkStatus();
+    return RequireRow(tx, kSetRateLimit, "api key", key_id, per_minute, per_second,
+                      kApiKeyChangesChannel);
   });
 }
 

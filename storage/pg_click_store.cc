@@ -10,6 +10,12 @@ namespace {
 // One round trip: the program and the approved affiliate are resolved inside
 // the INSERT, team-scoped, so a click can only ever attach to the caller's own
 // program and affiliate.
+// $1 id, $2 team, $3 program, $4 tracking id, then the attribution in the
+// column list's order: $5-$9 sub1-sub5, $10 referrer, $11 ip, $12 user agent,
+// $13-$17 utm source, medium, campaign, term, content, $18 gclid, $19 fbclid,
+// $20 msclkid, $21 ttclid; $22 created_at (epoch micros, NULL = now). The
+// store's test sets each to a different value and reads each column back, so
+// a misordered parameter fails it.
 constexpr Statement kInsertClick{
     "click_insert",
     "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, "
@@ -23,10 +29,20 @@ constexpr Statement kInsertClick{
     "JOIN affiliates a ON a.program_id = p.id AND a.tracking_id = $4 "
     "  AND a.deleted_at IS NULL AND a.partnership_status = 'approved' "
     "WHERE p.id = $3 AND p.team_id = $2 "
-    "RETURNING id, tracking_id, program_id, " AFFONSO_SQL_MICROS("created_at")};
+    "RETURNING id, tracking_id, program_id, " AFFONSO_SQL_MICROS("created_at") " AS created_at"};
 
-constexpr Statement kProgramExists{
-    "click_program_exists", "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
+// $1 program, $2 team.
+constexpr Statement kProgramExists{"click_program_exists",
+                                   "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
+
+affonso::v1::Click ReadClick(const pqxx::row& row) {
+  affonso::v1::Click click;
+  click.set_id(ReadText(row["id"]));
+  click.set_tracking_id(ReadText(row["tracking_id"]));
+  click.set_program_id(ReadText(row["program_id"]));
+  ReadTimestamp(row["created_at"], click.mutable_created_at());
+  return click;
+}
 
 }  // namespace
 
@@ -39,13 +55,13 @@ absl::StatusOr<affonso::v1::Click> PgClickStore::TrackClick(
     pqxx::result rows = tx.Exec(
         kInsertClick, id, team, request.program_id(), request.tracking_id(),
         NullIfEmpty(request.sub1()), NullIfEmpty(request.sub2()), NullIfEmpty(request.sub3()),
-        NullIfEmpty(request.sub4()), NullIfEmpty(request.sub5()),
-        NullIfEmpty(request.referrer()), NullIfEmpty(request.ip()),
-        NullIfEmpty(request.user_agent()), NullIfEmpty(request.utm_source()),
-        NullIfEmpty(request.utm_medium()), NullIfEmpty(request.utm_campaign()),
-        NullIfEmpty(request.utm_term()), NullIfEmpty(request.utm_content()),
-        NullIfEmpty(request.gclid()), NullIfEmpty(request.fbclid()),
-        NullIfEmpty(request.msclkid()), NullIfEmpty(request.ttclid()), NullIfEmpty(created_at));
+        NullIfEmpty(request.sub4()), NullIfEmpty(request.sub5()), NullIfEmpty(request.referrer()),
+        NullIfEmpty(request.ip()), NullIfEmpty(request.user_agent()),
+        NullIfEmpty(request.utm_source()), NullIfEmpty(request.utm_medium()),
+        NullIfEmpty(request.utm_campaign()), NullIfEmpty(request.utm_term()),
+        NullIfEmpty(request.utm_content()), NullIfEmpty(request.gclid()),
+        NullIfEmpty(request.fbclid()), NullIfEmpty(request.msclkid()),
+        NullIfEmpty(request.ttclid()), NullIfEmpty(created_at));
     if (rows.empty()) {
       // Say which one is missing; both answers are this team's own business.
       if (tx.Exec(kProgramExists, request.program_id(), team).empty()) {
@@ -53,12 +69,7 @@ absl::StatusOr<affonso::v1::Click> PgClickStore::TrackClick(
       }
       return NotFoundError("approved affiliate with this tracking id");
     }
-    affonso::v1::Click click;
-    click.set_id(ReadText(rows[0][0]));
-    click.set_tracking_id(ReadText(rows[0][1]));
-    click.set_program_id(ReadText(rows[0][2]));
-    ReadTimestamp(rows[0][3], click.mutable_created_at());
-    return click;
+    return ReadClick(rows[0]);
   });
 }
 

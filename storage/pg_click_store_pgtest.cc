@@ -1,6 +1,5 @@
-#include "storage/pg_click_store.h"
-
 #include "gtest/gtest.h"
+#include "storage/pg_click_store.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
 
@@ -39,10 +38,48 @@ TEST_F(PgClickStoreTest, RecordsEveryFieldForTheApprovedAffiliate) {
   EXPECT_EQ(click->tracking_id(), a_.tracking_id);
   EXPECT_EQ(click->created_at().seconds(), 1700000000);
   EXPECT_EQ(db_->QueryValue("SELECT affiliate_id || sub1 || utm_medium || gclid || ip FROM clicks "
-                            "WHERE id = '" + click->id() + "'"),
+                            "WHERE id = '" +
+                            click->id() + "'"),
             a_.affiliate_id + "s1cpcg-123203.0.113.9");
   EXPECT_EQ(db_->QueryValue("SELECT sub2 IS NULL FROM clicks WHERE id = '" + click->id() + "'"),
             "t");
+}
+
+// Every attribution field a value of its own: a parameter sent in another's
+// place shows as a column holding the wrong value.
+TEST_F(PgClickStoreTest, EachAttributionFieldLandsInItsOwnColumn) {
+  TrackClickRequest request = For(a_);
+  request.set_sub1("v-sub1");
+  request.set_sub2("v-sub2");
+  request.set_sub3("v-sub3");
+  request.set_sub4("v-sub4");
+  request.set_sub5("v-sub5");
+  request.set_referrer("v-referrer");
+  request.set_ip("v-ip");
+  request.set_user_agent("v-user_agent");
+  request.set_utm_source("v-utm_source");
+  request.set_utm_medium("v-utm_medium");
+  request.set_utm_campaign("v-utm_campaign");
+  request.set_utm_term("v-utm_term");
+  request.set_utm_content("v-utm_content");
+  request.set_gclid("v-gclid");
+  request.set_fbclid("v-fbclid");
+  request.set_msclkid("v-msclkid");
+  request.set_ttclid("v-ttclid");
+  auto click = store_->TrackClick(a_.team_id, request);
+  ASSERT_TRUE(click.ok()) << click.status();
+  for (const char* column : {"sub1", "sub2", "sub3", "sub4", "sub5", "referrer", "ip", "user_agent",
+                             "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+                             "gclid", "fbclid", "msclkid", "ttclid"}) {
+    EXPECT_EQ(db_->QueryValue(std::string("SELECT ") + column + " FROM clicks WHERE id = '" +
+                              click->id() + "'"),
+              std::string("v-") + column)
+        << column;
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT team_id || '/' || program_id || '/' || affiliate_id || '/' || "
+                            "tracking_id FROM clicks WHERE id = '" +
+                            click->id() + "'"),
+            a_.team_id + "/" + a_.program_id + "/" + a_.affiliate_id + "/" + a_.tracking_id);
 }
 
 TEST_F(PgClickStoreTest, DefaultsCreatedAtToNow) {

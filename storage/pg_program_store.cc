@@ -6,9 +6,12 @@
 #include "absl/strings/str_format.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/query_one.h"
 #include "storage/referral_rows.h"
 
 namespace affonso::storage {
@@ -21,105 +24,117 @@ using affonso::v1::ListGroupsResponse;
 using affonso::v1::TrackingSettings;
 
 // The caller's program, team-scoped: $1 is the team, $2 the program id or NULL
-// for the team's default program. Every statement below starts from it, so
-// another team's program (or anything under it) is simply not found.
-#define AFFONSO_PROGRAM_CTE                                                   \
-  "prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "                \
-  "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) "
+// for the team's default program. Every statement that starts from it has $1
+// and $2 so; another team's program (or anything under it) is simply not
+// found.
+constexpr char kWithProgram[] =
+    "WITH prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "
+    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) ";
 
-#define AFFONSO_FRAUD_RULES_COLUMNS                                            \
-  "r.program_id, r.self_referral_mode, r.suspicious_email_mode, "             \
-  "r.paid_traffic_mode, r.paid_click_params, r.paid_utm_mediums, "            \
-  "r.allowed_email_domains"
+// The select lists, under the names their readers read. Incentive columns
+// carry a prefix: kSelectGroups returns them beside the group's own.
+constexpr char kFraudRulesColumns[] =
+    "r.program_id, r.self_referral_mode, r.suspicious_email_mode, r.paid_traffic_mode, "
+    "r.paid_click_params, r.paid_utm_mediums, r.allowed_email_domains";
+constexpr char kTrackingColumns[] =
+    "t.program_id, t.track_email, t.track_name, t.default_referral_parameter";
+constexpr char kIncentiveColumns[] =
+    "i.id AS incentive_id, i.group_id AS incentive_group_id, i.name AS incentive_name, "
+    "i.type AS incentive_type, i.amount::float8 AS incentive_amount, "
+    "i.is_percentage AS incentive_is_percentage, i.currency AS incentive_currency, "
+    "i.hold_period_days AS incentive_hold_period_days";
 
-#define AFFONSO_TRACKING_COLUMNS \
-  "t.program_id, t.track_email, t.track_name, t.default_referral_parameter"
-
-#define AFFONSO_INCENTIVE_COLUMNS                                              \
-  "i.id, i.group_id, i.name, i.type, i.amount::float8, i.is_percentage, "     \
-  "i.currency, i.hold_period_days"
-
-// A JSON array parameter ($n::jsonb) as text[] in its order; NULL keeps `column`.
-#define AFFONSO_REPLACE_ARRAY(param, column)                                   \
-  "CASE WHEN " param "::jsonb IS NULL THEN " column " ELSE ARRAY("            \
-  "SELECT e FROM jsonb_array_elements_text(" param "::jsonb) "                \
-  "WITH ORDINALITY AS t(e, n) ORDER BY n) END"
-
-constexpr Statement kProgramId{
-    "program_resolve", "WITH " AFFONSO_PROGRAM_CTE "SELECT id FROM prog"};
+constexpr JoinedStatement kProgramId{"program_resolve", kWithProgram, "SELECT id FROM prog"};
 
 // Serialises changes to a program's groups (the default flag, deletions).
 // NO KEY UPDATE does not block inserts elsewhere that reference the program.
-constexpr Statement kLockProgram{
-    "program_lock",
-    "SELECT p.id FROM programs p WHERE p.team_id = $1 "
-    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END "
-    "FOR NO KEY UPDATE"};
+constexpr JoinedStatement kLockProgram{
+    "program_lock", kWithProgram,
+    "SELECT p.id FROM prog JOIN programs p ON p.id = prog.id FOR NO KEY UPDATE OF p"};
 
 // Reads the rules, inserting the defaults when the program has none yet. The
 // outer SELECT cannot see the CTE's insert, hence the UNION: exactly one side
 // has the row.
-constexpr Statement kGetOrCreateFraudRules{
+constexpr JoinedStatement kGetOrCreateFraudRules{
     "fraud_rules_get_or_create",
-    "WITH " AFFONSO_PROGRAM_CTE ", "
-    "ins AS (INSERT INTO program_fraud_rules AS r (program_id) "
+    kWithProgram,
+    ", ins AS (INSERT INTO program_fraud_rules AS r (program_id) "
     "  SELECT prog.id FROM prog WHERE NOT EXISTS "
     "    (SELECT 1 FROM program_fraud_rules x WHERE x.program_id = prog.id) "
     "  ON CONFLICT (program_id) DO NOTHING "
-    "  RETURNING " AFFONSO_FRAUD_RULES_COLUMNS ") "
+    "  RETURNING ",
+    kFraudRulesColumns,
+    ") "
     "SELECT * FROM ins UNION ALL "
-    "SELECT " AFFONSO_FRAUD_RULES_COLUMNS " FROM program_fraud_rules r "
+    "SELECT ",
+    kFraudRulesColumns,
+    " FROM program_fraud_rules r "
     "JOIN prog ON r.program_id = prog.id"};
 
 // After losing an insert race the first statement's snapshot misses the
 // winner's row; a new statement sees it.
-constexpr Statement kSelectFraudRules{
-    "fraud_rules_select",
-    "WITH " AFFONSO_PROGRAM_CTE "SELECT " AFFONSO_FRAUD_RULES_COLUMNS
+constexpr JoinedStatement kSelectFraudRules{
+    "fraud_rules_select", kWithProgram, "SELECT ", kFraudRulesColumns,
     " FROM program_fraud_rules r JOIN prog ON r.program_id = prog.id"};
 
-constexpr Statement kEnsureFraudRules{
-    "fraud_rules_ensure",
-    "INSERT INTO program_fraud_rules (program_id) VALUES ($1) "
-    "ON CONFLICT (program_id) DO NOTHING"};
+// $1 the resolved program.
+constexpr Statement kEnsureFraudRules{"fraud_rules_ensure",
+                                      "INSERT INTO program_fraud_rules (program_id) VALUES ($1) "
+                                      "ON CONFLICT (program_id) DO NOTHING"};
 
-// A NULL parameter keeps the column.
-constexpr Statement kUpdateFraudRules{
+// $1 the resolved program, $2-$4 the self-referral, suspicious-email and
+// paid-traffic modes, $5-$7 the click params, UTM mediums and allowed email
+// domains as JSON arrays (taken in their order). A NULL parameter keeps the
+// column.
+constexpr JoinedStatement kUpdateFraudRules{
     "fraud_rules_update",
     "UPDATE program_fraud_rules r SET "
     "  self_referral_mode = COALESCE($2::text, r.self_referral_mode), "
     "  suspicious_email_mode = COALESCE($3::text, r.suspicious_email_mode), "
     "  paid_traffic_mode = COALESCE($4::text, r.paid_traffic_mode), "
-    "  paid_click_params = " AFFONSO_REPLACE_ARRAY("$5", "r.paid_click_params") ", "
-    "  paid_utm_mediums = " AFFONSO_REPLACE_ARRAY("$6", "r.paid_utm_mediums") ", "
-    "  allowed_email_domains = " AFFONSO_REPLACE_ARRAY("$7", "r.allowed_email_domains") ", "
+    "  paid_click_params = CASE WHEN $5::jsonb IS NULL THEN r.paid_click_params "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($5::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
+    "  paid_utm_mediums = CASE WHEN $6::jsonb IS NULL THEN r.paid_utm_mediums "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($6::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
+    "  allowed_email_domains = CASE WHEN $7::jsonb IS NULL THEN r.allowed_email_domains "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($7::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
     "  updated_at = now() "
     "WHERE r.program_id = $1 "
-    "RETURNING " AFFONSO_FRAUD_RULES_COLUMNS};
+    "RETURNING ",
+    kFraudRulesColumns};
 
-constexpr Statement kGetOrCreateTracking{
+constexpr JoinedStatement kGetOrCreateTracking{
     "tracking_get_or_create",
-    "WITH " AFFONSO_PROGRAM_CTE ", "
-    "ins AS (INSERT INTO program_tracking_settings AS t (program_id) "
+    kWithProgram,
+    ", ins AS (INSERT INTO program_tracking_settings AS t (program_id) "
     "  SELECT prog.id FROM prog WHERE NOT EXISTS "
     "    (SELECT 1 FROM program_tracking_settings x WHERE x.program_id = prog.id) "
     "  ON CONFLICT (program_id) DO NOTHING "
-    "  RETURNING " AFFONSO_TRACKING_COLUMNS ") "
+    "  RETURNING ",
+    kTrackingColumns,
+    ") "
     "SELECT * FROM ins UNION ALL "
-    "SELECT " AFFONSO_TRACKING_COLUMNS " FROM program_tracking_settings t "
+    "SELECT ",
+    kTrackingColumns,
+    " FROM program_tracking_settings t "
     "JOIN prog ON t.program_id = prog.id"};
 
-constexpr Statement kSelectTracking{
-    "tracking_select",
-    "WITH " AFFONSO_PROGRAM_CTE "SELECT " AFFONSO_TRACKING_COLUMNS
+constexpr JoinedStatement kSelectTracking{
+    "tracking_select", kWithProgram, "SELECT ", kTrackingColumns,
     " FROM program_tracking_settings t JOIN prog ON t.program_id = prog.id"};
 
+// $1 the resolved program.
 constexpr Statement kEnsureTracking{
     "tracking_ensure",
     "INSERT INTO program_tracking_settings (program_id) VALUES ($1) "
     "ON CONFLICT (program_id) DO NOTHING"};
 
-constexpr Statement kUpdateTracking{
+// $1 the resolved program, $2 track email, $3 track name, $4 default referral
+// parameter. A NULL parameter keeps the column.
+constexpr JoinedStatement kUpdateTracking{
     "tracking_update",
     "UPDATE program_tracking_settings t SET "
     "  track_email = COALESCE($2::boolean, t.track_email), "
@@ -127,15 +142,16 @@ constexpr Statement kUpdateTracking{
     "  default_referral_parameter = COALESCE($4::text, t.default_referral_parameter), "
     "  updated_at = now() "
     "WHERE t.program_id = $1 "
-    "RETURNING " AFFONSO_TRACKING_COLUMNS};
+    "RETURNING ",
+    kTrackingColumns};
 
 // The program's groups ($3 NULL) or one group, one row per incentive (a
 // group without incentives has one row with NULL incentive columns). No row
 // at all: no such program; one row with a NULL group: no such group.
-constexpr Statement kSelectGroups{
-    "groups_select",
-    "WITH " AFFONSO_PROGRAM_CTE ", "
-    "grp AS (SELECT g.id, g.name, g.description, g.is_default, g.created_at, "
+// created_at is epoch microseconds, as ReadTimestamp reads it.
+constexpr JoinedStatement kSelectGroups{
+    "groups_select", kWithProgram,
+    ", grp AS (SELECT g.id, g.name, g.description, g.is_default, g.created_at, "
     "    (SELECT count(*) FROM affiliates a "
     "     WHERE a.program_id = g.program_id AND a.team_id = $1 AND a.deleted_at IS NULL "
     "       AND (a.group_id = g.id OR (g.is_default AND a.group_id IS NULL)))::int "
@@ -143,27 +159,31 @@ constexpr Statement kSelectGroups{
     "  FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
     "  WHERE g.team_id = $1 AND ($3::text IS NULL OR g.id = $3::text)) "
     "SELECT gr.id, gr.name, gr.description, gr.is_default, "
-    AFFONSO_SQL_MICROS("gr.created_at") ", gr.affiliate_count, "
-    AFFONSO_INCENTIVE_COLUMNS " "
+    "  (extract(epoch from gr.created_at) * 1000000)::bigint AS created_at, "
+    "  gr.affiliate_count, ",
+    kIncentiveColumns,
+    " "
     "FROM prog LEFT JOIN grp gr ON true "
     "LEFT JOIN incentives i ON i.group_id = gr.id AND i.program_id = prog.id "
     "ORDER BY gr.is_default DESC, gr.created_at, gr.id, i.created_at, i.id"};
 
-constexpr Statement kInsertGroup{
-    "group_insert",
-    "WITH " AFFONSO_PROGRAM_CTE
+// $3 id, $4 name, $5 description.
+constexpr JoinedStatement kInsertGroup{
+    "group_insert", kWithProgram,
     "INSERT INTO affiliate_groups AS g (id, team_id, program_id, name, description) "
     "SELECT $3, $1, prog.id, $4, $5 FROM prog "
-    "RETURNING g.id, g.name, g.description, g.is_default, " AFFONSO_SQL_MICROS("g.created_at")};
+    "RETURNING g.id, g.name, g.description, g.is_default, "
+    "  (extract(epoch from g.created_at) * 1000000)::bigint AS created_at"};
 
 // Locks the group against concurrent default moves, deletion and affiliates
-// joining it (their foreign key check waits for us).
+// joining it (their foreign key check waits for us). $1 group, $2 the
+// resolved program (also the group statements below).
 constexpr Statement kLockGroup{
     "group_lock",
     "SELECT is_default FROM affiliate_groups WHERE id = $1 AND program_id = $2 FOR UPDATE"};
 
 // The unique index allows one default per program at any instant, so the old
-// default is cleared before the new one is set.
+// default is cleared before the new one is set. $1 the resolved program.
 constexpr Statement kClearDefaultGroup{
     "group_clear_default",
     "UPDATE affiliate_groups SET is_default = false WHERE program_id = $1 AND is_default"};
@@ -172,47 +192,40 @@ constexpr Statement kSetDefaultGroup{
     "group_set_default",
     "UPDATE affiliate_groups SET is_default = true WHERE id = $1 AND program_id = $2"};
 
-constexpr Statement kUpdateGroupText{
-    "group_update_text",
-    "UPDATE affiliate_groups SET name = COALESCE($3::text, name), "
-    "  description = COALESCE($4::text, description) "
-    "WHERE id = $1 AND program_id = $2"};
+// $3 name, $4 description; NULL keeps the column.
+constexpr Statement kUpdateGroupText{"group_update_text",
+                                     "UPDATE affiliate_groups SET name = COALESCE($3::text, name), "
+                                     "  description = COALESCE($4::text, description) "
+                                     "WHERE id = $1 AND program_id = $2"};
 
 // A NULL group_id means the default group, so this is the fall-back.
-constexpr Statement kUngroupAffiliates{
-    "group_ungroup_affiliates",
-    "UPDATE affiliates SET group_id = NULL, updated_at = now() "
-    "WHERE group_id = $1 AND program_id = $2"};
+constexpr Statement kUngroupAffiliates{"group_ungroup_affiliates",
+                                       "UPDATE affiliates SET group_id = NULL, updated_at = now() "
+                                       "WHERE group_id = $1 AND program_id = $2"};
 
 // Incentives cascade, and commission overrides with them.
-constexpr Statement kDeleteGroup{
-    "group_delete", "DELETE FROM affiliate_groups WHERE id = $1 AND program_id = $2"};
+constexpr Statement kDeleteGroup{"group_delete",
+                                 "DELETE FROM affiliate_groups WHERE id = $1 AND program_id = $2"};
 
-constexpr Statement kInsertIncentive{
-    "incentive_insert",
-    "WITH " AFFONSO_PROGRAM_CTE
+// $3 group, $4 id, $5 name, $6 type, $7 amount, $8 is_percentage,
+// $9 currency, $10 hold period days.
+constexpr JoinedStatement kInsertIncentive{
+    "incentive_insert", kWithProgram,
     "INSERT INTO incentives AS i (id, team_id, program_id, group_id, name, type, amount, "
     "  is_percentage, currency, hold_period_days) "
     "SELECT $4, g.team_id, g.program_id, g.id, $5, $6, $7::numeric, $8::boolean, $9, $10::int "
     "FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
     "WHERE g.id = $3 AND g.team_id = $1 "
-    "RETURNING " AFFONSO_INCENTIVE_COLUMNS};
+    "RETURNING ",
+    kIncentiveColumns};
 
-constexpr Statement kDeleteIncentive{
-    "incentive_delete",
-    "WITH " AFFONSO_PROGRAM_CTE
+// $3 group, $4 incentive.
+constexpr JoinedStatement kDeleteIncentive{
+    "incentive_delete", kWithProgram,
     "DELETE FROM incentives i USING prog "
-    "WHERE i.id = $4 AND i.group_id = $3 AND i.program_id = prog.id AND i.team_id = $1 "
-    "RETURNING i.id"};
+    "WHERE i.id = $4 AND i.group_id = $3 AND i.program_id = prog.id AND i.team_id = $1"};
 
-#undef AFFONSO_REPLACE_ARRAY
-#undef AFFONSO_INCENTIVE_COLUMNS
-#undef AFFONSO_TRACKING_COLUMNS
-#undef AFFONSO_FRAUD_RULES_COLUMNS
-#undef AFFONSO_PROGRAM_CTE
-
-void ReadTextArray(const pqxx::field& field,
-                   google::protobuf::RepeatedPtrField<std::string>* out) {
+void ReadTextArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
   if (field.is_null()) return;
   pqxx::array_parser parser = field.as_array();
   for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
@@ -244,63 +257,71 @@ google::protobuf::ListValue StringsOnly(const google::protobuf::ListValue& list)
 
 FraudRules ReadFraudRules(const pqxx::row& row) {
   FraudRules rules;
-  rules.set_program_id(ReadText(row[0]));
-  rules.set_self_referral_mode(FraudModeFromDb(ReadText(row[1])));
-  rules.set_suspicious_email_mode(FraudModeFromDb(ReadText(row[2])));
-  rules.set_paid_traffic_mode(FraudModeFromDb(ReadText(row[3])));
-  ReadTextArray(row[4], rules.mutable_paid_traffic_config()->mutable_click_params());
-  ReadTextArray(row[5], rules.mutable_paid_traffic_config()->mutable_utm_mediums());
-  ReadTextArray(row[6], rules.mutable_allowed_email_domains());
+  rules.set_program_id(ReadText(row["program_id"]));
+  rules.set_self_referral_mode(FraudModeFromDb(ReadText(row["self_referral_mode"])));
+  rules.set_suspicious_email_mode(FraudModeFromDb(ReadText(row["suspicious_email_mode"])));
+  rules.set_paid_traffic_mode(FraudModeFromDb(ReadText(row["paid_traffic_mode"])));
+  ReadTextArray(row["paid_click_params"],
+                rules.mutable_paid_traffic_config()->mutable_click_params());
+  ReadTextArray(row["paid_utm_mediums"],
+                rules.mutable_paid_traffic_config()->mutable_utm_mediums());
+  ReadTextArray(row["allowed_email_domains"], rules.mutable_allowed_email_domains());
   return rules;
 }
 
 TrackingSettings ReadTracking(const pqxx::row& row) {
   TrackingSettings settings;
-  settings.set_program_id(ReadText(row[0]));
-  settings.set_track_email(row[1].as<bool>());
-  settings.set_track_name(row[2].as<bool>());
-  settings.set_default_referral_parameter(ReadText(row[3]));
+  settings.set_program_id(ReadText(row["program_id"]));
+  settings.set_track_email(row["track_email"].as<bool>());
+  settings.set_track_name(row["track_name"].as<bool>());
+  settings.set_default_referral_parameter(ReadText(row["default_referral_parameter"]));
   return settings;
 }
 
-// Reads the incentive columns starting at `first`.
-Incentive ReadIncentive(const pqxx::row& row, int first) {
+// Reads kIncentiveColumns.
+Incentive ReadIncentive(const pqxx::row& row) {
   Incentive incentive;
-  incentive.set_id(ReadText(row[first]));
-  incentive.set_group_id(ReadText(row[first + 1]));
-  incentive.set_name(ReadText(row[first + 2]));
-  incentive.set_type(IncentiveTypeFromDb(ReadText(row[first + 3])));
-  incentive.set_amount(row[first + 4].as<double>());
-  incentive.set_is_percentage(row[first + 5].as<bool>());
-  incentive.set_currency(ReadText(row[first + 6]));
-  incentive.set_hold_period_days(row[first + 7].as<int>());
+  incentive.set_id(ReadText(row["incentive_id"]));
+  incentive.set_group_id(ReadText(row["incentive_group_id"]));
+  incentive.set_name(ReadText(row["incentive_name"]));
+  incentive.set_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
+  incentive.set_amount(row["incentive_amount"].as<double>());
+  incentive.set_is_percentage(row["incentive_is_percentage"].as<bool>());
+  incentive.set_currency(ReadText(row["incentive_currency"]));
+  incentive.set_hold_period_days(row["incentive_hold_period_days"].as<int>());
   return incentive;
 }
 
-constexpr int kGroupIncentiveColumn = 6;
+// The group's own columns (kInsertGroup's RETURNING, kSelectGroups).
+Group ReadGroup(const pqxx::row& row) {
+  Group group;
+  group.set_id(ReadText(row["id"]));
+  group.set_name(ReadText(row["name"]));
+  group.set_description(ReadText(row["description"]));
+  group.set_is_default(row["is_default"].as<bool>());
+  ReadTimestamp(row["created_at"], group.mutable_created_at());
+  return group;
+}
 
 // Folds kSelectGroups' rows (ordered by group) into groups.
 ListGroupsResponse ReadGroups(const pqxx::result& rows) {
   ListGroupsResponse groups;
   for (const pqxx::row& row : rows) {
-    if (row[0].is_null()) continue;
-    const std::string id = ReadText(row[0]);
-    if (groups.data().empty() || groups.data().rbegin()->id() != id) {
+    if (row["id"].is_null()) continue;
+    if (groups.data().empty() || groups.data().rbegin()->id() != ReadText(row["id"])) {
       Group* group = groups.add_data();
-      group->set_id(id);
-      group->set_name(ReadText(row[1]));
-      group->set_description(ReadText(row[2]));
-      group->set_is_default(row[3].as<bool>());
-      ReadTimestamp(row[4], group->mutable_created_at());
-      group->set_affiliate_count(row[5].as<int>());
+      *group = ReadGroup(row);
+      group->set_affiliate_count(row["affiliate_count"].as<int>());
     }
-    if (!row[kGroupIncentiveColumn].is_null()) {
-      *groups.mutable_data()->rbegin()->add_incentives() =
-          ReadIncentive(row, kGroupIncentiveColumn);
+    if (!row["incentive_id"].is_null()) {
+      *groups.mutable_data()->rbegin()->add_incentives() = ReadIncentive(row);
     }
   }
   return groups;
 }
+
+// The resolved program id (kProgramId, kLockProgram).
+std::string ReadProgramId(const pqxx::row& row) { return ReadText(row["id"]); }
 
 // The group under its program; `program` is a resolved id.
 absl::StatusOr<Group> SelectGroup(Tx& tx, const std::string& team, const std::string& program,
@@ -314,14 +335,18 @@ absl::StatusOr<Group> SelectGroup(Tx& tx, const std::string& team, const std::st
 // its groups.
 absl::StatusOr<std::string> LockProgram(Tx& tx, const std::string& team,
                                         const std::string& program) {
-  pqxx::result rows = tx.Exec(kLockProgram, team, NullIfEmpty(program));
-  if (rows.empty()) return NotFoundError("program");
-  return ReadText(rows[0][0]);
+  return QueryOne(tx, kLockProgram, ReadProgramId, "program", team, NullIfEmpty(program));
+}
+
+// The team's program named by `program` ("" = default), resolved to its id.
+absl::StatusOr<std::string> ResolveProgram(Tx& tx, const std::string& team,
+                                           const std::string& program) {
+  return QueryOne(tx, kProgramId, ReadProgramId, "program", team, NullIfEmpty(program));
 }
 
 absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::string& program,
                                 absl::string_view what) {
-  if (tx.Exec(kProgramId, team, NullIfEmpty(program)).empty()) return NotFoundError("program");
+  AFFONSO_RETURN_IF_ERROR(RequireRow(tx, kProgramId, "program", team, NullIfEmpty(program)));
   return affonso::NotFoundError(what);
 }
 
@@ -339,7 +364,6 @@ const char* FraudModeToDb(affonso::v1::FraudMode mode) {
       return nullptr;
   }
 }
-
 
 const char* IncentiveTypeToDb(affonso::v1::IncentiveType type) {
   switch (type) {
@@ -385,23 +409,21 @@ absl::StatusOr<FraudRules> PgProgramStore::UpdateFraudRules(
     return present ? FraudModeToDb(value) : nullptr;
   };
   return pool_->InTransaction("update_fraud_rules", [&](Tx& tx) -> absl::StatusOr<FraudRules> {
-    pqxx::result program_rows = tx.Exec(kProgramId, team, NullIfEmpty(program));
-    if (program_rows.empty()) return NotFoundError("program");
-    const std::string resolved = ReadText(program_rows[0][0]);
+    AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, ResolveProgram(tx, team, program));
     tx.Exec(kEnsureFraudRules, resolved);
-    pqxx::result rows = tx.Exec(
-        kUpdateFraudRules, resolved,
-        mode(update.has_self_referral_mode(), update.self_referral_mode()),
-        mode(update.has_suspicious_email_mode(), update.suspicious_email_mode()),
-        mode(update.has_paid_traffic_mode(), update.paid_traffic_mode()),
-        NullIfEmpty(click_params), NullIfEmpty(utm_mediums), NullIfEmpty(allowed_domains));
+    pqxx::result rows =
+        tx.Exec(kUpdateFraudRules, resolved,
+                mode(update.has_self_referral_mode(), update.self_referral_mode()),
+                mode(update.has_suspicious_email_mode(), update.suspicious_email_mode()),
+                mode(update.has_paid_traffic_mode(), update.paid_traffic_mode()),
+                NullIfEmpty(click_params), NullIfEmpty(utm_mediums), NullIfEmpty(allowed_domains));
     if (rows.empty()) return NotFoundError("program");
     return ReadFraudRules(rows[0]);
   });
 }
 
-absl::StatusOr<TrackingSettings> PgProgramStore::GetTrackingSettings(
-    absl::string_view team_id, absl::string_view program_id) {
+absl::StatusOr<TrackingSettings> PgProgramStore::GetTrackingSettings(absl::string_view team_id,
+                                                                     absl::string_view program_id) {
   const std::string team(team_id), program(program_id);
   return pool_->Autocommit("get_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
     pqxx::result rows = tx.Exec(kGetOrCreateTracking, team, NullIfEmpty(program));
@@ -418,21 +440,17 @@ absl::StatusOr<TrackingSettings> PgProgramStore::UpdateTrackingSettings(
   auto flag = [](bool present, bool value) -> const char* {
     return present ? (value ? "true" : "false") : nullptr;
   };
-  return pool_->InTransaction(
-      "update_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
-        pqxx::result program_rows = tx.Exec(kProgramId, team, NullIfEmpty(program));
-        if (program_rows.empty()) return NotFoundError("program");
-        const std::string resolved = ReadText(program_rows[0][0]);
-        tx.Exec(kEnsureTracking, resolved);
-        pqxx::result rows = tx.Exec(
-            kUpdateTracking, resolved, flag(update.has_track_email(), update.track_email()),
-            flag(update.has_track_name(), update.track_name()),
-            update.has_default_referral_parameter()
-                ? update.default_referral_parameter().c_str()
-                : nullptr);
-        if (rows.empty()) return NotFoundError("program");
-        return ReadTracking(rows[0]);
-      });
+  return pool_->InTransaction("update_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
+    AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, ResolveProgram(tx, team, program));
+    tx.Exec(kEnsureTracking, resolved);
+    pqxx::result rows = tx.Exec(
+        kUpdateTracking, resolved, flag(update.has_track_email(), update.track_email()),
+        flag(update.has_track_name(), update.track_name()),
+        update.has_default_referral_parameter() ? update.default_referral_parameter().c_str()
+                                                : nullptr);
+    if (rows.empty()) return NotFoundError("program");
+    return ReadTracking(rows[0]);
+  });
 }
 
 absl::StatusOr<ListGroupsResponse> PgProgramStore::ListGroups(absl::string_view team_id,
@@ -455,13 +473,7 @@ absl::StatusOr<Group> PgProgramStore::CreateGroup(absl::string_view team_id,
     pqxx::result rows =
         tx.Exec(kInsertGroup, team, NullIfEmpty(program), id, input.name(), input.description());
     if (rows.empty()) return NotFoundError("program");
-    Group group;
-    group.set_id(ReadText(rows[0][0]));
-    group.set_name(ReadText(rows[0][1]));
-    group.set_description(ReadText(rows[0][2]));
-    group.set_is_default(rows[0][3].as<bool>());
-    ReadTimestamp(rows[0][4], group.mutable_created_at());
-    return group;
+    return ReadGroup(rows[0]);
   });
 }
 
@@ -488,7 +500,7 @@ absl::StatusOr<Group> PgProgramStore::UpdateGroup(absl::string_view team_id,
     if (!resolved.ok()) return resolved.status();
     pqxx::result locked = tx.Exec(kLockGroup, group, *resolved);
     if (locked.empty()) return NotFoundError("group");
-    const bool is_default = locked[0][0].as<bool>();
+    const bool is_default = locked[0]["is_default"].as<bool>();
     if (update.has_is_default()) {
       if (!update.is_default() && is_default) {
         return ValidationError("is_default",
@@ -517,7 +529,7 @@ absl::Status PgProgramStore::DeleteGroup(absl::string_view team_id, absl::string
     if (!resolved.ok()) return resolved.status();
     pqxx::result locked = tx.Exec(kLockGroup, group, *resolved);
     if (locked.empty()) return NotFoundError("group");
-    if (locked[0][0].as<bool>()) {
+    if (locked[0]["is_default"].as<bool>()) {
       return ValidationError("id", "the default group cannot be deleted");
     }
     tx.Exec(kUngroupAffiliates, group, *resolved);
@@ -539,7 +551,7 @@ absl::StatusOr<Incentive> PgProgramStore::CreateIncentive(
                                 input.name(), IncentiveTypeToDb(input.type()), amount,
                                 input.is_percentage(), currency, hold_period_days);
     if (rows.empty()) return ProgramThenMissing(tx, team, program, "group");
-    return ReadIncentive(rows[0], 0);
+    return ReadIncentive(rows[0]);
   });
 }
 
@@ -547,11 +559,10 @@ absl::Status PgProgramStore::DeleteIncentive(absl::string_view team_id,
                                              absl::string_view program_id,
                                              absl::string_view group_id,
                                              absl::string_view incentive_id) {
-  const std::string team(team_id), program(program_id), group(group_id),
-      incentive(incentive_id);
+  const std::string team(team_id), program(program_id), group(group_id), incentive(incentive_id);
   return pool_->Autocommit("delete_incentive", [&](Tx& tx) -> absl::Status {
-    pqxx::result rows = tx.Exec(kDeleteIncentive, team, NullIfEmpty(program), group, incentive);
-    if (rows.empty()) return ProgramThenMissing(tx, team, program, "incentive");
+    pqxx::result deleted = tx.Exec(kDeleteIncentive, team, NullIfEmpty(program), group, incentive);
+    if (deleted.affected_rows() == 0) return ProgramThenMissing(tx, team, program, "incentive");
     return absl::OkStatus();
   });
 }

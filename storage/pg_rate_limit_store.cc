@@ -7,6 +7,8 @@
 namespace affonso::storage {
 namespace {
 
+// $1 team, $2 api key, $3 per minute, $4 per second; kTakeAt adds $5, the
+// time in Unix seconds.
 constexpr Statement kTake{
     "rate_limit_take",
     "SELECT allowed, remaining, reset_unix, retry_after_ms FROM rate_limit_take($1, $2, $3, $4)"};

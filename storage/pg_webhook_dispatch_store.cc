@@ -13,6 +13,7 @@
 namespace affonso::storage {
 namespace {
 
+// $1 how many events at most.
 constexpr Statement kFanOut{
     "webhook_fan_out",
     "WITH ev AS ( "
@@ -88,8 +89,12 @@ constexpr Statement kExtendLeases{
     "  AND d.lease_until IS NOT NULL"};
 
 // One statement: the delivery's next state, then, only if it was still ours
-// to move, the attempt row and the endpoint's failure run. $9: succeeded /
-// pending / failed / canceled. Answers how many deliveries it moved (0 or 1).
+// to move, the attempt row and the endpoint's failure run. Answers how many
+// deliveries it moved (0 or 1). $1 attempt id, $2 team, $3 delivery,
+// $4 endpoint, $5 event, $6 attempt number, $7 HTTP status, $8 error,
+// $9 the delivery's next status (succeeded / pending / failed / canceled),
+// $10 duration ms, $11 response excerpt, $12 next attempt (epoch micros),
+// $13 gone (disable now), $14 disable after this many seconds failing.
 constexpr Statement kRecord{
     "webhook_record",
     "WITH d AS ( "
@@ -104,17 +109,20 @@ constexpr Statement kRecord{
     "  INSERT INTO webhook_attempts (id, team_id, delivery_id, endpoint_id, event_id, attempt, "
     "    status_code, error, duration_ms, response_excerpt, next_retry_at) "
     "  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $10, $11, "
-    "    CASE WHEN $9 = 'pending' THEN timestamptz 'epoch' + $12::bigint * interval '1 microsecond' END "
+    "    CASE WHEN $9 = 'pending' THEN timestamptz 'epoch' + $12::bigint * interval '1 "
+    "microsecond' END "
     "  WHERE $9 <> 'canceled' AND EXISTS (SELECT 1 FROM d)), "
     "e AS ( "
     "UPDATE webhook_endpoints SET "
     "  failing_since = CASE WHEN $9 = 'succeeded' THEN NULL "
     "    WHEN $9 = 'canceled' THEN failing_since ELSE COALESCE(failing_since, now()) END, "
     "  enabled = CASE WHEN $13 THEN false "
-    "    WHEN $9 NOT IN ('succeeded', 'canceled') AND failing_since < now() - $14 * interval '1 second' "
+    "    WHEN $9 NOT IN ('succeeded', 'canceled') AND failing_since < now() - $14 * interval '1 "
+    "second' "
     "    THEN false ELSE enabled END, "
     "  disabled_reason = CASE WHEN $13 THEN 'gone' "
-    "    WHEN $9 NOT IN ('succeeded', 'canceled') AND failing_since < now() - $14 * interval '1 second' "
+    "    WHEN $9 NOT IN ('succeeded', 'canceled') AND failing_since < now() - $14 * interval '1 "
+    "second' "
     "    THEN 'failing' ELSE disabled_reason END, "
     "  updated_at = now() "
     // Only when its state changes: a success on a healthy endpoint (the
@@ -126,6 +134,8 @@ constexpr Statement kRecord{
     "SELECT count(*) AS moved FROM d"};
 
 // Record's fallback: ids, a status and a time, nothing a receiver sent.
+// $1 delivery, $2 next status, $3 attempt number, $4 next attempt (epoch
+// micros).
 constexpr Statement kRecordOutcomeOnly{
     "webhook_record_outcome_only",
     "UPDATE webhook_deliveries SET status = $2, lease_until = NULL, updated_at = now(), "
@@ -136,20 +146,20 @@ constexpr Statement kRecordOutcomeOnly{
 
 // Each part is an index-only scan of a partial index
 // (outbox_events_undispatched, webhook_deliveries_due): min() reads one
-// entry, the counts at most $1.
+// entry, the counts at most $1 (the cap).
 constexpr Statement kBacklog{
     "webhook_backlog",
     "SELECT "
     "  (SELECT count(*) FROM (SELECT 1 FROM outbox_events WHERE dispatched_at IS NULL "
-    "     LIMIT $1) x), "
+    "     LIMIT $1) x) AS events_pending, "
     "  (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 "
-    "     FROM outbox_events WHERE dispatched_at IS NULL), "
+    "     FROM outbox_events WHERE dispatched_at IS NULL) AS oldest_event_age_seconds, "
     "  (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' "
-    "     AND next_attempt_at <= now() LIMIT $1) x), "
+    "     AND next_attempt_at <= now() LIMIT $1) x) AS deliveries_due, "
     "  (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' "
-    "     AND next_attempt_at > now() LIMIT $1) x), "
+    "     AND next_attempt_at > now() LIMIT $1) x) AS deliveries_waiting, "
     "  (SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0), 0)::float8 "
-    "     FROM webhook_deliveries WHERE status = 'pending')"};
+    "     FROM webhook_deliveries WHERE status = 'pending') AS oldest_due_age_seconds"};
 
 // The dispatcher's own bookkeeping commits without waiting for the WAL flush:
 // if a crash loses the last of it, a delivery is sent again, which
@@ -246,11 +256,10 @@ absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
   const std::string excerpt = SanitizeUntrustedText(record.response_excerpt, kMaxExcerptBytes);
   return pool_->InTransaction("webhook_record", [&](Tx& tx) {
     tx.ExecUnprepared(kAsyncCommit);
-    const pqxx::result moved =
-        tx.Exec(kRecord, attempt_id, d.team_id, d.delivery_id, d.endpoint_id, d.event_id,
-                d.attempt, record.status_code, error, StatusFor(record.outcome),
-                record.duration_ms, excerpt, next_micros, record.outcome == DeliveryOutcome::kGone,
-                absl::ToInt64Seconds(disable_after));
+    const pqxx::result moved = tx.Exec(
+        kRecord, attempt_id, d.team_id, d.delivery_id, d.endpoint_id, d.event_id, d.attempt,
+        record.status_code, error, StatusFor(record.outcome), record.duration_ms, excerpt,
+        next_micros, record.outcome == DeliveryOutcome::kGone, absl::ToInt64Seconds(disable_after));
     if (moved[0]["moved"].as<int64_t>() == 0) {
       return absl::FailedPreconditionError(
           "the delivery's lease was lost (re-claimed, redelivered or canceled)");
@@ -272,11 +281,11 @@ absl::StatusOr<OutboxBacklog> PgWebhookDispatchStore::Backlog(int64_t count_cap)
   return pool_->Autocommit("webhook_backlog", [&](Tx& tx) -> absl::StatusOr<OutboxBacklog> {
     const pqxx::row row = tx.Exec(kBacklog, count_cap)[0];
     OutboxBacklog backlog;
-    backlog.events_pending = row[0].as<int64_t>();
-    backlog.oldest_event_age_seconds = row[1].as<double>();
-    backlog.deliveries_due = row[2].as<int64_t>();
-    backlog.deliveries_waiting = row[3].as<int64_t>();
-    backlog.oldest_due_age_seconds = row[4].as<double>();
+    backlog.events_pending = row["events_pending"].as<int64_t>();
+    backlog.oldest_event_age_seconds = row["oldest_event_age_seconds"].as<double>();
+    backlog.deliveries_due = row["deliveries_due"].as<int64_t>();
+    backlog.deliveries_waiting = row["deliveries_waiting"].as<int64_t>();
+    backlog.oldest_due_age_seconds = row["oldest_due_age_seconds"].as<double>();
     return backlog;
   });
 }

@@ -11,7 +11,7 @@
 namespace affonso::storage {
 namespace {
 
-constexpr Statement kSelectOne{"test_select_one", "SELECT $1::int + 1"};
+constexpr Statement kSelectOne{"test_select_one", "SELECT $1::int + 1 AS next"};
 constexpr Statement kInsertThing{"test_insert_thing", "INSERT INTO things (id) VALUES ($1)"};
 constexpr Statement kCountThings{"test_count_things", "SELECT count(*) FROM things"};
 
@@ -29,7 +29,7 @@ class PoolTest : public ::testing::Test {
 TEST_F(PoolTest, RunsPreparedStatementsAndReusesThem) {
   for (int i = 0; i < 3; ++i) {
     auto value = db_->pool().Autocommit("select", [&](Tx& tx) -> absl::StatusOr<int> {
-      return tx.Exec(kSelectOne, i)[0][0].as<int>();
+      return tx.Exec(kSelectOne, i)[0]["next"].as<int>();
     });
     ASSERT_TRUE(value.ok()) << value.status();
     EXPECT_EQ(*value, i + 1);
@@ -73,7 +73,7 @@ TEST_F(PoolTest, AcquireTimesOutAsUnavailableWhenExhausted) {
 
 std::string BackendPid(ConnectionPool& pool) {
   auto pid = pool.Autocommit("pid", [](Tx& tx) -> absl::StatusOr<std::string> {
-    return std::string(tx.ExecUnprepared("SELECT pg_backend_pid()")[0][0].c_str());
+    return std::string(tx.ExecUnprepared("SELECT pg_backend_pid() AS pid")[0]["pid"].c_str());
   });
   return pid.ok() ? *pid : "";
 }
@@ -96,7 +96,7 @@ TEST_F(PoolTest, IdleConnectionClosedByTheServerIsReplacedUnseen) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   auto value = (*pool)->Autocommit("after_kill", [](Tx& tx) -> absl::StatusOr<int> {
-    return tx.Exec(kSelectOne, 1)[0][0].as<int>();
+    return tx.Exec(kSelectOne, 1)[0]["next"].as<int>();
   });
   ASSERT_TRUE(value.ok()) << value.status();
   EXPECT_EQ(*value, 2);
@@ -129,7 +129,7 @@ TEST_F(PoolTest, ConnectionKilledMidStatementIsUnavailableThenReplaced) {
   killer.join();
   EXPECT_EQ(slept.status().code(), absl::StatusCode::kUnavailable) << slept.status();
   auto recovered = (*pool)->Autocommit("recovered", [](Tx& tx) -> absl::StatusOr<int> {
-    return tx.Exec(kSelectOne, 1)[0][0].as<int>();
+    return tx.Exec(kSelectOne, 1)[0]["next"].as<int>();
   });
   ASSERT_TRUE(recovered.ok()) << recovered.status();
 }

@@ -8,6 +8,8 @@
 namespace affonso::storage {
 namespace {
 
+// $1 the last id seen ("" at first), $2 batch size; kOtherKeyBatch adds $3,
+// the primary key's id.
 constexpr Statement kPlaintextBatch{
     "webhook_secret_plaintext_batch",
     "SELECT id, team_id, secret, secret_sealed FROM webhook_endpoints "
@@ -17,19 +19,20 @@ constexpr Statement kPlaintextBatch{
 // '_' in an id as a wildcard).
 constexpr Statement kOtherKeyBatch{
     "webhook_secret_other_key_batch",
-    "SELECT id, team_id, secret, secret_sealed FROM webhook_endpoints "
+    "SELECT id, team_id, secret_sealed FROM webhook_endpoints "
     "WHERE secret_sealed IS NOT NULL AND split_part(secret_sealed, ':', 2) <> $3 "
     "  AND id > $1 ORDER BY id LIMIT $2 FOR UPDATE"};
 
 // updated_at is the endpoint's as the API shows it: a storage change is not
-// the user's.
+// the user's. $1 id, $2 team, $3 sealed secret.
 constexpr Statement kWriteSealed{"webhook_secret_write_sealed",
                                  "UPDATE webhook_endpoints SET secret = NULL, secret_sealed = $3 "
                                  "WHERE id = $1 AND team_id = $2"};
 
 constexpr Statement kCount{"webhook_secret_count",
                            "SELECT CASE WHEN secret_sealed IS NULL THEN 'plaintext' "
-                           "  ELSE split_part(secret_sealed, ':', 2) END, count(*) "
+                           "  ELSE split_part(secret_sealed, ':', 2) END AS key_id, "
+                           "  count(*) AS endpoints "
                            "FROM webhook_endpoints GROUP BY 1"};
 
 // Ids are "<prefix>_<base62>", so ':' cannot be part of one.
@@ -158,14 +161,14 @@ absl::StatusOr<SecretRewriteResult> ResealWebhookSecrets(ConnectionPool& pool,
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> CountWebhookSecrets(ConnectionPool& pool) {
-  return pool.Autocommit("count_webhook_secrets",
-                         [&](Tx& tx) -> absl::StatusOr<std::map<std::string, int64_t>> {
-                           std::map<std::string, int64_t> counts;
-                           for (const pqxx::row& row : tx.Exec(kCount)) {
-                             counts[row[0].as<std::string>()] = row[1].as<int64_t>();
-                           }
-                           return counts;
-                         });
+  return pool.Autocommit(
+      "count_webhook_secrets", [&](Tx& tx) -> absl::StatusOr<std::map<std::string, int64_t>> {
+        std::map<std::string, int64_t> counts;
+        for (const pqxx::row& row : tx.Exec(kCount)) {
+          counts[row["key_id"].as<std::string>()] = row["endpoints"].as<int64_t>();
+        }
+        return counts;
+      });
 }
 
 }  // namespace affonso::storage

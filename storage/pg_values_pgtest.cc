@@ -1,0 +1,92 @@
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "storage/pg_values.h"
+#include "storage/pool.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::storage {
+namespace {
+
+// Each helper's SQL expression and its reader, as the stores pair them.
+constexpr Statement kValues{
+    "pg_values_test",
+    "SELECT " AFFONSO_SQL_MICROS("$1::timestamptz") " AS micros, "
+    "  " AFFONSO_SQL_MICROS("NULL::timestamptz") " AS no_micros, "
+    "  " AFFONSO_SQL_MICROS(AFFONSO_SQL_FROM_MICROS("$2")) " AS round_trip, "
+    "  $3::text AS text, NULL::text AS no_text, $4::jsonb::text AS json, "
+    "  NULL::text AS no_json, 'not json' AS bad_json"};
+
+class PgValuesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create(1);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+  // Runs kValues and hands its row to `check`.
+  template <typename Check>
+  void WithRow(const std::string& timestamp, const std::string& micros, const std::string& text,
+               const std::string& json, Check check) {
+    absl::Status status = db_->pool().Autocommit("test", [&](Tx& tx) {
+      check(tx.Exec(kValues, timestamp, micros, text, json)[0]);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+TEST_F(PgValuesTest, TimestampsTravelAsEpochMicroseconds) {
+  google::protobuf::Timestamp sent;
+  sent.set_seconds(1700000000);
+  sent.set_nanos(123456000);
+  EXPECT_EQ(TimestampToMicros(sent), 1700000000123456);
+  EXPECT_EQ(TimestampMicros(sent, true), "1700000000123456");
+  EXPECT_EQ(TimestampMicros(sent, false), "");
+  WithRow("2023-11-14T22:13:20.123456Z", "1700000000123456", "x", "{}", [&](const pqxx::row& row) {
+    google::protobuf::Timestamp read;
+    ReadTimestamp(row["micros"], &read);
+    EXPECT_EQ(read.seconds(), 1700000000);
+    EXPECT_EQ(read.nanos(), 123456000);
+    google::protobuf::Timestamp round_trip;
+    ReadTimestamp(row["round_trip"], &round_trip);
+    EXPECT_EQ(round_trip.seconds(), 1700000000);
+    EXPECT_EQ(round_trip.nanos(), 123456000);
+    google::protobuf::Timestamp untouched;
+    untouched.set_seconds(7);
+    ReadTimestamp(row["no_micros"], &untouched);  // NULL leaves it as it was
+    EXPECT_EQ(untouched.seconds(), 7);
+  });
+}
+
+TEST_F(PgValuesTest, TimestampsBefore1970KeepNanosPositive) {
+  WithRow("1969-12-31T23:59:59.5Z", "0", "x", "{}", [&](const pqxx::row& row) {
+    google::protobuf::Timestamp read;
+    ReadTimestamp(row["micros"], &read);
+    EXPECT_EQ(read.seconds(), -1);
+    EXPECT_EQ(read.nanos(), 500000000);
+  });
+}
+
+TEST_F(PgValuesTest, TextAndJsonReadNullAsEmpty) {
+  google::protobuf::Struct value;
+  (*value.mutable_fields())["plan"].set_string_value("pro");
+  const std::string json = StructToJson(value);
+  WithRow("2000-01-01 00:00:00+00", "0", "hello", json, [&](const pqxx::row& row) {
+    EXPECT_EQ(ReadText(row["text"]), "hello");
+    EXPECT_EQ(ReadText(row["no_text"]), "");
+    google::protobuf::Struct read;
+    ASSERT_TRUE(ReadStruct(row["json"], &read).ok());
+    EXPECT_EQ(read.fields().at("plan").string_value(), "pro");
+    google::protobuf::Struct none;
+    EXPECT_TRUE(ReadStruct(row["no_json"], &none).ok());
+    EXPECT_TRUE(none.fields().empty());
+    google::protobuf::Struct bad;
+    EXPECT_EQ(ReadStruct(row["bad_json"], &bad).code(), absl::StatusCode::kInternal);
+  });
+}
+
+}  // namespace
+}  // namespace affonso::storage
