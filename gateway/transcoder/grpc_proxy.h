@@ -1,19 +1,19 @@
 #ifndef AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
 #define AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "gateway/http/http_server.h"
+#include "gateway/http/http_handler.h"
 #include "gateway/transcoder/route_table.h"
 
 namespace affonso::gateway {
@@ -40,8 +40,8 @@ struct GrpcProxyOptions {
 // /openapi.json.
 class GrpcProxy final : public HttpHandler {
  public:
-  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(
-      std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options);
+  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(std::shared_ptr<grpc::Channel> backend,
+                                                           GrpcProxyOptions options);
 
   void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override;
 
