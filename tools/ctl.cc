@@ -110,7 +110,7 @@ int RewriteSecrets(affonso::storage::ConnectionPool& pool, const std::string& co
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  affonso::HelpListsFlagsOf("tools/ctl.cc");
+  affonso::HelpListsFlagsOf({"tools/ctl.cc"});
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   affonso::SetLogLevel(affonso::LogLevel::kWarning);
