@@ -26,7 +26,7 @@ struct GrpcProxyOptions {
   // Run on the HTTP I/O thread once the Authorization header holds a key and
   // before the body is read, so that whatever the API would refuse from
   // memory costs no parsing: it must never block. Its error is the answer
-  // (a "retry-after" response metadata entry becomes Retry-After). The
+  // (a kRetryAfterKey response metadata entry becomes Retry-After). The
   // in-process gateway passes Server::RefuseWithoutLookup; empty: none.
   std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
       refuse_before_body;
