@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
@@ -11,10 +12,13 @@
 
 namespace affonso {
 
-void HelpListsFlagsOf(const char* main_file) {
+void HelpListsFlagsOf(std::vector<std::string> files) {
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [main_file](absl::string_view file) {
-    return absl::EndsWith(file, main_file);
+  usage.contains_help_flags = [files = std::move(files)](absl::string_view file) {
+    for (const std::string& listed : files) {
+      if (absl::EndsWith(file, listed)) return true;
+    }
+    return false;
   };
   absl::SetFlagsUsageConfig(usage);
 }

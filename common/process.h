@@ -2,6 +2,7 @@
 #define AFFONSO_COMMON_PROCESS_H_
 
 #include <string>
+#include <vector>
 
 namespace affonso {
 
@@ -10,10 +11,12 @@ namespace affonso {
 std::string EnvOr(const char* name, const std::string& fallback);
 int EnvOr(const char* name, int fallback);
 
-// Makes --help list the flags defined in `main_file` (e.g. "gateway/main.cc"),
-// where our binaries define all of theirs; Abseil's default looks for a file
-// named after the binary and so lists none. Call before parsing flags.
-void HelpListsFlagsOf(const char* main_file);
+// Makes --help list the flags defined in `files` (e.g. {"gateway/main.cc",
+// "gateway/rest_flags.cc"}), where our binaries define all of theirs: the main
+// file and the flag units it shares with another binary. Abseil's default
+// looks for a file named after the binary and so lists none. Call before
+// parsing flags.
+void HelpListsFlagsOf(std::vector<std::string> files);
 
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it starts
 // later; call first thing in main, then WaitForStopSignal() once serving.

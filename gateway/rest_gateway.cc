@@ -1,5 +1,6 @@
 #include "gateway/rest_gateway.h"
 
+#include "common/error_envelope.h"
 #include "common/log.h"
 #include "gateway/openapi/openapi_document.h"
 
@@ -15,7 +16,10 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   if (!proxy.ok()) return proxy.status();
   std::unique_ptr<RestGateway> gateway(new RestGateway());
   gateway->proxy_ = *std::move(proxy);
-  auto http = HttpServer::Start(config.http, gateway->proxy_.get());
+  HttpServerOptions http_options = config.http;
+  // The server's own refusals (413, 408, 503, ...) read like the API's errors.
+  http_options.error_format = {kErrorEnvelopeContentType, RefusalEnvelope};
+  auto http = HttpServer::Start(std::move(http_options), gateway->proxy_.get());
   if (!http.ok()) return http.status();
   gateway->http_ = *std::move(http);
   AFFONSO_LOG(kInfo, "REST serving on port ", gateway->http_->port());

@@ -1,22 +1,22 @@
 #ifndef AFFONSO_GATEWAY_REST_GATEWAY_H_
 #define AFFONSO_GATEWAY_REST_GATEWAY_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/transcoder/grpc_proxy.h"
 #include "gateway/http/http_server.h"
+#include "gateway/transcoder/grpc_proxy.h"
 
 namespace affonso::gateway {
 
 // Everything the REST side needs; main.cc files fill it from flags.
 struct RestGatewayConfig {
-  HttpServerOptions http;
+  HttpServerOptions http;  // its error_format is replaced by the API's envelope
   absl::Duration backend_deadline = absl::Seconds(10);
   // GrpcProxyOptions::refuse_before_body.
   std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
@@ -28,8 +28,8 @@ struct RestGatewayConfig {
 // gateway.
 class RestGateway {
  public:
-  static absl::StatusOr<std::unique_ptr<RestGateway>> Start(
-      const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend);
+  static absl::StatusOr<std::unique_ptr<RestGateway>> Start(const RestGatewayConfig& config,
+                                                            std::shared_ptr<grpc::Channel> backend);
   int port() const { return http_->port(); }
   // Still serving, but every response closes its connection (see HttpServer).
   void CloseConnectionsAfterResponses() { http_->CloseConnectionsAfterResponses(); }

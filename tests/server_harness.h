@@ -1,10 +1,12 @@
 #ifndef AFFONSO_TESTS_SERVER_HARNESS_H_
 #define AFFONSO_TESTS_SERVER_HARNESS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
+#include "common/grpc_metadata.h"
 #include "gtest/gtest.h"
 #include "services/server/server.h"
 #include "storage/testing/fixtures.h"
@@ -48,17 +50,11 @@ class ServerTest : public storage::testing::TwoTenantTest {
   }
 
   static std::string Trailer(const grpc::ClientContext& context, const std::string& key) {
-    auto it = context.GetServerTrailingMetadata().find(key);
-    return it == context.GetServerTrailingMetadata().end()
-               ? ""
-               : std::string(it->second.data(), it->second.size());
+    return MetadataValue(context.GetServerTrailingMetadata(), key);
   }
 
   static std::string Header(const grpc::ClientContext& context, const std::string& key) {
-    auto it = context.GetServerInitialMetadata().find(key);
-    return it == context.GetServerInitialMetadata().end()
-               ? ""
-               : std::string(it->second.data(), it->second.size());
+    return MetadataValue(context.GetServerInitialMetadata(), key);
   }
 
   // Row counts of every business table, to show a rejected call changed nothing.

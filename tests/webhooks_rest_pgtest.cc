@@ -1,5 +1,9 @@
 // The /v1/webhooks REST endpoints end to end: real HTTP, the in-process
 // gateway, WebhookService and PostgreSQL.
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -34,9 +38,9 @@ class WebhooksRestTest : public RestTest {
   }
 
   std::string CreateWebhook(const Tenant& tenant) {
-    HttpResult created = Call("POST", "/v1/webhooks",
-                              absl::StrCat(R"({"url":")", kReceiver, R"(","events":["referral.lead"]})"),
-                              &tenant);
+    HttpResult created =
+        Call("POST", "/v1/webhooks",
+             absl::StrCat(R"({"url":")", kReceiver, R"(","events":["referral.lead"]})"), &tenant);
     EXPECT_EQ(created.status, 201) << created.body;
     return created.DataString("id");
   }
@@ -56,8 +60,8 @@ class WebhooksRestTest : public RestTest {
     const std::string delivery = NewId("whd");
     db_->QueryValue(absl::StrCat(
         "INSERT INTO webhook_deliveries (id, team_id, event_id, endpoint_id, status, attempts) "
-        "VALUES ('", delivery, "', '", tenant.team_id, "', '", event, "', '", webhook,
-        "', 'succeeded', 2)"));
+        "VALUES ('",
+        delivery, "', '", tenant.team_id, "', '", event, "', '", webhook, "', 'succeeded', 2)"));
     for (int attempt = 1; attempt <= 2; ++attempt) {
       db_->QueryValue(absl::StrCat(
           "INSERT INTO webhook_attempts (id, team_id, delivery_id, endpoint_id, event_id, "
@@ -102,8 +106,8 @@ TEST_F(WebhooksRestTest, EndpointLifecycleShowsTheSecretOnlyOnCreate) {
   EXPECT_EQ(got.DataString("description"), "CRM sync");
   EXPECT_EQ(got.body.find(created.DataString("secret")), std::string::npos);
 
-  HttpResult patched = Call("PATCH", "/v1/webhooks/" + id,
-                            R"({"enabled":false,"events":["transaction.created"]})");
+  HttpResult patched =
+      Call("PATCH", "/v1/webhooks/" + id, R"({"enabled":false,"events":["transaction.created"]})");
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_FALSE(patched.Data().fields().at("enabled").bool_value());
   EXPECT_EQ(Strings(patched.Data(), "events"), std::vector<std::string>{"transaction.created"});
@@ -132,7 +136,8 @@ TEST_F(WebhooksRestTest, ValidationErrorsNameTheirField) {
                            absl::StrCat(R"({"url":")", kReceiver, R"(","events":["signup"]})"));
   EXPECT_EQ(events.status, 400);
   EXPECT_EQ(events.ErrorField(), "events");
-  HttpResult no_events = Call("POST", "/v1/webhooks", absl::StrCat(R"({"url":")", kReceiver, R"("})"));
+  HttpResult no_events =
+      Call("POST", "/v1/webhooks", absl::StrCat(R"({"url":")", kReceiver, R"("})"));
   EXPECT_EQ(no_events.ErrorField(), "events");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_endpoints"), "0");
 
@@ -151,9 +156,9 @@ TEST_F(WebhooksRestTest, AnotherTeamsEndpointIsNotFound) {
   EXPECT_EQ(patch.ErrorCode(), "NOT_FOUND");
   EXPECT_EQ(Call("DELETE", "/v1/webhooks/" + id, "", &b_).status, 404);
   EXPECT_EQ(Call("GET", "/v1/webhooks/" + id + "/deliveries", "", &b_).status, 404);
-  EXPECT_EQ(Call("POST", "/v1/webhooks/" + id + "/deliveries/" + event + "/redeliver", "", &b_)
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("POST", "/v1/webhooks/" + id + "/deliveries/" + event + "/redeliver", "", &b_).status,
+      404);
   EXPECT_EQ(DataList(Call("GET", "/v1/webhooks", "", &b_)).values_size(), 0);
   HttpResult still = Call("GET", "/v1/webhooks/" + id);
   ASSERT_EQ(still.status, 200);
@@ -190,17 +195,64 @@ TEST_F(WebhooksRestTest, DeliveriesLogAndRedelivery) {
   EXPECT_EQ(redelivered.DataString("event_id"), event);
   EXPECT_TRUE(redelivered.Data().fields().at("queued").bool_value());
   // The finished delivery went back to the queue: no second row.
-  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '" + id +
-                            "'"),
-            "1");
+  EXPECT_EQ(
+      db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '" + id + "'"),
+      "1");
 
-  EXPECT_EQ(Call("POST", "/v1/webhooks/" + id + "/deliveries/" + NewId("evt") + "/redeliver")
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("POST", "/v1/webhooks/" + id + "/deliveries/" + NewId("evt") + "/redeliver").status,
+      404);
   ASSERT_EQ(Call("PATCH", "/v1/webhooks/" + id, R"({"enabled":false})").status, 200);
   HttpResult disabled = Call("POST", "/v1/webhooks/" + id + "/deliveries/" + event + "/redeliver");
   EXPECT_EQ(disabled.status, 400);
   EXPECT_EQ(disabled.ErrorField(), "webhook_id");
+}
+
+// URLs creation once accepted (or refused) unlike the sender: one rule now.
+constexpr const char* kSpecialUseUrls[] = {"http://100.64.0.1/", "http://224.0.0.1/",
+                                           "http://240.0.0.1/"};
+constexpr char kUnderscoreUrl[] = "https://exa_mple.com/hook";
+
+TEST_F(WebhooksRestTest, SendTimeRefusalsAreRefusedAtCreation) {
+  std::vector<std::string> urls(std::begin(kSpecialUseUrls), std::end(kSpecialUseUrls));
+  urls.push_back(kUnderscoreUrl);
+  const std::string id = CreateWebhook(a_);
+  for (const std::string& url : urls) {
+    HttpResult created = Call("POST", "/v1/webhooks",
+                              absl::StrCat(R"({"url":")", url, R"(","events":["referral.lead"]})"));
+    EXPECT_EQ(created.status, 400) << url << ": " << created.body;
+    EXPECT_EQ(created.ErrorCode(), "VALIDATION_ERROR") << url;
+    EXPECT_EQ(created.ErrorField(), "url") << url;
+    HttpResult patched =
+        Call("PATCH", "/v1/webhooks/" + id, absl::StrCat(R"({"url":")", url, R"("})"));
+    EXPECT_EQ(patched.status, 400) << url << ": " << patched.body;
+    EXPECT_EQ(patched.ErrorCode(), "VALIDATION_ERROR") << url;
+    EXPECT_EQ(patched.ErrorField(), "url") << url;
+  }
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_endpoints"), "1");
+  EXPECT_EQ(db_->QueryValue("SELECT url FROM webhook_endpoints"), kReceiver);
+}
+
+class PrivateDestinationsWebhooksRestTest : public WebhooksRestTest {
+ protected:
+  void Configure(services::ServerConfig& config) override {
+    config.webhook_allow_private_destinations = true;
+  }
+};
+
+TEST_F(PrivateDestinationsWebhooksRestTest, SpecialUseAddressesPassButMalformedHostsDoNot) {
+  for (const char* url : kSpecialUseUrls) {
+    HttpResult created = Call("POST", "/v1/webhooks",
+                              absl::StrCat(R"({"url":")", url, R"(","events":["referral.lead"]})"));
+    EXPECT_EQ(created.status, 201) << url << ": " << created.body;
+  }
+  HttpResult underscore =
+      Call("POST", "/v1/webhooks",
+           absl::StrCat(R"({"url":")", kUnderscoreUrl, R"(","events":["referral.lead"]})"));
+  EXPECT_EQ(underscore.status, 400) << underscore.body;
+  EXPECT_EQ(underscore.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_EQ(underscore.ErrorField(), "url");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_endpoints"), "3");
 }
 
 class CappedWebhooksRestTest : public WebhooksRestTest {

@@ -2,11 +2,11 @@
 // everything else goes through the API.
 //
 //   ctl migrate
-//   ctl demo-seed                  -> {"team_id","program_id","affiliate_id","tracking_id","api_key"}
-//   ctl team create NAME           -> {"team_id","program_id","api_key"}
-//   ctl api-key create TEAM_ID     -> {"key_id","api_key"}
-//   ctl api-key revoke KEY_ID      -> {"key_id","revoked":true}
-//   ctl api-key set-limit KEY_ID PER_MINUTE PER_SECOND
+//   ctl demo-seed                  ->
+//   {"team_id","program_id","affiliate_id","tracking_id","api_key"} ctl team create NAME ->
+//   {"team_id","program_id","api_key"} ctl api-key create TEAM_ID     -> {"key_id","api_key"} ctl
+//   api-key revoke KEY_ID      -> {"key_id","revoked":true} ctl api-key set-limit KEY_ID PER_MINUTE
+//   PER_SECOND
 //                                  -> {"key_id","rate_limit_per_minute","rate_limit_per_second"}
 //     (0 = the server's default for that limit; replicas apply it within
 //     their API-key cache TTL)
@@ -26,11 +26,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_escape.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/secret_box.h"
 #include "storage/demo_seed.h"
 #include "storage/migrations.h"
-#include "common/process.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pool.h"
 #include "storage/webhook_secrets.h"
@@ -43,6 +44,8 @@ ABSL_FLAG(std::string, secret_encryption_keys, "",
 
 namespace {
 
+using affonso::JsonEscape;
+
 constexpr char kUsage[] =
     "usage: ctl migrate | demo-seed | team create NAME | api-key create TEAM_ID | "
     "api-key revoke KEY_ID | api-key set-limit KEY_ID PER_MINUTE PER_SECOND | "
@@ -51,37 +54,9 @@ constexpr char kUsage[] =
 // Rows per transaction for `secrets encrypt` / `rotate`.
 constexpr int kSecretBatch = 100;
 
-// Values here are ids and keys we generated (base62 and '_'), plus team
-// names, which need escaping.
-std::string JsonString(const std::string& value) {
-  std::string out = "\"";
-  for (char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::vector<std::string> parts;
-  for (const auto& [key, value] : fields) parts.push_back(JsonString(key) + ":" + value);
+  for (const auto& [key, value] : fields) parts.push_back(JsonEscape(key) + ":" + value);
   return "{" + absl::StrJoin(parts, ",") + "}";
 }
 
@@ -117,8 +92,7 @@ int RewriteSecrets(affonso::storage::ConnectionPool& pool, const std::string& co
         absl::StrCat("SECRET_ENCRYPTION_KEYS: ", keyring.status().message())));
   }
   auto result = command == "encrypt"
-                    ? affonso::storage::EncryptPlaintextWebhookSecrets(pool, *keyring,
-                                                                       kSecretBatch)
+                    ? affonso::storage::EncryptPlaintextWebhookSecrets(pool, *keyring, kSecretBatch)
                     : affonso::storage::ResealWebhookSecrets(pool, *keyring, kSecretBatch);
   if (!result.ok()) return Fail(result.status());
   for (const std::string& id : result->unreadable) {
@@ -136,7 +110,7 @@ int RewriteSecrets(affonso::storage::ConnectionPool& pool, const std::string& co
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  affonso::HelpListsFlagsOf("tools/ctl.cc");
+  affonso::HelpListsFlagsOf({"tools/ctl.cc"});
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   affonso::SetLogLevel(affonso::LogLevel::kWarning);
@@ -165,11 +139,11 @@ int main(int argc, char** argv) {
   if (args == std::vector<std::string>{"demo-seed"}) {
     auto demo = affonso::storage::SeedDemo(**pool);
     if (!demo.ok()) return Fail(demo.status());
-    std::cout << JsonObject({{"team_id", JsonString(demo->team_id)},
-                             {"program_id", JsonString(demo->program_id)},
-                             {"affiliate_id", JsonString(demo->affiliate_id)},
-                             {"tracking_id", JsonString(demo->tracking_id)},
-                             {"api_key", JsonString(demo->api_key)}})
+    std::cout << JsonObject({{"team_id", JsonEscape(demo->team_id)},
+                             {"program_id", JsonEscape(demo->program_id)},
+                             {"affiliate_id", JsonEscape(demo->affiliate_id)},
+                             {"tracking_id", JsonEscape(demo->tracking_id)},
+                             {"api_key", JsonEscape(demo->api_key)}})
               << "\n";
     return 0;
   }
@@ -178,24 +152,24 @@ int main(int argc, char** argv) {
     if (!team.ok()) return Fail(team.status());
     auto key = store.CreateApiKey(team->team_id);
     if (!key.ok()) return Fail(key.status());
-    std::cout << JsonObject({{"team_id", JsonString(team->team_id)},
-                             {"program_id", JsonString(team->program_id)},
-                             {"key_id", JsonString(key->id)},
-                             {"api_key", JsonString(key->key)}})
+    std::cout << JsonObject({{"team_id", JsonEscape(team->team_id)},
+                             {"program_id", JsonEscape(team->program_id)},
+                             {"key_id", JsonEscape(key->id)},
+                             {"api_key", JsonEscape(key->key)}})
               << "\n";
     return 0;
   }
   if (args.size() == 3 && args[0] == "api-key" && args[1] == "create") {
     auto key = store.CreateApiKey(args[2]);
     if (!key.ok()) return Fail(key.status());
-    std::cout << JsonObject({{"key_id", JsonString(key->id)}, {"api_key", JsonString(key->key)}})
+    std::cout << JsonObject({{"key_id", JsonEscape(key->id)}, {"api_key", JsonEscape(key->key)}})
               << "\n";
     return 0;
   }
   if (args.size() == 3 && args[0] == "api-key" && args[1] == "revoke") {
     absl::Status status = store.RevokeApiKey(args[2]);
     if (!status.ok()) return Fail(status);
-    std::cout << JsonObject({{"key_id", JsonString(args[2])}, {"revoked", "true"}}) << "\n";
+    std::cout << JsonObject({{"key_id", JsonEscape(args[2])}, {"revoked", "true"}}) << "\n";
     return 0;
   }
   if (args.size() == 5 && args[0] == "api-key" && args[1] == "set-limit") {
@@ -207,7 +181,7 @@ int main(int argc, char** argv) {
     }
     absl::Status status = store.SetApiKeyRateLimit(args[2], per_minute, per_second);
     if (!status.ok()) return Fail(status);
-    std::cout << JsonObject({{"key_id", JsonString(args[2])},
+    std::cout << JsonObject({{"key_id", JsonEscape(args[2])},
                              {"rate_limit_per_minute", std::to_string(per_minute)},
                              {"rate_limit_per_second", std::to_string(per_second)}})
               << "\n";

@@ -5,19 +5,21 @@
 //
 // Prints the response as JSON (proto field names), then the x-http-code and,
 // on failure, the gRPC status with x-error-code / x-error-field. Exits 0 on OK.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <future>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/grpc_metadata.h"
+#include "common/wire_metadata.h"
 #include "gateway/transcoder/contract.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -32,12 +34,6 @@ namespace {
 using google::protobuf::DescriptorPool;
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
-
-std::string Metadata(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
-                     const std::string& key) {
-  auto it = metadata.find(key);
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
-}
 
 }  // namespace
 
@@ -54,9 +50,8 @@ int main(int argc, char** argv) {
     std::cerr << "method must look like SignupService/RecordSignup\n";
     return 2;
   }
-  std::string service_name = parts[0].find('.') == std::string::npos
-                                 ? absl::StrCat("affonso.v1.", parts[0])
-                                 : parts[0];
+  std::string service_name =
+      parts[0].find('.') == std::string::npos ? absl::StrCat("affonso.v1.", parts[0]) : parts[0];
   const auto* service = DescriptorPool::generated_pool()->FindServiceByName(service_name);
   const MethodDescriptor* method = service ? service->FindMethodByName(parts[1]) : nullptr;
   if (method == nullptr) {
@@ -91,10 +86,13 @@ int main(int argc, char** argv) {
   grpc::Status status = done.get_future().get();
 
   if (!status.ok()) {
-    std::cout << "ERROR " << status.error_code() << " " << status.error_message()
-              << " x-error-code=" << Metadata(context.GetServerTrailingMetadata(), "x-error-code");
-    std::string field = Metadata(context.GetServerTrailingMetadata(), "x-error-field");
-    if (!field.empty()) std::cout << " x-error-field=" << field;
+    std::cout << "ERROR " << status.error_code() << " " << status.error_message() << " "
+              << affonso::kErrorCodeKey << "="
+              << affonso::MetadataValue(context.GetServerTrailingMetadata(),
+                                        affonso::kErrorCodeKey);
+    std::string field =
+        affonso::MetadataValue(context.GetServerTrailingMetadata(), affonso::kErrorFieldKey);
+    if (!field.empty()) std::cout << " " << affonso::kErrorFieldKey << "=" << field;
     std::cout << "\n";
     return 1;
   }
@@ -109,7 +107,8 @@ int main(int argc, char** argv) {
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(*response, &out, options);
   std::cout << out << "\n";
-  std::string code = Metadata(context.GetServerInitialMetadata(), "x-http-code");
-  if (!code.empty()) std::cout << "x-http-code: " << code << "\n";
+  std::string code =
+      affonso::MetadataValue(context.GetServerInitialMetadata(), affonso::kHttpCodeKey);
+  if (!code.empty()) std::cout << affonso::kHttpCodeKey << ": " << code << "\n";
   return 0;
 }

@@ -12,8 +12,7 @@ namespace affonso::gateway {
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target: path plus optional ?query
-  std::vector<std::pair<std::string, std::string>>
-      headers;  // names lower-cased
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
 
@@ -22,7 +21,7 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 200;  // 200..599, anything else is sent as a 500 envelope
+  int status = 200;  // 200..599, anything else is sent as the server's own 500
   // 204 and 304 are sent without body, Content-Type or Content-Length.
   // Extra headers (Allow, X-Request-Id, X-RateLimit-*...). The server owns
   // Content-Type, Content-Length and Connection: those names are ignored here,
@@ -30,6 +29,16 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json";
   std::string body;
+};
+
+// A request the server answers itself, without (or instead of) the handler:
+// refused while reading, timed out, shed under load. `code` names the refusal
+// in upper snake case ("PAYLOAD_TOO_LARGE"), `message` says it in a sentence;
+// HttpServerOptions::error_format turns them into the response body.
+struct HttpError {
+  int status = 500;
+  std::string code;
+  std::string message;
 };
 
 }  // namespace affonso::gateway

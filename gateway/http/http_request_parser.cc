@@ -16,7 +16,6 @@
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/read.hpp"
 #include "boost/system/system_error.hpp"
-#include "common/error_envelope.h"
 
 namespace affonso::gateway {
 namespace {
@@ -26,16 +25,7 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 
 bool IsBeastHttpError(const error_code& ec) {
-  return ec.category() ==
-         http::make_error_code(http::error::bad_method).category();
-}
-
-HttpResponse ErrorResponse(int status, absl::string_view code,
-                           absl::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.body = ErrorEnvelope(code, message);
-  return response;
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
 
 absl::string_view FieldValue(const http::request_header<>& header, http::field name) {
@@ -48,8 +38,8 @@ size_t CountFields(const http::request_header<>& header, http::field name) {
   return static_cast<size_t>(std::distance(range.first, range.second));
 }
 
-HttpResponse BadRequest(absl::string_view message) {
-  return ErrorResponse(400, "VALIDATION_ERROR", message);
+HttpError BadRequest(absl::string_view message) {
+  return {400, "VALIDATION_ERROR", std::string(message)};
 }
 
 // The coding names of every Transfer-Encoding line, in order, lower-cased
@@ -90,8 +80,8 @@ class BytesStream {
       return 0;
     }
     ec = {};
-    const size_t n = asio::buffer_copy(
-        buffers, asio::buffer(rest_.data(), std::min(rest_.size(), max_read_)));
+    const size_t n =
+        asio::buffer_copy(buffers, asio::buffer(rest_.data(), std::min(rest_.size(), max_read_)));
     rest_.remove_prefix(n);
     return n;
   }
@@ -111,11 +101,10 @@ class BytesStream {
 
 }  // namespace
 
-void StartRequestParser(const HttpRequestLimits& limits,
-                        std::optional<HttpRequestParser>* parser) {
+void StartRequestParser(const HttpRequestLimits& limits, std::optional<HttpRequestParser>* parser) {
   parser->emplace();
-  (*parser)->header_limit(static_cast<std::uint32_t>(
-      std::min<size_t>(limits.max_header_bytes, UINT32_MAX)));
+  (*parser)->header_limit(
+      static_cast<std::uint32_t>(std::min<size_t>(limits.max_header_bytes, UINT32_MAX)));
   (*parser)->body_limit(limits.max_body_bytes);
 }
 
@@ -123,13 +112,12 @@ size_t ReadBufferLimit(const HttpRequestLimits& limits) {
   return 2 * limits.max_header_bytes + (8 << 10);
 }
 
-error_code CheckHeaderSize(size_t header_bytes,
-                           const HttpRequestLimits& limits) {
+error_code CheckHeaderSize(size_t header_bytes, const HttpRequestLimits& limits) {
   if (header_bytes > limits.max_header_bytes) return http::error::header_limit;
   return {};
 }
 
-std::optional<HttpResponse> CheckRequestHeader(const HttpRequestParser& parser) {
+std::optional<HttpError> CheckRequestHeader(const HttpRequestParser& parser) {
   const http::request_header<>& header = parser.get();
   if (CountFields(header, http::field::transfer_encoding) > 0) {
     if (header.version() < 11) {
@@ -146,7 +134,7 @@ std::optional<HttpResponse> CheckRequestHeader(const HttpRequestParser& parser) 
       return BadRequest("chunked transfer coding applied more than once");
     }
     if (codings.size() > 1) {
-      return ErrorResponse(501, "NOT_IMPLEMENTED", "only the chunked transfer coding is supported");
+      return HttpError{501, "NOT_IMPLEMENTED", "only the chunked transfer coding is supported"};
     }
     // Beast decides how it reads the body: it must agree with what we read.
     if (!parser.chunked()) return BadRequest("malformed Transfer-Encoding");
@@ -178,35 +166,31 @@ HttpRequest ToHttpRequest(http::request<http::string_body>&& message) {
   request.target = std::string(message.target());
   request.headers.reserve(std::distance(message.begin(), message.end()));
   for (const auto& field : message) {
-    request.headers.emplace_back(
-        absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
-                                                field.name_string().size())),
-        std::string(field.value()));
+    request.headers.emplace_back(absl::AsciiStrToLower(absl::string_view(
+                                     field.name_string().data(), field.name_string().size())),
+                                 std::string(field.value()));
   }
   request.body = std::move(message.body());
   return request;
 }
 
-std::optional<HttpResponse> ReadErrorResponse(const error_code& ec,
-                                              const HttpRequestLimits& limits) {
+std::optional<HttpError> ReadError(const error_code& ec, const HttpRequestLimits& limits) {
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    return ErrorResponse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                         "request header section is too large");
+    return HttpError{431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "request header section is too large"};
   }
   if (ec == http::error::body_limit) {
-    return ErrorResponse(413, "PAYLOAD_TOO_LARGE",
-                         absl::StrCat("request body is over the limit of ",
-                                      limits.max_body_bytes, " bytes"));
+    return HttpError{
+        413, "PAYLOAD_TOO_LARGE",
+        absl::StrCat("request body is over the limit of ", limits.max_body_bytes, " bytes")};
   }
   if (IsBeastHttpError(ec) && ec != http::error::end_of_stream &&
       ec != http::error::partial_message) {
-    return ErrorResponse(400, "VALIDATION_ERROR", "malformed HTTP request");
+    return BadRequest("malformed HTTP request");
   }
   return std::nullopt;
 }
 
-std::vector<ReadResult> ReadHttpRequests(absl::string_view bytes,
-                                         const HttpRequestLimits& limits,
+std::vector<ReadResult> ReadHttpRequests(absl::string_view bytes, const HttpRequestLimits& limits,
                                          size_t max_read) {
   std::vector<ReadResult> results;
   BytesStream stream(bytes, max_read);
@@ -218,11 +202,10 @@ std::vector<ReadResult> ReadHttpRequests(absl::string_view bytes,
     error_code ec;
     // The server reads the header first (to answer Expect: 100-continue),
     // then the rest.
-    const size_t header_bytes =
-        http::read_header(stream, buffer, *parser, ec);
+    const size_t header_bytes = http::read_header(stream, buffer, *parser, ec);
     if (!ec) ec = CheckHeaderSize(header_bytes, limits);
     if (!ec) {
-      std::optional<HttpResponse> refused = CheckRequestHeader(*parser);
+      std::optional<HttpError> refused = CheckRequestHeader(*parser);
       if (refused.has_value()) {
         results.push_back({std::nullopt, std::move(refused)});
         return results;
@@ -230,7 +213,7 @@ std::vector<ReadResult> ReadHttpRequests(absl::string_view bytes,
     }
     if (!ec && !parser->is_done()) http::read(stream, buffer, *parser, ec);
     if (ec) {
-      std::optional<HttpResponse> error = ReadErrorResponse(ec, limits);
+      std::optional<HttpError> error = ReadError(ec, limits);
       if (error.has_value()) results.push_back({std::nullopt, std::move(error)});
       return results;
     }

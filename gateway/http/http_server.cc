@@ -27,7 +27,6 @@
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
-#include "common/error_envelope.h"
 #include "gateway/http/http_request_parser.h"
 
 namespace affonso::gateway {
@@ -73,11 +72,13 @@ bool HasLineBreak(absl::string_view text) {
 // Responses that by definition have no content (RFC 9110 15.2, 15.3.5, 15.4.5).
 bool StatusHasNoContent(int status) { return status == 204 || status == 304; }
 
-HttpResponse ErrorResponse(int status, absl::string_view code,
-                           absl::string_view message) {
+// An HttpError as `format` words it.
+HttpResponse ErrorResponse(const HttpErrorFormat& format, const HttpError& error) {
   HttpResponse response;
-  response.status = status;
-  response.body = ErrorEnvelope(code, message);
+  response.status = error.status;
+  response.content_type = format.content_type;
+  response.body =
+      format.body ? format.body(error.code, error.message) : absl::StrCat(error.message, "\n");
   return response;
 }
 
@@ -141,8 +142,7 @@ class HttpServer::Impl {
   const std::shared_ptr<RespondGate> gate_ = std::make_shared<RespondGate>();
 
   absl::Mutex mu_;
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_
-      ABSL_GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
   uint64_t next_session_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t lingering_sessions_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
@@ -159,8 +159,7 @@ class HttpServer::Impl {
   // the handlers still queued in it, and with them the last sessions, which
   // unregister themselves.
   asio::io_context ioc_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
-      work_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_timer_;
   std::vector<std::thread> threads_;
@@ -220,15 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  enum class Phase {
-    kStarting,
-    kIdle,
-    kReading,
-    kHandling,
-    kWriting,
-    kLingering,
-    kClosed
-  };
+  enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
 
   using TimeoutAction = void (Session::*)();
 
@@ -237,14 +228,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void ArmTimer(absl::Duration timeout, TimeoutAction action) {
     const uint64_t generation = ++timer_generation_;
     timer_.expires_after(ToSteady(timeout));
-    timer_.async_wait(
-        [self = shared_from_this(), generation, action](const error_code& ec) {
-          if (ec || generation != self->timer_generation_ ||
-              self->phase_ == Phase::kClosed) {
-            return;
-          }
-          (self.get()->*action)();
-        });
+    timer_.async_wait([self = shared_from_this(), generation, action](const error_code& ec) {
+      if (ec || generation != self->timer_generation_ || self->phase_ == Phase::kClosed) {
+        return;
+      }
+      (self.get()->*action)();
+    });
   }
 
   void GoIdle() {
@@ -260,15 +249,14 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.shrink_to_fit();  // empty: frees it
     ArmTimer(server_->options().idle_timeout, &Session::Close);
     // Waiting for readability needs no buffer: idle connections stay cheap.
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](const error_code& ec) {
-                         if (self->phase_ != Phase::kIdle) return;
-                         if (ec) {
-                           self->Close();
-                           return;
-                         }
-                         self->StartReading();
-                       });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+      if (self->phase_ != Phase::kIdle) return;
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->StartReading();
+    });
   }
 
   void StartReading() {
@@ -276,11 +264,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (buffer_.capacity() < kReadBufferReserve) buffer_.reserve(kReadBufferReserve);
     StartRequestParser(limits(), &parser_);
     ArmTimer(server_->options().read_timeout, &Session::OnReadTimeout);
-    http::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](const error_code& ec, size_t header_bytes) {
-          self->OnHeaderRead(ec, header_bytes);
-        });
+    http::async_read_header(socket_, buffer_, *parser_,
+                            [self = shared_from_this()](const error_code& ec, size_t header_bytes) {
+                              self->OnHeaderRead(ec, header_bytes);
+                            });
   }
 
   void OnHeaderRead(error_code ec, size_t header_bytes) {
@@ -292,26 +279,24 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Refused before its body is read, and nothing after it is read either:
     // bytes whose framing is in doubt must never become a request.
-    if (std::optional<HttpResponse> refused = CheckRequestHeader(*parser_)) {
-      WriteResponse(*std::move(refused), /*force_close=*/true);
+    if (std::optional<HttpError> refused = CheckRequestHeader(*parser_)) {
+      WriteResponse(Refusal(*refused), /*force_close=*/true);
       return;
     }
     const auto& header = parser_->get();
     if (header.version() >= 11 && !parser_->is_done() &&
-        absl::EqualsIgnoreCase(
-            absl::string_view(header[http::field::expect].data(),
-                              header[http::field::expect].size()),
-            "100-continue")) {
-      asio::async_write(
-          socket_, asio::buffer(kContinue, sizeof(kContinue) - 1),
-          [self = shared_from_this()](const error_code& ec, size_t) {
-            if (self->phase_ != Phase::kReading) return;
-            if (ec) {
-              self->Close();
-              return;
-            }
-            self->ReadBody();
-          });
+        absl::EqualsIgnoreCase(absl::string_view(header[http::field::expect].data(),
+                                                 header[http::field::expect].size()),
+                               "100-continue")) {
+      asio::async_write(socket_, asio::buffer(kContinue, sizeof(kContinue) - 1),
+                        [self = shared_from_this()](const error_code& ec, size_t) {
+                          if (self->phase_ != Phase::kReading) return;
+                          if (ec) {
+                            self->Close();
+                            return;
+                          }
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
@@ -330,13 +315,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(const error_code& ec) {
-    std::optional<HttpResponse> answer = ReadErrorResponse(ec, limits());
+    std::optional<HttpError> answer = ReadError(ec, limits());
     if (answer.has_value()) {
-      WriteResponse(*std::move(answer), /*force_close=*/true);
+      WriteResponse(Refusal(*answer), /*force_close=*/true);
     } else {
       // The client went away (between or in the middle of requests).
       Close();
     }
+  }
+
+  HttpResponse Refusal(const HttpError& error) const {
+    return ErrorResponse(server_->options().error_format, error);
   }
 
   HttpRequestLimits limits() const {
@@ -348,8 +337,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (phase_ != Phase::kReading) return;
     error_code ignored;
     socket_.cancel(ignored);  // the read completes as aborted and is ignored
-    WriteResponse(ErrorResponse(408, "REQUEST_TIMEOUT",
-                                "request was not received in time"),
+    WriteResponse(Refusal({408, "REQUEST_TIMEOUT", "request was not received in time"}),
                   /*force_close=*/true);
   }
 
@@ -363,7 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->OverBufferedBudget()) {
       // Shed before the handler runs: a 503 that is true (nothing was done).
       HttpResponse busy =
-          ErrorResponse(503, "SERVICE_UNAVAILABLE", "the server is overloaded, try again later");
+          Refusal({503, "SERVICE_UNAVAILABLE", "the server is overloaded, try again later"});
       busy.headers.emplace_back("Retry-After", "1");
       WriteResponse(std::move(busy), /*force_close=*/true);
       return;
@@ -377,18 +365,15 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_address_;
 
     ArmTimer(server_->options().handler_timeout, &Session::OnHandlerTimeout);
-    std::function<void(HttpResponse)> respond = [weak = weak_from_this(),
-                                                 gate = server_->gate(),
-                                                 sequence](
-                                                    HttpResponse response) {
+    std::function<void(HttpResponse)> respond = [weak = weak_from_this(), gate = server_->gate(),
+                                                 sequence](HttpResponse response) {
       absl::ReaderMutexLock lock(&gate->mu);
       if (!gate->open) return;
       std::shared_ptr<Session> self = weak.lock();
       if (self == nullptr) return;
-      asio::post(self->executor(),
-                 [self, sequence, response = std::move(response)]() mutable {
-                   self->OnResponse(sequence, std::move(response));
-                 });
+      asio::post(self->executor(), [self, sequence, response = std::move(response)]() mutable {
+        self->OnResponse(sequence, std::move(response));
+      });
     };
     try {
       server_->handler()->Handle(std::move(request), std::move(respond));
@@ -396,8 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
       AFFONSO_LOG(kError, "http handler threw: ", e.what());
       // Posted behind any response the handler managed to send first.
       asio::post(executor(), [self = shared_from_this(), sequence]() {
-        self->OnResponse(
-            sequence, ErrorResponse(500, "INTERNAL_ERROR", "internal error"));
+        self->OnResponse(sequence, self->Refusal({500, "INTERNAL_ERROR", "internal error"}));
       });
     }
   }
@@ -409,8 +393,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHandlerTimeout() {
     if (phase_ != Phase::kHandling) return;
-    WriteResponse(ErrorResponse(504, "GATEWAY_TIMEOUT",
-                                "the request took too long to process"),
+    WriteResponse(Refusal({504, "GATEWAY_TIMEOUT", "the request took too long to process"}),
                   /*force_close=*/false);
   }
 
@@ -418,17 +401,15 @@ class Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kWriting;
     if (response.status < 200 || response.status > 599) {
       AFFONSO_LOG(kError, "http handler returned status ", response.status);
-      response = ErrorResponse(500, "INTERNAL_ERROR", "internal error");
+      response = Refusal({500, "INTERNAL_ERROR", "internal error"});
     }
-    close_after_write_ =
-        force_close || !keep_alive_ || draining_ || server_->closing_connections();
+    close_after_write_ = force_close || !keep_alive_ || draining_ || server_->closing_connections();
 
     response_ = {};
     response_.version(force_close ? 11 : request_version_);
     response_.result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : response.headers) {
-      if (name.empty() || IsServerOwnedHeader(name) || HasLineBreak(name) ||
-          HasLineBreak(value)) {
+      if (name.empty() || IsServerOwnedHeader(name) || HasLineBreak(name) || HasLineBreak(value)) {
         continue;
       }
       response_.insert(name, value);
@@ -437,8 +418,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!HasLineBreak(response.content_type)) {
         response_.set(http::field::content_type, response.content_type);
       }
-      response_.set(http::field::content_length,
-                    std::to_string(response.body.size()));
+      response_.set(http::field::content_length, std::to_string(response.body.size()));
       response_.body() = std::move(response.body);
     }
     response_.keep_alive(!close_after_write_);
@@ -515,23 +495,21 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->CountLingering(+1);
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    ArmTimer(std::min(kMaxLinger, server_->options().read_timeout),
-             &Session::Close);
+    ArmTimer(std::min(kMaxLinger, server_->options().read_timeout), &Session::Close);
     buffer_.clear();
     DiscardInput();
   }
 
   void DiscardInput() {
-    socket_.async_read_some(
-        buffer_.prepare(4096),
-        [self = shared_from_this()](const error_code& ec, size_t) {
-          if (self->phase_ != Phase::kLingering) return;
-          if (ec) {
-            self->Close();
-            return;
-          }
-          self->DiscardInput();
-        });
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](const error_code& ec, size_t) {
+                              if (self->phase_ != Phase::kLingering) return;
+                              if (ec) {
+                                self->Close();
+                                return;
+                              }
+                              self->DiscardInput();
+                            });
   }
 
   HttpServer::Impl* const server_;
@@ -560,11 +538,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 absl::Status HttpServer::Impl::Listen() {
   error_code ec;
-  const asio::ip::address address =
-      asio::ip::make_address(options_.address, ec);
+  const asio::ip::address address = asio::ip::make_address(options_.address, ec);
   if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad listen address '", options_.address, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("bad listen address '", options_.address, "'"));
   }
   if (options_.port < 0 || options_.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("bad port ", options_.port));
@@ -574,8 +550,8 @@ absl::Status HttpServer::Impl::Listen() {
   }
   const tcp::endpoint endpoint(address, static_cast<uint16_t>(options_.port));
   const auto fail = [&](absl::string_view what) {
-    return absl::UnavailableError(absl::StrCat(
-        what, " ", options_.address, ":", options_.port, ": ", ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat(what, " ", options_.address, ":", options_.port, ": ", ec.message()));
   };
   if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
   if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec)) {
@@ -609,10 +585,9 @@ void HttpServer::Impl::Run() {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         [this](const error_code& ec, tcp::socket socket) {
-                           OnAccept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](const error_code& ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
 }
 
 void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
@@ -671,8 +646,7 @@ void HttpServer::Impl::ForEachSession(void (Session::*action)()) {
   }
   // Outside the lock: dropping the last reference unregisters the session.
   for (auto& session : live) {
-    asio::post(session->executor(),
-               [session, action] { (session.get()->*action)(); });
+    asio::post(session->executor(), [session, action] { (session.get()->*action)(); });
   }
 }
 
@@ -702,9 +676,8 @@ void HttpServer::Impl::Shutdown(absl::Duration grace) {
   const auto all_answered = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return sessions_.size() == lingering_sessions_;
   };
-  const auto no_sessions = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return sessions_.empty();
-  };
+  const auto no_sessions = [this]()
+                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return sessions_.empty(); };
   {
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&all_answered), grace);
@@ -729,8 +702,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    HttpServerOptions options, HttpHandler* handler) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                              HttpHandler* handler) {
   if (handler == nullptr) return absl::InvalidArgumentError("handler is null");
   auto impl = std::make_unique<Impl>(std::move(options), handler);
   if (absl::Status status = impl->Listen(); !status.ok()) return status;

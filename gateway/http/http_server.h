@@ -11,28 +11,29 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gateway/http/http_handler.h"
 #include "gateway/http/http_message.h"
 
 namespace affonso::gateway {
 
-// Called on an I/O thread: must not block. Calls `respond` exactly once, from
-// any thread, possibly after the client has gone (the response is then
-// dropped safely), after the handler timeout (ignored) or after the server is
-// gone (ignored).
-class HttpHandler {
- public:
-  virtual ~HttpHandler() = default;
-  virtual void Handle(HttpRequest request,
-                      std::function<void(HttpResponse)> respond) = 0;
+// How the server words the refusals it answers itself (HttpError: 400 for a
+// malformed or ambiguous request, 408, 413, 431, 501, 503 when overloaded, 504
+// when the handler is late, 500 when it throws or answers a bad status). The
+// server knows no API format: the REST gateway and the ops port pass the API's
+// envelope (common/error_envelope.h RefusalEnvelope, as application/json).
+struct HttpErrorFormat {
+  std::string content_type = "text/plain; charset=utf-8";
+  // The body for an HttpError's code and message; empty: the message and a
+  // line feed.
+  std::function<std::string(absl::string_view code, absl::string_view message)> body;
 };
 
 struct HttpServerOptions {
   std::string address = "0.0.0.0";
   int port = 8080;  // 0 = pick a free one (tests)
   int io_threads = 2;
-  size_t max_body_bytes = 1 << 20;  // over it: 413 PAYLOAD_TOO_LARGE
-  size_t max_header_bytes =
-      16 << 10;  // over it: 431 REQUEST_HEADER_FIELDS_TOO_LARGE
+  size_t max_body_bytes = 1 << 20;     // over it: 413 PAYLOAD_TOO_LARGE
+  size_t max_header_bytes = 16 << 10;  // over it: 431 REQUEST_HEADER_FIELDS_TOO_LARGE
   // Whole request (headers + body) once its first byte arrived: slowloris
   // guard -> 408 and close.
   absl::Duration read_timeout = absl::Seconds(15);
@@ -58,6 +59,8 @@ struct HttpServerOptions {
   // the handler, and writes stuck for over_budget_write_timeout are dropped.
   // 0: no limit.
   size_t max_buffered_bytes = 64 << 20;
+  // The body and Content-Type of the server's own refusals (default: plain text).
+  HttpErrorFormat error_format;
 };
 
 // HTTP/1.1 server (Boost.Beast, asynchronous): `io_threads` threads share all
@@ -67,8 +70,8 @@ struct HttpServerOptions {
 // connection holds at most one response and a bounded read buffer.
 class HttpServer {
  public:
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      HttpServerOptions options, HttpHandler* handler);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
+                                                           HttpHandler* handler);
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

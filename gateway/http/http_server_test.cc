@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/error_envelope.h"
 #include "gtest/gtest.h"
 
 namespace affonso::gateway {
@@ -56,8 +58,7 @@ class Client {
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address),
-                         sizeof(address)) == 0;
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
     // A broken server must fail the test, not hang it.
     timeval timeout{5, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -78,8 +79,7 @@ class Client {
   bool Send(const std::string& data) {
     size_t sent = 0;
     while (sent < data.size()) {
-      ssize_t n =
-          send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return false;
       sent += static_cast<size_t>(n);
     }
@@ -97,8 +97,7 @@ class Client {
     pending_.erase(0, header_end + 4);
     std::vector<std::string> lines = absl::StrSplit(head, "\r\n");
     std::vector<std::string> status_line = absl::StrSplit(lines[0], ' ');
-    if (status_line.size() < 2 ||
-        !absl::SimpleAtoi(status_line[1], &response->status)) {
+    if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &response->status)) {
       return false;
     }
     for (size_t i = 1; i < lines.size(); ++i) {
@@ -149,8 +148,7 @@ class Client {
   bool ClosedByServer(absl::Duration within) {
     if (!pending_.empty()) return false;
     pollfd poll_fd{fd_, POLLIN, 0};
-    if (poll(&poll_fd, 1,
-             static_cast<int>(absl::ToInt64Milliseconds(within))) <= 0) {
+    if (poll(&poll_fd, 1, static_cast<int>(absl::ToInt64Milliseconds(within))) <= 0) {
       return false;
     }
     char byte;
@@ -172,18 +170,15 @@ class Client {
   std::string pending_;
 };
 
-std::string Get(const std::string& target,
-                const std::string& extra_headers = "") {
-  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: test\r\n",
-                      extra_headers, "\r\n");
+std::string Get(const std::string& target, const std::string& extra_headers = "") {
+  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: test\r\n", extra_headers, "\r\n");
 }
 
 std::string Post(const std::string& target, const std::string& body) {
-  return absl::StrCat(
-      "POST ", target,
-      " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-      "Content-Length: ",
-      body.size(), "\r\n\r\n", body);
+  return absl::StrCat("POST ", target,
+                      " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                      "Content-Length: ",
+                      body.size(), "\r\n\r\n", body);
 }
 
 // ------------------------------------------------------------ test handler
@@ -194,6 +189,8 @@ std::string Post(const std::string& target, const std::string& body) {
 //   /never   never responds (keeps `respond` until the test ends)
 //   /204     responds 204
 //   /big     responds with a 1 MiB body
+//   /throw   throws
+//   /status-99 responds with a status outside 200..599
 //   anything else echoes "<method> <target> <x-test header> <body>" at once.
 class TestHandler : public HttpHandler {
  public:
@@ -201,8 +198,7 @@ class TestHandler : public HttpHandler {
     for (std::thread& thread : threads_) thread.join();
   }
 
-  void Handle(HttpRequest request,
-              std::function<void(HttpResponse)> respond) override {
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override {
     {
       absl::MutexLock lock(&mu_);
       ++received_;
@@ -211,23 +207,27 @@ class TestHandler : public HttpHandler {
     }
     HttpResponse response;
     response.headers.emplace_back("X-Request-Id", "req-1");
-    response.body = absl::StrCat(request.method, " ", request.target, " ",
-                                 request.Header("x-test"), " ", request.body);
+    response.body = absl::StrCat(request.method, " ", request.target, " ", request.Header("x-test"),
+                                 " ", request.body);
     const std::string path = request.target.substr(0, request.target.find('?'));
     if (path == "/slow" || path == "/thread") {
-      const auto delay =
-          path == "/slow" ? absl::Milliseconds(200) : absl::ZeroDuration();
+      const auto delay = path == "/slow" ? absl::Milliseconds(200) : absl::ZeroDuration();
       absl::MutexLock lock(&mu_);
-      threads_.emplace_back([delay, respond = std::move(respond),
-                             response = std::move(response)]() mutable {
-        absl::SleepFor(delay);
-        respond(std::move(response));
-      });
+      threads_.emplace_back(
+          [delay, respond = std::move(respond), response = std::move(response)]() mutable {
+            absl::SleepFor(delay);
+            respond(std::move(response));
+          });
     } else if (path == "/never") {
       absl::MutexLock lock(&mu_);
       parked_.push_back(std::move(respond));
     } else if (path == "/big") {
       response.body = std::string(1 << 20, 'b');
+      respond(std::move(response));
+    } else if (path == "/throw") {
+      throw std::runtime_error("handler bug");
+    } else if (path == "/status-99") {
+      response.status = 99;
       respond(std::move(response));
     } else if (path == "/204") {
       response.status = 204;
@@ -243,9 +243,7 @@ class TestHandler : public HttpHandler {
 
   void WaitForRequests(int count) {
     absl::MutexLock lock(&mu_);
-    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return received_ >= count;
-    };
+    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_ >= count; };
     mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(5));
   }
 
@@ -287,10 +285,13 @@ class HttpServerTest : public testing::Test {
     server_ = std::move(*server);
   }
 
+  // With the API's envelope for the server's own refusals, as the REST
+  // gateway and the ops port configure it: what their clients see.
   static HttpServerOptions DefaultOptions() {
     HttpServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
+    options.error_format = {kErrorEnvelopeContentType, RefusalEnvelope};
     return options;
   }
 
@@ -301,13 +302,11 @@ class HttpServerTest : public testing::Test {
   std::unique_ptr<HttpServer> server_;
 };
 
-void ExpectEnvelope(const ClientResponse& response, int status,
-                    const std::string& code) {
+void ExpectEnvelope(const ClientResponse& response, int status, const std::string& code) {
   EXPECT_EQ(response.status, status);
   EXPECT_EQ(response.Header("content-type"), "application/json");
-  EXPECT_TRUE(absl::StartsWith(
-      response.body,
-      absl::StrCat(R"({"success":false,"error":{"code":")", code, "\"")))
+  EXPECT_TRUE(absl::StartsWith(response.body,
+                               absl::StrCat(R"({"success":false,"error":{"code":")", code, "\"")))
       << response.body;
 }
 
@@ -318,8 +317,7 @@ TEST_F(HttpServerTest, GetAndPostRoundTrip) {
   Client client(port());
   ASSERT_TRUE(client.connected());
 
-  ClientResponse get =
-      client.Request(Get("/v1/clicks?limit=5", "X-Test: Hello\r\n"));
+  ClientResponse get = client.Request(Get("/v1/clicks?limit=5", "X-Test: Hello\r\n"));
   EXPECT_EQ(get.status, 200);
   EXPECT_EQ(get.body, "GET /v1/clicks?limit=5 Hello ");
   EXPECT_EQ(get.Header("content-type"), "application/json");
@@ -328,8 +326,7 @@ TEST_F(HttpServerTest, GetAndPostRoundTrip) {
   EXPECT_EQ(get.Header("connection"), "");
   EXPECT_EQ(handler_.last_remote_address(), "127.0.0.1");
 
-  ClientResponse post =
-      client.Request(Post("/v1/signups", R"({"click_id":"clk_1"})"));
+  ClientResponse post = client.Request(Post("/v1/signups", R"({"click_id":"clk_1"})"));
   EXPECT_EQ(post.status, 200);
   EXPECT_EQ(post.body, R"(POST /v1/signups  {"click_id":"clk_1"})");
 }
@@ -348,8 +345,7 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   Client client(port());
   // The first is slow: later ones must still come after it.
-  ASSERT_TRUE(
-      client.Send(Get("/slow?1") + Post("/p", "two") + Get("/thread?3")));
+  ASSERT_TRUE(client.Send(Get("/slow?1") + Post("/p", "two") + Get("/thread?3")));
   ClientResponse response;
   ASSERT_TRUE(client.Read(&response));
   EXPECT_EQ(response.body, "GET /slow?1  ");
@@ -394,8 +390,7 @@ TEST_F(HttpServerTest, Http10ClosesUnlessKeepAlive) {
     EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
   }
   Client client(port());
-  ClientResponse first =
-      client.Request("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  ClientResponse first = client.Request("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   EXPECT_EQ(first.status, 200);
   EXPECT_TRUE(absl::EqualsIgnoreCase(first.Header("connection"), "keep-alive"));
   EXPECT_EQ(client.Request("GET /b HTTP/1.0\r\n\r\n").body, "GET /b  ");
@@ -421,8 +416,7 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
   StartServer(options);
   {
     Client client(port());
-    ClientResponse response =
-        client.Request(Post("/big", std::string(5000, 'x')));
+    ClientResponse response = client.Request(Post("/big", std::string(5000, 'x')));
     ExpectEnvelope(response, 413, "PAYLOAD_TOO_LARGE");
     EXPECT_EQ(response.Header("connection"), "close");
     EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
@@ -430,17 +424,15 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
   {
     // Announced but not sent: refused without waiting for the body.
     Client client(port());
-    ClientResponse response = client.Request(
-        "POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n");
+    ClientResponse response =
+        client.Request("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n");
     ExpectEnvelope(response, 413, "PAYLOAD_TOO_LARGE");
   }
   {
     // Chunked bodies count too.
     Client client(port());
-    std::string chunked =
-        "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (int i = 0; i < 3; ++i)
-      absl::StrAppend(&chunked, "200\r\n", std::string(512, 'y'), "\r\n");
+    std::string chunked = "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) absl::StrAppend(&chunked, "200\r\n", std::string(512, 'y'), "\r\n");
     chunked += "0\r\n\r\n";
     ExpectEnvelope(client.Request(chunked), 413, "PAYLOAD_TOO_LARGE");
   }
@@ -454,8 +446,8 @@ TEST_F(HttpServerTest, HeaderOverLimitIs431) {
   options.max_header_bytes = 1024;
   StartServer(options);
   Client client(port());
-  ClientResponse response = client.Request(
-      Get("/h", absl::StrCat("X-Big: ", std::string(4000, 'h'), "\r\n")));
+  ClientResponse response =
+      client.Request(Get("/h", absl::StrCat("X-Big: ", std::string(4000, 'h'), "\r\n")));
   ExpectEnvelope(response, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE");
   EXPECT_EQ(response.Header("connection"), "close");
   EXPECT_TRUE(client.ClosedByServer(absl::Seconds(2)));
@@ -474,8 +466,7 @@ TEST_F(HttpServerTest, HeaderLimitCountsTheRequestLine) {
   ASSERT_GT(Get(target, fields).size(), 1024u);
   ASSERT_LT(Get("/h", fields).size(), 1024u);
   Client over(port());
-  ExpectEnvelope(over.Request(Get(target, fields)), 431,
-                 "REQUEST_HEADER_FIELDS_TOO_LARGE");
+  ExpectEnvelope(over.Request(Get(target, fields)), 431, "REQUEST_HEADER_FIELDS_TOO_LARGE");
   Client under(port());
   EXPECT_EQ(under.Request(Get("/h", fields)).status, 200);
 }
@@ -486,8 +477,8 @@ TEST_F(HttpServerTest, HeaderLimitCountsTheRequestLine) {
 TEST_F(HttpServerTest, ChunkedRequestInSmallPiecesIsRead) {
   StartServer();
   Client client(port());
-  ASSERT_TRUE(client.Send(
-      "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"));
   for (const char* piece : {"\r", "\n"}) {
     absl::SleepFor(absl::Milliseconds(50));  // separate reads on the server
     ASSERT_TRUE(client.Send(piece));
@@ -500,8 +491,7 @@ TEST_F(HttpServerTest, ChunkedRequestInSmallPiecesIsRead) {
 TEST_F(HttpServerTest, MalformedRequestIs400) {
   StartServer();
   for (const std::string raw :
-       {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n",
-        "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+       {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
         "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
     Client client(port());
     ClientResponse response = client.Request(raw);
@@ -513,14 +503,77 @@ TEST_F(HttpServerTest, MalformedRequestIs400) {
   }
 }
 
+// The server itself knows no API format: without error_format its refusals
+// are the message as plain text.
+TEST_F(HttpServerTest, RefusalsArePlainTextByDefault) {
+  HttpServerOptions options = DefaultOptions();
+  options.error_format = {};
+  options.max_body_bytes = 10;
+  StartServer(options);
+  {
+    Client client(port());
+    ClientResponse response = client.Request("GARBAGE\r\n\r\n");
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(response.Header("content-type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(response.body, "malformed HTTP request\n");
+    EXPECT_EQ(response.Header("content-length"), std::to_string(response.body.size()));
+  }
+  {
+    Client client(port());
+    ClientResponse response = client.Request(Post("/p", std::string(11, 'x')));
+    EXPECT_EQ(response.status, 413);
+    EXPECT_EQ(response.Header("content-type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(response.body, "request body is over the limit of 10 bytes\n");
+  }
+  Client client(port());
+  ClientResponse response = client.Request(Get("/throw"));
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.Header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(response.body, "internal error\n");
+}
+
+// Every refusal goes through error_format, with its code and message.
+TEST_F(HttpServerTest, ErrorFormatWordsEveryRefusal) {
+  HttpServerOptions options = DefaultOptions();
+  options.error_format = {"application/x-refusal",
+                          [](absl::string_view code, absl::string_view message) {
+                            return absl::StrCat(code, "|", message);
+                          }};
+  options.max_body_bytes = 10;
+  options.handler_timeout = absl::Milliseconds(200);
+  StartServer(options);
+  struct Case {
+    std::string request;
+    int status;
+    std::string body;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"GARBAGE\r\n\r\n", 400, "VALIDATION_ERROR|malformed HTTP request"},
+           {"GET /x HTTP/1.1\r\n\r\n", 400, "VALIDATION_ERROR|missing Host header"},
+           {"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501,
+            "NOT_IMPLEMENTED|only the chunked transfer coding is supported"},
+           {Post("/p", std::string(11, 'x')), 413,
+            "PAYLOAD_TOO_LARGE|request body is over the limit of 10 bytes"},
+           {Get("/throw"), 500, "INTERNAL_ERROR|internal error"},
+           {Get("/status-99"), 500, "INTERNAL_ERROR|internal error"},
+           {Get("/never"), 504, "GATEWAY_TIMEOUT|the request took too long to process"},
+       }) {
+    Client client(port());
+    ClientResponse response = client.Request(c.request);
+    EXPECT_EQ(response.status, c.status) << c.request;
+    EXPECT_EQ(response.Header("content-type"), "application/x-refusal") << c.request;
+    EXPECT_EQ(response.body, c.body) << c.request;
+  }
+  for (auto& respond : handler_.TakeParked()) respond(HttpResponse{});
+}
+
 TEST_F(HttpServerTest, SlowClientIsCutOffAfterReadTimeout) {
   HttpServerOptions options = DefaultOptions();
   options.read_timeout = absl::Milliseconds(300);
   StartServer(options);
   Client client(port());
   const absl::Time start = absl::Now();
-  ASSERT_TRUE(client.Send(
-      "POST /slowloris HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  ASSERT_TRUE(client.Send("POST /slowloris HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
   ClientResponse response;
   ASSERT_TRUE(client.Read(&response));
   ExpectEnvelope(response, 408, "REQUEST_TIMEOUT");
@@ -546,14 +599,12 @@ TEST_F(HttpServerTest, ThousandsOfIdleConnectionsDoNotStarveNewRequests) {
   constexpr int kIdle = 2000;
   rlimit limit;
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
-  const rlim_t wanted =
-      2 * kIdle + 256;  // client and server ends share the process
+  const rlim_t wanted = 2 * kIdle + 256;  // client and server ends share the process
   if (limit.rlim_cur < wanted) {
     limit.rlim_cur = std::min(wanted, limit.rlim_max);
     setrlimit(RLIMIT_NOFILE, &limit);
   }
-  if (limit.rlim_cur < wanted)
-    GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
+  if (limit.rlim_cur < wanted) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
 
   HttpServerOptions options = DefaultOptions();
   options.io_threads = 2;
@@ -622,8 +673,7 @@ TEST_F(HttpServerTest, HandlerCannotInjectOrOverrideFraming) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.Header("x-bad"), "");
   EXPECT_EQ(response.Header("set-cookie"), "");
-  EXPECT_EQ(response.Header("content-length"),
-            std::to_string(response.body.size()));
+  EXPECT_EQ(response.Header("content-length"), std::to_string(response.body.size()));
   EXPECT_EQ(client.Request(Get("/after")).status, 200);
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
 #include <set>
 #include <utility>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/json_escape.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 
@@ -23,7 +23,6 @@ namespace {
 std::string OutputName(const google::protobuf::FieldDescriptor& field) {
   return field.has_json_name() ? field.json_name() : field.name();
 }
-
 
 using google::protobuf::Descriptor;
 using google::protobuf::EnumDescriptor;
@@ -94,7 +93,7 @@ class Json {
         absl::StrAppend(out, int_);
         return;
       case kString:
-        AppendQuoted(text_, out);
+        out->append(JsonEscape(text_));
         return;
       case kArray:
       case kObject:
@@ -110,7 +109,7 @@ class Json {
       out->append(i == 0 ? "\n" : ",\n");
       out->append(indent + 2, ' ');
       if (is_object) {
-        AppendQuoted(keys_[i], out);
+        out->append(JsonEscape(keys_[i]));
         out->append(": ");
       }
       values_[i].Print(indent + 2, out);
@@ -123,40 +122,6 @@ class Json {
  private:
   enum Kind { kNull, kBool, kInt, kString, kArray, kObject };
   explicit Json(Kind kind) : kind_(kind) {}
-
-  // Our strings come from proto sources (UTF-8), so only JSON's mandatory
-  // escapes are needed.
-  static void AppendQuoted(absl::string_view text, std::string* out) {
-    out->push_back('"');
-    for (char c : text) {
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-            out->append(escaped);
-          } else {
-            out->push_back(c);
-          }
-      }
-    }
-    out->push_back('"');
-  }
 
   Kind kind_;
   bool bool_ = false;
@@ -247,8 +212,8 @@ std::vector<std::string> EnumApiNames(const EnumDescriptor& type) {
 
 // A google.api.http rule reduced to what the document needs.
 struct Binding {
-  std::string verb;  // lowercase OpenAPI operation key
-  std::string path;  // OpenAPI form: "{field}" variables
+  std::string verb;                      // lowercase OpenAPI operation key
+  std::string path;                      // OpenAPI form: "{field}" variables
   std::vector<std::string> path_fields;  // dotted field paths, in order
   std::string body;
   std::string response_body;
@@ -382,10 +347,10 @@ class DocumentBuilder {
       for (int i = 0; i < service->method_count(); ++i) AddMethod(*service->method(i));
     }
     AddOperationalEndpoints();
-    tags.Add(Json::Object()
-                 .Set("name", Json::String(kGatewayTag))
-                 .Set("description",
-                      Json::String("Served by the gateway itself, without an API key.")));
+    tags.Add(
+        Json::Object()
+            .Set("name", Json::String(kGatewayTag))
+            .Set("description", Json::String("Served by the gateway itself, without an API key.")));
 
     Json document = Json::Object();
     document.Set("openapi", Json::String("3.0.3"));
@@ -399,8 +364,7 @@ class DocumentBuilder {
                               "google.api.http rules. Input accepts snake_case and "
                               "lowerCamelCase field names; output uses snake_case. Enums are "
                               "the lowercase names listed here. Timestamps are RFC 3339 UTC.")));
-    document.Set("security",
-                 Json::Array().Add(Json::Object().Set("bearerAuth", Json::Array())));
+    document.Set("security", Json::Array().Add(Json::Object().Set("bearerAuth", Json::Array())));
     document.Set("tags", std::move(tags));
     Json paths = Json::Object();
     for (auto& [path, operations] : paths_) {
@@ -494,8 +458,8 @@ class DocumentBuilder {
         for (const std::string& field_path : binding.path_fields) {
           if (field_path.find('.') == std::string::npos) top_level_bound.insert(field_path);
         }
-        schema = top_level_bound.empty() ? MessageRef(request)
-                                         : MessageSchema(request, top_level_bound);
+        schema =
+            top_level_bound.empty() ? MessageRef(request) : MessageSchema(request, top_level_bound);
       } else {
         const FieldDescriptor* field = request.FindFieldByName(binding.body);
         schema = field != nullptr ? FieldSchema(*field) : TypedSchema("object");
@@ -533,8 +497,8 @@ class DocumentBuilder {
     const bool names_objects = !binding.path_fields.empty() || !binding.body.empty() ||
                                request.FindFieldByName("program_id") != nullptr ||
                                !absl::StartsWith(method.name(), "List");
-    const bool writes_unique_keys = absl::StartsWith(method.name(), "Create") ||
-                                    absl::StartsWith(method.name(), "Update");
+    const bool writes_unique_keys =
+        absl::StartsWith(method.name(), "Create") || absl::StartsWith(method.name(), "Update");
     std::vector<int> codes = {400, 401, 403};
     if (names_objects) codes.push_back(404);
     codes.push_back(405);
@@ -569,7 +533,8 @@ class DocumentBuilder {
   // "data".
   Json SuccessEnvelope(const Descriptor& response, const std::string& response_body) {
     Json properties = Json::Object();
-    properties.Set("success", TypedSchema("boolean").Set("enum", Json::Array().Add(Json::Bool(true))));
+    properties.Set("success",
+                   TypedSchema("boolean").Set("enum", Json::Array().Add(Json::Bool(true))));
     if (response.FindFieldByName("data") != nullptr) {
       for (int i = 0; i < response.field_count(); ++i) {
         const FieldDescriptor& field = *response.field(i);
@@ -744,8 +709,10 @@ class DocumentBuilder {
       bool may_be_unavailable;
     };
     const Endpoint kEndpoints[] = {
-        {"/healthz", "Gateway.Healthz", "Liveness: the gateway process is serving.", "Alive.", false},
-        {"/readyz", "Gateway.Readyz", "Readiness: the gateway can reach its backend.", "Ready.", true},
+        {"/healthz", "Gateway.Healthz", "Liveness: the gateway process is serving.", "Alive.",
+         false},
+        {"/readyz", "Gateway.Readyz", "Readiness: the gateway can reach its backend.", "Ready.",
+         true},
         {"/openapi.json", "Gateway.OpenApi", "This document.", "The OpenAPI document.", false},
     };
     for (const Endpoint& endpoint : kEndpoints) {
@@ -779,11 +746,11 @@ class DocumentBuilder {
     }
     Json error_fields =
         Json::Object()
-            .Set("code", TypedSchema("string").Set(
-                             "description", Json::String("Machine-readable error code, e.g. "
-                                                         "VALIDATION_ERROR or NOT_FOUND.")))
-            .Set("message", TypedSchema("string").Set(
-                                "description", Json::String("Human-readable explanation.")))
+            .Set("code", TypedSchema("string").Set("description",
+                                                   Json::String("Machine-readable error code, e.g. "
+                                                                "VALIDATION_ERROR or NOT_FOUND.")))
+            .Set("message", TypedSchema("string").Set("description",
+                                                      Json::String("Human-readable explanation.")))
             .Set("field",
                  TypedSchema("string").Set(
                      "description",
@@ -797,8 +764,8 @@ class DocumentBuilder {
             .Set("required", StringList({"success", "error"}))
             .Set("properties",
                  Json::Object()
-                     .Set("success", TypedSchema("boolean").Set(
-                                         "enum", Json::Array().Add(Json::Bool(false))))
+                     .Set("success",
+                          TypedSchema("boolean").Set("enum", Json::Array().Add(Json::Bool(false))))
                      .Set("error", TypedSchema("object")
                                        .Set("required", StringList({"code", "message"}))
                                        .Set("properties", std::move(error_fields))));
@@ -814,10 +781,9 @@ class DocumentBuilder {
               .Set("content",
                    Json::Object().Set(
                        "application/json",
-                       Json::Object().Set("schema", Json::Object().Set(
-                                                        "$ref", Json::String(
-                                                                    "#/components/schemas/"
-                                                                    "ErrorEnvelope")))));
+                       Json::Object().Set(
+                           "schema", Json::Object().Set("$ref", Json::String("#/components/schemas/"
+                                                                             "ErrorEnvelope")))));
       if (error.code == 429) {
         Json headers = RateLimitHeaders();
         headers.Set("Retry-After", Json::Object()

@@ -9,10 +9,13 @@
 #include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/api_key_syntax.h"
-#include "common/ids.h"
-#include "common/metrics.h"
-#include "gateway/transcoder/contract.h"
 #include "common/error_envelope.h"
+#include "common/grpc_metadata.h"
+#include "common/metrics.h"
+#include "common/request_id.h"
+#include "common/wire_metadata.h"
+#include "gateway/transcoder/contract.h"
+#include "gateway/transcoder/error_response.h"
 #include "gateway/transcoder/json_transcoder.h"
 #include "google/protobuf/message.h"
 
@@ -20,8 +23,8 @@ namespace affonso::gateway {
 namespace {
 
 // Response metadata passed through to HTTP headers as they are.
-constexpr const char* kPassThroughHeaders[] = {"x-ratelimit-limit", "x-ratelimit-remaining",
-                                               "x-ratelimit-reset", "retry-after"};
+constexpr const char* kPassThroughHeaders[] = {kRateLimitLimitKey, kRateLimitRemainingKey,
+                                               kRateLimitResetKey, kRetryAfterKey};
 
 bool IsPrintableAscii(absl::string_view text) {
   for (char c : text) {
@@ -30,23 +33,9 @@ bool IsPrintableAscii(absl::string_view text) {
   return true;
 }
 
-std::string RequestIdFor(const HttpRequest& request) {
-  std::string id = request.Header("x-request-id");
-  if (id.empty() || id.size() > 128 || !IsPrintableAscii(id) || absl::StrContains(id, ' ')) {
-    id = NewId("req");
-  }
-  return id;
-}
-
 bool IsJsonContentType(absl::string_view content_type) {
   absl::string_view media = content_type.substr(0, content_type.find(';'));
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(media), "application/json");
-}
-
-std::string Metadata(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
-                     absl::string_view key) {
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
 // `route` is the rule's template ("POST /v1/signups") or a fixed name, never
@@ -65,14 +54,6 @@ void CountHttp(const std::string& route, int status, absl::Duration elapsed) {
   durations.WithLabels({route, status_text}).Observe(elapsed);
 }
 
-HttpResponse ErrorResponse(int status, absl::string_view code, absl::string_view message,
-                           absl::string_view field = {}) {
-  HttpResponse response;
-  response.status = status;
-  response.body = ErrorEnvelope(code, message, field);
-  return response;
-}
-
 // error.retryAfter (seconds) sits beside code and message.
 void AddRetryAfter(int seconds, std::string* envelope) {
   envelope->insert(envelope->size() - 2, absl::StrCat(",\"retryAfter\":", seconds));
@@ -85,8 +66,8 @@ HttpResponse RefusalResponse(const absl::Status& refused) {
   HttpResponse response = ErrorResponse(http_status, ApiErrorCode(refused), refused.message());
   int retry_after = 0;
   for (const auto& [key, value] : ResponseMetadata(refused)) {
-    if (key == "retry-after" && absl::SimpleAtoi(value, &retry_after)) {
-      response.headers.emplace_back("retry-after", value);
+    if (key == kRetryAfterKey && absl::SimpleAtoi(value, &retry_after)) {
+      response.headers.emplace_back(kRetryAfterKey, value);
       AddRetryAfter(retry_after, &response.body);
     }
   }
@@ -108,12 +89,12 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
   const auto& initial = call.context.GetServerInitialMetadata();
   const auto& trailing = call.context.GetServerTrailingMetadata();
   for (const char* name : kPassThroughHeaders) {
-    std::string value = Metadata(initial, name);
-    if (value.empty()) value = Metadata(trailing, name);
+    std::string value = MetadataValue(initial, name);
+    if (value.empty()) value = MetadataValue(trailing, name);
     if (!value.empty() && IsPrintableAscii(value)) response.headers.emplace_back(name, value);
   }
   if (!status.ok()) {
-    std::string code = Metadata(trailing, "x-error-code");
+    std::string code = MetadataValue(trailing, kErrorCodeKey);
     std::string message = status.error_message();
     const int http_status = HttpStatusFor(status.error_code());
     if (code.empty()) {
@@ -125,7 +106,7 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
                                      : "internal error";
     }
     if (http_status == 500) message = "internal error";
-    std::string field = Metadata(trailing, "x-error-field");
+    std::string field = MetadataValue(trailing, kErrorFieldKey);
     // The service names fields of the whole request; with `body: "group"`
     // the client's JSON is the group, so name them as the client wrote them
     // (as BuildRequest does for its own errors).
@@ -134,10 +115,11 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
         absl::StartsWith(field, absl::StrCat(route.body, "."))) {
       field.erase(0, route.body.size() + 1);
     }
-    response.status = http_status;
+    response.status = http_status;  // beside the pass-through headers above
     response.body = ErrorEnvelope(code, message, field);
     int retry_after = 0;
-    if (http_status == 429 && absl::SimpleAtoi(Metadata(trailing, "retry-after"), &retry_after)) {
+    if (http_status == 429 &&
+        absl::SimpleAtoi(MetadataValue(trailing, kRetryAfterKey), &retry_after)) {
       AddRetryAfter(retry_after, &response.body);
     }
     return response;
@@ -158,7 +140,7 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
   auto body = RenderSuccess(*call.route, *message);
   if (!body.ok()) return ErrorResponse(500, api_code::kInternal, "internal error");
   int http_code = 200;
-  if (!absl::SimpleAtoi(Metadata(initial, "x-http-code"), &http_code) || http_code < 200 ||
+  if (!absl::SimpleAtoi(MetadataValue(initial, kHttpCodeKey), &http_code) || http_code < 200 ||
       http_code > 299) {
     http_code = 200;
   }
@@ -199,8 +181,8 @@ int HttpStatusFor(grpc::StatusCode code) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(
-    std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options) {
+absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(std::shared_ptr<grpc::Channel> backend,
+                                                             GrpcProxyOptions options) {
   auto routes = RouteTable::FromServices(ContractServices());
   if (!routes.ok()) return routes.status();
   return std::unique_ptr<GrpcProxy>(
@@ -212,7 +194,7 @@ GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
     : backend_(backend), stub_(backend), routes_(std::move(routes)), options_(std::move(options)) {}
 
 void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> respond) {
-  const std::string request_id = RequestIdFor(request);
+  const std::string request_id = RequestIdFor(request.Header(kRequestIdKey));
   const absl::Time start = absl::Now();
   auto replying_as = [&respond, &request_id, start](std::string route) {
     return [respond, request_id, start, route = std::move(route)](HttpResponse response) {
@@ -246,9 +228,8 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     if (match.allowed_methods.empty()) {
       return reply(ErrorResponse(404, api_code::kNotFound, "no such endpoint"));
     }
-    HttpResponse response =
-        ErrorResponse(405, "METHOD_NOT_ALLOWED",
-                      absl::StrCat(request.method, " is not allowed here"));
+    HttpResponse response = ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                                          absl::StrCat(request.method, " is not allowed here"));
     response.headers.emplace_back("Allow", absl::StrJoin(match.allowed_methods, ", "));
     return reply(std::move(response));
   }
@@ -267,12 +248,12 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
-    return reply(ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
-                               "the request body must be application/json"));
+    return reply(
+        ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json"));
   }
 
-  const auto* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.method->input_type());
+  const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+      route.method->input_type());
   std::unique_ptr<google::protobuf::Message> message(prototype->New());
   absl::Status built = BuildRequest(route, match.bindings, query, request.body, message.get());
   if (!built.ok()) {
@@ -284,21 +265,23 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   call->request_id = request_id;
   call->respond = reply;
   // Printable ASCII but for surrounding whitespace, as checked above.
-  call->context.AddMetadata("authorization", std::string(absl::StripAsciiWhitespace(authorization)));
-  call->context.AddMetadata("x-request-id", request_id);
+  call->context.AddMetadata("authorization",
+                            std::string(absl::StripAsciiWhitespace(authorization)));
+  call->context.AddMetadata(kRequestIdKey, request_id);
   // For the per-address limit on failed authentication (RpcRunner believes
   // it only on in-process calls, where the peer has no address).
   if (!request.remote_address.empty()) {
-    call->context.AddMetadata("x-affonso-client-address", request.remote_address);
+    call->context.AddMetadata(kClientAddressKey, request.remote_address);
   }
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();
   grpc::Slice slice(bytes);
   call->request_bytes = grpc::ByteBuffer(&slice, 1);
-  stub_.UnaryCall(&call->context,
-                  absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name()),
-                  grpc::StubOptions(), &call->request_bytes, &call->response_bytes,
-                  [call](grpc::Status status) { call->respond(Translate(*call, status)); });
+  stub_.UnaryCall(
+      &call->context,
+      absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name()),
+      grpc::StubOptions(), &call->request_bytes, &call->response_bytes,
+      [call](grpc::Status status) { call->respond(Translate(*call, status)); });
 }
 
 void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std::string&) {

@@ -1,19 +1,19 @@
 #ifndef AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
 #define AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "gateway/http/http_server.h"
+#include "gateway/http/http_handler.h"
 #include "gateway/transcoder/route_table.h"
 
 namespace affonso::gateway {
@@ -26,7 +26,7 @@ struct GrpcProxyOptions {
   // Run on the HTTP I/O thread once the Authorization header holds a key and
   // before the body is read, so that whatever the API would refuse from
   // memory costs no parsing: it must never block. Its error is the answer
-  // (a "retry-after" response metadata entry becomes Retry-After). The
+  // (a kRetryAfterKey response metadata entry becomes Retry-After). The
   // in-process gateway passes Server::RefuseWithoutLookup; empty: none.
   std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
       refuse_before_body;
@@ -40,8 +40,8 @@ struct GrpcProxyOptions {
 // /openapi.json.
 class GrpcProxy final : public HttpHandler {
  public:
-  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(
-      std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options);
+  static absl::StatusOr<std::unique_ptr<GrpcProxy>> Create(std::shared_ptr<grpc::Channel> backend,
+                                                           GrpcProxyOptions options);
 
   void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override;
 

@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
+#include "common/json_escape.h"
 #include "common/request_limits.h"
 #include "common/status_macros.h"
-#include "common/error_envelope.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -74,8 +74,7 @@ absl::Status Invalid(absl::string_view path, absl::string_view what) {
   return ValidationError(path, absl::StrCat(path, " ", what));
 }
 
-absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path,
-                           int depth);
+absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path, int depth);
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -407,8 +406,8 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
           named = type.FindValueByNumber(static_cast<int32_t>(number));
         }
       } else if (value.kind_case() == Value::kStringValue) {
-        named = type.FindValueByName(EnumPrefix(type) +
-                                     absl::AsciiStrToUpper(value.string_value()));
+        named =
+            type.FindValueByName(EnumPrefix(type) + absl::AsciiStrToUpper(value.string_value()));
         if (named == nullptr) named = type.FindValueByName(value.string_value());
       } else {
         return Invalid(path, "must be a string");
@@ -455,8 +454,7 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
   return absl::OkStatus();
 }
 
-absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path,
-                           int depth) {
+absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path, int depth) {
   if (depth > kMaxDepth) return Invalid(path, "is nested too deeply");
   const Descriptor& type = *out->GetDescriptor();
   std::vector<int> seen;
@@ -524,7 +522,8 @@ absl::Status SetByPath(const Descriptor& type, Struct* root, absl::string_view d
 absl::Status AddQuery(const Descriptor& type, absl::string_view query, Struct* root) {
   if (query.empty()) return absl::OkStatus();
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     auto key = PercentDecode(kv.first, /*plus_is_space=*/true);
     auto value = PercentDecode(kv.second, /*plus_is_space=*/true);
     if (!key.ok() || !value.ok()) {
@@ -538,8 +537,14 @@ absl::Status AddQuery(const Descriptor& type, absl::string_view query, Struct* r
 
 // Shortest text that reads back as the same double, as protobuf's JSON does.
 void WriteDouble(double number, std::string* out) {
-  if (std::isnan(number)) { out->append("\"NaN\""); return; }
-  if (std::isinf(number)) { out->append(number > 0 ? "\"Infinity\"" : "\"-Infinity\""); return; }
+  if (std::isnan(number)) {
+    out->append("\"NaN\"");
+    return;
+  }
+  if (std::isinf(number)) {
+    out->append(number > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
   char buffer[32];
   for (int precision = 15; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision, number);
@@ -569,10 +574,14 @@ void WriteJsonValue(const Value& value, std::string* out) {
   switch (value.kind_case()) {
     case Value::kNumberValue:
       return WriteDouble(value.number_value(), out);
-    case Value::kStringValue:
-      { out->append(JsonEscape(value.string_value())); return; }
-    case Value::kBoolValue:
-      { out->append(value.bool_value() ? "true" : "false"); return; }
+    case Value::kStringValue: {
+      out->append(JsonEscape(value.string_value()));
+      return;
+    }
+    case Value::kBoolValue: {
+      out->append(value.bool_value() ? "true" : "false");
+      return;
+    }
     case Value::kStructValue:
       return WriteJsonStruct(value.struct_value(), out);
     case Value::kListValue: {
@@ -583,8 +592,10 @@ void WriteJsonValue(const Value& value, std::string* out) {
       }
       return out->push_back(']');
     }
-    default:
-      { out->append("null"); return; }
+    default: {
+      out->append("null");
+      return;
+    }
   }
 }
 
@@ -600,48 +611,59 @@ void WriteFieldValue(const Message& message, const FieldDescriptor& field, int i
       std::string scratch;
       const std::string& text = rep ? r.GetRepeatedStringReference(message, &field, index, &scratch)
                                     : r.GetStringReference(message, &field, &scratch);
-      { out->append(JsonEscape(text)); return; }
+      {
+        out->append(JsonEscape(text));
+        return;
+      }
     }
-    case FieldDescriptor::CPPTYPE_BOOL:
-      { out->append((rep ? r.GetRepeatedBool(message, &field, index)
-                              : r.GetBool(message, &field))
-                             ? "true"
-                             : "false"); return; }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      out->append((rep ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field))
+                      ? "true"
+                      : "false");
+      return;
+    }
     case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrAppend(out, rep ? r.GetRepeatedInt32(message, &field, index)
-                                      : r.GetInt32(message, &field));
+      return absl::StrAppend(
+          out, rep ? r.GetRepeatedInt32(message, &field, index) : r.GetInt32(message, &field));
     case FieldDescriptor::CPPTYPE_UINT32:
-      return absl::StrAppend(out, rep ? r.GetRepeatedUInt32(message, &field, index)
-                                      : r.GetUInt32(message, &field));
+      return absl::StrAppend(
+          out, rep ? r.GetRepeatedUInt32(message, &field, index) : r.GetUInt32(message, &field));
     // 64-bit integers are strings in proto JSON (JavaScript loses precision).
     case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrAppend(out, "\"", rep ? r.GetRepeatedInt64(message, &field, index)
-                                            : r.GetInt64(message, &field), "\"");
+      return absl::StrAppend(
+          out, "\"", rep ? r.GetRepeatedInt64(message, &field, index) : r.GetInt64(message, &field),
+          "\"");
     case FieldDescriptor::CPPTYPE_UINT64:
-      return absl::StrAppend(out, "\"", rep ? r.GetRepeatedUInt64(message, &field, index)
-                                            : r.GetUInt64(message, &field), "\"");
+      return absl::StrAppend(
+          out, "\"",
+          rep ? r.GetRepeatedUInt64(message, &field, index) : r.GetUInt64(message, &field), "\"");
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return WriteDouble(rep ? r.GetRepeatedDouble(message, &field, index)
-                             : r.GetDouble(message, &field), out);
+      return WriteDouble(
+          rep ? r.GetRepeatedDouble(message, &field, index) : r.GetDouble(message, &field), out);
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return WriteDouble(rep ? r.GetRepeatedFloat(message, &field, index)
-                             : r.GetFloat(message, &field), out);
+      return WriteDouble(
+          rep ? r.GetRepeatedFloat(message, &field, index) : r.GetFloat(message, &field), out);
     case FieldDescriptor::CPPTYPE_ENUM: {
-      const int number = rep ? r.GetRepeatedEnumValue(message, &field, index)
-                             : r.GetEnumValue(message, &field);
+      const int number =
+          rep ? r.GetRepeatedEnumValue(message, &field, index) : r.GetEnumValue(message, &field);
       const auto* value = field.enum_type()->FindValueByNumber(number);
       if (value == nullptr) return absl::StrAppend(out, number);
-      { out->append(JsonEscape(EnumValueToApi(*value))); return; }
+      {
+        out->append(JsonEscape(EnumValueToApi(*value)));
+        return;
+      }
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
-      const Message& child = rep ? r.GetRepeatedMessage(message, &field, index)
-                                 : r.GetMessage(message, &field);
+      const Message& child =
+          rep ? r.GetRepeatedMessage(message, &field, index) : r.GetMessage(message, &field);
       const Descriptor* type = field.message_type();
       if (IsWellKnown(type, "google.protobuf.Timestamp")) {
         google::protobuf::Timestamp timestamp;
         timestamp.CopyFrom(child);
-        { out->append(
-            JsonEscape(google::protobuf::util::TimeUtil::ToString(timestamp))); return; }
+        {
+          out->append(JsonEscape(google::protobuf::util::TimeUtil::ToString(timestamp)));
+          return;
+        }
       }
       if (IsWellKnown(type, "google.protobuf.Struct")) {
         Struct object;

@@ -6,6 +6,7 @@
 #include "common/api_error.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
+#include "services/webhooks/outbound_url.h"
 
 namespace affonso::services {
 namespace {
@@ -40,14 +41,31 @@ TEST(CheckWebhookUrlTest, AcceptsAbsoluteHttpAndHttpsUrls) {
 }
 
 TEST(CheckWebhookUrlTest, EveryMalformedUrlNamesTheUrlField) {
-  for (const char* url :
-       {"", "example.com/hook", "ftp://example.com/", "file:///etc/passwd", "javascript://x",
-        "https://", "https:///path", "https://:443/", "https://user:pw@example.com/",
-        "https://user@example.com", "https://example.com:0/", "https://example.com:65536/",
-        "https://example.com:/", "https://example.com:80:80/", "https://exa mple.com/",
-        "https://example.com/a b", "https://exa_mple.com/", "https://example.com/#fragment",
-        "https://[::1/", "https://[not-ipv6]/", "https://[2001:db8::1]x/", "https://.example.com/",
-        "https://example..com/", "https://ex\xc3\xa4mple.com/", "https://example.com/\n"}) {
+  for (const char* url : {"",
+                          "example.com/hook",
+                          "ftp://example.com/",
+                          "file:///etc/passwd",
+                          "javascript://x",
+                          "https://",
+                          "https:///path",
+                          "https://:443/",
+                          "https://user:pw@example.com/",
+                          "https://user@example.com",
+                          "https://example.com:0/",
+                          "https://example.com:65536/",
+                          "https://example.com:/",
+                          "https://example.com:80:80/",
+                          "https://exa mple.com/",
+                          "https://example.com/a b",
+                          "https://exa_mple.com/",
+                          "https://example.com/#fragment",
+                          "https://[::1/",
+                          "https://[not-ipv6]/",
+                          "https://[2001:db8::1]x/",
+                          "https://.example.com/",
+                          "https://example..com/",
+                          "https://ex\xc3\xa4mple.com/",
+                          "https://example.com/\n"}) {
     EXPECT_EQ(UrlField(url), "url") << url;
     EXPECT_EQ(ApiErrorCode(CheckWebhookUrl(url, kAllowPrivate)), "VALIDATION_ERROR") << url;
   }
@@ -60,15 +78,31 @@ TEST(CheckWebhookUrlTest, LengthLimitIs2048Characters) {
 }
 
 TEST(CheckWebhookUrlTest, PrivateLiteralsAreRejectedUnlessAllowed) {
-  for (const char* url :
-       {"http://127.0.0.1/", "http://127.1.2.3:8080/", "http://127.1/", "http://2130706433/",
-        "http://0x7f.1/", "http://10.0.0.5/", "http://172.16.0.1/", "http://172.31.255.255/",
-        "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
-        "http://0.1.2.3/", "http://[::1]/", "http://[::]/", "http://[fc00::1]/",
-        "http://[fd12:3456::1]/", "http://[fe80::1]/", "http://[febf::1]/",
-        "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.1.1.1]/", "http://localhost:3000/",
-        "http://LOCALHOST/", "http://localhost./", "http://api.localhost/",
-        "http://a.b.Localhost/"}) {
+  for (const char* url : {"http://127.0.0.1/",
+                          "http://127.1.2.3:8080/",
+                          "http://127.1/",
+                          "http://2130706433/",
+                          "http://0x7f.1/",
+                          "http://10.0.0.5/",
+                          "http://172.16.0.1/",
+                          "http://172.31.255.255/",
+                          "http://192.168.1.1/",
+                          "http://169.254.169.254/latest/meta-data",
+                          "http://0.0.0.0/",
+                          "http://0.1.2.3/",
+                          "http://[::1]/",
+                          "http://[::]/",
+                          "http://[fc00::1]/",
+                          "http://[fd12:3456::1]/",
+                          "http://[fe80::1]/",
+                          "http://[febf::1]/",
+                          "http://[::ffff:127.0.0.1]/",
+                          "http://[::ffff:10.1.1.1]/",
+                          "http://localhost:3000/",
+                          "http://LOCALHOST/",
+                          "http://localhost./",
+                          "http://api.localhost/",
+                          "http://a.b.Localhost/"}) {
     EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
     EXPECT_TRUE(CheckWebhookUrl(url, kAllowPrivate).ok()) << url;
   }
@@ -90,14 +124,15 @@ TEST(CheckWebhookUrlTest, PublicNeighboursOfPrivateRangesPass) {
 // nothing the sender refuses since.
 TEST(CheckWebhookUrlTest, SpecialUseLiteralsAreRejectedUnlessAllowed) {
   for (const char* url :
-       {"http://100.64.0.1/", "http://100.127.255.255/", "http://224.0.0.1/",
-        "http://239.255.255.255/", "http://240.0.0.1/", "http://255.255.255.255/",
-        "http://192.0.0.8/", "http://192.0.2.1/", "http://192.88.99.1/", "http://198.18.0.1/",
-        "http://198.19.255.255/", "http://198.51.100.7/", "http://203.0.113.9/",
-        "http://1681915905/", "http://[64:ff9b::7f00:1]/", "http://[64:ff9b:1::1]/",
-        "http://[100::1]/", "http://[2001::1]/", "http://[2001:2::1]/", "http://[2001:db8::1]/",
-        "http://[2002:a00:1::]/", "http://[fec0::1]/", "http://[ff02::1]/",
-        "http://[::ffff:100.64.0.1]/", "http://[::ffff:0:8.8.8.8]/"}) {
+       {"http://100.64.0.1/",        "http://100.127.255.255/", "http://224.0.0.1/",
+        "http://239.255.255.255/",   "http://240.0.0.1/",       "http://255.255.255.255/",
+        "http://192.0.0.8/",         "http://192.0.2.1/",       "http://192.88.99.1/",
+        "http://198.18.0.1/",        "http://198.19.255.255/",  "http://198.51.100.7/",
+        "http://203.0.113.9/",       "http://1681915905/",      "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b:1::1]/",    "http://[100::1]/",        "http://[2001::1]/",
+        "http://[2001:2::1]/",       "http://[2001:db8::1]/",   "http://[2002:a00:1::]/",
+        "http://[fec0::1]/",         "http://[ff02::1]/",       "http://[::ffff:100.64.0.1]/",
+        "http://[::ffff:0:8.8.8.8]/"}) {
     EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
     EXPECT_TRUE(CheckWebhookUrl(url, kAllowPrivate).ok()) << url;
   }
@@ -110,14 +145,81 @@ TEST(CheckWebhookUrlTest, UnderscoreHostIsRejectedEvenWhenPrivateIsAllowed) {
   }
 }
 
+// Creation and sending read a URL with the same parser: whatever creation
+// accepts, the sender (ParseOutboundUrl, services/webhooks/webhook_sender.cc)
+// parses to the same target, however the URL is spelled.
+TEST(CheckWebhookUrlTest, EveryUrlAcceptedAtCreationParsesTheSameAtSend) {
+  const struct {
+    const char* url;
+    bool accepted;  // at creation, private destinations not allowed
+  } cases[] = {
+      {"HTTPS://Example.COM/hook", true},
+      {"https://example.com.", true},
+      {"https://example.com:443", true},
+      {"https://example.com:8443/a?b=c", true},
+      {"http://example.com?x=1", true},
+      {"https://xn--bcher-kva.example/in", true},
+      {"https://a-b.example.com/p;q=1/%7Euser", true},
+      {"http://8.8.8.8/", true},
+      {"http://8.8.8.8:80/", true},
+      {"https://[2606:4700::1111]/", true},
+      {"https://[2606:4700::1111]:8443/x", true},
+      {"http://100.64.0.1/", false},
+      {"http://224.0.0.1/", false},
+      {"http://240.0.0.1/", false},
+      {"http://127.1/", false},
+      {"http://2130706433/", false},
+      {"http://0x7f.1/", false},
+      {"http://0177.0.0.1/", false},
+      {"http://localhost./", false},
+      {"http://api.localhost/", false},
+      {"http://[::ffff:127.0.0.1]/", false},
+      {"https://exa_mple.com/", false},
+      {"https://example..com/", false},
+      {"https://.example.com/", false},
+      {"https://ex%61mple.com/", false},
+      {"https://caf\xC3\xA9.example/", false},
+      {"https://user@example.com/", false},
+      {"https://example.com\\@evil.example/", false},
+      {"https://example.com:0/", false},
+      {"https://example.com:65536/", false},
+      {"https://example.com:/", false},
+      {"https://example.com:+443/", false},
+      {"https://exam ple.com/", false},
+      {"https://example.com/#fragment", false},
+      {"https://[fe80::1%25eth0]/", false},
+      {"https://[::1/", false},
+      {"ftp://example.com/", false},
+      {"//example.com/", false},
+      {"example.com", false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(CheckWebhookUrl(c.url, kPublicOnly).ok(), c.accepted) << c.url;
+    for (bool allow_private : {kPublicOnly, kAllowPrivate}) {
+      absl::StatusOr<OutboundTarget> created = CheckOutboundUrl(c.url, allow_private);
+      EXPECT_EQ(created.ok(), CheckWebhookUrl(c.url, allow_private).ok()) << c.url;
+      if (!created.ok()) {
+        EXPECT_EQ(ApiErrorField(created.status()), "url") << c.url;
+        continue;
+      }
+      absl::StatusOr<OutboundTarget> sent = ParseOutboundUrl(c.url);
+      ASSERT_TRUE(sent.ok()) << c.url << ": " << sent.status();
+      EXPECT_EQ(sent->scheme, created->scheme) << c.url;
+      EXPECT_EQ(sent->host, created->host) << c.url;
+      EXPECT_EQ(sent->port, created->port) << c.url;
+      EXPECT_EQ(sent->path_and_query, created->path_and_query) << c.url;
+    }
+  }
+}
+
 TEST(ValidateCreateWebhookTest, EventsAreRequiredAndKnown) {
   EXPECT_TRUE(
       ValidateCreateWebhook(Create("https://example.com", {"referral.lead"}), kPublicOnly).ok());
-  EXPECT_TRUE(ValidateCreateWebhook(
-                  Create("https://example.com",
-                         {"referral.lead", "transaction.created", "referral.lead"}),
-                  kPublicOnly)
-                  .ok());
+  EXPECT_TRUE(
+      ValidateCreateWebhook(
+          Create("https://example.com", {"referral.lead", "transaction.created", "referral.lead"}),
+          kPublicOnly)
+          .ok());
   for (const std::vector<std::string>& events :
        std::vector<std::vector<std::string>>{{},
                                              {"referral.created"},
@@ -137,9 +239,9 @@ TEST(ValidateCreateWebhookTest, UrlIsRequiredAndDescriptionBounded) {
   EXPECT_EQ(ApiErrorField(ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}),
                                                 kPublicOnly)),
             "url");
-  EXPECT_TRUE(ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}),
-                                    kAllowPrivate)
-                  .ok());
+  EXPECT_TRUE(
+      ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}), kAllowPrivate)
+          .ok());
   CreateWebhookRequest request = Create("https://example.com", {"referral.lead"});
   request.set_description(std::string(500, 'd'));
   EXPECT_TRUE(ValidateCreateWebhook(request, kPublicOnly).ok());
@@ -314,13 +416,13 @@ class WebhookServiceTest : public ::testing::Test {
 
 TEST_F(WebhookServiceTest, CreateIs201WithTheSecretAndDeduplicatedEvents) {
   WebhookEndpoint created;
-  ASSERT_TRUE(stub_
-                  ->CreateWebhook(Fresh(),
-                                  Create("https://example.com/hook",
-                                         {"transaction.created", "referral.lead",
-                                          "transaction.created"}),
-                                  &created)
-                  .ok());
+  ASSERT_TRUE(
+      stub_
+          ->CreateWebhook(Fresh(),
+                          Create("https://example.com/hook",
+                                 {"transaction.created", "referral.lead", "transaction.created"}),
+                          &created)
+          .ok());
   EXPECT_EQ(Header("x-http-code"), "201");
   EXPECT_EQ(store_.last_team, "team_a");
   EXPECT_EQ(created.secret(), "whsec_c2VjcmV0");
@@ -365,9 +467,9 @@ TEST_F(WebhookServiceTest, PrivateDestinationsPassWhenAllowed) {
   testing::InProcessServer server{{&permissive}};
   auto stub = affonso::v1::WebhookService::NewStub(server.channel());
   WebhookEndpoint created;
-  EXPECT_TRUE(stub->CreateWebhook(Fresh(), Create("http://127.0.0.1:9000/", {"referral.lead"}),
-                                  &created)
-                  .ok());
+  EXPECT_TRUE(
+      stub->CreateWebhook(Fresh(), Create("http://127.0.0.1:9000/", {"referral.lead"}), &created)
+          .ok());
 }
 
 TEST_F(WebhookServiceTest, SecretIsNeverReturnedOutsideCreate) {

@@ -11,6 +11,7 @@
 #include "common/api_key_syntax.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "common/wire_metadata.h"
 
 namespace affonso::services {
 namespace {
@@ -161,7 +162,7 @@ absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
       absl::ResourceExhaustedError(absl::StrCat(
           "too many failed authentications from this address; retry after ", retry_seconds, " s")),
       api_code::kRateLimit);
-  return WithResponseMetadata(refused, "retry-after", std::to_string(retry_seconds));
+  return WithResponseMetadata(refused, kRetryAfterKey, std::to_string(retry_seconds));
 }
 
 void ApiKeyAuthenticator::CountFailure(absl::string_view client_address, absl::Time now) const {

@@ -1,22 +1,16 @@
 #ifndef AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 #define AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 
+#include "common/wire_metadata.h"
 #include "services/call/authenticator.h"
 #include "storage/rate_limit_store.h"
 
 namespace affonso::services {
 
-// Response metadata of every rate-limited call; the REST gateway sends them
-// as the X-RateLimit-* and Retry-After headers.
-inline constexpr char kRateLimitLimitKey[] = "x-ratelimit-limit";
-inline constexpr char kRateLimitRemainingKey[] = "x-ratelimit-remaining";
-inline constexpr char kRateLimitResetKey[] = "x-ratelimit-reset";
-inline constexpr char kRetryAfterKey[] = "retry-after";
-
 // Admits a call only within its API key's rate limits: the key's own
 // overrides, else `defaults`. Decorates the authenticator, so every RPC that
 // authenticates is limited, with no change to the services. An allowed
-// caller carries the X-RateLimit-* values; a refused one is
+// caller carries the X-RateLimit-* values (common/wire_metadata.h); a refused one is
 // RESOURCE_EXHAUSTED / RATE_LIMIT_EXCEEDED with Retry-After besides. When the
 // shared state cannot be reached the call fails with that error (UNAVAILABLE):
 // it would need the same database anyway.

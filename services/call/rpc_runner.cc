@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/api_error.h"
-#include "common/ids.h"
+#include "common/grpc_metadata.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/request_id.h"
 #include "common/request_limits.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -22,21 +22,8 @@
 namespace affonso::services {
 namespace {
 
-// A client-supplied id is echoed into logs and headers: keep it short and
-// printable, or replace it.
-bool IsUsableRequestId(absl::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 std::string Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), it->second.size());
+  return MetadataValue(context.client_metadata(), key);
 }
 
 std::atomic<int> in_flight_calls{0};
@@ -90,13 +77,14 @@ int RpcRunner::MaxThreadCalls() { return max_thread_calls.load(); }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
   in_flight_calls.fetch_add(1);
-  CallScope scope{Metadata(*context, kRequestIdKey), absl::Now(), absl::UnknownError("")};
+  // The client's id when usable (echoed into logs and headers), else a new one.
+  CallScope scope{RequestIdFor(Metadata(*context, kRequestIdKey)), absl::Now(),
+                  absl::UnknownError("")};
   scope.holds_thread = dynamic_cast<grpc::ServerContext*>(context) != nullptr;
   const int holding = scope.holds_thread ? thread_calls.fetch_add(1) + 1 : 0;
   const int max_holding = max_thread_calls.load(std::memory_order_relaxed);
@@ -116,7 +104,6 @@ CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
     scope.caller = authenticator_->AuthenticateFrom(Metadata(*context, "authorization"),
                                                     ClientAddress(*context));
   }
-  if (!IsUsableRequestId(scope.request_id)) scope.request_id = NewId("req");
   context->AddInitialMetadata(kRequestIdKey, scope.request_id);
   if (scope.caller.ok()) {
     for (const auto& [key, value] : scope.caller->response_metadata) {

@@ -1,26 +1,19 @@
 #ifndef AFFONSO_SERVICES_CALL_RPC_RUNNER_H_
 #define AFFONSO_SERVICES_CALL_RPC_RUNNER_H_
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
+
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/support/server_interceptor.h>
+#include "common/wire_metadata.h"  // the metadata names it reads and sets
 #include "google/protobuf/message.h"
 #include "services/call/authenticator.h"
 
 namespace affonso::services {
-
-// Response metadata the REST gateway reads.
-inline constexpr char kHttpCodeKey[] = "x-http-code";        // "201" / "200"
-inline constexpr char kErrorCodeKey[] = "x-error-code";      // API.md error code
-inline constexpr char kErrorFieldKey[] = "x-error-field";    // input field at fault
-inline constexpr char kRequestIdKey[] = "x-request-id";
-// The REST client's IP address, set by the in-process gateway; ignored on
-// calls from the network (a client could send anything).
-inline constexpr char kClientAddressKey[] = "x-affonso-client-address";
 
 // One call from Begin to End.
 struct CallScope {

@@ -1,4 +1,5 @@
-// The affonso gRPC server. Flags only here; everything else takes a
+// The affonso gRPC server. Flags only here and in gateway/rest_flags.cc (the
+// REST ones, shared with the standalone gateway); everything else takes a
 // ServerConfig. Each flag's default comes from the environment variable named
 // in its help, so containers configure it either way.
 #include <algorithm>
@@ -8,12 +9,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
+#include "gateway/rest_flags.h"
 #include "gateway/rest_gateway.h"
 #include "services/server/ops_http.h"
 #include "services/server/server.h"
@@ -68,32 +70,6 @@ ABSL_FLAG(int, shutdown_drain_delay_ms, EnvOr("SHUTDOWN_DRAIN_DELAY_MS", 5000),
 ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
           "then, time in-flight calls get to finish before they are cancelled "
           "(env SHUTDOWN_GRACE_MS)");
-ABSL_FLAG(int, http_port, EnvOr("HTTP_PORT", 8080),
-          "REST gateway port, served in-process; -1 turns it off (env HTTP_PORT)");
-ABSL_FLAG(std::string, http_host, EnvOr("HTTP_HOST", "0.0.0.0"),
-          "address to listen on for REST (env HTTP_HOST)");
-ABSL_FLAG(int, http_io_threads, EnvOr("HTTP_IO_THREADS", 2),
-          "REST I/O threads; they never wait on the backend (env HTTP_IO_THREADS)");
-ABSL_FLAG(int, max_body_bytes, EnvOr("MAX_BODY_BYTES", 1 << 20),
-          "largest accepted request body; larger is 413 (env MAX_BODY_BYTES)");
-ABSL_FLAG(int, http_read_timeout_ms, EnvOr("HTTP_READ_TIMEOUT_MS", 15000),
-          "time a client gets to send a whole request (env HTTP_READ_TIMEOUT_MS)");
-ABSL_FLAG(int, http_idle_timeout_ms, EnvOr("HTTP_IDLE_TIMEOUT_MS", 60000),
-          "idle keep-alive connections close after this (env HTTP_IDLE_TIMEOUT_MS)");
-ABSL_FLAG(int, http_write_timeout_ms, EnvOr("HTTP_WRITE_TIMEOUT_MS", 10000),
-          "a response write making no progress this long (client not reading) closes the "
-          "connection (env HTTP_WRITE_TIMEOUT_MS)");
-ABSL_FLAG(int, http_send_buffer_bytes, EnvOr("HTTP_SEND_BUFFER_BYTES", 64 << 10),
-          "kernel send buffer per REST connection (SO_SNDBUF); 0 leaves it to the kernel's "
-          "autotuning (env HTTP_SEND_BUFFER_BYTES)");
-ABSL_FLAG(int, http_max_connections, EnvOr("HTTP_MAX_CONNECTIONS", 10000),
-          "REST connections beyond this are closed at once (env HTTP_MAX_CONNECTIONS)");
-ABSL_FLAG(int, http_max_buffered_bytes, EnvOr("HTTP_MAX_BUFFERED_BYTES", 64 << 20),
-          "response bytes waiting for slow clients, all connections together; over it new "
-          "connections are closed and new requests get 503; 0 no limit "
-          "(env HTTP_MAX_BUFFERED_BYTES)");
-ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
-          "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
           "or both (env ROLE)");
@@ -131,7 +107,7 @@ ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("affonso lead-signup gRPC server");
-  affonso::HelpListsFlagsOf("services/server/main.cc");
+  affonso::HelpListsFlagsOf({"services/server/main.cc", affonso::gateway::kRestFlagsFile});
   // Abseil's deadlock graph costs a few percent on every contended lock; our
   // lock order is checked by the tests, not in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -157,8 +133,7 @@ int main(int argc, char** argv) {
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
   config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
-  config.db_statement_timeout =
-      absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
+  config.db_statement_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
@@ -197,19 +172,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<affonso::gateway::RestGateway> rest;
-  if (config.serve_api && absl::GetFlag(FLAGS_http_port) >= 0) {
-    affonso::gateway::RestGatewayConfig rest_config;
-    rest_config.http.address = absl::GetFlag(FLAGS_http_host);
-    rest_config.http.port = absl::GetFlag(FLAGS_http_port);
-    rest_config.http.io_threads = absl::GetFlag(FLAGS_http_io_threads);
-    rest_config.http.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
-    rest_config.http.read_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_read_timeout_ms));
-    rest_config.http.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_idle_timeout_ms));
-    rest_config.http.write_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_http_write_timeout_ms));
-    rest_config.http.send_buffer_bytes = absl::GetFlag(FLAGS_http_send_buffer_bytes);
-    rest_config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
-    rest_config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
-    rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+  affonso::gateway::RestGatewayConfig rest_config = affonso::gateway::RestGatewayConfigFromFlags();
+  if (config.serve_api && rest_config.http.port >= 0) {
     rest_config.refuse_before_body = [api = server->get()](absl::string_view authorization,
                                                            absl::string_view client_address) {
       return api->RefuseWithoutLookup(authorization, client_address);
@@ -229,9 +193,9 @@ int main(int argc, char** argv) {
     ops_options.port = absl::GetFlag(FLAGS_metrics_port);
     ops_options.io_threads = 1;
     affonso::services::Server* serving = server->get();
-    auto started = affonso::services::OpsServer::Start(ops_options,
-                                                       &affonso::metrics::DefaultRegistry(),
-                                                       [serving] { return serving->serving(); });
+    auto started =
+        affonso::services::OpsServer::Start(ops_options, &affonso::metrics::DefaultRegistry(),
+                                            [serving] { return serving->serving(); });
     if (!started.ok()) {
       AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());
       return 1;

@@ -2,21 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
-#include "common/log.h"
 #include "common/error_envelope.h"
+#include "common/log.h"
+#include "gateway/transcoder/error_response.h"
 
 namespace affonso::services {
 namespace {
 
 // Taken when the binary is loaded, before main: close enough to exec.
 const absl::Time kProcessStart = absl::Now();
-
-gateway::HttpResponse Error(int status, absl::string_view code, absl::string_view message) {
-  gateway::HttpResponse response;
-  response.status = status;
-  response.body = gateway::ErrorEnvelope(code, message);
-  return response;
-}
 
 }  // namespace
 
@@ -25,11 +19,11 @@ void OpsHandler::Handle(gateway::HttpRequest request,
   absl::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   if (path != "/metrics" && path != "/healthz" && path != "/readyz") {
-    return respond(Error(404, api_code::kNotFound, "no such endpoint"));
+    return respond(gateway::ErrorResponse(404, api_code::kNotFound, "no such endpoint"));
   }
   if (request.method != "GET") {
-    gateway::HttpResponse response =
-        Error(405, "METHOD_NOT_ALLOWED", absl::StrCat(request.method, " is not allowed here"));
+    gateway::HttpResponse response = gateway::ErrorResponse(
+        405, "METHOD_NOT_ALLOWED", absl::StrCat(request.method, " is not allowed here"));
     response.headers.emplace_back("Allow", "GET");
     return respond(std::move(response));
   }
@@ -42,7 +36,7 @@ void OpsHandler::Handle(gateway::HttpRequest request,
   } else if (ready_()) {
     response.body = R"({"success":true,"data":{"status":"ready"}})";
   } else {
-    response = Error(503, api_code::kUnavailable, "not ready");
+    response = gateway::ErrorResponse(503, api_code::kUnavailable, "not ready");
   }
   respond(std::move(response));
 }
@@ -50,6 +44,8 @@ void OpsHandler::Handle(gateway::HttpRequest request,
 absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(gateway::HttpServerOptions options,
                                                             const metrics::Registry* registry,
                                                             std::function<bool()> ready) {
+  // The port's own refusals (413, 408, ...) in the envelope its answers use.
+  options.error_format = {kErrorEnvelopeContentType, RefusalEnvelope};
   std::unique_ptr<OpsServer> server(new OpsServer());
   server->handler_ = std::make_unique<OpsHandler>(registry, std::move(ready));
   auto http = gateway::HttpServer::Start(std::move(options), server->handler_.get());

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "gateway/http/http_handler.h"
 #include "gateway/http/http_server.h"
 
 namespace affonso::services {
@@ -31,6 +32,7 @@ class OpsHandler final : public gateway::HttpHandler {
 // The handler on its own HTTP server.
 class OpsServer {
  public:
+  // `options.error_format` is replaced by the API's envelope.
   static absl::StatusOr<std::unique_ptr<OpsServer>> Start(gateway::HttpServerOptions options,
                                                           const metrics::Registry* registry,
                                                           std::function<bool()> ready);

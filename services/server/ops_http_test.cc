@@ -1,7 +1,14 @@
 #include "services/server/ops_http.h"
 
-#include <atomic>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <string>
+
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
@@ -71,6 +78,42 @@ TEST(OpsServerTest, ServesOverHttpAndExportsTheStartTime) {
   auto server = OpsServer::Start(options, &registry, [] { return true; });
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_GT((*server)->port(), 0);
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+// Sends `request` to 127.0.0.1:`port` and reads until the server closes.
+std::string Exchange(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) answer.append(buffer, n);
+  }
+  close(fd);
+  return answer;
+}
+
+// What the HTTP server refuses by itself reads like the port's own errors.
+TEST(OpsServerTest, TheServersOwnRefusalsAreInTheEnvelope) {
+  metrics::Registry registry;
+  gateway::HttpServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  auto server = OpsServer::Start(options, &registry, [] { return true; });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string answer = Exchange((*server)->port(), "GARBAGE\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 400 ")) << answer;
+  EXPECT_TRUE(absl::StrContains(answer, "Content-Type: application/json\r\n")) << answer;
+  EXPECT_TRUE(absl::EndsWith(
+      answer,
+      "\r\n\r\n"
+      R"({"success":false,"error":{"code":"VALIDATION_ERROR","message":"malformed HTTP request"}})"))
+      << answer;
   (*server)->Shutdown(absl::Seconds(1));
 }
 

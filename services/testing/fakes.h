@@ -1,12 +1,14 @@
 #ifndef AFFONSO_SERVICES_TESTING_FAKES_H_
 #define AFFONSO_SERVICES_TESTING_FAKES_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
 #include "common/api_error.h"
+#include "common/grpc_metadata.h"
 #include "services/call/authenticator.h"
 
 namespace affonso::services::testing {
@@ -53,10 +55,8 @@ inline std::unique_ptr<grpc::ClientContext> ContextWithAuth(
 // One response metadata value ("" when absent); `trailing` picks the trailers.
 inline std::string ServerMetadata(const grpc::ClientContext& context, const std::string& key,
                                   bool trailing = false) {
-  const auto& metadata =
-      trailing ? context.GetServerTrailingMetadata() : context.GetServerInitialMetadata();
-  auto it = metadata.find(key);
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  return MetadataValue(
+      trailing ? context.GetServerTrailingMetadata() : context.GetServerInitialMetadata(), key);
 }
 
 }  // namespace affonso::services::testing

@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
+#include "common/error_envelope.h"
 #include "gateway/http/http_request_parser.h"
 #include "gateway/http/http_server.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -20,33 +21,31 @@
 namespace affonso::gateway {
 namespace {
 
-bool SameResults(const std::vector<ReadResult>& a,
-                 const std::vector<ReadResult>& b) {
+bool SameResults(const std::vector<ReadResult>& a, const std::vector<ReadResult>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].request.has_value() != b[i].request.has_value() ||
-        a[i].error.has_value() != b[i].error.has_value() ||
-        a[i].keep_alive != b[i].keep_alive) {
+        a[i].error.has_value() != b[i].error.has_value() || a[i].keep_alive != b[i].keep_alive) {
       return false;
     }
     if (a[i].request.has_value()) {
       const HttpRequest& x = *a[i].request;
       const HttpRequest& y = *b[i].request;
-      if (x.method != y.method || x.target != y.target ||
-          x.headers != y.headers || x.body != y.body) {
+      if (x.method != y.method || x.target != y.target || x.headers != y.headers ||
+          x.body != y.body) {
         return false;
       }
     }
-    if (a[i].error.has_value() && (a[i].error->status != b[i].error->status ||
-                                   a[i].error->body != b[i].error->body)) {
+    if (a[i].error.has_value() &&
+        (a[i].error->status != b[i].error->status || a[i].error->code != b[i].error->code ||
+         a[i].error->message != b[i].error->message)) {
       return false;
     }
   }
   return true;
 }
 
-void CheckResults(const std::vector<ReadResult>& results,
-                  const HttpRequestLimits& limits) {
+void CheckResults(const std::vector<ReadResult>& results, const HttpRequestLimits& limits) {
   for (size_t i = 0; i < results.size(); ++i) {
     const ReadResult& result = results[i];
     const bool last = i + 1 == results.size();
@@ -57,7 +56,9 @@ void CheckResults(const std::vector<ReadResult>& results,
       FUZZ_CHECK(last);
       const int status = result.error->status;
       FUZZ_CHECK(status == 400 || status == 413 || status == 431 || status == 501);
-      FUZZ_CHECK(fuzz::IsValidJson(result.error->body));
+      FUZZ_CHECK(!result.error->code.empty() && !result.error->message.empty());
+      // As the REST gateway and the ops port word it.
+      FUZZ_CHECK(fuzz::IsValidJson(RefusalEnvelope(result.error->code, result.error->message)));
       continue;
     }
     if (!result.keep_alive) FUZZ_CHECK(last);
@@ -93,16 +94,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace affonso::gateway;
   if (size == 0) return 0;
   const uint8_t control = data[0];
-  const absl::string_view bytes(reinterpret_cast<const char*>(data) + 1,
-                                size - 1);
+  const absl::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const HttpServerOptions server_defaults;
-  HttpRequestLimits limits{server_defaults.max_header_bytes,
-                           server_defaults.max_body_bytes};
+  HttpRequestLimits limits{server_defaults.max_header_bytes, server_defaults.max_body_bytes};
   if (control & 0x80) limits = {256, 1024};
   const size_t piece = control & 0x7f;
 
-  const std::vector<ReadResult> whole =
-      ReadHttpRequests(bytes, limits, bytes.size() + 1);
+  const std::vector<ReadResult> whole = ReadHttpRequests(bytes, limits, bytes.size() + 1);
   CheckResults(whole, limits);
   if (piece != 0) {
     // However TCP splits the bytes, the server reads the same requests. Only

@@ -1,0 +1,30 @@
+#ifndef AFFONSO_COMMON_WIRE_METADATA_H_
+#define AFFONSO_COMMON_WIRE_METADATA_H_
+
+// The gRPC metadata the services and the REST gateway exchange: the one place
+// their names are spelled (both sides of the hop include this).
+
+namespace affonso {
+
+// Request metadata the gateway sends with each call.
+inline constexpr char kRequestIdKey[] = "x-request-id";  // also answered in initial metadata
+// The REST client's IP address, set by the in-process gateway; the services
+// ignore it on calls from the network (a client could send anything).
+inline constexpr char kClientAddressKey[] = "x-affonso-client-address";
+
+// Response metadata the gateway turns into the HTTP answer.
+inline constexpr char kHttpCodeKey[] = "x-http-code";      // "201" / "200" (initial)
+inline constexpr char kErrorCodeKey[] = "x-error-code";    // API.md error code (trailing)
+inline constexpr char kErrorFieldKey[] = "x-error-field";  // input field at fault (trailing)
+
+// Response metadata of every rate-limited call, passed through as the
+// X-RateLimit-* and Retry-After headers; a 429's envelope also carries
+// Retry-After as error.retryAfter.
+inline constexpr char kRateLimitLimitKey[] = "x-ratelimit-limit";
+inline constexpr char kRateLimitRemainingKey[] = "x-ratelimit-remaining";
+inline constexpr char kRateLimitResetKey[] = "x-ratelimit-reset";
+inline constexpr char kRetryAfterKey[] = "retry-after";
+
+}  // namespace affonso
+
+#endif  // AFFONSO_COMMON_WIRE_METADATA_H_
