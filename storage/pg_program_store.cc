@@ -9,7 +9,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/pg_values.h"
-#include "storage/referral_rows.h"
+#include "storage/fraud_names.h"
 
 namespace affonso::storage {
 namespace {
@@ -326,20 +326,6 @@ absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::stri
 }
 
 }  // namespace
-
-const char* FraudModeToDb(affonso::v1::FraudMode mode) {
-  switch (mode) {
-    case affonso::v1::FRAUD_MODE_OFF:
-      return "off";
-    case affonso::v1::FRAUD_MODE_DETECT:
-      return "detect";
-    case affonso::v1::FRAUD_MODE_BLOCK:
-      return "block";
-    default:
-      return nullptr;
-  }
-}
-
 
 const char* IncentiveTypeToDb(affonso::v1::IncentiveType type) {
   switch (type) {
