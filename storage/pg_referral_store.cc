@@ -60,8 +60,7 @@ constexpr char kCreateSql[] =
 // click, when named, must be the team's (click_found: NULL when it is not).
 constexpr char kCreateFactsSql[] =
     "SELECT c.id AS click_found, " AFFONSO_CONVERSION_FACTS_COLUMNS
-    " "
-    "FROM affiliates a "
+    " FROM affiliates a "
     "LEFT JOIN clicks c ON c.id = $3 AND c.team_id = a.team_id " AFFONSO_CONVERSION_FACTS_JOINS
     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL";
 
@@ -120,16 +119,20 @@ constexpr char kUpdateSql[] =
   " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $7 AND cur.team_id = $1), " \
   "$7::text) "
 
-constexpr char kListAscSql[] = "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
-                               "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
-constexpr char kListDescSql[] = "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
-                                "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+// clang-format off
+constexpr char kListAscSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+constexpr char kListDescSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
 constexpr char kListAscAfterSql[] =
-    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(
-        ">") "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(">")
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
 constexpr char kListDescBeforeSql[] =
-    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(
-        "<") "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR("<")
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+// clang-format on
 
 #undef AFFONSO_REFERRAL_CURSOR
 #undef AFFONSO_REFERRAL_LIST_FILTERS

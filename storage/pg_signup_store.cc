@@ -24,8 +24,7 @@ namespace {
 // existing-referral lookup answers them.
 constexpr char kFactsBatchSql[] =
     "SELECT i.click_id, i.team_id, " AFFONSO_CONVERSION_FACTS_COLUMNS
-    " "
-    "FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
+    " FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
     "JOIN clicks c ON c.id = i.click_id AND c.team_id = i.team_id "
     "JOIN affiliates a ON a.id = c.affiliate_id " AFFONSO_CONVERSION_FACTS_JOINS
     "WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = c.id OR r.click_id = c.id)";
