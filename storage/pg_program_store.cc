@@ -11,8 +11,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/fraud_names.h"
 #include "storage/query_one.h"
-#include "storage/referral_rows.h"
 
 namespace affonso::storage {
 namespace {
@@ -351,19 +351,6 @@ absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::stri
 }
 
 }  // namespace
-
-const char* FraudModeToDb(affonso::v1::FraudMode mode) {
-  switch (mode) {
-    case affonso::v1::FRAUD_MODE_OFF:
-      return "off";
-    case affonso::v1::FRAUD_MODE_DETECT:
-      return "detect";
-    case affonso::v1::FRAUD_MODE_BLOCK:
-      return "block";
-    default:
-      return nullptr;
-  }
-}
 
 const char* IncentiveTypeToDb(affonso::v1::IncentiveType type) {
   switch (type) {

@@ -46,11 +46,9 @@ class PgProgramStore final : public ProgramStore {
   ConnectionPool* pool_;
 };
 
-// Stored forms of the enums: 'off' | 'detect' | 'block' and 'lead' | 'sale'.
-// UNSPECIFIED (or an unknown number) maps to nullptr, an unknown string to
-// UNSPECIFIED.
-const char* FraudModeToDb(affonso::v1::FraudMode mode);
-// FraudModeFromDb lives in storage/referral_rows.h (referrals read flags too).
+// Stored forms of IncentiveType: 'lead' | 'sale' (the fraud modes' are in
+// storage/fraud_names.h). UNSPECIFIED (or an unknown number) maps to nullptr,
+// an unknown string to UNSPECIFIED.
 const char* IncentiveTypeToDb(affonso::v1::IncentiveType type);
 affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view value);
 

@@ -8,6 +8,7 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "storage/conversion_sql.h"
+#include "storage/fraud_names.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
 
@@ -29,10 +30,10 @@ using affonso::v1::UpdateReferralRequest;
 // track_email is deliberately not applied here: a direct referral's email is
 // required and is its business key (the duplicate rule above), so dropping it
 // would leave an unidentifiable row. Only the optional name is dropped.
-const std::string kCreateSql = absl::StrCat(
+constexpr char kCreateSql[] =
     "WITH i AS (SELECT $1::text AS referral_id, $13::text AS commission_id, "
     "  $14::text AS incentive_id, $15::text AS commission_amount, $16::text AS currency, "
-    "  $17::text AS hold_period_days, $18::text AS lead_event_id, "
+    "  $17::int AS hold_period_days, $18::text AS lead_event_id, "
     "  $19::text AS transaction_event_id), "
     "ins AS ( "
     "INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
@@ -52,17 +53,16 @@ const std::string kCreateSql = absl::StrCat(
     "  AND NOT EXISTS (SELECT 1 FROM referrals taken "
     "                  WHERE taken.program_id = a.program_id "
     "                    AND lower(taken.email) = lower($5::text)) "
-    "RETURNING ", kReferralColumns, ", r.team_id AS owner_team, r.click_id AS click_ref), ",
-    kCommissionAndEventCtes, "SELECT * FROM ins");
+    "RETURNING " AFFONSO_REFERRAL_COLUMNS ", r.team_id AS owner_team, r.click_id AS click_ref), "
+    AFFONSO_COMMISSION_AND_EVENT_CTES "SELECT * FROM ins";
 
 // The facts the policy decides a direct referral on (conversion_sql.h); the
-// click, when named, must be the team's. First column: the click found.
-const std::string kCreateFactsSql = absl::StrCat(
-    "SELECT c.id, ", kConversionFactsColumns, " "
-    "FROM affiliates a "
-    "LEFT JOIN clicks c ON c.id = $3 AND c.team_id = a.team_id ",
-    kConversionFactsJoins,
-    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL");
+// click, when named, must be the team's (click_found: NULL when it is not).
+constexpr char kCreateFactsSql[] =
+    "SELECT c.id AS click_found, " AFFONSO_CONVERSION_FACTS_COLUMNS
+    " FROM affiliates a "
+    "LEFT JOIN clicks c ON c.id = $3 AND c.team_id = a.team_id " AFFONSO_CONVERSION_FACTS_JOINS
+    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL";
 
 constexpr Statement kLiveAffiliateExists{
     "referral_affiliate_exists",
@@ -72,8 +72,8 @@ constexpr Statement kClickExists{"referral_click_exists",
 constexpr Statement kClickTaken{"referral_click_taken",
                                 "SELECT 1 FROM referrals WHERE click_id = $1 AND team_id = $2"};
 
-const std::string kGetSql = absl::StrCat("SELECT ", kReferralColumns,
-                                         " FROM referrals r WHERE r.id = $1 AND r.team_id = $2");
+constexpr char kGetSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS " FROM referrals r WHERE r.id = $1 AND r.team_id = $2";
 constexpr Statement kReferralExists{"referral_exists",
                                     "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2"};
 
@@ -81,7 +81,7 @@ constexpr Statement kReferralExists{"referral_exists",
 // converted_at is stamped the first time the status is anything but lead and
 // never moves afterwards. A new email may not match another direct referral's
 // in the program (the unique index only sees it when this row is direct too).
-const std::string kUpdateSql = absl::StrCat(
+constexpr char kUpdateSql[] =
     "UPDATE referrals AS r SET "
     "  email = COALESCE($3::text, r.email), "
     "  customer_id = CASE WHEN $4::text IS NULL THEN r.customer_id ELSE NULLIF($4::text, '') END, "
@@ -102,47 +102,49 @@ const std::string kUpdateSql = absl::StrCat(
     "    SELECT 1 FROM referrals other "
     "    WHERE other.program_id = r.program_id AND other.source = 'direct' "
     "      AND lower(other.email) = lower($3::text) AND other.id <> r.id)) "
-    "RETURNING ",
-    kReferralColumns);
+    "RETURNING " AFFONSO_REFERRAL_COLUMNS;
 
 // Keyset pages over referrals_team_created (team_id, created_at, id). The
 // cursor's created_at is looked up team-scoped inside the statement: a cursor
 // of another team compares with NULL and yields nothing. Filters with a NULL
 // parameter are off.
-#define AFFONSO_REFERRAL_LIST_FILTERS                                        \
+#define AFFONSO_REFERRAL_LIST_FILTERS \
   " FROM referrals r WHERE r.team_id = $1 "                                  \
   "  AND ($2::text IS NULL OR r.affiliate_id = $2::text) "                   \
   "  AND ($3::text IS NULL OR r.status = $3::text) "                         \
   "  AND ($4::bigint IS NULL OR r.created_at >= " AFFONSO_SQL_FROM_MICROS("$4") ") " \
   "  AND ($5::bigint IS NULL OR r.created_at <= " AFFONSO_SQL_FROM_MICROS("$5") ") "
-#define AFFONSO_REFERRAL_CURSOR(op)                                          \
-  "  AND (r.created_at, r.id) " op                                           \
-  " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $7 AND cur.team_id = $1), $7::text) "
+#define AFFONSO_REFERRAL_CURSOR(op)                                                       \
+  "  AND (r.created_at, r.id) " op                                                        \
+  " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $7 AND cur.team_id = $1), " \
+  "$7::text) "
 
-const std::string kListAscSql = absl::StrCat(
-    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS
-    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6");
-const std::string kListDescSql = absl::StrCat(
-    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6");
-const std::string kListAscAfterSql = absl::StrCat(
-    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(">")
-    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6");
-const std::string kListDescBeforeSql = absl::StrCat(
-    "SELECT ", kReferralColumns, AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR("<")
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6");
+// clang-format off
+constexpr char kListAscSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+constexpr char kListDescSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+constexpr char kListAscAfterSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(">")
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+constexpr char kListDescBeforeSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR("<")
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+// clang-format on
 
 #undef AFFONSO_REFERRAL_CURSOR
 #undef AFFONSO_REFERRAL_LIST_FILTERS
 
-const Statement kCreate{"referral_create", kCreateSql.c_str()};
-const Statement kCreateFacts{"referral_create_facts", kCreateFactsSql.c_str()};
-const Statement kGet{"referral_get", kGetSql.c_str()};
-const Statement kUpdate{"referral_update", kUpdateSql.c_str()};
-const Statement kListAsc{"referral_list_asc", kListAscSql.c_str()};
-const Statement kListDesc{"referral_list_desc", kListDescSql.c_str()};
-const Statement kListAscAfter{"referral_list_asc_after", kListAscAfterSql.c_str()};
-const Statement kListDescBefore{"referral_list_desc_before", kListDescBeforeSql.c_str()};
+constexpr Statement kCreate{"referral_create", kCreateSql};
+constexpr Statement kCreateFacts{"referral_create_facts", kCreateFactsSql};
+constexpr Statement kGet{"referral_get", kGetSql};
+constexpr Statement kUpdate{"referral_update", kUpdateSql};
+constexpr Statement kListAsc{"referral_list_asc", kListAscSql};
+constexpr Statement kListDesc{"referral_list_desc", kListDescSql};
+constexpr Statement kListAscAfter{"referral_list_asc_after", kListAscAfterSql};
+constexpr Statement kListDescBefore{"referral_list_desc_before", kListDescBeforeSql};
 
 // Optional proto3 field -> parameter: NULL when absent.
 const char* IfPresent(bool present, const std::string& value) {
@@ -155,35 +157,41 @@ absl::StatusOr<Referral> PgReferralStore::CreateReferral(absl::string_view team_
                                                          const CreateReferralRequest& request) {
   const std::string team(team_id);
   const std::string id = NewId("ref");
-  const std::string status = ReferralStatusToDb(request.status());
+  // The stored form decides: UNSPECIFIED (and an unknown number) is a lead.
+  const affonso::v1::ReferralStatus requested_status =
+      ReferralStatusFromDb(ReferralStatusToDb(request.status()));
   const std::string metadata = StructToJson(request.metadata());
   const std::string created_at = TimestampMicros(request.created_at(), request.has_created_at());
   absl::StatusOr<Referral> created =
       pool_->Autocommit("create_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
         // The fraud checks and the lead incentive, as for signups.
-        pqxx::result facts_rows =
+        const pqxx::result facts_rows =
             tx.Exec(kCreateFacts, request.affiliate_id(), team, NullIfEmpty(request.click_id()));
         if (facts_rows.empty()) return NotFoundError("affiliate");
-        if (!request.click_id().empty() && facts_rows[0][0].is_null()) {
+        if (!request.click_id().empty() && facts_rows[0]["click_found"].is_null()) {
           return NotFoundError("click");
         }
         ConversionFacts facts;
-        LeadPayout payout;
-        facts.lead_email = request.email();
-        facts.lead_external_user_id = request.external_user_id();
-        ReadConversionFacts(facts_rows[0], 1, &facts, &payout);
-        ConversionWrite write;
-        PlanConversionWrite(policy_->Decide(facts), payout, status, &write);
-        pqxx::result rows = tx.Exec(
+        facts.subject.lead_email = request.email();
+        facts.subject.lead_external_user_id = request.external_user_id();
+        facts.requested_status = requested_status;
+        ConversionFactsReader(facts_rows).Read(facts_rows[0], &facts);
+        const ConversionPlan plan = policy_->Plan(facts);
+        const ConversionIds ids = MintConversionIds(plan);
+        const LeadIncentive none;
+        const LeadIncentive& paid = plan.commission.has_value() ? *plan.commission : none;
+        const std::string hold_period_days =
+            plan.commission.has_value() ? std::to_string(paid.hold_period_days) : "";
+        const pqxx::result rows = tx.Exec(
             kCreate, id, team, request.affiliate_id(), NullIfEmpty(request.click_id()),
             request.email(), NullIfEmpty(request.external_user_id()),
             NullIfEmpty(request.customer_id()), NullIfEmpty(request.subscription_id()),
-            write.status, NullIfEmpty(request.name()), metadata, NullIfEmpty(created_at),
-            NullIfEmpty(write.commission_id), NullIfEmpty(write.incentive_id),
-            NullIfEmpty(write.commission_amount), NullIfEmpty(write.currency),
-            NullIfEmpty(write.hold_period_days), NullIfEmpty(write.lead_event_id),
-            NullIfEmpty(write.transaction_event_id), write.fraud_flags_json);
-        if (!rows.empty()) return ReadReferral(rows[0]);
+            ReferralStatusToDb(plan.status), NullIfEmpty(request.name()), metadata,
+            NullIfEmpty(created_at), NullIfEmpty(ids.commission_id), NullIfEmpty(paid.incentive_id),
+            NullIfEmpty(paid.amount), NullIfEmpty(paid.currency), NullIfEmpty(hold_period_days),
+            NullIfEmpty(ids.lead_event_id), NullIfEmpty(ids.transaction_event_id),
+            FraudFlagsToJson(plan.fraud_flags));
+        if (!rows.empty()) return ReadFirstReferral(rows);
         // Nothing inserted: say why, in the order the caller would fix it.
         if (tx.Exec(kLiveAffiliateExists, request.affiliate_id(), team).empty()) {
           return NotFoundError("affiliate");
@@ -218,7 +226,7 @@ absl::StatusOr<Referral> PgReferralStore::GetReferral(absl::string_view team_id,
   return pool_->Autocommit("get_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
     pqxx::result rows = tx.Exec(kGet, id, team);
     if (rows.empty()) return NotFoundError("referral");
-    return ReadReferral(rows[0]);
+    return ReadFirstReferral(rows);
   });
 }
 
@@ -236,7 +244,7 @@ absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_
             IfPresent(request.has_subscription_id(), request.subscription_id()),
             IfPresent(request.has_status(), status), IfPresent(request.has_name(), request.name()),
             IfPresent(request.has_metadata(), metadata));
-        if (!rows.empty()) return ReadReferral(rows[0]);
+        if (!rows.empty()) return ReadFirstReferral(rows);
         if (tx.Exec(kReferralExists, request.id(), team).empty()) {
           return NotFoundError("referral");
         }
@@ -260,48 +268,43 @@ absl::StatusOr<ListReferralsResponse> PgReferralStore::ListReferrals(
   const std::string& cursor = backward ? request.ending_before() : request.starting_after();
   const char* cursor_field = backward ? "ending_before" : "starting_after";
   const bool scan_ascending = descending == backward;
-  const Statement& statement = cursor.empty()
-                                   ? (scan_ascending ? kListAsc : kListDesc)
-                                   : (scan_ascending ? kListAscAfter : kListDescBefore);
+  const Statement& statement = cursor.empty() ? (scan_ascending ? kListAsc : kListDesc)
+                                              : (scan_ascending ? kListAscAfter : kListDescBefore);
 
   const std::string status = request.status() == affonso::v1::REFERRAL_STATUS_UNSPECIFIED
                                  ? std::string()
                                  : ReferralStatusToDb(request.status());
-  const std::string created_gte =
-      TimestampMicros(request.created_gte(), request.has_created_gte());
-  const std::string created_lte =
-      TimestampMicros(request.created_lte(), request.has_created_lte());
+  const std::string created_gte = TimestampMicros(request.created_gte(), request.has_created_gte());
+  const std::string created_lte = TimestampMicros(request.created_lte(), request.has_created_lte());
 
-  return pool_->Autocommit(
-      "list_referrals", [&](Tx& tx) -> absl::StatusOr<ListReferralsResponse> {
-        pqxx::result rows;
-        if (cursor.empty()) {
-          rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()),
-                         NullIfEmpty(status), NullIfEmpty(created_gte),
-                         NullIfEmpty(created_lte), limit + 1);
-        } else {
-          rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()),
-                         NullIfEmpty(status), NullIfEmpty(created_gte),
-                         NullIfEmpty(created_lte), limit + 1, cursor);
-        }
-        // An empty page is the only case where an unknown cursor could hide.
-        if (rows.empty() && !cursor.empty() && tx.Exec(kReferralExists, cursor, team).empty()) {
-          return ValidationError(cursor_field,
-                                 absl::StrCat(cursor_field, " is not a referral of this team"));
-        }
-        ListReferralsResponse response;
-        const int kept = std::min<int>(static_cast<int>(rows.size()), limit);
-        for (int i = 0; i < kept; ++i) {
-          absl::StatusOr<Referral> referral = ReadReferral(rows[i]);
-          if (!referral.ok()) return referral.status();
-          *response.add_data() = *std::move(referral);
-        }
-        response.set_has_more(static_cast<int>(rows.size()) > limit);
-        if (backward) {
-          std::reverse(response.mutable_data()->begin(), response.mutable_data()->end());
-        }
-        return response;
-      });
+  return pool_->Autocommit("list_referrals", [&](Tx& tx) -> absl::StatusOr<ListReferralsResponse> {
+    pqxx::result rows;
+    if (cursor.empty()) {
+      rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()), NullIfEmpty(status),
+                     NullIfEmpty(created_gte), NullIfEmpty(created_lte), limit + 1);
+    } else {
+      rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()), NullIfEmpty(status),
+                     NullIfEmpty(created_gte), NullIfEmpty(created_lte), limit + 1, cursor);
+    }
+    // An empty page is the only case where an unknown cursor could hide.
+    if (rows.empty() && !cursor.empty() && tx.Exec(kReferralExists, cursor, team).empty()) {
+      return ValidationError(cursor_field,
+                             absl::StrCat(cursor_field, " is not a referral of this team"));
+    }
+    ListReferralsResponse response;
+    const int kept = std::min<int>(static_cast<int>(rows.size()), limit);
+    const ReferralReader reader(rows);
+    for (int i = 0; i < kept; ++i) {
+      absl::StatusOr<Referral> referral = reader.Read(rows[i]);
+      if (!referral.ok()) return referral.status();
+      *response.add_data() = *std::move(referral);
+    }
+    response.set_has_more(static_cast<int>(rows.size()) > limit);
+    if (backward) {
+      std::reverse(response.mutable_data()->begin(), response.mutable_data()->end());
+    }
+    return response;
+  });
 }
 
 }  // namespace affonso::storage

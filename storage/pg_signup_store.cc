@@ -6,92 +6,110 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/json_escape.h"
 #include "storage/conversion_sql.h"
+#include "storage/fraud_names.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
 
 namespace affonso::storage {
 namespace {
 
+// Every statement of a batch takes the batch as one parameter: a JSON array
+// of objects read with json_to_recordset, so each value is found by its key
+// and no column can shift against another. Absent keys read as NULL.
 
 // What the policy needs to decide each conversion of a batch (see
 // conversion_sql.h). Clicks already converted are left out: the
 // existing-referral lookup answers them.
-const std::string kFactsBatchSql = absl::StrCat(
-    "SELECT i.click_id, i.team_id, ", kConversionFactsColumns, " "
-    "FROM unnest($1::text[], $2::text[]) AS i(click_id, team_id) "
+constexpr char kFactsBatchSql[] =
+    "SELECT i.click_id, i.team_id, " AFFONSO_CONVERSION_FACTS_COLUMNS
+    " FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
     "JOIN clicks c ON c.id = i.click_id AND c.team_id = i.team_id "
-    "JOIN affiliates a ON a.id = c.affiliate_id ",
-    kConversionFactsJoins,
-    "WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = c.id OR r.click_id = c.id)");
+    "JOIN affiliates a ON a.id = c.affiliate_id " AFFONSO_CONVERSION_FACTS_JOINS
+    "WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = c.id OR r.click_id = c.id)";
 
 // The whole batch in one statement, so one transaction: the referrals, then
-// (kCommissionAndEventCtes) the lead commissions of those not rejected and
-// the outbox events announcing them.
-const std::string kConvertBatchSql = absl::StrCat(
+// (AFFONSO_COMMISSION_AND_EVENT_CTES) the lead commissions of those not
+// rejected and the outbox events announcing them. One object per conversion,
+// as WriteRow writes it.
+constexpr char kConvertBatchSql[] =
     "WITH i AS ( "
-    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
-    "    $12::text[], $13::text[], $14::text[]) "
-    "  AS i(referral_id, team_id, email, external_user_id, name, status, fraud_flags, "
-    "       commission_id, incentive_id, commission_amount, currency, hold_period_days, "
-    "       lead_event_id, transaction_event_id)), "
+    "  SELECT * FROM json_to_recordset($1::json) "
+    "  AS i(referral_id text, team_id text, email text, external_user_id text, name text, "
+    "       status text, fraud_flags jsonb, commission_id text, incentive_id text, "
+    "       commission_amount text, currency text, hold_period_days int, "
+    "       lead_event_id text, transaction_event_id text)), "
     "ins AS ( "
     "  INSERT INTO referrals AS r (id, team_id, program_id, affiliate_id, click_id, source, "
     "    email, external_user_id, name, status, fraud_flags) "
     "  SELECT c.id, c.team_id, c.program_id, c.affiliate_id, c.id, 'click', "
     "    CASE WHEN COALESCE(s.track_email, true) THEN i.email END, i.external_user_id, "
-    "    CASE WHEN COALESCE(s.track_name, true) THEN i.name END, i.status, i.fraud_flags::jsonb "
+    "    CASE WHEN COALESCE(s.track_name, true) THEN i.name END, i.status, i.fraud_flags "
     "  FROM i JOIN clicks c ON c.id = i.referral_id AND c.team_id = i.team_id "
     "  LEFT JOIN program_tracking_settings s ON s.program_id = c.program_id "
     "  ON CONFLICT DO NOTHING "
-    "  RETURNING ", kReferralColumns, ", r.team_id AS owner_team, r.click_id AS click_ref), ",
-    kCommissionAndEventCtes,
-    "SELECT * FROM ins");
+    "  RETURNING " AFFONSO_REFERRAL_COLUMNS
+    ", r.team_id AS owner_team, r.click_id AS click_ref), " AFFONSO_COMMISSION_AND_EVENT_CTES
+    "SELECT * FROM ins";
 
 // The referrals of clicks the insert did not convert. A separate statement on
 // purpose: under READ COMMITTED it takes a fresh snapshot, so it sees a
 // concurrent winner's row that the insert waited for. A click can also belong
 // to a direct referral (POST /v1/referrals with click_id): that referral is
-// its conversion too. Last columns: the click and team asked for.
-const std::string kExistingBatchSql = absl::StrCat(
-    "SELECT ", kReferralColumns, ", i.click_id, i.team_id "
-    "FROM unnest($1::text[], $2::text[]) AS i(click_id, team_id) "
+// its conversion too. asked_*: the click and team asked for.
+constexpr char kExistingBatchSql[] =
+    "SELECT " AFFONSO_REFERRAL_COLUMNS
+    ", i.click_id AS asked_click_id, "
+    "  i.team_id AS asked_team_id "
+    "FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
     "JOIN referrals r ON r.team_id = i.team_id AND r.id = i.click_id "
     "UNION ALL "
-    "SELECT ", kReferralColumns, ", i.click_id, i.team_id "
-    "FROM unnest($1::text[], $2::text[]) AS i(click_id, team_id) "
+    "SELECT " AFFONSO_REFERRAL_COLUMNS
+    ", i.click_id, i.team_id "
+    "FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
     "JOIN referrals r ON r.team_id = i.team_id AND r.click_id = i.click_id "
-    "  AND r.id <> i.click_id");
+    "  AND r.id <> i.click_id";
 
-const Statement kFactsBatch{"signup_facts_batch", kFactsBatchSql.c_str()};
-const Statement kConvertBatch{"signup_convert_batch", kConvertBatchSql.c_str()};
-const Statement kExistingBatch{"signup_existing_batch", kExistingBatchSql.c_str()};
+constexpr Statement kFactsBatch{"signup_facts_batch", kFactsBatchSql};
+constexpr Statement kConvertBatch{"signup_convert_batch", kConvertBatchSql};
+constexpr Statement kExistingBatch{"signup_existing_batch", kExistingBatchSql};
 
-// A PostgreSQL array literal of text, NULL for absent (empty) values.
-std::string TextArray(const std::vector<const std::string*>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    if (values[i] == nullptr || values[i]->empty()) {
-      out += "NULL";
-      continue;
-    }
-    out.push_back('"');
-    for (char c : *values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
+// Builds the JSON array a batch statement takes. Empty text is left out
+// (NULL), as the parameters always had it.
+class JsonRows {
+ public:
+  JsonRows() : json_("[") {}
+
+  void BeginRow() {
+    if (json_.size() > 1) json_.push_back(',');
+    json_.push_back('{');
+    first_key_ = true;
   }
-  out.push_back('}');
-  return out;
-}
+  void Text(const char* key, const std::string& value) {
+    if (!value.empty()) Raw(key, JsonEscape(value));
+  }
+  void Int(const char* key, int value) { Raw(key, std::to_string(value)); }
+  // `json` must be a JSON value already.
+  void Raw(const char* key, absl::string_view json) {
+    if (!first_key_) json_.push_back(',');
+    first_key_ = false;
+    absl::StrAppend(&json_, "\"", key, "\":", json);
+  }
+  void EndRow() { json_.push_back('}'); }
+  std::string Finish() && {
+    json_.push_back(']');
+    return std::move(json_);
+  }
+
+ private:
+  std::string json_;
+  bool first_key_ = true;
+};
 
 }  // namespace
 
-PgSignupStore::PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy,
-                             Options options)
+PgSignupStore::PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy, Options options)
     : pool_(pool), policy_(policy), options_(options) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
 }
@@ -105,8 +123,8 @@ PgSignupStore::~PgSignupStore() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-const std::string& PgSignupStore::FactsSql() { return kFactsBatchSql; }
-const std::string& PgSignupStore::ConvertBatchSql() { return kConvertBatchSql; }
+const char* PgSignupStore::FactsSql() { return kFactsBatchSql; }
+const char* PgSignupStore::ConvertBatchSql() { return kConvertBatchSql; }
 
 void PgSignupStore::ConvertClickAsync(std::string team_id,
                                       const affonso::v1::RecordSignupRequest* request,
@@ -145,7 +163,7 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
   std::vector<size_t> slot_of(batch.size());
   std::vector<size_t> first_of_slot;
   absl::flat_hash_map<std::string, size_t> slot_by_key;
-  std::vector<const std::string*> clicks, teams;
+  JsonRows slots;  // [{"click_id":...,"team_id":...}, ...]
   auto key = [](absl::string_view click, absl::string_view team) {
     return absl::StrCat(click, "/", team);  // neither contains '/'
   };
@@ -156,9 +174,12 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     slot_of[i] = it->second;
     if (!inserted) continue;
     first_of_slot.push_back(i);
-    clicks.push_back(&request.click_id());
-    teams.push_back(&batch[i].team_id);
+    slots.BeginRow();
+    slots.Text("click_id", request.click_id());
+    slots.Text("team_id", batch[i].team_id);
+    slots.EndRow();
   }
+  const std::string slots_json = std::move(slots).Finish();
 
   struct Outcome {
     absl::StatusOr<affonso::v1::Referral> referral = NotFoundError("click");
@@ -166,63 +187,57 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
   };
   std::vector<Outcome> outcomes(first_of_slot.size());
   absl::Status status = pool_->Autocommit("convert_clicks", [&](Tx& tx) -> absl::Status {
-    const std::string click_array = TextArray(clicks);
-    const std::string team_array = TextArray(teams);
-
-    // 1. Facts and decisions for the clicks not converted yet.
-    struct Row {
-      const std::string* click;
-      const std::string* team;
-      const affonso::v1::RecordSignupRequest* request;
-      ConversionWrite write;
-    };
-    std::vector<Row> rows;
-    for (const auto& facts_row : tx.Exec(kFactsBatch, click_array, team_array)) {
-      auto slot = slot_by_key.find(key(ReadText(facts_row[0]), ReadText(facts_row[1])));
+    // 1. Facts and plans for the clicks not converted yet, written as they
+    // are planned: one object per conversion for the write.
+    JsonRows writes;
+    bool any_write = false;
+    const pqxx::result facts_rows = tx.Exec(kFactsBatch, slots_json);
+    const ConversionFactsReader facts_reader(facts_rows);
+    const auto click_column = facts_rows.column_number("click_id");
+    const auto team_column = facts_rows.column_number("team_id");
+    for (const auto& facts_row : facts_rows) {
+      auto slot = slot_by_key.find(
+          key(ReadText(facts_row[click_column]), ReadText(facts_row[team_column])));
       if (slot == slot_by_key.end()) continue;
-      const auto& request = *batch[first_of_slot[slot->second]].request;
+      const Pending& pending = batch[first_of_slot[slot->second]];
+      const auto& request = *pending.request;
       ConversionFacts facts;
-      LeadPayout payout;
-      facts.lead_email = request.email();
-      facts.lead_external_user_id = request.external_user_id();
-      ReadConversionFacts(facts_row, 2, &facts, &payout);
-      Row row{clicks[slot->second], teams[slot->second], &request};
-      PlanConversionWrite(policy_->Decide(facts), payout, "lead", &row.write);
-      rows.push_back(std::move(row));
+      facts.subject.lead_email = request.email();
+      facts.subject.lead_external_user_id = request.external_user_id();
+      facts_reader.Read(facts_row, &facts);
+      const ConversionPlan plan = policy_->Plan(facts);
+      const ConversionIds ids = MintConversionIds(plan);
+
+      writes.BeginRow();
+      writes.Text("referral_id", request.click_id());  // a converted referral's id is its click's
+      writes.Text("team_id", pending.team_id);
+      writes.Text("email", request.email());
+      writes.Text("external_user_id", request.external_user_id());
+      writes.Text("name", request.name());
+      writes.Text("status", ReferralStatusToDb(plan.status));
+      writes.Raw("fraud_flags", FraudFlagsToJson(plan.fraud_flags));
+      if (plan.commission.has_value()) {
+        writes.Text("commission_id", ids.commission_id);
+        writes.Text("incentive_id", plan.commission->incentive_id);
+        writes.Text("commission_amount", plan.commission->amount);
+        writes.Text("currency", plan.commission->currency);
+        writes.Int("hold_period_days", plan.commission->hold_period_days);
+      }
+      writes.Text("lead_event_id", ids.lead_event_id);
+      writes.Text("transaction_event_id", ids.transaction_event_id);
+      writes.EndRow();
+      any_write = true;
     }
 
     // 2. One statement writes referrals, commissions and events together.
-    if (!rows.empty()) {
-      std::vector<std::vector<const std::string*>> columns(14);
-      for (const Row& row : rows) {
-        const ConversionWrite& w = row.write;
-        const std::string* values[] = {row.click,
-                                       row.team,
-                                       &row.request->email(),
-                                       &row.request->external_user_id(),
-                                       &row.request->name(),
-                                       &w.status,
-                                       &w.fraud_flags_json,
-                                       &w.commission_id,
-                                       &w.incentive_id,
-                                       &w.commission_amount,
-                                       &w.currency,
-                                       &w.hold_period_days,
-                                       &w.lead_event_id,
-                                       &w.transaction_event_id};
-        for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(values[c]);
-      }
-      pqxx::result inserted = tx.Exec(
-          kConvertBatch, TextArray(columns[0]), TextArray(columns[1]), TextArray(columns[2]),
-          TextArray(columns[3]), TextArray(columns[4]), TextArray(columns[5]),
-          TextArray(columns[6]), TextArray(columns[7]), TextArray(columns[8]),
-          TextArray(columns[9]), TextArray(columns[10]), TextArray(columns[11]),
-          TextArray(columns[12]), TextArray(columns[13]));
+    if (any_write) {
+      const pqxx::result inserted = tx.Exec(kConvertBatch, std::move(writes).Finish());
+      const ReferralReader reader(inserted);
+      const auto owner_team = inserted.column_number("owner_team");
       for (const auto& row : inserted) {
-        auto referral = ReadReferral(row);
+        auto referral = reader.Read(row);
         if (!referral.ok()) return referral.status();
-        // A converted referral's id is its click's id.
-        auto slot = slot_by_key.find(key(referral->id(), ReadText(row[row.size() - 2])));
+        auto slot = slot_by_key.find(key(referral->id(), ReadText(row[owner_team])));
         if (slot == slot_by_key.end()) return absl::InternalError("unexpected converted row");
         outcomes[slot->second] = {*std::move(referral), true};
       }
@@ -232,12 +247,14 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     if (created == first_of_slot.size()) return absl::OkStatus();
 
     // 3. The referrals of clicks converted before (or concurrently).
-    pqxx::result existing = tx.Exec(kExistingBatch, click_array, team_array);
+    const pqxx::result existing = tx.Exec(kExistingBatch, slots_json);
+    const ReferralReader reader(existing);
+    const auto asked_click = existing.column_number("asked_click_id");
+    const auto asked_team = existing.column_number("asked_team_id");
     for (const auto& row : existing) {
-      auto slot = slot_by_key.find(
-          key(ReadText(row[row.size() - 2]), ReadText(row[row.size() - 1])));
+      auto slot = slot_by_key.find(key(ReadText(row[asked_click]), ReadText(row[asked_team])));
       if (slot == slot_by_key.end() || outcomes[slot->second].created) continue;
-      auto referral = ReadReferral(row);
+      auto referral = reader.Read(row);
       if (!referral.ok()) return referral.status();
       outcomes[slot->second].referral = *std::move(referral);
     }

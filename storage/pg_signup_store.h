@@ -33,7 +33,8 @@ class PgSignupStore final : public SignupStore {
     int workers = 2;
   };
 
-  // `policy` decides each conversion (fraud checks); it must outlive the store.
+  // `policy` plans each conversion (fraud checks, commission, events); it must
+  // outlive the store.
   PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy, Options options);
   PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy)
       : PgSignupStore(pool, policy, Options()) {}
@@ -43,11 +44,11 @@ class PgSignupStore final : public SignupStore {
   void ConvertClickAsync(std::string team_id, const affonso::v1::RecordSignupRequest* request,
                          ConversionCallback done) override;
 
-  // The two statements a batch runs (facts, then the write; the parameters
-  // are arrays, one element per conversion): the pgbench baseline of
+  // The two statements a batch runs (facts, then the write; each takes one
+  // JSON array, one object per conversion): the pgbench baseline of
   // `./dev bench` runs them for one conversion at a time.
-  static const std::string& FactsSql();
-  static const std::string& ConvertBatchSql();
+  static const char* FactsSql();
+  static const char* ConvertBatchSql();
 
  private:
   struct Pending {

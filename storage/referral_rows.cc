@@ -1,18 +1,11 @@
 #include "storage/referral_rows.h"
 
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "storage/fraud_names.h"
 #include "storage/pg_values.h"
 
 namespace affonso::storage {
 
 using affonso::v1::ReferralStatus;
-
-const char kReferralColumns[] =
-    "r.id, r.affiliate_id, r.program_id, r.email, r.external_user_id, r.customer_id, "
-    "r.subscription_id, r.status, r.name, r.metadata::text, "
-    AFFONSO_SQL_MICROS("r.created_at") ", " AFFONSO_SQL_MICROS("r.converted_at") ", "
-    "r.fraud_flags::text";
 
 const char* ReferralStatusToDb(ReferralStatus status) {
   switch (status) {
@@ -41,49 +34,40 @@ ReferralStatus ReferralStatusFromDb(absl::string_view text) {
   return affonso::v1::REFERRAL_STATUS_UNSPECIFIED;
 }
 
-affonso::v1::FraudCheck FraudCheckFromDb(absl::string_view text) {
-  if (text == "self_referral") return affonso::v1::FRAUD_CHECK_SELF_REFERRAL;
-  if (text == "suspicious_email") return affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL;
-  if (text == "paid_traffic") return affonso::v1::FRAUD_CHECK_PAID_TRAFFIC;
-  return affonso::v1::FRAUD_CHECK_UNSPECIFIED;
-}
+ReferralReader::ReferralReader(const pqxx::result& result)
+    : id_(result.column_number("id")),
+      affiliate_id_(result.column_number("affiliate_id")),
+      program_id_(result.column_number("program_id")),
+      email_(result.column_number("email")),
+      external_user_id_(result.column_number("external_user_id")),
+      customer_id_(result.column_number("customer_id")),
+      subscription_id_(result.column_number("subscription_id")),
+      status_(result.column_number("status")),
+      name_(result.column_number("name")),
+      metadata_(result.column_number("metadata")),
+      created_at_(result.column_number("created_at_us")),
+      converted_at_(result.column_number("converted_at_us")),
+      fraud_flags_(result.column_number("fraud_flags")) {}
 
-affonso::v1::FraudMode FraudModeFromDb(absl::string_view text) {
-  if (text == "off") return affonso::v1::FRAUD_MODE_OFF;
-  if (text == "detect") return affonso::v1::FRAUD_MODE_DETECT;
-  if (text == "block") return affonso::v1::FRAUD_MODE_BLOCK;
-  return affonso::v1::FRAUD_MODE_UNSPECIFIED;
-}
-
-absl::StatusOr<affonso::v1::Referral> ReadReferral(const pqxx::row& row) {
+absl::StatusOr<affonso::v1::Referral> ReferralReader::Read(const pqxx::row& row) const {
   affonso::v1::Referral referral;
-  referral.set_id(ReadText(row[0]));
-  referral.set_affiliate_id(ReadText(row[1]));
-  referral.set_program_id(ReadText(row[2]));
-  referral.set_email(ReadText(row[3]));
-  referral.set_external_user_id(ReadText(row[4]));
-  referral.set_customer_id(ReadText(row[5]));
-  referral.set_subscription_id(ReadText(row[6]));
-  referral.set_status(ReferralStatusFromDb(ReadText(row[7])));
-  referral.set_name(ReadText(row[8]));
-  absl::Status metadata = ReadStruct(row[9], referral.mutable_metadata());
+  referral.set_id(ReadText(row[id_]));
+  referral.set_affiliate_id(ReadText(row[affiliate_id_]));
+  referral.set_program_id(ReadText(row[program_id_]));
+  referral.set_email(ReadText(row[email_]));
+  referral.set_external_user_id(ReadText(row[external_user_id_]));
+  referral.set_customer_id(ReadText(row[customer_id_]));
+  referral.set_subscription_id(ReadText(row[subscription_id_]));
+  referral.set_status(ReferralStatusFromDb(ReadText(row[status_])));
+  referral.set_name(ReadText(row[name_]));
+  absl::Status metadata = ReadStruct(row[metadata_], referral.mutable_metadata());
   if (!metadata.ok()) return metadata;
-  ReadTimestamp(row[10], referral.mutable_created_at());
-  if (!row[11].is_null()) ReadTimestamp(row[11], referral.mutable_converted_at());
-  // fraud_flags: a JSON array of {"check": "self_referral", "mode": "detect"}.
-  google::protobuf::ListValue flags;
-  if (!google::protobuf::util::JsonStringToMessage(ReadText(row[12]), &flags).ok()) {
-    return absl::InternalError("stored fraud_flags is not a JSON array");
-  }
-  for (const auto& value : flags.values()) {
-    const auto& fields = value.struct_value().fields();
-    auto check = fields.find("check");
-    auto mode = fields.find("mode");
-    if (check == fields.end() || mode == fields.end()) continue;
-    affonso::v1::FraudFlag* flag = referral.add_fraud_flags();
-    flag->set_check(FraudCheckFromDb(check->second.string_value()));
-    flag->set_mode(FraudModeFromDb(mode->second.string_value()));
-  }
+  ReadTimestamp(row[created_at_], referral.mutable_created_at());
+  if (!row[converted_at_].is_null())
+    ReadTimestamp(row[converted_at_], referral.mutable_converted_at());
+  absl::Status flags =
+      FraudFlagsFromJson(ReadText(row[fraud_flags_]), referral.mutable_fraud_flags());
+  if (!flags.ok()) return flags;
   return referral;
 }
 

@@ -1,24 +1,45 @@
 #ifndef AFFONSO_STORAGE_REFERRAL_ROWS_H_
 #define AFFONSO_STORAGE_REFERRAL_ROWS_H_
 
+#include <pqxx/pqxx>
+
 #include "absl/status/statusor.h"
 #include "proto/affonso/v1/referrals.pb.h"
-#include <pqxx/pqxx>
+#include "storage/pg_values.h"
 
 namespace affonso::storage {
 
-// The select list every referral query returns, in the order ReadReferral
-// expects; `r` must be the referrals table's alias.
-extern const char kReferralColumns[];
+// The select list every referral query returns (a macro, so statements stay
+// literals); `r` must be the referrals table's alias. ReferralReader reads
+// it by these names.
+#define AFFONSO_REFERRAL_COLUMNS \
+  "r.id, r.affiliate_id, r.program_id, r.email, r.external_user_id, r.customer_id, "         \
+  "r.subscription_id, r.status, r.name, r.metadata::text AS metadata, "                      \
+  AFFONSO_SQL_MICROS("r.created_at") " AS created_at_us, "                                   \
+  AFFONSO_SQL_MICROS("r.converted_at") " AS converted_at_us, "                               \
+  "r.fraud_flags::text AS fraud_flags"
 
 // "lead" <-> REFERRAL_STATUS_LEAD, the lowercase strings stored in the table.
 const char* ReferralStatusToDb(affonso::v1::ReferralStatus status);
 affonso::v1::ReferralStatus ReferralStatusFromDb(absl::string_view text);
 
-affonso::v1::FraudCheck FraudCheckFromDb(absl::string_view text);
-affonso::v1::FraudMode FraudModeFromDb(absl::string_view text);
+// Reads AFFONSO_REFERRAL_COLUMNS by name, each resolved once per result.
+class ReferralReader {
+ public:
+  explicit ReferralReader(const pqxx::result& result);
 
-absl::StatusOr<affonso::v1::Referral> ReadReferral(const pqxx::row& row);
+  absl::StatusOr<affonso::v1::Referral> Read(const pqxx::row& row) const;
+
+ private:
+  using Column = pqxx::row::size_type;
+  Column id_, affiliate_id_, program_id_, email_, external_user_id_, customer_id_;
+  Column subscription_id_, status_, name_, metadata_, created_at_, converted_at_, fraud_flags_;
+};
+
+// The referral of `rows[0]` (a one-row result).
+inline absl::StatusOr<affonso::v1::Referral> ReadFirstReferral(const pqxx::result& rows) {
+  return ReferralReader(rows).Read(rows[0]);
+}
 
 }  // namespace affonso::storage
 

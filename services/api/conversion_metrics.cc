@@ -1,22 +1,17 @@
 #include "services/api/conversion_metrics.h"
 
 #include "common/api_error.h"
+#include "storage/fraud_names.h"
 
 namespace affonso::services {
 namespace {
 
-// The names stored in fraud_flags and shown by the API.
+// The check label is the stored name (storage/fraud_names.h). The action label
+// is not the mode's name on purpose: it names what happened to the referral
+// ("flagged" in detect mode, "blocked" in block mode), not the setting.
 const char* CheckLabel(affonso::v1::FraudCheck check) {
-  switch (check) {
-    case affonso::v1::FRAUD_CHECK_SELF_REFERRAL:
-      return "self_referral";
-    case affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL:
-      return "suspicious_email";
-    case affonso::v1::FRAUD_CHECK_PAID_TRAFFIC:
-      return "paid_traffic";
-    default:
-      return "unknown";
-  }
+  const char* name = storage::FraudCheckToDb(check);
+  return name != nullptr ? name : "unknown";
 }
 
 }  // namespace
@@ -47,8 +42,7 @@ void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
   } else if (!created) {
     outcome = "existing";
   } else {
-    outcome = referral != nullptr &&
-                      referral->status() == affonso::v1::REFERRAL_STATUS_REJECTED
+    outcome = referral != nullptr && referral->status() == affonso::v1::REFERRAL_STATUS_REJECTED
                   ? "rejected"
                   : "created";
   }

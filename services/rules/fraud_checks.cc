@@ -67,19 +67,21 @@ bool IsPaidTraffic(const FraudRules& rules, const FraudSubject& subject) {
 FraudVerdict EvaluateFraud(const FraudRules& rules, const FraudSubject& subject,
                            const DisposableDomains& disposable) {
   FraudVerdict verdict;
-  auto record = [&verdict](FraudCheck check, FraudMode mode) {
-    verdict.flags.push_back({check, mode});
-    if (mode == FraudMode::kBlock) verdict.rejected = true;
+  auto record = [&verdict](affonso::v1::FraudCheck check, affonso::v1::FraudMode mode) {
+    affonso::v1::FraudFlag& flag = verdict.flags.emplace_back();
+    flag.set_check(check);
+    flag.set_mode(mode);
+    if (mode == affonso::v1::FRAUD_MODE_BLOCK) verdict.rejected = true;
   };
-  if (rules.self_referral != FraudMode::kOff && IsSelfReferral(subject)) {
-    record(FraudCheck::kSelfReferral, rules.self_referral);
+  if (rules.self_referral != affonso::v1::FRAUD_MODE_OFF && IsSelfReferral(subject)) {
+    record(affonso::v1::FRAUD_CHECK_SELF_REFERRAL, rules.self_referral);
   }
-  if (rules.suspicious_email != FraudMode::kOff &&
+  if (rules.suspicious_email != affonso::v1::FRAUD_MODE_OFF &&
       IsSuspiciousEmail(rules, subject, disposable)) {
-    record(FraudCheck::kSuspiciousEmail, rules.suspicious_email);
+    record(affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL, rules.suspicious_email);
   }
-  if (rules.paid_traffic != FraudMode::kOff && IsPaidTraffic(rules, subject)) {
-    record(FraudCheck::kPaidTraffic, rules.paid_traffic);
+  if (rules.paid_traffic != affonso::v1::FRAUD_MODE_OFF && IsPaidTraffic(rules, subject)) {
+    record(affonso::v1::FRAUD_CHECK_PAID_TRAFFIC, rules.paid_traffic);
   }
   return verdict;
 }
@@ -100,43 +102,6 @@ std::string NormalizeEmail(absl::string_view email) {
     domain = "gmail.com";
   }
   return absl::StrCat(local, "@", domain);
-}
-
-const char* FraudCheckName(FraudCheck check) {
-  switch (check) {
-    case FraudCheck::kSelfReferral: return "self_referral";
-    case FraudCheck::kSuspiciousEmail: return "suspicious_email";
-    case FraudCheck::kPaidTraffic: return "paid_traffic";
-  }
-  return "unknown";
-}
-
-const char* FraudModeName(FraudMode mode) {
-  switch (mode) {
-    case FraudMode::kOff: return "off";
-    case FraudMode::kDetect: return "detect";
-    case FraudMode::kBlock: return "block";
-  }
-  return "unknown";
-}
-
-std::optional<FraudMode> ParseFraudMode(absl::string_view text) {
-  if (text == "off") return FraudMode::kOff;
-  if (text == "detect") return FraudMode::kDetect;
-  if (text == "block") return FraudMode::kBlock;
-  return std::nullopt;
-}
-
-std::string FraudFlagsJson(const std::vector<FraudFlag>& flags) {
-  // The names are fixed ASCII identifiers: nothing to escape.
-  std::string json = "[";
-  for (const FraudFlag& flag : flags) {
-    if (json.size() > 1) json += ",";
-    absl::StrAppend(&json, R"({"check":")", FraudCheckName(flag.check), R"(","mode":")",
-                    FraudModeName(flag.mode), R"("})");
-  }
-  json += "]";
-  return json;
 }
 
 }  // namespace affonso::services

@@ -8,18 +8,33 @@
 #include "services/rules/disposable_domains.h"
 
 namespace affonso::services {
-
-// Readable failure messages for flag lists.
-void PrintTo(const FraudFlag& flag, std::ostream* os) {
-  *os << FraudCheckName(flag.check) << "/" << FraudModeName(flag.mode);
-}
-bool operator==(const FraudFlag& a, const FraudFlag& b) {
-  return a.check == b.check && a.mode == b.mode;
-}
-
 namespace {
 
-using Flags = std::vector<FraudFlag>;
+using affonso::v1::FraudCheck;
+using affonso::v1::FraudMode;
+
+constexpr FraudMode kOff = affonso::v1::FRAUD_MODE_OFF;
+constexpr FraudMode kDetect = affonso::v1::FRAUD_MODE_DETECT;
+constexpr FraudMode kBlock = affonso::v1::FRAUD_MODE_BLOCK;
+constexpr FraudCheck kSelfReferral = affonso::v1::FRAUD_CHECK_SELF_REFERRAL;
+constexpr FraudCheck kSuspiciousEmail = affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL;
+constexpr FraudCheck kPaidTraffic = affonso::v1::FRAUD_CHECK_PAID_TRAFFIC;
+
+// The verdict's proto flags as comparable values, with readable failure messages.
+struct Flag {
+  FraudCheck check;
+  FraudMode mode;
+  bool operator==(const Flag& other) const { return check == other.check && mode == other.mode; }
+};
+void PrintTo(const Flag& flag, std::ostream* os) {
+  *os << affonso::v1::FraudCheck_Name(flag.check) << "/" << affonso::v1::FraudMode_Name(flag.mode);
+}
+using Flags = std::vector<Flag>;
+
+struct Verdict {
+  Flags flags;
+  bool rejected;
+};
 
 const DisposableDomains& TestList() {
   static const auto* list = new DisposableDomains(
@@ -64,8 +79,14 @@ FraudSubject Paid() {
   return subject;
 }
 
-FraudVerdict Evaluate(const FraudRules& rules, const FraudSubject& subject) {
-  return EvaluateFraud(rules, subject, TestList());
+Verdict Evaluate(const FraudRules& rules, const FraudSubject& subject,
+                 const DisposableDomains& disposable = TestList()) {
+  const FraudVerdict verdict = EvaluateFraud(rules, subject, disposable);
+  Verdict typed{{}, verdict.rejected};
+  for (const affonso::v1::FraudFlag& flag : verdict.flags) {
+    typed.flags.push_back({flag.check(), flag.mode()});
+  }
+  return typed;
 }
 
 // ---------------------------------------------------------------- modes
@@ -79,58 +100,66 @@ struct ModeCase {
 class EveryCheckTest : public ::testing::TestWithParam<ModeCase> {};
 
 TEST_P(EveryCheckTest, OffNeverFlagsEvenWhenItWouldFire) {
-  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kOff), GetParam().subject());
+  Verdict verdict = Evaluate(AllModes(kOff), GetParam().subject());
   EXPECT_TRUE(verdict.flags.empty());
   EXPECT_FALSE(verdict.rejected);
 }
 
 TEST_P(EveryCheckTest, DetectFlagsWithoutRejecting) {
-  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kDetect), GetParam().subject());
-  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, FraudMode::kDetect}}));
+  Verdict verdict = Evaluate(AllModes(kDetect), GetParam().subject());
+  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, kDetect}}));
   EXPECT_FALSE(verdict.rejected);
 }
 
 TEST_P(EveryCheckTest, BlockFlagsAndRejects) {
-  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kBlock), GetParam().subject());
-  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, FraudMode::kBlock}}));
+  Verdict verdict = Evaluate(AllModes(kBlock), GetParam().subject());
+  EXPECT_EQ(verdict.flags, (Flags{{GetParam().check, kBlock}}));
   EXPECT_TRUE(verdict.rejected);
 }
 
 TEST_P(EveryCheckTest, OnlyItsOwnModeMatters) {
   // This check off, the others blocking: nothing fires.
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   switch (GetParam().check) {
-    case FraudCheck::kSelfReferral: rules.self_referral = FraudMode::kOff; break;
-    case FraudCheck::kSuspiciousEmail: rules.suspicious_email = FraudMode::kOff; break;
-    case FraudCheck::kPaidTraffic: rules.paid_traffic = FraudMode::kOff; break;
+    case kSelfReferral:
+      rules.self_referral = kOff;
+      break;
+    case kSuspiciousEmail:
+      rules.suspicious_email = kOff;
+      break;
+    case kPaidTraffic:
+      rules.paid_traffic = kOff;
+      break;
+    default:
+      FAIL() << "no such check";
   }
-  FraudVerdict verdict = Evaluate(rules, GetParam().subject());
+  Verdict verdict = Evaluate(rules, GetParam().subject());
   EXPECT_TRUE(verdict.flags.empty());
   EXPECT_FALSE(verdict.rejected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Checks, EveryCheckTest,
-    ::testing::Values(ModeCase{"SelfReferral", FraudCheck::kSelfReferral, &SelfReferral},
-                      ModeCase{"SuspiciousEmail", FraudCheck::kSuspiciousEmail, &Disposable},
-                      ModeCase{"PaidTraffic", FraudCheck::kPaidTraffic, &Paid}),
+    ::testing::Values(ModeCase{"SelfReferral", kSelfReferral, &SelfReferral},
+                      ModeCase{"SuspiciousEmail", kSuspiciousEmail, &Disposable},
+                      ModeCase{"PaidTraffic", kPaidTraffic, &Paid}),
     [](const ::testing::TestParamInfo<ModeCase>& info) { return std::string(info.param.name); });
 
 TEST(EvaluateFraudTest, CleanSubjectPassesEveryCheck) {
-  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kBlock), Clean());
+  Verdict verdict = Evaluate(AllModes(kBlock), Clean());
   EXPECT_TRUE(verdict.flags.empty());
   EXPECT_FALSE(verdict.rejected);
 }
 
 TEST(EvaluateFraudTest, DefaultRulesDetectEverything) {
   FraudRules defaults;
-  EXPECT_EQ(defaults.self_referral, FraudMode::kDetect);
-  EXPECT_EQ(defaults.suspicious_email, FraudMode::kDetect);
-  EXPECT_EQ(defaults.paid_traffic, FraudMode::kDetect);
+  EXPECT_EQ(defaults.self_referral, kDetect);
+  EXPECT_EQ(defaults.suspicious_email, kDetect);
+  EXPECT_EQ(defaults.paid_traffic, kDetect);
   EXPECT_EQ(defaults.paid_click_params,
             (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
-  FraudVerdict verdict = Evaluate(defaults, Paid());
-  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  Verdict verdict = Evaluate(defaults, Paid());
+  EXPECT_EQ(verdict.flags, (Flags{{kPaidTraffic, kDetect}}));
   EXPECT_FALSE(verdict.rejected);
 }
 
@@ -139,14 +168,13 @@ TEST(EvaluateFraudTest, AllThreeFireWithMixedModesInCheckOrder) {
   subject.lead_email = "Some.One+x@mailinator.com";
   subject.affiliate_email = "SOME.ONE@mailinator.com";
   subject.fbclid = "IwAR";
-  FraudRules rules = AllModes(FraudMode::kDetect);
-  rules.self_referral = FraudMode::kDetect;
-  rules.suspicious_email = FraudMode::kBlock;
-  rules.paid_traffic = FraudMode::kDetect;
-  FraudVerdict verdict = Evaluate(rules, subject);
-  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect},
-                                  {FraudCheck::kSuspiciousEmail, FraudMode::kBlock},
-                                  {FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  FraudRules rules = AllModes(kDetect);
+  rules.self_referral = kDetect;
+  rules.suspicious_email = kBlock;
+  rules.paid_traffic = kDetect;
+  Verdict verdict = Evaluate(rules, subject);
+  EXPECT_EQ(verdict.flags,
+            (Flags{{kSelfReferral, kDetect}, {kSuspiciousEmail, kBlock}, {kPaidTraffic, kDetect}}));
   EXPECT_TRUE(verdict.rejected);
 }
 
@@ -155,12 +183,11 @@ TEST(EvaluateFraudTest, ChecksAfterABlockAreStillRecorded) {
   subject.lead_email = "x@yopmail.com";
   subject.affiliate_email = "x@yopmail.com";
   subject.ttclid = "tt";
-  FraudRules rules = AllModes(FraudMode::kBlock);
-  rules.suspicious_email = FraudMode::kOff;
-  rules.paid_traffic = FraudMode::kDetect;
-  FraudVerdict verdict = Evaluate(rules, subject);
-  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSelfReferral, FraudMode::kBlock},
-                                  {FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+  FraudRules rules = AllModes(kBlock);
+  rules.suspicious_email = kOff;
+  rules.paid_traffic = kDetect;
+  Verdict verdict = Evaluate(rules, subject);
+  EXPECT_EQ(verdict.flags, (Flags{{kSelfReferral, kBlock}, {kPaidTraffic, kDetect}}));
   EXPECT_TRUE(verdict.rejected);
 }
 
@@ -168,7 +195,7 @@ TEST(EvaluateFraudTest, DetectOnlyFlagsNeverReject) {
   FraudSubject subject = Disposable();
   subject.affiliate_email = subject.lead_email;
   subject.msclkid = "ms";
-  FraudVerdict verdict = Evaluate(AllModes(FraudMode::kDetect), subject);
+  Verdict verdict = Evaluate(AllModes(kDetect), subject);
   EXPECT_EQ(verdict.flags.size(), 3u);
   EXPECT_FALSE(verdict.rejected);
 }
@@ -176,26 +203,24 @@ TEST(EvaluateFraudTest, DetectOnlyFlagsNeverReject) {
 // ---------------------------------------------------------------- self-referral
 
 TEST(SelfReferralTest, NormalizedEmailsMatch) {
-  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudRules rules = AllModes(kDetect);
   FraudSubject subject = Clean();
   subject.lead_email = "  J.Doe+promo@GoogleMail.com ";
   subject.affiliate_email = "jdoe@gmail.com";
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSelfReferral, kDetect}}));
 }
 
 TEST(SelfReferralTest, ExternalUserIdsMatchExactly) {
-  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudRules rules = AllModes(kDetect);
   FraudSubject subject = Clean();
   subject.lead_external_user_id = "user_affiliate";
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSelfReferral, FraudMode::kDetect}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSelfReferral, kDetect}}));
   subject.lead_external_user_id = "USER_AFFILIATE";  // ids are opaque: case matters
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
 }
 
 TEST(SelfReferralTest, EmptyEmailsAndIdsNeverMatch) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject;  // everything empty
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
   subject.lead_email = "   ";
@@ -211,7 +236,7 @@ TEST(SelfReferralTest, EmptyEmailsAndIdsNeverMatch) {
 }
 
 TEST(SelfReferralTest, DifferentPeopleDoNotMatch) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject = Clean();
   subject.lead_email = "j.doe@example.com";  // dots count outside Gmail
   subject.affiliate_email = "jdoe@example.com";
@@ -254,19 +279,17 @@ TEST(NormalizeEmailTest, OddInputsAreOnlyTrimmedAndLowerCased) {
 // ---------------------------------------------------------------- suspicious email
 
 TEST(SuspiciousEmailTest, DomainAndParentDomainsOfTheListMatch) {
-  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudRules rules = AllModes(kDetect);
   FraudSubject subject = Clean();
   for (const char* email : {"a@mailinator.com", "a@inbox.mailinator.com", "A@MAILINATOR.COM",
                             " a+tag@Yopmail.com ", "a@x.trash.example.org"}) {
     subject.lead_email = email;
-    EXPECT_EQ(Evaluate(rules, subject).flags,
-              (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kDetect}}))
-        << email;
+    EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSuspiciousEmail, kDetect}})) << email;
   }
 }
 
 TEST(SuspiciousEmailTest, OtherDomainsDoNotMatch) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject = Clean();
   for (const char* email : {"a@example.org", "a@notmailinator.com", "a@mailinator.com.evil.org",
                             "a@gmail.com", "mailinator.com", "", "a@org", "a@com"}) {
@@ -276,25 +299,24 @@ TEST(SuspiciousEmailTest, OtherDomainsDoNotMatch) {
 }
 
 TEST(SuspiciousEmailTest, OnlyTheLeadEmailCounts) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject = Clean();
   subject.affiliate_email = "affiliate@mailinator.com";
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
 }
 
 TEST(SuspiciousEmailTest, AllowListExactDomain) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   rules.allowed_email_domains = {"mailinator.com"};
   FraudSubject subject = Clean();
   subject.lead_email = "qa@mailinator.com";
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
   subject.lead_email = "qa@yopmail.com";  // allowing one does not allow the others
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSuspiciousEmail, kBlock}}));
 }
 
 TEST(SuspiciousEmailTest, AllowListCoversSubdomains) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   rules.allowed_email_domains = {"mailinator.com"};
   FraudSubject subject = Clean();
   subject.lead_email = "qa@team.mailinator.com";
@@ -302,62 +324,55 @@ TEST(SuspiciousEmailTest, AllowListCoversSubdomains) {
 }
 
 TEST(SuspiciousEmailTest, AllowedSubdomainDoesNotAllowItsParent) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   rules.allowed_email_domains = {"qa.mailinator.com"};
   FraudSubject subject = Clean();
   subject.lead_email = "x@qa.mailinator.com";
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
   subject.lead_email = "x@mailinator.com";
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSuspiciousEmail, kBlock}}));
   subject.lead_email = "x@other.mailinator.com";
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSuspiciousEmail, kBlock}}));
 }
 
 TEST(SuspiciousEmailTest, AllowingABareTldAllowsNothing) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   rules.allowed_email_domains = {"com"};
   FraudSubject subject = Clean();
   subject.lead_email = "x@mailinator.com";
-  EXPECT_EQ(Evaluate(rules, subject).flags,
-            (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kSuspiciousEmail, kBlock}}));
 }
 
 TEST(SuspiciousEmailTest, ListedTldNeverMatches) {
   DisposableDomains with_tld = DisposableDomains::FromText("com\n");
   FraudSubject subject = Clean();
   subject.lead_email = "x@anything.com";
-  EXPECT_TRUE(EvaluateFraud(AllModes(FraudMode::kBlock), subject, with_tld).flags.empty());
+  EXPECT_TRUE(Evaluate(AllModes(kBlock), subject, with_tld).flags.empty());
 }
 
 TEST(SuspiciousEmailTest, BuiltinListFlagsMailinator) {
   FraudSubject subject = Clean();
   subject.lead_email = "someone@mailinator.com";
-  FraudVerdict verdict =
-      EvaluateFraud(AllModes(FraudMode::kBlock), subject, DisposableDomains::Builtin());
-  EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kSuspiciousEmail, FraudMode::kBlock}}));
+  Verdict verdict = Evaluate(AllModes(kBlock), subject, DisposableDomains::Builtin());
+  EXPECT_EQ(verdict.flags, (Flags{{kSuspiciousEmail, kBlock}}));
   subject.lead_email = "someone@gmail.com";
-  EXPECT_TRUE(
-      EvaluateFraud(AllModes(FraudMode::kBlock), subject, DisposableDomains::Builtin()).flags.empty());
+  EXPECT_TRUE(Evaluate(AllModes(kBlock), subject, DisposableDomains::Builtin()).flags.empty());
 }
 
 // ---------------------------------------------------------------- paid traffic
 
 TEST(PaidTrafficTest, EachClickIdFires) {
-  FraudRules rules = AllModes(FraudMode::kDetect);
-  for (std::string FraudSubject::*param :
-       {&FraudSubject::gclid, &FraudSubject::fbclid, &FraudSubject::msclkid,
-        &FraudSubject::ttclid}) {
+  FraudRules rules = AllModes(kDetect);
+  for (std::string FraudSubject::*param : {&FraudSubject::gclid, &FraudSubject::fbclid,
+                                           &FraudSubject::msclkid, &FraudSubject::ttclid}) {
     FraudSubject subject = Clean();
     subject.*param = "abc";
-    EXPECT_EQ(Evaluate(rules, subject).flags,
-              (Flags{{FraudCheck::kPaidTraffic, FraudMode::kDetect}}));
+    EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kPaidTraffic, kDetect}}));
   }
 }
 
 TEST(PaidTrafficTest, OnlyTheConfiguredClickIdsCount) {
-  FraudRules rules = AllModes(FraudMode::kDetect);
+  FraudRules rules = AllModes(kDetect);
   rules.paid_click_params = {"gclid", "not_a_param"};  // unknown names ignored
   FraudSubject subject = Clean();
   subject.fbclid = "IwAR";
@@ -372,18 +387,18 @@ TEST(PaidTrafficTest, OnlyTheConfiguredClickIdsCount) {
 }
 
 TEST(PaidTrafficTest, UtmMediumIsCaseInsensitive) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject = Clean();
   for (const char* medium : {"cpc", "CPC", "Ppc", "PAID", " paid "}) {
     subject.utm_medium = medium;
-    FraudVerdict verdict = Evaluate(rules, subject);
-    EXPECT_EQ(verdict.flags, (Flags{{FraudCheck::kPaidTraffic, FraudMode::kBlock}})) << medium;
+    Verdict verdict = Evaluate(rules, subject);
+    EXPECT_EQ(verdict.flags, (Flags{{kPaidTraffic, kBlock}})) << medium;
     EXPECT_TRUE(verdict.rejected);
   }
 }
 
 TEST(PaidTrafficTest, OtherOrMissingMediumsDoNotFire) {
-  FraudRules rules = AllModes(FraudMode::kBlock);
+  FraudRules rules = AllModes(kBlock);
   FraudSubject subject = Clean();
   for (const char* medium : {"", "email", "organic", "cpcx", "paid social"}) {
     subject.utm_medium = medium;
@@ -392,38 +407,6 @@ TEST(PaidTrafficTest, OtherOrMissingMediumsDoNotFire) {
   rules.paid_utm_mediums = {""};  // an empty entry must not match a missing medium
   subject.utm_medium = "";
   EXPECT_TRUE(Evaluate(rules, subject).flags.empty());
-}
-
-// ---------------------------------------------------------------- names and JSON
-
-TEST(FraudNamesTest, CheckAndModeNames) {
-  EXPECT_STREQ(FraudCheckName(FraudCheck::kSelfReferral), "self_referral");
-  EXPECT_STREQ(FraudCheckName(FraudCheck::kSuspiciousEmail), "suspicious_email");
-  EXPECT_STREQ(FraudCheckName(FraudCheck::kPaidTraffic), "paid_traffic");
-  EXPECT_STREQ(FraudModeName(FraudMode::kOff), "off");
-  EXPECT_STREQ(FraudModeName(FraudMode::kDetect), "detect");
-  EXPECT_STREQ(FraudModeName(FraudMode::kBlock), "block");
-}
-
-TEST(FraudNamesTest, ParseFraudModeRoundTripsAndRejectsUnknown) {
-  for (FraudMode mode : {FraudMode::kOff, FraudMode::kDetect, FraudMode::kBlock}) {
-    EXPECT_EQ(ParseFraudMode(FraudModeName(mode)), mode);
-  }
-  for (const char* text : {"", "OFF", "Block", " detect", "detected", "unspecified"}) {
-    EXPECT_EQ(ParseFraudMode(text), std::nullopt) << text;
-  }
-}
-
-TEST(FraudFlagsJsonTest, ExactOutput) {
-  EXPECT_EQ(FraudFlagsJson({}), "[]");
-  EXPECT_EQ(FraudFlagsJson({{FraudCheck::kSelfReferral, FraudMode::kDetect}}),
-            R"([{"check":"self_referral","mode":"detect"}])");
-  EXPECT_EQ(FraudFlagsJson({{FraudCheck::kSelfReferral, FraudMode::kDetect},
-                            {FraudCheck::kSuspiciousEmail, FraudMode::kBlock},
-                            {FraudCheck::kPaidTraffic, FraudMode::kDetect}}),
-            R"([{"check":"self_referral","mode":"detect"},)"
-            R"({"check":"suspicious_email","mode":"block"},)"
-            R"({"check":"paid_traffic","mode":"detect"}])");
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include "services/call/api_key_authenticator.h"
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
-#include "services/rules/fraud_policy.h"
+#include "services/rules/conversion_plan.h"
 #include "services/webhooks/outbox_monitor.h"
 #include "services/server/pool_metrics.h"
 #include "services/api/program_service.h"
@@ -47,7 +47,7 @@ struct Server::Parts {
   PoolMetrics pool_metrics;  // the pool reports to it until the pool's end
   std::unique_ptr<storage::ConnectionPool> pool;
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
-  FraudPolicy fraud_policy;
+  ConversionPlanner conversion_planner;
   SecretKeyring keyring;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
@@ -114,9 +114,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
   parts->clicks = std::make_unique<storage::PgClickStore>(db);
   parts->signups = std::make_unique<storage::PgSignupStore>(
-      db, &parts->fraud_policy,
+      db, &parts->conversion_planner,
       storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
-  parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->fraud_policy);
+  parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);

@@ -72,20 +72,15 @@ echo "== concurrency $CONCURRENCY, $SECONDS_PER_RUN s per run, server pool $POOL
 # difference from what the service sends.
 make_clicks clk_pgb "$CLICKS"
 psql_bench -c "CREATE SEQUENCE bench_click_seq"
-one() { printf "ARRAY[%s]::text[]" "$1"; }
+# Each statement takes the batch as one JSON array ($1::json): here a batch of one.
+one() { printf "json_build_array(json_build_object(%s))" "$1"; }
+CLICK="(SELECT 'clk_pgb' || currval('bench_click_seq'))"
 FACTS=$("$BIN/tools/bench/print_signup_sql" facts)
-FACTS=${FACTS//\$1::text[]/$(one "(SELECT 'clk_pgb' || nextval('bench_click_seq'))")}
-FACTS=${FACTS//\$2::text[]/$(one ":team")}
+FACTS=${FACTS//\$1::json/$(one "'click_id', (SELECT 'clk_pgb' || nextval('bench_click_seq')), 'team_id', :team::text")}
 WRITE=$("$BIN/tools/bench/print_signup_sql" write)
-# Highest first: $1 would also match the front of $10..$14.
-declare -A ARG=(
-  [14]="NULL::text" [13]="(SELECT 'evt_pgb' || currval('bench_click_seq'))"
-  [12]="NULL::text" [11]="NULL::text" [10]="NULL::text" [9]="NULL::text" [8]="NULL::text"
-  [7]="'[]'" [6]="'lead'" [5]=":name" [4]=":ext" [3]=":email" [2]=":team"
-  [1]="(SELECT 'clk_pgb' || currval('bench_click_seq'))")
-for n in 14 13 12 11 10 9 8 7 6 5 4 3 2 1; do
-  WRITE=${WRITE//\$$n::text[]/$(one "${ARG[$n]}")}
-done
+WRITE=${WRITE//\$1::json/$(one "'referral_id', $CLICK, 'team_id', :team::text, 'email', :email::text,
+  'external_user_id', :ext::text, 'name', :name::text, 'status', 'lead', 'fraud_flags', '[]'::json,
+  'lead_event_id', (SELECT 'evt_pgb' || currval('bench_click_seq'))")}
 printf '%s;\n%s;\n' "$FACTS" "$WRITE" >"$WORK/signup.sql"
 settle
 (cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_PER_RUN" \
