@@ -43,8 +43,13 @@ absl::Status GetStatus(const S& status) {
                       std::string(status.error_message()));
 }
 
-template <typename T>
-using StatusType = decltype(GetStatus(std::declval<const T&>()));
+// protobuf's util::Status (code() / message(), codes numbered as absl's).
+template <typename S, std::enable_if_t<!std::is_same_v<S, absl::Status>, int> = 0,
+          typename = decltype(static_cast<int>(std::declval<const S&>().code())),
+          typename = decltype(std::string(std::declval<const S&>().message()))>
+absl::Status GetStatus(const S& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.code()), std::string(status.message()));
+}
 
 template <typename T>
 class IsOkMatcherImpl : public ::testing::MatcherInterface<T> {

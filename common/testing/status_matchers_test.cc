@@ -36,6 +36,19 @@ class FakeGrpcStatus {
   std::string message_;
 };
 
+// Shaped like protobuf's util::Status: code() / message(), absl's numbering.
+class FakeProtobufStatus {
+ public:
+  FakeProtobufStatus(int code, std::string message) : code_(code), message_(std::move(message)) {}
+  int code() const { return code_; }
+  std::string message() const { return message_; }
+  bool ok() const { return code_ == 0; }
+
+ private:
+  int code_;
+  std::string message_;
+};
+
 template <typename M, typename T>
 std::string Explain(const M& matcher, const T& value) {
   StringMatchResultListener listener;
@@ -51,6 +64,10 @@ TEST(IsOkTest, MatchesOnlyOkStatuses) {
   EXPECT_TRUE(Matches(IsOk())(FakeGrpcStatus(FakeGrpcCode::kOk, "")));
   EXPECT_FALSE(Matches(IsOk())(FakeGrpcStatus(FakeGrpcCode::kNotFound, "gone")));
   EXPECT_THAT(absl::NotFoundError("gone"), Not(IsOk()));
+  EXPECT_TRUE(Matches(IsOk())(FakeProtobufStatus(0, "")));
+  EXPECT_FALSE(Matches(IsOk())(FakeProtobufStatus(3, "bad json")));
+  EXPECT_TRUE(Matches(StatusIs(absl::StatusCode::kInvalidArgument, "bad json"))(
+      FakeProtobufStatus(3, "bad json")));
 }
 
 TEST(IsOkTest, ExplainsWithTheStatus) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
@@ -69,7 +70,7 @@ TEST(OpsServerTest, ServesOverHttpAndExportsTheStartTime) {
   options.address = "127.0.0.1";
   options.port = 0;
   auto server = OpsServer::Start(options, &registry, [] { return true; });
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   EXPECT_GT((*server)->port(), 0);
   (*server)->Shutdown(absl::Seconds(1));
 }
