@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::Affiliate;
 using affonso::v1::CreateAffiliateRequest;
@@ -185,8 +187,7 @@ TEST_F(PgAffiliateStoreTest, DuplicateTrackingIdInProgramIsDuplicateError) {
   MustCreate(team_a_, NewRequest(team_a_, "alice", "same"));
   auto duplicate = store_->CreateAffiliate(team_a_.team_id, NewRequest(team_a_, "bob", "same"));
   EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_EQ(ApiErrorCode(duplicate.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(duplicate.status()), "tracking_id");
+  EXPECT_THAT(duplicate, HasApiError("DUPLICATE_ERROR", "tracking_id"));
 }
 
 TEST_F(PgAffiliateStoreTest, SameTrackingIdInAnotherProgramOrTeamIsFine) {
@@ -500,8 +501,7 @@ TEST_F(PgAffiliateStoreTest, SecondOverrideForTheSameIncentiveIsDuplicateError) 
   auto again =
       store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 2));
   EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_EQ(ApiErrorCode(again.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(again.status()), "incentive_id");
+  EXPECT_THAT(again, HasApiError("DUPLICATE_ERROR", "incentive_id"));
   // Another affiliate may override the same incentive.
   EXPECT_OK(
       store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), incentive, 2)));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_api_key_store.h"
@@ -15,6 +16,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::FraudRules;
 using affonso::v1::FraudRulesUpdate;
@@ -336,8 +338,7 @@ TEST_F(PgProgramStoreTest, MovingTheDefaultLeavesExactlyOne) {
   unset.set_name("renamed");
   absl::Status refused = store_->UpdateGroup(a_.team_id, "", vip.id(), unset).status();
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(ApiErrorCode(refused), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(refused), "is_default");
+  EXPECT_THAT(refused, HasApiError("VALIDATION_ERROR", "is_default"));
   EXPECT_EQ(DefaultGroupOf(a_.program_id), vip.id());
   EXPECT_EQ(Query("SELECT name FROM affiliate_groups WHERE id = '" + vip.id() + "'"), "VIP");
 }

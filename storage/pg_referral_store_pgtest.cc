@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
@@ -18,6 +19,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
 using affonso::v1::ListReferralsRequest;
@@ -126,8 +128,7 @@ TEST_F(PgReferralStoreTest, DuplicateEmailIsCaseInsensitiveAndPerProgram) {
   MustCreate(For(a_, "erin@example.com"), a_);
   auto again = store_->CreateReferral(a_.team_id, For(a_, "ERIN@Example.COM"));
   EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_EQ(ApiErrorCode(again.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(again.status()), "email");
+  EXPECT_THAT(again, HasApiError("DUPLICATE_ERROR", "email"));
   // Another affiliate of the same program: still the same program.
   CreateReferralRequest other_affiliate = For(a_, "erin@example.com");
   other_affiliate.set_affiliate_id(InsertAffiliate(a_));

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
@@ -19,6 +20,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateWebhookRequest;
 using affonso::v1::ListWebhookDeliveriesRequest;
@@ -314,8 +316,7 @@ TEST_F(PgWebhookStoreTest, RedeliverNeedsTheTeamsEventAndLiveEnabledEndpoint) {
 
   db_->QueryValue("UPDATE webhook_endpoints SET enabled = false WHERE id = '" + webhook.id() + "'");
   auto disabled = store_->RedeliverEvent(a_.team_id, webhook.id(), event);
-  EXPECT_EQ(ApiErrorCode(disabled.status()), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(disabled.status()), "webhook_id");
+  EXPECT_THAT(disabled, HasApiError("VALIDATION_ERROR", "webhook_id"));
   EXPECT_EQ(disabled.status().message(), "endpoint is disabled");
 
   db_->QueryValue("UPDATE webhook_endpoints SET enabled = true, deleted_at = now() WHERE id = '" +

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/api_error.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gateway/transcoder/contract.h"
 #include "google/protobuf/struct.pb.h"
@@ -19,6 +20,7 @@ namespace affonso::gateway {
 namespace {
 
 using namespace affonso::v1;  // NOLINT: test brevity
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 
 const Route& RouteFor(const std::string& service, const std::string& method) {
@@ -115,8 +117,7 @@ TEST(BuildRequestTest, SingleQuotedStringsCannotHideDeepNesting) {
     const absl::Time start = absl::Now();
     absl::Status status = BuildRequest(route, {}, "", body, &create);
     const absl::Duration took = absl::Now() - start;
-    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body.substr(0, 40);
-    EXPECT_EQ(ApiErrorField(status), "") << body.substr(0, 40);
+    EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "")) << body.substr(0, 40);
     // Microseconds; protobuf took seconds on this 20 KB body.
     EXPECT_LT(took, absl::Milliseconds(200)) << body.substr(0, 40);
   }
@@ -170,8 +171,7 @@ TEST(BuildRequestTest, OnlyStrictJsonIsRead) {
            "{1:\"x\"}",                         //
        }) {
     absl::Status status = BuildRequest(route, {}, "", body, &create);
-    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << body;
-    EXPECT_EQ(ApiErrorField(status), "") << body;
+    EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "")) << body;
     EXPECT_TRUE(absl::StartsWith(status.message(), "request body is not valid JSON")) << body;
   }
 }
@@ -219,8 +219,7 @@ TEST(BuildRequestTest, StringsFromPathAndQueryMustBeUtf8) {
   GetReferralRequest get;
   absl::Status status =
       BuildRequest(RouteFor("ReferralService", "GetReferral"), {{"id", "ref_\xff"}}, "", "", &get);
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "id");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "id"));
   ListReferralsRequest list;
   const Route& route = RouteFor("ReferralService", "ListReferrals");
   EXPECT_EQ(ApiErrorField(BuildRequest(route, {}, "affiliate_id=aff_%C0%AF", "", &list)),
@@ -276,8 +275,7 @@ TEST(BuildRequestTest, PathAndQueryValuesMustBeUtf8) {
   ListReferralsRequest list;
   const Route& list_route = RouteFor("ReferralService", "ListReferrals");
   absl::Status status = BuildRequest(list_route, {}, "affiliate_id=%FCaff_1", "", &list);
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "affiliate_id");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "affiliate_id"));
   EXPECT_EQ(ApiErrorField(BuildRequest(list_route, {}, "starting_after=%ED%A0%80", "", &list)),
             "starting_after");
   GetAffiliateRequest get;

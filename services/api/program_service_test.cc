@@ -7,6 +7,7 @@
 
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
@@ -14,6 +15,7 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::FraudRulesUpdate;
 using affonso::v1::GroupInput;
@@ -153,8 +155,7 @@ TEST(ValidateFraudRulesUpdateTest, PresentModesMustBeSpecified) {
   FraudRulesUpdate bad_self;
   bad_self.set_self_referral_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
   absl::Status status = ValidateFraudRulesUpdate(bad_self).status();
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "self_referral_mode");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "self_referral_mode"));
 }
 
 TEST(ValidateFraudRulesUpdateTest, PaidTrafficConfigIsCheckedAndNormalised) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/program.pb.h"
@@ -11,6 +12,7 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
 
@@ -33,8 +35,7 @@ TEST(CheckRequestTest, StructsNestAsDeepAsRestBodiesAndNoDeeper) {
   for (int objects : {32, 33, 1000}) {
     absl::Status status = RpcRunner::CheckRequest(WithNestedMetadata(objects));
     EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << objects;
-    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << objects;
-    EXPECT_EQ(ApiErrorField(status), "metadata") << objects;
+    EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "metadata")) << objects;
   }
 }
 

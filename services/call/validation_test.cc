@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/api_error.h"
+#include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/program.pb.h"
@@ -11,6 +12,7 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
 using ::affonso::matchers::StatusIs;
 
 TEST(ValidationTest, RequireNonEmptyNamesTheField) {
@@ -78,8 +80,7 @@ TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
   affonso::v1::CreateReferralRequest named = referral;
   named.set_name(nul);
   absl::Status status = CheckNoNulCharacters(named);
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "name");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "name"));
 
   // Inside a Struct, keys and nested values alike name the Struct field.
   affonso::v1::CreateReferralRequest value = referral;
