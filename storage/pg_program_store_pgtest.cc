@@ -445,25 +445,24 @@ TEST_F(PgProgramStoreTest, AnotherTeamsGroupsAndIncentivesAreNotFound) {
   update.set_is_default(true);
   const auto kNotFound = absl::StatusCode::kNotFound;
   // Through B's own default program...
-  EXPECT_EQ(store_->GetGroup(b_.team_id, "", vip.id()).status().code(), kNotFound);
-  EXPECT_EQ(store_->UpdateGroup(b_.team_id, "", vip.id(), update).status().code(), kNotFound);
-  EXPECT_EQ(store_->DeleteGroup(b_.team_id, "", vip.id()).code(), kNotFound);
-  EXPECT_EQ(store_->CreateIncentive(b_.team_id, "", vip.id(), LeadIncentive(1)).status().code(),
-            kNotFound);
-  EXPECT_EQ(store_->DeleteIncentive(b_.team_id, "", vip.id(), incentive->id()).code(), kNotFound);
+  EXPECT_THAT(store_->GetGroup(b_.team_id, "", vip.id()), StatusIs(kNotFound));
+  EXPECT_THAT(store_->UpdateGroup(b_.team_id, "", vip.id(), update), StatusIs(kNotFound));
+  EXPECT_THAT(store_->DeleteGroup(b_.team_id, "", vip.id()), StatusIs(kNotFound));
+  EXPECT_THAT(store_->CreateIncentive(b_.team_id, "", vip.id(), LeadIncentive(1)),
+              StatusIs(kNotFound));
+  EXPECT_THAT(store_->DeleteIncentive(b_.team_id, "", vip.id(), incentive->id()),
+              StatusIs(kNotFound));
   // ...and naming A's program.
   const std::string& program = a_.program_id;
-  EXPECT_EQ(store_->CreateGroup(b_.team_id, program, NamedGroup("x")).status().code(), kNotFound);
-  EXPECT_EQ(store_->GetGroup(b_.team_id, program, vip.id()).status().code(), kNotFound);
-  EXPECT_EQ(store_->UpdateGroup(b_.team_id, program, vip.id(), update).status().code(),
-            kNotFound);
-  EXPECT_EQ(store_->DeleteGroup(b_.team_id, program, vip.id()).code(), kNotFound);
-  EXPECT_EQ(store_->DeleteGroup(b_.team_id, program, a_.default_group_id).code(), kNotFound);
-  EXPECT_EQ(
-      store_->CreateIncentive(b_.team_id, program, vip.id(), LeadIncentive(1)).status().code(),
-      kNotFound);
-  EXPECT_EQ(store_->DeleteIncentive(b_.team_id, program, vip.id(), incentive->id()).code(),
-            kNotFound);
+  EXPECT_THAT(store_->CreateGroup(b_.team_id, program, NamedGroup("x")), StatusIs(kNotFound));
+  EXPECT_THAT(store_->GetGroup(b_.team_id, program, vip.id()), StatusIs(kNotFound));
+  EXPECT_THAT(store_->UpdateGroup(b_.team_id, program, vip.id(), update), StatusIs(kNotFound));
+  EXPECT_THAT(store_->DeleteGroup(b_.team_id, program, vip.id()), StatusIs(kNotFound));
+  EXPECT_THAT(store_->DeleteGroup(b_.team_id, program, a_.default_group_id), StatusIs(kNotFound));
+  EXPECT_THAT(store_->CreateIncentive(b_.team_id, program, vip.id(), LeadIncentive(1)),
+              StatusIs(kNotFound));
+  EXPECT_THAT(store_->DeleteIncentive(b_.team_id, program, vip.id(), incentive->id()),
+              StatusIs(kNotFound));
 
   EXPECT_EQ(Query("SELECT count(*) FROM affiliate_groups WHERE team_id = '" + a_.team_id + "'"),
             "2");
