@@ -2,20 +2,23 @@
 
 #include <algorithm>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 TEST(ApiErrorTest, ValidationErrorCarriesCodeAndField) {
   absl::Status status = ValidationError("email", "email is not a valid address");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
   EXPECT_EQ(ApiErrorField(status), "email");
 }
 
 TEST(ApiErrorTest, MissingAndInvalidKeysAreDistinctUnauthenticated) {
-  EXPECT_EQ(MissingApiKeyError().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(MissingApiKeyError(), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(ApiErrorCode(MissingApiKeyError()), "MISSING_API_KEY");
   EXPECT_EQ(ApiErrorCode(InvalidApiKeyError()), "INVALID_API_KEY");
 }
@@ -33,7 +36,7 @@ TEST(ApiErrorTest, CodeDerivedFromCanonicalCodeWithoutPayload) {
 
 TEST(ApiErrorTest, DuplicateErrorNamesField) {
   absl::Status status = DuplicateError("tracking_id", "taken");
-  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(status), "tracking_id");
 }
 

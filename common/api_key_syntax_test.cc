@@ -3,15 +3,18 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 TEST(ApiKeyFromAuthorizationTest, BlankIsMissing) {
   for (const char* header : {"", "   ", "\t"}) {
     auto key = ApiKeyFromAuthorization(header);
-    EXPECT_EQ(key.status().code(), absl::StatusCode::kUnauthenticated) << header;
+    EXPECT_THAT(key, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
     EXPECT_EQ(ApiErrorCode(key.status()), "MISSING_API_KEY") << header;
   }
 }
@@ -23,7 +26,7 @@ TEST(ApiKeyFromAuthorizationTest, WhatCannotBeAKeyIsInvalid) {
         "Bearer sk_" + std::string(200, 'a'), std::string("Bearer sk_live_a\xff"),
         std::string("Bearer sk_live_a\x01")}) {
     auto key = ApiKeyFromAuthorization(header);
-    EXPECT_EQ(key.status().code(), absl::StatusCode::kUnauthenticated) << header;
+    EXPECT_THAT(key, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
     EXPECT_EQ(ApiErrorCode(key.status()), "INVALID_API_KEY") << header;
   }
 }

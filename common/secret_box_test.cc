@@ -6,10 +6,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 // 32-byte keys, standard base64.
 const std::string kKey1 = absl::Base64Escape(std::string(32, '\x01'));
@@ -19,7 +22,7 @@ constexpr char kRow[] = "team_1/whk_1";
 
 SecretKeyring Ring(const std::string& spec) {
   absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(spec);
-  EXPECT_TRUE(keyring.ok()) << keyring.status();
+  EXPECT_OK(keyring);
   return keyring.ok() ? *std::move(keyring) : SecretKeyring();
 }
 
@@ -36,12 +39,12 @@ TEST(SecretKeyringTest, RoundTripsUnderThePrimaryKey) {
   SecretKeyring keyring = Ring("k1:" + kKey1 + ",k2:" + kKey2);
   EXPECT_EQ(keyring.primary_id(), "k1");
   absl::StatusOr<std::string> sealed = keyring.Seal(kSecret, kRow);
-  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  ASSERT_OK(sealed);
   EXPECT_TRUE(absl::StartsWith(*sealed, "v1:k1:")) << *sealed;
   EXPECT_EQ(sealed->find(kSecret), std::string::npos);
   EXPECT_EQ(*SecretKeyring::KeyIdOf(*sealed), "k1");
   absl::StatusOr<std::string> opened = keyring.Open(*sealed, kRow);
-  ASSERT_TRUE(opened.ok()) << opened.status();
+  ASSERT_OK(opened);
   EXPECT_EQ(*opened, kSecret);
   EXPECT_EQ(*keyring.Open(*keyring.Seal("", kRow), kRow), "");
 }
@@ -56,7 +59,7 @@ TEST(SecretKeyringTest, EveryEncryptionTakesAFreshNonce) {
 TEST(SecretKeyringTest, AnotherKeyUnderTheSameIdDoesNotOpen) {
   const std::string sealed = *Ring("k1:" + kKey1).Seal(kSecret, kRow);
   absl::StatusOr<std::string> opened = Ring("k1:" + kKey2).Open(sealed, kRow);
-  EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << opened.status();
+  EXPECT_THAT(opened, StatusIs(absl::StatusCode::kDataLoss)) << opened.status();
 }
 
 TEST(SecretKeyringTest, TamperedNonceCiphertextOrTagDoesNotOpen) {
@@ -64,21 +67,22 @@ TEST(SecretKeyringTest, TamperedNonceCiphertextOrTagDoesNotOpen) {
   const std::string sealed = *keyring.Seal(kSecret, kRow);
   for (int offset : {0, 11, 12, 20, -17, -16, -1}) {
     absl::StatusOr<std::string> opened = keyring.Open(Flip(sealed, offset), kRow);
-    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << "offset " << offset;
+    EXPECT_THAT(opened, StatusIs(absl::StatusCode::kDataLoss)) << "offset " << offset;
   }
   // Truncated, extended, or not base64 at all.
-  EXPECT_FALSE(keyring.Open(sealed.substr(0, sealed.size() - 4), kRow).ok());
-  EXPECT_FALSE(keyring.Open(sealed + "AAAA", kRow).ok());
-  EXPECT_FALSE(keyring.Open("v1:k1:%%%%", kRow).ok());
-  EXPECT_FALSE(keyring.Open("v1:k1:", kRow).ok());
-  EXPECT_FALSE(keyring.Open(kSecret, kRow).ok());
+  EXPECT_THAT(keyring.Open(sealed.substr(0, sealed.size() - 4), kRow),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(keyring.Open(sealed + "AAAA", kRow), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(keyring.Open("v1:k1:%%%%", kRow), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(keyring.Open("v1:k1:", kRow), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(keyring.Open(kSecret, kRow), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(SecretKeyringTest, OtherAssociatedDataDoesNotOpen) {
   SecretKeyring keyring = Ring("k1:" + kKey1);
   const std::string sealed = *keyring.Seal(kSecret, "team_1/whk_1");
   for (const char* other : {"team_2/whk_1", "team_1/whk_2", "", "team_1/whk_1 "}) {
-    EXPECT_EQ(keyring.Open(sealed, other).status().code(), absl::StatusCode::kDataLoss) << other;
+    EXPECT_THAT(keyring.Open(sealed, other), StatusIs(absl::StatusCode::kDataLoss)) << other;
   }
 }
 
@@ -88,19 +92,18 @@ TEST(SecretKeyringTest, RelabelledKeyIdDoesNotOpen) {
   const std::string sealed = *keyring.Seal(kSecret, kRow);
   std::string relabelled = sealed;
   relabelled.replace(0, 6, "v1:k2:");
-  EXPECT_EQ(keyring.Open(relabelled, kRow).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(keyring.Open(relabelled, kRow), StatusIs(absl::StatusCode::kDataLoss));
   std::string other_version = sealed;
   other_version[1] = '2';
-  EXPECT_FALSE(keyring.Open(other_version, kRow).ok());
+  EXPECT_THAT(keyring.Open(other_version, kRow), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(SecretKeyringTest, UnknownKeyIdIsAFailedPrecondition) {
   const std::string sealed = *Ring("old:" + kKey1).Seal(kSecret, kRow);
   absl::StatusOr<std::string> opened = Ring("new:" + kKey2).Open(sealed, kRow);
-  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_TRUE(absl::StrContains(opened.status().message(), "\"old\"")) << opened.status();
-  EXPECT_EQ(SecretKeyring().Open(sealed, kRow).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(SecretKeyring().Open(sealed, kRow), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(SecretKeyringTest, RotationOpensOldValuesAndSealsUnderTheNewPrimary) {
@@ -112,14 +115,14 @@ TEST(SecretKeyringTest, RotationOpensOldValuesAndSealsUnderTheNewPrimary) {
   // Once everything is re-sealed, the old key can go.
   SecretKeyring only_new = Ring("k2:" + kKey2);
   EXPECT_EQ(*only_new.Open(resealed, kRow), kSecret);
-  EXPECT_FALSE(only_new.Open(old_sealed, kRow).ok());
+  EXPECT_THAT(only_new.Open(old_sealed, kRow), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(SecretKeyringTest, EmptyKeyringSealsNothing) {
   SecretKeyring keyring = Ring("  ");
   EXPECT_TRUE(keyring.empty());
   EXPECT_EQ(keyring.primary_id(), "");
-  EXPECT_EQ(keyring.Seal(kSecret, kRow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(keyring.Seal(kSecret, kRow), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(SecretKeyringTest, ParsesListsAndTrimsWhitespace) {
@@ -135,7 +138,7 @@ TEST(SecretKeyringTest, RejectsBadConfigurationWithoutQuotingKeys) {
         "k 1:" + kKey1, "k1:" + kKey1 + ",k1:" + kKey2, "k1:" + kKey1 + ",",
         std::string(33, 'k') + ":" + kKey1}) {
     absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(spec);
-    EXPECT_EQ(keyring.status().code(), absl::StatusCode::kInvalidArgument) << spec;
+    EXPECT_THAT(keyring, StatusIs(absl::StatusCode::kInvalidArgument)) << spec;
     for (const std::string& key : {kKey1, kKey2, short_key, long_key}) {
       EXPECT_FALSE(absl::StrContains(keyring.status().message(), key)) << keyring.status();
     }

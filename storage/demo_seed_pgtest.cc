@@ -3,6 +3,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/test_database.h"
 
@@ -11,11 +12,11 @@ namespace {
 
 TEST(DemoSeedTest, SecondRunReusesTenantWithANewKey) {
   auto db = testing::TestDatabase::Create();
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   auto first = SeedDemo((*db)->pool());
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   auto second = SeedDemo((*db)->pool());
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   EXPECT_EQ(first->team_id, second->team_id);
   EXPECT_EQ(first->affiliate_id, second->affiliate_id);
   EXPECT_EQ(first->tracking_id, "demo");
@@ -26,10 +27,10 @@ TEST(DemoSeedTest, SecondRunReusesTenantWithANewKey) {
 
 TEST(DemoSeedTest, ConcurrentSeedersMakeOneTenant) {
   auto db = testing::TestDatabase::Create(/*pool_size=*/8);
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   std::vector<std::thread> seeders;
   for (int i = 0; i < 4; ++i) {
-    seeders.emplace_back([&] { EXPECT_TRUE(SeedDemo((*db)->pool()).ok()); });
+    seeders.emplace_back([&] { EXPECT_OK(SeedDemo((*db)->pool())); });
   }
   for (auto& seeder : seeders) seeder.join();
   EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM teams"), "1");

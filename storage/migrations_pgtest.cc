@@ -3,11 +3,14 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 TEST(MigrationsTest, BuiltinMigrationsAreOrderedAndNonEmpty) {
   const auto& migrations = BuiltinMigrations();
@@ -20,9 +23,9 @@ TEST(MigrationsTest, BuiltinMigrationsAreOrderedAndNonEmpty) {
 
 TEST(MigrationsTest, SecondRunAppliesNothing) {
   auto db = testing::TestDatabase::Create();
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   auto again = ApplyMigrations((*db)->pool());
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_OK(again);
   EXPECT_EQ(*again, 0);
   EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM schema_migrations"),
             std::to_string(BuiltinMigrations().size()));
@@ -30,7 +33,7 @@ TEST(MigrationsTest, SecondRunAppliesNothing) {
 
 TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {
   auto db = testing::TestDatabase::Create();
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   std::vector<Migration> extra = BuiltinMigrations();
   extra.push_back({1000, "race_probe", "CREATE TABLE race_probe (id int)"});
   std::vector<std::thread> replicas;
@@ -51,7 +54,7 @@ TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {
   for (auto& replica : replicas) replica.join();
   int applied = 0;
   for (const auto& result : results) {
-    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_OK(result);
     applied += *result;
   }
   EXPECT_EQ(applied, 1);
@@ -60,11 +63,11 @@ TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {
 
 TEST(MigrationsTest, FailingMigrationLeavesNothingBehind) {
   auto db = testing::TestDatabase::Create();
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   std::vector<Migration> broken = BuiltinMigrations();
   broken.push_back({1001, "good_part", "CREATE TABLE good_part (id int)"});
   broken.push_back({1002, "bad_part", "CREATE TABLE nonsense ("});
-  EXPECT_FALSE(ApplyMigrations((*db)->pool(), broken).ok());
+  EXPECT_THAT(ApplyMigrations((*db)->pool(), broken), StatusIs(absl::StatusCode::kInternal));
   EXPECT_EQ((*db)->QueryValue("SELECT to_regclass('good_part')::text"), "");
   EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM schema_migrations WHERE version > 1000"), "0");
 }

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "storage/pg_affiliate_store.h"
@@ -14,6 +16,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Affiliate;
 using affonso::v1::CreateAffiliateRequest;
 using affonso::v1::UpdateAffiliateRequest;
@@ -32,15 +36,15 @@ class PgAffiliateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
     store_ = std::make_unique<PgAffiliateStore>(&db_->pool());
     PgApiKeyStore teams(&db_->pool());
     auto team_a = teams.CreateTeam("team a");
-    ASSERT_TRUE(team_a.ok()) << team_a.status();
+    ASSERT_OK(team_a);
     team_a_ = *team_a;
     auto team_b = teams.CreateTeam("team b");
-    ASSERT_TRUE(team_b.ok()) << team_b.status();
+    ASSERT_OK(team_b);
     team_b_ = *team_b;
   }
 
@@ -71,14 +75,14 @@ class PgAffiliateStoreTest : public ::testing::Test {
 
   Affiliate MustCreate(const TeamBootstrap& team, const CreateAffiliateRequest& request) {
     auto created = store_->CreateAffiliate(team.team_id, request);
-    EXPECT_TRUE(created.ok()) << created.status();
+    EXPECT_OK(created);
     return created.ok() ? *created : Affiliate();
   }
 
   std::vector<std::string> ListNames(const TeamBootstrap& team, const AffiliateListQuery& query,
                                      int* total = nullptr) {
     auto page = store_->ListAffiliates(team.team_id, query);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     std::vector<std::string> names;
     if (!page.ok()) return names;
     for (const Affiliate& affiliate : page->affiliates) names.push_back(affiliate.name());
@@ -115,7 +119,7 @@ class PgAffiliateStoreTest : public ::testing::Test {
   std::vector<std::string> OverrideIds(const std::string& team_id,
                                        const std::string& affiliate_id) {
     auto found = store_->ListCommissionOverrides(team_id, {affiliate_id});
-    EXPECT_TRUE(found.ok()) << found.status();
+    EXPECT_OK(found);
     std::vector<std::string> ids;
     if (!found.ok() || found->count(affiliate_id) == 0) return ids;
     for (const auto& commission_override : found->at(affiliate_id)) {
@@ -144,7 +148,7 @@ TEST_F(PgAffiliateStoreTest, CreateThenGetRoundTripsEveryField) {
   EXPECT_GT(created.created_at().seconds(), 0);
 
   auto fetched = store_->GetAffiliate(team_a_.team_id, created.id());
-  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_OK(fetched);
   EXPECT_TRUE(SameMessage(*fetched, created));
   EXPECT_EQ(fetched->name(), "alice");
   EXPECT_EQ(fetched->email(), "alice@example.com");
@@ -182,42 +186,41 @@ TEST_F(PgAffiliateStoreTest, DefaultsGeneratedTrackingIdPendingAndDefaultGroup) 
 TEST_F(PgAffiliateStoreTest, DuplicateTrackingIdInProgramIsDuplicateError) {
   MustCreate(team_a_, NewRequest(team_a_, "alice", "same"));
   auto duplicate = store_->CreateAffiliate(team_a_.team_id, NewRequest(team_a_, "bob", "same"));
-  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(ApiErrorCode(duplicate.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(duplicate.status()), "tracking_id");
+  EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(duplicate, HasApiError("DUPLICATE_ERROR", "tracking_id"));
 }
 
 TEST_F(PgAffiliateStoreTest, SameTrackingIdInAnotherProgramOrTeamIsFine) {
   MustCreate(team_a_, NewRequest(team_a_, "alice", "same"));
   CreateAffiliateRequest second_program = NewRequest(team_a_, "bob", "same");
   second_program.set_program_id(AddProgram(team_a_.team_id, "prg_second"));
-  EXPECT_TRUE(store_->CreateAffiliate(team_a_.team_id, second_program).ok());
-  EXPECT_TRUE(store_->CreateAffiliate(team_b_.team_id, NewRequest(team_b_, "carol", "same")).ok());
+  EXPECT_OK(store_->CreateAffiliate(team_a_.team_id, second_program));
+  EXPECT_OK(store_->CreateAffiliate(team_b_.team_id, NewRequest(team_b_, "carol", "same")));
 }
 
 TEST_F(PgAffiliateStoreTest, UnknownProgramOrGroupIsNotFound) {
   CreateAffiliateRequest unknown_program = NewRequest(team_a_, "alice");
   unknown_program.set_program_id("prg_nope");
   auto created = store_->CreateAffiliate(team_a_.team_id, unknown_program);
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(created.status().message(), "program not found");
 
   // Another team's program is just as absent.
   created = store_->CreateAffiliate(team_a_.team_id, NewRequest(team_b_, "alice"));
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(created.status().message(), "program not found");
 
   CreateAffiliateRequest unknown_group = NewRequest(team_a_, "alice");
   unknown_group.set_group_id("grp_nope");
   created = store_->CreateAffiliate(team_a_.team_id, unknown_group);
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(created.status().message(), "group not found");
 
   // A group of another program (here: another team's) does not qualify.
   CreateAffiliateRequest foreign_group = NewRequest(team_a_, "alice");
   foreign_group.set_group_id(team_b_.default_group_id);
   created = store_->CreateAffiliate(team_a_.team_id, foreign_group);
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(created.status().message(), "group not found");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM affiliates"), "0");
 }
@@ -225,23 +228,23 @@ TEST_F(PgAffiliateStoreTest, UnknownProgramOrGroupIsNotFound) {
 TEST_F(PgAffiliateStoreTest, AnotherTeamCannotSeeOrTouchTheAffiliate) {
   Affiliate created = MustCreate(team_a_, NewRequest(team_a_, "alice"));
 
-  EXPECT_EQ(store_->GetAffiliate(team_b_.team_id, created.id()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetAffiliate(team_b_.team_id, created.id()),
+              StatusIs(absl::StatusCode::kNotFound));
   UpdateAffiliateRequest update;
   update.set_id(created.id());
   update.set_name("hijacked");
   auto updated = store_->UpdateAffiliate(team_b_.team_id, update);
-  EXPECT_EQ(updated.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(updated, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(updated.status().message(), "affiliate not found");
-  EXPECT_EQ(store_->DeleteAffiliate(team_b_.team_id, created.id()).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->DeleteAffiliate(team_b_.team_id, created.id()),
+              StatusIs(absl::StatusCode::kNotFound));
   AffiliateListQuery query;
   EXPECT_TRUE(ListNames(team_b_, query).empty());
   query.program_id = team_a_.program_id;
   EXPECT_TRUE(ListNames(team_b_, query).empty());
 
   auto still = store_->GetAffiliate(team_a_.team_id, created.id());
-  ASSERT_TRUE(still.ok()) << still.status();
+  ASSERT_OK(still);
   EXPECT_EQ(still->name(), "alice");
 }
 
@@ -257,7 +260,7 @@ TEST_F(PgAffiliateStoreTest, PartialUpdateKeepsUntouchedFields) {
   update.set_id(created.id());
   update.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
   auto updated = store_->UpdateAffiliate(team_a_.team_id, update);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   Affiliate expected = created;
   expected.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
   EXPECT_TRUE(SameMessage(*updated, expected));
@@ -271,7 +274,7 @@ TEST_F(PgAffiliateStoreTest, PartialUpdateKeepsUntouchedFields) {
   update.set_group_id("");          // back to the default group
   (*update.mutable_metadata()->mutable_fields())["tier"].set_string_value("gold");
   updated = store_->UpdateAffiliate(team_a_.team_id, update);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->name(), "Alice B");
   EXPECT_EQ(updated->email(), "alice.b@example.com");
   EXPECT_EQ(updated->tracking_id(), "alice-b");
@@ -287,12 +290,12 @@ TEST_F(PgAffiliateStoreTest, PartialUpdateKeepsUntouchedFields) {
   update.set_id(created.id());
   update.set_group_id(group);
   updated = store_->UpdateAffiliate(team_a_.team_id, update);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->group_id(), group);
   EXPECT_EQ(updated->name(), "Alice B");
 
   auto fetched = store_->GetAffiliate(team_a_.team_id, created.id());
-  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_OK(fetched);
   EXPECT_TRUE(SameMessage(*fetched, *updated));
   EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT updated_at > created_at FROM affiliates "
                                          "WHERE id = '", created.id(), "'")),
@@ -307,7 +310,7 @@ TEST_F(PgAffiliateStoreTest, UpdateRejectsTakenTrackingIdAndForeignGroup) {
   update.set_id(bob.id());
   update.set_tracking_id("taken");
   auto updated = store_->UpdateAffiliate(team_a_.team_id, update);
-  EXPECT_EQ(updated.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(updated, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(updated.status()), "tracking_id");
 
   update.Clear();
@@ -315,11 +318,11 @@ TEST_F(PgAffiliateStoreTest, UpdateRejectsTakenTrackingIdAndForeignGroup) {
   update.set_group_id(team_b_.default_group_id);
   update.set_name("changed");
   updated = store_->UpdateAffiliate(team_a_.team_id, update);
-  EXPECT_EQ(updated.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(updated, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(updated.status().message(), "group not found");
 
   auto unchanged = store_->GetAffiliate(team_a_.team_id, bob.id());
-  ASSERT_TRUE(unchanged.ok());
+  ASSERT_OK(unchanged);
   EXPECT_TRUE(SameMessage(*unchanged, bob));
 
   update.set_id("aff_missing");
@@ -329,17 +332,17 @@ TEST_F(PgAffiliateStoreTest, UpdateRejectsTakenTrackingIdAndForeignGroup) {
 
 TEST_F(PgAffiliateStoreTest, SoftDeleteHidesTheAffiliateAndFreesItsTrackingId) {
   Affiliate created = MustCreate(team_a_, NewRequest(team_a_, "alice", "alice"));
-  ASSERT_TRUE(store_->DeleteAffiliate(team_a_.team_id, created.id()).ok());
+  ASSERT_OK(store_->DeleteAffiliate(team_a_.team_id, created.id()));
 
-  EXPECT_EQ(store_->GetAffiliate(team_a_.team_id, created.id()).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->DeleteAffiliate(team_a_.team_id, created.id()).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetAffiliate(team_a_.team_id, created.id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteAffiliate(team_a_.team_id, created.id()),
+              StatusIs(absl::StatusCode::kNotFound));
   UpdateAffiliateRequest update;
   update.set_id(created.id());
   update.set_name("ghost");
-  EXPECT_EQ(store_->UpdateAffiliate(team_a_.team_id, update).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->UpdateAffiliate(team_a_.team_id, update),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_TRUE(ListNames(team_a_, AffiliateListQuery()).empty());
   // The row stays for the clicks and referrals that point at it.
   EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT deleted_at IS NOT NULL FROM affiliates "
@@ -457,7 +460,7 @@ TEST_F(PgAffiliateStoreTest, CreateOverrideReturnsTheIncentiveAndIsListed) {
       AddIncentive(team_a_, team_a_.default_group_id, "lead", "Signup bonus");
   auto created = store_->CreateCommissionOverride(team_a_.team_id,
                                                   OverrideRequest(alice.id(), incentive, 7.25));
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_OK(created);
   EXPECT_EQ(created->id().rfind("ovr_", 0), 0u) << created->id();
   EXPECT_EQ(created->incentive_id(), incentive);
   EXPECT_EQ(created->incentive_name(), "Signup bonus");
@@ -471,7 +474,7 @@ TEST_F(PgAffiliateStoreTest, CreateOverrideReturnsTheIncentiveAndIsListed) {
             absl::StrCat("7.25/", team_a_.team_id));
 
   auto listed = store_->ListCommissionOverrides(team_a_.team_id, {alice.id()});
-  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_OK(listed);
   ASSERT_EQ(listed->size(), 1u);
   ASSERT_EQ(listed->at(alice.id()).size(), 1u);
   EXPECT_TRUE(SameMessage(listed->at(alice.id())[0], *created));
@@ -483,7 +486,7 @@ TEST_F(PgAffiliateStoreTest, OverrideOfAnIncentiveInAnyGroupOfTheProgramIsAllowe
   const std::string sale = AddIncentive(team_a_, vip, "sale", "Revenue share");
   auto created = store_->CreateCommissionOverride(
       team_a_.team_id, OverrideRequest(alice.id(), sale, 30, /*is_percentage=*/true));
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_OK(created);
   EXPECT_EQ(created->incentive_type(), affonso::v1::INCENTIVE_TYPE_SALE);
   EXPECT_TRUE(created->is_percentage());
   EXPECT_EQ(created->amount(), 30);
@@ -493,18 +496,15 @@ TEST_F(PgAffiliateStoreTest, SecondOverrideForTheSameIncentiveIsDuplicateError) 
   const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
   const Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob"));
   const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
-  ASSERT_TRUE(
-      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 1))
-          .ok());
+  ASSERT_OK(
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 1)));
   auto again =
       store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 2));
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(ApiErrorCode(again.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(again.status()), "incentive_id");
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(again, HasApiError("DUPLICATE_ERROR", "incentive_id"));
   // Another affiliate may override the same incentive.
-  EXPECT_TRUE(
-      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), incentive, 2))
-          .ok());
+  EXPECT_OK(
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), incentive, 2)));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "2");
 }
 
@@ -513,7 +513,7 @@ TEST_F(PgAffiliateStoreTest, LeadIncentiveCannotBeOverriddenAsAPercentage) {
   const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
   auto created = store_->CreateCommissionOverride(
       team_a_.team_id, OverrideRequest(alice.id(), incentive, 10, /*is_percentage=*/true));
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ApiErrorField(created.status()), "is_percentage");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "0");
 }
@@ -534,18 +534,18 @@ TEST_F(PgAffiliateStoreTest, OverrideNeedsALiveAffiliateAndAnIncentiveOfItsProgr
         .status();
   };
   absl::Status foreign_incentive = status_of(team_a_.team_id, alice.id(), incentive_b);
-  EXPECT_EQ(foreign_incentive.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(foreign_incentive, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(foreign_incentive.message(), "incentive not found");
   EXPECT_EQ(status_of(team_a_.team_id, alice.id(), incentive_elsewhere).message(),
             "incentive not found");
   EXPECT_EQ(status_of(team_a_.team_id, alice.id(), "inc_missing").message(), "incentive not found");
   absl::Status foreign_affiliate = status_of(team_a_.team_id, bob_b.id(), incentive_a);
-  EXPECT_EQ(foreign_affiliate.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(foreign_affiliate, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(foreign_affiliate.message(), "affiliate not found");
   // Team B naming its own affiliate and team A's incentive.
   EXPECT_EQ(status_of(team_b_.team_id, bob_b.id(), incentive_a).message(), "incentive not found");
 
-  ASSERT_TRUE(store_->DeleteAffiliate(team_a_.team_id, alice.id()).ok());
+  ASSERT_OK(store_->DeleteAffiliate(team_a_.team_id, alice.id()));
   EXPECT_EQ(status_of(team_a_.team_id, alice.id(), incentive_a).message(), "affiliate not found");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "0");
 }
@@ -556,18 +556,18 @@ TEST_F(PgAffiliateStoreTest, DeleteOverrideIsScopedToTeamAndAffiliate) {
   const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
   auto created =
       store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), incentive, 3));
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_OK(created);
 
-  EXPECT_EQ(store_->DeleteCommissionOverride(team_b_.team_id, alice.id(), created->id()).code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->DeleteCommissionOverride(team_a_.team_id, carol.id(), created->id()).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->DeleteCommissionOverride(team_b_.team_id, alice.id(), created->id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteCommissionOverride(team_a_.team_id, carol.id(), created->id()),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(OverrideIds(team_a_.team_id, alice.id()), std::vector<std::string>{created->id()});
 
-  EXPECT_TRUE(store_->DeleteCommissionOverride(team_a_.team_id, alice.id(), created->id()).ok());
+  EXPECT_OK(store_->DeleteCommissionOverride(team_a_.team_id, alice.id(), created->id()));
   EXPECT_TRUE(OverrideIds(team_a_.team_id, alice.id()).empty());
   absl::Status again = store_->DeleteCommissionOverride(team_a_.team_id, alice.id(), created->id());
-  EXPECT_EQ(again.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(again.message(), "commission override not found");
 }
 
@@ -581,15 +581,15 @@ TEST_F(PgAffiliateStoreTest, ListOverridesGroupsAPageByAffiliateWithinTheTeam) {
   for (const std::string& incentive : {lead, sale}) {
     auto created = store_->CreateCommissionOverride(team_a_.team_id,
                                                     OverrideRequest(alice.id(), incentive, 4));
-    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_OK(created);
     alice_overrides.push_back(created->id());
   }
   auto bob_override =
       store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), sale, 0));
-  ASSERT_TRUE(bob_override.ok()) << bob_override.status();
+  ASSERT_OK(bob_override);
 
   auto page = store_->ListCommissionOverrides(team_a_.team_id, {alice.id(), bob.id(), carol.id()});
-  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_OK(page);
   EXPECT_EQ(page->size(), 2u);  // carol has none
   ASSERT_EQ(page->at(alice.id()).size(), 2u);
   EXPECT_EQ(page->at(alice.id())[0].id(), alice_overrides[0]);  // oldest first
@@ -598,10 +598,10 @@ TEST_F(PgAffiliateStoreTest, ListOverridesGroupsAPageByAffiliateWithinTheTeam) {
   EXPECT_EQ(page->at(bob.id())[0].amount(), 0);
 
   auto other_team = store_->ListCommissionOverrides(team_b_.team_id, {alice.id(), bob.id()});
-  ASSERT_TRUE(other_team.ok()) << other_team.status();
+  ASSERT_OK(other_team);
   EXPECT_TRUE(other_team->empty());
   auto none = store_->ListCommissionOverrides(team_a_.team_id, {});
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 }
 

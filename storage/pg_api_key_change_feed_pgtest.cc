@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_api_key_change_feed.h"
 #include "storage/pg_api_key_store.h"
@@ -44,17 +45,17 @@ class PgApiKeyChangeFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
     store_ = std::make_unique<PgApiKeyStore>(&db_->pool());
     auto team = store_->CreateTeam("Acme");
-    ASSERT_TRUE(team.ok()) << team.status();
+    ASSERT_OK(team);
     team_id_ = team->team_id;
   }
 
   std::string NewKeyId() {
     auto key = store_->CreateApiKey(team_id_);
-    EXPECT_TRUE(key.ok()) << key.status();
+    EXPECT_OK(key);
     return key.ok() ? key->id : "";
   }
 
@@ -80,13 +81,13 @@ TEST_F(PgApiKeyChangeFeedTest, ReportsEachCommittedChangeOnce) {
   ASSERT_EQ(observer_.AwaitMissed(1), 1);
   EXPECT_TRUE(feed.listening());
 
-  ASSERT_TRUE(store_->RevokeApiKey(revoked).ok());
+  ASSERT_OK(store_->RevokeApiKey(revoked));
   EXPECT_EQ(observer_.AwaitChanges(1), std::vector<std::string>{revoked});
   // A revocation that changes nothing announces nothing: the next notice is
   // the limit change's.
   EXPECT_TRUE(absl::IsNotFound(store_->RevokeApiKey(revoked)));
   EXPECT_TRUE(absl::IsNotFound(store_->SetApiKeyRateLimit("key_unknown", 5, 1)));
-  ASSERT_TRUE(store_->SetApiKeyRateLimit(limited, 60, 2).ok());
+  ASSERT_OK(store_->SetApiKeyRateLimit(limited, 60, 2));
   EXPECT_EQ(observer_.AwaitChanges(2), (std::vector<std::string>{revoked, limited}));
   feed.Stop();
   EXPECT_FALSE(feed.listening());
@@ -102,7 +103,7 @@ TEST_F(PgApiKeyChangeFeedTest, ReconnectsAfterLosingItsSessionAndReportsTheGap) 
       "'affonso-api-key-feed' AND datname = current_database()");
   ASSERT_EQ(observer_.AwaitMissed(2), 2);
   const std::string key = NewKeyId();
-  ASSERT_TRUE(store_->RevokeApiKey(key).ok());
+  ASSERT_OK(store_->RevokeApiKey(key));
   EXPECT_EQ(observer_.AwaitChanges(1), std::vector<std::string>{key});
 }
 

@@ -1,17 +1,20 @@
 #include "storage/pg_api_key_store.h"
 
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 class PgApiKeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
     store_ = std::make_unique<PgApiKeyStore>(&db_->pool());
   }
@@ -21,7 +24,7 @@ class PgApiKeyStoreTest : public ::testing::Test {
 
 TEST_F(PgApiKeyStoreTest, CreateTeamBootstrapsProgramGroupAndSettings) {
   auto team = store_->CreateTeam("Acme");
-  ASSERT_TRUE(team.ok()) << team.status();
+  ASSERT_OK(team);
   EXPECT_EQ(db_->QueryValue("SELECT team_id FROM programs WHERE id = '" + team->program_id +
                             "' AND is_default"),
             team->team_id);
@@ -38,14 +41,14 @@ TEST_F(PgApiKeyStoreTest, CreateTeamBootstrapsProgramGroupAndSettings) {
 
 TEST_F(PgApiKeyStoreTest, KeysAreStoredOnlyAsHashes) {
   auto team = store_->CreateTeam("Acme");
-  ASSERT_TRUE(team.ok());
+  ASSERT_OK(team);
   auto key = store_->CreateApiKey(team->team_id);
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_OK(key);
   EXPECT_EQ(key->key.rfind("sk_live_", 0), 0u);
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM api_keys WHERE key_hash = '" + key->key + "'"),
             "0");
   auto found = store_->FindByHash(Sha256Hex(key->key));
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_OK(found);
   EXPECT_EQ(found->team_id, team->team_id);
   EXPECT_EQ(found->id, key->id);
   EXPECT_FALSE(found->revoked);
@@ -53,31 +56,30 @@ TEST_F(PgApiKeyStoreTest, KeysAreStoredOnlyAsHashes) {
 
 TEST_F(PgApiKeyStoreTest, RevokedKeyIsReportedRevoked) {
   auto team = store_->CreateTeam("Acme");
-  ASSERT_TRUE(team.ok());
+  ASSERT_OK(team);
   auto key = store_->CreateApiKey(team->team_id);
-  ASSERT_TRUE(key.ok());
-  ASSERT_TRUE(store_->RevokeApiKey(key->id).ok());
+  ASSERT_OK(key);
+  ASSERT_OK(store_->RevokeApiKey(key->id));
   EXPECT_TRUE(store_->FindByHash(Sha256Hex(key->key))->revoked);
-  EXPECT_EQ(store_->RevokeApiKey(key->id).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->RevokeApiKey(key->id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgApiKeyStoreTest, UnknownTeamOrKeyIsNotFound) {
-  EXPECT_EQ(store_->CreateApiKey("team_nope").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->FindByHash(Sha256Hex("sk_live_nope")).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->CreateApiKey("team_nope"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindByHash(Sha256Hex("sk_live_nope")), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgApiKeyStoreTest, RateLimitOverridesAreReadWithTheKey) {
   auto team = store_->CreateTeam("Acme");
-  ASSERT_TRUE(team.ok());
+  ASSERT_OK(team);
   auto key = store_->CreateApiKey(team->team_id);
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   auto before = store_->FindByHash(Sha256Hex(key->key));
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   EXPECT_EQ(before->rate_limit_per_minute, 0);
   EXPECT_EQ(before->rate_limit_per_second, 0);
 
-  ASSERT_TRUE(store_->SetApiKeyRateLimit(key->id, 3000, 0).ok());
+  ASSERT_OK(store_->SetApiKeyRateLimit(key->id, 3000, 0));
   auto after = store_->FindByHash(Sha256Hex(key->key));
   EXPECT_EQ(after->rate_limit_per_minute, 3000);
   EXPECT_EQ(after->rate_limit_per_second, 0);  // still the server's default

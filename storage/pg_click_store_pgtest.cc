@@ -1,3 +1,4 @@
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_click_store.h"
 #include "storage/testing/fixtures.h"
@@ -6,6 +7,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::TrackClickRequest;
 
 class PgClickStoreTest : public testing::TwoTenantTest {
@@ -32,7 +34,7 @@ TEST_F(PgClickStoreTest, RecordsEveryFieldForTheApprovedAffiliate) {
   request.set_ip("203.0.113.9");
   request.mutable_created_at()->set_seconds(1700000000);
   auto click = store_->TrackClick(a_.team_id, request);
-  ASSERT_TRUE(click.ok()) << click.status();
+  ASSERT_OK(click);
   EXPECT_EQ(click->id().rfind("clk_", 0), 0u);
   EXPECT_EQ(click->program_id(), a_.program_id);
   EXPECT_EQ(click->tracking_id(), a_.tracking_id);
@@ -84,27 +86,27 @@ TEST_F(PgClickStoreTest, EachAttributionFieldLandsInItsOwnColumn) {
 
 TEST_F(PgClickStoreTest, DefaultsCreatedAtToNow) {
   auto click = store_->TrackClick(a_.team_id, For(a_));
-  ASSERT_TRUE(click.ok());
+  ASSERT_OK(click);
   EXPECT_NEAR(click->created_at().seconds(), absl::ToUnixSeconds(absl::Now()), 60);
 }
 
 TEST_F(PgClickStoreTest, AnotherTeamsProgramOrAffiliateIsNotFound) {
-  EXPECT_EQ(store_->TrackClick(b_.team_id, For(a_)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->TrackClick(b_.team_id, For(a_)), StatusIs(absl::StatusCode::kNotFound));
   TrackClickRequest mixed = For(b_);
   mixed.set_tracking_id(a_.tracking_id);
-  EXPECT_EQ(store_->TrackClick(b_.team_id, mixed).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->TrackClick(b_.team_id, mixed), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM clicks"), "0");
 }
 
 TEST_F(PgClickStoreTest, OnlyApprovedAffiliatesEarnClicks) {
   for (const char* status : {"pending", "rejected"}) {
     auto tenant = testing::CreateTenant(*db_, status, status);
-    ASSERT_TRUE(tenant.ok());
+    ASSERT_OK(tenant);
     auto click = store_->TrackClick(tenant->team_id, For(*tenant));
-    EXPECT_EQ(click.status().code(), absl::StatusCode::kNotFound) << status;
+    EXPECT_THAT(click, StatusIs(absl::StatusCode::kNotFound)) << status;
   }
   db_->QueryValue("UPDATE affiliates SET deleted_at = now() WHERE id = '" + a_.affiliate_id + "'");
-  EXPECT_EQ(store_->TrackClick(a_.team_id, For(a_)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->TrackClick(a_.team_id, For(a_)), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

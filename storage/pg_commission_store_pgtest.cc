@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_commission_store.h"
 #include "storage/testing/fixtures.h"
@@ -14,6 +15,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Commission;
 using testing::Tenant;
 
@@ -64,7 +66,7 @@ class PgCommissionStoreTest : public testing::TwoTenantTest {
   std::vector<std::string> ListIds(const Tenant& tenant, const CommissionListQuery& query,
                                    int* total = nullptr) {
     auto page = store_->ListCommissions(tenant.team_id, query);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     std::vector<std::string> ids;
     if (!page.ok()) return ids;
     for (const Commission& commission : page->commissions) ids.push_back(commission.id());
@@ -79,7 +81,7 @@ TEST_F(PgCommissionStoreTest, GetReadsEveryField) {
   const std::string referral = InsertReferral(a_);
   const std::string id = InsertCommission(a_, referral, "pending", 5);
   auto commission = store_->GetCommission(a_.team_id, id);
-  ASSERT_TRUE(commission.ok()) << commission.status();
+  ASSERT_OK(commission);
   EXPECT_EQ(commission->id(), id);
   EXPECT_EQ(commission->referral_id(), referral);
   EXPECT_EQ(commission->affiliate_id(), a_.affiliate_id);
@@ -98,10 +100,10 @@ TEST_F(PgCommissionStoreTest, GetReadsEveryField) {
 TEST_F(PgCommissionStoreTest, AnotherTeamsOrAnUnknownCommissionIsNotFound) {
   const std::string id = InsertCommission(a_, InsertReferral(a_), "pending", 0);
   auto foreign = store_->GetCommission(b_.team_id, id);
-  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(foreign, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(foreign.status().message(), "commission not found");
-  EXPECT_EQ(store_->GetCommission(a_.team_id, "com_missing").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetCommission(a_.team_id, "com_missing"),
+              StatusIs(absl::StatusCode::kNotFound));
   int total = -1;
   EXPECT_TRUE(ListIds(b_, CommissionListQuery(), &total).empty());
   EXPECT_EQ(total, 0);
@@ -118,7 +120,7 @@ TEST_F(PgCommissionStoreTest, StatusStringsMapToTheEnum) {
     EXPECT_EQ(CommissionStatusToDb(status), text);
     const std::string id = InsertCommission(a_, InsertReferral(a_), text, 0);
     auto commission = store_->GetCommission(a_.team_id, id);
-    ASSERT_TRUE(commission.ok()) << commission.status();
+    ASSERT_OK(commission);
     EXPECT_EQ(commission->status(), status) << text;
   }
   EXPECT_EQ(CommissionStatusToDb(affonso::v1::COMMISSION_STATUS_UNSPECIFIED), nullptr);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/testing/fixtures.h"
@@ -13,11 +14,13 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 class PgRateLimitStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create(/*pool_size=*/16);
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
     store_ = std::make_unique<PgRateLimitStore>(&db_->pool());
   }
@@ -26,7 +29,7 @@ class PgRateLimitStoreTest : public ::testing::Test {
 
   RateLimitDecision Take(const std::string& key, RateLimit limit) {
     auto decision = store_->Take(kTeam, key, limit);
-    EXPECT_TRUE(decision.ok()) << decision.status();
+    EXPECT_OK(decision);
     return decision.ok() ? *decision : RateLimitDecision{};
   }
 
@@ -134,7 +137,7 @@ TEST_F(PgRateLimitStoreTest, WindowsHoldAfterIdleAndRetryAfterIsExact) {
   bool retrying = false;
   for (absl::Time t = start; t < start + absl::Minutes(3);) {
     absl::StatusOr<RateLimitDecision> decision = store_->TakeAt(kTeam, "key_w", limit, t);
-    ASSERT_TRUE(decision.ok()) << decision.status();
+    ASSERT_OK(decision);
     if (retrying) {
       EXPECT_TRUE(decision->allowed) << "retry_after was too short at " << t;
     }
@@ -181,15 +184,17 @@ TEST_F(PgRateLimitStoreTest, AnIdleKeyGetsAtMostPerSecondInItsFirstSecond) {
 }
 
 TEST_F(PgRateLimitStoreTest, NonPositiveLimitsAreRefused) {
-  EXPECT_FALSE(store_->Take(kTeam, "key_f", RateLimit{0, 10}).ok());
-  EXPECT_FALSE(store_->Take(kTeam, "key_f", RateLimit{10, 0}).ok());
+  EXPECT_THAT(store_->Take(kTeam, "key_f", RateLimit{0, 10}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->Take(kTeam, "key_f", RateLimit{10, 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // A replica of the previous release calls rate_limit_take(key, ...) during a
 // rollout: it takes from the same budget, the team read from the key.
 TEST_F(PgRateLimitStoreTest, ThePreviousReleasesCallSharesTheBudget) {
   auto tenant = testing::CreateTenant(*db_, "Acme");
-  ASSERT_TRUE(tenant.ok()) << tenant.status();
+  ASSERT_OK(tenant);
   const std::string key_id =
       db_->QueryValue("SELECT id FROM api_keys WHERE team_id = '" + tenant->team_id + "'");
   const RateLimit limit{3, 10};
@@ -197,7 +202,7 @@ TEST_F(PgRateLimitStoreTest, ThePreviousReleasesCallSharesTheBudget) {
   auto previous_release_take = [&] {
     return db_->QueryValue("SELECT allowed FROM rate_limit_take('" + key_id + "', 3, 10)");
   };
-  ASSERT_TRUE(take().ok());
+  ASSERT_OK(take());
   EXPECT_TRUE(take()->allowed);
   EXPECT_EQ(previous_release_take(), "t");
   EXPECT_EQ(previous_release_take(), "f");

@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
@@ -17,6 +19,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
 using affonso::v1::ListReferralsRequest;
 using affonso::v1::ListReferralsResponse;
@@ -48,7 +52,7 @@ class PgReferralStoreTest : public testing::TwoTenantTest {
 
   Referral MustCreate(const CreateReferralRequest& request, const testing::Tenant& tenant) {
     auto referral = store_->CreateReferral(tenant.team_id, request);
-    EXPECT_TRUE(referral.ok()) << referral.status();
+    EXPECT_OK(referral);
     return referral.ok() ? *referral : Referral();
   }
 
@@ -104,10 +108,10 @@ TEST_F(PgReferralStoreTest, CreateThenGetRoundTrip) {
   EXPECT_EQ(Column(created.id(), "source || coalesce(click_id, '-')"), "direct-");
 
   auto got = store_->GetReferral(a_.team_id, created.id());
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_OK(got);
   EXPECT_EQ(got->SerializeAsString(), created.SerializeAsString());
-  EXPECT_EQ(store_->GetReferral(a_.team_id, "ref_missing").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetReferral(a_.team_id, "ref_missing"),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgReferralStoreTest, ConvertedStatusOnCreateStampsConvertedAtWithCreatedAt) {
@@ -123,9 +127,8 @@ TEST_F(PgReferralStoreTest, ConvertedStatusOnCreateStampsConvertedAtWithCreatedA
 TEST_F(PgReferralStoreTest, DuplicateEmailIsCaseInsensitiveAndPerProgram) {
   MustCreate(For(a_, "erin@example.com"), a_);
   auto again = store_->CreateReferral(a_.team_id, For(a_, "ERIN@Example.COM"));
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(ApiErrorCode(again.status()), "DUPLICATE_ERROR");
-  EXPECT_EQ(ApiErrorField(again.status()), "email");
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(again, HasApiError("DUPLICATE_ERROR", "email"));
   // Another affiliate of the same program: still the same program.
   CreateReferralRequest other_affiliate = For(a_, "erin@example.com");
   other_affiliate.set_affiliate_id(InsertAffiliate(a_));
@@ -137,7 +140,7 @@ TEST_F(PgReferralStoreTest, DuplicateEmailIsCaseInsensitiveAndPerProgram) {
 TEST_F(PgReferralStoreTest, DuplicateEmailAgainstAClickConvertedReferral) {
   InsertClickReferral(a_, "Frank@Example.com");
   auto created = store_->CreateReferral(a_.team_id, For(a_, "frank@example.com"));
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(created, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(created.status()), "email");
 }
 
@@ -166,7 +169,7 @@ TEST_F(PgReferralStoreTest, RaceLostOnTheEmailIndexIsDuplicateEmail) {
       "', 'direct', 'Gina@example.com', 'lead')");
   absl::Status loser = CreateWhileAnotherInsertIsUncommitted(*db_, *store_, a_.team_id, insert,
                                                              For(a_, "gina@example.com"));
-  EXPECT_EQ(loser.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(loser, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(loser), "email");
 }
 
@@ -180,19 +183,19 @@ TEST_F(PgReferralStoreTest, RaceLostOnTheClickIsDuplicateClickId) {
   request.set_click_id(click);
   absl::Status loser =
       CreateWhileAnotherInsertIsUncommitted(*db_, *store_, a_.team_id, insert, request);
-  EXPECT_EQ(loser.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(loser, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(loser), "click_id");
 }
 
 TEST_F(PgReferralStoreTest, AffiliateMustBeTheTeamsAndLive) {
   auto other_team = store_->CreateReferral(a_.team_id, For(b_, "hal@example.com"));
-  EXPECT_EQ(other_team.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(other_team, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(ApiErrorCode(other_team.status()), "NOT_FOUND");
-  EXPECT_EQ(store_->CreateReferral(a_.team_id, For(a_, "hal@example.com")).status().code(),
-            absl::StatusCode::kOk);
+  EXPECT_THAT(store_->CreateReferral(a_.team_id, For(a_, "hal@example.com")),
+              StatusIs(absl::StatusCode::kOk));
   db_->QueryValue("UPDATE affiliates SET deleted_at = now() WHERE id = '" + a_.affiliate_id + "'");
-  EXPECT_EQ(store_->CreateReferral(a_.team_id, For(a_, "ian@example.com")).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->CreateReferral(a_.team_id, For(a_, "ian@example.com")),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
 }
 
@@ -202,12 +205,10 @@ TEST_F(PgReferralStoreTest, ClickMustBeTheTeamsAndIsStoredButNotReusedAsId) {
 
   CreateReferralRequest foreign = For(a_, "jo@example.com");
   foreign.set_click_id(other_click);
-  EXPECT_EQ(store_->CreateReferral(a_.team_id, foreign).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->CreateReferral(a_.team_id, foreign), StatusIs(absl::StatusCode::kNotFound));
   CreateReferralRequest unknown = For(a_, "jo@example.com");
   unknown.set_click_id("clk_unknown");
-  EXPECT_EQ(store_->CreateReferral(a_.team_id, unknown).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->CreateReferral(a_.team_id, unknown), StatusIs(absl::StatusCode::kNotFound));
 
   CreateReferralRequest own = For(a_, "jo@example.com");
   own.set_click_id(own_click);
@@ -219,7 +220,7 @@ TEST_F(PgReferralStoreTest, ClickMustBeTheTeamsAndIsStoredButNotReusedAsId) {
   CreateReferralRequest reuse = For(a_, "kim@example.com");
   reuse.set_click_id(own_click);
   auto again = store_->CreateReferral(a_.team_id, reuse);
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(again.status()), "click_id");
 
   // Likewise for a click that was converted by a signup.
@@ -241,7 +242,7 @@ TEST_F(PgReferralStoreTest, TrackNameOffDropsTheNameButKeepsTheEmail) {
   update.set_id(created.id());
   update.set_name("Mia");
   auto updated = store_->UpdateReferral(a_.team_id, update);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->name(), "");
 }
 
@@ -265,7 +266,7 @@ TEST_F(PgReferralStoreTest, PartialUpdateChangesOnlyPresentFields) {
   update.set_id(created.id());
   update.set_customer_id("cus_2");
   auto updated = store_->UpdateReferral(a_.team_id, update);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   Referral expected = created;
   expected.set_customer_id("cus_2");
   EXPECT_EQ(updated->SerializeAsString(), expected.SerializeAsString());
@@ -278,7 +279,7 @@ TEST_F(PgReferralStoreTest, PartialUpdateChangesOnlyPresentFields) {
   replace.set_email("Olga.New@example.com");
   replace.set_name("Olga N");
   updated = store_->UpdateReferral(a_.team_id, replace);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->metadata().fields().size(), 1);
   EXPECT_TRUE(updated->metadata().fields().at("b").bool_value());
   EXPECT_EQ(updated->subscription_id(), "");
@@ -292,7 +293,7 @@ TEST_F(PgReferralStoreTest, PartialUpdateChangesOnlyPresentFields) {
   UpdateReferralRequest nothing;
   nothing.set_id(created.id());
   auto same = store_->UpdateReferral(a_.team_id, nothing);
-  ASSERT_TRUE(same.ok());
+  ASSERT_OK(same);
   EXPECT_EQ(same->SerializeAsString(), updated->SerializeAsString());
 }
 
@@ -302,14 +303,14 @@ TEST_F(PgReferralStoreTest, ConvertedAtIsStampedOnceWhenTheStatusLeavesLead) {
   update.set_id(created.id());
   update.set_name("still a lead");
   auto lead = store_->UpdateReferral(a_.team_id, update);
-  ASSERT_TRUE(lead.ok());
+  ASSERT_OK(lead);
   EXPECT_FALSE(lead->has_converted_at());
 
   // A backdated stamp proves later updates keep it rather than re-stamp.
   update.clear_name();
   update.set_status(affonso::v1::REFERRAL_STATUS_TRIALING);
   auto trialing = store_->UpdateReferral(a_.team_id, update);
-  ASSERT_TRUE(trialing.ok());
+  ASSERT_OK(trialing);
   EXPECT_TRUE(trialing->has_converted_at());
   EXPECT_NEAR(trialing->converted_at().seconds(), absl::ToUnixSeconds(absl::Now()), 60);
   db_->QueryValue("UPDATE referrals SET converted_at = to_timestamp(" + std::to_string(kBase) +
@@ -319,7 +320,7 @@ TEST_F(PgReferralStoreTest, ConvertedAtIsStampedOnceWhenTheStatusLeavesLead) {
                       affonso::v1::REFERRAL_STATUS_CANCELED}) {
     update.set_status(status);
     auto next = store_->UpdateReferral(a_.team_id, update);
-    ASSERT_TRUE(next.ok());
+    ASSERT_OK(next);
     EXPECT_EQ(next->status(), status);
     EXPECT_EQ(next->converted_at().seconds(), kBase);
   }
@@ -333,7 +334,7 @@ TEST_F(PgReferralStoreTest, UpdatedEmailMayNotCollideWithAnotherDirectReferral) 
   update.set_id(rita.id());
   update.set_email("QUINN@example.com");
   auto taken = store_->UpdateReferral(a_.team_id, update);
-  EXPECT_EQ(taken.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(taken, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(ApiErrorField(taken.status()), "email");
   // A click-converted referral is held to the same rule.
   update.set_id(click_referral);
@@ -341,7 +342,7 @@ TEST_F(PgReferralStoreTest, UpdatedEmailMayNotCollideWithAnotherDirectReferral) 
   // Changing the case of one's own email is no collision.
   update.set_id(quinn.id());
   auto own = store_->UpdateReferral(a_.team_id, update);
-  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_OK(own);
   EXPECT_EQ(own->email(), "QUINN@example.com");
 }
 
@@ -349,18 +350,16 @@ TEST_F(PgReferralStoreTest, OtherTeamsReferralsAreInvisible) {
   Referral theirs = MustCreate(For(b_, "tom@example.com"), b_);
   MustCreate(For(a_, "uma@example.com"), a_);
 
-  EXPECT_EQ(store_->GetReferral(a_.team_id, theirs.id()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetReferral(a_.team_id, theirs.id()), StatusIs(absl::StatusCode::kNotFound));
   UpdateReferralRequest update;
   update.set_id(theirs.id());
   update.set_status(affonso::v1::REFERRAL_STATUS_ACTIVE);
   update.set_email("uma@example.com");
-  EXPECT_EQ(store_->UpdateReferral(a_.team_id, update).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->UpdateReferral(a_.team_id, update), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(Column(theirs.id(), "status || email"), "leadtom@example.com");
 
   auto page = store_->ListReferrals(a_.team_id, ListReferralsRequest());
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->data_size(), 1);
   EXPECT_EQ(page->data(0).email(), "uma@example.com");
 
@@ -368,7 +367,7 @@ TEST_F(PgReferralStoreTest, OtherTeamsReferralsAreInvisible) {
   ListReferralsRequest cursor;
   cursor.set_starting_after(theirs.id());
   auto refused = store_->ListReferrals(a_.team_id, cursor);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ApiErrorField(refused.status()), "starting_after");
 }
 
@@ -402,7 +401,7 @@ class PgReferralListTest : public PgReferralStoreTest {
     if (backward) request.set_ending_before(expected.back());
     for (int guard = 0; guard < 30; ++guard) {
       auto page = store_->ListReferrals(a_.team_id, request);
-      EXPECT_TRUE(page.ok()) << page.status();
+      EXPECT_OK(page);
       if (!page.ok()) break;
       std::vector<std::string> ids;
       for (const Referral& referral : page->data()) ids.push_back(referral.id());
@@ -454,7 +453,7 @@ TEST_F(PgReferralListTest, BackwardWalksHaveNoGapsOrDuplicates) {
 TEST_F(PgReferralListTest, PagesAroundACursorAndDefaultLimit) {
   ListReferralsRequest request;
   auto first = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   EXPECT_EQ(first->data_size(), 10);
   EXPECT_TRUE(first->has_more());
   EXPECT_EQ(first->data(0).id(), ascending_.back());  // newest first by default
@@ -463,7 +462,7 @@ TEST_F(PgReferralListTest, PagesAroundACursorAndDefaultLimit) {
   request.set_order(affonso::v1::LIST_ORDER_ASC);
   request.set_ending_before(ascending_[3]);
   auto before = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   ASSERT_EQ(before->data_size(), 3);
   EXPECT_FALSE(before->has_more());
   EXPECT_EQ(before->data(0).id(), ascending_[0]);
@@ -473,7 +472,7 @@ TEST_F(PgReferralListTest, PagesAroundACursorAndDefaultLimit) {
   request.clear_ending_before();
   request.set_starting_after(ascending_.back());
   auto after = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_OK(after);
   EXPECT_EQ(after->data_size(), 0);
   EXPECT_FALSE(after->has_more());
 
@@ -498,18 +497,18 @@ TEST_F(PgReferralListTest, Filters) {
   request.set_limit(100);
   request.set_affiliate_id(other_affiliate);
   auto page = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->data_size(), 1);
   EXPECT_EQ(page->data(0).id(), other.id());
 
   request.clear_affiliate_id();
   request.set_status(affonso::v1::REFERRAL_STATUS_ACTIVE);
   page = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->data_size(), 1);
   request.set_status(affonso::v1::REFERRAL_STATUS_LEAD);
   page = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   EXPECT_EQ(page->data_size(), 25);
 
   // Both bounds inclusive: seconds 3..5 hold items 6..11.
@@ -518,7 +517,7 @@ TEST_F(PgReferralListTest, Filters) {
   *request.mutable_created_lte() = At(kBase + 5);
   request.set_order(affonso::v1::LIST_ORDER_ASC);
   page = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->data_size(), 6);
   for (int i = 0; i < 6; ++i) EXPECT_EQ(page->data(i).id(), ascending_[6 + i]);
 
@@ -526,7 +525,7 @@ TEST_F(PgReferralListTest, Filters) {
   request.set_limit(2);
   request.set_starting_after(ascending_[0]);
   page = store_->ListReferrals(a_.team_id, request);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->data_size(), 2);
   EXPECT_EQ(page->data(0).id(), ascending_[6]);
   EXPECT_TRUE(page->has_more());

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
@@ -11,6 +12,7 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::RecordSignupRequest;
 
 RecordSignupRequest Signup(const std::string& click_id, const std::string& email,
@@ -38,7 +40,7 @@ class PgSignupStoreTest : public testing::TwoTenantTest {
 TEST_F(PgSignupStoreTest, ConvertsOnceThenReturnsTheSameReferral) {
   std::string click = testing::InsertClick(*db_, a_);
   auto first = store_->ConvertClick(a_.team_id, Signup(click, "lead@example.com", "Lee"));
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   EXPECT_TRUE(first->created);
   EXPECT_EQ(first->referral.id(), click);
   EXPECT_EQ(first->referral.affiliate_id(), a_.affiliate_id);
@@ -51,7 +53,7 @@ TEST_F(PgSignupStoreTest, ConvertsOnceThenReturnsTheSameReferral) {
   EXPECT_GT(first->referral.created_at().seconds(), 0);
 
   auto again = store_->ConvertClick(a_.team_id, Signup(click, "other@example.com"));
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_OK(again);
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->referral.SerializeAsString(), first->referral.SerializeAsString());
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
@@ -60,14 +62,14 @@ TEST_F(PgSignupStoreTest, ConvertsOnceThenReturnsTheSameReferral) {
 TEST_F(PgSignupStoreTest, AnotherTeamsClickIsNotFoundAndUntouched) {
   std::string click = testing::InsertClick(*db_, a_);
   auto result = store_->ConvertClick(b_.team_id, Signup(click, "x@example.com"));
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->ConvertClick(a_.team_id, Signup("clk_missing", "x@example.com")).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->ConvertClick(a_.team_id, Signup("clk_missing", "x@example.com")),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "0");
   // Converted by its owner, it is still invisible to the other team.
-  ASSERT_TRUE(store_->ConvertClick(a_.team_id, Signup(click, "x@example.com")).ok());
-  EXPECT_EQ(store_->ConvertClick(b_.team_id, Signup(click, "x@example.com")).status().code(),
-            absl::StatusCode::kNotFound);
+  ASSERT_OK(store_->ConvertClick(a_.team_id, Signup(click, "x@example.com")));
+  EXPECT_THAT(store_->ConvertClick(b_.team_id, Signup(click, "x@example.com")),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) {
@@ -76,7 +78,7 @@ TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) 
                   "email, status) VALUES ('ref_direct1', '" + a_.team_id + "', '" + a_.program_id +
                   "', '" + a_.affiliate_id + "', '" + click + "', 'direct', 'd@example.com', 'lead')");
   auto result = store_->ConvertClick(a_.team_id, Signup(click, "x@example.com"));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_FALSE(result->created);
   EXPECT_EQ(result->referral.id(), "ref_direct1");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
@@ -86,14 +88,14 @@ TEST_F(PgSignupStoreTest, TrackingSettingsDropEmailAndName) {
   testing::SetTracking(*db_, a_, /*track_email=*/false, /*track_name=*/false);
   auto result =
       store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->referral.email(), "");
   EXPECT_EQ(result->referral.name(), "");
   EXPECT_EQ(result->referral.external_user_id(), "user-1");
   testing::SetTracking(*db_, a_, /*track_email=*/true, /*track_name=*/false);
   result =
       store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
-  ASSERT_TRUE(result.ok());
+  ASSERT_OK(result);
   EXPECT_EQ(result->referral.email(), "e@example.com");
   EXPECT_EQ(result->referral.name(), "");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE name IS NOT NULL"), "0");
@@ -117,7 +119,7 @@ TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
   int created = 0;
   std::string winner_email;
   for (const auto& result : results) {
-    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_OK(result);
     if (result->created) {
       ++created;
       winner_email = result->referral.email();
@@ -168,10 +170,10 @@ TEST_F(PgSignupStoreTest, BatchedConversionsAnswerEachCallerRight) {
   std::string shared_email;
   for (const Call& call : calls) {
     if (call.click.rfind("clk_missing", 0) == 0 || (call.click == b_click && call.team == a_.team_id)) {
-      EXPECT_EQ(call.result.status().code(), absl::StatusCode::kNotFound) << call.click;
+      EXPECT_THAT(call.result, StatusIs(absl::StatusCode::kNotFound)) << call.click;
       continue;
     }
-    ASSERT_TRUE(call.result.ok()) << call.click << ": " << call.result.status();
+    ASSERT_OK(call.result) << call.click << ": " << call.result.status();
     EXPECT_EQ(call.result->referral.id(), call.click);
     if (call.click == shared) {
       shared_created += call.result->created;
@@ -192,7 +194,7 @@ TEST_F(PgSignupStoreTest, ValuesNeedingQuotesSurviveTheArrays) {
   RecordSignupRequest request = Signup(click, "o'brien+x@example.com", "Zoë \"Q\", {a} \\ NULL");
   request.set_external_user_id("NULL");
   auto result = store_->ConvertClick(a_.team_id, request);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->referral.name(), "Zoë \"Q\", {a} \\ NULL");
   EXPECT_EQ(result->referral.email(), "o'brien+x@example.com");
   EXPECT_EQ(result->referral.external_user_id(), "NULL");

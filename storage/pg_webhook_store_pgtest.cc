@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
@@ -18,6 +20,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateWebhookRequest;
 using affonso::v1::ListWebhookDeliveriesRequest;
 using affonso::v1::ListWebhookDeliveriesResponse;
@@ -45,7 +49,7 @@ class PgWebhookStoreTest : public testing::TwoTenantTest {
     for (std::string& event : events) request.add_events(std::move(event));
     request.set_description("orders");
     auto created = store_->CreateWebhook(tenant.team_id, request);
-    EXPECT_TRUE(created.ok()) << created.status();
+    EXPECT_OK(created);
     return created.ok() ? *created : WebhookEndpoint();
   }
 
@@ -92,7 +96,7 @@ class PgWebhookStoreTest : public testing::TwoTenantTest {
   ListWebhookDeliveriesResponse MustList(const ListWebhookDeliveriesRequest& request,
                                          const testing::Tenant& tenant) {
     auto page = store_->ListWebhookDeliveries(tenant.team_id, request);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     return page.ok() ? *page : ListWebhookDeliveriesResponse();
   }
 
@@ -121,11 +125,11 @@ TEST_F(PgWebhookStoreTest, CreateReturnsTheSecretOnlyOnce) {
   EXPECT_NE(MustCreate(a_).secret(), created.secret());
 
   auto got = store_->GetWebhook(a_.team_id, created.id());
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_OK(got);
   EXPECT_TRUE(got->secret().empty());
   EXPECT_EQ(got->events_size(), 2);
   auto page = store_->ListWebhooks(a_.team_id, WebhookListQuery{1, 10});
-  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_OK(page);
   for (const WebhookEndpoint& webhook : page->webhooks) EXPECT_TRUE(webhook.secret().empty());
 }
 
@@ -140,27 +144,27 @@ TEST_F(PgWebhookStoreTest, ListIsOldestFirstInOffsetPages) {
   MustCreate(b_);
 
   auto first = store_->ListWebhooks(a_.team_id, WebhookListQuery{1, 2});
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   EXPECT_EQ(first->total, 3);
   ASSERT_EQ(first->webhooks.size(), 2u);
   EXPECT_EQ(first->webhooks[0].id(), ids[0]);
   EXPECT_EQ(first->webhooks[1].id(), ids[1]);
   auto second = store_->ListWebhooks(a_.team_id, WebhookListQuery{2, 2});
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   ASSERT_EQ(second->webhooks.size(), 1u);
   EXPECT_EQ(second->webhooks[0].id(), ids[2]);
   EXPECT_EQ(second->total, 3);
   auto past_end = store_->ListWebhooks(a_.team_id, WebhookListQuery{5, 2});
-  ASSERT_TRUE(past_end.ok());
+  ASSERT_OK(past_end);
   EXPECT_TRUE(past_end->webhooks.empty());
   EXPECT_EQ(past_end->total, 3);
 
-  ASSERT_TRUE(store_->DeleteWebhook(a_.team_id, ids[1]).ok());
+  ASSERT_OK(store_->DeleteWebhook(a_.team_id, ids[1]));
   auto after_delete = store_->ListWebhooks(a_.team_id, WebhookListQuery{1, 10});
-  ASSERT_TRUE(after_delete.ok());
+  ASSERT_OK(after_delete);
   EXPECT_EQ(after_delete->total, 2);
   auto of_b = store_->ListWebhooks(b_.team_id, WebhookListQuery{1, 10});
-  ASSERT_TRUE(of_b.ok());
+  ASSERT_OK(of_b);
   EXPECT_EQ(of_b->total, 1);
 }
 
@@ -173,7 +177,7 @@ TEST_F(PgWebhookStoreTest, UpdateChangesOnlyPresentFields) {
   description.set_id(created.id());
   description.set_description("");
   auto updated = store_->UpdateWebhook(a_.team_id, description);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->description(), "");
   EXPECT_EQ(updated->url(), created.url());
   ASSERT_EQ(updated->events_size(), 1);
@@ -188,7 +192,7 @@ TEST_F(PgWebhookStoreTest, UpdateChangesOnlyPresentFields) {
   replace.add_events("transaction.created");
   replace.set_enabled(false);
   updated = store_->UpdateWebhook(a_.team_id, replace);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_EQ(updated->url(), "https://other.example.com/in");
   ASSERT_EQ(updated->events_size(), 1);
   EXPECT_EQ(updated->events(0), "transaction.created");
@@ -205,14 +209,14 @@ TEST_F(PgWebhookStoreTest, ReenablingClearsTheServiceReasonAndFailureRun) {
   UpdateWebhookRequest untouched;
   untouched.set_id(created.id());
   untouched.set_description("still off");
-  ASSERT_TRUE(store_->UpdateWebhook(a_.team_id, untouched).ok());
+  ASSERT_OK(store_->UpdateWebhook(a_.team_id, untouched));
   EXPECT_EQ(Column("webhook_endpoints", "disabled_reason", created.id()), "gone");
 
   UpdateWebhookRequest enable;
   enable.set_id(created.id());
   enable.set_enabled(true);
   auto updated = store_->UpdateWebhook(a_.team_id, enable);
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_OK(updated);
   EXPECT_TRUE(updated->enabled());
   EXPECT_EQ(Column("webhook_endpoints", "disabled_reason", created.id()), "");
   EXPECT_EQ(Column("webhook_endpoints", "failing_since", created.id()), "");
@@ -228,7 +232,7 @@ TEST_F(PgWebhookStoreTest, DeleteIsSoftAndCancelsOnlyItsPendingDeliveries) {
   const std::string succeeded = InsertDelivery(a_, other_event, doomed.id(), "succeeded", 1);
   const std::string elsewhere = InsertDelivery(a_, event, kept.id(), "pending");
 
-  ASSERT_TRUE(store_->DeleteWebhook(a_.team_id, doomed.id()).ok());
+  ASSERT_OK(store_->DeleteWebhook(a_.team_id, doomed.id()));
   EXPECT_NE(Column("webhook_endpoints", "deleted_at", doomed.id()), "");
   EXPECT_EQ(Column("webhook_deliveries", "status", pending), "canceled");
   EXPECT_EQ(Column("webhook_deliveries", "lease_until", pending), "");
@@ -236,14 +240,13 @@ TEST_F(PgWebhookStoreTest, DeleteIsSoftAndCancelsOnlyItsPendingDeliveries) {
   EXPECT_EQ(Column("webhook_deliveries", "status", succeeded), "succeeded");
   EXPECT_EQ(Column("webhook_deliveries", "status", elsewhere), "pending");
 
-  EXPECT_EQ(store_->GetWebhook(a_.team_id, doomed.id()).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->DeleteWebhook(a_.team_id, doomed.id()).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetWebhook(a_.team_id, doomed.id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteWebhook(a_.team_id, doomed.id()),
+              StatusIs(absl::StatusCode::kNotFound));
   UpdateWebhookRequest update;
   update.set_id(doomed.id());
   update.set_enabled(true);
-  EXPECT_EQ(store_->UpdateWebhook(a_.team_id, update).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->UpdateWebhook(a_.team_id, update), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgWebhookStoreTest, RedeliverRequeuesTheExistingDeliveryKeepingItsAttempts) {
@@ -252,7 +255,7 @@ TEST_F(PgWebhookStoreTest, RedeliverRequeuesTheExistingDeliveryKeepingItsAttempt
   const std::string delivery = InsertDelivery(a_, event, webhook.id(), "failed", 7);
 
   auto queued = store_->RedeliverEvent(a_.team_id, webhook.id(), event);
-  ASSERT_TRUE(queued.ok()) << queued.status();
+  ASSERT_OK(queued);
   EXPECT_EQ(queued->webhook_id(), webhook.id());
   EXPECT_EQ(queued->event_id(), event);
   EXPECT_TRUE(queued->queued());
@@ -269,21 +272,21 @@ TEST_F(PgWebhookStoreTest, RedeliverLeavesASendInFlightItsLease) {
   const std::string delivery = InsertDelivery(a_, event, webhook.id(), "pending", 3);
   db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() + interval '30 seconds' "
                   "WHERE id = '" + delivery + "'");
-  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   EXPECT_EQ(Column("webhook_deliveries", "lease_until > now()", delivery), "t");
   EXPECT_EQ(Column("webhook_deliveries", "attempts", delivery), "3");
   EXPECT_EQ(Column("webhook_deliveries", "status", delivery), "pending");
   // An expired lease is released as before.
   db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() - interval '1 second' "
                   "WHERE id = '" + delivery + "'");
-  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   EXPECT_EQ(Column("webhook_deliveries", "lease_until", delivery), "");
 }
 
 TEST_F(PgWebhookStoreTest, RedeliverCreatesADeliveryWhenThereIsNone) {
   WebhookEndpoint webhook = MustCreate(a_);
   const std::string event = InsertEvent(a_, "transaction.created");
-  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   const std::string id = db_->QueryValue(
       "SELECT id FROM webhook_deliveries WHERE event_id = '" + event + "' AND endpoint_id = '" +
       webhook.id() + "'");
@@ -292,7 +295,7 @@ TEST_F(PgWebhookStoreTest, RedeliverCreatesADeliveryWhenThereIsNone) {
   EXPECT_EQ(Column("webhook_deliveries", "status", id), "pending");
   EXPECT_EQ(Column("webhook_deliveries", "attempts", id), "0");
   // A second call requeues the same row.
-  ASSERT_TRUE(store_->RedeliverEvent(a_.team_id, webhook.id(), event).ok());
+  ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries"), "1");
 }
 
@@ -303,24 +306,23 @@ TEST_F(PgWebhookStoreTest, RedeliverNeedsTheTeamsEventAndLiveEnabledEndpoint) {
   WebhookEndpoint webhook_of_b = MustCreate(b_);
 
   auto foreign_event = store_->RedeliverEvent(a_.team_id, webhook.id(), event_of_b);
-  EXPECT_EQ(foreign_event.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(foreign_event, StatusIs(absl::StatusCode::kNotFound));
   auto missing_event = store_->RedeliverEvent(a_.team_id, webhook.id(), NewId("evt"));
-  EXPECT_EQ(missing_event.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing_event, StatusIs(absl::StatusCode::kNotFound));
   auto foreign_endpoint = store_->RedeliverEvent(a_.team_id, webhook_of_b.id(), event);
-  EXPECT_EQ(foreign_endpoint.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(foreign_endpoint, StatusIs(absl::StatusCode::kNotFound));
   auto b_on_a = store_->RedeliverEvent(b_.team_id, webhook.id(), event);
-  EXPECT_EQ(b_on_a.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(b_on_a, StatusIs(absl::StatusCode::kNotFound));
 
   db_->QueryValue("UPDATE webhook_endpoints SET enabled = false WHERE id = '" + webhook.id() + "'");
   auto disabled = store_->RedeliverEvent(a_.team_id, webhook.id(), event);
-  EXPECT_EQ(ApiErrorCode(disabled.status()), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(disabled.status()), "webhook_id");
+  EXPECT_THAT(disabled, HasApiError("VALIDATION_ERROR", "webhook_id"));
   EXPECT_EQ(disabled.status().message(), "endpoint is disabled");
 
   db_->QueryValue("UPDATE webhook_endpoints SET enabled = true, deleted_at = now() WHERE id = '" +
                   webhook.id() + "'");
-  EXPECT_EQ(store_->RedeliverEvent(a_.team_id, webhook.id(), event).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->RedeliverEvent(a_.team_id, webhook.id(), event),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_deliveries"), "0");
 }
 
@@ -446,11 +448,11 @@ TEST_F(DeliveriesLogTest, ForeignCursorsAndEndpointsAreRefused) {
   page = store_->ListWebhookDeliveries(a_.team_id, other_endpoint);
   EXPECT_EQ(ApiErrorField(page.status()), "ending_before");
 
-  EXPECT_EQ(store_->ListWebhookDeliveries(b_.team_id, Request()).status().code(),
-            absl::StatusCode::kNotFound);
-  ASSERT_TRUE(store_->DeleteWebhook(a_.team_id, webhook_.id()).ok());
-  EXPECT_EQ(store_->ListWebhookDeliveries(a_.team_id, Request()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->ListWebhookDeliveries(b_.team_id, Request()),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(store_->DeleteWebhook(a_.team_id, webhook_.id()));
+  EXPECT_THAT(store_->ListWebhookDeliveries(a_.team_id, Request()),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PgWebhookStoreTest, AnotherTeamsEndpointIsNotFoundEverywhereAndUntouched) {
@@ -460,23 +462,22 @@ TEST_F(PgWebhookStoreTest, AnotherTeamsEndpointIsNotFoundEverywhereAndUntouched)
   const std::string before = db_->QueryValue(
       "SELECT url || enabled || description || updated_at FROM webhook_endpoints");
 
-  EXPECT_EQ(store_->GetWebhook(b_.team_id, webhook.id()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetWebhook(b_.team_id, webhook.id()), StatusIs(absl::StatusCode::kNotFound));
   UpdateWebhookRequest update;
   update.set_id(webhook.id());
   update.set_url("https://attacker.example.com/");
   update.set_enabled(false);
-  EXPECT_EQ(store_->UpdateWebhook(b_.team_id, update).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->DeleteWebhook(b_.team_id, webhook.id()).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->UpdateWebhook(b_.team_id, update), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteWebhook(b_.team_id, webhook.id()),
+              StatusIs(absl::StatusCode::kNotFound));
   ListWebhookDeliveriesRequest deliveries;
   deliveries.set_webhook_id(webhook.id());
-  EXPECT_EQ(store_->ListWebhookDeliveries(b_.team_id, deliveries).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->RedeliverEvent(b_.team_id, webhook.id(), event).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->ListWebhookDeliveries(b_.team_id, deliveries),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->RedeliverEvent(b_.team_id, webhook.id(), event),
+              StatusIs(absl::StatusCode::kNotFound));
   auto b_list = store_->ListWebhooks(b_.team_id, WebhookListQuery{1, 10});
-  ASSERT_TRUE(b_list.ok());
+  ASSERT_OK(b_list);
   EXPECT_EQ(b_list->total, 0);
 
   EXPECT_EQ(db_->QueryValue(
@@ -491,18 +492,19 @@ TEST_F(PgWebhookStoreTest, ATeamCannotHaveMoreEndpointsThanTheCap) {
   CreateWebhookRequest request;
   request.set_url("https://example.com/hook");
   request.add_events("referral.lead");
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(capped.CreateWebhook(a_.team_id, request).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_OK(capped.CreateWebhook(a_.team_id, request));
   auto over = capped.CreateWebhook(a_.team_id, request);
-  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(over, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ApiErrorCode(over.status()), "VALIDATION_ERROR");
   EXPECT_TRUE(absl::StrContains(over.status().message(), "at most 3")) << over.status();
-  EXPECT_TRUE(capped.CreateWebhook(b_.team_id, request).ok());  // per team
+  EXPECT_OK(capped.CreateWebhook(b_.team_id, request));  // per team
   // A deleted endpoint frees its place.
   auto page = capped.ListWebhooks(a_.team_id, {});
-  ASSERT_TRUE(page.ok());
-  ASSERT_TRUE(capped.DeleteWebhook(a_.team_id, page->webhooks[0].id()).ok());
-  EXPECT_TRUE(capped.CreateWebhook(a_.team_id, request).ok());
-  EXPECT_FALSE(capped.CreateWebhook(a_.team_id, request).ok());
+  ASSERT_OK(page);
+  ASSERT_OK(capped.DeleteWebhook(a_.team_id, page->webhooks[0].id()));
+  EXPECT_OK(capped.CreateWebhook(a_.team_id, request));
+  EXPECT_THAT(capped.CreateWebhook(a_.team_id, request),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(PgWebhookStoreTest, RacingCreatesDoNotPassTheCap) {

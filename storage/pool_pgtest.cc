@@ -5,11 +5,14 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 constexpr Statement kSelectOne{"test_select_one", "SELECT $1::int + 1 AS next"};
 constexpr Statement kInsertThing{"test_insert_thing", "INSERT INTO things (id) VALUES ($1)"};
@@ -19,7 +22,7 @@ class PoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create(/*pool_size=*/2);
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
     db_->QueryValue("CREATE TABLE things (id int PRIMARY KEY)");
   }
@@ -31,7 +34,7 @@ TEST_F(PoolTest, RunsPreparedStatementsAndReusesThem) {
     auto value = db_->pool().Autocommit("select", [&](Tx& tx) -> absl::StatusOr<int> {
       return tx.Exec(kSelectOne, i)[0]["next"].as<int>();
     });
-    ASSERT_TRUE(value.ok()) << value.status();
+    ASSERT_OK(value);
     EXPECT_EQ(*value, i + 1);
   }
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"), "1");
@@ -42,20 +45,20 @@ TEST_F(PoolTest, ErrorStatusRollsBackTheTransaction) {
     tx.Exec(kInsertThing, 1);
     return absl::InvalidArgumentError("changed my mind");
   });
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM things"), "0");
 }
 
 TEST_F(PoolTest, UniqueViolationBecomesAlreadyExists) {
-  ASSERT_TRUE(db_->pool().InTransaction("insert", [&](Tx& tx) {
+  ASSERT_OK(db_->pool().InTransaction("insert", [&](Tx& tx) {
     tx.Exec(kInsertThing, 7);
     return absl::OkStatus();
-  }).ok());
+  }));
   absl::Status status = db_->pool().InTransaction("insert", [&](Tx& tx) {
     tx.Exec(kInsertThing, 7);
     return absl::OkStatus();
   });
-  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
 TEST_F(PoolTest, AcquireTimesOutAsUnavailableWhenExhausted) {
@@ -64,11 +67,11 @@ TEST_F(PoolTest, AcquireTimesOutAsUnavailableWhenExhausted) {
   config.size = 1;
   config.acquire_timeout = absl::Milliseconds(50);
   auto pool = ConnectionPool::Create(config);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   auto held = (*pool)->Acquire();
-  ASSERT_TRUE(held.ok());
+  ASSERT_OK(held);
   auto second = (*pool)->Acquire();
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 std::string BackendPid(ConnectionPool& pool) {
@@ -86,7 +89,7 @@ TEST_F(PoolTest, IdleConnectionClosedByTheServerIsReplacedUnseen) {
   config.database_url = db_->url();
   config.size = 1;
   auto pool = ConnectionPool::Create(config);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   const std::string pid = BackendPid(**pool);
   ASSERT_FALSE(pid.empty());
   EXPECT_EQ(db_->QueryValue("SELECT pg_terminate_backend(" + pid + ")"), "t");
@@ -98,7 +101,7 @@ TEST_F(PoolTest, IdleConnectionClosedByTheServerIsReplacedUnseen) {
   auto value = (*pool)->Autocommit("after_kill", [](Tx& tx) -> absl::StatusOr<int> {
     return tx.Exec(kSelectOne, 1)[0]["next"].as<int>();
   });
-  ASSERT_TRUE(value.ok()) << value.status();
+  ASSERT_OK(value);
   EXPECT_EQ(*value, 2);
   EXPECT_NE(BackendPid(**pool), pid);
 }
@@ -110,7 +113,7 @@ TEST_F(PoolTest, ConnectionKilledMidStatementIsUnavailableThenReplaced) {
   config.database_url = db_->url();
   config.size = 1;
   auto pool = ConnectionPool::Create(config);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   const std::string pid = BackendPid(**pool);
   std::thread killer([&] {
     for (int i = 0; i < 200; ++i) {
@@ -127,11 +130,11 @@ TEST_F(PoolTest, ConnectionKilledMidStatementIsUnavailableThenReplaced) {
     return 1;
   });
   killer.join();
-  EXPECT_EQ(slept.status().code(), absl::StatusCode::kUnavailable) << slept.status();
+  EXPECT_THAT(slept, StatusIs(absl::StatusCode::kUnavailable)) << slept.status();
   auto recovered = (*pool)->Autocommit("recovered", [](Tx& tx) -> absl::StatusOr<int> {
     return tx.Exec(kSelectOne, 1)[0]["next"].as<int>();
   });
-  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_OK(recovered);
 }
 
 TEST_F(PoolTest, StatementTimeoutIsDeadlineExceeded) {
@@ -140,13 +143,13 @@ TEST_F(PoolTest, StatementTimeoutIsDeadlineExceeded) {
   config.size = 1;
   config.statement_timeout = absl::Milliseconds(200);
   auto pool = ConnectionPool::Create(config);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   const absl::Time start = absl::Now();
   auto slept = (*pool)->Autocommit("sleep", [](Tx& tx) -> absl::StatusOr<int> {
     tx.ExecUnprepared("SELECT pg_sleep(5)");
     return 1;
   });
-  EXPECT_EQ(slept.status().code(), absl::StatusCode::kDeadlineExceeded) << slept.status();
+  EXPECT_THAT(slept, StatusIs(absl::StatusCode::kDeadlineExceeded)) << slept.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   EXPECT_TRUE(BackendPid(**pool) != "");  // the connection stays usable
 }
@@ -162,7 +165,7 @@ TEST_F(PoolTest, SerializationFailuresAreRetried) {
     tx.Exec(kInsertThing, 42);
     return absl::OkStatus();
   });
-  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_OK(status);
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM things"), "1");
 }
@@ -218,7 +221,7 @@ TEST_F(PoolTest, ReportsAcquisitionsTimeoutsAndOccupancy) {
   config.size = 1;
   config.acquire_timeout = absl::Milliseconds(50);
   auto pool = ConnectionPool::Create(config, &observer);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   PoolStats idle = (*pool)->stats();
   EXPECT_EQ(idle.size, 1);
   EXPECT_EQ(idle.open, 1);
@@ -227,10 +230,10 @@ TEST_F(PoolTest, ReportsAcquisitionsTimeoutsAndOccupancy) {
   EXPECT_EQ(idle.waiting, 0);
 
   auto held = (*pool)->Acquire();
-  ASSERT_TRUE(held.ok());
+  ASSERT_OK(held);
   EXPECT_EQ((*pool)->stats().in_use, 1);
   EXPECT_EQ((*pool)->stats().idle, 0);
-  EXPECT_EQ((*pool)->Acquire().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT((*pool)->Acquire(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(observer.timeouts_.load(), 1);
   held = absl::UnavailableError("released");  // gives the connection back
   EXPECT_EQ((*pool)->stats().in_use, 0);
@@ -247,10 +250,10 @@ TEST_F(PoolTest, ReportsHowLongAQueuedCallerWaited) {
   config.size = 1;
   config.acquire_timeout = absl::Seconds(10);
   auto pool = ConnectionPool::Create(config, &observer);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_OK(pool);
   auto held = (*pool)->Acquire();
-  ASSERT_TRUE(held.ok());
-  std::thread waiter([&] { EXPECT_TRUE((*pool)->Acquire().ok()); });
+  ASSERT_OK(held);
+  std::thread waiter([&] { EXPECT_OK((*pool)->Acquire()); });
   while ((*pool)->stats().waiting == 0) absl::SleepFor(absl::Milliseconds(1));
   absl::SleepFor(absl::Milliseconds(100));
   held = absl::UnavailableError("released");
@@ -264,7 +267,7 @@ TEST(PoolCreateTest, UnreachableDatabaseIsUnavailable) {
   PoolConfig config;
   config.database_url = "postgresql://postgres@127.0.0.1:1/none";
   auto pool = ConnectionPool::Create(config);
-  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(pool, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

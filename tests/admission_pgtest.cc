@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "tests/http_client.h"
@@ -25,6 +26,8 @@
 
 namespace affonso::tests {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 constexpr char kHealthWatch[] = "/grpc.health.v1.Health/Watch";
@@ -143,7 +146,7 @@ TEST_F(SmallServerTest, IdleStreamsWithoutAKeyLeaveCallsServed) {
   absl::SleepFor(absl::Milliseconds(500));  // all of them reach the server
   for (int i = 0; i < 20; ++i) {
     grpc::Status status = ListReferrals(channel_, As(a_));
-    ASSERT_TRUE(status.ok()) << i << ": " << status.error_code() << " " << status.error_message();
+    ASSERT_OK(status) << i << ": " << status.error_code() << " " << status.error_message();
   }
   EXPECT_EQ(Health(channel_), "SERVING");
   EXPECT_TRUE(server_->serving());
@@ -156,7 +159,7 @@ TEST_F(SmallServerTest, IdleStreamsWithoutAKeyLeaveCallsServed) {
 // can still run gRPC's synchronous pool out for a call or two on a loaded
 // machine: the calls being read take threads before any code of ours runs.
 TEST_F(SmallServerTest, ACancelledBurstLeavesCallsServed) {
-  ASSERT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  ASSERT_OK(ListReferrals(channel_, As(a_)));
   std::vector<std::thread> attackers;
   for (int t = 0; t < 4; ++t) {
     attackers.emplace_back([&, t] {
@@ -209,16 +212,16 @@ TEST_F(SmallServerTest, DuplicateAuthorizationIsRefused) {
   auto context = As(a_);
   context->AddMetadata("authorization", "Bearer " + a_.api_key);
   grpc::Status status = ListReferrals(channel_, std::move(context));
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   auto other = As(a_);
   other->AddMetadata("authorization", "Bearer " + b_.api_key);
   auto stub = affonso::v1::ReferralService::NewStub(channel_);
   affonso::v1::ListReferralsRequest request;
   affonso::v1::ListReferralsResponse response;
   status = stub->ListReferrals(other.get(), request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer(*other, "x-error-code"), "INVALID_API_KEY");
-  EXPECT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  EXPECT_OK(ListReferrals(channel_, As(a_)));
 }
 
 // ListReferrals calls that wait on a lock a session of the test holds on
@@ -283,7 +286,7 @@ class SaturationTest : public ServerTest {
 // calls over the cap refused UNAVAILABLE (not gRPC's RESOURCE_EXHAUSTED,
 // which REST shows as a rate limit), ready again once they finish.
 TEST_F(SaturationTest, ReadinessGoesFalseWhileHandlersAreSaturated) {
-  ASSERT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  ASSERT_OK(ListReferrals(channel_, As(a_)));
   ASSERT_TRUE(server_->serving());
   BlockedCalls blocked(db_.get(), absl::Seconds(2));
   blocked.Start(channel_, a_, 6);
@@ -315,7 +318,7 @@ class SmallPoolTest : public ServerTest {
 // Both connections held by stuck calls: the probe gets none, unready; back
 // once they are free.
 TEST_F(SmallPoolTest, ReadinessGoesFalseWhileThePoolCannotLend) {
-  ASSERT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  ASSERT_OK(ListReferrals(channel_, As(a_)));
   ASSERT_TRUE(Becomes(*server_, true, absl::Seconds(1)));
   BlockedCalls blocked(db_.get(), absl::Seconds(2));
   blocked.Start(channel_, a_, 2);
@@ -334,29 +337,29 @@ class FailedAuthTest : public RestTest {
 TEST_F(FailedAuthTest, GrpcFailuresAreLimitedPerPeerAddress) {
   // The key feed empties the cache once it listens: cache the key after.
   absl::SleepFor(absl::Milliseconds(500));
-  ASSERT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  ASSERT_OK(ListReferrals(channel_, As(a_)));
   for (int i = 0; i < 5; ++i) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->AddMetadata("authorization", UnknownKey());
     context->AddMetadata("x-affonso-client-address", absl::StrCat("10.0.0.", i));
-    EXPECT_EQ(ListReferrals(channel_, std::move(context)).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_THAT(ListReferrals(channel_, std::move(context)),
+                StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   }
   grpc::ClientContext refused;
   refused.AddMetadata("authorization", UnknownKey());
   auto stub = affonso::v1::ReferralService::NewStub(channel_);
   affonso::v1::ListReferralsRequest request;
   affonso::v1::ListReferralsResponse response;
-  EXPECT_EQ(stub->ListReferrals(&refused, request, &response).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(stub->ListReferrals(&refused, request, &response),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_EQ(Trailer(refused, "x-error-code"), "RATE_LIMIT_EXCEEDED");
   int64_t retry_after = 0;
   EXPECT_TRUE(absl::SimpleAtoi(Trailer(refused, "retry-after"), &retry_after));
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 60);
-  EXPECT_EQ(ListReferrals(channel_, std::make_unique<grpc::ClientContext>()).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_TRUE(ListReferrals(channel_, As(a_)).ok());
+  EXPECT_THAT(ListReferrals(channel_, std::make_unique<grpc::ClientContext>()),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  EXPECT_OK(ListReferrals(channel_, As(a_)));
 }
 
 // With a gateway sidecar trusted, a loopback peer's named client is the

@@ -1,6 +1,7 @@
 // Bad input gets INVALID_ARGUMENT naming the field, and writes nothing.
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
@@ -11,6 +12,7 @@ namespace affonso::tests {
 namespace {
 
 using namespace affonso::v1;  // NOLINT: test brevity
+using ::affonso::matchers::StatusIs;
 
 class BadInputTest : public ServerTest {
  protected:
@@ -19,7 +21,7 @@ class BadInputTest : public ServerTest {
     const std::string before = Counts();
     auto context = As(a_);
     grpc::Status status = call(context.get());
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+    EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT))
         << field << ": " << status.error_message();
     EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR") << field;
     EXPECT_EQ(Trailer(*context, "x-error-field"), field);
@@ -116,14 +118,14 @@ TEST_F(BadInputTest, DeeplyNestedStructs) {
       auto context = As(a_);
       Referral referral;
       grpc::Status status = stub->CreateReferral(context.get(), request, &referral);
-      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_OK(status);
       continue;
     }
     const std::string before = Counts();
     auto context = As(a_);
     Referral referral;
     grpc::Status status = stub->CreateReferral(context.get(), request, &referral);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT)) << status.error_message();
     EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
     EXPECT_EQ(Trailer(*context, "x-error-field"), objects <= 33 ? "metadata" : "");
     EXPECT_EQ(Counts(), before);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -60,7 +61,7 @@ class ConversionRulesTest : public ServerTest {
     auto context = As(a_);
     grpc::Status status = SignupService::NewStub(channel_)->RecordSignup(context.get(), request,
                                                                         &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_OK(status);
     return response;
   }
   affonso::v1::Referral Direct(const std::string& email,
@@ -75,7 +76,7 @@ class ConversionRulesTest : public ServerTest {
     auto context = As(a_);
     grpc::Status result = affonso::v1::ReferralService::NewStub(channel_)->CreateReferral(
         context.get(), request, &referral);
-    EXPECT_TRUE(result.ok()) << result.error_message();
+    EXPECT_OK(result);
     return referral;
   }
   std::string Count(const std::string& sql) { return db_->QueryValue(sql); }

@@ -14,15 +14,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gateway/http/http_server.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "storage/testing/tcp_proxy.h"
 #include "tests/rest_harness.h"
+#include "tests/testing/webhook_receiver.h"
 
 namespace affonso::tests {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 int PortOf(const std::string& url) {
   const size_t at = url.find('@');
@@ -32,33 +35,13 @@ int PortOf(const std::string& url) {
   return absl::SimpleAtoi(url.substr(colon + 1, slash - colon - 1), &port) ? port : 0;
 }
 
-class Receiver : public gateway::HttpHandler {
- public:
-  void Handle(gateway::HttpRequest request,
-              std::function<void(gateway::HttpResponse)> respond) override {
-    {
-      absl::MutexLock lock(&mu_);
-      ids_.push_back(request.Header("webhook-id"));
-    }
-    respond(gateway::HttpResponse{});
-  }
-  size_t count() {
-    absl::MutexLock lock(&mu_);
-    return ids_.size();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> ids_;
-};
-
 class DbFaultTest : public RestTest {
  protected:
   explicit DbFaultTest(int pool_size = 4) : pool_size_(pool_size) {}
 
   void Configure(services::ServerConfig& config) override {
     auto proxy = storage::testing::TcpProxy::Start(PortOf(config.database_url));
-    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    ASSERT_OK(proxy);
     proxy_ = *std::move(proxy);
     config.database_url = proxy_->Rewrite(config.database_url);
     config.db_pool_size = pool_size_;
@@ -93,7 +76,7 @@ class InDoubtTest : public DbFaultTest {
   InDoubtTest() : DbFaultTest(/*pool_size=*/1) {}
   void Warm() {
     affonso::v1::RecordSignupResponse response;
-    ASSERT_TRUE(Signup(storage::testing::InsertClick(*db_, a_), &response).ok());
+    ASSERT_OK(Signup(storage::testing::InsertClick(*db_, a_), &response));
   }
 };
 
@@ -103,13 +86,13 @@ TEST_F(InDoubtTest, CommitThatLandedIsUnavailableAndTheRetryReturnsThatReferral)
   proxy_->CutAfterForwarding("signup_convert_batch");
   affonso::v1::RecordSignupResponse first;
   grpc::Status status = Signup(click, &first);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAVAILABLE)) << status.error_message();
   EXPECT_EQ(proxy_->cuts(), 1);
   // The statement committed: the referral exists, once.
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE id = '" + click + "'"), "1");
 
   affonso::v1::RecordSignupResponse retry;
-  ASSERT_TRUE(Signup(click, &retry).ok());
+  ASSERT_OK(Signup(click, &retry));
   EXPECT_FALSE(retry.created());  // the idempotent path: the same referral
   EXPECT_EQ(retry.referral().id(), click);
   EXPECT_EQ(retry.referral().email(), "ada@example.com");
@@ -125,11 +108,11 @@ TEST_F(InDoubtTest, CommitThatNeverLandedIsUnavailableAndTheRetryCreates) {
   proxy_->CutBeforeForwarding("signup_convert_batch");
   affonso::v1::RecordSignupResponse first;
   grpc::Status status = Signup(click, &first);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAVAILABLE)) << status.error_message();
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE id = '" + click + "'"), "0");
 
   affonso::v1::RecordSignupResponse retry;
-  ASSERT_TRUE(Signup(click, &retry).ok());
+  ASSERT_OK(Signup(click, &retry));
   EXPECT_TRUE(retry.created());
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE id = '" + click + "'"), "1");
 }
@@ -138,16 +121,9 @@ TEST_F(InDoubtTest, CommitThatNeverLandedIsUnavailableAndTheRetryCreates) {
 // OK or UNAVAILABLE, none hangs, and calls succeed again within 2 s of the
 // database's return; REST says 503; the dispatcher delivers again.
 TEST_F(DbFaultTest, OutageFailsFastAndTheServiceRecoversByItself) {
-  Receiver receiver;
-  gateway::HttpServerOptions http;
-  http.address = "127.0.0.1";
-  http.port = 0;
-  auto receiver_server = gateway::HttpServer::Start(http, &receiver);
-  ASSERT_TRUE(receiver_server.ok());
-  db_->QueryValue(absl::StrCat(
-      "INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('whk_f', '",
-      a_.team_id, "', 'http://127.0.0.1:", (*receiver_server)->port(),
-      "/hooks', '{referral.lead}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WebhookReceiver> receiver, WebhookReceiver::Start());
+  InsertWebhookEndpoint(*db_, a_.team_id, receiver->Url(), "{referral.lead}", kWebhookTestSecret,
+                        "whk_f");
 
   struct Outcome {
     absl::Time end;
@@ -220,10 +196,10 @@ TEST_F(DbFaultTest, OutageFailsFastAndTheServiceRecoversByItself) {
 
   // The dispatcher polled through the outage and delivers again.
   affonso::v1::RecordSignupResponse response;
-  ASSERT_TRUE(Signup(storage::testing::InsertClick(*db_, a_), &response).ok());
-  for (int i = 0; i < 100 && receiver.count() == 0; ++i) absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(receiver.count(), 1u);
-  (*receiver_server)->Shutdown(absl::Seconds(1));
+  ASSERT_OK(Signup(storage::testing::InsertClick(*db_, a_), &response));
+  for (int i = 0; i < 100 && receiver->count() == 0; ++i) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(receiver->count(), 1u);
+  receiver->Shutdown();
 }
 
 // pg_terminate_backend on every connection of the server between calls:
@@ -239,7 +215,7 @@ TEST_F(DbFaultTest, TerminatedIdleConnectionsAreReplacedUnseen) {
     return stub->TrackClick(context.get(), request, &click);
   };
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(track().ok());
+    for (int i = 0; i < 10; ++i) ASSERT_OK(track());
     const std::string killed = db_->QueryValue(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
         "current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
@@ -247,7 +223,7 @@ TEST_F(DbFaultTest, TerminatedIdleConnectionsAreReplacedUnseen) {
     absl::SleepFor(absl::Milliseconds(200));  // the backends exit
     for (int i = 0; i < 10; ++i) {
       grpc::Status status = track();
-      EXPECT_TRUE(status.ok()) << "round " << round << ": " << status.error_message();
+      EXPECT_OK(status) << "round " << round << ": " << status.error_message();
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/testing/fixtures.h"
@@ -42,7 +43,7 @@ class KeyRevocationTest : public storage::testing::TwoTenantTest {
            "--metrics_port=-1", absl::StrCat("--api_key_cache_ttl_ms=", kCacheTtlMs),
            "--rate_limit_per_minute=0", "--shutdown_drain_delay_ms=0", "--log_level=warning",
            "--db_pool_size=4"});
-      ASSERT_TRUE(process.ok()) << process.status();
+      ASSERT_OK(process);
       replicas_.push_back(*std::move(process));
       http_ports_.push_back(http_port);
     }
@@ -57,7 +58,7 @@ class KeyRevocationTest : public storage::testing::TwoTenantTest {
     WaitForListeners(kReplicas);
     store_ = std::make_unique<storage::PgApiKeyStore>(&db_->pool());
     auto key = store_->CreateApiKey(a_.team_id);
-    ASSERT_TRUE(key.ok()) << key.status();
+    ASSERT_OK(key);
     key_ = *std::move(key);
   }
 
@@ -133,7 +134,7 @@ TEST_F(KeyRevocationTest, RevokedKeyIsRefusedByEveryReplicaWithinTheBound) {
   db_->QueryValue("UPDATE api_keys SET revoked_at = NULL " + where);
 
   std::vector<absl::Duration> elapsed =
-      TimeUntilRefused([&] { ASSERT_TRUE(store_->RevokeApiKey(key_.id).ok()); });
+      TimeUntilRefused([&] { ASSERT_OK(store_->RevokeApiKey(key_.id)); });
   std::cout << "revocation refused by the " << kReplicas << " replicas after: " << Report(elapsed)
             << " (cache TTL " << kCacheTtlMs << " ms, documented bound "
             << absl::FormatDuration(kDocumentedBound) << ")\n";
@@ -155,7 +156,7 @@ TEST_F(KeyRevocationTest, ReplicasWhoseFeedDroppedStillRefuseTheKey) {
     db_->QueryValue(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
         "'affonso-api-key-feed' AND datname = current_database()");
-    ASSERT_TRUE(store_->RevokeApiKey(key_.id).ok());
+    ASSERT_OK(store_->RevokeApiKey(key_.id));
   });
   std::cout << "with every feed's session killed at the revocation, refused after: "
             << Report(elapsed) << "\n";

@@ -2,6 +2,7 @@
 // ops port over real HTTP. Its own binary, so the process-wide counters start
 // at zero and exact values can be asserted.
 #include "common/metrics.h"
+#include "common/testing/status_matchers.h"
 #include "services/server/ops_http.h"
 #include "tests/rest_harness.h"
 
@@ -19,7 +20,7 @@ class MetricsTest : public RestTest {
     services::Server* server = server_.get();
     auto ops = services::OpsServer::Start(options, &metrics::DefaultRegistry(),
                                           [server] { return server->serving(); });
-    ASSERT_TRUE(ops.ok()) << ops.status();
+    ASSERT_OK(ops);
     ops_ = *std::move(ops);
   }
   void TearDown() override {

@@ -5,12 +5,15 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 int64_t AsInt(const std::string& text) {
   int64_t value = -1;
@@ -91,14 +94,14 @@ TEST_F(RateLimitTest, GrpcCallersGetResourceExhaustedWithTheSameMetadata) {
     affonso::v1::ListReferralsRequest request;
     affonso::v1::ListReferralsResponse response;
     grpc::Status status = stub->ListReferrals(context.get(), request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_OK(status);
     EXPECT_EQ(Header(*context, "x-ratelimit-remaining"), std::to_string(2 - i));
   }
   auto context = As(a_);
   affonso::v1::ListReferralsRequest request;
   affonso::v1::ListReferralsResponse response;
   grpc::Status status = stub->ListReferrals(context.get(), request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_EQ(Trailer(*context, "x-error-code"), "RATE_LIMIT_EXCEEDED");
   EXPECT_EQ(Trailer(*context, "x-ratelimit-limit"), "3");
   EXPECT_EQ(Trailer(*context, "x-ratelimit-remaining"), "0");

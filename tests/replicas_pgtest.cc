@@ -14,62 +14,30 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gateway/http/http_server.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "storage/testing/fixtures.h"
 #include "tests/server_process.h"
+#include "tests/testing/webhook_receiver.h"
 
 namespace affonso::tests {
 namespace {
 
 constexpr int kReplicas = 3;
 
-// Records the webhook-id of every delivery and answers 200.
-class Receiver : public gateway::HttpHandler {
- public:
-  void Handle(gateway::HttpRequest request,
-              std::function<void(gateway::HttpResponse)> respond) override {
-    {
-      absl::MutexLock lock(&mu_);
-      ids_.push_back(request.Header("webhook-id"));
-    }
-    respond(gateway::HttpResponse{});
-  }
-  std::vector<std::string> ids() {
-    absl::MutexLock lock(&mu_);
-    return ids_;
-  }
-  bool WaitForDistinct(size_t count, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return std::set<std::string>(ids_.begin(), ids_.end()).size() >= count;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> ids_;
-};
-
 class ReplicasTest : public storage::testing::TwoTenantTest {
  protected:
   void SetUp() override {
     TwoTenantTest::SetUp();
     if (HasFatalFailure()) return;
-    gateway::HttpServerOptions http;
-    http.address = "127.0.0.1";
-    http.port = 0;
-    auto receiver = gateway::HttpServer::Start(http, &receiver_);
-    ASSERT_TRUE(receiver.ok()) << receiver.status();
-    receiver_server_ = *std::move(receiver);
-    db_->QueryValue(absl::StrCat(
-        "INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('whk_r', '",
-        a_.team_id, "', 'http://127.0.0.1:", receiver_server_->port(),
-        "/hooks', '{referral.lead}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')"));
+    auto receiver = WebhookReceiver::Start();
+    ASSERT_OK(receiver);
+    receiver_ = *std::move(receiver);
+    InsertWebhookEndpoint(*db_, a_.team_id, receiver_->Url(), "{referral.lead}", kWebhookTestSecret,
+                          "whk_r");
     // B's key: 30 a minute (one every 2 s), whatever replica is asked.
     db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 30 WHERE team_id = '" +
                     b_.team_id + "'");
@@ -79,7 +47,7 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
                                            "--rate_limit_per_second=100000",
                                            "--webhook_allow_private", "--shutdown_drain_delay_ms=300",
                                            "--log_level=warning", "--db_pool_size=8"});
-      ASSERT_TRUE(process.ok()) << process.status();
+      ASSERT_OK(process);
       replicas_.push_back(*std::move(process));
     }
   }
@@ -90,7 +58,7 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
         EXPECT_EQ(replica->Stop(SIGTERM), 0);
       }
     }
-    if (receiver_server_) receiver_server_->Shutdown(absl::Seconds(1));
+    if (receiver_) receiver_->Shutdown();
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const storage::testing::Tenant& tenant) {
@@ -100,8 +68,7 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
     return context;
   }
 
-  Receiver receiver_;
-  std::unique_ptr<gateway::HttpServer> receiver_server_;
+  std::unique_ptr<WebhookReceiver> receiver_;
   std::vector<std::unique_ptr<ServerProcess>> replicas_;
 };
 
@@ -149,9 +116,9 @@ TEST_F(ReplicasTest, OneReferralPerClickAndEveryEventDeliveredAcrossReplicas) {
   // One referral.lead per conversion; the three dispatchers share the work.
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM outbox_events WHERE type = 'referral.lead'"),
             std::to_string(kClicks));
-  ASSERT_TRUE(receiver_.WaitForDistinct(kClicks, absl::Seconds(30)))
-      << "delivered " << receiver_.ids().size();
-  std::vector<std::string> ids = receiver_.ids();
+  ASSERT_TRUE(receiver_->WaitForDistinct(kClicks, absl::Seconds(30)))
+      << "delivered " << receiver_->event_ids().size();
+  std::vector<std::string> ids = receiver_->event_ids();
   const std::set<std::string> delivered(ids.begin(), ids.end());
   for (int attempt = 0; attempt < 50; ++attempt) {  // the last attempts being recorded
     if (db_->QueryValue("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'") ==

@@ -1,5 +1,6 @@
 // The documented REST API end to end: real HTTP, the in-process gateway, the
 // real services and PostgreSQL.
+#include "common/testing/status_matchers.h"
 #include "gateway/rest_gateway.h"
 #include "tests/rest_harness.h"
 
@@ -215,7 +216,7 @@ TEST(RestBackendDownTest, AnswersServiceUnavailable) {
   config.backend_deadline = absl::Seconds(2);
   auto rest = gateway::RestGateway::Start(
       config, grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
-  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_OK(rest);
   HttpResult down = Http((*rest)->port(), "POST", "/v1/signups", R"({"click_id":"clk_1"})",
                          {{"Authorization", "Bearer sk_live_x"}, {"Content-Type", "application/json"}});
   EXPECT_EQ(down.status, 503) << down.body;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "common/testing/status_matchers.h"
 #include "gateway/rest_gateway.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
@@ -62,7 +63,7 @@ class RestFaultsTest : public ::testing::Test {
     auto rest = gateway::RestGateway::Start(
         config, grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                     grpc::InsecureChannelCredentials()));
-    ASSERT_TRUE(rest.ok()) << rest.status();
+    ASSERT_OK(rest);
     rest_ = *std::move(rest);
   }
   void TearDown() override {
@@ -157,7 +158,7 @@ TEST(RestFaultsMemoryTest, ClientThatNeverReadsIsDisconnectedAfterTheWriteTimeou
   config.http.write_timeout = absl::Milliseconds(300);
   auto rest = gateway::RestGateway::Start(
       config, grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
-  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_OK(rest);
   const int port = (*rest)->port();
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);

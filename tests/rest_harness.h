@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "gateway/rest_gateway.h"
 #include "tests/http_client.h"
 #include "tests/server_harness.h"
@@ -27,7 +28,7 @@ class RestTest : public ServerTest {
     };
     ConfigureRest(config);
     auto rest = gateway::RestGateway::Start(config, server_->InProcessChannel());
-    ASSERT_TRUE(rest.ok()) << rest.status();
+    ASSERT_OK(rest);
     rest_ = *std::move(rest);
   }
   // Tests that need other gateway limits override this.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/grpc_metadata.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/server/server.h"
 #include "storage/testing/fixtures.h"
@@ -27,7 +28,7 @@ class ServerTest : public storage::testing::TwoTenantTest {
     config.db_pool_size = 16;
     Configure(config);
     auto server = services::Server::Start(config);
-    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_OK(server);
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                    grpc::InsecureChannelCredentials());

@@ -1,11 +1,11 @@
+#include <grpcpp/generic/generic_stub.h>
+
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
-#include <future>
-
-#include <grpcpp/generic/generic_stub.h>
-
+#include "common/testing/status_matchers.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -13,6 +13,7 @@
 namespace affonso::tests {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Click;
 using affonso::v1::ClickService;
 using affonso::v1::RecordSignupRequest;
@@ -30,7 +31,7 @@ class SignupFlowTest : public ServerTest {
     Click click;
     auto context = As(tenant);
     grpc::Status status = ClickService::NewStub(channel_)->TrackClick(context.get(), request, &click);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_OK(status);
     EXPECT_EQ(Header(*context, "x-http-code"), "201");
     return click;
   }
@@ -47,7 +48,7 @@ TEST_F(SignupFlowTest, TrackConvertAndConvertAgain) {
 
   RecordSignupResponse first;
   auto context = As(a_);
-  ASSERT_TRUE(stub->RecordSignup(context.get(), request, &first).ok());
+  ASSERT_OK(stub->RecordSignup(context.get(), request, &first));
   EXPECT_TRUE(first.created());
   EXPECT_EQ(Header(*context, "x-http-code"), "201");
   EXPECT_EQ(first.referral().id(), click.id());
@@ -57,7 +58,7 @@ TEST_F(SignupFlowTest, TrackConvertAndConvertAgain) {
   RecordSignupResponse second;
   context = As(a_);
   request.set_email("someone-else@example.com");
-  ASSERT_TRUE(stub->RecordSignup(context.get(), request, &second).ok());
+  ASSERT_OK(stub->RecordSignup(context.get(), request, &second));
   EXPECT_FALSE(second.created());
   EXPECT_EQ(Header(*context, "x-http-code"), "200");
   EXPECT_EQ(second.referral().SerializeAsString(), first.referral().SerializeAsString());
@@ -89,7 +90,7 @@ TEST_F(SignupFlowTest, FortyEightRacingCallsMakeOneReferral) {
   int created = 0;
   std::string winner_email;
   for (int i = 0; i < kCallers; ++i) {
-    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+    ASSERT_OK(statuses[i]) << i << ": " << statuses[i].error_message();
     if (responses[i].created()) {
       ++created;
       winner_email = "caller" + std::to_string(i) + "@example.com";
@@ -115,9 +116,9 @@ TEST_F(SignupFlowTest, HealthCheckReportsServing) {
   generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
                     &response, [&](grpc::Status status) { done.set_value(status); });
   grpc::Status status = done.get_future().get();
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
+  ASSERT_OK(response.Dump(&slices));
   std::string bytes;
   for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
@@ -131,9 +132,8 @@ TEST_F(SignupFlowTest, RevokedKeyIsRejected) {
   request.set_email("a@example.com");
   RecordSignupResponse response;
   auto context = As(revoked);
-  EXPECT_EQ(SignupService::NewStub(channel_)->RecordSignup(context.get(), request, &response)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(SignupService::NewStub(channel_)->RecordSignup(context.get(), request, &response),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer(*context, "x-error-code"), "INVALID_API_KEY");
 }
 

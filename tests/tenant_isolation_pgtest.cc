@@ -1,5 +1,6 @@
 // Team B's key against team A's objects: every endpoint answers NOT_FOUND (or
 // B's own empty list), never A's data, and A's rows are left as they were.
+#include "common/testing/status_matchers.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
@@ -10,6 +11,7 @@ namespace affonso::tests {
 namespace {
 
 using namespace affonso::v1;  // NOLINT: test brevity
+using ::affonso::matchers::StatusIs;
 
 class TenantIsolationTest : public ServerTest {
  protected:
@@ -27,26 +29,26 @@ class TenantIsolationTest : public ServerTest {
     track.set_program_id(a_.program_id);
     track.set_tracking_id(a_.tracking_id);
     Click click;
-    ASSERT_TRUE(clicks_->TrackClick(As(a_).get(), track, &click).ok());
+    ASSERT_OK(clicks_->TrackClick(As(a_).get(), track, &click));
     a_click_ = click.id();
     RecordSignupRequest signup;
     signup.set_click_id(a_click_);
     signup.set_email("lead@a.example");
     RecordSignupResponse converted;
-    ASSERT_TRUE(signups_->RecordSignup(As(a_).get(), signup, &converted).ok());
+    ASSERT_OK(signups_->RecordSignup(As(a_).get(), signup, &converted));
     CreateReferralRequest direct;
     direct.set_affiliate_id(a_.affiliate_id);
     direct.set_email("direct@a.example");
     Referral referral;
     grpc::Status status = referrals_->CreateReferral(As(a_).get(), direct, &referral);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_OK(status);
     a_referral_ = referral.id();
     before_ = Counts();
   }
 
   void ExpectNotFound(const grpc::Status& status, const char* what) {
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << what << ": "
-                                                                << status.error_message();
+    EXPECT_THAT(status, StatusIs(grpc::StatusCode::NOT_FOUND))
+        << what << ": " << status.error_message();
   }
 
   std::unique_ptr<ClickService::Stub> clicks_;
@@ -97,17 +99,17 @@ TEST_F(TenantIsolationTest, Referrals) {
                  "CreateReferral with A's click");
 
   ListReferralsResponse list;
-  ASSERT_TRUE(referrals_->ListReferrals(As(b_).get(), ListReferralsRequest(), &list).ok());
+  ASSERT_OK(referrals_->ListReferrals(As(b_).get(), ListReferralsRequest(), &list));
   EXPECT_EQ(list.data_size(), 0);
   ListReferralsRequest filtered;
   filtered.set_affiliate_id(a_.affiliate_id);
-  ASSERT_TRUE(referrals_->ListReferrals(As(b_).get(), filtered, &list).ok());
+  ASSERT_OK(referrals_->ListReferrals(As(b_).get(), filtered, &list));
   EXPECT_EQ(list.data_size(), 0);
   ListReferralsRequest cursor;
   cursor.set_starting_after(a_referral_);
   grpc::Status status = referrals_->ListReferrals(As(b_).get(), cursor, &list);
   EXPECT_FALSE(status.ok() && list.data_size() > 0) << "A's cursor leaked A's rows";
-  ASSERT_TRUE(referrals_->ListReferrals(As(a_).get(), ListReferralsRequest(), &list).ok());
+  ASSERT_OK(referrals_->ListReferrals(As(a_).get(), ListReferralsRequest(), &list));
   EXPECT_EQ(list.data_size(), 2);
   EXPECT_EQ(Counts(), before_);
 }
@@ -133,12 +135,12 @@ TEST_F(TenantIsolationTest, Affiliates) {
                  "CreateAffiliate in A's program");
 
   ListAffiliatesResponse list;
-  ASSERT_TRUE(affiliates_->ListAffiliates(As(b_).get(), ListAffiliatesRequest(), &list).ok());
+  ASSERT_OK(affiliates_->ListAffiliates(As(b_).get(), ListAffiliatesRequest(), &list));
   ASSERT_EQ(list.data_size(), 1);
   EXPECT_EQ(list.data(0).id(), b_.affiliate_id);
   ListAffiliatesRequest filtered;
   filtered.set_program_id(a_.program_id);
-  ASSERT_TRUE(affiliates_->ListAffiliates(As(b_).get(), filtered, &list).ok());
+  ASSERT_OK(affiliates_->ListAffiliates(As(b_).get(), filtered, &list));
   EXPECT_EQ(list.data_size(), 0);
   EXPECT_EQ(Counts(), before_);
 }

@@ -20,11 +20,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "gateway/transcoder/contract.h"
-#include "gateway/http/http_server.h"
 #include "gateway/transcoder/route_table.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/rest_harness.h"
+#include "tests/testing/webhook_receiver.h"
 
 namespace affonso::tests {
 namespace {
@@ -37,29 +38,6 @@ using google::protobuf::Struct;
 // response (the fixtures give both teams' first affiliate the same name and
 // email, so those are renamed first).
 constexpr char kAMarker[] = "a-corp";
-
-// Records every webhook delivery and answers 200, so deliveries succeed and
-// settle and nothing changes the rows while B probes.
-class Receiver : public gateway::HttpHandler {
- public:
-  void Handle(gateway::HttpRequest request,
-              std::function<void(gateway::HttpResponse)> respond) override {
-    {
-      absl::MutexLock lock(&mu_);
-      received_.emplace_back(request.target, request.body);
-    }
-    respond(gateway::HttpResponse{});
-  }
-  // (path, body) of each delivery so far.
-  std::vector<std::pair<std::string, std::string>> received() {
-    absl::MutexLock lock(&mu_);
-    return received_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::pair<std::string, std::string>> received_;
-};
 
 // Ids of one team's objects, each made through the API.
 struct Objects {
@@ -120,17 +98,16 @@ class TenantIsolationSweepTest : public RestTest {
   void SetUp() override {
     RestTest::SetUp();
     if (HasFatalFailure()) return;
-    gateway::HttpServerOptions http;
-    http.address = "127.0.0.1";
-    http.port = 0;
-    auto receiver = gateway::HttpServer::Start(http, &receiver_);
-    ASSERT_TRUE(receiver.ok()) << receiver.status();
-    receiver_server_ = *std::move(receiver);
+    // Records every delivery and answers 200, so deliveries succeed and settle
+    // and nothing changes the rows while B probes.
+    auto receiver = WebhookReceiver::Start();
+    ASSERT_OK(receiver);
+    receiver_ = *std::move(receiver);
     // B's endpoint exists before any event: if A's events fanned out to
     // another team's endpoints, the receiver would see them at B's path.
     b_objects_.webhook = Created(
         Call("POST", "/v1/webhooks",
-             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_server_->port(),
+             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_->port(),
                           R"(/b-corp/hooks","events":["referral.lead","transaction.created"]})"),
              &b_),
         201);
@@ -143,7 +120,7 @@ class TenantIsolationSweepTest : public RestTest {
 
   void TearDown() override {
     RestTest::TearDown();
-    if (receiver_server_) receiver_server_->Shutdown(absl::Seconds(1));
+    if (receiver_) receiver_->Shutdown();
   }
 
   // Asserts `result` has `status` and returns data.<key>.
@@ -188,7 +165,7 @@ class TenantIsolationSweepTest : public RestTest {
                 201);
     HttpResult webhook =
         Call("POST", "/v1/webhooks",
-             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_server_->port(),
+             absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_->port(),
                           R"(/a-corp/hooks","events":["referral.lead","transaction.created"],)"
                           R"("description":"a-corp CRM"})"));
     a.webhook = Created(webhook, 201);
@@ -515,8 +492,7 @@ class TenantIsolationSweepTest : public RestTest {
     // clang-format on
   }
 
-  Receiver receiver_;
-  std::unique_ptr<gateway::HttpServer> receiver_server_;
+  std::unique_ptr<WebhookReceiver> receiver_;
   Objects a_objects_, b_objects_;
   std::string a_webhook_secret_;
   std::map<std::string, std::string> snapshot_sql_;  // by team ("" = every row)
@@ -525,7 +501,7 @@ class TenantIsolationSweepTest : public RestTest {
 
 TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
   auto table = gateway::RouteTable::FromServices(gateway::ContractServices());
-  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_OK(table);
   std::map<std::string, std::vector<Probe>> probes = Probes();
 
   // The map and the route table name the same routes, both ways.
@@ -577,8 +553,7 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
       }
       if (!probe.body.empty()) {
         Struct body;
-        ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(probe.body, &body).ok())
-            << probe.body;
+        ASSERT_OK(google::protobuf::util::JsonStringToMessage(probe.body, &body)) << probe.body;
         const std::string prefix = route.body == "*" ? "" : route.body + ".";
         for (const auto& [field, value] : body.fields()) {
           given[prefix + field].insert(value.string_value());
@@ -639,11 +614,12 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
 
   // Webhook payloads are the other way out: B's endpoint got B's events only.
   int to_b = 0;
-  for (const auto& [path, body] : receiver_.received()) {
-    if (!absl::StartsWith(path, "/b-corp/")) continue;
+  for (const WebhookReceiver::Delivery& delivery : receiver_->deliveries()) {
+    if (!absl::StartsWith(delivery.target, "/b-corp/")) continue;
     ++to_b;
     for (const std::string& secret : a_secrets) {
-      EXPECT_EQ(body.find(secret), std::string::npos) << "A's data delivered to B: " << body;
+      EXPECT_EQ(delivery.body.find(secret), std::string::npos)
+          << "A's data delivered to B: " << delivery.body;
     }
   }
   EXPECT_GE(to_b, 1) << "B's own event never reached B's endpoint";
@@ -705,7 +681,7 @@ using OpenApiRoutesTest = RestTest;
 
 TEST_F(OpenApiRoutesTest, OpenApiListsTheRoutesTheSweepCovers) {
   auto table = gateway::RouteTable::FromServices(gateway::ContractServices());
-  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_OK(table);
   std::set<std::string> routes;
   for (const gateway::Route& route : table->routes()) routes.insert(RouteKey(route));
   HttpResult openapi = Http(rest_->port(), "GET", "/openapi.json");

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "gateway/http/http_server.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
@@ -71,7 +72,7 @@ TEST_F(WebhookCrashTest, KilledDispatcherLosesNothing) {
   http.address = "127.0.0.1";
   http.port = 0;
   auto server = gateway::HttpServer::Start(http, &receiver);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   db_->QueryValue(absl::StrCat(
       "INSERT INTO webhook_endpoints (id, team_id, url, events, secret) VALUES ('whk_crash', '",
       a_.team_id, "', 'http://127.0.0.1:", (*server)->port(),

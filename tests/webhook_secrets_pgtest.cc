@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
 #include "common/secret_box.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/webhooks.grpc.pb.h"
 #include "services/webhooks/webhook_dispatcher.h"
@@ -32,6 +33,7 @@
 namespace affonso::tests {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using services::WebhookDispatcher;
 using services::WebhookDispatcherOptions;
 using storage::testing::Tenant;
@@ -43,7 +45,7 @@ const std::string kK2 = "k2:" + kKey2;
 
 SecretKeyring Ring(const std::string& spec) {
   absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(spec);
-  EXPECT_TRUE(keyring.ok()) << keyring.status();
+  EXPECT_OK(keyring);
   return keyring.ok() ? *std::move(keyring) : SecretKeyring();
 }
 
@@ -82,7 +84,7 @@ class WebhookSecretsTest : public storage::testing::TwoTenantTest {
     request.set_url("https://receiver.invalid/hooks");
     request.add_events("referral.lead");
     absl::StatusOr<v1::WebhookEndpoint> created = store.CreateWebhook(tenant.team_id, request);
-    EXPECT_TRUE(created.ok()) << created.status();
+    EXPECT_OK(created);
     EXPECT_TRUE(absl::StartsWith(created->secret(), "whsec_")) << created->secret();
     return created.ok() ? *created : v1::WebhookEndpoint();
   }
@@ -220,7 +222,7 @@ TEST_F(WebhookSecretsTest, EncryptMovesEveryPlaintextSecretOverInBatches) {
   const SecretKeyring keyring = Ring(kK1);
   absl::StatusOr<storage::SecretRewriteResult> result =
       storage::EncryptPlaintextWebhookSecrets(db_->pool(), keyring, /*batch=*/2);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->rewritten, 5);
   EXPECT_TRUE(result->unreadable.empty());
   for (const std::string& secret : secrets) ExpectNowhereInTheDatabase(secret);
@@ -229,7 +231,7 @@ TEST_F(WebhookSecretsTest, EncryptMovesEveryPlaintextSecretOverInBatches) {
             (std::map<std::string, int64_t>{{"k1", 5}}));
   // Idempotent.
   result = storage::EncryptPlaintextWebhookSecrets(db_->pool(), keyring, 2);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->rewritten, 0);
 
   Event(a_);
@@ -256,9 +258,8 @@ TEST_F(WebhookSecretsTest, EncryptMovesEveryPlaintextSecretOverInBatches) {
 
 TEST_F(WebhookSecretsTest, EncryptNeedsAKey) {
   CreatePlaintext(a_, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-  EXPECT_EQ(
-      storage::EncryptPlaintextWebhookSecrets(db_->pool(), SecretKeyring(), 10).status().code(),
-      absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(storage::EncryptPlaintextWebhookSecrets(db_->pool(), SecretKeyring(), 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Query("SELECT count(*) FROM webhook_endpoints WHERE secret IS NOT NULL"), "1");
 }
 
@@ -279,13 +280,13 @@ TEST_F(WebhookSecretsTest, RotationReSealsUnderTheNewPrimarySoTheOldKeyCanGo) {
 
   absl::StatusOr<storage::SecretRewriteResult> result =
       storage::ResealWebhookSecrets(db_->pool(), both, /*batch=*/2);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->rewritten, 3);
   EXPECT_EQ(result->unreadable, std::vector<std::string>{orphan.id()});
   EXPECT_EQ((*storage::CountWebhookSecrets(db_->pool())),
             (std::map<std::string, int64_t>{{"k0", 1}, {"k2", 3}}));
   result = storage::ResealWebhookSecrets(db_->pool(), both, 2);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->rewritten, 0);
 
   // k1 dropped: every re-sealed secret still signs.
@@ -389,13 +390,13 @@ TEST_F(KeyedServerTest, TheApiShowsTheSecretOnceAndStoresItSealed) {
   request.add_events("referral.lead");
   v1::WebhookEndpoint created;
   grpc::Status status = stub->CreateWebhook(As(a_).get(), request, &created);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   ASSERT_TRUE(absl::StartsWith(created.secret(), "whsec_")) << created.secret();
   v1::GetWebhookRequest get;
   get.set_id(created.id());
   v1::WebhookEndpoint read;
   status = stub->GetWebhook(As(a_).get(), get, &read);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(read.secret(), "");
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM webhook_endpoints WHERE secret IS NULL AND "
                             "secret_sealed LIKE 'v1:k1:%'"),
@@ -412,8 +413,7 @@ TEST(ServerKeysTest, MalformedKeysRefuseToStartWithoutQuotingThem) {
   for (const std::string& keys : {std::string("k1:c2hvcnQ="), kKey1, kK1 + ",k1:" + kKey2}) {
     config.secret_encryption_keys = keys;
     auto server = services::Server::Start(config);
-    ASSERT_FALSE(server.ok()) << keys;
-    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+    ASSERT_THAT(server, StatusIs(absl::StatusCode::kInvalidArgument)) << keys;
     EXPECT_TRUE(absl::StartsWith(server.status().message(), "SECRET_ENCRYPTION_KEYS: "))
         << server.status();
     EXPECT_FALSE(absl::StrContains(server.status().message(), "c2hvcnQ"));

@@ -26,10 +26,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/error_envelope.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::gateway {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 // ------------------------------------------------------------ blocking client
 
@@ -281,7 +284,7 @@ class HttpServerTest : public testing::Test {
  protected:
   void StartServer(HttpServerOptions options = DefaultOptions()) {
     auto server = HttpServer::Start(std::move(options), &handler_);
-    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_OK(server);
     server_ = std::move(*server);
   }
 
@@ -967,10 +970,10 @@ TEST_F(HttpServerTest, StartFailsOnBadAddressOrBusyPort) {
   StartServer();
   HttpServerOptions options = DefaultOptions();
   options.address = "not-an-address";
-  EXPECT_FALSE(HttpServer::Start(options, &handler_).ok());
+  EXPECT_THAT(HttpServer::Start(options, &handler_), StatusIs(absl::StatusCode::kInvalidArgument));
   options = DefaultOptions();
   options.port = port();
-  EXPECT_FALSE(HttpServer::Start(options, &handler_).ok());
+  EXPECT_THAT(HttpServer::Start(options, &handler_), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include "gateway/transcoder/contract.h"
 #include "gateway/openapi/openapi.h"
 
 #include <algorithm>
@@ -7,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
+#include "gateway/transcoder/contract.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
@@ -16,6 +17,7 @@
 namespace affonso::gateway {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using google::protobuf::FileDescriptor;
 using google::protobuf::ServiceDescriptor;
 using google::protobuf::Value;
@@ -25,7 +27,7 @@ std::vector<const ServiceDescriptor*> AffonsoServices() { return ContractService
 Value Parse(const std::string& json) {
   Value document;
   auto status = google::protobuf::util::JsonStringToMessage(json, &document);
-  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_OK(status);
   return document;
 }
 
@@ -350,7 +352,7 @@ google::protobuf::FileDescriptorSet CommentedFile() {
 
 TEST(CommentsFromDescriptorSetTest, ReadsLeadingAndTrailingComments) {
   auto comments = CommentsFromDescriptorSet(CommentedFile());
-  ASSERT_TRUE(comments.ok()) << comments.status();
+  ASSERT_OK(comments);
   EXPECT_EQ((*comments)["test.ThingService"], "Things.");
   EXPECT_EQ((*comments)["test.ThingService.GetThing"], "Reads one thing, wherever it is.");
   EXPECT_EQ((*comments)["test.Thing.id"], "thg_...");
@@ -359,7 +361,7 @@ TEST(CommentsFromDescriptorSetTest, ReadsLeadingAndTrailingComments) {
 TEST(CommentsFromDescriptorSetTest, RejectsFilesOutOfOrder) {
   google::protobuf::FileDescriptorSet set = CommentedFile();
   set.mutable_file(0)->add_dependency("missing.proto");
-  EXPECT_FALSE(CommentsFromDescriptorSet(set).ok());
+  EXPECT_THAT(CommentsFromDescriptorSet(set), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(BuildOpenApiTest, UsesSourceInfoOfTheDescriptors) {

@@ -1,11 +1,13 @@
 #include "gateway/transcoder/route_table.h"
 
+#include "common/testing/status_matchers.h"
 #include "gateway/transcoder/contract.h"
-
 #include "gtest/gtest.h"
 
 namespace affonso::gateway {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 const google::protobuf::ServiceDescriptor* Service(const std::string& name) {
   for (const auto* service : ContractServices()) {
@@ -18,20 +20,20 @@ const google::protobuf::ServiceDescriptor* Service(const std::string& name) {
 RouteTable Table() {
   auto table = RouteTable::FromServices({Service("ReferralService"), Service("AffiliateService"),
                                          Service("SignupService"), Service("ProgramService")});
-  EXPECT_TRUE(table.ok()) << table.status();
+  EXPECT_OK(table);
   return *std::move(table);
 }
 
 TEST(PathTemplateTest, ParsesLiteralsAndVariables) {
   auto segments = ParsePathTemplate("/v1/affiliates/{affiliate_id}/commission-overrides/{id=*}");
-  ASSERT_TRUE(segments.ok()) << segments.status();
+  ASSERT_OK(segments);
   ASSERT_EQ(segments->size(), 5u);
   EXPECT_EQ((*segments)[0].literal, "v1");
   EXPECT_EQ((*segments)[2].field, "affiliate_id");
   EXPECT_EQ((*segments)[4].field, "id");
-  EXPECT_FALSE(ParsePathTemplate("v1/x").ok());
-  EXPECT_FALSE(ParsePathTemplate("/v1/{a=b/**}").ok());
-  EXPECT_FALSE(ParsePathTemplate("/v1//x").ok());
+  EXPECT_THAT(ParsePathTemplate("v1/x"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParsePathTemplate("/v1/{a=b/**}"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParsePathTemplate("/v1//x"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(RouteTableTest, EveryAnnotatedRpcIsARoute) {
@@ -97,9 +99,9 @@ TEST(RouteTableTest, DecodesPercentEscapesAndToleratesTrailingSlash) {
 TEST(PercentDecodeTest, HandlesPlusAndErrors) {
   EXPECT_EQ(*PercentDecode("a+b%20c", true), "a b c");
   EXPECT_EQ(*PercentDecode("a+b", false), "a+b");
-  EXPECT_FALSE(PercentDecode("%", true).ok());
-  EXPECT_FALSE(PercentDecode("%4", true).ok());
-  EXPECT_FALSE(PercentDecode("%g0", true).ok());
+  EXPECT_THAT(PercentDecode("%", true), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PercentDecode("%4", true), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PercentDecode("%g0", true), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

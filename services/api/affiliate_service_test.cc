@@ -1,7 +1,5 @@
 #include "services/api/affiliate_service.h"
 
-#include <grpcpp/test/server_context_test_spouse.h>
-
 #include <limits>
 #include <map>
 #include <string>
@@ -9,26 +7,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Affiliate;
 using affonso::v1::CreateAffiliateRequest;
 using affonso::v1::ListAffiliatesRequest;
 using affonso::v1::UpdateAffiliateRequest;
 
 constexpr char kTeam[] = "team_caller";
-
-class FakeAuthenticator final : public Authenticator {
- public:
-  absl::StatusOr<Caller> Authenticate(absl::string_view /*authorization*/) const override {
-    if (reject) return InvalidApiKeyError();
-    return Caller{kTeam, "key_1"};
-  }
-  bool reject = false;
-};
 
 // Records what reached storage; answers with `next_status` when it is set.
 class FakeAffiliateStore final : public storage::AffiliateStore {
@@ -135,22 +127,22 @@ CreateAffiliateRequest ValidCreate() {
 // The field a validation failure names, or "ok".
 std::string FieldAtFault(const absl::Status& status) {
   if (status.ok()) return "ok";
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << status;
   EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << status;
   return ApiErrorField(status);
 }
 
 TEST(ValidateCreateAffiliateTest, AcceptsMinimalAndFullRequests) {
-  EXPECT_TRUE(ValidateCreateAffiliate(ValidCreate()).ok());
+  EXPECT_OK(ValidateCreateAffiliate(ValidCreate()));
   CreateAffiliateRequest full = ValidCreate();
   full.set_tracking_id(std::string(64, 'x'));
   full.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_REJECTED);
   full.set_group_id("grp_1");
   full.set_external_user_id(std::string(255, 'u'));
   full.set_name(std::string(255, 'n'));
-  EXPECT_TRUE(ValidateCreateAffiliate(full).ok());
+  EXPECT_OK(ValidateCreateAffiliate(full));
   full.set_tracking_id("Jane_Doe-2024");
-  EXPECT_TRUE(ValidateCreateAffiliate(full).ok());
+  EXPECT_OK(ValidateCreateAffiliate(full));
 }
 
 TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
@@ -201,11 +193,11 @@ TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
 TEST(ValidateUpdateAffiliateTest, AbsentFieldsAreNotChecked) {
   UpdateAffiliateRequest request;
   request.set_id("aff_1");
-  EXPECT_TRUE(ValidateUpdateAffiliate(request).ok());
+  EXPECT_OK(ValidateUpdateAffiliate(request));
   request.set_group_id("");
   request.set_external_user_id("");
   request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
-  EXPECT_TRUE(ValidateUpdateAffiliate(request).ok());
+  EXPECT_OK(ValidateUpdateAffiliate(request));
 }
 
 TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
@@ -243,11 +235,11 @@ TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
 
 TEST(ValidateAffiliateExpandTest, OnlyCommissionOverridesIsKnown) {
   google::protobuf::RepeatedPtrField<std::string> expand;
-  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  EXPECT_OK(ValidateAffiliateExpand(expand));
   *expand.Add() = "commissionOverrides";
-  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  EXPECT_OK(ValidateAffiliateExpand(expand));
   *expand.Add() = "commissionOverrides, commissionOverrides";
-  EXPECT_TRUE(ValidateAffiliateExpand(expand).ok());
+  EXPECT_OK(ValidateAffiliateExpand(expand));
   *expand.Add() = "referrals";
   EXPECT_EQ(FieldAtFault(ValidateAffiliateExpand(expand)), "expand");
   expand.Clear();
@@ -258,7 +250,7 @@ TEST(ValidateAffiliateExpandTest, OnlyCommissionOverridesIsKnown) {
 TEST(ParseListAffiliatesTest, AppliesDefaultsAndKeepsFilters) {
   ListAffiliatesRequest request;
   auto query = ParseListAffiliates(request);
-  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_OK(query);
   EXPECT_EQ(query->page, 1);
   EXPECT_EQ(query->limit, 10);
   EXPECT_EQ(query->partnership_status, affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED);
@@ -270,7 +262,7 @@ TEST(ParseListAffiliatesTest, AppliesDefaultsAndKeepsFilters) {
   request.set_program_id("prg_1");
   request.set_search("50%");
   query = ParseListAffiliates(request);
-  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_OK(query);
   EXPECT_EQ(query->page, 3);
   EXPECT_EQ(query->limit, 100);
   EXPECT_EQ(query->partnership_status, affonso::v1::PARTNERSHIP_STATUS_APPROVED);
@@ -299,44 +291,51 @@ TEST(ParseListAffiliatesTest, RejectsOutOfRangeInput) {
   EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "expand");
 }
 
+using Stub = affonso::v1::AffiliateService::Stub;
+
 class AffiliateServiceTest : public ::testing::Test {
  protected:
-  std::multimap<std::string, std::string> Trailers() {
-    return grpc::testing::ServerContextTestSpouse(&context_).GetTrailingMetadata();
-  }
-  std::multimap<std::string, std::string> InitialMetadata() {
-    return grpc::testing::ServerContextTestSpouse(&context_).GetInitialMetadata();
-  }
-  static std::string Value(const std::multimap<std::string, std::string>& metadata,
-                           const std::string& key) {
-    auto it = metadata.find(key);
-    return it == metadata.end() ? "" : it->second;
-  }
+  AffiliateServiceTest() { authenticator_.caller = Caller{kTeam, "key_1"}; }
 
-  FakeAuthenticator authenticator_;
+  // One call through the server on a fresh client context, kept for its metadata.
+  template <typename Request, typename Response>
+  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response,
+                    const std::string& authorization = testing::kGoodAuthorization) {
+    context_ = testing::ContextWithAuth(authorization);
+    return (stub_.get()->*method)(context_.get(), request, response);
+  }
+  std::string Trailer(const std::string& key) {
+    return testing::ServerMetadata(*context_, key, /*trailing=*/true);
+  }
+  std::string Initial(const std::string& key) { return testing::ServerMetadata(*context_, key); }
+
+  testing::FakeAuthenticator authenticator_;
   FakeAffiliateStore store_;
   AffiliateServiceImpl service_{&authenticator_, &store_};
-  grpc::ServerContext context_;
+  testing::InProcessServer server_{{&service_}};
+  std::unique_ptr<Stub> stub_ = affonso::v1::AffiliateService::NewStub(server_.channel());
+  std::unique_ptr<grpc::ClientContext> context_;
 };
 
 TEST_F(AffiliateServiceTest, CreateAnswers201WithTheCallersTeam) {
   CreateAffiliateRequest request = ValidCreate();
   Affiliate response;
-  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  grpc::Status status = Call(&Stub::CreateAffiliate, request, &response);
+  ASSERT_OK(status);
   EXPECT_EQ(response.id(), "aff_new");
   EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
-  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "201");
+  EXPECT_EQ(Initial(kHttpCodeKey), "201");
 }
 
 TEST_F(AffiliateServiceTest, CreateValidationFailureNeverReachesTheStore) {
   CreateAffiliateRequest request = ValidCreate();
   request.set_email("nope");
   Affiliate response;
-  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "VALIDATION_ERROR");
-  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "email");
+  grpc::Status status = Call(&Stub::CreateAffiliate, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(kErrorFieldKey), "email");
   EXPECT_TRUE(store_.calls.empty());
 }
 
@@ -344,14 +343,14 @@ TEST_F(AffiliateServiceTest, CreateWithForeignLookingIdsIsNotFoundWithoutAQuery)
   CreateAffiliateRequest request = ValidCreate();
   request.set_program_id("program-1");
   Affiliate response;
-  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status status = Call(&Stub::CreateAffiliate, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(status.error_message(), "program not found");
 
   request = ValidCreate();
   request.set_group_id("aff_abc");
-  status = service_.CreateAffiliate(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  status = Call(&Stub::CreateAffiliate, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(status.error_message(), "group not found");
   EXPECT_TRUE(store_.calls.empty());
 }
@@ -361,20 +360,19 @@ TEST_F(AffiliateServiceTest, CreateDuplicateTrackingIdIsDuplicateError) {
   CreateAffiliateRequest request = ValidCreate();
   request.set_tracking_id("taken");
   Affiliate response;
-  grpc::Status status = service_.CreateAffiliate(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "DUPLICATE_ERROR");
-  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "tracking_id");
-  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "");
+  grpc::Status status = Call(&Stub::CreateAffiliate, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "DUPLICATE_ERROR");
+  EXPECT_EQ(Trailer(kErrorFieldKey), "tracking_id");
+  EXPECT_EQ(Initial(kHttpCodeKey), "");
 }
 
 TEST_F(AffiliateServiceTest, UnauthenticatedCallerNeverReachesTheStore) {
-  authenticator_.reject = true;
   affonso::v1::GetAffiliateRequest request;
   request.set_id("aff_1");
   Affiliate response;
-  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(Call(&Stub::GetAffiliate, request, &response, "Bearer sk_test_wrong"),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_TRUE(store_.calls.empty());
 }
 
@@ -383,23 +381,21 @@ TEST_F(AffiliateServiceTest, GetChecksExpandAndIdShape) {
   request.set_id("aff_1");
   request.add_expand("commissionOverrides");
   Affiliate response;
-  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::GetAffiliate, request, &response));
   EXPECT_EQ(response.id(), "aff_1");
   EXPECT_EQ(response.commission_overrides_size(), 0);
   EXPECT_EQ(store_.calls, (std::vector<std::string>{"get", "list_overrides"}));
   store_.calls.clear();
 
   request.add_expand("program");
-  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Call(&Stub::GetAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 
   request.clear_expand();
   request.set_id("clk_1");
-  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::GetAffiliate, request, &response), StatusIs(grpc::StatusCode::NOT_FOUND));
   request.set_id("");
-  EXPECT_EQ(service_.GetAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::GetAffiliate, request, &response), StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_TRUE(store_.calls.empty());
 }
 
@@ -408,22 +404,22 @@ TEST_F(AffiliateServiceTest, UpdatePassesPresenceThrough) {
   request.set_id("aff_1");
   request.set_group_id("");  // back to the default group
   Affiliate response;
-  ASSERT_TRUE(service_.UpdateAffiliate(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::UpdateAffiliate, request, &response));
   EXPECT_TRUE(store_.last_update.has_group_id());
   EXPECT_FALSE(store_.last_update.has_name());
   EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
 
   request.set_group_id("not a group");
-  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::UpdateAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   request.clear_group_id();
   request.set_name("");
-  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Call(&Stub::UpdateAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   request.clear_name();
   request.set_id("ref_1");
-  EXPECT_EQ(service_.UpdateAffiliate(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::UpdateAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls.size(), 1u);
 }
 
@@ -431,14 +427,13 @@ TEST_F(AffiliateServiceTest, DeleteAnswersIdAndDeleted) {
   affonso::v1::DeleteAffiliateRequest request;
   request.set_id("aff_1");
   affonso::v1::DeleteAffiliateResponse response;
-  ASSERT_TRUE(service_.DeleteAffiliate(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::DeleteAffiliate, request, &response));
   EXPECT_EQ(response.id(), "aff_1");
   EXPECT_TRUE(response.deleted());
 
   store_.next_status = NotFoundError("affiliate");
   affonso::v1::DeleteAffiliateResponse again;
-  EXPECT_EQ(service_.DeleteAffiliate(&context_, &request, &again).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::DeleteAffiliate, request, &again), StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_FALSE(again.deleted());
 }
 
@@ -447,7 +442,7 @@ TEST_F(AffiliateServiceTest, ListResolvesDefaultsAndFillsPagination) {
   request.set_page(2);
   request.set_search("ali");
   affonso::v1::ListAffiliatesResponse response;
-  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::ListAffiliates, request, &response));
   EXPECT_EQ(store_.last_query.page, 2);
   EXPECT_EQ(store_.last_query.limit, 10);
   EXPECT_EQ(store_.last_query.search, "ali");
@@ -461,9 +456,9 @@ TEST_F(AffiliateServiceTest, ListResolvesDefaultsAndFillsPagination) {
   EXPECT_TRUE(response.pagination().has_prev_page());
 
   request.set_limit(500);
-  EXPECT_EQ(service_.ListAffiliates(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "limit");
+  EXPECT_THAT(Call(&Stub::ListAffiliates, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(kErrorFieldKey), "limit");
 }
 
 affonso::v1::CreateCommissionOverrideRequest ValidOverride() {
@@ -475,15 +470,15 @@ affonso::v1::CreateCommissionOverrideRequest ValidOverride() {
 }
 
 TEST(ValidateCreateCommissionOverrideTest, AcceptsCentsAndZero) {
-  EXPECT_TRUE(ValidateCreateCommissionOverride(ValidOverride()).ok());
+  EXPECT_OK(ValidateCreateCommissionOverride(ValidOverride()));
   affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
   for (double amount : {0.0, 0.01, 0.1, 19.99, 1234567.89, 999999999999.0}) {
     request.set_amount(amount);
-    EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok()) << amount;
+    EXPECT_OK(ValidateCreateCommissionOverride(request)) << amount;
   }
   request.set_is_percentage(true);
   request.set_amount(100);
-  EXPECT_TRUE(ValidateCreateCommissionOverride(request).ok());
+  EXPECT_OK(ValidateCreateCommissionOverride(request));
 }
 
 TEST(ValidateCreateCommissionOverrideTest, EachRuleNamesItsField) {
@@ -514,31 +509,31 @@ TEST(ExpandsCommissionOverridesTest, FindsItInAnyForm) {
 TEST_F(AffiliateServiceTest, CreateOverrideAnswers201WithTheCallersTeam) {
   affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
   affonso::v1::CommissionOverride response;
-  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  grpc::Status status = Call(&Stub::CreateCommissionOverride, request, &response);
+  ASSERT_OK(status);
   EXPECT_EQ(response.id(), "ovr_new");
   EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
   EXPECT_EQ(store_.last_override.incentive_id(), "inc_1");
-  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "201");
+  EXPECT_EQ(Initial(kHttpCodeKey), "201");
 }
 
 TEST_F(AffiliateServiceTest, CreateOverrideRejectsBadInputBeforeTheStore) {
   affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
   request.set_amount(-1);
   affonso::v1::CommissionOverride response;
-  EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "amount");
+  EXPECT_THAT(Call(&Stub::CreateCommissionOverride, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(kErrorFieldKey), "amount");
 
   request = ValidOverride();
   request.set_affiliate_id("grp_1");
-  grpc::Status status = service_.CreateCommissionOverride(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status status = Call(&Stub::CreateCommissionOverride, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(status.error_message(), "affiliate not found");
   request = ValidOverride();
   request.set_incentive_id("grp_1");
-  status = service_.CreateCommissionOverride(&context_, &request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  status = Call(&Stub::CreateCommissionOverride, request, &response);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(status.error_message(), "incentive not found");
   EXPECT_TRUE(store_.calls.empty());
 }
@@ -547,11 +542,11 @@ TEST_F(AffiliateServiceTest, CreateOverrideDuplicateIsDuplicateErrorOnIncentiveI
   store_.next_status = DuplicateError("incentive_id", "already overridden");
   affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
   affonso::v1::CommissionOverride response;
-  EXPECT_EQ(service_.CreateCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_EQ(Value(Trailers(), kErrorCodeKey), "DUPLICATE_ERROR");
-  EXPECT_EQ(Value(Trailers(), kErrorFieldKey), "incentive_id");
-  EXPECT_EQ(Value(InitialMetadata(), kHttpCodeKey), "");
+  EXPECT_THAT(Call(&Stub::CreateCommissionOverride, request, &response),
+              StatusIs(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "DUPLICATE_ERROR");
+  EXPECT_EQ(Trailer(kErrorFieldKey), "incentive_id");
+  EXPECT_EQ(Initial(kHttpCodeKey), "");
 }
 
 TEST_F(AffiliateServiceTest, DeleteOverrideAnswersIdAndDeleted) {
@@ -559,24 +554,24 @@ TEST_F(AffiliateServiceTest, DeleteOverrideAnswersIdAndDeleted) {
   request.set_affiliate_id("aff_1");
   request.set_id("ovr_1");
   affonso::v1::DeleteCommissionOverrideResponse response;
-  ASSERT_TRUE(service_.DeleteCommissionOverride(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::DeleteCommissionOverride, request, &response));
   EXPECT_EQ(response.id(), "ovr_1");
   EXPECT_TRUE(response.deleted());
   EXPECT_EQ(store_.last_deleted_override, "aff_1/ovr_1");
 
   request.set_id("inc_1");
-  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::DeleteCommissionOverride, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   request.set_id("ovr_1");
   request.set_affiliate_id("x");
-  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::DeleteCommissionOverride, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls.size(), 1u);
 
   request.set_affiliate_id("aff_1");
   store_.next_status = NotFoundError("commission override");
-  EXPECT_EQ(service_.DeleteCommissionOverride(&context_, &request, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::DeleteCommissionOverride, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
 }
 
 TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
@@ -586,13 +581,13 @@ TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
   affonso::v1::GetAffiliateRequest request;
   request.set_id("aff_1");
   Affiliate plain;
-  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &plain).ok());
+  ASSERT_OK(Call(&Stub::GetAffiliate, request, &plain));
   EXPECT_EQ(plain.commission_overrides_size(), 0);
   EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
 
   request.add_expand("commissionOverrides");
   Affiliate expanded;
-  ASSERT_TRUE(service_.GetAffiliate(&context_, &request, &expanded).ok());
+  ASSERT_OK(Call(&Stub::GetAffiliate, request, &expanded));
   ASSERT_EQ(expanded.commission_overrides_size(), 1);
   EXPECT_EQ(expanded.commission_overrides(0).id(), "ovr_1");
   EXPECT_EQ(store_.teams.back(), kTeam);
@@ -606,7 +601,7 @@ TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
   ListAffiliatesRequest request;
   request.add_expand("commissionOverrides");
   affonso::v1::ListAffiliatesResponse response;
-  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &response).ok());
+  ASSERT_OK(Call(&Stub::ListAffiliates, request, &response));
   ASSERT_EQ(store_.override_lookups.size(), 1u);
   EXPECT_EQ(store_.override_lookups[0], (std::vector<std::string>{"aff_0", "aff_1", "aff_2"}));
   ASSERT_EQ(response.data_size(), 3);
@@ -617,7 +612,7 @@ TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
 
   request.clear_expand();
   affonso::v1::ListAffiliatesResponse plain;
-  ASSERT_TRUE(service_.ListAffiliates(&context_, &request, &plain).ok());
+  ASSERT_OK(Call(&Stub::ListAffiliates, request, &plain));
   EXPECT_EQ(store_.override_lookups.size(), 1u);
 }
 

@@ -1,12 +1,14 @@
 #include "services/api/click_service.h"
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Click;
 using affonso::v1::TrackClickRequest;
 
@@ -33,7 +35,7 @@ TrackClickRequest Valid() {
 }
 
 TEST(ValidateTrackClickTest, RequiredFieldsAndLimits) {
-  EXPECT_TRUE(ValidateTrackClick(Valid()).ok());
+  EXPECT_OK(ValidateTrackClick(Valid()));
   TrackClickRequest request = Valid();
   request.clear_program_id();
   EXPECT_EQ(ApiErrorField(ValidateTrackClick(request)), "program_id");
@@ -59,7 +61,7 @@ TEST(ValidateTrackClickTest, RequiredFieldsAndLimits) {
   for (const Limit& limit : limits) {
     request = Valid();
     (request.*limit.set)(std::string(limit.max, 'x'));
-    EXPECT_TRUE(ValidateTrackClick(request).ok()) << limit.field;
+    EXPECT_OK(ValidateTrackClick(request)) << limit.field;
     (request.*limit.set)(std::string(limit.max + 1, 'x'));
     EXPECT_EQ(ApiErrorField(ValidateTrackClick(request)), limit.field);
   }
@@ -78,7 +80,7 @@ class ClickServiceTest : public ::testing::Test {
 TEST_F(ClickServiceTest, CreatedClickIs201) {
   auto context = testing::ContextWithAuth();
   Click click;
-  ASSERT_TRUE(stub_->TrackClick(context.get(), Valid(), &click).ok());
+  ASSERT_OK(stub_->TrackClick(context.get(), Valid(), &click));
   EXPECT_EQ(click.id(), "clk_new");
   EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
 }
@@ -88,8 +90,8 @@ TEST_F(ClickServiceTest, OtherTeamsProgramIsNotFound) {
   TrackClickRequest request = Valid();
   request.set_program_id("prg_b");
   Click click;
-  EXPECT_EQ(stub_->TrackClick(context.get(), request, &click).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->TrackClick(context.get(), request, &click),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(testing::ServerMetadata(*context, "x-error-code", true), "NOT_FOUND");
 }
 
@@ -98,8 +100,8 @@ TEST_F(ClickServiceTest, ValidationErrorNamesFieldAndSkipsStore) {
   TrackClickRequest request = Valid();
   request.set_ip(std::string(46, '1'));
   Click click;
-  EXPECT_EQ(stub_->TrackClick(context.get(), request, &click).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(stub_->TrackClick(context.get(), request, &click),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(testing::ServerMetadata(*context, "x-error-field", true), "ip");
   EXPECT_EQ(store_.calls, 0);
 }

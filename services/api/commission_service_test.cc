@@ -4,12 +4,14 @@
 #include <vector>
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::Commission;
 using affonso::v1::ListCommissionsRequest;
 using affonso::v1::ListCommissionsResponse;
@@ -54,7 +56,7 @@ std::string FieldAtFault(const absl::StatusOr<storage::CommissionListQuery>& par
 
 TEST(ParseListCommissionsTest, AppliesDefaultsAndKeepsFilters) {
   auto defaults = ParseListCommissions(ListCommissionsRequest());
-  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  ASSERT_OK(defaults);
   EXPECT_EQ(defaults->page, 1);
   EXPECT_EQ(defaults->limit, 10);
   EXPECT_EQ(defaults->status, affonso::v1::COMMISSION_STATUS_UNSPECIFIED);
@@ -67,7 +69,7 @@ TEST(ParseListCommissionsTest, AppliesDefaultsAndKeepsFilters) {
   request.set_referral_id("clk_1");
   request.set_status(affonso::v1::COMMISSION_STATUS_PAID);
   auto query = ParseListCommissions(request);
-  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_OK(query);
   EXPECT_EQ(query->page, 3);
   EXPECT_EQ(query->limit, 100);
   EXPECT_EQ(query->affiliate_id, "aff_1");
@@ -130,7 +132,7 @@ TEST_F(CommissionServiceTest, ListAnswersThePageWithPagination) {
   request.set_status(affonso::v1::COMMISSION_STATUS_PENDING);
   ListCommissionsResponse response;
   grpc::Status status = List(request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(store_.last_team, "team_a");
   EXPECT_EQ(store_.last_query.page, 2);
   EXPECT_EQ(store_.last_query.limit, 5);
@@ -149,7 +151,7 @@ TEST_F(CommissionServiceTest, InvalidListInputNeverReachesTheStore) {
   ListCommissionsRequest request;
   request.set_status(affonso::v1::COMMISSION_STATUS_UNSPECIFIED);
   ListCommissionsResponse response;
-  EXPECT_EQ(List(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(List(request, &response), StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer("x-error-code"), "VALIDATION_ERROR");
   EXPECT_EQ(Trailer("x-error-field"), "status");
   EXPECT_TRUE(store_.calls.empty());
@@ -159,39 +161,39 @@ TEST_F(CommissionServiceTest, FilterOnAnIdWeNeverIssuedIsAnEmptyPageWithoutAQuer
   ListCommissionsRequest request;
   request.set_affiliate_id("x' OR 1=1");
   ListCommissionsResponse response;
-  ASSERT_TRUE(List(request, &response).ok());
+  ASSERT_OK(List(request, &response));
   EXPECT_EQ(response.data_size(), 0);
   EXPECT_EQ(response.pagination().total(), 0);
   request.clear_affiliate_id();
   request.set_referral_id("aff_1");
-  ASSERT_TRUE(List(request, &response).ok());
+  ASSERT_OK(List(request, &response));
   EXPECT_TRUE(store_.calls.empty());
   // Both kinds of referral id pass.
   request.set_referral_id("ref_1");
-  ASSERT_TRUE(List(request, &response).ok());
+  ASSERT_OK(List(request, &response));
   request.set_referral_id("clk_1");
-  ASSERT_TRUE(List(request, &response).ok());
+  ASSERT_OK(List(request, &response));
   EXPECT_EQ(store_.calls.size(), 2u);
 }
 
 TEST_F(CommissionServiceTest, GetFindsKnownAndAnswers404Otherwise) {
   Commission commission;
-  ASSERT_TRUE(Get("com_known", &commission).ok());
+  ASSERT_OK(Get("com_known", &commission));
   EXPECT_EQ(commission.commission_amount(), 12.5);
   EXPECT_EQ(store_.last_team, "team_a");
-  EXPECT_EQ(Get("com_other", &commission).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Get("com_other", &commission), StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(Trailer("x-error-code"), "NOT_FOUND");
-  EXPECT_EQ(Get("ref_known", &commission).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Get("ref_known", &commission), StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, (std::vector<std::string>{"get", "get"}));
 }
 
 TEST_F(CommissionServiceTest, MissingOrInvalidKeyNeverReachesTheStore) {
   ListCommissionsResponse response;
-  EXPECT_EQ(List(ListCommissionsRequest(), &response, "").error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(List(ListCommissionsRequest(), &response, ""),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer("x-error-code"), "MISSING_API_KEY");
-  EXPECT_EQ(List(ListCommissionsRequest(), &response, "Bearer sk_wrong").error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(List(ListCommissionsRequest(), &response, "Bearer sk_wrong"),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer("x-error-code"), "INVALID_API_KEY");
   EXPECT_TRUE(store_.calls.empty());
 }

@@ -7,12 +7,16 @@
 
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::FraudRulesUpdate;
 using affonso::v1::GroupInput;
 using affonso::v1::GroupUpdate;
@@ -137,7 +141,7 @@ class FakeProgramStore : public storage::ProgramStore {
 
 TEST(ValidateFraudRulesUpdateTest, PresentModesMustBeSpecified) {
   FraudRulesUpdate empty;
-  EXPECT_TRUE(ValidateFraudRulesUpdate(empty).ok());
+  EXPECT_OK(ValidateFraudRulesUpdate(empty));
   FraudRulesUpdate unspecified;
   unspecified.set_suspicious_email_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
   EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unspecified).status()),
@@ -147,12 +151,11 @@ TEST(ValidateFraudRulesUpdateTest, PresentModesMustBeSpecified) {
   EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unknown).status()), "paid_traffic_mode");
   FraudRulesUpdate fine;
   fine.set_self_referral_mode(affonso::v1::FRAUD_MODE_OFF);
-  EXPECT_TRUE(ValidateFraudRulesUpdate(fine).ok());
+  EXPECT_OK(ValidateFraudRulesUpdate(fine));
   FraudRulesUpdate bad_self;
   bad_self.set_self_referral_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
   absl::Status status = ValidateFraudRulesUpdate(bad_self).status();
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "self_referral_mode");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "self_referral_mode"));
 }
 
 TEST(ValidateFraudRulesUpdateTest, PaidTrafficConfigIsCheckedAndNormalised) {
@@ -165,7 +168,7 @@ TEST(ValidateFraudRulesUpdateTest, PaidTrafficConfigIsCheckedAndNormalised) {
   config->add_utm_mediums("cpc");
   config->add_utm_mediums("Paid-Social");
   auto normalized = ValidateFraudRulesUpdate(update);
-  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  ASSERT_OK(normalized);
   const auto& out = normalized->paid_traffic_config();
   EXPECT_EQ(std::vector<std::string>(out.click_params().begin(), out.click_params().end()),
             (std::vector<std::string>{"gclid", "fbclid"}));
@@ -192,13 +195,13 @@ TEST(ValidateFraudRulesUpdateTest, PaidTrafficConfigIsCheckedAndNormalised) {
   EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(many).status()),
             "paid_traffic_config.utm_mediums");
   many.mutable_paid_traffic_config()->mutable_utm_mediums()->RemoveLast();
-  EXPECT_TRUE(ValidateFraudRulesUpdate(many).ok());
+  EXPECT_OK(ValidateFraudRulesUpdate(many));
 
   // Present and empty is valid: it clears both lists.
   FraudRulesUpdate cleared;
   cleared.mutable_paid_traffic_config();
   auto empty = ValidateFraudRulesUpdate(cleared);
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_TRUE(empty->has_paid_traffic_config());
 }
 
@@ -209,7 +212,7 @@ TEST(ValidateFraudRulesUpdateTest, AllowedDomainsMustBeDomainStrings) {
   domains->add_values()->set_string_value("mailinator.com");
   domains->add_values()->set_string_value("sub.corp.example");
   auto normalized = ValidateFraudRulesUpdate(update);
-  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  ASSERT_OK(normalized);
   ASSERT_EQ(normalized->allowed_email_domains().values_size(), 2);
   EXPECT_EQ(normalized->allowed_email_domains().values(0).string_value(), "mailinator.com");
   EXPECT_EQ(normalized->allowed_email_domains().values(1).string_value(), "sub.corp.example");
@@ -234,18 +237,18 @@ TEST(ValidateFraudRulesUpdateTest, AllowedDomainsMustBeDomainStrings) {
   FraudRulesUpdate cleared;
   cleared.mutable_allowed_email_domains();
   auto empty = ValidateFraudRulesUpdate(cleared);
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_TRUE(empty->has_allowed_email_domains());
 }
 
 TEST(ValidateTrackingSettingsUpdateTest, ReferralParameterIsUrlSafe) {
   TrackingSettingsUpdate update;
   update.set_track_email(false);
-  EXPECT_TRUE(ValidateTrackingSettingsUpdate(update).ok());
+  EXPECT_OK(ValidateTrackingSettingsUpdate(update));
   const std::vector<std::string> good_parameters = {"via", "ref_id", "a-B-9", std::string(32, 'p')};
   for (const std::string& good : good_parameters) {
     update.set_default_referral_parameter(good);
-    EXPECT_TRUE(ValidateTrackingSettingsUpdate(update).ok()) << good;
+    EXPECT_OK(ValidateTrackingSettingsUpdate(update)) << good;
   }
   const std::vector<std::string> bad_parameters = {"",    "a b", "ref=1",
                                                     "r&f", "é",   std::string(33, 'p')};
@@ -264,14 +267,14 @@ TEST(ValidateGroupTest, NameAndDescription) {
   input.set_name(std::string(256, 'n'));
   EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "name");
   input.set_name(std::string(255, 'n'));
-  EXPECT_TRUE(ValidateGroupInput(input).ok());
+  EXPECT_OK(ValidateGroupInput(input));
   input.set_description(std::string(1001, 'd'));
   EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "description");
   input.set_description(std::string(1000, 'd'));
-  EXPECT_TRUE(ValidateGroupInput(input).ok());
+  EXPECT_OK(ValidateGroupInput(input));
 
   GroupUpdate update;
-  EXPECT_TRUE(ValidateGroupUpdate(update).ok());
+  EXPECT_OK(ValidateGroupUpdate(update));
   update.set_name("");
   EXPECT_EQ(ApiErrorField(ValidateGroupUpdate(update)), "name");
   update.set_name("VIP");
@@ -279,7 +282,7 @@ TEST(ValidateGroupTest, NameAndDescription) {
   EXPECT_EQ(ApiErrorField(ValidateGroupUpdate(update)), "description");
   update.set_description("");
   update.set_is_default(false);
-  EXPECT_TRUE(ValidateGroupUpdate(update).ok());
+  EXPECT_OK(ValidateGroupUpdate(update));
 }
 
 IncentiveInput Lead(double amount) {
@@ -292,7 +295,7 @@ IncentiveInput Lead(double amount) {
 
 TEST(ValidateIncentiveInputTest, DefaultsAreFilledIn) {
   auto normalized = ValidateIncentiveInput(Lead(10));
-  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  ASSERT_OK(normalized);
   EXPECT_EQ(normalized->currency(), "USD");
   EXPECT_TRUE(normalized->has_hold_period_days());
   EXPECT_EQ(normalized->hold_period_days(), 30);
@@ -300,7 +303,7 @@ TEST(ValidateIncentiveInputTest, DefaultsAreFilledIn) {
   eur.set_currency("eur");
   eur.set_hold_period_days(0);
   normalized = ValidateIncentiveInput(eur);
-  ASSERT_TRUE(normalized.ok());
+  ASSERT_OK(normalized);
   EXPECT_EQ(normalized->currency(), "EUR");
   EXPECT_EQ(normalized->hold_period_days(), 0);
 }
@@ -321,9 +324,9 @@ TEST(ValidateIncentiveInputTest, EachRuleNamesItsField) {
   for (double bad : {-1.0, 1.005, 1e15, std::nan(""), std::numeric_limits<double>::infinity()}) {
     EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(Lead(bad)).status()), "amount") << bad;
   }
-  EXPECT_TRUE(ValidateIncentiveInput(Lead(0)).ok());
-  EXPECT_TRUE(ValidateIncentiveInput(Lead(19.99)).ok());
-  EXPECT_TRUE(ValidateIncentiveInput(Lead(250)).ok());
+  EXPECT_OK(ValidateIncentiveInput(Lead(0)));
+  EXPECT_OK(ValidateIncentiveInput(Lead(19.99)));
+  EXPECT_OK(ValidateIncentiveInput(Lead(250)));
 
   IncentiveInput lead_percentage = Lead(10);
   lead_percentage.set_is_percentage(true);
@@ -332,7 +335,7 @@ TEST(ValidateIncentiveInputTest, EachRuleNamesItsField) {
   IncentiveInput sale = Lead(100);
   sale.set_type(affonso::v1::INCENTIVE_TYPE_SALE);
   sale.set_is_percentage(true);
-  EXPECT_TRUE(ValidateIncentiveInput(sale).ok());
+  EXPECT_OK(ValidateIncentiveInput(sale));
   sale.set_amount(100.01);
   EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(sale).status()), "amount");
 
@@ -348,15 +351,15 @@ TEST(ValidateIncentiveInputTest, EachRuleNamesItsField) {
   }
   IncentiveInput longest = Lead(1);
   longest.set_hold_period_days(3650);
-  EXPECT_TRUE(ValidateIncentiveInput(longest).ok());
+  EXPECT_OK(ValidateIncentiveInput(longest));
 }
 
 TEST(ProgramIdParamTest, AbsentIsTheDefaultAndJunkIsNotFound) {
   EXPECT_EQ(*ProgramIdParam(false, ""), "");
   EXPECT_EQ(*ProgramIdParam(true, ""), "");
   EXPECT_EQ(*ProgramIdParam(true, "prg_abc"), "prg_abc");
-  EXPECT_EQ(ProgramIdParam(true, "grp_abc").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(ProgramIdParam(true, "prg_x' OR 1=1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(ProgramIdParam(true, "grp_abc"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ProgramIdParam(true, "prg_x' OR 1=1"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // ---- the service over gRPC ----
@@ -383,13 +386,13 @@ TEST_F(ProgramServiceTest, AbsentProgramIdMeansTheDefaultProgram) {
   affonso::v1::GetFraudRulesRequest request;
   affonso::v1::FraudRules rules;
   auto context = Context();
-  ASSERT_TRUE(stub_->GetFraudRules(context.get(), request, &rules).ok());
+  ASSERT_OK(stub_->GetFraudRules(context.get(), request, &rules));
   EXPECT_EQ(store_.last_team, "team_a");
   EXPECT_EQ(store_.last_program, "");
 
   request.set_program_id(kProgram);
   context = Context();
-  ASSERT_TRUE(stub_->GetFraudRules(context.get(), request, &rules).ok());
+  ASSERT_OK(stub_->GetFraudRules(context.get(), request, &rules));
   EXPECT_EQ(store_.last_program, kProgram);
 }
 
@@ -398,24 +401,23 @@ TEST_F(ProgramServiceTest, MalformedIdsAreNotFoundWithoutAStoreCall) {
   list.set_program_id("not-a-program");
   affonso::v1::ListGroupsResponse groups;
   auto context = Context();
-  EXPECT_EQ(stub_->ListGroups(context.get(), list, &groups).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->ListGroups(context.get(), list, &groups),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(Trailer(*context, "x-error-code"), "NOT_FOUND");
 
   affonso::v1::GetGroupRequest get;
   get.set_id("aff_123");
   affonso::v1::Group group;
   context = Context();
-  EXPECT_EQ(stub_->GetGroup(context.get(), get, &group).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->GetGroup(context.get(), get, &group), StatusIs(grpc::StatusCode::NOT_FOUND));
 
   affonso::v1::DeleteIncentiveRequest remove;
   remove.set_group_id(kGroup);
   remove.set_id("grp_wrong_kind");
   affonso::v1::DeleteIncentiveResponse removed;
   context = Context();
-  EXPECT_EQ(stub_->DeleteIncentive(context.get(), remove, &removed).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->DeleteIncentive(context.get(), remove, &removed),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 0);
 }
 
@@ -423,8 +425,8 @@ TEST_F(ProgramServiceTest, MissingKeyNeverReachesTheStore) {
   affonso::v1::GetTrackingSettingsRequest request;
   affonso::v1::TrackingSettings settings;
   auto context = Context("");
-  EXPECT_EQ(stub_->GetTrackingSettings(context.get(), request, &settings).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(stub_->GetTrackingSettings(context.get(), request, &settings),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer(*context, "x-error-code"), "MISSING_API_KEY");
   EXPECT_EQ(store_.calls, 0);
 }
@@ -435,14 +437,14 @@ TEST_F(ProgramServiceTest, UpdateFraudRulesPassesTheNormalisedBody) {
   request.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums(" CPC ");
   affonso::v1::FraudRules rules;
   auto context = Context();
-  ASSERT_TRUE(stub_->UpdateFraudRules(context.get(), request, &rules).ok());
+  ASSERT_OK(stub_->UpdateFraudRules(context.get(), request, &rules));
   EXPECT_EQ(store_.last_fraud_update.self_referral_mode(), affonso::v1::FRAUD_MODE_BLOCK);
   EXPECT_EQ(store_.last_fraud_update.paid_traffic_config().utm_mediums(0), "cpc");
 
   request.mutable_fraud_rules()->mutable_paid_traffic_config()->add_click_params("utm_source");
   context = Context();
-  EXPECT_EQ(stub_->UpdateFraudRules(context.get(), request, &rules).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(stub_->UpdateFraudRules(context.get(), request, &rules),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
   EXPECT_EQ(Trailer(*context, "x-error-field"), "paid_traffic_config.click_params");
   EXPECT_EQ(store_.calls, 1);
@@ -453,8 +455,8 @@ TEST_F(ProgramServiceTest, InvalidTrackingIsRejectedBeforeTheStore) {
   request.mutable_tracking()->set_default_referral_parameter("no spaces");
   affonso::v1::TrackingSettings settings;
   auto context = Context();
-  EXPECT_EQ(stub_->UpdateTrackingSettings(context.get(), request, &settings).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(stub_->UpdateTrackingSettings(context.get(), request, &settings),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer(*context, "x-error-field"), "default_referral_parameter");
   EXPECT_EQ(store_.calls, 0);
 }
@@ -464,7 +466,7 @@ TEST_F(ProgramServiceTest, CreatesAnswer201) {
   create.mutable_group()->set_name("VIP");
   affonso::v1::Group group;
   auto context = Context();
-  ASSERT_TRUE(stub_->CreateGroup(context.get(), create, &group).ok());
+  ASSERT_OK(stub_->CreateGroup(context.get(), create, &group));
   EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
   EXPECT_EQ(group.name(), "VIP");
 
@@ -474,7 +476,7 @@ TEST_F(ProgramServiceTest, CreatesAnswer201) {
   incentive.mutable_incentive()->set_currency("gbp");
   affonso::v1::Incentive created;
   context = Context();
-  ASSERT_TRUE(stub_->CreateIncentive(context.get(), incentive, &created).ok());
+  ASSERT_OK(stub_->CreateIncentive(context.get(), incentive, &created));
   EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
   EXPECT_EQ(store_.last_incentive.currency(), "GBP");
   EXPECT_EQ(store_.last_incentive.hold_period_days(), 30);
@@ -487,8 +489,8 @@ TEST_F(ProgramServiceTest, InvalidIncentiveNamesItsField) {
   request.mutable_incentive()->set_is_percentage(true);
   affonso::v1::Incentive created;
   auto context = Context();
-  EXPECT_EQ(stub_->CreateIncentive(context.get(), request, &created).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(stub_->CreateIncentive(context.get(), request, &created),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer(*context, "x-error-field"), "is_percentage");
   EXPECT_EQ(store_.calls, 0);
 }
@@ -498,7 +500,7 @@ TEST_F(ProgramServiceTest, DeletesAnswerWithTheId) {
   group.set_id(kGroup);
   affonso::v1::DeleteGroupResponse deleted;
   auto context = Context();
-  ASSERT_TRUE(stub_->DeleteGroup(context.get(), group, &deleted).ok());
+  ASSERT_OK(stub_->DeleteGroup(context.get(), group, &deleted));
   EXPECT_EQ(deleted.id(), kGroup);
   EXPECT_TRUE(deleted.deleted());
 
@@ -507,14 +509,14 @@ TEST_F(ProgramServiceTest, DeletesAnswerWithTheId) {
   incentive.set_id(kIncentive);
   affonso::v1::DeleteIncentiveResponse removed;
   context = Context();
-  ASSERT_TRUE(stub_->DeleteIncentive(context.get(), incentive, &removed).ok());
+  ASSERT_OK(stub_->DeleteIncentive(context.get(), incentive, &removed));
   EXPECT_EQ(removed.id(), kIncentive);
   EXPECT_TRUE(removed.deleted());
 
   incentive.set_id("inc_other");
   context = Context();
-  EXPECT_EQ(stub_->DeleteIncentive(context.get(), incentive, &removed).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->DeleteIncentive(context.get(), incentive, &removed),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
 }
 
 TEST_F(ProgramServiceTest, StoreErrorsPassThrough) {
@@ -523,13 +525,13 @@ TEST_F(ProgramServiceTest, StoreErrorsPassThrough) {
   request.mutable_group()->set_name("x");
   affonso::v1::Group group;
   auto context = Context();
-  EXPECT_EQ(stub_->UpdateGroup(context.get(), request, &group).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->UpdateGroup(context.get(), request, &group),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   request.set_id(kGroup);
   request.set_program_id("prg_other");
   context = Context();
-  EXPECT_EQ(stub_->UpdateGroup(context.get(), request, &group).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->UpdateGroup(context.get(), request, &group),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 2);
 }
 

@@ -3,12 +3,14 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
 using affonso::v1::GetReferralRequest;
 using affonso::v1::ListReferralsRequest;
@@ -57,15 +59,6 @@ class FakeReferralStore : public storage::ReferralStore {
   }
 };
 
-// A plain ServerContext carries no client metadata, so the handlers are
-// exercised past authentication with an authenticator that admits anyone.
-class AdmitAllAuthenticator : public Authenticator {
- public:
-  absl::StatusOr<Caller> Authenticate(absl::string_view) const override {
-    return Caller{"team_a", "key_a"};
-  }
-};
-
 CreateReferralRequest ValidCreate() {
   CreateReferralRequest request;
   request.set_affiliate_id("aff_1");
@@ -74,7 +67,7 @@ CreateReferralRequest ValidCreate() {
 }
 
 TEST(ValidateCreateReferralTest, EachRuleNamesItsField) {
-  EXPECT_TRUE(ValidateCreateReferral(ValidCreate()).ok());
+  EXPECT_OK(ValidateCreateReferral(ValidCreate()));
 
   CreateReferralRequest request = ValidCreate();
   request.clear_affiliate_id();
@@ -94,7 +87,7 @@ TEST(ValidateCreateReferralTest, EachRuleNamesItsField) {
     const auto* descriptor = request.GetDescriptor()->FindFieldByName(field);
     ASSERT_NE(descriptor, nullptr) << field;
     request.GetReflection()->SetString(&request, descriptor, std::string(255, 'x'));
-    EXPECT_TRUE(ValidateCreateReferral(request).ok()) << field;
+    EXPECT_OK(ValidateCreateReferral(request)) << field;
     request.GetReflection()->SetString(&request, descriptor, std::string(256, 'x'));
     EXPECT_EQ(ApiErrorField(ValidateCreateReferral(request)), field);
   }
@@ -103,7 +96,7 @@ TEST(ValidateCreateReferralTest, EachRuleNamesItsField) {
   request.set_status(static_cast<affonso::v1::ReferralStatus>(99));
   EXPECT_EQ(ApiErrorField(ValidateCreateReferral(request)), "status");
   request.set_status(affonso::v1::REFERRAL_STATUS_UNSPECIFIED);  // = lead
-  EXPECT_TRUE(ValidateCreateReferral(request).ok());
+  EXPECT_OK(ValidateCreateReferral(request));
 
   request = ValidCreate();
   request.mutable_created_at()->set_nanos(-1);
@@ -113,21 +106,21 @@ TEST(ValidateCreateReferralTest, EachRuleNamesItsField) {
 TEST(ValidateUpdateReferralTest, OnlyPresentFieldsAreChecked) {
   UpdateReferralRequest request;
   request.set_id("ref_1");
-  EXPECT_TRUE(ValidateUpdateReferral(request).ok());
+  EXPECT_OK(ValidateUpdateReferral(request));
 
   request.set_email("");
   EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(request)), "email");
   request.set_email("bad@");
   EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(request)), "email");
   request.set_email("good@example.com");
-  EXPECT_TRUE(ValidateUpdateReferral(request).ok());
+  EXPECT_OK(ValidateUpdateReferral(request));
 
   request.set_status(affonso::v1::REFERRAL_STATUS_UNSPECIFIED);
   EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(request)), "status");
   request.set_status(static_cast<affonso::v1::ReferralStatus>(42));
   EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(request)), "status");
   request.set_status(affonso::v1::REFERRAL_STATUS_ACTIVE);
-  EXPECT_TRUE(ValidateUpdateReferral(request).ok());
+  EXPECT_OK(ValidateUpdateReferral(request));
 
   request.set_name(std::string(256, 'n'));
   EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(request)), "name");
@@ -141,10 +134,10 @@ TEST(ValidateUpdateReferralTest, OnlyPresentFieldsAreChecked) {
 
 TEST(ValidateListReferralsTest, LimitCursorsAndEnums) {
   ListReferralsRequest request;
-  EXPECT_TRUE(ValidateListReferrals(request).ok());  // limit 0 = default
+  EXPECT_OK(ValidateListReferrals(request));  // limit 0 = default
   for (int limit : {1, 100}) {
     request.set_limit(limit);
-    EXPECT_TRUE(ValidateListReferrals(request).ok()) << limit;
+    EXPECT_OK(ValidateListReferrals(request)) << limit;
   }
   for (int limit : {-1, 101}) {
     request.set_limit(limit);
@@ -156,7 +149,7 @@ TEST(ValidateListReferralsTest, LimitCursorsAndEnums) {
   request.set_ending_before("clk_b");
   EXPECT_EQ(ApiErrorCode(ValidateListReferrals(request)), "VALIDATION_ERROR");
   request.clear_ending_before();
-  EXPECT_TRUE(ValidateListReferrals(request).ok());
+  EXPECT_OK(ValidateListReferrals(request));
   request.set_starting_after("aff_1");
   EXPECT_EQ(ApiErrorField(ValidateListReferrals(request)), "starting_after");
   request.clear_starting_after();
@@ -186,19 +179,32 @@ TEST(LooksLikeReferralIdTest, DirectAndClickIds) {
   EXPECT_FALSE(LooksLikeReferralId(""));
 }
 
+using Stub = affonso::v1::ReferralService::Stub;
+
 class ReferralServiceTest : public ::testing::Test {
  protected:
-  AdmitAllAuthenticator authenticator_;
+  // One call through the server on a fresh client context.
+  template <typename Request, typename Response>
+  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response,
+                    const std::string& authorization = testing::kGoodAuthorization) {
+    context_ = testing::ContextWithAuth(authorization);
+    return (stub_.get()->*method)(context_.get(), request, response);
+  }
+
+  testing::FakeAuthenticator authenticator_;
   FakeReferralStore store_;
   ReferralServiceImpl service_{&authenticator_, &store_};
-  grpc::ServerContext context_;
+  testing::InProcessServer server_{{&service_}};
+  std::unique_ptr<Stub> stub_ = affonso::v1::ReferralService::NewStub(server_.channel());
+  std::unique_ptr<grpc::ClientContext> context_;
 };
 
 TEST_F(ReferralServiceTest, CreateReachesTheStoreWithTheCallersTeam) {
   CreateReferralRequest request = ValidCreate();
   Referral response;
-  grpc::Status status = service_.CreateReferral(&context_, &request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  grpc::Status status = Call(&Stub::CreateReferral, request, &response);
+  ASSERT_OK(status);
   EXPECT_EQ(response.id(), "ref_new");
   EXPECT_EQ(store_.last_team, "team_a");
 }
@@ -207,8 +213,8 @@ TEST_F(ReferralServiceTest, InvalidCreateNeverReachesTheStore) {
   CreateReferralRequest request = ValidCreate();
   request.set_email("nope");
   Referral response;
-  EXPECT_EQ(service_.CreateReferral(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Call(&Stub::CreateReferral, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(store_.calls, 0);
 }
 
@@ -216,21 +222,20 @@ TEST_F(ReferralServiceTest, ForeignLookingIdsAreNotFoundWithoutAQuery) {
   Referral response;
   CreateReferralRequest bad_affiliate = ValidCreate();
   bad_affiliate.set_affiliate_id("prg_1");
-  EXPECT_EQ(service_.CreateReferral(&context_, &bad_affiliate, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::CreateReferral, bad_affiliate, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   CreateReferralRequest bad_click = ValidCreate();
   bad_click.set_click_id("ref_1");
-  EXPECT_EQ(service_.CreateReferral(&context_, &bad_click, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::CreateReferral, bad_click, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
 
   GetReferralRequest get;
   get.set_id("aff_1");
-  EXPECT_EQ(service_.GetReferral(&context_, &get, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::GetReferral, get, &response), StatusIs(grpc::StatusCode::NOT_FOUND));
   UpdateReferralRequest update;
   update.set_id("x' OR 1=1");
-  EXPECT_EQ(service_.UpdateReferral(&context_, &update, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::UpdateReferral, update, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 0);
 }
 
@@ -238,14 +243,13 @@ TEST_F(ReferralServiceTest, GetAndUpdateAcceptClickIds) {
   Referral response;
   GetReferralRequest get;
   get.set_id("ref_known");
-  EXPECT_TRUE(service_.GetReferral(&context_, &get, &response).ok());
+  EXPECT_OK(Call(&Stub::GetReferral, get, &response));
   get.set_id("clk_unknown");
-  EXPECT_EQ(service_.GetReferral(&context_, &get, &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(&Stub::GetReferral, get, &response), StatusIs(grpc::StatusCode::NOT_FOUND));
   UpdateReferralRequest update;
   update.set_id("clk_1");
   update.set_status(affonso::v1::REFERRAL_STATUS_CUSTOMER);
-  EXPECT_TRUE(service_.UpdateReferral(&context_, &update, &response).ok());
+  EXPECT_OK(Call(&Stub::UpdateReferral, update, &response));
   EXPECT_EQ(store_.calls, 3);
 }
 
@@ -253,25 +257,21 @@ TEST_F(ReferralServiceTest, ListValidatesBeforeTheStore) {
   ListReferralsRequest request;
   request.set_limit(500);
   ListReferralsResponse response;
-  EXPECT_EQ(service_.ListReferrals(&context_, &request, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Call(&Stub::ListReferrals, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(store_.calls, 0);
   request.set_limit(0);
-  EXPECT_TRUE(service_.ListReferrals(&context_, &request, &response).ok());
+  EXPECT_OK(Call(&Stub::ListReferrals, request, &response));
   EXPECT_EQ(store_.calls, 1);
 }
 
-TEST(ReferralServiceAuthTest, UnauthenticatedCallNeverReachesTheStore) {
-  testing::FakeAuthenticator authenticator;
-  FakeReferralStore store;
-  ReferralServiceImpl service(&authenticator, &store);
-  grpc::ServerContext context;
+TEST_F(ReferralServiceTest, UnauthenticatedCallNeverReachesTheStore) {
   GetReferralRequest request;
   request.set_id("ref_known");
   Referral response;
-  EXPECT_EQ(service.GetReferral(&context, &request, &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(store.calls, 0);
+  EXPECT_THAT(Call(&Stub::GetReferral, request, &response, /*authorization=*/""),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_EQ(store_.calls, 0);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include "services/api/signup_service.h"
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::RecordSignupRequest;
 using affonso::v1::RecordSignupResponse;
 
@@ -39,8 +41,8 @@ RecordSignupRequest Signup(std::string click_id, std::string email,
 }
 
 TEST(ValidateRecordSignupTest, FollowsTheSeed) {
-  EXPECT_TRUE(ValidateRecordSignup(Signup("clk_1", "a@example.com")).ok());
-  EXPECT_TRUE(ValidateRecordSignup(Signup("clk_1", "", "user-42")).ok());
+  EXPECT_OK(ValidateRecordSignup(Signup("clk_1", "a@example.com")));
+  EXPECT_OK(ValidateRecordSignup(Signup("clk_1", "", "user-42")));
   EXPECT_EQ(ApiErrorField(ValidateRecordSignup(Signup("", "a@example.com"))), "click_id");
   EXPECT_EQ(ApiErrorField(ValidateRecordSignup(Signup("clk_1", ""))), "email");
   EXPECT_EQ(ApiErrorField(ValidateRecordSignup(Signup("clk_1", "not-an-email"))), "email");
@@ -48,7 +50,7 @@ TEST(ValidateRecordSignupTest, FollowsTheSeed) {
   long_name.set_name(std::string(256, 'n'));
   EXPECT_EQ(ApiErrorField(ValidateRecordSignup(long_name)), "name");
   long_name.set_name(std::string(255, 'n'));
-  EXPECT_TRUE(ValidateRecordSignup(long_name).ok());
+  EXPECT_OK(ValidateRecordSignup(long_name));
   EXPECT_EQ(ApiErrorField(ValidateRecordSignup(Signup("clk_1", "", std::string(256, 'u')))),
             "external_user_id");
 }
@@ -84,11 +86,11 @@ class SignupServiceTest : public ::testing::Test {
 
 TEST_F(SignupServiceTest, FirstCallIs201AndRepeatIs200WithTheSameReferral) {
   RecordSignupResponse first, second;
-  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &first).ok());
+  ASSERT_OK(Call(Signup("clk_known", "a@example.com"), &first));
   EXPECT_TRUE(first.created());
   EXPECT_EQ(Header("x-http-code"), "201");
   EXPECT_EQ(store_.last_team, "team_a");
-  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &second).ok());
+  ASSERT_OK(Call(Signup("clk_known", "a@example.com"), &second));
   EXPECT_FALSE(second.created());
   EXPECT_EQ(Header("x-http-code"), "200");
   EXPECT_EQ(second.referral().id(), first.referral().id());
@@ -97,10 +99,10 @@ TEST_F(SignupServiceTest, FirstCallIs201AndRepeatIs200WithTheSameReferral) {
 TEST_F(SignupServiceTest, MissingAndInvalidKeysNeverReachTheStore) {
   RecordSignupResponse response;
   grpc::Status status = Call(Signup("clk_known", "a@example.com"), &response, "");
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer("x-error-code"), "MISSING_API_KEY");
   status = Call(Signup("clk_known", "a@example.com"), &response, "Bearer sk_wrong");
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer("x-error-code"), "INVALID_API_KEY");
   EXPECT_EQ(store_.calls, 0);
 }
@@ -108,7 +110,7 @@ TEST_F(SignupServiceTest, MissingAndInvalidKeysNeverReachTheStore) {
 TEST_F(SignupServiceTest, InvalidInputIsRejectedBeforeTheStoreWithItsField) {
   RecordSignupResponse response;
   grpc::Status status = Call(Signup("clk_known", "bad email"), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer("x-error-code"), "VALIDATION_ERROR");
   EXPECT_EQ(Trailer("x-error-field"), "email");
   EXPECT_EQ(store_.calls, 0);
@@ -116,22 +118,25 @@ TEST_F(SignupServiceTest, InvalidInputIsRejectedBeforeTheStoreWithItsField) {
 
 TEST_F(SignupServiceTest, UnknownOrMalformedClickIsNotFound) {
   RecordSignupResponse response;
-  EXPECT_EQ(Call(Signup("clk_other", "a@example.com"), &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(Signup("clk_other", "a@example.com"), &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(Trailer("x-error-code"), "NOT_FOUND");
   EXPECT_EQ(store_.calls, 1);
-  EXPECT_EQ(Call(Signup("ref_x' OR 1=1", "a@example.com"), &response).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Call(Signup("ref_x' OR 1=1", "a@example.com"), &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 1);
 }
 
 TEST_F(SignupServiceTest, CountsEachAnswerByOutcome) {
   RecordSignupResponse response;
-  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &response).ok());
-  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &response).ok());
-  EXPECT_FALSE(Call(Signup("clk_other", "a@example.com"), &response).ok());  // not found
-  EXPECT_FALSE(Call(Signup("clk_known", "bad email"), &response).ok());
-  EXPECT_FALSE(Call(Signup("clk_known", "a@example.com"), &response, "").ok());
+  ASSERT_OK(Call(Signup("clk_known", "a@example.com"), &response));
+  ASSERT_OK(Call(Signup("clk_known", "a@example.com"), &response));
+  EXPECT_THAT(Call(Signup("clk_other", "a@example.com"), &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));  // not found
+  EXPECT_THAT(Call(Signup("clk_known", "bad email"), &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(Call(Signup("clk_known", "a@example.com"), &response, ""),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Signups("created"), 1u);
   EXPECT_EQ(Signups("existing"), 1u);
   EXPECT_EQ(Signups("rejected"), 3u);
@@ -142,9 +147,9 @@ TEST_F(SignupServiceTest, RequestIdIsEchoedOrGenerated) {
   RecordSignupResponse response;
   context_ = testing::ContextWithAuth();
   context_->AddMetadata("x-request-id", "req-from-client");
-  ASSERT_TRUE(stub_->RecordSignup(context_.get(), Signup("clk_known", "a@example.com"), &response).ok());
+  ASSERT_OK(stub_->RecordSignup(context_.get(), Signup("clk_known", "a@example.com"), &response));
   EXPECT_EQ(Header("x-request-id"), "req-from-client");
-  ASSERT_TRUE(Call(Signup("clk_known", "a@example.com"), &response).ok());
+  ASSERT_OK(Call(Signup("clk_known", "a@example.com"), &response));
   EXPECT_FALSE(Header("x-request-id").empty());
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 #include "services/webhooks/outbound_url.h"
@@ -11,6 +12,7 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateWebhookRequest;
 using affonso::v1::ListWebhookDeliveriesRequest;
 using affonso::v1::UpdateWebhookRequest;
@@ -36,7 +38,7 @@ TEST(CheckWebhookUrlTest, AcceptsAbsoluteHttpAndHttpsUrls) {
         "HTTPS://Hooks.Example.COM/path/to/receiver", "https://8.8.8.8/in",
         "https://[2606:4700:4700::1111]:8443/in", "https://example.com?only=query",
         "https://my-host.example.com./trailing-dot"}) {
-    EXPECT_TRUE(CheckWebhookUrl(url, kPublicOnly).ok()) << url;
+    EXPECT_OK(CheckWebhookUrl(url, kPublicOnly)) << url;
   }
 }
 
@@ -73,7 +75,7 @@ TEST(CheckWebhookUrlTest, EveryMalformedUrlNamesTheUrlField) {
 
 TEST(CheckWebhookUrlTest, LengthLimitIs2048Characters) {
   const std::string prefix = "https://example.com/";
-  EXPECT_TRUE(CheckWebhookUrl(prefix + std::string(2048 - prefix.size(), 'a'), kPublicOnly).ok());
+  EXPECT_OK(CheckWebhookUrl(prefix + std::string(2048 - prefix.size(), 'a'), kPublicOnly));
   EXPECT_EQ(UrlField(prefix + std::string(2049 - prefix.size(), 'a')), "url");
 }
 
@@ -104,7 +106,7 @@ TEST(CheckWebhookUrlTest, PrivateLiteralsAreRejectedUnlessAllowed) {
                           "http://api.localhost/",
                           "http://a.b.Localhost/"}) {
     EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
-    EXPECT_TRUE(CheckWebhookUrl(url, kAllowPrivate).ok()) << url;
+    EXPECT_OK(CheckWebhookUrl(url, kAllowPrivate)) << url;
   }
 }
 
@@ -115,7 +117,7 @@ TEST(CheckWebhookUrlTest, PublicNeighboursOfPrivateRangesPass) {
         "http://169.255.0.1/", "http://1.0.0.0/", "http://[fe00::1]/", "http://[2001:db9::1]/",
         "http://[2606:4700:4700::1111]/", "http://localhost.example.com/", "http://mylocalhost/",
         "http://[::ffff:8.8.8.8]/", "http://internal.example.com/", "http://db/"}) {
-    EXPECT_TRUE(CheckWebhookUrl(url, kPublicOnly).ok()) << url;
+    EXPECT_OK(CheckWebhookUrl(url, kPublicOnly)) << url;
   }
 }
 
@@ -134,7 +136,7 @@ TEST(CheckWebhookUrlTest, SpecialUseLiteralsAreRejectedUnlessAllowed) {
         "http://[fec0::1]/",         "http://[ff02::1]/",       "http://[::ffff:100.64.0.1]/",
         "http://[::ffff:0:8.8.8.8]/"}) {
     EXPECT_EQ(UrlField(url, kPublicOnly), "url") << url;
-    EXPECT_TRUE(CheckWebhookUrl(url, kAllowPrivate).ok()) << url;
+    EXPECT_OK(CheckWebhookUrl(url, kAllowPrivate)) << url;
   }
 }
 
@@ -213,13 +215,10 @@ TEST(CheckWebhookUrlTest, EveryUrlAcceptedAtCreationParsesTheSameAtSend) {
 }
 
 TEST(ValidateCreateWebhookTest, EventsAreRequiredAndKnown) {
-  EXPECT_TRUE(
-      ValidateCreateWebhook(Create("https://example.com", {"referral.lead"}), kPublicOnly).ok());
-  EXPECT_TRUE(
-      ValidateCreateWebhook(
-          Create("https://example.com", {"referral.lead", "transaction.created", "referral.lead"}),
-          kPublicOnly)
-          .ok());
+  EXPECT_OK(ValidateCreateWebhook(Create("https://example.com", {"referral.lead"}), kPublicOnly));
+  EXPECT_OK(ValidateCreateWebhook(
+      Create("https://example.com", {"referral.lead", "transaction.created", "referral.lead"}),
+      kPublicOnly));
   for (const std::vector<std::string>& events :
        std::vector<std::vector<std::string>>{{},
                                              {"referral.created"},
@@ -239,12 +238,11 @@ TEST(ValidateCreateWebhookTest, UrlIsRequiredAndDescriptionBounded) {
   EXPECT_EQ(ApiErrorField(ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}),
                                                 kPublicOnly)),
             "url");
-  EXPECT_TRUE(
-      ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}), kAllowPrivate)
-          .ok());
+  EXPECT_OK(
+      ValidateCreateWebhook(Create("http://127.0.0.1:9000/", {"referral.lead"}), kAllowPrivate));
   CreateWebhookRequest request = Create("https://example.com", {"referral.lead"});
   request.set_description(std::string(500, 'd'));
-  EXPECT_TRUE(ValidateCreateWebhook(request, kPublicOnly).ok());
+  EXPECT_OK(ValidateCreateWebhook(request, kPublicOnly));
   request.set_description(std::string(501, 'd'));
   EXPECT_EQ(ApiErrorField(ValidateCreateWebhook(request, kPublicOnly)), "description");
 }
@@ -252,9 +250,9 @@ TEST(ValidateCreateWebhookTest, UrlIsRequiredAndDescriptionBounded) {
 TEST(ValidateUpdateWebhookTest, OnlyPresentFieldsAreChecked) {
   UpdateWebhookRequest request;
   request.set_id("whk_1");
-  EXPECT_TRUE(ValidateUpdateWebhook(request, kPublicOnly).ok());  // empty events = unchanged
+  EXPECT_OK(ValidateUpdateWebhook(request, kPublicOnly));  // empty events = unchanged
   request.set_enabled(false);
-  EXPECT_TRUE(ValidateUpdateWebhook(request, kPublicOnly).ok());
+  EXPECT_OK(ValidateUpdateWebhook(request, kPublicOnly));
 
   UpdateWebhookRequest url = request;
   url.set_url("");
@@ -263,17 +261,17 @@ TEST(ValidateUpdateWebhookTest, OnlyPresentFieldsAreChecked) {
   EXPECT_EQ(ApiErrorField(ValidateUpdateWebhook(url, kPublicOnly)), "url");
   url.set_url("http://192.168.0.10/hook");
   EXPECT_EQ(ApiErrorField(ValidateUpdateWebhook(url, kPublicOnly)), "url");
-  EXPECT_TRUE(ValidateUpdateWebhook(url, kAllowPrivate).ok());
+  EXPECT_OK(ValidateUpdateWebhook(url, kAllowPrivate));
 
   UpdateWebhookRequest events = request;
   events.add_events("transaction.created");
-  EXPECT_TRUE(ValidateUpdateWebhook(events, kPublicOnly).ok());
+  EXPECT_OK(ValidateUpdateWebhook(events, kPublicOnly));
   events.add_events("nope");
   EXPECT_EQ(ApiErrorField(ValidateUpdateWebhook(events, kPublicOnly)), "events");
 
   UpdateWebhookRequest description = request;
   description.set_description("");
-  EXPECT_TRUE(ValidateUpdateWebhook(description, kPublicOnly).ok());
+  EXPECT_OK(ValidateUpdateWebhook(description, kPublicOnly));
   description.set_description(std::string(501, 'd'));
   EXPECT_EQ(ApiErrorField(ValidateUpdateWebhook(description, kPublicOnly)), "description");
 }
@@ -281,9 +279,9 @@ TEST(ValidateUpdateWebhookTest, OnlyPresentFieldsAreChecked) {
 TEST(ValidateListWebhookDeliveriesTest, LimitCursorsAndOrder) {
   ListWebhookDeliveriesRequest request;
   request.set_webhook_id("whk_1");
-  EXPECT_TRUE(ValidateListWebhookDeliveries(request).ok());
+  EXPECT_OK(ValidateListWebhookDeliveries(request));
   request.set_limit(100);
-  EXPECT_TRUE(ValidateListWebhookDeliveries(request).ok());
+  EXPECT_OK(ValidateListWebhookDeliveries(request));
   request.set_limit(101);
   EXPECT_EQ(ApiErrorField(ValidateListWebhookDeliveries(request)), "limit");
   request.set_limit(-1);
@@ -292,7 +290,7 @@ TEST(ValidateListWebhookDeliveriesTest, LimitCursorsAndOrder) {
 
   ListWebhookDeliveriesRequest cursors = request;
   cursors.set_starting_after("wha_abc");
-  EXPECT_TRUE(ValidateListWebhookDeliveries(cursors).ok());
+  EXPECT_OK(ValidateListWebhookDeliveries(cursors));
   cursors.set_ending_before("wha_def");
   EXPECT_EQ(ApiErrorField(ValidateListWebhookDeliveries(cursors)), "ending_before");
   cursors.clear_ending_before();
@@ -310,7 +308,7 @@ TEST(ValidateListWebhookDeliveriesTest, LimitCursorsAndOrder) {
 TEST(ParseListWebhooksTest, DefaultsAndBounds) {
   affonso::v1::ListWebhooksRequest request;
   auto query = ParseListWebhooks(request);
-  ASSERT_TRUE(query.ok());
+  ASSERT_OK(query);
   EXPECT_EQ(query->page, 1);
   EXPECT_EQ(query->limit, 10);
   request.set_page(-1);
@@ -320,7 +318,7 @@ TEST(ParseListWebhooksTest, DefaultsAndBounds) {
   EXPECT_EQ(ApiErrorField(ParseListWebhooks(request).status()), "limit");
   request.set_limit(100);
   query = ParseListWebhooks(request);
-  ASSERT_TRUE(query.ok());
+  ASSERT_OK(query);
   EXPECT_EQ(query->page, 3);
   EXPECT_EQ(query->limit, 100);
 }
@@ -416,13 +414,11 @@ class WebhookServiceTest : public ::testing::Test {
 
 TEST_F(WebhookServiceTest, CreateIs201WithTheSecretAndDeduplicatedEvents) {
   WebhookEndpoint created;
-  ASSERT_TRUE(
-      stub_
-          ->CreateWebhook(Fresh(),
-                          Create("https://example.com/hook",
-                                 {"transaction.created", "referral.lead", "transaction.created"}),
-                          &created)
-          .ok());
+  ASSERT_OK(
+      stub_->CreateWebhook(Fresh(),
+                           Create("https://example.com/hook",
+                                  {"transaction.created", "referral.lead", "transaction.created"}),
+                           &created));
   EXPECT_EQ(Header("x-http-code"), "201");
   EXPECT_EQ(store_.last_team, "team_a");
   EXPECT_EQ(created.secret(), "whsec_c2VjcmV0");
@@ -435,7 +431,7 @@ TEST_F(WebhookServiceTest, InvalidCreateNeverReachesTheStore) {
   WebhookEndpoint created;
   grpc::Status status =
       stub_->CreateWebhook(Fresh(), Create("http://10.0.0.1/", {"referral.lead"}), &created);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer("x-error-code"), "VALIDATION_ERROR");
   EXPECT_EQ(Trailer("x-error-field"), "url");
   status = stub_->CreateWebhook(Fresh(), Create("https://example.com", {"nope"}), &created);
@@ -448,7 +444,7 @@ TEST_F(WebhookServiceTest, DriftUrlsAreRefusedOnCreateAndUpdate) {
                           "http://240.0.0.1/"}) {
     WebhookEndpoint created;
     grpc::Status status = stub_->CreateWebhook(Fresh(), Create(url, {"referral.lead"}), &created);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT)) << url;
     EXPECT_EQ(Trailer("x-error-field"), "url") << url;
 
     UpdateWebhookRequest update;
@@ -456,7 +452,7 @@ TEST_F(WebhookServiceTest, DriftUrlsAreRefusedOnCreateAndUpdate) {
     update.set_url(url);
     WebhookEndpoint updated;
     status = stub_->UpdateWebhook(Fresh(), update, &updated);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_THAT(status, StatusIs(grpc::StatusCode::INVALID_ARGUMENT)) << url;
     EXPECT_EQ(Trailer("x-error-field"), "url") << url;
   }
   EXPECT_EQ(store_.calls, 0);
@@ -467,16 +463,15 @@ TEST_F(WebhookServiceTest, PrivateDestinationsPassWhenAllowed) {
   testing::InProcessServer server{{&permissive}};
   auto stub = affonso::v1::WebhookService::NewStub(server.channel());
   WebhookEndpoint created;
-  EXPECT_TRUE(
-      stub->CreateWebhook(Fresh(), Create("http://127.0.0.1:9000/", {"referral.lead"}), &created)
-          .ok());
+  EXPECT_OK(
+      stub->CreateWebhook(Fresh(), Create("http://127.0.0.1:9000/", {"referral.lead"}), &created));
 }
 
 TEST_F(WebhookServiceTest, SecretIsNeverReturnedOutsideCreate) {
   affonso::v1::GetWebhookRequest get;
   get.set_id("whk_known");
   WebhookEndpoint got;
-  ASSERT_TRUE(stub_->GetWebhook(Fresh(), get, &got).ok());
+  ASSERT_OK(stub_->GetWebhook(Fresh(), get, &got));
   EXPECT_EQ(got.id(), "whk_known");
   EXPECT_TRUE(got.secret().empty());
 
@@ -484,7 +479,7 @@ TEST_F(WebhookServiceTest, SecretIsNeverReturnedOutsideCreate) {
   affonso::v1::ListWebhooksRequest list_request;
   list_request.set_page(2);
   list_request.set_limit(5);
-  ASSERT_TRUE(stub_->ListWebhooks(Fresh(), list_request, &list).ok());
+  ASSERT_OK(stub_->ListWebhooks(Fresh(), list_request, &list));
   ASSERT_EQ(list.data_size(), 2);
   for (const WebhookEndpoint& webhook : list.data()) EXPECT_TRUE(webhook.secret().empty());
   EXPECT_EQ(store_.last_query.page, 2);
@@ -498,7 +493,7 @@ TEST_F(WebhookServiceTest, SecretIsNeverReturnedOutsideCreate) {
   update.add_events("referral.lead");
   update.add_events("referral.lead");
   WebhookEndpoint updated;
-  ASSERT_TRUE(stub_->UpdateWebhook(Fresh(), update, &updated).ok());
+  ASSERT_OK(stub_->UpdateWebhook(Fresh(), update, &updated));
   EXPECT_TRUE(updated.secret().empty());
   EXPECT_EQ(store_.last_update.events_size(), 1);
 }
@@ -507,24 +502,24 @@ TEST_F(WebhookServiceTest, IdsThatAreNotOursAreNotFoundWithoutAQuery) {
   affonso::v1::GetWebhookRequest get;
   get.set_id("aff_123");
   WebhookEndpoint got;
-  EXPECT_EQ(stub_->GetWebhook(Fresh(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->GetWebhook(Fresh(), get, &got), StatusIs(grpc::StatusCode::NOT_FOUND));
   affonso::v1::DeleteWebhookRequest remove;
   remove.set_id("whk_x' OR 1=1");
   affonso::v1::DeleteWebhookResponse removed;
-  EXPECT_EQ(stub_->DeleteWebhook(Fresh(), remove, &removed).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->DeleteWebhook(Fresh(), remove, &removed),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   affonso::v1::RedeliverEventRequest redeliver;
   redeliver.set_webhook_id("whk_known");
   redeliver.set_event_id("ref_1");
   affonso::v1::RedeliverEventResponse redelivered;
-  EXPECT_EQ(stub_->RedeliverEvent(Fresh(), redeliver, &redelivered).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->RedeliverEvent(Fresh(), redeliver, &redelivered),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(Trailer("x-error-code"), "NOT_FOUND");
   ListWebhookDeliveriesRequest deliveries;
   deliveries.set_webhook_id("nope");
   affonso::v1::ListWebhookDeliveriesResponse listed;
-  EXPECT_EQ(stub_->ListWebhookDeliveries(Fresh(), deliveries, &listed).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub_->ListWebhookDeliveries(Fresh(), deliveries, &listed),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 0);
 }
 
@@ -532,7 +527,7 @@ TEST_F(WebhookServiceTest, DeleteAndRedeliverAnswerTheContract) {
   affonso::v1::DeleteWebhookRequest remove;
   remove.set_id("whk_known");
   affonso::v1::DeleteWebhookResponse removed;
-  ASSERT_TRUE(stub_->DeleteWebhook(Fresh(), remove, &removed).ok());
+  ASSERT_OK(stub_->DeleteWebhook(Fresh(), remove, &removed));
   EXPECT_EQ(removed.id(), "whk_known");
   EXPECT_TRUE(removed.deleted());
 
@@ -540,7 +535,7 @@ TEST_F(WebhookServiceTest, DeleteAndRedeliverAnswerTheContract) {
   redeliver.set_webhook_id("whk_known");
   redeliver.set_event_id("evt_1");
   affonso::v1::RedeliverEventResponse redelivered;
-  ASSERT_TRUE(stub_->RedeliverEvent(Fresh(), redeliver, &redelivered).ok());
+  ASSERT_OK(stub_->RedeliverEvent(Fresh(), redeliver, &redelivered));
   EXPECT_TRUE(redelivered.queued());
   EXPECT_EQ(redelivered.event_id(), "evt_1");
 }
@@ -548,8 +543,8 @@ TEST_F(WebhookServiceTest, DeleteAndRedeliverAnswerTheContract) {
 TEST_F(WebhookServiceTest, MissingKeyIsUnauthenticated) {
   context_ = testing::ContextWithAuth("");
   affonso::v1::ListWebhooksResponse list;
-  EXPECT_EQ(stub_->ListWebhooks(context_.get(), {}, &list).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(stub_->ListWebhooks(context_.get(), {}, &list),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(Trailer("x-error-code"), "MISSING_API_KEY");
   EXPECT_EQ(store_.calls, 0);
 }

@@ -9,10 +9,13 @@
 #include "absl/synchronization/notification.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 class FakeApiKeyStore : public storage::ApiKeyStore {
  public:
@@ -52,7 +55,7 @@ TEST_F(ApiKeyAuthenticatorTest, MalformedOrUnknownIsInvalidApiKey) {
                              "sk_live_abcdefghijklmnopqrstuvwxyz012345",
                              "Bearer sk_live_unknown"}) {
     auto result = authenticator_.Authenticate(header);
-    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << header;
+    EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
     EXPECT_EQ(ApiErrorCode(result.status()), "INVALID_API_KEY") << header;
   }
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate("Bearer sk_" + std::string(500, 'a')).status()),
@@ -62,19 +65,19 @@ TEST_F(ApiKeyAuthenticatorTest, MalformedOrUnknownIsInvalidApiKey) {
 TEST_F(ApiKeyAuthenticatorTest, ValidKeyResolvesTeamAndIsCached) {
   for (int i = 0; i < 5; ++i) {
     auto caller = authenticator_.Authenticate(std::string("Bearer ") + kKey);
-    ASSERT_TRUE(caller.ok()) << caller.status();
+    ASSERT_OK(caller);
     EXPECT_EQ(caller->team_id, "team_1");
   }
   EXPECT_EQ(store_.lookups, 1);
   auto lower = authenticator_.Authenticate(std::string("bearer ") + kKey);
-  EXPECT_TRUE(lower.ok());
+  EXPECT_OK(lower);
 }
 
 TEST_F(ApiKeyAuthenticatorTest, RevocationTakesEffectWithinTtl) {
-  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  ASSERT_OK(authenticator_.Authenticate(std::string("Bearer ") + kKey));
   store_.keys[Sha256Hex(kKey)].revoked = true;
   now_ += absl::Seconds(9);
-  EXPECT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  EXPECT_OK(authenticator_.Authenticate(std::string("Bearer ") + kKey));
   now_ += absl::Seconds(2);
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
             "INVALID_API_KEY");
@@ -83,19 +86,19 @@ TEST_F(ApiKeyAuthenticatorTest, RevocationTakesEffectWithinTtl) {
 TEST_F(ApiKeyAuthenticatorTest, ReportedChangeEvictsThatKeyAtOnce) {
   constexpr char kOther[] = "sk_live_0123456789abcdefghijklmnopqrstuv";
   store_.keys[Sha256Hex(kOther)] = {"key_2", "team_2", false};
-  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
-  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kOther).ok());
+  ASSERT_OK(authenticator_.Authenticate(std::string("Bearer ") + kKey));
+  ASSERT_OK(authenticator_.Authenticate(std::string("Bearer ") + kOther));
   store_.keys[Sha256Hex(kKey)].revoked = true;
   authenticator_.OnApiKeyChanged("key_1");  // no time passes
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
             "INVALID_API_KEY");
   EXPECT_EQ(store_.lookups, 3);
-  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kOther).ok());
+  ASSERT_OK(authenticator_.Authenticate(std::string("Bearer ") + kOther));
   EXPECT_EQ(store_.lookups, 3) << "the other key should have stayed cached";
 }
 
 TEST_F(ApiKeyAuthenticatorTest, MissedChangesEvictEveryKey) {
-  ASSERT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  ASSERT_OK(authenticator_.Authenticate(std::string("Bearer ") + kKey));
   store_.keys[Sha256Hex(kKey)].revoked = true;
   authenticator_.OnApiKeyChangesMissed();
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
@@ -112,7 +115,7 @@ TEST_F(ApiKeyAuthenticatorTest, LookupOverlappingAnEvictionIsNotCached) {
     authenticator_.OnApiKeyChanged("key_1");
   };
   // This call read the key before the revocation: it may pass.
-  EXPECT_TRUE(authenticator_.Authenticate(std::string("Bearer ") + kKey).ok());
+  EXPECT_OK(authenticator_.Authenticate(std::string("Bearer ") + kKey));
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate(std::string("Bearer ") + kKey).status()),
             "INVALID_API_KEY");
   EXPECT_EQ(store_.lookups, 2);
@@ -125,8 +128,8 @@ TEST_F(ApiKeyAuthenticatorTest, StoreOutageIsUnavailableNotUnauthenticated) {
     }
   } down;
   ApiKeyAuthenticator authenticator(&down, {});
-  EXPECT_EQ(authenticator.Authenticate(std::string("Bearer ") + kKey).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(authenticator.Authenticate(std::string("Bearer ") + kKey),
+              StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // 1,000 requests with the same well-formed unknown key: one query (there
@@ -138,12 +141,12 @@ TEST_F(ApiKeyAuthenticatorTest, UnknownKeyIsRememberedForNegativeTtl) {
   }
   EXPECT_EQ(store_.lookups, 1);
   now_ += absl::Seconds(5);
-  EXPECT_FALSE(authenticator_.Authenticate(unknown).ok());
+  EXPECT_THAT(authenticator_.Authenticate(unknown), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(store_.lookups, 2);
   // A key created meanwhile works once its negative entry is gone.
   store_.keys[Sha256Hex("sk_live_unknownunknownunknownunknown00")] = {"key_9", "team_9", false};
   now_ += absl::Seconds(5);
-  EXPECT_TRUE(authenticator_.Authenticate(unknown).ok());
+  EXPECT_OK(authenticator_.Authenticate(unknown));
 }
 
 TEST_F(ApiKeyAuthenticatorTest, NegativeEntriesAreBounded) {
@@ -151,14 +154,17 @@ TEST_F(ApiKeyAuthenticatorTest, NegativeEntriesAreBounded) {
   options.max_negative_entries = 10;
   ApiKeyAuthenticator authenticator(&store_, options, [this] { return now_; });
   for (int i = 0; i < 25; ++i) {
-    EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown" + std::to_string(i)).ok());
+    EXPECT_THAT(authenticator.Authenticate("Bearer sk_live_unknown" + std::to_string(i)),
+                StatusIs(absl::StatusCode::kUnauthenticated));
   }
   EXPECT_EQ(store_.lookups, 25);
   // The map was cleared when full (at 10 and 20): the 25th is still there,
   // the first long gone.
-  EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown24").ok());
+  EXPECT_THAT(authenticator.Authenticate("Bearer sk_live_unknown24"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(store_.lookups, 25);
-  EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_unknown0").ok());
+  EXPECT_THAT(authenticator.Authenticate("Bearer sk_live_unknown0"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(store_.lookups, 26);
 }
 
@@ -176,15 +182,17 @@ class FailureLimitTest : public ApiKeyAuthenticatorTest {
 
 TEST_F(FailureLimitTest, AnAddressOverItsFailuresIsRefusedWithoutAQuery) {
   const std::string good = std::string("Bearer ") + kKey;
-  ASSERT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
+  ASSERT_OK(limited_.AuthenticateFrom(good, "10.0.0.1"));
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.1").status()), "MISSING_API_KEY");
-  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1").ok());
-  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer sk_live_unknown1", "10.0.0.1").ok());
+  EXPECT_THAT(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(limited_.AuthenticateFrom("Bearer sk_live_unknown1", "10.0.0.1"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   const int lookups = store_.lookups;
   for (const std::string& header :
        {std::string("Bearer sk_live_unknown2"), std::string(""), std::string("Bearer nope")}) {
     absl::Status refused = limited_.AuthenticateFrom(header, "10.0.0.1").status();
-    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << header;
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted)) << header;
     EXPECT_EQ(ApiErrorCode(refused), "RATE_LIMIT_EXCEEDED");
     ASSERT_EQ(ResponseMetadata(refused).size(), 1u);
     EXPECT_EQ(ResponseMetadata(refused)[0].first, "retry-after");
@@ -192,7 +200,7 @@ TEST_F(FailureLimitTest, AnAddressOverItsFailuresIsRefusedWithoutAQuery) {
   }
   EXPECT_EQ(store_.lookups, lookups) << "a refused address must cost no query";
   // A cached key still works from there; other addresses are not affected.
-  EXPECT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
+  EXPECT_OK(limited_.AuthenticateFrom(good, "10.0.0.1"));
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.2").status()), "MISSING_API_KEY");
   // The minute over, it starts again.
   now_ += absl::Seconds(45);
@@ -205,28 +213,31 @@ TEST_F(FailureLimitTest, AnAddressOverItsFailuresIsRefusedWithoutAQuery) {
 TEST_F(FailureLimitTest, RefusalWithoutLookupUsesOnlyWhatIsRemembered) {
   const std::string good = std::string("Bearer ") + kKey;
   const std::string unknown = "Bearer sk_live_unknown1";
-  EXPECT_TRUE(limited_.RefuseWithoutLookup(good, "10.0.0.1").ok());  // not cached: no verdict
-  EXPECT_TRUE(limited_.RefuseWithoutLookup(unknown, "10.0.0.1").ok());
+  EXPECT_OK(limited_.RefuseWithoutLookup(good, "10.0.0.1"));  // not cached: no verdict
+  EXPECT_OK(limited_.RefuseWithoutLookup(unknown, "10.0.0.1"));
   EXPECT_EQ(ApiErrorCode(limited_.RefuseWithoutLookup("", "10.0.0.1")), "MISSING_API_KEY");
   EXPECT_EQ(store_.lookups, 0);
-  ASSERT_TRUE(limited_.AuthenticateFrom(good, "10.0.0.1").ok());
-  EXPECT_FALSE(limited_.AuthenticateFrom(unknown, "10.0.0.1").ok());  // failure 1, remembered
+  ASSERT_OK(limited_.AuthenticateFrom(good, "10.0.0.1"));
+  EXPECT_THAT(limited_.AuthenticateFrom(unknown, "10.0.0.1"),
+              StatusIs(absl::StatusCode::kUnauthenticated));  // failure 1, remembered
   const int lookups = store_.lookups;
   absl::Status remembered = limited_.RefuseWithoutLookup(unknown, "10.0.0.1");
   EXPECT_EQ(ApiErrorCode(remembered), "INVALID_API_KEY");  // failure 2
-  EXPECT_FALSE(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1").ok());  // failure 3
+  EXPECT_THAT(limited_.AuthenticateFrom("Bearer nope", "10.0.0.1"),
+              StatusIs(absl::StatusCode::kUnauthenticated));  // failure 3
   absl::Status over = limited_.RefuseWithoutLookup("Bearer sk_live_other", "10.0.0.1");
   EXPECT_EQ(ApiErrorCode(over), "RATE_LIMIT_EXCEEDED");
   ASSERT_EQ(ResponseMetadata(over).size(), 1u);
   EXPECT_EQ(ResponseMetadata(over)[0].first, "retry-after");
   // A cached good key passes, from that address too; other addresses are free.
-  EXPECT_TRUE(limited_.RefuseWithoutLookup(good, "10.0.0.1").ok());
-  EXPECT_TRUE(limited_.RefuseWithoutLookup("Bearer sk_live_other", "10.0.0.2").ok());
+  EXPECT_OK(limited_.RefuseWithoutLookup(good, "10.0.0.1"));
+  EXPECT_OK(limited_.RefuseWithoutLookup("Bearer sk_live_other", "10.0.0.2"));
   EXPECT_EQ(store_.lookups, lookups) << "no query from the check before the body";
   // Revoked and cached: refused from memory.
   store_.keys[Sha256Hex(kKey)].revoked = true;
   now_ += absl::Seconds(11);
-  EXPECT_FALSE(limited_.AuthenticateFrom(good, "10.0.0.2").ok());
+  EXPECT_THAT(limited_.AuthenticateFrom(good, "10.0.0.2"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(ApiErrorCode(limited_.RefuseWithoutLookup(good, "10.0.0.2")), "INVALID_API_KEY");
 }
 
@@ -237,22 +248,26 @@ TEST_F(FailureLimitTest, UnknownAddressIsNeverLimited) {
 }
 
 TEST_F(FailureLimitTest, TrackedAddressesAreBounded) {
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0.1").ok());
-  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.1").status().code(),
-            absl::StatusCode::kResourceExhausted);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(limited_.AuthenticateFrom("", "10.0.0.1"),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_THAT(limited_.AuthenticateFrom("", "10.0.0.1"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
   // Three more addresses fill the map (4); beyond it new addresses share
   // one budget, and nobody's count is dropped to make room.
   for (int i = 2; i <= 4; ++i) {
-    EXPECT_FALSE(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)).ok());
+    EXPECT_THAT(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)),
+                StatusIs(absl::StatusCode::kUnauthenticated));
   }
   for (int i = 5; i <= 7; ++i) {
     EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0." + std::to_string(i)).status()),
               "MISSING_API_KEY");
   }
-  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.1").status().code(),
-            absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(limited_.AuthenticateFrom("", "10.0.0.8").status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(limited_.AuthenticateFrom("", "10.0.0.1"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(limited_.AuthenticateFrom("", "10.0.0.8"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
   // Their minute over, the old counts go and make room again.
   now_ += absl::Minutes(1);
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "10.0.0.9").status()), "MISSING_API_KEY");
@@ -263,8 +278,8 @@ TEST_F(FailureLimitTest, AnIpv6PrefixSharesOneBudget) {
   for (const char* address : {"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"}) {
     EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", address).status()), "MISSING_API_KEY");
   }
-  EXPECT_EQ(limited_.AuthenticateFrom("", "2001:db8:1:2::77").status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(limited_.AuthenticateFrom("", "2001:db8:1:2::77"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ApiErrorCode(limited_.AuthenticateFrom("", "2001:db8:1:3::1").status()),
             "MISSING_API_KEY");
 }
@@ -291,12 +306,13 @@ TEST_F(ApiKeyAuthenticatorTest, ConcurrentLookupsAreBounded) {
   std::vector<std::thread> waiting;
   for (int i = 0; i < 2; ++i) {
     waiting.emplace_back([&authenticator, i] {
-      EXPECT_FALSE(authenticator.Authenticate("Bearer sk_live_slow" + std::to_string(i)).ok());
+      EXPECT_THAT(authenticator.Authenticate("Bearer sk_live_slow" + std::to_string(i)),
+                  StatusIs(absl::StatusCode::kUnauthenticated));
     });
   }
   while (reading.load() < 2) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_EQ(authenticator.Authenticate("Bearer sk_live_slow9").status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(authenticator.Authenticate("Bearer sk_live_slow9"),
+              StatusIs(absl::StatusCode::kUnavailable));
   release.Notify();
   for (auto& thread : waiting) thread.join();
   EXPECT_EQ(reading.load(), 2);

@@ -1,6 +1,7 @@
 #include "services/call/pagination.h"
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
@@ -34,7 +35,7 @@ TEST(MakePaginationTest, CountsPagesAndNeighbours) {
 
 TEST(ResolvePageTest, DefaultsAndBounds) {
   auto defaults = ResolvePage(0, 0);
-  ASSERT_TRUE(defaults.ok());
+  ASSERT_OK(defaults);
   EXPECT_EQ(defaults->page, 1);
   EXPECT_EQ(defaults->limit, 10);
   EXPECT_EQ(ResolvePage(3, 100)->limit, 100);

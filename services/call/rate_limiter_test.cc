@@ -5,19 +5,14 @@
 #include <vector>
 
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
-class FakeAuthenticator : public Authenticator {
- public:
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
-    if (authorization != "Bearer good") return InvalidApiKeyError();
-    return caller;
-  }
-  Caller caller{"team_1", "key_1"};
-};
+using ::affonso::matchers::StatusIs;
 
 class FakeStore : public storage::RateLimitStore {
  public:
@@ -44,14 +39,19 @@ std::map<std::string, std::string> AsMap(
 
 class RateLimiterTest : public ::testing::Test {
  protected:
-  FakeAuthenticator inner_;
+  RateLimiterTest() {
+    inner_.good_authorization = "Bearer good";
+    inner_.caller = Caller{"team_1", "key_1"};
+  }
+
+  testing::FakeAuthenticator inner_;
   FakeStore store_;
   RateLimitingAuthenticator limiter_{&inner_, &store_, storage::RateLimit{600, 20}};
 };
 
 TEST_F(RateLimiterTest, AllowedCallCarriesTheHeadersOfItsLimit) {
   auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_TRUE(caller.ok()) << caller.status();
+  ASSERT_OK(caller);
   EXPECT_EQ(caller->team_id, "team_1");
   ASSERT_EQ(store_.calls.size(), 1u);
   EXPECT_EQ(store_.calls[0].key, "key_1");
@@ -65,10 +65,10 @@ TEST_F(RateLimiterTest, AllowedCallCarriesTheHeadersOfItsLimit) {
 
 TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
   inner_.caller.rate_limit_per_minute = 3000;
-  EXPECT_TRUE(limiter_.Authenticate("Bearer good").ok());
+  EXPECT_OK(limiter_.Authenticate("Bearer good"));
   inner_.caller.rate_limit_per_minute = 0;
   inner_.caller.rate_limit_per_second = 100;
-  EXPECT_TRUE(limiter_.Authenticate("Bearer good").ok());
+  EXPECT_OK(limiter_.Authenticate("Bearer good"));
   ASSERT_EQ(store_.calls.size(), 2u);
   EXPECT_EQ(store_.calls[0].limit.per_minute, 3000);
   EXPECT_EQ(store_.calls[0].limit.per_second, 20);
@@ -79,8 +79,7 @@ TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
 TEST_F(RateLimiterTest, RefusedCallIsRateLimitExceededWithRetryAfter) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(2100)};
   auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_FALSE(caller.ok());
-  EXPECT_EQ(caller.status().code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_THAT(caller, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ApiErrorCode(caller.status()), "RATE_LIMIT_EXCEEDED");
   EXPECT_EQ(AsMap(ResponseMetadata(caller.status())),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
@@ -92,7 +91,7 @@ TEST_F(RateLimiterTest, RefusedCallIsRateLimitExceededWithRetryAfter) {
 TEST_F(RateLimiterTest, RetryAfterIsNeverZero) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(5)};
   auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_FALSE(caller.ok());
+  ASSERT_THAT(caller, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(AsMap(ResponseMetadata(caller.status()))["retry-after"], "1");
 }
 
@@ -105,7 +104,7 @@ TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
 TEST_F(RateLimiterTest, UnreachableStateFailsTheCallAsUnavailable) {
   store_.next = absl::UnavailableError("database unreachable");
   auto caller = limiter_.Authenticate("Bearer good");
-  EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(caller, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -10,6 +12,8 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
 
 // metadata {"a":{"a":...{"a":1}}} with `objects` objects, metadata included.
@@ -27,12 +31,11 @@ CreateReferralRequest WithNestedMetadata(int objects) {
 // first); a gRPC request gets the same bound, as a validation error naming
 // the field, not a failure further on.
 TEST(CheckRequestTest, StructsNestAsDeepAsRestBodiesAndNoDeeper) {
-  EXPECT_TRUE(RpcRunner::CheckRequest(WithNestedMetadata(31)).ok());
+  EXPECT_OK(RpcRunner::CheckRequest(WithNestedMetadata(31)));
   for (int objects : {32, 33, 1000}) {
     absl::Status status = RpcRunner::CheckRequest(WithNestedMetadata(objects));
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << objects;
-    EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR") << objects;
-    EXPECT_EQ(ApiErrorField(status), "metadata") << objects;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << objects;
+    EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "metadata")) << objects;
   }
 }
 
@@ -46,12 +49,12 @@ CreateReferralRequest WithNestedLists(int lists) {
 }
 
 TEST(CheckRequestTest, ListsAndNestedMessagesCountToo) {
-  EXPECT_TRUE(RpcRunner::CheckRequest(WithNestedLists(30)).ok());  // request, metadata, 30 lists
+  EXPECT_OK(RpcRunner::CheckRequest(WithNestedLists(30)));  // request, metadata, 30 lists
   EXPECT_EQ(ApiErrorField(RpcRunner::CheckRequest(WithNestedLists(31))), "metadata");
 
   affonso::v1::UpdateFraudRulesRequest rules;
   rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums("cpc");
-  EXPECT_TRUE(RpcRunner::CheckRequest(rules).ok());
+  EXPECT_OK(RpcRunner::CheckRequest(rules));
 }
 
 TEST(CheckRequestTest, NulCharactersStillNameTheirField) {

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "common/api_error.h"
+#include "common/testing/api_error_matchers.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -10,17 +12,20 @@
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
+
 TEST(ValidationTest, RequireNonEmptyNamesTheField) {
   absl::Status status = RequireNonEmpty("click_id", "  ");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ApiErrorField(status), "click_id");
-  EXPECT_TRUE(RequireNonEmpty("click_id", "clk_1").ok());
+  EXPECT_OK(RequireNonEmpty("click_id", "clk_1"));
 }
 
 TEST(ValidationTest, MaxLengthCountsCharactersNotBytes) {
   std::string accents;
   for (int i = 0; i < 255; ++i) accents += "\xC3\xA9";  // é, two bytes each
-  EXPECT_TRUE(CheckMaxLength("name", accents, 255).ok());
+  EXPECT_OK(CheckMaxLength("name", accents, 255));
   absl::Status status = CheckMaxLength("name", accents + "x", 255);
   EXPECT_EQ(ApiErrorField(status), "name");
   EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
@@ -42,7 +47,7 @@ TEST(ValidationTest, RejectsMalformedAddresses) {
   }
   EXPECT_FALSE(IsValidEmail(std::string(65, 'a') + "@example.com"));
   EXPECT_EQ(ApiErrorField(CheckEmail("email", "nope")), "email");
-  EXPECT_TRUE(CheckEmail("email", "").ok());
+  EXPECT_OK(CheckEmail("email", ""));
 }
 
 TEST(ValidationTest, LooksLikeIdChecksPrefixAndAlphabet) {
@@ -54,14 +59,14 @@ TEST(ValidationTest, LooksLikeIdChecksPrefixAndAlphabet) {
 }
 
 TEST(ValidationTest, AmountsAreWholeCentsWithinRange) {
-  EXPECT_TRUE(CheckAmount(0, false).ok());
-  EXPECT_TRUE(CheckAmount(12.5, false).ok());
-  EXPECT_TRUE(CheckAmount(0.29, false).ok());
+  EXPECT_OK(CheckAmount(0, false));
+  EXPECT_OK(CheckAmount(12.5, false));
+  EXPECT_OK(CheckAmount(0.29, false));
   EXPECT_EQ(ApiErrorField(CheckAmount(-1, false)), "amount");
   EXPECT_EQ(ApiErrorField(CheckAmount(1.001, false)), "amount");
   EXPECT_EQ(ApiErrorField(CheckAmount(1e15, false)), "amount");
   EXPECT_EQ(ApiErrorField(CheckAmount(std::nan(""), false)), "amount");
-  EXPECT_TRUE(CheckAmount(100, true).ok());
+  EXPECT_OK(CheckAmount(100, true));
   EXPECT_EQ(ApiErrorField(CheckAmount(100.5, true)), "amount");
 }
 
@@ -70,13 +75,12 @@ TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
   affonso::v1::CreateReferralRequest referral;
   referral.set_email("a@example.com");
   (*referral.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
-  EXPECT_TRUE(CheckNoNulCharacters(referral).ok());
+  EXPECT_OK(CheckNoNulCharacters(referral));
 
   affonso::v1::CreateReferralRequest named = referral;
   named.set_name(nul);
   absl::Status status = CheckNoNulCharacters(named);
-  EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(status), "name");
+  EXPECT_THAT(status, HasApiError("VALIDATION_ERROR", "name"));
 
   // Inside a Struct, keys and nested values alike name the Struct field.
   affonso::v1::CreateReferralRequest value = referral;
@@ -92,7 +96,7 @@ TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
   // Nested messages and repeated strings get dotted paths.
   affonso::v1::UpdateFraudRulesRequest rules;
   rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums("cpc");
-  EXPECT_TRUE(CheckNoNulCharacters(rules).ok());
+  EXPECT_OK(CheckNoNulCharacters(rules));
   rules.mutable_fraud_rules()->mutable_paid_traffic_config()->add_utm_mediums(nul);
   EXPECT_EQ(ApiErrorField(CheckNoNulCharacters(rules)),
             "fraud_rules.paid_traffic_config.utm_mediums");
@@ -103,7 +107,7 @@ TEST(ValidationTest, NulCharactersAreRefusedAnywhereInARequest) {
 // neighbouring cents apart, so the database stored another amount than the
 // client wrote.
 TEST(ValidationTest, AcceptedAmountsAreStoredAsWritten) {
-  EXPECT_TRUE(CheckAmount(9999999999999.99, false).ok());
+  EXPECT_OK(CheckAmount(9999999999999.99, false));
   EXPECT_EQ(ApiErrorField(CheckAmount(1e13, false)), "amount");
   // The same double as 99999999999999.98: it would be stored as that.
   EXPECT_EQ(ApiErrorField(CheckAmount(99999999999999.99, false)), "amount");
@@ -111,8 +115,8 @@ TEST(ValidationTest, AcceptedAmountsAreStoredAsWritten) {
   // JSON's 0.1 + 0.2 has 17 decimals; 0.3 is what the database would keep.
   EXPECT_EQ(ApiErrorField(CheckAmount(0.1 + 0.2, false)), "amount");
   EXPECT_EQ(ApiErrorField(CheckAmount(1e-30, false)), "amount");
-  EXPECT_TRUE(CheckAmount(0.1, false).ok());
-  EXPECT_TRUE(CheckAmount(1234567890123.45, false).ok());
+  EXPECT_OK(CheckAmount(0.1, false));
+  EXPECT_OK(CheckAmount(1234567890123.45, false));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
@@ -76,7 +77,7 @@ TEST(OpsServerTest, ServesOverHttpAndExportsTheStartTime) {
   options.address = "127.0.0.1";
   options.port = 0;
   auto server = OpsServer::Start(options, &registry, [] { return true; });
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   EXPECT_GT((*server)->port(), 0);
   (*server)->Shutdown(absl::Seconds(1));
 }

@@ -15,15 +15,19 @@ namespace affonso::services::testing {
 
 inline constexpr char kGoodAuthorization[] = "Bearer sk_test_good";
 
-// Accepts kGoodAuthorization as team "team_a"; anything else is rejected the
-// way the real authenticator rejects it.
+// Accepts `good_authorization` (kGoodAuthorization unless set) as `caller`;
+// anything else is rejected the way the real authenticator rejects it: no
+// header is MISSING_API_KEY, any other INVALID_API_KEY.
 class FakeAuthenticator : public Authenticator {
  public:
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
     if (authorization.empty()) return MissingApiKeyError();
-    if (authorization != kGoodAuthorization) return InvalidApiKeyError();
-    return Caller{"team_a", "key_a"};
+    if (authorization != good_authorization) return InvalidApiKeyError();
+    return caller;
   }
+
+  std::string good_authorization = kGoodAuthorization;
+  Caller caller{"team_a", "key_a"};
 };
 
 // Services under test behind a real gRPC server on an in-process channel, so

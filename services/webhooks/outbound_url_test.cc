@@ -13,14 +13,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 TEST(ParseOutboundUrlTest, HttpsWithDefaultPortAndPath) {
   auto target = ParseOutboundUrl("https://hooks.example.com/affonso/events?x=1");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->scheme, "https");
   EXPECT_EQ(target->host, "hooks.example.com");
   EXPECT_EQ(target->port, 443);
@@ -29,7 +32,7 @@ TEST(ParseOutboundUrlTest, HttpsWithDefaultPortAndPath) {
 
 TEST(ParseOutboundUrlTest, HttpDefaultPortAndEmptyPath) {
   auto target = ParseOutboundUrl("http://example.com");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->scheme, "http");
   EXPECT_EQ(target->port, 80);
   EXPECT_EQ(target->path_and_query, "/");
@@ -37,7 +40,7 @@ TEST(ParseOutboundUrlTest, HttpDefaultPortAndEmptyPath) {
 
 TEST(ParseOutboundUrlTest, SchemeAndHostAreCaseInsensitive) {
   auto target = ParseOutboundUrl("HTTPS://Hooks.Example.COM/Path");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->scheme, "https");
   EXPECT_EQ(target->host, "hooks.example.com");
   EXPECT_EQ(target->path_and_query, "/Path");  // the path is case-sensitive
@@ -45,19 +48,19 @@ TEST(ParseOutboundUrlTest, SchemeAndHostAreCaseInsensitive) {
 
 TEST(ParseOutboundUrlTest, ExplicitPorts) {
   auto target = ParseOutboundUrl("http://127.0.0.1:8081/hook");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->host, "127.0.0.1");
   EXPECT_EQ(target->port, 8081);
   EXPECT_EQ(target->path_and_query, "/hook");
 
   target = ParseOutboundUrl("https://example.com:65535");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->port, 65535);
 }
 
 TEST(ParseOutboundUrlTest, QueryWithoutPath) {
   auto target = ParseOutboundUrl("https://example.com?a=b");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->host, "example.com");
   EXPECT_EQ(target->path_and_query, "/?a=b");
 }
@@ -68,42 +71,40 @@ TEST(ParseOutboundUrlTest, RejectsFragments) {
   for (const char* bad : {"https://example.com?a=b#frag", "https://example.com/p#frag?not=query",
                           "https://example.com/#", "https://example.com#x"}) {
     auto target = ParseOutboundUrl(bad);
-    EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(target, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
     EXPECT_EQ(ApiErrorField(target.status()), "url") << bad;
   }
 }
 
 TEST(ParseOutboundUrlTest, LengthLimit) {
   const std::string prefix = "https://example.com/";
-  EXPECT_TRUE(
-      ParseOutboundUrl(prefix + std::string(kMaxOutboundUrlLength - prefix.size(), 'a')).ok());
-  EXPECT_EQ(ParseOutboundUrl(prefix + std::string(kMaxOutboundUrlLength + 1 - prefix.size(), 'a'))
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_OK(ParseOutboundUrl(prefix + std::string(kMaxOutboundUrlLength - prefix.size(), 'a')));
+  EXPECT_THAT(ParseOutboundUrl(prefix + std::string(kMaxOutboundUrlLength + 1 - prefix.size(), 'a'))
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ParseOutboundUrlTest, TrailingDotIsTheRoot) {
   auto target = ParseOutboundUrl("https://hooks.example.com./in");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->host, "hooks.example.com.");
 }
 
 TEST(ParseOutboundUrlTest, Ipv6LiteralsInBrackets) {
   auto target = ParseOutboundUrl("http://[::1]:9000/hook");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->host, "::1");
   EXPECT_EQ(target->port, 9000);
   EXPECT_EQ(target->path_and_query, "/hook");
 
   target = ParseOutboundUrl("https://[2606:4700:4700::1111]");
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_OK(target);
   EXPECT_EQ(target->host, "2606:4700:4700::1111");
   EXPECT_EQ(target->port, 443);
 
   for (const char* bad : {"http://[::1/x", "http://[not-ipv6]/", "http://[fe80::1%25eth0]/",
                           "http://[::1]x/", "http://::1/", "http://[]/"}) {
-    EXPECT_EQ(ParseOutboundUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 
@@ -112,7 +113,7 @@ TEST(ParseOutboundUrlTest, RejectsOtherSchemes) {
                           "javascript:alert(1)", "example.com/hook", "//example.com/hook",
                           "https:/example.com", ""}) {
     auto target = ParseOutboundUrl(bad);
-    EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(target, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
     EXPECT_EQ(ApiErrorField(target.status()), "url") << bad;
   }
 }
@@ -120,13 +121,13 @@ TEST(ParseOutboundUrlTest, RejectsOtherSchemes) {
 TEST(ParseOutboundUrlTest, RejectsUserinfo) {
   for (const char* bad : {"https://user:pass@example.com/", "https://user@example.com/",
                           "https://example.com@10.0.0.1/", "http://@example.com/"}) {
-    EXPECT_EQ(ParseOutboundUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 
 TEST(ParseOutboundUrlTest, RejectsMissingHost) {
   for (const char* bad : {"https://", "https:///path", "http://:8080/", "https://?q", "http://#x"}) {
-    EXPECT_EQ(ParseOutboundUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 
@@ -138,7 +139,7 @@ TEST(ParseOutboundUrlTest, RejectsBadPorts) {
                           // RFC 3986 reads an empty port as the default one; creation
                           // always refused it, and there is one rule now.
                           "https://example.com:/x", "http://[::1]:/"}) {
-    EXPECT_EQ(ParseOutboundUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 
@@ -149,10 +150,10 @@ TEST(ParseOutboundUrlTest, RejectsOddHostsAndCharacters) {
                           // "_" was accepted here but refused at creation: one rule now.
                           "http://exa_mple.com/", "http://_dmarc.example.com/",
                           "http://.example.com/", "http://example..com/", "http://./"}) {
-    EXPECT_EQ(ParseOutboundUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
-  EXPECT_EQ(ParseOutboundUrl("http://" + std::string(254, 'a') + "/").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseOutboundUrl("http://" + std::string(254, 'a') + "/"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(IsPrivateAddressTest, Ipv4Ranges) {
@@ -400,18 +401,18 @@ TEST(IsPrivateHostLiteralTest, LiteralsInAnySpellingAndLocalhostNames) {
 
 OutboundTarget Target(const std::string& url) {
   auto target = ParseOutboundUrl(url);
-  EXPECT_TRUE(target.ok()) << url << ": " << target.status();
+  EXPECT_OK(target) << url << ": " << target.status();
   return target.ok() ? *target : OutboundTarget{};
 }
 
 TEST(ResolveOutboundTest, LocalhostIsDeniedUnlessAllowed) {
   const OutboundTarget target = Target("http://localhost:8081/hook");
   auto denied = ResolveOutbound(target, /*allow_private=*/false);
-  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(denied.status().message(), "destination resolves to a private address");
 
   auto allowed = ResolveOutbound(target, /*allow_private=*/true);
-  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  ASSERT_OK(allowed);
   EXPECT_TRUE(*allowed == "127.0.0.1" || *allowed == "::1") << *allowed;
 }
 
@@ -423,7 +424,7 @@ TEST(ResolveOutboundTest, PrivateLiteralsAreDenied) {
                           "http://2130706433/", "http://127.1/", "http://0x7f.0.0.1/",
                           "http://0/"}) {
     auto resolved = ResolveOutbound(Target(url), /*allow_private=*/false);
-    EXPECT_EQ(resolved.status().code(), absl::StatusCode::kPermissionDenied)
+    EXPECT_THAT(resolved, StatusIs(absl::StatusCode::kPermissionDenied))
         << url << ": " << resolved.status();
   }
 }
@@ -438,17 +439,16 @@ TEST(ResolveOutboundTest, NameResolvingToThisHostIsDenied) {
   auto allowed = ResolveOutbound(*target, /*allow_private=*/true);
   if (!allowed.ok()) GTEST_SKIP() << name << " does not resolve: " << allowed.status();
   auto denied = ResolveOutbound(*target, /*allow_private=*/false);
-  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied)
-      << name << " -> " << *allowed;
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied)) << name << " -> " << *allowed;
 }
 
 TEST(ResolveOutboundTest, PublicLiteralIsAllowedWithoutDns) {
   auto resolved = ResolveOutbound(Target("https://93.184.216.34/hook"), false);
-  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  ASSERT_OK(resolved);
   EXPECT_EQ(*resolved, "93.184.216.34");
 
   resolved = ResolveOutbound(Target("https://[2606:4700:4700::1111]:8443/"), false);
-  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  ASSERT_OK(resolved);
   EXPECT_EQ(*resolved, "2606:4700:4700::1111");
 }
 
@@ -456,7 +456,7 @@ TEST(ResolveOutboundTest, UnresolvableNameIsUnavailable) {
   // .invalid never resolves (RFC 6761); the resolver may still be asked, and
   // without network it fails just the same.
   auto resolved = ResolveOutbound(Target("https://no-such-host.invalid/"), true);
-  EXPECT_EQ(resolved.status().code(), absl::StatusCode::kUnavailable) << resolved.status();
+  EXPECT_THAT(resolved, StatusIs(absl::StatusCode::kUnavailable)) << resolved.status();
 }
 
 // What the sender does with a stored URL (services/webhooks/webhook_sender.cc).
@@ -513,10 +513,10 @@ TEST(OneRuleTest, PublicLiteralsAreAcceptedAtCreationAndAtSend) {
 
 TEST(CheckOutboundUrlTest, RefusalNamesTheUrlField) {
   auto checked = CheckOutboundUrl("http://100.64.0.1/", false);
-  EXPECT_EQ(checked.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(checked, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ApiErrorField(checked.status()), "url");
   checked = CheckOutboundUrl("https://Hooks.Example.com/in?x=1", false);
-  ASSERT_TRUE(checked.ok()) << checked.status();
+  ASSERT_OK(checked);
   EXPECT_EQ(checked->host, "hooks.example.com");
   EXPECT_EQ(checked->path_and_query, "/in?x=1");
 }

@@ -2,10 +2,13 @@
 
 #include <atomic>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::services {
 namespace {
+
+using ::affonso::matchers::StatusIs;
 
 class FakeBacklogStore : public storage::WebhookDispatchStore {
  public:
@@ -47,7 +50,7 @@ TEST(OutboxMonitorTest, RefreshSetsGaugesAndAFailureKeepsThem) {
   backlog.deliveries_waiting = 11;
   backlog.oldest_due_age_seconds = 42;
   store.next = backlog;
-  ASSERT_TRUE(monitor.RefreshOnce().ok());
+  ASSERT_OK(monitor.RefreshOnce());
   EXPECT_EQ(store.last_cap, 500);
   std::string text = registry.Render();
   for (const char* line : {"affonso_webhook_outbox_pending{stage=\"fan_out\"} 3\n",
@@ -59,7 +62,7 @@ TEST(OutboxMonitorTest, RefreshSetsGaugesAndAFailureKeepsThem) {
     EXPECT_NE(text.find(line), std::string::npos) << line << text;
   }
   store.next = absl::UnavailableError("db down");
-  EXPECT_FALSE(monitor.RefreshOnce().ok());
+  EXPECT_THAT(monitor.RefreshOnce(), StatusIs(absl::StatusCode::kUnavailable));
   text = registry.Render();
   EXPECT_NE(text.find("affonso_webhook_outbox_pending{stage=\"due\"} 7\n"), std::string::npos);
   EXPECT_NE(text.find("affonso_webhook_dispatcher_errors_total{stage=\"backlog\"} 1\n"),

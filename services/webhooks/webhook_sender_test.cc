@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
 #include "gateway/http/http_server.h"
 #include "gtest/gtest.h"
 
@@ -40,7 +41,7 @@ class CurlSenderTest : public ::testing::Test {
     options.address = "127.0.0.1";
     options.port = 0;
     auto server = gateway::HttpServer::Start(options, handler);
-    EXPECT_TRUE(server.ok()) << server.status();
+    EXPECT_OK(server);
     server_ = *std::move(server);
     return absl::StrCat("http://127.0.0.1:", server_->port(), "/hooks");
   }
