@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace affonso::storage {
@@ -107,7 +108,7 @@ TEST(FraudFlagsJsonTest, EveryFlagRoundTrips) {
     }
   }
   google::protobuf::RepeatedPtrField<FraudFlag> read;
-  ASSERT_TRUE(FraudFlagsFromJson(FraudFlagsToJson(flags), &read).ok());
+  ASSERT_OK(FraudFlagsFromJson(FraudFlagsToJson(flags), &read));
   ASSERT_EQ(read.size(), static_cast<int>(flags.size()));
   for (int i = 0; i < read.size(); ++i) {
     EXPECT_EQ(read[i].check(), flags[i].check()) << i;
@@ -130,7 +131,7 @@ TEST(FraudFlagsJsonTest, ReadsWhatTheDatabaseReturns) {
   EXPECT_EQ(read[1].mode(), affonso::v1::FRAUD_MODE_DETECT);
 
   read.Clear();
-  EXPECT_TRUE(FraudFlagsFromJson("[]", &read).ok());
+  EXPECT_OK(FraudFlagsFromJson("[]", &read));
   EXPECT_TRUE(read.empty());
   EXPECT_EQ(FraudFlagsFromJson("not json", &read).code(), absl::StatusCode::kInternal);
   EXPECT_EQ(FraudFlagsFromJson(R"({"check": "paid_traffic"})", &read).code(),

@@ -69,7 +69,7 @@ TEST_F(PgClickStoreTest, EachAttributionFieldLandsInItsOwnColumn) {
   request.set_msclkid("v-msclkid");
   request.set_ttclid("v-ttclid");
   auto click = store_->TrackClick(a_.team_id, request);
-  ASSERT_TRUE(click.ok()) << click.status();
+  ASSERT_OK(click);
   for (const char* column : {"sub1", "sub2", "sub3", "sub4", "sub5", "referrer", "ip", "user_agent",
                              "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                              "gclid", "fbclid", "msclkid", "ttclid"}) {

@@ -1,6 +1,7 @@
 #include <memory>
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/pg_values.h"
 #include "storage/pool.h"
@@ -22,7 +23,7 @@ class PgValuesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create(1);
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
   }
   // Runs kValues and hands its row to `check`.
@@ -33,7 +34,7 @@ class PgValuesTest : public ::testing::Test {
       check(tx.Exec(kValues, timestamp, micros, text, json)[0]);
       return absl::OkStatus();
     });
-    ASSERT_TRUE(status.ok()) << status;
+    ASSERT_OK(status);
   }
   std::unique_ptr<testing::TestDatabase> db_;
 };
@@ -78,10 +79,10 @@ TEST_F(PgValuesTest, TextAndJsonReadNullAsEmpty) {
     EXPECT_EQ(ReadText(row["text"]), "hello");
     EXPECT_EQ(ReadText(row["no_text"]), "");
     google::protobuf::Struct read;
-    ASSERT_TRUE(ReadStruct(row["json"], &read).ok());
+    ASSERT_OK(ReadStruct(row["json"], &read));
     EXPECT_EQ(read.fields().at("plan").string_value(), "pro");
     google::protobuf::Struct none;
-    EXPECT_TRUE(ReadStruct(row["no_json"], &none).ok());
+    EXPECT_OK(ReadStruct(row["no_json"], &none));
     EXPECT_TRUE(none.fields().empty());
     google::protobuf::Struct bad;
     EXPECT_EQ(ReadStruct(row["bad_json"], &bad).code(), absl::StatusCode::kInternal);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/api_error.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/query_one.h"
 #include "storage/testing/test_database.h"
@@ -26,7 +27,7 @@ class QueryOneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto db = testing::TestDatabase::Create(2);
-    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_OK(db);
     db_ = *std::move(db);
   }
   std::unique_ptr<testing::TestDatabase> db_;
@@ -36,7 +37,7 @@ TEST_F(QueryOneTest, ReadsTheRowWithStringViewParameters) {
   const absl::string_view id = "a", team = "t1";
   auto found = db_->pool().Autocommit(
       "test", [&](Tx& tx) { return QueryOne(tx, kFind, ReadId, "thing", id, team); });
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_OK(found);
   EXPECT_EQ(*found, "a");
 }
 
@@ -52,7 +53,7 @@ TEST_F(QueryOneTest, NoRowIsNotFoundNamingTheEntity) {
 TEST_F(QueryOneTest, AReadersErrorIsReturned) {
   auto ok = db_->pool().Autocommit(
       "test", [&](Tx& tx) { return QueryOne(tx, kFind, ReadTeamOrError, "thing", "a", "t1"); });
-  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_OK(ok);
   EXPECT_EQ(*ok, "t1");
   auto failed = db_->pool().Autocommit(
       "test", [&](Tx& tx) { return QueryOne(tx, kFind, ReadTeamOrError, "thing", "b", "t2"); });
@@ -64,11 +65,11 @@ TEST_F(QueryOneTest, ANullPointerStaysSqlNull) {
   auto null = db_->pool().Autocommit("test", [&](Tx& tx) {
     return QueryOne(tx, kIsNull, read, "value", static_cast<const char*>(nullptr));
   });
-  ASSERT_TRUE(null.ok()) << null.status();
+  ASSERT_OK(null);
   EXPECT_TRUE(*null);
   auto empty = db_->pool().Autocommit(
       "test", [&](Tx& tx) { return QueryOne(tx, kIsNull, read, "value", absl::string_view()); });
-  ASSERT_TRUE(empty.ok()) << empty.status();
+  ASSERT_OK(empty);
   EXPECT_FALSE(*empty);  // an empty view is the empty string, not NULL
 }
 
@@ -98,7 +99,7 @@ TEST_F(QueryOneTest, RequireRowCountsTheRowsAnUpdateChanged) {
     }
     return absl::OkStatus();
   });
-  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_OK(status);
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ TEST(CheckWebhookUrlTest, EveryUrlAcceptedAtCreationParsesTheSameAtSend) {
         continue;
       }
       absl::StatusOr<OutboundTarget> sent = ParseOutboundUrl(c.url);
-      ASSERT_TRUE(sent.ok()) << c.url << ": " << sent.status();
+      ASSERT_OK(sent) << c.url << ": " << sent.status();
       EXPECT_EQ(sent->scheme, created->scheme) << c.url;
       EXPECT_EQ(sent->host, created->host) << c.url;
       EXPECT_EQ(sent->port, created->port) << c.url;

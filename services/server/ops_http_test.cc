@@ -106,7 +106,7 @@ TEST(OpsServerTest, TheServersOwnRefusalsAreInTheEnvelope) {
   options.address = "127.0.0.1";
   options.port = 0;
   auto server = OpsServer::Start(options, &registry, [] { return true; });
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   const std::string answer = Exchange((*server)->port(), "GARBAGE\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 400 ")) << answer;
   EXPECT_TRUE(absl::StrContains(answer, "Content-Type: application/json\r\n")) << answer;
