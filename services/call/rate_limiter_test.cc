@@ -10,15 +10,6 @@
 namespace affonso::services {
 namespace {
 
-class FakeAuthenticator : public Authenticator {
- public:
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
-    if (authorization != "Bearer good") return InvalidApiKeyError();
-    return caller;
-  }
-  Caller caller{"team_1", "key_1"};
-};
-
 class FakeStore : public storage::RateLimitStore {
  public:
   absl::StatusOr<storage::RateLimitDecision> Take(absl::string_view team_id,
@@ -44,31 +35,46 @@ std::map<std::string, std::string> AsMap(
 
 class RateLimiterTest : public ::testing::Test {
  protected:
-  FakeAuthenticator inner_;
+  // The stage after authentication, which found `caller_`.
+  absl::Status Admit() {
+    state_ = AdmissionState{caller_, {}};
+    return limiter_.Admit(AdmissionRequest{"Bearer good", 1, ""}, &state_);
+  }
+  uint64_t Decisions(const char* result) {
+    return registry_.AddCounter("affonso_rate_limit_decisions_total", "", {"result"})
+        .WithLabels({result})
+        .Value();
+  }
+
+  Caller caller_{"team_1", "key_1"};
+  AdmissionState state_;
   FakeStore store_;
-  RateLimitingAuthenticator limiter_{&inner_, &store_, storage::RateLimit{600, 20}};
+  metrics::Registry registry_;
+  RateLimiter limiter_{&store_, storage::RateLimit{600, 20}, &registry_};
 };
 
 TEST_F(RateLimiterTest, AllowedCallCarriesTheHeadersOfItsLimit) {
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_TRUE(caller.ok()) << caller.status();
-  EXPECT_EQ(caller->team_id, "team_1");
+  absl::Status status = Admit();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(state_.caller.team_id, "team_1");
   ASSERT_EQ(store_.calls.size(), 1u);
   EXPECT_EQ(store_.calls[0].key, "key_1");
   EXPECT_EQ(store_.calls[0].limit.per_minute, 600);
   EXPECT_EQ(store_.calls[0].limit.per_second, 20);
-  EXPECT_EQ(AsMap(caller->response_metadata),
+  EXPECT_EQ(AsMap(state_.headers),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
                                                 {"x-ratelimit-remaining", "7"},
                                                 {"x-ratelimit-reset", "1700000060"}}));
+  EXPECT_EQ(Decisions("allowed"), 1u);
+  EXPECT_EQ(Decisions("limited"), 0u);
 }
 
 TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
-  inner_.caller.rate_limit_per_minute = 3000;
-  EXPECT_TRUE(limiter_.Authenticate("Bearer good").ok());
-  inner_.caller.rate_limit_per_minute = 0;
-  inner_.caller.rate_limit_per_second = 100;
-  EXPECT_TRUE(limiter_.Authenticate("Bearer good").ok());
+  caller_.rate_limit_per_minute = 3000;
+  EXPECT_TRUE(Admit().ok());
+  caller_.rate_limit_per_minute = 0;
+  caller_.rate_limit_per_second = 100;
+  EXPECT_TRUE(Admit().ok());
   ASSERT_EQ(store_.calls.size(), 2u);
   EXPECT_EQ(store_.calls[0].limit.per_minute, 3000);
   EXPECT_EQ(store_.calls[0].limit.per_second, 20);
@@ -78,34 +84,61 @@ TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
 
 TEST_F(RateLimiterTest, RefusedCallIsRateLimitExceededWithRetryAfter) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(2100)};
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_FALSE(caller.ok());
-  EXPECT_EQ(caller.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(ApiErrorCode(caller.status()), "RATE_LIMIT_EXCEEDED");
-  EXPECT_EQ(AsMap(ResponseMetadata(caller.status())),
+  absl::Status status = Admit();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ApiErrorCode(status), "RATE_LIMIT_EXCEEDED");
+  EXPECT_EQ(AsMap(ResponseMetadata(status)),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
                                                 {"x-ratelimit-remaining", "0"},
                                                 {"x-ratelimit-reset", "1700000060"},
                                                 {"retry-after", "3"}}));
+  EXPECT_TRUE(state_.headers.empty());
+  EXPECT_EQ(Decisions("limited"), 1u);
 }
 
 TEST_F(RateLimiterTest, RetryAfterIsNeverZero) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(5)};
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_FALSE(caller.ok());
-  EXPECT_EQ(AsMap(ResponseMetadata(caller.status()))["retry-after"], "1");
-}
-
-TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
-  auto caller = limiter_.Authenticate("Bearer bad");
-  EXPECT_EQ(ApiErrorCode(caller.status()), "INVALID_API_KEY");
-  EXPECT_TRUE(store_.calls.empty());
+  absl::Status status = Admit();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(AsMap(ResponseMetadata(status))["retry-after"], "1");
 }
 
 TEST_F(RateLimiterTest, UnreachableStateFailsTheCallAsUnavailable) {
   store_.next = absl::UnavailableError("database unreachable");
-  auto caller = limiter_.Authenticate("Bearer good");
-  EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Admit().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Decisions("error"), 1u);
+}
+
+// Every decision is a round trip: callback handlers must take it off their
+// thread.
+TEST_F(RateLimiterTest, NeverDecidesWithoutWaiting) {
+  state_ = AdmissionState{caller_, {}};
+  EXPECT_FALSE(limiter_.AdmitWithoutWaiting(AdmissionRequest{"Bearer good", 1, ""}, &state_));
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+// Behind authentication, as the server orders them.
+class FakeAuthenticator : public Authenticator {
+ public:
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
+    if (authorization != "Bearer good") return InvalidApiKeyError();
+    return Caller{"team_1", "key_1"};
+  }
+};
+
+TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
+  FakeAuthenticator authenticator;
+  AuthenticationStage authentication(&authenticator);
+  Admission admission({&authentication, &limiter_});
+  AdmissionState state;
+  absl::Status status = admission.Admit(AdmissionRequest{"Bearer bad", 1, ""}, &state);
+  EXPECT_EQ(ApiErrorCode(status), "INVALID_API_KEY");
+  EXPECT_TRUE(store_.calls.empty());
+  status = admission.Admit(AdmissionRequest{"Bearer good", 1, ""}, &state);
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(store_.calls.size(), 1u);
+  EXPECT_EQ(state.headers.size(), 3u);
 }
 
 }  // namespace

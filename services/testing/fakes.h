@@ -1,11 +1,14 @@
 #ifndef AFFONSO_SERVICES_TESTING_FAKES_H_
 #define AFFONSO_SERVICES_TESTING_FAKES_H_
 
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
 #include "common/api_error.h"
 #include "services/call/authenticator.h"
 
@@ -22,7 +25,20 @@ class FakeAuthenticator : public Authenticator {
     if (authorization != kGoodAuthorization) return InvalidApiKeyError();
     return Caller{"team_a", "key_a"};
   }
+  // All of it is in memory.
+  std::optional<absl::StatusOr<Caller>> AuthenticateWithoutWaiting(
+      absl::string_view authorization, absl::string_view client_address) const override {
+    return Authenticate(authorization);
+  }
 };
+
+// The name of the calling thread ("" when unknown): tests tell an
+// admission thread ("affonso-admit") from gRPC's.
+inline std::string ThreadName() {
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0) return "";
+  return name;
+}
 
 // Services under test behind a real gRPC server on an in-process channel, so
 // tests exercise metadata, status codes and trailers as clients see them.
