@@ -10,6 +10,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 using affonso::v1::FraudCheck;
 using affonso::v1::FraudFlag;
 using affonso::v1::FraudMode;
@@ -119,11 +121,11 @@ TEST(FraudFlagsJsonTest, EveryFlagRoundTrips) {
 TEST(FraudFlagsJsonTest, ReadsWhatTheDatabaseReturns) {
   // jsonb's own text form: a space after ':' and ','.
   google::protobuf::RepeatedPtrField<FraudFlag> read;
-  ASSERT_TRUE(FraudFlagsFromJson(
+  ASSERT_OK(FraudFlagsFromJson(
                   R"([{"mode": "block", "check": "paid_traffic"}, {"check": "self_referral"}, )"
                   R"({"check": "made_up", "mode": "detect"}])",
                   &read)
-                  .ok());
+                  );
   ASSERT_EQ(read.size(), 2);  // the entry without a mode is skipped
   EXPECT_EQ(read[0].check(), affonso::v1::FRAUD_CHECK_PAID_TRAFFIC);
   EXPECT_EQ(read[0].mode(), affonso::v1::FRAUD_MODE_BLOCK);
@@ -133,7 +135,7 @@ TEST(FraudFlagsJsonTest, ReadsWhatTheDatabaseReturns) {
   read.Clear();
   EXPECT_OK(FraudFlagsFromJson("[]", &read));
   EXPECT_TRUE(read.empty());
-  EXPECT_EQ(FraudFlagsFromJson("not json", &read).code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(FraudFlagsFromJson("not json", &read), StatusIs(absl::StatusCode::kInternal));
   EXPECT_EQ(FraudFlagsFromJson(R"({"check": "paid_traffic"})", &read).code(),
             absl::StatusCode::kInternal);
 }

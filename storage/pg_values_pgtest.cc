@@ -10,6 +10,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 // Each helper's SQL expression and its reader, as the stores pair them.
 constexpr Statement kValues{
     "pg_values_test",
@@ -85,7 +87,7 @@ TEST_F(PgValuesTest, TextAndJsonReadNullAsEmpty) {
     EXPECT_OK(ReadStruct(row["no_json"], &none));
     EXPECT_TRUE(none.fields().empty());
     google::protobuf::Struct bad;
-    EXPECT_EQ(ReadStruct(row["bad_json"], &bad).code(), absl::StatusCode::kInternal);
+    EXPECT_THAT(ReadStruct(row["bad_json"], &bad), StatusIs(absl::StatusCode::kInternal));
   });
 }
 

@@ -10,6 +10,8 @@
 namespace affonso::storage {
 namespace {
 
+using ::affonso::matchers::StatusIs;
+
 constexpr Statement kFind{"query_one_test_find",
                           "SELECT v.id, v.team_id FROM (VALUES ('a', 't1'), ('b', 't2')) "
                           "AS v(id, team_id) WHERE v.id = $1 AND v.team_id = $2"};
@@ -46,7 +48,7 @@ TEST_F(QueryOneTest, NoRowIsNotFoundNamingTheEntity) {
   auto found = db_->pool().Autocommit("test", [&](Tx& tx) {
     return QueryOne(tx, kFind, ReadId, "thing", std::string("b"), std::string("t1"));
   });
-  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(found.status(), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(found.status(), affonso::NotFoundError("thing"));
 }
 
@@ -57,7 +59,7 @@ TEST_F(QueryOneTest, AReadersErrorIsReturned) {
   EXPECT_EQ(*ok, "t1");
   auto failed = db_->pool().Autocommit(
       "test", [&](Tx& tx) { return QueryOne(tx, kFind, ReadTeamOrError, "thing", "b", "t2"); });
-  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(failed.status(), StatusIs(absl::StatusCode::kInternal));
 }
 
 TEST_F(QueryOneTest, ANullPointerStaysSqlNull) {

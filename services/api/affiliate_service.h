@@ -34,8 +34,8 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
 
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:
-  AffiliateServiceImpl(const Authenticator* authenticator, storage::AffiliateStore* store)
-      : runner_(authenticator), store_(store) {}
+  AffiliateServiceImpl(RpcRunner runner, storage::AffiliateStore* store)
+      : runner_(std::move(runner)), store_(store) {}
 
   grpc::Status CreateAffiliate(grpc::ServerContext* context,
                                const affonso::v1::CreateAffiliateRequest* request,

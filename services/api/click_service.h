@@ -14,8 +14,8 @@ absl::Status ValidateTrackClick(const affonso::v1::TrackClickRequest& request);
 
 class ClickServiceImpl final : public affonso::v1::ClickService::Service {
  public:
-  ClickServiceImpl(const Authenticator* authenticator, storage::ClickStore* store)
-      : runner_(authenticator), store_(store) {}
+  ClickServiceImpl(RpcRunner runner, storage::ClickStore* store)
+      : runner_(std::move(runner)), store_(store) {}
 
   grpc::Status TrackClick(grpc::ServerContext* context,
                           const affonso::v1::TrackClickRequest* request,

@@ -19,8 +19,8 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
 
 class CommissionServiceImpl final : public affonso::v1::CommissionService::Service {
  public:
-  CommissionServiceImpl(const Authenticator* authenticator, storage::CommissionStore* store)
-      : runner_(authenticator), store_(store) {}
+  CommissionServiceImpl(RpcRunner runner, storage::CommissionStore* store)
+      : runner_(std::move(runner)), store_(store) {}
 
   grpc::Status ListCommissions(grpc::ServerContext* context,
                                const affonso::v1::ListCommissionsRequest* request,

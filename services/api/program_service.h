@@ -28,8 +28,8 @@ absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& prog
 
 class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
  public:
-  ProgramServiceImpl(const Authenticator* authenticator, storage::ProgramStore* store)
-      : runner_(authenticator), store_(store) {}
+  ProgramServiceImpl(RpcRunner runner, storage::ProgramStore* store)
+      : runner_(std::move(runner)), store_(store) {}
 
   grpc::Status GetFraudRules(grpc::ServerContext* context,
                              const affonso::v1::GetFraudRulesRequest* request,

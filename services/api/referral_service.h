@@ -21,9 +21,9 @@ bool LooksLikeReferralId(absl::string_view id);
 
 class ReferralServiceImpl final : public affonso::v1::ReferralService::Service {
  public:
-  ReferralServiceImpl(const Authenticator* authenticator, storage::ReferralStore* store,
+  ReferralServiceImpl(RpcRunner runner, storage::ReferralStore* store,
                       ConversionMetrics* metrics = &ConversionMetrics::Default())
-      : runner_(authenticator), store_(store), metrics_(metrics) {}
+      : runner_(std::move(runner)), store_(store), metrics_(metrics) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,
                               const affonso::v1::CreateReferralRequest* request,

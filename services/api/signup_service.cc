@@ -21,7 +21,17 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
     grpc::CallbackServerContext* context, const affonso::v1::RecordSignupRequest* request,
     affonso::v1::RecordSignupResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  CallScope scope = runner_.Begin(context);
+  // Admission may finish on an admission thread; nothing here waits.
+  runner_.BeginAsync(context, [this, context, request, response, reactor](CallScope scope) {
+    Convert(context, request, response, reactor, std::move(scope));
+  });
+  return reactor;
+}
+
+void SignupServiceImpl::Convert(grpc::CallbackServerContext* context,
+                                const affonso::v1::RecordSignupRequest* request,
+                                affonso::v1::RecordSignupResponse* response,
+                                grpc::ServerUnaryReactor* reactor, CallScope scope) {
   absl::Status invalid =
       scope.caller.ok() ? RpcRunner::CheckRequest(*request) : scope.caller.status();
   if (invalid.ok()) invalid = ValidateRecordSignup(*request);
@@ -29,13 +39,13 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
   if (!invalid.ok()) {
     metrics_->CountSignup(invalid, false, nullptr);
     reactor->Finish(runner_.End(context, "RecordSignup", scope, invalid));
-    return reactor;
+    return;
   }
   const std::string team_id = scope.caller->team_id;
   store_->ConvertClickAsync(
       team_id, request,
-      [this, context, reactor, response, scope = std::move(scope)](
-          absl::StatusOr<storage::Conversion> conversion) {
+      [this, context, reactor, response,
+       scope = std::move(scope)](absl::StatusOr<storage::Conversion> conversion) {
         if (conversion.ok()) {
           *response->mutable_referral() = std::move(conversion->referral);
           response->set_created(conversion->created);
@@ -45,7 +55,6 @@ grpc::ServerUnaryReactor* SignupServiceImpl::RecordSignup(
                               &response->referral());
         reactor->Finish(runner_.End(context, "RecordSignup", scope, conversion.status()));
       });
-  return reactor;
 }
 
 }  // namespace affonso::services

@@ -31,9 +31,9 @@ absl::StatusOr<storage::WebhookListQuery> ParseListWebhooks(
 
 class WebhookServiceImpl final : public affonso::v1::WebhookService::Service {
  public:
-  WebhookServiceImpl(const Authenticator* authenticator, storage::WebhookStore* store,
+  WebhookServiceImpl(RpcRunner runner, storage::WebhookStore* store,
                      bool allow_private_destinations)
-      : runner_(authenticator),
+      : runner_(std::move(runner)),
         store_(store),
         allow_private_destinations_(allow_private_destinations) {}
 

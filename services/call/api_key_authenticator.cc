@@ -65,11 +65,23 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::AuthenticateFrom(
   return caller;
 }
 
-absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
-                                                   absl::string_view client_address,
-                                                   absl::Time now) const {
-  const std::string hash = Sha256Hex(key);
-  uint64_t evictions_before;
+std::optional<absl::StatusOr<Caller>> ApiKeyAuthenticator::AuthenticateWithoutWaiting(
+    absl::string_view authorization, absl::string_view client_address) const {
+  const absl::Time now = clock_();
+  absl::StatusOr<absl::string_view> key = ApiKeyFromAuthorization(authorization);
+  if (!key.ok()) {
+    absl::Status address = CheckAddress(client_address, now);
+    if (!address.ok()) return address;
+    CountFailure(client_address, now);
+    return key.status();
+  }
+  std::optional<absl::StatusOr<Caller>> caller = FromMemory(Sha256Hex(*key), client_address, now);
+  if (caller && absl::IsUnauthenticated(caller->status())) CountFailure(client_address, now);
+  return caller;
+}
+
+std::optional<absl::StatusOr<Caller>> ApiKeyAuthenticator::FromMemory(
+    const std::string& hash, absl::string_view client_address, absl::Time now) const {
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(hash);
@@ -79,16 +91,29 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
   }
   // Past a cached good key every answer is a failure or costs a query: what
   // an address over its budget no longer gets.
-  AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
+  absl::Status address = CheckAddress(client_address, now);
+  if (!address.ok()) return address;
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(hash);
+  if (it != cache_.end() && it->second.expires > now) return InvalidApiKeyError();  // revoked
+  auto unknown = unknown_.find(hash);
+  if (unknown != unknown_.end()) {
+    if (unknown->second > now) return InvalidApiKeyError();
+    unknown_.erase(unknown);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
+                                                   absl::string_view client_address,
+                                                   absl::Time now) const {
+  const std::string hash = Sha256Hex(key);
+  if (std::optional<absl::StatusOr<Caller>> known = FromMemory(hash, client_address, now)) {
+    return *std::move(known);
+  }
+  uint64_t evictions_before;
   {
     absl::MutexLock lock(&mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now) return InvalidApiKeyError();  // revoked
-    auto unknown = unknown_.find(hash);
-    if (unknown != unknown_.end()) {
-      if (unknown->second > now) return InvalidApiKeyError();
-      unknown_.erase(unknown);
-    }
     if (options_.max_concurrent_lookups > 0 &&
         lookups_in_flight_ >= options_.max_concurrent_lookups) {
       return absl::UnavailableError("too many API key lookups in progress; retry");

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -58,6 +59,11 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   // `client_address` "" is never limited (in-process callers).
   absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
                                           absl::string_view client_address) const override;
+  // A cached valid key, a malformed one, a key cached as unknown or revoked
+  // and an address over its failure budget are answered from memory; only a
+  // lookup is left to AuthenticateFrom.
+  std::optional<absl::StatusOr<Caller>> AuthenticateWithoutWaiting(
+      absl::string_view authorization, absl::string_view client_address) const override;
 
   // What this replica can refuse from memory alone, before anything reads
   // the request: a key cached as unknown or revoked (INVALID_API_KEY, counted
@@ -86,6 +92,11 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   // OK, or the refusal of an address over its budget.
   absl::Status CheckAddress(absl::string_view client_address, absl::Time now) const;
   void CountFailure(absl::string_view client_address, absl::Time now) const;
+  // What the cache and the failure budgets decide about the key with SHA-256
+  // `hash`; nullopt when only the store can tell.
+  std::optional<absl::StatusOr<Caller>> FromMemory(const std::string& hash,
+                                                   absl::string_view client_address,
+                                                   absl::Time now) const;
   absl::StatusOr<Caller> Lookup(absl::string_view key, absl::string_view client_address,
                                 absl::Time now) const;
 

@@ -51,15 +51,16 @@ TEST_F(ApiKeyAuthenticatorTest, MissingHeaderIsMissingApiKey) {
 }
 
 TEST_F(ApiKeyAuthenticatorTest, MalformedOrUnknownIsInvalidApiKey) {
-  for (const char* header : {"Basic abc", "Bearer", "Bearer ", "Bearer not_a_key",
-                             "sk_live_abcdefghijklmnopqrstuvwxyz012345",
-                             "Bearer sk_live_unknown"}) {
+  for (const char* header :
+       {"Basic abc", "Bearer", "Bearer ", "Bearer not_a_key",
+        "sk_live_abcdefghijklmnopqrstuvwxyz012345", "Bearer sk_live_unknown"}) {
     auto result = authenticator_.Authenticate(header);
     EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
     EXPECT_EQ(ApiErrorCode(result.status()), "INVALID_API_KEY") << header;
   }
-  EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate("Bearer sk_" + std::string(500, 'a')).status()),
-            "INVALID_API_KEY");
+  EXPECT_EQ(
+      ApiErrorCode(authenticator_.Authenticate("Bearer sk_" + std::string(500, 'a')).status()),
+      "INVALID_API_KEY");
 }
 
 TEST_F(ApiKeyAuthenticatorTest, ValidKeyResolvesTeamAndIsCached) {
@@ -239,6 +240,46 @@ TEST_F(FailureLimitTest, RefusalWithoutLookupUsesOnlyWhatIsRemembered) {
   EXPECT_THAT(limited_.AuthenticateFrom(good, "10.0.0.2"),
               StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(ApiErrorCode(limited_.RefuseWithoutLookup(good, "10.0.0.2")), "INVALID_API_KEY");
+}
+
+// Callback handlers' check on gRPC's thread: answers what memory can, with
+// AuthenticateFrom's answer and failure counting, and leaves lookups alone.
+TEST_F(FailureLimitTest, WithoutWaitingAnswersFromMemoryAndNeverQueries) {
+  const std::string good = std::string("Bearer ") + kKey;
+  const std::string unknown = "Bearer sk_live_unknown1";
+  EXPECT_FALSE(limited_.AuthenticateWithoutWaiting(good, "10.0.0.1"));  // not cached
+  EXPECT_FALSE(limited_.AuthenticateWithoutWaiting(unknown, "10.0.0.1"));
+  EXPECT_EQ(store_.lookups, 0);
+  ASSERT_OK(limited_.AuthenticateFrom(good, "10.0.0.1"));
+  EXPECT_THAT(limited_.AuthenticateFrom(unknown, "10.0.0.1"), StatusIs(absl::StatusCode::kUnauthenticated));  // failure 1, remembered
+  const int lookups = store_.lookups;
+  auto cached = limited_.AuthenticateWithoutWaiting(good, "10.0.0.1");
+  ASSERT_TRUE(cached);
+  ASSERT_TRUE(cached->ok()) << cached->status();
+  EXPECT_EQ((*cached)->team_id, "team_1");
+  EXPECT_EQ((*cached)->api_key_id, "key_1");
+  auto remembered = limited_.AuthenticateWithoutWaiting(unknown, "10.0.0.1");
+  ASSERT_TRUE(remembered);
+  EXPECT_EQ(ApiErrorCode(remembered->status()), "INVALID_API_KEY");  // failure 2
+  auto malformed = limited_.AuthenticateWithoutWaiting("Bearer nope", "10.0.0.1");
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(ApiErrorCode(malformed->status()), "INVALID_API_KEY");  // failure 3
+  auto over = limited_.AuthenticateWithoutWaiting("Bearer sk_live_other", "10.0.0.1");
+  ASSERT_TRUE(over) << "an address over its budget is refused from memory";
+  EXPECT_EQ(ApiErrorCode(over->status()), "RATE_LIMIT_EXCEEDED");
+  // A cached key still passes from there; another address' unknown key waits.
+  auto still = limited_.AuthenticateWithoutWaiting(good, "10.0.0.1");
+  ASSERT_TRUE(still);
+  EXPECT_TRUE(still->ok());
+  EXPECT_FALSE(limited_.AuthenticateWithoutWaiting("Bearer sk_live_other", "10.0.0.2"));
+  EXPECT_EQ(store_.lookups, lookups) << "never a query";
+  // Revoked and cached: refused from memory.
+  store_.keys[Sha256Hex(kKey)].revoked = true;
+  now_ += absl::Seconds(11);
+  EXPECT_THAT(limited_.AuthenticateFrom(good, "10.0.0.2"), StatusIs(absl::StatusCode::kUnauthenticated));
+  auto revoked = limited_.AuthenticateWithoutWaiting(good, "10.0.0.2");
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(ApiErrorCode(revoked->status()), "INVALID_API_KEY");
 }
 
 TEST_F(FailureLimitTest, UnknownAddressIsNeverLimited) {

@@ -1,9 +1,8 @@
 #ifndef AFFONSO_SERVICES_CALL_AUTHENTICATOR_H_
 #define AFFONSO_SERVICES_CALL_AUTHENTICATOR_H_
 
+#include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,9 +16,6 @@ struct Caller {
   // The key's own rate limits; 0 takes the server's defaults.
   int rate_limit_per_minute = 0;
   int rate_limit_per_second = 0;
-  // Set by the layers that admit the call (the rate limiter's X-RateLimit-*);
-  // RpcRunner sends them as response metadata.
-  std::vector<std::pair<std::string, std::string>> response_metadata;
 };
 
 class Authenticator {
@@ -34,6 +30,14 @@ class Authenticator {
   virtual absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
                                                   absl::string_view client_address) const {
     return Authenticate(authorization);
+  }
+  // What AuthenticateFrom would answer, when it can tell from memory alone (a
+  // cached key, a refusal it remembers), with the same side effects; nullopt
+  // when answering might wait (a lookup), and then nothing happened. Never
+  // waits: callback-API handlers run it on gRPC's thread (RpcRunner::BeginAsync).
+  virtual std::optional<absl::StatusOr<Caller>> AuthenticateWithoutWaiting(
+      absl::string_view authorization, absl::string_view client_address) const {
+    return std::nullopt;
   }
 };
 

@@ -6,44 +6,47 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
-#include "common/metrics.h"
 
 namespace affonso::services {
 namespace {
 
-// allowed | limited | error (the shared state could not be reached).
-metrics::Counter& Decisions(const char* result) {
-  static metrics::CounterFamily& decisions = metrics::DefaultRegistry().AddCounter(
-      "affonso_rate_limit_decisions_total",
-      "Rate-limit decisions on authenticated calls, by result.", {"result"});
-  return decisions.WithLabels({result});
+metrics::CounterFamily& Decisions(metrics::Registry* registry) {
+  return registry->AddCounter("affonso_rate_limit_decisions_total",
+                              "Rate-limit decisions on authenticated calls, by result.",
+                              {"result"});
 }
 
 }  // namespace
 
-absl::StatusOr<Caller> RateLimitingAuthenticator::AuthenticateFrom(
-    absl::string_view authorization, absl::string_view client_address) const {
-  absl::StatusOr<Caller> caller = inner_->AuthenticateFrom(authorization, client_address);
-  if (!caller.ok()) return caller;
+RateLimiter::RateLimiter(storage::RateLimitStore* store, storage::RateLimit defaults,
+                         metrics::Registry* registry)
+    : store_(store),
+      defaults_(defaults),
+      allowed_(Decisions(registry).WithLabels({"allowed"})),
+      limited_(Decisions(registry).WithLabels({"limited"})),
+      errors_(Decisions(registry).WithLabels({"error"})) {}
+
+absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState* state) const {
+  const Caller& caller = state->caller;
   storage::RateLimit limit = defaults_;
-  if (caller->rate_limit_per_minute > 0) limit.per_minute = caller->rate_limit_per_minute;
-  if (caller->rate_limit_per_second > 0) limit.per_second = caller->rate_limit_per_second;
+  if (caller.rate_limit_per_minute > 0) limit.per_minute = caller.rate_limit_per_minute;
+  if (caller.rate_limit_per_second > 0) limit.per_second = caller.rate_limit_per_second;
   absl::StatusOr<storage::RateLimitDecision> decision =
-      store_->Take(caller->team_id, caller->api_key_id, limit);
+      store_->Take(caller.team_id, caller.api_key_id, limit);
   if (!decision.ok()) {
-    Decisions("error").Increment();
+    errors_.Increment();
     return decision.status();
   }
-  Decisions(decision->allowed ? "allowed" : "limited").Increment();
+  (decision->allowed ? allowed_ : limited_).Increment();
 
   const std::string limit_value = std::to_string(limit.per_minute);
   const std::string remaining = std::to_string(decision->remaining);
   const std::string reset = std::to_string(decision->reset_unix);
   if (decision->allowed) {
-    caller->response_metadata.emplace_back(kRateLimitLimitKey, limit_value);
-    caller->response_metadata.emplace_back(kRateLimitRemainingKey, remaining);
-    caller->response_metadata.emplace_back(kRateLimitResetKey, reset);
-    return caller;
+    state->headers.emplace_back(kRateLimitLimitKey, limit_value);
+    state->headers.emplace_back(kRateLimitRemainingKey, remaining);
+    state->headers.emplace_back(kRateLimitResetKey, reset);
+    return absl::OkStatus();
   }
   // Whole seconds, as Retry-After counts them; never 0, which reads as "now".
   const int64_t retry_seconds =

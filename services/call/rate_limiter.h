@@ -1,35 +1,34 @@
 #ifndef AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 #define AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 
+#include "common/metrics.h"
 #include "common/wire_metadata.h"
-#include "services/call/authenticator.h"
+#include "services/call/admission.h"
 #include "storage/rate_limit_store.h"
 
 namespace affonso::services {
 
-// Admits a call only within its API key's rate limits: the key's own
-// overrides, else `defaults`. Decorates the authenticator, so every RPC that
-// authenticates is limited, with no change to the services. An allowed
-// caller carries the X-RateLimit-* values (common/wire_metadata.h); a refused one is
+// The admission stage after authentication: admits a call only within its
+// API key's rate limits, the key's own overrides, else `defaults`. An
+// admitted call's response carries the X-RateLimit-* values (common/wire_metadata.h); a refused one is
 // RESOURCE_EXHAUSTED / RATE_LIMIT_EXCEEDED with Retry-After besides. When the
 // shared state cannot be reached the call fails with that error (UNAVAILABLE):
-// it would need the same database anyway.
-class RateLimitingAuthenticator final : public Authenticator {
+// it would need the same database anyway. Every decision is a round trip to
+// the shared state, so it never decides without waiting.
+class RateLimiter final : public AdmissionStage {
  public:
-  RateLimitingAuthenticator(const Authenticator* inner, storage::RateLimitStore* store,
-                            storage::RateLimit defaults)
-      : inner_(inner), store_(store), defaults_(defaults) {}
+  // Counts decisions in `registry` (affonso_rate_limit_decisions_total).
+  RateLimiter(storage::RateLimitStore* store, storage::RateLimit defaults,
+              metrics::Registry* registry);
 
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization) const override {
-    return AuthenticateFrom(authorization, "");
-  }
-  absl::StatusOr<Caller> AuthenticateFrom(absl::string_view authorization,
-                                          absl::string_view client_address) const override;
+  absl::Status Admit(const AdmissionRequest& request, AdmissionState* state) const override;
 
  private:
-  const Authenticator* inner_;
   storage::RateLimitStore* store_;
   const storage::RateLimit defaults_;
+  metrics::Counter& allowed_;
+  metrics::Counter& limited_;
+  metrics::Counter& errors_;  // the shared state could not be reached
 };
 
 }  // namespace affonso::services

@@ -39,36 +39,46 @@ std::map<std::string, std::string> AsMap(
 
 class RateLimiterTest : public ::testing::Test {
  protected:
-  RateLimiterTest() {
-    inner_.good_authorization = "Bearer good";
-    inner_.caller = Caller{"team_1", "key_1"};
+  // The stage after authentication, which found `caller_`.
+  absl::Status Admit() {
+    state_ = AdmissionState{caller_, {}};
+    return limiter_.Admit(AdmissionRequest{"Bearer good", 1, ""}, &state_);
+  }
+  uint64_t Decisions(const char* result) {
+    return registry_.AddCounter("affonso_rate_limit_decisions_total", "", {"result"})
+        .WithLabels({result})
+        .Value();
   }
 
-  testing::FakeAuthenticator inner_;
+  Caller caller_{"team_1", "key_1"};
+  AdmissionState state_;
   FakeStore store_;
-  RateLimitingAuthenticator limiter_{&inner_, &store_, storage::RateLimit{600, 20}};
+  metrics::Registry registry_;
+  RateLimiter limiter_{&store_, storage::RateLimit{600, 20}, &registry_};
 };
 
 TEST_F(RateLimiterTest, AllowedCallCarriesTheHeadersOfItsLimit) {
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_OK(caller);
-  EXPECT_EQ(caller->team_id, "team_1");
+  absl::Status status = Admit();
+  ASSERT_OK(status);
+  EXPECT_EQ(state_.caller.team_id, "team_1");
   ASSERT_EQ(store_.calls.size(), 1u);
   EXPECT_EQ(store_.calls[0].key, "key_1");
   EXPECT_EQ(store_.calls[0].limit.per_minute, 600);
   EXPECT_EQ(store_.calls[0].limit.per_second, 20);
-  EXPECT_EQ(AsMap(caller->response_metadata),
+  EXPECT_EQ(AsMap(state_.headers),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
                                                 {"x-ratelimit-remaining", "7"},
                                                 {"x-ratelimit-reset", "1700000060"}}));
+  EXPECT_EQ(Decisions("allowed"), 1u);
+  EXPECT_EQ(Decisions("limited"), 0u);
 }
 
 TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
-  inner_.caller.rate_limit_per_minute = 3000;
-  EXPECT_OK(limiter_.Authenticate("Bearer good"));
-  inner_.caller.rate_limit_per_minute = 0;
-  inner_.caller.rate_limit_per_second = 100;
-  EXPECT_OK(limiter_.Authenticate("Bearer good"));
+  caller_.rate_limit_per_minute = 3000;
+  EXPECT_OK(Admit());
+  caller_.rate_limit_per_minute = 0;
+  caller_.rate_limit_per_second = 100;
+  EXPECT_OK(Admit());
   ASSERT_EQ(store_.calls.size(), 2u);
   EXPECT_EQ(store_.calls[0].limit.per_minute, 3000);
   EXPECT_EQ(store_.calls[0].limit.per_second, 20);
@@ -78,33 +88,53 @@ TEST_F(RateLimiterTest, KeyOverridesReplaceEachDefaultSeparately) {
 
 TEST_F(RateLimiterTest, RefusedCallIsRateLimitExceededWithRetryAfter) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(2100)};
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_THAT(caller, StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(ApiErrorCode(caller.status()), "RATE_LIMIT_EXCEEDED");
-  EXPECT_EQ(AsMap(ResponseMetadata(caller.status())),
+  absl::Status status = Admit();
+  ASSERT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(ApiErrorCode(status), "RATE_LIMIT_EXCEEDED");
+  EXPECT_EQ(AsMap(ResponseMetadata(status)),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
                                                 {"x-ratelimit-remaining", "0"},
                                                 {"x-ratelimit-reset", "1700000060"},
                                                 {"retry-after", "3"}}));
+  EXPECT_TRUE(state_.headers.empty());
+  EXPECT_EQ(Decisions("limited"), 1u);
 }
 
 TEST_F(RateLimiterTest, RetryAfterIsNeverZero) {
   store_.next = storage::RateLimitDecision{false, 0, 1700000060, absl::Milliseconds(5)};
-  auto caller = limiter_.Authenticate("Bearer good");
-  ASSERT_THAT(caller, StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(AsMap(ResponseMetadata(caller.status()))["retry-after"], "1");
-}
-
-TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
-  auto caller = limiter_.Authenticate("Bearer bad");
-  EXPECT_EQ(ApiErrorCode(caller.status()), "INVALID_API_KEY");
-  EXPECT_TRUE(store_.calls.empty());
+  absl::Status status = Admit();
+  ASSERT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(AsMap(ResponseMetadata(status))["retry-after"], "1");
 }
 
 TEST_F(RateLimiterTest, UnreachableStateFailsTheCallAsUnavailable) {
   store_.next = absl::UnavailableError("database unreachable");
-  auto caller = limiter_.Authenticate("Bearer good");
-  EXPECT_THAT(caller, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(Admit(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Decisions("error"), 1u);
+}
+
+// Every decision is a round trip: callback handlers must take it off their
+// thread.
+TEST_F(RateLimiterTest, NeverDecidesWithoutWaiting) {
+  state_ = AdmissionState{caller_, {}};
+  EXPECT_FALSE(limiter_.AdmitWithoutWaiting(AdmissionRequest{"Bearer good", 1, ""}, &state_));
+  EXPECT_TRUE(store_.calls.empty());
+}
+
+// Behind authentication, as the server orders them.
+TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
+  testing::FakeAuthenticator authenticator;
+  authenticator.good_authorization = "Bearer good";
+  authenticator.caller = caller_;
+  AuthenticationStage authentication(&authenticator);
+  Admission admission({&authentication, &limiter_});
+  AdmissionState state;
+  absl::Status status = admission.Admit(AdmissionRequest{"Bearer bad", 1, ""}, &state);
+  EXPECT_EQ(ApiErrorCode(status), "INVALID_API_KEY");
+  EXPECT_TRUE(store_.calls.empty());
+  EXPECT_OK(admission.Admit(AdmissionRequest{"Bearer good", 1, ""}, &state));
+  EXPECT_EQ(store_.calls.size(), 1u);
+  EXPECT_EQ(state.headers.size(), 3u);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "services/call/rpc_runner.h"
 
-#include <atomic>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -26,13 +25,6 @@ std::string Metadata(const grpc::ServerContextBase& context, absl::string_view k
   return MetadataValue(context.client_metadata(), key);
 }
 
-std::atomic<int> in_flight_calls{0};
-// Synchronous handlers hold one of gRPC's pool threads for the whole call;
-// callback ones (RecordSignup) hold none while they wait.
-std::atomic<int> thread_calls{0};
-std::atomic<int> max_thread_calls{0};  // 0: no cap
-std::atomic<bool> trust_loopback_client_address{false};
-
 bool IsLoopback(absl::string_view address) {
   return absl::StartsWith(address, "127.") || address == "::1";
 }
@@ -42,14 +34,14 @@ bool IsLoopback(absl::string_view address) {
 // in-process REST gateway, which has no address of its own, names its
 // client in kClientAddressKey, and only in-process calls are believed (and
 // loopback peers, when a sidecar gateway is trusted to do the same).
-std::string ClientAddress(const grpc::ServerContextBase& context) {
+std::string ClientAddress(const grpc::ServerContextBase& context, bool trust_loopback) {
   const std::string peer = context.peer();
   for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
     if (!absl::StartsWith(peer, scheme)) continue;
     absl::string_view address = absl::string_view(peer).substr(scheme.size());
     address = address.substr(0, address.rfind(':'));  // the port
     address = absl::StripPrefix(absl::StripSuffix(address, "]"), "[");
-    if (trust_loopback_client_address.load(std::memory_order_relaxed) && IsLoopback(address)) {
+    if (trust_loopback && IsLoopback(address)) {
       std::string named = Metadata(context, kClientAddressKey);
       if (!named.empty()) return named;
     }
@@ -67,50 +59,114 @@ int Count(const grpc::ServerContextBase& context, absl::string_view key) {
 
 }  // namespace
 
-int RpcRunner::InFlightCalls() { return in_flight_calls.load(); }
-int RpcRunner::ThreadCalls() { return thread_calls.load(); }
-void RpcRunner::SetMaxThreadCalls(int max) { max_thread_calls.store(max); }
-void RpcRunner::SetTrustLoopbackClientAddress(bool trust) {
-  trust_loopback_client_address.store(trust);
-}
-int RpcRunner::MaxThreadCalls() { return max_thread_calls.load(); }
-
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
-  in_flight_calls.fetch_add(1);
+struct RpcRunner::Owned {
+  explicit Owned(const Authenticator* authenticator)
+      : authentication(authenticator),
+        admission({&authentication}),
+        metrics(&registry),
+        executor(AdmissionExecutor::Options{1, 1024}) {}
+  AuthenticationStage authentication;
+  Admission admission;
+  ServerCalls calls;
+  metrics::Registry registry;
+  RpcMetrics metrics;
+  AdmissionExecutor executor;  // last: drained before the rest goes
+};
+
+RpcRunner::RpcRunner(const Authenticator* authenticator) {
+  auto owned = std::make_shared<Owned>(authenticator);
+  admission_ = &owned->admission;
+  calls_ = &owned->calls;
+  metrics_ = &owned->metrics;
+  executor_ = &owned->executor;
+  owned_ = std::move(owned);
+}
+
+bool RpcRunner::Open(grpc::ServerContextBase* context, CallScope* scope) const {
+  calls_->in_flight_.fetch_add(1);
   // The client's id when usable (echoed into logs and headers), else a new one.
-  CallScope scope{RequestIdFor(Metadata(*context, kRequestIdKey)), absl::Now(),
-                  absl::UnknownError("")};
-  scope.holds_thread = dynamic_cast<grpc::ServerContext*>(context) != nullptr;
-  const int holding = scope.holds_thread ? thread_calls.fetch_add(1) + 1 : 0;
-  const int max_holding = max_thread_calls.load(std::memory_order_relaxed);
+  scope->request_id = RequestIdFor(Metadata(*context, kRequestIdKey));
+  scope->start = absl::Now();
+  scope->holds_thread = dynamic_cast<grpc::ServerContext*>(context) != nullptr;
+  const int holding = scope->holds_thread ? calls_->thread_calls_.fetch_add(1) + 1 : 0;
+  const int max_holding = calls_->max_thread_calls();
+  context->AddInitialMetadata(kRequestIdKey, scope->request_id);
   // Refusals come first and cost nothing: a call nobody waits for, or one
   // over the cap (which keeps gRPC's own pool from running out, where it
   // would refuse every call with RESOURCE_EXHAUSTED, read as a rate limit).
   if (context->IsCancelled()) {
-    scope.caller = absl::CancelledError("the client cancelled the call");
-  } else if (max_holding > 0 && holding > max_holding) {
-    scope.caller = absl::UnavailableError("server busy: too many calls in flight; retry");
-  } else if (Count(*context, "authorization") > 1) {
-    // Which one a proxy or a client library means is anyone's guess.
-    scope.caller = WithApiCode(
-        absl::UnauthenticatedError("more than one authorization header: send exactly one"),
-        api_code::kInvalidApiKey);
-  } else {
-    scope.caller = authenticator_->AuthenticateFrom(Metadata(*context, "authorization"),
-                                                    ClientAddress(*context));
+    scope->caller = absl::CancelledError("the client cancelled the call");
+    return false;
   }
-  context->AddInitialMetadata(kRequestIdKey, scope.request_id);
-  if (scope.caller.ok()) {
-    for (const auto& [key, value] : scope.caller->response_metadata) {
-      context->AddInitialMetadata(key, value);
-    }
+  if (max_holding > 0 && holding > max_holding) {
+    scope->caller = absl::UnavailableError("server busy: too many calls in flight; retry");
+    return false;
+  }
+  return true;
+}
+
+AdmissionRequest RpcRunner::ReadAdmissionRequest(const grpc::ServerContextBase& context) const {
+  AdmissionRequest request;
+  request.authorization_count = Count(context, "authorization");
+  request.authorization = Metadata(context, "authorization");
+  request.client_address = ClientAddress(context, calls_->trust_loopback_client_address());
+  return request;
+}
+
+void RpcRunner::Settle(grpc::ServerContextBase* context, CallScope* scope, absl::Status status,
+                       AdmissionState state) {
+  if (!status.ok()) {
+    scope->caller = std::move(status);
+    return;
+  }
+  scope->caller = std::move(state.caller);
+  scope->response_headers = std::move(state.headers);
+  for (const auto& [key, value] : scope->response_headers) {
+    context->AddInitialMetadata(key, value);
+  }
+}
+
+CallScope RpcRunner::Begin(grpc::ServerContextBase* context) const {
+  CallScope scope;
+  if (Open(context, &scope)) {
+    AdmissionState state;
+    absl::Status status = admission_->Admit(ReadAdmissionRequest(*context), &state);
+    Settle(context, &scope, std::move(status), std::move(state));
   }
   return scope;
+}
+
+void RpcRunner::BeginAsync(grpc::CallbackServerContext* context, Admitted admitted) const {
+  CallScope scope;
+  if (!Open(context, &scope)) return std::move(admitted)(std::move(scope));
+  AdmissionRequest request = ReadAdmissionRequest(*context);
+  AdmissionState state;
+  absl::Status status;
+  const size_t next = admission_->AdmitWithoutWaiting(request, &state, &status);
+  if (next == admission_->size()) {
+    Settle(context, &scope, std::move(status), std::move(state));
+    return std::move(admitted)(std::move(scope));
+  }
+  // The remaining stages might wait: an admission thread's work.
+  executor_->Submit([this, context, next, scope = std::move(scope), request = std::move(request),
+                     state = std::move(state),
+                     admitted = std::move(admitted)](bool queued) mutable {
+    absl::Status status;
+    if (!queued) {
+      status = absl::UnavailableError("server busy: too many calls waiting for admission; retry");
+    } else if (context->IsCancelled()) {
+      status = absl::CancelledError("the client cancelled the call");
+    } else {
+      status = admission_->Admit(request, &state, next);
+    }
+    Settle(context, &scope, std::move(status), std::move(state));
+    std::move(admitted)(std::move(scope));
+  });
 }
 
 namespace {
@@ -203,30 +259,40 @@ void RpcRunner::SetHttpCode(grpc::ServerContextBase* context, int code) {
 namespace {
 
 // Labels are the method's name and the canonical code: bounded, no ids.
-void CountRpc(absl::string_view method, absl::StatusCode code, absl::Duration elapsed) {
-  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
-      "affonso_grpc_requests_total", "gRPC calls answered, by method and status code.",
-      {"method", "code"});
-  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
+metrics::CounterFamily& Requests(metrics::Registry* registry) {
+  return registry->AddCounter("affonso_grpc_requests_total",
+                              "gRPC calls answered, by method and status code.",
+                              {"method", "code"});
+}
+
+metrics::HistogramFamily& Durations(metrics::Registry* registry) {
+  return registry->AddHistogram(
       "affonso_grpc_request_duration_seconds",
       "Time from the start of a gRPC call to its answer, by method and status code.",
       {"method", "code"});
-  const std::string code_name = absl::StatusCodeToString(code);
-  requests.WithLabels({method, code_name}).Increment();
-  durations.WithLabels({method, code_name}).Observe(elapsed);
 }
 
 }  // namespace
 
+RpcMetrics::RpcMetrics(metrics::Registry* registry)
+    : requests_(Requests(registry)), durations_(Durations(registry)) {}
+
+void RpcMetrics::Count(absl::string_view method, absl::StatusCode code,
+                       absl::Duration elapsed) const {
+  const std::string code_name = absl::StatusCodeToString(code);
+  requests_.WithLabels({method, code_name}).Increment();
+  durations_.WithLabels({method, code_name}).Observe(elapsed);
+}
+
 grpc::Status RpcRunner::End(grpc::ServerContextBase* context, absl::string_view method,
                             const CallScope& scope, const absl::Status& status) const {
-  in_flight_calls.fetch_sub(1);
-  if (scope.holds_thread) thread_calls.fetch_sub(1);
+  calls_->in_flight_.fetch_sub(1);
+  if (scope.holds_thread) calls_->thread_calls_.fetch_sub(1);
   const std::string& request_id = scope.request_id;
   const std::string team_id = scope.caller.ok() ? scope.caller->team_id : "";
   const absl::Duration elapsed = absl::Now() - scope.start;
   const double millis = absl::ToDoubleMilliseconds(elapsed);
-  CountRpc(method, status.code(), elapsed);
+  metrics_->Count(method, status.code(), elapsed);
   if (!status.ok()) {
     context->AddTrailingMetadata(kErrorCodeKey, ApiErrorCode(status));
     std::string field = ApiErrorField(status);

@@ -4,13 +4,19 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "common/metrics.h"
 #include "common/wire_metadata.h"  // the metadata names it reads and sets
 #include "google/protobuf/message.h"
+#include "services/call/admission.h"
+#include "services/call/admission_executor.h"
 #include "services/call/authenticator.h"
 
 namespace affonso::services {
@@ -19,20 +25,87 @@ namespace affonso::services {
 struct CallScope {
   std::string request_id;
   absl::Time start;
-  absl::StatusOr<Caller> caller;
+  absl::StatusOr<Caller> caller = absl::UnknownError("not admitted");
+  // What admission adds to the response (X-RateLimit-*), sent as initial
+  // metadata once the call is admitted.
+  ResponseHeaders response_headers;
   bool holds_thread = false;  // a synchronous handler's call
 };
 
-// Everything an RPC shares besides its own logic: the request id, caller
-// authentication, the absl -> gRPC status mapping with the API error code in
-// trailing metadata, and one log line per request. Services stay free of it.
-// Works for sync and callback-API handlers alike.
+// What every RpcRunner of one server shares: its calls in flight and their
+// cap. Per server, so two servers in one process count apart.
+class ServerCalls {
+ public:
+  struct Options {
+    // Synchronous handlers' calls beyond which Begin refuses at once with
+    // UNAVAILABLE, without authenticating (0: no cap): each holds a thread of
+    // gRPC's pool.
+    int max_thread_calls = 0;
+    // Whether a loopback peer may name its client in x-affonso-client-address
+    // (a gateway sidecar in the same pod). Off: only the in-process gateway
+    // is believed, and a loopback peer counts as itself.
+    bool trust_loopback_client_address = false;
+  };
+  explicit ServerCalls(Options options) : options_(options) {}
+  ServerCalls() : ServerCalls(Options()) {}
+
+  // Calls between Begin and End, across every service of the server: what a
+  // graceful shutdown waits for.
+  int InFlight() const { return in_flight_.load(); }
+  // Of those, the synchronous handlers' calls.
+  int ThreadCalls() const { return thread_calls_.load(); }
+  int max_thread_calls() const { return options_.max_thread_calls; }
+  bool trust_loopback_client_address() const { return options_.trust_loopback_client_address; }
+
+ private:
+  friend class RpcRunner;
+  std::atomic<int> in_flight_{0};
+  // Synchronous handlers hold one of gRPC's pool threads for the whole call;
+  // callback ones (RecordSignup) hold none while they wait.
+  std::atomic<int> thread_calls_{0};
+  const Options options_;
+};
+
+// Calls answered and their durations, by method and code.
+class RpcMetrics {
+ public:
+  explicit RpcMetrics(metrics::Registry* registry);
+  void Count(absl::string_view method, absl::StatusCode code, absl::Duration elapsed) const;
+
+ private:
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& durations_;
+};
+
+// Everything an RPC shares besides its own logic: the request id, admission
+// (the ordered stages: authentication, then rate limiting), the absl -> gRPC
+// status mapping with the API error code in trailing metadata, metrics, and
+// one log line per request. Services stay free of it. Sync handlers use Run
+// (or Begin/End); callback-API handlers BeginAsync and End, which never wait
+// on the database on gRPC's thread.
 class RpcRunner {
  public:
-  explicit RpcRunner(const Authenticator* authenticator) : authenticator_(authenticator) {}
+  // Every pointer outlives the runner, and the runner its calls.
+  RpcRunner(const Admission* admission, ServerCalls* calls, const RpcMetrics* metrics,
+            AdmissionExecutor* executor)
+      : admission_(admission), calls_(calls), metrics_(metrics), executor_(executor) {}
+  // Authentication by `authenticator` alone, with calls, metrics and one
+  // admission thread of its own: services take a runner, and their tests
+  // pass an authenticator. Implicit for that reason.
+  RpcRunner(const Authenticator* authenticator);  // NOLINT(google-explicit-constructor)
 
-  // Request id (echoed or generated) and the authenticated caller.
+  // Request id (echoed or generated) and admission, which may wait (a sync
+  // handler's thread is its own).
   CallScope Begin(grpc::ServerContextBase* context) const;
+  // A callback-API handler's Begin. `admitted(scope)` runs exactly once,
+  // when the call is admitted or refused: on this thread when every stage
+  // decides without waiting (a cached key and no rate limit), else on an
+  // admission thread, so gRPC's thread never waits on the database. A full
+  // admission queue refuses the call at once (UNAVAILABLE), and a call
+  // cancelled while it was queued is refused (CANCELLED) without admission.
+  // `admitted` must not wait either.
+  using Admitted = absl::AnyInvocable<void(CallScope) &&>;
+  void BeginAsync(grpc::CallbackServerContext* context, Admitted admitted) const;
   // Error metadata and the log line; the status to answer with.
   grpc::Status End(grpc::ServerContextBase* context, absl::string_view method,
                    const CallScope& scope, const absl::Status& status) const;
@@ -59,22 +132,22 @@ class RpcRunner {
   // Marks a successful call as "201 Created" (or 200) for the gateway.
   static void SetHttpCode(grpc::ServerContextBase* context, int code);
 
-  // Calls between Begin and End, across every service of the process: what
-  // a graceful shutdown waits for.
-  static int InFlightCalls();
-  // Of those, the synchronous handlers' calls: each holds a thread of gRPC's
-  // pool. Beyond `max` of them (0: no cap) Begin refuses at once with
-  // UNAVAILABLE, without authenticating. Process-wide, like InFlightCalls.
-  static int ThreadCalls();
-  static void SetMaxThreadCalls(int max);
-  static int MaxThreadCalls();
-  // Whether a loopback peer may name its client in x-affonso-client-address
-  // (a gateway sidecar in the same pod). Off: only the in-process gateway
-  // is believed, and a loopback peer counts as itself. Process-wide.
-  static void SetTrustLoopbackClientAddress(bool trust);
-
  private:
-  const Authenticator* authenticator_;
+  struct Owned;
+
+  // Counts the call, settles its request id, and refuses what costs nothing
+  // to refuse; false when refused (scope->caller says why).
+  bool Open(grpc::ServerContextBase* context, CallScope* scope) const;
+  AdmissionRequest ReadAdmissionRequest(const grpc::ServerContextBase& context) const;
+  // The stages' answer into the scope and the response.
+  static void Settle(grpc::ServerContextBase* context, CallScope* scope, absl::Status status,
+                     AdmissionState state);
+
+  std::shared_ptr<const Owned> owned_;  // the authenticator-only form's parts
+  const Admission* admission_;
+  ServerCalls* calls_;
+  const RpcMetrics* metrics_;
+  AdmissionExecutor* executor_;
 };
 
 // Answers a unary request that gRPC could not decode (nested past protobuf's

@@ -35,6 +35,12 @@ ABSL_FLAG(int, db_statement_timeout_ms, EnvOr("DB_STATEMENT_TIMEOUT_MS", 5000),
           "server-side bound on each SQL statement; 0 = none (env DB_STATEMENT_TIMEOUT_MS)");
 ABSL_FLAG(int, max_rpc_threads, EnvOr("MAX_RPC_THREADS", 512),
           "gRPC handler threads: caps in-flight calls (env MAX_RPC_THREADS)");
+ABSL_FLAG(int, admission_threads, EnvOr("ADMISSION_THREADS", 4),
+          "threads on which RecordSignup's admission waits when it needs the database (a key "
+          "lookup, a rate-limit take), off gRPC's callback threads (env ADMISSION_THREADS)");
+ABSL_FLAG(int, admission_max_queued, EnvOr("ADMISSION_MAX_QUEUED", 1024),
+          "calls waiting for an admission thread beyond which RecordSignup answers UNAVAILABLE "
+          "at once (env ADMISSION_MAX_QUEUED)");
 ABSL_FLAG(int, grpc_max_streams_per_connection, EnvOr("GRPC_MAX_STREAMS_PER_CONNECTION", 100),
           "streams one gRPC connection may have open at once "
           "(env GRPC_MAX_STREAMS_PER_CONNECTION)");
@@ -135,6 +141,8 @@ int main(int argc, char** argv) {
   config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
   config.db_statement_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
+  config.admission_threads = absl::GetFlag(FLAGS_admission_threads);
+  config.admission_max_queued = absl::GetFlag(FLAGS_admission_max_queued);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
   config.grpc_memory_bytes = int64_t{absl::GetFlag(FLAGS_grpc_memory_mb)} << 20;

@@ -1,30 +1,33 @@
 #include "services/server/server.h"
 
-#include <algorithm>
-#include <thread>
 #include <grpc/grpc.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "common/secret_box.h"
 #include "services/api/affiliate_service.h"
-#include "services/call/api_key_authenticator.h"
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
-#include "services/rules/conversion_plan.h"
-#include "services/webhooks/outbox_monitor.h"
-#include "services/server/pool_metrics.h"
 #include "services/api/program_service.h"
+#include "services/api/referral_service.h"
+#include "services/api/signup_service.h"
+#include "services/api/webhook_service.h"
+#include "services/call/admission.h"
+#include "services/call/admission_executor.h"
+#include "services/call/api_key_authenticator.h"
 #include "services/call/rate_limiter.h"
+#include "services/call/rpc_runner.h"
+#include "services/rules/conversion_plan.h"
+#include "services/server/pool_metrics.h"
+#include "services/webhooks/outbox_monitor.h"
 #include "services/webhooks/webhook_dispatcher.h"
 #include "services/webhooks/webhook_sender.h"
-#include "services/api/webhook_service.h"
-#include "services/api/referral_service.h"
-#include "services/call/rpc_runner.h"
-#include "services/api/signup_service.h"
 #include "storage/migrations.h"
 #include "storage/pg_affiliate_store.h"
 #include "storage/pg_api_key_change_feed.h"
@@ -33,10 +36,10 @@
 #include "storage/pg_commission_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
-#include "storage/pg_webhook_dispatch_store.h"
-#include "storage/pg_webhook_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signup_store.h"
+#include "storage/pg_webhook_dispatch_store.h"
+#include "storage/pg_webhook_store.h"
 #include "storage/pool.h"
 
 namespace affonso::services {
@@ -60,7 +63,12 @@ struct Server::Parts {
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
   std::unique_ptr<storage::PgApiKeyChangeFeed> api_key_feed;  // reports to authenticator
   std::unique_ptr<storage::PgRateLimitStore> rate_limits;
-  std::unique_ptr<RateLimitingAuthenticator> rate_limiter;
+  // Admission, in order: authentication, then rate limiting (when on).
+  std::unique_ptr<AuthenticationStage> authentication;
+  std::unique_ptr<RateLimiter> rate_limiter;
+  std::unique_ptr<Admission> admission;
+  std::unique_ptr<ServerCalls> calls;  // read by the readiness watcher and Shutdown
+  std::unique_ptr<RpcMetrics> rpc_metrics;
   std::unique_ptr<ClickServiceImpl> click_service;
   std::unique_ptr<SignupServiceImpl> signup_service;
   std::unique_ptr<ReferralServiceImpl> referral_service;
@@ -68,6 +76,8 @@ struct Server::Parts {
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
+  // Drained (its tasks use the services' runners) before the services go.
+  std::unique_ptr<AdmissionExecutor> admission_executor;
   // The dispatcher role's only service besides health (see Start).
   std::unique_ptr<grpc::CallbackGenericService> unimplemented;
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
@@ -87,12 +97,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   parts->keyring = *std::move(keyring);
   if (parts->keyring.empty()) {
-    AFFONSO_LOG(kWarning, "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
+    AFFONSO_LOG(kWarning,
+                "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
                 "stored in plaintext");
   } else {
-    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"",
-                parts->keyring.primary_id(), "\" (", parts->keyring.key_ids().size(),
-                " key(s) configured)");
+    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"", parts->keyring.primary_id(),
+                "\" (", parts->keyring.key_ids().size(), " key(s) configured)");
   }
 
   storage::PoolConfig pool_config;
@@ -130,33 +140,46 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   auth_options.max_concurrent_lookups = 4 * config.db_pool_size;
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
   if (config.serve_api) {
-    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
-        config.database_url, parts->authenticator.get());
+    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(config.database_url,
+                                                                        parts->authenticator.get());
     parts->api_key_feed->Start();
   }
-  const Authenticator* auth = parts->authenticator.get();
+  // The rpc_runner and rate_limiter metrics; the other parts still report to
+  // the default registry by themselves.
+  metrics::Registry* registry = &metrics::DefaultRegistry();
+  parts->authentication = std::make_unique<AuthenticationStage>(parts->authenticator.get());
+  std::vector<const AdmissionStage*> stages = {parts->authentication.get()};
   if (config.rate_limit_per_minute > 0) {
     if (config.rate_limit_per_second <= 0) {
       return absl::InvalidArgumentError("rate limit per second must be positive");
     }
     parts->rate_limits = std::make_unique<storage::PgRateLimitStore>(db);
-    parts->rate_limiter = std::make_unique<RateLimitingAuthenticator>(
-        auth, parts->rate_limits.get(),
-        storage::RateLimit{config.rate_limit_per_minute, config.rate_limit_per_second});
-    auth = parts->rate_limiter.get();
+    parts->rate_limiter = std::make_unique<RateLimiter>(
+        parts->rate_limits.get(),
+        storage::RateLimit{config.rate_limit_per_minute, config.rate_limit_per_second}, registry);
+    stages.push_back(parts->rate_limiter.get());
   }
-  parts->click_service = std::make_unique<ClickServiceImpl>(auth, parts->clicks.get());
-  parts->signup_service = std::make_unique<SignupServiceImpl>(auth, parts->signups.get());
-  parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get());
+  parts->admission = std::make_unique<Admission>(std::move(stages));
+  // Synchronous calls stop at max_rpc_threads (see the ResourceQuota below).
+  parts->calls = std::make_unique<ServerCalls>(
+      ServerCalls::Options{config.max_rpc_threads, config.trust_loopback_client_address});
+  parts->rpc_metrics = std::make_unique<RpcMetrics>(registry);
+  parts->admission_executor = std::make_unique<AdmissionExecutor>(
+      AdmissionExecutor::Options{config.admission_threads, config.admission_max_queued});
+  const RpcRunner runner(parts->admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
+                         parts->admission_executor.get());
+  parts->click_service = std::make_unique<ClickServiceImpl>(runner, parts->clicks.get());
+  parts->signup_service = std::make_unique<SignupServiceImpl>(runner, parts->signups.get());
+  parts->referral_service = std::make_unique<ReferralServiceImpl>(runner, parts->referrals.get());
   parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(auth, parts->affiliates.get());
+      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
   parts->commission_service =
-      std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
-  parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
+      std::make_unique<CommissionServiceImpl>(runner, parts->commissions.get());
+  parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
-      auth, parts->webhooks.get(), config.webhook_allow_private_destinations);
+      runner, parts->webhooks.get(), config.webhook_allow_private_destinations);
 
   // The health service is gRPC's callback one: a Watch stream holds no
   // handler thread. No reflection service: its streams are synchronous, so
@@ -164,8 +187,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // a key refused every other call; clients use the compiled-in contract.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
   // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
   // UNAVAILABLE: "busy, retry"); gRPC's pool has 3 times as many more, and
@@ -174,8 +196,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // RESOURCE_EXHAUSTED, which reads as a rate limit). Threads are made on
   // demand. 16 handler threads in a pool of 48, 96, then 320 still ran out
   // under 1,000 cancelled calls over 4 connections (100 streams each).
-  RpcRunner::SetMaxThreadCalls(config.max_rpc_threads);
-  RpcRunner::SetTrustLoopbackClientAddress(config.trust_loopback_client_address);
   grpc::ResourceQuota quota("affonso");
   quota.SetMaxThreads(4 * config.max_rpc_threads + 1024);
   if (config.grpc_memory_bytes > 0) quota.Resize(static_cast<size_t>(config.grpc_memory_bytes));
@@ -188,9 +208,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->signup_service.get());
     builder.RegisterService(parts->referral_service.get());
     builder.RegisterService(parts->affiliate_service.get());
-  builder.RegisterService(parts->program_service.get());
-  builder.RegisterService(parts->commission_service.get());
-  builder.RegisterService(parts->webhook_service.get());
+    builder.RegisterService(parts->program_service.get());
+    builder.RegisterService(parts->commission_service.get());
+    builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
     // health service comes later), so every method answers UNIMPLEMENTED.
@@ -199,8 +219,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
   server->saturation_window_ = config.saturation_window;
   server->db_probe_interval_ = config.db_probe_interval;
@@ -271,12 +290,12 @@ void Server::UpdateServing() {
 }
 
 void Server::WatchReadiness(absl::Duration sample) {
-  const int cap = RpcRunner::MaxThreadCalls();
+  const int cap = parts_->calls->max_thread_calls();
   const int busy_at = cap - cap / 10;
   absl::Time busy_since = absl::InfiniteFuture();
   absl::MutexLock lock(&mu_);
   while (!mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), sample)) {
-    const int calls = RpcRunner::ThreadCalls();
+    const int calls = parts_->calls->ThreadCalls();
     const absl::Time now = absl::Now();
     if (cap <= 0 || calls < busy_at) {
       busy_since = absl::InfiniteFuture();
@@ -345,7 +364,7 @@ void Server::Shutdown(absl::Duration grace) {
   shutting_down.WaitForNotification();
   absl::Time idle_since = absl::Now();
   while (!stopped.HasBeenNotified() && absl::Now() < deadline) {
-    if (RpcRunner::InFlightCalls() > 0) idle_since = absl::Now();
+    if (parts_->calls->InFlight() > 0) idle_since = absl::Now();
     if (absl::Now() - idle_since >= absl::Seconds(1)) break;
     absl::SleepFor(absl::Milliseconds(5));
   }

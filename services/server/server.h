@@ -1,6 +1,8 @@
 #ifndef AFFONSO_SERVICES_SERVER_SERVER_H_
 #define AFFONSO_SERVICES_SERVER_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -11,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include <grpcpp/grpcpp.h>
 
 namespace affonso::services {
 
@@ -22,16 +23,23 @@ struct ServerConfig {
   int db_pool_size = 16;
   absl::Duration db_acquire_timeout = absl::Seconds(2);
   absl::Duration db_statement_timeout = absl::Seconds(5);
-  // Threading model: gRPC's synchronous server. libpqxx blocks, so every
-  // in-flight RPC holds a thread either way; the sync server's own pool is
-  // that executor, with no hand-off or extra queue. A waiting thread costs a
-  // little memory, not CPU: signups wait on a shared batch (PgSignupStore),
-  // other calls on a pool connection. RpcRunner refuses synchronous calls
+  // Threading model: every service but one is on gRPC's synchronous server.
+  // libpqxx blocks, so each of their in-flight RPCs holds a thread either way;
+  // the sync server's own pool is that executor, with no hand-off or extra
+  // queue. A waiting thread costs a little memory, not CPU. RecordSignup, the
+  // hot path, is on the callback API and holds no thread while it waits:
+  // admission that may wait runs on the admission threads below, the
+  // conversion on PgSignupStore's batch workers. RpcRunner refuses synchronous calls
   // beyond it (UNAVAILABLE); gRPC's pool gets 3 times as many more plus 1,024
   // for its pollers and the calls being read or refused, so it does not run out,
   // where gRPC would refuse every call RESOURCE_EXHAUSTED. Well above
   // any client concurrency we expect.
   int max_rpc_threads = 512;
+  // Callback-API calls (RecordSignup) whose admission may wait (a key not
+  // cached, a rate-limit take) wait on these threads, at most
+  // `admission_max_queued` of them queued; beyond, UNAVAILABLE at once.
+  int admission_threads = 4;
+  int admission_max_queued = 1024;
   // Admission (every bound below keeps clients without a key, idle streams
   // and abandoned calls from taking what authenticated calls need). Streams
   // one connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS).

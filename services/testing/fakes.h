@@ -2,8 +2,10 @@
 #define AFFONSO_SERVICES_TESTING_FAKES_H_
 
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +28,23 @@ class FakeAuthenticator : public Authenticator {
     return caller;
   }
 
+  // All of it is in memory.
+  std::optional<absl::StatusOr<Caller>> AuthenticateWithoutWaiting(
+      absl::string_view authorization, absl::string_view client_address) const override {
+    return Authenticate(authorization);
+  }
+
   std::string good_authorization = kGoodAuthorization;
   Caller caller{"team_a", "key_a"};
 };
+
+// The name of the calling thread ("" when unknown): tests tell an
+// admission thread ("affonso-admit") from gRPC's.
+inline std::string ThreadName() {
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0) return "";
+  return name;
+}
 
 // Services under test behind a real gRPC server on an in-process channel, so
 // tests exercise metadata, status codes and trailers as clients see them.

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/testing/status_matchers.h"
 #include "storage/pg_api_key_store.h"
 
 namespace affonso::storage::testing {
@@ -42,12 +43,12 @@ void SetTracking(TestDatabase& db, const Tenant& tenant, bool track_email, bool 
 
 void TwoTenantTest::SetUp() {
   auto db = TestDatabase::Create(pool_size_);
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   db_ = *std::move(db);
   auto a = CreateTenant(*db_, "A");
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_OK(a);
   auto b = CreateTenant(*db_, "B");
-  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_OK(b);
   a_ = *std::move(a);
   b_ = *std::move(b);
 }
