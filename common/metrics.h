@@ -4,9 +4,13 @@
 // A small Prometheus client: counters, gauges and histograms in families with
 // fixed label names, rendered in the text exposition format 0.0.4.
 //
-//   static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
+//   // In a constructor, from the metrics::Registry* it was handed:
+//   metrics::CounterFamily& requests_ = registry->AddCounter(
 //       "affonso_things_total", "Things done.", {"result"});
-//   requests.WithLabels({"ok"}).Increment();
+//   requests_.WithLabels({"ok"}).Increment();
+//
+// main.cc owns the one registry its ops port serves and hands it down; tests
+// give each object a registry of their own and read it.
 //
 // Updating a series is a few atomic operations and takes no lock; finding (or
 // creating) a series takes its family's lock, so hot paths may keep the
@@ -268,7 +272,9 @@ class Registry {
   std::map<std::string, std::unique_ptr<internal::Family>> families_ ABSL_GUARDED_BY(mu_);
 };
 
-// The process-wide registry /metrics serves. Never destroyed.
+// A process-wide registry, never destroyed. Only RpcRunner and the rate
+// limiter still count here (so main.cc serves it); it goes once they take a
+// Registry* as everything else does. New code: take a Registry*.
 Registry& DefaultRegistry();
 
 // The Content-Type of Render's output.

@@ -9,10 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/api_key_syntax.h"
+#include "common/error_envelope.h"
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "gateway/transcoder/contract.h"
-#include "common/error_envelope.h"
 #include "gateway/transcoder/json_transcoder.h"
 #include "google/protobuf/message.h"
 
@@ -47,22 +47,6 @@ std::string Metadata(const std::multimap<grpc::string_ref, grpc::string_ref>& me
                      absl::string_view key) {
   auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
-}
-
-// `route` is the rule's template ("POST /v1/signups") or a fixed name, never
-// the raw path: bounded labels.
-void CountHttp(const std::string& route, int status, absl::Duration elapsed) {
-  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
-      "affonso_http_requests_total",
-      "REST requests answered, by route template (or \"unmatched\") and HTTP status.",
-      {"route", "status"});
-  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
-      "affonso_http_request_duration_seconds",
-      "Time from a complete REST request to its response, by route template and HTTP status.",
-      {"route", "status"});
-  const std::string status_text = std::to_string(status);
-  requests.WithLabels({route, status_text}).Increment();
-  durations.WithLabels({route, status_text}).Observe(elapsed);
 }
 
 HttpResponse ErrorResponse(int status, absl::string_view code, absl::string_view message,
@@ -199,8 +183,28 @@ int HttpStatusFor(grpc::StatusCode code) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(
-    std::shared_ptr<grpc::Channel> backend, GrpcProxyOptions options) {
+GrpcProxy::HttpMetrics::HttpMetrics(metrics::Registry* registry)
+    : requests(&registry->AddCounter(
+          "affonso_http_requests_total",
+          "REST requests answered, by route template (or \"unmatched\") and HTTP status.",
+          {"route", "status"})),
+      durations(&registry->AddHistogram(
+          "affonso_http_request_duration_seconds",
+          "Time from a complete REST request to its response, by route template and HTTP status.",
+          {"route", "status"})) {}
+
+// `route` is the rule's template ("POST /v1/signups") or a fixed name, never
+// the raw path: bounded labels.
+void GrpcProxy::HttpMetrics::Count(const std::string& route, int status,
+                                   absl::Duration elapsed) const {
+  const std::string status_text = std::to_string(status);
+  requests->WithLabels({route, status_text}).Increment();
+  durations->WithLabels({route, status_text}).Observe(elapsed);
+}
+
+absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(std::shared_ptr<grpc::Channel> backend,
+                                                             GrpcProxyOptions options) {
+  if (options.metrics == nullptr) return absl::InvalidArgumentError("GrpcProxy needs a registry");
   auto routes = RouteTable::FromServices(ContractServices());
   if (!routes.ok()) return routes.status();
   return std::unique_ptr<GrpcProxy>(
@@ -209,14 +213,19 @@ absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(
 
 GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
                      GrpcProxyOptions options)
-    : backend_(backend), stub_(backend), routes_(std::move(routes)), options_(std::move(options)) {}
+    : backend_(backend),
+      stub_(backend),
+      routes_(std::move(routes)),
+      options_(std::move(options)),
+      metrics_(options_.metrics) {}
 
 void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> respond) {
   const std::string request_id = RequestIdFor(request);
   const absl::Time start = absl::Now();
-  auto replying_as = [&respond, &request_id, start](std::string route) {
-    return [respond, request_id, start, route = std::move(route)](HttpResponse response) {
-      CountHttp(route, response.status, absl::Now() - start);
+  auto replying_as = [this, &respond, &request_id, start](std::string route) {
+    return [metrics = metrics_, respond, request_id, start,
+            route = std::move(route)](HttpResponse response) {
+      metrics.Count(route, response.status, absl::Now() - start);
       response.headers.emplace_back("X-Request-Id", request_id);
       respond(std::move(response));
     };
@@ -246,9 +255,8 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     if (match.allowed_methods.empty()) {
       return reply(ErrorResponse(404, api_code::kNotFound, "no such endpoint"));
     }
-    HttpResponse response =
-        ErrorResponse(405, "METHOD_NOT_ALLOWED",
-                      absl::StrCat(request.method, " is not allowed here"));
+    HttpResponse response = ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                                          absl::StrCat(request.method, " is not allowed here"));
     response.headers.emplace_back("Allow", absl::StrJoin(match.allowed_methods, ", "));
     return reply(std::move(response));
   }
@@ -267,12 +275,12 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
-    return reply(ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
-                               "the request body must be application/json"));
+    return reply(
+        ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json"));
   }
 
-  const auto* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.method->input_type());
+  const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+      route.method->input_type());
   std::unique_ptr<google::protobuf::Message> message(prototype->New());
   absl::Status built = BuildRequest(route, match.bindings, query, request.body, message.get());
   if (!built.ok()) {
@@ -284,7 +292,8 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   call->request_id = request_id;
   call->respond = reply;
   // Printable ASCII but for surrounding whitespace, as checked above.
-  call->context.AddMetadata("authorization", std::string(absl::StripAsciiWhitespace(authorization)));
+  call->context.AddMetadata("authorization",
+                            std::string(absl::StripAsciiWhitespace(authorization)));
   call->context.AddMetadata("x-request-id", request_id);
   // For the per-address limit on failed authentication (RpcRunner believes
   // it only on in-process calls, where the peer has no address).
@@ -295,10 +304,11 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   std::string bytes = message->SerializeAsString();
   grpc::Slice slice(bytes);
   call->request_bytes = grpc::ByteBuffer(&slice, 1);
-  stub_.UnaryCall(&call->context,
-                  absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name()),
-                  grpc::StubOptions(), &call->request_bytes, &call->response_bytes,
-                  [call](grpc::Status status) { call->respond(Translate(*call, status)); });
+  stub_.UnaryCall(
+      &call->context,
+      absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name()),
+      grpc::StubOptions(), &call->request_bytes, &call->response_bytes,
+      [call](grpc::Status status) { call->respond(Translate(*call, status)); });
 }
 
 void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std::string&) {

@@ -34,11 +34,6 @@ ConversionMetrics::ConversionMetrics(metrics::Registry* registry)
           "(flagged: detect mode, blocked: block mode).",
           {"check", "action"})) {}
 
-ConversionMetrics& ConversionMetrics::Default() {
-  static ConversionMetrics* metrics = new ConversionMetrics(&metrics::DefaultRegistry());
-  return *metrics;
-}
-
 void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
                                     const affonso::v1::Referral* referral) {
   const char* outcome = "failed";
@@ -47,8 +42,7 @@ void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
   } else if (!created) {
     outcome = "existing";
   } else {
-    outcome = referral != nullptr &&
-                      referral->status() == affonso::v1::REFERRAL_STATUS_REJECTED
+    outcome = referral != nullptr && referral->status() == affonso::v1::REFERRAL_STATUS_REJECTED
                   ? "rejected"
                   : "created";
   }

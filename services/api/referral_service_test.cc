@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/metrics.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
 
@@ -41,8 +42,8 @@ class FakeReferralStore : public storage::ReferralStore {
     referral.set_id(request.id());
     return referral;
   }
-  absl::StatusOr<ListReferralsResponse> ListReferrals(
-      absl::string_view team_id, const ListReferralsRequest&) override {
+  absl::StatusOr<ListReferralsResponse> ListReferrals(absl::string_view team_id,
+                                                      const ListReferralsRequest&) override {
     Record(team_id);
     return ListReferralsResponse();
   }
@@ -190,7 +191,9 @@ class ReferralServiceTest : public ::testing::Test {
  protected:
   AdmitAllAuthenticator authenticator_;
   FakeReferralStore store_;
-  ReferralServiceImpl service_{&authenticator_, &store_};
+  metrics::Registry registry_;
+  ConversionMetrics conversion_metrics_{&registry_};
+  ReferralServiceImpl service_{&authenticator_, &store_, &conversion_metrics_};
   grpc::ServerContext context_;
 };
 
@@ -264,7 +267,9 @@ TEST_F(ReferralServiceTest, ListValidatesBeforeTheStore) {
 TEST(ReferralServiceAuthTest, UnauthenticatedCallNeverReachesTheStore) {
   testing::FakeAuthenticator authenticator;
   FakeReferralStore store;
-  ReferralServiceImpl service(&authenticator, &store);
+  metrics::Registry registry;
+  ConversionMetrics conversion_metrics(&registry);
+  ReferralServiceImpl service(&authenticator, &store, &conversion_metrics);
   grpc::ServerContext context;
   GetReferralRequest request;
   request.set_id("ref_known");

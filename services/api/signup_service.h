@@ -3,8 +3,8 @@
 
 #include "absl/status/status.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
-#include "services/call/authenticator.h"
 #include "services/api/conversion_metrics.h"
+#include "services/call/authenticator.h"
 #include "services/call/rpc_runner.h"
 #include "storage/signup_store.h"
 
@@ -20,7 +20,7 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
 class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
  public:
   SignupServiceImpl(const Authenticator* authenticator, storage::SignupStore* store,
-                    ConversionMetrics* metrics = &ConversionMetrics::Default())
+                    ConversionMetrics* metrics)
       : runner_(authenticator), store_(store), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,

@@ -8,9 +8,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
@@ -157,8 +157,7 @@ int main(int argc, char** argv) {
       absl::StrCat(absl::GetFlag(FLAGS_grpc_host), ":", absl::GetFlag(FLAGS_grpc_port));
   config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
   config.db_acquire_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_acquire_timeout_ms));
-  config.db_statement_timeout =
-      absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
+  config.db_statement_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_db_statement_timeout_ms));
   config.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   config.api_key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   config.max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
@@ -191,6 +190,11 @@ int main(int argc, char** argv) {
     config.secret_encryption_keys = EnvOr("SECRET_ENCRYPTION_KEYS", "");
   }
 
+  // The one registry: every part counts into it and the ops port serves it.
+  // DefaultRegistry() only while RpcRunner and the rate limiter still count
+  // there; once they take a registry too, this is a local Registry.
+  affonso::metrics::Registry& registry = affonso::metrics::DefaultRegistry();
+  config.metrics = &registry;
   auto server = affonso::services::Server::Start(config);
   if (!server.ok()) {
     AFFONSO_LOG(kError, "start-up failed: ", server.status().ToString());
@@ -210,6 +214,7 @@ int main(int argc, char** argv) {
     rest_config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
     rest_config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
     rest_config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+    rest_config.metrics = &registry;
     rest_config.refuse_before_body = [api = server->get()](absl::string_view authorization,
                                                            absl::string_view client_address) {
       return api->RefuseWithoutLookup(authorization, client_address);
@@ -223,14 +228,13 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<affonso::services::OpsServer> ops;
   if (absl::GetFlag(FLAGS_metrics_port) >= 0) {
-    affonso::services::ExportProcessStartTime(&affonso::metrics::DefaultRegistry());
+    affonso::services::ExportProcessStartTime(&registry);
     affonso::gateway::HttpServerOptions ops_options;
     ops_options.address = absl::GetFlag(FLAGS_metrics_host);
     ops_options.port = absl::GetFlag(FLAGS_metrics_port);
     ops_options.io_threads = 1;
     affonso::services::Server* serving = server->get();
-    auto started = affonso::services::OpsServer::Start(ops_options,
-                                                       &affonso::metrics::DefaultRegistry(),
+    auto started = affonso::services::OpsServer::Start(ops_options, &registry,
                                                        [serving] { return serving->serving(); });
     if (!started.ok()) {
       AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());

@@ -1,30 +1,32 @@
 #include "services/server/server.h"
 
-#include <algorithm>
-#include <thread>
 #include <grpc/grpc.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "common/secret_box.h"
 #include "services/api/affiliate_service.h"
-#include "services/call/api_key_authenticator.h"
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
-#include "services/rules/fraud_policy.h"
-#include "services/webhooks/outbox_monitor.h"
-#include "services/server/pool_metrics.h"
+#include "services/api/conversion_metrics.h"
 #include "services/api/program_service.h"
+#include "services/api/referral_service.h"
+#include "services/api/signup_service.h"
+#include "services/api/webhook_service.h"
+#include "services/call/api_key_authenticator.h"
 #include "services/call/rate_limiter.h"
+#include "services/call/rpc_runner.h"
+#include "services/rules/fraud_policy.h"
+#include "services/server/pool_metrics.h"
+#include "services/webhooks/outbox_monitor.h"
 #include "services/webhooks/webhook_dispatcher.h"
 #include "services/webhooks/webhook_sender.h"
-#include "services/api/webhook_service.h"
-#include "services/api/referral_service.h"
-#include "services/call/rpc_runner.h"
-#include "services/api/signup_service.h"
 #include "storage/migrations.h"
 #include "storage/pg_affiliate_store.h"
 #include "storage/pg_api_key_change_feed.h"
@@ -33,10 +35,10 @@
 #include "storage/pg_commission_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
-#include "storage/pg_webhook_dispatch_store.h"
-#include "storage/pg_webhook_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signup_store.h"
+#include "storage/pg_webhook_dispatch_store.h"
+#include "storage/pg_webhook_store.h"
 #include "storage/pool.h"
 
 namespace affonso::services {
@@ -44,7 +46,16 @@ namespace affonso::services {
 // Owned in dependency order: members are destroyed bottom-up, so services go
 // before the stores they use and the stores before the pool.
 struct Server::Parts {
-  PoolMetrics pool_metrics;  // the pool reports to it until the pool's end
+  explicit Parts(metrics::Registry* configured)
+      : own_registry(configured ? nullptr : std::make_unique<metrics::Registry>()),
+        registry(configured ? configured : own_registry.get()),
+        pool_metrics(registry),
+        conversion_metrics(registry) {}
+
+  std::unique_ptr<metrics::Registry> own_registry;  // when the config names none
+  metrics::Registry* const registry;                // everything below counts here
+  PoolMetrics pool_metrics;                         // the pool reports to it until the pool's end
+  ConversionMetrics conversion_metrics;
   std::unique_ptr<storage::ConnectionPool> pool;
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   FraudPolicy fraud_policy;
@@ -79,7 +90,7 @@ struct Server::Parts {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   std::unique_ptr<Server> server(new Server());
-  auto parts = std::make_unique<Parts>();
+  auto parts = std::make_unique<Parts>(config.metrics);
   absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(config.secret_encryption_keys);
   if (!keyring.ok()) {
     return absl::InvalidArgumentError(
@@ -87,12 +98,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   parts->keyring = *std::move(keyring);
   if (parts->keyring.empty()) {
-    AFFONSO_LOG(kWarning, "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
+    AFFONSO_LOG(kWarning,
+                "SECRET_ENCRYPTION_KEYS is not set: new webhook signing secrets are "
                 "stored in plaintext");
   } else {
-    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"",
-                parts->keyring.primary_id(), "\" (", parts->keyring.key_ids().size(),
-                " key(s) configured)");
+    AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"", parts->keyring.primary_id(),
+                "\" (", parts->keyring.key_ids().size(), " key(s) configured)");
   }
 
   storage::PoolConfig pool_config;
@@ -130,8 +141,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   auth_options.max_concurrent_lookups = 4 * config.db_pool_size;
   parts->authenticator = std::make_unique<ApiKeyAuthenticator>(parts->api_keys.get(), auth_options);
   if (config.serve_api) {
-    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(
-        config.database_url, parts->authenticator.get());
+    parts->api_key_feed = std::make_unique<storage::PgApiKeyChangeFeed>(config.database_url,
+                                                                        parts->authenticator.get());
     parts->api_key_feed->Start();
   }
   const Authenticator* auth = parts->authenticator.get();
@@ -146,10 +157,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     auth = parts->rate_limiter.get();
   }
   parts->click_service = std::make_unique<ClickServiceImpl>(auth, parts->clicks.get());
-  parts->signup_service = std::make_unique<SignupServiceImpl>(auth, parts->signups.get());
-  parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get());
-  parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(auth, parts->affiliates.get());
+  parts->signup_service =
+      std::make_unique<SignupServiceImpl>(auth, parts->signups.get(), &parts->conversion_metrics);
+  parts->referral_service = std::make_unique<ReferralServiceImpl>(auth, parts->referrals.get(),
+                                                                  &parts->conversion_metrics);
+  parts->affiliate_service = std::make_unique<AffiliateServiceImpl>(auth, parts->affiliates.get());
   parts->commission_service =
       std::make_unique<CommissionServiceImpl>(auth, parts->commissions.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(auth, parts->programs.get());
@@ -164,8 +176,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // a key refused every other call; clients use the compiled-in contract.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_streams_per_connection);
   // Our synchronous calls stop at max_rpc_threads (RpcRunner refuses more,
   // UNAVAILABLE: "busy, retry"); gRPC's pool has 3 times as many more, and
@@ -188,9 +199,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->signup_service.get());
     builder.RegisterService(parts->referral_service.get());
     builder.RegisterService(parts->affiliate_service.get());
-  builder.RegisterService(parts->program_service.get());
-  builder.RegisterService(parts->commission_service.get());
-  builder.RegisterService(parts->webhook_service.get());
+    builder.RegisterService(parts->program_service.get());
+    builder.RegisterService(parts->commission_service.get());
+    builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
     // health service comes later), so every method answers UNIMPLEMENTED.
@@ -199,8 +210,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", config.grpc_address));
   }
   server->saturation_window_ = config.saturation_window;
   server->db_probe_interval_ = config.db_probe_interval;
@@ -224,10 +234,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     dispatching.poll_interval = config.webhook_poll_interval;
     dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
-        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
+        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching, parts->registry);
     parts->webhook_dispatcher->Start();
-    parts->outbox_monitor =
-        std::make_unique<OutboxMonitor>(parts->webhook_dispatch.get(), OutboxMonitorOptions());
+    parts->outbox_monitor = std::make_unique<OutboxMonitor>(
+        parts->webhook_dispatch.get(), OutboxMonitorOptions(), parts->registry);
     parts->outbox_monitor->Start();
   }
   server->parts_ = std::move(parts);
@@ -252,6 +262,8 @@ Server::~Server() {
     grpc_server_->Wait();
   }
 }
+
+metrics::Registry& Server::metrics() const { return *parts_->registry; }
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_server_->InProcessChannel(grpc::ChannelArguments());
