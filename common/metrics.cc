@@ -340,9 +340,4 @@ std::string Registry::Render() const {
   return out;
 }
 
-Registry& DefaultRegistry() {
-  static Registry* registry = new Registry();
-  return *registry;
-}
-
 }  // namespace affonso::metrics

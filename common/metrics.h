@@ -4,9 +4,13 @@
 // A small Prometheus client: counters, gauges and histograms in families with
 // fixed label names, rendered in the text exposition format 0.0.4.
 //
-//   static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
+//   // In a constructor, from the metrics::Registry* it was handed:
+//   metrics::CounterFamily& requests_ = registry->AddCounter(
 //       "affonso_things_total", "Things done.", {"result"});
-//   requests.WithLabels({"ok"}).Increment();
+//   requests_.WithLabels({"ok"}).Increment();
+//
+// main.cc owns the one registry its ops port serves and hands it down; tests
+// give each object a registry of their own and read it.
 //
 // Updating a series is a few atomic operations and takes no lock; finding (or
 // creating) a series takes its family's lock, so hot paths may keep the
@@ -267,9 +271,6 @@ class Registry {
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<internal::Family>> families_ ABSL_GUARDED_BY(mu_);
 };
-
-// The process-wide registry /metrics serves. Never destroyed.
-Registry& DefaultRegistry();
 
 // The Content-Type of Render's output.
 inline constexpr char kExpositionContentType[] = "text/plain; version=0.0.4; charset=utf-8";

@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/process.h"
 #include "gateway/rest_flags.h"
 #include "gateway/rest_gateway.h"
@@ -36,7 +37,11 @@ int main(int argc, char** argv) {
 
   affonso::BlockStopSignals();
 
-  const affonso::gateway::RestGatewayConfig config = affonso::gateway::RestGatewayConfigFromFlags();
+  // This binary serves no /metrics (as before): REST requests are counted
+  // into a registry nobody scrapes. Declared first: it outlives the gateway.
+  affonso::metrics::Registry registry;
+  affonso::gateway::RestGatewayConfig config = affonso::gateway::RestGatewayConfigFromFlags();
+  config.metrics = &registry;
   auto gateway = affonso::gateway::RestGateway::Start(
       config,
       grpc::CreateChannel(absl::GetFlag(FLAGS_backend), grpc::InsecureChannelCredentials()));

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "gateway/http/http_server.h"
 #include "gateway/transcoder/grpc_proxy.h"
 
@@ -21,6 +22,9 @@ struct RestGatewayConfig {
   // GrpcProxyOptions::refuse_before_body.
   std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
       refuse_before_body;
+  // Where the request metrics go (main.cc's registry); must outlive the
+  // gateway. Null: a registry of the gateway's own (metrics()).
+  metrics::Registry* metrics = nullptr;
 };
 
 // The HTTP server and the proxy behind it, over one gRPC channel: the
@@ -35,8 +39,11 @@ class RestGateway {
   void CloseConnectionsAfterResponses() { http_->CloseConnectionsAfterResponses(); }
   // Stops accepting; in-flight requests get `grace`.
   void Shutdown(absl::Duration grace) { http_->Shutdown(grace); }
+  metrics::Registry& metrics() const { return *metrics_; }
 
  private:
+  std::unique_ptr<metrics::Registry> own_metrics_;  // when the config names none
+  metrics::Registry* metrics_ = nullptr;
   std::unique_ptr<GrpcProxy> proxy_;
   std::unique_ptr<HttpServer> http_;  // destroyed first: it calls into proxy_
 };

@@ -1,6 +1,7 @@
 // /metrics end to end: the real server and REST gateway on PostgreSQL, the
-// ops port over real HTTP. Its own binary, so the process-wide counters start
-// at zero and exact values can be asserted.
+// ops port over real HTTP, all on one registry as main.cc wires them. Its own
+// binary, so the counters start at zero and exact values can be asserted.
+#include "absl/strings/str_cat.h"
 #include "common/metrics.h"
 #include "common/testing/status_matchers.h"
 #include "services/server/ops_http.h"
@@ -11,6 +12,8 @@ namespace {
 
 class MetricsTest : public RestTest {
  protected:
+  void Configure(services::ServerConfig& config) override { config.metrics = &registry_; }
+  void ConfigureRest(gateway::RestGatewayConfig& config) override { config.metrics = &registry_; }
   void SetUp() override {
     RestTest::SetUp();
     if (HasFatalFailure()) return;
@@ -18,7 +21,7 @@ class MetricsTest : public RestTest {
     options.address = "127.0.0.1";
     options.port = 0;
     services::Server* server = server_.get();
-    auto ops = services::OpsServer::Start(options, &metrics::DefaultRegistry(),
+    auto ops = services::OpsServer::Start(options, &registry_,
                                           [server] { return server->serving(); });
     ASSERT_OK(ops);
     ops_ = *std::move(ops);
@@ -29,6 +32,9 @@ class MetricsTest : public RestTest {
   }
   HttpResult Ops(const std::string& target) { return Http(ops_->port(), "GET", target); }
 
+  // The one registry, served by the ops port (TearDown stops every user of it
+  // before it goes).
+  metrics::Registry registry_;
   std::unique_ptr<services::OpsServer> ops_;
 };
 
@@ -39,9 +45,9 @@ class MetricsTest : public RestTest {
 }
 
 TEST_F(MetricsTest, ASignupShowsInTheCounters) {
-  HttpResult click = Call("POST", "/v1/clicks",
-                          R"({"programId":")" + a_.program_id + R"(","trackingId":")" +
-                              a_.tracking_id + R"("})");
+  HttpResult click =
+      Call("POST", "/v1/clicks",
+           R"({"programId":")" + a_.program_id + R"(","trackingId":")" + a_.tracking_id + R"("})");
   ASSERT_EQ(click.status, 201) << click.body;
   const std::string signup =
       R"({"click_id":")" + click.DataString("id") + R"(","email":"lead@example.com"})";
@@ -59,8 +65,7 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
   EXPECT_TRUE(
       HasLine(text, R"(affonso_grpc_requests_total{method="RecordSignup",code="NOT_FOUND"} 1)"));
   EXPECT_TRUE(HasLine(
-      text,
-      R"(affonso_grpc_request_duration_seconds_count{method="RecordSignup",code="OK"} 2)"));
+      text, R"(affonso_grpc_request_duration_seconds_count{method="RecordSignup",code="OK"} 2)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="created"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="existing"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_signups_total{outcome="rejected"} 1)"));
@@ -76,6 +81,18 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
   EXPECT_NE(text.find("\naffonso_db_pool_wait_seconds_count "), std::string::npos);
   EXPECT_NE(text.find("\naffonso_webhook_outbox_pending{stage=\"fan_out\"} "), std::string::npos)
       << text;
+  // Every family the server and gateway were handed the registry for is
+  // served, with or without samples yet.
+  for (const char* family :
+       {"affonso_db_pool_acquire_timeouts_total counter",
+        "affonso_db_connect_failures_total counter", "affonso_db_pool_connections_in_use gauge",
+        "affonso_fraud_flags_total counter", "affonso_webhook_deliveries_total counter",
+        "affonso_webhook_send_duration_seconds histogram",
+        "affonso_webhook_dispatcher_errors_total counter",
+        "affonso_webhook_outbox_oldest_age_seconds gauge",
+        "affonso_http_request_duration_seconds histogram"}) {
+    EXPECT_TRUE(HasLine(text, absl::StrCat("# TYPE ", family)));
+  }
 }
 
 TEST_F(MetricsTest, ReadyUntilShutdownBegins) {

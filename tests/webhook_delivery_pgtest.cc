@@ -54,10 +54,10 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
   }
   std::string Event(const std::string& type = "referral.lead", const std::string& team = "") {
     std::string id = NewId("evt");
-    db_->QueryValue(absl::StrCat(
-        "INSERT INTO outbox_events (id, team_id, type, payload) VALUES ('", id, "', '",
-        team.empty() ? a_.team_id : team, "', '", type, "', jsonb_build_object('id', '", id,
-        "', 'type', '", type, "', 'data', jsonb_build_object('referralId', '", id, "')))"));
+    db_->QueryValue(absl::StrCat("INSERT INTO outbox_events (id, team_id, type, payload) VALUES ('",
+                                 id, "', '", team.empty() ? a_.team_id : team, "', '", type,
+                                 "', jsonb_build_object('id', '", id, "', 'type', '", type,
+                                 "', 'data', jsonb_build_object('referralId', '", id, "')))"));
     return id;
   }
   WebhookDispatcherOptions Fast() {
@@ -77,7 +77,26 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
   }
   std::string Query(const std::string& sql) { return db_->QueryValue(sql); }
 
+  // The dispatchers' metrics, read from the registry they were given.
+  uint64_t Deliveries(const char* result) {
+    return registry_.AddCounter("affonso_webhook_deliveries_total", "", {"result"})
+        .WithLabels({result})
+        .Value();
+  }
+  uint64_t DispatcherErrors(const char* stage) {
+    return registry_.AddCounter("affonso_webhook_dispatcher_errors_total", "", {"stage"})
+        .WithLabels({stage})
+        .Value();
+  }
+  uint64_t Sends() {
+    return registry_.AddHistogram("affonso_webhook_send_duration_seconds", "")
+        .WithLabels({})
+        .Read()
+        .count;
+  }
+
   static constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  metrics::Registry registry_;  // declared first: outlives every dispatcher
   std::unique_ptr<WebhookReceiver> receiver_;
   std::unique_ptr<storage::PgWebhookDispatchStore> store_;
   std::unique_ptr<services::CurlSender> sender_;
@@ -86,7 +105,7 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
 TEST_F(WebhookDeliveryTest, DeliversSignedEventsOnce) {
   Endpoint();
   const std::string event = Event();
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   Drain(dispatcher);
   auto seen = receiver_->deliveries();
   ASSERT_EQ(seen.size(), 1u);
@@ -106,22 +125,16 @@ TEST_F(WebhookDeliveryTest, RetriesAfterServerErrorsWithTheSameEventId) {
   Endpoint();
   const std::string event = Event();
   receiver_->Script({{500, ""}, {502, ""}});
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   Drain(dispatcher);
   auto seen = receiver_->deliveries();
   ASSERT_EQ(seen.size(), 3u);
   for (const auto& request : seen) EXPECT_EQ(request.event_id, event);
-  EXPECT_EQ(Query("SELECT string_agg(status_code::text, ',' ORDER BY attempt) FROM webhook_attempts"),
-            "500,502,200");
+  EXPECT_EQ(
+      Query("SELECT string_agg(status_code::text, ',' ORDER BY attempt) FROM webhook_attempts"),
+      "500,502,200");
   EXPECT_EQ(Query("SELECT status FROM webhook_deliveries"), "succeeded");
   EXPECT_EQ(Query("SELECT failing_since IS NULL FROM webhook_endpoints"), "t");
-}
-
-uint64_t Deliveries(const char* result) {
-  return metrics::DefaultRegistry()
-      .AddCounter("affonso_webhook_deliveries_total", "", {"result"})
-      .WithLabels({result})
-      .Value();
 }
 
 TEST_F(WebhookDeliveryTest, CountsAttemptsByResultAndTimesSends) {
@@ -129,22 +142,12 @@ TEST_F(WebhookDeliveryTest, CountsAttemptsByResultAndTimesSends) {
   Event();
   receiver_->Script({{500, ""}, {502, ""}});
   const uint64_t delivered = Deliveries("delivered"), retrying = Deliveries("retrying");
-  const uint64_t sends = metrics::DefaultRegistry()
-                             .AddHistogram("affonso_webhook_send_duration_seconds", "")
-                             .WithLabels({})
-                             .Read()
-                             .count;
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  const uint64_t sends = Sends();
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   Drain(dispatcher);
   EXPECT_EQ(Deliveries("delivered") - delivered, 1u);
   EXPECT_EQ(Deliveries("retrying") - retrying, 2u);
-  EXPECT_EQ(metrics::DefaultRegistry()
-                    .AddHistogram("affonso_webhook_send_duration_seconds", "")
-                    .WithLabels({})
-                    .Read()
-                    .count -
-                sends,
-            3u);
+  EXPECT_EQ(Sends() - sends, 3u);
 }
 
 TEST_F(WebhookDeliveryTest, BacklogMeasuresBothQueues) {
@@ -193,7 +196,7 @@ TEST_F(WebhookDeliveryTest, HonoursRetryAfter) {
   Endpoint();
   Event();
   receiver_->Script({{429, "120"}});
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   dispatcher.RunOnce();
   EXPECT_EQ(Query("SELECT next_attempt_at BETWEEN now() + interval '115 seconds' AND now() + "
                   "interval '125 seconds' FROM webhook_deliveries"),
@@ -205,7 +208,7 @@ TEST_F(WebhookDeliveryTest, GoneDisablesTheEndpoint) {
   Endpoint();
   Event();
   receiver_->Script({{410, ""}});
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   Drain(dispatcher);
   EXPECT_EQ(Query("SELECT enabled::text || disabled_reason FROM webhook_endpoints"), "falsegone");
   EXPECT_EQ(Query("SELECT status FROM webhook_deliveries"), "failed");
@@ -219,7 +222,7 @@ TEST_F(WebhookDeliveryTest, GivesUpAfterTheScheduleAndDisablesAnEndpointFailingT
   Event();
   receiver_->Script({{500, ""}, {500, ""}, {500, ""}, {500, ""}});
   WebhookDispatcherOptions options = Fast();
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
   Drain(dispatcher);
   EXPECT_EQ(receiver_->deliveries().size(), 4u);  // the first attempt and three retries
   EXPECT_EQ(Query("SELECT status || attempts FROM webhook_deliveries"), "failed4");
@@ -240,7 +243,7 @@ TEST_F(WebhookDeliveryTest, ADispatcherThatDiesMidFlightLosesNothing) {
   auto claimed = store_->Claim(10, absl::Milliseconds(300), storage::ClaimCaps{4, 4});
   ASSERT_OK(claimed);
   ASSERT_EQ(claimed->size(), 1u);
-  WebhookDispatcher survivor(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher survivor(store_.get(), sender_.get(), Fast(), &registry_);
   EXPECT_EQ(survivor.RunOnce(), 0);  // still leased
   absl::SleepFor(absl::Milliseconds(400));
   EXPECT_EQ(survivor.RunOnce(), 1);
@@ -257,8 +260,8 @@ TEST_F(WebhookDeliveryTest, TwoDispatchersShareTheWorkWithoutDoubleSending) {
   for (int i = 0; i < kEvents; ++i) Event();
   WebhookDispatcherOptions options = Fast();
   options.per_endpoint_cap = 100;
-  WebhookDispatcher first(store_.get(), sender_.get(), options);
-  WebhookDispatcher second(store_.get(), sender_.get(), options);
+  WebhookDispatcher first(store_.get(), sender_.get(), options, &registry_);
+  WebhookDispatcher second(store_.get(), sender_.get(), options, &registry_);
   first.Start();
   second.Start();
   for (int i = 0; i < 300 && receiver_->deliveries().size() < 2 * kEvents; ++i) {
@@ -277,7 +280,7 @@ TEST_F(WebhookDeliveryTest, OnlySubscribedEndpointsOfTheTeamReceive) {
   Endpoint("{transaction.created}");
   Endpoint("{referral.lead}", b_.team_id);
   Event("referral.lead");
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   Drain(dispatcher);
   EXPECT_EQ(receiver_->deliveries().size(), 0u);
   EXPECT_EQ(Query("SELECT count(*) FROM webhook_deliveries"), "0");
@@ -287,18 +290,11 @@ TEST_F(WebhookDeliveryTest, PrivateDestinationsAreRefusedUnlessAllowed) {
   Endpoint();
   Event();
   services::CurlSender strict({});
-  WebhookDispatcher dispatcher(store_.get(), &strict, Fast());
+  WebhookDispatcher dispatcher(store_.get(), &strict, Fast(), &registry_);
   dispatcher.RunOnce();
   EXPECT_EQ(receiver_->deliveries().size(), 0u);
   EXPECT_NE(Query("SELECT error FROM webhook_attempts"), "");
   EXPECT_EQ(Query("SELECT status_code FROM webhook_attempts"), "0");
-}
-
-uint64_t DispatcherErrors(const char* stage) {
-  return metrics::DefaultRegistry()
-      .AddCounter("affonso_webhook_dispatcher_errors_total", "", {"stage"})
-      .WithLabels({stage})
-      .Value();
 }
 
 constexpr char kReplacement[] = "\xef\xbf\xbd";  // U+FFFD
@@ -319,7 +315,7 @@ TEST_F(WebhookDeliveryTest, UntrustedResponseBytesAreStoredAndNeverResent) {
   WebhookDispatcherOptions options = Fast();
   options.lease = absl::Milliseconds(200);
   options.retry_schedule = {absl::Milliseconds(1), absl::Hours(1)};
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
   dispatcher.Start();
   absl::SleepFor(absl::Milliseconds(1500));  // over seven leases
   dispatcher.Stop();
@@ -372,7 +368,7 @@ TEST_F(WebhookDeliveryTest, AnAttemptThatCannotBeRecordedStillMovesTheDeliveryOn
   WebhookDispatcherOptions options = Fast();
   options.lease = absl::Milliseconds(200);
   options.retry_schedule = {absl::Hours(1)};
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
   dispatcher.Start();
   absl::SleepFor(absl::Milliseconds(1000));  // five leases
   dispatcher.Stop();
@@ -400,7 +396,7 @@ TEST_F(WebhookDeliveryTest, ADeliveryIsCountedOnlyOnceItsOutcomeIsStored) {
   Endpoint();
   Event();
   const uint64_t delivered = Deliveries("delivered");
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   EXPECT_EQ(dispatcher.RunOnce(), 2);  // one event fanned out, one delivery sent
   EXPECT_EQ(receiver_->deliveries().size(), 1u);
   EXPECT_EQ(Deliveries("delivered") - delivered, 0u);
@@ -416,7 +412,7 @@ TEST_F(WebhookDeliveryTest, OneTeamsSlowEndpointsDoNotDelayAnothersDeliveries) {
   for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", a_.team_id, absl::StrCat("/slow/", i));
   Endpoint("{referral.lead}", b_.team_id, "/fast");
   for (int i = 0; i < 16; ++i) Event("referral.lead", a_.team_id);  // 64 slow deliveries
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast());
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
   dispatcher.Start();
   for (int i = 0; i < 500 && receiver_->CountUnder("/slow") < 4; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
@@ -447,7 +443,7 @@ TEST_F(WebhookDeliveryTest, AnEndpointAtItsCapIsClaimedAgainAsSoonAsASendEnds) {
   WebhookDispatcherOptions options = Fast();
   options.poll_interval = absl::Seconds(5);  // 20 claims of 2 would take 100 s
   options.per_endpoint_cap = 2;
-  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options);
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
   const absl::Time start = absl::Now();
   dispatcher.Start();
   while (receiver_->CountUnder("/capped") < 40 && absl::Now() - start < absl::Seconds(20)) {
@@ -483,9 +479,9 @@ TEST_F(WebhookDeliveryTest, AClaimThatLostItsLeaseRecordsNothing) {
   EXPECT_THAT(store_->Record(stale, absl::Hours(72)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "0");
-  EXPECT_EQ(Query("SELECT failing_since IS NULL FROM webhook_endpoints WHERE id = '" + endpoint +
-                  "'"),
-            "t");
+  EXPECT_EQ(
+      Query("SELECT failing_since IS NULL FROM webhook_endpoints WHERE id = '" + endpoint + "'"),
+      "t");
   EXPECT_EQ(Query("SELECT lease_until IS NOT NULL FROM webhook_deliveries"), "t");
 
   storage::AttemptRecord owned;
@@ -536,8 +532,8 @@ TEST_F(WebhookDeliveryTest, SendsSlowerThanTheLeaseAreNeverSentTwiceAtOnce) {
   for (int i = 0; i < 6; ++i) Event();
   WebhookDispatcherOptions options = Fast();
   options.lease = absl::Milliseconds(300);  // every send outlives it
-  WebhookDispatcher first(store_.get(), sender_.get(), options);
-  WebhookDispatcher second(store_.get(), sender_.get(), options);
+  WebhookDispatcher first(store_.get(), sender_.get(), options, &registry_);
+  WebhookDispatcher second(store_.get(), sender_.get(), options, &registry_);
   first.Start();
   second.Start();
   const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
@@ -568,7 +564,7 @@ TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
   const std::string unknown = endpoint_at("http://no-such-host.invalid/hooks");
   Event();
   services::CurlSender strict({});
-  WebhookDispatcher refusing(store_.get(), &strict, Fast());
+  WebhookDispatcher refusing(store_.get(), &strict, Fast(), &registry_);
   refusing.RunOnce();
   EXPECT_EQ(error(internal), "could not resolve host to an allowed address");
   EXPECT_EQ(error(unknown), "could not resolve host to an allowed address");
@@ -584,7 +580,7 @@ TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
   quick.connect_timeout = absl::Milliseconds(200);
   quick.timeout = absl::Milliseconds(200);
   services::CurlSender impatient(quick);
-  WebhookDispatcher dispatcher(store_.get(), &impatient, Fast());
+  WebhookDispatcher dispatcher(store_.get(), &impatient, Fast(), &registry_);
   dispatcher.RunOnce();
   EXPECT_EQ(error(closed), "could not connect");
   EXPECT_EQ(error(slow), "timed out");

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/secret_box.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
@@ -79,7 +80,8 @@ class WebhookSecretsTest : public storage::testing::TwoTenantTest {
  protected:
   // A webhook created through the store (as the API does) under `keyring`.
   v1::WebhookEndpoint Create(const Tenant& tenant, const SecretKeyring* keyring) {
-    storage::PgWebhookStore store(&db_->pool(), storage::kDefaultMaxWebhookEndpointsPerTeam, keyring);
+    storage::PgWebhookStore store(&db_->pool(), storage::kDefaultMaxWebhookEndpointsPerTeam,
+                                  keyring);
     v1::CreateWebhookRequest request;
     request.set_url("https://receiver.invalid/hooks");
     request.add_events("referral.lead");
@@ -116,7 +118,8 @@ class WebhookSecretsTest : public storage::testing::TwoTenantTest {
     WebhookDispatcherOptions options;
     // A failed attempt waits: tests make it due again when they want it.
     options.retry_schedule = {absl::Hours(1), absl::Hours(1), absl::Hours(1)};
-    WebhookDispatcher dispatcher(&store, &sender, options);
+    metrics::Registry registry;
+    WebhookDispatcher dispatcher(&store, &sender, options, &registry);
     for (int i = 0; i < 5 && dispatcher.RunOnce() > 0; ++i) {
     }
     return sender.posts();

@@ -38,22 +38,6 @@ bool IsJsonContentType(absl::string_view content_type) {
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(media), "application/json");
 }
 
-// `route` is the rule's template ("POST /v1/signups") or a fixed name, never
-// the raw path: bounded labels.
-void CountHttp(const std::string& route, int status, absl::Duration elapsed) {
-  static metrics::CounterFamily& requests = metrics::DefaultRegistry().AddCounter(
-      "affonso_http_requests_total",
-      "REST requests answered, by route template (or \"unmatched\") and HTTP status.",
-      {"route", "status"});
-  static metrics::HistogramFamily& durations = metrics::DefaultRegistry().AddHistogram(
-      "affonso_http_request_duration_seconds",
-      "Time from a complete REST request to its response, by route template and HTTP status.",
-      {"route", "status"});
-  const std::string status_text = std::to_string(status);
-  requests.WithLabels({route, status_text}).Increment();
-  durations.WithLabels({route, status_text}).Observe(elapsed);
-}
-
 // error.retryAfter (seconds) sits beside code and message.
 void AddRetryAfter(int seconds, std::string* envelope) {
   envelope->insert(envelope->size() - 2, absl::StrCat(",\"retryAfter\":", seconds));
@@ -181,8 +165,28 @@ int HttpStatusFor(grpc::StatusCode code) {
   }
 }
 
+GrpcProxy::HttpMetrics::HttpMetrics(metrics::Registry* registry)
+    : requests(&registry->AddCounter(
+          "affonso_http_requests_total",
+          "REST requests answered, by route template (or \"unmatched\") and HTTP status.",
+          {"route", "status"})),
+      durations(&registry->AddHistogram(
+          "affonso_http_request_duration_seconds",
+          "Time from a complete REST request to its response, by route template and HTTP status.",
+          {"route", "status"})) {}
+
+// `route` is the rule's template ("POST /v1/signups") or a fixed name, never
+// the raw path: bounded labels.
+void GrpcProxy::HttpMetrics::Count(const std::string& route, int status,
+                                   absl::Duration elapsed) const {
+  const std::string status_text = std::to_string(status);
+  requests->WithLabels({route, status_text}).Increment();
+  durations->WithLabels({route, status_text}).Observe(elapsed);
+}
+
 absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(std::shared_ptr<grpc::Channel> backend,
                                                              GrpcProxyOptions options) {
+  if (options.metrics == nullptr) return absl::InvalidArgumentError("GrpcProxy needs a registry");
   auto routes = RouteTable::FromServices(ContractServices());
   if (!routes.ok()) return routes.status();
   return std::unique_ptr<GrpcProxy>(
@@ -191,14 +195,19 @@ absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(std::shared_ptr<grp
 
 GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
                      GrpcProxyOptions options)
-    : backend_(backend), stub_(backend), routes_(std::move(routes)), options_(std::move(options)) {}
+    : backend_(backend),
+      stub_(backend),
+      routes_(std::move(routes)),
+      options_(std::move(options)),
+      metrics_(options_.metrics) {}
 
 void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> respond) {
   const std::string request_id = RequestIdFor(request.Header(kRequestIdKey));
   const absl::Time start = absl::Now();
-  auto replying_as = [&respond, &request_id, start](std::string route) {
-    return [respond, request_id, start, route = std::move(route)](HttpResponse response) {
-      CountHttp(route, response.status, absl::Now() - start);
+  auto replying_as = [this, &respond, &request_id, start](std::string route) {
+    return [metrics = metrics_, respond, request_id, start,
+            route = std::move(route)](HttpResponse response) {
+      metrics.Count(route, response.status, absl::Now() - start);
       response.headers.emplace_back("X-Request-Id", request_id);
       respond(std::move(response));
     };

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "gateway/http/http_handler.h"
 #include "gateway/transcoder/route_table.h"
 
@@ -30,6 +31,9 @@ struct GrpcProxyOptions {
   // in-process gateway passes Server::RefuseWithoutLookup; empty: none.
   std::function<absl::Status(absl::string_view authorization, absl::string_view client_address)>
       refuse_before_body;
+  // Where the request counters and durations go; required, and must outlive
+  // the proxy and every call it has in flight.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The REST face of the affonso.v1 services: every rpc with a google.api.http
@@ -46,6 +50,15 @@ class GrpcProxy final : public HttpHandler {
   void Handle(HttpRequest request, std::function<void(HttpResponse)> respond) override;
 
  private:
+  // Requests by route template and status; copied into each reply, so a
+  // late reply needs only the registry.
+  struct HttpMetrics {
+    explicit HttpMetrics(metrics::Registry* registry);
+    void Count(const std::string& route, int status, absl::Duration elapsed) const;
+    metrics::CounterFamily* requests;
+    metrics::HistogramFamily* durations;
+  };
+
   GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes, GrpcProxyOptions options);
   void CheckReady(std::function<void(HttpResponse)> respond, const std::string& request_id);
 
@@ -53,6 +66,7 @@ class GrpcProxy final : public HttpHandler {
   grpc::GenericStub stub_;
   const RouteTable routes_;
   const GrpcProxyOptions options_;
+  const HttpMetrics metrics_;
 };
 
 // API.md's HTTP status for a gRPC status code.

@@ -29,11 +29,6 @@ ConversionMetrics::ConversionMetrics(metrics::Registry* registry)
           "(flagged: detect mode, blocked: block mode).",
           {"check", "action"})) {}
 
-ConversionMetrics& ConversionMetrics::Default() {
-  static ConversionMetrics* metrics = new ConversionMetrics(&metrics::DefaultRegistry());
-  return *metrics;
-}
-
 void ConversionMetrics::CountSignup(const absl::Status& status, bool created,
                                     const affonso::v1::Referral* referral) {
   const char* outcome = "failed";

@@ -13,15 +13,12 @@ namespace affonso::services {
 class ConversionMetrics {
  public:
   explicit ConversionMetrics(metrics::Registry* registry);
-  // Over the default registry.
-  static ConversionMetrics& Default();
 
   // One RecordSignup answer. `referral` and `created` matter only when
   // `status` is OK: created (a new lead), existing (a repeat), rejected (the
   // request turned down: bad input, unknown click, no key, rate limited; or a
   // new referral a fraud check in block mode rejected) or failed (ours: retry).
-  void CountSignup(const absl::Status& status, bool created,
-                   const affonso::v1::Referral* referral);
+  void CountSignup(const absl::Status& status, bool created, const affonso::v1::Referral* referral);
   // The fraud checks that fired on a new referral (signup or direct).
   void CountFraudFlags(const affonso::v1::Referral& referral);
 

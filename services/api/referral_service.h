@@ -3,8 +3,8 @@
 
 #include "absl/status/status.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
-#include "services/call/authenticator.h"
 #include "services/api/conversion_metrics.h"
+#include "services/call/authenticator.h"
 #include "services/call/rpc_runner.h"
 #include "storage/referral_store.h"
 
@@ -22,7 +22,7 @@ bool LooksLikeReferralId(absl::string_view id);
 class ReferralServiceImpl final : public affonso::v1::ReferralService::Service {
  public:
   ReferralServiceImpl(RpcRunner runner, storage::ReferralStore* store,
-                      ConversionMetrics* metrics = &ConversionMetrics::Default())
+                      ConversionMetrics* metrics)
       : runner_(std::move(runner)), store_(store), metrics_(metrics) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,

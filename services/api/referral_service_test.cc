@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "common/metrics.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "services/testing/fakes.h"
@@ -43,8 +44,8 @@ class FakeReferralStore : public storage::ReferralStore {
     referral.set_id(request.id());
     return referral;
   }
-  absl::StatusOr<ListReferralsResponse> ListReferrals(
-      absl::string_view team_id, const ListReferralsRequest&) override {
+  absl::StatusOr<ListReferralsResponse> ListReferrals(absl::string_view team_id,
+                                                      const ListReferralsRequest&) override {
     Record(team_id);
     return ListReferralsResponse();
   }
@@ -194,7 +195,9 @@ class ReferralServiceTest : public ::testing::Test {
 
   testing::FakeAuthenticator authenticator_;
   FakeReferralStore store_;
-  ReferralServiceImpl service_{&authenticator_, &store_};
+  metrics::Registry registry_;
+  ConversionMetrics conversion_metrics_{&registry_};
+  ReferralServiceImpl service_{&authenticator_, &store_, &conversion_metrics_};
   testing::InProcessServer server_{{&service_}};
   std::unique_ptr<Stub> stub_ = affonso::v1::ReferralService::NewStub(server_.channel());
   std::unique_ptr<grpc::ClientContext> context_;

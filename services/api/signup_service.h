@@ -23,7 +23,7 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
 class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
  public:
   SignupServiceImpl(RpcRunner runner, storage::SignupStore* store,
-                    ConversionMetrics* metrics = &ConversionMetrics::Default())
+                    ConversionMetrics* metrics)
       : runner_(std::move(runner)), store_(store), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,

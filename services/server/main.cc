@@ -174,6 +174,10 @@ int main(int argc, char** argv) {
     config.secret_encryption_keys = EnvOr("SECRET_ENCRYPTION_KEYS", "");
   }
 
+  // The one registry: every part counts into it and the ops port serves it.
+  // Declared before the server and the gateway: it outlives both.
+  affonso::metrics::Registry registry;
+  config.metrics = &registry;
   auto server = affonso::services::Server::Start(config);
   if (!server.ok()) {
     AFFONSO_LOG(kError, "start-up failed: ", server.status().ToString());
@@ -181,6 +185,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<affonso::gateway::RestGateway> rest;
   affonso::gateway::RestGatewayConfig rest_config = affonso::gateway::RestGatewayConfigFromFlags();
+  rest_config.metrics = &registry;
   if (config.serve_api && rest_config.http.port >= 0) {
     rest_config.refuse_before_body = [api = server->get()](absl::string_view authorization,
                                                            absl::string_view client_address) {
@@ -195,15 +200,14 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<affonso::services::OpsServer> ops;
   if (absl::GetFlag(FLAGS_metrics_port) >= 0) {
-    affonso::services::ExportProcessStartTime(&affonso::metrics::DefaultRegistry());
+    affonso::services::ExportProcessStartTime(&registry);
     affonso::gateway::HttpServerOptions ops_options;
     ops_options.address = absl::GetFlag(FLAGS_metrics_host);
     ops_options.port = absl::GetFlag(FLAGS_metrics_port);
     ops_options.io_threads = 1;
     affonso::services::Server* serving = server->get();
-    auto started =
-        affonso::services::OpsServer::Start(ops_options, &affonso::metrics::DefaultRegistry(),
-                                            [serving] { return serving->serving(); });
+    auto started = affonso::services::OpsServer::Start(ops_options, &registry,
+                                                       [serving] { return serving->serving(); });
     if (!started.ok()) {
       AFFONSO_LOG(kError, "ops port start-up failed: ", started.status().ToString());
       return 1;

@@ -13,7 +13,7 @@ namespace affonso::services {
 // reports them, occupancy read from its snapshot at each scrape.
 class PoolMetrics final : public storage::PoolObserver {
  public:
-  explicit PoolMetrics(metrics::Registry* registry = &metrics::DefaultRegistry());
+  explicit PoolMetrics(metrics::Registry* registry);
 
   void OnAcquired(absl::Duration waited) override;
   void OnAcquireTimeout() override;

@@ -14,6 +14,7 @@
 #include "services/api/affiliate_service.h"
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
+#include "services/api/conversion_metrics.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -47,7 +48,16 @@ namespace affonso::services {
 // Owned in dependency order: members are destroyed bottom-up, so services go
 // before the stores they use and the stores before the pool.
 struct Server::Parts {
-  PoolMetrics pool_metrics;  // the pool reports to it until the pool's end
+  explicit Parts(metrics::Registry* configured)
+      : own_registry(configured ? nullptr : std::make_unique<metrics::Registry>()),
+        registry(configured ? configured : own_registry.get()),
+        pool_metrics(registry),
+        conversion_metrics(registry) {}
+
+  std::unique_ptr<metrics::Registry> own_registry;  // when the config names none
+  metrics::Registry* const registry;                // everything below counts here
+  PoolMetrics pool_metrics;                         // the pool reports to it until the pool's end
+  ConversionMetrics conversion_metrics;
   std::unique_ptr<storage::ConnectionPool> pool;
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   ConversionPlanner conversion_planner;
@@ -89,7 +99,7 @@ struct Server::Parts {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   std::unique_ptr<Server> server(new Server());
-  auto parts = std::make_unique<Parts>();
+  auto parts = std::make_unique<Parts>(config.metrics);
   absl::StatusOr<SecretKeyring> keyring = SecretKeyring::Parse(config.secret_encryption_keys);
   if (!keyring.ok()) {
     return absl::InvalidArgumentError(
@@ -144,9 +154,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                                                         parts->authenticator.get());
     parts->api_key_feed->Start();
   }
-  // The rpc_runner and rate_limiter metrics; the other parts still report to
-  // the default registry by themselves.
-  metrics::Registry* registry = &metrics::DefaultRegistry();
+  metrics::Registry* const registry = parts->registry;
   parts->authentication = std::make_unique<AuthenticationStage>(parts->authenticator.get());
   std::vector<const AdmissionStage*> stages = {parts->authentication.get()};
   if (config.rate_limit_per_minute > 0) {
@@ -169,8 +177,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   const RpcRunner runner(parts->admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
                          parts->admission_executor.get());
   parts->click_service = std::make_unique<ClickServiceImpl>(runner, parts->clicks.get());
-  parts->signup_service = std::make_unique<SignupServiceImpl>(runner, parts->signups.get());
-  parts->referral_service = std::make_unique<ReferralServiceImpl>(runner, parts->referrals.get());
+  parts->signup_service = std::make_unique<SignupServiceImpl>(runner, parts->signups.get(),
+                                                             &parts->conversion_metrics);
+  parts->referral_service = std::make_unique<ReferralServiceImpl>(runner, parts->referrals.get(),
+                                                                 &parts->conversion_metrics);
   parts->affiliate_service =
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
   parts->commission_service =
@@ -243,10 +253,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     dispatching.poll_interval = config.webhook_poll_interval;
     dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
-        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching);
+        parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching, parts->registry);
     parts->webhook_dispatcher->Start();
-    parts->outbox_monitor =
-        std::make_unique<OutboxMonitor>(parts->webhook_dispatch.get(), OutboxMonitorOptions());
+    parts->outbox_monitor = std::make_unique<OutboxMonitor>(
+        parts->webhook_dispatch.get(), OutboxMonitorOptions(), parts->registry);
     parts->outbox_monitor->Start();
   }
   server->parts_ = std::move(parts);
@@ -271,6 +281,8 @@ Server::~Server() {
     grpc_server_->Wait();
   }
 }
+
+metrics::Registry& Server::metrics() const { return *parts_->registry; }
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_server_->InProcessChannel(grpc::ChannelArguments());

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 
 namespace affonso::services {
 
@@ -93,6 +94,10 @@ struct ServerConfig {
   // signing secrets are sealed with it. Empty: stored in plaintext, as the
   // previous release did. A malformed value fails Start.
   std::string secret_encryption_keys;
+  // Where every part's metrics go (main.cc's registry, which its ops port
+  // serves); must outlive the server. Null: a registry of the server's own
+  // (Server::metrics()), so servers in one test process count apart.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Server {
@@ -102,6 +107,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // ServerConfig::metrics, or the server's own registry.
+  metrics::Registry& metrics() const;
   // An in-process channel for tests and the in-process gateway.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 

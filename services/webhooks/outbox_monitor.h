@@ -23,7 +23,7 @@ struct OutboxMonitorOptions {
 class OutboxMonitor {
  public:
   OutboxMonitor(storage::WebhookDispatchStore* store, OutboxMonitorOptions options,
-                metrics::Registry* registry = &metrics::DefaultRegistry());
+                metrics::Registry* registry);
   ~OutboxMonitor();  // Stop()
 
   // Refreshes now, then every interval on a thread of its own.

@@ -11,30 +11,6 @@
 namespace affonso::services {
 namespace {
 
-struct DispatcherMetrics {
-  metrics::CounterFamily& deliveries = metrics::DefaultRegistry().AddCounter(
-      "affonso_webhook_deliveries_total",
-      "Webhook delivery attempts by result: delivered (2xx), retrying (failed, another attempt "
-      "is scheduled), gave_up (failed, retries exhausted), gone (410: endpoint disabled), "
-      "canceled (endpoint disabled or deleted meanwhile: nothing sent).",
-      {"result"});
-  metrics::Histogram& send_duration =
-      metrics::DefaultRegistry()
-          .AddHistogram("affonso_webhook_send_duration_seconds",
-                        "Time of one webhook POST, connect to response (or failure).")
-          .WithLabels({});
-  metrics::CounterFamily& errors = metrics::DefaultRegistry().AddCounter(
-      "affonso_webhook_dispatcher_errors_total",
-      "Dispatcher database steps that failed (fan_out, claim, lease, record, backlog); the "
-      "work is retried later.",
-      {"stage"});
-};
-
-DispatcherMetrics& Metrics() {
-  static DispatcherMetrics* metrics = new DispatcherMetrics();
-  return *metrics;
-}
-
 const char* ResultLabel(storage::DeliveryOutcome outcome) {
   switch (outcome) {
     case storage::DeliveryOutcome::kSucceeded:
@@ -84,9 +60,31 @@ storage::ClaimCaps CapsFor(const WebhookDispatcherOptions& options) {
 
 }  // namespace
 
+WebhookDispatcher::Metrics::Metrics(metrics::Registry* registry)
+    : deliveries(registry->AddCounter(
+          "affonso_webhook_deliveries_total",
+          "Webhook delivery attempts by result: delivered (2xx), retrying (failed, another "
+          "attempt is scheduled), gave_up (failed, retries exhausted), gone (410: endpoint "
+          "disabled), canceled (endpoint disabled or deleted meanwhile: nothing sent).",
+          {"result"})),
+      send_duration(registry
+                        ->AddHistogram("affonso_webhook_send_duration_seconds",
+                                       "Time of one webhook POST, connect to response (or "
+                                       "failure).")
+                        .WithLabels({})),
+      errors(registry->AddCounter(
+          "affonso_webhook_dispatcher_errors_total",
+          "Dispatcher database steps that failed (fan_out, claim, lease, record, backlog); the "
+          "work is retried later.",
+          {"stage"})) {}
+
 WebhookDispatcher::WebhookDispatcher(storage::WebhookDispatchStore* store, WebhookSender* sender,
-                                     WebhookDispatcherOptions options)
-    : store_(store), sender_(sender), options_(std::move(options)), caps_(CapsFor(options_)) {
+                                     WebhookDispatcherOptions options, metrics::Registry* registry)
+    : store_(store),
+      sender_(sender),
+      options_(std::move(options)),
+      caps_(CapsFor(options_)),
+      metrics_(registry) {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { Worker(); });
   }
@@ -152,7 +150,7 @@ int WebhookDispatcher::Pass(int* pending_in_pass) {
   if (fanned.ok()) {
     work += *fanned;
   } else {
-    Metrics().errors.WithLabels({"fan_out"}).Increment();
+    metrics_.errors.WithLabels({"fan_out"}).Increment();
     AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
   }
   int idle;
@@ -165,7 +163,7 @@ int WebhookDispatcher::Pass(int* pending_in_pass) {
   if (idle <= 0) return work;
   auto claimed = store_->Claim(std::min(options_.claim_batch, idle), options_.lease, caps_);
   if (!claimed.ok()) {
-    Metrics().errors.WithLabels({"claim"}).Increment();
+    metrics_.errors.WithLabels({"claim"}).Increment();
     AFFONSO_LOG(kWarning, "webhook claim: ", claimed.status().ToString());
     return work;
   }
@@ -215,7 +213,7 @@ void WebhookDispatcher::LeaseKeeper() {
     if (held.empty()) continue;
     auto extended = store_->ExtendLeases(held, options_.lease);
     if (!extended.ok()) {
-      Metrics().errors.WithLabels({"lease"}).Increment();
+      metrics_.errors.WithLabels({"lease"}).Increment();
       AFFONSO_LOG(kWarning, "webhook lease extension: ", extended.status().ToString());
     }
   }
@@ -248,7 +246,7 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
         {"X-Affonso-Event", delivery.event_type},
     };
     const PostResult result = sender_->Post(delivery.url, headers, delivery.payload);
-    Metrics().send_duration.Observe(result.duration);
+    metrics_.send_duration.Observe(result.duration);
     record.status_code = result.status_code;
     record.error = result.error;
     record.duration_ms = static_cast<int>(absl::ToInt64Milliseconds(result.duration));
@@ -259,8 +257,8 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
       record.outcome = storage::DeliveryOutcome::kGone;
     } else {
       std::uniform_real_distribution<double> jitter(-1.0, 1.0);
-      auto next = NextAttemptAt(options_, delivery.attempt, result.status_code,
-                                result.retry_after, absl::Now(), jitter(rng));
+      auto next = NextAttemptAt(options_, delivery.attempt, result.status_code, result.retry_after,
+                                absl::Now(), jitter(rng));
       if (next) {
         record.outcome = storage::DeliveryOutcome::kRetry;
         record.next_attempt_at = *next;
@@ -282,17 +280,17 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
   absl::Status recorded = store_->Record(record, options_.disable_after);
   if (absl::IsFailedPrecondition(recorded)) {
     // Another claim owns the delivery now and records its own attempt.
-    Metrics().errors.WithLabels({"lease_lost"}).Increment();
+    metrics_.errors.WithLabels({"lease_lost"}).Increment();
     AFFONSO_LOG(kInfo, "webhook record ", delivery.delivery_id, ": ", recorded.message());
     return;
   }
   if (!recorded.ok()) {
-    Metrics().errors.WithLabels({"record"}).Increment();
+    metrics_.errors.WithLabels({"record"}).Increment();
     AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString(),
                 "; moving the delivery on without its attempt row");
     recorded = store_->RecordOutcomeOnly(record);
     if (!recorded.ok()) {
-      Metrics().errors.WithLabels({"record"}).Increment();
+      metrics_.errors.WithLabels({"record"}).Increment();
       // The lease runs out and the delivery is attempted again, counted as
       // the next attempt: at least once, and still within its schedule.
       AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id,
@@ -301,7 +299,7 @@ void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
     }
   }
   // Counted once stored, so the metric never reports what the log lacks.
-  Metrics().deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
+  metrics_.deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
 }
 
 }  // namespace affonso::services

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "services/webhooks/webhook_sender.h"
 #include "storage/webhook_dispatch_store.h"
 
@@ -55,8 +56,9 @@ struct WebhookDispatcherOptions {
 class WebhookDispatcher {
  public:
   // Starts the worker threads; nothing is claimed before Start or RunOnce.
+  // Its metrics go to `registry`, which must outlive it.
   WebhookDispatcher(storage::WebhookDispatchStore* store, WebhookSender* sender,
-                    WebhookDispatcherOptions options);
+                    WebhookDispatcherOptions options, metrics::Registry* registry);
   ~WebhookDispatcher();  // Stop()
 
   // Claims and sends in the background until Stop.
@@ -82,10 +84,18 @@ class WebhookDispatcher {
   void LeaseKeeper();
   void Deliver(const storage::ClaimedDelivery& delivery);
 
+  struct Metrics {
+    explicit Metrics(metrics::Registry* registry);
+    metrics::CounterFamily& deliveries;
+    metrics::Histogram& send_duration;
+    metrics::CounterFamily& errors;
+  };
+
   storage::WebhookDispatchStore* store_;
   WebhookSender* sender_;
   const WebhookDispatcherOptions options_;
   const storage::ClaimCaps caps_;
+  Metrics metrics_;
 
   absl::Mutex mu_;
   bool stopping_claims_ ABSL_GUARDED_BY(mu_) = false;
