@@ -20,12 +20,10 @@ namespace {
 bool EndsWith(const char* text, const char* suffix) {
   const size_t length = std::strlen(text);
   const size_t suffix_length = std::strlen(suffix);
-  return length >= suffix_length &&
-         std::strcmp(text + length - suffix_length, suffix) == 0;
+  return length >= suffix_length && std::strcmp(text + length - suffix_length, suffix) == 0;
 }
 
-bool IsKnownWrongAssertion(const char* expr, const char* function,
-                           const char* file) {
+bool IsKnownWrongAssertion(const char* expr, const char* function, const char* file) {
   return std::strcmp(expr, "n >= 5") == 0 &&
          EndsWith(file, "boost/beast/http/impl/basic_parser.ipp") &&
          std::strstr(function, "parse_chunk_header") != nullptr;
@@ -35,18 +33,16 @@ bool IsKnownWrongAssertion(const char* expr, const char* function,
 
 namespace boost {
 
-void assertion_failed(const char* expr, const char* function, const char* file,
-                      long line) {
+void assertion_failed(const char* expr, const char* function, const char* file, long line) {
   if (IsKnownWrongAssertion(expr, function, file)) return;
-  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed.\n", file, line,
-               function, expr);
+  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed.\n", file, line, function, expr);
   std::abort();
 }
 
-void assertion_failed_msg(const char* expr, const char* message,
-                          const char* function, const char* file, long line) {
-  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed: %s\n", file, line,
-               function, expr, message);
+void assertion_failed_msg(const char* expr, const char* message, const char* function,
+                          const char* file, long line) {
+  std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed: %s\n", file, line, function, expr,
+               message);
   std::abort();
 }
 

@@ -18,8 +18,7 @@ std::string Payload(const absl::Status& status, absl::string_view url) {
 
 }  // namespace
 
-absl::Status WithApiCode(absl::Status status, absl::string_view code,
-                         absl::string_view field) {
+absl::Status WithApiCode(absl::Status status, absl::string_view code, absl::string_view field) {
   status.SetPayload(kCodeUrl, absl::Cord(code));
   if (!field.empty()) status.SetPayload(kFieldUrl, absl::Cord(field));
   return status;
@@ -35,8 +34,7 @@ std::vector<std::pair<std::string, std::string>> ResponseMetadata(const absl::St
   std::vector<std::pair<std::string, std::string>> metadata;
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
     if (absl::StartsWith(url, kMetadataUrlPrefix)) {
-      metadata.emplace_back(std::string(url.substr(kMetadataUrlPrefix.size())),
-                            std::string(value));
+      metadata.emplace_back(std::string(url.substr(kMetadataUrlPrefix.size())), std::string(value));
     }
   });
   return metadata;
@@ -47,8 +45,7 @@ absl::Status ValidationError(absl::string_view field, absl::string_view message)
 }
 
 absl::Status NotFoundError(absl::string_view what) {
-  return WithApiCode(absl::NotFoundError(absl::StrCat(what, " not found")),
-                     api_code::kNotFound);
+  return WithApiCode(absl::NotFoundError(absl::StrCat(what, " not found")), api_code::kNotFound);
 }
 
 absl::Status DuplicateError(absl::string_view field, absl::string_view message) {
@@ -56,14 +53,13 @@ absl::Status DuplicateError(absl::string_view field, absl::string_view message) 
 }
 
 absl::Status MissingApiKeyError() {
-  return WithApiCode(absl::UnauthenticatedError(
-                         "missing API key: send Authorization: Bearer <key>"),
-                     api_code::kMissingApiKey);
+  return WithApiCode(
+      absl::UnauthenticatedError("missing API key: send Authorization: Bearer <key>"),
+      api_code::kMissingApiKey);
 }
 
 absl::Status InvalidApiKeyError() {
-  return WithApiCode(absl::UnauthenticatedError("invalid API key"),
-                     api_code::kInvalidApiKey);
+  return WithApiCode(absl::UnauthenticatedError("invalid API key"), api_code::kInvalidApiKey);
 }
 
 std::string ApiErrorCode(const absl::Status& status) {
@@ -98,9 +94,7 @@ std::string ApiErrorCode(const absl::Status& status) {
   }
 }
 
-std::string ApiErrorField(const absl::Status& status) {
-  return Payload(status, kFieldUrl);
-}
+std::string ApiErrorField(const absl::Status& status) { return Payload(status, kFieldUrl); }
 
 bool IsServerFault(absl::StatusCode code) {
   switch (code) {

@@ -37,8 +37,7 @@ absl::Status MissingApiKeyError();
 absl::Status InvalidApiKeyError();
 
 // Attaches an explicit API code (and optionally a field) to any status.
-absl::Status WithApiCode(absl::Status status, absl::string_view code,
-                         absl::string_view field = {});
+absl::Status WithApiCode(absl::Status status, absl::string_view code, absl::string_view field = {});
 
 // Response metadata (headers) an error must be answered with, such as a 429's
 // Retry-After: carried by the status to the layer that writes the response.

@@ -55,10 +55,9 @@ TEST(ApiErrorTest, ResponseMetadataTravelsWithTheStatus) {
 }
 
 TEST(ApiErrorTest, ServerFaultsAreOursNotTheCallers) {
-  for (absl::StatusCode code :
-       {absl::StatusCode::kInternal, absl::StatusCode::kUnavailable, absl::StatusCode::kDataLoss,
-        absl::StatusCode::kUnknown, absl::StatusCode::kDeadlineExceeded,
-        absl::StatusCode::kAborted}) {
+  for (absl::StatusCode code : {absl::StatusCode::kInternal, absl::StatusCode::kUnavailable,
+                                absl::StatusCode::kDataLoss, absl::StatusCode::kUnknown,
+                                absl::StatusCode::kDeadlineExceeded, absl::StatusCode::kAborted}) {
     EXPECT_TRUE(IsServerFault(code)) << absl::StatusCodeToString(code);
   }
   for (absl::StatusCode code :

@@ -30,9 +30,7 @@ std::string RandomBase62(int n) {
   return out;
 }
 
-std::string NewId(absl::string_view prefix) {
-  return absl::StrCat(prefix, "_", RandomBase62(22));
-}
+std::string NewId(absl::string_view prefix) { return absl::StrCat(prefix, "_", RandomBase62(22)); }
 
 std::string Sha256Hex(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -20,12 +20,11 @@ void LogLine(LogLevel level, absl::string_view message);
 }  // namespace affonso
 
 // Arguments are only evaluated when the level is enabled.
-#define AFFONSO_LOG(level, ...)                                      \
-  do {                                                               \
-    if (::affonso::LogEnabled(::affonso::LogLevel::level)) {         \
-      ::affonso::LogLine(::affonso::LogLevel::level,                 \
-                         ::absl::StrCat(__VA_ARGS__));               \
-    }                                                                \
+#define AFFONSO_LOG(level, ...)                                                    \
+  do {                                                                             \
+    if (::affonso::LogEnabled(::affonso::LogLevel::level)) {                       \
+      ::affonso::LogLine(::affonso::LogLevel::level, ::absl::StrCat(__VA_ARGS__)); \
+    }                                                                              \
   } while (false)
 
 #endif  // AFFONSO_COMMON_LOG_H_

@@ -93,9 +93,8 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::Observe(double value) {
   // First bound >= value (`le` is inclusive); NaN counts only toward +Inf.
   const size_t bucket =
-      std::isnan(value)
-          ? bounds_.size()
-          : std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
+      std::isnan(value) ? bounds_.size()
+                        : std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   counts_[bucket].fetch_add(1, std::memory_order_relaxed);
   double sum = sum_.load(std::memory_order_relaxed);
   while (!sum_.compare_exchange_weak(sum, sum + value, std::memory_order_relaxed)) {
@@ -286,8 +285,7 @@ void HistogramFamily::RenderSeries(std::string* out) const {
 }
 
 template <typename F, typename Make>
-F& Registry::Add(const std::string& name, const std::vector<std::string>& label_names,
-                 Make make) {
+F& Registry::Add(const std::string& name, const std::vector<std::string>& label_names, Make make) {
   if (!IsValidName(name, /*allow_colon=*/true)) Fail(absl::StrCat("invalid metric name ", name));
   for (const std::string& label : label_names) {
     if (!IsValidName(label, /*allow_colon=*/false) || absl::StartsWith(label, "__")) {
@@ -311,16 +309,14 @@ F& Registry::Add(const std::string& name, const std::vector<std::string>& label_
 
 CounterFamily& Registry::AddCounter(const std::string& name, const std::string& help,
                                     std::vector<std::string> label_names) {
-  return Add<CounterFamily>(name, label_names, [&] {
-    return std::make_unique<CounterFamily>(name, help, label_names);
-  });
+  return Add<CounterFamily>(
+      name, label_names, [&] { return std::make_unique<CounterFamily>(name, help, label_names); });
 }
 
 GaugeFamily& Registry::AddGauge(const std::string& name, const std::string& help,
                                 std::vector<std::string> label_names) {
-  return Add<GaugeFamily>(name, label_names, [&] {
-    return std::make_unique<GaugeFamily>(name, help, label_names);
-  });
+  return Add<GaugeFamily>(name, label_names,
+                          [&] { return std::make_unique<GaugeFamily>(name, help, label_names); });
 }
 
 HistogramFamily& Registry::AddHistogram(const std::string& name, const std::string& help,

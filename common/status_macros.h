@@ -8,9 +8,9 @@
 
 // Abseil 20220623 ships no RETURN_IF_ERROR / ASSIGN_OR_RETURN; these follow cel-cpp's.
 
-#define AFFONSO_RETURN_IF_ERROR(expr)                 \
-  do {                                                \
-    ::absl::Status affonso_status_ = (expr);          \
+#define AFFONSO_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status affonso_status_ = (expr);           \
     if (!affonso_status_.ok()) return affonso_status_; \
   } while (false)
 
@@ -18,8 +18,7 @@
 #define AFFONSO_STATUS_CONCAT_(a, b) AFFONSO_STATUS_CONCAT_INNER_(a, b)
 
 #define AFFONSO_ASSIGN_OR_RETURN(lhs, rexpr) \
-  AFFONSO_ASSIGN_OR_RETURN_IMPL_(            \
-      AFFONSO_STATUS_CONCAT_(affonso_statusor_, __LINE__), lhs, rexpr)
+  AFFONSO_ASSIGN_OR_RETURN_IMPL_(AFFONSO_STATUS_CONCAT_(affonso_statusor_, __LINE__), lhs, rexpr)
 
 #define AFFONSO_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                   \

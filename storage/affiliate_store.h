@@ -18,8 +18,7 @@ struct AffiliateListQuery {
   int page = 1;
   int limit = 10;
   // UNSPECIFIED / empty = no filter.
-  affonso::v1::PartnershipStatus partnership_status =
-      affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED;
+  affonso::v1::PartnershipStatus partnership_status = affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED;
   std::string group_id;  // the effective group (stored or program default)
   std::string program_id;
   std::string search;  // case-insensitive substring of name or email

@@ -122,10 +122,9 @@ TEST(FraudFlagsJsonTest, ReadsWhatTheDatabaseReturns) {
   // jsonb's own text form: a space after ':' and ','.
   google::protobuf::RepeatedPtrField<FraudFlag> read;
   ASSERT_OK(FraudFlagsFromJson(
-                  R"([{"mode": "block", "check": "paid_traffic"}, {"check": "self_referral"}, )"
-                  R"({"check": "made_up", "mode": "detect"}])",
-                  &read)
-                  );
+      R"([{"mode": "block", "check": "paid_traffic"}, {"check": "self_referral"}, )"
+      R"({"check": "made_up", "mode": "detect"}])",
+      &read));
   ASSERT_EQ(read.size(), 2);  // the entry without a mode is skipped
   EXPECT_EQ(read[0].check(), affonso::v1::FRAUD_CHECK_PAID_TRAFFIC);
   EXPECT_EQ(read[0].mode(), affonso::v1::FRAUD_MODE_BLOCK);

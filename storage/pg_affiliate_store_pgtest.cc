@@ -1,3 +1,5 @@
+#include "storage/pg_affiliate_store.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -9,7 +11,6 @@
 #include "common/testing/status_matchers.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "storage/pg_affiliate_store.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/testing/test_database.h"
 
@@ -51,15 +52,15 @@ class PgAffiliateStoreTest : public ::testing::Test {
   // A second group (not the default) in `program_id`.
   std::string AddGroup(const std::string& team_id, const std::string& program_id,
                        const std::string& group_id) {
-    db_->QueryValue(absl::StrCat(
-        "INSERT INTO affiliate_groups (id, team_id, program_id, name) VALUES ('", group_id,
-        "', '", team_id, "', '", program_id, "', 'vip')"));
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO affiliate_groups (id, team_id, program_id, name) VALUES ('",
+                     group_id, "', '", team_id, "', '", program_id, "', 'vip')"));
     return group_id;
   }
 
   std::string AddProgram(const std::string& team_id, const std::string& program_id) {
-    db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('",
-                                 program_id, "', '", team_id, "', 'second')"));
+    db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", program_id,
+                                 "', '", team_id, "', 'second')"));
     return program_id;
   }
 
@@ -159,8 +160,8 @@ TEST_F(PgAffiliateStoreTest, CreateThenGetRoundTripsEveryField) {
   EXPECT_EQ(fetched->external_user_id(), "user_42");
   EXPECT_EQ(fetched->metadata().fields().at("plan").string_value(), "pro");
   EXPECT_EQ(fetched->metadata().fields().at("seats").number_value(), 3);
-  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT team_id FROM affiliates WHERE id = '",
-                                         created.id(), "'")),
+  EXPECT_EQ(db_->QueryValue(
+                absl::StrCat("SELECT team_id FROM affiliates WHERE id = '", created.id(), "'")),
             team_a_.team_id);
 }
 
@@ -173,10 +174,10 @@ TEST_F(PgAffiliateStoreTest, DefaultsGeneratedTrackingIdPendingAndDefaultGroup) 
   EXPECT_EQ(created.partnership_status(), affonso::v1::PARTNERSHIP_STATUS_PENDING);
   // Stored as NULL, read as the program's default group.
   EXPECT_EQ(created.group_id(), team_a_.default_group_id);
-  EXPECT_EQ(db_->QueryValue(absl::StrCat(
-                "SELECT coalesce(group_id, 'null') FROM affiliates WHERE id = '", created.id(),
-                "'")),
-            "null");
+  EXPECT_EQ(
+      db_->QueryValue(absl::StrCat("SELECT coalesce(group_id, 'null') FROM affiliates WHERE id = '",
+                                   created.id(), "'")),
+      "null");
   EXPECT_EQ(created.metadata().fields_size(), 0);
 
   Affiliate other = MustCreate(team_a_, NewRequest(team_a_, "carol"));
@@ -298,7 +299,8 @@ TEST_F(PgAffiliateStoreTest, PartialUpdateKeepsUntouchedFields) {
   ASSERT_OK(fetched);
   EXPECT_TRUE(SameMessage(*fetched, *updated));
   EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT updated_at > created_at FROM affiliates "
-                                         "WHERE id = '", created.id(), "'")),
+                                         "WHERE id = '",
+                                         created.id(), "'")),
             "t");
 }
 
@@ -346,7 +348,8 @@ TEST_F(PgAffiliateStoreTest, SoftDeleteHidesTheAffiliateAndFreesItsTrackingId) {
   EXPECT_TRUE(ListNames(team_a_, AffiliateListQuery()).empty());
   // The row stays for the clicks and referrals that point at it.
   EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT deleted_at IS NOT NULL FROM affiliates "
-                                         "WHERE id = '", created.id(), "'")),
+                                         "WHERE id = '",
+                                         created.id(), "'")),
             "t");
 
   Affiliate reused = MustCreate(team_a_, NewRequest(team_a_, "alice2", "alice"));

@@ -83,16 +83,11 @@ bool PgApiKeyChangeFeed::WaitFor(PGconn* connection, short events, absl::Time de
 
 PgApiKeyChangeFeed::Connection PgApiKeyChangeFeed::Listen(std::string* error) {
   // Keywords after "dbname" (the URL) override what the URL says.
-  const char* keywords[] = {"dbname",
-                            "application_name",
-                            "keepalives",
-                            "keepalives_idle",
-                            "keepalives_interval",
-                            "keepalives_count",
+  const char* keywords[] = {"dbname", "application_name", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count",
                             // Bounds the blocking LISTEN (and so Stop()) on a
                             // network gone silent.
-                            "tcp_user_timeout",
-                            nullptr};
+                            "tcp_user_timeout", nullptr};
   const char* values[] = {
       database_url_.c_str(), "affonso-api-key-feed", "1", "20", "5", "4", "10000", nullptr};
   Connection connection(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));

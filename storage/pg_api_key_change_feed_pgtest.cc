@@ -1,10 +1,11 @@
+#include "storage/pg_api_key_change_feed.h"
+
 #include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/pg_api_key_change_feed.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/testing/test_database.h"
 

@@ -32,10 +32,12 @@ TEST_F(PgApiKeyStoreTest, CreateTeamBootstrapsProgramGroupAndSettings) {
                             team->program_id + "' AND is_default"),
             "1");
   EXPECT_EQ(db_->QueryValue("SELECT track_email AND track_name FROM program_tracking_settings "
-                            "WHERE program_id = '" + team->program_id + "'"),
+                            "WHERE program_id = '" +
+                            team->program_id + "'"),
             "t");
   EXPECT_EQ(db_->QueryValue("SELECT self_referral_mode FROM program_fraud_rules "
-                            "WHERE program_id = '" + team->program_id + "'"),
+                            "WHERE program_id = '" +
+                            team->program_id + "'"),
             "detect");
 }
 

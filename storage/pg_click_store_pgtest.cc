@@ -1,6 +1,7 @@
+#include "storage/pg_click_store.h"
+
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/pg_click_store.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
 

@@ -1,3 +1,5 @@
+#include "storage/pg_commission_store.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -9,7 +11,6 @@
 #include "common/ids.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/pg_commission_store.h"
 #include "storage/testing/fixtures.h"
 
 namespace affonso::storage {

@@ -9,9 +9,9 @@
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/fraud_names.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
-#include "storage/fraud_names.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {

@@ -12,7 +12,7 @@ class PgProgramStore final : public ProgramStore {
   explicit PgProgramStore(ConnectionPool* pool) : pool_(pool) {}
 
   absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
-                                                         absl::string_view program_id) override;
+                                                        absl::string_view program_id) override;
   absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::FraudRulesUpdate& update) override;
@@ -21,26 +21,25 @@ class PgProgramStore final : public ProgramStore {
   absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) override;
-  absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(
-      absl::string_view team_id, absl::string_view program_id) override;
+  absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(absl::string_view team_id,
+                                                             absl::string_view program_id) override;
   absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
-                                                  absl::string_view program_id,
-                                                  const affonso::v1::GroupInput& input) override;
+                                                 absl::string_view program_id,
+                                                 const affonso::v1::GroupInput& input) override;
   absl::StatusOr<affonso::v1::Group> GetGroup(absl::string_view team_id,
-                                               absl::string_view program_id,
-                                               absl::string_view group_id) override;
+                                              absl::string_view program_id,
+                                              absl::string_view group_id) override;
   absl::StatusOr<affonso::v1::Group> UpdateGroup(absl::string_view team_id,
-                                                  absl::string_view program_id,
-                                                  absl::string_view group_id,
-                                                  const affonso::v1::GroupUpdate& update) override;
+                                                 absl::string_view program_id,
+                                                 absl::string_view group_id,
+                                                 const affonso::v1::GroupUpdate& update) override;
   absl::Status DeleteGroup(absl::string_view team_id, absl::string_view program_id,
                            absl::string_view group_id) override;
   absl::StatusOr<affonso::v1::Incentive> CreateIncentive(
       absl::string_view team_id, absl::string_view program_id, absl::string_view group_id,
       const affonso::v1::IncentiveInput& input) override;
   absl::Status DeleteIncentive(absl::string_view team_id, absl::string_view program_id,
-                               absl::string_view group_id,
-                               absl::string_view incentive_id) override;
+                               absl::string_view group_id, absl::string_view incentive_id) override;
 
  private:
   ConnectionPool* pool_;

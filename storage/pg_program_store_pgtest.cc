@@ -69,12 +69,12 @@ class PgProgramStoreTest : public ::testing::Test {
   // A live (or soft-deleted) affiliate of team A's default program.
   std::string AddAffiliate(const std::string& group_id, bool deleted = false) {
     const std::string id = NewId("aff");
-    Query(absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, group_id, name, email, "
-                       "tracking_id, partnership_status, deleted_at) VALUES ('",
-                       id, "', '", a_.team_id, "', '", a_.program_id, "', ",
-                       group_id.empty() ? "NULL" : absl::StrCat("'", group_id, "'"),
-                       ", 'n', 'n@example.com', '", RandomBase62(10), "', 'approved', ",
-                       deleted ? "now()" : "NULL", ")"));
+    Query(absl::StrCat(
+        "INSERT INTO affiliates (id, team_id, program_id, group_id, name, email, "
+        "tracking_id, partnership_status, deleted_at) VALUES ('",
+        id, "', '", a_.team_id, "', '", a_.program_id, "', ",
+        group_id.empty() ? "NULL" : absl::StrCat("'", group_id, "'"), ", 'n', 'n@example.com', '",
+        RandomBase62(10), "', 'approved', ", deleted ? "now()" : "NULL", ")"));
     return id;
   }
 
@@ -184,8 +184,7 @@ TEST_F(PgProgramStoreTest, AllowedDomainsAreReplacedKeptOrCleared) {
   ASSERT_OK(rules);
   EXPECT_EQ(rules->allowed_email_domains_size(), 0);
   EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_BLOCK);
-  EXPECT_EQ(Query("SELECT sum(cardinality(allowed_email_domains)) FROM program_fraud_rules"),
-            "0");
+  EXPECT_EQ(Query("SELECT sum(cardinality(allowed_email_domains)) FROM program_fraud_rules"), "0");
 }
 
 TEST_F(PgProgramStoreTest, FraudRulesOfAnotherTeamAreNotFound) {
@@ -375,10 +374,10 @@ TEST_F(PgProgramStoreTest, DeletingAGroupMovesItsAffiliatesToTheDefault) {
   AddAffiliate("");
   auto incentive = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(3));
   ASSERT_OK(incentive);
-  Query(absl::StrCat("INSERT INTO commission_overrides (id, team_id, affiliate_id, incentive_id, "
-                     "amount) VALUES ('",
-                     NewId("ovr"), "', '", a_.team_id, "', '", member, "', '", incentive->id(),
-                     "', 9)"));
+  Query(absl::StrCat(
+      "INSERT INTO commission_overrides (id, team_id, affiliate_id, incentive_id, "
+      "amount) VALUES ('",
+      NewId("ovr"), "', '", a_.team_id, "', '", member, "', '", incentive->id(), "', 9)"));
 
   ASSERT_OK(store_->DeleteGroup(a_.team_id, "", vip.id()));
   EXPECT_EQ(Query("SELECT count(*) FROM affiliate_groups WHERE id = '" + vip.id() + "'"), "0");
@@ -476,9 +475,10 @@ TEST_F(PgProgramStoreTest, ASecondProgramOfTheTeamIsAddressedById) {
   const std::string second_group = NewId("grp");
   Query(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", second, "', '",
                      a_.team_id, "', 'second')"));
-  Query(absl::StrCat("INSERT INTO affiliate_groups (id, team_id, program_id, name, is_default) "
-                     "VALUES ('",
-                     second_group, "', '", a_.team_id, "', '", second, "', 'Default', true)"));
+  Query(
+      absl::StrCat("INSERT INTO affiliate_groups (id, team_id, program_id, name, is_default) "
+                   "VALUES ('",
+                   second_group, "', '", a_.team_id, "', '", second, "', 'Default', true)"));
   auto groups = store_->ListGroups(a_.team_id, second);
   ASSERT_OK(groups);
   ASSERT_EQ(groups->data_size(), 1);

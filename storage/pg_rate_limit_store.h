@@ -18,9 +18,8 @@ class PgRateLimitStore final : public RateLimitStore {
   absl::StatusOr<RateLimitDecision> Take(absl::string_view team_id, absl::string_view api_key_id,
                                          RateLimit limit) override;
   // The same at a given time instead of the database clock's (tests).
-  absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view team_id,
-                                           absl::string_view api_key_id, RateLimit limit,
-                                           absl::Time now);
+  absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view team_id, absl::string_view api_key_id,
+                                           RateLimit limit, absl::Time now);
 
  private:
   ConnectionPool* pool_;

@@ -1,3 +1,5 @@
+#include "storage/pg_rate_limit_store.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -7,7 +9,6 @@
 #include "absl/time/clock.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/pg_rate_limit_store.h"
 #include "storage/testing/fixtures.h"
 #include "storage/testing/test_database.h"
 
@@ -207,9 +208,9 @@ TEST_F(PgRateLimitStoreTest, ThePreviousReleasesCallSharesTheBudget) {
   EXPECT_EQ(previous_release_take(), "t");
   EXPECT_EQ(previous_release_take(), "f");
   EXPECT_FALSE(take()->allowed);
-  EXPECT_EQ(db_->QueryValue("SELECT team_id FROM rate_limit_windows WHERE api_key_id = '" +
-                            key_id + "'"),
-            tenant->team_id);
+  EXPECT_EQ(
+      db_->QueryValue("SELECT team_id FROM rate_limit_windows WHERE api_key_id = '" + key_id + "'"),
+      tenant->team_id);
 }
 
 }  // namespace

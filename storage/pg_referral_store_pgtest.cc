@@ -59,10 +59,11 @@ class PgReferralStoreTest : public testing::TwoTenantTest {
   // A second affiliate of the tenant's program, by plain SQL.
   std::string InsertAffiliate(const testing::Tenant& tenant) {
     std::string id = NewId("aff");
-    db_->QueryValue(absl::StrCat(
-        "INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
-        "partnership_status) VALUES ('", id, "', '", tenant.team_id, "', '", tenant.program_id,
-        "', 'Bea', 'bea@affiliate.test', '", id, "', 'approved')"));
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                     "partnership_status) VALUES ('",
+                     id, "', '", tenant.team_id, "', '", tenant.program_id,
+                     "', 'Bea', 'bea@affiliate.test', '", id, "', 'approved')"));
     return id;
   }
 
@@ -71,8 +72,9 @@ class PgReferralStoreTest : public testing::TwoTenantTest {
     std::string click = testing::InsertClick(*db_, tenant);
     db_->QueryValue(absl::StrCat(
         "INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, email, "
-        "status) VALUES ('", click, "', '", tenant.team_id, "', '", tenant.program_id, "', '",
-        tenant.affiliate_id, "', '", click, "', 'click', '", email, "', 'lead')"));
+        "status) VALUES ('",
+        click, "', '", tenant.team_id, "', '", tenant.program_id, "', '", tenant.affiliate_id,
+        "', '", click, "', 'click', '", email, "', 'lead')"));
     return click;
   }
 
@@ -146,8 +148,7 @@ TEST_F(PgReferralStoreTest, DuplicateEmailAgainstAClickConvertedReferral) {
 
 // The loser of a race passes the NOT EXISTS (the winner has not committed),
 // then waits on a unique index; the violation must still name the field.
-absl::Status CreateWhileAnotherInsertIsUncommitted(testing::TestDatabase& db,
-                                                   ReferralStore& store,
+absl::Status CreateWhileAnotherInsertIsUncommitted(testing::TestDatabase& db, ReferralStore& store,
                                                    const std::string& team_id,
                                                    const std::string& winner_insert,
                                                    const CreateReferralRequest& request) {
@@ -165,7 +166,8 @@ absl::Status CreateWhileAnotherInsertIsUncommitted(testing::TestDatabase& db,
 TEST_F(PgReferralStoreTest, RaceLostOnTheEmailIndexIsDuplicateEmail) {
   const std::string insert = absl::StrCat(
       "INSERT INTO referrals (id, team_id, program_id, affiliate_id, source, email, status) "
-      "VALUES ('ref_winner', '", a_.team_id, "', '", a_.program_id, "', '", a_.affiliate_id,
+      "VALUES ('ref_winner', '",
+      a_.team_id, "', '", a_.program_id, "', '", a_.affiliate_id,
       "', 'direct', 'Gina@example.com', 'lead')");
   absl::Status loser = CreateWhileAnotherInsertIsUncommitted(*db_, *store_, a_.team_id, insert,
                                                              For(a_, "gina@example.com"));
@@ -177,8 +179,9 @@ TEST_F(PgReferralStoreTest, RaceLostOnTheClickIsDuplicateClickId) {
   std::string click = testing::InsertClick(*db_, a_);
   const std::string insert = absl::StrCat(
       "INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, email, "
-      "status) VALUES ('ref_winner', '", a_.team_id, "', '", a_.program_id, "', '",
-      a_.affiliate_id, "', '", click, "', 'direct', 'winner@example.com', 'lead')");
+      "status) VALUES ('ref_winner', '",
+      a_.team_id, "', '", a_.program_id, "', '", a_.affiliate_id, "', '", click,
+      "', 'direct', 'winner@example.com', 'lead')");
   CreateReferralRequest request = For(a_, "loser@example.com");
   request.set_click_id(click);
   absl::Status loser =
@@ -384,7 +387,8 @@ class PgReferralListTest : public PgReferralStoreTest {
     // The database's own order: ids tie-break under its collation.
     ascending_ = absl::StrSplit(
         db_->QueryValue(absl::StrCat("SELECT string_agg(id, ',' ORDER BY created_at, id) "
-                                     "FROM referrals WHERE team_id = '", a_.team_id, "'")),
+                                     "FROM referrals WHERE team_id = '",
+                                     a_.team_id, "'")),
         ',');
     ASSERT_EQ(ascending_.size(), 25u);
     MustCreate(For(b_, "noise@example.com"), b_);
@@ -477,12 +481,10 @@ TEST_F(PgReferralListTest, PagesAroundACursorAndDefaultLimit) {
   EXPECT_FALSE(after->has_more());
 
   request.set_starting_after("ref_doesnotexist");
-  EXPECT_EQ(ApiErrorField(store_->ListReferrals(a_.team_id, request).status()),
-            "starting_after");
+  EXPECT_EQ(ApiErrorField(store_->ListReferrals(a_.team_id, request).status()), "starting_after");
   request.clear_starting_after();
   request.set_ending_before("ref_doesnotexist");
-  EXPECT_EQ(ApiErrorField(store_->ListReferrals(a_.team_id, request).status()),
-            "ending_before");
+  EXPECT_EQ(ApiErrorField(store_->ListReferrals(a_.team_id, request).status()), "ending_before");
 }
 
 TEST_F(PgReferralListTest, Filters) {

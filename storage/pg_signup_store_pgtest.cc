@@ -74,9 +74,11 @@ TEST_F(PgSignupStoreTest, AnotherTeamsClickIsNotFoundAndUntouched) {
 
 TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) {
   std::string click = testing::InsertClick(*db_, a_);
-  db_->QueryValue("INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, "
-                  "email, status) VALUES ('ref_direct1', '" + a_.team_id + "', '" + a_.program_id +
-                  "', '" + a_.affiliate_id + "', '" + click + "', 'direct', 'd@example.com', 'lead')");
+  db_->QueryValue(
+      "INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, "
+      "email, status) VALUES ('ref_direct1', '" +
+      a_.team_id + "', '" + a_.program_id + "', '" + a_.affiliate_id + "', '" + click +
+      "', 'direct', 'd@example.com', 'lead')");
   auto result = store_->ConvertClick(a_.team_id, Signup(click, "x@example.com"));
   ASSERT_OK(result);
   EXPECT_FALSE(result->created);
@@ -86,15 +88,15 @@ TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) 
 
 TEST_F(PgSignupStoreTest, TrackingSettingsDropEmailAndName) {
   testing::SetTracking(*db_, a_, /*track_email=*/false, /*track_name=*/false);
-  auto result =
-      store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
+  auto result = store_->ConvertClick(a_.team_id,
+                                     Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
   ASSERT_OK(result);
   EXPECT_EQ(result->referral.email(), "");
   EXPECT_EQ(result->referral.name(), "");
   EXPECT_EQ(result->referral.external_user_id(), "user-1");
   testing::SetTracking(*db_, a_, /*track_email=*/true, /*track_name=*/false);
-  result =
-      store_->ConvertClick(a_.team_id, Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
+  result = store_->ConvertClick(a_.team_id,
+                                Signup(testing::InsertClick(*db_, a_), "e@example.com", "N"));
   ASSERT_OK(result);
   EXPECT_EQ(result->referral.email(), "e@example.com");
   EXPECT_EQ(result->referral.name(), "");
@@ -110,8 +112,8 @@ TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
   for (int i = 0; i < kCallers; ++i) {
     callers.emplace_back([&, i] {
       while (!go.load()) std::this_thread::yield();
-      results[i] = store_->ConvertClick(a_.team_id,
-                                        Signup(click, "caller" + std::to_string(i) + "@example.com"));
+      results[i] = store_->ConvertClick(
+          a_.team_id, Signup(click, "caller" + std::to_string(i) + "@example.com"));
     });
   }
   go = true;
@@ -169,7 +171,8 @@ TEST_F(PgSignupStoreTest, BatchedConversionsAnswerEachCallerRight) {
   int shared_created = 0;
   std::string shared_email;
   for (const Call& call : calls) {
-    if (call.click.rfind("clk_missing", 0) == 0 || (call.click == b_click && call.team == a_.team_id)) {
+    if (call.click.rfind("clk_missing", 0) == 0 ||
+        (call.click == b_click && call.team == a_.team_id)) {
       EXPECT_THAT(call.result, StatusIs(absl::StatusCode::kNotFound)) << call.click;
       continue;
     }

@@ -2,12 +2,12 @@
 #define AFFONSO_STORAGE_PG_VALUES_H_
 
 #include <cstdint>
+#include <pqxx/pqxx>
 #include <string>
 
 #include "absl/status/status.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include <pqxx/pqxx>
 
 namespace affonso::storage {
 
@@ -23,8 +23,7 @@ std::string TimestampMicros(const google::protobuf::Timestamp& timestamp, bool p
 int64_t TimestampToMicros(const google::protobuf::Timestamp& timestamp);
 
 // Column expression reading a timestamptz as epoch microseconds.
-#define AFFONSO_SQL_MICROS(column) \
-  "(extract(epoch from " column ") * 1000000)::bigint"
+#define AFFONSO_SQL_MICROS(column) "(extract(epoch from " column ") * 1000000)::bigint"
 // Parameter expression turning epoch microseconds back into a timestamptz.
 #define AFFONSO_SQL_FROM_MICROS(param) \
   "(timestamptz 'epoch' + (" param ")::bigint * interval '1 microsecond')"

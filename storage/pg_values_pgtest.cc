@@ -1,9 +1,10 @@
+#include "storage/pg_values.h"
+
 #include <memory>
 #include <string>
 
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/pg_values.h"
 #include "storage/pool.h"
 #include "storage/testing/test_database.h"
 

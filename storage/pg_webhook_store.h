@@ -30,11 +30,9 @@ class PgWebhookStore final : public WebhookStore {
       absl::string_view team_id, const affonso::v1::UpdateWebhookRequest& request) override;
   absl::Status DeleteWebhook(absl::string_view team_id, absl::string_view id) override;
   absl::StatusOr<affonso::v1::ListWebhookDeliveriesResponse> ListWebhookDeliveries(
-      absl::string_view team_id,
-      const affonso::v1::ListWebhookDeliveriesRequest& request) override;
+      absl::string_view team_id, const affonso::v1::ListWebhookDeliveriesRequest& request) override;
   absl::StatusOr<affonso::v1::RedeliverEventResponse> RedeliverEvent(
-      absl::string_view team_id, absl::string_view webhook_id,
-      absl::string_view event_id) override;
+      absl::string_view team_id, absl::string_view webhook_id, absl::string_view event_id) override;
 
  private:
   ConnectionPool* pool_;

@@ -42,7 +42,8 @@ class PgWebhookStoreTest : public testing::TwoTenantTest {
     store_ = std::make_unique<PgWebhookStore>(&db_->pool());
   }
 
-  WebhookEndpoint MustCreate(const testing::Tenant& tenant, const std::string& url = "https://example.com/hook",
+  WebhookEndpoint MustCreate(const testing::Tenant& tenant,
+                             const std::string& url = "https://example.com/hook",
                              std::vector<std::string> events = {"referral.lead"}) {
     CreateWebhookRequest request;
     request.set_url(url);
@@ -170,8 +171,9 @@ TEST_F(PgWebhookStoreTest, ListIsOldestFirstInOffsetPages) {
 
 TEST_F(PgWebhookStoreTest, UpdateChangesOnlyPresentFields) {
   WebhookEndpoint created = MustCreate(a_);
-  db_->QueryValue("UPDATE webhook_endpoints SET updated_at = now() - interval '1 hour' WHERE id = '" +
-                  created.id() + "'");
+  db_->QueryValue(
+      "UPDATE webhook_endpoints SET updated_at = now() - interval '1 hour' WHERE id = '" +
+      created.id() + "'");
 
   UpdateWebhookRequest description;
   description.set_id(created.id());
@@ -205,7 +207,8 @@ TEST_F(PgWebhookStoreTest, ReenablingClearsTheServiceReasonAndFailureRun) {
   WebhookEndpoint created = MustCreate(a_);
   db_->QueryValue(
       "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'gone', "
-      "failing_since = now() - interval '2 days' WHERE id = '" + created.id() + "'");
+      "failing_since = now() - interval '2 days' WHERE id = '" +
+      created.id() + "'");
   UpdateWebhookRequest untouched;
   untouched.set_id(created.id());
   untouched.set_description("still off");
@@ -270,15 +273,19 @@ TEST_F(PgWebhookStoreTest, RedeliverLeavesASendInFlightItsLease) {
   WebhookEndpoint webhook = MustCreate(a_);
   const std::string event = InsertEvent(a_);
   const std::string delivery = InsertDelivery(a_, event, webhook.id(), "pending", 3);
-  db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() + interval '30 seconds' "
-                  "WHERE id = '" + delivery + "'");
+  db_->QueryValue(
+      "UPDATE webhook_deliveries SET lease_until = now() + interval '30 seconds' "
+      "WHERE id = '" +
+      delivery + "'");
   ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   EXPECT_EQ(Column("webhook_deliveries", "lease_until > now()", delivery), "t");
   EXPECT_EQ(Column("webhook_deliveries", "attempts", delivery), "3");
   EXPECT_EQ(Column("webhook_deliveries", "status", delivery), "pending");
   // An expired lease is released as before.
-  db_->QueryValue("UPDATE webhook_deliveries SET lease_until = now() - interval '1 second' "
-                  "WHERE id = '" + delivery + "'");
+  db_->QueryValue(
+      "UPDATE webhook_deliveries SET lease_until = now() - interval '1 second' "
+      "WHERE id = '" +
+      delivery + "'");
   ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
   EXPECT_EQ(Column("webhook_deliveries", "lease_until", delivery), "");
 }
@@ -287,9 +294,8 @@ TEST_F(PgWebhookStoreTest, RedeliverCreatesADeliveryWhenThereIsNone) {
   WebhookEndpoint webhook = MustCreate(a_);
   const std::string event = InsertEvent(a_, "transaction.created");
   ASSERT_OK(store_->RedeliverEvent(a_.team_id, webhook.id(), event));
-  const std::string id = db_->QueryValue(
-      "SELECT id FROM webhook_deliveries WHERE event_id = '" + event + "' AND endpoint_id = '" +
-      webhook.id() + "'");
+  const std::string id = db_->QueryValue("SELECT id FROM webhook_deliveries WHERE event_id = '" +
+                                         event + "' AND endpoint_id = '" + webhook.id() + "'");
   ASSERT_TRUE(absl::StartsWith(id, "whd_")) << id;
   EXPECT_EQ(Column("webhook_deliveries", "team_id", id), a_.team_id);
   EXPECT_EQ(Column("webhook_deliveries", "status", id), "pending");
@@ -348,8 +354,8 @@ class DeliveriesLogTest : public PgWebhookStoreTest {
     other_attempt_ = InsertAttempt(a_, other_delivery, other.id(), lead_, 1, 200, 5);
     WebhookEndpoint of_b = MustCreate(b_);
     const std::string event_of_b = InsertEvent(b_);
-    InsertAttempt(b_, InsertDelivery(b_, event_of_b, of_b.id(), "succeeded"), of_b.id(),
-                  event_of_b, 1, 200, 1);
+    InsertAttempt(b_, InsertDelivery(b_, event_of_b, of_b.id(), "succeeded"), of_b.id(), event_of_b,
+                  1, 200, 1);
   }
 
   ListWebhookDeliveriesRequest Request(int limit = 0) {
@@ -367,7 +373,7 @@ class DeliveriesLogTest : public PgWebhookStoreTest {
 TEST_F(DeliveriesLogTest, NewestFirstWithEveryColumnMapped) {
   ListWebhookDeliveriesResponse page = MustList(Request(), a_);
   EXPECT_EQ(Ids(page), (std::vector<std::string>{attempts_[4], attempts_[3], attempts_[2],
-                                                  attempts_[1], attempts_[0]}));
+                                                 attempts_[1], attempts_[0]}));
   EXPECT_FALSE(page.has_more());
 
   const auto& newest = page.data(0);
@@ -459,8 +465,8 @@ TEST_F(PgWebhookStoreTest, AnotherTeamsEndpointIsNotFoundEverywhereAndUntouched)
   WebhookEndpoint webhook = MustCreate(a_);
   const std::string event = InsertEvent(a_);
   const std::string delivery = InsertDelivery(a_, event, webhook.id(), "pending");
-  const std::string before = db_->QueryValue(
-      "SELECT url || enabled || description || updated_at FROM webhook_endpoints");
+  const std::string before =
+      db_->QueryValue("SELECT url || enabled || description || updated_at FROM webhook_endpoints");
 
   EXPECT_THAT(store_->GetWebhook(b_.team_id, webhook.id()), StatusIs(absl::StatusCode::kNotFound));
   UpdateWebhookRequest update;
@@ -480,9 +486,9 @@ TEST_F(PgWebhookStoreTest, AnotherTeamsEndpointIsNotFoundEverywhereAndUntouched)
   ASSERT_OK(b_list);
   EXPECT_EQ(b_list->total, 0);
 
-  EXPECT_EQ(db_->QueryValue(
-                "SELECT url || enabled || description || updated_at FROM webhook_endpoints"),
-            before);
+  EXPECT_EQ(
+      db_->QueryValue("SELECT url || enabled || description || updated_at FROM webhook_endpoints"),
+      before);
   EXPECT_EQ(Column("webhook_endpoints", "deleted_at", webhook.id()), "");
   EXPECT_EQ(Column("webhook_deliveries", "status", delivery), "pending");
 }

@@ -3,10 +3,10 @@
 #include <poll.h>
 
 #include <exception>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
-#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,7 +35,8 @@ std::string WithNetworkTimeouts(const std::string& url, absl::Duration network_t
       {"keepalives_interval", "5"},
       {"keepalives_count", "3"},
       {"tcp_user_timeout", std::to_string(absl::ToInt64Milliseconds(network_timeout))}};
-  const bool is_uri = absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://");
+  const bool is_uri =
+      absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://");
   std::string result = url;
   for (const auto& [name, value] : settings) {
     if (absl::StrContains(url, name)) continue;
@@ -68,8 +69,7 @@ void Tx::Prepare(const Statement& statement) {
 
 namespace internal {
 
-absl::Status CurrentExceptionToStatus(absl::string_view operation,
-                                      PooledConnection* connection) {
+absl::Status CurrentExceptionToStatus(absl::string_view operation, PooledConnection* connection) {
   // Messages reach API clients: they name no statement, table or SQL (the
   // log lines do).
   try {
@@ -184,13 +184,13 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   mu_.Lock();
   while (idle_.empty() && open_ >= config_.size) {
     ++waiting_;
-    const bool freed = mu_.AwaitWithDeadline(
-        absl::Condition(
-            +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-              return !p->idle_.empty() || p->open_ < p->config_.size;
-            },
-            this),
-        deadline);
+    const bool freed =
+        mu_.AwaitWithDeadline(absl::Condition(
+                                  +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+                                    return !p->idle_.empty() || p->open_ < p->config_.size;
+                                  },
+                                  this),
+                              deadline);
     --waiting_;
     if (freed) break;
     mu_.Unlock();

@@ -2,6 +2,7 @@
 #define AFFONSO_STORAGE_POOL_H_
 
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -13,7 +14,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include <pqxx/pqxx>
 
 namespace affonso::storage {
 
@@ -75,8 +75,7 @@ struct PooledConnection {
 // storage code sees it: pqxx types never cross the storage boundary.
 class Tx {
  public:
-  Tx(PooledConnection& connection, pqxx::transaction_base& tx)
-      : connection_(connection), tx_(tx) {}
+  Tx(PooledConnection& connection, pqxx::transaction_base& tx) : connection_(connection), tx_(tx) {}
 
   template <typename... Args>
   pqxx::result Exec(const Statement& statement, Args&&... args) {
@@ -97,8 +96,7 @@ class Tx {
 namespace internal {
 // Converts the in-flight exception (inside a catch block) to a status; marks
 // the connection broken when it is. The only place pqxx errors are mapped.
-absl::Status CurrentExceptionToStatus(absl::string_view operation,
-                                      PooledConnection* connection);
+absl::Status CurrentExceptionToStatus(absl::string_view operation, PooledConnection* connection);
 // True for the failures a fresh attempt of the whole transaction can cure.
 bool IsRetryableTransactionFailure(const absl::Status& status);
 void BackoffBeforeRetry(int attempt);
@@ -138,16 +136,14 @@ class ConnectionPool {
   // (so it must have no side effects outside the transaction); an in-doubt
   // commit is never retried: it surfaces as UNAVAILABLE.
   template <typename Fn>
-  auto InTransaction(absl::string_view operation, Fn&& fn)
-      -> decltype(fn(std::declval<Tx&>())) {
+  auto InTransaction(absl::string_view operation, Fn&& fn) -> decltype(fn(std::declval<Tx&>())) {
     return RunWithRetry<pqxx::work>(operation, std::forward<Fn>(fn));
   }
 
   // Runs `fn(Tx&)` without a transaction block: each statement commits on
   // its own, saving the BEGIN/COMMIT round trips for single-statement work.
   template <typename Fn>
-  auto Autocommit(absl::string_view operation, Fn&& fn)
-      -> decltype(fn(std::declval<Tx&>())) {
+  auto Autocommit(absl::string_view operation, Fn&& fn) -> decltype(fn(std::declval<Tx&>())) {
     return RunWithRetry<pqxx::nontransaction>(operation, std::forward<Fn>(fn));
   }
 
@@ -167,8 +163,7 @@ class ConnectionPool {
   void Release(std::unique_ptr<PooledConnection> connection);
 
   template <typename TxType, typename Fn>
-  auto RunWithRetry(absl::string_view operation, Fn&& fn)
-      -> decltype(fn(std::declval<Tx&>())) {
+  auto RunWithRetry(absl::string_view operation, Fn&& fn) -> decltype(fn(std::declval<Tx&>())) {
     using Result = decltype(fn(std::declval<Tx&>()));
     for (int attempt = 1;; ++attempt) {
       Result result = RunOnce<TxType>(operation, fn);
@@ -207,7 +202,7 @@ class ConnectionPool {
   PoolObserver* const observer_;
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<PooledConnection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;    // idle + leased + being opened
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + leased + being opened
   int leased_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -37,7 +37,9 @@ TEST_F(PoolTest, RunsPreparedStatementsAndReusesThem) {
     ASSERT_OK(value);
     EXPECT_EQ(*value, i + 1);
   }
-  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"), "1");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND pid <> pg_backend_pid()"),
+            "1");
 }
 
 TEST_F(PoolTest, ErrorStatusRollsBackTheTransaction) {
@@ -159,8 +161,7 @@ TEST_F(PoolTest, SerializationFailuresAreRetried) {
   absl::Status status = db_->pool().InTransaction("flaky", [&](Tx& tx) {
     if (calls.fetch_add(1) == 0) {
       // Raise the SQLSTATE a real serialization failure carries.
-      tx.ExecUnprepared(
-          "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+      tx.ExecUnprepared("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
     }
     tx.Exec(kInsertThing, 42);
     return absl::OkStatus();
@@ -176,10 +177,13 @@ TEST_F(PoolTest, ConcurrentCallersShareBoundedConnections) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
-        if (db_->pool().InTransaction("insert", [&](Tx& tx) {
-              tx.Exec(kInsertThing, t * 100 + i);
-              return absl::OkStatus();
-            }).ok()) {
+        if (db_->pool()
+                .InTransaction("insert",
+                               [&](Tx& tx) {
+                                 tx.Exec(kInsertThing, t * 100 + i);
+                                 return absl::OkStatus();
+                               })
+                .ok()) {
           ++ok;
         }
       }

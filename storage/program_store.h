@@ -20,8 +20,8 @@ class ProgramStore {
   virtual ~ProgramStore() = default;
 
   // Inserts the default rules first when the program has none yet.
-  virtual absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(
-      absl::string_view team_id, absl::string_view program_id) = 0;
+  virtual absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
+                                                                absl::string_view program_id) = 0;
   // Absent fields stay; a present paid_traffic_config replaces both lists; a
   // present allowed_email_domains (strings only) replaces that list.
   virtual absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(
@@ -40,11 +40,11 @@ class ProgramStore {
       absl::string_view team_id, absl::string_view program_id) = 0;
   // Never a default group.
   virtual absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
-                                                          absl::string_view program_id,
-                                                          const affonso::v1::GroupInput& input) = 0;
+                                                         absl::string_view program_id,
+                                                         const affonso::v1::GroupInput& input) = 0;
   virtual absl::StatusOr<affonso::v1::Group> GetGroup(absl::string_view team_id,
-                                                       absl::string_view program_id,
-                                                       absl::string_view group_id) = 0;
+                                                      absl::string_view program_id,
+                                                      absl::string_view group_id) = 0;
   // is_default=true moves the program's default flag here atomically;
   // is_default=false on the default group is a VALIDATION_ERROR (is_default).
   virtual absl::StatusOr<affonso::v1::Group> UpdateGroup(

@@ -1,10 +1,11 @@
+#include "storage/query_one.h"
+
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "common/api_error.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "storage/query_one.h"
 #include "storage/testing/test_database.h"
 
 namespace affonso::storage {

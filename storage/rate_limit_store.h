@@ -33,8 +33,7 @@ class RateLimitStore {
   // Takes one request from the buckets of `team_id`'s key `api_key_id` when
   // both limits allow it.
   virtual absl::StatusOr<RateLimitDecision> Take(absl::string_view team_id,
-                                                 absl::string_view api_key_id,
-                                                 RateLimit limit) = 0;
+                                                 absl::string_view api_key_id, RateLimit limit) = 0;
 };
 
 }  // namespace affonso::storage

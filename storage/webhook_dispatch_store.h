@@ -22,7 +22,7 @@ struct ClaimedDelivery {
   // The stored secret cannot be read (its key is not configured, or it does
   // not authenticate): the delivery must fail without sending.
   bool secret_unavailable = false;
-  int attempt = 0;  // this attempt's number, 1-based; with the id, names this lease
+  int attempt = 0;              // this attempt's number, 1-based; with the id, names this lease
   bool endpoint_active = true;  // false: disabled or deleted since it was queued
 };
 
@@ -59,11 +59,11 @@ struct AttemptRecord {
 // How far behind the dispatchers are, for metrics. Counts stop at the cap
 // they were read with.
 struct OutboxBacklog {
-  int64_t events_pending = 0;             // outbox events not fanned out yet
-  double oldest_event_age_seconds = 0;    // the oldest of them; 0 when none
-  int64_t deliveries_due = 0;             // pending deliveries due now (or in flight)
-  int64_t deliveries_waiting = 0;         // pending deliveries waiting for a later retry
-  double oldest_due_age_seconds = 0;      // how long the most overdue one has been due
+  int64_t events_pending = 0;           // outbox events not fanned out yet
+  double oldest_event_age_seconds = 0;  // the oldest of them; 0 when none
+  int64_t deliveries_due = 0;           // pending deliveries due now (or in flight)
+  int64_t deliveries_waiting = 0;       // pending deliveries waiting for a later retry
+  double oldest_due_age_seconds = 0;    // how long the most overdue one has been due
 };
 
 // The dispatcher's side of the outbox. Every method is one transaction, so

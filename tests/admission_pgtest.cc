@@ -437,8 +437,7 @@ TEST_F(FailedAuthTest, RestRefusalsKnownFromMemoryComeBeforeTheBody) {
   int retry_after = 0;
   EXPECT_TRUE(absl::SimpleAtoi(over_budget.headers["retry-after"], &retry_after));
   EXPECT_GE(retry_after, 1);
-  EXPECT_NE(over_budget.body.find(absl::StrCat("\"retryAfter\":", retry_after)),
-            std::string::npos)
+  EXPECT_NE(over_budget.body.find(absl::StrCat("\"retryAfter\":", retry_after)), std::string::npos)
       << over_budget.body;
   // A cached valid key is still served from there.
   EXPECT_EQ(Call("GET", "/v1/referrals").status, 200);

@@ -26,17 +26,19 @@ class ConversionRulesTest : public ServerTest {
     std::string id = NewId("clk");
     db_->QueryValue(absl::StrCat(
         "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, gclid, "
-        "utm_medium, ip, referrer) VALUES ('", id, "', '", a_.team_id, "', '", a_.program_id,
-        "', '", a_.affiliate_id, "', '", a_.tracking_id, "', NULLIF('", gclid, "', ''), NULLIF('",
-        utm_medium, "', ''), '203.0.113.7', 'https://blog.example/post')"));
+        "utm_medium, ip, referrer) VALUES ('",
+        id, "', '", a_.team_id, "', '", a_.program_id, "', '", a_.affiliate_id, "', '",
+        a_.tracking_id, "', NULLIF('", gclid, "', ''), NULLIF('", utm_medium,
+        "', ''), '203.0.113.7', 'https://blog.example/post')"));
     return id;
   }
   void Rules(const std::string& self, const std::string& suspicious, const std::string& paid,
              const std::string& allowed = "{}") {
     db_->QueryValue(absl::StrCat(
         "INSERT INTO program_fraud_rules (program_id, self_referral_mode, suspicious_email_mode, "
-        "paid_traffic_mode, allowed_email_domains) VALUES ('", a_.program_id, "', '", self,
-        "', '", suspicious, "', '", paid, "', '", allowed, "') ON CONFLICT (program_id) DO UPDATE "
+        "paid_traffic_mode, allowed_email_domains) VALUES ('",
+        a_.program_id, "', '", self, "', '", suspicious, "', '", paid, "', '", allowed,
+        "') ON CONFLICT (program_id) DO UPDATE "
         "SET self_referral_mode = EXCLUDED.self_referral_mode, suspicious_email_mode = "
         "EXCLUDED.suspicious_email_mode, paid_traffic_mode = EXCLUDED.paid_traffic_mode, "
         "allowed_email_domains = EXCLUDED.allowed_email_domains"));
@@ -46,9 +48,9 @@ class ConversionRulesTest : public ServerTest {
     std::string id = NewId("inc");
     db_->QueryValue(absl::StrCat(
         "INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount, "
-        "hold_period_days) SELECT '", id, "', team_id, program_id, id, 'Per lead', 'lead', ",
-        amount, ", ", hold_days, " FROM affiliate_groups WHERE program_id = '", a_.program_id,
-        "' AND is_default"));
+        "hold_period_days) SELECT '",
+        id, "', team_id, program_id, id, 'Per lead', 'lead', ", amount, ", ", hold_days,
+        " FROM affiliate_groups WHERE program_id = '", a_.program_id, "' AND is_default"));
     return id;
   }
   RecordSignupResponse Signup(const std::string& click, const std::string& email,
@@ -59,14 +61,15 @@ class ConversionRulesTest : public ServerTest {
     request.set_external_user_id(external_user_id);
     RecordSignupResponse response;
     auto context = As(a_);
-    grpc::Status status = SignupService::NewStub(channel_)->RecordSignup(context.get(), request,
-                                                                        &response);
+    grpc::Status status =
+        SignupService::NewStub(channel_)->RecordSignup(context.get(), request, &response);
     EXPECT_OK(status);
     return response;
   }
-  affonso::v1::Referral Direct(const std::string& email,
-                               affonso::v1::ReferralStatus status = affonso::v1::REFERRAL_STATUS_UNSPECIFIED,
-                               const std::string& click = "") {
+  affonso::v1::Referral Direct(
+      const std::string& email,
+      affonso::v1::ReferralStatus status = affonso::v1::REFERRAL_STATUS_UNSPECIFIED,
+      const std::string& click = "") {
     affonso::v1::CreateReferralRequest request;
     request.set_affiliate_id(a_.affiliate_id);
     request.set_email(email);
@@ -101,18 +104,20 @@ TEST_F(ConversionRulesTest, CleanLeadWithoutIncentiveEmitsOnlyReferralLead) {
 TEST_F(ConversionRulesTest, ReferralLeadPayloadHasTheDocumentedFields) {
   const std::string click = Click();
   Signup(click, "lead@example.com", "user-9");
-  EXPECT_EQ(Count("SELECT payload->'data'->>'referralId' || '|' || (payload->'data'->>'affiliateId') "
-                  "|| '|' || (payload->'data'->>'affiliateProgramId') || '|' || "
-                  "(payload->'data'->>'trackingId') || '|' || (payload->'data'->>'status') || '|' "
-                  "|| (payload->'data'->>'email') || '|' || (payload->'data'->>'externalUserId') "
-                  "|| '|' || (payload->'data'->>'ip') || '|' || (payload->'data'->>'referrer') || "
-                  "'|' || (payload->>'type') || '|' || (payload->>'id' = id)::text FROM outbox_events"),
-            absl::StrCat(click, "|", a_.affiliate_id, "|", a_.program_id, "|", a_.tracking_id,
-                         "|LEAD|lead@example.com|user-9|203.0.113.7|https://blog.example/post|"
-                         "referral.lead|true"));
-  EXPECT_EQ(Count("SELECT (payload->'data' ? 'customerId')::text || (payload->>'createdAt' ~ "
-                  "'^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$')::text FROM outbox_events"),
-            "truetrue");
+  EXPECT_EQ(
+      Count("SELECT payload->'data'->>'referralId' || '|' || (payload->'data'->>'affiliateId') "
+            "|| '|' || (payload->'data'->>'affiliateProgramId') || '|' || "
+            "(payload->'data'->>'trackingId') || '|' || (payload->'data'->>'status') || '|' "
+            "|| (payload->'data'->>'email') || '|' || (payload->'data'->>'externalUserId') "
+            "|| '|' || (payload->'data'->>'ip') || '|' || (payload->'data'->>'referrer') || "
+            "'|' || (payload->>'type') || '|' || (payload->>'id' = id)::text FROM outbox_events"),
+      absl::StrCat(click, "|", a_.affiliate_id, "|", a_.program_id, "|", a_.tracking_id,
+                   "|LEAD|lead@example.com|user-9|203.0.113.7|https://blog.example/post|"
+                   "referral.lead|true"));
+  EXPECT_EQ(
+      Count("SELECT (payload->'data' ? 'customerId')::text || (payload->>'createdAt' ~ "
+            "'^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$')::text FROM outbox_events"),
+      "truetrue");
 }
 
 TEST_F(ConversionRulesTest, SelfReferralInEachMode) {
@@ -163,8 +168,9 @@ TEST_F(ConversionRulesTest, BlockedSignupCreatesNothingButTheRejectedReferral) {
   RecordSignupResponse response = Signup(Click("g-2"), "alice@affiliate.test");
   EXPECT_EQ(response.referral().status(), affonso::v1::REFERRAL_STATUS_REJECTED);
   // Every enabled check is evaluated and recorded, even after one blocks.
-  EXPECT_EQ(Flags(response.referral().id()),
-            R"([{"mode": "block", "check": "self_referral"}, {"mode": "detect", "check": "paid_traffic"}])");
+  EXPECT_EQ(
+      Flags(response.referral().id()),
+      R"([{"mode": "block", "check": "self_referral"}, {"mode": "detect", "check": "paid_traffic"}])");
   EXPECT_EQ(Count("SELECT count(*) FROM commissions"), "0");
   EXPECT_EQ(Count("SELECT count(*) FROM outbox_events"), "0");
   // A repeat answers the same rejected referral, still without events.
@@ -193,9 +199,10 @@ TEST_F(ConversionRulesTest, LeadIncentivePaysACommissionAndAnnouncesIt) {
 
 TEST_F(ConversionRulesTest, OverrideAmountWinsOverTheIncentive) {
   const std::string incentive = LeadIncentive("5.00");
-  db_->QueryValue(absl::StrCat("INSERT INTO commission_overrides (id, team_id, affiliate_id, "
-                               "incentive_id, amount) VALUES ('", NewId("ovr"), "', '",
-                               a_.team_id, "', '", a_.affiliate_id, "', '", incentive, "', 7.50)"));
+  db_->QueryValue(absl::StrCat(
+      "INSERT INTO commission_overrides (id, team_id, affiliate_id, "
+      "incentive_id, amount) VALUES ('",
+      NewId("ovr"), "', '", a_.team_id, "', '", a_.affiliate_id, "', '", incentive, "', 7.50)"));
   Signup(Click(), "lead@example.com");
   EXPECT_EQ(Count("SELECT commission_amount FROM commissions"), "7.50");
 }
@@ -204,7 +211,8 @@ TEST_F(ConversionRulesTest, ASaleIncentiveAloneCreatesNoCommission) {
   db_->QueryValue(absl::StrCat(
       "INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount, "
       "is_percentage) SELECT 'inc_sale1', team_id, program_id, id, 'Sale', 'sale', 20, true "
-      "FROM affiliate_groups WHERE program_id = '", a_.program_id, "' AND is_default"));
+      "FROM affiliate_groups WHERE program_id = '",
+      a_.program_id, "' AND is_default"));
   Signup(Click(), "lead@example.com");
   EXPECT_EQ(Count("SELECT count(*) FROM commissions"), "0");
 }
@@ -266,8 +274,8 @@ TEST_F(ConversionRulesTest, DirectReferralsPassTheSameRules) {
   EXPECT_EQ(Count("SELECT count(*) FROM outbox_events"), "0");
 
   // Paid traffic from the named click is detected, the lead goes through.
-  affonso::v1::Referral lead = Direct("new@example.com", affonso::v1::REFERRAL_STATUS_UNSPECIFIED,
-                                      Click("g-9"));
+  affonso::v1::Referral lead =
+      Direct("new@example.com", affonso::v1::REFERRAL_STATUS_UNSPECIFIED, Click("g-9"));
   EXPECT_EQ(lead.status(), affonso::v1::REFERRAL_STATUS_LEAD);
   ASSERT_EQ(lead.fraud_flags_size(), 1);
   EXPECT_EQ(lead.fraud_flags(0).check(), affonso::v1::FRAUD_CHECK_PAID_TRAFFIC);

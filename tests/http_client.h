@@ -10,7 +10,7 @@
 namespace affonso::tests {
 
 struct HttpResult {
-  int status = 0;                             // 0: no answer
+  int status = 0;                              // 0: no answer
   std::map<std::string, std::string> headers;  // lower-case names
   std::string head;                            // status line and headers as received
   std::string body;

@@ -1,8 +1,9 @@
 // /metrics end to end: the real server and REST gateway on PostgreSQL, the
 // ops port over real HTTP, all on one registry as main.cc wires them. Its own
 // binary, so the counters start at zero and exact values can be asserted.
-#include "absl/strings/str_cat.h"
 #include "common/metrics.h"
+
+#include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
 #include "services/server/ops_http.h"
 #include "tests/rest_harness.h"
@@ -21,8 +22,8 @@ class MetricsTest : public RestTest {
     options.address = "127.0.0.1";
     options.port = 0;
     services::Server* server = server_.get();
-    auto ops = services::OpsServer::Start(options, &registry_,
-                                          [server] { return server->serving(); });
+    auto ops =
+        services::OpsServer::Start(options, &registry_, [server] { return server->serving(); });
     ASSERT_OK(ops);
     ops_ = *std::move(ops);
   }

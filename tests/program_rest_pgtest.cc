@@ -127,7 +127,8 @@ TEST_F(ProgramRestTest, TrackingSettings) {
   EXPECT_TRUE(patched.Data().fields().at("track_name").bool_value());
   EXPECT_EQ(patched.DataString("default_referral_parameter"), "ref");
   EXPECT_EQ(db_->QueryValue("SELECT track_email FROM program_tracking_settings WHERE "
-                            "program_id = '" + a_.program_id + "'"),
+                            "program_id = '" +
+                            a_.program_id + "'"),
             "f");
 
   HttpResult bad = Call("PATCH", "/v1/program/tracking", R"({"defaultReferralParameter":"a b"})");
@@ -186,7 +187,8 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
   ASSERT_EQ(DataList(list).values_size(), 2);
   EXPECT_EQ(Text(DataList(list).values(0).struct_value(), "id"), vip);
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM affiliate_groups WHERE is_default AND "
-                            "program_id = '" + a_.program_id + "'"),
+                            "program_id = '" +
+                            a_.program_id + "'"),
             "1");
 
   HttpResult unset = Call("PATCH", "/v1/program/groups/" + vip, R"({"is_default":false})");
@@ -209,8 +211,8 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
   EXPECT_EQ(Call("DELETE", "/v1/program/groups/" + vip + "/incentives/" + incentive_id).status,
             404);
 
-  db_->QueryValue("UPDATE affiliates SET group_id = '" + vip + "' WHERE id = '" +
-                  a_.affiliate_id + "'");
+  db_->QueryValue("UPDATE affiliates SET group_id = '" + vip + "' WHERE id = '" + a_.affiliate_id +
+                  "'");
   HttpResult deleted = Call("DELETE", "/v1/program/groups/" + vip);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_EQ(deleted.DataString("id"), vip);
@@ -253,9 +255,8 @@ TEST_F(ProgramRestTest, GroupAndIncentiveErrors) {
   EXPECT_EQ(Call("PATCH", "/v1/program/groups/" + default_group, R"({"name":"x"})", &b_).status,
             404);
   EXPECT_EQ(Call("DELETE", "/v1/program/groups/" + default_group, "", &b_).status, 404);
-  HttpResult foreign_incentive =
-      Call("POST", "/v1/program/groups/" + default_group + "/incentives",
-           R"({"name":"p","type":"lead","amount":1})", &b_);
+  HttpResult foreign_incentive = Call("POST", "/v1/program/groups/" + default_group + "/incentives",
+                                      R"({"name":"p","type":"lead","amount":1})", &b_);
   EXPECT_EQ(foreign_incentive.status, 404) << foreign_incentive.body;
   EXPECT_EQ(foreign_incentive.ErrorCode(), "NOT_FOUND");
   EXPECT_EQ(Call("GET", "/v1/program/groups?program_id=" + a_.program_id, "", &b_).status, 404);

@@ -42,11 +42,11 @@ class ReplicasTest : public storage::testing::TwoTenantTest {
     db_->QueryValue("UPDATE api_keys SET rate_limit_per_minute = 30 WHERE team_id = '" +
                     b_.team_id + "'");
     for (int i = 0; i < kReplicas; ++i) {
-      auto process = ServerProcess::Start({"--database_url=" + db_->url(), "--http_port=-1",
-                                           "--metrics_port=0", "--rate_limit_per_minute=1000000",
-                                           "--rate_limit_per_second=100000",
-                                           "--webhook_allow_private", "--shutdown_drain_delay_ms=300",
-                                           "--log_level=warning", "--db_pool_size=8"});
+      auto process = ServerProcess::Start(
+          {"--database_url=" + db_->url(), "--http_port=-1", "--metrics_port=0",
+           "--rate_limit_per_minute=1000000", "--rate_limit_per_second=100000",
+           "--webhook_allow_private", "--shutdown_drain_delay_ms=300", "--log_level=warning",
+           "--db_pool_size=8"});
       ASSERT_OK(process);
       replicas_.push_back(*std::move(process));
     }
@@ -179,10 +179,10 @@ TEST_F(ReplicasTest, GrpcClientsLoseNoCallWhenAReplicaStops) {
   args.SetServiceConfigJSON(
       R"({"loadBalancingConfig": [{"round_robin": {}}],
           "healthCheckConfig": {"serviceName": ""}})");
-  auto channel = grpc::CreateCustomChannel(
-      absl::StrCat("ipv4:127.0.0.1:", replicas_[0]->grpc_port(), ",127.0.0.1:",
-                   replicas_[1]->grpc_port()),
-      grpc::InsecureChannelCredentials(), args);
+  auto channel =
+      grpc::CreateCustomChannel(absl::StrCat("ipv4:127.0.0.1:", replicas_[0]->grpc_port(),
+                                             ",127.0.0.1:", replicas_[1]->grpc_port()),
+                                grpc::InsecureChannelCredentials(), args);
   auto stub = affonso::v1::ClickService::NewStub(channel);
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0};
@@ -223,8 +223,8 @@ TEST_F(ReplicasTest, GrpcClientsLoseNoCallWhenAReplicaStops) {
             std::to_string(ok.load()));
   // Drain delay (0.3 s) plus in-flight calls: not the 10 s grace.
   EXPECT_LT(stop_took, absl::Seconds(3));
-  std::printf("%d calls, %zu failed; the replica stopped in %.0f ms\n", ok.load(),
-              failures.size(), absl::ToDoubleMilliseconds(stop_took));
+  std::printf("%d calls, %zu failed; the replica stopped in %.0f ms\n", ok.load(), failures.size(),
+              absl::ToDoubleMilliseconds(stop_took));
 }
 
 }  // namespace

@@ -26,9 +26,10 @@ class RestE2eTest : public RestTest {
 };
 
 TEST_F(RestE2eTest, DocumentedSignupFlow) {
-  HttpResult click = Call("POST", "/v1/clicks",
-                          R"({"programId":")" + a_.program_id + R"(","trackingId":")" +
-                              a_.tracking_id + R"(","sub1":"s","createdAt":"2026-01-02T03:04:05Z"})");
+  HttpResult click =
+      Call("POST", "/v1/clicks",
+           R"({"programId":")" + a_.program_id + R"(","trackingId":")" + a_.tracking_id +
+               R"(","sub1":"s","createdAt":"2026-01-02T03:04:05Z"})");
   ASSERT_EQ(click.status, 201) << click.body;
   EXPECT_TRUE(click.json.fields().at("success").bool_value());
   const std::string click_id = click.DataString("id");
@@ -69,13 +70,13 @@ TEST_F(RestE2eTest, SignupErrorsUseTheEnvelope) {
   EXPECT_EQ(bad_email.status, 400);
   EXPECT_EQ(bad_email.ErrorField(), "email");
 
-  HttpResult no_key = Http(rest_->port(), "POST", "/v1/signups", "{}",
-                           {{"Content-Type", "application/json"}});
+  HttpResult no_key =
+      Http(rest_->port(), "POST", "/v1/signups", "{}", {{"Content-Type", "application/json"}});
   EXPECT_EQ(no_key.status, 401);
   EXPECT_EQ(no_key.ErrorCode(), "MISSING_API_KEY");
-  HttpResult bad_key = Http(rest_->port(), "POST", "/v1/signups", "{}",
-                            {{"Authorization", "Bearer sk_live_nope"},
-                             {"Content-Type", "application/json"}});
+  HttpResult bad_key =
+      Http(rest_->port(), "POST", "/v1/signups", "{}",
+           {{"Authorization", "Bearer sk_live_nope"}, {"Content-Type", "application/json"}});
   EXPECT_EQ(bad_key.status, 401);
   EXPECT_EQ(bad_key.ErrorCode(), "INVALID_API_KEY");
 
@@ -87,16 +88,18 @@ TEST_F(RestE2eTest, SignupErrorsUseTheEnvelope) {
 }
 
 TEST_F(RestE2eTest, ReferralsEndpoints) {
-  HttpResult created = Call("POST", "/v1/referrals",
-                            R"({"affiliate_id":")" + a_.affiliate_id +
-                                R"(","email":"d@example.com","status":"trialing","metadata":{"plan":"pro"}})");
+  HttpResult created =
+      Call("POST", "/v1/referrals",
+           R"({"affiliate_id":")" + a_.affiliate_id +
+               R"(","email":"d@example.com","status":"trialing","metadata":{"plan":"pro"}})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.DataString("id");
   EXPECT_EQ(created.DataString("status"), "trialing");
   EXPECT_FALSE(created.DataString("converted_at").empty());
 
-  HttpResult duplicate = Call("POST", "/v1/referrals",
-                              R"({"affiliate_id":")" + a_.affiliate_id + R"(","email":"D@example.com"})");
+  HttpResult duplicate =
+      Call("POST", "/v1/referrals",
+           R"({"affiliate_id":")" + a_.affiliate_id + R"(","email":"D@example.com"})");
   EXPECT_EQ(duplicate.status, 409);
   EXPECT_EQ(duplicate.ErrorCode(), "DUPLICATE_ERROR");
   EXPECT_EQ(duplicate.ErrorField(), "email");
@@ -217,8 +220,9 @@ TEST(RestBackendDownTest, AnswersServiceUnavailable) {
   auto rest = gateway::RestGateway::Start(
       config, grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
   ASSERT_OK(rest);
-  HttpResult down = Http((*rest)->port(), "POST", "/v1/signups", R"({"click_id":"clk_1"})",
-                         {{"Authorization", "Bearer sk_live_x"}, {"Content-Type", "application/json"}});
+  HttpResult down =
+      Http((*rest)->port(), "POST", "/v1/signups", R"({"click_id":"clk_1"})",
+           {{"Authorization", "Bearer sk_live_x"}, {"Content-Type", "application/json"}});
   EXPECT_EQ(down.status, 503) << down.body;
   EXPECT_EQ(down.ErrorCode(), "SERVICE_UNAVAILABLE");
   EXPECT_EQ(Http((*rest)->port(), "GET", "/readyz").status, 503);

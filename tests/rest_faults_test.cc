@@ -93,8 +93,8 @@ TEST_F(RestFaultsTest, RateLimitedIs429WithRetryAfter) {
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_EQ(limited.ErrorCode(), "RATE_LIMIT_EXCEEDED");
   EXPECT_EQ(limited.headers["retry-after"], "7");
-  EXPECT_EQ(limited.json.fields().at("error").struct_value().fields().at("retryAfter").number_value(),
-            7);
+  EXPECT_EQ(
+      limited.json.fields().at("error").struct_value().fields().at("retryAfter").number_value(), 7);
 }
 
 TEST_F(RestFaultsTest, BackendDeadlineIs504) {

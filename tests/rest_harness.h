@@ -45,9 +45,9 @@ class RestTest : public ServerTest {
   HttpResult Call(const std::string& method, const std::string& target,
                   const std::string& body = "", const storage::testing::Tenant* as = nullptr) {
     const storage::testing::Tenant& tenant = as ? *as : a_;
-    return Http(rest_->port(), method, target, body,
-                {{"Authorization", "Bearer " + tenant.api_key},
-                 {"Content-Type", "application/json"}});
+    return Http(
+        rest_->port(), method, target, body,
+        {{"Authorization", "Bearer " + tenant.api_key}, {"Content-Type", "application/json"}});
   }
 
   std::unique_ptr<gateway::RestGateway> rest_;

@@ -30,7 +30,8 @@ class SignupFlowTest : public ServerTest {
     request.set_utm_source("newsletter");
     Click click;
     auto context = As(tenant);
-    grpc::Status status = ClickService::NewStub(channel_)->TrackClick(context.get(), request, &click);
+    grpc::Status status =
+        ClickService::NewStub(channel_)->TrackClick(context.get(), request, &click);
     EXPECT_OK(status);
     EXPECT_EQ(Header(*context, "x-http-code"), "201");
     return click;
@@ -73,9 +74,8 @@ TEST_F(SignupFlowTest, FortyEightRacingCallsMakeOneReferral) {
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
     callers.emplace_back([&, i] {
-      auto stub = SignupService::NewStub(
-          grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                              grpc::InsecureChannelCredentials()));
+      auto stub = SignupService::NewStub(grpc::CreateChannel(
+          "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
       RecordSignupRequest request;
       request.set_click_id(click.id());
       request.set_email("caller" + std::to_string(i) + "@example.com");
@@ -120,7 +120,8 @@ TEST_F(SignupFlowTest, HealthCheckReportsServing) {
   std::vector<grpc::Slice> slices;
   ASSERT_OK(response.Dump(&slices));
   std::string bytes;
-  for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 

@@ -53,12 +53,10 @@ pid_t StartDispatcher(const std::string& database_url) {
       absl::StrCat(std::getenv("TEST_SRCDIR"), "/affonso/services/server/affonso_server");
   pid_t pid = fork();
   if (pid == 0) {
-    execl(binary.c_str(), binary.c_str(), "--role=dispatcher", "--grpc_port=0",
-          "--metrics_port=0",
+    execl(binary.c_str(), binary.c_str(), "--role=dispatcher", "--grpc_port=0", "--metrics_port=0",
           ("--database_url=" + database_url).c_str(), "--webhook_allow_private",
           "--webhook_timeout_ms=5000", "--webhook_lease_ms=10000", "--log_level=warning",
-          "--shutdown_drain_delay_ms=0",
-          static_cast<char*>(nullptr));
+          "--shutdown_drain_delay_ms=0", static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;

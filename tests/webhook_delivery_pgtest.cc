@@ -168,10 +168,12 @@ TEST_F(WebhookDeliveryTest, BacklogMeasuresBothQueues) {
   EXPECT_EQ(store_->Backlog(2)->events_pending, 2);  // capped
 
   ASSERT_OK(store_->FanOut(10));
-  Query("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '30 seconds' WHERE id = "
-        "(SELECT min(id) FROM webhook_deliveries)");
-  Query("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE id = "
-        "(SELECT max(id) FROM webhook_deliveries)");
+  Query(
+      "UPDATE webhook_deliveries SET next_attempt_at = now() - interval '30 seconds' WHERE id = "
+      "(SELECT min(id) FROM webhook_deliveries)");
+  Query(
+      "UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE id = "
+      "(SELECT max(id) FROM webhook_deliveries)");
   auto deliveries = store_->Backlog(1000);
   ASSERT_OK(deliveries);
   EXPECT_EQ(deliveries->events_pending, 0);

@@ -3,6 +3,8 @@
 // rows move over with `ctl secrets encrypt`, `ctl secrets rotate` re-seals
 // under a new primary so the old key can go, and a secret that cannot be
 // read stops its delivery rather than going out unsigned.
+#include "storage/webhook_secrets.h"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -28,7 +30,6 @@
 #include "services/webhooks/webhook_signing.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
-#include "storage/webhook_secrets.h"
 #include "tests/server_harness.h"
 
 namespace affonso::tests {

@@ -6,6 +6,7 @@
 //   gateway_latency --grpc=127.0.0.1:50051 --rest_port=8080 --api_key=...
 //       --referral_id=clk_... [--calls=2000]
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -16,8 +17,6 @@
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -96,9 +95,9 @@ int main(int argc, char** argv) {
   auto stub = affonso::v1::ReferralService::NewStub(
       grpc::CreateChannel(absl::GetFlag(FLAGS_grpc), grpc::InsecureChannelCredentials()));
   KeepAliveClient http(absl::GetFlag(FLAGS_rest_port));
-  const std::string request = absl::StrCat("GET /v1/referrals/", id,
-                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ",
-                                           key, "\r\n\r\n");
+  const std::string request =
+      absl::StrCat("GET /v1/referrals/", id,
+                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ", key, "\r\n\r\n");
   affonso::v1::GetReferralRequest get;
   get.set_id(id);
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "gateway/transcoder/contract.h"
 #include "gateway/openapi/openapi.h"
+#include "gateway/transcoder/contract.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 

@@ -96,12 +96,28 @@ TEST_F(OpenApiTest, EveryAnnotatedRpcHasItsOperation) {
       const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
       std::string verb, path;
       switch (rule.pattern_case()) {
-        case google::api::HttpRule::kGet: verb = "get"; path = rule.get(); break;
-        case google::api::HttpRule::kPut: verb = "put"; path = rule.put(); break;
-        case google::api::HttpRule::kPost: verb = "post"; path = rule.post(); break;
-        case google::api::HttpRule::kDelete: verb = "delete"; path = rule.delete_(); break;
-        case google::api::HttpRule::kPatch: verb = "patch"; path = rule.patch(); break;
-        default: FAIL() << "unexpected verb on " << method->full_name();
+        case google::api::HttpRule::kGet:
+          verb = "get";
+          path = rule.get();
+          break;
+        case google::api::HttpRule::kPut:
+          verb = "put";
+          path = rule.put();
+          break;
+        case google::api::HttpRule::kPost:
+          verb = "post";
+          path = rule.post();
+          break;
+        case google::api::HttpRule::kDelete:
+          verb = "delete";
+          path = rule.delete_();
+          break;
+        case google::api::HttpRule::kPatch:
+          verb = "patch";
+          path = rule.patch();
+          break;
+        default:
+          FAIL() << "unexpected verb on " << method->full_name();
       }
       const Value& operation = Operation(path, verb);
       EXPECT_EQ(At(operation, {"operationId"}).string_value(),
@@ -126,10 +142,10 @@ TEST_F(OpenApiTest, CreatesAnswer201AndReadsAnswer200) {
   EXPECT_TRUE(HasKey(get, "200"));
   EXPECT_FALSE(HasKey(get, "201"));
   // A POST that creates nothing.
-  EXPECT_TRUE(HasKey(At(Operation("/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver",
-                                  "post"),
-                        {"responses"}),
-                     "200"));
+  EXPECT_TRUE(
+      HasKey(At(Operation("/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver", "post"),
+                {"responses"}),
+             "200"));
 }
 
 TEST_F(OpenApiTest, PathParametersComeFromTheTemplate) {
@@ -173,9 +189,9 @@ TEST_F(OpenApiTest, GetWithoutBodyTakesEveryOtherFieldFromTheQuery) {
 
 TEST_F(OpenApiTest, BodyStarIsTheRequestMinusPathFields) {
   const Value& create = Operation("/v1/clicks", "post");
-  EXPECT_EQ(At(create, {"requestBody", "content", "application/json", "schema", "$ref"})
-                .string_value(),
-            "#/components/schemas/TrackClickRequest");
+  EXPECT_EQ(
+      At(create, {"requestBody", "content", "application/json", "schema", "$ref"}).string_value(),
+      "#/components/schemas/TrackClickRequest");
   EXPECT_FALSE(HasKey(create, "parameters"));
 
   const Value& update = Operation("/v1/referrals/{id}", "put");
@@ -188,9 +204,9 @@ TEST_F(OpenApiTest, BodyStarIsTheRequestMinusPathFields) {
 
 TEST_F(OpenApiTest, BodyFieldIsTheSubMessageAndTheRestIsQuery) {
   const Value& update = Operation("/v1/program/fraud-rules", "patch");
-  EXPECT_EQ(At(update, {"requestBody", "content", "application/json", "schema", "$ref"})
-                .string_value(),
-            "#/components/schemas/FraudRulesUpdate");
+  EXPECT_EQ(
+      At(update, {"requestBody", "content", "application/json", "schema", "$ref"}).string_value(),
+      "#/components/schemas/FraudRulesUpdate");
   const Value* program_id = FindParameter(update, "program_id");
   ASSERT_NE(program_id, nullptr);
   EXPECT_EQ(At(*program_id, {"in"}).string_value(), "query");
@@ -203,9 +219,9 @@ TEST_F(OpenApiTest, BodyFieldIsTheSubMessageAndTheRestIsQuery) {
 
 TEST_F(OpenApiTest, SchemasFollowTheProtoJsonForm) {
   const Value& referral = At(document_, {"components", "schemas", "Referral", "properties"});
-  EXPECT_EQ(Strings(At(referral, {"status", "enum"})),
-            (std::vector<std::string>{"lead", "trialing", "customer", "active", "canceled",
-                                      "rejected"}));
+  EXPECT_EQ(
+      Strings(At(referral, {"status", "enum"})),
+      (std::vector<std::string>{"lead", "trialing", "customer", "active", "canceled", "rejected"}));
   EXPECT_EQ(At(referral, {"status", "type"}).string_value(), "string");
   EXPECT_EQ(At(referral, {"created_at", "format"}).string_value(), "date-time");
   EXPECT_EQ(At(referral, {"metadata", "type"}).string_value(), "object");
@@ -230,48 +246,46 @@ TEST_F(OpenApiTest, SchemasFollowTheProtoJsonForm) {
 }
 
 TEST_F(OpenApiTest, EnvelopesMatchTheGateway) {
-  const Value& list = At(Operation("/v1/referrals", "get"),
-                         {"responses", "200", "content", "application/json", "schema",
-                          "properties"});
+  const Value& list =
+      At(Operation("/v1/referrals", "get"),
+         {"responses", "200", "content", "application/json", "schema", "properties"});
   EXPECT_TRUE(HasKey(list, "success"));
   EXPECT_TRUE(HasKey(list, "has_more"));
   EXPECT_EQ(At(list, {"data", "type"}).string_value(), "array");
   EXPECT_EQ(At(list, {"data", "items", "$ref"}).string_value(), "#/components/schemas/Referral");
 
-  const Value& offset = At(Operation("/v1/affiliates", "get"),
-                           {"responses", "200", "content", "application/json", "schema",
-                            "properties"});
-  EXPECT_EQ(At(offset, {"pagination", "$ref"}).string_value(),
-            "#/components/schemas/Pagination");
+  const Value& offset =
+      At(Operation("/v1/affiliates", "get"),
+         {"responses", "200", "content", "application/json", "schema", "properties"});
+  EXPECT_EQ(At(offset, {"pagination", "$ref"}).string_value(), "#/components/schemas/Pagination");
 
   // response_body: "referral" -> data is the referral, `created` is not shown.
-  const Value& signup = At(Operation("/v1/signups", "post"),
-                           {"responses", "201", "content", "application/json", "schema",
-                            "properties"});
+  const Value& signup =
+      At(Operation("/v1/signups", "post"),
+         {"responses", "201", "content", "application/json", "schema", "properties"});
   EXPECT_EQ(At(signup, {"data", "$ref"}).string_value(), "#/components/schemas/Referral");
   EXPECT_FALSE(HasKey(signup, "created"));
 
-  const Value& click = At(Operation("/v1/clicks", "post"),
-                          {"responses", "201", "content", "application/json", "schema",
-                           "properties"});
+  const Value& click =
+      At(Operation("/v1/clicks", "post"),
+         {"responses", "201", "content", "application/json", "schema", "properties"});
   EXPECT_EQ(At(click, {"data", "$ref"}).string_value(), "#/components/schemas/Click");
 }
 
 TEST_F(OpenApiTest, ErrorsShareTheErrorEnvelope) {
-  const Value& error =
-      At(document_, {"components", "schemas", "ErrorEnvelope", "properties", "error",
-                     "properties"});
+  const Value& error = At(
+      document_, {"components", "schemas", "ErrorEnvelope", "properties", "error", "properties"});
   for (const char* field : {"code", "message", "field", "retryAfter"}) {
     EXPECT_TRUE(HasKey(error, field)) << field;
   }
   const Value& responses = At(Operation("/v1/referrals/{id}", "put"), {"responses"});
-  for (const char* code : {"400", "401", "403", "404", "405", "409", "413", "415", "429", "500",
-                           "503", "504"}) {
+  for (const char* code :
+       {"400", "401", "403", "404", "405", "409", "413", "415", "429", "500", "503", "504"}) {
     ASSERT_TRUE(HasKey(responses, code)) << code;
     const std::string ref = At(responses, {code, "$ref"}).string_value();
     const std::string name = ref.substr(ref.rfind('/') + 1);
-    EXPECT_EQ(At(document_, {"components", "responses", name, "content", "application/json",
-                             "schema", "$ref"})
+    EXPECT_EQ(At(document_,
+                 {"components", "responses", name, "content", "application/json", "schema", "$ref"})
                   .string_value(),
               "#/components/schemas/ErrorEnvelope");
   }
@@ -305,10 +319,10 @@ TEST_F(OpenApiTest, SummariesFallBackToGivenComments) {
             "Reads one referral.");
   EXPECT_EQ(At(document, {"paths", "/v1/referrals", "get", "summary"}).string_value(),
             "ListReferrals");
-  EXPECT_EQ(At(document, {"components", "schemas", "Referral", "properties", "email",
-                          "description"})
-                .string_value(),
-            "The customer's email.");
+  EXPECT_EQ(
+      At(document, {"components", "schemas", "Referral", "properties", "email", "description"})
+          .string_value(),
+      "The customer's email.");
 }
 
 // A file as protoc writes it with --include_source_info.

@@ -62,11 +62,11 @@ TEST(BuildRequestTest, TimestampsAndNulls) {
 TEST(BuildRequestTest, WrongTypesNameTheField) {
   RecordSignupRequest signup;
   const Route& route = RouteFor("SignupService", "RecordSignup");
-  for (const auto& [json, field] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"click_id":123})", "click_id"},
-           {R"({"email":["a"]})", "email"},
-           {R"({"name":{"first":"x"}})", "name"},
-           {R"({"click_id":true})", "click_id"}}) {
+  for (const auto& [json, field] :
+       std::vector<std::pair<std::string, std::string>>{{R"({"click_id":123})", "click_id"},
+                                                        {R"({"email":["a"]})", "email"},
+                                                        {R"({"name":{"first":"x"}})", "name"},
+                                                        {R"({"click_id":true})", "click_id"}}) {
     absl::Status status = BuildRequest(route, {}, "", json, &signup);
     EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << json;
     EXPECT_EQ(ApiErrorField(status), field) << json;
@@ -345,7 +345,13 @@ TEST(RenderSuccessTest, ListsSpreadIntoTheEnvelope) {
   response.set_has_more(true);
   auto parsed = Parse(*RenderSuccess(RouteFor("ReferralService", "ListReferrals"), response));
   EXPECT_TRUE(parsed.fields().at("has_more").bool_value());
-  EXPECT_EQ(parsed.fields().at("data").list_value().values(0).struct_value().fields().at("status")
+  EXPECT_EQ(parsed.fields()
+                .at("data")
+                .list_value()
+                .values(0)
+                .struct_value()
+                .fields()
+                .at("status")
                 .string_value(),
             "rejected");
 
@@ -363,8 +369,13 @@ TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
   auto parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "GetAffiliate"), affiliate));
   const auto& data = parsed.fields().at("data").struct_value().fields();
   EXPECT_EQ(data.at("partnership_status").string_value(), "approved");
-  EXPECT_EQ(data.at("commissionOverrides").list_value().values(0).struct_value().fields()
-                .at("incentive_type").string_value(),
+  EXPECT_EQ(data.at("commissionOverrides")
+                .list_value()
+                .values(0)
+                .struct_value()
+                .fields()
+                .at("incentive_type")
+                .string_value(),
             "lead");
 }
 
@@ -378,7 +389,8 @@ TEST(RenderSuccessTest, WritesFieldsInDeclarationOrderWithExactValues) {
   (*referral.mutable_metadata()->mutable_fields())["seats"].set_number_value(3);
   auto json = RenderSuccess(RouteFor("ReferralService", "GetReferral"), referral);
   ASSERT_OK(json);
-  EXPECT_EQ(json->rfind(R"({"success":true,"data":{"id":"clk_1","affiliate_id":"",)", 0), 0u) << *json;
+  EXPECT_EQ(json->rfind(R"({"success":true,"data":{"id":"clk_1","affiliate_id":"",)", 0), 0u)
+      << *json;
   EXPECT_NE(json->find(R"("created_at":"2024-05-01T10:00:00.120Z")"), std::string::npos) << *json;
   EXPECT_NE(json->find(R"("metadata":{"plan":"pro","seats":3})"), std::string::npos) << *json;
   EXPECT_EQ(json->find("converted_at"), std::string::npos) << "unset timestamps are omitted";
@@ -406,8 +418,8 @@ TEST(BuildRequestTest, DoublesAndStructsLandInTheMessage) {
   EXPECT_EQ(create.amount(), 12.5);
   EXPECT_TRUE(create.is_percentage());
   EXPECT_EQ(create.affiliate_id(), "aff_1");
-  EXPECT_EQ(ApiErrorField(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"),
-                                       {}, "", R"({"amount":"lots"})", &create)),
+  EXPECT_EQ(ApiErrorField(BuildRequest(RouteFor("AffiliateService", "CreateCommissionOverride"), {},
+                                       "", R"({"amount":"lots"})", &create)),
             "amount");
 }
 

@@ -29,7 +29,7 @@ struct Route {
 };
 
 struct RouteMatch {
-  const Route* route = nullptr;  // null: see allowed_methods
+  const Route* route = nullptr;                               // null: see allowed_methods
   std::vector<std::pair<std::string, std::string>> bindings;  // field path -> decoded value
   // When no route matched: the verbs the path does answer (405 with Allow),
   // or empty (404).

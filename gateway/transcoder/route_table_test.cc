@@ -39,7 +39,8 @@ TEST(PathTemplateTest, ParsesLiteralsAndVariables) {
 TEST(RouteTableTest, EveryAnnotatedRpcIsARoute) {
   RouteTable table = Table();
   int expected = 0;
-  for (const char* name : {"ReferralService", "AffiliateService", "SignupService", "ProgramService"}) {
+  for (const char* name :
+       {"ReferralService", "AffiliateService", "SignupService", "ProgramService"}) {
     expected += Service(name)->method_count();
   }
   EXPECT_EQ(static_cast<int>(table.routes().size()), expected);
@@ -81,8 +82,8 @@ TEST(RouteTableTest, WrongVerbListsAllowedMethods) {
 
 TEST(RouteTableTest, UnknownPathIsNoMatch) {
   RouteTable table = Table();
-  for (const char* path : {"/", "/v1", "/v2/referrals", "/v1/referrals/a/b", "/v1/referrals//",
-                           "/v1/referrals/%zz"}) {
+  for (const char* path :
+       {"/", "/v1", "/v2/referrals", "/v1/referrals/a/b", "/v1/referrals//", "/v1/referrals/%zz"}) {
     RouteMatch match = table.Match("GET", path);
     EXPECT_EQ(match.route, nullptr) << path;
     EXPECT_TRUE(match.allowed_methods.empty()) << path;

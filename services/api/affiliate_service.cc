@@ -1,7 +1,5 @@
 #include "services/api/affiliate_service.h"
 
-#include "services/call/pagination.h"
-
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/call/pagination.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {
@@ -57,7 +56,6 @@ absl::Status CheckPartnershipStatus(int status, bool allow_unspecified) {
   return absl::OkStatus();
 }
 
-
 }  // namespace
 
 absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& request) {
@@ -67,8 +65,8 @@ absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& 
   AFFONSO_RETURN_IF_ERROR(CheckTrackingId(request.tracking_id()));
   AFFONSO_RETURN_IF_ERROR(
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
-  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("external_user_id", request.external_user_id(),
-                                         kMaxExternalUserIdLength));
+  AFFONSO_RETURN_IF_ERROR(
+      CheckMaxLength("external_user_id", request.external_user_id(), kMaxExternalUserIdLength));
   return absl::OkStatus();
 }
 
@@ -85,8 +83,8 @@ absl::Status ValidateUpdateAffiliate(const affonso::v1::UpdateAffiliateRequest& 
         CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/false));
   }
   if (request.has_external_user_id()) {
-    AFFONSO_RETURN_IF_ERROR(CheckMaxLength("external_user_id", request.external_user_id(),
-                                           kMaxExternalUserIdLength));
+    AFFONSO_RETURN_IF_ERROR(
+        CheckMaxLength("external_user_id", request.external_user_id(), kMaxExternalUserIdLength));
   }
   return absl::OkStatus();
 }
@@ -121,10 +119,9 @@ absl::Status ValidateCreateCommissionOverride(
 
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request) {
-  AFFONSO_ASSIGN_OR_RETURN(
-      PageRequest page,
-      ResolvePage(request.page(), request.limit(), kDefaultAffiliatePageLimit,
-                  kMaxAffiliatePageLimit));
+  AFFONSO_ASSIGN_OR_RETURN(PageRequest page,
+                           ResolvePage(request.page(), request.limit(), kDefaultAffiliatePageLimit,
+                                       kMaxAffiliatePageLimit));
   AFFONSO_RETURN_IF_ERROR(
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("search", request.search(), kMaxSearchLength));
@@ -139,20 +136,20 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
   return query;
 }
 
-
 grpc::Status AffiliateServiceImpl::CreateAffiliate(
     grpc::ServerContext* context, const affonso::v1::CreateAffiliateRequest* request,
     affonso::v1::Affiliate* response) {
-  return runner_.Run(context, "CreateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateCreateAffiliate(*request));
-    if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
-    if (!request->group_id().empty() && !LooksLikeId(request->group_id(), "grp")) {
-      return NotFoundError("group");
-    }
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateAffiliate(caller.team_id, *request));
-    RpcRunner::SetHttpCode(context, 201);
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "CreateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_RETURN_IF_ERROR(ValidateCreateAffiliate(*request));
+        if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
+        if (!request->group_id().empty() && !LooksLikeId(request->group_id(), "grp")) {
+          return NotFoundError("group");
+        }
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateAffiliate(caller.team_id, *request));
+        RpcRunner::SetHttpCode(context, 201);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
@@ -175,44 +172,47 @@ grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
 grpc::Status AffiliateServiceImpl::UpdateAffiliate(
     grpc::ServerContext* context, const affonso::v1::UpdateAffiliateRequest* request,
     affonso::v1::Affiliate* response) {
-  return runner_.Run(context, "UpdateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateUpdateAffiliate(*request));
-    if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
-    if (request->has_group_id() && !request->group_id().empty() &&
-        !LooksLikeId(request->group_id(), "grp")) {
-      return NotFoundError("group");
-    }
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateAffiliate(caller.team_id, *request));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "UpdateAffiliate", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_RETURN_IF_ERROR(ValidateUpdateAffiliate(*request));
+        if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
+        if (request->has_group_id() && !request->group_id().empty() &&
+            !LooksLikeId(request->group_id(), "grp")) {
+          return NotFoundError("group");
+        }
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateAffiliate(caller.team_id, *request));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status AffiliateServiceImpl::DeleteAffiliate(
     grpc::ServerContext* context, const affonso::v1::DeleteAffiliateRequest* request,
     affonso::v1::DeleteAffiliateResponse* response) {
-  return runner_.Run(context, "DeleteAffiliate", *request, [&](const Caller& caller) -> absl::Status {
-    if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
-    AFFONSO_RETURN_IF_ERROR(store_->DeleteAffiliate(caller.team_id, request->id()));
-    response->set_id(request->id());
-    response->set_deleted(true);
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "DeleteAffiliate", *request, [&](const Caller& caller) -> absl::Status {
+        if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
+        AFFONSO_RETURN_IF_ERROR(store_->DeleteAffiliate(caller.team_id, request->id()));
+        response->set_id(request->id());
+        response->set_deleted(true);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AffiliateServiceImpl::ListAffiliates(
-    grpc::ServerContext* context, const affonso::v1::ListAffiliatesRequest* request,
-    affonso::v1::ListAffiliatesResponse* response) {
-  return runner_.Run(context, "ListAffiliates", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(storage::AffiliateListQuery query, ParseListAffiliates(*request));
-    AFFONSO_ASSIGN_OR_RETURN(storage::AffiliatePage page,
-                             store_->ListAffiliates(caller.team_id, query));
-    for (affonso::v1::Affiliate& affiliate : page.affiliates) {
-      *response->add_data() = std::move(affiliate);
-    }
-    *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
-    if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
-    return AttachCommissionOverrides(caller.team_id, response->mutable_data());
-  });
+grpc::Status AffiliateServiceImpl::ListAffiliates(grpc::ServerContext* context,
+                                                  const affonso::v1::ListAffiliatesRequest* request,
+                                                  affonso::v1::ListAffiliatesResponse* response) {
+  return runner_.Run(
+      context, "ListAffiliates", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(storage::AffiliateListQuery query, ParseListAffiliates(*request));
+        AFFONSO_ASSIGN_OR_RETURN(storage::AffiliatePage page,
+                                 store_->ListAffiliates(caller.team_id, query));
+        for (affonso::v1::Affiliate& affiliate : page.affiliates) {
+          *response->add_data() = std::move(affiliate);
+        }
+        *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
+        if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
+        return AttachCommissionOverrides(caller.team_id, response->mutable_data());
+      });
 }
 
 absl::Status AffiliateServiceImpl::AttachCommissionOverrides(

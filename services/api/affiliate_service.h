@@ -31,7 +31,6 @@ absl::Status ValidateCreateCommissionOverride(
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
 
-
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:
   AffiliateServiceImpl(RpcRunner runner, storage::AffiliateStore* store)

@@ -34,8 +34,7 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
     affiliate.set_name(request.name());
     return affiliate;
   }
-  absl::StatusOr<Affiliate> GetAffiliate(absl::string_view team_id,
-                                         absl::string_view id) override {
+  absl::StatusOr<Affiliate> GetAffiliate(absl::string_view team_id, absl::string_view id) override {
     Record("get", team_id);
     if (!next_status.ok()) return next_status;
     Affiliate affiliate;
@@ -154,8 +153,7 @@ TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
   const Case cases[] = {
       {"missing name", [](CreateAffiliateRequest* r) { r->clear_name(); }, "name"},
       {"blank name", [](CreateAffiliateRequest* r) { r->set_name("  "); }, "name"},
-      {"long name", [](CreateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); },
-       "name"},
+      {"long name", [](CreateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); }, "name"},
       {"missing email", [](CreateAffiliateRequest* r) { r->clear_email(); }, "email"},
       {"bad email", [](CreateAffiliateRequest* r) { r->set_email("not-an-email"); }, "email"},
       {"long email",
@@ -163,11 +161,9 @@ TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
          r->set_email(absl::StrCat(std::string(60, 'a'), "@", std::string(190, 'b'), ".com"));
        },
        "email"},
-      {"missing program", [](CreateAffiliateRequest* r) { r->clear_program_id(); },
-       "program_id"},
+      {"missing program", [](CreateAffiliateRequest* r) { r->clear_program_id(); }, "program_id"},
       {"long tracking id",
-       [](CreateAffiliateRequest* r) { r->set_tracking_id(std::string(65, 't')); },
-       "tracking_id"},
+       [](CreateAffiliateRequest* r) { r->set_tracking_id(std::string(65, 't')); }, "tracking_id"},
       {"tracking id with space", [](CreateAffiliateRequest* r) { r->set_tracking_id("a b"); },
        "tracking_id"},
       {"tracking id with slash", [](CreateAffiliateRequest* r) { r->set_tracking_id("a/b"); },
@@ -208,8 +204,7 @@ TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
   };
   const Case cases[] = {
       {"empty name", [](UpdateAffiliateRequest* r) { r->set_name(""); }, "name"},
-      {"long name", [](UpdateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); },
-       "name"},
+      {"long name", [](UpdateAffiliateRequest* r) { r->set_name(std::string(256, 'n')); }, "name"},
       {"empty email", [](UpdateAffiliateRequest* r) { r->set_email(""); }, "email"},
       {"bad email", [](UpdateAffiliateRequest* r) { r->set_email("a@b"); }, "email"},
       {"empty tracking id", [](UpdateAffiliateRequest* r) { r->set_tracking_id(""); },

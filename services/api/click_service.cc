@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "common/status_macros.h"
 #include "common/api_error.h"
+#include "common/status_macros.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {

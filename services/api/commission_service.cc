@@ -1,12 +1,11 @@
 #include "services/api/commission_service.h"
 
-#include "services/call/pagination.h"
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/call/pagination.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {
@@ -29,10 +28,9 @@ bool FilterMatchesNothing(const storage::CommissionListQuery& query) {
 
 absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
     const affonso::v1::ListCommissionsRequest& request) {
-  AFFONSO_ASSIGN_OR_RETURN(
-      PageRequest page,
-      ResolvePage(request.page(), request.limit(), kDefaultCommissionPageLimit,
-                  kMaxCommissionPageLimit));
+  AFFONSO_ASSIGN_OR_RETURN(PageRequest page,
+                           ResolvePage(request.page(), request.limit(), kDefaultCommissionPageLimit,
+                                       kMaxCommissionPageLimit));
   AFFONSO_RETURN_IF_ERROR(
       CheckMaxLength("affiliate_id", request.affiliate_id(), kMaxIdFilterLength));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referral_id", request.referral_id(), kMaxIdFilterLength));
@@ -53,18 +51,20 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
 grpc::Status CommissionServiceImpl::ListCommissions(
     grpc::ServerContext* context, const affonso::v1::ListCommissionsRequest* request,
     affonso::v1::ListCommissionsResponse* response) {
-  return runner_.Run(context, "ListCommissions", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(storage::CommissionListQuery query, ParseListCommissions(*request));
-    storage::CommissionPage page;
-    if (!FilterMatchesNothing(query)) {
-      AFFONSO_ASSIGN_OR_RETURN(page, store_->ListCommissions(caller.team_id, query));
-    }
-    for (affonso::v1::Commission& commission : page.commissions) {
-      *response->add_data() = std::move(commission);
-    }
-    *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "ListCommissions", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(storage::CommissionListQuery query,
+                                 ParseListCommissions(*request));
+        storage::CommissionPage page;
+        if (!FilterMatchesNothing(query)) {
+          AFFONSO_ASSIGN_OR_RETURN(page, store_->ListCommissions(caller.team_id, query));
+        }
+        for (affonso::v1::Commission& commission : page.commissions) {
+          *response->add_data() = std::move(commission);
+        }
+        *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status CommissionServiceImpl::GetCommission(grpc::ServerContext* context,

@@ -34,8 +34,8 @@ TEST(ConversionMetricsTest, CountsSignupOutcomes) {
   conversions.CountSignup(absl::OkStatus(), true, &lead);
   conversions.CountSignup(absl::OkStatus(), false, &lead);
   conversions.CountSignup(absl::OkStatus(), false, &lead);
-  affonso::v1::Referral blocked = WithFlag(lead, affonso::v1::FRAUD_CHECK_SELF_REFERRAL,
-                                           affonso::v1::FRAUD_MODE_BLOCK);
+  affonso::v1::Referral blocked =
+      WithFlag(lead, affonso::v1::FRAUD_CHECK_SELF_REFERRAL, affonso::v1::FRAUD_MODE_BLOCK);
   blocked.set_status(affonso::v1::REFERRAL_STATUS_REJECTED);
   conversions.CountSignup(absl::OkStatus(), true, &blocked);
   conversions.CountSignup(ValidationError("email", "bad"), false, nullptr);
@@ -53,10 +53,10 @@ TEST(ConversionMetricsTest, CountsEachFlagOfNewReferralsOnly) {
   metrics::Registry registry;
   ConversionMetrics conversions(&registry);
   affonso::v1::Referral referral;
-  referral = WithFlag(referral, affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL,
-                      affonso::v1::FRAUD_MODE_DETECT);
-  referral = WithFlag(referral, affonso::v1::FRAUD_CHECK_PAID_TRAFFIC,
-                      affonso::v1::FRAUD_MODE_BLOCK);
+  referral =
+      WithFlag(referral, affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL, affonso::v1::FRAUD_MODE_DETECT);
+  referral =
+      WithFlag(referral, affonso::v1::FRAUD_CHECK_PAID_TRAFFIC, affonso::v1::FRAUD_MODE_BLOCK);
   conversions.CountSignup(absl::OkStatus(), true, &referral);
   conversions.CountSignup(absl::OkStatus(), false, &referral);  // a repeat: not again
   conversions.CountFraudFlags(referral);                        // a direct referral

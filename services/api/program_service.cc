@@ -43,8 +43,8 @@ std::string Normalized(absl::string_view value) {
 
 // Present and UNSPECIFIED (or a number outside the contract) is an error.
 absl::Status CheckFraudMode(absl::string_view field, bool present, int mode) {
-  if (present && (!affonso::v1::FraudMode_IsValid(mode) ||
-                  mode == affonso::v1::FRAUD_MODE_UNSPECIFIED)) {
+  if (present &&
+      (!affonso::v1::FraudMode_IsValid(mode) || mode == affonso::v1::FRAUD_MODE_UNSPECIFIED)) {
     return ValidationError(field, absl::StrCat(field, " must be off, detect or block"));
   }
   return absl::OkStatus();
@@ -109,7 +109,6 @@ absl::Status NormalizeAllowedDomains(google::protobuf::ListValue* list) {
   return absl::OkStatus();
 }
 
-
 // Ids we never issue are NOT_FOUND without a query.
 absl::Status CheckId(const std::string& id, absl::string_view prefix, absl::string_view what) {
   return LooksLikeId(id, prefix) ? absl::OkStatus() : affonso::NotFoundError(what);
@@ -120,9 +119,8 @@ absl::Status CheckId(const std::string& id, absl::string_view prefix, absl::stri
 absl::StatusOr<FraudRulesUpdate> ValidateFraudRulesUpdate(const FraudRulesUpdate& update) {
   AFFONSO_RETURN_IF_ERROR(CheckFraudMode("self_referral_mode", update.has_self_referral_mode(),
                                          update.self_referral_mode()));
-  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("suspicious_email_mode",
-                                         update.has_suspicious_email_mode(),
-                                         update.suspicious_email_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode(
+      "suspicious_email_mode", update.has_suspicious_email_mode(), update.suspicious_email_mode()));
   AFFONSO_RETURN_IF_ERROR(CheckFraudMode("paid_traffic_mode", update.has_paid_traffic_mode(),
                                          update.paid_traffic_mode()));
   FraudRulesUpdate normalized = update;
@@ -143,8 +141,8 @@ absl::Status ValidateTrackingSettingsUpdate(const affonso::v1::TrackingSettingsU
   // It becomes the query parameter name of referral links: keep it URL-safe.
   bool url_safe = !parameter.empty() && parameter.size() <= kMaxReferralParameterLength;
   for (char c : parameter) {
-    url_safe = url_safe && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                            c == '-');
+    url_safe =
+        url_safe && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
   }
   if (!url_safe) {
     return ValidationError("default_referral_parameter",
@@ -187,8 +185,7 @@ absl::StatusOr<IncentiveInput> ValidateIncentiveInput(const IncentiveInput& inpu
   absl::AsciiStrToUpper(normalized.mutable_currency());
   const std::string& currency = normalized.currency();
   if (currency.size() != 3 ||
-      !std::all_of(currency.begin(), currency.end(),
-                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      !std::all_of(currency.begin(), currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return ValidationError("currency", "currency must be a 3-letter ISO 4217 code");
   }
   if (!normalized.has_hold_period_days()) normalized.set_hold_period_days(kDefaultHoldPeriodDays);
@@ -219,38 +216,42 @@ grpc::Status ProgramServiceImpl::GetFraudRules(grpc::ServerContext* context,
 grpc::Status ProgramServiceImpl::UpdateFraudRules(
     grpc::ServerContext* context, const affonso::v1::UpdateFraudRulesRequest* request,
     affonso::v1::FraudRules* response) {
-  return runner_.Run(context, "UpdateFraudRules", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(FraudRulesUpdate update,
-                             ValidateFraudRulesUpdate(request->fraud_rules()));
-    AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                             ProgramIdParam(request->has_program_id(), request->program_id()));
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateFraudRules(caller.team_id, program, update));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "UpdateFraudRules", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(FraudRulesUpdate update,
+                                 ValidateFraudRulesUpdate(request->fraud_rules()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 store_->UpdateFraudRules(caller.team_id, program, update));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status ProgramServiceImpl::GetTrackingSettings(
     grpc::ServerContext* context, const affonso::v1::GetTrackingSettingsRequest* request,
     affonso::v1::TrackingSettings* response) {
-  return runner_.Run(context, "GetTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                             ProgramIdParam(request->has_program_id(), request->program_id()));
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetTrackingSettings(caller.team_id, program));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "GetTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetTrackingSettings(caller.team_id, program));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
     grpc::ServerContext* context, const affonso::v1::UpdateTrackingSettingsRequest* request,
     affonso::v1::TrackingSettings* response) {
-  return runner_.Run(context, "UpdateTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateTrackingSettingsUpdate(request->tracking()));
-    AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                             ProgramIdParam(request->has_program_id(), request->program_id()));
-    AFFONSO_ASSIGN_OR_RETURN(
-        *response, store_->UpdateTrackingSettings(caller.team_id, program, request->tracking()));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "UpdateTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_RETURN_IF_ERROR(ValidateTrackingSettingsUpdate(request->tracking()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateTrackingSettings(caller.team_id, program,
+                                                                           request->tracking()));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status ProgramServiceImpl::ListGroups(grpc::ServerContext* context,
@@ -285,8 +286,7 @@ grpc::Status ProgramServiceImpl::GetGroup(grpc::ServerContext* context,
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
-    AFFONSO_ASSIGN_OR_RETURN(*response,
-                             store_->GetGroup(caller.team_id, program, request->id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetGroup(caller.team_id, program, request->id()));
     return absl::OkStatus();
   });
 }
@@ -319,35 +319,38 @@ grpc::Status ProgramServiceImpl::DeleteGroup(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ProgramServiceImpl::CreateIncentive(
-    grpc::ServerContext* context, const affonso::v1::CreateIncentiveRequest* request,
-    affonso::v1::Incentive* response) {
-  return runner_.Run(context, "CreateIncentive", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(IncentiveInput input, ValidateIncentiveInput(request->incentive()));
-    AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                             ProgramIdParam(request->has_program_id(), request->program_id()));
-    AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
-    AFFONSO_ASSIGN_OR_RETURN(
-        *response, store_->CreateIncentive(caller.team_id, program, request->group_id(), input));
-    RpcRunner::SetHttpCode(context, 201);
-    return absl::OkStatus();
-  });
+grpc::Status ProgramServiceImpl::CreateIncentive(grpc::ServerContext* context,
+                                                 const affonso::v1::CreateIncentiveRequest* request,
+                                                 affonso::v1::Incentive* response) {
+  return runner_.Run(
+      context, "CreateIncentive", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(IncentiveInput input,
+                                 ValidateIncentiveInput(request->incentive()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateIncentive(caller.team_id, program,
+                                                                    request->group_id(), input));
+        RpcRunner::SetHttpCode(context, 201);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status ProgramServiceImpl::DeleteIncentive(
-    grpc::ServerContext* context, const affonso::v1::DeleteIncentiveRequest* request,
-    affonso::v1::DeleteIncentiveResponse* response) {
-  return runner_.Run(context, "DeleteIncentive", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                             ProgramIdParam(request->has_program_id(), request->program_id()));
-    AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
-    AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "inc", "incentive"));
-    AFFONSO_RETURN_IF_ERROR(
-        store_->DeleteIncentive(caller.team_id, program, request->group_id(), request->id()));
-    response->set_id(request->id());
-    response->set_deleted(true);
-    return absl::OkStatus();
-  });
+grpc::Status ProgramServiceImpl::DeleteIncentive(grpc::ServerContext* context,
+                                                 const affonso::v1::DeleteIncentiveRequest* request,
+                                                 affonso::v1::DeleteIncentiveResponse* response) {
+  return runner_.Run(
+      context, "DeleteIncentive", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_RETURN_IF_ERROR(CheckId(request->group_id(), "grp", "group"));
+        AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "inc", "incentive"));
+        AFFONSO_RETURN_IF_ERROR(
+            store_->DeleteIncentive(caller.team_id, program, request->group_id(), request->id()));
+        response->set_id(request->id());
+        response->set_deleted(true);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace affonso::services

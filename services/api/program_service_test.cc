@@ -144,8 +144,7 @@ TEST(ValidateFraudRulesUpdateTest, PresentModesMustBeSpecified) {
   EXPECT_OK(ValidateFraudRulesUpdate(empty));
   FraudRulesUpdate unspecified;
   unspecified.set_suspicious_email_mode(affonso::v1::FRAUD_MODE_UNSPECIFIED);
-  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unspecified).status()),
-            "suspicious_email_mode");
+  EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unspecified).status()), "suspicious_email_mode");
   FraudRulesUpdate unknown;
   unknown.set_paid_traffic_mode(static_cast<affonso::v1::FraudMode>(42));
   EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(unknown).status()), "paid_traffic_mode");
@@ -229,8 +228,8 @@ TEST(ValidateFraudRulesUpdateTest, AllowedDomainsMustBeDomainStrings) {
 
   FraudRulesUpdate many;
   for (int i = 0; i < 101; ++i) {
-    many.mutable_allowed_email_domains()->add_values()->set_string_value(
-        "d" + std::to_string(i) + ".com");
+    many.mutable_allowed_email_domains()->add_values()->set_string_value("d" + std::to_string(i) +
+                                                                         ".com");
   }
   EXPECT_EQ(ApiErrorField(ValidateFraudRulesUpdate(many).status()), "allowed_email_domains");
 
@@ -251,7 +250,7 @@ TEST(ValidateTrackingSettingsUpdateTest, ReferralParameterIsUrlSafe) {
     EXPECT_OK(ValidateTrackingSettingsUpdate(update)) << good;
   }
   const std::vector<std::string> bad_parameters = {"",    "a b", "ref=1",
-                                                    "r&f", "é",   std::string(33, 'p')};
+                                                   "r&f", "é",   std::string(33, 'p')};
   for (const std::string& bad : bad_parameters) {
     update.set_default_referral_parameter(bad);
     EXPECT_EQ(ApiErrorField(ValidateTrackingSettingsUpdate(update)), "default_referral_parameter")

@@ -110,17 +110,18 @@ absl::Status ValidateListReferrals(const ListReferralsRequest& request) {
 grpc::Status ReferralServiceImpl::CreateReferral(grpc::ServerContext* context,
                                                  const CreateReferralRequest* request,
                                                  affonso::v1::Referral* response) {
-  return runner_.Run(context, "CreateReferral", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateCreateReferral(*request));
-    if (!LooksLikeId(request->affiliate_id(), "aff")) return NotFoundError("affiliate");
-    if (!request->click_id().empty() && !LooksLikeId(request->click_id(), "clk")) {
-      return NotFoundError("click");
-    }
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateReferral(caller.team_id, *request));
-    metrics_->CountFraudFlags(*response);
-    RpcRunner::SetHttpCode(context, 201);
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "CreateReferral", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_RETURN_IF_ERROR(ValidateCreateReferral(*request));
+        if (!LooksLikeId(request->affiliate_id(), "aff")) return NotFoundError("affiliate");
+        if (!request->click_id().empty() && !LooksLikeId(request->click_id(), "clk")) {
+          return NotFoundError("click");
+        }
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateReferral(caller.team_id, *request));
+        metrics_->CountFraudFlags(*response);
+        RpcRunner::SetHttpCode(context, 201);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status ReferralServiceImpl::GetReferral(grpc::ServerContext* context,
@@ -136,12 +137,13 @@ grpc::Status ReferralServiceImpl::GetReferral(grpc::ServerContext* context,
 grpc::Status ReferralServiceImpl::UpdateReferral(grpc::ServerContext* context,
                                                  const UpdateReferralRequest* request,
                                                  affonso::v1::Referral* response) {
-  return runner_.Run(context, "UpdateReferral", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateUpdateReferral(*request));
-    if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateReferral(caller.team_id, *request));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "UpdateReferral", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_RETURN_IF_ERROR(ValidateUpdateReferral(*request));
+        if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateReferral(caller.team_id, *request));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status ReferralServiceImpl::ListReferrals(grpc::ServerContext* context,

@@ -21,8 +21,7 @@ bool LooksLikeReferralId(absl::string_view id);
 
 class ReferralServiceImpl final : public affonso::v1::ReferralService::Service {
  public:
-  ReferralServiceImpl(RpcRunner runner, storage::ReferralStore* store,
-                      ConversionMetrics* metrics)
+  ReferralServiceImpl(RpcRunner runner, storage::ReferralStore* store, ConversionMetrics* metrics)
       : runner_(std::move(runner)), store_(store), metrics_(metrics) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,

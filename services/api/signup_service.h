@@ -22,8 +22,7 @@ absl::Status ValidateRecordSignup(const affonso::v1::RecordSignupRequest& reques
 // conversion (its batch) waits, and no callback thread waits on the database.
 class SignupServiceImpl final : public affonso::v1::SignupService::CallbackService {
  public:
-  SignupServiceImpl(RpcRunner runner, storage::SignupStore* store,
-                    ConversionMetrics* metrics)
+  SignupServiceImpl(RpcRunner runner, storage::SignupStore* store, ConversionMetrics* metrics)
       : runner_(std::move(runner)), store_(store), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* RecordSignup(grpc::CallbackServerContext* context,

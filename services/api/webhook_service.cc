@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
-#include "services/webhooks/outbound_url.h"
 #include "services/call/pagination.h"
 #include "services/call/validation.h"
+#include "services/webhooks/outbound_url.h"
 
 namespace affonso::services {
 namespace {
@@ -53,15 +53,13 @@ void Deduplicate(RepeatedPtrField<std::string>* events) {
 }
 
 absl::StatusOr<storage::WebhookListQuery> PageQuery(int page, int limit) {
-  AFFONSO_ASSIGN_OR_RETURN(
-      PageRequest resolved,
-      ResolvePage(page, limit, kDefaultWebhookPageLimit, kMaxWebhookPageLimit));
+  AFFONSO_ASSIGN_OR_RETURN(PageRequest resolved, ResolvePage(page, limit, kDefaultWebhookPageLimit,
+                                                             kMaxWebhookPageLimit));
   storage::WebhookListQuery query;
   query.page = resolved.page;
   query.limit = resolved.limit;
   return query;
 }
-
 
 // Attempt ids are issued by the dispatcher as `wha_…`.
 absl::Status CheckDeliveryCursor(absl::string_view field, const std::string& cursor) {
@@ -188,25 +186,29 @@ grpc::Status WebhookServiceImpl::DeleteWebhook(grpc::ServerContext* context,
 grpc::Status WebhookServiceImpl::ListWebhookDeliveries(
     grpc::ServerContext* context, const ListWebhookDeliveriesRequest* request,
     affonso::v1::ListWebhookDeliveriesResponse* response) {
-  return runner_.Run(context, "ListWebhookDeliveries", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateListWebhookDeliveries(*request));
-    if (!LooksLikeId(request->webhook_id(), "whk")) return NotFoundError("webhook");
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListWebhookDeliveries(caller.team_id, *request));
-    return absl::OkStatus();
-  });
+  return runner_.Run(context, "ListWebhookDeliveries", *request,
+                     [&](const Caller& caller) -> absl::Status {
+                       AFFONSO_RETURN_IF_ERROR(ValidateListWebhookDeliveries(*request));
+                       if (!LooksLikeId(request->webhook_id(), "whk"))
+                         return NotFoundError("webhook");
+                       AFFONSO_ASSIGN_OR_RETURN(
+                           *response, store_->ListWebhookDeliveries(caller.team_id, *request));
+                       return absl::OkStatus();
+                     });
 }
 
 grpc::Status WebhookServiceImpl::RedeliverEvent(grpc::ServerContext* context,
                                                 const affonso::v1::RedeliverEventRequest* request,
                                                 affonso::v1::RedeliverEventResponse* response) {
-  return runner_.Run(context, "RedeliverEvent", *request, [&](const Caller& caller) -> absl::Status {
-    if (!LooksLikeId(request->webhook_id(), "whk")) return NotFoundError("webhook");
-    if (!LooksLikeId(request->event_id(), "evt")) return NotFoundError("event");
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->RedeliverEvent(caller.team_id,
-                                                               request->webhook_id(),
-                                                               request->event_id()));
-    return absl::OkStatus();
-  });
+  return runner_.Run(
+      context, "RedeliverEvent", *request, [&](const Caller& caller) -> absl::Status {
+        if (!LooksLikeId(request->webhook_id(), "whk")) return NotFoundError("webhook");
+        if (!LooksLikeId(request->event_id(), "evt")) return NotFoundError("event");
+        AFFONSO_ASSIGN_OR_RETURN(
+            *response,
+            store_->RedeliverEvent(caller.team_id, request->webhook_id(), request->event_id()));
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace affonso::services

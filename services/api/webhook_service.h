@@ -52,9 +52,9 @@ class WebhookServiceImpl final : public affonso::v1::WebhookService::Service {
   grpc::Status DeleteWebhook(grpc::ServerContext* context,
                              const affonso::v1::DeleteWebhookRequest* request,
                              affonso::v1::DeleteWebhookResponse* response) override;
-  grpc::Status ListWebhookDeliveries(
-      grpc::ServerContext* context, const affonso::v1::ListWebhookDeliveriesRequest* request,
-      affonso::v1::ListWebhookDeliveriesResponse* response) override;
+  grpc::Status ListWebhookDeliveries(grpc::ServerContext* context,
+                                     const affonso::v1::ListWebhookDeliveriesRequest* request,
+                                     affonso::v1::ListWebhookDeliveriesResponse* response) override;
   grpc::Status RedeliverEvent(grpc::ServerContext* context,
                               const affonso::v1::RedeliverEventRequest* request,
                               affonso::v1::RedeliverEventResponse* response) override;

@@ -251,7 +251,8 @@ TEST_F(FailureLimitTest, WithoutWaitingAnswersFromMemoryAndNeverQueries) {
   EXPECT_FALSE(limited_.AuthenticateWithoutWaiting(unknown, "10.0.0.1"));
   EXPECT_EQ(store_.lookups, 0);
   ASSERT_OK(limited_.AuthenticateFrom(good, "10.0.0.1"));
-  EXPECT_THAT(limited_.AuthenticateFrom(unknown, "10.0.0.1"), StatusIs(absl::StatusCode::kUnauthenticated));  // failure 1, remembered
+  EXPECT_THAT(limited_.AuthenticateFrom(unknown, "10.0.0.1"),
+              StatusIs(absl::StatusCode::kUnauthenticated));  // failure 1, remembered
   const int lookups = store_.lookups;
   auto cached = limited_.AuthenticateWithoutWaiting(good, "10.0.0.1");
   ASSERT_TRUE(cached);
@@ -276,7 +277,8 @@ TEST_F(FailureLimitTest, WithoutWaitingAnswersFromMemoryAndNeverQueries) {
   // Revoked and cached: refused from memory.
   store_.keys[Sha256Hex(kKey)].revoked = true;
   now_ += absl::Seconds(11);
-  EXPECT_THAT(limited_.AuthenticateFrom(good, "10.0.0.2"), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(limited_.AuthenticateFrom(good, "10.0.0.2"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   auto revoked = limited_.AuthenticateWithoutWaiting(good, "10.0.0.2");
   ASSERT_TRUE(revoked);
   EXPECT_EQ(ApiErrorCode(revoked->status()), "INVALID_API_KEY");

@@ -5,8 +5,7 @@
 
 namespace affonso::services {
 
-absl::StatusOr<PageRequest> ResolvePage(int page, int limit, int default_limit,
-                                        int max_limit) {
+absl::StatusOr<PageRequest> ResolvePage(int page, int limit, int default_limit, int max_limit) {
   if (page < 0) return ValidationError("page", "page must be at least 1");
   if (limit < 0 || limit > max_limit) {
     return ValidationError("limit", absl::StrCat("limit must be between 1 and ", max_limit));

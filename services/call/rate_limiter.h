@@ -10,11 +10,10 @@ namespace affonso::services {
 
 // The admission stage after authentication: admits a call only within its
 // API key's rate limits, the key's own overrides, else `defaults`. An
-// admitted call's response carries the X-RateLimit-* values (common/wire_metadata.h); a refused one is
-// RESOURCE_EXHAUSTED / RATE_LIMIT_EXCEEDED with Retry-After besides. When the
-// shared state cannot be reached the call fails with that error (UNAVAILABLE):
-// it would need the same database anyway. Every decision is a round trip to
-// the shared state, so it never decides without waiting.
+// admitted call's response carries the X-RateLimit-* values (common/wire_metadata.h); a refused one
+// is RESOURCE_EXHAUSTED / RATE_LIMIT_EXCEEDED with Retry-After besides. When the shared state
+// cannot be reached the call fails with that error (UNAVAILABLE): it would need the same database
+// anyway. Every decision is a round trip to the shared state, so it never decides without waiting.
 class RateLimiter final : public AdmissionStage {
  public:
   // Counts decisions in `registry` (affonso_rate_limit_decisions_total).

@@ -65,8 +65,7 @@ absl::Status RequireNonEmpty(absl::string_view field, absl::string_view value) {
 
 absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, size_t max) {
   if (CodePoints(value) > max) {
-    return ValidationError(field,
-                           absl::StrCat(field, " must be at most ", max, " characters"));
+    return ValidationError(field, absl::StrCat(field, " must be at most ", max, " characters"));
   }
   return absl::OkStatus();
 }
@@ -129,7 +128,7 @@ absl::Status FindNul(const google::protobuf::Message& message, const std::string
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);
   for (const google::protobuf::FieldDescriptor* field : fields) {
-    const std::string field_path = inside_struct ? path
+    const std::string field_path = inside_struct  ? path
                                    : path.empty() ? field->name()
                                                   : absl::StrCat(path, ".", field->name());
     const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;

@@ -41,8 +41,8 @@ TEST(ValidationTest, AcceptsOrdinaryAddresses) {
 TEST(ValidationTest, RejectsMalformedAddresses) {
   for (const char* email :
        {"", "plain", "@example.com", "a@", "a@b", "a@b.c", "a b@example.com", "a@exa mple.com",
-        "a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com",
-        "a@example..com", "a@1.2.3.4", "a@example.com\n", "a@@example.com"}) {
+        "a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com", "a@example..com",
+        "a@1.2.3.4", "a@example.com\n", "a@@example.com"}) {
     EXPECT_FALSE(IsValidEmail(email)) << email;
   }
   EXPECT_FALSE(IsValidEmail(std::string(65, 'a') + "@example.com"));

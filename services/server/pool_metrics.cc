@@ -27,8 +27,9 @@ std::vector<metrics::CallbackRegistration> PoolMetrics::Watch(
     std::function<storage::PoolStats()> stats) {
   std::vector<metrics::CallbackRegistration> registrations;
   auto gauge = [&](const char* name, const char* help, int storage::PoolStats::*field) {
-    registrations.push_back(registry_->AddGauge(name, help).SetCallback(
-        {}, [stats, field] { return static_cast<double>(stats().*field); }));
+    registrations.push_back(registry_->AddGauge(name, help).SetCallback({}, [stats, field] {
+      return static_cast<double>(stats().*field);
+    }));
   };
   gauge("affonso_db_pool_size", "Most database connections the pool opens.",
         &storage::PoolStats::size);

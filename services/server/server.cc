@@ -177,10 +177,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   const RpcRunner runner(parts->admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
                          parts->admission_executor.get());
   parts->click_service = std::make_unique<ClickServiceImpl>(runner, parts->clicks.get());
-  parts->signup_service = std::make_unique<SignupServiceImpl>(runner, parts->signups.get(),
-                                                             &parts->conversion_metrics);
+  parts->signup_service =
+      std::make_unique<SignupServiceImpl>(runner, parts->signups.get(), &parts->conversion_metrics);
   parts->referral_service = std::make_unique<ReferralServiceImpl>(runner, parts->referrals.get(),
-                                                                 &parts->conversion_metrics);
+                                                                  &parts->conversion_metrics);
   parts->affiliate_service =
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
   parts->commission_service =

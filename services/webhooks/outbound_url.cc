@@ -263,9 +263,8 @@ absl::StatusOr<OutboundTarget> ParseOutboundUrl(absl::string_view url) {
   absl::string_view rest = url.substr(scheme_end + 3);
   const size_t authority_end = rest.find_first_of("/?");
   absl::string_view authority = rest.substr(0, authority_end);
-  absl::string_view path = authority_end == absl::string_view::npos
-                               ? absl::string_view()
-                               : rest.substr(authority_end);
+  absl::string_view path =
+      authority_end == absl::string_view::npos ? absl::string_view() : rest.substr(authority_end);
   if (authority.find('@') != absl::string_view::npos) {
     return UrlError("must not contain credentials (user@host)");
   }
@@ -313,8 +312,8 @@ absl::StatusOr<OutboundTarget> ParseOutboundUrl(absl::string_view url) {
   if (has_port) {
     int port = 0;
     const bool digits_only = port_text.find_first_not_of("0123456789") == absl::string_view::npos;
-    if (!digits_only || port_text.size() > 5 || !absl::SimpleAtoi(port_text, &port) ||
-        port < 1 || port > 65535) {
+    if (!digits_only || port_text.size() > 5 || !absl::SimpleAtoi(port_text, &port) || port < 1 ||
+        port > 65535) {
       return UrlError("port must be a number from 1 to 65535");
     }
     target.port = port;
@@ -385,7 +384,8 @@ absl::StatusOr<std::string> ResolveOutbound(const OutboundTarget& target, bool a
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(target.host.c_str(), absl::StrCat(target.port).c_str(), &hints, &found);
+  const int rc =
+      getaddrinfo(target.host.c_str(), absl::StrCat(target.port).c_str(), &hints, &found);
   if (rc != 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot resolve ", target.host, ": ", gai_strerror(rc)));

@@ -109,9 +109,9 @@ TEST(ParseOutboundUrlTest, Ipv6LiteralsInBrackets) {
 }
 
 TEST(ParseOutboundUrlTest, RejectsOtherSchemes) {
-  for (const char* bad : {"ftp://example.com/", "file:///etc/passwd", "gopher://example.com",
-                          "javascript:alert(1)", "example.com/hook", "//example.com/hook",
-                          "https:/example.com", ""}) {
+  for (const char* bad :
+       {"ftp://example.com/", "file:///etc/passwd", "gopher://example.com", "javascript:alert(1)",
+        "example.com/hook", "//example.com/hook", "https:/example.com", ""}) {
     auto target = ParseOutboundUrl(bad);
     EXPECT_THAT(target, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
     EXPECT_EQ(ApiErrorField(target.status()), "url") << bad;
@@ -126,19 +126,20 @@ TEST(ParseOutboundUrlTest, RejectsUserinfo) {
 }
 
 TEST(ParseOutboundUrlTest, RejectsMissingHost) {
-  for (const char* bad : {"https://", "https:///path", "http://:8080/", "https://?q", "http://#x"}) {
+  for (const char* bad :
+       {"https://", "https:///path", "http://:8080/", "https://?q", "http://#x"}) {
     EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 
 TEST(ParseOutboundUrlTest, RejectsBadPorts) {
-  for (const char* bad : {"http://example.com:0/", "http://example.com:65536/",
-                          "http://example.com:-1/", "http://example.com:80a/",
-                          "http://example.com:+80/", "http://example.com:0000080000/",
-                          "http://example.com:80:81/",
-                          // RFC 3986 reads an empty port as the default one; creation
-                          // always refused it, and there is one rule now.
-                          "https://example.com:/x", "http://[::1]:/"}) {
+  for (const char* bad :
+       {"http://example.com:0/", "http://example.com:65536/", "http://example.com:-1/",
+        "http://example.com:80a/", "http://example.com:+80/", "http://example.com:0000080000/",
+        "http://example.com:80:81/",
+        // RFC 3986 reads an empty port as the default one; creation
+        // always refused it, and there is one rule now.
+        "https://example.com:/x", "http://[::1]:/"}) {
     EXPECT_THAT(ParseOutboundUrl(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
@@ -157,16 +158,15 @@ TEST(ParseOutboundUrlTest, RejectsOddHostsAndCharacters) {
 }
 
 TEST(IsPrivateAddressTest, Ipv4Ranges) {
-  for (const char* ip :
-       {"127.0.0.1", "127.255.255.254",                  // loopback
-        "10.0.0.1", "10.255.255.255",                    // RFC 1918
-        "172.16.0.1", "172.31.255.255",                  //
-        "192.168.0.1", "192.168.255.255",                //
-        "169.254.169.254", "169.254.0.1",                // link-local, cloud metadata
-        "0.0.0.0", "0.1.2.3",                            // unspecified / this network
-        "100.64.0.1", "100.127.255.255",                 // CGNAT
-        "224.0.0.1", "239.255.255.255",                  // multicast
-        "255.255.255.255", "240.0.0.1"}) {               // broadcast, reserved
+  for (const char* ip : {"127.0.0.1", "127.255.255.254",     // loopback
+                         "10.0.0.1", "10.255.255.255",       // RFC 1918
+                         "172.16.0.1", "172.31.255.255",     //
+                         "192.168.0.1", "192.168.255.255",   //
+                         "169.254.169.254", "169.254.0.1",   // link-local, cloud metadata
+                         "0.0.0.0", "0.1.2.3",               // unspecified / this network
+                         "100.64.0.1", "100.127.255.255",    // CGNAT
+                         "224.0.0.1", "239.255.255.255",     // multicast
+                         "255.255.255.255", "240.0.0.1"}) {  // broadcast, reserved
     EXPECT_TRUE(IsPrivateAddress(ip)) << ip;
   }
 }
@@ -181,12 +181,12 @@ TEST(IsPrivateAddressTest, Ipv4RangeEdgesThatArePublic) {
 }
 
 TEST(IsPrivateAddressTest, Ipv6Ranges) {
-  for (const char* ip : {"::1", "::", "fc00::1", "fd12:3456:789a::1", "fe80::1",
-                         "febf:ffff::1", "fec0::1", "ff02::1", "ff05::2",
-                         // IPv4-mapped, NAT64 and IPv4-compatible forms of private IPv4
-                         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-                         "::ffff:0:0", "64:ff9b::192.168.1.1", "64:ff9b::a9fe:a9fe",
-                         "::127.0.0.1", "::10.0.0.1"}) {
+  for (const char* ip :
+       {"::1", "::", "fc00::1", "fd12:3456:789a::1", "fe80::1", "febf:ffff::1", "fec0::1",
+        "ff02::1", "ff05::2",
+        // IPv4-mapped, NAT64 and IPv4-compatible forms of private IPv4
+        "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::ffff:0:0",
+        "64:ff9b::192.168.1.1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", "::10.0.0.1"}) {
     EXPECT_TRUE(IsPrivateAddress(ip)) << ip;
   }
 }
@@ -417,12 +417,12 @@ TEST(ResolveOutboundTest, LocalhostIsDeniedUnlessAllowed) {
 }
 
 TEST(ResolveOutboundTest, PrivateLiteralsAreDenied) {
-  for (const char* url : {"http://127.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest",
-                          "http://10.1.2.3:8080/", "http://[::ffff:127.0.0.1]/",
-                          // Legacy IPv4 spellings getaddrinfo accepts: checked after
-                          // resolution, they are still loopback.
-                          "http://2130706433/", "http://127.1/", "http://0x7f.0.0.1/",
-                          "http://0/"}) {
+  for (const char* url :
+       {"http://127.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest",
+        "http://10.1.2.3:8080/", "http://[::ffff:127.0.0.1]/",
+        // Legacy IPv4 spellings getaddrinfo accepts: checked after
+        // resolution, they are still loopback.
+        "http://2130706433/", "http://127.1/", "http://0x7f.0.0.1/", "http://0/"}) {
     auto resolved = ResolveOutbound(Target(url), /*allow_private=*/false);
     EXPECT_THAT(resolved, StatusIs(absl::StatusCode::kPermissionDenied))
         << url << ": " << resolved.status();

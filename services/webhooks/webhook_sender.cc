@@ -127,10 +127,10 @@ PostResult CurlSender::Post(const std::string& url,
     header_list = curl_slist_append(header_list, absl::StrCat(name, ": ", value).c_str());
   }
   header_list = curl_slist_append(header_list, "Expect:");  // no 100-continue round trip
-  const std::string ip = absl::StrContains(*address, ':') ? absl::StrCat("[", *address, "]")
-                                                           : *address;
-  curl_slist* resolve = curl_slist_append(
-      nullptr, absl::StrCat(target->host, ":", target->port, ":", ip).c_str());
+  const std::string ip =
+      absl::StrContains(*address, ':') ? absl::StrCat("[", *address, "]") : *address;
+  curl_slist* resolve =
+      curl_slist_append(nullptr, absl::StrCat(target->host, ":", target->port, ":", ip).c_str());
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
@@ -142,9 +142,9 @@ PostResult CurlSender::Post(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout +
-                                                               options_.timeout)));
+  curl_easy_setopt(
+      curl, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout + options_.timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);

@@ -50,8 +50,8 @@ SignedHeaders SignWebhook(absl::string_view secret, absl::string_view event_id,
 
   const std::string affonso_mac =
       HmacSha256(secret, absl::StrCat(headers.webhook_timestamp, ".", body));
-  headers.affonso_signature = absl::StrCat("t=", headers.webhook_timestamp,
-                                           ",v1=", absl::BytesToHexString(affonso_mac));
+  headers.affonso_signature =
+      absl::StrCat("t=", headers.webhook_timestamp, ",v1=", absl::BytesToHexString(affonso_mac));
 
   std::string key;
   if (StandardWebhooksKey(secret, &key)) {

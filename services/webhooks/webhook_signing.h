@@ -17,7 +17,8 @@ struct SignedHeaders {
   std::string webhook_id;
   // webhook-timestamp: "<unix>"
   std::string webhook_timestamp;
-  // webhook-signature: "v1,<base64 HMAC-SHA256(base64decode(secret after "whsec_"), "<id>.<ts>.<body>")>"
+  // webhook-signature: "v1,<base64 HMAC-SHA256(base64decode(secret after "whsec_"),
+  // "<id>.<ts>.<body>")>"
   std::string webhook_signature;
 };
 

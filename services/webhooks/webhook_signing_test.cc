@@ -41,8 +41,7 @@ constexpr KnownAnswer kKnownAnswers[] = {
     {"evt_x", 0, "", "e08e3b234d55e695f064d71f5cb8dd382678d244a4ad2939f249dd786f778e03",
      "5bpT9aFdLgqwc8QxS3uqINt/4rsuPn9qPxwNXhRfYYU="},
     // {"name":"Zoë — 日本"} as UTF-8 bytes: the body is signed byte for byte.
-    {"evt_unicode", 1735689600,
-     "{\"name\":\"Zo\xc3\xab \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac\"}",
+    {"evt_unicode", 1735689600, "{\"name\":\"Zo\xc3\xab \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac\"}",
      "3d0060a8f32a22d679576a9b9a4fbf367c7b9636026519bab36756215ac2d230",
      "RGTViYxbF/AR7t3WoZI7bUU+EsMfq1baZq9sjd5TPSk="},
 };
@@ -159,12 +158,12 @@ std::string RunVerifier(absl::string_view secret, const SignedHeaders& headers,
                      "pass --test_env=WEBHOOK_VERIFY_DIR=$PWD/tests/webhook_verify to bazel test.";
     return "verifier not configured";
   }
-  const std::string input = absl::StrCat(
-      "{\"secret\":", JsonString(secret), ",\"body\":", JsonString(body), ",\"headers\":{",
-      "\"webhook-id\":", JsonString(headers.webhook_id),
-      ",\"webhook-timestamp\":", JsonString(headers.webhook_timestamp),
-      ",\"webhook-signature\":", JsonString(headers.webhook_signature),
-      ",\"x-affonso-signature\":", JsonString(headers.affonso_signature), "}}");
+  const std::string input =
+      absl::StrCat("{\"secret\":", JsonString(secret), ",\"body\":", JsonString(body),
+                   ",\"headers\":{", "\"webhook-id\":", JsonString(headers.webhook_id),
+                   ",\"webhook-timestamp\":", JsonString(headers.webhook_timestamp),
+                   ",\"webhook-signature\":", JsonString(headers.webhook_signature),
+                   ",\"x-affonso-signature\":", JsonString(headers.affonso_signature), "}}");
 
   const char* tmp = getenv("TEST_TMPDIR");
   std::string path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/webhook_verify_XXXXXX");
@@ -180,9 +179,8 @@ std::string RunVerifier(absl::string_view secret, const SignedHeaders& headers,
     return "no temp file";
   }
 
-  const std::string command =
-      absl::StrCat("node ", ShellQuote(absl::StrCat(dir, "/verify.js")), " < ",
-                   ShellQuote(path), " 2>&1");
+  const std::string command = absl::StrCat("node ", ShellQuote(absl::StrCat(dir, "/verify.js")),
+                                           " < ", ShellQuote(path), " 2>&1");
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
     ADD_FAILURE() << "popen failed: " << command;

@@ -17,11 +17,12 @@ absl::StatusOr<Tenant> CreateTenant(TestDatabase& db, const std::string& name,
   if (!key.ok()) return key.status();
   Tenant tenant{team->team_id, team->program_id, NewId("aff"),
                 absl::AsciiStrToLower(RandomBase62(8)), key->key};
-  db.QueryValue(absl::StrCat(
-      "INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
-      "partnership_status) VALUES ('", tenant.affiliate_id, "', '", tenant.team_id, "', '",
-      tenant.program_id, "', 'Alice', 'alice@affiliate.test', '", tenant.tracking_id, "', '",
-      partnership_status, "')"));
+  db.QueryValue(
+      absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                   "partnership_status) VALUES ('",
+                   tenant.affiliate_id, "', '", tenant.team_id, "', '", tenant.program_id,
+                   "', 'Alice', 'alice@affiliate.test', '", tenant.tracking_id, "', '",
+                   partnership_status, "')"));
   return tenant;
 }
 
@@ -35,10 +36,10 @@ std::string InsertClick(TestDatabase& db, const Tenant& tenant) {
 }
 
 void SetTracking(TestDatabase& db, const Tenant& tenant, bool track_email, bool track_name) {
-  db.QueryValue(absl::StrCat("UPDATE program_tracking_settings SET track_email = ",
-                             track_email ? "true" : "false",
-                             ", track_name = ", track_name ? "true" : "false",
-                             " WHERE program_id = '", tenant.program_id, "'"));
+  db.QueryValue(absl::StrCat(
+      "UPDATE program_tracking_settings SET track_email = ", track_email ? "true" : "false",
+      ", track_name = ", track_name ? "true" : "false", " WHERE program_id = '", tenant.program_id,
+      "'"));
 }
 
 void TwoTenantTest::SetUp() {

@@ -15,8 +15,7 @@ namespace {
 // Swaps the database name of a postgresql:// URL (the path after the host).
 std::string WithDatabase(const std::string& url, const std::string& name) {
   std::string::size_type scheme = url.find("://");
-  std::string::size_type slash =
-      url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  std::string::size_type slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
   std::string::size_type query = url.find('?');
   std::string tail = query == std::string::npos ? "" : url.substr(query);
   std::string head = slash == std::string::npos

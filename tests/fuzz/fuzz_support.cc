@@ -27,8 +27,7 @@ class JsonValidator {
   char Peek() const { return text_[pos_]; }
 
   void SkipSpace() {
-    while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' ||
-                        Peek() == '\r')) {
+    while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' || Peek() == '\r')) {
       ++pos_;
     }
   }
@@ -141,9 +140,7 @@ class JsonValidator {
 
   // Length of the valid UTF-8 sequence at pos_ (RFC 3629), 0 if none.
   size_t Utf8Length() const {
-    const auto byte = [&](size_t k) {
-      return static_cast<uint8_t>(text_[pos_ + k]);
-    };
+    const auto byte = [&](size_t k) { return static_cast<uint8_t>(text_[pos_ + k]); };
     const uint8_t lead = byte(0);
     size_t length;
     uint8_t low = 0x80, high = 0xBF;
@@ -186,8 +183,7 @@ class JsonValidator {
           for (int i = 0; i < 4; ++i, ++pos_) {
             if (AtEnd() || HexDigit(Peek()) < 0) return false;
           }
-        } else if (absl::string_view("\"\\/bfnrt").find(escape) ==
-                   absl::string_view::npos) {
+        } else if (absl::string_view("\"\\/bfnrt").find(escape) == absl::string_view::npos) {
           return false;
         }
       } else if (c < 0x80) {
@@ -207,8 +203,6 @@ class JsonValidator {
 
 }  // namespace
 
-bool IsValidJson(absl::string_view text) {
-  return JsonValidator(text).Document();
-}
+bool IsValidJson(absl::string_view text) { return JsonValidator(text).Document(); }
 
 }  // namespace affonso::fuzz

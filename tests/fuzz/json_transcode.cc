@@ -17,8 +17,8 @@
 
 #include "absl/strings/string_view.h"
 #include "common/api_error.h"
-#include "gateway/transcoder/contract.h"
 #include "common/error_envelope.h"
+#include "gateway/transcoder/contract.h"
 #include "gateway/transcoder/json_transcoder.h"
 #include "gateway/transcoder/route_table.h"
 #include "google/protobuf/message.h"
@@ -47,9 +47,7 @@ const RouteTable& Routes() {
 
 std::unique_ptr<Message> New(const Descriptor* type) {
   return std::unique_ptr<Message>(
-      google::protobuf::MessageFactory::generated_factory()
-          ->GetPrototype(type)
-          ->New());
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
 }
 
 uint64_t Fnv1a(absl::string_view text) {
@@ -85,13 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       newline == absl::string_view::npos ? "" : input.substr(newline + 1);
   const size_t space = line.find(' ');
   const absl::string_view method = line.substr(0, space);
-  const absl::string_view target =
-      space == absl::string_view::npos ? "" : line.substr(space + 1);
+  const absl::string_view target = space == absl::string_view::npos ? "" : line.substr(space + 1);
   // Split as GrpcProxy::Handle does.
   const absl::string_view path = target.substr(0, target.find('?'));
-  const absl::string_view query = target.find('?') == absl::string_view::npos
-                                      ? ""
-                                      : target.substr(target.find('?') + 1);
+  const absl::string_view query =
+      target.find('?') == absl::string_view::npos ? "" : target.substr(target.find('?') + 1);
 
   const RouteTable& routes = Routes();
   RouteMatch match = routes.Match(method, path);
@@ -105,20 +101,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // 1. The request, as the gateway builds it before calling the backend.
-  std::unique_ptr<google::protobuf::Message> request =
-      New(route->method->input_type());
-  const absl::Status built =
-      BuildRequest(*route, match.bindings, query, body, request.get());
+  std::unique_ptr<google::protobuf::Message> request = New(route->method->input_type());
+  const absl::Status built = BuildRequest(*route, match.bindings, query, body, request.get());
   if (!built.ok()) {
     CheckValidationError(built);
   } else {
     // The backend parses what the gateway serializes: a request the gateway
     // accepted must not fail there (that would be a 500, not a 400).
-    std::unique_ptr<google::protobuf::Message> received =
-        New(route->method->input_type());
+    std::unique_ptr<google::protobuf::Message> received = New(route->method->input_type());
     FUZZ_CHECK(received->ParseFromString(request->SerializeAsString()));
-    FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*request,
-                                                                  *received));
+    FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*request, *received));
 
     // Rendered as JSON and read back, it is the same message (when it reads
     // back: an unset enum renders as "unspecified", which input refuses).
@@ -130,13 +122,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The envelope is {"success":true,"data":<message>}.
     const std::string prefix = "{\"success\":true,\"data\":";
     if (json->compare(0, prefix.size(), prefix) == 0) {
-      const std::string data_json =
-          json->substr(prefix.size(), json->size() - prefix.size() - 1);
-      std::unique_ptr<google::protobuf::Message> again =
-          New(route->method->input_type());
+      const std::string data_json = json->substr(prefix.size(), json->size() - prefix.size() - 1);
+      std::unique_ptr<google::protobuf::Message> again = New(route->method->input_type());
       if (BuildRequest(whole_body, {}, "", data_json, again.get()).ok()) {
-        FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*request,
-                                                                      *again));
+        FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*request, *again));
       }
     }
   }

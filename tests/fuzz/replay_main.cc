@@ -45,8 +45,7 @@ int main(int argc, char** argv) {
     // Named before it runs: a crash then says which input it was.
     std::fprintf(stderr, "replaying %s\n", path.c_str());
     const std::string data = ReadFile(path);
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(data.data()),
-                           data.size());
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
   std::printf("replayed %zu inputs\n", inputs.size());
   if (inputs.empty()) {

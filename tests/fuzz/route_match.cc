@@ -48,8 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t space = input.find(' ');
   const absl::string_view method =
       space == absl::string_view::npos ? "GET" : input.substr(0, space);
-  const absl::string_view path =
-      space == absl::string_view::npos ? input : input.substr(space + 1);
+  const absl::string_view path = space == absl::string_view::npos ? input : input.substr(space + 1);
 
   const RouteTable& routes = Routes();
   const RouteMatch match = routes.Match(method, path);

@@ -26,10 +26,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "common/api_error.h"
+#include "services/call/validation.h"
 #include "services/rules/disposable_domains.h"
 #include "services/rules/fraud_checks.h"
 #include "services/webhooks/outbound_url.h"
-#include "services/call/validation.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace affonso::services {
@@ -72,8 +72,7 @@ void CheckEmails(absl::string_view text) {
   // as the name itself.
   const std::string domain = normalized.substr(normalized.rfind('@') + 1);
   const DisposableDomains& disposable = DisposableDomains::Builtin();
-  FUZZ_CHECK(disposable.Contains(domain) ==
-             disposable.Contains(absl::StrCat(domain, ".")));
+  FUZZ_CHECK(disposable.Contains(domain) == disposable.Contains(absl::StrCat(domain, ".")));
 }
 
 void CheckLengthsAndIds(absl::string_view text) {
@@ -101,8 +100,7 @@ std::string Stored(double amount) { return absl::StrFormat("%.2f", amount); }
 std::string TwoDecimals(absl::string_view text) {
   const size_t point = text.find('.');
   absl::string_view whole = text.substr(0, point);
-  absl::string_view cents =
-      point == absl::string_view::npos ? "" : text.substr(point + 1);
+  absl::string_view cents = point == absl::string_view::npos ? "" : text.substr(point + 1);
   const auto digits = [](absl::string_view s) {
     return s.find_first_not_of("0123456789") == absl::string_view::npos;
   };
@@ -156,8 +154,7 @@ struct CurlView {
   long port = 0;
 };
 bool CurlParse(const std::string& url, CurlView* view) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(),
-                                                            curl_url_cleanup);
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
   if (curl_url_set(handle.get(), CURLUPART_URL, url.c_str(),
                    CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return false;
@@ -170,8 +167,7 @@ bool CurlParse(const std::string& url, CurlView* view) {
     return true;
   };
   std::string port;
-  if (!get(CURLUPART_SCHEME, 0, &view->scheme) ||
-      !get(CURLUPART_HOST, 0, &view->host) ||
+  if (!get(CURLUPART_SCHEME, 0, &view->scheme) || !get(CURLUPART_HOST, 0, &view->host) ||
       !get(CURLUPART_PORT, CURLU_DEFAULT_PORT, &port)) {
     return false;
   }
@@ -188,8 +184,7 @@ bool SameAddress(const std::string& a, const std::string& b) {
     return x4.s_addr == y4.s_addr;
   }
   in6_addr x6, y6;
-  return inet_pton(AF_INET6, a.c_str(), &x6) == 1 &&
-         inet_pton(AF_INET6, b.c_str(), &y6) == 1 &&
+  return inet_pton(AF_INET6, a.c_str(), &x6) == 1 && inet_pton(AF_INET6, b.c_str(), &y6) == 1 &&
          std::memcmp(&x6, &y6, sizeof(x6)) == 0;
 }
 
@@ -211,13 +206,12 @@ void CheckOutboundUrl(absl::string_view text) {
   const bool ipv6 = target->host.find(':') != std::string::npos;
   // Written back as a URL, it parses to the same target.
   const std::string rebuilt =
-      absl::StrCat(target->scheme, "://", ipv6 ? "[" : "", target->host,
-                   ipv6 ? "]" : "", ":", target->port, target->path_and_query);
+      absl::StrCat(target->scheme, "://", ipv6 ? "[" : "", target->host, ipv6 ? "]" : "", ":",
+                   target->port, target->path_and_query);
   absl::StatusOr<OutboundTarget> again = ParseOutboundUrl(rebuilt);
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->scheme == target->scheme && again->host == target->host &&
-             again->port == target->port &&
-             again->path_and_query == target->path_and_query);
+             again->port == target->port && again->path_and_query == target->path_and_query);
 
   // The sender checks OUR host and pins curl to the address it resolved for
   // it (CURLOPT_RESOLVE host:port): if curl read another host or port from

@@ -45,8 +45,8 @@ namespace {
 template <typename Fn>
 Fn Real(const char* symbol, bool constant = false) {
   const std::string ns = AFFONSO_STRINGIZE(ABSL_OPTION_INLINE_NAMESPACE_NAME);
-  const std::string name = std::string(constant ? "_ZNK" : "_ZN") + "4absl" +
-                           std::to_string(ns.size()) + ns + symbol;
+  const std::string name =
+      std::string(constant ? "_ZNK" : "_ZN") + "4absl" + std::to_string(ns.size()) + ns + symbol;
   void* real = dlsym(RTLD_NEXT, name.c_str());
   if (real == nullptr) {
     std::fprintf(stderr, "tsan annotations: no %s in Abseil\n", name.c_str());

@@ -43,16 +43,14 @@ Fn Real(const char* name) {
 
 // A slice's bytes stand for the whole slice: that is where both sides
 // meet.
-void* Address(const grpc_slice& slice) {
-  return const_cast<uint8_t*>(GRPC_SLICE_START_PTR(slice));
-}
+void* Address(const grpc_slice& slice) { return const_cast<uint8_t*>(GRPC_SLICE_START_PTR(slice)); }
 
 }  // namespace
 
 extern "C" {
 
-grpc_call_error grpc_call_start_batch(grpc_call* call, const grpc_op* ops, size_t nops,
-                                      void* tag, void* reserved) {
+grpc_call_error grpc_call_start_batch(grpc_call* call, const grpc_op* ops, size_t nops, void* tag,
+                                      void* reserved) {
   static const auto real =
       Real<grpc_call_error (*)(grpc_call*, const grpc_op*, size_t, void*, void*)>(
           "grpc_call_start_batch");
@@ -69,9 +67,8 @@ grpc_call_error grpc_call_start_batch(grpc_call* call, const grpc_op* ops, size_
 
 grpc_event grpc_completion_queue_next(grpc_completion_queue* queue, gpr_timespec deadline,
                                       void* reserved) {
-  static const auto real =
-      Real<grpc_event (*)(grpc_completion_queue*, gpr_timespec, void*)>(
-          "grpc_completion_queue_next");
+  static const auto real = Real<grpc_event (*)(grpc_completion_queue*, gpr_timespec, void*)>(
+      "grpc_completion_queue_next");
   const grpc_event event = real(queue, deadline, reserved);
   if (event.type == GRPC_OP_COMPLETE && event.tag != nullptr) __tsan_acquire(event.tag);
   return event;
@@ -79,25 +76,24 @@ grpc_event grpc_completion_queue_next(grpc_completion_queue* queue, gpr_timespec
 
 grpc_event grpc_completion_queue_pluck(grpc_completion_queue* queue, void* tag,
                                        gpr_timespec deadline, void* reserved) {
-  static const auto real =
-      Real<grpc_event (*)(grpc_completion_queue*, void*, gpr_timespec, void*)>(
-          "grpc_completion_queue_pluck");
+  static const auto real = Real<grpc_event (*)(grpc_completion_queue*, void*, gpr_timespec, void*)>(
+      "grpc_completion_queue_pluck");
   const grpc_event event = real(queue, tag, deadline, reserved);
   if (event.type == GRPC_OP_COMPLETE && event.tag != nullptr) __tsan_acquire(event.tag);
   return event;
 }
 
 int grpc_byte_buffer_reader_next(grpc_byte_buffer_reader* reader, grpc_slice* slice) {
-  static const auto real = Real<int (*)(grpc_byte_buffer_reader*, grpc_slice*)>(
-      "grpc_byte_buffer_reader_next");
+  static const auto real =
+      Real<int (*)(grpc_byte_buffer_reader*, grpc_slice*)>("grpc_byte_buffer_reader_next");
   const int more = real(reader, slice);
   if (more) __tsan_acquire(Address(*slice));
   return more;
 }
 
 int grpc_byte_buffer_reader_peek(grpc_byte_buffer_reader* reader, grpc_slice** slice) {
-  static const auto real = Real<int (*)(grpc_byte_buffer_reader*, grpc_slice**)>(
-      "grpc_byte_buffer_reader_peek");
+  static const auto real =
+      Real<int (*)(grpc_byte_buffer_reader*, grpc_slice**)>("grpc_byte_buffer_reader_peek");
   const int more = real(reader, slice);
   if (more) __tsan_acquire(Address(**slice));
   return more;

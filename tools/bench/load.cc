@@ -9,6 +9,8 @@
 // mix (--duplicate_percent of calls re-convert an already converted click),
 // click (TrackClick for --program_id / --tracking_id).
 // Prints one line: name, calls, errors, throughput, p50 / p99 / p99.9 in ms.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,8 +20,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -88,12 +88,13 @@ class Load {
     };
     const double seconds = absl::GetFlag(FLAGS_seconds);
     std::string name = absl::GetFlag(FLAGS_name).empty() ? mode_ : absl::GetFlag(FLAGS_name);
-    std::printf("RESULT name=%s calls=%zu errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f "
-                "p999_ms=%.3f exhausted=%d\n",
-                name.c_str(), latencies_ms_.size(), errors_.load(),
-                latencies_ms_.size() / seconds, pct(0.50), pct(0.99), pct(0.999),
-                exhausted_.load() ? 1 : 0);
-    if (!first_error_.empty()) std::fprintf(stderr, "%s first error: %s\n", name.c_str(), first_error_.c_str());
+    std::printf(
+        "RESULT name=%s calls=%zu errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f "
+        "p999_ms=%.3f exhausted=%d\n",
+        name.c_str(), latencies_ms_.size(), errors_.load(), latencies_ms_.size() / seconds,
+        pct(0.50), pct(0.99), pct(0.999), exhausted_.load() ? 1 : 0);
+    if (!first_error_.empty())
+      std::fprintf(stderr, "%s first error: %s\n", name.c_str(), first_error_.c_str());
   }
 
  private:

@@ -40,8 +40,9 @@ class Receiver : public affonso::gateway::HttpHandler {
     std::string error;
     if (at != std::string::npos) {
       size_t end = request.body.find('"', at + key.size());
-      if (absl::ParseTime(absl::RFC3339_full, request.body.substr(at + key.size(), end - at - key.size()),
-                          &created, &error)) {
+      if (absl::ParseTime(absl::RFC3339_full,
+                          request.body.substr(at + key.size(), end - at - key.size()), &created,
+                          &error)) {
         absl::MutexLock lock(&mu_);
         lags_ms_.push_back(absl::ToDoubleMilliseconds(now - created));
       }
@@ -86,11 +87,12 @@ int main(int argc, char** argv) {
   std::vector<double> lags = receiver.lags();
   std::sort(lags.begin(), lags.end());
   auto pct = [&](double p) {
-    return lags.empty() ? 0.0 : lags[std::min(lags.size() - 1, static_cast<size_t>(p * lags.size()))];
+    return lags.empty() ? 0.0
+                        : lags[std::min(lags.size() - 1, static_cast<size_t>(p * lags.size()))];
   };
-  std::printf("RESULT name=%s deliveries=%zu rate=%.1f lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f\n",
-              absl::GetFlag(FLAGS_name).c_str(), lags.size(),
-              lags.size() / absl::GetFlag(FLAGS_seconds), pct(0.5), pct(0.99),
-              lags.empty() ? 0.0 : lags.back());
+  std::printf(
+      "RESULT name=%s deliveries=%zu rate=%.1f lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f\n",
+      absl::GetFlag(FLAGS_name).c_str(), lags.size(), lags.size() / absl::GetFlag(FLAGS_seconds),
+      pct(0.5), pct(0.99), lags.empty() ? 0.0 : lags.back());
   return 0;
 }
