@@ -95,7 +95,12 @@ std::optional<absl::StatusOr<Caller>> ApiKeyAuthenticator::FromMemory(
   if (!address.ok()) return address;
   absl::MutexLock lock(&mu_);
   auto it = cache_.find(hash);
-  if (it != cache_.end() && it->second.expires > now) return InvalidApiKeyError();  // revoked
+  if (it != cache_.end() && it->second.expires > now) {
+    // The lock was let go above: a lookup may have cached the key since, so
+    // it is revoked only if its record says so.
+    if (it->second.record.revoked) return InvalidApiKeyError();
+    return CallerFor(it->second.record);
+  }
   auto unknown = unknown_.find(hash);
   if (unknown != unknown_.end()) {
     if (unknown->second > now) return InvalidApiKeyError();
