@@ -9,6 +9,7 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "storage/incentive_names.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
 
@@ -183,12 +184,6 @@ absl::StatusOr<Affiliate> ReadAffiliate(const pqxx::row& row) {
   if (!metadata.ok()) return metadata;
   ReadTimestamp(row["created_at"], affiliate.mutable_created_at());
   return affiliate;
-}
-
-affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view text) {
-  if (text == "lead") return affonso::v1::INCENTIVE_TYPE_LEAD;
-  if (text == "sale") return affonso::v1::INCENTIVE_TYPE_SALE;
-  return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
 }
 
 // Reads AFFONSO_OVERRIDE_COLUMNS.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "storage/incentive_names.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
 
@@ -50,12 +51,6 @@ constexpr Statement kCountCommissions{
 #undef AFFONSO_COMMISSION_LIST_FILTER
 #undef AFFONSO_COMMISSION_COLUMNS
 
-affonso::v1::IncentiveType EarningTypeFromDb(absl::string_view text) {
-  if (text == "lead") return affonso::v1::INCENTIVE_TYPE_LEAD;
-  if (text == "sale") return affonso::v1::INCENTIVE_TYPE_SALE;
-  return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
-}
-
 Commission ReadCommission(const pqxx::row& row) {
   Commission commission;
   commission.set_id(ReadText(row["id"]));
@@ -68,7 +63,7 @@ Commission ReadCommission(const pqxx::row& row) {
   commission.set_sale_amount_currency(ReadText(row["sale_amount_currency"]));
   commission.set_status(CommissionStatusFromDb(ReadText(row["status"])));
   commission.set_hold_period_days(row["hold_period_days"].as<int>());
-  commission.set_earning_type(EarningTypeFromDb(ReadText(row["earning_type"])));
+  commission.set_earning_type(IncentiveTypeFromDb(ReadText(row["earning_type"])));
   ReadTimestamp(row["created_at"], commission.mutable_created_at());
   ReadTimestamp(row["updated_at"], commission.mutable_updated_at());
   return commission;

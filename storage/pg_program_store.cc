@@ -10,6 +10,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/fraud_names.h"
+#include "storage/incentive_names.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
@@ -351,23 +352,6 @@ absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::stri
 }
 
 }  // namespace
-
-const char* IncentiveTypeToDb(affonso::v1::IncentiveType type) {
-  switch (type) {
-    case affonso::v1::INCENTIVE_TYPE_LEAD:
-      return "lead";
-    case affonso::v1::INCENTIVE_TYPE_SALE:
-      return "sale";
-    default:
-      return nullptr;
-  }
-}
-
-affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view value) {
-  if (value == "lead") return affonso::v1::INCENTIVE_TYPE_LEAD;
-  if (value == "sale") return affonso::v1::INCENTIVE_TYPE_SALE;
-  return affonso::v1::INCENTIVE_TYPE_UNSPECIFIED;
-}
 
 absl::StatusOr<FraudRules> PgProgramStore::GetFraudRules(absl::string_view team_id,
                                                          absl::string_view program_id) {

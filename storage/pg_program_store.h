@@ -45,12 +45,6 @@ class PgProgramStore final : public ProgramStore {
   ConnectionPool* pool_;
 };
 
-// Stored forms of IncentiveType: 'lead' | 'sale' (the fraud modes' are in
-// storage/fraud_names.h). UNSPECIFIED (or an unknown number) maps to nullptr,
-// an unknown string to UNSPECIFIED.
-const char* IncentiveTypeToDb(affonso::v1::IncentiveType type);
-affonso::v1::IncentiveType IncentiveTypeFromDb(absl::string_view value);
-
 }  // namespace affonso::storage
 
 #endif  // AFFONSO_STORAGE_PG_PROGRAM_STORE_H_
