@@ -49,6 +49,10 @@ constexpr JoinedStatement kProgramId{"program_resolve", kWithProgram, "SELECT id
 
 // Serialises changes to a program's groups (the default flag, deletions).
 // NO KEY UPDATE does not block inserts elsewhere that reference the program.
+// Under READ COMMITTED the locked row is re-checked only on p.id = prog.id:
+// enough while a program's team and default flag never change once created
+// (nothing updates them); a statement that changes them must repeat prog's
+// predicate here.
 constexpr JoinedStatement kLockProgram{
     "program_lock", kWithProgram,
     "SELECT p.id FROM prog JOIN programs p ON p.id = prog.id FOR NO KEY UPDATE OF p"};

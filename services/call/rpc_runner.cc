@@ -153,8 +153,9 @@ void RpcRunner::BeginAsync(grpc::CallbackServerContext* context, Admitted admitt
     return std::move(admitted)(std::move(scope));
   }
   // The remaining stages might wait: an admission thread's work.
-  executor_->Submit([this, context, next, scope = std::move(scope), request = std::move(request),
-                     state = std::move(state),
+  // Captures the admission, not the runner: a runner is a copyable handle.
+  executor_->Submit([admission = admission_, context, next, scope = std::move(scope),
+                     request = std::move(request), state = std::move(state),
                      admitted = std::move(admitted)](bool queued) mutable {
     absl::Status status;
     if (!queued) {
@@ -162,7 +163,7 @@ void RpcRunner::BeginAsync(grpc::CallbackServerContext* context, Admitted admitt
     } else if (context->IsCancelled()) {
       status = absl::CancelledError("the client cancelled the call");
     } else {
-      status = admission_->Admit(request, &state, next);
+      status = admission->Admit(request, &state, next);
     }
     Settle(context, &scope, std::move(status), std::move(state));
     std::move(admitted)(std::move(scope));

@@ -129,6 +129,11 @@ int main(int argc, char** argv) {
     std::cerr << "--database_url (or DATABASE_URL) is required\n";
     return 2;
   }
+  // Below 1, every signup that needs the database to be admitted would be refused.
+  if (absl::GetFlag(FLAGS_admission_threads) < 1 || absl::GetFlag(FLAGS_admission_max_queued) < 1) {
+    std::cerr << "--admission_threads and --admission_max_queued must be at least 1\n";
+    return 2;
+  }
 
   // Before any thread starts, so only WaitForStopSignal below sees them.
   affonso::BlockStopSignals();
