@@ -151,26 +151,11 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
 absl::Status ApiKeyAuthenticator::RefuseWithoutLookup(absl::string_view authorization,
                                                       absl::string_view client_address) const {
   AFFONSO_ASSIGN_OR_RETURN(absl::string_view key, ApiKeyFromAuthorization(authorization));
-  const std::string hash = Sha256Hex(key);
   const absl::Time now = clock_();
-  bool known_unknown = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now) {
-      known_unknown = it->second.record.revoked;
-      if (!known_unknown) return absl::OkStatus();
-    } else {
-      auto unknown = unknown_.find(hash);
-      known_unknown = unknown != unknown_.end() && unknown->second > now;
-    }
-  }
-  AFFONSO_RETURN_IF_ERROR(CheckAddress(client_address, now));
-  if (known_unknown) {
-    CountFailure(client_address, now);
-    return InvalidApiKeyError();
-  }
-  return absl::OkStatus();
+  std::optional<absl::StatusOr<Caller>> known = FromMemory(Sha256Hex(key), client_address, now);
+  if (!known) return absl::OkStatus();  // only a lookup can tell: AuthenticateFrom decides
+  if (absl::IsUnauthenticated(known->status())) CountFailure(client_address, now);
+  return known->status();
 }
 
 absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
