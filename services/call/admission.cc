@@ -1,6 +1,7 @@
 #include "services/call/admission.h"
 
 #include "common/api_error.h"
+#include "common/status_macros.h"
 
 namespace affonso::services {
 namespace {
@@ -23,16 +24,14 @@ absl::Status Keep(absl::StatusOr<Caller> caller, AdmissionState* state) {
 
 absl::Status AuthenticationStage::Admit(const AdmissionRequest& request,
                                         AdmissionState* state) const {
-  absl::Status status = CheckOneAuthorization(request);
-  if (!status.ok()) return status;
+  AFFONSO_RETURN_IF_ERROR(CheckOneAuthorization(request));
   return Keep(authenticator_->AuthenticateFrom(request.authorization, request.client_address),
               state);
 }
 
 std::optional<absl::Status> AuthenticationStage::AdmitWithoutWaiting(
     const AdmissionRequest& request, AdmissionState* state) const {
-  absl::Status status = CheckOneAuthorization(request);
-  if (!status.ok()) return status;
+  AFFONSO_RETURN_IF_ERROR(CheckOneAuthorization(request));
   std::optional<absl::StatusOr<Caller>> caller =
       authenticator_->AuthenticateWithoutWaiting(request.authorization, request.client_address);
   if (!caller) return std::nullopt;
@@ -42,8 +41,7 @@ std::optional<absl::Status> AuthenticationStage::AdmitWithoutWaiting(
 absl::Status Admission::Admit(const AdmissionRequest& request, AdmissionState* state,
                               size_t first) const {
   for (size_t i = first; i < stages_.size(); ++i) {
-    absl::Status status = stages_[i]->Admit(request, state);
-    if (!status.ok()) return status;
+    AFFONSO_RETURN_IF_ERROR(stages_[i]->Admit(request, state));
   }
   return absl::OkStatus();
 }
