@@ -145,35 +145,48 @@ struct Ours {
   }
 };
 
-// The cache below in front of ours: shows what the lookup strategy is worth
+// What CountRpc would become with either library: series found by method
+// (heterogeneous lookup, no allocation) and code index, under a reader lock;
+// made by `make(code_name)` on first use. One cache for both, so the
+// cached rows compare the libraries, not two caches.
+template <typename CounterT, typename HistogramT>
+class SeriesCache {
+ public:
+  struct Series {
+    CounterT* counter = nullptr;
+    HistogramT* histogram = nullptr;
+  };
+
+  template <typename Make>
+  Series Get(absl::string_view method, absl::StatusCode code, Make&& make) {
+    const int index = static_cast<int>(code);
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      auto it = cache_.find(method);
+      if (it != cache_.end() && it->second[index].counter != nullptr) return it->second[index];
+    }
+    absl::MutexLock lock(&mu_);
+    Series& slot = cache_[method][index];
+    if (slot.counter == nullptr) slot = make(absl::StatusCodeToString(code));
+    return slot;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::array<Series, 17>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// The same cache in front of ours: shows what the lookup strategy is worth
 // apart from the library.
 struct OursCached {
   Ours& o;
-  struct Series {
-    ours::Counter* counter = nullptr;
-    ours::Histogram* histogram = nullptr;
-  };
-  absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::array<Series, 17>> cache ABSL_GUARDED_BY(mu);
+  SeriesCache<ours::Counter, ours::Histogram> cache;
 
   void Count(absl::string_view method, absl::StatusCode code, double seconds) {
-    const int index = static_cast<int>(code);
-    Series series;
-    {
-      absl::ReaderMutexLock lock(&mu);
-      auto it = cache.find(method);
-      if (it != cache.end()) series = it->second[index];
-    }
-    if (series.counter == nullptr) {
-      absl::MutexLock lock(&mu);
-      Series& slot = cache[method][index];
-      if (slot.counter == nullptr) {
-        const std::string code_name = absl::StatusCodeToString(code);
-        slot.counter = &o.requests.WithLabels({method, code_name});
-        slot.histogram = &o.durations.WithLabels({method, code_name});
-      }
-      series = slot;
-    }
+    const auto series = cache.Get(method, code, [&](const std::string& code_name) {
+      return decltype(cache)::Series{&o.requests.WithLabels({method, code_name}),
+                                     &o.durations.WithLabels({method, code_name})};
+    });
     series.counter->Increment();
     series.histogram->Observe(seconds);
   }
@@ -198,35 +211,15 @@ struct Prom {
     durations.Add(labels, buckets).Observe(seconds);
   }
 
-  // What CountRpc would become: series found by method (heterogeneous
-  // lookup, no allocation) and code index, under a reader lock; created
-  // through Family::Add on first use.
-  struct Series {
-    prometheus::Counter* counter = nullptr;
-    prometheus::Histogram* histogram = nullptr;
-  };
-  absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::array<Series, 17>> cache ABSL_GUARDED_BY(mu);
+  // What CountRpc would become: the cache above, series created through
+  // Family::Add on first use.
+  SeriesCache<prometheus::Counter, prometheus::Histogram> cache;
 
   void CountCached(absl::string_view method, absl::StatusCode code, double seconds) {
-    const int index = static_cast<int>(code);
-    Series series;
-    {
-      absl::ReaderMutexLock lock(&mu);
-      auto it = cache.find(method);
-      if (it != cache.end()) series = it->second[index];
-    }
-    if (series.counter == nullptr) {
-      absl::MutexLock lock(&mu);
-      Series& slot = cache[method][index];
-      if (slot.counter == nullptr) {
-        const prometheus::Labels labels = {{"method", std::string(method)},
-                                           {"code", absl::StatusCodeToString(code)}};
-        slot.counter = &requests.Add(labels);
-        slot.histogram = &durations.Add(labels, buckets);
-      }
-      series = slot;
-    }
+    const auto series = cache.Get(method, code, [&](const std::string& code_name) {
+      const prometheus::Labels labels = {{"method", std::string(method)}, {"code", code_name}};
+      return decltype(cache)::Series{&requests.Add(labels), &durations.Add(labels, buckets)};
+    });
     series.counter->Increment();
     series.histogram->Observe(seconds);
   }
