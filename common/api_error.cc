@@ -58,6 +58,19 @@ absl::Status MissingApiKeyError() {
       api_code::kMissingApiKey);
 }
 
+absl::Status InvalidApiKeyFormatError() {
+  return WithApiCode(
+      absl::UnauthenticatedError(
+          "malformed API key: send Authorization: Bearer sk_live_... (or sk_test_...)"),
+      api_code::kInvalidApiKeyFormat);
+}
+
+absl::Status InsufficientPermissionsError(absl::string_view permission) {
+  return WithApiCode(
+      absl::PermissionDeniedError(absl::StrCat("this API key lacks the permission ", permission)),
+      api_code::kInsufficientPermissions);
+}
+
 absl::Status InvalidApiKeyError() {
   return WithApiCode(absl::UnauthenticatedError("invalid API key"), api_code::kInvalidApiKey);
 }
@@ -80,8 +93,10 @@ std::string ApiErrorCode(const absl::Status& status) {
       return std::string(api_code::kNotFound);
     case absl::StatusCode::kAlreadyExists:
       return std::string(api_code::kDuplicate);
+    // Only the rate limiter says RATE_LIMIT_EXCEEDED (explicitly): anything
+    // else exhausted (a message over a size limit, a full pool) is not the
+    // caller's budget, and retrying later may help.
     case absl::StatusCode::kResourceExhausted:
-      return std::string(api_code::kRateLimit);
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kAborted:
       return std::string(api_code::kUnavailable);
@@ -95,6 +110,22 @@ std::string ApiErrorCode(const absl::Status& status) {
 }
 
 std::string ApiErrorField(const absl::Status& status) { return Payload(status, kFieldUrl); }
+
+absl::string_view AuthErrorReason(absl::string_view code) {
+  for (absl::string_view reason :
+       {api_code::kMissingApiKey, api_code::kInvalidApiKeyFormat, api_code::kInvalidApiKey,
+        api_code::kApiKeyDisabled, api_code::kApiKeyExpired, api_code::kInsufficientPermissions}) {
+    if (code == reason) return reason;
+  }
+  return {};
+}
+
+absl::string_view PublicErrorCode(absl::string_view code) {
+  const absl::string_view reason = AuthErrorReason(code);
+  if (reason.empty()) return code;
+  return reason == api_code::kInsufficientPermissions ? api_code::kForbidden
+                                                      : api_code::kUnauthorized;
+}
 
 bool IsServerFault(absl::StatusCode code) {
   switch (code) {

@@ -15,8 +15,15 @@ namespace affonso {
 // envelope) renders the same answer without re-deriving it from the gRPC code.
 namespace api_code {
 inline constexpr absl::string_view kValidation = "VALIDATION_ERROR";
+// 401 and 403 go out as the codes the SDK maps on, their reason in
+// error.details[0].reason (AuthErrorReason): the statuses carry the reason.
+inline constexpr absl::string_view kUnauthorized = "UNAUTHORIZED";
+inline constexpr absl::string_view kForbidden = "FORBIDDEN";
 inline constexpr absl::string_view kMissingApiKey = "MISSING_API_KEY";
+inline constexpr absl::string_view kInvalidApiKeyFormat = "INVALID_API_KEY_FORMAT";
 inline constexpr absl::string_view kInvalidApiKey = "INVALID_API_KEY";
+inline constexpr absl::string_view kApiKeyDisabled = "API_KEY_DISABLED";
+inline constexpr absl::string_view kApiKeyExpired = "API_KEY_EXPIRED";
 inline constexpr absl::string_view kInsufficientPermissions = "INSUFFICIENT_PERMISSIONS";
 inline constexpr absl::string_view kNotFound = "NOT_FOUND";
 inline constexpr absl::string_view kDuplicate = "DUPLICATE_ERROR";
@@ -34,7 +41,12 @@ absl::Status NotFoundError(absl::string_view what);
 // 409 DUPLICATE_ERROR naming `field`.
 absl::Status DuplicateError(absl::string_view field, absl::string_view message);
 absl::Status MissingApiKeyError();
+// The Authorization header cannot hold a key of ours (scheme, characters,
+// prefix or length), so no lookup was made.
+absl::Status InvalidApiKeyFormatError();
 absl::Status InvalidApiKeyError();
+// 403: the key is valid but lacks `permission`.
+absl::Status InsufficientPermissionsError(absl::string_view permission);
 
 // Attaches an explicit API code (and optionally a field) to any status.
 absl::Status WithApiCode(absl::Status status, absl::string_view code, absl::string_view field = {});
@@ -50,6 +62,13 @@ std::vector<std::pair<std::string, std::string>> ResponseMetadata(const absl::St
 std::string ApiErrorCode(const absl::Status& status);
 // The input field at fault, or "" when none is.
 std::string ApiErrorField(const absl::Status& status);
+
+// The code the public envelope shows for an API code: UNAUTHORIZED or
+// FORBIDDEN for the authentication and permission reasons above (which
+// then travel as the reason), else the code itself.
+absl::string_view PublicErrorCode(absl::string_view code);
+// The reason behind an UNAUTHORIZED or FORBIDDEN code, or "" for any other.
+absl::string_view AuthErrorReason(absl::string_view code);
 
 // Whether a failure with `code` is the server's own (logged as a warning,
 // counted as failed), not the caller's request being turned down (rate

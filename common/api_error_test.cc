@@ -21,6 +21,33 @@ TEST(ApiErrorTest, MissingAndInvalidKeysAreDistinctUnauthenticated) {
   EXPECT_THAT(MissingApiKeyError(), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(ApiErrorCode(MissingApiKeyError()), "MISSING_API_KEY");
   EXPECT_EQ(ApiErrorCode(InvalidApiKeyError()), "INVALID_API_KEY");
+  EXPECT_EQ(ApiErrorCode(InvalidApiKeyFormatError()), "INVALID_API_KEY_FORMAT");
+}
+
+TEST(ApiErrorTest, InsufficientPermissionsIsPermissionDeniedNamingThePermission) {
+  absl::Status status = InsufficientPermissionsError("write:referrals");
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ApiErrorCode(status), "INSUFFICIENT_PERMISSIONS");
+  EXPECT_NE(status.message().find("write:referrals"), absl::string_view::npos);
+}
+
+TEST(ApiErrorTest, AuthReasonsArePublishedAsTheSdkCodes) {
+  for (absl::string_view reason : {"MISSING_API_KEY", "INVALID_API_KEY_FORMAT", "INVALID_API_KEY",
+                                   "API_KEY_DISABLED", "API_KEY_EXPIRED"}) {
+    EXPECT_EQ(PublicErrorCode(reason), "UNAUTHORIZED");
+    EXPECT_EQ(AuthErrorReason(reason), reason);
+  }
+  EXPECT_EQ(PublicErrorCode("INSUFFICIENT_PERMISSIONS"), "FORBIDDEN");
+  EXPECT_EQ(AuthErrorReason("INSUFFICIENT_PERMISSIONS"), "INSUFFICIENT_PERMISSIONS");
+  EXPECT_EQ(PublicErrorCode("NOT_FOUND"), "NOT_FOUND");
+  EXPECT_EQ(AuthErrorReason("NOT_FOUND"), "");
+}
+
+// Only the rate limiter's explicit code is a 429: a message over a size
+// limit or a full pool is not the caller's budget.
+TEST(ApiErrorTest, ResourceExhaustedWithoutTheRateLimitCodeIsUnavailable) {
+  EXPECT_EQ(ApiErrorCode(absl::ResourceExhaustedError("message larger than max")),
+            "SERVICE_UNAVAILABLE");
 }
 
 TEST(ApiErrorTest, CodeDerivedFromCanonicalCodeWithoutPayload) {

@@ -18,15 +18,15 @@ absl::StatusOr<absl::string_view> ApiKeyFromAuthorization(absl::string_view auth
   authorization = absl::StripAsciiWhitespace(authorization);
   if (authorization.empty()) return MissingApiKeyError();
   for (char c : authorization) {
-    if (c < 0x20 || c > 0x7e) return InvalidApiKeyError();
+    if (c < 0x20 || c > 0x7e) return InvalidApiKeyFormatError();
   }
   if (authorization.size() <= kScheme.size() ||
       !absl::StartsWithIgnoreCase(authorization, kScheme)) {
-    return InvalidApiKeyError();
+    return InvalidApiKeyFormatError();
   }
   absl::string_view key = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
   if (key.empty() || key.size() > kMaxKeyLength || !absl::StartsWith(key, kKeyPrefix)) {
-    return InvalidApiKeyError();
+    return InvalidApiKeyFormatError();
   }
   return key;
 }

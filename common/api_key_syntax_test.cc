@@ -19,7 +19,8 @@ TEST(ApiKeyFromAuthorizationTest, BlankIsMissing) {
   }
 }
 
-TEST(ApiKeyFromAuthorizationTest, WhatCannotBeAKeyIsInvalid) {
+// API.md's reason for a header that cannot hold a key: no lookup is made.
+TEST(ApiKeyFromAuthorizationTest, WhatCannotBeAKeyIsAMalformedKey) {
   for (const std::string& header :
        {std::string("Basic YWRtaW46YWRtaW4="), std::string("Bearer"), std::string("Bearer  "),
         std::string("Bearer not_a_key"), std::string("sk_live_abc"), std::string("Bearersk_live_a"),
@@ -27,7 +28,7 @@ TEST(ApiKeyFromAuthorizationTest, WhatCannotBeAKeyIsInvalid) {
         std::string("Bearer sk_live_a\x01")}) {
     auto key = ApiKeyFromAuthorization(header);
     EXPECT_THAT(key, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
-    EXPECT_EQ(ApiErrorCode(key.status()), "INVALID_API_KEY") << header;
+    EXPECT_EQ(ApiErrorCode(key.status()), "INVALID_API_KEY_FORMAT") << header;
   }
 }
 

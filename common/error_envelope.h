@@ -9,8 +9,11 @@ namespace affonso {
 
 // The API's error body:
 //   {"success":false,"error":{"code":"...","message":"..."}}
-// with "field":"..." appended inside "error" when `field` is not empty. Sent
-// as kErrorEnvelopeContentType.
+// with "field":"..." appended inside "error" when `field` is not empty. An
+// authentication or permission reason (MISSING_API_KEY, ...,
+// INSUFFICIENT_PERMISSIONS) goes out as the code the SDK maps on
+// (UNAUTHORIZED / FORBIDDEN) with "details":[{"reason":"<the reason>"}].
+// Sent as kErrorEnvelopeContentType.
 std::string ErrorEnvelope(absl::string_view code, absl::string_view message,
                           absl::string_view field = {});
 

@@ -427,7 +427,8 @@ TEST_F(FailedAuthTest, RestRefusalsKnownFromMemoryComeBeforeTheBody) {
   EXPECT_EQ(looked_up.status, 401) << looked_up.body;
   HttpResult remembered = post(fake, not_json);
   EXPECT_EQ(remembered.status, 401) << remembered.body;
-  EXPECT_EQ(remembered.ErrorCode(), "INVALID_API_KEY");
+  EXPECT_EQ(remembered.ErrorCode(), "UNAUTHORIZED");
+  EXPECT_EQ(remembered.ErrorReason(), "INVALID_API_KEY");
   // Failures counted so far: 2 of 5. Three more, then an address over its
   // budget is refused before its body whatever unknown key it brings.
   for (int i = 0; i < 3; ++i) EXPECT_EQ(post(UnknownKey(), "{}").status, 401);

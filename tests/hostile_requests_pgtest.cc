@@ -27,6 +27,11 @@ namespace affonso::tests {
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string CodeAndReason(const HttpResult& result) {
+  const std::string reason = result.ErrorReason();
+  return reason.empty() ? result.ErrorCode() : absl::StrCat(result.ErrorCode(), "/", reason);
+}
 using storage::testing::Tenant;
 
 // What a case must be answered with. `status` 200 is only for list reads that
@@ -37,7 +42,9 @@ struct Case {
   std::string target;  // raw: sent byte for byte
   std::string body;    // raw
   int status;
-  std::string code;   // error.code; "" for the 200 list cases
+  // error.code; "" for the 200 list cases; "CODE/REASON" when the answer
+  // gives a reason (401, 403: error.details[0].reason).
+  std::string code;
   std::string field;  // error.field; "" = the envelope must not name one
   // nullopt = tenant A's key and Content-Type: application/json.
   std::optional<Headers> headers = std::nullopt;
@@ -194,18 +201,19 @@ class HostileRequestsTest : public RestTest {
     const std::string excerpt = absl::CEscape(result.body.substr(0, 300));
     const std::string after = Snapshot();
     EXPECT_EQ(after, before) << "the database changed";
-    const bool answered_as_expected =
-        result.status == c.status && result.ErrorCode() == c.code && result.ErrorField() == c.field;
+    const bool answered_as_expected = result.status == c.status &&
+                                      CodeAndReason(result) == c.code &&
+                                      result.ErrorField() == c.field;
     // One line per case in the test log: the catalogue as it ran.
     std::printf("CASE %s %s -> %d %s %s (%.1f ms)%s\n", answered_as_expected ? "ok" : "!!",
-                c.name.c_str(), result.status, result.ErrorCode().c_str(),
+                c.name.c_str(), result.status, CodeAndReason(result).c_str(),
                 result.ErrorField().c_str(), absl::ToDoubleMilliseconds(took),
                 after != before ? " DB CHANGED" : "");
     EXPECT_LE(took, c.within) << "too slow";
     EXPECT_NE(result.status, 500) << excerpt;
     EXPECT_TRUE(answered_as_expected)
         << "expected " << c.status << " " << c.code << " field=" << c.field << ", got "
-        << result.status << " " << result.ErrorCode() << " field=" << result.ErrorField() << ": "
+        << result.status << " " << CodeAndReason(result) << " field=" << result.ErrorField() << ": "
         << excerpt;
     const auto& fields = result.json.fields();
     auto success = fields.find("success");
@@ -364,24 +372,29 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
       {"signup no Content-Type", "POST", "/v1/signups", absl::StrCat("{", spare, "}"), 415,
        "UNSUPPORTED_MEDIA_TYPE", "", with_auth({})},
       {"signup no Authorization", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "MISSING_API_KEY", "",
-       json_only},
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/MISSING_API_KEY", "", json_only},
       {"signup SQL injection as key", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Bearer ' OR '1'='1' --"}, {"Content-Type", "application/json"}}},
       {"signup Basic credentials", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Basic YWRtaW46YWRtaW4="}, {"Content-Type", "application/json"}}},
       {"signup 8 KB key", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Bearer sk_live_" + std::string(8 << 10, 'k')},
                {"Content-Type", "application/json"}}},
       {"signup key with non-ASCII bytes", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Bearer " + a_.api_key + "\xff\xfe"},
                {"Content-Type", "application/json"}}},
       {"signup empty Bearer", "POST", "/v1/signups",
-       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401, "INVALID_API_KEY", "",
+       absl::StrCat("{", spare, R"(,"email":"x@example.com"})"), 401,
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Bearer"}, {"Content-Type", "application/json"}}},
       {"signup X-Request-Id CRLF injection", "POST", "/v1/signups", "{}", 400, v, "click_id",
        with_auth({{"Content-Type", "application/json"},
@@ -752,13 +765,13 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
        absl::StrCat("{", direct, R"(,"email":"q3@example.com","metadata":{"a":"\udc00"}})"), 400, v,
        ""},
       {"signup no Authorization, single-quoted deep arrays", "POST", "/v1/signups",
-       "{'click_id':'\"','x':" + Nested("[", "", "]", 10000) + "}", 401, "MISSING_API_KEY", "",
-       json_only, kFast},
+       "{'click_id':'\"','x':" + Nested("[", "", "]", 10000) + "}", 401,
+       "UNAUTHORIZED/MISSING_API_KEY", "", json_only, kFast},
       {"signup Basic credentials, body not JSON", "POST", "/v1/signups", "{'", 401,
-       "INVALID_API_KEY", "",
+       "UNAUTHORIZED/INVALID_API_KEY_FORMAT", "",
        Headers{{"Authorization", "Basic YWRtaW46YWRtaW4="}, {"Content-Type", "application/json"}}},
       {"referral list no Authorization, bad limit", "GET", "/v1/referrals?limit=ten", "", 401,
-       "MISSING_API_KEY", "", Headers{}},
+       "UNAUTHORIZED/MISSING_API_KEY", "", Headers{}},
       {"signup 1 MiB of 31-deep arrays", "POST", "/v1/signups",
        absl::StrCat(R"({"click_id":"clk_x","email":"a@example.com","x":[)",
                     Repeat(Nested("[", "", "]", 30) + ",", ((1 << 20) - 64) / 61), "0]}"),

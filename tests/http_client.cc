@@ -83,6 +83,19 @@ std::string HttpResult::ErrorField() const {
   return field == error->second.struct_value().fields().end() ? "" : field->second.string_value();
 }
 
+std::string HttpResult::ErrorReason() const {
+  auto error = json.fields().find("error");
+  if (error == json.fields().end()) return "";
+  auto details = error->second.struct_value().fields().find("details");
+  if (details == error->second.struct_value().fields().end() ||
+      details->second.list_value().values_size() == 0) {
+    return "";
+  }
+  const auto& first = details->second.list_value().values(0).struct_value().fields();
+  auto reason = first.find("reason");
+  return reason == first.end() ? "" : reason->second.string_value();
+}
+
 const google::protobuf::Struct& HttpResult::Data() const {
   static const google::protobuf::Struct* empty = new google::protobuf::Struct();
   auto data = json.fields().find("data");

@@ -20,6 +20,8 @@ struct HttpResult {
   // json["error"]["code"] and friends, "" when absent.
   std::string ErrorCode() const;
   std::string ErrorField() const;
+  // json["error"]["details"][0]["reason"]: why a 401 or 403 was answered.
+  std::string ErrorReason() const;
   // json["data"] as an object.
   const google::protobuf::Struct& Data() const;
   std::string DataString(const std::string& key) const;

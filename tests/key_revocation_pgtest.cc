@@ -97,7 +97,7 @@ class KeyRevocationTest : public storage::testing::TwoTenantTest {
           HttpResult result = CallWithKey(i);
           if (result.status == 401) {
             elapsed[i] = absl::Now() - start;
-            EXPECT_EQ(result.ErrorCode(), "INVALID_API_KEY") << result.body;
+            EXPECT_EQ(result.ErrorReason(), "INVALID_API_KEY") << result.body;
             return;
           }
           EXPECT_EQ(result.status, 200) << result.body;

@@ -109,7 +109,8 @@ TEST_F(ProgramRestTest, FraudRulesErrorsUseTheEnvelope) {
 
   HttpResult no_key = Http(rest_->port(), "GET", "/v1/program/fraud-rules");
   EXPECT_EQ(no_key.status, 401);
-  EXPECT_EQ(no_key.ErrorCode(), "MISSING_API_KEY");
+  EXPECT_EQ(no_key.ErrorCode(), "UNAUTHORIZED");
+  EXPECT_EQ(no_key.ErrorReason(), "MISSING_API_KEY");
 }
 
 TEST_F(ProgramRestTest, TrackingSettings) {

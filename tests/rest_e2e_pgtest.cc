@@ -73,12 +73,14 @@ TEST_F(RestE2eTest, SignupErrorsUseTheEnvelope) {
   HttpResult no_key =
       Http(rest_->port(), "POST", "/v1/signups", "{}", {{"Content-Type", "application/json"}});
   EXPECT_EQ(no_key.status, 401);
-  EXPECT_EQ(no_key.ErrorCode(), "MISSING_API_KEY");
+  EXPECT_EQ(no_key.ErrorCode(), "UNAUTHORIZED");
+  EXPECT_EQ(no_key.ErrorReason(), "MISSING_API_KEY");
   HttpResult bad_key =
       Http(rest_->port(), "POST", "/v1/signups", "{}",
            {{"Authorization", "Bearer sk_live_nope"}, {"Content-Type", "application/json"}});
   EXPECT_EQ(bad_key.status, 401);
-  EXPECT_EQ(bad_key.ErrorCode(), "INVALID_API_KEY");
+  EXPECT_EQ(bad_key.ErrorCode(), "UNAUTHORIZED");
+  EXPECT_EQ(bad_key.ErrorReason(), "INVALID_API_KEY");
 
   HttpResult other_team = Call(
       "POST", "/v1/signups", R"({"click_id":")" + click_id + R"(","email":"a@example.com"})", &b_);

@@ -39,6 +39,15 @@ class FakeSignups final : public affonso::v1::SignupService::Service {
       context->AddTrailingMetadata("x-error-code", "RATE_LIMIT_EXCEEDED");
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "rate limit exceeded");
     }
+    if (request->click_id() == "clk_exhausted") {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "thread pool exhausted");
+    }
+    if (request->click_id() == "clk_huge") {
+      // Over the gateway channel's 4 MiB receive limit: gRPC itself fails
+      // the call with RESOURCE_EXHAUSTED.
+      response->mutable_referral()->set_id(std::string(5 << 20, 'x'));
+      return grpc::Status::OK;
+    }
     if (request->click_id() == "clk_boom") {
       return grpc::Status(grpc::StatusCode::INTERNAL, "pqxx: relation \"secret\" does not exist");
     }
@@ -97,6 +106,18 @@ TEST_F(RestFaultsTest, RateLimitedIs429WithRetryAfter) {
       limited.json.fields().at("error").struct_value().fields().at("retryAfter").number_value(), 7);
 }
 
+// A 429 tells the SDK to wait and retry within its budget: only the rate
+// limit may say it. Anything else exhausted is the service's, a 503.
+TEST_F(RestFaultsTest, ResourceExhaustedOtherThanTheRateLimitIs503) {
+  for (const char* click_id : {"clk_exhausted", "clk_huge"}) {
+    HttpResult exhausted = Signup(click_id);
+    EXPECT_EQ(exhausted.status, 503) << click_id << ": " << exhausted.body;
+    EXPECT_EQ(exhausted.ErrorCode(), "SERVICE_UNAVAILABLE") << click_id;
+    EXPECT_EQ(exhausted.headers.count("retry-after"), 0u) << click_id;
+    EXPECT_EQ(exhausted.body.find("retryAfter"), std::string::npos) << click_id;
+  }
+}
+
 TEST_F(RestFaultsTest, BackendDeadlineIs504) {
   HttpResult slow = Signup("clk_slow");
   EXPECT_EQ(slow.status, 504) << slow.body;
@@ -124,17 +145,19 @@ TEST_F(RestFaultsTest, RequestsWithoutAUsableKeyAre401BeforeTheBody) {
       Http(rest_->port(), "POST", "/v1/signups", R"({"click_id":"clk_fine"})",
            {{"Content-Type", "application/json"}});
   EXPECT_EQ(missing.status, 401) << missing.body;
-  EXPECT_EQ(missing.body, R"({"success":false,"error":{"code":"MISSING_API_KEY","message":)"
-                          R"("missing API key: send Authorization: Bearer <key>"}})");
+  EXPECT_EQ(missing.body, R"({"success":false,"error":{"code":"UNAUTHORIZED","message":)"
+                          R"("missing API key: send Authorization: Bearer <key>",)"
+                          R"("details":[{"reason":"MISSING_API_KEY"}]}})");
   for (const char* authorization :
        {"Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer key_1", "Bearer sk_live_\xff"}) {
     const HttpResult invalid =
         Http(rest_->port(), "POST", "/v1/signups", "{'click_id':[[[",
              {{"Content-Type", "application/json"}, {"Authorization", authorization}});
     EXPECT_EQ(invalid.status, 401) << authorization << ": " << invalid.body;
-    EXPECT_EQ(
-        invalid.body,
-        R"({"success":false,"error":{"code":"INVALID_API_KEY","message":"invalid API key"}})");
+    EXPECT_EQ(invalid.ErrorCode(), "UNAUTHORIZED") << invalid.body;
+    EXPECT_NE(invalid.body.find(R"("details":[{"reason":"INVALID_API_KEY_FORMAT"}])"),
+              std::string::npos)
+        << invalid.body;
   }
 }
 

@@ -46,8 +46,9 @@ void AddRetryAfter(int seconds, std::string* envelope) {
 // A refusal decided in the gateway, rendered as the service's would be
 // (Translate): the same status, envelope and Retry-After.
 HttpResponse RefusalResponse(const absl::Status& refused) {
-  const int http_status = HttpStatusFor(static_cast<grpc::StatusCode>(refused.code()));
-  HttpResponse response = ErrorResponse(http_status, ApiErrorCode(refused), refused.message());
+  const std::string code = ApiErrorCode(refused);
+  const int http_status = HttpStatusFor(static_cast<grpc::StatusCode>(refused.code()), code);
+  HttpResponse response = ErrorResponse(http_status, code, refused.message());
   int retry_after = 0;
   for (const auto& [key, value] : ResponseMetadata(refused)) {
     if (key == kRetryAfterKey && absl::SimpleAtoi(value, &retry_after)) {
@@ -80,7 +81,7 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
   if (!status.ok()) {
     std::string code = MetadataValue(trailing, kErrorCodeKey);
     std::string message = status.error_message();
-    const int http_status = HttpStatusFor(status.error_code());
+    const int http_status = HttpStatusFor(status.error_code(), code);
     if (code.empty()) {
       // No service answer: the backend was unreachable, timed out or failed
       // below our code. Say so without its internals.
@@ -135,7 +136,7 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
 
 }  // namespace
 
-int HttpStatusFor(grpc::StatusCode code) {
+int HttpStatusFor(grpc::StatusCode code, absl::string_view api_error_code) {
   switch (code) {
     case grpc::StatusCode::OK:
       return 200;
@@ -151,8 +152,10 @@ int HttpStatusFor(grpc::StatusCode code) {
       return 404;
     case grpc::StatusCode::ALREADY_EXISTS:
       return 409;
+    // A 429 is the caller's own budget (the SDK waits and retries on it);
+    // anything else exhausted is ours.
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return 429;
+      return api_error_code == api_code::kRateLimit ? 429 : 503;
     case grpc::StatusCode::UNIMPLEMENTED:
       return 501;
     case grpc::StatusCode::UNAVAILABLE:

@@ -69,8 +69,10 @@ class GrpcProxy final : public HttpHandler {
   const HttpMetrics metrics_;
 };
 
-// API.md's HTTP status for a gRPC status code.
-int HttpStatusFor(grpc::StatusCode code);
+// API.md's HTTP status for a gRPC status code and the API code the service
+// gave with it ("" when none): RESOURCE_EXHAUSTED is a 429 only with
+// RATE_LIMIT_EXCEEDED, else a 503.
+int HttpStatusFor(grpc::StatusCode code, absl::string_view api_error_code);
 
 }  // namespace affonso::gateway
 

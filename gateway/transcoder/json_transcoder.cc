@@ -19,6 +19,7 @@
 #include "google/protobuf/arena.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/affonso/v1/annotations.pb.h"
 
 namespace affonso::gateway {
 namespace {
@@ -686,28 +687,26 @@ void WriteFieldValue(const Message& message, const FieldDescriptor& field, int i
 }
 
 // Fields in declaration order, snake_case names (or the proto's explicit
-// json_name), every scalar and repeated
-// field present (as API users expect a stable shape); unset messages omitted.
+// json_name), every field present, as the SDK's types declare them
+// (docs/CONTRACT.md): a field with presence that is unset (a proto3
+// `optional`, a singular message) is `null`, the SDK's `T | null`, unless it
+// is marked omit_when_unset (the SDK's `name?: T`).
 void WriteFields(const Message& message, std::string* out, bool* first) {
   const Descriptor& type = *message.GetDescriptor();
   const google::protobuf::Reflection& r = *message.GetReflection();
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
-    if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field.is_repeated() &&
-        !r.HasField(message, &field)) {
-      continue;
-    }
-    if (field.has_presence() && !field.is_repeated() &&
-        field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE && !r.HasField(message, &field)) {
-      continue;  // an unset proto3 `optional`
-    }
+    const bool unset = field.has_presence() && !r.HasField(message, &field);
+    if (unset && field.options().GetExtension(affonso::v1::omit_when_unset)) continue;
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
     // snake_case, unless the contract pins a JSON name (json_name = "...").
     out->append(field.has_json_name() ? field.json_name() : field.name());
     out->append("\":");
-    if (field.is_repeated()) {
+    if (unset) {
+      out->append("null");
+    } else if (field.is_repeated()) {
       out->push_back('[');
       for (int j = 0; j < r.FieldSize(message, &field); ++j) {
         if (j > 0) out->push_back(',');
@@ -789,11 +788,16 @@ absl::StatusOr<std::string> RenderSuccess(const Route& route,
     WriteFields(response, &out, &first);
   } else if (!route.response_body.empty()) {
     const FieldDescriptor* field = type.FindFieldByName(route.response_body);
-    if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
-      return absl::InternalError("bad response_body");
+    if (field == nullptr || field->is_repeated()) return absl::InternalError("bad response_body");
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      out.append("\"data\":");
+      WriteMessage(response.GetReflection()->GetMessage(response, field), &out);
+    } else {
+      // A scalar beside "success" under its own name: a delete's
+      // {"success":true,"message":"..."} (the SDK's DeleteResponse).
+      absl::StrAppend(&out, "\"", field->name(), "\":");
+      WriteFieldValue(response, *field, -1, &out);
     }
-    out.append("\"data\":");
-    WriteMessage(response.GetReflection()->GetMessage(response, field), &out);
   } else {
     out.append("\"data\":");
     WriteMessage(response, &out);

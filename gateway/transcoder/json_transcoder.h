@@ -26,8 +26,11 @@ absl::Status BuildRequest(const Route& route,
 
 // The success envelope for `response`: {"success":true, ...fields} when the
 // response has a `data` field (lists), else {"success":true,"data":...} with
-// the response or its response_body field. snake_case names, enums as their
-// lowercase names, every field present.
+// the response or its response_body field; a response_body naming a scalar
+// (a delete's `message`) sits beside "success" under its own name.
+// snake_case names, enums as their lowercase names, every field present, an
+// unset field with presence as null unless marked omit_when_unset
+// (docs/CONTRACT.md).
 absl::StatusOr<std::string> RenderSuccess(const Route& route,
                                           const google::protobuf::Message& response);
 

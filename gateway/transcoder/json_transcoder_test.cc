@@ -7,6 +7,7 @@
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gateway/transcoder/contract.h"
+#include "gateway/transcoder/testdata/rendering.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -393,10 +394,51 @@ TEST(RenderSuccessTest, WritesFieldsInDeclarationOrderWithExactValues) {
       << *json;
   EXPECT_NE(json->find(R"("created_at":"2024-05-01T10:00:00.120Z")"), std::string::npos) << *json;
   EXPECT_NE(json->find(R"("metadata":{"plan":"pro","seats":3})"), std::string::npos) << *json;
-  EXPECT_EQ(json->find("converted_at"), std::string::npos) << "unset timestamps are omitted";
+  EXPECT_NE(json->find(R"("converted_at":null)"), std::string::npos)
+      << "an unset timestamp is null: " << *json;
   auto parsed = Parse(*json);
   EXPECT_EQ(parsed.fields().at("data").struct_value().fields().at("name").string_value(),
             "Zo\xc3\xab \"Q\"\n");
+}
+
+// docs/CONTRACT.md: the SDK's `x: T | null` is a field with presence, null
+// when unset; its `x?: T` is marked omit_when_unset and left out.
+TEST(RenderSuccessTest, UnsetFieldsWithPresenceAreNullUnlessMarkedOmitWhenUnset) {
+  Route route;
+  testing::Shape shape;
+  auto json = RenderSuccess(route, shape);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json,
+            R"({"success":true,"data":{"plain":"","nullable_text":null,"nullable_count":null,)"
+            R"("nullable_time":null,"nullable_inner":null,"tags":[]}})");
+
+  shape.set_nullable_text("");
+  shape.set_nullable_count(0);
+  shape.mutable_nullable_time()->set_seconds(0);
+  shape.mutable_nullable_inner()->set_name("in");
+  shape.mutable_expansion()->set_name("ex");
+  shape.set_maybe_absent("here");
+  json = RenderSuccess(route, shape);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json, R"({"success":true,"data":{"plain":"","nullable_text":"","nullable_count":0,)"
+                   R"("nullable_time":"1970-01-01T00:00:00Z","nullable_inner":{"name":"in"},)"
+                   R"("expansion":{"name":"ex"},"maybe_absent":"here","tags":[]}})")
+      << "a set field is its value, even an empty one";
+}
+
+// A delete keeps its gRPC fields; over REST it is the SDK's DeleteResponse.
+TEST(RenderSuccessTest, AResponseBodyNamingAScalarSitsBesideSuccess) {
+  Route route;
+  route.response_body = "message";
+  testing::Deleted deleted;
+  deleted.set_id("aff_1");
+  deleted.set_deleted(true);
+  deleted.set_message("affiliate deleted");
+  auto json = RenderSuccess(route, deleted);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json, R"({"success":true,"message":"affiliate deleted"})");
+  route.response_body = "nope";
+  EXPECT_FALSE(RenderSuccess(route, deleted).ok());
 }
 
 TEST(RenderSuccessTest, MoneyKeepsItsShortestExactForm) {

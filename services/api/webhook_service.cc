@@ -179,6 +179,7 @@ grpc::Status WebhookServiceImpl::DeleteWebhook(grpc::ServerContext* context,
     AFFONSO_RETURN_IF_ERROR(store_->DeleteWebhook(caller.team_id, request->id()));
     response->set_id(request->id());
     response->set_deleted(true);
+    response->set_message("webhook endpoint deleted");
     return absl::OkStatus();
   });
 }
