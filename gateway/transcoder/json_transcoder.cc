@@ -501,7 +501,14 @@ absl::Status SetByPath(const Descriptor& type, Struct* root, absl::string_view d
     path = Join(path, field->name());
     Value& slot = (*object->mutable_fields())[field->name()];
     if (i + 1 == names.size()) {
-      if (field->is_repeated()) {
+      if (field->is_repeated() && from_query) {
+        // `expand=a,b` (how the SDK sends a list) and `expand=a&expand=b`
+        // are the same list.
+        for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+          slot.mutable_list_value()->add_values()->set_string_value(std::string(item));
+        }
+        if (!slot.has_list_value()) slot.mutable_list_value();
+      } else if (field->is_repeated()) {
         slot.mutable_list_value()->add_values()->set_string_value(text);
       } else {
         slot.set_string_value(text);

@@ -17,8 +17,9 @@ namespace affonso::gateway {
 // body is not "*") and the JSON body, per the route's google.api.http rule.
 // Input names may be snake_case or lowerCamelCase; enums may be given as the
 // lowercase names API.md shows ("lead") or in full; unknown fields are
-// ignored; JSON null means absent. Errors are VALIDATION_ERROR statuses
-// naming the field (snake_case, dotted for nested fields).
+// ignored; JSON null means absent. A repeated field in the query takes
+// repeated keys, comma-separated values, or both (`expand=a,b&expand=c`). Errors are
+// VALIDATION_ERROR statuses naming the field (snake_case, dotted for nested fields).
 absl::Status BuildRequest(const Route& route,
                           const std::vector<std::pair<std::string, std::string>>& bindings,
                           absl::string_view query, absl::string_view body,

@@ -297,6 +297,18 @@ TEST(BuildRequestTest, RepeatedQueryParameters) {
   EXPECT_EQ(get.expand(1), "b");
 }
 
+// The SDK sends a list as one comma-separated value (expand: "a,b").
+TEST(BuildRequestTest, CommaSeparatedQueryValuesFillARepeatedField) {
+  GetAffiliateRequest get;
+  const Route& route = RouteFor("AffiliateService", "GetAffiliate");
+  ASSERT_OK(BuildRequest(route, {{"id", "aff_1"}},
+                         "expand=promoCodes%2CcommissionOverrides&expand=payoutMethod,", "", &get));
+  ASSERT_EQ(get.expand_size(), 3);
+  EXPECT_EQ(get.expand(0), "promoCodes");
+  EXPECT_EQ(get.expand(1), "commissionOverrides");
+  EXPECT_EQ(get.expand(2), "payoutMethod");
+}
+
 TEST(BuildRequestTest, PathVariablesWinOverBody) {
   UpdateReferralRequest update;
   const Route& route = RouteFor("ReferralService", "UpdateReferral");
