@@ -437,7 +437,8 @@ TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {
           const Value* value = Find(result.json, at);
           const bool is_null = value != nullptr && value->kind_case() == Value::kNullValue;
           if (value == nullptr) {
-            absl::StrAppend(&problems, "    ", at, ": absent, want ", want, "\n");
+            // An absent required field is already a mismatch; an expansion is not.
+            if (want == "present") absl::StrAppend(&problems, "    ", at, ": absent, asked for\n");
           } else if ((want == "null" && !is_null) || (want == "non-null" && is_null)) {
             absl::StrAppend(&problems, "    ", at, ": ", is_null ? "null" : "a value", ", want ",
                             want, "\n");
@@ -461,6 +462,9 @@ TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {
   }
   std::cout << "contract: " << served.size() << " routes served, " << calls << " calls, " << clean
             << " as described, " << failing << " routes with mismatches\n";
+  for (const std::string& key : served) {
+    if (failures[key].empty()) std::cout << "contract: as described: " << key << "\n";
+  }
   for (const std::string& key : not_served) {
     std::cout << "contract: not served yet: " << key << "\n";
   }
