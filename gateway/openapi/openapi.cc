@@ -15,6 +15,7 @@
 #include "common/json_escape.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
+#include "proto/affonso/v1/annotations.pb.h"
 
 namespace affonso::gateway {
 namespace {
@@ -26,6 +27,17 @@ std::string OutputName(const google::protobuf::FieldDescriptor& field) {
 
 using google::protobuf::Descriptor;
 using google::protobuf::EnumDescriptor;
+
+// docs/CONTRACT.md "Fields and nulls": an SDK `name?: T`, left out when unset.
+bool OmitWhenUnset(const google::protobuf::FieldDescriptor& field) {
+  return field.options().GetExtension(affonso::v1::omit_when_unset);
+}
+
+// A response field with presence (proto3 optional, a singular message) is rendered as null when
+// unset, unless it is left out.
+bool RendersNull(const google::protobuf::FieldDescriptor& field) {
+  return field.has_presence() && !OmitWhenUnset(field);
+}
 using google::protobuf::FieldDescriptor;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
@@ -302,9 +314,12 @@ struct ErrorResponse {
 constexpr ErrorResponse kErrorResponses[] = {
     {400, "BadRequest", "VALIDATION_ERROR: bad or missing input (malformed JSON included)."},
     {401, "Unauthorized",
-     "MISSING_API_KEY (no Authorization header) or INVALID_API_KEY (unknown, malformed or "
-     "revoked key)."},
-    {403, "Forbidden", "INSUFFICIENT_PERMISSIONS: the key lacks the permission for this call."},
+     "UNAUTHORIZED; error.details[0].reason says why: MISSING_API_KEY (no Authorization "
+     "header), INVALID_API_KEY_FORMAT, INVALID_API_KEY (unknown or revoked key), "
+     "API_KEY_DISABLED or API_KEY_EXPIRED."},
+    {403, "Forbidden",
+     "FORBIDDEN; error.details[0].reason INSUFFICIENT_PERMISSIONS: the key lacks the permission "
+     "for this call."},
     {404, "NotFound",
      "NOT_FOUND: no such object for this team (another team's object is also 404)."},
     {405, "MethodNotAllowed",
@@ -338,6 +353,14 @@ class DocumentBuilder {
   explicit DocumentBuilder(const OpenApiOptions& options) : options_(options) {}
 
   std::string Build(const std::vector<const ServiceDescriptor*>& services) {
+    for (const ServiceDescriptor* service : services) {
+      for (int i = 0; i < service->method_count(); ++i) {
+        const MethodDescriptor& method = *service->method(i);
+        if (!method.options().HasExtension(google::api::http)) continue;
+        Reach(*method.output_type(), &response_messages_);
+        Reach(*method.input_type(), &request_messages_);
+      }
+    }
     Json tags = Json::Array();
     for (const ServiceDescriptor* service : services) {
       Json tag = Json::Object().Set("name", Json::String(service->name()));
@@ -382,6 +405,28 @@ class DocumentBuilder {
   }
 
  private:
+  // `message` and every message its fields hold (well-known types aside).
+  static void Reach(const Descriptor& message, std::set<std::string>* out) {
+    if (IsWellKnown(message) || !out->insert(message.full_name()).second) return;
+    for (int i = 0; i < message.field_count(); ++i) {
+      const Descriptor* type = message.field(i)->message_type();
+      if (type != nullptr) Reach(*type, out);
+    }
+  }
+
+  // A response field's schema: nullable when the gateway renders it as null when unset
+  // (OpenAPI 3.0 ignores siblings of $ref, hence allOf).
+  Json ResponseFieldSchema(const FieldDescriptor& field) {
+    Json schema = FieldSchema(field);
+    if (!RendersNull(field)) return schema;
+    if (schema.Has("$ref")) {
+      return Json::Object()
+          .Set("allOf", Json::Array().Add(std::move(schema)))
+          .Set("nullable", Json::Bool(true));
+    }
+    return schema.Set("nullable", Json::Bool(true));
+  }
+
   template <typename Element>
   std::string Describe(const Element& element) const {
     std::string comment = SourceComment(element);
@@ -531,22 +576,35 @@ class DocumentBuilder {
   // Mirrors the gateway's RenderSuccess: a response with a `data` field is
   // spread next to "success"; otherwise it (or its response_body field) is
   // "data".
+  // A response_body naming a scalar (a delete's `message`) puts it in the envelope under its
+  // own name: {"success": true, "message": "..."} (docs/CONTRACT.md "Envelopes"). The envelope's
+  // members are the SDK's (SingleResponse, OffsetPaginatedResponse...): never null.
   Json SuccessEnvelope(const Descriptor& response, const std::string& response_body) {
     Json properties = Json::Object();
+    std::vector<std::string> required = {"success"};
     properties.Set("success",
                    TypedSchema("boolean").Set("enum", Json::Array().Add(Json::Bool(true))));
+    const FieldDescriptor* body_field =
+        response_body.empty() ? nullptr : response.FindFieldByName(response_body);
     if (response.FindFieldByName("data") != nullptr) {
       for (int i = 0; i < response.field_count(); ++i) {
         const FieldDescriptor& field = *response.field(i);
         properties.Set(OutputName(field), FieldSchema(field));
+        if (!OmitWhenUnset(field)) required.push_back(OutputName(field));
       }
-    } else if (!response_body.empty() && response.FindFieldByName(response_body) != nullptr) {
-      properties.Set("data", FieldSchema(*response.FindFieldByName(response_body)));
+    } else if (body_field != nullptr &&
+               body_field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      properties.Set(OutputName(*body_field), FieldSchema(*body_field));
+      required.push_back(OutputName(*body_field));
+    } else if (body_field != nullptr) {
+      properties.Set("data", FieldSchema(*body_field));
+      required.push_back("data");
     } else {
       properties.Set("data", MessageRef(response));
+      required.push_back("data");
     }
     return TypedSchema("object")
-        .Set("required", StringList({"success", "data"}))
+        .Set("required", StringList(required))
         .Set("properties", std::move(properties));
   }
 
@@ -680,15 +738,21 @@ class DocumentBuilder {
     return name;
   }
 
+  // A message the responses hold (and no request does) lists every field the gateway always
+  // renders as required, and marks the ones it renders as null when unset nullable.
   Json MessageSchema(const Descriptor& message, const std::set<std::string>& excluded) {
     Json schema = TypedSchema("object");
     const std::string description = Describe(message);
     if (!description.empty()) schema.Set("description", Json::String(description));
+    const bool in_responses = response_messages_.count(message.full_name()) > 0;
+    const bool response_only = in_responses && request_messages_.count(message.full_name()) == 0;
+    std::vector<std::string> required;
     Json properties = Json::Object();
     for (int i = 0; i < message.field_count(); ++i) {
       const FieldDescriptor& field = *message.field(i);
       if (excluded.count(field.name()) > 0) continue;
-      Json property = FieldSchema(field);
+      if (response_only && !OmitWhenUnset(field)) required.push_back(OutputName(field));
+      Json property = in_responses ? ResponseFieldSchema(field) : FieldSchema(field);
       const std::string field_description = Describe(field);
       // OpenAPI 3.0 ignores siblings of $ref.
       if (!field_description.empty() && !property.Has("$ref")) {
@@ -696,6 +760,7 @@ class DocumentBuilder {
       }
       properties.Set(OutputName(field), std::move(property));
     }
+    if (!required.empty()) schema.Set("required", StringList(required));
     schema.Set("properties", std::move(properties));
     return schema;
   }
@@ -746,15 +811,38 @@ class DocumentBuilder {
     }
     Json error_fields =
         Json::Object()
-            .Set("code", TypedSchema("string").Set("description",
-                                                   Json::String("Machine-readable error code, e.g. "
-                                                                "VALIDATION_ERROR or NOT_FOUND.")))
+            .Set("code",
+                 TypedSchema("string").Set(
+                     "description",
+                     Json::String("What the SDK maps on (docs/CONTRACT.md): VALIDATION_ERROR 400, "
+                                  "UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404, "
+                                  "METHOD_NOT_ALLOWED 405, DUPLICATE_ERROR 409, "
+                                  "PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, "
+                                  "RATE_LIMIT_EXCEEDED 429, INTERNAL_ERROR 500, "
+                                  "SERVICE_UNAVAILABLE 503, GATEWAY_TIMEOUT 504.")))
             .Set("message", TypedSchema("string").Set("description",
                                                       Json::String("Human-readable explanation.")))
             .Set("field",
                  TypedSchema("string").Set(
                      "description",
                      Json::String("The snake_case input field at fault, when there is one.")))
+            .Set(
+                "details",
+                TypedSchema("array")
+                    .Set("description",
+                         Json::String("On a 401 or 403, details[0].reason says why."))
+                    .Set(
+                        "items",
+                        TypedSchema("object").Set(
+                            "properties",
+                            Json::Object().Set(
+                                "reason",
+                                TypedSchema("string").Set(
+                                    "enum", StringList({"MISSING_API_KEY", "INVALID_API_KEY_FORMAT",
+                                                        "INVALID_API_KEY", "API_KEY_DISABLED",
+                                                        "API_KEY_EXPIRED",
+                                                        "INSUFFICIENT_"
+                                                        "PERMISSIONS"}))))))
             .Set("retryAfter",
                  TypedSchema("integer", "int32")
                      .Set("description",
@@ -827,6 +915,8 @@ class DocumentBuilder {
   std::map<std::string, std::string> schema_names_;         // full name -> schema name
   std::map<std::string, const Descriptor*> schema_owners_;  // schema name -> message
   std::deque<const Descriptor*> pending_schemas_;
+  std::set<std::string> response_messages_;  // full names reachable from a response
+  std::set<std::string> request_messages_;   // full names reachable from a request
 };
 
 void CollectMessageComments(const Descriptor& message, ProtoComments* comments);

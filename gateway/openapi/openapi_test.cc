@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
 #include "gateway/transcoder/contract.h"
@@ -13,12 +14,16 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "proto/affonso/v1/annotations.pb.h"
 
 namespace affonso::gateway {
 namespace {
 
 using ::affonso::matchers::StatusIs;
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
 using google::protobuf::FileDescriptor;
+using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
 using google::protobuf::Value;
 
@@ -272,6 +277,89 @@ TEST_F(OpenApiTest, EnvelopesMatchTheGateway) {
   EXPECT_EQ(At(click, {"data", "$ref"}).string_value(), "#/components/schemas/Click");
 }
 
+void Reach(const Descriptor& message, std::set<const Descriptor*>* out) {
+  if (absl::StartsWith(message.full_name(), "google.protobuf.") || !out->insert(&message).second) {
+    return;
+  }
+  for (int i = 0; i < message.field_count(); ++i) {
+    if (message.field(i)->message_type() != nullptr) Reach(*message.field(i)->message_type(), out);
+  }
+}
+
+bool Omitted(const FieldDescriptor& field) {
+  return field.options().GetExtension(affonso::v1::omit_when_unset);
+}
+
+std::string OutputName(const FieldDescriptor& field) {
+  return field.has_json_name() ? field.json_name() : field.name();
+}
+
+// docs/CONTRACT.md "Fields and nulls", as the document states it: a response field with presence
+// (proto3 optional, singular message) is nullable unless it has omit_when_unset, and every field
+// but those is required.
+TEST_F(OpenApiTest, ResponseFieldsWithPresenceAreNullable) {
+  std::set<const Descriptor*> responses, requests;
+  for (const ServiceDescriptor* service : AffonsoServices()) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      Reach(*service->method(i)->output_type(), &responses);
+      Reach(*service->method(i)->input_type(), &requests);
+    }
+  }
+  const Value& schemas = At(document_, {"components", "schemas"});
+  int checked = 0;
+  for (const Descriptor* message : responses) {
+    if (!HasKey(schemas, message->name())) continue;  // spread into its envelope
+    SCOPED_TRACE(message->full_name());
+    const Value& schema = At(schemas, {message->name()});
+    std::set<std::string> required;
+    if (HasKey(schema, "required")) {
+      for (const std::string& name : Strings(At(schema, {"required"}))) required.insert(name);
+    }
+    for (int i = 0; i < message->field_count(); ++i) {
+      const FieldDescriptor& field = *message->field(i);
+      SCOPED_TRACE(field.name());
+      const Value& property = At(schema, {"properties", OutputName(field)});
+      const bool nullable = HasKey(property, "nullable") && At(property, {"nullable"}).bool_value();
+      EXPECT_EQ(nullable, field.has_presence() && !Omitted(field));
+      if (nullable && field.message_type() != nullptr && !HasKey(property, "type")) {
+        EXPECT_TRUE(HasKey(property, "allOf")) << "a nullable $ref needs allOf";
+      }
+      if (!requests.count(message)) {
+        EXPECT_EQ(required.count(OutputName(field)) > 0, !Omitted(field));
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 50);
+  const Value& referral = At(schemas, {"Referral", "properties"});
+  EXPECT_TRUE(At(referral, {"converted_at", "nullable"}).bool_value());
+  EXPECT_EQ(At(referral, {"converted_at", "format"}).string_value(), "date-time");
+  EXPECT_FALSE(HasKey(At(referral, {"id"}), "nullable"));
+  EXPECT_FALSE(HasKey(At(referral, {"fraud_flags"}), "nullable"));
+  EXPECT_TRUE(
+      At(schemas, {"WebhookDelivery", "properties", "next_retry_at", "nullable"}).bool_value());
+}
+
+// Deletes answer the SDK's DeleteResponse {success, message}: each delete's rule says
+// response_body: "message" (docs/CONTRACT.md "Envelopes").
+TEST_F(OpenApiTest, DeletesAnswerSuccessAndMessage) {
+  int deletes = 0;
+  for (const auto& [path, operations] : At(document_, {"paths"}).struct_value().fields()) {
+    if (!HasKey(operations, "delete")) continue;
+    ++deletes;
+    SCOPED_TRACE(path);
+    const Value& schema =
+        At(operations, {"delete", "responses", "200", "content", "application/json", "schema"});
+    std::set<std::string> properties;
+    for (const auto& [name, unused] : At(schema, {"properties"}).struct_value().fields()) {
+      properties.insert(name);
+    }
+    EXPECT_EQ(properties, (std::set<std::string>{"success", "message"}));
+    EXPECT_EQ(Strings(At(schema, {"required"})), (std::vector<std::string>{"success", "message"}));
+  }
+  EXPECT_GE(deletes, 5);
+}
+
 TEST_F(OpenApiTest, ErrorsShareTheErrorEnvelope) {
   const Value& error = At(
       document_, {"components", "schemas", "ErrorEnvelope", "properties", "error", "properties"});
@@ -288,6 +376,27 @@ TEST_F(OpenApiTest, ErrorsShareTheErrorEnvelope) {
                  {"components", "responses", name, "content", "application/json", "schema", "$ref"})
                   .string_value(),
               "#/components/schemas/ErrorEnvelope");
+  }
+  // The codes and reasons of docs/CONTRACT.md "Errors".
+  EXPECT_EQ(Strings(At(error, {"details", "items", "properties", "reason", "enum"})),
+            (std::vector<std::string>{"MISSING_API_KEY", "INVALID_API_KEY_FORMAT",
+                                      "INVALID_API_KEY", "API_KEY_DISABLED", "API_KEY_EXPIRED",
+                                      "INSUFFICIENT_PERMISSIONS"}));
+  const Value& described = At(document_, {"components", "responses"});
+  for (const auto& [name, code] : std::vector<std::pair<std::string, std::string>>{
+           {"BadRequest", "VALIDATION_ERROR"},
+           {"Unauthorized", "UNAUTHORIZED"},
+           {"Forbidden", "FORBIDDEN"},
+           {"NotFound", "NOT_FOUND"},
+           {"MethodNotAllowed", "METHOD_NOT_ALLOWED"},
+           {"Conflict", "DUPLICATE_ERROR"},
+           {"PayloadTooLarge", "PAYLOAD_TOO_LARGE"},
+           {"UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE"},
+           {"TooManyRequests", "RATE_LIMIT_EXCEEDED"},
+           {"InternalError", "INTERNAL_ERROR"},
+           {"ServiceUnavailable", "SERVICE_UNAVAILABLE"}}) {
+    EXPECT_TRUE(absl::StartsWith(At(described, {name, "description"}).string_value(), code))
+        << name << ": " << At(described, {name, "description"}).string_value();
   }
   // No body, nothing unique: no 413/415/409.
   const Value& get = At(Operation("/v1/referrals/{id}", "get"), {"responses"});
@@ -391,6 +500,90 @@ TEST(BuildOpenApiTest, UsesSourceInfoOfTheDescriptors) {
   EXPECT_EQ(At(document, {"components", "schemas", "Thing", "properties", "id", "description"})
                 .string_value(),
             "thg_...");
+}
+
+// The rules on a file of their own: a required nullable field, an omitted one, a repeated one,
+// and a delete whose response_body names its message.
+TEST(BuildOpenApiTest, NullableRequiredAndDeleteFollowTheContract) {
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("test/rules.proto");
+  file.set_package("test");
+  file.set_syntax("proto3");
+  auto add_field = [](google::protobuf::DescriptorProto* message, const std::string& name,
+                      int number, google::protobuf::FieldDescriptorProto::Type type) {
+    google::protobuf::FieldDescriptorProto* field = message->add_field();
+    field->set_name(name);
+    field->set_number(number);
+    field->set_type(type);
+    field->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+    return field;
+  };
+  using Proto = google::protobuf::FieldDescriptorProto;
+  google::protobuf::DescriptorProto* child = file.add_message_type();
+  child->set_name("Child");
+  add_field(child, "key", 1, Proto::TYPE_STRING);
+  google::protobuf::DescriptorProto* thing = file.add_message_type();
+  thing->set_name("Thing");
+  add_field(thing, "id", 1, Proto::TYPE_STRING);
+  Proto* name = add_field(thing, "name", 2, Proto::TYPE_STRING);
+  name->set_proto3_optional(true);
+  name->set_oneof_index(0);
+  thing->add_oneof_decl()->set_name("_name");
+  add_field(thing, "child", 3, Proto::TYPE_MESSAGE)->set_type_name(".test.Child");
+  Proto* expansion = add_field(thing, "expansion", 4, Proto::TYPE_MESSAGE);
+  expansion->set_type_name(".test.Child");
+  expansion->mutable_options()->SetExtension(affonso::v1::omit_when_unset, true);
+  add_field(thing, "tags", 5, Proto::TYPE_STRING)->set_label(Proto::LABEL_REPEATED);
+  google::protobuf::DescriptorProto* request = file.add_message_type();
+  request->set_name("ThingRequest");
+  add_field(request, "id", 1, Proto::TYPE_STRING);
+  google::protobuf::DescriptorProto* deleted = file.add_message_type();
+  deleted->set_name("DeleteThingResponse");
+  add_field(deleted, "id", 1, Proto::TYPE_STRING);
+  add_field(deleted, "deleted", 2, Proto::TYPE_BOOL);
+  add_field(deleted, "message", 3, Proto::TYPE_STRING);
+  google::protobuf::ServiceDescriptorProto* service = file.add_service();
+  service->set_name("ThingService");
+  google::protobuf::MethodDescriptorProto* get = service->add_method();
+  get->set_name("GetThing");
+  get->set_input_type(".test.ThingRequest");
+  get->set_output_type(".test.Thing");
+  get->mutable_options()->MutableExtension(google::api::http)->set_get("/v1/things/{id}");
+  google::protobuf::MethodDescriptorProto* del = service->add_method();
+  del->set_name("DeleteThing");
+  del->set_input_type(".test.ThingRequest");
+  del->set_output_type(".test.DeleteThingResponse");
+  google::api::HttpRule* rule = del->mutable_options()->MutableExtension(google::api::http);
+  rule->set_delete_("/v1/things/{id}");
+  rule->set_response_body("message");
+
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const Value document = Parse(BuildOpenApi({pool.FindServiceByName("test.ThingService")}));
+  const Value& schema = At(document, {"components", "schemas", "Thing"});
+  EXPECT_EQ(Strings(At(schema, {"required"})),
+            (std::vector<std::string>{"id", "name", "child", "tags"}));
+  const Value& properties = At(schema, {"properties"});
+  EXPECT_FALSE(HasKey(At(properties, {"id"}), "nullable"));
+  EXPECT_TRUE(At(properties, {"name", "nullable"}).bool_value());
+  EXPECT_TRUE(At(properties, {"child", "nullable"}).bool_value());
+  EXPECT_EQ(At(properties, {"child", "allOf"})
+                .list_value()
+                .values(0)
+                .struct_value()
+                .fields()
+                .at("$ref")
+                .string_value(),
+            "#/components/schemas/Child");
+  EXPECT_FALSE(HasKey(At(properties, {"expansion"}), "nullable"));
+  EXPECT_EQ(At(properties, {"expansion", "$ref"}).string_value(), "#/components/schemas/Child");
+  EXPECT_FALSE(HasKey(At(properties, {"tags"}), "nullable"));
+
+  const Value& removed = At(document, {"paths", "/v1/things/{id}", "delete", "responses", "200",
+                                       "content", "application/json", "schema"});
+  EXPECT_EQ(Strings(At(removed, {"required"})), (std::vector<std::string>{"success", "message"}));
+  EXPECT_EQ(At(removed, {"properties", "message", "type"}).string_value(), "string");
+  EXPECT_FALSE(HasKey(At(removed, {"properties"}), "data"));
 }
 
 }  // namespace
