@@ -1,7 +1,9 @@
 #ifndef AFFONSO_STORAGE_API_KEY_STORE_H_
 #define AFFONSO_STORAGE_API_KEY_STORE_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -15,6 +17,9 @@ struct ApiKeyRecord {
   // Per-key rate-limit overrides; 0 = the server's default.
   int rate_limit_per_minute = 0;
   int rate_limit_per_second = 0;
+  // The permissions the key was given, sorted; nullopt: every permission
+  // (keys created without a list, and every key of earlier releases).
+  std::optional<std::vector<std::string>> permissions;
 };
 
 struct TeamBootstrap {
@@ -41,7 +46,7 @@ class ApiKeyStore {
 class ApiKeyChangeObserver {
  public:
   virtual ~ApiKeyChangeObserver() = default;
-  // The key was revoked or its limits changed.
+  // The key was revoked, or its limits or permissions changed.
   virtual void OnApiKeyChanged(absl::string_view key_id) = 0;
   // Changes may have gone unreported (nobody was listening): forget every key.
   virtual void OnApiKeyChangesMissed() = 0;
@@ -54,8 +59,13 @@ class TeamAdminStore {
   // A team with its default program, the program's default group and its
   // tracking settings, in one transaction.
   virtual absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) = 0;
-  // NOT_FOUND for an unknown team.
+  // A key with every permission. NOT_FOUND for an unknown team.
   virtual absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) = 0;
+  // A key with only `permissions` (nullopt: every one). The names are the
+  // caller's to check (services/call/permissions.h knows them); the store
+  // refuses only an empty list or an empty name (INVALID_ARGUMENT).
+  virtual absl::StatusOr<IssuedApiKey> CreateApiKeyWithPermissions(
+      absl::string_view team_id, const std::optional<std::vector<std::string>>& permissions) = 0;
   // NOT_FOUND for an unknown or already revoked key. Announced to
   // ApiKeyChangeObservers when it commits.
   virtual absl::Status RevokeApiKey(absl::string_view key_id) = 0;
@@ -63,6 +73,11 @@ class TeamAdminStore {
   // announced like a revocation. NOT_FOUND for an unknown key.
   virtual absl::Status SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
                                           int per_second) = 0;
+  // Replaces the key's permissions (nullopt: every one), checked as
+  // CreateApiKeyWithPermissions checks them and announced like a revocation.
+  // NOT_FOUND for an unknown key.
+  virtual absl::Status SetApiKeyPermissions(
+      absl::string_view key_id, const std::optional<std::vector<std::string>>& permissions) = 0;
 };
 
 }  // namespace affonso::storage

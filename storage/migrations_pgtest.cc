@@ -31,6 +31,30 @@ TEST(MigrationsTest, SecondRunAppliesNothing) {
             std::to_string(BuiltinMigrations().size()));
 }
 
+// 009 only adds a nullable column: keys from before it have every permission
+// (NULL), and the column refuses an empty list or a NULL name.
+TEST(MigrationsTest, ApiKeyPermissionsKeepEarlierKeysWorking) {
+  auto db = testing::TestDatabase::Create();
+  ASSERT_OK(db);
+  // Back to the schema before 009, with a key of that release.
+  (*db)->QueryValue(
+      "ALTER TABLE api_keys DROP COLUMN permissions; "
+      "DELETE FROM schema_migrations WHERE version = 9; "
+      "INSERT INTO teams (id, name) VALUES ('team_old', 'Old'); "
+      "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) "
+      "VALUES ('key_old', 'team_old', 'hash_old', 'sk_live_old'); SELECT 1");
+  auto applied = ApplyMigrations((*db)->pool());
+  ASSERT_OK(applied);
+  EXPECT_EQ(*applied, 1);
+  EXPECT_EQ((*db)->QueryValue("SELECT permissions IS NULL FROM api_keys WHERE id = 'key_old'"),
+            "t");
+  const std::string set = "UPDATE api_keys SET permissions = ";
+  const std::string where = " WHERE id = 'key_old'";
+  EXPECT_ANY_THROW((*db)->QueryValue(set + "'{}'" + where));  // the CHECK: a pqxx error
+  EXPECT_ANY_THROW((*db)->QueryValue(set + "ARRAY['read:affiliates', NULL]" + where));
+  EXPECT_NO_THROW((*db)->QueryValue(set + "ARRAY['read:affiliates']" + where));
+}
+
 TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {
   auto db = testing::TestDatabase::Create();
   ASSERT_OK(db);

@@ -94,6 +94,20 @@ TEST_F(PgApiKeyChangeFeedTest, ReportsEachCommittedChangeOnce) {
   EXPECT_FALSE(feed.listening());
 }
 
+// A permission change is announced as a revocation is, so replicas evict the
+// key within the same bound.
+TEST_F(PgApiKeyChangeFeedTest, ReportsPermissionChanges) {
+  const std::string narrowed = NewKeyId();
+  PgApiKeyChangeFeed feed(db_->url(), &observer_);
+  feed.Start();
+  ASSERT_EQ(observer_.AwaitMissed(1), 1);
+  ASSERT_OK(store_->SetApiKeyPermissions(narrowed, std::vector<std::string>{"read:affiliates"}));
+  EXPECT_EQ(observer_.AwaitChanges(1), std::vector<std::string>{narrowed});
+  EXPECT_TRUE(absl::IsNotFound(store_->SetApiKeyPermissions("key_unknown", std::nullopt)));
+  ASSERT_OK(store_->SetApiKeyPermissions(narrowed, std::nullopt));
+  EXPECT_EQ(observer_.AwaitChanges(2), (std::vector<std::string>{narrowed, narrowed}));
+}
+
 TEST_F(PgApiKeyChangeFeedTest, ReconnectsAfterLosingItsSessionAndReportsTheGap) {
   PgApiKeyChangeFeed feed(db_->url(), &observer_);
   feed.Start();

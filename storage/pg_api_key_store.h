@@ -6,7 +6,7 @@
 
 namespace affonso::storage {
 
-// RevokeApiKey and SetApiKeyRateLimit NOTIFY the key's id on this channel in
+// RevokeApiKey, SetApiKeyRateLimit and SetApiKeyPermissions NOTIFY the key's id on this channel in
 // the statement that changes it, so the notice goes out exactly when the
 // change commits (PgApiKeyChangeFeed listens).
 inline constexpr char kApiKeyChangesChannel[] = "affonso_api_key_changes";
@@ -18,9 +18,15 @@ class PgApiKeyStore final : public ApiKeyStore, public TeamAdminStore {
   absl::StatusOr<ApiKeyRecord> FindByHash(absl::string_view key_hash) override;
   absl::StatusOr<TeamBootstrap> CreateTeam(absl::string_view name) override;
   absl::StatusOr<IssuedApiKey> CreateApiKey(absl::string_view team_id) override;
+  absl::StatusOr<IssuedApiKey> CreateApiKeyWithPermissions(
+      absl::string_view team_id,
+      const std::optional<std::vector<std::string>>& permissions) override;
   absl::Status RevokeApiKey(absl::string_view key_id) override;
   absl::Status SetApiKeyRateLimit(absl::string_view key_id, int per_minute,
                                   int per_second) override;
+  absl::Status SetApiKeyPermissions(
+      absl::string_view key_id,
+      const std::optional<std::vector<std::string>>& permissions) override;
 
  private:
   ConnectionPool* pool_;

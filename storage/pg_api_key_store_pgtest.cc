@@ -93,5 +93,78 @@ TEST_F(PgApiKeyStoreTest, RateLimitOverridesAreReadWithTheKey) {
   EXPECT_TRUE(absl::IsInvalidArgument(store_->SetApiKeyRateLimit(key->id, -1, 10)));
 }
 
+TEST_F(PgApiKeyStoreTest, AKeyCreatedWithoutAListHasEveryPermission) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_OK(team);
+  auto key = store_->CreateApiKey(team->team_id);
+  ASSERT_OK(key);
+  auto found = store_->FindByHash(Sha256Hex(key->key));
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->permissions.has_value());
+  EXPECT_EQ(
+      db_->QueryValue("SELECT permissions IS NULL FROM api_keys WHERE id = '" + key->id + "'"),
+      "t");
+}
+
+TEST_F(PgApiKeyStoreTest, PermissionsAreStoredSortedAndOnce) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_OK(team);
+  auto key = store_->CreateApiKeyWithPermissions(
+      team->team_id,
+      std::vector<std::string>{"write:referrals", "read:affiliates", "write:referrals"});
+  ASSERT_OK(key);
+  auto found = store_->FindByHash(Sha256Hex(key->key));
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->permissions.has_value());
+  EXPECT_EQ(*found->permissions, (std::vector<std::string>{"read:affiliates", "write:referrals"}));
+  EXPECT_EQ(db_->QueryValue("SELECT permissions FROM api_keys WHERE id = '" + key->id + "'"),
+            "{read:affiliates,write:referrals}");
+}
+
+TEST_F(PgApiKeyStoreTest, AnEmptyListOrNameIsRefusedAndCreatesNothing) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_OK(team);
+  EXPECT_THAT(store_->CreateApiKeyWithPermissions(team->team_id, std::vector<std::string>{}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->CreateApiKeyWithPermissions(team->team_id,
+                                                  std::vector<std::string>{"read:affiliates", ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM api_keys"), "0");
+  EXPECT_THAT(
+      store_->CreateApiKeyWithPermissions("team_nope", std::vector<std::string>{"read:affiliates"}),
+      StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(PgApiKeyStoreTest, SetPermissionsReplacesThemOrRestoresEveryOne) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_OK(team);
+  auto key = store_->CreateApiKey(team->team_id);
+  ASSERT_OK(key);
+  ASSERT_OK(store_->SetApiKeyPermissions(key->id, std::vector<std::string>{"create:clicks"}));
+  EXPECT_EQ(*store_->FindByHash(Sha256Hex(key->key))->permissions,
+            std::vector<std::string>{"create:clicks"});
+  ASSERT_OK(store_->SetApiKeyPermissions(key->id, std::nullopt));
+  EXPECT_FALSE(store_->FindByHash(Sha256Hex(key->key))->permissions.has_value());
+  EXPECT_THAT(store_->SetApiKeyPermissions(key->id, std::vector<std::string>{}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetApiKeyPermissions("key_unknown", std::nullopt),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+// The previous release inserts keys without naming the column: they have
+// every permission, and the database refuses a list no release writes.
+TEST_F(PgApiKeyStoreTest, KeysThePreviousReleaseCreatesHaveEveryPermission) {
+  auto team = store_->CreateTeam("Acme");
+  ASSERT_OK(team);
+  const std::string key = "sk_live_previousreleasepreviousrelease00";
+  db_->QueryValue(
+      "INSERT INTO api_keys (id, team_id, key_hash, key_prefix) SELECT 'key_old', id, '" +
+      Sha256Hex(key) + "', 'sk_live_prev' FROM teams WHERE id = '" + team->team_id + "'");
+  auto found = store_->FindByHash(Sha256Hex(key));
+  ASSERT_OK(found);
+  EXPECT_EQ(found->id, "key_old");
+  EXPECT_FALSE(found->permissions.has_value());
+}
+
 }  // namespace
 }  // namespace affonso::storage

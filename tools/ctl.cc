@@ -2,14 +2,21 @@
 // everything else goes through the API.
 //
 //   ctl migrate
-//   ctl demo-seed                  ->
-//   {"team_id","program_id","affiliate_id","tracking_id","api_key"} ctl team create NAME ->
-//   {"team_id","program_id","api_key"} ctl api-key create TEAM_ID     -> {"key_id","api_key"} ctl
-//   api-key revoke KEY_ID      -> {"key_id","revoked":true} ctl api-key set-limit KEY_ID PER_MINUTE
-//   PER_SECOND
+//   ctl demo-seed                  -> {"team_id","program_id","affiliate_id","tracking_id",
+//                                      "api_key"} (a key with every permission)
+//   ctl team create NAME           -> {"team_id","program_id","key_id","api_key"}
+//                                     (a key with every permission)
+//   ctl api-key create TEAM_ID [--permissions=P,...]
+//                                  -> {"key_id","api_key","permissions"}
+//     (every permission without --permissions; "permissions" is "all" or the list)
+//   ctl api-key revoke KEY_ID      -> {"key_id","revoked":true}
+//   ctl api-key set-limit KEY_ID PER_MINUTE PER_SECOND
 //                                  -> {"key_id","rate_limit_per_minute","rate_limit_per_second"}
 //     (0 = the server's default for that limit; replicas apply it within
 //     their API-key cache TTL)
+//   ctl api-key set-permissions KEY_ID all|P,...
+//                                  -> {"key_id","permissions"} (applied as set-limit is)
+//   ctl permissions                -> {"permissions":[...]}: the names a key may be given
 //   ctl secrets status             -> {"plaintext":N,"sealed":{"KEY_ID":N,...}}
 //   ctl secrets encrypt            -> {"rewritten":N,"unreadable":N,"plaintext":0,"sealed":{...}}
 //     (seals every plaintext webhook secret under the primary key)
@@ -17,6 +24,7 @@
 //     (keys from SECRET_ENCRYPTION_KEYS or --secret_encryption_keys, as the server's)
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,10 +34,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/json_escape.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/secret_box.h"
+#include "gateway/transcoder/contract.h"
+#include "services/call/permissions.h"
 #include "storage/demo_seed.h"
 #include "storage/migrations.h"
 #include "storage/pg_api_key_store.h"
@@ -41,15 +53,20 @@ ABSL_FLAG(std::string, database_url, "", "PostgreSQL URL (default: env DATABASE_
 ABSL_FLAG(std::string, secret_encryption_keys, "",
           "for `secrets`: the server's keys, id:base64key,... first = primary "
           "(env SECRET_ENCRYPTION_KEYS)");
+ABSL_FLAG(std::string, permissions, "all",
+          "for `api-key create`: the key's permissions, comma-separated, e.g. "
+          "read:affiliates,create:clicks (`ctl permissions` lists them), or all "
+          "(env none: it is per command)");
 
 namespace {
 
 using affonso::JsonEscape;
 
 constexpr char kUsage[] =
-    "usage: ctl migrate | demo-seed | team create NAME | api-key create TEAM_ID | "
-    "api-key revoke KEY_ID | api-key set-limit KEY_ID PER_MINUTE PER_SECOND | "
-    "secrets status | secrets encrypt | secrets rotate";
+    "usage: ctl migrate | demo-seed | team create NAME | "
+    "api-key create TEAM_ID [--permissions=P,...] | api-key revoke KEY_ID | "
+    "api-key set-limit KEY_ID PER_MINUTE PER_SECOND | api-key set-permissions KEY_ID all|P,... | "
+    "permissions | secrets status | secrets encrypt | secrets rotate";
 
 // Rows per transaction for `secrets encrypt` / `rotate`.
 constexpr int kSecretBatch = 100;
@@ -63,6 +80,50 @@ std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& f
 int Fail(const absl::Status& status) {
   std::cerr << "ctl: " << status.ToString() << "\n";
   return 1;
+}
+
+// The permissions the contract's methods name: what a key may be given.
+const affonso::services::MethodPermissions& KnownPermissions() {
+  static const auto* known = [] {
+    auto permissions =
+        affonso::services::MethodPermissions::FromServices(affonso::gateway::ContractServices());
+    if (!permissions.ok()) {  // the contract itself is broken: no server would start either
+      std::cerr << "ctl: " << permissions.status().ToString() << "\n";
+      std::exit(1);
+    }
+    return new affonso::services::MethodPermissions(*std::move(permissions));
+  }();
+  return *known;
+}
+
+// "all" is every permission (nullopt); otherwise comma-separated names, each
+// one the contract knows.
+absl::StatusOr<std::optional<std::vector<std::string>>> ParsePermissions(absl::string_view text) {
+  if (absl::StripAsciiWhitespace(text) == "all") return std::nullopt;
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return absl::InvalidArgumentError(
+        "permissions: none given; a key needs at least one (or all of them: all)");
+  }
+  std::vector<std::string> names;
+  for (absl::string_view name : absl::StrSplit(text, ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("permissions: an empty name in \"", text,
+                                                     "\"; give names separated by commas, or all"));
+    }
+    names.emplace_back(name);
+  }
+  absl::Status known = KnownPermissions().CheckKnown(names);
+  if (!known.ok())
+    return absl::InvalidArgumentError(absl::StrCat("permissions: ", known.message()));
+  return names;
+}
+
+std::string PermissionsJson(const std::optional<std::vector<std::string>>& permissions) {
+  if (!permissions) return JsonEscape("all");
+  std::vector<std::string> names;
+  for (const std::string& name : *permissions) names.push_back(JsonEscape(name));
+  return "[" + absl::StrJoin(names, ",") + "]";
 }
 
 // {"plaintext":N,"sealed":{"KEY_ID":N,...}}: what is left where.
@@ -115,6 +176,32 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   affonso::SetLogLevel(affonso::LogLevel::kWarning);
 
+  // --permissions belongs to `api-key create` alone, and is checked before
+  // anything connects.
+  std::optional<std::vector<std::string>> permissions;
+  const bool creates_key = args.size() == 3 && args[0] == "api-key" && args[1] == "create";
+  if (absl::GetFlag(FLAGS_permissions) != "all") {
+    if (!creates_key) {
+      std::cerr << kUsage << "\n(--permissions is for `api-key create`)\n";
+      return 2;
+    }
+    auto parsed = ParsePermissions(absl::GetFlag(FLAGS_permissions));
+    if (!parsed.ok()) return Fail(parsed.status());
+    permissions = *std::move(parsed);
+  }
+  if (args == std::vector<std::string>{"permissions"}) {
+    std::vector<std::string> names;
+    for (const std::string& name : KnownPermissions().names()) names.push_back(JsonEscape(name));
+    std::cout << JsonObject({{"permissions", "[" + absl::StrJoin(names, ",") + "]"}}) << "\n";
+    return 0;
+  }
+  std::optional<std::vector<std::string>> new_permissions;
+  if (args.size() == 4 && args[0] == "api-key" && args[1] == "set-permissions") {
+    auto parsed = ParsePermissions(args[3]);
+    if (!parsed.ok()) return Fail(parsed.status());
+    new_permissions = *std::move(parsed);
+  }
+
   std::string url = absl::GetFlag(FLAGS_database_url);
   if (url.empty() && std::getenv("DATABASE_URL")) url = std::getenv("DATABASE_URL");
   if (url.empty() || args.empty()) {
@@ -159,10 +246,20 @@ int main(int argc, char** argv) {
               << "\n";
     return 0;
   }
-  if (args.size() == 3 && args[0] == "api-key" && args[1] == "create") {
-    auto key = store.CreateApiKey(args[2]);
+  if (creates_key) {
+    auto key = store.CreateApiKeyWithPermissions(args[2], permissions);
     if (!key.ok()) return Fail(key.status());
-    std::cout << JsonObject({{"key_id", JsonEscape(key->id)}, {"api_key", JsonEscape(key->key)}})
+    std::cout << JsonObject({{"key_id", JsonEscape(key->id)},
+                             {"api_key", JsonEscape(key->key)},
+                             {"permissions", PermissionsJson(permissions)}})
+              << "\n";
+    return 0;
+  }
+  if (args.size() == 4 && args[0] == "api-key" && args[1] == "set-permissions") {
+    absl::Status status = store.SetApiKeyPermissions(args[2], new_permissions);
+    if (!status.ok()) return Fail(status);
+    std::cout << JsonObject({{"key_id", JsonEscape(args[2])},
+                             {"permissions", PermissionsJson(new_permissions)}})
               << "\n";
     return 0;
   }

@@ -16,11 +16,17 @@ namespace affonso::services {
 // X-RateLimit-*); the call's scope sends them as initial metadata.
 using ResponseHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// Where RpcRunner finds the method a call is for: MethodNameInterceptorFactory
+// (permissions.h) puts it in the call's client metadata. A pseudo-header
+// name, which no client can send (and the interceptor replaces any).
+inline constexpr char kMethodKey[] = ":affonso-method";
+
 // What admission reads of a call, copied from its metadata on gRPC's thread.
 struct AdmissionRequest {
   std::string authorization;    // "" when absent
   int authorization_count = 0;  // authorization headers sent
   std::string client_address;   // an IP address, "" when unknown
+  std::string method;           // "/affonso.v1.Service/Method" (kMethodKey), "" when unknown
 };
 
 // A call as the stages so far have admitted it.
@@ -30,7 +36,7 @@ struct AdmissionState {
 };
 
 // One ordered step of admission, as userver's server middlewares and Envoy's
-// filters: authentication, then rate limiting. A stage runs only when every
+// filters: authentication, then rate limiting, then permissions. A stage runs only when every
 // stage before it admitted the call.
 class AdmissionStage {
  public:

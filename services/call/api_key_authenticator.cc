@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
@@ -22,6 +24,9 @@ Caller CallerFor(const storage::ApiKeyRecord& record) {
   caller.api_key_id = record.id;
   caller.rate_limit_per_minute = record.rate_limit_per_minute;
   caller.rate_limit_per_second = record.rate_limit_per_second;
+  if (record.permissions) {
+    caller.permissions = std::make_shared<const std::vector<std::string>>(*record.permissions);
+  }
   return caller;
 }
 
@@ -85,8 +90,8 @@ std::optional<absl::StatusOr<Caller>> ApiKeyAuthenticator::FromMemory(
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now && !it->second.record.revoked) {
-      return CallerFor(it->second.record);
+    if (it != cache_.end() && it->second.expires > now && !it->second.revoked) {
+      return it->second.caller;
     }
   }
   // Past a cached good key every answer is a failure or costs a query: what
@@ -98,8 +103,8 @@ std::optional<absl::StatusOr<Caller>> ApiKeyAuthenticator::FromMemory(
   if (it != cache_.end() && it->second.expires > now) {
     // The lock was let go above: a lookup may have cached the key since, so
     // it is revoked only if its record says so.
-    if (it->second.record.revoked) return InvalidApiKeyError();
-    return CallerFor(it->second.record);
+    if (it->second.revoked) return InvalidApiKeyError();
+    return it->second.caller;
   }
   auto unknown = unknown_.find(hash);
   if (unknown != unknown_.end()) {
@@ -140,12 +145,13 @@ absl::StatusOr<Caller> ApiKeyAuthenticator::Lookup(absl::string_view key,
     return InvalidApiKeyError();
   }
   if (!record.ok()) return record.status();
+  Caller caller = CallerFor(*record);
   if (evictions_ == evictions_before) {
     if (cache_.size() >= options_.max_entries) cache_.clear();
-    cache_[hash] = Entry{*record, now + options_.ttl};
+    cache_[hash] = Entry{caller, record->revoked, now + options_.ttl};
   }
   if (record->revoked) return InvalidApiKeyError();
-  return CallerFor(*record);
+  return caller;
 }
 
 absl::Status ApiKeyAuthenticator::RefuseWithoutLookup(absl::string_view authorization,
@@ -202,7 +208,8 @@ void ApiKeyAuthenticator::OnApiKeyChanged(absl::string_view key_id) {
   absl::MutexLock lock(&mu_);
   ++evictions_;
   // A scan: keys change rarely, and the cache is keyed by hash, not id.
-  absl::erase_if(cache_, [&](const auto& entry) { return entry.second.record.id == key_id; });
+  absl::erase_if(cache_,
+                 [&](const auto& entry) { return entry.second.caller.api_key_id == key_id; });
 }
 
 void ApiKeyAuthenticator::OnApiKeyChangesMissed() {

@@ -16,8 +16,9 @@
 namespace affonso::services {
 
 // Bearer API keys, looked up by SHA-256 (keys are high-entropy, so a fast
-// hash is as safe as a slow one) and cached per replica. A change to a key
-// (revocation, limits) evicts it as soon as the change feed reports it, and
+// hash is as safe as a slow one) and cached per replica; the caller carries
+// the key's permissions, which PermissionStage checks. A change to a key
+// (revocation, limits, permissions) evicts it as soon as the change feed reports it, and
 // no entry is trusted for longer than `ttl` whatever the feed does: a revoked
 // key stops working on every replica within `ttl`, normally within
 // milliseconds.
@@ -79,8 +80,11 @@ class ApiKeyAuthenticator final : public Authenticator, public storage::ApiKeyCh
   void OnApiKeyChangesMissed() override;
 
  private:
+  // What a lookup found, made into the caller once: a cached key's calls
+  // share its permissions rather than copy them.
   struct Entry {
-    storage::ApiKeyRecord record;
+    Caller caller;
+    bool revoked = false;
     absl::Time expires;
   };
 

@@ -107,6 +107,50 @@ TEST_F(ApiKeyAuthenticatorTest, MissedChangesEvictEveryKey) {
   EXPECT_EQ(store_.lookups, 2);
 }
 
+TEST_F(ApiKeyAuthenticatorTest, CallerCarriesTheKeysPermissions) {
+  auto all = authenticator_.Authenticate(std::string("Bearer ") + kKey);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->permissions, nullptr);  // a key without a list has them all
+  EXPECT_TRUE(all->HasPermission("write:affiliates"));
+
+  constexpr char kNarrow[] = "sk_live_0123456789abcdefghijklmnopqrstuv";
+  storage::ApiKeyRecord narrow{"key_2", "team_1", false};
+  narrow.permissions = std::vector<std::string>{"create:clicks", "read:affiliates"};
+  store_.keys[Sha256Hex(kNarrow)] = narrow;
+  for (int i = 0; i < 2; ++i) {  // looked up, then cached
+    auto caller = authenticator_.Authenticate(std::string("Bearer ") + kNarrow);
+    ASSERT_OK(caller);
+    ASSERT_NE(caller->permissions, nullptr);
+    EXPECT_EQ(*caller->permissions, (std::vector<std::string>{"create:clicks", "read:affiliates"}));
+    EXPECT_TRUE(caller->HasPermission("read:affiliates"));
+    EXPECT_FALSE(caller->HasPermission("write:affiliates"));
+  }
+  EXPECT_EQ(store_.lookups, 2);
+  auto from_memory =
+      authenticator_.AuthenticateWithoutWaiting(std::string("Bearer ") + kNarrow, "192.0.2.1");
+  ASSERT_TRUE(from_memory.has_value());
+  ASSERT_OK(*from_memory);
+  EXPECT_FALSE((*from_memory)->HasPermission("write:affiliates"));
+}
+
+// A permission change is announced as a revocation is, and takes effect the
+// same way: at once when reported, else within the TTL.
+TEST_F(ApiKeyAuthenticatorTest, PermissionChangeTakesEffectAsARevocationDoes) {
+  const std::string bearer = std::string("Bearer ") + kKey;
+  ASSERT_TRUE(authenticator_.Authenticate(bearer)->HasPermission("write:affiliates"));
+  store_.keys[Sha256Hex(kKey)].permissions = std::vector<std::string>{"read:affiliates"};
+  EXPECT_TRUE(authenticator_.Authenticate(bearer)->HasPermission("write:affiliates"))
+      << "cached, and nothing was reported";
+  authenticator_.OnApiKeyChanged("key_1");
+  EXPECT_FALSE(authenticator_.Authenticate(bearer)->HasPermission("write:affiliates"));
+
+  store_.keys[Sha256Hex(kKey)].permissions = std::nullopt;  // unreported this time
+  now_ += absl::Seconds(9);
+  EXPECT_FALSE(authenticator_.Authenticate(bearer)->HasPermission("write:affiliates"));
+  now_ += absl::Seconds(2);
+  EXPECT_TRUE(authenticator_.Authenticate(bearer)->HasPermission("write:affiliates"));
+}
+
 // The revocation commits, and its notice arrives, after a lookup read the
 // key but before it cached it: the stale row must not be cached.
 TEST_F(ApiKeyAuthenticatorTest, LookupOverlappingAnEvictionIsNotCached) {

@@ -1,8 +1,11 @@
 #ifndef AFFONSO_SERVICES_CALL_AUTHENTICATOR_H_
 #define AFFONSO_SERVICES_CALL_AUTHENTICATOR_H_
 
+#include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -16,6 +19,14 @@ struct Caller {
   // The key's own rate limits; 0 takes the server's defaults.
   int rate_limit_per_minute = 0;
   int rate_limit_per_second = 0;
+  // The key's permissions (docs/CONTRACT.md); null: every permission, which
+  // a key created without a list has. Shared, as the caller is copied per call.
+  std::shared_ptr<const std::vector<std::string>> permissions;
+
+  bool HasPermission(absl::string_view permission) const {
+    return permissions == nullptr ||
+           std::find(permissions->begin(), permissions->end(), permission) != permissions->end();
+  }
 };
 
 class Authenticator {

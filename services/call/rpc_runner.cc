@@ -115,6 +115,7 @@ AdmissionRequest RpcRunner::ReadAdmissionRequest(const grpc::ServerContextBase& 
   request.authorization_count = Count(context, "authorization");
   request.authorization = Metadata(context, "authorization");
   request.client_address = ClientAddress(context, calls_->trust_loopback_client_address());
+  request.method = Metadata(context, kMethodKey);
   return request;
 }
 

@@ -78,7 +78,8 @@ class RpcMetrics {
 };
 
 // Everything an RPC shares besides its own logic: the request id, admission
-// (the ordered stages: authentication, then rate limiting), the absl -> gRPC
+// (the ordered stages: authentication, then rate limiting, then the method's
+// permission), the absl -> gRPC
 // status mapping with the API error code in trailing metadata, metrics, and
 // one log line per request. Services stay free of it. Sync handlers use Run
 // (or Begin/End); callback-API handlers BeginAsync and End, which never wait

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "common/secret_box.h"
+#include "gateway/transcoder/contract.h"
 #include "services/api/affiliate_service.h"
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
@@ -22,6 +23,7 @@
 #include "services/call/admission.h"
 #include "services/call/admission_executor.h"
 #include "services/call/api_key_authenticator.h"
+#include "services/call/permissions.h"
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
 #include "services/rules/conversion_plan.h"
@@ -73,9 +75,12 @@ struct Server::Parts {
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
   std::unique_ptr<storage::PgApiKeyChangeFeed> api_key_feed;  // reports to authenticator
   std::unique_ptr<storage::PgRateLimitStore> rate_limits;
-  // Admission, in order: authentication, then rate limiting (when on).
+  // Admission, in order: authentication, rate limiting (when on), then the
+  // method's permission (after the take, so a refused call still counts).
   std::unique_ptr<AuthenticationStage> authentication;
   std::unique_ptr<RateLimiter> rate_limiter;
+  MethodPermissions method_permissions;
+  std::unique_ptr<PermissionStage> permission_stage;
   std::unique_ptr<Admission> admission;
   std::unique_ptr<ServerCalls> calls;  // read by the readiness watcher and Shutdown
   std::unique_ptr<RpcMetrics> rpc_metrics;
@@ -167,6 +172,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
         storage::RateLimit{config.rate_limit_per_minute, config.rate_limit_per_second}, registry);
     stages.push_back(parts->rate_limiter.get());
   }
+  // Every method of the contract's services names its permission, or the
+  // server does not start.
+  absl::StatusOr<MethodPermissions> method_permissions =
+      MethodPermissions::FromServices(gateway::ContractServices());
+  if (!method_permissions.ok()) return method_permissions.status();
+  parts->method_permissions = *std::move(method_permissions);
+  parts->permission_stage = std::make_unique<PermissionStage>(&parts->method_permissions);
+  stages.push_back(parts->permission_stage.get());
   parts->admission = std::make_unique<Admission>(std::move(stages));
   // Synchronous calls stop at max_rpc_threads (see the ResourceQuota below).
   parts->calls = std::make_unique<ServerCalls>(
@@ -212,6 +225,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.SetResourceQuota(quota);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<UndecodableRequestInterceptorFactory>());
+  // Names the method for PermissionStage.
+  interceptors.push_back(std::make_unique<MethodNameInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (config.serve_api) {
     builder.RegisterService(parts->click_service.get());
