@@ -57,6 +57,11 @@ TEST_F(RateLimitTest, EveryResponseCarriesTheLimitAndA429SaysWhenToRetry) {
   const int64_t retry_after = AsInt(refused.headers["retry-after"]);
   EXPECT_GE(retry_after, 59);
   EXPECT_LE(retry_after, 61);
+  // The reset of a refusal is when the retry would pass (the SDK sleeps
+  // until it): now + Retry-After, to the second.
+  const int64_t refused_at = absl::ToUnixSeconds(absl::Now());
+  EXPECT_GE(AsInt(refused.headers["x-ratelimit-reset"]), refused_at + retry_after - 1);
+  EXPECT_LE(AsInt(refused.headers["x-ratelimit-reset"]), refused_at + retry_after + 1);
   const auto& error = refused.json.fields().at("error").struct_value().fields();
   ASSERT_TRUE(error.count("retryAfter")) << refused.body;
   EXPECT_EQ(static_cast<int64_t>(error.at("retryAfter").number_value()), retry_after);

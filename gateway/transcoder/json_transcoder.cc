@@ -455,19 +455,39 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
   return absl::OkStatus();
 }
 
+// An explicit JSON null: the SDK sends it to clear a field (`group_id:
+// null`). A string or message field with presence is set, empty, which the
+// services read as "clear"; a google.protobuf.Value holds the null; anything
+// else is left absent ("unchanged", or the default).
+void AssignNull(const FieldDescriptor& field, Message* out) {
+  if (field.is_repeated() || !field.has_presence()) return;
+  const google::protobuf::Reflection& r = *out->GetReflection();
+  if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    r.SetString(out, &field, "");
+  } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    Message* child = r.MutableMessage(out, &field);
+    if (IsWellKnown(field.message_type(), "google.protobuf.Value")) {
+      static_cast<Value*>(child)->set_null_value(google::protobuf::NULL_VALUE);
+    }
+  }
+}
+
 absl::Status AssignMessage(const Struct& object, Message* out, const std::string& path, int depth) {
   if (depth > kMaxDepth) return Invalid(path, "is nested too deeply");
   const Descriptor& type = *out->GetDescriptor();
   std::vector<int> seen;
   for (const auto& [key, value] : object.fields()) {
     const FieldDescriptor* field = FindField(type, key);
-    // Unknown input is ignored, as is an explicit null (= absent).
-    if (field == nullptr || value.kind_case() == Value::kNullValue) continue;
+    if (field == nullptr) continue;  // unknown input is ignored
     const std::string field_path = Join(path, field->name());
     if (std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
       return Invalid(field_path, "is given twice (snake_case and camelCase)");
     }
     seen.push_back(field->number());
+    if (value.kind_case() == Value::kNullValue) {
+      AssignNull(*field, out);
+      continue;
+    }
     if (field->is_map()) return Invalid(field_path, "is not supported");
     if (field->is_repeated()) {
       if (value.kind_case() != Value::kListValue) return Invalid(field_path, "must be an array");

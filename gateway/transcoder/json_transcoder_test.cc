@@ -438,6 +438,26 @@ TEST(RenderSuccessTest, UnsetFieldsWithPresenceAreNullUnlessMarkedOmitWhenUnset)
       << "a set field is its value, even an empty one";
 }
 
+// The SDK clears a field by sending null (`group_id: null`).
+TEST(BuildRequestTest, NullClearsAStringOrMessageWithPresenceAndLeavesOthersAbsent) {
+  Route route;
+  route.body = "*";
+  testing::Shape shape;
+  ASSERT_OK(BuildRequest(route, {}, "",
+                         R"({"plain":null,"nullable_text":null,"nullableCount":null,)"
+                         R"("nullable_inner":null,"nullable_time":null,"tags":null})",
+                         &shape));
+  EXPECT_TRUE(shape.has_nullable_text());
+  EXPECT_EQ(shape.nullable_text(), "");
+  EXPECT_TRUE(shape.has_nullable_inner());
+  EXPECT_EQ(shape.nullable_inner().name(), "");
+  EXPECT_FALSE(shape.has_nullable_count()) << "a number has no empty value to clear to";
+  EXPECT_EQ(shape.plain(), "");
+  EXPECT_EQ(shape.tags_size(), 0);
+  EXPECT_THAT(BuildRequest(route, {}, "", R"({"nullable_text":null,"nullableText":"x"})", &shape),
+              HasApiError("VALIDATION_ERROR", "nullable_text"));
+}
+
 // A delete keeps its gRPC fields; over REST it is the SDK's DeleteResponse.
 TEST(RenderSuccessTest, AResponseBodyNamingAScalarSitsBesideSuccess) {
   Route route;

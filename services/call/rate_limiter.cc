@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
@@ -19,9 +20,10 @@ metrics::CounterFamily& Decisions(metrics::Registry* registry) {
 }  // namespace
 
 RateLimiter::RateLimiter(storage::RateLimitStore* store, storage::RateLimit defaults,
-                         metrics::Registry* registry)
+                         metrics::Registry* registry, std::function<absl::Time()> clock)
     : store_(store),
       defaults_(defaults),
+      clock_(std::move(clock)),
       allowed_(Decisions(registry).WithLabels({"allowed"})),
       limited_(Decisions(registry).WithLabels({"limited"})),
       errors_(Decisions(registry).WithLabels({"error"})) {}
@@ -41,16 +43,21 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
 
   const std::string limit_value = std::to_string(limit.per_minute);
   const std::string remaining = std::to_string(decision->remaining);
-  const std::string reset = std::to_string(decision->reset_unix);
   if (decision->allowed) {
     state->headers.emplace_back(kRateLimitLimitKey, limit_value);
     state->headers.emplace_back(kRateLimitRemainingKey, remaining);
-    state->headers.emplace_back(kRateLimitResetKey, reset);
+    state->headers.emplace_back(kRateLimitResetKey, std::to_string(decision->reset_unix));
     return absl::OkStatus();
   }
   // Whole seconds, as Retry-After counts them; never 0, which reads as "now".
   const int64_t retry_seconds =
       std::max<int64_t>(1, std::ceil(absl::ToDoubleSeconds(decision->retry_after)));
+  // On a refusal the reset is when the same request would pass: the SDK
+  // sleeps until X-RateLimit-Reset before its retry (when that is under a
+  // minute away), so the minute allowance's full refill would make it wait
+  // up to a minute for a burst that clears in a second.
+  const std::string reset = std::to_string(absl::ToInt64Seconds(
+      absl::Ceil(clock_() - absl::UnixEpoch() + decision->retry_after, absl::Seconds(1))));
   absl::Status refused =
       WithApiCode(absl::ResourceExhaustedError(absl::StrCat(
                       "rate limit exceeded: ", limit.per_minute, " requests per minute, at most ",

@@ -1,6 +1,10 @@
 #ifndef AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 #define AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 
+#include <functional>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/metrics.h"
 #include "common/wire_metadata.h"
 #include "services/call/admission.h"
@@ -17,14 +21,16 @@ namespace affonso::services {
 class RateLimiter final : public AdmissionStage {
  public:
   // Counts decisions in `registry` (affonso_rate_limit_decisions_total).
+  // `clock` dates a refusal's X-RateLimit-Reset.
   RateLimiter(storage::RateLimitStore* store, storage::RateLimit defaults,
-              metrics::Registry* registry);
+              metrics::Registry* registry, std::function<absl::Time()> clock = absl::Now);
 
   absl::Status Admit(const AdmissionRequest& request, AdmissionState* state) const override;
 
  private:
   storage::RateLimitStore* store_;
   const storage::RateLimit defaults_;
+  const std::function<absl::Time()> clock_;
   metrics::Counter& allowed_;
   metrics::Counter& limited_;
   metrics::Counter& errors_;  // the shared state could not be reached

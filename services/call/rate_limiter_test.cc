@@ -54,7 +54,8 @@ class RateLimiterTest : public ::testing::Test {
   AdmissionState state_;
   FakeStore store_;
   metrics::Registry registry_;
-  RateLimiter limiter_{&store_, storage::RateLimit{600, 20}, &registry_};
+  absl::Time now_ = absl::FromUnixMillis(1700000000250);
+  RateLimiter limiter_{&store_, storage::RateLimit{600, 20}, &registry_, [this] { return now_; }};
 };
 
 TEST_F(RateLimiterTest, AllowedCallCarriesTheHeadersOfItsLimit) {
@@ -91,10 +92,12 @@ TEST_F(RateLimiterTest, RefusedCallIsRateLimitExceededWithRetryAfter) {
   absl::Status status = Admit();
   ASSERT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ApiErrorCode(status), "RATE_LIMIT_EXCEEDED");
+  // The reset is when the request would pass (now + 2.1 s, rounded up), not
+  // the minute's refill: the SDK sleeps until it.
   EXPECT_EQ(AsMap(ResponseMetadata(status)),
             (std::map<std::string, std::string>{{"x-ratelimit-limit", "600"},
                                                 {"x-ratelimit-remaining", "0"},
-                                                {"x-ratelimit-reset", "1700000060"},
+                                                {"x-ratelimit-reset", "1700000003"},
                                                 {"retry-after", "3"}}));
   EXPECT_TRUE(state_.headers.empty());
   EXPECT_EQ(Decisions("limited"), 1u);
