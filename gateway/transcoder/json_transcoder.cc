@@ -460,8 +460,14 @@ absl::Status AssignMessage(const Struct& object, Message* out, const std::string
   std::vector<int> seen;
   for (const auto& [key, value] : object.fields()) {
     const FieldDescriptor* field = FindField(type, key);
-    // Unknown input is ignored, as is an explicit null (= absent).
-    if (field == nullptr || value.kind_case() == Value::kNullValue) continue;
+    // Unknown input is ignored, as is an explicit null (= absent), except on
+    // a singular google.protobuf.Value: there null is a value of its own
+    // (a PATCH's "clear this nullable field"), distinct from absent.
+    if (field == nullptr) continue;
+    if (value.kind_case() == Value::kNullValue &&
+        (field->is_repeated() || !IsWellKnown(field->message_type(), "google.protobuf.Value"))) {
+      continue;
+    }
     const std::string field_path = Join(path, field->name());
     if (std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
       return Invalid(field_path, "is given twice (snake_case and camelCase)");

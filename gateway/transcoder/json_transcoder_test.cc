@@ -317,6 +317,28 @@ TEST(BuildRequestTest, BodyFieldRuleTakesQueryToo) {
   EXPECT_EQ(update.fraud_rules().self_referral_mode(), FRAUD_MODE_BLOCK);
 }
 
+TEST(BuildRequestTest, ExplicitNullIsAValueOnlyInAValueField) {
+  UpdateProgramRequest update;
+  const Route& route = RouteFor("ProgramService", "UpdateProgram");
+  ASSERT_OK(BuildRequest(route, {}, "",
+                         R"({"tagline":null,"logo_url":"https://x.example/l.png","name":null,)"
+                         R"("affiliate_links_enabled":null})",
+                         &update));
+  ASSERT_TRUE(update.program().has_tagline());
+  EXPECT_EQ(update.program().tagline().kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_EQ(update.program().logo_url().string_value(), "https://x.example/l.png");
+  EXPECT_FALSE(update.program().has_category());  // absent stays absent
+  EXPECT_FALSE(update.program().has_name());      // null elsewhere is absent, as before
+  EXPECT_FALSE(update.program().has_affiliate_links_enabled());
+
+  UpdateTrackingSettingsRequest tracking;
+  ASSERT_OK(BuildRequest(RouteFor("ProgramService", "UpdateTrackingSettings"), {}, "",
+                         R"({"tracking_template":null,"enabled_referral_parameters":null})",
+                         &tracking));
+  EXPECT_TRUE(tracking.tracking().has_tracking_template());
+  EXPECT_FALSE(tracking.tracking().has_enabled_referral_parameters());  // a ListValue
+}
+
 TEST(BuildRequestTest, EmptyBodyIsEmptyRequest) {
   RecordSignupRequest signup;
   EXPECT_OK(BuildRequest(RouteFor("SignupService", "RecordSignup"), {}, "", "  ", &signup));
