@@ -425,6 +425,26 @@ TEST_F(ConversionRulesTest, DirectReferralsPassTheSameRules) {
             "203.0.113.7");
 }
 
+TEST_F(ConversionRulesTest, DirectReferralsPassTheNewChecksToo) {
+  const std::string other = NewId("prg");
+  db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", other, "', '",
+                               a_.team_id, "', 'other')"));
+  db_->QueryValue(
+      absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                   "partnership_status) VALUES ('",
+                   NewId("aff"), "', '", a_.team_id, "', '", other,
+                   "', 'Alice', 'alice@affiliate.test', 'alice-other', 'rejected')"));
+  OnlyRules(
+      "cross_program_ban_mode = 'detect', banned_referral_mode = 'block', "
+      "banned_referral_domains = '{spam.example}'");
+  affonso::v1::Referral referral =
+      Direct("direct@example.com", affonso::v1::REFERRAL_STATUS_UNSPECIFIED,
+             ClickWith("referrer", "'https://spam.example/'"));
+  EXPECT_EQ(referral.status(), affonso::v1::REFERRAL_STATUS_REJECTED);
+  EXPECT_EQ(Flags(referral.id()), R"([{"mode": "detect", "check": "cross_program_ban"}, )"
+                                  R"({"mode": "block", "check": "banned_referral"}])");
+}
+
 TEST_F(ConversionRulesTest, DirectCustomerEarnsTheLeadCommissionButIsNoNewLead) {
   LeadIncentive("1.00");
   affonso::v1::Referral customer =
