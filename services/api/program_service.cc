@@ -21,7 +21,6 @@ using affonso::v1::IncentiveInput;
 using affonso::v1::ProgramSettingsUpdate;
 using affonso::v1::TrackingSettingsUpdate;
 using google::protobuf::ListValue;
-using google::protobuf::Struct;
 using google::protobuf::Value;
 
 constexpr size_t kMaxGroupNameLength = 255;
@@ -349,35 +348,21 @@ absl::StatusOr<TrackingSettingsUpdate> ValidateTrackingSettingsUpdate(
     const TrackingSettingsUpdate& update) {
   TrackingSettingsUpdate normalized = update;
   // The names before SDK 1.0.1 fold into the new ones.
-  struct Alias {
-    const char* old_name;
-    bool (TrackingSettingsUpdate::*has_old)() const;
-    bool (TrackingSettingsUpdate::*old_value)() const;
-    bool (TrackingSettingsUpdate::*has_new)() const;
-    bool (TrackingSettingsUpdate::*new_value)() const;
-    void (TrackingSettingsUpdate::*set_new)(bool);
-    void (TrackingSettingsUpdate::*clear_old)();
-  };
-  const Alias aliases[] = {
-      {"track_email", &TrackingSettingsUpdate::has_track_email,
-       &TrackingSettingsUpdate::track_email, &TrackingSettingsUpdate::has_email_tracking_enabled,
-       &TrackingSettingsUpdate::email_tracking_enabled,
-       &TrackingSettingsUpdate::set_email_tracking_enabled,
-       &TrackingSettingsUpdate::clear_track_email},
-      {"track_name", &TrackingSettingsUpdate::has_track_name, &TrackingSettingsUpdate::track_name,
-       &TrackingSettingsUpdate::has_name_tracking_enabled,
-       &TrackingSettingsUpdate::name_tracking_enabled,
-       &TrackingSettingsUpdate::set_name_tracking_enabled,
-       &TrackingSettingsUpdate::clear_track_name},
-  };
-  for (const Alias& alias : aliases) {
-    if (!(update.*alias.has_old)()) continue;
-    if ((update.*alias.has_new)() && (update.*alias.new_value)() != (update.*alias.old_value)()) {
-      return ValidationError(alias.old_name,
-                             absl::StrCat(alias.old_name, " contradicts its newer name"));
+  if (update.has_track_email()) {
+    if (update.has_email_tracking_enabled() &&
+        update.email_tracking_enabled() != update.track_email()) {
+      return ValidationError("track_email", "track_email contradicts email_tracking_enabled");
     }
-    (normalized.*alias.set_new)((update.*alias.old_value)());
-    (normalized.*alias.clear_old)();
+    normalized.set_email_tracking_enabled(update.track_email());
+    normalized.clear_track_email();
+  }
+  if (update.has_track_name()) {
+    if (update.has_name_tracking_enabled() &&
+        update.name_tracking_enabled() != update.track_name()) {
+      return ValidationError("track_name", "track_name contradicts name_tracking_enabled");
+    }
+    normalized.set_name_tracking_enabled(update.track_name());
+    normalized.clear_track_name();
   }
   if (update.has_default_referral_parameter() &&
       !IsReferralParameter(update.default_referral_parameter())) {
