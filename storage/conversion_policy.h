@@ -17,11 +17,19 @@ namespace affonso::storage {
 // A program's fraud settings, typed; the defaults when it has none stored.
 struct FraudRules {
   affonso::v1::FraudMode self_referral = affonso::v1::FRAUD_MODE_DETECT;
+  affonso::v1::FraudMode cross_program_ban = affonso::v1::FRAUD_MODE_DETECT;
+  affonso::v1::FraudMode duplicate_payout = affonso::v1::FRAUD_MODE_DETECT;
   affonso::v1::FraudMode suspicious_email = affonso::v1::FRAUD_MODE_DETECT;
+  affonso::v1::FraudMode banned_referral = affonso::v1::FRAUD_MODE_DETECT;
   affonso::v1::FraudMode paid_traffic = affonso::v1::FRAUD_MODE_DETECT;
+  affonso::v1::FraudMode blocked_country = affonso::v1::FRAUD_MODE_DETECT;
   std::vector<std::string> paid_click_params = {"gclid", "fbclid", "msclkid", "ttclid"};
   std::vector<std::string> paid_utm_mediums;       // lower-case
   std::vector<std::string> allowed_email_domains;  // lower-case; never "suspicious", nor subdomains
+  // lower-case; a referrer on one of them (or a subdomain) is banned. Empty:
+  // no config, nothing banned.
+  std::vector<std::string> banned_referral_domains;
+  std::vector<std::string> blocked_countries;  // ISO 3166-1 alpha-2, upper case
 };
 
 // What one signup / direct referral looks like to the fraud checks.
@@ -30,6 +38,16 @@ struct FraudSubject {
   std::string affiliate_email, affiliate_external_user_id;
   // The click's parameters (empty when there was no click).
   std::string gclid, fbclid, msclkid, ttclid, utm_medium;
+  std::string referrer;  // as the click recorded it (a URL or a bare host)
+  std::string country;   // ISO 3166-1 alpha-2, as the click recorded it
+  // Facts the database establishes (false when the check is off, since the
+  // store then does not look).
+  // An affiliate with the affiliate's email is rejected in another program
+  // of the team.
+  bool affiliate_rejected_elsewhere = false;
+  // The lead's email or external id belongs to another referral of the
+  // program that already earned a (not declined) commission.
+  bool customer_already_paid = false;
 };
 
 // The lead incentive the affiliate earns (its override's amount winning).

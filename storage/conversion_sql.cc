@@ -1,9 +1,9 @@
 #include "storage/conversion_sql.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/str_split.h"
 #include "common/ids.h"
 #include "storage/fraud_names.h"
 #include "storage/pg_values.h"
@@ -11,9 +11,16 @@
 namespace affonso::storage {
 namespace {
 
-std::vector<std::string> SplitList(const pqxx::field& field) {
-  if (field.is_null() || field.size() == 0) return {};
-  return absl::StrSplit(ReadText(field), ',');
+// A text[] column, element by element (NULL elements skipped).
+std::vector<std::string> ReadList(const pqxx::field& field) {
+  std::vector<std::string> list;
+  if (field.is_null()) return list;
+  pqxx::array_parser parser = field.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) list.push_back(std::move(item.second));
+  }
+  return list;
 }
 
 // A mode the database should never hold keeps the column default.
@@ -32,12 +39,22 @@ ConversionFactsReader::ConversionFactsReader(const pqxx::result& result)
       msclkid_(result.column_number("msclkid")),
       ttclid_(result.column_number("ttclid")),
       utm_medium_(result.column_number("utm_medium")),
+      referrer_(result.column_number("referrer")),
+      country_(result.column_number("country")),
       self_referral_mode_(result.column_number("self_referral_mode")),
+      cross_program_ban_mode_(result.column_number("cross_program_ban_mode")),
+      duplicate_payout_mode_(result.column_number("duplicate_payout_mode")),
       suspicious_email_mode_(result.column_number("suspicious_email_mode")),
+      banned_referral_mode_(result.column_number("banned_referral_mode")),
       paid_traffic_mode_(result.column_number("paid_traffic_mode")),
+      blocked_country_mode_(result.column_number("blocked_country_mode")),
       paid_click_params_(result.column_number("paid_click_params")),
       paid_utm_mediums_(result.column_number("paid_utm_mediums")),
       allowed_email_domains_(result.column_number("allowed_email_domains")),
+      banned_referral_domains_(result.column_number("banned_referral_domains")),
+      blocked_countries_(result.column_number("blocked_countries")),
+      affiliate_rejected_elsewhere_(result.column_number("affiliate_rejected_elsewhere")),
+      customer_already_paid_(result.column_number("customer_already_paid")),
       incentive_id_(result.column_number("incentive_id")),
       incentive_amount_(result.column_number("incentive_amount")),
       incentive_currency_(result.column_number("incentive_currency")),
@@ -52,16 +69,26 @@ void ConversionFactsReader::Read(const pqxx::row& row, ConversionFacts* facts) c
   subject.msclkid = ReadText(row[msclkid_]);
   subject.ttclid = ReadText(row[ttclid_]);
   subject.utm_medium = ReadText(row[utm_medium_]);
+  subject.referrer = ReadText(row[referrer_]);
+  subject.country = ReadText(row[country_]);
+  subject.affiliate_rejected_elsewhere = row[affiliate_rejected_elsewhere_].as<bool>(false);
+  subject.customer_already_paid = row[customer_already_paid_].as<bool>(false);
   if (!row[self_referral_mode_].is_null()) {  // else the program has no row: the defaults
     FraudRules& rules = facts->rules;
     ReadMode(row[self_referral_mode_], &rules.self_referral);
+    ReadMode(row[cross_program_ban_mode_], &rules.cross_program_ban);
+    ReadMode(row[duplicate_payout_mode_], &rules.duplicate_payout);
     ReadMode(row[suspicious_email_mode_], &rules.suspicious_email);
+    ReadMode(row[banned_referral_mode_], &rules.banned_referral);
     ReadMode(row[paid_traffic_mode_], &rules.paid_traffic);
+    ReadMode(row[blocked_country_mode_], &rules.blocked_country);
     // An empty list of click parameters means the default ones.
-    std::vector<std::string> click_params = SplitList(row[paid_click_params_]);
+    std::vector<std::string> click_params = ReadList(row[paid_click_params_]);
     if (!click_params.empty()) rules.paid_click_params = std::move(click_params);
-    rules.paid_utm_mediums = SplitList(row[paid_utm_mediums_]);
-    rules.allowed_email_domains = SplitList(row[allowed_email_domains_]);
+    rules.paid_utm_mediums = ReadList(row[paid_utm_mediums_]);
+    rules.allowed_email_domains = ReadList(row[allowed_email_domains_]);
+    rules.banned_referral_domains = ReadList(row[banned_referral_domains_]);
+    rules.blocked_countries = ReadList(row[blocked_countries_]);
   }
   if (!row[incentive_id_].is_null()) {
     LeadIncentive& incentive = facts->incentive.emplace();

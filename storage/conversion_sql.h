@@ -15,17 +15,34 @@ namespace affonso::storage {
 // Select list of a conversion's facts, over `a` (the affiliate) and `c` (its
 // click, NULL-extended when there is none) joined with
 // AFFONSO_CONVERSION_FACTS_JOINS: the affiliate's email and external id, the
-// click's traffic parameters, the program's fraud rules (NULL when its row is
-// missing: the defaults apply), and the lead incentive the affiliate earns,
-// its override's amount winning. ConversionFactsReader reads them by name.
-#define AFFONSO_CONVERSION_FACTS_COLUMNS                                           \
-  "a.email AS affiliate_email, a.external_user_id AS affiliate_external_user_id, " \
-  "c.gclid, c.fbclid, c.msclkid, c.ttclid, c.utm_medium, "                         \
-  "f.self_referral_mode, f.suspicious_email_mode, f.paid_traffic_mode, "           \
-  "array_to_string(f.paid_click_params, ',') AS paid_click_params, "               \
-  "array_to_string(f.paid_utm_mediums, ',') AS paid_utm_mediums, "                 \
-  "array_to_string(f.allowed_email_domains, ',') AS allowed_email_domains, "       \
-  "n.id AS incentive_id, COALESCE(o.amount, n.amount)::text AS incentive_amount, " \
+// click's traffic parameters, referrer and country, the program's fraud rules
+// (NULL when its row is missing: the defaults apply), whether the affiliate
+// is rejected in another program of the team and whether the lead (SQL
+// expressions `lead_email`, `lead_external_user_id`, NULL when absent) already
+// earned a commission for another referral of the program (both looked up
+// only when their check is not off), and the lead incentive the affiliate
+// earns, its override's amount winning. ConversionFactsReader reads them by
+// name. Lists are read as text[] itself: an element may hold a comma.
+#define AFFONSO_CONVERSION_FACTS_COLUMNS(lead_email, lead_external_user_id)                    \
+  "a.email AS affiliate_email, a.external_user_id AS affiliate_external_user_id, "             \
+  "c.gclid, c.fbclid, c.msclkid, c.ttclid, c.utm_medium, c.referrer, c.country, "              \
+  "f.self_referral_mode, f.cross_program_ban_mode, f.duplicate_payout_mode, "                  \
+  "f.suspicious_email_mode, f.banned_referral_mode, f.paid_traffic_mode, "                     \
+  "f.blocked_country_mode, f.paid_click_params, f.paid_utm_mediums, f.allowed_email_domains, " \
+  "f.banned_referral_domains, f.blocked_countries, "                                           \
+  "COALESCE(f.cross_program_ban_mode, 'detect') <> 'off' AND EXISTS ( "                        \
+  "  SELECT 1 FROM affiliates x WHERE x.team_id = a.team_id AND x.program_id <> a.program_id " \
+  "    AND x.partnership_status = 'rejected' AND lower(x.email) = lower(a.email) "             \
+  "    AND x.deleted_at IS NULL) AS affiliate_rejected_elsewhere, "                            \
+  "COALESCE(f.duplicate_payout_mode, 'detect') <> 'off' AND EXISTS ( "                         \
+  "  SELECT 1 FROM referrals pr JOIN commissions pc ON pc.team_id = pr.team_id "               \
+  "    AND pc.referral_id = pr.id AND pc.status <> 'declined' "                                \
+  "  WHERE pr.team_id = a.team_id AND pr.program_id = a.program_id "                           \
+  "    AND (lower(pr.email) = lower(" lead_email                                               \
+  ") "                                                                                         \
+  "      OR pr.external_user_id = " lead_external_user_id                                      \
+  ")) AS customer_already_paid, "                                                              \
+  "n.id AS incentive_id, COALESCE(o.amount, n.amount)::text AS incentive_amount, "             \
   "n.currency AS incentive_currency, n.hold_period_days AS incentive_hold_period_days"
 
 #define AFFONSO_CONVERSION_FACTS_JOINS                                                           \
@@ -53,9 +70,12 @@ class ConversionFactsReader {
  private:
   using Column = pqxx::row::size_type;
   Column affiliate_email_, affiliate_external_user_id_;
-  Column gclid_, fbclid_, msclkid_, ttclid_, utm_medium_;
-  Column self_referral_mode_, suspicious_email_mode_, paid_traffic_mode_;
+  Column gclid_, fbclid_, msclkid_, ttclid_, utm_medium_, referrer_, country_;
+  Column self_referral_mode_, cross_program_ban_mode_, duplicate_payout_mode_;
+  Column suspicious_email_mode_, banned_referral_mode_, paid_traffic_mode_, blocked_country_mode_;
   Column paid_click_params_, paid_utm_mediums_, allowed_email_domains_;
+  Column banned_referral_domains_, blocked_countries_;
+  Column affiliate_rejected_elsewhere_, customer_already_paid_;
   Column incentive_id_, incentive_amount_, incentive_currency_, incentive_hold_period_days_;
 };
 

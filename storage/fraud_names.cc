@@ -27,6 +27,10 @@ constexpr Name<FraudCheck> kChecks[] = {
     {affonso::v1::FRAUD_CHECK_SELF_REFERRAL, "self_referral"},
     {affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL, "suspicious_email"},
     {affonso::v1::FRAUD_CHECK_PAID_TRAFFIC, "paid_traffic"},
+    {affonso::v1::FRAUD_CHECK_CROSS_PROGRAM_BAN, "cross_program_ban"},
+    {affonso::v1::FRAUD_CHECK_DUPLICATE_PAYOUT, "duplicate_payout"},
+    {affonso::v1::FRAUD_CHECK_BANNED_REFERRAL, "banned_referral"},
+    {affonso::v1::FRAUD_CHECK_BLOCKED_COUNTRY, "blocked_country"},
 };
 
 template <typename Enum, size_t N>

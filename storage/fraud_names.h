@@ -12,8 +12,9 @@ namespace affonso::storage {
 
 // The one table of the fraud vocabulary's stored names: "off" | "detect" |
 // "block" (program_fraud_rules.*_mode) and "self_referral" |
-// "suspicious_email" | "paid_traffic" (referrals.fraud_flags, and the
-// check label of affonso_fraud_flags_total).
+// "suspicious_email" | "paid_traffic" | "cross_program_ban" |
+// "duplicate_payout" | "banned_referral" | "blocked_country"
+// (referrals.fraud_flags, and the check label of affonso_fraud_flags_total).
 //
 // UNSPECIFIED (or a number the proto does not define) maps to nullptr; text
 // that is not a stored name maps to UNSPECIFIED.

@@ -55,7 +55,9 @@ TEST(FraudNamesTest, EveryCheckRoundTripsThroughItsStoredName) {
     EXPECT_EQ(FraudCheckFromDb(name), check) << name;
     EXPECT_TRUE(names.insert(name).second) << name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"self_referral", "suspicious_email", "paid_traffic"}));
+  EXPECT_EQ(names, (std::set<std::string>{"self_referral", "suspicious_email", "paid_traffic",
+                                          "cross_program_ban", "duplicate_payout",
+                                          "banned_referral", "blocked_country"}));
 }
 
 TEST(FraudNamesTest, ExactNames) {

@@ -13,7 +13,8 @@ namespace {
 // $1 id, $2 team, $3 program, $4 tracking id, then the attribution in the
 // column list's order: $5-$9 sub1-sub5, $10 referrer, $11 ip, $12 user agent,
 // $13-$17 utm source, medium, campaign, term, content, $18 gclid, $19 fbclid,
-// $20 msclkid, $21 ttclid; $22 created_at (epoch micros, NULL = now). The
+// $20 msclkid, $21 ttclid; $22 created_at (epoch micros, NULL = now), $23
+// country (stored upper case). The
 // store's test sets each to a different value and reads each column back, so
 // a misordered parameter fails it.
 constexpr Statement kInsertClick{
@@ -21,10 +22,10 @@ constexpr Statement kInsertClick{
     "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, "
     "  sub1, sub2, sub3, sub4, sub5, referrer, ip, user_agent, "
     "  utm_source, utm_medium, utm_campaign, utm_term, utm_content, "
-    "  gclid, fbclid, msclkid, ttclid, created_at) "
+    "  gclid, fbclid, msclkid, ttclid, created_at, country) "
     "SELECT $1, p.team_id, p.id, a.id, a.tracking_id, "
     "  $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
-    "  COALESCE(" AFFONSO_SQL_FROM_MICROS("$22") ", now()) "
+    "  COALESCE(" AFFONSO_SQL_FROM_MICROS("$22") ", now()), upper($23::text) "
     "FROM programs p "
     "JOIN affiliates a ON a.program_id = p.id AND a.tracking_id = $4 "
     "  AND a.deleted_at IS NULL AND a.partnership_status = 'approved' "
@@ -61,7 +62,7 @@ absl::StatusOr<affonso::v1::Click> PgClickStore::TrackClick(
         NullIfEmpty(request.utm_campaign()), NullIfEmpty(request.utm_term()),
         NullIfEmpty(request.utm_content()), NullIfEmpty(request.gclid()),
         NullIfEmpty(request.fbclid()), NullIfEmpty(request.msclkid()),
-        NullIfEmpty(request.ttclid()), NullIfEmpty(created_at));
+        NullIfEmpty(request.ttclid()), NullIfEmpty(created_at), NullIfEmpty(request.country()));
     if (rows.empty()) {
       // Say which one is missing; both answers are this team's own business.
       if (tx.Exec(kProgramExists, request.program_id(), team).empty()) {

@@ -69,8 +69,11 @@ TEST_F(PgClickStoreTest, EachAttributionFieldLandsInItsOwnColumn) {
   request.set_fbclid("v-fbclid");
   request.set_msclkid("v-msclkid");
   request.set_ttclid("v-ttclid");
+  request.set_country("kp");
   auto click = store_->TrackClick(a_.team_id, request);
   ASSERT_OK(click);
+  // Stored upper case, as the blocked-country check compares it.
+  EXPECT_EQ(db_->QueryValue("SELECT country FROM clicks WHERE id = '" + click->id() + "'"), "KP");
   for (const char* column : {"sub1", "sub2", "sub3", "sub4", "sub5", "referrer", "ip", "user_agent",
                              "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                              "gclid", "fbclid", "msclkid", "ttclid"}) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "common/api_error.h"
 #include "common/ids.h"
@@ -22,6 +23,7 @@ using affonso::v1::FraudRules;
 using affonso::v1::Group;
 using affonso::v1::Incentive;
 using affonso::v1::ListGroupsResponse;
+using affonso::v1::ProgramSettings;
 using affonso::v1::TrackingSettings;
 
 // The caller's program, team-scoped: $1 is the team, $2 the program id or NULL
@@ -36,9 +38,20 @@ constexpr char kWithProgram[] =
 // carry a prefix: kSelectGroups returns them beside the group's own.
 constexpr char kFraudRulesColumns[] =
     "r.program_id, r.self_referral_mode, r.suspicious_email_mode, r.paid_traffic_mode, "
-    "r.paid_click_params, r.paid_utm_mediums, r.allowed_email_domains";
+    "r.cross_program_ban_mode, r.duplicate_payout_mode, r.banned_referral_mode, "
+    "r.blocked_country_mode, r.paid_click_params, r.paid_utm_mediums, r.allowed_email_domains, "
+    "r.banned_referral_domains, r.blocked_countries";
 constexpr char kTrackingColumns[] =
-    "t.program_id, t.track_email, t.track_name, t.default_referral_parameter";
+    "t.program_id, t.track_email, t.track_name, t.default_referral_parameter, "
+    "t.enabled_referral_parameters, t.postbacks_enabled, t.append_affonso_id_enabled, "
+    "t.tracking_template_enabled, t.tracking_template::text AS tracking_template";
+// Over `p` (the program) and `t` (its tracking settings, NULL-extended).
+constexpr char kProgramColumns[] =
+    "p.id, p.name, p.slug, p.tagline, p.category, p.description, p.website_url, p.logo_url, "
+    "p.access_mode, p.status, p.affiliate_links_enabled, "
+    "COALESCE(t.default_referral_parameter, 'via') AS default_referral_parameter, "
+    "p.plan_tier, p.plan_postbacks, p.plan_groups_limit, " AFFONSO_SQL_MICROS(
+        "p.created_at") " AS created_at, " AFFONSO_SQL_MICROS("p.updated_at") " AS updated_at";
 constexpr char kIncentiveColumns[] =
     "i.id AS incentive_id, i.group_id AS incentive_group_id, i.name AS incentive_name, "
     "i.type AS incentive_type, i.amount::float8 AS incentive_amount, "
@@ -46,6 +59,33 @@ constexpr char kIncentiveColumns[] =
     "i.hold_period_days AS incentive_hold_period_days";
 
 constexpr JoinedStatement kProgramId{"program_resolve", kWithProgram, "SELECT id FROM prog"};
+
+constexpr JoinedStatement kSelectProgram{
+    "program_select", kWithProgram, "SELECT ", kProgramColumns,
+    " FROM prog JOIN programs p ON p.id = prog.id "
+    "LEFT JOIN program_tracking_settings t ON t.program_id = p.id"};
+
+// $3 the PATCH as a JSON object holding only the present fields (a nullable
+// text's null clears it; access_mode in its stored, lower-case form).
+#define AFFONSO_PATCH_TEXT(column)                                                            \
+  column " = CASE WHEN $3::jsonb ? '" column "' THEN $3::jsonb->>'" column "' ELSE p." column \
+         " END, "
+constexpr JoinedStatement kUpdateProgram{
+    "program_update",
+    kWithProgram,
+    ", upd AS (UPDATE programs p SET " AFFONSO_PATCH_TEXT("name") AFFONSO_PATCH_TEXT(
+        "tagline") AFFONSO_PATCH_TEXT("category") AFFONSO_PATCH_TEXT("description")
+        AFFONSO_PATCH_TEXT("website_url") AFFONSO_PATCH_TEXT("logo_url")
+            AFFONSO_PATCH_TEXT("access_mode")
+    "  affiliate_links_enabled = CASE WHEN $3::jsonb ? 'affiliate_links_enabled' "
+    "    THEN ($3::jsonb->>'affiliate_links_enabled')::boolean "
+    "    ELSE p.affiliate_links_enabled END, "
+    "  updated_at = now() "
+    "  FROM prog WHERE p.id = prog.id RETURNING p.*) "
+    "SELECT ",
+    kProgramColumns,
+    " FROM upd p LEFT JOIN program_tracking_settings t ON t.program_id = p.id"};
+#undef AFFONSO_PATCH_TEXT
 
 // Serialises changes to a program's groups (the default flag, deletions).
 // NO KEY UPDATE does not block inserts elsewhere that reference the program.
@@ -89,8 +129,11 @@ constexpr Statement kEnsureFraudRules{"fraud_rules_ensure",
 
 // $1 the resolved program, $2-$4 the self-referral, suspicious-email and
 // paid-traffic modes, $5-$7 the click params, UTM mediums and allowed email
-// domains as JSON arrays (taken in their order). A NULL parameter keeps the
-// column.
+// domains as JSON arrays (taken in their order), $8-$11 the cross-program-ban,
+// duplicate-payout, banned-referral and blocked-country modes. A NULL
+// parameter keeps the column. $12 / $14: whether the banned-referral /
+// blocked-country config is present; then $13 / $15 is its list as a JSON
+// array, NULL for a null config.
 constexpr JoinedStatement kUpdateFraudRules{
     "fraud_rules_update",
     "UPDATE program_fraud_rules r SET "
@@ -105,6 +148,18 @@ constexpr JoinedStatement kUpdateFraudRules{
     "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
     "  allowed_email_domains = CASE WHEN $7::jsonb IS NULL THEN r.allowed_email_domains "
     "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($7::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
+    "  cross_program_ban_mode = COALESCE($8::text, r.cross_program_ban_mode), "
+    "  duplicate_payout_mode = COALESCE($9::text, r.duplicate_payout_mode), "
+    "  banned_referral_mode = COALESCE($10::text, r.banned_referral_mode), "
+    "  blocked_country_mode = COALESCE($11::text, r.blocked_country_mode), "
+    "  banned_referral_domains = CASE WHEN NOT $12::boolean THEN r.banned_referral_domains "
+    "    WHEN $13::jsonb IS NULL THEN NULL "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($13::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
+    "  blocked_countries = CASE WHEN NOT $14::boolean THEN r.blocked_countries "
+    "    WHEN $15::jsonb IS NULL THEN NULL "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($15::jsonb) "
     "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
     "  updated_at = now() "
     "WHERE r.program_id = $1 "
@@ -137,14 +192,25 @@ constexpr Statement kEnsureTracking{
     "INSERT INTO program_tracking_settings (program_id) VALUES ($1) "
     "ON CONFLICT (program_id) DO NOTHING"};
 
-// $1 the resolved program, $2 track email, $3 track name, $4 default referral
-// parameter. A NULL parameter keeps the column.
+// $1 the resolved program, $2 email tracking, $3 name tracking, $4 default
+// referral parameter, $5 the enabled parameters as a JSON array (taken in
+// order), $6 postbacks, $7 append affonso id, $8 tracking template enabled.
+// A NULL parameter keeps the column. $9: whether the template is present;
+// then $10 is it (a JSON array), NULL for null.
 constexpr JoinedStatement kUpdateTracking{
     "tracking_update",
     "UPDATE program_tracking_settings t SET "
     "  track_email = COALESCE($2::boolean, t.track_email), "
     "  track_name = COALESCE($3::boolean, t.track_name), "
     "  default_referral_parameter = COALESCE($4::text, t.default_referral_parameter), "
+    "  enabled_referral_parameters = CASE WHEN $5::jsonb IS NULL "
+    "    THEN t.enabled_referral_parameters "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($5::jsonb) "
+    "      WITH ORDINALITY AS x(e, n) ORDER BY n) END, "
+    "  postbacks_enabled = COALESCE($6::boolean, t.postbacks_enabled), "
+    "  append_affonso_id_enabled = COALESCE($7::boolean, t.append_affonso_id_enabled), "
+    "  tracking_template_enabled = COALESCE($8::boolean, t.tracking_template_enabled), "
+    "  tracking_template = CASE WHEN $9::boolean THEN $10::jsonb ELSE t.tracking_template END, "
     "  updated_at = now() "
     "WHERE t.program_id = $1 "
     "RETURNING ",
@@ -260,27 +326,148 @@ google::protobuf::ListValue StringsOnly(const google::protobuf::ListValue& list)
   return strings;
 }
 
+// A present config's list as the update statements take it: a JSON array, or
+// NULL ("") for a null config. `config` is normalised (the service's).
+std::string ConfigList(const google::protobuf::Value& config, const std::string& key) {
+  if (config.kind_case() != google::protobuf::Value::kStructValue) return "";
+  auto list = config.struct_value().fields().find(key);
+  if (list == config.struct_value().fields().end()) return "[]";
+  return JsonArray(StringsOnly(list->second.list_value()));
+}
+
 FraudRules ReadFraudRules(const pqxx::row& row) {
+  // program_id stays unset: it is not part of the SDK's type (the caller
+  // named the program).
   FraudRules rules;
-  rules.set_program_id(ReadText(row["program_id"]));
   rules.set_self_referral_mode(FraudModeFromDb(ReadText(row["self_referral_mode"])));
+  rules.set_cross_program_ban_mode(FraudModeFromDb(ReadText(row["cross_program_ban_mode"])));
+  rules.set_duplicate_payout_mode(FraudModeFromDb(ReadText(row["duplicate_payout_mode"])));
   rules.set_suspicious_email_mode(FraudModeFromDb(ReadText(row["suspicious_email_mode"])));
+  rules.set_banned_referral_mode(FraudModeFromDb(ReadText(row["banned_referral_mode"])));
   rules.set_paid_traffic_mode(FraudModeFromDb(ReadText(row["paid_traffic_mode"])));
+  rules.set_blocked_country_mode(FraudModeFromDb(ReadText(row["blocked_country_mode"])));
+  if (!row["banned_referral_domains"].is_null()) {
+    ReadTextArray(row["banned_referral_domains"],
+                  rules.mutable_banned_referral_config()->mutable_domains());
+  }
+  if (!row["blocked_countries"].is_null()) {
+    ReadTextArray(row["blocked_countries"],
+                  rules.mutable_blocked_country_config()->mutable_countries());
+  }
   ReadTextArray(row["paid_click_params"],
                 rules.mutable_paid_traffic_config()->mutable_click_params());
   ReadTextArray(row["paid_utm_mediums"],
                 rules.mutable_paid_traffic_config()->mutable_utm_mediums());
-  ReadTextArray(row["allowed_email_domains"], rules.mutable_allowed_email_domains());
+  google::protobuf::RepeatedPtrField<std::string> allowed;
+  ReadTextArray(row["allowed_email_domains"], &allowed);
+  // Only rendered when there are some (an extension to the SDK's type).
+  for (const std::string& domain : allowed) {
+    rules.mutable_allowed_email_domains()->add_values()->set_string_value(domain);
+  }
   return rules;
 }
 
 TrackingSettings ReadTracking(const pqxx::row& row) {
   TrackingSettings settings;
-  settings.set_program_id(ReadText(row["program_id"]));
-  settings.set_track_email(row["track_email"].as<bool>());
-  settings.set_track_name(row["track_name"].as<bool>());
+  settings.set_email_tracking_enabled(row["track_email"].as<bool>());
+  settings.set_name_tracking_enabled(row["track_name"].as<bool>());
   settings.set_default_referral_parameter(ReadText(row["default_referral_parameter"]));
+  // The default parameter is always enabled, and listed first.
+  settings.add_enabled_referral_parameters(settings.default_referral_parameter());
+  google::protobuf::RepeatedPtrField<std::string> enabled;
+  ReadTextArray(row["enabled_referral_parameters"], &enabled);
+  for (std::string& parameter : enabled) {
+    if (parameter != settings.default_referral_parameter()) {
+      settings.add_enabled_referral_parameters(std::move(parameter));
+    }
+  }
+  settings.set_postbacks_enabled(row["postbacks_enabled"].as<bool>());
+  settings.set_append_affonso_id_enabled(row["append_affonso_id_enabled"].as<bool>());
+  settings.set_tracking_template_enabled(row["tracking_template_enabled"].as<bool>());
+  if (!row["tracking_template"].is_null()) {
+    // The service wrote it as an array of objects; anything else reads as [].
+    google::protobuf::ListValue tmpl;
+    if (google::protobuf::util::JsonStringToMessage(ReadText(row["tracking_template"]), &tmpl)
+            .ok()) {
+      settings.mutable_tracking_template()->Swap(&tmpl);
+    } else {
+      settings.mutable_tracking_template();
+    }
+  }
   return settings;
+}
+
+// The stored lower-case names <-> the enums (PROGRAM_ACCESS_MODE_PUBLIC <->
+// "public"); unknown text reads as UNSPECIFIED.
+template <typename Enum>
+Enum EnumFromDb(const google::protobuf::EnumDescriptor* type, const std::string& prefix,
+                const std::string& text) {
+  const google::protobuf::EnumValueDescriptor* value =
+      type->FindValueByName(prefix + absl::AsciiStrToUpper(text));
+  return static_cast<Enum>(value != nullptr ? value->number() : 0);
+}
+
+std::string EnumToDb(const google::protobuf::EnumDescriptor* type, const std::string& prefix,
+                     int number) {
+  const google::protobuf::EnumValueDescriptor* value = type->FindValueByNumber(number);
+  if (value == nullptr || number == 0) return "";
+  return absl::AsciiStrToLower(absl::string_view(value->name()).substr(prefix.size()));
+}
+
+constexpr char kAccessModePrefix[] = "PROGRAM_ACCESS_MODE_";
+constexpr char kPlanTierPrefix[] = "PROGRAM_PLAN_TIER_";
+
+// Reads kProgramColumns.
+ProgramSettings ReadProgram(const pqxx::row& row) {
+  ProgramSettings program;
+  program.set_id(ReadText(row["id"]));
+  program.set_name(ReadText(row["name"]));
+  if (!row["slug"].is_null()) program.set_slug(ReadText(row["slug"]));
+  if (!row["tagline"].is_null()) program.set_tagline(ReadText(row["tagline"]));
+  if (!row["category"].is_null()) program.set_category(ReadText(row["category"]));
+  if (!row["description"].is_null()) program.set_description(ReadText(row["description"]));
+  program.set_website_url(ReadText(row["website_url"]));
+  if (!row["logo_url"].is_null()) program.set_logo_url(ReadText(row["logo_url"]));
+  program.set_access_mode(
+      EnumFromDb<affonso::v1::ProgramAccessMode>(affonso::v1::ProgramAccessMode_descriptor(),
+                                                 kAccessModePrefix, ReadText(row["access_mode"])));
+  program.set_status(ReadText(row["status"]));
+  program.set_affiliate_links_enabled(row["affiliate_links_enabled"].as<bool>());
+  program.set_default_referral_parameter(ReadText(row["default_referral_parameter"]));
+  affonso::v1::ProgramPlan* plan = program.mutable_plan();
+  if (!row["plan_tier"].is_null()) {
+    plan->set_tier(EnumFromDb<affonso::v1::ProgramPlanTier>(
+        affonso::v1::ProgramPlanTier_descriptor(), kPlanTierPrefix, ReadText(row["plan_tier"])));
+  }
+  plan->set_postbacks(row["plan_postbacks"].as<bool>());
+  if (!row["plan_groups_limit"].is_null()) {
+    plan->set_groups_limit(row["plan_groups_limit"].as<int>());
+  }
+  ReadTimestamp(row["created_at"], program.mutable_created_at());
+  ReadTimestamp(row["updated_at"], program.mutable_updated_at());
+  return program;
+}
+
+// The present fields of a (validated) program PATCH as kUpdateProgram's $3.
+std::string ProgramPatchJson(const affonso::v1::ProgramSettingsUpdate& update) {
+  google::protobuf::Struct patch;
+  auto& fields = *patch.mutable_fields();
+  if (update.has_name()) fields["name"].set_string_value(update.name());
+  if (update.has_tagline()) fields["tagline"] = update.tagline();
+  if (update.has_category()) fields["category"] = update.category();
+  if (update.has_description()) fields["description"] = update.description();
+  if (update.has_website_url()) fields["website_url"].set_string_value(update.website_url());
+  if (update.has_logo_url()) fields["logo_url"] = update.logo_url();
+  if (update.has_access_mode()) {
+    fields["access_mode"].set_string_value(EnumToDb(affonso::v1::ProgramAccessMode_descriptor(),
+                                                    kAccessModePrefix, update.access_mode()));
+  }
+  if (update.has_affiliate_links_enabled()) {
+    fields["affiliate_links_enabled"].set_bool_value(update.affiliate_links_enabled());
+  }
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(patch, &json).ok()) return "{}";
+  return json;
 }
 
 // Reads kIncentiveColumns.
@@ -357,6 +544,24 @@ absl::Status ProgramThenMissing(Tx& tx, const std::string& team, const std::stri
 
 }  // namespace
 
+absl::StatusOr<ProgramSettings> PgProgramStore::GetProgram(absl::string_view team_id,
+                                                           absl::string_view program_id) {
+  const std::string team(team_id), program(program_id);
+  return pool_->Autocommit("get_program", [&](Tx& tx) -> absl::StatusOr<ProgramSettings> {
+    return QueryOne(tx, kSelectProgram, ReadProgram, "program", team, NullIfEmpty(program));
+  });
+}
+
+absl::StatusOr<ProgramSettings> PgProgramStore::UpdateProgram(
+    absl::string_view team_id, absl::string_view program_id,
+    const affonso::v1::ProgramSettingsUpdate& update) {
+  const std::string team(team_id), program(program_id);
+  const std::string patch = ProgramPatchJson(update);
+  return pool_->Autocommit("update_program", [&](Tx& tx) -> absl::StatusOr<ProgramSettings> {
+    return QueryOne(tx, kUpdateProgram, ReadProgram, "program", team, NullIfEmpty(program), patch);
+  });
+}
+
 absl::StatusOr<FraudRules> PgProgramStore::GetFraudRules(absl::string_view team_id,
                                                          absl::string_view program_id) {
   const std::string team(team_id), program(program_id);
@@ -383,6 +588,10 @@ absl::StatusOr<FraudRules> PgProgramStore::UpdateFraudRules(
   auto mode = [](bool present, affonso::v1::FraudMode value) -> const char* {
     return present ? FraudModeToDb(value) : nullptr;
   };
+  const bool has_banned = update.has_banned_referral_config();
+  const bool has_blocked = update.has_blocked_country_config();
+  const std::string banned = ConfigList(update.banned_referral_config(), "domains");
+  const std::string blocked = ConfigList(update.blocked_country_config(), "countries");
   return pool_->InTransaction("update_fraud_rules", [&](Tx& tx) -> absl::StatusOr<FraudRules> {
     AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, ResolveProgram(tx, team, program));
     tx.Exec(kEnsureFraudRules, resolved);
@@ -391,7 +600,12 @@ absl::StatusOr<FraudRules> PgProgramStore::UpdateFraudRules(
                 mode(update.has_self_referral_mode(), update.self_referral_mode()),
                 mode(update.has_suspicious_email_mode(), update.suspicious_email_mode()),
                 mode(update.has_paid_traffic_mode(), update.paid_traffic_mode()),
-                NullIfEmpty(click_params), NullIfEmpty(utm_mediums), NullIfEmpty(allowed_domains));
+                NullIfEmpty(click_params), NullIfEmpty(utm_mediums), NullIfEmpty(allowed_domains),
+                mode(update.has_cross_program_ban_mode(), update.cross_program_ban_mode()),
+                mode(update.has_duplicate_payout_mode(), update.duplicate_payout_mode()),
+                mode(update.has_banned_referral_mode(), update.banned_referral_mode()),
+                mode(update.has_blocked_country_mode(), update.blocked_country_mode()), has_banned,
+                NullIfEmpty(banned), has_blocked, NullIfEmpty(blocked));
     if (rows.empty()) return NotFoundError("program");
     return ReadFraudRules(rows[0]);
   });
@@ -415,14 +629,28 @@ absl::StatusOr<TrackingSettings> PgProgramStore::UpdateTrackingSettings(
   auto flag = [](bool present, bool value) -> const char* {
     return present ? (value ? "true" : "false") : nullptr;
   };
+  const std::string enabled = update.has_enabled_referral_parameters()
+                                  ? JsonArray(StringsOnly(update.enabled_referral_parameters()))
+                                  : "";
+  const bool has_template = update.has_tracking_template();
+  std::string tmpl;  // "" (NULL) for a null template
+  if (has_template &&
+      update.tracking_template().kind_case() == google::protobuf::Value::kListValue) {
+    tmpl = JsonArray(update.tracking_template().list_value());
+  }
   return pool_->InTransaction("update_tracking", [&](Tx& tx) -> absl::StatusOr<TrackingSettings> {
     AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, ResolveProgram(tx, team, program));
     tx.Exec(kEnsureTracking, resolved);
     pqxx::result rows = tx.Exec(
-        kUpdateTracking, resolved, flag(update.has_track_email(), update.track_email()),
-        flag(update.has_track_name(), update.track_name()),
+        kUpdateTracking, resolved,
+        flag(update.has_email_tracking_enabled(), update.email_tracking_enabled()),
+        flag(update.has_name_tracking_enabled(), update.name_tracking_enabled()),
         update.has_default_referral_parameter() ? update.default_referral_parameter().c_str()
-                                                : nullptr);
+                                                : nullptr,
+        NullIfEmpty(enabled), flag(update.has_postbacks_enabled(), update.postbacks_enabled()),
+        flag(update.has_append_affonso_id_enabled(), update.append_affonso_id_enabled()),
+        flag(update.has_tracking_template_enabled(), update.tracking_template_enabled()),
+        has_template, NullIfEmpty(tmpl));
     if (rows.empty()) return NotFoundError("program");
     return ReadTracking(rows[0]);
   });

@@ -11,6 +11,11 @@ class PgProgramStore final : public ProgramStore {
  public:
   explicit PgProgramStore(ConnectionPool* pool) : pool_(pool) {}
 
+  absl::StatusOr<affonso::v1::ProgramSettings> GetProgram(absl::string_view team_id,
+                                                          absl::string_view program_id) override;
+  absl::StatusOr<affonso::v1::ProgramSettings> UpdateProgram(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::ProgramSettingsUpdate& update) override;
   absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
                                                         absl::string_view program_id) override;
   absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(

@@ -31,6 +31,26 @@ std::vector<std::string> Strings(const google::protobuf::RepeatedPtrField<std::s
   return {values.begin(), values.end()};
 }
 
+std::vector<std::string> Strings(const google::protobuf::ListValue& values) {
+  std::vector<std::string> strings;
+  for (const auto& value : values.values()) strings.push_back(value.string_value());
+  return strings;
+}
+
+// A normalised list config, as the service passes it on.
+google::protobuf::Value ListConfig(const std::string& key, std::vector<std::string> items) {
+  google::protobuf::Value config;
+  auto* list = (*config.mutable_struct_value()->mutable_fields())[key].mutable_list_value();
+  for (const std::string& item : items) list->add_values()->set_string_value(item);
+  return config;
+}
+
+google::protobuf::Value Null() {
+  google::protobuf::Value null;
+  null.set_null_value(google::protobuf::NULL_VALUE);
+  return null;
+}
+
 GroupInput NamedGroup(const std::string& name, const std::string& description = "") {
   GroupInput input;
   input.set_name(name);
@@ -104,14 +124,22 @@ TEST_F(PgProgramStoreTest, FraudRulesAreCreatedWithDefaultsOnFirstRead) {
   Query("DELETE FROM program_fraud_rules");
   auto rules = store_->GetFraudRules(a_.team_id, "");
   ASSERT_OK(rules);
-  EXPECT_EQ(rules->program_id(), a_.program_id);
+  // Not part of the SDK's type: left unset (and so out of the JSON).
+  EXPECT_FALSE(rules->has_program_id());
+  EXPECT_EQ(Query("SELECT program_id FROM program_fraud_rules"), a_.program_id);
   EXPECT_EQ(rules->self_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
   EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_DETECT);
   EXPECT_EQ(rules->paid_traffic_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->cross_program_ban_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->duplicate_payout_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->banned_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(rules->blocked_country_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_FALSE(rules->has_banned_referral_config());  // null
+  EXPECT_FALSE(rules->has_blocked_country_config());  // null
   EXPECT_EQ(Strings(rules->paid_traffic_config().click_params()),
             (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
   EXPECT_EQ(rules->paid_traffic_config().utm_mediums_size(), 10);
-  EXPECT_EQ(rules->allowed_email_domains_size(), 0);
+  EXPECT_FALSE(rules->has_allowed_email_domains());  // none: left out
   EXPECT_EQ(Query("SELECT count(*) FROM program_fraud_rules"), "1");
 
   auto again = store_->GetFraudRules(a_.team_id, a_.program_id);
@@ -176,13 +204,13 @@ TEST_F(PgProgramStoreTest, AllowedDomainsAreReplacedKeptOrCleared) {
   absent.set_suspicious_email_mode(affonso::v1::FRAUD_MODE_BLOCK);
   rules = store_->UpdateFraudRules(a_.team_id, "", absent);
   ASSERT_OK(rules);
-  EXPECT_EQ(rules->allowed_email_domains_size(), 2);
+  EXPECT_EQ(rules->allowed_email_domains().values_size(), 2);
 
   FraudRulesUpdate clear;
   clear.mutable_allowed_email_domains();
   rules = store_->UpdateFraudRules(a_.team_id, "", clear);
   ASSERT_OK(rules);
-  EXPECT_EQ(rules->allowed_email_domains_size(), 0);
+  EXPECT_FALSE(rules->has_allowed_email_domains());
   EXPECT_EQ(rules->suspicious_email_mode(), affonso::v1::FRAUD_MODE_BLOCK);
   EXPECT_EQ(Query("SELECT sum(cardinality(allowed_email_domains)) FROM program_fraud_rules"), "0");
 }
@@ -199,19 +227,70 @@ TEST_F(PgProgramStoreTest, FraudRulesOfAnotherTeamAreNotFound) {
   // Each team's default program is its own.
   auto rules = store_->UpdateFraudRules(b_.team_id, "", update);
   ASSERT_OK(rules);
-  EXPECT_EQ(rules->program_id(), b_.program_id);
+  EXPECT_EQ(Query("SELECT program_id FROM program_fraud_rules WHERE self_referral_mode = 'off'"),
+            b_.program_id);
   auto of_a = store_->GetFraudRules(a_.team_id, "");
   ASSERT_OK(of_a);
   EXPECT_EQ(of_a->self_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
 }
 
+TEST_F(PgProgramStoreTest, NewModesAndConfigsAreReplacedKeptOrCleared) {
+  FraudRulesUpdate set;
+  set.set_cross_program_ban_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  set.set_duplicate_payout_mode(affonso::v1::FRAUD_MODE_OFF);
+  set.set_banned_referral_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  set.set_blocked_country_mode(affonso::v1::FRAUD_MODE_OFF);
+  *set.mutable_banned_referral_config() = ListConfig("domains", {"spam.example", "ads.example"});
+  *set.mutable_blocked_country_config() = ListConfig("countries", {"KP", "RU"});
+  auto rules = store_->UpdateFraudRules(a_.team_id, "", set);
+  ASSERT_OK(rules);
+  EXPECT_EQ(rules->cross_program_ban_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(rules->duplicate_payout_mode(), affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_EQ(rules->banned_referral_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(rules->blocked_country_mode(), affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_EQ(rules->self_referral_mode(), affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(Strings(rules->banned_referral_config().domains()),
+            (std::vector<std::string>{"spam.example", "ads.example"}));
+  EXPECT_EQ(Strings(rules->blocked_country_config().countries()),
+            (std::vector<std::string>{"KP", "RU"}));
+
+  // Absent: kept.
+  FraudRulesUpdate absent;
+  absent.set_paid_traffic_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  rules = store_->UpdateFraudRules(a_.team_id, "", absent);
+  ASSERT_OK(rules);
+  EXPECT_EQ(rules->banned_referral_config().domains_size(), 2);
+  EXPECT_EQ(rules->blocked_country_config().countries_size(), 2);
+  EXPECT_EQ(rules->cross_program_ban_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+
+  // An empty list is a config (present, empty); null clears it.
+  FraudRulesUpdate clear;
+  *clear.mutable_banned_referral_config() = ListConfig("domains", {});
+  *clear.mutable_blocked_country_config() = Null();
+  rules = store_->UpdateFraudRules(a_.team_id, "", clear);
+  ASSERT_OK(rules);
+  EXPECT_TRUE(rules->has_banned_referral_config());
+  EXPECT_EQ(rules->banned_referral_config().domains_size(), 0);
+  EXPECT_FALSE(rules->has_blocked_country_config());
+  EXPECT_EQ(
+      Query("SELECT (blocked_countries IS NULL)::text || cardinality(banned_referral_domains) "
+            "FROM program_fraud_rules WHERE program_id = '" +
+            a_.program_id + "'"),
+      "true0");
+}
+
 TEST_F(PgProgramStoreTest, TrackingSettingsReadRecreateAndUpdate) {
   auto settings = store_->GetTrackingSettings(a_.team_id, "");
   ASSERT_OK(settings);
-  EXPECT_EQ(settings->program_id(), a_.program_id);
-  EXPECT_TRUE(settings->track_email());
-  EXPECT_TRUE(settings->track_name());
+  EXPECT_FALSE(settings->has_program_id());  // not part of the SDK's type
+  EXPECT_TRUE(settings->email_tracking_enabled());
+  EXPECT_TRUE(settings->name_tracking_enabled());
   EXPECT_EQ(settings->default_referral_parameter(), "via");
+  EXPECT_EQ(Strings(settings->enabled_referral_parameters()), std::vector<std::string>{"via"});
+  EXPECT_FALSE(settings->postbacks_enabled());
+  EXPECT_FALSE(settings->append_affonso_id_enabled());
+  EXPECT_FALSE(settings->tracking_template_enabled());
+  EXPECT_FALSE(settings->has_tracking_template());  // null
 
   Query("DELETE FROM program_tracking_settings WHERE program_id = '" + a_.program_id + "'");
   settings = store_->GetTrackingSettings(a_.team_id, a_.program_id);
@@ -219,20 +298,24 @@ TEST_F(PgProgramStoreTest, TrackingSettingsReadRecreateAndUpdate) {
   EXPECT_EQ(settings->default_referral_parameter(), "via");
 
   TrackingSettingsUpdate update;
-  update.set_track_email(false);
+  update.set_email_tracking_enabled(false);
   update.set_default_referral_parameter("ref");
   settings = store_->UpdateTrackingSettings(a_.team_id, "", update);
   ASSERT_OK(settings);
-  EXPECT_FALSE(settings->track_email());
-  EXPECT_TRUE(settings->track_name());
+  EXPECT_FALSE(settings->email_tracking_enabled());
+  EXPECT_TRUE(settings->name_tracking_enabled());
   EXPECT_EQ(settings->default_referral_parameter(), "ref");
+  // The signup path reads the same columns.
+  EXPECT_EQ(Query("SELECT track_email::text FROM program_tracking_settings WHERE program_id = '" +
+                  a_.program_id + "'"),
+            "false");
 
   TrackingSettingsUpdate name_only;
-  name_only.set_track_name(false);
+  name_only.set_name_tracking_enabled(false);
   settings = store_->UpdateTrackingSettings(a_.team_id, "", name_only);
   ASSERT_OK(settings);
-  EXPECT_FALSE(settings->track_email());
-  EXPECT_FALSE(settings->track_name());
+  EXPECT_FALSE(settings->email_tracking_enabled());
+  EXPECT_FALSE(settings->name_tracking_enabled());
   EXPECT_EQ(settings->default_referral_parameter(), "ref");
 
   EXPECT_THAT(store_->GetTrackingSettings(b_.team_id, a_.program_id),
@@ -241,7 +324,139 @@ TEST_F(PgProgramStoreTest, TrackingSettingsReadRecreateAndUpdate) {
               StatusIs(absl::StatusCode::kNotFound));
   auto of_b = store_->GetTrackingSettings(b_.team_id, "");
   ASSERT_OK(of_b);
-  EXPECT_TRUE(of_b->track_email());
+  EXPECT_TRUE(of_b->email_tracking_enabled());
+}
+
+TEST_F(PgProgramStoreTest, TrackingSdkFieldsRoundTrip) {
+  TrackingSettingsUpdate update;
+  for (const char* parameter : {"ref", "via", "aff"}) {
+    update.mutable_enabled_referral_parameters()->add_values()->set_string_value(parameter);
+  }
+  update.set_postbacks_enabled(true);
+  update.set_append_affonso_id_enabled(true);
+  update.set_tracking_template_enabled(true);
+  auto* entry = update.mutable_tracking_template()
+                    ->mutable_list_value()
+                    ->add_values()
+                    ->mutable_struct_value()
+                    ->mutable_fields();
+  (*entry)["key"].set_string_value("utm_source");
+  (*entry)["value"].set_string_value("it's \"quoted\"");
+  (*entry)["type"].set_string_value("literal");
+  auto settings = store_->UpdateTrackingSettings(a_.team_id, "", update);
+  ASSERT_OK(settings);
+  // The default parameter first, then the others in their order.
+  EXPECT_EQ(Strings(settings->enabled_referral_parameters()),
+            (std::vector<std::string>{"via", "ref", "aff"}));
+  EXPECT_TRUE(settings->postbacks_enabled());
+  EXPECT_TRUE(settings->append_affonso_id_enabled());
+  EXPECT_TRUE(settings->tracking_template_enabled());
+  ASSERT_EQ(settings->tracking_template().values_size(), 1);
+  const auto& stored = settings->tracking_template().values(0).struct_value().fields();
+  EXPECT_EQ(stored.at("key").string_value(), "utm_source");
+  EXPECT_EQ(stored.at("value").string_value(), "it's \"quoted\"");
+  EXPECT_EQ(stored.at("type").string_value(), "literal");
+
+  // A new default is enabled too; absent fields are kept.
+  TrackingSettingsUpdate new_default;
+  new_default.set_default_referral_parameter("partner");
+  settings = store_->UpdateTrackingSettings(a_.team_id, "", new_default);
+  ASSERT_OK(settings);
+  EXPECT_EQ(Strings(settings->enabled_referral_parameters()),
+            (std::vector<std::string>{"partner", "ref", "via", "aff"}));
+  EXPECT_EQ(settings->tracking_template().values_size(), 1);
+  EXPECT_TRUE(settings->postbacks_enabled());
+
+  // [] and null clear.
+  TrackingSettingsUpdate clear;
+  clear.mutable_enabled_referral_parameters();
+  *clear.mutable_tracking_template() = Null();
+  settings = store_->UpdateTrackingSettings(a_.team_id, "", clear);
+  ASSERT_OK(settings);
+  EXPECT_EQ(Strings(settings->enabled_referral_parameters()), std::vector<std::string>{"partner"});
+  EXPECT_FALSE(settings->has_tracking_template());
+
+  // An empty template is kept as [] (not null).
+  TrackingSettingsUpdate empty;
+  empty.mutable_tracking_template()->mutable_list_value();
+  settings = store_->UpdateTrackingSettings(a_.team_id, "", empty);
+  ASSERT_OK(settings);
+  EXPECT_TRUE(settings->has_tracking_template());
+  EXPECT_EQ(settings->tracking_template().values_size(), 0);
+}
+
+TEST_F(PgProgramStoreTest, ProgramSettingsReadAndPatch) {
+  auto program = store_->GetProgram(a_.team_id, "");
+  ASSERT_OK(program);
+  EXPECT_EQ(program->id(), a_.program_id);
+  EXPECT_FALSE(program->name().empty());
+  EXPECT_FALSE(program->has_slug());
+  EXPECT_FALSE(program->has_tagline());
+  EXPECT_FALSE(program->has_category());
+  EXPECT_FALSE(program->has_description());
+  EXPECT_EQ(program->website_url(), "");
+  EXPECT_FALSE(program->has_logo_url());
+  EXPECT_EQ(program->access_mode(), affonso::v1::PROGRAM_ACCESS_MODE_PUBLIC);
+  EXPECT_EQ(program->status(), "active");
+  EXPECT_TRUE(program->affiliate_links_enabled());
+  EXPECT_EQ(program->default_referral_parameter(), "via");
+  EXPECT_FALSE(program->plan().has_tier());
+  EXPECT_TRUE(program->plan().postbacks());
+  EXPECT_FALSE(program->plan().has_groups_limit());
+  EXPECT_GT(program->created_at().seconds(), 0);
+  EXPECT_GT(program->updated_at().seconds(), 0);
+
+  affonso::v1::ProgramSettingsUpdate patch;
+  patch.set_name("Acme \"Partners\"");
+  patch.mutable_tagline()->set_string_value("Earn 30%, forever");
+  patch.mutable_description()->set_string_value("");  // "" is a value, not null
+  patch.set_website_url("https://acme.example");
+  patch.mutable_logo_url()->set_string_value("https://acme.example/logo.png");
+  patch.set_access_mode(affonso::v1::PROGRAM_ACCESS_MODE_INVITE);
+  patch.set_affiliate_links_enabled(false);
+  program = store_->UpdateProgram(a_.team_id, "", patch);
+  ASSERT_OK(program);
+  EXPECT_EQ(program->name(), "Acme \"Partners\"");
+  EXPECT_EQ(program->tagline(), "Earn 30%, forever");
+  EXPECT_FALSE(program->has_category());
+  ASSERT_TRUE(program->has_description());
+  EXPECT_EQ(program->description(), "");
+  EXPECT_EQ(program->website_url(), "https://acme.example");
+  EXPECT_EQ(program->logo_url(), "https://acme.example/logo.png");
+  EXPECT_EQ(program->access_mode(), affonso::v1::PROGRAM_ACCESS_MODE_INVITE);
+  EXPECT_FALSE(program->affiliate_links_enabled());
+  EXPECT_EQ(Query("SELECT access_mode FROM programs WHERE id = '" + a_.program_id + "'"), "invite");
+
+  // Null clears; absent keeps; the default parameter is the tracking one.
+  affonso::v1::ProgramSettingsUpdate clear;
+  *clear.mutable_tagline() = Null();
+  *clear.mutable_logo_url() = Null();
+  TrackingSettingsUpdate tracking;
+  tracking.set_default_referral_parameter("ref");
+  ASSERT_OK(store_->UpdateTrackingSettings(a_.team_id, "", tracking));
+  Query(
+      "UPDATE programs SET plan_tier = 'growth', plan_groups_limit = 5, slug = 'acme' "
+      "WHERE id = '" +
+      a_.program_id + "'");
+  program = store_->UpdateProgram(a_.team_id, a_.program_id, clear);
+  ASSERT_OK(program);
+  EXPECT_FALSE(program->has_tagline());
+  EXPECT_FALSE(program->has_logo_url());
+  EXPECT_EQ(program->name(), "Acme \"Partners\"");
+  EXPECT_EQ(program->website_url(), "https://acme.example");
+  EXPECT_EQ(program->default_referral_parameter(), "ref");
+  EXPECT_EQ(program->plan().tier(), affonso::v1::PROGRAM_PLAN_TIER_GROWTH);
+  EXPECT_EQ(program->plan().groups_limit(), 5);
+  EXPECT_EQ(program->slug(), "acme");
+
+  // Another team's program is not found, and untouched.
+  EXPECT_THAT(store_->GetProgram(b_.team_id, a_.program_id), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateProgram(b_.team_id, a_.program_id, patch),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto of_b = store_->GetProgram(b_.team_id, "");
+  ASSERT_OK(of_b);
+  EXPECT_EQ(of_b->id(), b_.program_id);
+  EXPECT_EQ(Query("SELECT count(*) FROM programs WHERE access_mode = 'invite'"), "1");
 }
 
 TEST_F(PgProgramStoreTest, ListGroupsPutsTheDefaultFirstAndCountsImplicitMembers) {
@@ -486,9 +701,19 @@ TEST_F(PgProgramStoreTest, ASecondProgramOfTheTeamIsAddressedById) {
   // A group is only found under its own program.
   EXPECT_THAT(store_->GetGroup(a_.team_id, second, a_.default_group_id),
               StatusIs(absl::StatusCode::kNotFound));
+  FraudRulesUpdate update;
+  update.set_blocked_country_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  ASSERT_OK(store_->UpdateFraudRules(a_.team_id, second, update));
+  EXPECT_EQ(
+      Query("SELECT program_id FROM program_fraud_rules WHERE blocked_country_mode = 'block'"),
+      second);
   auto rules = store_->GetFraudRules(a_.team_id, second);
   ASSERT_OK(rules);
-  EXPECT_EQ(rules->program_id(), second);
+  EXPECT_EQ(rules->blocked_country_mode(), affonso::v1::FRAUD_MODE_BLOCK);
+  auto program = store_->GetProgram(a_.team_id, second);
+  ASSERT_OK(program);
+  EXPECT_EQ(program->id(), second);
+  EXPECT_EQ(program->name(), "second");
 }
 
 }  // namespace

@@ -58,8 +58,9 @@ constexpr char kCreateSql[] =
 
 // The facts the policy decides a direct referral on (conversion_sql.h); the
 // click, when named, must be the team's (click_found: NULL when it is not).
+// $4, $5: the lead's email and external id.
 constexpr char kCreateFactsSql[] =
-    "SELECT c.id AS click_found, " AFFONSO_CONVERSION_FACTS_COLUMNS
+    "SELECT c.id AS click_found, " AFFONSO_CONVERSION_FACTS_COLUMNS("$4::text", "$5::text")
     " FROM affiliates a "
     "LEFT JOIN clicks c ON c.id = $3 AND c.team_id = a.team_id " AFFONSO_CONVERSION_FACTS_JOINS
     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL";
@@ -166,7 +167,8 @@ absl::StatusOr<Referral> PgReferralStore::CreateReferral(absl::string_view team_
       pool_->Autocommit("create_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
         // The fraud checks and the lead incentive, as for signups.
         const pqxx::result facts_rows =
-            tx.Exec(kCreateFacts, request.affiliate_id(), team, NullIfEmpty(request.click_id()));
+            tx.Exec(kCreateFacts, request.affiliate_id(), team, NullIfEmpty(request.click_id()),
+                    NullIfEmpty(request.email()), NullIfEmpty(request.external_user_id()));
         if (facts_rows.empty()) return NotFoundError("affiliate");
         if (!request.click_id().empty() && facts_rows[0]["click_found"].is_null()) {
           return NotFoundError("click");

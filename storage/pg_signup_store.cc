@@ -20,11 +20,13 @@ namespace {
 // and no column can shift against another. Absent keys read as NULL.
 
 // What the policy needs to decide each conversion of a batch (see
-// conversion_sql.h). Clicks already converted are left out: the
-// existing-referral lookup answers them.
+// conversion_sql.h); the lead's email and external id come with each click,
+// so the facts about the lead cost no further round trip. Clicks already
+// converted are left out: the existing-referral lookup answers them.
 constexpr char kFactsBatchSql[] =
-    "SELECT i.click_id, i.team_id, " AFFONSO_CONVERSION_FACTS_COLUMNS
-    " FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
+    "SELECT i.click_id, i.team_id, " AFFONSO_CONVERSION_FACTS_COLUMNS(
+        "i.email", "i.external_user_id") " FROM json_to_recordset($1::json) "
+    "AS i(click_id text, team_id text, email text, external_user_id text) "
     "JOIN clicks c ON c.id = i.click_id AND c.team_id = i.team_id "
     "JOIN affiliates a ON a.id = c.affiliate_id " AFFONSO_CONVERSION_FACTS_JOINS
     "WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = c.id OR r.click_id = c.id)";
@@ -163,7 +165,7 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
   std::vector<size_t> slot_of(batch.size());
   std::vector<size_t> first_of_slot;
   absl::flat_hash_map<std::string, size_t> slot_by_key;
-  JsonRows slots;  // [{"click_id":...,"team_id":...}, ...]
+  JsonRows slots;  // [{"click_id":...,"team_id":...,"email":...,"external_user_id":...}, ...]
   auto key = [](absl::string_view click, absl::string_view team) {
     return absl::StrCat(click, "/", team);  // neither contains '/'
   };
@@ -177,6 +179,9 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     slots.BeginRow();
     slots.Text("click_id", request.click_id());
     slots.Text("team_id", batch[i].team_id);
+    // The facts about the lead are the first caller's, as its plan is.
+    slots.Text("email", request.email());
+    slots.Text("external_user_id", request.external_user_id());
     slots.EndRow();
   }
   const std::string slots_json = std::move(slots).Finish();

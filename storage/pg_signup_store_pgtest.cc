@@ -4,6 +4,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "common/ids.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/testing/fixtures.h"
@@ -201,6 +205,213 @@ TEST_F(PgSignupStoreTest, ValuesNeedingQuotesSurviveTheArrays) {
   EXPECT_EQ(result->referral.name(), "Zoë \"Q\", {a} \\ NULL");
   EXPECT_EQ(result->referral.email(), "o'brien+x@example.com");
   EXPECT_EQ(result->referral.external_user_id(), "NULL");
+}
+
+// The facts a signup's plan is made from, as the store read them.
+class RecordingPolicy final : public ConversionPolicy {
+ public:
+  ConversionPlan Plan(const ConversionFacts& facts) const override {
+    absl::MutexLock lock(&mu_);
+    seen_.push_back(facts);
+    return AcceptAllPolicy().Plan(facts);
+  }
+  ConversionFacts Last() const {
+    absl::MutexLock lock(&mu_);
+    return seen_.empty() ? ConversionFacts() : seen_.back();
+  }
+  // customer_already_paid of the lead's plan: "true", "false" or "none".
+  std::string PaidFactFor(const std::string& email) const {
+    absl::MutexLock lock(&mu_);
+    for (const ConversionFacts& facts : seen_) {
+      if (facts.subject.lead_email == email) {
+        return facts.subject.customer_already_paid ? "true" : "false";
+      }
+    }
+    return "none";
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable std::vector<ConversionFacts> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+class SignupFactsTest : public testing::TwoTenantTest {
+ protected:
+  void SetUp() override {
+    TwoTenantTest::SetUp();
+    if (HasFatalFailure()) return;
+    store_ = std::make_unique<PgSignupStore>(&db_->pool(), &policy_);
+  }
+  // `set` is an UPDATE's SET list for A's (or `program`'s) rules row.
+  void Rules(const std::string& set, const std::string& program = "") {
+    db_->QueryValue(absl::StrCat("UPDATE program_fraud_rules SET ", set, " WHERE program_id = '",
+                                 program.empty() ? a_.program_id : program, "'"));
+  }
+  // Signs up a fresh click of A's affiliate; returns the facts it was planned on.
+  ConversionFacts FactsOf(const std::string& email, const std::string& external_user_id = "",
+                          const std::string& click_columns = "", const std::string& values = "") {
+    const std::string click = NewId("clk");
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id",
+                     click_columns, ") VALUES ('", click, "', '", a_.team_id, "', '", a_.program_id,
+                     "', '", a_.affiliate_id, "', '", a_.tracking_id, "'", values, ")"));
+    RecordSignupRequest request;
+    request.set_click_id(click);
+    request.set_email(email);
+    request.set_external_user_id(external_user_id);
+    EXPECT_OK(store_->ConvertClick(a_.team_id, request));
+    return policy_.Last();
+  }
+  // Another program of `tenant`'s team; returns its id.
+  std::string OtherProgram(const testing::Tenant& tenant) {
+    const std::string id = NewId("prg");
+    db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", id, "', '",
+                                 tenant.team_id, "', 'other')"));
+    return id;
+  }
+  std::string AddAffiliate(const std::string& team, const std::string& program,
+                           const std::string& email, const std::string& status,
+                           bool deleted = false) {
+    const std::string id = NewId("aff");
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                     "partnership_status, deleted_at) VALUES ('",
+                     id, "', '", team, "', '", program, "', 'Al', '", email, "', '", NewId("t"),
+                     "', '", status, "', ", deleted ? "now()" : "NULL", ")"));
+    return id;
+  }
+  // A referral of `affiliate` in `program` (of a click since purged: direct
+  // ones may not share an email), with a lead commission in
+  // `commission_status` (none when empty).
+  void PaidReferral(const std::string& program, const std::string& affiliate,
+                    const std::string& email, const std::string& external_user_id,
+                    const std::string& commission_status) {
+    const std::string referral = NewId("ref");
+    db_->QueryValue(absl::StrCat(
+        "INSERT INTO referrals (id, team_id, program_id, affiliate_id, source, email, "
+        "external_user_id, status) VALUES ('",
+        referral, "', '", a_.team_id, "', '", program, "', '", affiliate, "', 'click', NULLIF('",
+        email, "', ''), NULLIF('", external_user_id, "', ''), 'lead')"));
+    if (commission_status.empty()) return;
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO commissions (id, team_id, program_id, referral_id, affiliate_id, "
+                     "commission_amount, commission_currency, earning_type, status) VALUES ('",
+                     NewId("com"), "', '", a_.team_id, "', '", program, "', '", referral, "', '",
+                     affiliate, "', 5, 'USD', 'lead', '", commission_status, "')"));
+  }
+
+  RecordingPolicy policy_;
+  std::unique_ptr<PgSignupStore> store_;
+};
+
+TEST_F(SignupFactsTest, TheClicksReferrerAndCountryAndTheRulesLists) {
+  Rules(
+      "banned_referral_mode = 'block', blocked_country_mode = 'off', "
+      "banned_referral_domains = '{spam.example,ads.example}', blocked_countries = '{KP}'");
+  ConversionFacts facts =
+      FactsOf("lead@example.com", "", ", referrer, country", ", 'https://spam.example/x', 'KP'");
+  EXPECT_EQ(facts.subject.referrer, "https://spam.example/x");
+  EXPECT_EQ(facts.subject.country, "KP");
+  EXPECT_EQ(facts.rules.banned_referral, affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_EQ(facts.rules.blocked_country, affonso::v1::FRAUD_MODE_OFF);
+  EXPECT_EQ(facts.rules.cross_program_ban, affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(facts.rules.duplicate_payout, affonso::v1::FRAUD_MODE_DETECT);
+  EXPECT_EQ(facts.rules.banned_referral_domains,
+            (std::vector<std::string>{"spam.example", "ads.example"}));
+  EXPECT_EQ(facts.rules.blocked_countries, std::vector<std::string>{"KP"});
+
+  // A null config reads as no list.
+  Rules("banned_referral_domains = NULL, blocked_countries = NULL");
+  facts = FactsOf("lead2@example.com");
+  EXPECT_TRUE(facts.rules.banned_referral_domains.empty());
+  EXPECT_TRUE(facts.rules.blocked_countries.empty());
+  EXPECT_EQ(facts.subject.referrer, "");
+  EXPECT_EQ(facts.subject.country, "");
+}
+
+TEST_F(SignupFactsTest, ListElementsHoldingCommasStayWhole) {
+  // Read as text[] itself: a value with a comma (or quotes) is one element,
+  // not two (array_to_string + split made "cpc,display" two paid mediums).
+  Rules(
+      "paid_utm_mediums = ARRAY['cpc,display', 'say \"hi\"'], "
+      "paid_click_params = ARRAY['gclid'], allowed_email_domains = ARRAY['a.example']");
+  ConversionFacts facts = FactsOf("lead@example.com", "", ", utm_medium", ", 'cpc'");
+  EXPECT_EQ(facts.rules.paid_utm_mediums, (std::vector<std::string>{"cpc,display", "say \"hi\""}));
+  EXPECT_EQ(facts.rules.paid_click_params, std::vector<std::string>{"gclid"});
+  EXPECT_EQ(facts.rules.allowed_email_domains, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(facts.subject.utm_medium, "cpc");
+}
+
+TEST_F(SignupFactsTest, AffiliateRejectedInAnotherProgramOfTheTeam) {
+  EXPECT_FALSE(FactsOf("l1@example.com").subject.affiliate_rejected_elsewhere);
+
+  // Elsewhere, but approved; or rejected in another team; or rejected but
+  // deleted: none counts.
+  const std::string other = OtherProgram(a_);
+  AddAffiliate(a_.team_id, other, "ALICE@affiliate.test", "approved");
+  AddAffiliate(b_.team_id, OtherProgram(b_), "alice@affiliate.test", "rejected");
+  AddAffiliate(a_.team_id, other, "alice@affiliate.test", "rejected", /*deleted=*/true);
+  EXPECT_FALSE(FactsOf("l2@example.com").subject.affiliate_rejected_elsewhere);
+  // Another email rejected in the other program does not count either.
+  AddAffiliate(a_.team_id, other, "bob@affiliate.test", "rejected");
+  EXPECT_FALSE(FactsOf("l3@example.com").subject.affiliate_rejected_elsewhere);
+
+  const std::string third = OtherProgram(a_);
+  AddAffiliate(a_.team_id, third, "Alice@Affiliate.test", "rejected");
+  EXPECT_TRUE(FactsOf("l4@example.com").subject.affiliate_rejected_elsewhere);
+
+  // Off: not even looked up.
+  Rules("cross_program_ban_mode = 'off'");
+  EXPECT_FALSE(FactsOf("l5@example.com").subject.affiliate_rejected_elsewhere);
+}
+
+TEST_F(SignupFactsTest, CustomerWhoAlreadyEarnedACommissionInTheProgram) {
+  EXPECT_FALSE(FactsOf("paid@example.com", "user-paid").subject.customer_already_paid);
+
+  // A referral without a commission, a declined commission, and a commission
+  // in another program: none counts.
+  PaidReferral(a_.program_id, a_.affiliate_id, "paid@example.com", "", "");
+  PaidReferral(a_.program_id, a_.affiliate_id, "paid@example.com", "", "declined");
+  const std::string other = OtherProgram(a_);
+  const std::string other_affiliate =
+      AddAffiliate(a_.team_id, other, "carol@affiliate.test", "approved");
+  PaidReferral(other, other_affiliate, "paid@example.com", "user-paid", "pending");
+  EXPECT_FALSE(FactsOf("paid@example.com", "user-paid").subject.customer_already_paid);
+
+  // The same email (any case) or the same external id, with a commission.
+  PaidReferral(a_.program_id, a_.affiliate_id, "Paid@Example.com", "", "pending");
+  EXPECT_TRUE(FactsOf("paid@example.com").subject.customer_already_paid);
+  EXPECT_FALSE(FactsOf("someone-else@example.com").subject.customer_already_paid);
+  PaidReferral(a_.program_id, a_.affiliate_id, "", "user-42", "paid");
+  EXPECT_TRUE(FactsOf("new@example.com", "user-42").subject.customer_already_paid);
+  EXPECT_FALSE(FactsOf("", "user-43").subject.customer_already_paid);
+
+  Rules("duplicate_payout_mode = 'off'");
+  EXPECT_FALSE(FactsOf("paid@example.com", "user-42").subject.customer_already_paid);
+}
+
+TEST_F(SignupFactsTest, EachCallerOfABatchIsJudgedOnItsOwnLead) {
+  PaidReferral(a_.program_id, a_.affiliate_id, "paid@example.com", "", "pending");
+  // Two signups in one batch statement: only the paid customer's fact is set.
+  std::vector<std::string> clicks = {testing::InsertClick(*db_, a_),
+                                     testing::InsertClick(*db_, a_)};
+  std::vector<RecordSignupRequest> requests = {Signup(clicks[0], "paid@example.com"),
+                                               Signup(clicks[1], "fresh@example.com")};
+  requests[0].set_external_user_id("");
+  requests[1].set_external_user_id("");
+  std::vector<absl::StatusOr<Conversion>> results(2, absl::UnknownError("not run"));
+  absl::BlockingCounter done(2);
+  for (int i = 0; i < 2; ++i) {
+    store_->ConvertClickAsync(a_.team_id, &requests[i], [&, i](absl::StatusOr<Conversion> result) {
+      results[i] = std::move(result);
+      done.DecrementCount();
+    });
+  }
+  done.Wait();
+  ASSERT_OK(results[0]);
+  ASSERT_OK(results[1]);
+  EXPECT_EQ(policy_.PaidFactFor("paid@example.com"), "true");
+  EXPECT_EQ(policy_.PaidFactFor("fresh@example.com"), "false");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 namespace affonso::storage {
 
-// Settings of a program: fraud rules, tracking, groups and incentives.
+// Settings of a program: its own, fraud rules, tracking, groups and incentives.
 //
 // Every call names the program by `program_id`, "" meaning the team's default
 // program; a program (or group, or incentive) the team does not own is
@@ -19,17 +19,30 @@ class ProgramStore {
  public:
   virtual ~ProgramStore() = default;
 
+  // default_referral_parameter is the tracking settings' ("via" while the
+  // program has no tracking row).
+  virtual absl::StatusOr<affonso::v1::ProgramSettings> GetProgram(absl::string_view team_id,
+                                                                  absl::string_view program_id) = 0;
+  // Absent fields stay; a present nullable text that is null clears it.
+  virtual absl::StatusOr<affonso::v1::ProgramSettings> UpdateProgram(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::ProgramSettingsUpdate& update) = 0;
+
   // Inserts the default rules first when the program has none yet.
   virtual absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
                                                                 absl::string_view program_id) = 0;
   // Absent fields stay; a present paid_traffic_config replaces both lists; a
-  // present allowed_email_domains (strings only) replaces that list.
+  // present allowed_email_domains (strings only) replaces that list; a
+  // present banned_referral_config / blocked_country_config (normalised: null
+  // or an object holding exactly its list) replaces or clears that config.
   virtual absl::StatusOr<affonso::v1::FraudRules> UpdateFraudRules(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::FraudRulesUpdate& update) = 0;
 
   virtual absl::StatusOr<affonso::v1::TrackingSettings> GetTrackingSettings(
       absl::string_view team_id, absl::string_view program_id) = 0;
+  // Takes the normalised update (the new names only; tracking_template null
+  // or exactly {key, value, type} entries).
   virtual absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) = 0;

@@ -26,7 +26,7 @@ class SignupStore {
   virtual ~SignupStore() = default;
 
   // Converts the team's click into its referral (same id as the click),
-  // honouring the program's track_email / track_name settings; NOT_FOUND when
+  // honouring the program's email / name tracking settings; NOT_FOUND when
   // the click is not the team's. `done` runs once, on any thread, after the
   // outcome is durable. `*request` (assumed validated) must stay valid until
   // then. Asynchronous so that a waiting signup holds no thread.

@@ -2,12 +2,14 @@
 // checks in every mode, lead commissions (override over incentive), the
 // outbox events, and the invariants when calls race.
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/testing/status_matchers.h"
+#include "proto/affonso/v1/clicks.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -81,6 +83,57 @@ class ConversionRulesTest : public ServerTest {
         context.get(), request, &referral);
     EXPECT_OK(result);
     return referral;
+  }
+  // A click of tenant A's affiliate with `columns` set to the SQL `values`.
+  std::string ClickWith(const std::string& columns, const std::string& values) {
+    std::string id = NewId("clk");
+    db_->QueryValue(
+        absl::StrCat("INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, ",
+                     columns, ") VALUES ('", id, "', '", a_.team_id, "', '", a_.program_id, "', '",
+                     a_.affiliate_id, "', '", a_.tracking_id, "', ", values, ")"));
+    return id;
+  }
+  // `set` is an UPDATE's SET list for A's rules: every check off but those it turns on.
+  void OnlyRules(const std::string& set) {
+    const std::string where = " WHERE program_id = '" + a_.program_id + "'";
+    db_->QueryValue(
+        "UPDATE program_fraud_rules SET self_referral_mode = 'off', suspicious_email_mode = 'off', "
+        "paid_traffic_mode = 'off', cross_program_ban_mode = 'off', duplicate_payout_mode = 'off', "
+        "banned_referral_mode = 'off', blocked_country_mode = 'off'" +
+        where);
+    db_->QueryValue("UPDATE program_fraud_rules SET " + set + where);
+  }
+  // Signs a fresh click from `click` up in each mode of `mode_column` (off,
+  // detect, block; `config` is more of the SET list), every other check off:
+  // the subject must make `check` fire.
+  void ExpectEachMode(const std::string& mode_column, const std::string& config,
+                      affonso::v1::FraudCheck check, const std::function<std::string()>& click,
+                      const std::string& email, const std::string& external_user_id = "") {
+    OnlyRules(mode_column + " = 'off'" + config);
+    RecordSignupResponse off = Signup(click(), email, external_user_id);
+    EXPECT_EQ(off.referral().status(), affonso::v1::REFERRAL_STATUS_LEAD);
+    EXPECT_EQ(off.referral().fraud_flags_size(), 0);
+
+    OnlyRules(mode_column + " = 'detect'" + config);
+    RecordSignupResponse detect = Signup(click(), email, external_user_id);
+    EXPECT_TRUE(detect.created());
+    EXPECT_EQ(detect.referral().status(), affonso::v1::REFERRAL_STATUS_LEAD);
+    ASSERT_EQ(detect.referral().fraud_flags_size(), 1);
+    EXPECT_EQ(detect.referral().fraud_flags(0).check(), check);
+    EXPECT_EQ(detect.referral().fraud_flags(0).mode(), affonso::v1::FRAUD_MODE_DETECT);
+
+    const std::string leads_before = Events("referral.lead");
+    OnlyRules(mode_column + " = 'block'" + config);
+    RecordSignupResponse block = Signup(click(), email, external_user_id);
+    EXPECT_TRUE(block.created());  // still 201
+    EXPECT_EQ(block.referral().status(), affonso::v1::REFERRAL_STATUS_REJECTED);
+    ASSERT_EQ(block.referral().fraud_flags_size(), 1);
+    EXPECT_EQ(block.referral().fraud_flags(0).check(), check);
+    EXPECT_EQ(block.referral().fraud_flags(0).mode(), affonso::v1::FRAUD_MODE_BLOCK);
+    EXPECT_EQ(Events("referral.lead"), leads_before);  // no event for the rejected one
+    EXPECT_EQ(Count("SELECT count(*) FROM commissions WHERE referral_id = '" +
+                    block.referral().id() + "'"),
+              "0");
   }
   std::string Count(const std::string& sql) { return db_->QueryValue(sql); }
   std::string Flags(const std::string& referral) {
@@ -160,6 +213,91 @@ TEST_F(ConversionRulesTest, PaidTrafficFromClickIdsOrUtmMedium) {
             affonso::v1::FRAUD_CHECK_PAID_TRAFFIC);
   EXPECT_EQ(Signup(Click("", "CPC"), "b@example.com").referral().fraud_flags_size(), 1);
   EXPECT_EQ(Signup(Click("", "newsletter"), "c@example.com").referral().fraud_flags_size(), 0);
+}
+
+TEST_F(ConversionRulesTest, UtmMediumWithACommaIsOneMedium) {
+  // One paid medium spelled with a comma: neither half of it is paid.
+  OnlyRules("paid_traffic_mode = 'detect', paid_utm_mediums = ARRAY['cpc,display']");
+  EXPECT_EQ(Signup(Click("", "cpc"), "a@example.com").referral().fraud_flags_size(), 0);
+  EXPECT_EQ(Signup(Click("", "display"), "b@example.com").referral().fraud_flags_size(), 0);
+  EXPECT_EQ(Signup(Click("", "cpc,display"), "c@example.com").referral().fraud_flags_size(), 1);
+}
+
+TEST_F(ConversionRulesTest, CrossProgramBanInEachMode) {
+  // The fixture's affiliate (alice@affiliate.test) was rejected by another
+  // program of the team.
+  const std::string other = NewId("prg");
+  db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", other, "', '",
+                               a_.team_id, "', 'other')"));
+  OnlyRules("cross_program_ban_mode = 'block'");
+  EXPECT_EQ(Signup(Click(), "before@example.com").referral().fraud_flags_size(), 0);
+  db_->QueryValue(
+      absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                   "partnership_status) VALUES ('",
+                   NewId("aff"), "', '", a_.team_id, "', '", other,
+                   "', 'Alice', 'Alice@Affiliate.test', 'alice-other', 'rejected')"));
+  ExpectEachMode(
+      "cross_program_ban_mode", "", affonso::v1::FRAUD_CHECK_CROSS_PROGRAM_BAN,
+      [&] { return Click(); }, "lead@example.com");
+}
+
+TEST_F(ConversionRulesTest, DuplicatePayoutInEachMode) {
+  // The customer earned the affiliate a lead commission once already.
+  LeadIncentive("5.00");
+  OnlyRules("duplicate_payout_mode = 'block'");
+  RecordSignupResponse first = Signup(Click(), "customer@example.com", "user-7");
+  EXPECT_EQ(first.referral().fraud_flags_size(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM commissions"), "1");
+  ExpectEachMode(
+      "duplicate_payout_mode", "", affonso::v1::FRAUD_CHECK_DUPLICATE_PAYOUT,
+      [&] { return Click(); }, "Customer@Example.com");
+  // Off and detect were paid (detect lets the lead through); block was not.
+  EXPECT_EQ(Count("SELECT count(*) FROM commissions"), "3");
+  // The external id alone identifies the customer too.
+  OnlyRules("duplicate_payout_mode = 'detect'");
+  RecordSignupResponse by_id = Signup(Click(), "other@example.com", "user-7");
+  ASSERT_EQ(by_id.referral().fraud_flags_size(), 1);
+  EXPECT_EQ(by_id.referral().fraud_flags(0).check(), affonso::v1::FRAUD_CHECK_DUPLICATE_PAYOUT);
+  EXPECT_EQ(Signup(Click(), "new@example.com", "user-8").referral().fraud_flags_size(), 0);
+}
+
+TEST_F(ConversionRulesTest, BannedReferralInEachMode) {
+  const std::string config = ", banned_referral_domains = '{spam.example}'";
+  ExpectEachMode(
+      "banned_referral_mode", config, affonso::v1::FRAUD_CHECK_BANNED_REFERRAL,
+      [&] { return ClickWith("referrer", "'https://www.Spam.Example/landing?a=1'"); },
+      "lead@example.com");
+  OnlyRules("banned_referral_mode = 'block'" + config);
+  EXPECT_EQ(Signup(Click(), "clean@example.com").referral().status(),  // blog.example
+            affonso::v1::REFERRAL_STATUS_LEAD);
+  OnlyRules("banned_referral_mode = 'block', banned_referral_domains = NULL");
+  EXPECT_EQ(Signup(ClickWith("referrer", "'https://spam.example/'"), "n@example.com")
+                .referral()
+                .fraud_flags_size(),
+            0);
+}
+
+TEST_F(ConversionRulesTest, BlockedCountryInEachModeFromTheClickRequest) {
+  // The country arrives on POST /v1/clicks (gRPC TrackClick here).
+  const auto tracked_click = [&](const std::string& country) {
+    affonso::v1::TrackClickRequest request;
+    request.set_program_id(a_.program_id);
+    request.set_tracking_id(a_.tracking_id);
+    request.set_country(country);
+    affonso::v1::Click click;
+    auto context = As(a_);
+    EXPECT_OK(
+        affonso::v1::ClickService::NewStub(channel_)->TrackClick(context.get(), request, &click));
+    return click.id();
+  };
+  const std::string config = ", blocked_countries = '{KP,RU}'";
+  ExpectEachMode(
+      "blocked_country_mode", config, affonso::v1::FRAUD_CHECK_BLOCKED_COUNTRY,
+      [&] { return tracked_click("kp"); }, "lead@example.com");
+  EXPECT_EQ(Count("SELECT count(*) FROM clicks WHERE country = 'KP'"), "3");
+  OnlyRules("blocked_country_mode = 'block'" + config);
+  EXPECT_EQ(Signup(tracked_click("DE"), "de@example.com").referral().fraud_flags_size(), 0);
+  EXPECT_EQ(Signup(tracked_click(""), "unknown@example.com").referral().fraud_flags_size(), 0);
 }
 
 TEST_F(ConversionRulesTest, BlockedSignupCreatesNothingButTheRejectedReferral) {
@@ -285,6 +423,26 @@ TEST_F(ConversionRulesTest, DirectReferralsPassTheSameRules) {
   EXPECT_EQ(Events("transaction.created"), "1");
   EXPECT_EQ(Count("SELECT payload->'data'->>'ip' FROM outbox_events WHERE type = 'referral.lead'"),
             "203.0.113.7");
+}
+
+TEST_F(ConversionRulesTest, DirectReferralsPassTheNewChecksToo) {
+  const std::string other = NewId("prg");
+  db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('", other, "', '",
+                               a_.team_id, "', 'other')"));
+  db_->QueryValue(
+      absl::StrCat("INSERT INTO affiliates (id, team_id, program_id, name, email, tracking_id, "
+                   "partnership_status) VALUES ('",
+                   NewId("aff"), "', '", a_.team_id, "', '", other,
+                   "', 'Alice', 'alice@affiliate.test', 'alice-other', 'rejected')"));
+  OnlyRules(
+      "cross_program_ban_mode = 'detect', banned_referral_mode = 'block', "
+      "banned_referral_domains = '{spam.example}'");
+  affonso::v1::Referral referral =
+      Direct("direct@example.com", affonso::v1::REFERRAL_STATUS_UNSPECIFIED,
+             ClickWith("referrer", "'https://spam.example/'"));
+  EXPECT_EQ(referral.status(), affonso::v1::REFERRAL_STATUS_REJECTED);
+  EXPECT_EQ(Flags(referral.id()), R"([{"mode": "detect", "check": "cross_program_ban"}, )"
+                                  R"({"mode": "block", "check": "banned_referral"}])");
 }
 
 TEST_F(ConversionRulesTest, DirectCustomerEarnsTheLeadCommissionButIsNoNewLead) {

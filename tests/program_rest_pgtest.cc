@@ -1,5 +1,6 @@
 // The /v1/program/... REST endpoints end to end: real HTTP, the in-process
 // gateway, ProgramService and PostgreSQL.
+#include "absl/strings/str_cat.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {
@@ -26,6 +27,16 @@ class ProgramRestTest : public RestTest {
     auto it = object.fields().find(key);
     return it == object.fields().end() ? "" : it->second.string_value();
   }
+  // A nullable field that is empty: rendered null (or, by a gateway that
+  // leaves unset fields with presence out, absent).
+  static bool IsNull(const Struct& object, const std::string& key) {
+    auto it = object.fields().find(key);
+    return it == object.fields().end() ||
+           it->second.kind_case() == google::protobuf::Value::kNullValue;
+  }
+  static bool Bool(const Struct& object, const std::string& key) {
+    return object.fields().at(key).bool_value();
+  }
 
   std::string DefaultGroupId(const storage::testing::Tenant& tenant) {
     return db_->QueryValue("SELECT id FROM affiliate_groups WHERE is_default AND program_id = '" +
@@ -37,14 +48,21 @@ TEST_F(ProgramRestTest, FraudRulesReadAndPatchWithCamelCase) {
   HttpResult got = Call("GET", "/v1/program/fraud-rules");
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_TRUE(got.json.fields().at("success").bool_value());
-  EXPECT_EQ(got.DataString("program_id"), a_.program_id);
+  EXPECT_EQ(Text(got.Data(), "program_id"), "");  // not part of the SDK's type
   EXPECT_EQ(got.DataString("self_referral_mode"), "detect");
   EXPECT_EQ(got.DataString("suspicious_email_mode"), "detect");
   EXPECT_EQ(got.DataString("paid_traffic_mode"), "detect");
+  EXPECT_EQ(got.DataString("cross_program_ban_mode"), "detect");
+  EXPECT_EQ(got.DataString("duplicate_payout_mode"), "detect");
+  EXPECT_EQ(got.DataString("banned_referral_mode"), "detect");
+  EXPECT_EQ(got.DataString("blocked_country_mode"), "detect");
+  EXPECT_TRUE(IsNull(got.Data(), "banned_referral_config"));
+  EXPECT_TRUE(IsNull(got.Data(), "blocked_country_config"));
   const Struct& config = got.Data().fields().at("paid_traffic_config").struct_value();
   EXPECT_EQ(Strings(List(config, "click_params")),
             (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
-  EXPECT_EQ(List(got.Data(), "allowed_email_domains").values_size(), 0);
+  // Our extension, shown only when the program has some.
+  EXPECT_EQ(got.Data().fields().count("allowed_email_domains"), 0u);
 
   HttpResult patched = Call("PATCH", "/v1/program/fraud-rules", R"({"selfReferralMode":"block"})");
   ASSERT_EQ(patched.status, 200) << patched.body;
@@ -66,7 +84,7 @@ TEST_F(ProgramRestTest, FraudRulesReadAndPatchWithCamelCase) {
 
   HttpResult cleared = Call("PATCH", "/v1/program/fraud-rules", R"({"allowedEmailDomains":[]})");
   ASSERT_EQ(cleared.status, 200) << cleared.body;
-  EXPECT_EQ(List(cleared.Data(), "allowed_email_domains").values_size(), 0);
+  EXPECT_EQ(cleared.Data().fields().count("allowed_email_domains"), 0u);
   EXPECT_EQ(List(cleared.Data().fields().at("paid_traffic_config").struct_value(), "utm_mediums")
                 .values_size(),
             1);
@@ -77,6 +95,79 @@ TEST_F(ProgramRestTest, FraudRulesReadAndPatchWithCamelCase) {
   // B's rules are untouched.
   EXPECT_EQ(Call("GET", "/v1/program/fraud-rules", "", &b_).DataString("self_referral_mode"),
             "detect");
+}
+
+TEST_F(ProgramRestTest, FraudRulesSdkModesAndConfigs) {
+  // The SDK's FraudRulesUpdateParams, snake_case, upper-case modes too.
+  HttpResult patched = Call("PATCH", "/v1/program/fraud-rules",
+                            R"({"cross_program_ban_mode":"block","duplicate_payout_mode":"off",)"
+                            R"("banned_referral_mode":"BLOCK","blocked_country_mode":"detect",)"
+                            R"("banned_referral_config":{"domains":["*.Spam.Example","ads.test"]},)"
+                            R"("blocked_country_config":{"countries":["kp","RU"]}})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.DataString("cross_program_ban_mode"), "block");
+  EXPECT_EQ(patched.DataString("duplicate_payout_mode"), "off");
+  EXPECT_EQ(patched.DataString("banned_referral_mode"), "block");
+  EXPECT_EQ(patched.DataString("blocked_country_mode"), "detect");
+  EXPECT_EQ(
+      Strings(List(patched.Data().fields().at("banned_referral_config").struct_value(), "domains")),
+      (std::vector<std::string>{"spam.example", "ads.test"}));
+  EXPECT_EQ(Strings(List(patched.Data().fields().at("blocked_country_config").struct_value(),
+                         "countries")),
+            (std::vector<std::string>{"KP", "RU"}));
+  // The SDK's key order.
+  std::vector<std::string> keys;
+  for (const char* key : {"self_referral_mode", "cross_program_ban_mode", "duplicate_payout_mode",
+                          "suspicious_email_mode", "banned_referral_mode", "paid_traffic_mode",
+                          "blocked_country_mode", "banned_referral_config",
+                          "blocked_country_config", "paid_traffic_config"}) {
+    keys.push_back(absl::StrCat("\"", key, "\""));
+  }
+  size_t at = 0;
+  for (const std::string& key : keys) {
+    size_t next = patched.body.find(key, at);
+    EXPECT_NE(next, std::string::npos) << key;
+    if (next != std::string::npos) at = next;
+  }
+
+  // null clears a config; absent keeps it.
+  HttpResult cleared =
+      Call("PATCH", "/v1/program/fraud-rules", R"({"banned_referral_config":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_TRUE(IsNull(cleared.Data(), "banned_referral_config"));
+  EXPECT_EQ(List(cleared.Data().fields().at("blocked_country_config").struct_value(), "countries")
+                .values_size(),
+            2);
+  EXPECT_EQ(db_->QueryValue("SELECT (banned_referral_domains IS NULL)::text FROM "
+                            "program_fraud_rules WHERE program_id = '" +
+                            a_.program_id + "'"),
+            "true");
+
+  // Clear 400s for shapes and sizes.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"banned_referral_config":["spam.example"]})", "banned_referral_config"},
+      {R"({"banned_referral_config":{"patterns":["spam.example"]}})", "banned_referral_config"},
+      {R"({"banned_referral_config":{"domains":"spam.example"}})",
+       "banned_referral_config.domains"},
+      {R"({"banned_referral_config":{"domains":["not a domain"]}})",
+       "banned_referral_config.domains"},
+      {R"({"blocked_country_config":{"countries":["Russia"]}})",
+       "blocked_country_config.countries"},
+      {R"({"blocked_country_mode":"sometimes"})", "blocked_country_mode"},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult result = Call("PATCH", "/v1/program/fraud-rules", body);
+    EXPECT_EQ(result.status, 400) << body << " " << result.body;
+    EXPECT_EQ(result.ErrorCode(), "VALIDATION_ERROR") << body;
+    EXPECT_EQ(result.ErrorField(), field) << body;
+  }
+  std::string many = R"({"banned_referral_config":{"domains":[)";
+  for (int i = 0; i < 101; ++i) many += absl::StrCat(i ? "," : "", "\"d", i, ".example\"");
+  many += "]}}";
+  HttpResult too_many = Call("PATCH", "/v1/program/fraud-rules", many);
+  EXPECT_EQ(too_many.status, 400) << too_many.body;
+  EXPECT_EQ(too_many.ErrorField(), "banned_referral_config.domains");
+  EXPECT_EQ(Call("GET", "/v1/program/fraud-rules").DataString("cross_program_ban_mode"), "block");
 }
 
 TEST_F(ProgramRestTest, FraudRulesErrorsUseTheEnvelope) {
@@ -116,16 +207,24 @@ TEST_F(ProgramRestTest, FraudRulesErrorsUseTheEnvelope) {
 TEST_F(ProgramRestTest, TrackingSettings) {
   HttpResult got = Call("GET", "/v1/program/tracking");
   ASSERT_EQ(got.status, 200) << got.body;
-  EXPECT_EQ(got.DataString("program_id"), a_.program_id);
-  EXPECT_TRUE(got.Data().fields().at("track_email").bool_value());
-  EXPECT_TRUE(got.Data().fields().at("track_name").bool_value());
+  EXPECT_EQ(Text(got.Data(), "program_id"), "");  // not part of the SDK's type
+  EXPECT_TRUE(Bool(got.Data(), "email_tracking_enabled"));
+  EXPECT_TRUE(Bool(got.Data(), "name_tracking_enabled"));
+  EXPECT_EQ(got.Data().fields().count("track_email"), 0u);  // the SDK 1.0.1 names only
   EXPECT_EQ(got.DataString("default_referral_parameter"), "via");
+  EXPECT_EQ(Strings(List(got.Data(), "enabled_referral_parameters")),
+            std::vector<std::string>{"via"});
+  EXPECT_FALSE(Bool(got.Data(), "postbacks_enabled"));
+  EXPECT_FALSE(Bool(got.Data(), "append_affonso_id_enabled"));
+  EXPECT_FALSE(Bool(got.Data(), "tracking_template_enabled"));
+  EXPECT_TRUE(IsNull(got.Data(), "tracking_template"));
 
+  // The names before SDK 1.0.1 are still accepted.
   HttpResult patched = Call("PATCH", "/v1/program/tracking",
                             R"({"trackEmail":false,"defaultReferralParameter":"ref"})");
   ASSERT_EQ(patched.status, 200) << patched.body;
-  EXPECT_FALSE(patched.Data().fields().at("track_email").bool_value());
-  EXPECT_TRUE(patched.Data().fields().at("track_name").bool_value());
+  EXPECT_FALSE(Bool(patched.Data(), "email_tracking_enabled"));
+  EXPECT_TRUE(Bool(patched.Data(), "name_tracking_enabled"));
   EXPECT_EQ(patched.DataString("default_referral_parameter"), "ref");
   EXPECT_EQ(db_->QueryValue("SELECT track_email FROM program_tracking_settings WHERE "
                             "program_id = '" +
@@ -140,7 +239,130 @@ TEST_F(ProgramRestTest, TrackingSettings) {
   HttpResult other = Call("PATCH", "/v1/program/tracking?program_id=" + a_.program_id,
                           R"({"trackName":false})", &b_);
   EXPECT_EQ(other.status, 404) << other.body;
-  EXPECT_TRUE(Call("GET", "/v1/program/tracking").Data().fields().at("track_name").bool_value());
+  EXPECT_TRUE(Bool(Call("GET", "/v1/program/tracking").Data(), "name_tracking_enabled"));
+}
+
+TEST_F(ProgramRestTest, TrackingSdkFields) {
+  HttpResult patched =
+      Call("PATCH", "/v1/program/tracking",
+           R"({"email_tracking_enabled":true,"name_tracking_enabled":false,)"
+           R"("enabled_referral_parameters":["ref","aff"],"postbacks_enabled":true,)"
+           R"("append_affonso_id_enabled":true,"tracking_template_enabled":true,)"
+           R"("tracking_template":[{"key":"utm_source","value":"partners","type":"literal"},)"
+           R"({"key":"aff","value":"{tracking_id}","type":"macro"}]})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const Struct& data = patched.Data();
+  EXPECT_FALSE(Bool(data, "name_tracking_enabled"));
+  EXPECT_EQ(Strings(List(data, "enabled_referral_parameters")),
+            (std::vector<std::string>{"via", "ref", "aff"}));
+  EXPECT_TRUE(Bool(data, "postbacks_enabled"));
+  EXPECT_TRUE(Bool(data, "append_affonso_id_enabled"));
+  EXPECT_TRUE(Bool(data, "tracking_template_enabled"));
+  const ListValue& tmpl = List(data, "tracking_template");
+  ASSERT_EQ(tmpl.values_size(), 2);
+  EXPECT_EQ(Text(tmpl.values(1).struct_value(), "value"), "{tracking_id}");
+  EXPECT_EQ(Text(tmpl.values(1).struct_value(), "type"), "macro");
+  // The SDK's key order.
+  EXPECT_LT(patched.body.find("\"default_referral_parameter\""),
+            patched.body.find("\"enabled_referral_parameters\""));
+  EXPECT_LT(patched.body.find("\"enabled_referral_parameters\""),
+            patched.body.find("\"email_tracking_enabled\""));
+  EXPECT_LT(patched.body.find("\"tracking_template_enabled\""),
+            patched.body.find("\"tracking_template\":"));
+
+  HttpResult cleared = Call("PATCH", "/v1/program/tracking", R"({"tracking_template":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_TRUE(IsNull(cleared.Data(), "tracking_template"));
+  EXPECT_TRUE(Bool(cleared.Data(), "tracking_template_enabled"));
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"tracking_template":[{"key":"a","value":"{nope}","type":"macro"}]})",
+       "tracking_template"},
+      {R"({"tracking_template":{"key":"a"}})", "tracking_template"},
+      {R"({"enabled_referral_parameters":["a b"]})", "enabled_referral_parameters"},
+      {R"({"track_email":false,"email_tracking_enabled":true})", "track_email"},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult result = Call("PATCH", "/v1/program/tracking", body);
+    EXPECT_EQ(result.status, 400) << body << " " << result.body;
+    EXPECT_EQ(result.ErrorField(), field) << body;
+  }
+}
+
+TEST_F(ProgramRestTest, ProgramSettingsReadAndPatch) {
+  HttpResult got = Call("GET", "/v1/program");
+  ASSERT_EQ(got.status, 200) << got.body;
+  const Struct& data = got.Data();
+  EXPECT_EQ(got.DataString("id"), a_.program_id);
+  EXPECT_FALSE(got.DataString("name").empty());
+  for (const char* key :
+       {"id", "name", "website_url", "access_mode", "status", "affiliate_links_enabled",
+        "default_referral_parameter", "plan", "created_at", "updated_at"}) {
+    EXPECT_EQ(data.fields().count(key), 1u) << key;
+  }
+  for (const char* nullable : {"slug", "tagline", "category", "description", "logo_url"}) {
+    EXPECT_TRUE(IsNull(data, nullable)) << nullable;
+  }
+  EXPECT_EQ(got.DataString("website_url"), "");
+  EXPECT_EQ(got.DataString("access_mode"), "public");
+  EXPECT_EQ(got.DataString("status"), "active");
+  EXPECT_TRUE(Bool(data, "affiliate_links_enabled"));
+  EXPECT_EQ(got.DataString("default_referral_parameter"), "via");
+  const Struct& plan = data.fields().at("plan").struct_value();
+  EXPECT_TRUE(IsNull(plan, "tier"));
+  EXPECT_TRUE(Bool(plan, "postbacks"));
+  EXPECT_TRUE(IsNull(plan, "groups_limit"));
+  EXPECT_FALSE(got.DataString("created_at").empty());
+  EXPECT_FALSE(got.DataString("updated_at").empty());
+
+  // The SDK sends access_mode upper case; responses are lower case.
+  HttpResult patched = Call("PATCH", "/v1/program",
+                            R"({"name":"Acme Partners","tagline":"Earn 30%","category":"SaaS",)"
+                            R"("description":"Our program","website_url":"https://acme.example",)"
+                            R"("logo_url":"https://acme.example/logo.png","access_mode":"INVITE",)"
+                            R"("affiliate_links_enabled":false})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.DataString("name"), "Acme Partners");
+  EXPECT_EQ(patched.DataString("tagline"), "Earn 30%");
+  EXPECT_EQ(patched.DataString("category"), "SaaS");
+  EXPECT_EQ(patched.DataString("website_url"), "https://acme.example");
+  EXPECT_EQ(patched.DataString("access_mode"), "invite");
+  EXPECT_FALSE(Bool(patched.Data(), "affiliate_links_enabled"));
+
+  HttpResult nulls = Call("PATCH", "/v1/program?program_id=" + a_.program_id,
+                          R"({"tagline":null,"logo_url":null,"accessMode":"private"})");
+  ASSERT_EQ(nulls.status, 200) << nulls.body;
+  EXPECT_TRUE(IsNull(nulls.Data(), "tagline"));
+  EXPECT_TRUE(IsNull(nulls.Data(), "logo_url"));
+  EXPECT_EQ(db_->QueryValue("SELECT (tagline IS NULL AND logo_url IS NULL)::text FROM programs "
+                            "WHERE id = '" +
+                            a_.program_id + "'"),
+            "true");
+  EXPECT_EQ(nulls.DataString("category"), "SaaS");
+  EXPECT_EQ(nulls.DataString("access_mode"), "private");
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"name":""})", "name"},
+      {R"({"tagline":42})", "tagline"},
+      {R"({"website_url":"acme.example"})", "website_url"},
+      {R"j({"logo_url":"javascript:alert(1)"})j", "logo_url"},
+      {R"({"access_mode":"SECRET"})", "access_mode"},
+      {absl::StrCat(R"({"description":")", std::string(5001, 'd'), "\"}"), "description"},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult result = Call("PATCH", "/v1/program", body);
+    EXPECT_EQ(result.status, 400) << body.substr(0, 80) << " " << result.body;
+    EXPECT_EQ(result.ErrorCode(), "VALIDATION_ERROR") << body.substr(0, 80);
+    EXPECT_EQ(result.ErrorField(), field) << body.substr(0, 80);
+  }
+
+  // Another team's program is not found; B's own is untouched.
+  EXPECT_EQ(Call("GET", "/v1/program?program_id=" + a_.program_id, "", &b_).status, 404);
+  EXPECT_EQ(Call("PATCH", "/v1/program?program_id=" + a_.program_id, R"({"name":"x"})", &b_).status,
+            404);
+  EXPECT_EQ(Call("GET", "/v1/program", "", &b_).DataString("access_mode"), "public");
+  EXPECT_EQ(db_->QueryValue("SELECT name FROM programs WHERE id = '" + a_.program_id + "'"),
+            "Acme Partners");
 }
 
 TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {

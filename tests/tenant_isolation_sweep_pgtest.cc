@@ -428,6 +428,10 @@ class TenantIsolationSweepTest : public RestTest {
           {"filtered by A's referral", {}, "referral_id=" + a.click_converted, "", 200}}},
         {"GET /v1/commissions/{id}", {{"A's commission", {{"id", a.commission}}, "", "", 404}}},
         // ---- program settings, groups, incentives ----
+        {"GET /v1/program",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program",
+         {{"A's program", {}, a_program, R"({"name":"Mallory"})", 404}}},
         {"GET /v1/program/fraud-rules",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
         {"PATCH /v1/program/fraud-rules",

@@ -330,6 +330,33 @@ TEST(BuildRequestTest, BodyFieldRuleTakesQueryToo) {
   EXPECT_EQ(update.fraud_rules().self_referral_mode(), FRAUD_MODE_BLOCK);
 }
 
+TEST(BuildRequestTest, ExplicitNullIsANullValueInAValueField) {
+  UpdateProgramRequest update;
+  const Route& route = RouteFor("ProgramService", "UpdateProgram");
+  ASSERT_OK(BuildRequest(route, {}, "",
+                         R"({"tagline":null,"logo_url":"https://x.example/l.png","name":null,)"
+                         R"("affiliate_links_enabled":null})",
+                         &update));
+  ASSERT_TRUE(update.program().has_tagline());
+  EXPECT_EQ(update.program().tagline().kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_EQ(update.program().logo_url().string_value(), "https://x.example/l.png");
+  EXPECT_FALSE(update.program().has_category());  // absent stays absent
+  // null on a string with presence clears it (the service refuses an empty
+  // name); on a bool it is absent.
+  ASSERT_TRUE(update.program().has_name());
+  EXPECT_EQ(update.program().name(), "");
+  EXPECT_FALSE(update.program().has_affiliate_links_enabled());
+
+  UpdateTrackingSettingsRequest tracking;
+  ASSERT_OK(BuildRequest(RouteFor("ProgramService", "UpdateTrackingSettings"), {}, "",
+                         R"({"tracking_template":null,"enabled_referral_parameters":null})",
+                         &tracking));
+  EXPECT_TRUE(tracking.tracking().has_tracking_template());
+  // A message with presence: set, empty.
+  ASSERT_TRUE(tracking.tracking().has_enabled_referral_parameters());
+  EXPECT_EQ(tracking.tracking().enabled_referral_parameters().values_size(), 0);
+}
+
 TEST(BuildRequestTest, EmptyBodyIsEmptyRequest) {
   RecordSignupRequest signup;
   EXPECT_OK(BuildRequest(RouteFor("SignupService", "RecordSignup"), {}, "", "  ", &signup));

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "services/call/validation.h"
@@ -35,6 +36,11 @@ absl::Status ValidateTrackClick(const affonso::v1::TrackClickRequest& request) {
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referrer", request.referrer(), 2000));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("ip", request.ip(), 45));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("user_agent", request.user_agent(), 1000));
+  const std::string& country = request.country();
+  if (!country.empty() && (country.size() != 2 || !absl::ascii_isalpha(country[0]) ||
+                           !absl::ascii_isalpha(country[1]))) {
+    return ValidationError("country", "country must be an ISO 3166-1 alpha-2 code");
+  }
   return absl::OkStatus();
 }
 

@@ -67,6 +67,18 @@ TEST(ValidateTrackClickTest, RequiredFieldsAndLimits) {
   }
 }
 
+TEST(ValidateTrackClickTest, CountryIsOptionalAndTwoLetters) {
+  TrackClickRequest request = Valid();
+  for (const char* good : {"", "KP", "de"}) {
+    request.set_country(good);
+    EXPECT_OK(ValidateTrackClick(request)) << good;
+  }
+  for (const char* bad : {"K", "DEU", "1A", "D-", "\xc3\xa9"}) {
+    request.set_country(bad);
+    EXPECT_EQ(ApiErrorField(ValidateTrackClick(request)), "country") << bad;
+  }
+}
+
 class ClickServiceTest : public ::testing::Test {
  protected:
   testing::FakeAuthenticator authenticator_;

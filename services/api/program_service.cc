@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
@@ -17,6 +18,10 @@ namespace {
 
 using affonso::v1::FraudRulesUpdate;
 using affonso::v1::IncentiveInput;
+using affonso::v1::ProgramSettingsUpdate;
+using affonso::v1::TrackingSettingsUpdate;
+using google::protobuf::ListValue;
+using google::protobuf::Value;
 
 constexpr size_t kMaxGroupNameLength = 255;
 constexpr size_t kMaxGroupDescriptionLength = 1000;
@@ -25,6 +30,19 @@ constexpr size_t kMaxUtmMediumLength = 64;
 constexpr int kMaxUtmMediums = 50;
 constexpr int kMaxAllowedDomains = 100;
 constexpr size_t kMaxReferralParameterLength = 32;
+// Free-form configs are bounded so a rules row stays small: it is read with
+// every signup of the program.
+constexpr int kMaxBannedReferralDomains = 100;
+constexpr int kMaxBlockedCountries = 250;
+constexpr int kMaxEnabledReferralParameters = 10;
+constexpr int kMaxTrackingTemplateEntries = 20;
+constexpr size_t kMaxTemplateKeyLength = 64;
+constexpr size_t kMaxTemplateValueLength = 500;
+constexpr size_t kMaxProgramNameLength = 255;
+constexpr size_t kMaxTaglineLength = 255;
+constexpr size_t kMaxCategoryLength = 100;
+constexpr size_t kMaxProgramDescriptionLength = 5000;
+constexpr size_t kMaxUrlLength = 2000;
 constexpr int kDefaultHoldPeriodDays = 30;
 constexpr int kMaxHoldPeriodDays = 3650;
 // numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
@@ -114,6 +132,176 @@ absl::Status CheckId(const std::string& id, absl::string_view prefix, absl::stri
   return LooksLikeId(id, prefix) ? absl::OkStatus() : affonso::NotFoundError(what);
 }
 
+// A config object: only `key`, holding a list of strings; each normalised
+// by `normalize` (an error names `field`), duplicates dropped. Returns the
+// canonical object, or null for null.
+absl::StatusOr<Value> NormalizeListConfig(
+    absl::string_view field, const Value& config, absl::string_view key, int max_items,
+    absl::StatusOr<std::string> (*normalize)(absl::string_view field, const std::string& raw)) {
+  if (config.kind_case() == Value::kNullValue) return config;
+  if (config.kind_case() != Value::kStructValue) {
+    return ValidationError(field, absl::StrCat(field, " must be an object or null"));
+  }
+  const std::string list_field = absl::StrCat(field, ".", key);
+  const google::protobuf::Map<std::string, Value>& fields = config.struct_value().fields();
+  for (const auto& [name, unused] : fields) {
+    if (name != key) {
+      return ValidationError(field, absl::StrCat(field, " takes only \"", key, "\""));
+    }
+  }
+  Value canonical;
+  ListValue* kept =
+      (*canonical.mutable_struct_value()->mutable_fields())[std::string(key)].mutable_list_value();
+  auto list = fields.find(std::string(key));
+  if (list == fields.end()) return canonical;  // {} = an empty list
+  if (list->second.kind_case() != Value::kListValue) {
+    return ValidationError(list_field, absl::StrCat(list_field, " must be an array of strings"));
+  }
+  if (list->second.list_value().values_size() > max_items) {
+    return ValidationError(list_field,
+                           absl::StrCat("at most ", max_items, " entries in ", list_field));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (const Value& item : list->second.list_value().values()) {
+    if (item.kind_case() != Value::kStringValue) {
+      return ValidationError(list_field, absl::StrCat(list_field, " must be an array of strings"));
+    }
+    AFFONSO_ASSIGN_OR_RETURN(std::string normalized, normalize(list_field, item.string_value()));
+    if (seen.insert(normalized).second) kept->add_values()->set_string_value(std::move(normalized));
+  }
+  return canonical;
+}
+
+// A banned referrer: a domain, optionally written "*.domain" (the same: a
+// domain always covers its subdomains).
+absl::StatusOr<std::string> NormalizeBannedDomain(absl::string_view field, const std::string& raw) {
+  std::string domain = Normalized(raw);
+  if (absl::StartsWith(domain, "*.")) domain.erase(0, 2);
+  if (domain.size() > 253 || !IsPlausibleDomain(domain)) {
+    return ValidationError(field, absl::StrCat(field, " must hold domain names"));
+  }
+  return domain;
+}
+
+absl::StatusOr<std::string> NormalizeCountry(absl::string_view field, const std::string& raw) {
+  std::string country = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(raw));
+  if (country.size() != 2 || !absl::ascii_isalpha(static_cast<unsigned char>(country[0])) ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(country[1]))) {
+    return ValidationError(field,
+                           absl::StrCat(field, " must hold ISO 3166-1 alpha-2 country codes"));
+  }
+  return country;
+}
+
+// A query parameter name of referral links: URL-safe.
+bool IsReferralParameter(absl::string_view parameter) {
+  bool url_safe = !parameter.empty() && parameter.size() <= kMaxReferralParameterLength;
+  for (char c : parameter) {
+    url_safe =
+        url_safe && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  }
+  return url_safe;
+}
+
+// The macros a tracking template may use (the SDK's TrackingTemplateMacro).
+bool IsTemplateMacro(absl::string_view value) {
+  static const auto* macros = new absl::flat_hash_set<std::string>{
+      "{tracking_id}", "{affiliate_id}", "{program_id}",     "{program_slug}",
+      "{affonso_id}",  "{program_name}", "{affiliate_name}", "{group_id}",
+      "{group_name}",  "{timestamp}",    "{randint}"};
+  return macros->contains(value);
+}
+
+// null, or an array of {key, value, type}: returned with exactly those keys.
+absl::StatusOr<Value> NormalizeTrackingTemplate(const Value& tmpl) {
+  constexpr char kField[] = "tracking_template";
+  if (tmpl.kind_case() == Value::kNullValue) return tmpl;
+  if (tmpl.kind_case() != Value::kListValue) {
+    return ValidationError(kField, "tracking_template must be an array or null");
+  }
+  if (tmpl.list_value().values_size() > kMaxTrackingTemplateEntries) {
+    return ValidationError(kField, absl::StrCat("at most ", kMaxTrackingTemplateEntries,
+                                                " entries in tracking_template"));
+  }
+  Value canonical;
+  ListValue* kept = canonical.mutable_list_value();
+  absl::flat_hash_set<std::string> keys;
+  for (const Value& entry : tmpl.list_value().values()) {
+    if (entry.kind_case() != Value::kStructValue) {
+      return ValidationError(kField, "each tracking_template entry must be an object");
+    }
+    const auto& fields = entry.struct_value().fields();
+    auto text = [&](const char* name) -> const std::string* {
+      auto it = fields.find(name);
+      if (it == fields.end() || it->second.kind_case() != Value::kStringValue) return nullptr;
+      return &it->second.string_value();
+    };
+    for (const auto& [name, unused] : fields) {
+      if (name != "key" && name != "value" && name != "type") {
+        return ValidationError(kField, "a tracking_template entry takes only key, value and type");
+      }
+    }
+    const std::string* key = text("key");
+    const std::string* value = text("value");
+    const std::string* type = text("type");
+    if (key == nullptr || value == nullptr || type == nullptr) {
+      return ValidationError(kField, "each tracking_template entry needs string key, value, type");
+    }
+    // It becomes a query parameter name of the affiliate's links.
+    const bool key_ok = !key->empty() && key->size() <= kMaxTemplateKeyLength &&
+                        std::all_of(key->begin(), key->end(), [](char c) {
+                          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                 c == '-' || c == '.';
+                        });
+    if (!key_ok) {
+      return ValidationError(
+          kField, absl::StrCat("a tracking_template key must be 1-", kMaxTemplateKeyLength,
+                               " letters, digits, '_', '-' or '.'"));
+    }
+    if (!keys.insert(*key).second) {
+      return ValidationError(kField, "tracking_template keys must be unique");
+    }
+    if (*type == "literal") {
+      if (value->size() > kMaxTemplateValueLength) {
+        return ValidationError(kField, absl::StrCat("a tracking_template value has at most ",
+                                                    kMaxTemplateValueLength, " characters"));
+      }
+    } else if (*type == "macro") {
+      if (!IsTemplateMacro(*value)) {
+        return ValidationError(kField, "a macro's value must be one of the tracking macros");
+      }
+    } else {
+      return ValidationError(kField, "a tracking_template type must be literal or macro");
+    }
+    auto& out = *kept->add_values()->mutable_struct_value()->mutable_fields();
+    out["key"].set_string_value(*key);
+    out["value"].set_string_value(*value);
+    out["type"].set_string_value(*type);
+  }
+  return canonical;
+}
+
+// A nullable text of the program PATCH: a string (<= max) or null.
+absl::Status CheckNullableText(absl::string_view field, bool present, const Value& value,
+                               size_t max) {
+  if (!present || value.kind_case() == Value::kNullValue) return absl::OkStatus();
+  if (value.kind_case() != Value::kStringValue) {
+    return ValidationError(field, absl::StrCat(field, " must be a string or null"));
+  }
+  return CheckMaxLength(field, value.string_value(), max);
+}
+
+absl::Status CheckHttpUrl(absl::string_view field, absl::string_view url) {
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, url, kMaxUrlLength));
+  const bool http =
+      absl::StartsWithIgnoreCase(url, "http://") || absl::StartsWithIgnoreCase(url, "https://");
+  const size_t host = url.find("//") + 2;
+  if (!http || url.size() <= host || url.find_first_of(" \t\r\n") != absl::string_view::npos) {
+    return ValidationError(field, absl::StrCat(field, " must be an http(s) URL"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<FraudRulesUpdate> ValidateFraudRulesUpdate(const FraudRulesUpdate& update) {
@@ -123,7 +311,28 @@ absl::StatusOr<FraudRulesUpdate> ValidateFraudRulesUpdate(const FraudRulesUpdate
       "suspicious_email_mode", update.has_suspicious_email_mode(), update.suspicious_email_mode()));
   AFFONSO_RETURN_IF_ERROR(CheckFraudMode("paid_traffic_mode", update.has_paid_traffic_mode(),
                                          update.paid_traffic_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("cross_program_ban_mode",
+                                         update.has_cross_program_ban_mode(),
+                                         update.cross_program_ban_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode(
+      "duplicate_payout_mode", update.has_duplicate_payout_mode(), update.duplicate_payout_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("banned_referral_mode", update.has_banned_referral_mode(),
+                                         update.banned_referral_mode()));
+  AFFONSO_RETURN_IF_ERROR(CheckFraudMode("blocked_country_mode", update.has_blocked_country_mode(),
+                                         update.blocked_country_mode()));
   FraudRulesUpdate normalized = update;
+  if (update.has_banned_referral_config()) {
+    AFFONSO_ASSIGN_OR_RETURN(
+        *normalized.mutable_banned_referral_config(),
+        NormalizeListConfig("banned_referral_config", update.banned_referral_config(), "domains",
+                            kMaxBannedReferralDomains, &NormalizeBannedDomain));
+  }
+  if (update.has_blocked_country_config()) {
+    AFFONSO_ASSIGN_OR_RETURN(
+        *normalized.mutable_blocked_country_config(),
+        NormalizeListConfig("blocked_country_config", update.blocked_country_config(), "countries",
+                            kMaxBlockedCountries, &NormalizeCountry));
+  }
   if (normalized.has_paid_traffic_config()) {
     auto* config = normalized.mutable_paid_traffic_config();
     AFFONSO_RETURN_IF_ERROR(NormalizeClickParams(config->mutable_click_params()));
@@ -135,18 +344,79 @@ absl::StatusOr<FraudRulesUpdate> ValidateFraudRulesUpdate(const FraudRulesUpdate
   return normalized;
 }
 
-absl::Status ValidateTrackingSettingsUpdate(const affonso::v1::TrackingSettingsUpdate& update) {
-  if (!update.has_default_referral_parameter()) return absl::OkStatus();
-  const std::string& parameter = update.default_referral_parameter();
-  // It becomes the query parameter name of referral links: keep it URL-safe.
-  bool url_safe = !parameter.empty() && parameter.size() <= kMaxReferralParameterLength;
-  for (char c : parameter) {
-    url_safe =
-        url_safe && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+absl::StatusOr<TrackingSettingsUpdate> ValidateTrackingSettingsUpdate(
+    const TrackingSettingsUpdate& update) {
+  TrackingSettingsUpdate normalized = update;
+  // The names before SDK 1.0.1 fold into the new ones.
+  if (update.has_track_email()) {
+    if (update.has_email_tracking_enabled() &&
+        update.email_tracking_enabled() != update.track_email()) {
+      return ValidationError("track_email", "track_email contradicts email_tracking_enabled");
+    }
+    normalized.set_email_tracking_enabled(update.track_email());
+    normalized.clear_track_email();
   }
-  if (!url_safe) {
+  if (update.has_track_name()) {
+    if (update.has_name_tracking_enabled() &&
+        update.name_tracking_enabled() != update.track_name()) {
+      return ValidationError("track_name", "track_name contradicts name_tracking_enabled");
+    }
+    normalized.set_name_tracking_enabled(update.track_name());
+    normalized.clear_track_name();
+  }
+  if (update.has_default_referral_parameter() &&
+      !IsReferralParameter(update.default_referral_parameter())) {
     return ValidationError("default_referral_parameter",
                            "default_referral_parameter must be 1-32 letters, digits, '_' or '-'");
+  }
+  if (update.has_enabled_referral_parameters()) {
+    constexpr char kField[] = "enabled_referral_parameters";
+    const ListValue& list = update.enabled_referral_parameters();
+    if (list.values_size() > kMaxEnabledReferralParameters) {
+      return ValidationError(kField,
+                             absl::StrCat("at most ", kMaxEnabledReferralParameters, " ", kField));
+    }
+    ListValue kept;
+    absl::flat_hash_set<std::string> seen;
+    for (const Value& value : list.values()) {
+      if (value.kind_case() != Value::kStringValue || !IsReferralParameter(value.string_value())) {
+        return ValidationError(
+            kField, "enabled_referral_parameters must hold 1-32 letters, digits, '_' or '-'");
+      }
+      if (seen.insert(value.string_value()).second) *kept.add_values() = value;
+    }
+    normalized.mutable_enabled_referral_parameters()->Swap(&kept);
+  }
+  if (update.has_tracking_template()) {
+    AFFONSO_ASSIGN_OR_RETURN(*normalized.mutable_tracking_template(),
+                             NormalizeTrackingTemplate(update.tracking_template()));
+  }
+  return normalized;
+}
+
+absl::Status ValidateProgramSettingsUpdate(const ProgramSettingsUpdate& update) {
+  if (update.has_name()) {
+    AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", update.name()));
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", update.name(), kMaxProgramNameLength));
+  }
+  AFFONSO_RETURN_IF_ERROR(
+      CheckNullableText("tagline", update.has_tagline(), update.tagline(), kMaxTaglineLength));
+  AFFONSO_RETURN_IF_ERROR(
+      CheckNullableText("category", update.has_category(), update.category(), kMaxCategoryLength));
+  AFFONSO_RETURN_IF_ERROR(CheckNullableText("description", update.has_description(),
+                                            update.description(), kMaxProgramDescriptionLength));
+  if (update.has_website_url()) {
+    AFFONSO_RETURN_IF_ERROR(CheckHttpUrl("website_url", update.website_url()));
+  }
+  AFFONSO_RETURN_IF_ERROR(
+      CheckNullableText("logo_url", update.has_logo_url(), update.logo_url(), kMaxUrlLength));
+  if (update.has_logo_url() && update.logo_url().kind_case() == Value::kStringValue) {
+    AFFONSO_RETURN_IF_ERROR(CheckHttpUrl("logo_url", update.logo_url().string_value()));
+  }
+  if (update.has_access_mode() &&
+      (!affonso::v1::ProgramAccessMode_IsValid(update.access_mode()) ||
+       update.access_mode() == affonso::v1::PROGRAM_ACCESS_MODE_UNSPECIFIED)) {
+    return ValidationError("access_mode", "access_mode must be PUBLIC, PRIVATE or INVITE");
   }
   return absl::OkStatus();
 }
@@ -202,6 +472,30 @@ absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& prog
   return program_id;
 }
 
+grpc::Status ProgramServiceImpl::GetProgram(grpc::ServerContext* context,
+                                            const affonso::v1::GetProgramRequest* request,
+                                            affonso::v1::ProgramSettings* response) {
+  return runner_.Run(context, "GetProgram", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetProgram(caller.team_id, program));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ProgramServiceImpl::UpdateProgram(grpc::ServerContext* context,
+                                               const affonso::v1::UpdateProgramRequest* request,
+                                               affonso::v1::ProgramSettings* response) {
+  return runner_.Run(context, "UpdateProgram", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(ValidateProgramSettingsUpdate(request->program()));
+    AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                             ProgramIdParam(request->has_program_id(), request->program_id()));
+    AFFONSO_ASSIGN_OR_RETURN(*response,
+                             store_->UpdateProgram(caller.team_id, program, request->program()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status ProgramServiceImpl::GetFraudRules(grpc::ServerContext* context,
                                                const affonso::v1::GetFraudRulesRequest* request,
                                                affonso::v1::FraudRules* response) {
@@ -245,11 +539,12 @@ grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
     affonso::v1::TrackingSettings* response) {
   return runner_.Run(
       context, "UpdateTrackingSettings", *request, [&](const Caller& caller) -> absl::Status {
-        AFFONSO_RETURN_IF_ERROR(ValidateTrackingSettingsUpdate(request->tracking()));
+        AFFONSO_ASSIGN_OR_RETURN(TrackingSettingsUpdate update,
+                                 ValidateTrackingSettingsUpdate(request->tracking()));
         AFFONSO_ASSIGN_OR_RETURN(std::string program,
                                  ProgramIdParam(request->has_program_id(), request->program_id()));
-        AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateTrackingSettings(caller.team_id, program,
-                                                                           request->tracking()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 store_->UpdateTrackingSettings(caller.team_id, program, update));
         return absl::OkStatus();
       });
 }

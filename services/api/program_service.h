@@ -16,7 +16,11 @@ namespace affonso::services {
 // and deduplicated; currency upper case; hold period filled in).
 absl::StatusOr<affonso::v1::FraudRulesUpdate> ValidateFraudRulesUpdate(
     const affonso::v1::FraudRulesUpdate& update);
-absl::Status ValidateTrackingSettingsUpdate(const affonso::v1::TrackingSettingsUpdate& update);
+// Folds track_email / track_name into their new names (clearing the old
+// ones); normalises the configs to exactly the keys they take.
+absl::StatusOr<affonso::v1::TrackingSettingsUpdate> ValidateTrackingSettingsUpdate(
+    const affonso::v1::TrackingSettingsUpdate& update);
+absl::Status ValidateProgramSettingsUpdate(const affonso::v1::ProgramSettingsUpdate& update);
 absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input);
 absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update);
 absl::StatusOr<affonso::v1::IncentiveInput> ValidateIncentiveInput(
@@ -31,6 +35,12 @@ class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
   ProgramServiceImpl(RpcRunner runner, storage::ProgramStore* store)
       : runner_(std::move(runner)), store_(store) {}
 
+  grpc::Status GetProgram(grpc::ServerContext* context,
+                          const affonso::v1::GetProgramRequest* request,
+                          affonso::v1::ProgramSettings* response) override;
+  grpc::Status UpdateProgram(grpc::ServerContext* context,
+                             const affonso::v1::UpdateProgramRequest* request,
+                             affonso::v1::ProgramSettings* response) override;
   grpc::Status GetFraudRules(grpc::ServerContext* context,
                              const affonso::v1::GetFraudRulesRequest* request,
                              affonso::v1::FraudRules* response) override;

@@ -30,6 +30,23 @@ constexpr char kIncentive[] = "inc_known";
 // Answers for one program and one group; records what reached it.
 class FakeProgramStore : public storage::ProgramStore {
  public:
+  absl::StatusOr<affonso::v1::ProgramSettings> GetProgram(absl::string_view team_id,
+                                                          absl::string_view program_id) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::ProgramSettings program;
+    program.set_id(kProgram);
+    return program;
+  }
+  absl::StatusOr<affonso::v1::ProgramSettings> UpdateProgram(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::ProgramSettingsUpdate& update) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    last_program_update = update;
+    affonso::v1::ProgramSettings program;
+    program.set_id(kProgram);
+    program.set_name(update.name());
+    return program;
+  }
   absl::StatusOr<affonso::v1::FraudRules> GetFraudRules(absl::string_view team_id,
                                                         absl::string_view program_id) override {
     AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
@@ -55,6 +72,7 @@ class FakeProgramStore : public storage::ProgramStore {
       absl::string_view team_id, absl::string_view program_id,
       const TrackingSettingsUpdate& update) override {
     AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    last_tracking_update = update;
     affonso::v1::TrackingSettings settings;
     settings.set_default_referral_parameter(update.default_referral_parameter());
     return settings;
@@ -120,6 +138,8 @@ class FakeProgramStore : public storage::ProgramStore {
   std::string last_team;
   std::string last_program = "<none>";
   FraudRulesUpdate last_fraud_update;
+  TrackingSettingsUpdate last_tracking_update;
+  affonso::v1::ProgramSettingsUpdate last_program_update;
   IncentiveInput last_incentive;
 
  private:
@@ -253,9 +273,263 @@ TEST(ValidateTrackingSettingsUpdateTest, ReferralParameterIsUrlSafe) {
                                                    "r&f", "é",   std::string(33, 'p')};
   for (const std::string& bad : bad_parameters) {
     update.set_default_referral_parameter(bad);
-    EXPECT_EQ(ApiErrorField(ValidateTrackingSettingsUpdate(update)), "default_referral_parameter")
+    EXPECT_EQ(ApiErrorField(ValidateTrackingSettingsUpdate(update).status()),
+              "default_referral_parameter")
         << bad;
   }
+}
+
+TEST(ValidateTrackingSettingsUpdateTest, OldNamesFoldIntoTheNewOnes) {
+  TrackingSettingsUpdate old_names;
+  old_names.set_track_email(false);
+  old_names.set_track_name(true);
+  auto normalized = ValidateTrackingSettingsUpdate(old_names);
+  ASSERT_OK(normalized);
+  EXPECT_TRUE(normalized->has_email_tracking_enabled());
+  EXPECT_FALSE(normalized->email_tracking_enabled());
+  EXPECT_TRUE(normalized->has_name_tracking_enabled());
+  EXPECT_TRUE(normalized->name_tracking_enabled());
+  EXPECT_FALSE(normalized->has_track_email());
+  EXPECT_FALSE(normalized->has_track_name());
+
+  TrackingSettingsUpdate agreeing;
+  agreeing.set_track_email(true);
+  agreeing.set_email_tracking_enabled(true);
+  EXPECT_OK(ValidateTrackingSettingsUpdate(agreeing));
+  TrackingSettingsUpdate contradicting;
+  contradicting.set_track_name(false);
+  contradicting.set_name_tracking_enabled(true);
+  EXPECT_THAT(ValidateTrackingSettingsUpdate(contradicting).status(),
+              HasApiError("VALIDATION_ERROR", "track_name"));
+}
+
+TEST(ValidateTrackingSettingsUpdateTest, EnabledParametersAreUrlSafeAndBounded) {
+  TrackingSettingsUpdate update;
+  auto* list = update.mutable_enabled_referral_parameters();
+  list->add_values()->set_string_value("ref");
+  list->add_values()->set_string_value("via");
+  list->add_values()->set_string_value("ref");
+  auto normalized = ValidateTrackingSettingsUpdate(update);
+  ASSERT_OK(normalized);
+  ASSERT_EQ(normalized->enabled_referral_parameters().values_size(), 2);
+  EXPECT_EQ(normalized->enabled_referral_parameters().values(1).string_value(), "via");
+
+  TrackingSettingsUpdate cleared;
+  cleared.mutable_enabled_referral_parameters();
+  ASSERT_OK_AND_ASSIGN(TrackingSettingsUpdate empty, ValidateTrackingSettingsUpdate(cleared));
+  EXPECT_TRUE(empty.has_enabled_referral_parameters());
+
+  TrackingSettingsUpdate bad;
+  bad.mutable_enabled_referral_parameters()->add_values()->set_string_value("a b");
+  EXPECT_THAT(ValidateTrackingSettingsUpdate(bad).status(),
+              HasApiError("VALIDATION_ERROR", "enabled_referral_parameters"));
+  TrackingSettingsUpdate number;
+  number.mutable_enabled_referral_parameters()->add_values()->set_number_value(1);
+  EXPECT_THAT(ValidateTrackingSettingsUpdate(number).status(),
+              HasApiError("VALIDATION_ERROR", "enabled_referral_parameters"));
+  TrackingSettingsUpdate many;
+  for (int i = 0; i < 11; ++i) {
+    many.mutable_enabled_referral_parameters()->add_values()->set_string_value("p" +
+                                                                               std::to_string(i));
+  }
+  EXPECT_THAT(ValidateTrackingSettingsUpdate(many).status(),
+              HasApiError("VALIDATION_ERROR", "enabled_referral_parameters"));
+  many.mutable_enabled_referral_parameters()->mutable_values()->RemoveLast();
+  EXPECT_OK(ValidateTrackingSettingsUpdate(many));
+}
+
+google::protobuf::Value TemplateEntry(const std::string& key, const std::string& value,
+                                      const std::string& type) {
+  google::protobuf::Value entry;
+  auto& fields = *entry.mutable_struct_value()->mutable_fields();
+  fields["key"].set_string_value(key);
+  fields["value"].set_string_value(value);
+  fields["type"].set_string_value(type);
+  return entry;
+}
+
+absl::Status WithTemplate(std::vector<google::protobuf::Value> entries) {
+  TrackingSettingsUpdate update;
+  auto* list = update.mutable_tracking_template()->mutable_list_value();
+  for (auto& entry : entries) *list->add_values() = std::move(entry);
+  return ValidateTrackingSettingsUpdate(update).status();
+}
+
+TEST(ValidateTrackingSettingsUpdateTest, TrackingTemplateEntriesAreCheckedAndBounded) {
+  EXPECT_OK(WithTemplate({TemplateEntry("utm_source", "partner", "literal"),
+                          TemplateEntry("aff", "{tracking_id}", "macro")}));
+  TrackingSettingsUpdate null_template;
+  null_template.mutable_tracking_template()->set_null_value(google::protobuf::NULL_VALUE);
+  ASSERT_OK_AND_ASSIGN(TrackingSettingsUpdate cleared,
+                       ValidateTrackingSettingsUpdate(null_template));
+  EXPECT_EQ(cleared.tracking_template().kind_case(), google::protobuf::Value::kNullValue);
+
+  const auto rejected = [](std::vector<google::protobuf::Value> entries) {
+    return ApiErrorField(WithTemplate(std::move(entries)));
+  };
+  EXPECT_EQ(rejected({TemplateEntry("aff", "{nope}", "macro")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry("aff", "x", "regex")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry("", "x", "literal")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry("a b", "x", "literal")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry(std::string(65, 'k'), "x", "literal")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry("k", std::string(501, 'v'), "literal")}), "tracking_template");
+  EXPECT_EQ(rejected({TemplateEntry("k", "1", "literal"), TemplateEntry("k", "2", "literal")}),
+            "tracking_template");
+  google::protobuf::Value extra = TemplateEntry("k", "v", "literal");
+  (*extra.mutable_struct_value()->mutable_fields())["other"].set_bool_value(true);
+  EXPECT_EQ(rejected({extra}), "tracking_template");
+  google::protobuf::Value not_object;
+  not_object.set_string_value("k=v");
+  EXPECT_EQ(rejected({not_object}), "tracking_template");
+  std::vector<google::protobuf::Value> many;
+  for (int i = 0; i < 21; ++i)
+    many.push_back(TemplateEntry("k" + std::to_string(i), "v", "literal"));
+  EXPECT_EQ(rejected(many), "tracking_template");
+  many.pop_back();
+  EXPECT_OK(WithTemplate(many));
+
+  TrackingSettingsUpdate object;
+  (*object.mutable_tracking_template()->mutable_struct_value()->mutable_fields())["k"]
+      .set_string_value("v");
+  EXPECT_THAT(ValidateTrackingSettingsUpdate(object).status(),
+              HasApiError("VALIDATION_ERROR", "tracking_template"));
+}
+
+google::protobuf::Value ListConfig(const std::string& key, std::vector<std::string> items) {
+  google::protobuf::Value config;
+  auto* list = (*config.mutable_struct_value()->mutable_fields())[key].mutable_list_value();
+  for (const std::string& item : items) list->add_values()->set_string_value(item);
+  return config;
+}
+
+TEST(ValidateFraudRulesUpdateTest, NewModesMustBeSpecified) {
+  FraudRulesUpdate fine;
+  fine.set_cross_program_ban_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  fine.set_duplicate_payout_mode(affonso::v1::FRAUD_MODE_DETECT);
+  fine.set_banned_referral_mode(affonso::v1::FRAUD_MODE_OFF);
+  fine.set_blocked_country_mode(affonso::v1::FRAUD_MODE_BLOCK);
+  EXPECT_OK(ValidateFraudRulesUpdate(fine));
+  for (const char* field : {"cross_program_ban_mode", "duplicate_payout_mode",
+                            "banned_referral_mode", "blocked_country_mode"}) {
+    FraudRulesUpdate bad;
+    const auto* descriptor = bad.GetDescriptor()->FindFieldByName(field);
+    bad.GetReflection()->SetEnumValue(&bad, descriptor, affonso::v1::FRAUD_MODE_UNSPECIFIED);
+    EXPECT_THAT(ValidateFraudRulesUpdate(bad).status(), HasApiError("VALIDATION_ERROR", field));
+  }
+}
+
+TEST(ValidateFraudRulesUpdateTest, BannedReferralConfigIsDomainsOnly) {
+  FraudRulesUpdate update;
+  *update.mutable_banned_referral_config() =
+      ListConfig("domains", {" Spam.Example ", "*.ads.example", "spam.example"});
+  ASSERT_OK_AND_ASSIGN(FraudRulesUpdate normalized, ValidateFraudRulesUpdate(update));
+  const auto& domains =
+      normalized.banned_referral_config().struct_value().fields().at("domains").list_value();
+  ASSERT_EQ(domains.values_size(), 2);
+  EXPECT_EQ(domains.values(0).string_value(), "spam.example");
+  EXPECT_EQ(domains.values(1).string_value(), "ads.example");
+
+  FraudRulesUpdate null_config;
+  null_config.mutable_banned_referral_config()->set_null_value(google::protobuf::NULL_VALUE);
+  ASSERT_OK_AND_ASSIGN(FraudRulesUpdate cleared, ValidateFraudRulesUpdate(null_config));
+  EXPECT_EQ(cleared.banned_referral_config().kind_case(), google::protobuf::Value::kNullValue);
+
+  FraudRulesUpdate empty_object;
+  empty_object.mutable_banned_referral_config()->mutable_struct_value();
+  ASSERT_OK_AND_ASSIGN(FraudRulesUpdate empty, ValidateFraudRulesUpdate(empty_object));
+  EXPECT_EQ(empty.banned_referral_config()
+                .struct_value()
+                .fields()
+                .at("domains")
+                .list_value()
+                .values_size(),
+            0);
+
+  const auto field_of = [](const google::protobuf::Value& config) {
+    FraudRulesUpdate bad;
+    *bad.mutable_banned_referral_config() = config;
+    return ApiErrorField(ValidateFraudRulesUpdate(bad).status());
+  };
+  for (const char* bad : {"", "nodot", "a@b.com", "x..com", "sp ace.com"}) {
+    EXPECT_EQ(field_of(ListConfig("domains", {bad})), "banned_referral_config.domains") << bad;
+  }
+  EXPECT_EQ(field_of(ListConfig("patterns", {"spam.example"})), "banned_referral_config");
+  google::protobuf::Value not_object;
+  not_object.set_string_value("spam.example");
+  EXPECT_EQ(field_of(not_object), "banned_referral_config");
+  google::protobuf::Value not_list;
+  (*not_list.mutable_struct_value()->mutable_fields())["domains"].set_string_value("spam.example");
+  EXPECT_EQ(field_of(not_list), "banned_referral_config.domains");
+  std::vector<std::string> many;
+  for (int i = 0; i < 101; ++i) many.push_back("d" + std::to_string(i) + ".example");
+  EXPECT_EQ(field_of(ListConfig("domains", many)), "banned_referral_config.domains");
+  many.pop_back();
+  EXPECT_EQ(field_of(ListConfig("domains", many)), "");
+}
+
+TEST(ValidateFraudRulesUpdateTest, BlockedCountryConfigIsCountryCodesOnly) {
+  FraudRulesUpdate update;
+  *update.mutable_blocked_country_config() = ListConfig("countries", {"ru", " KP ", "RU"});
+  ASSERT_OK_AND_ASSIGN(FraudRulesUpdate normalized, ValidateFraudRulesUpdate(update));
+  const auto& countries =
+      normalized.blocked_country_config().struct_value().fields().at("countries").list_value();
+  ASSERT_EQ(countries.values_size(), 2);
+  EXPECT_EQ(countries.values(0).string_value(), "RU");
+  EXPECT_EQ(countries.values(1).string_value(), "KP");
+
+  const auto field_of = [](const google::protobuf::Value& config) {
+    FraudRulesUpdate bad;
+    *bad.mutable_blocked_country_config() = config;
+    return ApiErrorField(ValidateFraudRulesUpdate(bad).status());
+  };
+  for (const char* bad : {"", "R", "RUS", "1A", "é"}) {
+    EXPECT_EQ(field_of(ListConfig("countries", {bad})), "blocked_country_config.countries") << bad;
+  }
+  EXPECT_EQ(field_of(ListConfig("domains", {"RU"})), "blocked_country_config");
+  std::vector<std::string> many;
+  for (int i = 0; i < 251; ++i) {
+    many.push_back(std::string(1, static_cast<char>('A' + i % 26)) +
+                   std::string(1, static_cast<char>('A' + i / 26)));
+  }
+  EXPECT_EQ(field_of(ListConfig("countries", many)), "blocked_country_config.countries");
+}
+
+TEST(ValidateProgramSettingsUpdateTest, EachRuleNamesItsField) {
+  affonso::v1::ProgramSettingsUpdate fine;
+  fine.set_name("Acme Partners");
+  fine.mutable_tagline()->set_string_value("Earn 30%");
+  fine.mutable_category()->set_null_value(google::protobuf::NULL_VALUE);
+  fine.mutable_description()->set_string_value("");
+  fine.set_website_url("https://acme.example");
+  fine.mutable_logo_url()->set_null_value(google::protobuf::NULL_VALUE);
+  fine.set_access_mode(affonso::v1::PROGRAM_ACCESS_MODE_INVITE);
+  fine.set_affiliate_links_enabled(false);
+  EXPECT_OK(ValidateProgramSettingsUpdate(fine));
+  EXPECT_OK(ValidateProgramSettingsUpdate(affonso::v1::ProgramSettingsUpdate()));
+
+  const auto field_of = [](void (*edit)(affonso::v1::ProgramSettingsUpdate*)) {
+    affonso::v1::ProgramSettingsUpdate update;
+    edit(&update);
+    return ApiErrorField(ValidateProgramSettingsUpdate(update));
+  };
+  EXPECT_EQ(field_of([](auto* u) { u->set_name(""); }), "name");
+  EXPECT_EQ(field_of([](auto* u) { u->set_name(std::string(256, 'n')); }), "name");
+  EXPECT_EQ(field_of([](auto* u) { u->mutable_tagline()->set_number_value(1); }), "tagline");
+  EXPECT_EQ(
+      field_of([](auto* u) { u->mutable_tagline()->set_string_value(std::string(256, 't')); }),
+      "tagline");
+  EXPECT_EQ(field_of([](auto* u) { u->mutable_category()->set_bool_value(true); }), "category");
+  EXPECT_EQ(
+      field_of([](auto* u) { u->mutable_description()->set_string_value(std::string(5001, 'd')); }),
+      "description");
+  EXPECT_EQ(field_of([](auto* u) { u->set_website_url("acme.example"); }), "website_url");
+  EXPECT_EQ(field_of([](auto* u) { u->set_website_url("javascript:alert(1)"); }), "website_url");
+  EXPECT_EQ(field_of([](auto* u) { u->set_website_url("https://"); }), "website_url");
+  EXPECT_EQ(field_of([](auto* u) { u->mutable_logo_url()->set_string_value("ftp://x.example"); }),
+            "logo_url");
+  EXPECT_EQ(
+      field_of([](auto* u) { u->set_access_mode(affonso::v1::PROGRAM_ACCESS_MODE_UNSPECIFIED); }),
+      "access_mode");
 }
 
 TEST(ValidateGroupTest, NameAndDescription) {
@@ -447,6 +721,43 @@ TEST_F(ProgramServiceTest, UpdateFraudRulesPassesTheNormalisedBody) {
   EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
   EXPECT_EQ(Trailer(*context, "x-error-field"), "paid_traffic_config.click_params");
   EXPECT_EQ(store_.calls, 1);
+}
+
+TEST_F(ProgramServiceTest, ProgramReadAndPatchReachTheStore) {
+  affonso::v1::GetProgramRequest get;
+  affonso::v1::ProgramSettings program;
+  auto context = Context();
+  ASSERT_OK(stub_->GetProgram(context.get(), get, &program));
+  EXPECT_EQ(program.id(), kProgram);
+  EXPECT_EQ(store_.last_program, "");
+
+  affonso::v1::UpdateProgramRequest patch;
+  patch.set_program_id(kProgram);
+  patch.mutable_program()->set_name("Renamed");
+  patch.mutable_program()->mutable_tagline()->set_null_value(google::protobuf::NULL_VALUE);
+  context = Context();
+  ASSERT_OK(stub_->UpdateProgram(context.get(), patch, &program));
+  EXPECT_EQ(store_.last_program, kProgram);
+  EXPECT_EQ(store_.last_program_update.tagline().kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_EQ(program.name(), "Renamed");
+
+  patch.mutable_program()->set_website_url("not a url");
+  context = Context();
+  EXPECT_THAT(stub_->UpdateProgram(context.get(), patch, &program),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "website_url");
+  EXPECT_EQ(store_.calls, 2);
+}
+
+TEST_F(ProgramServiceTest, TrackingUpdateReachesTheStoreUnderTheNewNames) {
+  affonso::v1::UpdateTrackingSettingsRequest request;
+  request.mutable_tracking()->set_track_email(false);
+  affonso::v1::TrackingSettings settings;
+  auto context = Context();
+  ASSERT_OK(stub_->UpdateTrackingSettings(context.get(), request, &settings));
+  EXPECT_TRUE(store_.last_tracking_update.has_email_tracking_enabled());
+  EXPECT_FALSE(store_.last_tracking_update.email_tracking_enabled());
+  EXPECT_FALSE(store_.last_tracking_update.has_track_email());
 }
 
 TEST_F(ProgramServiceTest, InvalidTrackingIsRejectedBeforeTheStore) {

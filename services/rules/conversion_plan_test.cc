@@ -130,11 +130,21 @@ TEST(PlanConversionTest, AcceptAllPolicyIsThePlanWithEveryCheckOff) {
     for (bool paid : {false, true}) {
       ConversionFacts facts = Signup();
       facts.subject.lead_email = facts.subject.affiliate_email;  // would fire if on
+      facts.subject.affiliate_rejected_elsewhere = true;         // these too
+      facts.subject.customer_already_paid = true;
+      facts.subject.referrer = "https://spam.example/";
+      facts.rules.banned_referral_domains = {"spam.example"};
+      facts.subject.country = "KP";
+      facts.rules.blocked_countries = {"KP"};
       facts.requested_status = status;
       if (!paid) facts.incentive.reset();
       facts.rules.self_referral = affonso::v1::FRAUD_MODE_OFF;
+      facts.rules.cross_program_ban = affonso::v1::FRAUD_MODE_OFF;
+      facts.rules.duplicate_payout = affonso::v1::FRAUD_MODE_OFF;
       facts.rules.suspicious_email = affonso::v1::FRAUD_MODE_OFF;
+      facts.rules.banned_referral = affonso::v1::FRAUD_MODE_OFF;
       facts.rules.paid_traffic = affonso::v1::FRAUD_MODE_OFF;
+      facts.rules.blocked_country = affonso::v1::FRAUD_MODE_OFF;
       const ConversionPlan want = PlanConversion(facts, TestList());
       const ConversionPlan got = accept_all.Plan(facts);
       EXPECT_EQ(got.status, want.status) << status;

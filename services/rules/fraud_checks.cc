@@ -45,6 +45,21 @@ bool IsSuspiciousEmail(const FraudRules& rules, const FraudSubject& subject,
   return !DomainOrParentIn(domain, rules.allowed_email_domains);
 }
 
+bool IsBannedReferral(const FraudRules& rules, const FraudSubject& subject) {
+  if (rules.banned_referral_domains.empty()) return false;
+  const std::string host = ReferrerHost(subject.referrer);
+  return !host.empty() && DomainOrParentIn(host, rules.banned_referral_domains);
+}
+
+bool IsBlockedCountry(const FraudRules& rules, const FraudSubject& subject) {
+  absl::string_view country = absl::StripAsciiWhitespace(subject.country);
+  if (country.empty()) return false;
+  for (const std::string& blocked : rules.blocked_countries) {
+    if (absl::EqualsIgnoreCase(country, blocked)) return true;
+  }
+  return false;
+}
+
 bool IsPaidTraffic(const FraudRules& rules, const FraudSubject& subject) {
   for (const std::string& name : rules.paid_click_params) {
     const std::string* value = nullptr;
@@ -73,17 +88,49 @@ FraudVerdict EvaluateFraud(const FraudRules& rules, const FraudSubject& subject,
     flag.set_mode(mode);
     if (mode == affonso::v1::FRAUD_MODE_BLOCK) verdict.rejected = true;
   };
+  // The SDK's order of the modes.
   if (rules.self_referral != affonso::v1::FRAUD_MODE_OFF && IsSelfReferral(subject)) {
     record(affonso::v1::FRAUD_CHECK_SELF_REFERRAL, rules.self_referral);
+  }
+  if (rules.cross_program_ban != affonso::v1::FRAUD_MODE_OFF &&
+      subject.affiliate_rejected_elsewhere) {
+    record(affonso::v1::FRAUD_CHECK_CROSS_PROGRAM_BAN, rules.cross_program_ban);
+  }
+  if (rules.duplicate_payout != affonso::v1::FRAUD_MODE_OFF && subject.customer_already_paid) {
+    record(affonso::v1::FRAUD_CHECK_DUPLICATE_PAYOUT, rules.duplicate_payout);
   }
   if (rules.suspicious_email != affonso::v1::FRAUD_MODE_OFF &&
       IsSuspiciousEmail(rules, subject, disposable)) {
     record(affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL, rules.suspicious_email);
   }
+  if (rules.banned_referral != affonso::v1::FRAUD_MODE_OFF && IsBannedReferral(rules, subject)) {
+    record(affonso::v1::FRAUD_CHECK_BANNED_REFERRAL, rules.banned_referral);
+  }
   if (rules.paid_traffic != affonso::v1::FRAUD_MODE_OFF && IsPaidTraffic(rules, subject)) {
     record(affonso::v1::FRAUD_CHECK_PAID_TRAFFIC, rules.paid_traffic);
   }
+  if (rules.blocked_country != affonso::v1::FRAUD_MODE_OFF && IsBlockedCountry(rules, subject)) {
+    record(affonso::v1::FRAUD_CHECK_BLOCKED_COUNTRY, rules.blocked_country);
+  }
   return verdict;
+}
+
+std::string ReferrerHost(absl::string_view referrer) {
+  absl::string_view rest = absl::StripAsciiWhitespace(referrer);
+  // "scheme://" (or a scheme-relative "//"), then the authority up to the
+  // first of / ? # (a bare "host/path" has no scheme).
+  size_t scheme = rest.find("//");
+  if (scheme != absl::string_view::npos &&
+      rest.substr(0, scheme).find_first_of("/?#") == absl::string_view::npos) {
+    rest.remove_prefix(scheme + 2);
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#\\"));
+  size_t at = rest.rfind('@');  // userinfo
+  if (at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  if (absl::StartsWith(rest, "[")) return "";  // an IPv6 literal is no domain
+  rest = rest.substr(0, rest.find(':'));       // port
+  absl::ConsumeSuffix(&rest, ".");
+  return absl::AsciiStrToLower(rest);
 }
 
 std::string NormalizeEmail(absl::string_view email) {

@@ -23,9 +23,19 @@ struct FraudVerdict {
 };
 
 // A check runs unless its mode is OFF (UNSPECIFIED never reaches here: storage
-// reads an unknown stored mode as the column default).
+// reads an unknown stored mode as the column default). Checks run in the
+// SDK's order of the modes: self referral, cross-program ban, duplicate
+// payout, suspicious email, banned referral, paid traffic, blocked country.
+// Cross-program ban and duplicate payout judge facts storage looked up
+// (FraudSubject); the others judge the subject against the rules.
 FraudVerdict EvaluateFraud(const FraudRules& rules, const FraudSubject& subject,
                            const DisposableDomains& disposable);
+
+// The host of a click's referrer, lower case, without port, userinfo or
+// trailing dot: "https://User@Spam.Example:8080/x?y" -> "spam.example"; a
+// bare "spam.example/x" works too. "" when there is none (or an IPv6
+// literal).
+std::string ReferrerHost(absl::string_view referrer);
 
 // Lower-case, trimmed; for gmail.com / googlemail.com: dots removed from the local part and
 // domain folded to gmail.com; for every domain: a "+tag" suffix of the local part removed.

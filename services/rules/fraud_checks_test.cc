@@ -19,6 +19,10 @@ constexpr FraudMode kBlock = affonso::v1::FRAUD_MODE_BLOCK;
 constexpr FraudCheck kSelfReferral = affonso::v1::FRAUD_CHECK_SELF_REFERRAL;
 constexpr FraudCheck kSuspiciousEmail = affonso::v1::FRAUD_CHECK_SUSPICIOUS_EMAIL;
 constexpr FraudCheck kPaidTraffic = affonso::v1::FRAUD_CHECK_PAID_TRAFFIC;
+constexpr FraudCheck kCrossProgramBan = affonso::v1::FRAUD_CHECK_CROSS_PROGRAM_BAN;
+constexpr FraudCheck kDuplicatePayout = affonso::v1::FRAUD_CHECK_DUPLICATE_PAYOUT;
+constexpr FraudCheck kBannedReferral = affonso::v1::FRAUD_CHECK_BANNED_REFERRAL;
+constexpr FraudCheck kBlockedCountry = affonso::v1::FRAUD_CHECK_BLOCKED_COUNTRY;
 
 // The verdict's proto flags as comparable values, with readable failure messages.
 struct Flag {
@@ -47,7 +51,13 @@ FraudRules AllModes(FraudMode mode) {
   rules.self_referral = mode;
   rules.suspicious_email = mode;
   rules.paid_traffic = mode;
+  rules.cross_program_ban = mode;
+  rules.duplicate_payout = mode;
+  rules.banned_referral = mode;
+  rules.blocked_country = mode;
   rules.paid_utm_mediums = {"cpc", "ppc", "paid"};
+  rules.banned_referral_domains = {"spam.example", "ads.test"};
+  rules.blocked_countries = {"KP", "RU"};
   return rules;
 }
 
@@ -58,6 +68,8 @@ FraudSubject Clean() {
   subject.affiliate_email = "affiliate@example.com";
   subject.affiliate_external_user_id = "user_affiliate";
   subject.utm_medium = "email";
+  subject.referrer = "https://blog.example/post";
+  subject.country = "DE";
   return subject;
 }
 
@@ -76,6 +88,30 @@ FraudSubject Disposable() {
 FraudSubject Paid() {
   FraudSubject subject = Clean();
   subject.gclid = "Cj0KCQ";
+  return subject;
+}
+
+FraudSubject RejectedElsewhere() {
+  FraudSubject subject = Clean();
+  subject.affiliate_rejected_elsewhere = true;
+  return subject;
+}
+
+FraudSubject AlreadyPaid() {
+  FraudSubject subject = Clean();
+  subject.customer_already_paid = true;
+  return subject;
+}
+
+FraudSubject BannedReferrer() {
+  FraudSubject subject = Clean();
+  subject.referrer = "https://www.spam.example/landing?x=1";
+  return subject;
+}
+
+FraudSubject BlockedCountry() {
+  FraudSubject subject = Clean();
+  subject.country = "kp";
   return subject;
 }
 
@@ -130,6 +166,18 @@ TEST_P(EveryCheckTest, OnlyItsOwnModeMatters) {
     case kPaidTraffic:
       rules.paid_traffic = kOff;
       break;
+    case kCrossProgramBan:
+      rules.cross_program_ban = kOff;
+      break;
+    case kDuplicatePayout:
+      rules.duplicate_payout = kOff;
+      break;
+    case kBannedReferral:
+      rules.banned_referral = kOff;
+      break;
+    case kBlockedCountry:
+      rules.blocked_country = kOff;
+      break;
     default:
       FAIL() << "no such check";
   }
@@ -142,7 +190,11 @@ INSTANTIATE_TEST_SUITE_P(
     Checks, EveryCheckTest,
     ::testing::Values(ModeCase{"SelfReferral", kSelfReferral, &SelfReferral},
                       ModeCase{"SuspiciousEmail", kSuspiciousEmail, &Disposable},
-                      ModeCase{"PaidTraffic", kPaidTraffic, &Paid}),
+                      ModeCase{"PaidTraffic", kPaidTraffic, &Paid},
+                      ModeCase{"CrossProgramBan", kCrossProgramBan, &RejectedElsewhere},
+                      ModeCase{"DuplicatePayout", kDuplicatePayout, &AlreadyPaid},
+                      ModeCase{"BannedReferral", kBannedReferral, &BannedReferrer},
+                      ModeCase{"BlockedCountry", kBlockedCountry, &BlockedCountry}),
     [](const ::testing::TestParamInfo<ModeCase>& info) { return std::string(info.param.name); });
 
 TEST(EvaluateFraudTest, CleanSubjectPassesEveryCheck) {
@@ -156,6 +208,12 @@ TEST(EvaluateFraudTest, DefaultRulesDetectEverything) {
   EXPECT_EQ(defaults.self_referral, kDetect);
   EXPECT_EQ(defaults.suspicious_email, kDetect);
   EXPECT_EQ(defaults.paid_traffic, kDetect);
+  EXPECT_EQ(defaults.cross_program_ban, kDetect);
+  EXPECT_EQ(defaults.duplicate_payout, kDetect);
+  EXPECT_EQ(defaults.banned_referral, kDetect);
+  EXPECT_EQ(defaults.blocked_country, kDetect);
+  EXPECT_TRUE(defaults.banned_referral_domains.empty());
+  EXPECT_TRUE(defaults.blocked_countries.empty());
   EXPECT_EQ(defaults.paid_click_params,
             (std::vector<std::string>{"gclid", "fbclid", "msclkid", "ttclid"}));
   Verdict verdict = Evaluate(defaults, Paid());
@@ -175,6 +233,28 @@ TEST(EvaluateFraudTest, AllThreeFireWithMixedModesInCheckOrder) {
   Verdict verdict = Evaluate(rules, subject);
   EXPECT_EQ(verdict.flags,
             (Flags{{kSelfReferral, kDetect}, {kSuspiciousEmail, kBlock}, {kPaidTraffic, kDetect}}));
+  EXPECT_TRUE(verdict.rejected);
+}
+
+TEST(EvaluateFraudTest, AllSevenFireInTheSdksOrder) {
+  FraudSubject subject = Clean();
+  subject.lead_email = "x@mailinator.com";
+  subject.affiliate_email = "x@mailinator.com";
+  subject.gclid = "g";
+  subject.referrer = "spam.example";
+  subject.country = "RU";
+  subject.affiliate_rejected_elsewhere = true;
+  subject.customer_already_paid = true;
+  FraudRules rules = AllModes(kDetect);
+  rules.blocked_country = kBlock;
+  Verdict verdict = Evaluate(rules, subject);
+  EXPECT_EQ(verdict.flags, (Flags{{kSelfReferral, kDetect},
+                                  {kCrossProgramBan, kDetect},
+                                  {kDuplicatePayout, kDetect},
+                                  {kSuspiciousEmail, kDetect},
+                                  {kBannedReferral, kDetect},
+                                  {kPaidTraffic, kDetect},
+                                  {kBlockedCountry, kBlock}}));
   EXPECT_TRUE(verdict.rejected);
 }
 
@@ -198,6 +278,83 @@ TEST(EvaluateFraudTest, DetectOnlyFlagsNeverReject) {
   Verdict verdict = Evaluate(AllModes(kDetect), subject);
   EXPECT_EQ(verdict.flags.size(), 3u);
   EXPECT_FALSE(verdict.rejected);
+}
+
+// ---------------------------------------------------------------- banned referral
+
+TEST(ReferrerHostTest, TheHostOfAUrlOrABareHost) {
+  EXPECT_EQ(ReferrerHost("https://Spam.Example/x?y#z"), "spam.example");
+  EXPECT_EQ(ReferrerHost("http://user:pw@spam.example:8080/"), "spam.example");
+  EXPECT_EQ(ReferrerHost("//spam.example/path"), "spam.example");
+  EXPECT_EQ(ReferrerHost("spam.example/path//more"), "spam.example");
+  EXPECT_EQ(ReferrerHost("  spam.example.  "), "spam.example");
+  EXPECT_EQ(ReferrerHost("android-app://com.spam.example"), "com.spam.example");
+  EXPECT_EQ(ReferrerHost("https://spam.example\\@good.example/"), "spam.example");
+  EXPECT_EQ(ReferrerHost("https://[2001:db8::1]/"), "");
+  EXPECT_EQ(ReferrerHost(""), "");
+}
+
+TEST(BannedReferralTest, TheDomainAndItsSubdomainsMatch) {
+  FraudRules rules = AllModes(kBlock);
+  for (const char* referrer : {"https://spam.example/", "https://www.spam.example/a",
+                               "http://deep.sub.ads.test", "SPAM.EXAMPLE"}) {
+    FraudSubject subject = Clean();
+    subject.referrer = referrer;
+    EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kBannedReferral, kBlock}})) << referrer;
+  }
+}
+
+TEST(BannedReferralTest, LookAlikesParentsAndOtherPartsOfTheUrlDoNotMatch) {
+  FraudRules rules = AllModes(kBlock);
+  for (const char* referrer :
+       {"https://notspam.example/", "https://example/", "https://good.example/?r=spam.example",
+        "https://good.example/spam.example", "https://spam.example.good.example/", "", "  "}) {
+    FraudSubject subject = Clean();
+    subject.referrer = referrer;
+    EXPECT_TRUE(Evaluate(rules, subject).flags.empty()) << referrer;
+  }
+}
+
+TEST(BannedReferralTest, NoConfigBansNothing) {
+  FraudRules rules = AllModes(kBlock);
+  rules.banned_referral_domains.clear();
+  EXPECT_TRUE(Evaluate(rules, BannedReferrer()).flags.empty());
+}
+
+// ---------------------------------------------------------------- blocked country
+
+TEST(BlockedCountryTest, ListedCountriesInAnyCase) {
+  FraudRules rules = AllModes(kDetect);
+  for (const char* country : {"KP", "kp", " ru "}) {
+    FraudSubject subject = Clean();
+    subject.country = country;
+    EXPECT_EQ(Evaluate(rules, subject).flags, (Flags{{kBlockedCountry, kDetect}})) << country;
+  }
+}
+
+TEST(BlockedCountryTest, OtherOrUnknownCountriesPass) {
+  FraudRules rules = AllModes(kBlock);
+  for (const char* country : {"DE", "", "K", "KPX"}) {
+    FraudSubject subject = Clean();
+    subject.country = country;
+    EXPECT_TRUE(Evaluate(rules, subject).flags.empty()) << country;
+  }
+  rules.blocked_countries.clear();
+  EXPECT_TRUE(Evaluate(rules, BlockedCountry()).flags.empty());
+}
+
+// ---------------------------------------------------------------- facts from storage
+
+TEST(StoredFactsTest, CrossProgramBanAndDuplicatePayoutJudgeTheirFactsOnly) {
+  // These two checks take storage's word; nothing else about the subject
+  // makes them fire.
+  FraudRules rules = AllModes(kBlock);
+  EXPECT_EQ(Evaluate(rules, RejectedElsewhere()).flags, (Flags{{kCrossProgramBan, kBlock}}));
+  EXPECT_EQ(Evaluate(rules, AlreadyPaid()).flags, (Flags{{kDuplicatePayout, kBlock}}));
+  FraudSubject both = RejectedElsewhere();
+  both.customer_already_paid = true;
+  EXPECT_EQ(Evaluate(rules, both).flags,
+            (Flags{{kCrossProgramBan, kBlock}, {kDuplicatePayout, kBlock}}));
 }
 
 // ---------------------------------------------------------------- self-referral
