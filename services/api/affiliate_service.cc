@@ -31,7 +31,7 @@ constexpr absl::string_view kPayoutMethods[] = {
     "ach",    "bitcoin", "ethereum", "alipay", "wechat",   "manual", "none"};
 
 absl::Status CheckMetadata(const google::protobuf::Struct& metadata) {
-  return CheckJsonSize("metadata", metadata, kMaxAffiliateMetadataBytes);
+  return CheckEncodedSize("metadata", metadata, kMaxAffiliateMetadataBytes);
 }
 
 absl::Status CheckCompanyName(const std::string& company_name) {
@@ -69,7 +69,7 @@ absl::Status CheckPayoutDetails(const google::protobuf::Struct& details) {
       return ValidationError("payout_details", "payout_details values must be strings");
     }
   }
-  return CheckJsonSize("payout_details", details, kMaxPayoutDetailsBytes);
+  return CheckEncodedSize("payout_details", details, kMaxPayoutDetailsBytes);
 }
 
 // RFC 3339, or a date (YYYY-MM-DD, midnight UTC); `date_only` says which.

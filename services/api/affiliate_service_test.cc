@@ -163,15 +163,23 @@ TEST(ValidateCreateAffiliateTest, AcceptsMinimalAndFullRequests) {
 
 TEST(ValidateCreateAffiliateTest, FreeFormFieldsHaveSizeLimits) {
   CreateAffiliateRequest request = ValidCreate();
-  // {"k":"..."} is 8 bytes of JSON around the value.
+  // {"k":"..."} is 8 bytes of JSON around the value (and a few more encoded).
   (*request.mutable_metadata()->mutable_fields())["k"].set_string_value(
-      std::string(kMaxAffiliateMetadataBytes - 8, 'm'));
+      std::string(kMaxAffiliateMetadataBytes - 32, 'm'));
   EXPECT_OK(ValidateCreateAffiliate(request));
   (*request.mutable_metadata()->mutable_fields())["k"].set_string_value(
       std::string(kMaxAffiliateMetadataBytes - 7, 'm'));
   absl::Status status = ValidateCreateAffiliate(request);
   EXPECT_EQ(FieldAtFault(status), "metadata");
   EXPECT_NE(status.message().find("16384 bytes"), std::string::npos) << status;
+
+  // Small numbers are short in JSON and long in protobuf (what gRPC carries):
+  // 2 bytes each as JSON, about 11 encoded.
+  request = ValidCreate();
+  google::protobuf::ListValue* numbers =
+      (*request.mutable_metadata()->mutable_fields())["n"].mutable_list_value();
+  for (int i = 0; i < 2000; ++i) numbers->add_values()->set_number_value(0);
+  EXPECT_EQ(FieldAtFault(ValidateCreateAffiliate(request)), "metadata");
 
   request = ValidCreate();
   request.set_payout_method("paypal");

@@ -283,7 +283,7 @@ absl::StatusOr<IncentiveInput> ValidateIncentiveInput(const IncentiveInput& inpu
   }
   if (normalized.has_variable_config()) {
     AFFONSO_RETURN_IF_ERROR(
-        CheckJsonSize("variable_config", normalized.variable_config(), kMaxVariableConfigBytes));
+        CheckEncodedSize("variable_config", normalized.variable_config(), kMaxVariableConfigBytes));
   }
   if (normalized.currency().empty()) normalized.set_currency(kDefaultCurrency);
   absl::AsciiStrToUpper(normalized.mutable_currency());

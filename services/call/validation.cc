@@ -173,15 +173,16 @@ bool LooksLikeId(absl::string_view value, absl::string_view prefix) {
   return true;
 }
 
-absl::Status CheckJsonSize(absl::string_view field, const google::protobuf::Message& value,
-                           size_t max_bytes) {
+absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes) {
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) {
     return ValidationError(field, absl::StrCat(field, " is not valid JSON"));
   }
-  if (json.size() > max_bytes) {
-    return ValidationError(field, absl::StrCat(field, " must be at most ", max_bytes,
-                                               " bytes as JSON (it is ", json.size(), ")"));
+  const size_t size = std::max(json.size(), value.ByteSizeLong());
+  if (size > max_bytes) {
+    return ValidationError(
+        field, absl::StrCat(field, " must be at most ", max_bytes, " bytes (it is ", size, ")"));
   }
   return absl::OkStatus();
 }

@@ -42,10 +42,12 @@ absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
 bool LooksLikeId(absl::string_view value, absl::string_view prefix);
 
 // A free-form value (a google.protobuf.Struct or Value such as metadata) is
-// at most `max_bytes` bytes as JSON, so that it cannot push a list response
-// past the gRPC message limit. The error names `field` and the limit.
-absl::Status CheckJsonSize(absl::string_view field, const google::protobuf::Message& value,
-                           size_t max_bytes);
+// at most `max_bytes` bytes both as JSON and in its protobuf encoding (which
+// is the larger for many small numbers: ~11 bytes each), so that it cannot
+// push a list response past the gRPC message limit. The error names `field`
+// and the limit.
+absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes);
 
 // The values of an `expand` parameter (repeated and/or comma-separated,
 // blanks ignored), each one of `known`; first occurrence order, no
