@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -791,6 +792,29 @@ TEST_F(PgAffiliateStoreTest, AnAffiliateHasAtMostFiveOverrides) {
   // Another affiliate's count is its own.
   const Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob"));
   EXPECT_OK(store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), sixth, 1)));
+}
+
+TEST_F(PgAffiliateStoreTest, RacingOverridesNeverPassTheCap) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  std::vector<std::string> incentives;
+  for (int i = 0; i < 8; ++i) {
+    incentives.push_back(AddIncentive(team_a_, team_a_.default_group_id, "lead"));
+  }
+  std::vector<absl::Status> results(incentives.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < incentives.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = store_
+                       ->CreateCommissionOverride(team_a_.team_id,
+                                                  OverrideRequest(alice.id(), incentives[i], 1))
+                       .status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const auto created = std::count_if(results.begin(), results.end(),
+                                     [](const absl::Status& status) { return status.ok(); });
+  EXPECT_EQ(created, kMaxCommissionOverridesPerAffiliate);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "5");
 }
 
 }  // namespace
