@@ -1,7 +1,9 @@
 #ifndef AFFONSO_STORAGE_AFFILIATE_STORE_H_
 #define AFFONSO_STORAGE_AFFILIATE_STORE_H_
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,21 @@
 #include "proto/affonso/v1/affiliates.pb.h"
 
 namespace affonso::storage {
+
+// An affiliate has at most this many commission overrides: each carries its
+// incentive's terms, and a page of 100 affiliates with their overrides must
+// fit in one gRPC message (docs/BEHAVIOUR.md).
+inline constexpr int kMaxCommissionOverridesPerAffiliate = 5;
+
+// List orders; ties are broken by id in the same direction.
+enum class AffiliateSort {
+  kNewest,  // created_at DESC, the default
+  kOldest,
+  kNameAsc,  // case-insensitive
+  kNameDesc,
+  kEmailAsc,
+  kEmailDesc,
+};
 
 // One page of an offset list; page and limit already resolved (defaults
 // applied, range checked) by the caller.
@@ -22,6 +39,10 @@ struct AffiliateListQuery {
   std::string group_id;  // the effective group (stored or program default)
   std::string program_id;
   std::string search;  // case-insensitive substring of name or email
+  AffiliateSort sort = AffiliateSort::kNewest;
+  // created_at bounds in epoch microseconds: at or after / strictly before.
+  std::optional<int64_t> created_from_micros;
+  std::optional<int64_t> created_before_micros;
 };
 
 struct AffiliatePage {
@@ -37,6 +58,8 @@ class AffiliateStore {
  public:
   virtual ~AffiliateStore() = default;
 
+  // source is "api". Empty optional inputs (company name, country code,
+  // payout method) are stored as NULL.
   // NOT_FOUND for a program of another team or a group outside the program;
   // ALREADY_EXISTS (DUPLICATE_ERROR on tracking_id) when the tracking id is
   // taken in the program. An empty tracking id is generated.
@@ -46,7 +69,10 @@ class AffiliateStore {
   virtual absl::StatusOr<affonso::v1::Affiliate> GetAffiliate(absl::string_view team_id,
                                                               absl::string_view id) = 0;
 
-  // Changes only the fields present in `request`.
+  // Changes only the fields present in `request` (partnership_status carries
+  // the status; the service folds `status` into it). Present and "" clears
+  // group_id, external_user_id, company_name, country_code, and payout_method
+  // (with the details).
   virtual absl::StatusOr<affonso::v1::Affiliate> UpdateAffiliate(
       absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) = 0;
 
@@ -57,7 +83,9 @@ class AffiliateStore {
   virtual absl::StatusOr<AffiliatePage> ListAffiliates(absl::string_view team_id,
                                                        const AffiliateListQuery& query) = 0;
 
-  // Commission overrides. The affiliate must be live and the team's;
+  // Commission overrides. The affiliate must be live and the team's and have
+  // fewer than kMaxCommissionOverridesPerAffiliate (else VALIDATION_ERROR on
+  // incentive_id);
   // NOT_FOUND("incentive") unless the incentive belongs to the affiliate's
   // program; VALIDATION_ERROR on is_percentage for a lead incentive (a lead
   // pays a fixed amount); DUPLICATE_ERROR on incentive_id when the affiliate

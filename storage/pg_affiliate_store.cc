@@ -9,7 +9,9 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "storage/incentive_names.h"
+#include "storage/incentive_rows.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
 
@@ -26,32 +28,40 @@ using affonso::v1::Affiliate;
 
 // The select list every affiliate query returns, under the names
 // ReadAffiliate reads; `a` is the affiliates table's alias.
-#define AFFONSO_AFFILIATE_COLUMNS                                \
-  "a.id, a.name, a.email, a.tracking_id, a.partnership_status, " \
-  "a.program_id, " AFFONSO_AFFILIATE_EFFECTIVE_GROUP             \
-  " AS group_id, a.external_user_id, "                           \
-  "a.metadata::text AS metadata, " AFFONSO_SQL_MICROS("a.created_at") " AS created_at"
+#define AFFONSO_AFFILIATE_COLUMNS \
+  "a.id, a.name, a.email, a.tracking_id, a.source, a.partnership_status, "                \
+  "a.onboarding_completed, a.program_id, " AFFONSO_AFFILIATE_EFFECTIVE_GROUP              \
+  " AS group_id, a.external_user_id, "                                                    \
+  "a.metadata::text AS metadata, " AFFONSO_SQL_MICROS("a.created_at") " AS created_at, " \
+  "a.payout_method, a.payout_details::text AS payout_details"
 
 // The list filters; a NULL parameter disables its filter. $1 team,
-// $2 partnership status, $3 program, $4 group, $5 ContainsPattern(search).
-#define AFFONSO_AFFILIATE_LIST_FILTER                           \
-  "WHERE a.team_id = $1 AND a.deleted_at IS NULL "              \
-  "AND ($2::text IS NULL OR a.partnership_status = $2::text) "  \
-  "AND ($3::text IS NULL OR a.program_id = $3::text) "          \
-  "AND ($4::text IS NULL OR " AFFONSO_AFFILIATE_EFFECTIVE_GROUP \
-  " = $4::text) "                                               \
-  "AND ($5::text IS NULL OR a.name ILIKE $5::text ESCAPE '\\' " \
-  "  OR a.email ILIKE $5::text ESCAPE '\\') "
+// $2 partnership status, $3 program, $4 group, $5 ContainsPattern(search),
+// $6 created at or after, $7 created before (epoch microseconds).
+#define AFFONSO_AFFILIATE_LIST_FILTER \
+  "WHERE a.team_id = $1 AND a.deleted_at IS NULL "                                       \
+  "AND ($2::text IS NULL OR a.partnership_status = $2::text) "                           \
+  "AND ($3::text IS NULL OR a.program_id = $3::text) "                                   \
+  "AND ($4::text IS NULL OR " AFFONSO_AFFILIATE_EFFECTIVE_GROUP                          \
+  " = $4::text) "                                                                        \
+  "AND ($5::text IS NULL OR a.name ILIKE $5::text ESCAPE '\\' "                          \
+  "  OR a.email ILIKE $5::text ESCAPE '\\') "                                            \
+  "AND ($6::bigint IS NULL OR a.created_at >= " AFFONSO_SQL_FROM_MICROS("$6::bigint") ") " \
+  "AND ($7::bigint IS NULL OR a.created_at < " AFFONSO_SQL_FROM_MICROS("$7::bigint") ") "
 
 // The program and the group are checked inside the INSERT, team-scoped, so an
 // affiliate can only ever attach to the caller's own program and its groups.
 // $1 id, $2 team, $3 program, $4 group (NULL = default), $5 name, $6 email,
-// $7 tracking id, $8 partnership status, $9 external user id, $10 metadata.
+// $7 tracking id, $8 partnership status, $9 external user id, $10 metadata,
+// $11 onboarding completed, $12 company name, $13 country code, $14 payout
+// method, $15 payout details (NULLs for the last four when not given).
 constexpr Statement kInsertAffiliate{
     "affiliate_insert",
     "INSERT INTO affiliates AS a (id, team_id, program_id, group_id, name, email, "
-    "  tracking_id, partnership_status, external_user_id, metadata) "
-    "SELECT $1, p.team_id, p.id, $4::text, $5, $6, $7, $8, $9, $10::jsonb "
+    "  tracking_id, partnership_status, external_user_id, metadata, source, "
+    "  onboarding_completed, company_name, country_code, payout_method, payout_details) "
+    "SELECT $1, p.team_id, p.id, $4::text, $5, $6, $7, $8, $9, $10::jsonb, 'api', "
+    "  $11::boolean, $12::text, $13::text, $14::text, $15::jsonb "
     "FROM programs p "
     "WHERE p.id = $3 AND p.team_id = $2 "
     "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
@@ -76,7 +86,10 @@ constexpr Statement kAffiliateExists{
 // for the columns where "" means "clear") keeps the column as it is.
 // $1 id, $2 team, $3 name, $4 email, $5 tracking id, $6 partnership status,
 // $7 group given?, $8 group, $9 external user id given?, $10 external user id,
-// $11 metadata.
+// $11 metadata, $12 company name given?, $13 company name, $14 country code
+// given?, $15 country code, $16 onboarding completed, $17 payout method
+// given?, $18 payout method (NULL clears it and the details), $19 payout
+// details.
 constexpr Statement kUpdateAffiliate{
     "affiliate_update",
     "UPDATE affiliates AS a SET "
@@ -87,6 +100,12 @@ constexpr Statement kUpdateAffiliate{
     "  group_id = CASE WHEN $7::boolean THEN $8::text ELSE a.group_id END, "
     "  external_user_id = CASE WHEN $9::boolean THEN $10::text ELSE a.external_user_id END, "
     "  metadata = COALESCE($11::jsonb, a.metadata), "
+    "  company_name = CASE WHEN $12::boolean THEN $13::text ELSE a.company_name END, "
+    "  country_code = CASE WHEN $14::boolean THEN $15::text ELSE a.country_code END, "
+    "  onboarding_completed = COALESCE($16::boolean, a.onboarding_completed), "
+    "  payout_method = CASE WHEN $17::boolean THEN $18::text ELSE a.payout_method END, "
+    "  payout_details = CASE WHEN $17::boolean AND $18::text IS NULL THEN NULL "
+    "    ELSE COALESCE($19::jsonb, a.payout_details) END, "
     "  updated_at = now() "
     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL "
     "  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
@@ -103,12 +122,28 @@ constexpr Statement kSoftDeleteAffiliate{
     "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
 // The total rides along with the page (one round trip); only a page past the
-// end, which has no row to carry it, needs kCountAffiliates. $1-$5 as in
-// AFFONSO_AFFILIATE_LIST_FILTER, $6 limit, $7 offset.
-constexpr Statement kListAffiliates{
-    "affiliate_list", "SELECT " AFFONSO_AFFILIATE_COLUMNS
-                      ", count(*) OVER () AS total FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER
-                      "ORDER BY a.created_at DESC, a.id DESC LIMIT $6::int OFFSET $7::bigint"};
+// end, which has no row to carry it, needs kCountAffiliates. $1-$7 as in
+// AFFONSO_AFFILIATE_LIST_FILTER, $8 limit, $9 offset. One statement per sort
+// order (ORDER BY cannot be a parameter), ties broken by id.
+#define AFFONSO_AFFILIATE_LIST(name, order)                                              \
+  Statement {                                                                            \
+    name, "SELECT " AFFONSO_AFFILIATE_COLUMNS                                            \
+          ", count(*) OVER () AS total FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER \
+          "ORDER BY " order " LIMIT $8::int OFFSET $9::bigint"                           \
+  }
+constexpr Statement kListAffiliatesNewest =
+    AFFONSO_AFFILIATE_LIST("affiliate_list", "a.created_at DESC, a.id DESC");
+constexpr Statement kListAffiliatesOldest =
+    AFFONSO_AFFILIATE_LIST("affiliate_list_oldest", "a.created_at, a.id");
+constexpr Statement kListAffiliatesNameAsc =
+    AFFONSO_AFFILIATE_LIST("affiliate_list_name", "lower(a.name), a.id");
+constexpr Statement kListAffiliatesNameDesc =
+    AFFONSO_AFFILIATE_LIST("affiliate_list_name_desc", "lower(a.name) DESC, a.id DESC");
+constexpr Statement kListAffiliatesEmailAsc =
+    AFFONSO_AFFILIATE_LIST("affiliate_list_email", "lower(a.email), a.id");
+constexpr Statement kListAffiliatesEmailDesc =
+    AFFONSO_AFFILIATE_LIST("affiliate_list_email_desc", "lower(a.email) DESC, a.id DESC");
+#undef AFFONSO_AFFILIATE_LIST
 
 constexpr Statement kCountAffiliates{
     "affiliate_count", "SELECT count(*) AS total FROM affiliates a " AFFONSO_AFFILIATE_LIST_FILTER};
@@ -117,8 +152,8 @@ constexpr Statement kCountAffiliates{
 // reads; `o` is the override, `i` its incentive (name and type are read live).
 #define AFFONSO_OVERRIDE_COLUMNS                                               \
   "o.id, o.incentive_id, i.name AS incentive_name, i.type AS incentive_type, " \
-  "o.amount::float8 AS amount, o.is_percentage, " AFFONSO_SQL_MICROS(          \
-      "o.created_at") " AS created_at"
+  "o.amount::text AS amount, o.is_percentage, " AFFONSO_SQL_MICROS(            \
+      "o.created_at") " AS created_at, " AFFONSO_INCENTIVE_TERM_COLUMNS("i")
 
 // Inserts only when the affiliate is live and the team's and the incentive is
 // one of its program's; a lead incentive cannot be paid as a percentage. The
@@ -145,6 +180,20 @@ constexpr Statement kDiagnoseOverride{
     "  ON inc.id = $3 AND inc.team_id = a.team_id AND inc.program_id = a.program_id "
     "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL"};
 
+// Serialises override creation per affiliate, so that the cap holds however
+// calls race (NO KEY UPDATE does not block the overrides' foreign key
+// checks). $1 affiliate, $2 team.
+constexpr Statement kLockAffiliateForOverride{
+    "commission_override_lock_affiliate",
+    "SELECT 1 FROM affiliates WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL "
+    "FOR NO KEY UPDATE"};
+
+// In a statement of its own after the lock, so that it sees overrides a
+// transaction we waited for committed. $1 affiliate.
+constexpr Statement kCountOverrides{
+    "commission_override_count",
+    "SELECT count(*)::int AS overrides FROM commission_overrides WHERE affiliate_id = $1"};
+
 // $1 override, $2 team, $3 affiliate.
 constexpr Statement kDeleteOverride{"commission_override_delete",
                                     "DELETE FROM commission_overrides o USING affiliates a "
@@ -170,33 +219,72 @@ constexpr int kTrackingIdLength = 8;
 // something else is wrong.
 constexpr int kTrackingIdAttempts = 5;
 
+// A nullable text column into a proto3 optional: NULL leaves it unset.
+template <typename Setter>
+void ReadOptionalText(const pqxx::field& field, Setter set) {
+  if (!field.is_null()) set(ReadText(field));
+}
+
+// Reads AFFONSO_AFFILIATE_COLUMNS. payout_method is filled whenever one is
+// stored; the service keeps it only for expand=payoutMethod.
 absl::StatusOr<Affiliate> ReadAffiliate(const pqxx::row& row) {
   Affiliate affiliate;
   affiliate.set_id(ReadText(row["id"]));
-  affiliate.set_name(ReadText(row["name"]));
-  affiliate.set_email(ReadText(row["email"]));
-  affiliate.set_tracking_id(ReadText(row["tracking_id"]));
+  ReadOptionalText(row["name"], [&](std::string v) { affiliate.set_name(std::move(v)); });
+  ReadOptionalText(row["email"], [&](std::string v) { affiliate.set_email(std::move(v)); });
+  ReadOptionalText(row["tracking_id"],
+                   [&](std::string v) { affiliate.set_tracking_id(std::move(v)); });
+  ReadOptionalText(row["source"], [&](std::string v) { affiliate.set_source(std::move(v)); });
   affiliate.set_partnership_status(PartnershipStatusFromDb(ReadText(row["partnership_status"])));
-  affiliate.set_program_id(ReadText(row["program_id"]));
-  affiliate.set_group_id(ReadText(row["group_id"]));
-  affiliate.set_external_user_id(ReadText(row["external_user_id"]));
+  affiliate.set_onboarding_completed(row["onboarding_completed"].as<bool>());
+  ReadOptionalText(row["program_id"],
+                   [&](std::string v) { affiliate.set_program_id(std::move(v)); });
+  ReadOptionalText(row["group_id"], [&](std::string v) { affiliate.set_group_id(std::move(v)); });
+  ReadOptionalText(row["external_user_id"],
+                   [&](std::string v) { affiliate.set_external_user_id(std::move(v)); });
   absl::Status metadata = ReadStruct(row["metadata"], affiliate.mutable_metadata());
   if (!metadata.ok()) return metadata;
   ReadTimestamp(row["created_at"], affiliate.mutable_created_at());
+  if (!row["payout_method"].is_null()) {
+    affonso::v1::AffiliatePayoutMethod* payout = affiliate.mutable_payout_method();
+    payout->set_type(ReadText(row["payout_method"]));
+    absl::Status details = ReadStruct(row["payout_details"], payout->mutable_details());
+    if (!details.ok()) return details;
+  }
   return affiliate;
 }
 
 // Reads AFFONSO_OVERRIDE_COLUMNS.
-affonso::v1::CommissionOverride ReadCommissionOverride(const pqxx::row& row) {
+absl::StatusOr<affonso::v1::CommissionOverride> ReadCommissionOverride(const pqxx::row& row) {
   affonso::v1::CommissionOverride commission_override;
   commission_override.set_id(ReadText(row["id"]));
   commission_override.set_incentive_id(ReadText(row["incentive_id"]));
   commission_override.set_incentive_name(ReadText(row["incentive_name"]));
   commission_override.set_incentive_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
-  commission_override.set_amount(row["amount"].as<double>());
+  commission_override.set_amount(ReadAmount(row["amount"]));
   commission_override.set_is_percentage(row["is_percentage"].as<bool>());
   ReadTimestamp(row["created_at"], commission_override.mutable_created_at());
+  absl::Status terms = ReadIncentiveTerms(row, &commission_override);
+  if (!terms.ok()) return terms;
   return commission_override;
+}
+
+// The list statement of a sort order.
+const Statement& ListStatement(AffiliateSort sort) {
+  switch (sort) {
+    case AffiliateSort::kOldest:
+      return kListAffiliatesOldest;
+    case AffiliateSort::kNameAsc:
+      return kListAffiliatesNameAsc;
+    case AffiliateSort::kNameDesc:
+      return kListAffiliatesNameDesc;
+    case AffiliateSort::kEmailAsc:
+      return kListAffiliatesEmailAsc;
+    case AffiliateSort::kEmailDesc:
+      return kListAffiliatesEmailDesc;
+    default:
+      return kListAffiliatesNewest;
+  }
 }
 
 absl::Status TrackingIdTaken() {
@@ -262,11 +350,16 @@ absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
     const std::string& tracking_id) {
   const std::string id = NewId("aff");
   const std::string metadata = StructToJson(request.metadata());
+  const std::string payout_details =
+      request.has_payout_details() ? StructToJson(request.payout_details()) : "";
   return pool_->Autocommit("create_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
-    pqxx::result rows = tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
-                                NullIfEmpty(request.group_id()), request.name(), request.email(),
-                                tracking_id, PartnershipStatusToDb(request.partnership_status()),
-                                NullIfEmpty(request.external_user_id()), metadata);
+    pqxx::result rows =
+        tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
+                NullIfEmpty(request.group_id()), request.name(), request.email(), tracking_id,
+                PartnershipStatusToDb(request.partnership_status()),
+                NullIfEmpty(request.external_user_id()), metadata, request.onboarding_completed(),
+                NullIfEmpty(request.company_name()), NullIfEmpty(request.country_code()),
+                NullIfEmpty(request.payout_method()), NullIfEmpty(payout_details));
     if (rows.empty()) {
       if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
         return NotFoundError("program");
@@ -295,13 +388,26 @@ absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
   const char* external_user_id =
       request.has_external_user_id() ? NullIfEmpty(request.external_user_id()) : nullptr;
   const std::string metadata = request.has_metadata() ? StructToJson(request.metadata()) : "";
+  const char* company_name =
+      request.has_company_name() ? NullIfEmpty(request.company_name()) : nullptr;
+  const char* country_code =
+      request.has_country_code() ? NullIfEmpty(request.country_code()) : nullptr;
+  const char* onboarding_completed = request.has_onboarding_completed()
+                                         ? (request.onboarding_completed() ? "true" : "false")
+                                         : nullptr;
+  const char* payout_method =
+      request.has_payout_method() ? NullIfEmpty(request.payout_method()) : nullptr;
+  const std::string payout_details =
+      request.has_payout_details() ? StructToJson(request.payout_details()) : "";
   auto updated = pool_->Autocommit("update_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
     pqxx::result rows = tx.Exec(
         kUpdateAffiliate, request.id(), team, OptionalText(request.has_name(), request.name()),
         OptionalText(request.has_email(), request.email()),
         OptionalText(request.has_tracking_id(), request.tracking_id()), status,
         request.has_group_id(), group_id, request.has_external_user_id(), external_user_id,
-        OptionalText(request.has_metadata(), metadata));
+        OptionalText(request.has_metadata(), metadata), request.has_company_name(), company_name,
+        request.has_country_code(), country_code, onboarding_completed, request.has_payout_method(),
+        payout_method, OptionalText(request.has_payout_details(), payout_details));
     if (rows.empty()) {
       if (tx.Exec(kAffiliateExists, request.id(), team).empty()) {
         return NotFoundError("affiliate");
@@ -328,15 +434,21 @@ absl::StatusOr<AffiliatePage> PgAffiliateStore::ListAffiliates(absl::string_view
                            : PartnershipStatusToDb(query.partnership_status);
   const std::string pattern = query.search.empty() ? "" : ContainsPattern(query.search);
   const int64_t offset = (static_cast<int64_t>(query.page) - 1) * query.limit;
+  const std::string from =
+      query.created_from_micros ? std::to_string(*query.created_from_micros) : "";
+  const std::string before =
+      query.created_before_micros ? std::to_string(*query.created_before_micros) : "";
   return pool_->Autocommit("list_affiliates", [&](Tx& tx) -> absl::StatusOr<AffiliatePage> {
     AffiliatePage page;
     pqxx::result rows =
-        tx.Exec(kListAffiliates, team, status, NullIfEmpty(query.program_id),
-                NullIfEmpty(query.group_id), NullIfEmpty(pattern), query.limit, offset);
+        tx.Exec(ListStatement(query.sort), team, status, NullIfEmpty(query.program_id),
+                NullIfEmpty(query.group_id), NullIfEmpty(pattern), NullIfEmpty(from),
+                NullIfEmpty(before), query.limit, offset);
     if (rows.empty()) {
       if (offset > 0) {
         page.total = tx.Exec(kCountAffiliates, team, status, NullIfEmpty(query.program_id),
-                             NullIfEmpty(query.group_id), NullIfEmpty(pattern))[0]["total"]
+                             NullIfEmpty(query.group_id), NullIfEmpty(pattern), NullIfEmpty(from),
+                             NullIfEmpty(before))[0]["total"]
                          .as<int>();
       }
       return page;
@@ -357,8 +469,17 @@ absl::StatusOr<affonso::v1::CommissionOverride> PgAffiliateStore::CreateCommissi
   const std::string team(team_id);
   const std::string id = NewId("ovr");
   const std::string amount = absl::StrFormat("%.2f", request.amount());
-  auto created = pool_->Autocommit(
+  auto created = pool_->InTransaction(
       "create_commission_override", [&](Tx& tx) -> absl::StatusOr<affonso::v1::CommissionOverride> {
+        if (tx.Exec(kLockAffiliateForOverride, request.affiliate_id(), team).empty()) {
+          return NotFoundError("affiliate");
+        }
+        if (tx.Exec(kCountOverrides, request.affiliate_id())[0]["overrides"].as<int>() >=
+            kMaxCommissionOverridesPerAffiliate) {
+          return ValidationError("incentive_id", absl::StrCat("an affiliate has at most ",
+                                                              kMaxCommissionOverridesPerAffiliate,
+                                                              " commission overrides"));
+        }
         pqxx::result rows = tx.Exec(kInsertOverride, id, team, request.affiliate_id(),
                                     request.incentive_id(), amount, request.is_percentage());
         if (!rows.empty()) return ReadCommissionOverride(rows[0]);
@@ -396,7 +517,9 @@ PgAffiliateStore::ListCommissionOverrides(absl::string_view team_id,
       "list_commission_overrides", [&](Tx& tx) -> absl::StatusOr<OverridesByAffiliate> {
         OverridesByAffiliate overrides;
         for (const pqxx::row& row : tx.Exec(kListOverrides, team, ids)) {
-          overrides[ReadText(row["affiliate_id"])].push_back(ReadCommissionOverride(row));
+          AFFONSO_ASSIGN_OR_RETURN(affonso::v1::CommissionOverride commission_override,
+                                   ReadCommissionOverride(row));
+          overrides[ReadText(row["affiliate_id"])].push_back(std::move(commission_override));
         }
         return overrides;
       });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -611,6 +612,209 @@ TEST_F(PgAffiliateStoreTest, ListOverridesGroupsAPageByAffiliateWithinTheTeam) {
 TEST(ContainsPatternTest, EscapesLikeWildcards) {
   EXPECT_EQ(ContainsPattern("abc"), "%abc%");
   EXPECT_EQ(ContainsPattern("50%_off\\"), "%50\\%\\_off\\\\%");
+}
+
+}  // namespace
+}  // namespace affonso::storage
+
+namespace affonso::storage {
+namespace {
+
+TEST_F(PgAffiliateStoreTest, CreateStoresEverySdkFieldAndReadsTheNullablesAsUnset) {
+  CreateAffiliateRequest request = NewRequest(team_a_, "dora");
+  request.set_company_name("Dora GmbH");
+  request.set_country_code("DE");
+  request.set_onboarding_completed(true);
+  request.set_payout_method("wise");
+  (*request.mutable_payout_details()->mutable_fields())["email"].set_string_value("d@dora.de");
+  Affiliate created = MustCreate(team_a_, request);
+  EXPECT_EQ(created.source(), "api");
+  EXPECT_TRUE(created.onboarding_completed());
+  ASSERT_TRUE(created.has_payout_method());
+  EXPECT_EQ(created.payout_method().type(), "wise");
+  EXPECT_EQ(created.payout_method().details().fields().at("email").string_value(), "d@dora.de");
+  EXPECT_FALSE(created.has_external_user_id());  // NULL, rendered null
+  EXPECT_TRUE(created.has_name() && created.has_email() && created.has_tracking_id() &&
+              created.has_program_id() && created.has_group_id() &&
+              created.has_partnership_status());
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT company_name || '/' || country_code || '/' || "
+                                         "source FROM affiliates WHERE id = '",
+                                         created.id(), "'")),
+            "Dora GmbH/DE/api");
+
+  // A row written by the previous release: no source, no payout method.
+  Affiliate plain = MustCreate(team_a_, NewRequest(team_a_, "eve"));
+  EXPECT_FALSE(plain.has_payout_method());
+  EXPECT_FALSE(plain.onboarding_completed());
+  db_->QueryValue(
+      absl::StrCat("UPDATE affiliates SET source = NULL WHERE id = '", plain.id(), "'"));
+  auto old = store_->GetAffiliate(team_a_.team_id, plain.id());
+  ASSERT_OK(old);
+  EXPECT_FALSE(old->has_source());
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT coalesce(company_name, 'null') || coalesce(payout_details::text, 'null') "
+                "FROM affiliates WHERE id = '",
+                plain.id(), "'")),
+            "nullnull");
+}
+
+TEST_F(PgAffiliateStoreTest, UpdateChangesAndClearsTheNewFields) {
+  CreateAffiliateRequest request = NewRequest(team_a_, "fay");
+  request.set_company_name("Fay Ltd");
+  request.set_country_code("GB");
+  request.set_payout_method("paypal");
+  (*request.mutable_payout_details()->mutable_fields())["email"].set_string_value("f@fay.uk");
+  const Affiliate fay = MustCreate(team_a_, request);
+
+  UpdateAffiliateRequest update;
+  update.set_id(fay.id());
+  update.set_onboarding_completed(true);
+  update.set_company_name("");
+  (*update.mutable_payout_details()->mutable_fields())["email"].set_string_value("new@fay.uk");
+  auto updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  ASSERT_OK(updated);
+  EXPECT_TRUE(updated->onboarding_completed());
+  EXPECT_EQ(updated->payout_method().type(), "paypal");
+  EXPECT_EQ(updated->payout_method().details().fields().at("email").string_value(), "new@fay.uk");
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT coalesce(company_name, 'null') || '/' || "
+                                         "country_code FROM affiliates WHERE id = '",
+                                         fay.id(), "'")),
+            "null/GB");
+
+  update.Clear();
+  update.set_id(fay.id());
+  update.set_payout_method("");  // no method: the details go too
+  update.set_country_code("");
+  update.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+  updated = store_->UpdateAffiliate(team_a_.team_id, update);
+  ASSERT_OK(updated);
+  EXPECT_FALSE(updated->has_payout_method());
+  EXPECT_EQ(updated->partnership_status(), affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+  EXPECT_TRUE(updated->onboarding_completed());  // absent = unchanged
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT coalesce(payout_details::text, 'null') || "
+                                         "coalesce(country_code, 'null') FROM affiliates "
+                                         "WHERE id = '",
+                                         fay.id(), "'")),
+            "nullnull");
+}
+
+TEST_F(PgAffiliateStoreTest, ListSortsAndBoundsByCreationTime) {
+  const Affiliate bea = MustCreate(team_a_, NewRequest(team_a_, "Bea"));
+  const Affiliate al = MustCreate(team_a_, NewRequest(team_a_, "al"));
+  const Affiliate cy = MustCreate(team_a_, NewRequest(team_a_, "Cy"));
+  const char* days[] = {"2024-03-01 10:00+00", "2024-03-02 10:00+00", "2024-03-03 10:00+00"};
+  const Affiliate* in_order[] = {&bea, &al, &cy};
+  for (int i = 0; i < 3; ++i) {
+    db_->QueryValue(absl::StrCat("UPDATE affiliates SET created_at = '", days[i], "' WHERE id = '",
+                                 in_order[i]->id(), "'"));
+  }
+  AffiliateListQuery query;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Cy", "al", "Bea"}));
+  query.sort = AffiliateSort::kOldest;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Bea", "al", "Cy"}));
+  query.sort = AffiliateSort::kNameAsc;  // case-insensitive
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"al", "Bea", "Cy"}));
+  query.sort = AffiliateSort::kNameDesc;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Cy", "Bea", "al"}));
+  query.sort = AffiliateSort::kEmailDesc;
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"Cy", "Bea", "al"}));
+
+  query.sort = AffiliateSort::kOldest;
+  // [2024-03-02 00:00, 2024-03-03 10:00): only al.
+  query.created_from_micros = int64_t{1709337600} * 1000000;
+  query.created_before_micros = int64_t{1709460000} * 1000000;
+  int total = -1;
+  EXPECT_EQ(ListNames(team_a_, query, &total), std::vector<std::string>{"al"});
+  EXPECT_EQ(total, 1);
+  query.created_before_micros.reset();
+  EXPECT_EQ(ListNames(team_a_, query), (std::vector<std::string>{"al", "Cy"}));
+  // A page past the end still counts with the bounds.
+  query.page = 3;
+  query.limit = 1;
+  EXPECT_TRUE(ListNames(team_a_, query, &total).empty());
+  EXPECT_EQ(total, 2);
+}
+
+TEST_F(PgAffiliateStoreTest, OverridesCarryTheIncentivesTermsAndExactAmounts) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  const std::string sale = AddIncentive(team_a_, team_a_.default_group_id, "sale", "Share");
+  db_->QueryValue(absl::StrCat(
+      "UPDATE incentives SET apply_to = 'specific_products', product_ids = '{prod_1,price_2}', "
+      "approval_type = 'manual', hold_period_days = 14, incentive_length = 'payment_limited', "
+      "length_value = 6, variable_commission = true, variable_config = '{\"tiers\": [1, 2]}' "
+      "WHERE id = '",
+      sale, "'"));
+  auto created = store_->CreateCommissionOverride(
+      team_a_.team_id, OverrideRequest(alice.id(), sale, 1234567890123.45));
+  ASSERT_OK(created);
+  EXPECT_EQ(created->amount(), 1234567890123.45);
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT amount::text FROM commission_overrides "
+                                         "WHERE id = '",
+                                         created->id(), "'")),
+            "1234567890123.45");
+  EXPECT_EQ(created->apply_to(), "specific_products");
+  EXPECT_EQ(std::vector<std::string>(created->product_ids().begin(), created->product_ids().end()),
+            (std::vector<std::string>{"prod_1", "price_2"}));
+  EXPECT_EQ(created->approval_type(), "manual");
+  EXPECT_EQ(created->hold_period_days(), 14);
+  EXPECT_EQ(created->incentive_length(), "payment_limited");
+  EXPECT_EQ(created->length_value(), 6);
+  EXPECT_TRUE(created->variable_commission());
+  EXPECT_EQ(
+      created->variable_config().struct_value().fields().at("tiers").list_value().values_size(), 2);
+
+  // An incentive with the defaults: lifetime, no length, no config.
+  const std::string lead = AddIncentive(team_a_, team_a_.default_group_id, "lead", "Lead");
+  auto plain =
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), lead, 0.1));
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->amount(), 0.1);
+  EXPECT_EQ(plain->apply_to(), "all_products");
+  EXPECT_EQ(plain->approval_type(), "auto");
+  EXPECT_EQ(plain->incentive_length(), "lifetime");
+  EXPECT_FALSE(plain->has_length_value());
+  EXPECT_FALSE(plain->has_variable_config());
+  EXPECT_TRUE(plain->has_hold_period_days());
+}
+
+TEST_F(PgAffiliateStoreTest, AnAffiliateHasAtMostFiveOverrides) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  for (int i = 0; i < kMaxCommissionOverridesPerAffiliate; ++i) {
+    const std::string incentive = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+    ASSERT_OK(store_->CreateCommissionOverride(team_a_.team_id,
+                                               OverrideRequest(alice.id(), incentive, i)));
+  }
+  const std::string sixth = AddIncentive(team_a_, team_a_.default_group_id, "lead");
+  auto refused =
+      store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(alice.id(), sixth, 1));
+  EXPECT_THAT(refused, HasApiError("VALIDATION_ERROR", "incentive_id"));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "5");
+  // Another affiliate's count is its own.
+  const Affiliate bob = MustCreate(team_a_, NewRequest(team_a_, "bob"));
+  EXPECT_OK(store_->CreateCommissionOverride(team_a_.team_id, OverrideRequest(bob.id(), sixth, 1)));
+}
+
+TEST_F(PgAffiliateStoreTest, RacingOverridesNeverPassTheCap) {
+  const Affiliate alice = MustCreate(team_a_, NewRequest(team_a_, "alice"));
+  std::vector<std::string> incentives;
+  for (int i = 0; i < 8; ++i) {
+    incentives.push_back(AddIncentive(team_a_, team_a_.default_group_id, "lead"));
+  }
+  std::vector<absl::Status> results(incentives.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < incentives.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = store_
+                       ->CreateCommissionOverride(team_a_.team_id,
+                                                  OverrideRequest(alice.id(), incentives[i], 1))
+                       .status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const auto created = std::count_if(results.begin(), results.end(),
+                                     [](const absl::Status& status) { return status.ok(); });
+  EXPECT_EQ(created, kMaxCommissionOverridesPerAffiliate);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "5");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "storage/fraud_names.h"
 #include "storage/incentive_names.h"
+#include "storage/incentive_rows.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
@@ -52,11 +53,12 @@ constexpr char kProgramColumns[] =
     "COALESCE(t.default_referral_parameter, 'via') AS default_referral_parameter, "
     "p.plan_tier, p.plan_postbacks, p.plan_groups_limit, " AFFONSO_SQL_MICROS(
         "p.created_at") " AS created_at, " AFFONSO_SQL_MICROS("p.updated_at") " AS updated_at";
+// Amounts are read as text: the exact decimal, converted once (ReadAmount).
 constexpr char kIncentiveColumns[] =
     "i.id AS incentive_id, i.group_id AS incentive_group_id, i.name AS incentive_name, "
-    "i.type AS incentive_type, i.amount::float8 AS incentive_amount, "
-    "i.is_percentage AS incentive_is_percentage, i.currency AS incentive_currency, "
-    "i.hold_period_days AS incentive_hold_period_days";
+    "i.type AS incentive_type, i.amount::text AS incentive_amount, "
+    "i.is_percentage AS incentive_is_percentage, i.currency AS "
+    "incentive_currency, " AFFONSO_INCENTIVE_TERM_COLUMNS("i");
 
 constexpr JoinedStatement kProgramId{"program_resolve", kWithProgram, "SELECT id FROM prog"};
 
@@ -220,31 +222,39 @@ constexpr JoinedStatement kUpdateTracking{
 // group without incentives has one row with NULL incentive columns). No row
 // at all: no such program; one row with a NULL group: no such group.
 // created_at is epoch microseconds, as ReadTimestamp reads it.
+// An empty description (the column's default) reads as NULL.
 constexpr JoinedStatement kSelectGroups{
     "groups_select", kWithProgram,
-    ", grp AS (SELECT g.id, g.name, g.description, g.is_default, g.created_at, "
-    "    (SELECT count(*) FROM affiliates a "
-    "     WHERE a.program_id = g.program_id AND a.team_id = $1 AND a.deleted_at IS NULL "
-    "       AND (a.group_id = g.id OR (g.is_default AND a.group_id IS NULL)))::int "
-    "      AS affiliate_count "
+    ", grp AS (SELECT g.id, g.name, g.description, g.custom_website_url, g.is_default, "
+    "    g.created_at "
     "  FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
     "  WHERE g.team_id = $1 AND ($3::text IS NULL OR g.id = $3::text)) "
-    "SELECT gr.id, gr.name, gr.description, gr.is_default, "
-    "  (extract(epoch from gr.created_at) * 1000000)::bigint AS created_at, "
-    "  gr.affiliate_count, ",
+    "SELECT gr.id, gr.name, NULLIF(gr.description, '') AS description, gr.custom_website_url, "
+    "  gr.is_default, (extract(epoch from gr.created_at) * 1000000)::bigint AS created_at, ",
     kIncentiveColumns,
     " "
     "FROM prog LEFT JOIN grp gr ON true "
     "LEFT JOIN incentives i ON i.group_id = gr.id AND i.program_id = prog.id "
     "ORDER BY gr.is_default DESC, gr.created_at, gr.id, i.created_at, i.id"};
 
-// $3 id, $4 name, $5 description.
+// $3 id, $4 name, $5 description ("" for none), $6 custom website url,
+// $7 is_default (the old default cleared first: kClearDefaultGroup).
 constexpr JoinedStatement kInsertGroup{
     "group_insert", kWithProgram,
-    "INSERT INTO affiliate_groups AS g (id, team_id, program_id, name, description) "
-    "SELECT $3, $1, prog.id, $4, $5 FROM prog "
-    "RETURNING g.id, g.name, g.description, g.is_default, "
-    "  (extract(epoch from g.created_at) * 1000000)::bigint AS created_at"};
+    "INSERT INTO affiliate_groups AS g (id, team_id, program_id, name, description, "
+    "  custom_website_url, is_default) "
+    "SELECT $3, $1, prog.id, $4, $5, $6::text, $7::boolean FROM prog "
+    "RETURNING g.id, g.name, NULLIF(g.description, '') AS description, g.custom_website_url, "
+    "  g.is_default, (extract(epoch from g.created_at) * 1000000)::bigint AS created_at"};
+
+// $1 the resolved program.
+constexpr Statement kCountGroups{
+    "group_count", "SELECT count(*)::int AS groups FROM affiliate_groups WHERE program_id = $1"};
+
+// $1 group, $2 the resolved program.
+constexpr Statement kCountIncentives{
+    "incentive_count",
+    "SELECT count(*)::int AS incentives FROM incentives WHERE group_id = $1 AND program_id = $2"};
 
 // Locks the group against concurrent default moves, deletion and affiliates
 // joining it (their foreign key check waits for us). $1 group, $2 the
@@ -263,11 +273,14 @@ constexpr Statement kSetDefaultGroup{
     "group_set_default",
     "UPDATE affiliate_groups SET is_default = true WHERE id = $1 AND program_id = $2"};
 
-// $3 name, $4 description; NULL keeps the column.
-constexpr Statement kUpdateGroupText{"group_update_text",
-                                     "UPDATE affiliate_groups SET name = COALESCE($3::text, name), "
-                                     "  description = COALESCE($4::text, description) "
-                                     "WHERE id = $1 AND program_id = $2"};
+// $3 name, $4 description; NULL keeps the column. $5 custom website url
+// given?, $6 the url (NULL clears it).
+constexpr Statement kUpdateGroupText{
+    "group_update_text",
+    "UPDATE affiliate_groups SET name = COALESCE($3::text, name), "
+    "  description = COALESCE($4::text, description), "
+    "  custom_website_url = CASE WHEN $5::boolean THEN $6::text ELSE custom_website_url END "
+    "WHERE id = $1 AND program_id = $2"};
 
 // A NULL group_id means the default group, so this is the fall-back.
 constexpr Statement kUngroupAffiliates{"group_ungroup_affiliates",
@@ -279,12 +292,18 @@ constexpr Statement kDeleteGroup{"group_delete",
                                  "DELETE FROM affiliate_groups WHERE id = $1 AND program_id = $2"};
 
 // $3 group, $4 id, $5 name, $6 type, $7 amount, $8 is_percentage,
-// $9 currency, $10 hold period days.
+// $9 currency, $10 hold period days, $11 apply_to, $12 product ids (a JSON
+// array), $13 approval type, $14 incentive length, $15 length value,
+// $16 variable commission, $17 variable config (JSON).
 constexpr JoinedStatement kInsertIncentive{
     "incentive_insert", kWithProgram,
     "INSERT INTO incentives AS i (id, team_id, program_id, group_id, name, type, amount, "
-    "  is_percentage, currency, hold_period_days) "
-    "SELECT $4, g.team_id, g.program_id, g.id, $5, $6, $7::numeric, $8::boolean, $9, $10::int "
+    "  is_percentage, currency, hold_period_days, apply_to, product_ids, approval_type, "
+    "  incentive_length, length_value, variable_commission, variable_config) "
+    "SELECT $4, g.team_id, g.program_id, g.id, $5, $6, $7::numeric, $8::boolean, $9, $10::int, "
+    "  $11, ARRAY(SELECT e FROM jsonb_array_elements_text($12::jsonb) WITH ORDINALITY "
+    "    AS t(e, n) ORDER BY n), "
+    "  $13, $14, $15::int, $16::boolean, $17::jsonb "
     "FROM affiliate_groups g JOIN prog ON g.program_id = prog.id "
     "WHERE g.id = $3 AND g.team_id = $1 "
     "RETURNING ",
@@ -471,16 +490,17 @@ std::string ProgramPatchJson(const affonso::v1::ProgramSettingsUpdate& update) {
 }
 
 // Reads kIncentiveColumns.
-Incentive ReadIncentive(const pqxx::row& row) {
+absl::StatusOr<Incentive> ReadIncentive(const pqxx::row& row) {
   Incentive incentive;
   incentive.set_id(ReadText(row["incentive_id"]));
+  incentive.set_incentive_id(incentive.id());
   incentive.set_group_id(ReadText(row["incentive_group_id"]));
   incentive.set_name(ReadText(row["incentive_name"]));
-  incentive.set_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
-  incentive.set_amount(row["incentive_amount"].as<double>());
+  incentive.set_incentive_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
+  incentive.set_amount(ReadAmount(row["incentive_amount"]));
   incentive.set_is_percentage(row["incentive_is_percentage"].as<bool>());
   incentive.set_currency(ReadText(row["incentive_currency"]));
-  incentive.set_hold_period_days(row["incentive_hold_period_days"].as<int>());
+  AFFONSO_RETURN_IF_ERROR(ReadIncentiveTerms(row, &incentive));
   return incentive;
 }
 
@@ -489,24 +509,27 @@ Group ReadGroup(const pqxx::row& row) {
   Group group;
   group.set_id(ReadText(row["id"]));
   group.set_name(ReadText(row["name"]));
-  group.set_description(ReadText(row["description"]));
+  if (!row["description"].is_null()) group.set_description(ReadText(row["description"]));
+  if (!row["custom_website_url"].is_null()) {
+    group.set_custom_website_url(ReadText(row["custom_website_url"]));
+  }
   group.set_is_default(row["is_default"].as<bool>());
   ReadTimestamp(row["created_at"], group.mutable_created_at());
   return group;
 }
 
-// Folds kSelectGroups' rows (ordered by group) into groups.
-ListGroupsResponse ReadGroups(const pqxx::result& rows) {
+// Folds kSelectGroups' rows (ordered by group) into groups, each with all
+// its incentives (the service keeps them for expand=incentives only).
+absl::StatusOr<ListGroupsResponse> ReadGroups(const pqxx::result& rows) {
   ListGroupsResponse groups;
   for (const pqxx::row& row : rows) {
     if (row["id"].is_null()) continue;
     if (groups.data().empty() || groups.data().rbegin()->id() != ReadText(row["id"])) {
-      Group* group = groups.add_data();
-      *group = ReadGroup(row);
-      group->set_affiliate_count(row["affiliate_count"].as<int>());
+      *groups.add_data() = ReadGroup(row);
     }
     if (!row["incentive_id"].is_null()) {
-      *groups.mutable_data()->rbegin()->add_incentives() = ReadIncentive(row);
+      AFFONSO_ASSIGN_OR_RETURN(*groups.mutable_data()->rbegin()->add_incentives(),
+                               ReadIncentive(row));
     }
   }
   return groups;
@@ -518,7 +541,8 @@ std::string ReadProgramId(const pqxx::row& row) { return ReadText(row["id"]); }
 // The group under its program; `program` is a resolved id.
 absl::StatusOr<Group> SelectGroup(Tx& tx, const std::string& team, const std::string& program,
                                   const std::string& group_id) {
-  ListGroupsResponse groups = ReadGroups(tx.Exec(kSelectGroups, team, program, group_id));
+  AFFONSO_ASSIGN_OR_RETURN(ListGroupsResponse groups,
+                           ReadGroups(tx.Exec(kSelectGroups, team, program, group_id)));
   if (groups.data().empty()) return NotFoundError("group");
   return std::move(*groups.mutable_data(0));
 }
@@ -672,9 +696,18 @@ absl::StatusOr<Group> PgProgramStore::CreateGroup(absl::string_view team_id,
                                                   const affonso::v1::GroupInput& input) {
   const std::string team(team_id), program(program_id);
   const std::string id = NewId("grp");
-  return pool_->Autocommit("create_group", [&](Tx& tx) -> absl::StatusOr<Group> {
-    pqxx::result rows =
-        tx.Exec(kInsertGroup, team, NullIfEmpty(program), id, input.name(), input.description());
+  const char* url =
+      input.has_custom_website_url() ? NullIfEmpty(input.custom_website_url()) : nullptr;
+  return pool_->InTransaction("create_group", [&](Tx& tx) -> absl::StatusOr<Group> {
+    // The program lock makes the cap and the default move race-free.
+    AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, LockProgram(tx, team, program));
+    if (tx.Exec(kCountGroups, resolved)[0]["groups"].as<int>() >= kMaxGroupsPerProgram) {
+      return ValidationError(
+          "name", absl::StrCat("a program has at most ", kMaxGroupsPerProgram, " groups"));
+    }
+    if (input.is_default()) tx.Exec(kClearDefaultGroup, resolved);
+    pqxx::result rows = tx.Exec(kInsertGroup, team, resolved, id, input.name(), input.description(),
+                                url, input.is_default());
     if (rows.empty()) return NotFoundError("program");
     return ReadGroup(rows[0]);
   });
@@ -687,7 +720,7 @@ absl::StatusOr<Group> PgProgramStore::GetGroup(absl::string_view team_id,
   return pool_->Autocommit("get_group", [&](Tx& tx) -> absl::StatusOr<Group> {
     pqxx::result rows = tx.Exec(kSelectGroups, team, NullIfEmpty(program), group);
     if (rows.empty()) return NotFoundError("program");
-    ListGroupsResponse groups = ReadGroups(rows);
+    AFFONSO_ASSIGN_OR_RETURN(ListGroupsResponse groups, ReadGroups(rows));
     if (groups.data().empty()) return NotFoundError("group");
     return std::move(*groups.mutable_data(0));
   });
@@ -715,10 +748,12 @@ absl::StatusOr<Group> PgProgramStore::UpdateGroup(absl::string_view team_id,
         tx.Exec(kSetDefaultGroup, group, *resolved);
       }
     }
-    if (update.has_name() || update.has_description()) {
+    if (update.has_name() || update.has_description() || update.has_custom_website_url()) {
       tx.Exec(kUpdateGroupText, group, *resolved,
               update.has_name() ? update.name().c_str() : nullptr,
-              update.has_description() ? update.description().c_str() : nullptr);
+              update.has_description() ? update.description().c_str() : nullptr,
+              update.has_custom_website_url(),
+              update.has_custom_website_url() ? NullIfEmpty(update.custom_website_url()) : nullptr);
     }
     return SelectGroup(tx, team, *resolved, group);
   });
@@ -749,11 +784,30 @@ absl::StatusOr<Incentive> PgProgramStore::CreateIncentive(
   const std::string amount = absl::StrFormat("%.2f", input.amount());
   const int hold_period_days = input.has_hold_period_days() ? input.hold_period_days() : 30;
   const std::string currency = input.currency().empty() ? "USD" : input.currency();
-  return pool_->Autocommit("create_incentive", [&](Tx& tx) -> absl::StatusOr<Incentive> {
-    pqxx::result rows = tx.Exec(kInsertIncentive, team, NullIfEmpty(program), group, id,
-                                input.name(), IncentiveTypeToDb(input.type()), amount,
-                                input.is_percentage(), currency, hold_period_days);
-    if (rows.empty()) return ProgramThenMissing(tx, team, program, "group");
+  const std::string apply_to = input.apply_to().empty() ? "all_products" : input.apply_to();
+  const std::string approval_type = input.approval_type().empty() ? "auto" : input.approval_type();
+  const std::string length =
+      input.incentive_length().empty() ? "lifetime" : input.incentive_length();
+  const std::string length_value =
+      input.has_length_value() ? std::to_string(input.length_value()) : "";
+  const std::string product_ids = JsonStringArray(input.product_ids());
+  const std::string variable_config =
+      input.has_variable_config() ? ValueToJson(input.variable_config()) : "";
+  return pool_->InTransaction("create_incentive", [&](Tx& tx) -> absl::StatusOr<Incentive> {
+    AFFONSO_ASSIGN_OR_RETURN(const std::string resolved, ResolveProgram(tx, team, program));
+    // The group lock makes the cap race-free.
+    if (tx.Exec(kLockGroup, group, resolved).empty()) return NotFoundError("group");
+    if (tx.Exec(kCountIncentives, group, resolved)[0]["incentives"].as<int>() >=
+        kMaxIncentivesPerGroup) {
+      return ValidationError(
+          "name", absl::StrCat("a group has at most ", kMaxIncentivesPerGroup, " incentives"));
+    }
+    pqxx::result rows = tx.Exec(kInsertIncentive, team, resolved, group, id, input.name(),
+                                IncentiveTypeToDb(input.type()), amount, input.is_percentage(),
+                                currency, hold_period_days, apply_to, product_ids, approval_type,
+                                length, NullIfEmpty(length_value), input.variable_commission(),
+                                NullIfEmpty(variable_config));
+    if (rows.empty()) return NotFoundError("group");
     return ReadIncentive(rows[0]);
   });
 }

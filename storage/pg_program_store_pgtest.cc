@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/testing/test_database.h"
@@ -459,11 +460,11 @@ TEST_F(PgProgramStoreTest, ProgramSettingsReadAndPatch) {
   EXPECT_EQ(Query("SELECT count(*) FROM programs WHERE access_mode = 'invite'"), "1");
 }
 
-TEST_F(PgProgramStoreTest, ListGroupsPutsTheDefaultFirstAndCountsImplicitMembers) {
+// Groups carry no affiliate count any more (the SDK's Group has none).
+TEST_F(PgProgramStoreTest, ListGroupsPutsTheDefaultFirst) {
   Group vip = MustCreateGroup("VIP");
   EXPECT_FALSE(vip.is_default());
   EXPECT_EQ(vip.id().rfind("grp_", 0), 0u);
-  EXPECT_EQ(vip.affiliate_count(), 0);
   Group later = MustCreateGroup("Later");
   AddAffiliate("");
   AddAffiliate("");
@@ -477,14 +478,11 @@ TEST_F(PgProgramStoreTest, ListGroupsPutsTheDefaultFirstAndCountsImplicitMembers
   ASSERT_EQ(groups->data_size(), 3);
   EXPECT_EQ(groups->data(0).id(), a_.default_group_id);
   EXPECT_TRUE(groups->data(0).is_default());
-  EXPECT_EQ(groups->data(0).affiliate_count(), 3);
   EXPECT_EQ(groups->data(0).incentives_size(), 0);
   EXPECT_EQ(groups->data(1).id(), vip.id());
-  EXPECT_EQ(groups->data(1).affiliate_count(), 1);
   ASSERT_EQ(groups->data(1).incentives_size(), 1);
   EXPECT_EQ(groups->data(1).incentives(0).amount(), 5);
   EXPECT_EQ(groups->data(2).id(), later.id());
-  EXPECT_EQ(groups->data(2).affiliate_count(), 0);
 
   auto of_b = store_->ListGroups(b_.team_id, "");
   ASSERT_OK(of_b);
@@ -532,8 +530,6 @@ TEST_F(PgProgramStoreTest, MovingTheDefaultLeavesExactlyOne) {
   auto moved = store_->UpdateGroup(a_.team_id, "", vip.id(), make_default);
   ASSERT_OK(moved);
   EXPECT_TRUE(moved->is_default());
-  // Ungrouped affiliates follow the default flag.
-  EXPECT_EQ(moved->affiliate_count(), 1);
   EXPECT_EQ(DefaultGroupOf(a_.program_id), vip.id());
   EXPECT_EQ(DefaultCount(a_.program_id), "1");
 
@@ -541,7 +537,6 @@ TEST_F(PgProgramStoreTest, MovingTheDefaultLeavesExactlyOne) {
   ASSERT_OK(groups);
   EXPECT_EQ(groups->data(0).id(), vip.id());
   EXPECT_FALSE(groups->data(1).is_default());
-  EXPECT_EQ(groups->data(1).affiliate_count(), 1);
 
   // Already the default: a no-op.
   ASSERT_OK(store_->UpdateGroup(a_.team_id, "", vip.id(), make_default));
@@ -601,9 +596,8 @@ TEST_F(PgProgramStoreTest, DeletingAGroupMovesItsAffiliatesToTheDefault) {
             "0");
   EXPECT_EQ(Query("SELECT count(*) FROM incentives"), "0");
   EXPECT_EQ(Query("SELECT count(*) FROM commission_overrides"), "0");
-  auto default_group = store_->GetGroup(a_.team_id, "", a_.default_group_id);
-  ASSERT_OK(default_group);
-  EXPECT_EQ(default_group->affiliate_count(), 2);
+  // No stored group: the default group's members (the live and the deleted one).
+  EXPECT_EQ(Query("SELECT count(*) FROM affiliates WHERE group_id IS NULL"), "3");
 
   EXPECT_THAT(store_->DeleteGroup(a_.team_id, "", vip.id()), StatusIs(absl::StatusCode::kNotFound));
 }
@@ -615,7 +609,8 @@ TEST_F(PgProgramStoreTest, IncentivesAreCreatedAndDeletedUnderTheirGroup) {
   EXPECT_EQ(incentive->id().rfind("inc_", 0), 0u);
   EXPECT_EQ(incentive->group_id(), vip.id());
   EXPECT_EQ(incentive->name(), "Per lead");
-  EXPECT_EQ(incentive->type(), affonso::v1::INCENTIVE_TYPE_LEAD);
+  EXPECT_EQ(incentive->incentive_type(), affonso::v1::INCENTIVE_TYPE_LEAD);
+  EXPECT_EQ(incentive->incentive_id(), incentive->id());
   EXPECT_EQ(incentive->amount(), 12.5);
   EXPECT_FALSE(incentive->is_percentage());
   EXPECT_EQ(incentive->currency(), "EUR");
@@ -714,6 +709,125 @@ TEST_F(PgProgramStoreTest, ASecondProgramOfTheTeamIsAddressedById) {
   ASSERT_OK(program);
   EXPECT_EQ(program->id(), second);
   EXPECT_EQ(program->name(), "second");
+}
+
+}  // namespace
+}  // namespace affonso::storage
+
+namespace affonso::storage {
+namespace {
+
+TEST_F(PgProgramStoreTest, GroupsCarryTheSdksFields) {
+  GroupInput input = NamedGroup("Partners", "");
+  input.set_custom_website_url("https://partners.example.com");
+  auto created = store_->CreateGroup(a_.team_id, "", input);
+  ASSERT_OK(created);
+  EXPECT_FALSE(created->has_description());  // "" is null
+  EXPECT_EQ(created->custom_website_url(), "https://partners.example.com");
+  EXPECT_FALSE(created->is_default());
+  Group plain = MustCreateGroup("Plain");
+  EXPECT_FALSE(plain.has_custom_website_url());
+
+  GroupUpdate update;
+  update.set_description("For partners");
+  update.set_custom_website_url("");
+  auto updated = store_->UpdateGroup(a_.team_id, "", created->id(), update);
+  ASSERT_OK(updated);
+  EXPECT_EQ(updated->description(), "For partners");
+  EXPECT_FALSE(updated->has_custom_website_url());
+  update.Clear();
+  update.set_custom_website_url("http://new.example.com");
+  updated = store_->UpdateGroup(a_.team_id, "", created->id(), update);
+  ASSERT_OK(updated);
+  EXPECT_EQ(updated->custom_website_url(), "http://new.example.com");
+  EXPECT_EQ(updated->description(), "For partners");
+  update.Clear();
+  update.set_description("");
+  updated = store_->UpdateGroup(a_.team_id, "", created->id(), update);
+  ASSERT_OK(updated);
+  EXPECT_FALSE(updated->has_description());
+  EXPECT_EQ(updated->custom_website_url(), "http://new.example.com");
+}
+
+TEST_F(PgProgramStoreTest, CreatingADefaultGroupMovesTheFlag) {
+  GroupInput input = NamedGroup("New default");
+  input.set_is_default(true);
+  auto created = store_->CreateGroup(a_.team_id, "", input);
+  ASSERT_OK(created);
+  EXPECT_TRUE(created->is_default());
+  EXPECT_EQ(DefaultGroupOf(a_.program_id), created->id());
+  EXPECT_EQ(DefaultCount(a_.program_id), "1");
+}
+
+TEST_F(PgProgramStoreTest, AProgramHasAtMostFiftyGroups) {
+  // The default group is one of them.
+  for (int i = 1; i < kMaxGroupsPerProgram; ++i) MustCreateGroup(absl::StrCat("g", i));
+  auto refused = store_->CreateGroup(a_.team_id, "", NamedGroup("one too many"));
+  EXPECT_THAT(refused, HasApiError("VALIDATION_ERROR", "name"));
+  EXPECT_EQ(Query(absl::StrCat("SELECT count(*) FROM affiliate_groups WHERE program_id = '",
+                               a_.program_id, "'")),
+            "50");
+  EXPECT_OK(store_->CreateGroup(b_.team_id, "", NamedGroup("team b is not full")));
+}
+
+TEST_F(PgProgramStoreTest, IncentivesRoundTripTheSdksTermsAndExactAmounts) {
+  Group vip = MustCreateGroup("VIP");
+  IncentiveInput input;
+  input.set_name("Tiered share");
+  input.set_type(affonso::v1::INCENTIVE_TYPE_SALE);
+  input.set_amount(12.34);
+  input.set_is_percentage(true);
+  input.set_apply_to("specific_products");
+  input.add_product_ids("prod_b");
+  input.add_product_ids("prod_a");
+  input.set_approval_type("manual");
+  input.set_incentive_length("time_limited");
+  input.set_length_value(12);
+  input.set_variable_commission(true);
+  (*input.mutable_variable_config()->mutable_struct_value()->mutable_fields())["after"]
+      .set_number_value(1000);
+  auto created = store_->CreateIncentive(a_.team_id, "", vip.id(), input);
+  ASSERT_OK(created);
+  EXPECT_EQ(created->amount(), 12.34);
+  EXPECT_EQ(Query("SELECT amount::text FROM incentives"), "12.34");
+  EXPECT_EQ(created->apply_to(), "specific_products");
+  EXPECT_EQ(std::vector<std::string>(created->product_ids().begin(), created->product_ids().end()),
+            (std::vector<std::string>{"prod_b", "prod_a"}));
+  EXPECT_EQ(created->approval_type(), "manual");
+  EXPECT_EQ(created->incentive_length(), "time_limited");
+  EXPECT_EQ(created->length_value(), 12);
+  EXPECT_TRUE(created->variable_commission());
+  EXPECT_EQ(created->variable_config().struct_value().fields().at("after").number_value(), 1000);
+
+  auto group = store_->GetGroup(a_.team_id, "", vip.id());
+  ASSERT_OK(group);
+  ASSERT_EQ(group->incentives_size(), 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(group->incentives(0), *created))
+      << group->incentives(0).DebugString();
+
+  // The defaults, as the service fills them in; lead commissions keep
+  // reading type and amount only.
+  auto lead = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(0.3));
+  ASSERT_OK(lead);
+  EXPECT_EQ(lead->amount(), 0.3);
+  EXPECT_EQ(lead->apply_to(), "all_products");
+  EXPECT_EQ(lead->approval_type(), "auto");
+  EXPECT_EQ(lead->incentive_length(), "lifetime");
+  EXPECT_FALSE(lead->has_length_value());
+  EXPECT_FALSE(lead->has_variable_config());
+  EXPECT_EQ(lead->product_ids_size(), 0);
+}
+
+TEST_F(PgProgramStoreTest, AGroupHasAtMostTenIncentives) {
+  Group vip = MustCreateGroup("VIP");
+  for (int i = 0; i < kMaxIncentivesPerGroup; ++i) {
+    ASSERT_OK(store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(i)));
+  }
+  auto refused = store_->CreateIncentive(a_.team_id, "", vip.id(), LeadIncentive(1));
+  EXPECT_THAT(refused, HasApiError("VALIDATION_ERROR", "name"));
+  EXPECT_OK(store_->CreateIncentive(a_.team_id, "", a_.default_group_id, LeadIncentive(1)));
+  EXPECT_THAT(store_->CreateIncentive(b_.team_id, "", vip.id(), LeadIncentive(1)),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

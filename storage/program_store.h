@@ -8,6 +8,12 @@
 
 namespace affonso::storage {
 
+// Caps that keep a whole group list, with every incentive expanded, well
+// inside one gRPC message (docs/BEHAVIOUR.md). A create beyond them is a
+// VALIDATION_ERROR on name.
+inline constexpr int kMaxGroupsPerProgram = 50;
+inline constexpr int kMaxIncentivesPerGroup = 10;
+
 // Settings of a program: its own, fraud rules, tracking, groups and incentives.
 //
 // Every call names the program by `program_id`, "" meaning the team's default
@@ -47,11 +53,10 @@ class ProgramStore {
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) = 0;
 
-  // Default group first, then by creation; each with its affiliate count
-  // (the default group counts affiliates without a group) and incentives.
+  // Default group first, then by creation; each with all its incentives.
   virtual absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(
       absl::string_view team_id, absl::string_view program_id) = 0;
-  // Never a default group.
+  // input.is_default moves the program's default flag to the new group.
   virtual absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
                                                          absl::string_view program_id,
                                                          const affonso::v1::GroupInput& input) = 0;
@@ -68,6 +73,9 @@ class ProgramStore {
   virtual absl::Status DeleteGroup(absl::string_view team_id, absl::string_view program_id,
                                    absl::string_view group_id) = 0;
 
+  // At most kMaxIncentivesPerGroup per group; the terms are validated and
+  // normalised by the service (empty apply_to, approval_type and
+  // incentive_length take their defaults here too).
   virtual absl::StatusOr<affonso::v1::Incentive> CreateIncentive(
       absl::string_view team_id, absl::string_view program_id, absl::string_view group_id,
       const affonso::v1::IncentiveInput& input) = 0;

@@ -76,6 +76,16 @@ TEST_F(CommissionsRestTest, CommissionOverrideLifecycle) {
   EXPECT_EQ(created.Data().fields().at("amount").number_value(), 7.5);
   EXPECT_FALSE(created.Data().fields().at("is_percentage").bool_value());
   EXPECT_FALSE(created.DataString("created_at").empty());
+  // The incentive's terms, as the SDK's CommissionOverride declares them.
+  const auto& terms = created.Data().fields();
+  EXPECT_EQ(terms.at("apply_to").string_value(), "all_products");
+  EXPECT_EQ(terms.at("product_ids").list_value().values_size(), 0);
+  EXPECT_EQ(terms.at("approval_type").string_value(), "auto");
+  EXPECT_EQ(terms.at("hold_period_days").number_value(), 30);
+  EXPECT_EQ(terms.at("incentive_length").string_value(), "lifetime");
+  EXPECT_EQ(terms.at("length_value").kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_FALSE(terms.at("variable_commission").bool_value());
+  EXPECT_EQ(terms.at("variable_config").kind_case(), google::protobuf::Value::kNullValue);
 
   // camelCase input, same incentive: one override per affiliate and incentive.
   HttpResult duplicate = Call("POST", path, R"({"incentiveId":")" + lead + R"(","amount":9})");
@@ -113,8 +123,9 @@ TEST_F(CommissionsRestTest, CommissionOverrideLifecycle) {
 
   HttpResult deleted = Call("DELETE", path + "/" + id);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
-  EXPECT_EQ(deleted.DataString("id"), id);
-  EXPECT_TRUE(deleted.Data().fields().at("deleted").bool_value());
+  // Issue 15: deletes answer the SDK's DeleteResponse.
+  EXPECT_TRUE(deleted.json.fields().at("success").bool_value());
+  EXPECT_EQ(deleted.json.fields().at("message").string_value(), "commission override deleted");
   EXPECT_EQ(Call("DELETE", path + "/" + id).status, 404);
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM commission_overrides"), "0");
 }

@@ -373,16 +373,23 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
   const Struct& only = DataList(list).values(0).struct_value();
   EXPECT_EQ(Text(only, "id"), default_group);
   EXPECT_TRUE(only.fields().at("is_default").bool_value());
-  // The fixture's affiliate has no group: it belongs to the default one.
-  EXPECT_EQ(only.fields().at("affiliate_count").number_value(), 1);
+  // Issue 15: the SDK's Group: no affiliate_count, nullable description and
+  // custom_website_url, incentives only when expanded.
+  EXPECT_EQ(only.fields().count("affiliate_count"), 0u);
+  EXPECT_EQ(only.fields().at("custom_website_url").kind_case(),
+            google::protobuf::Value::kNullValue);
+  EXPECT_EQ(only.fields().count("incentives"), 0u);
+  EXPECT_EQ(only.fields().count("multi_level_incentives"), 0u);
 
-  HttpResult created =
-      Call("POST", "/v1/program/groups", R"({"name":"VIP","description":"Top partners"})");
+  HttpResult created = Call("POST", "/v1/program/groups",
+                            R"({"name":"VIP","description":"Top partners",)"
+                            R"("custom_website_url":"https://vip.example.com"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string vip = created.DataString("id");
   EXPECT_EQ(vip.rfind("grp_", 0), 0u);
   EXPECT_FALSE(created.Data().fields().at("is_default").bool_value());
   EXPECT_FALSE(created.DataString("created_at").empty());
+  EXPECT_EQ(created.DataString("custom_website_url"), "https://vip.example.com");
 
   HttpResult incentive = Call(
       "POST", "/v1/program/groups/" + vip + "/incentives",
@@ -390,22 +397,38 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
   ASSERT_EQ(incentive.status, 201) << incentive.body;
   const std::string incentive_id = incentive.DataString("id");
   EXPECT_EQ(incentive_id.rfind("inc_", 0), 0u);
-  EXPECT_EQ(incentive.DataString("type"), "lead");
+  // The SDK's GroupIncentive names (issue 15): incentive_type, incentive_id.
+  EXPECT_EQ(incentive.DataString("incentive_type"), "lead");
+  EXPECT_EQ(incentive.DataString("incentive_id"), incentive_id);
+  EXPECT_EQ(incentive.DataString("apply_to"), "all_products");
+  EXPECT_EQ(incentive.DataString("incentive_length"), "lifetime");
+  EXPECT_EQ(incentive.Data().fields().at("length_value").kind_case(),
+            google::protobuf::Value::kNullValue);
   EXPECT_EQ(incentive.DataString("currency"), "EUR");
   EXPECT_EQ(incentive.DataString("group_id"), vip);
   EXPECT_EQ(incentive.Data().fields().at("amount").number_value(), 12.5);
   EXPECT_EQ(incentive.Data().fields().at("hold_period_days").number_value(), 7);
 
-  HttpResult got = Call("GET", "/v1/program/groups/" + vip);
+  HttpResult got = Call("GET", "/v1/program/groups/" + vip + "?expand=incentives");
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.DataString("description"), "Top partners");
   ASSERT_EQ(List(got.Data(), "incentives").values_size(), 1);
+  EXPECT_EQ(got.Data().fields().count("multi_level_incentives"), 0u);
+  HttpResult both =
+      Call("GET", "/v1/program/groups?expand=incentives&expand=multi_level_incentives");
+  ASSERT_EQ(both.status, 200) << both.body;
+  for (const auto& group : DataList(both).values()) {
+    EXPECT_EQ(List(group.struct_value(), "multi_level_incentives").values_size(), 0);
+    EXPECT_EQ(group.struct_value().fields().count("incentives"), 1u);
+  }
+  HttpResult bad_expand = Call("GET", "/v1/program/groups?expand=affiliates");
+  EXPECT_EQ(bad_expand.status, 400) << bad_expand.body;
+  EXPECT_EQ(bad_expand.ErrorField(), "expand");
   EXPECT_EQ(Text(List(got.Data(), "incentives").values(0).struct_value(), "id"), incentive_id);
 
   HttpResult made_default = Call("PATCH", "/v1/program/groups/" + vip, R"({"isDefault":true})");
   ASSERT_EQ(made_default.status, 200) << made_default.body;
   EXPECT_TRUE(made_default.Data().fields().at("is_default").bool_value());
-  EXPECT_EQ(made_default.Data().fields().at("affiliate_count").number_value(), 1);
   list = Call("GET", "/v1/program/groups");
   ASSERT_EQ(DataList(list).values_size(), 2);
   EXPECT_EQ(Text(DataList(list).values(0).struct_value(), "id"), vip);
@@ -429,8 +452,7 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
 
   HttpResult removed = Call("DELETE", "/v1/program/groups/" + vip + "/incentives/" + incentive_id);
   ASSERT_EQ(removed.status, 200) << removed.body;
-  EXPECT_EQ(removed.DataString("id"), incentive_id);
-  EXPECT_TRUE(removed.Data().fields().at("deleted").bool_value());
+  EXPECT_EQ(removed.json.fields().at("message").string_value(), "incentive deleted");
   EXPECT_EQ(Call("DELETE", "/v1/program/groups/" + vip + "/incentives/" + incentive_id).status,
             404);
 
@@ -438,18 +460,12 @@ TEST_F(ProgramRestTest, GroupsAndIncentivesFlow) {
                   "'");
   HttpResult deleted = Call("DELETE", "/v1/program/groups/" + vip);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
-  EXPECT_EQ(deleted.DataString("id"), vip);
-  EXPECT_TRUE(deleted.Data().fields().at("deleted").bool_value());
+  EXPECT_TRUE(deleted.json.fields().at("success").bool_value());
+  EXPECT_EQ(deleted.json.fields().at("message").string_value(), "group deleted");
   EXPECT_EQ(Call("GET", "/v1/program/groups/" + vip).status, 404);
   EXPECT_EQ(db_->QueryValue("SELECT coalesce(group_id, 'none') FROM affiliates WHERE id = '" +
                             a_.affiliate_id + "'"),
             "none");
-  EXPECT_EQ(Call("GET", "/v1/program/groups/" + default_group)
-                .Data()
-                .fields()
-                .at("affiliate_count")
-                .number_value(),
-            1);
 }
 
 TEST_F(ProgramRestTest, GroupAndIncentiveErrors) {

@@ -132,8 +132,17 @@ TEST_F(RestE2eTest, AffiliatesEndpoints) {
                                 a_.program_id + R"(","partnership_status":"approved"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = created.DataString("id");
-  EXPECT_EQ(created.DataString("partnership_status"), "approved");
+  // Issue 15: the SDK's Affiliate, upper-case status, nulls sent, no expansions.
+  EXPECT_EQ(created.DataString("partnership_status"), "APPROVED");
   EXPECT_FALSE(created.DataString("tracking_id").empty());
+  EXPECT_EQ(created.DataString("source"), "api");
+  EXPECT_EQ(created.Data().fields().at("external_user_id").kind_case(),
+            google::protobuf::Value::kNullValue);
+  EXPECT_FALSE(created.Data().fields().at("onboarding_completed").bool_value());
+  for (const char* expansion : {"promoCodes", "commissionOverrides", "invoiceDetails",
+                                "payoutMethod", "onboardingResponses", "expanded"}) {
+    EXPECT_EQ(created.Data().fields().count(expansion), 0u) << expansion;
+  }
 
   HttpResult list = Call("GET", "/v1/affiliates?page=1&limit=1&partnership_status=approved");
   ASSERT_EQ(list.status, 200) << list.body;
@@ -143,15 +152,42 @@ TEST_F(RestE2eTest, AffiliatesEndpoints) {
 
   HttpResult expanded = Call("GET", "/v1/affiliates/" + id + "?expand=commissionOverrides");
   ASSERT_EQ(expanded.status, 200) << expanded.body;
+  // Expanded and empty: [] and null, not absent.
+  HttpResult all = Call("GET", "/v1/affiliates/" + id +
+                                   "?expand=promoCodes,commissionOverrides,invoiceDetails,"
+                                   "payoutMethod,onboardingResponses");
+  ASSERT_EQ(all.status, 200) << all.body;
+  const auto& fields = all.Data().fields();
+  EXPECT_EQ(fields.at("promoCodes").list_value().values_size(), 0);
+  EXPECT_EQ(fields.at("commissionOverrides").list_value().values_size(), 0);
+  for (const char* empty : {"invoiceDetails", "payoutMethod", "onboardingResponses"}) {
+    ASSERT_EQ(fields.count(empty), 1u) << empty;
+    EXPECT_EQ(fields.at(empty).kind_case(), google::protobuf::Value::kNullValue) << empty;
+  }
+  EXPECT_EQ(fields.count("expanded"), 0u);
+  HttpResult unknown = Call("GET", "/v1/affiliates/" + id + "?expand=referrals");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.ErrorField(), "expand");
 
-  HttpResult updated = Call("PUT", "/v1/affiliates/" + id, R"({"name":"Bob"})");
+  HttpResult updated = Call("PUT", "/v1/affiliates/" + id,
+                            R"({"name":"Bob","status":"rejected","payout_method":"paypal",)"
+                            R"("payout_details":{"email":"bob@example.com"}})");
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(updated.DataString("name"), "Bob");
   EXPECT_EQ(updated.DataString("email"), "bo@example.com");
+  EXPECT_EQ(updated.DataString("partnership_status"), "REJECTED");
+  HttpResult payout = Call("GET", "/v1/affiliates/" + id + "?expand=payoutMethod");
+  ASSERT_EQ(payout.status, 200) << payout.body;
+  const auto& method = payout.Data().fields().at("payoutMethod").struct_value().fields();
+  EXPECT_EQ(method.at("type").string_value(), "paypal");
+  EXPECT_EQ(method.at("details").struct_value().fields().at("email").string_value(),
+            "bob@example.com");
 
   HttpResult deleted = Call("DELETE", "/v1/affiliates/" + id);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
-  EXPECT_TRUE(deleted.Data().fields().at("deleted").bool_value());
+  EXPECT_TRUE(deleted.json.fields().at("success").bool_value());
+  EXPECT_EQ(deleted.json.fields().at("message").string_value(), "affiliate deleted");
+  EXPECT_EQ(deleted.json.fields().count("data"), 0u);
   EXPECT_EQ(Call("GET", "/v1/affiliates/" + id).status, 404);
 }
 

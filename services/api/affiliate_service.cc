@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "services/call/pagination.h"
@@ -20,8 +22,96 @@ constexpr size_t kMaxEmailLength = 254;
 constexpr size_t kMaxTrackingIdLength = 64;
 constexpr size_t kMaxExternalUserIdLength = 255;
 constexpr size_t kMaxSearchLength = 255;
-constexpr char kExpandCommissionOverrides[] = "commissionOverrides";
-// numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
+constexpr size_t kMaxCompanyNameLength = 255;
+constexpr size_t kMaxSortLength = 64;
+
+// The SDK's PayoutMethod values.
+constexpr absl::string_view kPayoutMethods[] = {
+    "paypal", "wise",    "payoneer", "paxum",  "webmoney", "skrill", "wire_transfer",
+    "ach",    "bitcoin", "ethereum", "alipay", "wechat",   "manual", "none"};
+
+absl::Status CheckMetadata(const google::protobuf::Struct& metadata) {
+  return CheckEncodedSize("metadata", metadata, kMaxAffiliateMetadataBytes);
+}
+
+absl::Status CheckCompanyName(const std::string& company_name) {
+  return CheckMaxLength("company_name", company_name, kMaxCompanyNameLength);
+}
+
+// ISO 3166-1 alpha-2, any case; "" = none.
+absl::Status CheckCountryCode(const std::string& country_code) {
+  if (country_code.empty()) return absl::OkStatus();
+  if (country_code.size() != 2 ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(country_code[0])) ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(country_code[1]))) {
+    return ValidationError("country_code", "country_code must be a 2-letter ISO 3166-1 code");
+  }
+  return absl::OkStatus();
+}
+
+// "" = none.
+absl::Status CheckPayoutMethod(const std::string& payout_method) {
+  if (payout_method.empty()) return absl::OkStatus();
+  for (absl::string_view known : kPayoutMethods) {
+    if (payout_method == known) return absl::OkStatus();
+  }
+  return ValidationError("payout_method",
+                         "payout_method must be paypal, wise, payoneer, paxum, webmoney, skrill, "
+                         "wire_transfer, ach, bitcoin, ethereum, alipay, wechat, manual or none");
+}
+
+// The SDK's PayoutDetails: string values (null allowed, as the response's
+// Record<string, string | null>).
+absl::Status CheckPayoutDetails(const google::protobuf::Struct& details) {
+  for (const auto& [key, value] : details.fields()) {
+    if (value.kind_case() != google::protobuf::Value::kStringValue &&
+        value.kind_case() != google::protobuf::Value::kNullValue) {
+      return ValidationError("payout_details", "payout_details values must be strings");
+    }
+  }
+  return CheckEncodedSize("payout_details", details, kMaxPayoutDetailsBytes);
+}
+
+// RFC 3339, or a date (YYYY-MM-DD, midnight UTC); `date_only` says which.
+absl::StatusOr<absl::Time> ParseDateParam(absl::string_view field, const std::string& text,
+                                          bool* date_only) {
+  absl::Time time;
+  std::string error;
+  *date_only = false;
+  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  if (text.size() == 10 && absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) {
+    *date_only = true;
+    return time;
+  }
+  return ValidationError(field,
+                         absl::StrCat(field, " must be an RFC 3339 time or a date (YYYY-MM-DD)"));
+}
+
+absl::StatusOr<storage::AffiliateSort> ParseSort(const std::string& sort) {
+  if (sort.empty()) return storage::AffiliateSort::kNewest;
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("sort", sort, kMaxSortLength));
+  absl::string_view field = sort;
+  bool descending = false;
+  if (absl::ConsumePrefix(&field, "-")) {
+    descending = true;
+  } else if (absl::ConsumeSuffix(&field, ":desc")) {
+    descending = true;
+  } else {
+    absl::ConsumeSuffix(&field, ":asc");
+  }
+  if (field == "created_at" || field == "createdAt") {
+    return descending ? storage::AffiliateSort::kNewest : storage::AffiliateSort::kOldest;
+  }
+  if (field == "name") {
+    return descending ? storage::AffiliateSort::kNameDesc : storage::AffiliateSort::kNameAsc;
+  }
+  if (field == "email") {
+    return descending ? storage::AffiliateSort::kEmailDesc : storage::AffiliateSort::kEmailAsc;
+  }
+  return ValidationError("sort",
+                         "sort must be created_at, name or email, optionally as -field or "
+                         "field:asc / field:desc");
+}
 
 absl::Status CheckName(const std::string& name) {
   AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", name));
@@ -47,11 +137,11 @@ absl::Status CheckTrackingId(const std::string& tracking_id) {
 }
 
 // An enum number outside the contract (proto3 keeps unknown values).
-absl::Status CheckPartnershipStatus(int status, bool allow_unspecified) {
+absl::Status CheckPartnershipStatus(int status, bool allow_unspecified,
+                                    absl::string_view field = "partnership_status") {
   if (!affonso::v1::PartnershipStatus_IsValid(status) ||
       (!allow_unspecified && status == affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED)) {
-    return ValidationError("partnership_status",
-                           "partnership_status must be pending, approved or rejected");
+    return ValidationError(field, absl::StrCat(field, " must be pending, approved or rejected"));
   }
   return absl::OkStatus();
 }
@@ -67,6 +157,16 @@ absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& 
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
   AFFONSO_RETURN_IF_ERROR(
       CheckMaxLength("external_user_id", request.external_user_id(), kMaxExternalUserIdLength));
+  AFFONSO_RETURN_IF_ERROR(CheckMetadata(request.metadata()));
+  AFFONSO_RETURN_IF_ERROR(CheckCompanyName(request.company_name()));
+  AFFONSO_RETURN_IF_ERROR(CheckCountryCode(request.country_code()));
+  AFFONSO_RETURN_IF_ERROR(CheckPayoutMethod(request.payout_method()));
+  if (request.has_payout_details()) {
+    AFFONSO_RETURN_IF_ERROR(CheckPayoutDetails(request.payout_details()));
+    if (request.payout_method().empty()) {
+      return ValidationError("payout_details", "payout_details needs payout_method");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -82,33 +182,94 @@ absl::Status ValidateUpdateAffiliate(const affonso::v1::UpdateAffiliateRequest& 
     AFFONSO_RETURN_IF_ERROR(
         CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/false));
   }
+  if (request.has_status()) {
+    AFFONSO_RETURN_IF_ERROR(
+        CheckPartnershipStatus(request.status(), /*allow_unspecified=*/false, "status"));
+    if (request.has_partnership_status() && request.partnership_status() != request.status()) {
+      return ValidationError("status", "status and partnership_status disagree");
+    }
+  }
   if (request.has_external_user_id()) {
     AFFONSO_RETURN_IF_ERROR(
         CheckMaxLength("external_user_id", request.external_user_id(), kMaxExternalUserIdLength));
   }
+  if (request.has_metadata()) AFFONSO_RETURN_IF_ERROR(CheckMetadata(request.metadata()));
+  if (request.has_company_name()) AFFONSO_RETURN_IF_ERROR(CheckCompanyName(request.company_name()));
+  if (request.has_country_code()) AFFONSO_RETURN_IF_ERROR(CheckCountryCode(request.country_code()));
+  if (request.has_payout_method()) {
+    AFFONSO_RETURN_IF_ERROR(CheckPayoutMethod(request.payout_method()));
+  }
+  if (request.has_payout_details()) {
+    AFFONSO_RETURN_IF_ERROR(CheckPayoutDetails(request.payout_details()));
+  }
   return absl::OkStatus();
 }
 
-absl::Status ValidateAffiliateExpand(
+affonso::v1::CreateAffiliateRequest NormalizedCreateAffiliate(
+    const affonso::v1::CreateAffiliateRequest& request) {
+  affonso::v1::CreateAffiliateRequest normalized = request;
+  absl::AsciiStrToUpper(normalized.mutable_country_code());
+  return normalized;
+}
+
+affonso::v1::UpdateAffiliateRequest NormalizedUpdateAffiliate(
+    const affonso::v1::UpdateAffiliateRequest& request) {
+  affonso::v1::UpdateAffiliateRequest normalized = request;
+  if (normalized.has_status()) {
+    normalized.set_partnership_status(normalized.status());
+    normalized.clear_status();
+  }
+  if (normalized.has_country_code()) absl::AsciiStrToUpper(normalized.mutable_country_code());
+  return normalized;
+}
+
+absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
-  for (const std::string& value : expand) {
-    for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      if (absl::StripAsciiWhitespace(item) != kExpandCommissionOverrides) {
-        return ValidationError(
-            "expand", absl::StrCat("expand supports only \"", kExpandCommissionOverrides, "\""));
-      }
-    }
+  AFFONSO_ASSIGN_OR_RETURN(
+      std::vector<std::string> values,
+      ParseExpand(expand, {"promoCodes", "commissionOverrides", "invoiceDetails", "payoutMethod",
+                           "onboardingResponses"}));
+  AffiliateExpansions expansions;
+  for (const std::string& value : values) {
+    if (value == "promoCodes") expansions.promo_codes = true;
+    if (value == "commissionOverrides") expansions.commission_overrides = true;
+    if (value == "invoiceDetails") expansions.invoice_details = true;
+    if (value == "payoutMethod") expansions.payout_method = true;
+    if (value == "onboardingResponses") expansions.onboarding_responses = true;
   }
-  return absl::OkStatus();
+  return expansions;
 }
 
-bool ExpandsCommissionOverrides(const google::protobuf::RepeatedPtrField<std::string>& expand) {
-  for (const std::string& value : expand) {
-    for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      if (absl::StripAsciiWhitespace(item) == kExpandCommissionOverrides) return true;
-    }
+void ApplyAffiliateExpansions(const AffiliateExpansions& expansions,
+                              affonso::v1::Affiliate* affiliate) {
+  affiliate->clear_expanded();
+  // Promo codes come with coupons, invoice details and onboarding responses
+  // with their own issues: asked for, they are [] and null until then.
+  if (expansions.promo_codes) {
+    affiliate->add_expanded("promo_codes");
+  } else {
+    affiliate->clear_promo_codes();
   }
-  return false;
+  if (expansions.commission_overrides) {
+    affiliate->add_expanded("commission_overrides");
+  } else {
+    affiliate->clear_commission_overrides();
+  }
+  if (expansions.invoice_details) {
+    affiliate->add_expanded("invoice_details");
+  } else {
+    affiliate->clear_invoice_details();
+  }
+  if (expansions.payout_method) {
+    affiliate->add_expanded("payout_method");
+  } else {
+    affiliate->clear_payout_method();
+  }
+  if (expansions.onboarding_responses) {
+    affiliate->add_expanded("onboarding_responses");
+  } else {
+    affiliate->clear_onboarding_responses();
+  }
 }
 
 absl::Status ValidateCreateCommissionOverride(
@@ -125,8 +286,22 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
   AFFONSO_RETURN_IF_ERROR(
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("search", request.search(), kMaxSearchLength));
-  AFFONSO_RETURN_IF_ERROR(ValidateAffiliateExpand(request.expand()));
+  AFFONSO_RETURN_IF_ERROR(ParseAffiliateExpand(request.expand()).status());
   storage::AffiliateListQuery query;
+  AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
+  bool date_only = false;
+  if (!request.date_from().empty()) {
+    AFFONSO_ASSIGN_OR_RETURN(absl::Time from,
+                             ParseDateParam("date_from", request.date_from(), &date_only));
+    query.created_from_micros = absl::ToUnixMicros(from);
+  }
+  if (!request.date_to().empty()) {
+    AFFONSO_ASSIGN_OR_RETURN(absl::Time to,
+                             ParseDateParam("date_to", request.date_to(), &date_only));
+    // Inclusive: a date includes its whole (UTC) day, a time its microsecond.
+    query.created_before_micros =
+        absl::ToUnixMicros(date_only ? to + absl::Hours(24) : to + absl::Microseconds(1));
+  }
   query.page = page.page;
   query.limit = page.limit;
   query.partnership_status = request.partnership_status();
@@ -146,7 +321,10 @@ grpc::Status AffiliateServiceImpl::CreateAffiliate(
         if (!request->group_id().empty() && !LooksLikeId(request->group_id(), "grp")) {
           return NotFoundError("group");
         }
-        AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateAffiliate(caller.team_id, *request));
+        AFFONSO_ASSIGN_OR_RETURN(
+            *response,
+            store_->CreateAffiliate(caller.team_id, NormalizedCreateAffiliate(*request)));
+        ApplyAffiliateExpansions(AffiliateExpansions(), response);
         RpcRunner::SetHttpCode(context, 201);
         return absl::OkStatus();
       });
@@ -156,15 +334,13 @@ grpc::Status AffiliateServiceImpl::GetAffiliate(grpc::ServerContext* context,
                                                 const affonso::v1::GetAffiliateRequest* request,
                                                 affonso::v1::Affiliate* response) {
   return runner_.Run(context, "GetAffiliate", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateAffiliateExpand(request->expand()));
+    AFFONSO_ASSIGN_OR_RETURN(AffiliateExpansions expansions,
+                             ParseAffiliateExpand(request->expand()));
     if (!LooksLikeId(request->id(), "aff")) return NotFoundError("affiliate");
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetAffiliate(caller.team_id, request->id()));
-    if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
-    AFFONSO_ASSIGN_OR_RETURN(auto overrides,
-                             store_->ListCommissionOverrides(caller.team_id, {response->id()}));
-    for (affonso::v1::CommissionOverride& commission_override : overrides[response->id()]) {
-      *response->add_commission_overrides() = std::move(commission_override);
-    }
+    google::protobuf::RepeatedPtrField<affonso::v1::Affiliate> one;
+    AFFONSO_ASSIGN_OR_RETURN(*one.Add(), store_->GetAffiliate(caller.team_id, request->id()));
+    AFFONSO_RETURN_IF_ERROR(Expand(caller.team_id, expansions, &one));
+    response->Swap(&one[0]);
     return absl::OkStatus();
   });
 }
@@ -180,7 +356,10 @@ grpc::Status AffiliateServiceImpl::UpdateAffiliate(
             !LooksLikeId(request->group_id(), "grp")) {
           return NotFoundError("group");
         }
-        AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateAffiliate(caller.team_id, *request));
+        AFFONSO_ASSIGN_OR_RETURN(
+            *response,
+            store_->UpdateAffiliate(caller.team_id, NormalizedUpdateAffiliate(*request)));
+        ApplyAffiliateExpansions(AffiliateExpansions(), response);
         return absl::OkStatus();
       });
 }
@@ -194,6 +373,7 @@ grpc::Status AffiliateServiceImpl::DeleteAffiliate(
         AFFONSO_RETURN_IF_ERROR(store_->DeleteAffiliate(caller.team_id, request->id()));
         response->set_id(request->id());
         response->set_deleted(true);
+        response->set_message("affiliate deleted");
         return absl::OkStatus();
       });
 }
@@ -204,21 +384,25 @@ grpc::Status AffiliateServiceImpl::ListAffiliates(grpc::ServerContext* context,
   return runner_.Run(
       context, "ListAffiliates", *request, [&](const Caller& caller) -> absl::Status {
         AFFONSO_ASSIGN_OR_RETURN(storage::AffiliateListQuery query, ParseListAffiliates(*request));
+        AFFONSO_ASSIGN_OR_RETURN(AffiliateExpansions expansions,
+                                 ParseAffiliateExpand(request->expand()));
         AFFONSO_ASSIGN_OR_RETURN(storage::AffiliatePage page,
                                  store_->ListAffiliates(caller.team_id, query));
         for (affonso::v1::Affiliate& affiliate : page.affiliates) {
           *response->add_data() = std::move(affiliate);
         }
         *response->mutable_pagination() = MakePagination(query.page, query.limit, page.total);
-        if (!ExpandsCommissionOverrides(request->expand())) return absl::OkStatus();
-        return AttachCommissionOverrides(caller.team_id, response->mutable_data());
+        return Expand(caller.team_id, expansions, response->mutable_data());
       });
 }
 
-absl::Status AffiliateServiceImpl::AttachCommissionOverrides(
-    const std::string& team_id,
+absl::Status AffiliateServiceImpl::Expand(
+    const std::string& team_id, const AffiliateExpansions& expansions,
     google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates) {
-  if (affiliates->empty()) return absl::OkStatus();
+  for (affonso::v1::Affiliate& affiliate : *affiliates) {
+    ApplyAffiliateExpansions(expansions, &affiliate);
+  }
+  if (!expansions.commission_overrides || affiliates->empty()) return absl::OkStatus();
   std::vector<std::string> ids;
   ids.reserve(affiliates->size());
   for (const affonso::v1::Affiliate& affiliate : *affiliates) ids.push_back(affiliate.id());
@@ -263,6 +447,7 @@ grpc::Status AffiliateServiceImpl::DeleteCommissionOverride(
                            caller.team_id, request->affiliate_id(), request->id()));
                        response->set_id(request->id());
                        response->set_deleted(true);
+                       response->set_message("commission override deleted");
                        return absl::OkStatus();
                      });
 }

@@ -14,20 +14,47 @@ namespace affonso::services {
 
 inline constexpr int kDefaultAffiliatePageLimit = 10;
 inline constexpr int kMaxAffiliatePageLimit = 100;
+// Free-form fields, as JSON: with the other limits they keep a page of 100
+// affiliates, every expansion included, inside the 4 MiB gRPC message limit
+// (docs/BEHAVIOUR.md has the arithmetic).
+inline constexpr size_t kMaxAffiliateMetadataBytes = 16 * 1024;
+inline constexpr size_t kMaxPayoutDetailsBytes = 2 * 1024;
+
+// What a read's `expand` asked for (the SDK's AffiliateExpandField values).
+struct AffiliateExpansions {
+  bool promo_codes = false;           // promoCodes
+  bool commission_overrides = false;  // commissionOverrides
+  bool invoice_details = false;       // invoiceDetails
+  bool payout_method = false;         // payoutMethod
+  bool onboarding_responses = false;  // onboardingResponses
+};
 
 // Validation of each affiliate RPC's input; exposed for tests. Each returns a
 // VALIDATION_ERROR naming the field at fault.
 absl::Status ValidateCreateAffiliate(const affonso::v1::CreateAffiliateRequest& request);
 absl::Status ValidateUpdateAffiliate(const affonso::v1::UpdateAffiliateRequest& request);
-// Only "commissionOverrides" is known; values may also be comma-separated.
-absl::Status ValidateAffiliateExpand(const google::protobuf::RepeatedPtrField<std::string>& expand);
-// True when a (validated) expand list asks for the commission overrides.
-bool ExpandsCommissionOverrides(const google::protobuf::RepeatedPtrField<std::string>& expand);
+// The request as the store takes it: `status` folded into
+// partnership_status, country_code upper case. Assumes it was validated.
+affonso::v1::CreateAffiliateRequest NormalizedCreateAffiliate(
+    const affonso::v1::CreateAffiliateRequest& request);
+affonso::v1::UpdateAffiliateRequest NormalizedUpdateAffiliate(
+    const affonso::v1::UpdateAffiliateRequest& request);
+// The five SDK expand values, repeated and/or comma-separated; anything else
+// is a VALIDATION_ERROR on expand.
+absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
+    const google::protobuf::RepeatedPtrField<std::string>& expand);
+// Keeps in `affiliate` only the expansions asked for (the store fills
+// payout_method whenever one is stored) and names each in
+// affiliate->expanded, so that an expansion that found nothing renders as
+// null or []. Commission overrides are attached by the caller.
+void ApplyAffiliateExpansions(const AffiliateExpansions& expansions,
+                              affonso::v1::Affiliate* affiliate);
 // incentive_id required; amount finite, >= 0, at most 2 decimals (and at most
 // 100 when it is a percentage).
 absl::Status ValidateCreateCommissionOverride(
     const affonso::v1::CreateCommissionOverrideRequest& request);
-// Validates and resolves defaults (page 0 = 1, limit 0 = 10).
+// Validates and resolves defaults (page 0 = 1, limit 0 = 10), the sort and
+// the date bounds.
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
 
@@ -59,10 +86,10 @@ class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service
       affonso::v1::DeleteCommissionOverrideResponse* response) override;
 
  private:
-  // Fills commission_overrides of each affiliate with one store call.
-  absl::Status AttachCommissionOverrides(
-      const std::string& team_id,
-      google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates);
+  // Applies `expansions` to each affiliate, filling commission_overrides
+  // with one store call when asked.
+  absl::Status Expand(const std::string& team_id, const AffiliateExpansions& expansions,
+                      google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates);
 
   RpcRunner runner_;
   storage::AffiliateStore* store_;

@@ -28,10 +28,14 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
   absl::StatusOr<Affiliate> CreateAffiliate(absl::string_view team_id,
                                             const CreateAffiliateRequest& request) override {
     Record("create", team_id);
+    last_create = request;
     if (!next_status.ok()) return next_status;
     Affiliate affiliate;
     affiliate.set_id("aff_new");
     affiliate.set_name(request.name());
+    if (!request.payout_method().empty()) {
+      affiliate.mutable_payout_method()->set_type(request.payout_method());
+    }
     return affiliate;
   }
   absl::StatusOr<Affiliate> GetAffiliate(absl::string_view team_id, absl::string_view id) override {
@@ -39,6 +43,8 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
     if (!next_status.ok()) return next_status;
     Affiliate affiliate;
     affiliate.set_id(std::string(id));
+    // As the real store does: the payout method whenever one is stored.
+    affiliate.mutable_payout_method()->set_type("paypal");
     return affiliate;
   }
   absl::StatusOr<Affiliate> UpdateAffiliate(absl::string_view team_id,
@@ -105,6 +111,7 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
   // What ListCommissionOverrides knows, and the id lists it was asked for.
   std::map<std::string, std::vector<affonso::v1::CommissionOverride>> overrides;
   std::vector<std::vector<std::string>> override_lookups;
+  CreateAffiliateRequest last_create;
   UpdateAffiliateRequest last_update;
   storage::AffiliateListQuery last_query;
 
@@ -142,6 +149,43 @@ TEST(ValidateCreateAffiliateTest, AcceptsMinimalAndFullRequests) {
   EXPECT_OK(ValidateCreateAffiliate(full));
   full.set_tracking_id("Jane_Doe-2024");
   EXPECT_OK(ValidateCreateAffiliate(full));
+  // Every field of the SDK's AffiliateCreateParams.
+  full.set_company_name(std::string(255, 'c'));
+  full.set_country_code("de");
+  full.set_onboarding_completed(true);
+  full.set_payout_method("wire_transfer");
+  (*full.mutable_payout_details()->mutable_fields())["iban"].set_string_value("DE89 3704");
+  (*full.mutable_payout_details()->mutable_fields())["swiftCode"].set_null_value(
+      google::protobuf::NULL_VALUE);
+  (*full.mutable_metadata()->mutable_fields())["plan"].set_string_value("pro");
+  EXPECT_OK(ValidateCreateAffiliate(full));
+}
+
+TEST(ValidateCreateAffiliateTest, FreeFormFieldsHaveSizeLimits) {
+  CreateAffiliateRequest request = ValidCreate();
+  // {"k":"..."} is 8 bytes of JSON around the value (and a few more encoded).
+  (*request.mutable_metadata()->mutable_fields())["k"].set_string_value(
+      std::string(kMaxAffiliateMetadataBytes - 32, 'm'));
+  EXPECT_OK(ValidateCreateAffiliate(request));
+  (*request.mutable_metadata()->mutable_fields())["k"].set_string_value(
+      std::string(kMaxAffiliateMetadataBytes - 7, 'm'));
+  absl::Status status = ValidateCreateAffiliate(request);
+  EXPECT_EQ(FieldAtFault(status), "metadata");
+  EXPECT_NE(status.message().find("16384 bytes"), std::string::npos) << status;
+
+  // Small numbers are short in JSON and long in protobuf (what gRPC carries):
+  // 2 bytes each as JSON, about 11 encoded.
+  request = ValidCreate();
+  google::protobuf::ListValue* numbers =
+      (*request.mutable_metadata()->mutable_fields())["n"].mutable_list_value();
+  for (int i = 0; i < 2000; ++i) numbers->add_values()->set_number_value(0);
+  EXPECT_EQ(FieldAtFault(ValidateCreateAffiliate(request)), "metadata");
+
+  request = ValidCreate();
+  request.set_payout_method("paypal");
+  (*request.mutable_payout_details()->mutable_fields())["email"].set_string_value(
+      std::string(kMaxPayoutDetailsBytes, 'e'));
+  EXPECT_EQ(FieldAtFault(ValidateCreateAffiliate(request)), "payout_details");
 }
 
 TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
@@ -178,6 +222,28 @@ TEST(ValidateCreateAffiliateTest, EachRuleNamesItsField) {
       {"long external user id",
        [](CreateAffiliateRequest* r) { r->set_external_user_id(std::string(256, 'u')); },
        "external_user_id"},
+      {"long company name",
+       [](CreateAffiliateRequest* r) { r->set_company_name(std::string(256, 'c')); },
+       "company_name"},
+      {"3-letter country", [](CreateAffiliateRequest* r) { r->set_country_code("DEU"); },
+       "country_code"},
+      {"digit country", [](CreateAffiliateRequest* r) { r->set_country_code("D1"); },
+       "country_code"},
+      {"unknown payout method", [](CreateAffiliateRequest* r) { r->set_payout_method("cash"); },
+       "payout_method"},
+      {"upper-case payout method",
+       [](CreateAffiliateRequest* r) { r->set_payout_method("PAYPAL"); }, "payout_method"},
+      {"payout details without a method",
+       [](CreateAffiliateRequest* r) {
+         (*r->mutable_payout_details()->mutable_fields())["email"].set_string_value("a@b.co");
+       },
+       "payout_details"},
+      {"numeric payout detail",
+       [](CreateAffiliateRequest* r) {
+         r->set_payout_method("wise");
+         (*r->mutable_payout_details()->mutable_fields())["accountId"].set_number_value(7);
+       },
+       "payout_details"},
   };
   for (const Case& c : cases) {
     CreateAffiliateRequest request = ValidCreate();
@@ -194,6 +260,28 @@ TEST(ValidateUpdateAffiliateTest, AbsentFieldsAreNotChecked) {
   request.set_external_user_id("");
   request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
   EXPECT_OK(ValidateUpdateAffiliate(request));
+  // The SDK's `status`, alone or agreeing; "" clears the nullable texts.
+  request.set_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  request.set_company_name("");
+  request.set_country_code("");
+  request.set_payout_method("");
+  request.set_onboarding_completed(false);
+  EXPECT_OK(ValidateUpdateAffiliate(request));
+}
+
+TEST(NormalizedUpdateAffiliateTest, StatusBecomesPartnershipStatus) {
+  UpdateAffiliateRequest request;
+  request.set_id("aff_1");
+  request.set_status(affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+  request.set_country_code("fr");
+  UpdateAffiliateRequest normalized = NormalizedUpdateAffiliate(request);
+  EXPECT_FALSE(normalized.has_status());
+  ASSERT_TRUE(normalized.has_partnership_status());
+  EXPECT_EQ(normalized.partnership_status(), affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+  EXPECT_EQ(normalized.country_code(), "FR");
+
+  request.clear_status();
+  EXPECT_FALSE(NormalizedUpdateAffiliate(request).has_partnership_status());
 }
 
 TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
@@ -219,6 +307,26 @@ TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
       {"long external user id",
        [](UpdateAffiliateRequest* r) { r->set_external_user_id(std::string(256, 'u')); },
        "external_user_id"},
+      {"unspecified status",
+       [](UpdateAffiliateRequest* r) {
+         r->set_status(affonso::v1::PARTNERSHIP_STATUS_UNSPECIFIED);
+       },
+       "status"},
+      {"status and partnership_status disagree",
+       [](UpdateAffiliateRequest* r) {
+         r->set_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+         r->set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_REJECTED);
+       },
+       "status"},
+      {"bad country", [](UpdateAffiliateRequest* r) { r->set_country_code("x"); }, "country_code"},
+      {"bad payout method", [](UpdateAffiliateRequest* r) { r->set_payout_method("gold"); },
+       "payout_method"},
+      {"big metadata",
+       [](UpdateAffiliateRequest* r) {
+         (*r->mutable_metadata()->mutable_fields())["k"].set_string_value(
+             std::string(kMaxAffiliateMetadataBytes, 'm'));
+       },
+       "metadata"},
   };
   for (const Case& c : cases) {
     UpdateAffiliateRequest request;
@@ -228,18 +336,59 @@ TEST(ValidateUpdateAffiliateTest, PresentFieldsFollowTheCreateRules) {
   }
 }
 
-TEST(ValidateAffiliateExpandTest, OnlyCommissionOverridesIsKnown) {
+TEST(ParseAffiliateExpandTest, TheSdksFiveValuesInAnyForm) {
   google::protobuf::RepeatedPtrField<std::string> expand;
-  EXPECT_OK(ValidateAffiliateExpand(expand));
-  *expand.Add() = "commissionOverrides";
-  EXPECT_OK(ValidateAffiliateExpand(expand));
-  *expand.Add() = "commissionOverrides, commissionOverrides";
-  EXPECT_OK(ValidateAffiliateExpand(expand));
+  auto none = ParseAffiliateExpand(expand);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->commission_overrides || none->promo_codes || none->payout_method);
+  *expand.Add() = "";
+  *expand.Add() = " , commissionOverrides";
+  auto one = ParseAffiliateExpand(expand);
+  ASSERT_OK(one);
+  EXPECT_TRUE(one->commission_overrides);
+  EXPECT_FALSE(one->promo_codes);
+  *expand.Add() = "promoCodes,invoiceDetails";
+  *expand.Add() = "payoutMethod, onboardingResponses,commissionOverrides";
+  auto all = ParseAffiliateExpand(expand);
+  ASSERT_OK(all);
+  EXPECT_TRUE(all->promo_codes && all->commission_overrides && all->invoice_details &&
+              all->payout_method && all->onboarding_responses);
+
   *expand.Add() = "referrals";
-  EXPECT_EQ(FieldAtFault(ValidateAffiliateExpand(expand)), "expand");
+  absl::Status unknown = ParseAffiliateExpand(expand).status();
+  EXPECT_EQ(FieldAtFault(unknown), "expand");
+  EXPECT_NE(unknown.message().find("promoCodes, commissionOverrides"), std::string::npos)
+      << unknown;
   expand.Clear();
-  *expand.Add() = "commissionOverrides,program";
-  EXPECT_EQ(FieldAtFault(ValidateAffiliateExpand(expand)), "expand");
+  *expand.Add() = "commissionoverrides";  // the names are case-sensitive, as the SDK's
+  EXPECT_EQ(FieldAtFault(ParseAffiliateExpand(expand).status()), "expand");
+}
+
+TEST(ApplyAffiliateExpansionsTest, KeepsAndNamesOnlyWhatWasAsked) {
+  Affiliate affiliate;
+  affiliate.mutable_payout_method()->set_type("paypal");
+  affiliate.add_commission_overrides()->set_id("ovr_1");
+  affiliate.add_expanded("stale");
+  ApplyAffiliateExpansions(AffiliateExpansions(), &affiliate);
+  EXPECT_FALSE(affiliate.has_payout_method());
+  EXPECT_EQ(affiliate.commission_overrides_size(), 0);
+  EXPECT_EQ(affiliate.expanded_size(), 0);
+
+  affiliate.mutable_payout_method()->set_type("paypal");
+  AffiliateExpansions all;
+  all.promo_codes = all.commission_overrides = all.invoice_details = all.payout_method =
+      all.onboarding_responses = true;
+  ApplyAffiliateExpansions(all, &affiliate);
+  EXPECT_TRUE(affiliate.has_payout_method());
+  EXPECT_FALSE(affiliate.has_invoice_details());  // null until invoice details exist
+  EXPECT_FALSE(affiliate.has_onboarding_responses());
+  EXPECT_EQ(std::vector<std::string>(affiliate.expanded().begin(), affiliate.expanded().end()),
+            (std::vector<std::string>{"promo_codes", "commission_overrides", "invoice_details",
+                                      "payout_method", "onboarding_responses"}));
+  // Every name is a field of Affiliate (the gateway renders it by name).
+  for (const std::string& name : affiliate.expanded()) {
+    EXPECT_NE(Affiliate::descriptor()->FindFieldByName(name), nullptr) << name;
+  }
 }
 
 TEST(ParseListAffiliatesTest, AppliesDefaultsAndKeepsFilters) {
@@ -284,6 +433,60 @@ TEST(ParseListAffiliatesTest, RejectsOutOfRangeInput) {
   request.Clear();
   request.add_expand("everything");
   EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "expand");
+  request.Clear();
+  request.set_sort("tracking_id");
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "sort");
+  request.Clear();
+  request.set_date_from("yesterday");
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "date_from");
+  request.Clear();
+  request.set_date_to("2024-13-01");
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "date_to");
+}
+
+TEST(ParseListAffiliatesTest, SortForms) {
+  const std::pair<const char*, storage::AffiliateSort> cases[] = {
+      {"", storage::AffiliateSort::kNewest},
+      {"created_at", storage::AffiliateSort::kOldest},
+      {"created_at:asc", storage::AffiliateSort::kOldest},
+      {"-created_at", storage::AffiliateSort::kNewest},
+      {"createdAt:desc", storage::AffiliateSort::kNewest},
+      {"name", storage::AffiliateSort::kNameAsc},
+      {"-name", storage::AffiliateSort::kNameDesc},
+      {"email:desc", storage::AffiliateSort::kEmailDesc},
+      {"email", storage::AffiliateSort::kEmailAsc},
+  };
+  for (const auto& [sort, expected] : cases) {
+    ListAffiliatesRequest request;
+    request.set_sort(sort);
+    auto query = ParseListAffiliates(request);
+    ASSERT_OK(query) << sort;
+    EXPECT_EQ(query->sort, expected) << sort;
+  }
+}
+
+TEST(ParseListAffiliatesTest, DateBoundsAreInclusive) {
+  ListAffiliatesRequest request;
+  request.set_date_from("2024-03-01");
+  request.set_date_to("2024-03-31");
+  auto query = ParseListAffiliates(request);
+  ASSERT_OK(query);
+  // 2024-03-01T00:00:00Z and 2024-04-01T00:00:00Z (exclusive): all of March.
+  EXPECT_EQ(query->created_from_micros, int64_t{1709251200} * 1000000);
+  EXPECT_EQ(query->created_before_micros, int64_t{1711929600} * 1000000);
+
+  request.set_date_from("2024-03-01T12:00:00+01:00");
+  request.set_date_to("2024-03-01T12:00:00.5Z");
+  query = ParseListAffiliates(request);
+  ASSERT_OK(query);
+  EXPECT_EQ(query->created_from_micros, int64_t{1709290800} * 1000000);
+  EXPECT_EQ(query->created_before_micros, int64_t{1709294400} * 1000000 + 500001);
+
+  request.Clear();
+  query = ParseListAffiliates(request);
+  ASSERT_OK(query);
+  EXPECT_FALSE(query->created_from_micros.has_value());
+  EXPECT_FALSE(query->created_before_micros.has_value());
 }
 
 using Stub = affonso::v1::AffiliateService::Stub;
@@ -321,6 +524,25 @@ TEST_F(AffiliateServiceTest, CreateAnswers201WithTheCallersTeam) {
   EXPECT_EQ(response.id(), "aff_new");
   EXPECT_EQ(store_.teams, std::vector<std::string>{kTeam});
   EXPECT_EQ(Initial(kHttpCodeKey), "201");
+}
+
+TEST_F(AffiliateServiceTest, CreatePassesEveryFieldNormalisedAndExpandsNothing) {
+  CreateAffiliateRequest request = ValidCreate();
+  request.set_company_name("Acme");
+  request.set_country_code("gb");
+  request.set_onboarding_completed(true);
+  request.set_payout_method("paypal");
+  (*request.mutable_payout_details()->mutable_fields())["email"].set_string_value("a@acme.io");
+  request.set_external_user_id("u_1");
+  Affiliate response;
+  ASSERT_OK(Call(&Stub::CreateAffiliate, request, &response));
+  EXPECT_EQ(store_.last_create.country_code(), "GB");
+  EXPECT_EQ(store_.last_create.company_name(), "Acme");
+  EXPECT_TRUE(store_.last_create.onboarding_completed());
+  EXPECT_EQ(store_.last_create.payout_details().fields().at("email").string_value(), "a@acme.io");
+  // payoutMethod is an expansion: a create shows none.
+  EXPECT_FALSE(response.has_payout_method());
+  EXPECT_EQ(response.expanded_size(), 0);
 }
 
 TEST_F(AffiliateServiceTest, CreateValidationFailureNeverReachesTheStore) {
@@ -394,6 +616,21 @@ TEST_F(AffiliateServiceTest, GetChecksExpandAndIdShape) {
   EXPECT_TRUE(store_.calls.empty());
 }
 
+TEST_F(AffiliateServiceTest, UpdateTakesTheSdksStatus) {
+  UpdateAffiliateRequest request;
+  request.set_id("aff_1");
+  request.set_status(affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+  Affiliate response;
+  ASSERT_OK(Call(&Stub::UpdateAffiliate, request, &response));
+  ASSERT_TRUE(store_.last_update.has_partnership_status());
+  EXPECT_EQ(store_.last_update.partnership_status(), affonso::v1::PARTNERSHIP_STATUS_APPROVED);
+
+  request.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_PENDING);
+  EXPECT_THAT(Call(&Stub::UpdateAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(kErrorFieldKey), "status");
+}
+
 TEST_F(AffiliateServiceTest, UpdatePassesPresenceThrough) {
   UpdateAffiliateRequest request;
   request.set_id("aff_1");
@@ -425,6 +662,7 @@ TEST_F(AffiliateServiceTest, DeleteAnswersIdAndDeleted) {
   ASSERT_OK(Call(&Stub::DeleteAffiliate, request, &response));
   EXPECT_EQ(response.id(), "aff_1");
   EXPECT_TRUE(response.deleted());
+  EXPECT_EQ(response.message(), "affiliate deleted");
 
   store_.next_status = NotFoundError("affiliate");
   affonso::v1::DeleteAffiliateResponse again;
@@ -492,15 +730,6 @@ TEST(ValidateCreateCommissionOverrideTest, EachRuleNamesItsField) {
   EXPECT_EQ(FieldAtFault(ValidateCreateCommissionOverride(request)), "amount");
 }
 
-TEST(ExpandsCommissionOverridesTest, FindsItInAnyForm) {
-  google::protobuf::RepeatedPtrField<std::string> expand;
-  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
-  *expand.Add() = "";
-  EXPECT_FALSE(ExpandsCommissionOverrides(expand));
-  *expand.Add() = " , commissionOverrides";
-  EXPECT_TRUE(ExpandsCommissionOverrides(expand));
-}
-
 TEST_F(AffiliateServiceTest, CreateOverrideAnswers201WithTheCallersTeam) {
   affonso::v1::CreateCommissionOverrideRequest request = ValidOverride();
   affonso::v1::CommissionOverride response;
@@ -552,6 +781,7 @@ TEST_F(AffiliateServiceTest, DeleteOverrideAnswersIdAndDeleted) {
   ASSERT_OK(Call(&Stub::DeleteCommissionOverride, request, &response));
   EXPECT_EQ(response.id(), "ovr_1");
   EXPECT_TRUE(response.deleted());
+  EXPECT_EQ(response.message(), "commission override deleted");
   EXPECT_EQ(store_.last_deleted_override, "aff_1/ovr_1");
 
   request.set_id("inc_1");
@@ -578,6 +808,8 @@ TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
   Affiliate plain;
   ASSERT_OK(Call(&Stub::GetAffiliate, request, &plain));
   EXPECT_EQ(plain.commission_overrides_size(), 0);
+  EXPECT_FALSE(plain.has_payout_method());
+  EXPECT_EQ(plain.expanded_size(), 0);
   EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
 
   request.add_expand("commissionOverrides");
@@ -586,6 +818,30 @@ TEST_F(AffiliateServiceTest, GetExpandsOverridesOnlyWhenAsked) {
   ASSERT_EQ(expanded.commission_overrides_size(), 1);
   EXPECT_EQ(expanded.commission_overrides(0).id(), "ovr_1");
   EXPECT_EQ(store_.teams.back(), kTeam);
+  EXPECT_EQ(std::vector<std::string>(expanded.expanded().begin(), expanded.expanded().end()),
+            std::vector<std::string>{"commission_overrides"});
+  EXPECT_FALSE(expanded.has_payout_method());
+}
+
+TEST_F(AffiliateServiceTest, GetAcceptsEverySdkExpansion) {
+  affonso::v1::GetAffiliateRequest request;
+  request.set_id("aff_1");
+  request.add_expand("promoCodes,invoiceDetails,payoutMethod,onboardingResponses");
+  Affiliate response;
+  ASSERT_OK(Call(&Stub::GetAffiliate, request, &response));
+  EXPECT_EQ(response.expanded_size(), 4);
+  EXPECT_EQ(response.promo_codes_size(), 0);
+  ASSERT_TRUE(response.has_payout_method());
+  EXPECT_EQ(response.payout_method().type(), "paypal");
+  EXPECT_FALSE(response.has_invoice_details());
+  // No override lookup unless commissionOverrides is asked for.
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"get"});
+
+  request.add_expand("payouts");
+  EXPECT_THAT(Call(&Stub::GetAffiliate, request, &response),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(kErrorFieldKey), "expand");
 }
 
 TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
@@ -604,6 +860,8 @@ TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
   EXPECT_EQ(response.data(1).commission_overrides_size(), 0);
   ASSERT_EQ(response.data(2).commission_overrides_size(), 2);
   EXPECT_EQ(response.data(2).commission_overrides(1).id(), "ovr_b");
+  // Every affiliate of the page says it was expanded, those without any too.
+  EXPECT_EQ(response.data(0).expanded_size(), 1);
 
   request.clear_expand();
   affonso::v1::ListAffiliatesResponse plain;

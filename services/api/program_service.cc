@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "services/call/validation.h"
@@ -47,6 +48,11 @@ constexpr int kDefaultHoldPeriodDays = 30;
 constexpr int kMaxHoldPeriodDays = 3650;
 // numeric(18,2) holds 16 integer digits; stay clear of float rounding there.
 constexpr char kDefaultCurrency[] = "USD";
+constexpr size_t kMaxWebsiteUrlLength = 2048;
+constexpr int kMaxProductIds = 20;
+constexpr size_t kMaxProductIdLength = 64;
+constexpr size_t kMaxVariableConfigBytes = 1024;
+constexpr int kMaxLengthValue = 1200;
 
 // The click parameters the clicks table records.
 const absl::flat_hash_set<std::string>& PaidClickParams() {
@@ -124,6 +130,23 @@ absl::Status NormalizeAllowedDomains(google::protobuf::ListValue* list) {
     if (seen.insert(domain).second) kept.add_values()->set_string_value(std::move(domain));
   }
   list->Swap(&kept);
+  return absl::OkStatus();
+}
+
+// An absolute http(s) URL without blanks or control characters; "" = none.
+absl::Status CheckWebsiteUrl(const std::string& url) {
+  constexpr char kField[] = "custom_website_url";
+  if (url.empty()) return absl::OkStatus();
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength(kField, url, kMaxWebsiteUrlLength));
+  absl::string_view rest = url;
+  const bool has_scheme =
+      absl::ConsumePrefix(&rest, "https://") || absl::ConsumePrefix(&rest, "http://");
+  const bool printable = std::all_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  });
+  if (!has_scheme || rest.empty() || rest.front() == '/' || !printable) {
+    return ValidationError(kField, "custom_website_url must be an http(s) URL");
+  }
   return absl::OkStatus();
 }
 
@@ -424,7 +447,9 @@ absl::Status ValidateProgramSettingsUpdate(const ProgramSettingsUpdate& update) 
 absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input) {
   AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", input.name()));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", input.name(), kMaxGroupNameLength));
-  return CheckMaxLength("description", input.description(), kMaxGroupDescriptionLength);
+  AFFONSO_RETURN_IF_ERROR(
+      CheckMaxLength("description", input.description(), kMaxGroupDescriptionLength));
+  return CheckWebsiteUrl(input.custom_website_url());
 }
 
 absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update) {
@@ -436,21 +461,100 @@ absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update) {
     AFFONSO_RETURN_IF_ERROR(
         CheckMaxLength("description", update.description(), kMaxGroupDescriptionLength));
   }
+  if (update.has_custom_website_url()) {
+    AFFONSO_RETURN_IF_ERROR(CheckWebsiteUrl(update.custom_website_url()));
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<GroupExpansions> ParseGroupExpand(
+    const google::protobuf::RepeatedPtrField<std::string>& expand) {
+  AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> values,
+                           ParseExpand(expand, {"incentives", "multi_level_incentives"}));
+  GroupExpansions expansions;
+  for (const std::string& value : values) {
+    if (value == "incentives") expansions.incentives = true;
+    if (value == "multi_level_incentives") expansions.multi_level_incentives = true;
+  }
+  return expansions;
+}
+
+void ApplyGroupExpansions(const GroupExpansions& expansions, affonso::v1::Group* group) {
+  group->clear_expanded();
+  if (expansions.incentives) {
+    group->add_expanded("incentives");
+  } else {
+    group->clear_incentives();
+  }
+  // No multi-level incentives are stored: expanded, the list is [].
+  group->clear_multi_level_incentives();
+  if (expansions.multi_level_incentives) group->add_expanded("multi_level_incentives");
 }
 
 absl::StatusOr<IncentiveInput> ValidateIncentiveInput(const IncentiveInput& input) {
   AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", input.name()));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", input.name(), kMaxIncentiveNameLength));
-  if (input.type() != affonso::v1::INCENTIVE_TYPE_LEAD &&
-      input.type() != affonso::v1::INCENTIVE_TYPE_SALE) {
+  IncentiveInput normalized = input;
+  // incentive_type is the SDK's name for type.
+  if (input.incentive_type() != affonso::v1::INCENTIVE_TYPE_UNSPECIFIED) {
+    if (input.type() != affonso::v1::INCENTIVE_TYPE_UNSPECIFIED &&
+        input.type() != input.incentive_type()) {
+      return ValidationError("incentive_type", "type and incentive_type disagree");
+    }
+    normalized.set_type(input.incentive_type());
+    normalized.clear_incentive_type();
+  }
+  if (normalized.type() != affonso::v1::INCENTIVE_TYPE_LEAD &&
+      normalized.type() != affonso::v1::INCENTIVE_TYPE_SALE) {
     return ValidationError("type", "type must be lead or sale");
   }
-  if (input.type() == affonso::v1::INCENTIVE_TYPE_LEAD && input.is_percentage()) {
+  if (normalized.type() == affonso::v1::INCENTIVE_TYPE_LEAD && input.is_percentage()) {
     return ValidationError("is_percentage", "a lead incentive pays a fixed amount");
   }
   AFFONSO_RETURN_IF_ERROR(CheckAmount(input.amount(), input.is_percentage()));
-  IncentiveInput normalized = input;
+  if (normalized.apply_to().empty()) normalized.set_apply_to("all_products");
+  if (normalized.apply_to() != "all_products" && normalized.apply_to() != "specific_products") {
+    return ValidationError("apply_to", "apply_to must be all_products or specific_products");
+  }
+  if (normalized.apply_to() == "specific_products" && normalized.product_ids().empty()) {
+    return ValidationError("product_ids", "specific_products needs product_ids");
+  }
+  if (normalized.apply_to() == "all_products" && !normalized.product_ids().empty()) {
+    return ValidationError("product_ids", "product_ids apply only to specific_products");
+  }
+  if (normalized.product_ids_size() > kMaxProductIds) {
+    return ValidationError("product_ids", absl::StrCat("at most ", kMaxProductIds, " product_ids"));
+  }
+  for (const std::string& product_id : normalized.product_ids()) {
+    const bool printable_ascii = std::all_of(product_id.begin(), product_id.end(),
+                                             [](char c) { return c > 0x20 && c < 0x7f; });
+    if (product_id.empty() || product_id.size() > kMaxProductIdLength || !printable_ascii) {
+      return ValidationError("product_ids",
+                             "each product id must be 1-64 printable ASCII characters");
+    }
+  }
+  if (normalized.approval_type().empty()) normalized.set_approval_type("auto");
+  if (normalized.approval_type() != "auto" && normalized.approval_type() != "manual") {
+    return ValidationError("approval_type", "approval_type must be auto or manual");
+  }
+  if (normalized.incentive_length().empty()) normalized.set_incentive_length("lifetime");
+  const std::string& length = normalized.incentive_length();
+  if (length != "lifetime" && length != "time_limited" && length != "payment_limited") {
+    return ValidationError("incentive_length",
+                           "incentive_length must be lifetime, time_limited or payment_limited");
+  }
+  if (length == "lifetime" && normalized.has_length_value()) {
+    return ValidationError("length_value", "a lifetime incentive has no length_value");
+  }
+  if (length != "lifetime" && (!normalized.has_length_value() || normalized.length_value() < 1 ||
+                               normalized.length_value() > kMaxLengthValue)) {
+    return ValidationError("length_value", absl::StrCat("length_value must be 1 to ",
+                                                        kMaxLengthValue, " for ", length));
+  }
+  if (normalized.has_variable_config()) {
+    AFFONSO_RETURN_IF_ERROR(
+        CheckEncodedSize("variable_config", normalized.variable_config(), kMaxVariableConfigBytes));
+  }
   if (normalized.currency().empty()) normalized.set_currency(kDefaultCurrency);
   absl::AsciiStrToUpper(normalized.mutable_currency());
   const std::string& currency = normalized.currency();
@@ -553,9 +657,13 @@ grpc::Status ProgramServiceImpl::ListGroups(grpc::ServerContext* context,
                                             const affonso::v1::ListGroupsRequest* request,
                                             affonso::v1::ListGroupsResponse* response) {
   return runner_.Run(context, "ListGroups", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(GroupExpansions expansions, ParseGroupExpand(request->expand()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListGroups(caller.team_id, program));
+    for (affonso::v1::Group& group : *response->mutable_data()) {
+      ApplyGroupExpansions(expansions, &group);
+    }
     return absl::OkStatus();
   });
 }
@@ -569,6 +677,7 @@ grpc::Status ProgramServiceImpl::CreateGroup(grpc::ServerContext* context,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_ASSIGN_OR_RETURN(*response,
                              store_->CreateGroup(caller.team_id, program, request->group()));
+    ApplyGroupExpansions(GroupExpansions(), response);
     RpcRunner::SetHttpCode(context, 201);
     return absl::OkStatus();
   });
@@ -578,10 +687,12 @@ grpc::Status ProgramServiceImpl::GetGroup(grpc::ServerContext* context,
                                           const affonso::v1::GetGroupRequest* request,
                                           affonso::v1::Group* response) {
   return runner_.Run(context, "GetGroup", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(GroupExpansions expansions, ParseGroupExpand(request->expand()));
     AFFONSO_ASSIGN_OR_RETURN(std::string program,
                              ProgramIdParam(request->has_program_id(), request->program_id()));
     AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetGroup(caller.team_id, program, request->id()));
+    ApplyGroupExpansions(expansions, response);
     return absl::OkStatus();
   });
 }
@@ -596,6 +707,7 @@ grpc::Status ProgramServiceImpl::UpdateGroup(grpc::ServerContext* context,
     AFFONSO_RETURN_IF_ERROR(CheckId(request->id(), "grp", "group"));
     AFFONSO_ASSIGN_OR_RETURN(
         *response, store_->UpdateGroup(caller.team_id, program, request->id(), request->group()));
+    ApplyGroupExpansions(GroupExpansions(), response);
     return absl::OkStatus();
   });
 }
@@ -610,6 +722,7 @@ grpc::Status ProgramServiceImpl::DeleteGroup(grpc::ServerContext* context,
     AFFONSO_RETURN_IF_ERROR(store_->DeleteGroup(caller.team_id, program, request->id()));
     response->set_id(request->id());
     response->set_deleted(true);
+    response->set_message("group deleted");
     return absl::OkStatus();
   });
 }
@@ -644,6 +757,7 @@ grpc::Status ProgramServiceImpl::DeleteIncentive(grpc::ServerContext* context,
             store_->DeleteIncentive(caller.team_id, program, request->group_id(), request->id()));
         response->set_id(request->id());
         response->set_deleted(true);
+        response->set_message("incentive deleted");
         return absl::OkStatus();
       });
 }

@@ -13,7 +13,8 @@ namespace affonso::services {
 
 // Validation of the /v1/program/... bodies; exposed for tests. The StatusOr
 // forms return the body normalised for the store (lists trimmed, lower-cased
-// and deduplicated; currency upper case; hold period filled in).
+// and deduplicated; currency upper case; hold period and incentive terms
+// filled in, incentive_type folded into type).
 absl::StatusOr<affonso::v1::FraudRulesUpdate> ValidateFraudRulesUpdate(
     const affonso::v1::FraudRulesUpdate& update);
 // Folds track_email / track_name into their new names (clearing the old
@@ -23,6 +24,19 @@ absl::StatusOr<affonso::v1::TrackingSettingsUpdate> ValidateTrackingSettingsUpda
 absl::Status ValidateProgramSettingsUpdate(const affonso::v1::ProgramSettingsUpdate& update);
 absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input);
 absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update);
+
+// What a group read's `expand` asked for (the SDK's GroupExpandField).
+struct GroupExpansions {
+  bool incentives = false;
+  bool multi_level_incentives = false;
+};
+// incentives, multi_level_incentives; repeated and/or comma-separated;
+// anything else is a VALIDATION_ERROR on expand.
+absl::StatusOr<GroupExpansions> ParseGroupExpand(
+    const google::protobuf::RepeatedPtrField<std::string>& expand);
+// Keeps the incentives only when expanded and names each expansion in
+// group->expanded (so that an empty one renders as []).
+void ApplyGroupExpansions(const GroupExpansions& expansions, affonso::v1::Group* group);
 absl::StatusOr<affonso::v1::IncentiveInput> ValidateIncentiveInput(
     const affonso::v1::IncentiveInput& input);
 

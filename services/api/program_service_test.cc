@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "common/testing/api_error_matchers.h"
@@ -81,7 +82,10 @@ class FakeProgramStore : public storage::ProgramStore {
       absl::string_view team_id, absl::string_view program_id) override {
     AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
     affonso::v1::ListGroupsResponse groups;
-    groups.add_data()->set_id(kGroup);
+    affonso::v1::Group* group = groups.add_data();
+    group->set_id(kGroup);
+    // As the real store does: every incentive, whatever the expansion.
+    group->add_incentives()->set_id(kIncentive);
     return groups;
   }
   absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,
@@ -99,6 +103,7 @@ class FakeProgramStore : public storage::ProgramStore {
     AFFONSO_RETURN_IF_ERROR(RecordGroup(team_id, program_id, group_id));
     affonso::v1::Group group;
     group.set_id(kGroup);
+    group.add_incentives()->set_id(kIncentive);
     return group;
   }
   absl::StatusOr<affonso::v1::Group> UpdateGroup(absl::string_view team_id,
@@ -558,6 +563,60 @@ TEST(ValidateGroupTest, NameAndDescription) {
   EXPECT_OK(ValidateGroupUpdate(update));
 }
 
+TEST(ValidateGroupTest, CustomWebsiteUrl) {
+  GroupInput input;
+  input.set_name("VIP");
+  for (const char* good : {"https://example.com", "http://shop.example.com/vip?x=1"}) {
+    input.set_custom_website_url(good);
+    EXPECT_OK(ValidateGroupInput(input)) << good;
+  }
+  for (const std::string& bad :
+       {std::string("example.com"), std::string("ftp://example.com"), std::string("https://"),
+        std::string("https://exa mple.com"), std::string("javascript:alert(1)"),
+        absl::StrCat("https://example.com/", std::string(2030, 'p'))}) {
+    input.set_custom_website_url(bad);
+    EXPECT_EQ(ApiErrorField(ValidateGroupInput(input)), "custom_website_url") << bad;
+  }
+  GroupUpdate update;
+  update.set_custom_website_url("");  // clears it
+  EXPECT_OK(ValidateGroupUpdate(update));
+  update.set_custom_website_url("nope");
+  EXPECT_EQ(ApiErrorField(ValidateGroupUpdate(update)), "custom_website_url");
+}
+
+TEST(ParseGroupExpandTest, IncentivesAndMultiLevelIncentives) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  auto none = ParseGroupExpand(expand);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->incentives || none->multi_level_incentives);
+  *expand.Add() = "incentives, multi_level_incentives";
+  auto both = ParseGroupExpand(expand);
+  ASSERT_OK(both);
+  EXPECT_TRUE(both->incentives && both->multi_level_incentives);
+  *expand.Add() = "affiliates";
+  EXPECT_EQ(ApiErrorField(ParseGroupExpand(expand).status()), "expand");
+}
+
+TEST(ApplyGroupExpansionsTest, IncentivesOnlyWhenExpanded) {
+  affonso::v1::Group group;
+  group.add_incentives()->set_id(kIncentive);
+  ApplyGroupExpansions(GroupExpansions(), &group);
+  EXPECT_EQ(group.incentives_size(), 0);
+  EXPECT_EQ(group.expanded_size(), 0);
+
+  group.add_incentives()->set_id(kIncentive);
+  GroupExpansions both;
+  both.incentives = both.multi_level_incentives = true;
+  ApplyGroupExpansions(both, &group);
+  EXPECT_EQ(group.incentives_size(), 1);
+  EXPECT_EQ(group.multi_level_incentives_size(), 0);
+  EXPECT_EQ(std::vector<std::string>(group.expanded().begin(), group.expanded().end()),
+            (std::vector<std::string>{"incentives", "multi_level_incentives"}));
+  for (const std::string& name : group.expanded()) {
+    EXPECT_NE(affonso::v1::Group::descriptor()->FindFieldByName(name), nullptr) << name;
+  }
+}
+
 IncentiveInput Lead(double amount) {
   IncentiveInput input;
   input.set_name("Per lead");
@@ -625,6 +684,74 @@ TEST(ValidateIncentiveInputTest, EachRuleNamesItsField) {
   IncentiveInput longest = Lead(1);
   longest.set_hold_period_days(3650);
   EXPECT_OK(ValidateIncentiveInput(longest));
+}
+
+TEST(ValidateIncentiveInputTest, TheSdksTermsAreCheckedAndDefaulted) {
+  auto plain = ValidateIncentiveInput(Lead(1));
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->apply_to(), "all_products");
+  EXPECT_EQ(plain->approval_type(), "auto");
+  EXPECT_EQ(plain->incentive_length(), "lifetime");
+  EXPECT_FALSE(plain->has_length_value());
+
+  IncentiveInput full = Lead(1);
+  full.clear_type();
+  full.set_incentive_type(affonso::v1::INCENTIVE_TYPE_SALE);
+  full.set_apply_to("specific_products");
+  full.add_product_ids("prod_1");
+  full.add_product_ids("price_2");
+  full.set_approval_type("manual");
+  full.set_incentive_length("time_limited");
+  full.set_length_value(12);
+  full.set_variable_commission(true);
+  (*full.mutable_variable_config()->mutable_struct_value()->mutable_fields())["tiers"]
+      .set_number_value(3);
+  auto normalized = ValidateIncentiveInput(full);
+  ASSERT_OK(normalized);
+  EXPECT_EQ(normalized->type(), affonso::v1::INCENTIVE_TYPE_SALE);
+  EXPECT_EQ(normalized->incentive_type(), affonso::v1::INCENTIVE_TYPE_UNSPECIFIED);
+  EXPECT_EQ(normalized->product_ids_size(), 2);
+
+  struct Case {
+    const char* description;
+    void (*mutate)(IncentiveInput*);
+    const char* field;
+  };
+  const Case cases[] = {
+      {"type and incentive_type disagree",
+       [](IncentiveInput* i) { i->set_type(affonso::v1::INCENTIVE_TYPE_LEAD); }, "incentive_type"},
+      {"unknown apply_to", [](IncentiveInput* i) { i->set_apply_to("some"); }, "apply_to"},
+      {"specific products without ids", [](IncentiveInput* i) { i->clear_product_ids(); },
+       "product_ids"},
+      {"ids for all products", [](IncentiveInput* i) { i->set_apply_to("all_products"); },
+       "product_ids"},
+      {"21 product ids",
+       [](IncentiveInput* i) {
+         for (int n = 0; n < 19; ++n) i->add_product_ids(absl::StrCat("p", n));
+       },
+       "product_ids"},
+      {"blank product id", [](IncentiveInput* i) { i->set_product_ids(0, "a b"); }, "product_ids"},
+      {"long product id", [](IncentiveInput* i) { i->set_product_ids(0, std::string(65, 'p')); },
+       "product_ids"},
+      {"unknown approval", [](IncentiveInput* i) { i->set_approval_type("later"); },
+       "approval_type"},
+      {"unknown length", [](IncentiveInput* i) { i->set_incentive_length("forever"); },
+       "incentive_length"},
+      {"limited without value", [](IncentiveInput* i) { i->clear_length_value(); }, "length_value"},
+      {"zero length value", [](IncentiveInput* i) { i->set_length_value(0); }, "length_value"},
+      {"lifetime with a value", [](IncentiveInput* i) { i->set_incentive_length("lifetime"); },
+       "length_value"},
+      {"big variable config",
+       [](IncentiveInput* i) {
+         i->mutable_variable_config()->set_string_value(std::string(1100, 'v'));
+       },
+       "variable_config"},
+  };
+  for (const Case& c : cases) {
+    IncentiveInput input = full;
+    c.mutate(&input);
+    EXPECT_EQ(ApiErrorField(ValidateIncentiveInput(input).status()), c.field) << c.description;
+  }
 }
 
 TEST(ProgramIdParamTest, AbsentIsTheDefaultAndJunkIsNotFound) {
@@ -813,6 +940,7 @@ TEST_F(ProgramServiceTest, DeletesAnswerWithTheId) {
   ASSERT_OK(stub_->DeleteGroup(context.get(), group, &deleted));
   EXPECT_EQ(deleted.id(), kGroup);
   EXPECT_TRUE(deleted.deleted());
+  EXPECT_EQ(deleted.message(), "group deleted");
 
   affonso::v1::DeleteIncentiveRequest incentive;
   incentive.set_group_id(kGroup);
@@ -822,11 +950,46 @@ TEST_F(ProgramServiceTest, DeletesAnswerWithTheId) {
   ASSERT_OK(stub_->DeleteIncentive(context.get(), incentive, &removed));
   EXPECT_EQ(removed.id(), kIncentive);
   EXPECT_TRUE(removed.deleted());
+  EXPECT_EQ(removed.message(), "incentive deleted");
 
   incentive.set_id("inc_other");
   context = Context();
   EXPECT_THAT(stub_->DeleteIncentive(context.get(), incentive, &removed),
               StatusIs(grpc::StatusCode::NOT_FOUND));
+}
+
+TEST_F(ProgramServiceTest, GroupReadsExpandIncentivesOnlyWhenAsked) {
+  affonso::v1::ListGroupsRequest list;
+  affonso::v1::ListGroupsResponse groups;
+  auto context = Context();
+  ASSERT_OK(stub_->ListGroups(context.get(), list, &groups));
+  ASSERT_EQ(groups.data_size(), 1);
+  EXPECT_EQ(groups.data(0).incentives_size(), 0);
+  EXPECT_EQ(groups.data(0).expanded_size(), 0);
+
+  list.add_expand("incentives");
+  context = Context();
+  ASSERT_OK(stub_->ListGroups(context.get(), list, &groups));
+  ASSERT_EQ(groups.data(0).incentives_size(), 1);
+  EXPECT_EQ(groups.data(0).incentives(0).id(), kIncentive);
+
+  affonso::v1::GetGroupRequest get;
+  get.set_id(kGroup);
+  get.add_expand("multi_level_incentives");
+  affonso::v1::Group group;
+  context = Context();
+  ASSERT_OK(stub_->GetGroup(context.get(), get, &group));
+  EXPECT_EQ(group.incentives_size(), 0);
+  EXPECT_EQ(std::vector<std::string>(group.expanded().begin(), group.expanded().end()),
+            std::vector<std::string>{"multi_level_incentives"});
+
+  get.add_expand("affiliates");
+  const int calls = store_.calls;
+  context = Context();
+  EXPECT_THAT(stub_->GetGroup(context.get(), get, &group),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "expand");
+  EXPECT_EQ(store_.calls, calls);
 }
 
 TEST_F(ProgramServiceTest, StoreErrorsPassThrough) {

@@ -1,5 +1,6 @@
 #include "services/call/validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -9,10 +10,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace affonso::services {
 namespace {
@@ -168,6 +171,39 @@ bool LooksLikeId(absl::string_view value, absl::string_view prefix) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
   }
   return true;
+}
+
+absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) {
+    return ValidationError(field, absl::StrCat(field, " is not valid JSON"));
+  }
+  const size_t size = std::max(json.size(), value.ByteSizeLong());
+  if (size > max_bytes) {
+    return ValidationError(
+        field, absl::StrCat(field, " must be at most ", max_bytes, " bytes (it is ", size, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ParseExpand(
+    const google::protobuf::RepeatedPtrField<std::string>& expand,
+    const std::vector<absl::string_view>& known) {
+  std::vector<std::string> values;
+  for (const std::string& value : expand) {
+    for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      item = absl::StripAsciiWhitespace(item);
+      if (std::find(known.begin(), known.end(), item) == known.end()) {
+        return ValidationError("expand",
+                               absl::StrCat("expand accepts only ", absl::StrJoin(known, ", ")));
+      }
+      if (std::find(values.begin(), values.end(), item) == values.end()) {
+        values.emplace_back(item);
+      }
+    }
+  }
+  return values;
 }
 
 }  // namespace affonso::services

@@ -2,10 +2,14 @@
 #define AFFONSO_SERVICES_CALL_VALIDATION_H_
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace affonso::services {
 
@@ -36,6 +40,21 @@ absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.
 bool LooksLikeId(absl::string_view value, absl::string_view prefix);
+
+// A free-form value (a google.protobuf.Struct or Value such as metadata) is
+// at most `max_bytes` bytes both as JSON and in its protobuf encoding (which
+// is the larger for many small numbers: ~11 bytes each), so that it cannot
+// push a list response past the gRPC message limit. The error names `field`
+// and the limit.
+absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes);
+
+// The values of an `expand` parameter (repeated and/or comma-separated,
+// blanks ignored), each one of `known`; first occurrence order, no
+// duplicates. Anything else is a VALIDATION_ERROR on expand listing `known`.
+absl::StatusOr<std::vector<std::string>> ParseExpand(
+    const google::protobuf::RepeatedPtrField<std::string>& expand,
+    const std::vector<absl::string_view>& known);
 
 }  // namespace affonso::services
 

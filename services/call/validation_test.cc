@@ -1,10 +1,13 @@
 #include "services/call/validation.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "common/api_error.h"
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -117,6 +120,33 @@ TEST(ValidationTest, AcceptedAmountsAreStoredAsWritten) {
   EXPECT_EQ(ApiErrorField(CheckAmount(1e-30, false)), "amount");
   EXPECT_OK(CheckAmount(0.1, false));
   EXPECT_OK(CheckAmount(1234567890123.45, false));
+}
+
+TEST(ValidationTest, EncodedSizeCountsTheLargerOfJsonAndProtobuf) {
+  google::protobuf::Value text;
+  text.set_string_value(std::string(98, 'x'));  // 100 bytes as JSON
+  EXPECT_OK(CheckEncodedSize("variable_config", text, 100));
+  text.set_string_value(std::string(99, 'x'));
+  EXPECT_THAT(CheckEncodedSize("variable_config", text, 100),
+              HasApiError("VALIDATION_ERROR", "variable_config"));
+  google::protobuf::Value zeros;
+  for (int i = 0; i < 20; ++i) zeros.mutable_list_value()->add_values()->set_number_value(0);
+  // 41 bytes of JSON, over 200 encoded.
+  EXPECT_EQ(ApiErrorField(CheckEncodedSize("metadata", zeros, 100)), "metadata");
+}
+
+TEST(ValidationTest, ParseExpandKeepsKnownValuesOnce) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  *expand.Add() = "b, a";
+  *expand.Add() = "";
+  *expand.Add() = "a,,b";
+  auto values = ParseExpand(expand, {"a", "b"});
+  ASSERT_OK(values);
+  EXPECT_EQ(*values, (std::vector<std::string>{"b", "a"}));
+  *expand.Add() = "c";
+  absl::Status unknown = ParseExpand(expand, {"a", "b"}).status();
+  EXPECT_THAT(unknown, HasApiError("VALIDATION_ERROR", "expand"));
+  EXPECT_EQ(unknown.message(), "expand accepts only a, b");
 }
 
 }  // namespace

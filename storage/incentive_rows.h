@@ -1,0 +1,66 @@
+#ifndef AFFONSO_STORAGE_INCENTIVE_ROWS_H_
+#define AFFONSO_STORAGE_INCENTIVE_ROWS_H_
+
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/status/status.h"
+#include "google/protobuf/repeated_field.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace affonso::storage {
+
+// The incentive terms that both an Incentive and a CommissionOverride carry
+// (the SDK's GroupIncentive and CommissionOverride share them), read from
+// `alias` (the incentives table) under the names ReadIncentiveTerms reads.
+#define AFFONSO_INCENTIVE_TERM_COLUMNS(alias)                                                     \
+  alias ".apply_to AS incentive_apply_to, " alias ".product_ids AS incentive_product_ids, " alias \
+        ".approval_type AS incentive_approval_type, " alias                                       \
+        ".hold_period_days AS incentive_hold_period_days, " alias                                 \
+        ".incentive_length AS incentive_length, " alias                                           \
+        ".length_value AS incentive_length_value, " alias                                         \
+        ".variable_commission AS incentive_variable_commission, " alias                           \
+        ".variable_config::text AS incentive_variable_config"
+
+// A numeric amount column read as text (`amount::text`), so that the exact
+// decimal reaches the proto's double through one correctly rounded
+// conversion: amounts have at most 2 decimals and 13 integer digits
+// (CheckAmount), which a double holds to the cent.
+double ReadAmount(const pqxx::field& field);
+
+// A text[] column; NULL reads as empty.
+void ReadStringArray(const pqxx::field& field,
+                     google::protobuf::RepeatedPtrField<std::string>* out);
+
+// A jsonb column read as text into a Value; NULL leaves `out` unset.
+absl::Status ReadJsonValue(const pqxx::field& field, google::protobuf::Value* out);
+
+// A Value as JSON text for a ::jsonb parameter.
+std::string ValueToJson(const google::protobuf::Value& value);
+
+// Any list of strings as a JSON array, for a ::jsonb parameter turned into a
+// text[] in SQL (libpqxx 6.4 has no array parameters).
+std::string JsonStringArray(const google::protobuf::RepeatedPtrField<std::string>& values);
+
+// Fills the terms of AFFONSO_INCENTIVE_TERM_COLUMNS into an Incentive or a
+// CommissionOverride (the same field names in both).
+template <typename Message>
+absl::Status ReadIncentiveTerms(const pqxx::row& row, Message* out) {
+  out->set_apply_to(row["incentive_apply_to"].c_str());
+  ReadStringArray(row["incentive_product_ids"], out->mutable_product_ids());
+  out->set_approval_type(row["incentive_approval_type"].c_str());
+  if (!row["incentive_hold_period_days"].is_null()) {
+    out->set_hold_period_days(row["incentive_hold_period_days"].template as<int>());
+  }
+  out->set_incentive_length(row["incentive_length"].c_str());
+  if (!row["incentive_length_value"].is_null()) {
+    out->set_length_value(row["incentive_length_value"].template as<int>());
+  }
+  out->set_variable_commission(row["incentive_variable_commission"].template as<bool>());
+  if (row["incentive_variable_config"].is_null()) return absl::OkStatus();
+  return ReadJsonValue(row["incentive_variable_config"], out->mutable_variable_config());
+}
+
+}  // namespace affonso::storage
+
+#endif  // AFFONSO_STORAGE_INCENTIVE_ROWS_H_
