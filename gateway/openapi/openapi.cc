@@ -205,16 +205,18 @@ std::string EnumValuePrefix(const EnumDescriptor& type) {
   return prefix;
 }
 
-// The lowercase names the gateway reads and writes; UNSPECIFIED means "not
-// given" and never appears.
+// The names the gateway writes (lower case, or upper case for an enum marked
+// upper_case_in_json) and reads; UNSPECIFIED means "not given" and never
+// appears.
 std::vector<std::string> EnumApiNames(const EnumDescriptor& type) {
   const std::string prefix = EnumValuePrefix(type);
+  const bool upper = type.options().GetExtension(affonso::v1::upper_case_in_json);
   std::vector<std::string> names;
   for (int i = 0; i < type.value_count(); ++i) {
     absl::string_view name = type.value(i)->name();
     if (absl::StartsWith(name, prefix)) name.remove_prefix(prefix.size());
-    std::string api_name = absl::AsciiStrToLower(name);
-    if (api_name == "unspecified") continue;
+    if (name == "UNSPECIFIED") continue;
+    std::string api_name = upper ? std::string(name) : absl::AsciiStrToLower(name);
     if (std::find(names.begin(), names.end(), api_name) == names.end()) {
       names.push_back(std::move(api_name));  // aliases share a name
     }
@@ -751,6 +753,8 @@ class DocumentBuilder {
     for (int i = 0; i < message.field_count(); ++i) {
       const FieldDescriptor& field = *message.field(i);
       if (excluded.count(field.name()) > 0) continue;
+      // Tells gRPC callers which expansions ran; never in JSON.
+      if (in_responses && field.options().GetExtension(affonso::v1::expansion_list)) continue;
       if (response_only && !OmitWhenUnset(field)) required.push_back(OutputName(field));
       Json property = in_responses ? ResponseFieldSchema(field) : FieldSchema(field);
       const std::string field_description = Describe(field);

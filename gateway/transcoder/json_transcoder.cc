@@ -676,10 +676,8 @@ void WriteFieldValue(const Message& message, const FieldDescriptor& field, int i
           rep ? r.GetRepeatedEnumValue(message, &field, index) : r.GetEnumValue(message, &field);
       const auto* value = field.enum_type()->FindValueByNumber(number);
       if (value == nullptr) return absl::StrAppend(out, number);
-      {
-        out->append(JsonEscape(EnumValueToApi(*value)));
-        return;
-      }
+      out->append(JsonEscape(EnumValueToApi(*value)));
+      return;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Message& child =
@@ -718,13 +716,30 @@ void WriteFieldValue(const Message& message, const FieldDescriptor& field, int i
 // (docs/CONTRACT.md): a field with presence that is unset (a proto3
 // `optional`, a singular message) is `null`, the SDK's `T | null`, unless it
 // is marked omit_when_unset (the SDK's `name?: T`).
+//
+// An expansion (omit_when_unset) named by the message's expansion_list field
+// was asked for: it is rendered even when it found nothing (null, or []).
+// The list itself is never rendered.
 void WriteFields(const Message& message, std::string* out, bool* first) {
   const Descriptor& type = *message.GetDescriptor();
   const google::protobuf::Reflection& r = *message.GetReflection();
+  std::vector<std::string> expanded;
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
+    if (!field.options().GetExtension(affonso::v1::expansion_list)) continue;
+    for (int j = 0; j < r.FieldSize(message, &field); ++j) {
+      expanded.push_back(r.GetRepeatedString(message, &field, j));
+    }
+  }
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& field = *type.field(i);
+    if (field.options().GetExtension(affonso::v1::expansion_list)) continue;
     const bool unset = field.has_presence() && !r.HasField(message, &field);
-    if (unset && field.options().GetExtension(affonso::v1::omit_when_unset)) continue;
+    if (field.options().GetExtension(affonso::v1::omit_when_unset) &&
+        (field.is_repeated() ? r.FieldSize(message, &field) == 0 : unset) &&
+        std::find(expanded.begin(), expanded.end(), field.name()) == expanded.end()) {
+      continue;
+    }
     if (!*first) out->push_back(',');
     *first = false;
     out->push_back('"');
@@ -759,6 +774,10 @@ std::string EnumValueToApi(const google::protobuf::EnumValueDescriptor& value) {
   std::string prefix = EnumPrefix(*value.type());
   absl::string_view name = value.name();
   if (absl::StartsWith(name, prefix)) name.remove_prefix(prefix.size());
+  // Where the SDK types the output Uppercase<...> (partnership_status).
+  if (value.type()->options().GetExtension(affonso::v1::upper_case_in_json)) {
+    return std::string(name);
+  }
   return absl::AsciiStrToLower(name);
 }
 

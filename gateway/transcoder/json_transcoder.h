@@ -37,7 +37,8 @@ absl::Status BuildRequest(const Route& route,
 absl::StatusOr<std::string> RenderSuccess(const Route& route,
                                           const google::protobuf::Message& response);
 
-// "REFERRAL_STATUS_LEAD" of enum ReferralStatus -> "lead".
+// "REFERRAL_STATUS_LEAD" of enum ReferralStatus -> "lead"; upper case for an
+// enum marked upper_case_in_json ("PARTNERSHIP_STATUS_PENDING" -> "PENDING").
 std::string EnumValueToApi(const google::protobuf::EnumValueDescriptor& value);
 
 }  // namespace affonso::gateway

@@ -408,7 +408,7 @@ TEST(RenderSuccessTest, NestedEnumsAndPlainResponses) {
   affiliate.add_commission_overrides()->set_incentive_type(INCENTIVE_TYPE_LEAD);
   auto parsed = Parse(*RenderSuccess(RouteFor("AffiliateService", "GetAffiliate"), affiliate));
   const auto& data = parsed.fields().at("data").struct_value().fields();
-  EXPECT_EQ(data.at("partnership_status").string_value(), "approved");
+  EXPECT_EQ(data.at("partnership_status").string_value(), "APPROVED");
   EXPECT_EQ(data.at("commissionOverrides")
                 .list_value()
                 .values(0)
@@ -483,6 +483,42 @@ TEST(BuildRequestTest, NullClearsAStringOrMessageWithPresenceAndLeavesOthersAbse
   EXPECT_EQ(shape.tags_size(), 0);
   EXPECT_THAT(BuildRequest(route, {}, "", R"({"nullable_text":null,"nullableText":"x"})", &shape),
               HasApiError("VALIDATION_ERROR", "nullable_text"));
+}
+
+// "Expanded, found nothing" is shown (null, []); "not asked for" is not.
+TEST(RenderSuccessTest, ExpansionsNamedByTheExpansionListAreShownEvenWhenEmpty) {
+  Route route;
+  testing::Shape shape;
+  shape.add_expanded("expansion");
+  shape.add_expanded("listed");
+  auto json = RenderSuccess(route, shape);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json,
+            R"({"success":true,"data":{"plain":"","nullable_text":null,"nullable_count":null,)"
+            R"("nullable_time":null,"nullable_inner":null,"expansion":null,"tags":[],)"
+            R"("listed":[]}})");
+  shape.clear_expanded();
+  shape.add_listed()->set_name("a");
+  json = RenderSuccess(route, shape);
+  ASSERT_OK(json);
+  EXPECT_NE(json->find(R"("listed":[{"name":"a"}])"), std::string::npos)
+      << "a set expansion is shown without being named: " << *json;
+  EXPECT_EQ(json->find("expanded"), std::string::npos) << *json;
+}
+
+TEST(RenderSuccessTest, AnEnumMarkedUpperCaseInJsonIsRenderedUpperCase) {
+  testing::Moody moody;
+  moody.set_mood(testing::MOOD_VERY_HAPPY);
+  auto json = RenderSuccess(Route(), moody);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json, R"({"success":true,"data":{"mood":"VERY_HAPPY"}})");
+  Route route;
+  route.body = "*";
+  testing::Moody parsed;
+  ASSERT_OK(BuildRequest(route, {}, "", R"({"mood":"VERY_HAPPY"})", &parsed));
+  EXPECT_EQ(parsed.mood(), testing::MOOD_VERY_HAPPY);
+  ASSERT_OK(BuildRequest(route, {}, "", R"({"mood":"very_happy"})", &parsed));
+  EXPECT_EQ(parsed.mood(), testing::MOOD_VERY_HAPPY);
 }
 
 // A delete keeps its gRPC fields; over REST it is the SDK's DeleteResponse.
