@@ -81,11 +81,32 @@ constexpr Statement kReferralExists{
     "referral_exists",
     "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
+// The data of referral.updated, .converted and .deleted: referral.lead's keys
+// (API.md) with the referral's current status, over `x` (a relation with
+// AFFONSO_REFERRAL_COLUMNS' id, affiliate_id, program_id, status, email,
+// customer_id and external_user_id), `af` its affiliate and `c` its click
+// (NULL-extended for a direct referral).
+#define AFFONSO_REFERRAL_EVENT_DATA(x)                                    \
+  "jsonb_build_object('referralId', " x ".id, 'affiliateId', " x          \
+  ".affiliate_id, "                                                       \
+  "'affiliateProgramId', " x                                              \
+  ".program_id, 'trackingId', af.tracking_id, "                           \
+  "'status', upper(" x ".status), 'email', " x ".email, 'customerId', " x \
+  ".customer_id, "                                                        \
+  "'externalUserId', " x ".external_user_id, 'ip', c.ip, 'referrer', c.referrer)"
+
 // NULL parameter = field absent, unchanged. "" clears an optional text field.
 // converted_at is stamped the first time the status is anything but lead and
 // never moves afterwards. A new email may not match another direct referral's
 // in the program (the unique index only sees it when this row is direct too).
+//
+// Every update writes referral.updated ($9 its event id) and, when it stamps
+// converted_at into a trialing, customer or active referral,
+// referral.converted ($10). "Stamped by this update" is converted_at = now():
+// now() is this transaction's start, and a concurrent update that stamped it
+// first leaves an older value (the row is re-read after its lock).
 constexpr char kUpdateSql[] =
+    "WITH upd AS ( "
     "UPDATE referrals AS r SET "
     "  email = COALESCE($3::text, r.email), "
     "  customer_id = CASE WHEN $4::text IS NULL THEN r.customer_id ELSE NULLIF($4::text, '') END, "
@@ -106,7 +127,19 @@ constexpr char kUpdateSql[] =
     "    SELECT 1 FROM referrals other "
     "    WHERE other.program_id = r.program_id AND other.source = 'direct' "
     "      AND lower(other.email) = lower($3::text) AND other.id <> r.id)) "
-    "RETURNING " AFFONSO_REFERRAL_COLUMNS;
+    "RETURNING " AFFONSO_REFERRAL_COLUMNS ", r.team_id AS owner_team, r.click_id AS click_ref, "
+    "  (r.converted_at = now() AND r.status IN ('trialing', 'customer', 'active')) "
+    "    AS converted_now), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, upd.owner_team, e.type, jsonb_build_object('id', e.id, 'type', e.type, "
+    "    'createdAt', " AFFONSO_EVENT_CREATED_AT ", 'data', " AFFONSO_REFERRAL_EVENT_DATA("upd") ") "
+    "  FROM upd JOIN affiliates af ON af.id = upd.affiliate_id "
+    "  LEFT JOIN clicks c ON c.id = upd.click_ref "
+    "  CROSS JOIN LATERAL (VALUES ($9::text, 'referral.updated'), "
+    "    (CASE WHEN upd.converted_now THEN $10::text END, 'referral.converted')) AS e(id, type) "
+    "  WHERE e.id IS NOT NULL RETURNING id) "
+    "SELECT * FROM upd";
 
 // Keyset pages over referrals_team_created (team_id, created_at, id). The
 // cursor's created_at is looked up team-scoped inside the statement: a cursor
@@ -179,10 +212,7 @@ constexpr char kDeleteSql[] =
     "  INSERT INTO outbox_events (id, team_id, type, payload) "
     "  SELECT $4::text, ref.team_id, 'referral.deleted', jsonb_build_object( "
     "    'id', $4::text, 'type', 'referral.deleted', 'createdAt', " AFFONSO_EVENT_CREATED_AT ", "
-    "    'data', jsonb_build_object('referralId', ref.id, 'affiliateId', ref.affiliate_id, "
-    "      'affiliateProgramId', ref.program_id, 'trackingId', af.tracking_id, "
-    "      'status', upper(ref.status), 'email', ref.email, 'customerId', ref.customer_id, "
-    "      'externalUserId', ref.external_user_id, 'ip', c.ip, 'referrer', c.referrer)) "
+    "    'data', " AFFONSO_REFERRAL_EVENT_DATA("ref") ") "
     "  FROM ref JOIN affiliates af ON af.id = ref.affiliate_id "
     "  LEFT JOIN clicks c ON c.id = ref.click_id "
     "  RETURNING id), "
@@ -206,6 +236,8 @@ constexpr Statement kStats{
         "max(c.created_at) FILTER (WHERE c.sale_amount IS NOT NULL)") " AS last_order_at "
     "FROM commissions c WHERE c.team_id = $1 AND c.referral_id = $2 "
     "  AND c.status NOT IN ('declined', 'refunded')"};
+
+#undef AFFONSO_REFERRAL_EVENT_DATA
 
 constexpr Statement kCreate{"referral_create", kCreateSql};
 constexpr Statement kDelete{"referral_delete", kDeleteSql};
@@ -307,6 +339,8 @@ absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_
   const std::string status =
       request.has_status() ? ReferralStatusToDb(request.status()) : std::string();
   const std::string metadata = request.has_metadata() ? StructToJson(request.metadata()) : "";
+  const std::string updated_event_id = NewId("evt");
+  const std::string converted_event_id = NewId("evt");
   absl::StatusOr<Referral> updated =
       pool_->Autocommit("update_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
         pqxx::result rows = tx.Exec(
@@ -314,7 +348,7 @@ absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_
             IfPresent(request.has_customer_id(), request.customer_id()),
             IfPresent(request.has_subscription_id(), request.subscription_id()),
             IfPresent(request.has_status(), status), IfPresent(request.has_name(), request.name()),
-            IfPresent(request.has_metadata(), metadata));
+            IfPresent(request.has_metadata(), metadata), updated_event_id, converted_event_id);
         if (!rows.empty()) return ReadFirstReferral(rows);
         if (tx.Exec(kReferralExists, request.id(), team).empty()) {
           return NotFoundError("referral");

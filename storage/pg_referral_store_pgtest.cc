@@ -599,6 +599,46 @@ TEST_F(PgReferralStoreTest, NullableFieldsAreUnsetUntilStored) {
   EXPECT_EQ(from_click->external_user_id(), "u-1");
 }
 
+// Every update announces itself; the one that converts a lead announces the
+// conversion too, once.
+TEST_F(PgReferralStoreTest, UpdatesWriteReferralUpdatedAndTheConversionOnce) {
+  Referral lead = MustCreate(For(a_, "conv@example.com"), a_);
+  auto events = [&] {
+    return db_->QueryValue(
+        absl::StrCat("SELECT COALESCE(string_agg(type || ':' || (payload->'data'->>'status'), ',' "
+                     "ORDER BY created_at, type), '') FROM outbox_events "
+                     "WHERE type <> 'referral.lead' AND payload->'data'->>'referralId' = '",
+                     lead.id(), "'"));
+  };
+  UpdateReferralRequest update;
+  update.set_id(lead.id());
+  update.set_name("Conny");
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  EXPECT_EQ(events(), "referral.updated:LEAD");
+  update.set_status(affonso::v1::REFERRAL_STATUS_CUSTOMER);
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  update.set_status(affonso::v1::REFERRAL_STATUS_ACTIVE);
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  EXPECT_EQ(events(),
+            "referral.updated:LEAD,referral.converted:CUSTOMER,referral.updated:CUSTOMER,"
+            "referral.updated:ACTIVE");
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT (payload->'data'->>'email') || '/' || (payload->'data'->>'trackingId') "
+                "FROM outbox_events WHERE type = 'referral.converted' AND "
+                "payload->'data'->>'referralId' = '",
+                lead.id(), "'")),
+            absl::StrCat("conv@example.com/", a_.tracking_id));
+
+  // A refused update writes nothing.
+  UpdateReferralRequest foreign;
+  foreign.set_id(lead.id());
+  foreign.set_name("Mallory");
+  EXPECT_THAT(store_->UpdateReferral(b_.team_id, foreign), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM outbox_events WHERE team_id = '" + b_.team_id +
+                            "' AND type LIKE 'referral.update%'"),
+            "0");
+}
+
 class PgReferralDeleteTest : public PgReferralStoreTest {
  protected:
   std::string InsertCommission(const std::string& referral_id, const std::string& status,

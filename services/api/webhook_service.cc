@@ -22,8 +22,9 @@ using google::protobuf::RepeatedPtrField;
 constexpr size_t kMaxDescriptionLength = 500;
 // The events the service writes to the outbox.
 constexpr const char* kEventTypes[] = {
-    "referral.lead",        "referral.deleted", "transaction.created",  "transaction.updated",
-    "transaction.approved", "transaction.paid", "transaction.rejected", "transaction.deleted",
+    "referral.lead",        "referral.updated",    "referral.converted",   "referral.deleted",
+    "transaction.created",  "transaction.updated", "transaction.approved", "transaction.paid",
+    "transaction.rejected", "transaction.deleted",
 };
 
 bool IsKnownEventType(absl::string_view type) {
@@ -40,7 +41,8 @@ absl::Status CheckEvents(const RepeatedPtrField<std::string>& events) {
   for (const std::string& type : events) {
     if (!IsKnownEventType(type)) {
       return ValidationError("events",
-                             "events may only contain referral.lead, referral.deleted, "
+                             "events may only contain referral.lead, referral.updated, "
+                             "referral.converted, referral.deleted, "
                              "transaction.created, transaction.updated, transaction.approved, "
                              "transaction.paid, transaction.rejected and transaction.deleted");
     }

@@ -222,8 +222,9 @@ TEST(ValidateCreateWebhookTest, EventsAreRequiredAndKnown) {
   // Every event the service writes can be subscribed to.
   EXPECT_OK(ValidateCreateWebhook(
       Create("https://example.com",
-             {"referral.deleted", "transaction.updated", "transaction.approved", "transaction.paid",
-              "transaction.rejected", "transaction.deleted"}),
+             {"referral.updated", "referral.converted", "referral.deleted", "transaction.updated",
+              "transaction.approved", "transaction.paid", "transaction.rejected",
+              "transaction.deleted"}),
       kPublicOnly));
   for (const std::vector<std::string>& events :
        std::vector<std::vector<std::string>>{{},
