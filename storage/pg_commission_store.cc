@@ -20,18 +20,21 @@ using affonso::v1::Commission;
 // names ReadCommission reads; `c` is the commissions table. Amounts travel as
 // numeric text. event_* are the raw sale columns the transaction.* payloads
 // carry (NULL for lead commissions, as in transaction.created).
-#define AFFONSO_COMMISSION_COLUMNS \
-  "c.id, c.referral_id, c.affiliate_id, c.program_id, c.team_id AS owner_team, "             \
-  "c.commission_amount::text AS commission_amount, c.commission_currency, "                  \
-  "COALESCE(c.sale_amount, 0)::text AS sale_amount, "                                        \
-  "COALESCE(c.sale_amount_currency, c.commission_currency) AS sale_amount_currency, "        \
-  "c.sale_amount AS event_sale_amount, c.sale_amount_currency AS event_sale_currency, "      \
-  "c.status, c.sales_status, c.hold_period_days, c.payment_intent_id, c.invoice_id, "        \
-  "c.incentive_id, c.earning_type, " AFFONSO_SQL_MICROS("c.created_at") " AS created_at, "   \
-  AFFONSO_SQL_MICROS("c.updated_at") " AS updated_at, "                                      \
-  "(SELECT p.name FROM programs p WHERE p.id = c.program_id) AS program_name, "              \
-  "(SELECT " AFFONSO_SQL_MICROS("p.created_at") " FROM programs p WHERE p.id = c.program_id) " \
+// clang-format off
+#define AFFONSO_COMMISSION_COLUMNS                                                              \
+  "c.id, c.referral_id, c.affiliate_id, c.program_id, c.team_id AS owner_team, "                \
+  "c.commission_amount::text AS commission_amount, c.commission_currency, "                     \
+  "COALESCE(c.sale_amount, 0)::text AS sale_amount, "                                           \
+  "COALESCE(c.sale_amount_currency, c.commission_currency) AS sale_amount_currency, "           \
+  "c.sale_amount AS event_sale_amount, c.sale_amount_currency AS event_sale_currency, "         \
+  "c.status, c.sales_status, c.hold_period_days, c.payment_intent_id, c.invoice_id, "           \
+  "c.incentive_id, c.earning_type, "                                                            \
+  AFFONSO_SQL_MICROS("c.created_at") " AS created_at, "                                         \
+  AFFONSO_SQL_MICROS("c.updated_at") " AS updated_at, "                                         \
+  "(SELECT p.name FROM programs p WHERE p.id = c.program_id) AS program_name, "                 \
+  "(SELECT " AFFONSO_SQL_MICROS("p.created_at") " FROM programs p WHERE p.id = c.program_id) "  \
   "AS program_created_at"
+// clang-format on
 
 // A NULL parameter disables its filter. $1 team, $2 affiliate, $3 referral,
 // $4 status, $5 sales status, $6 / $7 created_at bounds (epoch micros).

@@ -14,19 +14,15 @@
 // lead commissions) and status; `event_id` and `type` are SQL text
 // expressions. The data is API.md's: amounts as exact JSON numbers, status
 // upper case.
-#define AFFONSO_TRANSACTION_EVENT_PAYLOAD(event_id, type, x)               \
-  "jsonb_build_object('id', " event_id ", 'type', " type                   \
-  ", "                                                                     \
-  "'createdAt', " AFFONSO_EVENT_CREATED_AT                                 \
-  ", "                                                                     \
-  "'data', jsonb_build_object('transactionId', " x ".id, 'referralId', " x \
-  ".referral_id, "                                                         \
-  "'affiliateId', " x ".affiliate_id, 'commissionAmount', " x              \
-  ".commission_amount::numeric, "                                          \
-  "'commissionCurrency', " x ".commission_currency, 'saleAmount', " x      \
-  ".event_sale_amount, "                                                   \
-  "'saleCurrency', " x ".event_sale_currency, 'status', upper(" x          \
-  ".status), "                                                             \
+// clang-format off
+#define AFFONSO_TRANSACTION_EVENT_PAYLOAD(event_id, type, x)                                  \
+  "jsonb_build_object('id', " event_id ", 'type', " type ", "                                 \
+  "'createdAt', " AFFONSO_EVENT_CREATED_AT ", "                                               \
+  "'data', jsonb_build_object('transactionId', " x ".id, 'referralId', " x ".referral_id, "   \
+  "'affiliateId', " x ".affiliate_id, 'commissionAmount', " x ".commission_amount::numeric, " \
+  "'commissionCurrency', " x ".commission_currency, 'saleAmount', " x ".event_sale_amount, "  \
+  "'saleCurrency', " x ".event_sale_currency, 'status', upper(" x ".status), "                \
   "'type', 'COMMISSION'))"
+// clang-format on
 
 #endif  // AFFONSO_STORAGE_TRANSACTION_EVENT_SQL_H_
