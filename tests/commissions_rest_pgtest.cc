@@ -252,6 +252,23 @@ TEST_F(CommissionsRestTest, CreateIsIdempotentPerPaymentIntentAndUpdatesFollowTh
   ASSERT_EQ(DataList(filtered).values_size(), 1);
   EXPECT_EQ(Call("GET", "/v1/commissions?dateFrom=soon").ErrorField(), "dateFrom");
 
+  // The referral's stats and affiliate, on request only.
+  const std::string referral_path = "/v1/referrals/" + referral.DataString("id");
+  HttpResult plain = Call("GET", referral_path);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Data().fields().count("stats"), 0u);
+  EXPECT_EQ(plain.Data().fields().count("affiliate"), 0u);
+  HttpResult with_stats = Call("GET", referral_path + "?expand=affiliate&include=stats");
+  ASSERT_EQ(with_stats.status, 200) << with_stats.body;
+  const auto& stats = with_stats.Data().fields().at("stats").struct_value().fields();
+  EXPECT_EQ(stats.at("total_revenue").number_value(), 49.99);
+  EXPECT_EQ(stats.at("total_commission").number_value(), 9.99);
+  EXPECT_EQ(stats.at("total_orders").number_value(), 1);
+  EXPECT_FALSE(stats.at("last_order_at").string_value().empty());
+  EXPECT_EQ(
+      with_stats.Data().fields().at("affiliate").struct_value().fields().at("id").string_value(),
+      a_.affiliate_id);
+
   // Events of the transaction, in the outbox with the change.
   EXPECT_EQ(
       db_->QueryValue(absl::StrCat("SELECT string_agg(type, ',' ORDER BY type) FROM "
