@@ -3,32 +3,49 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/ids.h"
 #include "storage/incentive_names.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
+#include "storage/transaction_event_sql.h"
 
 namespace affonso::storage {
 namespace {
 
 using affonso::v1::Commission;
 
-// The select list of every commission query, under the names ReadCommission
-// reads.
-#define AFFONSO_COMMISSION_COLUMNS                                              \
-  "c.id, c.referral_id, c.affiliate_id, c.program_id, "                         \
-  "c.commission_amount::float8 AS commission_amount, c.commission_currency, "   \
-  "COALESCE(c.sale_amount, 0)::float8 AS sale_amount, c.sale_amount_currency, " \
-  "c.status, c.hold_period_days, c.earning_type, " AFFONSO_SQL_MICROS(          \
-      "c.created_at") " AS created_at, " AFFONSO_SQL_MICROS("c.updated_at") " AS updated_at"
+// The select (and RETURNING) list of every commission statement, under the
+// names ReadCommission reads; `c` is the commissions table. Amounts travel as
+// numeric text. event_* are the raw sale columns the transaction.* payloads
+// carry (NULL for lead commissions, as in transaction.created).
+// clang-format off
+#define AFFONSO_COMMISSION_COLUMNS                                                              \
+  "c.id, c.referral_id, c.affiliate_id, c.program_id, c.team_id AS owner_team, "                \
+  "c.commission_amount::text AS commission_amount, c.commission_currency, "                     \
+  "COALESCE(c.sale_amount, 0)::text AS sale_amount, "                                           \
+  "COALESCE(c.sale_amount_currency, c.commission_currency) AS sale_amount_currency, "           \
+  "c.sale_amount AS event_sale_amount, c.sale_amount_currency AS event_sale_currency, "         \
+  "c.status, c.sales_status, c.hold_period_days, c.payment_intent_id, c.invoice_id, "           \
+  "c.incentive_id, c.earning_type, "                                                            \
+  AFFONSO_SQL_MICROS("c.created_at") " AS created_at, "                                         \
+  AFFONSO_SQL_MICROS("c.updated_at") " AS updated_at, "                                         \
+  "(SELECT p.name FROM programs p WHERE p.id = c.program_id) AS program_name, "                 \
+  "(SELECT " AFFONSO_SQL_MICROS("p.created_at") " FROM programs p WHERE p.id = c.program_id) "  \
+  "AS program_created_at"
+// clang-format on
 
 // A NULL parameter disables its filter. $1 team, $2 affiliate, $3 referral,
-// $4 status.
-#define AFFONSO_COMMISSION_LIST_FILTER                   \
-  "WHERE c.team_id = $1 "                                \
-  "AND ($2::text IS NULL OR c.affiliate_id = $2::text) " \
-  "AND ($3::text IS NULL OR c.referral_id = $3::text) "  \
-  "AND ($4::text IS NULL OR c.status = $4::text) "
+// $4 status, $5 sales status, $6 / $7 created_at bounds (epoch micros).
+#define AFFONSO_COMMISSION_LIST_FILTER \
+  "WHERE c.team_id = $1 "                                                           \
+  "AND ($2::text IS NULL OR c.affiliate_id = $2::text) "                            \
+  "AND ($3::text IS NULL OR c.referral_id = $3::text) "                             \
+  "AND ($4::text IS NULL OR c.status = $4::text) "                                  \
+  "AND ($5::text IS NULL OR c.sales_status = $5::text) "                            \
+  "AND ($6::bigint IS NULL OR c.created_at >= " AFFONSO_SQL_FROM_MICROS("$6") ") " \
+  "AND ($7::bigint IS NULL OR c.created_at <= " AFFONSO_SQL_FROM_MICROS("$7") ") "
 
 // $1 id, $2 team.
 constexpr Statement kSelectCommission{"commission_select",
@@ -36,17 +53,118 @@ constexpr Statement kSelectCommission{"commission_select",
                                       " FROM commissions c WHERE c.id = $1 AND c.team_id = $2"};
 
 // The total rides along with the page; only a page past the end, which has no
-// row to carry it, needs kCountCommissions. $1-$4 as in the filter, $5 limit,
-// $6 offset.
+// row to carry it, needs kCountCommissions. $1-$7 as in the filter, $8 the
+// sort key (CommissionListQuery::sort), $9 limit, $10 offset. One statement
+// for every order: each CASE is NULL (no effect) unless its key is chosen.
 constexpr Statement kListCommissions{
     "commission_list",
     "SELECT " AFFONSO_COMMISSION_COLUMNS
     ", count(*) OVER () AS total FROM commissions c " AFFONSO_COMMISSION_LIST_FILTER
-    "ORDER BY c.created_at DESC, c.id DESC LIMIT $5::int OFFSET $6::bigint"};
+    "ORDER BY "
+    "  CASE WHEN $8::text = 'created_at:asc' THEN c.created_at END ASC, "
+    "  CASE WHEN $8::text = 'created_at:asc' THEN c.id END ASC, "
+    "  CASE WHEN $8::text = 'updated_at:asc' THEN c.updated_at END ASC, "
+    "  CASE WHEN $8::text = 'updated_at:desc' THEN c.updated_at END DESC, "
+    "  CASE WHEN $8::text = 'sale_amount:asc' THEN COALESCE(c.sale_amount, 0) END ASC, "
+    "  CASE WHEN $8::text = 'sale_amount:desc' THEN COALESCE(c.sale_amount, 0) END DESC, "
+    "  CASE WHEN $8::text = 'commission_amount:asc' THEN c.commission_amount END ASC, "
+    "  CASE WHEN $8::text = 'commission_amount:desc' THEN c.commission_amount END DESC, "
+    "  c.created_at DESC, c.id DESC "
+    "LIMIT $9::int OFFSET $10::bigint"};
 
 constexpr Statement kCountCommissions{
     "commission_count",
     "SELECT count(*) AS total FROM commissions c " AFFONSO_COMMISSION_LIST_FILTER};
+
+// A sale commission for a live referral of the team, with its
+// transaction.created. The referral is read FOR SHARE so a concurrent delete
+// either waits for this commission (and declines it) or wins (nothing is
+// inserted). A payment intent the program already has inserts nothing (the
+// unique index decides between racing creates). $1 team, $2 referral, $3 id,
+// $4 commission amount, $5 currency, $6 sale amount, $7 currency, $8 status,
+// $9 sales status, $10 hold days, $11 payment intent, $12 created_at micros,
+// $13 event id.
+constexpr Statement kCreateCommission{
+    "commission_create",
+    "WITH r AS (SELECT r.id, r.team_id, r.program_id, r.affiliate_id FROM referrals r "
+    "  WHERE r.id = $2 AND r.team_id = $1 AND r.deleted_at IS NULL FOR SHARE), "
+    "ins AS ( "
+    "  INSERT INTO commissions AS c (id, team_id, program_id, referral_id, affiliate_id, "
+    "    commission_amount, commission_currency, sale_amount, sale_amount_currency, status, "
+    "    sales_status, hold_period_days, earning_type, payment_intent_id, created_at) "
+    "  SELECT $3, r.team_id, r.program_id, r.id, r.affiliate_id, $4::numeric, $5::text, "
+    "    $6::numeric, $7::text, $8::text, $9::text, $10::int, 'sale', $11::text, "
+    "    COALESCE(" AFFONSO_SQL_FROM_MICROS("$12") ", now()) "
+    "  FROM r "
+    "  ON CONFLICT (team_id, program_id, payment_intent_id) WHERE payment_intent_id IS NOT NULL "
+    "  DO NOTHING "
+    "  RETURNING " AFFONSO_COMMISSION_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT $13::text, ins.owner_team, 'transaction.created', " AFFONSO_TRANSACTION_EVENT_PAYLOAD(
+        "$13::text", "'transaction.created'", "ins") " FROM ins RETURNING id) "
+    "SELECT * FROM ins"};
+
+// The commission that holds a payment intent in the referral's program. A
+// separate statement: under READ COMMITTED it sees the racing winner the
+// insert waited for. $1 team, $2 referral, $3 payment intent.
+constexpr Statement kCommissionByPaymentIntent{
+    "commission_by_payment_intent",
+    "SELECT " AFFONSO_COMMISSION_COLUMNS
+    " FROM referrals r JOIN commissions c ON c.team_id = r.team_id AND c.program_id = r.program_id "
+    "WHERE r.id = $2 AND r.team_id = $1 AND c.payment_intent_id = $3"};
+
+constexpr Statement kLiveReferralExists{
+    "commission_referral_exists",
+    "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
+
+// $1 id, $2 team.
+constexpr Statement kLockCommission{
+    "commission_lock", "SELECT status FROM commissions WHERE id = $1 AND team_id = $2 FOR UPDATE"};
+
+// NULL = unchanged. $1 id, $2 team, $3 status, $4 sales status, $5 hold days,
+// $6 sale amount, $7 its currency, $8 commission amount, $9 its currency,
+// $10 the transaction.updated event id, $11 / $12 the status event's id and
+// type (NULL when the status does not announce itself).
+constexpr Statement kUpdateCommission{
+    "commission_update",
+    "WITH upd AS ( "
+    "  UPDATE commissions AS c SET "
+    "    status = COALESCE($3::text, c.status), "
+    "    sales_status = COALESCE($4::text, c.sales_status), "
+    "    hold_period_days = COALESCE($5::int, c.hold_period_days), "
+    "    sale_amount = COALESCE($6::numeric, c.sale_amount), "
+    "    sale_amount_currency = COALESCE($7::text, c.sale_amount_currency), "
+    "    commission_amount = COALESCE($8::numeric, c.commission_amount), "
+    "    commission_currency = COALESCE($9::text, c.commission_currency), "
+    "    updated_at = now() "
+    "  WHERE c.id = $1 AND c.team_id = $2 "
+    "  RETURNING " AFFONSO_COMMISSION_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, upd.owner_team, e.type, " AFFONSO_TRANSACTION_EVENT_PAYLOAD(
+        "e.id", "e.type", "upd") " FROM upd "
+    "  CROSS JOIN (VALUES ($10::text, 'transaction.updated'), ($11::text, $12::text)) "
+    "    AS e(id, type) "
+    "  WHERE e.id IS NOT NULL RETURNING id) "
+    "SELECT * FROM upd"};
+
+// Money that has left (or is leaving) is not deleted: it is refunded. $1 id,
+// $2 team, $3 the transaction.deleted event id.
+constexpr Statement kDeleteCommission{
+    "commission_delete",
+    "WITH del AS ( "
+    "  DELETE FROM commissions AS c "
+    "  WHERE c.id = $1 AND c.team_id = $2 AND c.status NOT IN ('paid', 'processing_payout') "
+    "  RETURNING " AFFONSO_COMMISSION_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT $3::text, del.owner_team, 'transaction.deleted', " AFFONSO_TRANSACTION_EVENT_PAYLOAD(
+        "$3::text", "'transaction.deleted'", "del") " FROM del RETURNING id) "
+    "SELECT id FROM del"};
+
+constexpr Statement kCommissionStatus{
+    "commission_status", "SELECT status FROM commissions WHERE id = $1 AND team_id = $2"};
 
 #undef AFFONSO_COMMISSION_LIST_FILTER
 #undef AFFONSO_COMMISSION_COLUMNS
@@ -57,56 +175,59 @@ Commission ReadCommission(const pqxx::row& row) {
   commission.set_referral_id(ReadText(row["referral_id"]));
   commission.set_affiliate_id(ReadText(row["affiliate_id"]));
   commission.set_program_id(ReadText(row["program_id"]));
-  commission.set_commission_amount(row["commission_amount"].as<double>());
+  commission.set_commission_amount(ReadDecimal(row["commission_amount"]));
   commission.set_commission_currency(ReadText(row["commission_currency"]));
-  commission.set_sale_amount(row["sale_amount"].as<double>());
+  commission.set_sale_amount(ReadDecimal(row["sale_amount"]));
   commission.set_sale_amount_currency(ReadText(row["sale_amount_currency"]));
   commission.set_status(CommissionStatusFromDb(ReadText(row["status"])));
+  commission.set_sales_status(SalesStatusFromDb(ReadText(row["sales_status"])));
   commission.set_hold_period_days(row["hold_period_days"].as<int>());
-  commission.set_earning_type(IncentiveTypeFromDb(ReadText(row["earning_type"])));
+  if (!row["payment_intent_id"].is_null()) {
+    commission.set_payment_intent_id(ReadText(row["payment_intent_id"]));
+  }
+  if (!row["invoice_id"].is_null()) commission.set_invoice_id(ReadText(row["invoice_id"]));
+  if (!row["incentive_id"].is_null()) commission.set_earning_id(ReadText(row["incentive_id"]));
+  const affonso::v1::IncentiveType earning_type =
+      IncentiveTypeFromDb(ReadText(row["earning_type"]));
+  if (earning_type != affonso::v1::INCENTIVE_TYPE_UNSPECIFIED) {
+    commission.set_earning_type(earning_type);
+  }
   ReadTimestamp(row["created_at"], commission.mutable_created_at());
   ReadTimestamp(row["updated_at"], commission.mutable_updated_at());
+  if (!row["program_name"].is_null()) {
+    affonso::v1::CommissionProgram* program = commission.mutable_affiliate_program();
+    program->set_id(commission.program_id());
+    program->set_name(ReadText(row["program_name"]));
+    ReadTimestamp(row["program_created_at"], program->mutable_created_at());
+  }
   return commission;
 }
 
+// Optional field -> parameter: NULL when absent.
+const char* IfPresent(const std::optional<std::string>& value) {
+  return value.has_value() ? value->c_str() : nullptr;
+}
+
 }  // namespace
-
-const char* CommissionStatusToDb(affonso::v1::CommissionStatus status) {
-  switch (status) {
-    case affonso::v1::COMMISSION_STATUS_PENDING:
-      return "pending";
-    case affonso::v1::COMMISSION_STATUS_READY_FOR_PAYMENT:
-      return "ready_for_payment";
-    case affonso::v1::COMMISSION_STATUS_PAID:
-      return "paid";
-    case affonso::v1::COMMISSION_STATUS_DECLINED:
-      return "declined";
-    default:
-      return nullptr;
-  }
-}
-
-affonso::v1::CommissionStatus CommissionStatusFromDb(absl::string_view text) {
-  if (text == "pending") return affonso::v1::COMMISSION_STATUS_PENDING;
-  if (text == "ready_for_payment") return affonso::v1::COMMISSION_STATUS_READY_FOR_PAYMENT;
-  if (text == "paid") return affonso::v1::COMMISSION_STATUS_PAID;
-  if (text == "declined") return affonso::v1::COMMISSION_STATUS_DECLINED;
-  return affonso::v1::COMMISSION_STATUS_UNSPECIFIED;
-}
 
 absl::StatusOr<CommissionPage> PgCommissionStore::ListCommissions(
     absl::string_view team_id, const CommissionListQuery& query) {
   const std::string team(team_id);
   const char* status = CommissionStatusToDb(query.status);
+  const char* sales_status = SalesStatusToDb(query.sales_status);
   const int64_t offset = (static_cast<int64_t>(query.page) - 1) * query.limit;
   return pool_->Autocommit("list_commissions", [&](Tx& tx) -> absl::StatusOr<CommissionPage> {
     CommissionPage page;
     pqxx::result rows = tx.Exec(kListCommissions, team, NullIfEmpty(query.affiliate_id),
-                                NullIfEmpty(query.referral_id), status, query.limit, offset);
+                                NullIfEmpty(query.referral_id), status, sales_status,
+                                NullIfEmpty(query.created_from_us),
+                                NullIfEmpty(query.created_to_us), query.sort, query.limit, offset);
     if (rows.empty()) {
       if (offset > 0) {
         page.total = tx.Exec(kCountCommissions, team, NullIfEmpty(query.affiliate_id),
-                             NullIfEmpty(query.referral_id), status)[0]["total"]
+                             NullIfEmpty(query.referral_id), status, sales_status,
+                             NullIfEmpty(query.created_from_us),
+                             NullIfEmpty(query.created_to_us))[0]["total"]
                          .as<int>();
       }
       return page;
@@ -122,6 +243,98 @@ absl::StatusOr<Commission> PgCommissionStore::GetCommission(absl::string_view te
                                                             absl::string_view id) {
   return pool_->Autocommit("get_commission", [&](Tx& tx) {
     return QueryOne(tx, kSelectCommission, ReadCommission, "commission", id, team_id);
+  });
+}
+
+absl::StatusOr<CreatedCommission> PgCommissionStore::CreateCommission(
+    absl::string_view team_id, const CommissionInput& input) {
+  const std::string team(team_id);
+  const std::string id = NewId("com");
+  const std::string event_id = NewId("evt");
+  const char* status = CommissionStatusToDb(input.status);
+  const char* sales_status = SalesStatusToDb(input.sales_status);
+  if (status == nullptr || sales_status == nullptr) {
+    return absl::InvalidArgumentError("commission status not resolved");
+  }
+  return pool_->Autocommit("create_commission", [&](Tx& tx) -> absl::StatusOr<CreatedCommission> {
+    CreatedCommission result;
+    pqxx::result rows =
+        tx.Exec(kCreateCommission, team, input.referral_id, id, input.commission_amount,
+                input.commission_currency, input.sale_amount, input.sale_amount_currency, status,
+                sales_status, input.hold_period_days, NullIfEmpty(input.payment_intent_id),
+                NullIfEmpty(input.created_at_us), event_id);
+    if (!rows.empty()) {
+      result.commission = ReadCommission(rows[0]);
+      result.created = true;
+      return result;
+    }
+    if (tx.Exec(kLiveReferralExists, input.referral_id, team).empty()) {
+      return NotFoundError("referral");
+    }
+    if (input.payment_intent_id.empty()) return absl::InternalError("internal error");
+    // The payment intent is taken: answer with the commission that holds it.
+    pqxx::result existing =
+        tx.Exec(kCommissionByPaymentIntent, team, input.referral_id, input.payment_intent_id);
+    if (existing.empty()) {
+      // Deleted between the two statements: a retry creates it.
+      return absl::AbortedError("the commission changed concurrently; retry");
+    }
+    result.commission = ReadCommission(existing[0]);
+    return result;
+  });
+}
+
+absl::StatusOr<Commission> PgCommissionStore::UpdateCommission(absl::string_view team_id,
+                                                               const CommissionChange& change) {
+  const std::string team(team_id);
+  const char* status = change.status.has_value() ? CommissionStatusToDb(*change.status) : nullptr;
+  const char* sales_status =
+      change.sales_status.has_value() ? SalesStatusToDb(*change.sales_status) : nullptr;
+  const std::string hold_period_days =
+      change.hold_period_days.has_value() ? std::to_string(*change.hold_period_days) : "";
+  const std::string updated_event_id = NewId("evt");
+  const std::string status_event_id = NewId("evt");
+  return pool_->InTransaction("update_commission", [&](Tx& tx) -> absl::StatusOr<Commission> {
+    pqxx::result locked = tx.Exec(kLockCommission, change.id, team);
+    if (locked.empty()) return NotFoundError("commission");
+    const affonso::v1::CommissionStatus from =
+        CommissionStatusFromDb(ReadText(locked[0]["status"]));
+    const char* status_event = nullptr;
+    if (change.status.has_value()) {
+      if (!CommissionStatusChangeAllowed(from, *change.status)) {
+        const char* from_name = CommissionStatusToDb(from);
+        return ValidationError("status",
+                               absl::StrCat("a commission cannot go from ",
+                                            from_name == nullptr ? "its status" : from_name, " to ",
+                                            status == nullptr ? "that status" : status));
+      }
+      if (from != *change.status) status_event = CommissionStatusEvent(*change.status);
+    }
+    pqxx::result rows =
+        tx.Exec(kUpdateCommission, change.id, team, status, sales_status,
+                NullIfEmpty(hold_period_days), IfPresent(change.sale_amount),
+                IfPresent(change.sale_amount_currency), IfPresent(change.commission_amount),
+                IfPresent(change.commission_currency), updated_event_id,
+                status_event == nullptr ? nullptr : status_event_id.c_str(), status_event);
+    if (rows.empty()) return NotFoundError("commission");
+    return ReadCommission(rows[0]);
+  });
+}
+
+absl::Status PgCommissionStore::DeleteCommission(absl::string_view team_id, absl::string_view id) {
+  const std::string team(team_id);
+  const std::string commission_id(id);
+  const std::string event_id = NewId("evt");
+  return pool_->Autocommit("delete_commission", [&](Tx& tx) -> absl::Status {
+    if (!tx.Exec(kDeleteCommission, commission_id, team, event_id).empty()) {
+      return absl::OkStatus();
+    }
+    if (tx.Exec(kCommissionStatus, commission_id, team).empty()) {
+      return NotFoundError("commission");
+    }
+    return ValidationError("status",
+                           "a paid commission (or one being paid out) cannot be deleted; set its "
+                           "status to refunded instead");
   });
 }
 

@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_PG_COMMISSION_STORE_H_
 #define AFFONSO_STORAGE_PG_COMMISSION_STORE_H_
 
+#include "storage/commission_names.h"
 #include "storage/commission_store.h"
 #include "storage/pool.h"
 
@@ -14,15 +15,15 @@ class PgCommissionStore final : public CommissionStore {
                                                  const CommissionListQuery& query) override;
   absl::StatusOr<affonso::v1::Commission> GetCommission(absl::string_view team_id,
                                                         absl::string_view id) override;
+  absl::StatusOr<CreatedCommission> CreateCommission(absl::string_view team_id,
+                                                     const CommissionInput& input) override;
+  absl::StatusOr<affonso::v1::Commission> UpdateCommission(absl::string_view team_id,
+                                                           const CommissionChange& change) override;
+  absl::Status DeleteCommission(absl::string_view team_id, absl::string_view id) override;
 
  private:
   ConnectionPool* pool_;
 };
-
-// The strings stored in commissions.status; nullptr for UNSPECIFIED.
-const char* CommissionStatusToDb(affonso::v1::CommissionStatus status);
-// UNSPECIFIED for a string this build does not know.
-affonso::v1::CommissionStatus CommissionStatusFromDb(absl::string_view text);
 
 }  // namespace affonso::storage
 

@@ -7,10 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/json_escape.h"
 #include "storage/conversion_sql.h"
 #include "storage/fraud_names.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
+#include "storage/transaction_event_sql.h"
 
 namespace affonso::storage {
 namespace {
@@ -74,15 +76,37 @@ constexpr Statement kClickTaken{"referral_click_taken",
                                 "SELECT 1 FROM referrals WHERE click_id = $1 AND team_id = $2"};
 
 constexpr char kGetSql[] =
-    "SELECT " AFFONSO_REFERRAL_COLUMNS " FROM referrals r WHERE r.id = $1 AND r.team_id = $2";
-constexpr Statement kReferralExists{"referral_exists",
-                                    "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2"};
+    "SELECT " AFFONSO_REFERRAL_COLUMNS
+    " FROM referrals r WHERE r.id = $1 AND r.team_id = $2 AND r.deleted_at IS NULL";
+constexpr Statement kReferralExists{
+    "referral_exists",
+    "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
+
+// The data of referral.updated, .converted and .deleted: referral.lead's keys
+// (API.md) with the referral's current status, over `x` (a relation with
+// AFFONSO_REFERRAL_COLUMNS' id, affiliate_id, program_id, status, email,
+// customer_id and external_user_id), `af` its affiliate and `c` its click
+// (NULL-extended for a direct referral).
+// clang-format off
+#define AFFONSO_REFERRAL_EVENT_DATA(x)                                                      \
+  "jsonb_build_object('referralId', " x ".id, 'affiliateId', " x ".affiliate_id, "          \
+  "'affiliateProgramId', " x ".program_id, 'trackingId', af.tracking_id, "                  \
+  "'status', upper(" x ".status), 'email', " x ".email, 'customerId', " x ".customer_id, "  \
+  "'externalUserId', " x ".external_user_id, 'ip', c.ip, 'referrer', c.referrer)"
+// clang-format on
 
 // NULL parameter = field absent, unchanged. "" clears an optional text field.
 // converted_at is stamped the first time the status is anything but lead and
 // never moves afterwards. A new email may not match another direct referral's
 // in the program (the unique index only sees it when this row is direct too).
+//
+// Every update writes referral.updated ($9 its event id) and, when it stamps
+// converted_at into a trialing, customer or active referral,
+// referral.converted ($10). "Stamped by this update" is converted_at = now():
+// now() is this transaction's start, and a concurrent update that stamped it
+// first leaves an older value (the row is re-read after its lock).
 constexpr char kUpdateSql[] =
+    "WITH upd AS ( "
     "UPDATE referrals AS r SET "
     "  email = COALESCE($3::text, r.email), "
     "  customer_id = CASE WHEN $4::text IS NULL THEN r.customer_id ELSE NULLIF($4::text, '') END, "
@@ -98,47 +122,125 @@ constexpr char kUpdateSql[] =
     "         THEN r.name ELSE NULLIF($7::text, '') END, "
     "  metadata = COALESCE($8::jsonb, r.metadata), "
     "  updated_at = now() "
-    "WHERE r.id = $1 AND r.team_id = $2 "
+    "WHERE r.id = $1 AND r.team_id = $2 AND r.deleted_at IS NULL "
     "  AND ($3::text IS NULL OR NOT EXISTS ( "
     "    SELECT 1 FROM referrals other "
     "    WHERE other.program_id = r.program_id AND other.source = 'direct' "
     "      AND lower(other.email) = lower($3::text) AND other.id <> r.id)) "
-    "RETURNING " AFFONSO_REFERRAL_COLUMNS;
+    "RETURNING " AFFONSO_REFERRAL_COLUMNS ", r.team_id AS owner_team, r.click_id AS click_ref, "
+    "  (r.converted_at = now() AND r.status IN ('trialing', 'customer', 'active')) "
+    "    AS converted_now), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, upd.owner_team, e.type, jsonb_build_object('id', e.id, 'type', e.type, "
+    "    'createdAt', " AFFONSO_EVENT_CREATED_AT ", 'data', " AFFONSO_REFERRAL_EVENT_DATA("upd") ") "
+    "  FROM upd JOIN affiliates af ON af.id = upd.affiliate_id "
+    "  LEFT JOIN clicks c ON c.id = upd.click_ref "
+    "  CROSS JOIN LATERAL (VALUES ($9::text, 'referral.updated'), "
+    "    (CASE WHEN upd.converted_now THEN $10::text END, 'referral.converted')) AS e(id, type) "
+    "  WHERE e.id IS NOT NULL RETURNING id) "
+    "SELECT * FROM upd";
 
 // Keyset pages over referrals_team_created (team_id, created_at, id). The
 // cursor's created_at is looked up team-scoped inside the statement: a cursor
 // of another team compares with NULL and yields nothing. Filters with a NULL
-// parameter are off.
+// parameter are off. $1 team, $2 affiliate, $3 status, $4 / $5 created_at
+// bounds, $6 external user id, $7 limit, $8 cursor.
 #define AFFONSO_REFERRAL_LIST_FILTERS \
-  " FROM referrals r WHERE r.team_id = $1 "                                  \
-  "  AND ($2::text IS NULL OR r.affiliate_id = $2::text) "                   \
-  "  AND ($3::text IS NULL OR r.status = $3::text) "                         \
+  " FROM referrals r WHERE r.team_id = $1 AND r.deleted_at IS NULL "                  \
+  "  AND ($2::text IS NULL OR r.affiliate_id = $2::text) "                            \
+  "  AND ($3::text IS NULL OR r.status = $3::text) "                                  \
   "  AND ($4::bigint IS NULL OR r.created_at >= " AFFONSO_SQL_FROM_MICROS("$4") ") " \
-  "  AND ($5::bigint IS NULL OR r.created_at <= " AFFONSO_SQL_FROM_MICROS("$5") ") "
+  "  AND ($5::bigint IS NULL OR r.created_at <= " AFFONSO_SQL_FROM_MICROS("$5") ") " \
+  "  AND ($6::text IS NULL OR r.external_user_id = $6::text) "
 #define AFFONSO_REFERRAL_CURSOR(op)                                                       \
   "  AND (r.created_at, r.id) " op                                                        \
-  " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $7 AND cur.team_id = $1), " \
-  "$7::text) "
+  " ((SELECT cur.created_at FROM referrals cur WHERE cur.id = $8 AND cur.team_id = $1), " \
+  "$8::text) "
 
 // clang-format off
 constexpr char kListAscSql[] =
     "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
-    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $7";
 constexpr char kListDescSql[] =
     "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $7";
 constexpr char kListAscAfterSql[] =
     "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR(">")
-    "ORDER BY r.created_at ASC, r.id ASC LIMIT $6";
+    "ORDER BY r.created_at ASC, r.id ASC LIMIT $7";
 constexpr char kListDescBeforeSql[] =
     "SELECT " AFFONSO_REFERRAL_COLUMNS AFFONSO_REFERRAL_LIST_FILTERS AFFONSO_REFERRAL_CURSOR("<")
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $7";
 // clang-format on
 
 #undef AFFONSO_REFERRAL_CURSOR
 #undef AFFONSO_REFERRAL_LIST_FILTERS
 
+// Delete, step 1 and 2 (in one transaction): the live referral and the
+// commissions it will decline, locked so that neither changes under the
+// delete. A commission create reads the referral FOR SHARE, so it waits.
+constexpr Statement kLockLiveReferral{
+    "referral_lock_live",
+    "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL FOR UPDATE"};
+constexpr Statement kLockOpenCommissions{
+    "referral_lock_open_commissions",
+    "SELECT id FROM commissions WHERE referral_id = $1 AND team_id = $2 "
+    "  AND status IN ('pending', 'pending_manual_approval', 'ready_for_payment') "
+    "ORDER BY id FOR UPDATE"};
+
+// Step 3: the tombstone, the declined commissions and every event, in one
+// statement. $1 referral, $2 team, $3 JSON [{commission_id, updated_event_id,
+// rejected_event_id}] (step 2's rows), $4 the referral.deleted event id. The
+// event's data has referral.lead's keys, with the status the referral had.
+constexpr char kDeleteSql[] =
+    "WITH i AS (SELECT * FROM json_to_recordset($3::json) "
+    "  AS i(commission_id text, updated_event_id text, rejected_event_id text)), "
+    "ref AS ( "
+    "  UPDATE referrals AS r SET deleted_at = now(), updated_at = now() "
+    "  WHERE r.id = $1 AND r.team_id = $2 AND r.deleted_at IS NULL "
+    "  RETURNING r.id, r.team_id, r.affiliate_id, r.program_id, r.status, r.email, "
+    "    r.customer_id, r.external_user_id, r.click_id), "
+    "dec AS ( "
+    "  UPDATE commissions AS c SET status = 'declined', updated_at = now() "
+    "  FROM i, ref "
+    "  WHERE c.id = i.commission_id AND c.team_id = ref.team_id AND c.referral_id = ref.id "
+    "  RETURNING c.id, c.team_id, c.referral_id, c.affiliate_id, c.commission_amount, "
+    "    c.commission_currency, c.sale_amount AS event_sale_amount, "
+    "    c.sale_amount_currency AS event_sale_currency, c.status, i.updated_event_id, "
+    "    i.rejected_event_id), "
+    "ref_event AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT $4::text, ref.team_id, 'referral.deleted', jsonb_build_object( "
+    "    'id', $4::text, 'type', 'referral.deleted', 'createdAt', " AFFONSO_EVENT_CREATED_AT ", "
+    "    'data', " AFFONSO_REFERRAL_EVENT_DATA("ref") ") "
+    "  FROM ref JOIN affiliates af ON af.id = ref.affiliate_id "
+    "  LEFT JOIN clicks c ON c.id = ref.click_id "
+    "  RETURNING id), "
+    "commission_events AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, dec.team_id, e.type, " AFFONSO_TRANSACTION_EVENT_PAYLOAD("e.id", "e.type",
+                                                                            "dec") " "
+    "  FROM dec CROSS JOIN LATERAL (VALUES (dec.updated_event_id, 'transaction.updated'), "
+    "    (dec.rejected_event_id, 'transaction.rejected')) AS e(id, type) "
+    "  RETURNING id) "
+    "SELECT id FROM ref";
+
+// Stats from the referral's commissions: declined and refunded ones do not
+// count; an order is one with a sale amount (lead commissions have none).
+// Sums in numeric, read as text.
+constexpr Statement kStats{
+    "referral_stats",
+    "SELECT COALESCE(sum(c.sale_amount), 0)::text AS total_revenue, "
+    "  COALESCE(sum(c.commission_amount), 0)::text AS total_commission, "
+    "  count(c.sale_amount) AS total_orders, " AFFONSO_SQL_MICROS(
+        "max(c.created_at) FILTER (WHERE c.sale_amount IS NOT NULL)") " AS last_order_at "
+    "FROM commissions c WHERE c.team_id = $1 AND c.referral_id = $2 "
+    "  AND c.status NOT IN ('declined', 'refunded')"};
+
+#undef AFFONSO_REFERRAL_EVENT_DATA
+
 constexpr Statement kCreate{"referral_create", kCreateSql};
+constexpr Statement kDelete{"referral_delete", kDeleteSql};
 constexpr Statement kCreateFacts{"referral_create_facts", kCreateFactsSql};
 constexpr Statement kGet{"referral_get", kGetSql};
 constexpr Statement kUpdate{"referral_update", kUpdateSql};
@@ -238,6 +340,8 @@ absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_
   const std::string status =
       request.has_status() ? ReferralStatusToDb(request.status()) : std::string();
   const std::string metadata = request.has_metadata() ? StructToJson(request.metadata()) : "";
+  const std::string updated_event_id = NewId("evt");
+  const std::string converted_event_id = NewId("evt");
   absl::StatusOr<Referral> updated =
       pool_->Autocommit("update_referral", [&](Tx& tx) -> absl::StatusOr<Referral> {
         pqxx::result rows = tx.Exec(
@@ -245,7 +349,7 @@ absl::StatusOr<Referral> PgReferralStore::UpdateReferral(absl::string_view team_
             IfPresent(request.has_customer_id(), request.customer_id()),
             IfPresent(request.has_subscription_id(), request.subscription_id()),
             IfPresent(request.has_status(), status), IfPresent(request.has_name(), request.name()),
-            IfPresent(request.has_metadata(), metadata));
+            IfPresent(request.has_metadata(), metadata), updated_event_id, converted_event_id);
         if (!rows.empty()) return ReadFirstReferral(rows);
         if (tx.Exec(kReferralExists, request.id(), team).empty()) {
           return NotFoundError("referral");
@@ -283,10 +387,12 @@ absl::StatusOr<ListReferralsResponse> PgReferralStore::ListReferrals(
     pqxx::result rows;
     if (cursor.empty()) {
       rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()), NullIfEmpty(status),
-                     NullIfEmpty(created_gte), NullIfEmpty(created_lte), limit + 1);
+                     NullIfEmpty(created_gte), NullIfEmpty(created_lte),
+                     NullIfEmpty(request.external_user_id()), limit + 1);
     } else {
       rows = tx.Exec(statement, team, NullIfEmpty(request.affiliate_id()), NullIfEmpty(status),
-                     NullIfEmpty(created_gte), NullIfEmpty(created_lte), limit + 1, cursor);
+                     NullIfEmpty(created_gte), NullIfEmpty(created_lte),
+                     NullIfEmpty(request.external_user_id()), limit + 1, cursor);
     }
     // An empty page is the only case where an unknown cursor could hide.
     if (rows.empty() && !cursor.empty() && tx.Exec(kReferralExists, cursor, team).empty()) {
@@ -307,6 +413,44 @@ absl::StatusOr<ListReferralsResponse> PgReferralStore::ListReferrals(
     }
     return response;
   });
+}
+
+absl::Status PgReferralStore::DeleteReferral(absl::string_view team_id,
+                                             absl::string_view referral_id) {
+  const std::string team(team_id);
+  const std::string id(referral_id);
+  const std::string event_id = NewId("evt");
+  return pool_->InTransaction("delete_referral", [&](Tx& tx) -> absl::Status {
+    if (tx.Exec(kLockLiveReferral, id, team).empty()) return NotFoundError("referral");
+    std::string declines = "[";
+    for (const pqxx::row& row : tx.Exec(kLockOpenCommissions, id, team)) {
+      if (declines.size() > 1) declines.push_back(',');
+      absl::StrAppend(&declines, "{\"commission_id\":", JsonEscape(ReadText(row["id"])),
+                      ",\"updated_event_id\":", JsonEscape(NewId("evt")),
+                      ",\"rejected_event_id\":", JsonEscape(NewId("evt")), "}");
+    }
+    declines.push_back(']');
+    if (tx.Exec(kDelete, id, team, declines, event_id).empty()) return NotFoundError("referral");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<affonso::v1::ReferralStats> PgReferralStore::GetReferralStats(
+    absl::string_view team_id, absl::string_view referral_id) {
+  const std::string team(team_id);
+  const std::string id(referral_id);
+  return pool_->Autocommit(
+      "referral_stats", [&](Tx& tx) -> absl::StatusOr<affonso::v1::ReferralStats> {
+        const pqxx::result rows = tx.Exec(kStats, team, id);
+        affonso::v1::ReferralStats stats;
+        stats.set_total_revenue(ReadDecimal(rows[0]["total_revenue"]));
+        stats.set_total_commission(ReadDecimal(rows[0]["total_commission"]));
+        stats.set_total_orders(rows[0]["total_orders"].as<int>());
+        if (!rows[0]["last_order_at"].is_null()) {
+          ReadTimestamp(rows[0]["last_order_at"], stats.mutable_last_order_at());
+        }
+        return stats;
+      });
 }
 
 }  // namespace affonso::storage

@@ -22,6 +22,9 @@ class PgReferralStore final : public ReferralStore {
       absl::string_view team_id, const affonso::v1::UpdateReferralRequest& request) override;
   absl::StatusOr<affonso::v1::ListReferralsResponse> ListReferrals(
       absl::string_view team_id, const affonso::v1::ListReferralsRequest& request) override;
+  absl::Status DeleteReferral(absl::string_view team_id, absl::string_view referral_id) override;
+  absl::StatusOr<affonso::v1::ReferralStats> GetReferralStats(
+      absl::string_view team_id, absl::string_view referral_id) override;
 
  private:
   ConnectionPool* pool_;

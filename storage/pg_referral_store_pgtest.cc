@@ -533,5 +533,231 @@ TEST_F(PgReferralListTest, Filters) {
   EXPECT_TRUE(page->has_more());
 }
 
+TEST_F(PgReferralListTest, ExternalUserIdFilterAndDeletedReferralsAreSkipped) {
+  CreateReferralRequest request = For(a_, "ext@example.com");
+  request.set_external_user_id("user-42");
+  Referral wanted = MustCreate(request, a_);
+  ListReferralsRequest list;
+  list.set_external_user_id("user-42");
+  auto page = store_->ListReferrals(a_.team_id, list);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->data_size(), 1);
+  EXPECT_EQ(page->data(0).id(), wanted.id());
+  list.set_external_user_id("user-43");
+  page = store_->ListReferrals(a_.team_id, list);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->data_size(), 0);
+
+  ASSERT_OK(store_->DeleteReferral(a_.team_id, ascending_[3]));
+  ListReferralsRequest all;
+  all.set_limit(100);
+  page = store_->ListReferrals(a_.team_id, all);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->data_size(), 25);  // 25 + wanted - the deleted one
+  for (const Referral& referral : page->data()) EXPECT_NE(referral.id(), ascending_[3]);
+}
+
+// The SDK's `T | null` fields are unset (rendered null) when nothing is
+// stored, and set (even to "") when something is.
+TEST_F(PgReferralStoreTest, NullableFieldsAreUnsetUntilStored) {
+  Referral bare = MustCreate(For(a_, "bare@example.com"), a_);
+  EXPECT_TRUE(bare.has_email());
+  EXPECT_FALSE(bare.has_customer_id());
+  EXPECT_FALSE(bare.has_subscription_id());
+  EXPECT_FALSE(bare.has_external_user_id());
+  EXPECT_FALSE(bare.has_name());
+  EXPECT_FALSE(bare.has_converted_at());
+  EXPECT_FALSE(bare.has_affiliate());
+  EXPECT_FALSE(bare.has_stats());
+
+  UpdateReferralRequest update;
+  update.set_id(bare.id());
+  update.set_customer_id("cus_9");
+  update.set_status(affonso::v1::REFERRAL_STATUS_CUSTOMER);
+  auto converted = store_->UpdateReferral(a_.team_id, update);
+  ASSERT_OK(converted);
+  EXPECT_EQ(converted->customer_id(), "cus_9");
+  EXPECT_TRUE(converted->has_converted_at());
+  // "" clears back to null.
+  update.Clear();
+  update.set_id(bare.id());
+  update.set_customer_id("");
+  converted = store_->UpdateReferral(a_.team_id, update);
+  ASSERT_OK(converted);
+  EXPECT_FALSE(converted->has_customer_id());
+
+  // A click-converted referral without an email has none either.
+  const std::string click = testing::InsertClick(*db_, a_);
+  db_->QueryValue(absl::StrCat(
+      "INSERT INTO referrals (id, team_id, program_id, affiliate_id, click_id, source, "
+      "external_user_id, status) VALUES ('",
+      click, "', '", a_.team_id, "', '", a_.program_id, "', '", a_.affiliate_id, "', '", click,
+      "', 'click', 'u-1', 'lead')"));
+  auto from_click = store_->GetReferral(a_.team_id, click);
+  ASSERT_OK(from_click);
+  EXPECT_FALSE(from_click->has_email());
+  EXPECT_EQ(from_click->external_user_id(), "u-1");
+}
+
+// Every update announces itself; the one that converts a lead announces the
+// conversion too, once.
+TEST_F(PgReferralStoreTest, UpdatesWriteReferralUpdatedAndTheConversionOnce) {
+  Referral lead = MustCreate(For(a_, "conv@example.com"), a_);
+  auto events = [&] {
+    return db_->QueryValue(
+        absl::StrCat("SELECT COALESCE(string_agg(type || ':' || (payload->'data'->>'status'), ',' "
+                     "ORDER BY created_at, type), '') FROM outbox_events "
+                     "WHERE type <> 'referral.lead' AND payload->'data'->>'referralId' = '",
+                     lead.id(), "'"));
+  };
+  UpdateReferralRequest update;
+  update.set_id(lead.id());
+  update.set_name("Conny");
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  EXPECT_EQ(events(), "referral.updated:LEAD");
+  update.set_status(affonso::v1::REFERRAL_STATUS_CUSTOMER);
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  update.set_status(affonso::v1::REFERRAL_STATUS_ACTIVE);
+  ASSERT_OK(store_->UpdateReferral(a_.team_id, update));
+  EXPECT_EQ(events(),
+            "referral.updated:LEAD,referral.converted:CUSTOMER,referral.updated:CUSTOMER,"
+            "referral.updated:ACTIVE");
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT (payload->'data'->>'email') || '/' || (payload->'data'->>'trackingId') "
+                "FROM outbox_events WHERE type = 'referral.converted' AND "
+                "payload->'data'->>'referralId' = '",
+                lead.id(), "'")),
+            absl::StrCat("conv@example.com/", a_.tracking_id));
+
+  // A refused update writes nothing.
+  UpdateReferralRequest foreign;
+  foreign.set_id(lead.id());
+  foreign.set_name("Mallory");
+  EXPECT_THAT(store_->UpdateReferral(b_.team_id, foreign), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM outbox_events WHERE team_id = '" + b_.team_id +
+                            "' AND type LIKE 'referral.update%'"),
+            "0");
+}
+
+class PgReferralDeleteTest : public PgReferralStoreTest {
+ protected:
+  std::string InsertCommission(const std::string& referral_id, const std::string& status,
+                               const std::string& commission_amount, const std::string& sale_amount,
+                               int age_seconds = 0) {
+    const std::string id = NewId("com");
+    db_->QueryValue(absl::StrCat(
+        "INSERT INTO commissions (id, team_id, program_id, referral_id, affiliate_id, "
+        "commission_amount, commission_currency, sale_amount, sale_amount_currency, status, "
+        "earning_type, created_at) VALUES ('",
+        id, "', '", a_.team_id, "', '", a_.program_id, "', '", referral_id, "', '", a_.affiliate_id,
+        "', ", commission_amount, ", 'USD', ", sale_amount, ", ",
+        sale_amount == "NULL" ? "NULL" : "'USD'", ", '", status, "', ",
+        sale_amount == "NULL" ? "'lead'" : "'sale'", ", now() - interval '", age_seconds,
+        " seconds')"));
+    return id;
+  }
+
+  std::string StatusOf(const std::string& commission_id) {
+    return db_->QueryValue(
+        absl::StrCat("SELECT status FROM commissions WHERE id = '", commission_id, "'"));
+  }
+
+  std::string EventTypes() {
+    return db_->QueryValue(
+        "SELECT COALESCE(string_agg(type, ',' ORDER BY type), '') FROM outbox_events");
+  }
+};
+
+TEST_F(PgReferralDeleteTest, DeleteHidesTheReferralAndDeclinesOnlyUnpaidCommissions) {
+  const std::string click = InsertClickReferral(a_, "del@example.com");
+  const std::string pending = InsertCommission(click, "pending", "5.00", "NULL");
+  const std::string ready = InsertCommission(click, "ready_for_payment", "10.00", "100.00");
+  const std::string paid = InsertCommission(click, "paid", "3.00", "30.00");
+  const std::string refunded = InsertCommission(click, "refunded", "1.00", "10.00");
+
+  ASSERT_OK(store_->DeleteReferral(a_.team_id, click));
+
+  // Gone from every read.
+  EXPECT_THAT(store_->GetReferral(a_.team_id, click), StatusIs(absl::StatusCode::kNotFound));
+  UpdateReferralRequest update;
+  update.set_id(click);
+  update.set_name("again");
+  EXPECT_THAT(store_->UpdateReferral(a_.team_id, update), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteReferral(a_.team_id, click), StatusIs(absl::StatusCode::kNotFound));
+  auto page = store_->ListReferrals(a_.team_id, ListReferralsRequest());
+  ASSERT_OK(page);
+  EXPECT_EQ(page->data_size(), 0);
+
+  // Unpaid commissions declined; paid and refunded ones kept as they were.
+  EXPECT_EQ(StatusOf(pending), "declined");
+  EXPECT_EQ(StatusOf(ready), "declined");
+  EXPECT_EQ(StatusOf(paid), "paid");
+  EXPECT_EQ(StatusOf(refunded), "refunded");
+  // The row is a tombstone and the click is kept (still used).
+  EXPECT_EQ(Column(click, "deleted_at IS NOT NULL"), "t");
+  EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT count(*) FROM clicks WHERE id = '", click, "'")),
+            "1");
+
+  // One referral.deleted with referral.lead's data keys, and each declined
+  // commission announced like a PUT to declined.
+  EXPECT_EQ(EventTypes(),
+            "referral.deleted,transaction.rejected,transaction.rejected,"
+            "transaction.updated,transaction.updated");
+  EXPECT_EQ(db_->QueryValue("SELECT payload->'data'->>'referralId' || '/' || "
+                            "(payload->'data'->>'status') || '/' || "
+                            "(payload->'data'->>'email') || '/' || "
+                            "(payload->'data'->>'affiliateProgramId') || '/' || "
+                            "(payload->>'type') || '/' || (payload->'data' ? 'trackingId') "
+                            "FROM outbox_events WHERE type = 'referral.deleted'"),
+            absl::StrCat(click, "/LEAD/del@example.com/", a_.program_id, "/referral.deleted/true"));
+  EXPECT_EQ(db_->QueryValue("SELECT string_agg(DISTINCT payload->'data'->>'status', ',') "
+                            "FROM outbox_events WHERE type LIKE 'transaction.%'"),
+            "DECLINED");
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT count(*) FROM outbox_events WHERE payload->'data'->>'transactionId' IN ('",
+                paid, "', '", refunded, "')")),
+            "0");
+}
+
+TEST_F(PgReferralDeleteTest, AnotherTeamsReferralIsNotFoundAndUntouched) {
+  Referral theirs = MustCreate(For(b_, "theirs@example.com"), b_);
+  EXPECT_THAT(store_->DeleteReferral(a_.team_id, theirs.id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteReferral(a_.team_id, "ref_missing"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(store_->GetReferral(b_.team_id, theirs.id()));
+  EXPECT_EQ(EventTypes(), "referral.lead");  // its creation's only
+}
+
+TEST_F(PgReferralDeleteTest, StatsComeFromTheCountedCommissionsInExactDecimals) {
+  Referral referral = MustCreate(For(a_, "stats@example.com"), a_);
+  auto empty = store_->GetReferralStats(a_.team_id, referral.id());
+  ASSERT_OK(empty);
+  EXPECT_EQ(empty->total_revenue(), 0);
+  EXPECT_EQ(empty->total_commission(), 0);
+  EXPECT_EQ(empty->total_orders(), 0);
+  EXPECT_FALSE(empty->has_last_order_at());
+
+  InsertCommission(referral.id(), "pending", "0.10", "NULL", 300);  // lead: no order
+  InsertCommission(referral.id(), "paid", "0.20", "0.10", 200);
+  InsertCommission(referral.id(), "ready_for_payment", "0.00", "0.20", 100);
+  InsertCommission(referral.id(), "declined", "50.00", "500.00", 0);  // not counted
+  InsertCommission(referral.id(), "refunded", "60.00", "600.00", 0);  // not counted
+  auto stats = store_->GetReferralStats(a_.team_id, referral.id());
+  ASSERT_OK(stats);
+  // Summed as numeric: 0.1 + 0.2 is exactly 0.3 (in binary floating point it
+  // would not be).
+  EXPECT_EQ(stats->total_revenue(), 0.3);
+  EXPECT_EQ(stats->total_commission(), 0.3);
+  EXPECT_EQ(stats->total_orders(), 2);
+  ASSERT_TRUE(stats->has_last_order_at());
+  EXPECT_NEAR(stats->last_order_at().seconds(), absl::ToUnixSeconds(absl::Now()) - 100, 30);
+
+  // Another team sees nothing of it.
+  auto foreign = store_->GetReferralStats(b_.team_id, referral.id());
+  ASSERT_OK(foreign);
+  EXPECT_EQ(foreign->total_orders(), 0);
+}
+
 }  // namespace
 }  // namespace affonso::storage

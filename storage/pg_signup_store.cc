@@ -59,19 +59,21 @@ constexpr char kConvertBatchSql[] =
 // purpose: under READ COMMITTED it takes a fresh snapshot, so it sees a
 // concurrent winner's row that the insert waited for. A click can also belong
 // to a direct referral (POST /v1/referrals with click_id): that referral is
-// its conversion too. asked_*: the click and team asked for.
+// its conversion too. A deleted referral is not answered: its click stays
+// used, so the signup is NOT_FOUND (click). asked_*: the click and team asked
+// for.
 constexpr char kExistingBatchSql[] =
     "SELECT " AFFONSO_REFERRAL_COLUMNS
     ", i.click_id AS asked_click_id, "
     "  i.team_id AS asked_team_id "
     "FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
-    "JOIN referrals r ON r.team_id = i.team_id AND r.id = i.click_id "
+    "JOIN referrals r ON r.team_id = i.team_id AND r.id = i.click_id AND r.deleted_at IS NULL "
     "UNION ALL "
     "SELECT " AFFONSO_REFERRAL_COLUMNS
     ", i.click_id, i.team_id "
     "FROM json_to_recordset($1::json) AS i(click_id text, team_id text) "
     "JOIN referrals r ON r.team_id = i.team_id AND r.click_id = i.click_id "
-    "  AND r.id <> i.click_id";
+    "  AND r.id <> i.click_id AND r.deleted_at IS NULL";
 
 constexpr Statement kFactsBatch{"signup_facts_batch", kFactsBatchSql};
 constexpr Statement kConvertBatch{"signup_convert_batch", kConvertBatchSql};

@@ -90,6 +90,19 @@ TEST_F(PgSignupStoreTest, ClickAlreadyUsedByADirectReferralReturnsThatReferral) 
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
 }
 
+// A deleted referral (DELETE /v1/referrals) keeps its click used: a signup on
+// it is NOT_FOUND, never the deleted referral and never a second one.
+TEST_F(PgSignupStoreTest, ClickOfADeletedReferralIsNotConvertedAgain) {
+  std::string click = testing::InsertClick(*db_, a_);
+  ASSERT_OK(store_->ConvertClick(a_.team_id, Signup(click, "gone@example.com")));
+  db_->QueryValue("UPDATE referrals SET deleted_at = now() WHERE id = '" + click + "'");
+  auto again = store_->ConvertClick(a_.team_id, Signup(click, "gone@example.com"));
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals"), "1");
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM outbox_events WHERE type = 'referral.lead'"),
+            "1");
+}
+
 TEST_F(PgSignupStoreTest, TrackingSettingsDropEmailAndName) {
   testing::SetTracking(*db_, a_, /*track_email=*/false, /*track_name=*/false);
   auto result = store_->ConvertClick(a_.team_id,

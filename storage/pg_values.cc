@@ -1,5 +1,6 @@
 #include "storage/pg_values.h"
 
+#include "absl/strings/numbers.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace affonso::storage {
@@ -28,6 +29,15 @@ void ReadTimestamp(const pqxx::field& field, google::protobuf::Timestamp* out) {
 
 std::string ReadText(const pqxx::field& field) {
   return field.is_null() ? std::string() : std::string(field.c_str(), field.size());
+}
+
+double ReadDecimal(const pqxx::field& field) {
+  double value = 0;
+  if (field.is_null() ||
+      !absl::SimpleAtod(absl::string_view(field.c_str(), field.size()), &value)) {
+    return 0;
+  }
+  return value;
 }
 
 std::string StructToJson(const google::protobuf::Struct& value) {

@@ -32,6 +32,10 @@ int64_t TimestampToMicros(const google::protobuf::Timestamp& timestamp);
 void ReadTimestamp(const pqxx::field& field, google::protobuf::Timestamp* out);
 // "" for NULL.
 std::string ReadText(const pqxx::field& field);
+// A numeric column read as its decimal text (select it `::text`) and parsed
+// once into the double the API sends (the nearest one, which prints back as
+// the same decimal); 0 for NULL. No arithmetic happens on the double.
+double ReadDecimal(const pqxx::field& field);
 
 // jsonb <-> google.protobuf.Struct, through protobuf's own JSON mapping.
 std::string StructToJson(const google::protobuf::Struct& value);

@@ -92,5 +92,25 @@ TEST_F(PgValuesTest, TextAndJsonReadNullAsEmpty) {
   });
 }
 
+// Money: numeric sums read as text become the double of the decimal they
+// print, never a binary sum.
+TEST_F(PgValuesTest, ReadDecimalParsesNumericText) {
+  constexpr Statement kDecimals{
+      "pg_values_decimals",
+      "SELECT (0.10::numeric(18,2) + 0.20::numeric(18,2))::text AS sum, "
+      "  9999999999999.99::numeric(18,2)::text AS large, NULL::text AS none, '-'::text AS junk"};
+  absl::Status status = db_->pool().Autocommit("test", [&](Tx& tx) {
+    const pqxx::row row = tx.Exec(kDecimals)[0];
+    EXPECT_EQ(ReadText(row["sum"]), "0.30");
+    EXPECT_EQ(ReadDecimal(row["sum"]), 0.3);
+    EXPECT_NE(0.1 + 0.2, 0.3);  // what the database spared us
+    EXPECT_EQ(ReadDecimal(row["large"]), 9999999999999.99);
+    EXPECT_EQ(ReadDecimal(row["none"]), 0);
+    EXPECT_EQ(ReadDecimal(row["junk"]), 0);
+    return absl::OkStatus();
+  });
+  ASSERT_OK(status);
+}
+
 }  // namespace
 }  // namespace affonso::storage

@@ -54,12 +54,17 @@ absl::StatusOr<affonso::v1::Referral> ReferralReader::Read(const pqxx::row& row)
   referral.set_id(ReadText(row[id_]));
   referral.set_affiliate_id(ReadText(row[affiliate_id_]));
   referral.set_program_id(ReadText(row[program_id_]));
-  referral.set_email(ReadText(row[email_]));
-  referral.set_external_user_id(ReadText(row[external_user_id_]));
-  referral.set_customer_id(ReadText(row[customer_id_]));
-  referral.set_subscription_id(ReadText(row[subscription_id_]));
+  // NULL stays unset: the API's null.
+  if (!row[email_].is_null()) referral.set_email(ReadText(row[email_]));
+  if (!row[external_user_id_].is_null()) {
+    referral.set_external_user_id(ReadText(row[external_user_id_]));
+  }
+  if (!row[customer_id_].is_null()) referral.set_customer_id(ReadText(row[customer_id_]));
+  if (!row[subscription_id_].is_null()) {
+    referral.set_subscription_id(ReadText(row[subscription_id_]));
+  }
   referral.set_status(ReferralStatusFromDb(ReadText(row[status_])));
-  referral.set_name(ReadText(row[name_]));
+  if (!row[name_].is_null()) referral.set_name(ReadText(row[name_]));
   absl::Status metadata = ReadStruct(row[metadata_], referral.mutable_metadata());
   if (!metadata.ok()) return metadata;
   ReadTimestamp(row[created_at_], referral.mutable_created_at());

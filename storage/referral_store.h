@@ -1,6 +1,7 @@
 #ifndef AFFONSO_STORAGE_REFERRAL_STORE_H_
 #define AFFONSO_STORAGE_REFERRAL_STORE_H_
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -11,8 +12,9 @@ namespace affonso::storage {
 inline constexpr int kDefaultReferralPageSize = 10;
 
 // Every method is scoped to `team_id`: another team's referral, affiliate or
-// click is NOT_FOUND, exactly like a missing one. Requests are assumed
-// validated by the service.
+// click is NOT_FOUND, exactly like a missing one, and so is a deleted
+// referral. Requests are assumed validated by the service. Referrals come
+// back without `affiliate` and `stats` (the service adds them on request).
 class ReferralStore {
  public:
   virtual ~ReferralStore() = default;
@@ -37,6 +39,19 @@ class ReferralStore {
   // the cursor field when the cursor is not one of the team's referrals.
   virtual absl::StatusOr<affonso::v1::ListReferralsResponse> ListReferrals(
       absl::string_view team_id, const affonso::v1::ListReferralsRequest& request) = 0;
+
+  // Soft delete, in one transaction: the referral leaves every read, its
+  // pending, pending_manual_approval and ready_for_payment commissions become
+  // declined (each with transaction.updated and transaction.rejected), the
+  // others are kept as they are, and referral.deleted goes to the outbox. Its
+  // click stays, and stays used (docs/BEHAVIOUR.md).
+  virtual absl::Status DeleteReferral(absl::string_view team_id, absl::string_view referral_id) = 0;
+
+  // The referral's stats from its commissions (ReferralStats). A referral
+  // without commissions (or a missing one) has zeros: callers read the
+  // referral first.
+  virtual absl::StatusOr<affonso::v1::ReferralStats> GetReferralStats(
+      absl::string_view team_id, absl::string_view referral_id) = 0;
 };
 
 }  // namespace affonso::storage

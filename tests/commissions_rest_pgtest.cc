@@ -206,5 +206,87 @@ TEST_F(CommissionsRestTest, CommissionsListAndGet) {
   EXPECT_EQ(bad_status.ErrorCode(), "VALIDATION_ERROR");
 }
 
+// The SDK's commissions.create / update / retrieve(expand) over REST. (The
+// delete answer, {success, message}, is the gateway's string response_body;
+// the store and service tests cover the delete itself.)
+TEST_F(CommissionsRestTest, CreateIsIdempotentPerPaymentIntentAndUpdatesFollowTheLifecycle) {
+  HttpResult referral = Call(
+      "POST", "/v1/referrals",
+      absl::StrCat(R"({"affiliate_id":")", a_.affiliate_id, R"(","email":"buyer@example.com"})"));
+  ASSERT_EQ(referral.status, 201) << referral.body;
+  const std::string body =
+      absl::StrCat(R"({"referral_id":")", referral.DataString("id"),
+                   R"(","sale_amount":49.99,"commission_amount":9.99,"sale_amount_currency":"eur",)"
+                   R"("payment_intent_id":"pi_rest","sales_status":"complete"})");
+  HttpResult created = Call("POST", "/v1/commissions", body);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.DataString("id");
+  EXPECT_EQ(created.Data().fields().at("sale_amount").number_value(), 49.99);
+  EXPECT_EQ(created.Data().fields().at("commission_amount").number_value(), 9.99);
+  EXPECT_EQ(created.DataString("commission_currency"), "EUR");
+  EXPECT_EQ(created.DataString("status"), "pending");
+  EXPECT_EQ(created.DataString("sales_status"), "complete");
+  EXPECT_EQ(created.DataString("payment_intent_id"), "pi_rest");
+  EXPECT_EQ(created.DataString("earning_type"), "sale");
+  EXPECT_EQ(created.Data().fields().count("affiliate_program"), 0u);
+
+  HttpResult repeated = Call("POST", "/v1/commissions", body);
+  ASSERT_EQ(repeated.status, 200) << repeated.body;
+  EXPECT_EQ(repeated.DataString("id"), id);
+
+  HttpResult approved = Call("PUT", "/v1/commissions/" + id, R"({"status":"ready_for_payment"})");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.DataString("status"), "ready_for_payment");
+  HttpResult backwards = Call("PUT", "/v1/commissions/" + id, R"({"status":"pending"})");
+  EXPECT_EQ(backwards.status, 400) << backwards.body;
+  EXPECT_EQ(backwards.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_EQ(backwards.ErrorField(), "status");
+  HttpResult fractional = Call("PUT", "/v1/commissions/" + id, R"({"commission_amount":1.005})");
+  EXPECT_EQ(fractional.status, 400) << fractional.body;
+  EXPECT_EQ(fractional.ErrorField(), "commission_amount");
+
+  HttpResult expanded =
+      Call("GET", "/v1/commissions/" + id + "?expand=affiliate,affiliate_program,referral");
+  ASSERT_EQ(expanded.status, 200) << expanded.body;
+  const auto& fields = expanded.Data().fields();
+  EXPECT_EQ(fields.at("affiliate").struct_value().fields().at("id").string_value(),
+            a_.affiliate_id);
+  EXPECT_EQ(fields.at("affiliate_program").struct_value().fields().at("id").string_value(),
+            a_.program_id);
+  EXPECT_EQ(fields.at("referral").struct_value().fields().at("id").string_value(),
+            referral.DataString("id"));
+
+  HttpResult filtered = Call("GET",
+                             "/v1/commissions?sales_status=complete&sort=created_at:asc"
+                             "&dateFrom=2020-01-01&dateTo=2999-12-31");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  ASSERT_EQ(DataList(filtered).values_size(), 1);
+  EXPECT_EQ(Call("GET", "/v1/commissions?dateFrom=soon").ErrorField(), "dateFrom");
+
+  // The referral's stats and affiliate, on request only.
+  const std::string referral_path = "/v1/referrals/" + referral.DataString("id");
+  HttpResult plain = Call("GET", referral_path);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Data().fields().count("stats"), 0u);
+  EXPECT_EQ(plain.Data().fields().count("affiliate"), 0u);
+  HttpResult with_stats = Call("GET", referral_path + "?expand=affiliate&include=stats");
+  ASSERT_EQ(with_stats.status, 200) << with_stats.body;
+  const auto& stats = with_stats.Data().fields().at("stats").struct_value().fields();
+  EXPECT_EQ(stats.at("total_revenue").number_value(), 49.99);
+  EXPECT_EQ(stats.at("total_commission").number_value(), 9.99);
+  EXPECT_EQ(stats.at("total_orders").number_value(), 1);
+  EXPECT_FALSE(stats.at("last_order_at").string_value().empty());
+  EXPECT_EQ(
+      with_stats.Data().fields().at("affiliate").struct_value().fields().at("id").string_value(),
+      a_.affiliate_id);
+
+  // Events of the transaction, in the outbox with the change.
+  EXPECT_EQ(
+      db_->QueryValue(absl::StrCat("SELECT string_agg(type, ',' ORDER BY type) FROM "
+                                   "outbox_events WHERE payload->'data'->>'transactionId' = '",
+                                   id, "'")),
+      "transaction.approved,transaction.created,transaction.updated");
+}
+
 }  // namespace
 }  // namespace affonso::tests

@@ -61,7 +61,7 @@ struct Probe {
 bool IsReference(const FieldDescriptor* field) {
   if (field->type() != FieldDescriptor::TYPE_STRING) return false;
   static const std::set<std::string> kCallerValues = {
-      "external_user_id", "customer_id", "subscription_id",
+      "external_user_id", "customer_id", "subscription_id", "payment_intent_id",
       // An affiliate's new tracking id: unique per program, not a reference.
       "affonso.v1.CreateAffiliateRequest.tracking_id",
       "affonso.v1.UpdateAffiliateRequest.tracking_id"};
@@ -189,6 +189,13 @@ class TenantIsolationSweepTest : public RestTest {
     ASSERT_EQ(commissions.status, 200) << commissions.body;
     ASSERT_GE(DataList(commissions).values_size(), 1) << "the lead incentive pays nothing";
     a.commission = DataList(commissions).values(0).struct_value().fields().at("id").string_value();
+    // A sale commission holding a payment intent (B's own payment intents are
+    // another namespace: storage/pg_commission_store_pgtest).
+    Created(Call("POST", "/v1/commissions",
+                 absl::StrCat(R"({"referral_id":")", a.referral_direct,
+                              R"(","sale_amount":10,"commission_amount":1,)"
+                              R"("payment_intent_id":"pi_a_corp"})")),
+            201);
 
     WaitForDeliveries(a_);
     if (HasFatalFailure()) return;
@@ -411,6 +418,11 @@ class TenantIsolationSweepTest : public RestTest {
                  {"click_id", a.click_converted}}), 404}}},
         {"GET /v1/referrals/{id}",
          {{"A's converted click", {{"id", a.click_converted}}, "", "", 404},
+          {"A's direct referral", {{"id", a.referral_direct}}, "", "", 404},
+          {"A's direct referral, expanded", {{"id", a.referral_direct}},
+           "expand=affiliate&include=stats", "", 404}}},
+        {"DELETE /v1/referrals/{id}",
+         {{"A's converted click", {{"id", a.click_converted}}, "", "", 404},
           {"A's direct referral", {{"id", a.referral_direct}}, "", "", 404}}},
         {"PUT /v1/referrals/{id}",
          {{"A's converted click", {{"id", a.click_converted}}, "", R"({"name":"Mallory"})", 404},
@@ -418,6 +430,7 @@ class TenantIsolationSweepTest : public RestTest {
            404}}},
         {"GET /v1/referrals",
          {{"B's own", {}, "", "", 200},
+          {"B's own, expanded", {}, "expand=affiliate", "", 200},
           {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
           {"after A's referral", {}, "starting_after=" + a.referral_direct, "", 400},
           {"before A's referral", {}, "ending_before=" + a.click_converted, "", 400}}},
@@ -425,8 +438,22 @@ class TenantIsolationSweepTest : public RestTest {
         {"GET /v1/commissions",
          {{"B's own", {}, "", "", 200},
           {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
-          {"filtered by A's referral", {}, "referral_id=" + a.click_converted, "", 200}}},
-        {"GET /v1/commissions/{id}", {{"A's commission", {{"id", a.commission}}, "", "", 404}}},
+          {"filtered by A's referral", {}, "referral_id=" + a.click_converted, "", 200},
+          {"B's own, expanded", {}, "expand=affiliate,affiliate_program,referral", "", 200}}},
+        {"GET /v1/commissions/{id}",
+         {{"A's commission", {{"id", a.commission}}, "", "", 404},
+          {"A's commission, expanded", {{"id", a.commission}},
+           "expand=affiliate,affiliate_program,referral", "", 404}}},
+        {"POST /v1/commissions",
+         {{"for A's direct referral", {}, "",
+           json({{"referral_id", a.referral_direct}}, R"("sale_amount":1,"commission_amount":1)"),
+           404},
+          {"for A's converted click", {}, "",
+           json({{"referral_id", a.click_converted}}, R"("sale_amount":1,"commission_amount":1)"),
+           404}}},
+        {"PUT /v1/commissions/{id}",
+         {{"A's commission", {{"id", a.commission}}, "", R"({"status":"declined"})", 404}}},
+        {"DELETE /v1/commissions/{id}", {{"A's commission", {{"id", a.commission}}, "", "", 404}}},
         // ---- program settings, groups, incentives ----
         {"GET /v1/program",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},

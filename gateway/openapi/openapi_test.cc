@@ -160,7 +160,10 @@ TEST_F(OpenApiTest, PathParametersComeFromTheTemplate) {
   EXPECT_EQ(At(*id, {"in"}).string_value(), "path");
   EXPECT_TRUE(At(*id, {"required"}).bool_value());
   EXPECT_EQ(At(*id, {"schema", "type"}).string_value(), "string");
-  EXPECT_EQ(At(operation, {"parameters"}).list_value().values_size(), 1);
+  // The path's id, and the query's expand and include.
+  EXPECT_EQ(At(operation, {"parameters"}).list_value().values_size(), 3);
+  ASSERT_NE(FindParameter(operation, "include"), nullptr);
+  EXPECT_EQ(At(*FindParameter(operation, "include"), {"in"}).string_value(), "query");
 
   const Value& redeliver =
       Operation("/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver", "post");

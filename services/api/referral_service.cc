@@ -1,5 +1,7 @@
 #include "services/api/referral_service.h"
 
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +64,8 @@ absl::Status ValidateCreateReferral(const CreateReferralRequest& request) {
   if (request.has_created_at()) {
     AFFONSO_RETURN_IF_ERROR(CheckTimestamp("created_at", request.created_at()));
   }
+  AFFONSO_RETURN_IF_ERROR(
+      CheckMessageSize("metadata", request.metadata(), kMaxReferralMetadataBytes));
   return absl::OkStatus();
 }
 
@@ -81,6 +85,10 @@ absl::Status ValidateUpdateReferral(const UpdateReferralRequest& request) {
     }
   }
   if (request.has_name()) AFFONSO_RETURN_IF_ERROR(CheckMaxLength("name", request.name(), 255));
+  if (request.has_metadata()) {
+    AFFONSO_RETURN_IF_ERROR(
+        CheckMessageSize("metadata", request.metadata(), kMaxReferralMetadataBytes));
+  }
   return absl::OkStatus();
 }
 
@@ -103,6 +111,39 @@ absl::Status ValidateListReferrals(const ListReferralsRequest& request) {
   }
   if (request.has_created_lte()) {
     AFFONSO_RETURN_IF_ERROR(CheckTimestamp("created_lte", request.created_lte()));
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("external_user_id", request.external_user_id(), 255));
+  return ParseReferralExpansions(request.expand(), {}).status();
+}
+
+absl::StatusOr<ReferralExpansions> ParseReferralExpansions(
+    const google::protobuf::RepeatedPtrField<std::string>& expand,
+    const google::protobuf::RepeatedPtrField<std::string>& include) {
+  AFFONSO_ASSIGN_OR_RETURN(std::set<std::string> expanded,
+                           ParseNameList("expand", expand, {"affiliate"}));
+  AFFONSO_ASSIGN_OR_RETURN(std::set<std::string> included,
+                           ParseNameList("include", include, {"stats"}));
+  ReferralExpansions expansions;
+  expansions.affiliate = expanded.count("affiliate") > 0;
+  expansions.stats = included.count("stats") > 0;
+  return expansions;
+}
+
+absl::Status ReferralServiceImpl::ExpandAffiliates(absl::string_view team_id,
+                                                   std::vector<affonso::v1::Referral*> referrals) {
+  std::map<std::string, std::optional<affonso::v1::Affiliate>> found;
+  for (affonso::v1::Referral* referral : referrals) {
+    auto [it, inserted] = found.try_emplace(referral->affiliate_id());
+    if (inserted) {
+      absl::StatusOr<affonso::v1::Affiliate> affiliate =
+          affiliates_->GetAffiliate(team_id, referral->affiliate_id());
+      if (affiliate.ok()) {
+        it->second = *std::move(affiliate);
+      } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
+        return affiliate.status();
+      }
+    }
+    if (it->second.has_value()) *referral->mutable_affiliate() = *it->second;
   }
   return absl::OkStatus();
 }
@@ -128,8 +169,17 @@ grpc::Status ReferralServiceImpl::GetReferral(grpc::ServerContext* context,
                                               const affonso::v1::GetReferralRequest* request,
                                               affonso::v1::Referral* response) {
   return runner_.Run(context, "GetReferral", *request, [&](const Caller& caller) -> absl::Status {
+    AFFONSO_ASSIGN_OR_RETURN(ReferralExpansions expansions,
+                             ParseReferralExpansions(request->expand(), request->include()));
     if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetReferral(caller.team_id, request->id()));
+    if (expansions.affiliate) {
+      AFFONSO_RETURN_IF_ERROR(ExpandAffiliates(caller.team_id, {response}));
+    }
+    if (expansions.stats) {
+      AFFONSO_ASSIGN_OR_RETURN(*response->mutable_stats(),
+                               store_->GetReferralStats(caller.team_id, request->id()));
+    }
     return absl::OkStatus();
   });
 }
@@ -151,9 +201,32 @@ grpc::Status ReferralServiceImpl::ListReferrals(grpc::ServerContext* context,
                                                 affonso::v1::ListReferralsResponse* response) {
   return runner_.Run(context, "ListReferrals", *request, [&](const Caller& caller) -> absl::Status {
     AFFONSO_RETURN_IF_ERROR(ValidateListReferrals(*request));
+    AFFONSO_ASSIGN_OR_RETURN(ReferralExpansions expansions,
+                             ParseReferralExpansions(request->expand(), {}));
     AFFONSO_ASSIGN_OR_RETURN(*response, store_->ListReferrals(caller.team_id, *request));
+    if (expansions.affiliate) {
+      std::vector<affonso::v1::Referral*> referrals;
+      for (affonso::v1::Referral& referral : *response->mutable_data()) {
+        referrals.push_back(&referral);
+      }
+      AFFONSO_RETURN_IF_ERROR(ExpandAffiliates(caller.team_id, std::move(referrals)));
+    }
     return absl::OkStatus();
   });
+}
+
+grpc::Status ReferralServiceImpl::DeleteReferral(grpc::ServerContext* context,
+                                                 const affonso::v1::DeleteReferralRequest* request,
+                                                 affonso::v1::DeleteReferralResponse* response) {
+  return runner_.Run(
+      context, "DeleteReferral", *request, [&](const Caller& caller) -> absl::Status {
+        if (!LooksLikeReferralId(request->id())) return NotFoundError("referral");
+        AFFONSO_RETURN_IF_ERROR(store_->DeleteReferral(caller.team_id, request->id()));
+        response->set_id(request->id());
+        response->set_deleted(true);
+        response->set_message("referral deleted");
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace affonso::services

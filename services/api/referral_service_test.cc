@@ -1,11 +1,13 @@
 #include "services/api/referral_service.h"
 
 #include <string>
+#include <vector>
 
 #include "common/api_error.h"
 #include "common/metrics.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/testing/fake_affiliate_store.h"
 #include "services/testing/fakes.h"
 
 namespace affonso::services {
@@ -13,6 +15,8 @@ namespace {
 
 using ::affonso::matchers::StatusIs;
 using affonso::v1::CreateReferralRequest;
+using affonso::v1::DeleteReferralRequest;
+using affonso::v1::DeleteReferralResponse;
 using affonso::v1::GetReferralRequest;
 using affonso::v1::ListReferralsRequest;
 using affonso::v1::ListReferralsResponse;
@@ -47,11 +51,27 @@ class FakeReferralStore : public storage::ReferralStore {
   absl::StatusOr<ListReferralsResponse> ListReferrals(absl::string_view team_id,
                                                       const ListReferralsRequest&) override {
     Record(team_id);
-    return ListReferralsResponse();
+    return list_response;
+  }
+  absl::Status DeleteReferral(absl::string_view team_id, absl::string_view referral_id) override {
+    Record(team_id);
+    if (referral_id != "ref_known") return NotFoundError("referral");
+    deleted.emplace_back(referral_id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<affonso::v1::ReferralStats> GetReferralStats(absl::string_view team_id,
+                                                              absl::string_view) override {
+    Record(team_id);
+    affonso::v1::ReferralStats stats;
+    stats.set_total_revenue(99.9);
+    stats.set_total_orders(2);
+    return stats;
   }
 
   int calls = 0;
   std::string last_team;
+  ListReferralsResponse list_response;
+  std::vector<std::string> deleted;
 
  private:
   void Record(absl::string_view team_id) {
@@ -102,6 +122,57 @@ TEST(ValidateCreateReferralTest, EachRuleNamesItsField) {
   request = ValidCreate();
   request.mutable_created_at()->set_nanos(-1);
   EXPECT_EQ(ApiErrorField(ValidateCreateReferral(request)), "created_at");
+}
+
+// The metadata a referral may carry is bounded, so a page of 100 stays far
+// below gRPC's 4 MiB.
+TEST(ValidateReferralMetadataTest, CreateAndUpdateRefuseOversizedMetadata) {
+  CreateReferralRequest request = ValidCreate();
+  (*request.mutable_metadata()->mutable_fields())["note"].set_string_value(
+      std::string(kMaxReferralMetadataBytes - 100, 'm'));
+  EXPECT_OK(ValidateCreateReferral(request));
+  (*request.mutable_metadata()->mutable_fields())["more"].set_string_value(std::string(200, 'm'));
+  EXPECT_EQ(ApiErrorField(ValidateCreateReferral(request)), "metadata");
+  EXPECT_EQ(ApiErrorCode(ValidateCreateReferral(request)), "VALIDATION_ERROR");
+
+  UpdateReferralRequest update;
+  update.set_id("ref_1");
+  *update.mutable_metadata() = request.metadata();
+  EXPECT_EQ(ApiErrorField(ValidateUpdateReferral(update)), "metadata");
+  update.mutable_metadata()->mutable_fields()->erase("more");
+  EXPECT_OK(ValidateUpdateReferral(update));
+
+  // Even 100 referrals at the limit, each with 5 text fields of 255
+  // four-byte characters, are under half of the 4 MiB: the rest is room for
+  // expanded affiliates.
+  constexpr size_t kTextFields = 5 * 255 * 4;
+  EXPECT_LT(100 * (kMaxReferralMetadataBytes + kTextFields), 2u * 1024 * 1024);
+}
+
+TEST(ParseReferralExpansionsTest, KnownNamesRepeatedOrCommaSeparated) {
+  google::protobuf::RepeatedPtrField<std::string> expand;
+  google::protobuf::RepeatedPtrField<std::string> include;
+  auto none = ParseReferralExpansions(expand, include);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->affiliate);
+  EXPECT_FALSE(none->stats);
+
+  expand.Add("affiliate");
+  include.Add("stats");
+  auto both = ParseReferralExpansions(expand, include);
+  ASSERT_OK(both);
+  EXPECT_TRUE(both->affiliate);
+  EXPECT_TRUE(both->stats);
+
+  expand.Clear();
+  expand.Add("affiliate, affiliate");
+  EXPECT_OK(ParseReferralExpansions(expand, include));
+  expand.Add("stats");  // an include, not an expansion
+  EXPECT_EQ(ApiErrorField(ParseReferralExpansions(expand, include).status()), "expand");
+  expand.Clear();
+  include.Clear();
+  include.Add("stats,affiliate");
+  EXPECT_EQ(ApiErrorField(ParseReferralExpansions(expand, include).status()), "include");
 }
 
 TEST(ValidateUpdateReferralTest, OnlyPresentFieldsAreChecked) {
@@ -169,6 +240,12 @@ TEST(ValidateListReferralsTest, LimitCursorsAndEnums) {
   request = ListReferralsRequest();
   request.mutable_created_lte()->set_nanos(1000000000);
   EXPECT_EQ(ApiErrorField(ValidateListReferrals(request)), "created_lte");
+  request = ListReferralsRequest();
+  request.set_external_user_id(std::string(256, 'u'));
+  EXPECT_EQ(ApiErrorField(ValidateListReferrals(request)), "external_user_id");
+  request = ListReferralsRequest();
+  request.add_expand("stats");
+  EXPECT_EQ(ApiErrorField(ValidateListReferrals(request)), "expand");
 }
 
 TEST(LooksLikeReferralIdTest, DirectAndClickIds) {
@@ -195,9 +272,10 @@ class ReferralServiceTest : public ::testing::Test {
 
   testing::FakeAuthenticator authenticator_;
   FakeReferralStore store_;
+  testing::FakeAffiliateStore affiliates_;
   metrics::Registry registry_;
   ConversionMetrics conversion_metrics_{&registry_};
-  ReferralServiceImpl service_{&authenticator_, &store_, &conversion_metrics_};
+  ReferralServiceImpl service_{&authenticator_, &store_, &affiliates_, &conversion_metrics_};
   testing::InProcessServer server_{{&service_}};
   std::unique_ptr<Stub> stub_ = affonso::v1::ReferralService::NewStub(server_.channel());
   std::unique_ptr<grpc::ClientContext> context_;
@@ -275,6 +353,90 @@ TEST_F(ReferralServiceTest, UnauthenticatedCallNeverReachesTheStore) {
   EXPECT_THAT(Call(&Stub::GetReferral, request, &response, /*authorization=*/""),
               StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ReferralServiceTest, GetAddsTheAffiliateAndStatsOnlyWhenAsked) {
+  affonso::v1::Affiliate affiliate;
+  affiliate.set_id("aff_1");
+  affiliate.set_name("Ann");
+  affiliates_.affiliates["aff_1"] = affiliate;
+
+  GetReferralRequest get;
+  get.set_id("ref_known");
+  Referral plain;
+  ASSERT_OK(Call(&Stub::GetReferral, get, &plain));
+  EXPECT_FALSE(plain.has_affiliate());
+  EXPECT_FALSE(plain.has_stats());
+  EXPECT_EQ(affiliates_.gets, 0);
+
+  get.add_include("stats");
+  Referral with_stats;
+  ASSERT_OK(Call(&Stub::GetReferral, get, &with_stats));
+  ASSERT_TRUE(with_stats.has_stats());
+  EXPECT_EQ(with_stats.stats().total_revenue(), 99.9);
+  EXPECT_EQ(with_stats.stats().total_orders(), 2);
+  EXPECT_FALSE(with_stats.has_affiliate());
+
+  get.add_expand("bogus");
+  EXPECT_THAT(Call(&Stub::GetReferral, get, &with_stats),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST_F(ReferralServiceTest, ListExpandsEachAffiliateOnceAndSkipsDeletedOnes) {
+  affonso::v1::Affiliate affiliate;
+  affiliate.set_id("aff_1");
+  affiliates_.affiliates["aff_1"] = affiliate;
+  for (const char* affiliate_id : {"aff_1", "aff_1", "aff_gone"}) {
+    store_.list_response.add_data()->set_affiliate_id(affiliate_id);
+  }
+  ListReferralsRequest request;
+  ListReferralsResponse response;
+  ASSERT_OK(Call(&Stub::ListReferrals, request, &response));
+  EXPECT_FALSE(response.data(0).has_affiliate());
+  EXPECT_EQ(affiliates_.gets, 0);
+
+  request.add_expand("affiliate");
+  ASSERT_OK(Call(&Stub::ListReferrals, request, &response));
+  ASSERT_EQ(response.data_size(), 3);
+  EXPECT_EQ(response.data(0).affiliate().id(), "aff_1");
+  EXPECT_EQ(response.data(1).affiliate().id(), "aff_1");
+  EXPECT_FALSE(response.data(2).has_affiliate());
+  EXPECT_EQ(affiliates_.gets, 2);  // one per distinct affiliate
+}
+
+TEST_F(ReferralServiceTest, DeleteAnswersTheMessage) {
+  DeleteReferralRequest request;
+  request.set_id("ref_known");
+  DeleteReferralResponse response;
+  ASSERT_OK(Call(&Stub::DeleteReferral, request, &response));
+  EXPECT_EQ(response.id(), "ref_known");
+  EXPECT_TRUE(response.deleted());
+  EXPECT_EQ(response.message(), "referral deleted");
+  EXPECT_EQ(store_.deleted, std::vector<std::string>{"ref_known"});
+
+  request.set_id("ref_other");
+  EXPECT_THAT(Call(&Stub::DeleteReferral, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
+  const int calls = store_.calls;
+  request.set_id("aff_1");  // never a referral id: no query
+  EXPECT_THAT(Call(&Stub::DeleteReferral, request, &response),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(store_.calls, calls);
+}
+
+TEST(ReferralShapeTest, NullableFieldsHavePresence) {
+  // The SDK's `T | null` fields: unset renders null, set renders the value
+  // even when it is "".
+  const auto* descriptor = Referral::descriptor();
+  for (const char* field :
+       {"email", "customer_id", "subscription_id", "external_user_id", "name", "converted_at"}) {
+    ASSERT_NE(descriptor->FindFieldByName(field), nullptr) << field;
+    EXPECT_TRUE(descriptor->FindFieldByName(field)->has_presence()) << field;
+  }
+  Referral referral;
+  EXPECT_FALSE(referral.has_email());
+  referral.set_email("");
+  EXPECT_TRUE(referral.has_email());
 }
 
 }  // namespace

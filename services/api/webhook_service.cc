@@ -20,7 +20,12 @@ using affonso::v1::UpdateWebhookRequest;
 using google::protobuf::RepeatedPtrField;
 
 constexpr size_t kMaxDescriptionLength = 500;
-constexpr const char* kEventTypes[] = {"referral.lead", "transaction.created"};
+// The events the service writes to the outbox.
+constexpr const char* kEventTypes[] = {
+    "referral.lead",        "referral.updated",    "referral.converted",   "referral.deleted",
+    "transaction.created",  "transaction.updated", "transaction.approved", "transaction.paid",
+    "transaction.rejected", "transaction.deleted",
+};
 
 bool IsKnownEventType(absl::string_view type) {
   for (const char* known : kEventTypes) {
@@ -35,8 +40,11 @@ absl::Status CheckEvents(const RepeatedPtrField<std::string>& events) {
   }
   for (const std::string& type : events) {
     if (!IsKnownEventType(type)) {
-      return ValidationError(
-          "events", "events may only contain \"referral.lead\" and \"transaction.created\"");
+      return ValidationError("events",
+                             "events may only contain referral.lead, referral.updated, "
+                             "referral.converted, referral.deleted, "
+                             "transaction.created, transaction.updated, transaction.approved, "
+                             "transaction.paid, transaction.rejected and transaction.deleted");
     }
   }
   return absl::OkStatus();

@@ -219,6 +219,13 @@ TEST(ValidateCreateWebhookTest, EventsAreRequiredAndKnown) {
   EXPECT_OK(ValidateCreateWebhook(
       Create("https://example.com", {"referral.lead", "transaction.created", "referral.lead"}),
       kPublicOnly));
+  // Every event the service writes can be subscribed to.
+  EXPECT_OK(ValidateCreateWebhook(
+      Create("https://example.com",
+             {"referral.updated", "referral.converted", "referral.deleted", "transaction.updated",
+              "transaction.approved", "transaction.paid", "transaction.rejected",
+              "transaction.deleted"}),
+      kPublicOnly));
   for (const std::vector<std::string>& events :
        std::vector<std::vector<std::string>>{{},
                                              {"referral.created"},

@@ -94,24 +94,60 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view value) {
   return ValidationError(field, absl::StrCat(field, " is not a valid email address"));
 }
 
-absl::Status CheckAmount(double amount, bool is_percentage) {
+absl::Status CheckMoney(absl::string_view field, double amount) {
   // 13 integer digits and 2 decimals are 15 significant digits, which a
   // double carries exactly; above that a JSON amount no longer reaches the
   // database as written (99999999999999.99 is the same double as ...98).
   constexpr double kMaxAmount = 1e13;
-  constexpr double kMaxPercentage = 100;
   if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
-    return ValidationError("amount", "amount must be a number from 0 to 9999999999999.99");
+    return ValidationError(field,
+                           absl::StrCat(field, " must be a number from 0 to 9999999999999.99"));
   }
-  // The stores write "%.2f" into numeric(18,2): accept only what reads back
-  // as this very amount, so nothing is rounded silently. (Scaling by 100 and
-  // allowing some noise did not: the product's own rounding hid fractions of
-  // a cent in large amounts.)
-  if (std::strtod(absl::StrFormat("%.2f", amount).c_str(), nullptr) != amount) {
-    return ValidationError("amount", "amount may have at most 2 decimals");
+  // The stores write MoneyText ("%.2f") into numeric(18,2): accept only what
+  // reads back as this very amount, so nothing is rounded silently. (Scaling
+  // by 100 and allowing some noise did not: the product's own rounding hid
+  // fractions of a cent in large amounts.)
+  if (std::strtod(MoneyText(amount).c_str(), nullptr) != amount) {
+    return ValidationError(field, absl::StrCat(field, " may have at most 2 decimals"));
   }
+  return absl::OkStatus();
+}
+
+std::string MoneyText(double amount) { return absl::StrFormat("%.2f", amount); }
+
+absl::Status CheckAmount(double amount, bool is_percentage) {
+  constexpr double kMaxPercentage = 100;
+  AFFONSO_RETURN_IF_ERROR(CheckMoney("amount", amount));
   if (is_percentage && amount > kMaxPercentage) {
     return ValidationError("amount", "a percentage amount must be at most 100");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::set<std::string>> ParseNameList(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& values,
+    std::initializer_list<absl::string_view> known) {
+  std::set<std::string> names;
+  for (const std::string& value : values) {
+    for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      name = absl::StripAsciiWhitespace(name);
+      bool is_known = false;
+      for (absl::string_view candidate : known) is_known = is_known || candidate == name;
+      if (!is_known) {
+        return ValidationError(field,
+                               absl::StrCat(field, " may only name ", absl::StrJoin(known, ", ")));
+      }
+      names.emplace(name);
+    }
+  }
+  return names;
+}
+
+absl::Status CheckMessageSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes) {
+  if (value.ByteSizeLong() > max_bytes) {
+    return ValidationError(field, absl::StrCat(field, " may be at most ", max_bytes / 1024,
+                                               " KiB (", max_bytes, " bytes encoded)"));
   }
   return absl::OkStatus();
 }

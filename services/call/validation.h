@@ -2,6 +2,8 @@
 #define AFFONSO_SERVICES_CALL_VALIDATION_H_
 
 #include <cstddef>
+#include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,16 @@ bool IsValidEmail(absl::string_view value);
 // else would be rounded silently); a percentage at most 100. Errors name
 // `amount`.
 absl::Status CheckAmount(double amount, bool is_percentage);
+// The same money rule for any amount field, naming `field`; MoneyText is the
+// decimal text the stores write for an amount it accepted.
+absl::Status CheckMoney(absl::string_view field, double amount);
+std::string MoneyText(double amount);
+
+// A free-form field (metadata) at most `max_bytes` in its protobuf encoding,
+// which is what it costs in a response: limits keep a full page of objects
+// under gRPC's 4 MiB message limit.
+absl::Status CheckMessageSize(absl::string_view field, const google::protobuf::Message& value,
+                              size_t max_bytes);
 
 // No string anywhere in `request` (nested and repeated fields, and the keys
 // and values inside google.protobuf.Struct fields such as metadata) holds a
@@ -36,6 +48,13 @@ absl::Status CheckAmount(double amount, bool is_percentage);
 // fields; the Struct field itself for anything inside one). Every request
 // gets this check (RpcRunner), whatever its service validates besides.
 absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
+
+// The names of a list parameter such as expand or include, given repeated,
+// comma-separated or both (empty names skipped). Each must be one of
+// `known`, else a VALIDATION_ERROR naming `field`.
+absl::StatusOr<std::set<std::string>> ParseNameList(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& values,
+    std::initializer_list<absl::string_view> known);
 
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.

@@ -192,12 +192,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->click_service = std::make_unique<ClickServiceImpl>(runner, parts->clicks.get());
   parts->signup_service =
       std::make_unique<SignupServiceImpl>(runner, parts->signups.get(), &parts->conversion_metrics);
-  parts->referral_service = std::make_unique<ReferralServiceImpl>(runner, parts->referrals.get(),
-                                                                  &parts->conversion_metrics);
+  parts->referral_service = std::make_unique<ReferralServiceImpl>(
+      runner, parts->referrals.get(), parts->affiliates.get(), &parts->conversion_metrics);
   parts->affiliate_service =
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
-  parts->commission_service =
-      std::make_unique<CommissionServiceImpl>(runner, parts->commissions.get());
+  parts->commission_service = std::make_unique<CommissionServiceImpl>(
+      runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
