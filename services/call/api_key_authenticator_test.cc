@@ -50,17 +50,21 @@ TEST_F(ApiKeyAuthenticatorTest, MissingHeaderIsMissingApiKey) {
   EXPECT_EQ(ApiErrorCode(authenticator_.Authenticate("   ").status()), "MISSING_API_KEY");
 }
 
-TEST_F(ApiKeyAuthenticatorTest, MalformedOrUnknownIsInvalidApiKey) {
-  for (const char* header :
-       {"Basic abc", "Bearer", "Bearer ", "Bearer not_a_key",
-        "sk_live_abcdefghijklmnopqrstuvwxyz012345", "Bearer sk_live_unknown"}) {
+// API.md's reasons: a header that cannot hold a key is INVALID_API_KEY_FORMAT
+// (no lookup), a well-formed key we do not know INVALID_API_KEY.
+TEST_F(ApiKeyAuthenticatorTest, MalformedIsInvalidFormatAndUnknownIsInvalidApiKey) {
+  for (const char* header : {"Basic abc", "Bearer", "Bearer ", "Bearer not_a_key",
+                             "sk_live_abcdefghijklmnopqrstuvwxyz012345"}) {
     auto result = authenticator_.Authenticate(header);
     EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnauthenticated)) << header;
-    EXPECT_EQ(ApiErrorCode(result.status()), "INVALID_API_KEY") << header;
+    EXPECT_EQ(ApiErrorCode(result.status()), "INVALID_API_KEY_FORMAT") << header;
   }
   EXPECT_EQ(
       ApiErrorCode(authenticator_.Authenticate("Bearer sk_" + std::string(500, 'a')).status()),
-      "INVALID_API_KEY");
+      "INVALID_API_KEY_FORMAT");
+  auto unknown = authenticator_.Authenticate("Bearer sk_live_unknown");
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(ApiErrorCode(unknown.status()), "INVALID_API_KEY");
 }
 
 TEST_F(ApiKeyAuthenticatorTest, ValidKeyResolvesTeamAndIsCached) {
@@ -308,7 +312,7 @@ TEST_F(FailureLimitTest, WithoutWaitingAnswersFromMemoryAndNeverQueries) {
   EXPECT_EQ(ApiErrorCode(remembered->status()), "INVALID_API_KEY");  // failure 2
   auto malformed = limited_.AuthenticateWithoutWaiting("Bearer nope", "10.0.0.1");
   ASSERT_TRUE(malformed);
-  EXPECT_EQ(ApiErrorCode(malformed->status()), "INVALID_API_KEY");  // failure 3
+  EXPECT_EQ(ApiErrorCode(malformed->status()), "INVALID_API_KEY_FORMAT");  // failure 3
   auto over = limited_.AuthenticateWithoutWaiting("Bearer sk_live_other", "10.0.0.1");
   ASSERT_TRUE(over) << "an address over its budget is refused from memory";
   EXPECT_EQ(ApiErrorCode(over->status()), "RATE_LIMIT_EXCEEDED");
