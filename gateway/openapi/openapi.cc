@@ -754,7 +754,10 @@ class DocumentBuilder {
       const FieldDescriptor& field = *message.field(i);
       if (excluded.count(field.name()) > 0) continue;
       // Tells gRPC callers which expansions ran; never in JSON.
-      if (in_responses && field.options().GetExtension(affonso::v1::expansion_list)) continue;
+      if (in_responses && (field.options().GetExtension(affonso::v1::expansion_list) ||
+                           field.options().GetExtension(affonso::v1::grpc_only))) {
+        continue;
+      }
       if (response_only && !OmitWhenUnset(field)) required.push_back(OutputName(field));
       Json property = in_responses ? ResponseFieldSchema(field) : FieldSchema(field);
       const std::string field_description = Describe(field);

@@ -733,7 +733,10 @@ void WriteFields(const Message& message, std::string* out, bool* first) {
   }
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
-    if (field.options().GetExtension(affonso::v1::expansion_list)) continue;
+    if (field.options().GetExtension(affonso::v1::expansion_list) ||
+        field.options().GetExtension(affonso::v1::grpc_only)) {
+      continue;
+    }
     const bool unset = field.has_presence() && !r.HasField(message, &field);
     if (field.options().GetExtension(affonso::v1::omit_when_unset) &&
         (field.is_repeated() ? r.FieldSize(message, &field) == 0 : unset) &&

@@ -506,6 +506,10 @@ TEST(RenderSuccessTest, ExpansionsNamedByTheExpansionListAreShownEvenWhenEmpty) 
   EXPECT_NE(json->find(R"("listed":[{"name":"a"}])"), std::string::npos)
       << "a set expansion is shown without being named: " << *json;
   EXPECT_EQ(json->find("expanded"), std::string::npos) << *json;
+  shape.set_legacy("kept for gRPC");
+  json = RenderSuccess(route, shape);
+  ASSERT_OK(json);
+  EXPECT_EQ(json->find("legacy"), std::string::npos) << "grpc_only is never in JSON: " << *json;
 }
 
 TEST(RenderSuccessTest, AnEnumMarkedUpperCaseInJsonIsRenderedUpperCase) {
