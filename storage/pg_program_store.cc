@@ -377,12 +377,8 @@ FraudRules ReadFraudRules(const pqxx::row& row) {
                 rules.mutable_paid_traffic_config()->mutable_click_params());
   ReadTextArray(row["paid_utm_mediums"],
                 rules.mutable_paid_traffic_config()->mutable_utm_mediums());
-  google::protobuf::RepeatedPtrField<std::string> allowed;
-  ReadTextArray(row["allowed_email_domains"], &allowed);
   // Only rendered when there are some (an extension to the SDK's type).
-  for (const std::string& domain : allowed) {
-    rules.mutable_allowed_email_domains()->add_values()->set_string_value(domain);
-  }
+  ReadTextArray(row["allowed_email_domains"], rules.mutable_allowed_email_domains());
   return rules;
 }
 
