@@ -116,6 +116,11 @@ void WebhookDispatcher::Stop() {
 
 void WebhookDispatcher::Claimer() {
   while (true) {
+    int64_t ended_before_pass;
+    {
+      absl::MutexLock lock(&mu_);
+      ended_before_pass = sends_ended_;
+    }
     const int work = Pass(nullptr);
     absl::MutexLock lock(&mu_);
     if (stopping_claims_) return;
@@ -123,11 +128,12 @@ void WebhookDispatcher::Claimer() {
     // claimed while sends are in flight: they may be what holds an endpoint
     // or team at its cap, so try again as soon as one of them ends. Idle:
     // wait a poll interval (or for Stop).
+    // A send that ended while the pass ran counts too: the pass may have
+    // found its endpoint still at the cap (it waited a poll interval).
     if (work == 0 || busy_ >= options_.workers) {
-      const int busy_after_claim = busy_;
       auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return stopping_claims_ || (work > 0 && busy_ < options_.workers) ||
-               (work == 0 && busy_ < busy_after_claim);
+               (work == 0 && sends_ended_ > ended_before_pass);
       };
       mu_.AwaitWithTimeout(absl::Condition(&wake), options_.poll_interval);
       if (stopping_claims_) return;
@@ -192,6 +198,7 @@ void WebhookDispatcher::Worker() {
     absl::MutexLock lock(&mu_);
     held_.erase(job.delivery.delivery_id);
     --busy_;
+    ++sends_ended_;
     if (job.pending_in_pass != nullptr) --*job.pending_in_pass;
   }
 }

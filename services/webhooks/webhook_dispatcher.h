@@ -102,6 +102,9 @@ class WebhookDispatcher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   int busy_ ABSL_GUARDED_BY(mu_) = 0;  // queued or being sent and recorded
+  // Sends ended so far: the claimer waits for one to end after its pass
+  // began (a count, so an end during the pass is not missed).
+  int64_t sends_ended_ ABSL_GUARDED_BY(mu_) = 0;
   // The leases to keep alive: delivery id -> the attempt its claim counted.
   absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
