@@ -93,12 +93,13 @@ class CommissionStore {
 
   // transaction.updated, plus transaction.approved / paid / rejected when the
   // status moves to ready_for_payment / paid / declined. VALIDATION_ERROR on
-  // `status` when CommissionStatusChangeAllowed refuses the change.
+  // `status` when CommissionStatusChangeAllowed refuses the change, on the
+  // amount or currency field when the commission is past ready_for_payment.
   virtual absl::StatusOr<affonso::v1::Commission> UpdateCommission(
       absl::string_view team_id, const CommissionChange& change) = 0;
 
   // Deletes the row, with transaction.deleted. VALIDATION_ERROR on `status`
-  // for a commission paid out or being paid out (refund it instead).
+  // for a commission paid out, being paid out, disputed or refunded.
   virtual absl::Status DeleteCommission(absl::string_view team_id, absl::string_view id) = 0;
 };
 

@@ -149,13 +149,13 @@ constexpr Statement kUpdateCommission{
     "  WHERE e.id IS NOT NULL RETURNING id) "
     "SELECT * FROM upd"};
 
-// Money that has left (or is leaving) is not deleted: it is refunded. $1 id,
-// $2 team, $3 the transaction.deleted event id.
+// Money that has left (or is leaving, or came back) is not deleted: its
+// record stays. $1 id, $2 team, $3 the transaction.deleted event id.
 constexpr Statement kDeleteCommission{
     "commission_delete",
     "WITH del AS ( "
     "  DELETE FROM commissions AS c "
-    "  WHERE c.id = $1 AND c.team_id = $2 AND c.status NOT IN ('paid', 'processing_payout') "
+    "  WHERE c.id = $1 AND c.team_id = $2 AND c.status NOT IN ('paid', 'processing_payout', 'dispute', 'refunded') "
     "  RETURNING " AFFONSO_COMMISSION_COLUMNS "), "
     "ev AS ( "
     "  INSERT INTO outbox_events (id, team_id, type, payload) "
@@ -310,6 +310,24 @@ absl::StatusOr<Commission> PgCommissionStore::UpdateCommission(absl::string_view
       }
       if (from != *change.status) status_event = CommissionStatusEvent(*change.status);
     }
+    // The amounts are what was, or will be, paid: fixed once the commission
+    // is paid out or final.
+    const bool amounts_open = from == affonso::v1::COMMISSION_STATUS_PENDING ||
+                              from == affonso::v1::COMMISSION_STATUS_PENDING_MANUAL_APPROVAL ||
+                              from == affonso::v1::COMMISSION_STATUS_READY_FOR_PAYMENT;
+    if (!amounts_open) {
+      for (const auto& [field, value] : {std::pair<const char*, const std::optional<std::string>*>{
+                                             "sale_amount", &change.sale_amount},
+                                         {"sale_amount_currency", &change.sale_amount_currency},
+                                         {"commission_amount", &change.commission_amount},
+                                         {"commission_currency", &change.commission_currency}}) {
+        if (value->has_value()) {
+          return ValidationError(field,
+                                 absl::StrCat(field, " cannot change once the commission is ",
+                                              CommissionStatusToDb(from)));
+        }
+      }
+    }
     pqxx::result rows =
         tx.Exec(kUpdateCommission, change.id, team, status, sales_status,
                 NullIfEmpty(hold_period_days), IfPresent(change.sale_amount),
@@ -333,8 +351,8 @@ absl::Status PgCommissionStore::DeleteCommission(absl::string_view team_id, absl
       return NotFoundError("commission");
     }
     return ValidationError("status",
-                           "a paid commission (or one being paid out) cannot be deleted; set its "
-                           "status to refunded instead");
+                           "a commission paid out, being paid out, disputed or refunded cannot be "
+                           "deleted (a paid one is refunded instead)");
   });
 }
 

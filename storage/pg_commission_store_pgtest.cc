@@ -422,12 +422,49 @@ TEST_F(PgCommissionWriteTest, DeleteRemovesUnpaidCommissionsWithAnEvent) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(Events(pending.id()), "transaction.created:PENDING,transaction.deleted:PENDING");
 
-  const std::string paid = InsertCommission(a_, InsertReferral(a_), "paid", 0);
-  absl::Status refused = store_->DeleteCommission(a_.team_id, paid);
-  EXPECT_EQ(ApiErrorCode(refused), "VALIDATION_ERROR");
-  EXPECT_EQ(ApiErrorField(refused), "status");
-  EXPECT_OK(store_->GetCommission(a_.team_id, paid));
-  EXPECT_EQ(Events(paid), "");
+  // Money that left, is leaving or came back keeps its record.
+  for (const char* status : {"paid", "processing_payout", "dispute", "refunded"}) {
+    SCOPED_TRACE(status);
+    const std::string kept = InsertCommission(a_, InsertReferral(a_), status, 0);
+    absl::Status refused = store_->DeleteCommission(a_.team_id, kept);
+    EXPECT_EQ(ApiErrorCode(refused), "VALIDATION_ERROR");
+    EXPECT_EQ(ApiErrorField(refused), "status");
+    EXPECT_OK(store_->GetCommission(a_.team_id, kept));
+    EXPECT_EQ(Events(kept), "");
+  }
+}
+
+TEST_F(PgCommissionWriteTest, AmountsAreFixedOncePaidOutOrFinal) {
+  for (const char* status : {"processing_payout", "paid", "dispute", "refunded", "declined"}) {
+    SCOPED_TRACE(status);
+    const std::string id = InsertCommission(a_, InsertReferral(a_), status, 0);
+    const std::string before =
+        Query(absl::StrCat("SELECT commission_amount::text || commission_currency || "
+                           "COALESCE(sale_amount::text, '-') FROM commissions WHERE id = '",
+                           id, "'"));
+    CommissionChange change;
+    change.id = id;
+    change.commission_amount = "999.00";
+    auto refused = store_->UpdateCommission(a_.team_id, change);
+    EXPECT_EQ(ApiErrorField(refused.status()), "commission_amount");
+    change = CommissionChange();
+    change.id = id;
+    change.commission_currency = "EUR";
+    EXPECT_EQ(ApiErrorField(store_->UpdateCommission(a_.team_id, change).status()),
+              "commission_currency");
+    EXPECT_EQ(Query(absl::StrCat("SELECT commission_amount::text || commission_currency || "
+                                 "COALESCE(sale_amount::text, '-') FROM commissions WHERE id = '",
+                                 id, "'")),
+              before);
+    EXPECT_EQ(Events(id), "");
+  }
+  const std::string ready = InsertCommission(a_, InsertReferral(a_), "ready_for_payment", 0);
+  CommissionChange change;
+  change.id = ready;
+  change.commission_amount = "2.50";
+  auto updated = store_->UpdateCommission(a_.team_id, change);
+  ASSERT_OK(updated);
+  EXPECT_EQ(updated->commission_amount(), 2.5);
 }
 
 TEST_F(PgCommissionWriteTest, ListFiltersBySalesStatusDatesAndSorts) {

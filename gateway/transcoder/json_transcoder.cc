@@ -456,19 +456,22 @@ absl::Status AssignValue(const FieldDescriptor& field, const Value& value, Messa
 }
 
 // An explicit JSON null: the SDK sends it to clear a field (`group_id:
-// null`). A string or message field with presence is set, empty, which the
-// services read as "clear"; a google.protobuf.Value holds the null; anything
-// else is left absent ("unchanged", or the default).
+// null`, `metadata: null`). A string with presence, a Struct or a ListValue
+// is set, empty, which the services read as "clear"; a google.protobuf.Value
+// holds the null. Anything else is left absent ("unchanged", or the
+// default): an empty Timestamp would be 1970, an empty config message a
+// half-cleared one.
 void AssignNull(const FieldDescriptor& field, Message* out) {
   if (field.is_repeated() || !field.has_presence()) return;
   const google::protobuf::Reflection& r = *out->GetReflection();
   if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
     r.SetString(out, &field, "");
-  } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    Message* child = r.MutableMessage(out, &field);
-    if (IsWellKnown(field.message_type(), "google.protobuf.Value")) {
-      static_cast<Value*>(child)->set_null_value(google::protobuf::NULL_VALUE);
-    }
+  } else if (IsWellKnown(field.message_type(), "google.protobuf.Value")) {
+    static_cast<Value*>(r.MutableMessage(out, &field))
+        ->set_null_value(google::protobuf::NULL_VALUE);
+  } else if (IsWellKnown(field.message_type(), "google.protobuf.Struct") ||
+             IsWellKnown(field.message_type(), "google.protobuf.ListValue")) {
+    r.MutableMessage(out, &field);
   }
 }
 

@@ -17,9 +17,9 @@ namespace affonso::gateway {
 // body is not "*") and the JSON body, per the route's google.api.http rule.
 // Input names may be snake_case or lowerCamelCase; enums may be given as the
 // lowercase names API.md shows ("lead") or in full; unknown fields are
-// ignored. JSON null clears: a string or message field with presence is set
-// empty (the services read that as "clear"), a google.protobuf.Value holds
-// null, any other field stays absent. A repeated field in the query takes
+// ignored. JSON null clears: a string with presence, a Struct or a
+// ListValue is set empty (the services read that as "clear"), a
+// google.protobuf.Value holds null, any other field stays absent. A repeated field in the query takes
 // repeated keys, comma-separated values, or both (`expand=a,b&expand=c`). Errors are
 // VALIDATION_ERROR statuses naming the field (snake_case, dotted for nested fields).
 absl::Status BuildRequest(const Route& route,

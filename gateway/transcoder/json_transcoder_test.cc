@@ -478,8 +478,8 @@ TEST(BuildRequestTest, NullClearsAStringOrMessageWithPresenceAndLeavesOthersAbse
                          &shape));
   EXPECT_TRUE(shape.has_nullable_text());
   EXPECT_EQ(shape.nullable_text(), "");
-  EXPECT_TRUE(shape.has_nullable_inner());
-  EXPECT_EQ(shape.nullable_inner().name(), "");
+  EXPECT_FALSE(shape.has_nullable_inner()) << "an empty message of ours is no clear value";
+  EXPECT_FALSE(shape.has_nullable_time()) << "an empty Timestamp would be 1970";
   EXPECT_FALSE(shape.has_nullable_count()) << "a number has no empty value to clear to";
   EXPECT_EQ(shape.plain(), "");
   EXPECT_EQ(shape.tags_size(), 0);

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/api/affiliate_service.h"
 #include "services/call/pagination.h"
 #include "services/call/validation.h"
 
@@ -271,6 +272,9 @@ absl::Status CommissionServiceImpl::Expand(absl::string_view team_id,
         absl::StatusOr<affonso::v1::Affiliate> affiliate =
             affiliates_->GetAffiliate(team_id, commission->affiliate_id());
         if (affiliate.ok()) {
+          // As GET /v1/affiliates/{id} without expand: never the payout
+          // details, which only expand=payoutMethod there shows.
+          ApplyAffiliateExpansions(AffiliateExpansions(), &*affiliate);
           it->second = *std::move(affiliate);
         } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
           return affiliate.status();

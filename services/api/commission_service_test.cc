@@ -449,6 +449,8 @@ TEST_F(CommissionServiceTest, MissingOrInvalidKeyNeverReachesTheStore) {
 TEST_F(CommissionServiceTest, GetExpandsOnlyWhatIsAsked) {
   affonso::v1::Affiliate affiliate;
   affiliate.set_id("aff_1");
+  // The store fills payout details whenever some are stored.
+  affiliate.mutable_payout_method()->set_type("paypal");
   affiliates_.affiliates["aff_1"] = affiliate;
   Commission plain;
   ASSERT_OK(Get("com_known", &plain));
@@ -464,6 +466,8 @@ TEST_F(CommissionServiceTest, GetExpandsOnlyWhatIsAsked) {
   Commission expanded;
   ASSERT_OK(stub_->GetCommission(context_.get(), request, &expanded));
   EXPECT_EQ(expanded.affiliate().id(), "aff_1");
+  EXPECT_FALSE(expanded.affiliate().has_payout_method())
+      << "a read:commissions key never sees an affiliate's payout details";
   EXPECT_EQ(expanded.referral().id(), "ref_1");
   EXPECT_EQ(expanded.affiliate_program().id(), "prg_1");
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/api/affiliate_service.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {
@@ -138,6 +139,9 @@ absl::Status ReferralServiceImpl::ExpandAffiliates(absl::string_view team_id,
       absl::StatusOr<affonso::v1::Affiliate> affiliate =
           affiliates_->GetAffiliate(team_id, referral->affiliate_id());
       if (affiliate.ok()) {
+        // As GET /v1/affiliates/{id} without expand: never the payout
+        // details, which only expand=payoutMethod there shows.
+        ApplyAffiliateExpansions(AffiliateExpansions(), &*affiliate);
         it->second = *std::move(affiliate);
       } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
         return affiliate.status();

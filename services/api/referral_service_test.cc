@@ -385,6 +385,8 @@ TEST_F(ReferralServiceTest, GetAddsTheAffiliateAndStatsOnlyWhenAsked) {
 TEST_F(ReferralServiceTest, ListExpandsEachAffiliateOnceAndSkipsDeletedOnes) {
   affonso::v1::Affiliate affiliate;
   affiliate.set_id("aff_1");
+  // The store fills payout details whenever some are stored.
+  affiliate.mutable_payout_method()->set_type("paypal");
   affiliates_.affiliates["aff_1"] = affiliate;
   for (const char* affiliate_id : {"aff_1", "aff_1", "aff_gone"}) {
     store_.list_response.add_data()->set_affiliate_id(affiliate_id);
@@ -399,6 +401,8 @@ TEST_F(ReferralServiceTest, ListExpandsEachAffiliateOnceAndSkipsDeletedOnes) {
   ASSERT_OK(Call(&Stub::ListReferrals, request, &response));
   ASSERT_EQ(response.data_size(), 3);
   EXPECT_EQ(response.data(0).affiliate().id(), "aff_1");
+  EXPECT_FALSE(response.data(0).affiliate().has_payout_method())
+      << "a read:referrals key never sees an affiliate's payout details";
   EXPECT_EQ(response.data(1).affiliate().id(), "aff_1");
   EXPECT_FALSE(response.data(2).has_affiliate());
   EXPECT_EQ(affiliates_.gets, 2);  // one per distinct affiliate

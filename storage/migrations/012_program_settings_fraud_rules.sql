@@ -54,7 +54,9 @@ ALTER TABLE clicks ADD COLUMN IF NOT EXISTS country text;
 -- The facts of a signup look these up once per conversion (conversion_sql.h):
 -- the same customer's commissioned referrals in the program, and the
 -- affiliate's rejections in the team's other programs.
-CREATE INDEX IF NOT EXISTS referrals_program_email
+-- (migration 001's referrals_program_email is (program_id, lower(email)):
+-- this one is keyed by team first.)
+CREATE INDEX IF NOT EXISTS referrals_team_program_email
   ON referrals (team_id, program_id, lower(email)) WHERE email IS NOT NULL;
 CREATE INDEX IF NOT EXISTS referrals_program_external_user
   ON referrals (team_id, program_id, external_user_id) WHERE external_user_id IS NOT NULL;
