@@ -19,8 +19,8 @@ namespace affonso::gateway {
 // lowercase names API.md shows ("lead") or in full; unknown fields are
 // ignored. JSON null clears: a string with presence, a Struct or a
 // ListValue is set empty (the services read that as "clear"), a
-// google.protobuf.Value holds null, any other field stays absent. A repeated field in the query takes
-// repeated keys, comma-separated values, or both (`expand=a,b&expand=c`). Errors are
+// google.protobuf.Value holds null, any other field stays absent. A repeated field in the query
+// takes repeated keys, comma-separated values, or both (`expand=a,b&expand=c`). Errors are
 // VALIDATION_ERROR statuses naming the field (snake_case, dotted for nested fields).
 absl::Status BuildRequest(const Route& route,
                           const std::vector<std::pair<std::string, std::string>>& bindings,
