@@ -1,6 +1,7 @@
 #include "storage/pg_commission_store.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -256,32 +257,39 @@ absl::StatusOr<CreatedCommission> PgCommissionStore::CreateCommission(
   if (status == nullptr || sales_status == nullptr) {
     return absl::InvalidArgumentError("commission status not resolved");
   }
-  return pool_->Autocommit("create_commission", [&](Tx& tx) -> absl::StatusOr<CreatedCommission> {
-    CreatedCommission result;
-    pqxx::result rows =
-        tx.Exec(kCreateCommission, team, input.referral_id, id, input.commission_amount,
-                input.commission_currency, input.sale_amount, input.sale_amount_currency, status,
-                sales_status, input.hold_period_days, NullIfEmpty(input.payment_intent_id),
-                NullIfEmpty(input.created_at_us), event_id);
-    if (!rows.empty()) {
-      result.commission = ReadCommission(rows[0]);
-      result.created = true;
-      return result;
-    }
-    if (tx.Exec(kLiveReferralExists, input.referral_id, team).empty()) {
-      return NotFoundError("referral");
-    }
-    if (input.payment_intent_id.empty()) return absl::InternalError("internal error");
-    // The payment intent is taken: answer with the commission that holds it.
-    pqxx::result existing =
-        tx.Exec(kCommissionByPaymentIntent, team, input.referral_id, input.payment_intent_id);
-    if (existing.empty()) {
-      // Deleted between the two statements: a retry creates it.
-      return absl::AbortedError("the commission changed concurrently; retry");
-    }
-    result.commission = ReadCommission(existing[0]);
-    return result;
-  });
+  // The holder of a taken payment intent can be deleted between the insert
+  // and the read of it: then the insert is tried again, here (the pool
+  // retries only serialization failures and deadlocks).
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<std::optional<CreatedCommission>> outcome = pool_->Autocommit(
+        "create_commission", [&](Tx& tx) -> absl::StatusOr<std::optional<CreatedCommission>> {
+          CreatedCommission result;
+          pqxx::result rows = tx.Exec(
+              kCreateCommission, team, input.referral_id, id, input.commission_amount,
+              input.commission_currency, input.sale_amount, input.sale_amount_currency, status,
+              sales_status, input.hold_period_days, NullIfEmpty(input.payment_intent_id),
+              NullIfEmpty(input.created_at_us), event_id);
+          if (!rows.empty()) {
+            result.commission = ReadCommission(rows[0]);
+            result.created = true;
+            return result;
+          }
+          if (tx.Exec(kLiveReferralExists, input.referral_id, team).empty()) {
+            return NotFoundError("referral");
+          }
+          if (input.payment_intent_id.empty()) return absl::InternalError("internal error");
+          // The payment intent is taken: answer with the commission that holds it.
+          pqxx::result existing =
+              tx.Exec(kCommissionByPaymentIntent, team, input.referral_id, input.payment_intent_id);
+          if (existing.empty()) return std::optional<CreatedCommission>();  // deleted meanwhile
+          result.commission = ReadCommission(existing[0]);
+          return result;
+        });
+    if (!outcome.ok()) return outcome.status();
+    if (outcome->has_value()) return **std::move(outcome);
+  }
+  return absl::UnavailableError("the commission kept changing concurrently; retry");
 }
 
 absl::StatusOr<Commission> PgCommissionStore::UpdateCommission(absl::string_view team_id,
