@@ -72,21 +72,6 @@ absl::Status CheckPayoutDetails(const google::protobuf::Struct& details) {
   return CheckEncodedSize("payout_details", details, kMaxPayoutDetailsBytes);
 }
 
-// RFC 3339, or a date (YYYY-MM-DD, midnight UTC); `date_only` says which.
-absl::StatusOr<absl::Time> ParseDateParam(absl::string_view field, const std::string& text,
-                                          bool* date_only) {
-  absl::Time time;
-  std::string error;
-  *date_only = false;
-  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
-  if (text.size() == 10 && absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) {
-    *date_only = true;
-    return time;
-  }
-  return ValidationError(field,
-                         absl::StrCat(field, " must be an RFC 3339 time or a date (YYYY-MM-DD)"));
-}
-
 absl::StatusOr<storage::AffiliateSort> ParseSort(const std::string& sort) {
   if (sort.empty()) return storage::AffiliateSort::kNewest;
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("sort", sort, kMaxSortLength));
@@ -225,18 +210,16 @@ affonso::v1::UpdateAffiliateRequest NormalizedUpdateAffiliate(
 
 absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
-  AFFONSO_ASSIGN_OR_RETURN(
-      std::vector<std::string> values,
-      ParseExpand(expand, {"promoCodes", "commissionOverrides", "invoiceDetails", "payoutMethod",
-                           "onboardingResponses"}));
+  AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                           ParseNameList("expand", expand,
+                                         {"promoCodes", "commissionOverrides", "invoiceDetails",
+                                          "payoutMethod", "onboardingResponses"}));
   AffiliateExpansions expansions;
-  for (const std::string& value : values) {
-    if (value == "promoCodes") expansions.promo_codes = true;
-    if (value == "commissionOverrides") expansions.commission_overrides = true;
-    if (value == "invoiceDetails") expansions.invoice_details = true;
-    if (value == "payoutMethod") expansions.payout_method = true;
-    if (value == "onboardingResponses") expansions.onboarding_responses = true;
-  }
+  expansions.promo_codes = Names(names, "promoCodes");
+  expansions.commission_overrides = Names(names, "commissionOverrides");
+  expansions.invoice_details = Names(names, "invoiceDetails");
+  expansions.payout_method = Names(names, "payoutMethod");
+  expansions.onboarding_responses = Names(names, "onboardingResponses");
   return expansions;
 }
 
@@ -289,18 +272,17 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
   AFFONSO_RETURN_IF_ERROR(ParseAffiliateExpand(request.expand()).status());
   storage::AffiliateListQuery query;
   AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
-  bool date_only = false;
   if (!request.date_from().empty()) {
     AFFONSO_ASSIGN_OR_RETURN(absl::Time from,
-                             ParseDateParam("date_from", request.date_from(), &date_only));
+                             ParseDateBound("date_from", request.date_from(), DateBound::kStart));
     query.created_from_micros = absl::ToUnixMicros(from);
   }
   if (!request.date_to().empty()) {
     AFFONSO_ASSIGN_OR_RETURN(absl::Time to,
-                             ParseDateParam("date_to", request.date_to(), &date_only));
-    // Inclusive: a date includes its whole (UTC) day, a time its microsecond.
-    query.created_before_micros =
-        absl::ToUnixMicros(date_only ? to + absl::Hours(24) : to + absl::Microseconds(1));
+                             ParseDateBound("date_to", request.date_to(), DateBound::kEnd));
+    // The store's bound is exclusive; ParseDateBound's is the last included
+    // microsecond (a date's whole UTC day).
+    query.created_before_micros = absl::ToUnixMicros(to) + 1;
   }
   query.page = page.page;
   query.limit = page.limit;

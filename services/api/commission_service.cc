@@ -2,7 +2,6 @@
 
 #include <map>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -76,27 +75,11 @@ absl::Status CheckHoldPeriod(int days) {
   return absl::OkStatus();
 }
 
-// The range google.protobuf.Timestamp allows (0001-01-01 .. 9999-12-31).
-bool InTimestampRange(absl::Time time) {
-  return time >= absl::FromUnixSeconds(-62135596800) && time <= absl::FromUnixSeconds(253402300799);
-}
-
-// RFC 3339, or a date: the day's first microsecond (`end_of_day` false) or
-// its last. "" for an empty value.
-absl::StatusOr<std::string> ParseDateBound(absl::string_view field, const std::string& value,
-                                           bool end_of_day) {
+// ParseDateBound as the store takes it: unix microseconds, "" for no bound.
+absl::StatusOr<std::string> DateBoundMicros(absl::string_view field, const std::string& value,
+                                            DateBound bound) {
   if (value.empty()) return std::string();
-  absl::Time time;
-  std::string error;
-  if (absl::ParseTime("%Y-%m-%d", value, absl::UTCTimeZone(), &time, &error)) {
-    if (end_of_day) time += absl::Hours(24) - absl::Microseconds(1);
-  } else if (!absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
-    return ValidationError(field,
-                           absl::StrCat(field, " must be a date (YYYY-MM-DD) or an RFC 3339 time"));
-  }
-  if (!InTimestampRange(time)) {
-    return ValidationError(field, absl::StrCat(field, " is out of range"));
-  }
+  AFFONSO_ASSIGN_OR_RETURN(absl::Time time, ParseDateBound(field, value, bound));
   return std::to_string(absl::ToUnixMicros(time));
 }
 
@@ -145,9 +128,9 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
   }
   storage::CommissionListQuery query;
   AFFONSO_ASSIGN_OR_RETURN(query.created_from_us,
-                           ParseDateBound("dateFrom", request.date_from(), /*end_of_day=*/false));
+                           DateBoundMicros("dateFrom", request.date_from(), DateBound::kStart));
   AFFONSO_ASSIGN_OR_RETURN(query.created_to_us,
-                           ParseDateBound("dateTo", request.date_to(), /*end_of_day=*/true));
+                           DateBoundMicros("dateTo", request.date_to(), DateBound::kEnd));
   AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
   AFFONSO_RETURN_IF_ERROR(ParseCommissionExpansions(request.expand()).status());
   query.page = page.page;
@@ -250,12 +233,12 @@ absl::StatusOr<storage::CommissionChange> ParseUpdateCommission(
 absl::StatusOr<CommissionExpansions> ParseCommissionExpansions(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
   AFFONSO_ASSIGN_OR_RETURN(
-      std::set<std::string> names,
+      std::vector<std::string> names,
       ParseNameList("expand", expand, {"affiliate", "affiliate_program", "referral"}));
   CommissionExpansions expansions;
-  expansions.affiliate = names.count("affiliate") > 0;
-  expansions.affiliate_program = names.count("affiliate_program") > 0;
-  expansions.referral = names.count("referral") > 0;
+  expansions.affiliate = Names(names, "affiliate");
+  expansions.affiliate_program = Names(names, "affiliate_program");
+  expansions.referral = Names(names, "referral");
   return expansions;
 }
 

@@ -469,13 +469,12 @@ absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update) {
 
 absl::StatusOr<GroupExpansions> ParseGroupExpand(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
-  AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> values,
-                           ParseExpand(expand, {"incentives", "multi_level_incentives"}));
+  AFFONSO_ASSIGN_OR_RETURN(
+      std::vector<std::string> names,
+      ParseNameList("expand", expand, {"incentives", "multi_level_incentives"}));
   GroupExpansions expansions;
-  for (const std::string& value : values) {
-    if (value == "incentives") expansions.incentives = true;
-    if (value == "multi_level_incentives") expansions.multi_level_incentives = true;
-  }
+  expansions.incentives = Names(names, "incentives");
+  expansions.multi_level_incentives = Names(names, "multi_level_incentives");
   return expansions;
 }
 

@@ -120,13 +120,13 @@ absl::Status ValidateListReferrals(const ListReferralsRequest& request) {
 absl::StatusOr<ReferralExpansions> ParseReferralExpansions(
     const google::protobuf::RepeatedPtrField<std::string>& expand,
     const google::protobuf::RepeatedPtrField<std::string>& include) {
-  AFFONSO_ASSIGN_OR_RETURN(std::set<std::string> expanded,
+  AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> expanded,
                            ParseNameList("expand", expand, {"affiliate"}));
-  AFFONSO_ASSIGN_OR_RETURN(std::set<std::string> included,
+  AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> included,
                            ParseNameList("include", include, {"stats"}));
   ReferralExpansions expansions;
-  expansions.affiliate = expanded.count("affiliate") > 0;
-  expansions.stats = included.count("stats") > 0;
+  expansions.affiliate = Names(expanded, "affiliate");
+  expansions.stats = Names(included, "stats");
   return expansions;
 }
 

@@ -124,23 +124,46 @@ absl::Status CheckAmount(double amount, bool is_percentage) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::set<std::string>> ParseNameList(
+absl::StatusOr<std::vector<std::string>> ParseNameList(
     absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& values,
-    std::initializer_list<absl::string_view> known) {
-  std::set<std::string> names;
+    const std::vector<absl::string_view>& known) {
+  std::vector<std::string> names;
   for (const std::string& value : values) {
     for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
       name = absl::StripAsciiWhitespace(name);
-      bool is_known = false;
-      for (absl::string_view candidate : known) is_known = is_known || candidate == name;
-      if (!is_known) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
         return ValidationError(field,
-                               absl::StrCat(field, " may only name ", absl::StrJoin(known, ", ")));
+                               absl::StrCat(field, " accepts only ", absl::StrJoin(known, ", ")));
       }
-      names.emplace(name);
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
     }
   }
   return names;
+}
+
+bool Names(const std::vector<std::string>& names, absl::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool InTimestampRange(absl::Time time) {
+  return time >= absl::FromUnixSeconds(-62135596800) && time <= absl::FromUnixSeconds(253402300799);
+}
+
+absl::StatusOr<absl::Time> ParseDateBound(absl::string_view field, absl::string_view value,
+                                          DateBound bound) {
+  absl::Time time;
+  std::string error;
+  if (value.size() == 10 &&
+      absl::ParseTime("%Y-%m-%d", value, absl::UTCTimeZone(), &time, &error)) {
+    if (bound == DateBound::kEnd) time += absl::Hours(24) - absl::Microseconds(1);
+  } else if (!absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
+    return ValidationError(field,
+                           absl::StrCat(field, " must be a date (YYYY-MM-DD) or an RFC 3339 time"));
+  }
+  if (!InTimestampRange(time)) {
+    return ValidationError(field, absl::StrCat(field, " is out of range"));
+  }
+  return time;
 }
 
 absl::Status CheckMessageSize(absl::string_view field, const google::protobuf::Message& value,
@@ -221,25 +244,6 @@ absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::M
         field, absl::StrCat(field, " must be at most ", max_bytes, " bytes (it is ", size, ")"));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<std::string>> ParseExpand(
-    const google::protobuf::RepeatedPtrField<std::string>& expand,
-    const std::vector<absl::string_view>& known) {
-  std::vector<std::string> values;
-  for (const std::string& value : expand) {
-    for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      item = absl::StripAsciiWhitespace(item);
-      if (std::find(known.begin(), known.end(), item) == known.end()) {
-        return ValidationError("expand",
-                               absl::StrCat("expand accepts only ", absl::StrJoin(known, ", ")));
-      }
-      if (std::find(values.begin(), values.end(), item) == values.end()) {
-        values.emplace_back(item);
-      }
-    }
-  }
-  return values;
 }
 
 }  // namespace affonso::services

@@ -2,14 +2,13 @@
 #define AFFONSO_SERVICES_CALL_VALIDATION_H_
 
 #include <cstddef>
-#include <initializer_list>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/repeated_field.h"
 
@@ -50,11 +49,26 @@ absl::Status CheckMessageSize(absl::string_view field, const google::protobuf::M
 absl::Status CheckNoNulCharacters(const google::protobuf::Message& request);
 
 // The names of a list parameter such as expand or include, given repeated,
-// comma-separated or both (empty names skipped). Each must be one of
-// `known`, else a VALIDATION_ERROR naming `field`.
-absl::StatusOr<std::set<std::string>> ParseNameList(
+// comma-separated or both (blanks skipped), in first-occurrence order without
+// duplicates. Each must be one of `known`, else a VALIDATION_ERROR naming
+// `field` and listing `known`.
+absl::StatusOr<std::vector<std::string>> ParseNameList(
     absl::string_view field, const google::protobuf::RepeatedPtrField<std::string>& values,
-    std::initializer_list<absl::string_view> known);
+    const std::vector<absl::string_view>& known);
+// Whether ParseNameList's `names` hold `name`.
+bool Names(const std::vector<std::string>& names, absl::string_view name);
+
+// Within the range google.protobuf.Timestamp allows (0001-01-01 ..
+// 9999-12-31).
+bool InTimestampRange(absl::Time time);
+
+// A list's date filter (dateFrom / dateTo): an RFC 3339 time, or a date
+// (YYYY-MM-DD, UTC) meaning its first (kStart) or last (kEnd) microsecond,
+// so that both bounds are inclusive. Anything else, or a time outside
+// InTimestampRange, is a VALIDATION_ERROR naming `field`.
+enum class DateBound { kStart, kEnd };
+absl::StatusOr<absl::Time> ParseDateBound(absl::string_view field, absl::string_view value,
+                                          DateBound bound);
 
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.
@@ -67,13 +81,6 @@ bool LooksLikeId(absl::string_view value, absl::string_view prefix);
 // and the limit.
 absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::Message& value,
                               size_t max_bytes);
-
-// The values of an `expand` parameter (repeated and/or comma-separated,
-// blanks ignored), each one of `known`; first occurrence order, no
-// duplicates. Anything else is a VALIDATION_ERROR on expand listing `known`.
-absl::StatusOr<std::vector<std::string>> ParseExpand(
-    const google::protobuf::RepeatedPtrField<std::string>& expand,
-    const std::vector<absl::string_view>& known);
 
 }  // namespace affonso::services
 

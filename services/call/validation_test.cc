@@ -135,16 +135,16 @@ TEST(ValidationTest, EncodedSizeCountsTheLargerOfJsonAndProtobuf) {
   EXPECT_EQ(ApiErrorField(CheckEncodedSize("metadata", zeros, 100)), "metadata");
 }
 
-TEST(ValidationTest, ParseExpandKeepsKnownValuesOnce) {
+TEST(ValidationTest, ParseNameListKeepsKnownValuesOnce) {
   google::protobuf::RepeatedPtrField<std::string> expand;
   *expand.Add() = "b, a";
   *expand.Add() = "";
   *expand.Add() = "a,,b";
-  auto values = ParseExpand(expand, {"a", "b"});
+  auto values = ParseNameList("expand", expand, {"a", "b"});
   ASSERT_OK(values);
   EXPECT_EQ(*values, (std::vector<std::string>{"b", "a"}));
   *expand.Add() = "c";
-  absl::Status unknown = ParseExpand(expand, {"a", "b"}).status();
+  absl::Status unknown = ParseNameList("expand", expand, {"a", "b"}).status();
   EXPECT_THAT(unknown, HasApiError("VALIDATION_ERROR", "expand"));
   EXPECT_EQ(unknown.message(), "expand accepts only a, b");
 }
