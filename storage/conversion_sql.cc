@@ -11,15 +11,9 @@
 namespace affonso::storage {
 namespace {
 
-// A text[] column, element by element (NULL elements skipped).
 std::vector<std::string> ReadList(const pqxx::field& field) {
   std::vector<std::string> list;
-  if (field.is_null()) return list;
-  pqxx::array_parser parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) list.push_back(std::move(item.second));
-  }
+  ReadTextArray(field, &list);
   return list;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/struct.pb.h"
+#include "storage/pg_values.h"
 
 namespace affonso::storage {
 
@@ -22,32 +23,18 @@ namespace affonso::storage {
         ".variable_commission AS incentive_variable_commission, " alias                           \
         ".variable_config::text AS incentive_variable_config"
 
-// A numeric amount column read as text (`amount::text`), so that the exact
-// decimal reaches the proto's double through one correctly rounded
-// conversion: amounts have at most 2 decimals and 13 integer digits
-// (CheckAmount), which a double holds to the cent.
-double ReadAmount(const pqxx::field& field);
-
-// A text[] column; NULL reads as empty.
-void ReadStringArray(const pqxx::field& field,
-                     google::protobuf::RepeatedPtrField<std::string>* out);
-
 // A jsonb column read as text into a Value; NULL leaves `out` unset.
 absl::Status ReadJsonValue(const pqxx::field& field, google::protobuf::Value* out);
 
 // A Value as JSON text for a ::jsonb parameter.
 std::string ValueToJson(const google::protobuf::Value& value);
 
-// Any list of strings as a JSON array, for a ::jsonb parameter turned into a
-// text[] in SQL (libpqxx 6.4 has no array parameters).
-std::string JsonStringArray(const google::protobuf::RepeatedPtrField<std::string>& values);
-
 // Fills the terms of AFFONSO_INCENTIVE_TERM_COLUMNS into an Incentive or a
 // CommissionOverride (the same field names in both).
 template <typename Message>
 absl::Status ReadIncentiveTerms(const pqxx::row& row, Message* out) {
   out->set_apply_to(row["incentive_apply_to"].c_str());
-  ReadStringArray(row["incentive_product_ids"], out->mutable_product_ids());
+  ReadTextArray(row["incentive_product_ids"], out->mutable_product_ids());
   out->set_approval_type(row["incentive_approval_type"].c_str());
   if (!row["incentive_hold_period_days"].is_null()) {
     out->set_hold_period_days(row["incentive_hold_period_days"].template as<int>());

@@ -261,7 +261,7 @@ absl::StatusOr<affonso::v1::CommissionOverride> ReadCommissionOverride(const pqx
   commission_override.set_incentive_id(ReadText(row["incentive_id"]));
   commission_override.set_incentive_name(ReadText(row["incentive_name"]));
   commission_override.set_incentive_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
-  commission_override.set_amount(ReadAmount(row["amount"]));
+  commission_override.set_amount(ReadDecimal(row["amount"]));
   commission_override.set_is_percentage(row["is_percentage"].as<bool>());
   ReadTimestamp(row["created_at"], commission_override.mutable_created_at());
   absl::Status terms = ReadIncentiveTerms(row, &commission_override);

@@ -90,11 +90,7 @@ absl::StatusOr<std::string> PermissionsParam(
 std::optional<std::vector<std::string>> ReadPermissions(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
   std::vector<std::string> names;
-  pqxx::array_parser parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) names.push_back(std::move(item.second));
-  }
+  ReadTextArray(field, &names);
   return names;
 }
 

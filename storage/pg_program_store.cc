@@ -53,7 +53,7 @@ constexpr char kProgramColumns[] =
     "COALESCE(t.default_referral_parameter, 'via') AS default_referral_parameter, "
     "p.plan_tier, p.plan_postbacks, p.plan_groups_limit, " AFFONSO_SQL_MICROS(
         "p.created_at") " AS created_at, " AFFONSO_SQL_MICROS("p.updated_at") " AS updated_at";
-// Amounts are read as text: the exact decimal, converted once (ReadAmount).
+// Amounts are read as text: the exact decimal, converted once (ReadDecimal).
 constexpr char kIncentiveColumns[] =
     "i.id AS incentive_id, i.group_id AS incentive_group_id, i.name AS incentive_name, "
     "i.type AS incentive_type, i.amount::text AS incentive_amount, "
@@ -315,25 +315,10 @@ constexpr JoinedStatement kDeleteIncentive{
     "DELETE FROM incentives i USING prog "
     "WHERE i.id = $4 AND i.group_id = $3 AND i.program_id = prog.id AND i.team_id = $1"};
 
-void ReadTextArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
-  if (field.is_null()) return;
-  pqxx::array_parser parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) out->Add(std::move(item.second));
-  }
-}
-
 std::string JsonArray(const google::protobuf::ListValue& list) {
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(list, &json).ok()) return "[]";
   return json;
-}
-
-std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  google::protobuf::ListValue list;
-  for (const std::string& value : values) list.add_values()->set_string_value(value);
-  return JsonArray(list);
 }
 
 // Only the string elements; the service rejects any other kind before here.
@@ -493,7 +478,7 @@ absl::StatusOr<Incentive> ReadIncentive(const pqxx::row& row) {
   incentive.set_group_id(ReadText(row["incentive_group_id"]));
   incentive.set_name(ReadText(row["incentive_name"]));
   incentive.set_incentive_type(IncentiveTypeFromDb(ReadText(row["incentive_type"])));
-  incentive.set_amount(ReadAmount(row["incentive_amount"]));
+  incentive.set_amount(ReadDecimal(row["incentive_amount"]));
   incentive.set_is_percentage(row["incentive_is_percentage"].as<bool>());
   incentive.set_currency(ReadText(row["incentive_currency"]));
   AFFONSO_RETURN_IF_ERROR(ReadIncentiveTerms(row, &incentive));
@@ -599,8 +584,8 @@ absl::StatusOr<FraudRules> PgProgramStore::UpdateFraudRules(
   const std::string team(team_id), program(program_id);
   std::string click_params, utm_mediums, allowed_domains;
   if (update.has_paid_traffic_config()) {
-    click_params = JsonArray(update.paid_traffic_config().click_params());
-    utm_mediums = JsonArray(update.paid_traffic_config().utm_mediums());
+    click_params = JsonTextArray(update.paid_traffic_config().click_params());
+    utm_mediums = JsonTextArray(update.paid_traffic_config().utm_mediums());
   }
   if (update.has_allowed_email_domains()) {
     allowed_domains = JsonArray(StringsOnly(update.allowed_email_domains()));
@@ -786,7 +771,7 @@ absl::StatusOr<Incentive> PgProgramStore::CreateIncentive(
       input.incentive_length().empty() ? "lifetime" : input.incentive_length();
   const std::string length_value =
       input.has_length_value() ? std::to_string(input.length_value()) : "";
-  const std::string product_ids = JsonStringArray(input.product_ids());
+  const std::string product_ids = JsonTextArray(input.product_ids());
   const std::string variable_config =
       input.has_variable_config() ? ValueToJson(input.variable_config()) : "";
   return pool_->InTransaction("create_incentive", [&](Tx& tx) -> absl::StatusOr<Incentive> {

@@ -1,5 +1,7 @@
 #include "storage/pg_values.h"
 
+#include <utility>
+
 #include "absl/strings/numbers.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -38,6 +40,43 @@ double ReadDecimal(const pqxx::field& field) {
     return 0;
   }
   return value;
+}
+
+namespace {
+
+template <typename Strings>
+void AppendTextArray(const pqxx::field& field, Strings* out) {
+  if (field.is_null()) return;
+  pqxx::array_parser parser = field.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) *out->Add() = std::move(item.second);
+  }
+}
+
+// A std::vector with the RepeatedPtrField spelling AppendTextArray uses.
+struct VectorAppender {
+  std::vector<std::string>* strings;
+  std::string* Add() { return &strings->emplace_back(); }
+};
+
+}  // namespace
+
+void ReadTextArray(const pqxx::field& field, std::vector<std::string>* out) {
+  VectorAppender appender{out};
+  AppendTextArray(field, &appender);
+}
+
+void ReadTextArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
+  AppendTextArray(field, out);
+}
+
+std::string JsonTextArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  google::protobuf::ListValue list;
+  for (const std::string& value : values) list.add_values()->set_string_value(value);
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(list, &json).ok()) return "[]";
+  return json;
 }
 
 std::string StructToJson(const google::protobuf::Struct& value) {

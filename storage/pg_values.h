@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "google/protobuf/repeated_field.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -36,6 +38,15 @@ std::string ReadText(const pqxx::field& field);
 // once into the double the API sends (the nearest one, which prints back as
 // the same decimal); 0 for NULL. No arithmetic happens on the double.
 double ReadDecimal(const pqxx::field& field);
+
+// A text[] column, element by element (NULL elements skipped), appended to
+// `out`; a NULL column appends nothing.
+void ReadTextArray(const pqxx::field& field, std::vector<std::string>* out);
+void ReadTextArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out);
+
+// Strings as a JSON array, for a ::jsonb parameter turned into a text[] in
+// SQL (libpqxx 6.4 has no array parameters).
+std::string JsonTextArray(const google::protobuf::RepeatedPtrField<std::string>& values);
 
 // jsonb <-> google.protobuf.Struct, through protobuf's own JSON mapping.
 std::string StructToJson(const google::protobuf::Struct& value);

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
@@ -107,6 +108,32 @@ TEST_F(PgValuesTest, ReadDecimalParsesNumericText) {
     EXPECT_EQ(ReadDecimal(row["large"]), 9999999999999.99);
     EXPECT_EQ(ReadDecimal(row["none"]), 0);
     EXPECT_EQ(ReadDecimal(row["junk"]), 0);
+    return absl::OkStatus();
+  });
+  ASSERT_OK(status);
+}
+
+// Arrays go out as a JSON parameter turned into text[] (libpqxx 6.4 has no
+// array parameters) and come back element by element.
+TEST_F(PgValuesTest, TextArraysRoundTripThroughJson) {
+  constexpr Statement kArrays{
+      "pg_values_arrays",
+      "SELECT ARRAY(SELECT jsonb_array_elements_text($1::jsonb)) AS list, "
+      "  ARRAY['a', NULL, 'b,c']::text[] AS with_null, NULL::text[] AS none"};
+  google::protobuf::RepeatedPtrField<std::string> values;
+  for (const char* value : {"x", "say \"hi\"", "a,b", "caf\xc3\xa9"}) *values.Add() = value;
+  EXPECT_EQ(JsonTextArray({}), "[]");
+  absl::Status status = db_->pool().Autocommit("test", [&](Tx& tx) {
+    const pqxx::row row = tx.Exec(kArrays, JsonTextArray(values))[0];
+    google::protobuf::RepeatedPtrField<std::string> read;
+    ReadTextArray(row["list"], &read);
+    EXPECT_EQ(std::vector<std::string>(read.begin(), read.end()),
+              std::vector<std::string>(values.begin(), values.end()));
+    std::vector<std::string> list;
+    ReadTextArray(row["with_null"], &list);
+    EXPECT_EQ(list, (std::vector<std::string>{"a", "b,c"}));  // NULL elements skipped
+    ReadTextArray(row["none"], &list);
+    EXPECT_EQ(list.size(), 2u);  // a NULL column appends nothing
     return absl::OkStatus();
   });
   ASSERT_OK(status);
