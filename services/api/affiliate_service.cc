@@ -208,6 +208,22 @@ affonso::v1::UpdateAffiliateRequest NormalizedUpdateAffiliate(
   return normalized;
 }
 
+absl::StatusOr<const std::optional<affonso::v1::Affiliate>*> EmbeddedAffiliate(
+    storage::AffiliateStore* affiliates, absl::string_view team_id, const std::string& id,
+    std::map<std::string, std::optional<affonso::v1::Affiliate>>* cache) {
+  auto [it, inserted] = cache->try_emplace(id);
+  if (!inserted) return &it->second;
+  absl::StatusOr<affonso::v1::Affiliate> affiliate = affiliates->GetAffiliate(team_id, id);
+  if (affiliate.ok()) {
+    ApplyAffiliateExpansions(AffiliateExpansions(), &*affiliate);
+    it->second = *std::move(affiliate);
+  } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
+    cache->erase(it);
+    return affiliate.status();
+  }
+  return &it->second;
+}
+
 absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
   AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> names,

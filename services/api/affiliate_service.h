@@ -1,8 +1,13 @@
 #ifndef AFFONSO_SERVICES_API_AFFILIATE_SERVICE_H_
 #define AFFONSO_SERVICES_API_AFFILIATE_SERVICE_H_
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "services/call/authenticator.h"
@@ -49,6 +54,13 @@ absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
 // null or []. Commission overrides are attached by the caller.
 void ApplyAffiliateExpansions(const AffiliateExpansions& expansions,
                               affonso::v1::Affiliate* affiliate);
+// The affiliate `id` as another object embeds it (a referral's or a
+// commission's expand=affiliate): as GET /v1/affiliates/{id} answers without
+// expand, so never its payout details. nullopt when it is gone (deleted);
+// `cache` holds the answers by id, so each affiliate is read once per call.
+absl::StatusOr<const std::optional<affonso::v1::Affiliate>*> EmbeddedAffiliate(
+    storage::AffiliateStore* affiliates, absl::string_view team_id, const std::string& id,
+    std::map<std::string, std::optional<affonso::v1::Affiliate>>* cache);
 // incentive_id required; amount finite, >= 0, at most 2 decimals (and at most
 // 100 when it is a percentage).
 absl::Status ValidateCreateCommissionOverride(

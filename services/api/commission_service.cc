@@ -250,20 +250,10 @@ absl::Status CommissionServiceImpl::Expand(absl::string_view team_id,
   for (Commission* commission : commissions) {
     if (!expansions.affiliate_program) commission->clear_affiliate_program();
     if (expansions.affiliate) {
-      auto [it, inserted] = affiliates.try_emplace(commission->affiliate_id());
-      if (inserted) {
-        absl::StatusOr<affonso::v1::Affiliate> affiliate =
-            affiliates_->GetAffiliate(team_id, commission->affiliate_id());
-        if (affiliate.ok()) {
-          // As GET /v1/affiliates/{id} without expand: never the payout
-          // details, which only expand=payoutMethod there shows.
-          ApplyAffiliateExpansions(AffiliateExpansions(), &*affiliate);
-          it->second = *std::move(affiliate);
-        } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
-          return affiliate.status();
-        }
-      }
-      if (it->second.has_value()) *commission->mutable_affiliate() = *it->second;
+      AFFONSO_ASSIGN_OR_RETURN(
+          const std::optional<affonso::v1::Affiliate>* affiliate,
+          EmbeddedAffiliate(affiliates_, team_id, commission->affiliate_id(), &affiliates));
+      if (affiliate->has_value()) *commission->mutable_affiliate() = **affiliate;
     }
     if (expansions.referral) {
       auto [it, inserted] = referrals.try_emplace(commission->referral_id());

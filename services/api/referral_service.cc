@@ -134,20 +134,10 @@ absl::Status ReferralServiceImpl::ExpandAffiliates(absl::string_view team_id,
                                                    std::vector<affonso::v1::Referral*> referrals) {
   std::map<std::string, std::optional<affonso::v1::Affiliate>> found;
   for (affonso::v1::Referral* referral : referrals) {
-    auto [it, inserted] = found.try_emplace(referral->affiliate_id());
-    if (inserted) {
-      absl::StatusOr<affonso::v1::Affiliate> affiliate =
-          affiliates_->GetAffiliate(team_id, referral->affiliate_id());
-      if (affiliate.ok()) {
-        // As GET /v1/affiliates/{id} without expand: never the payout
-        // details, which only expand=payoutMethod there shows.
-        ApplyAffiliateExpansions(AffiliateExpansions(), &*affiliate);
-        it->second = *std::move(affiliate);
-      } else if (affiliate.status().code() != absl::StatusCode::kNotFound) {
-        return affiliate.status();
-      }
-    }
-    if (it->second.has_value()) *referral->mutable_affiliate() = *it->second;
+    AFFONSO_ASSIGN_OR_RETURN(
+        const std::optional<affonso::v1::Affiliate>* affiliate,
+        EmbeddedAffiliate(affiliates_, team_id, referral->affiliate_id(), &found));
+    if (affiliate->has_value()) *referral->mutable_affiliate() = **affiliate;
   }
   return absl::OkStatus();
 }
