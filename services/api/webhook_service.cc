@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "services/call/pagination.h"
@@ -40,11 +41,8 @@ absl::Status CheckEvents(const RepeatedPtrField<std::string>& events) {
   }
   for (const std::string& type : events) {
     if (!IsKnownEventType(type)) {
-      return ValidationError("events",
-                             "events may only contain referral.lead, referral.updated, "
-                             "referral.converted, referral.deleted, "
-                             "transaction.created, transaction.updated, transaction.approved, "
-                             "transaction.paid, transaction.rejected and transaction.deleted");
+      return ValidationError(
+          "events", absl::StrCat("events may only contain ", absl::StrJoin(kEventTypes, ", ")));
     }
   }
   return absl::OkStatus();
