@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/json_escape.h"
+#include "gateway/transcoder/json_transcoder.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 #include "proto/affonso/v1/annotations.pb.h"
@@ -186,37 +187,14 @@ std::string SourceComment(const Element& element) {
   return absl::StrJoin(parts, " ");
 }
 
-// "ReferralStatus" -> "REFERRAL_STATUS_", the prefix every value carries.
-std::string EnumValuePrefix(const EnumDescriptor& type) {
-  const std::string& name = type.name();
-  std::string prefix;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool upper = absl::ascii_isupper(static_cast<unsigned char>(c));
-    if (upper && i > 0) {
-      const bool after_lower = !absl::ascii_isupper(static_cast<unsigned char>(name[i - 1]));
-      const bool acronym_end =
-          i + 1 < name.size() && absl::ascii_islower(static_cast<unsigned char>(name[i + 1]));
-      if (after_lower || acronym_end) prefix.push_back('_');
-    }
-    prefix.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  }
-  prefix.push_back('_');
-  return prefix;
-}
-
-// The names the gateway writes (lower case, or upper case for an enum marked
-// upper_case_in_json) and reads; UNSPECIFIED means "not given" and never
-// appears.
+// The names the gateway writes and reads (gateway::EnumValueToApi: lower
+// case, or upper case for an enum marked upper_case_in_json); UNSPECIFIED
+// means "not given" and never appears.
 std::vector<std::string> EnumApiNames(const EnumDescriptor& type) {
-  const std::string prefix = EnumValuePrefix(type);
-  const bool upper = type.options().GetExtension(affonso::v1::upper_case_in_json);
   std::vector<std::string> names;
   for (int i = 0; i < type.value_count(); ++i) {
-    absl::string_view name = type.value(i)->name();
-    if (absl::StartsWith(name, prefix)) name.remove_prefix(prefix.size());
-    if (name == "UNSPECIFIED") continue;
-    std::string api_name = upper ? std::string(name) : absl::AsciiStrToLower(name);
+    if (type.value(i)->number() == 0) continue;
+    std::string api_name = EnumValueToApi(*type.value(i));
     if (std::find(names.begin(), names.end(), api_name) == names.end()) {
       names.push_back(std::move(api_name));  // aliases share a name
     }
