@@ -60,6 +60,6 @@ CREATE INDEX IF NOT EXISTS referrals_team_program_email
   ON referrals (team_id, program_id, lower(email)) WHERE email IS NOT NULL;
 CREATE INDEX IF NOT EXISTS referrals_program_external_user
   ON referrals (team_id, program_id, external_user_id) WHERE external_user_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS commissions_team_referral ON commissions (team_id, referral_id);
+-- (commissions by referral: 011's commissions_team_referral.)
 CREATE INDEX IF NOT EXISTS affiliates_team_rejected_email
   ON affiliates (team_id, lower(email)) WHERE partnership_status = 'rejected';
