@@ -11,6 +11,10 @@ inline constexpr char kRequestIdKey[] = "x-request-id";  // also answered in ini
 // The REST client's IP address, set by the in-process gateway; the services
 // ignore it on calls from the network (a client could send anything).
 inline constexpr char kClientAddressKey[] = "x-affonso-client-address";
+// A signed request's X-Affonso-Timestamp / X-Affonso-Signature headers, which
+// the gateway forwards unchanged (services/call/request_signing.h).
+inline constexpr char kSignatureTimestampKey[] = "x-affonso-timestamp";
+inline constexpr char kSignatureKey[] = "x-affonso-signature";
 
 // Response metadata the gateway turns into the HTTP answer.
 inline constexpr char kHttpCodeKey[] = "x-http-code";      // "201" / "200" (initial)

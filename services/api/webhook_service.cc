@@ -25,7 +25,8 @@ constexpr size_t kMaxDescriptionLength = 500;
 constexpr const char* kEventTypes[] = {
     "referral.lead",        "referral.updated",    "referral.converted",   "referral.deleted",
     "transaction.created",  "transaction.updated", "transaction.approved", "transaction.paid",
-    "transaction.rejected", "transaction.deleted",
+    "transaction.rejected", "transaction.deleted", "payout.created",       "payout.updated",
+    "payout.paid",          "payout.failed",       "payout.deleted",
 };
 
 bool IsKnownEventType(absl::string_view type) {
