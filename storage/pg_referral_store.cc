@@ -82,19 +82,6 @@ constexpr Statement kReferralExists{
     "referral_exists",
     "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
-// The data of referral.updated, .converted and .deleted: referral.lead's keys
-// (API.md) with the referral's current status, over `x` (a relation with
-// AFFONSO_REFERRAL_COLUMNS' id, affiliate_id, program_id, status, email,
-// customer_id and external_user_id), `af` its affiliate and `c` its click
-// (NULL-extended for a direct referral).
-// clang-format off
-#define AFFONSO_REFERRAL_EVENT_DATA(x)                                                      \
-  "jsonb_build_object('referralId', " x ".id, 'affiliateId', " x ".affiliate_id, "          \
-  "'affiliateProgramId', " x ".program_id, 'trackingId', af.tracking_id, "                  \
-  "'status', upper(" x ".status), 'email', " x ".email, 'customerId', " x ".customer_id, "  \
-  "'externalUserId', " x ".external_user_id, 'ip', c.ip, 'referrer', c.referrer)"
-// clang-format on
-
 // NULL parameter = field absent, unchanged. "" clears an optional text field.
 // converted_at is stamped the first time the status is anything but lead and
 // never moves afterwards. A new email may not match another direct referral's

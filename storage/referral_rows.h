@@ -19,6 +19,19 @@ namespace affonso::storage {
   AFFONSO_SQL_MICROS("r.converted_at") " AS converted_at_us, "                               \
   "r.fraud_flags::text AS fraud_flags"
 
+// The data of referral.updated, .converted and .deleted: referral.lead's keys
+// (API.md) with the referral's current status, over `x` (a relation with
+// AFFONSO_REFERRAL_COLUMNS' id, affiliate_id, program_id, status, email,
+// customer_id and external_user_id), `af` its affiliate and `c` its click
+// (NULL-extended for a direct referral).
+// clang-format off
+#define AFFONSO_REFERRAL_EVENT_DATA(x)                                                      \
+  "jsonb_build_object('referralId', " x ".id, 'affiliateId', " x ".affiliate_id, "          \
+  "'affiliateProgramId', " x ".program_id, 'trackingId', af.tracking_id, "                  \
+  "'status', upper(" x ".status), 'email', " x ".email, 'customerId', " x ".customer_id, "  \
+  "'externalUserId', " x ".external_user_id, 'ip', c.ip, 'referrer', c.referrer)"
+// clang-format on
+
 // "lead" <-> REFERRAL_STATUS_LEAD, the lowercase strings stored in the table.
 const char* ReferralStatusToDb(affonso::v1::ReferralStatus status);
 affonso::v1::ReferralStatus ReferralStatusFromDb(absl::string_view text);

@@ -16,6 +16,7 @@
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
 #include "services/api/conversion_metrics.h"
+#include "services/api/conversion_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -26,6 +27,7 @@
 #include "services/call/permissions.h"
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
+#include "services/rules/commission_calculation.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
 #include "services/webhooks/outbox_monitor.h"
@@ -37,6 +39,7 @@
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
+#include "storage/pg_conversion_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
@@ -63,6 +66,8 @@ struct Server::Parts {
   std::unique_ptr<storage::ConnectionPool> pool;
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   ConversionPlanner conversion_planner;
+  SaleCommissionCalculator sale_commission_calculator;
+  NoSigningSecrets no_signing_secrets;  // when the config names no verifier
   SecretKeyring keyring;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
@@ -70,6 +75,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgReferralStore> referrals;
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
+  std::unique_ptr<storage::PgConversionStore> conversions;
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -89,6 +95,7 @@ struct Server::Parts {
   std::unique_ptr<ReferralServiceImpl> referral_service;
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
+  std::unique_ptr<ConversionServiceImpl> conversion_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -144,6 +151,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
+  parts->conversions =
+      std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
@@ -198,6 +207,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
+  parts->conversion_service = std::make_unique<ConversionServiceImpl>(
+      runner, parts->conversions.get(), parts->signups.get(),
+      config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
@@ -235,6 +247,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->affiliate_service.get());
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
+    builder.RegisterService(parts->conversion_service.get());
     builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the

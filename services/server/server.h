@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "services/call/request_signing.h"
 
 namespace affonso::services {
 
@@ -98,6 +99,9 @@ struct ServerConfig {
   // serves); must outlive the server. Null: a registry of the server's own
   // (Server::metrics()), so servers in one test process count apart.
   metrics::Registry* metrics = nullptr;
+  // Checks signed requests (conversions, refunds); must outlive the server.
+  // Null: no program has a signing secret (NoSigningSecrets).
+  RequestVerifier* request_verifier = nullptr;
 };
 
 class Server {

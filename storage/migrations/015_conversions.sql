@@ -27,6 +27,10 @@ ALTER TABLE commissions
 CREATE UNIQUE INDEX IF NOT EXISTS commissions_external_event_per_team
   ON commissions (team_id, external_event_id) WHERE external_event_id IS NOT NULL;
 
+-- Attribution by customer_id (external_user_id has 011's index).
+CREATE INDEX IF NOT EXISTS referrals_team_customer ON referrals (team_id, customer_id)
+  WHERE customer_id IS NOT NULL;
+
 -- One row per refund of a conversion (POST /v1/conversions/{id}/refund).
 -- external_event_id makes a refund idempotent; NULL ones never collide.
 -- commission_after / clawback_amount say what the refund did to the
