@@ -42,7 +42,8 @@ constexpr char kAMarker[] = "a-corp";
 // Ids of one team's objects, each made through the API.
 struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
-      click_converted, click_pending, referral_direct, commission, webhook, event, attempt;
+      click_converted, click_pending, referral_direct, commission, conversion, webhook, event,
+      attempt;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -166,7 +167,8 @@ class TenantIsolationSweepTest : public RestTest {
     HttpResult webhook =
         Call("POST", "/v1/webhooks",
              absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_->port(),
-                          R"(/a-corp/hooks","events":["referral.lead","transaction.created"],)"
+                          R"(/a-corp/hooks","events":["referral.lead","referral.converted",)"
+                          R"("transaction.created"],)"
                           R"("description":"a-corp CRM"})"));
     a.webhook = Created(webhook, 201);
     a_webhook_secret_ = webhook.DataString("secret");
@@ -196,6 +198,12 @@ class TenantIsolationSweepTest : public RestTest {
                               R"(","sale_amount":10,"commission_amount":1,)"
                               R"("payment_intent_id":"pi_a_corp"})")),
             201);
+    // A sale conversion, by a key B then reuses (keys are per team).
+    a.conversion =
+        Created(Call("POST", "/v1/conversions",
+                     absl::StrCat(R"({"referral_id":")", a.referral_direct,
+                                  R"(","sale_amount":10,"external_event_id":"a-sale"})")),
+                201);
 
     WaitForDeliveries(a_);
     if (HasFatalFailure()) return;
@@ -454,6 +462,32 @@ class TenantIsolationSweepTest : public RestTest {
         {"PUT /v1/commissions/{id}",
          {{"A's commission", {{"id", a.commission}}, "", R"({"status":"declined"})", 404}}},
         {"DELETE /v1/commissions/{id}", {{"A's commission", {{"id", a.commission}}, "", "", 404}}},
+        // ---- conversions ----
+        {"POST /v1/conversions",
+         {{"for A's direct referral", {}, "",
+           json({{"referral_id", a.referral_direct}},
+                R"("sale_amount":1,"external_event_id":"b-sale-1")"),
+           404},
+          {"for A's converted click", {}, "",
+           json({{"click_id", a.click_converted}}, R"("sale_amount":1,"external_event_id":"b-2")"),
+           404},
+          {"for A's pending click", {}, "",
+           json({{"affonso_id", a.click_pending}}, R"("sale_amount":1,"external_event_id":"b-3")"),
+           404},
+          // B's own key space: A's external_event_id (and A's ids as keys) replay nothing.
+          {"A's event id", {}, "",
+           json({{"referral_id", a.referral_direct}},
+                R"("sale_amount":10,"external_event_id":"a-sale")"),
+           404},
+          {"A's conversion id as the key", {}, "",
+           json({{"referral_id", a.referral_direct}, {"external_event_id", a.conversion}},
+                R"("sale_amount":10)"),
+           404}}},
+        {"POST /v1/conversions/{id}/refund",
+         {{"A's conversion", {{"id", a.conversion}}, "", R"({"amount":1})", 404},
+          {"A's conversion, A's id as the key", {{"id", a.conversion}}, "",
+           json({{"external_event_id", a.conversion}}), 404},
+          {"A's lead commission", {{"id", a.commission}}, "", "{}", 404}}},
         // ---- program settings, groups, incentives ----
         {"GET /v1/program",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
