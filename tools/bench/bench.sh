@@ -157,6 +157,22 @@ settle
 record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID" \
   --tracking_id="$TRACKING_ID" | grep RESULT)"
 
+# 5b. Sales: each call records a conversion (its own external_event_id) on
+# one of the referrals the gRPC signups above created, with a 20% sale
+# incentive, so every call computes and writes a commission and its
+# transaction.created event.
+psql_bench -c "INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount,
+    is_percentage, hold_period_days)
+  SELECT 'inc_bench_sale', '$TEAM_ID', '$PROGRAM_ID', id, 'Sales', 'sale', 20, true, 30
+  FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default" >/dev/null
+REFERRALS=$(psql_bench -c "SELECT count(*) FROM referrals WHERE id LIKE 'clk_grpcn%'")
+settle
+record "$("${LOAD[@]}" --mode=conversion --name=grpc_conversion --click_prefix=clk_grpcn \
+  --clicks="$REFERRALS" | grep RESULT)"
+UNRECORDED=$(psql_bench -c "SELECT count(*) FROM commissions WHERE external_event_id LIKE 'bench_sale_%'
+  AND commission_amount <> 10.00")
+echo "conversions whose commission is not 20% of 49.99 (10.00): $UNRECORDED"
+
 # 6. Webhooks under a steady signup load: an endpoint on a local receiver
 # subscribed to referral.lead, signups from HOOK_CONCURRENCY (16) clients; the receiver prints
 # deliveries/s and the lag from each event's createdAt to its arrival.

@@ -7,7 +7,9 @@
 //
 // Modes: signup (each call converts a fresh pre-tracked click: <prefix><n>),
 // mix (--duplicate_percent of calls re-convert an already converted click),
-// click (TrackClick for --program_id / --tracking_id).
+// click (TrackClick for --program_id / --tracking_id), conversion (a sale of
+// 49.99 on referral <prefix><1 + n % clicks>, each call its own
+// external_event_id, so each writes a commission).
 // Prints one line: name, calls, errors, throughput, p50 / p99 / p99.9 in ms.
 #include <grpcpp/grpcpp.h>
 
@@ -25,11 +27,12 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
+#include "proto/affonso/v1/conversions.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, api_key, "", "API key");
-ABSL_FLAG(std::string, mode, "signup", "signup | mix | click");
+ABSL_FLAG(std::string, mode, "signup", "signup | mix | click | conversion");
 ABSL_FLAG(std::string, name, "", "label printed with the results (default: mode)");
 ABSL_FLAG(std::string, click_prefix, "", "pre-tracked click ids are <prefix><n>, n >= 1");
 ABSL_FLAG(int, clicks, 0, "how many pre-tracked clicks exist");
@@ -46,6 +49,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using affonso::v1::Click;
 using affonso::v1::ClickService;
+using affonso::v1::Conversion;
+using affonso::v1::ConversionService;
+using affonso::v1::CreateConversionRequest;
 using affonso::v1::RecordSignupRequest;
 using affonso::v1::RecordSignupResponse;
 using affonso::v1::SignupService;
@@ -61,6 +67,7 @@ class Load {
                                                grpc::InsecureChannelCredentials(), args);
       signups_.push_back(SignupService::NewStub(channel));
       clicks_.push_back(ClickService::NewStub(channel));
+      conversions_.push_back(ConversionService::NewStub(channel));
     }
     mode_ = absl::GetFlag(FLAGS_mode);
     prefix_ = absl::GetFlag(FLAGS_click_prefix);
@@ -104,6 +111,8 @@ class Load {
     RecordSignupResponse signup_response;
     TrackClickRequest click;
     Click click_response;
+    CreateConversionRequest conversion;
+    Conversion conversion_response;
     Clock::time_point started;
   };
 
@@ -133,7 +142,8 @@ class Load {
   void Issue(int slot) {
     const Clock::time_point now = Clock::now();
     auto call = std::make_shared<CallState>();
-    if (now >= stop_at_ || (mode_ != "click" && !NextClick(call->signup.mutable_click_id()))) {
+    const bool takes_click = mode_ == "signup" || mode_ == "mix";
+    if (now >= stop_at_ || (takes_click && !NextClick(call->signup.mutable_click_id()))) {
       Finish();
       return;
     }
@@ -151,6 +161,14 @@ class Load {
       call->click.set_utm_source("bench");
       clicks_[channel]->async()->TrackClick(&call->context, &call->click, &call->click_response,
                                             on_done);
+    } else if (mode_ == "conversion") {
+      const int n = ++next_conversion_;
+      call->conversion.set_referral_id(absl::StrCat(prefix_, 1 + n % std::max(click_count_, 1)));
+      call->conversion.set_external_event_id(absl::StrCat("bench_sale_", n));
+      call->conversion.set_sale_amount(49.99);
+      call->conversion.set_sale_amount_currency("USD");
+      conversions_[channel]->async()->CreateConversion(&call->context, &call->conversion,
+                                                       &call->conversion_response, on_done);
     } else {
       call->signup.set_email(absl::StrCat("lead", slot, "@example.com"));
       signups_[channel]->async()->RecordSignup(&call->context, &call->signup,
@@ -179,9 +197,11 @@ class Load {
 
   std::vector<std::unique_ptr<SignupService::Stub>> signups_;
   std::vector<std::unique_ptr<ClickService::Stub>> clicks_;
+  std::vector<std::unique_ptr<ConversionService::Stub>> conversions_;
   std::string mode_, prefix_, authorization_;
   int click_count_ = 0;
   std::atomic<int> next_click_{0};
+  std::atomic<int> next_conversion_{0};
   std::atomic<bool> exhausted_{false};
   std::atomic<int> errors_{0};
   Clock::time_point start_, measure_from_, stop_at_;

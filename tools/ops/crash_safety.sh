@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The body of `./dev crash-test` (which installs, builds and starts a
 # throwaway PostgreSQL): a steady REST click + signup load, with webhooks
-# (referral.lead, transaction.created) and pay-per-lead commissions on, while
-# the server is killed with SIGKILL at random moments and restarted. Then it
+# (referral.lead, transaction.created) and pay-per-lead commissions on, and
+# after each signup a sale (POST /v1/conversions, retried until acknowledged,
+# then repeated once) and on every other one a partial refund, while the
+# server is killed with SIGKILL at random moments and restarted. Then it
 # checks, and prints the counts it checked:
 #   - every signup answered 2xx is stored (by its click id);
+#   - every conversion and refund answered 2xx is stored, none twice, each
+#     repeat answered as a replay, and every sale commission equals 10% of
+#     what remains of its sale (recomputed from the rows);
 #   - no commission without its referral, none twice for one referral;
 #   - every committed event was delivered at least once;
 #   - no click converted twice.
@@ -28,6 +33,9 @@ psql_db <<SQL
 INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount)
   SELECT 'inc_crash', '$TEAM_ID', '$PROGRAM_ID', id, 'Lead bonus', 'lead', 5
   FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default;
+INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount, is_percentage)
+  SELECT 'inc_crash_sale', '$TEAM_ID', '$PROGRAM_ID', id, 'Sales', 'sale', 10, true
+  FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default;
 INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
   VALUES ('whk_crash', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks',
           '{referral.lead,transaction.created}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
@@ -49,6 +57,7 @@ echo "$(stamp) load: $CONCURRENCY workers for ${LOAD_SECONDS}s; $KILLS kills (se
 "$BIN/tools/ops/rolling_load" --name=crash_load --targets="127.0.0.1:$HTTP_PORT" --api_key="$API_KEY" \
   --program_id="$PROGRAM_ID" --tracking_id="$(json_get "$DEMO" tracking_id)" \
   --concurrency="$CONCURRENCY" --seconds="$LOAD_SECONDS" --ack_file="$WORK/acked.ids" \
+  --conversions --conversion_ack_file="$WORK/sales.ids" --refund_ack_file="$WORK/refunds.ids" \
   --expect_failures >"$WORK/load.out" 2>"$WORK/load.err" &
 LOAD_PID=$!
 
@@ -91,9 +100,10 @@ psql_db -c "CREATE TEMP TABLE acked (click_id text)" \
   (SELECT count(*) FROM referrals),
   (SELECT count(*) FROM commissions),
   (SELECT count(*) FROM commissions c LEFT JOIN referrals r ON r.id = c.referral_id WHERE r.id IS NULL),
-  (SELECT count(*) FROM (SELECT referral_id FROM commissions GROUP BY referral_id HAVING count(*) > 1) t),
-  (SELECT count(*) FROM referrals r LEFT JOIN commissions c ON c.referral_id = r.id
-     WHERE c.id IS NULL AND r.status = 'lead'),
+  (SELECT count(*) FROM (SELECT referral_id FROM commissions WHERE earning_type = 'lead'
+     GROUP BY referral_id HAVING count(*) > 1) t),
+  (SELECT count(*) FROM referrals r WHERE r.status IN ('lead', 'active') AND NOT EXISTS (
+     SELECT 1 FROM commissions c WHERE c.referral_id = r.id AND c.earning_type = 'lead')),
   (SELECT count(*) FROM outbox_events),
   (SELECT count(*) FROM outbox_events e WHERE NOT EXISTS (SELECT 1 FROM delivered d WHERE d.event_id = e.id)),
   (SELECT count(*) FROM delivered),

@@ -38,6 +38,14 @@ ABSL_FLAG(int, poll_ms, 50, "readiness poll interval");
 ABSL_FLAG(int, timeout_ms, 15000, "per-request timeout");
 ABSL_FLAG(std::string, ack_file, "",
           "append the click id of every acknowledged (2xx) signup, one per line");
+ABSL_FLAG(bool, conversions, false,
+          "after each acknowledged signup, record a sale on the new referral (retried until "
+          "acknowledged, then sent once more, which must answer replayed), and on every other "
+          "one a partial refund (retried the same way)");
+ABSL_FLAG(std::string, conversion_ack_file, "",
+          "append the external_event_id of every acknowledged conversion");
+ABSL_FLAG(std::string, refund_ack_file, "",
+          "append the external_event_id of every acknowledged refund");
 ABSL_FLAG(bool, timeline, false,
           "also print, per second of the run, the answers by class (ok, 503, other 5xx, "
           "4xx, no answer)");
@@ -112,6 +120,8 @@ class Replicas {
 struct Totals {
   absl::Time start = absl::Now();
   std::FILE* acks = nullptr;
+  std::FILE* conversion_acks = nullptr;
+  std::FILE* refund_acks = nullptr;
   // Per second of the run: answers by class; and the slowest failed request.
   std::map<int, std::map<std::string, long>> timeline;
   absl::Duration slowest_failure;
@@ -119,6 +129,8 @@ struct Totals {
   std::atomic<long> ok{0};
   std::atomic<long> clicks{0};
   std::atomic<long> signups{0};
+  std::atomic<long> conversions{0};
+  std::atomic<long> refunds{0};
   std::atomic<long> waited_for_ready{0};
   std::mutex mu;
   std::map<std::string, long> failures;
@@ -127,6 +139,12 @@ struct Totals {
     if (acks == nullptr) return;
     std::lock_guard<std::mutex> lock(mu);
     std::fprintf(acks, "%s\n", click_id.c_str());
+  }
+
+  void Write(std::FILE* file, const std::string& line) {
+    if (file == nullptr) return;
+    std::lock_guard<std::mutex> lock(mu);
+    std::fprintf(file, "%s\n", line.c_str());
   }
 
   void Fail(const std::string& kind) {
@@ -212,7 +230,46 @@ class Worker {
       if (Post("/v1/signups", signup, &response, stop)) {
         totals_->signups++;
         totals_->Acknowledged(click_id);
+        if (absl::GetFlag(FLAGS_conversions)) Sell(click_id, n % 2 == 0, stop);
       }
+    }
+  }
+
+  // A client that must not lose a sale: it retries the same request (same
+  // external_event_id) until it is acknowledged, as the SDK does on a 5xx.
+  bool PostUntilAcknowledged(const std::string& path, const std::string& body,
+                             std::string* response, const std::atomic<bool>& stop) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      if (Post(path, body, response, stop)) return true;
+      if (stop.load() && attempt >= 20) return false;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  void Sell(const std::string& referral_id, bool refund, const std::atomic<bool>& stop) {
+    std::string response;
+    const std::string event_id = "sale_" + referral_id;
+    const std::string sale = absl::StrCat(R"({"referral_id":")", referral_id,
+                                          R"(","sale_amount":30.00,"sale_amount_currency":"USD",)",
+                                          R"("external_event_id":")", event_id, R"("})");
+    if (!PostUntilAcknowledged("/v1/conversions", sale, &response, stop)) return;
+    totals_->conversions++;
+    totals_->Write(totals_->conversion_acks, event_id);
+    const std::string conversion_id = JsonId(response);
+    // The same sale again: one commission, answered as a replay.
+    if (PostUntilAcknowledged("/v1/conversions", sale, &response, stop) &&
+        response.find(R"("replayed":true)") == std::string::npos) {
+      totals_->Fail("a repeated conversion was not answered as replayed");
+    }
+    if (!refund || conversion_id.empty()) return;
+    const std::string refund_id = "refund_" + referral_id;
+    const std::string body =
+        absl::StrCat(R"({"amount":10.00,"external_event_id":")", refund_id, R"("})");
+    if (PostUntilAcknowledged(absl::StrCat("/v1/conversions/", conversion_id, "/refund"), body,
+                              &response, stop)) {
+      totals_->refunds++;
+      totals_->Write(totals_->refund_acks, refund_id);
     }
   }
 
@@ -232,6 +289,12 @@ int main(int argc, char** argv) {
   Totals totals;
   if (!absl::GetFlag(FLAGS_ack_file).empty()) {
     totals.acks = std::fopen(absl::GetFlag(FLAGS_ack_file).c_str(), "w");
+  }
+  if (!absl::GetFlag(FLAGS_conversion_ack_file).empty()) {
+    totals.conversion_acks = std::fopen(absl::GetFlag(FLAGS_conversion_ack_file).c_str(), "w");
+  }
+  if (!absl::GetFlag(FLAGS_refund_ack_file).empty()) {
+    totals.refund_acks = std::fopen(absl::GetFlag(FLAGS_refund_ack_file).c_str(), "w");
   }
   std::atomic<bool> stop_polling{false};
   std::atomic<bool> stop{false};
@@ -273,12 +336,15 @@ int main(int argc, char** argv) {
     failed += count;
   }
   std::printf(
-      "RESULT name=%s requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld "
-      "throughput=%.1f waits_for_ready=%ld slowest_failure_ms=%.0f\n",
+      "RESULT name=%s requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld conversions=%ld "
+      "refunds=%ld throughput=%.1f waits_for_ready=%ld slowest_failure_ms=%.0f\n",
       absl::GetFlag(FLAGS_name).c_str(), totals.requests.load(), totals.ok.load(), failed,
-      totals.clicks.load(), totals.signups.load(), totals.requests.load() / elapsed,
+      totals.clicks.load(), totals.signups.load(), totals.conversions.load(),
+      totals.refunds.load(), totals.requests.load() / elapsed,
       totals.waited_for_ready.load(), absl::ToDoubleMilliseconds(totals.slowest_failure));
-  if (totals.acks != nullptr) std::fclose(totals.acks);
+  for (std::FILE* file : {totals.acks, totals.conversion_acks, totals.refund_acks}) {
+    if (file != nullptr) std::fclose(file);
+  }
   curl_global_cleanup();
   return failed == 0 || absl::GetFlag(FLAGS_expect_failures) ? 0 : 1;
 }
