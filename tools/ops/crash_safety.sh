@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The body of `./dev crash-test` (which installs, builds and starts a
 # throwaway PostgreSQL): a steady REST click + signup load, with webhooks
-# (referral.lead, transaction.created) and pay-per-lead commissions on, and
+# (every event the load causes) and pay-per-lead commissions on, and
 # after each signup a sale (POST /v1/conversions, retried until acknowledged,
 # then repeated once) and on every other one a partial refund, while the
 # server is killed with SIGKILL at random moments and restarted. Then it
@@ -38,7 +38,8 @@ INSERT INTO incentives (id, team_id, program_id, group_id, name, type, amount, i
   FROM affiliate_groups WHERE program_id = '$PROGRAM_ID' AND is_default;
 INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
   VALUES ('whk_crash', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks',
-          '{referral.lead,transaction.created}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+          '{referral.lead,referral.converted,transaction.created,transaction.updated}',
+          'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
 SQL
 
 start_receiver "$HOOK_PORT"
@@ -113,6 +114,30 @@ psql_db -c "CREATE TEMP TABLE acked (click_id text)" \
 read -r ACKED MISSING REFERRALS COMMISSIONS ORPHANS DOUBLES UNPAID EVENTS UNDELIVERED \
   DELIVERIES DISTINCT TWICE <"$WORK/counts"
 
+# Sales and refunds: each acknowledged one stored once, every sale commission
+# 10% of what remains of its sale, every refund counted once in it.
+psql_db -c "CREATE TEMP TABLE sales (event_id text)" -c "\\copy sales FROM '$WORK/sales.ids'" \
+  -c "CREATE TEMP TABLE refunds (event_id text)" -c "\\copy refunds FROM '$WORK/refunds.ids'" \
+  -c "SELECT
+  (SELECT count(*) FROM sales),
+  (SELECT count(*) FROM sales s WHERE NOT EXISTS (
+     SELECT 1 FROM commissions c WHERE c.external_event_id = s.event_id)),
+  (SELECT count(*) FROM commissions WHERE earning_type = 'sale'),
+  (SELECT count(*) FROM refunds),
+  (SELECT count(*) FROM refunds f WHERE NOT EXISTS (
+     SELECT 1 FROM conversion_refunds r WHERE r.external_event_id = f.event_id)),
+  (SELECT count(*) FROM commissions c WHERE c.earning_type = 'sale'
+     AND c.commission_amount <> round(0.10 * (c.sale_amount - c.refunded_amount), 2)),
+  (SELECT count(*) FROM commissions c WHERE c.earning_type = 'sale' AND c.refunded_amount <>
+     (SELECT coalesce(sum(r.amount), 0) FROM conversion_refunds r WHERE r.commission_id = c.id)),
+  (SELECT count(*) FROM commissions c WHERE c.earning_type = 'sale' AND c.refunded_amount > 10)" |
+  tr '|' ' ' >"$WORK/sale_counts"
+read -r SALES SALES_MISSING SALE_COMMISSIONS REFUNDS REFUNDS_MISSING MISCOMPUTED UNBALANCED \
+  REFUNDED_TWICE <"$WORK/sale_counts"
+NOT_REPLAYED=$(sed -n 's/^FAILURE count=\([0-9]*\) a repeated conversion was not answered as replayed.*/\1/p' \
+  "$WORK/load.out")
+NOT_REPLAYED=${NOT_REPLAYED:-0}
+
 echo "signups acknowledged (2xx):         $ACKED, missing from the database: $MISSING"
 echo "referrals stored:                   $REFERRALS (some unacknowledged: cut by a kill)"
 echo "commissions:                        $COMMISSIONS, without their referral: $ORPHANS, twice for one referral: $DOUBLES"
@@ -120,6 +145,10 @@ echo "lead referrals without commission:  $UNPAID"
 echo "events committed:                   $EVENTS, never delivered: $UNDELIVERED"
 echo "deliveries received:                $DELIVERIES ($DISTINCT distinct events; repeats are at-least-once)"
 echo "clicks converted twice:             $TWICE"
+echo "sales acknowledged (2xx):           $SALES, missing: $SALES_MISSING; sale commissions: $SALE_COMMISSIONS"
+echo "refunds acknowledged (2xx):         $REFUNDS, missing: $REFUNDS_MISSING, applied twice: $REFUNDED_TWICE"
+echo "sale commissions not 10% of what remains: $MISCOMPUTED; refunded amount not the refunds' sum: $UNBALANCED"
+echo "repeated sales not answered replayed: $NOT_REPLAYED"
 echo "server kills:                       $KILLS"
 
 STATUS=0
@@ -129,6 +158,11 @@ STATUS=0
 ((UNPAID == 0)) || { echo "FAIL: a lead without its pay-per-lead commission"; STATUS=1; }
 ((UNDELIVERED == 0)) || { echo "FAIL: committed events never delivered"; STATUS=1; }
 ((TWICE == 0)) || { echo "FAIL: a click converted twice"; STATUS=1; }
-((STATUS == 0)) && echo "PASS: nothing acknowledged was lost across $KILLS SIGKILLs"
+((SALES > 0 && REFUNDS > 0)) || { echo "FAIL: no sale or no refund was acknowledged"; STATUS=1; }
+((SALES_MISSING == 0 && REFUNDS_MISSING == 0)) || { echo "FAIL: acknowledged sales or refunds lost"; STATUS=1; }
+((SALE_COMMISSIONS <= SALES + CONCURRENCY)) || { echo "FAIL: more sale commissions than sales sent"; STATUS=1; }
+((MISCOMPUTED == 0 && UNBALANCED == 0 && REFUNDED_TWICE == 0)) || { echo "FAIL: sale money invariants"; STATUS=1; }
+((NOT_REPLAYED == 0)) || { echo "FAIL: a repeated sale was not answered as a replay"; STATUS=1; }
+((STATUS == 0)) && echo "PASS: nothing acknowledged was lost across $KILLS SIGKILLs (signups, sales, refunds)"
 ((STATUS == 0)) || { echo "-- server log (last lines):"; tail -20 "$WORK/server.log"; }
 exit "$STATUS"
