@@ -16,6 +16,7 @@
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
 #include "services/api/conversion_metrics.h"
+#include "services/api/coupon_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -37,6 +38,7 @@
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
+#include "storage/pg_coupon_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
@@ -70,6 +72,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgReferralStore> referrals;
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
+  std::unique_ptr<storage::PgCouponStore> coupons;
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -89,6 +92,7 @@ struct Server::Parts {
   std::unique_ptr<ReferralServiceImpl> referral_service;
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
+  std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -144,6 +148,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
+  parts->coupons = std::make_unique<storage::PgCouponStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
@@ -195,9 +200,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referral_service = std::make_unique<ReferralServiceImpl>(
       runner, parts->referrals.get(), parts->affiliates.get(), &parts->conversion_metrics);
   parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
+      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get(), parts->coupons.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
+  parts->coupon_service =
+      std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
@@ -235,6 +242,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->affiliate_service.get());
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
+    builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
