@@ -121,6 +121,13 @@ constexpr Statement kSoftDeleteAffiliate{
     "UPDATE affiliates SET deleted_at = now(), updated_at = now() "
     "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
+// A deleted affiliate's coupons go with it, in the same transaction: their
+// codes become free for reuse in the program (as its tracking id does), and a
+// sale carrying one is no longer attributed to anybody (docs/MONEY.md
+// "Coupons"). $1 affiliate, $2 team.
+constexpr Statement kDeleteAffiliateCoupons{
+    "affiliate_delete_coupons", "DELETE FROM coupons WHERE affiliate_id = $1 AND team_id = $2"};
+
 // The total rides along with the page (one round trip); only a page past the
 // end, which has no row to carry it, needs kCountAffiliates. $1-$7 as in
 // AFFONSO_AFFILIATE_LIST_FILTER, $8 limit, $9 offset. One statement per sort
@@ -421,8 +428,10 @@ absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
 }
 
 absl::Status PgAffiliateStore::DeleteAffiliate(absl::string_view team_id, absl::string_view id) {
-  return pool_->Autocommit("delete_affiliate", [&](Tx& tx) {
-    return RequireRow(tx, kSoftDeleteAffiliate, "affiliate", id, team_id);
+  return pool_->InTransaction("delete_affiliate", [&](Tx& tx) -> absl::Status {
+    AFFONSO_RETURN_IF_ERROR(RequireRow(tx, kSoftDeleteAffiliate, "affiliate", id, team_id));
+    tx.Exec(kDeleteAffiliateCoupons, std::string(id), std::string(team_id));
+    return absl::OkStatus();
   });
 }
 

@@ -4,6 +4,7 @@
 #include "common/testing/status_matchers.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
 #include "proto/affonso/v1/clicks.grpc.pb.h"
+#include "proto/affonso/v1/coupons.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -157,6 +158,59 @@ TEST_F(BadInputTest, Affiliates) {
     Affiliate affiliate;
     return stub->UpdateAffiliate(context, update, &affiliate);
   });
+}
+
+// Over gRPC too; the coupons table is not in Counts(), so it is counted here.
+TEST_F(BadInputTest, Coupons) {
+  auto stub = CouponService::NewStub(channel_);
+  auto create = [&](CreateCouponRequest request) {
+    return [&stub, request](grpc::ClientContext* context) {
+      Coupon coupon;
+      return stub->CreateCoupon(context, request, &coupon);
+    };
+  };
+  CreateCouponRequest request;
+  request.set_affiliate_id(a_.affiliate_id);
+  request.set_code("SAVE10");
+  request.set_discount_type(DISCOUNT_TYPE_PERCENTAGE);
+  request.set_discount_value(10);
+  request.set_duration(COUPON_DURATION_FOREVER);
+  auto rejected = [&](const std::string& field, const CreateCouponRequest& bad) {
+    ExpectRejected(field, create(bad));
+    EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM coupons"), "0") << field;
+  };
+  CreateCouponRequest bad = request;
+  bad.clear_affiliate_id();
+  rejected("affiliate_id", bad);
+  bad = request;
+  bad.set_code("SAVE 10");
+  rejected("code", bad);
+  bad = request;
+  bad.set_discount_value(100.5);
+  rejected("discount_value", bad);
+  bad = request;
+  bad.set_discount_value(-0.01);
+  rejected("discount_value", bad);
+  bad = request;
+  bad.clear_discount_type();
+  rejected("discount_type", bad);
+  bad = request;
+  bad.set_duration(COUPON_DURATION_REPEATING);
+  rejected("duration_in_months", bad);
+  bad = request;
+  bad.set_currency("EURO");
+  rejected("currency", bad);
+  ListCouponsRequest list;
+  list.set_sort("secret");
+  ExpectRejected("sort", [&](grpc::ClientContext* context) {
+    ListCouponsResponse response;
+    return stub->ListCoupons(context, list, &response);
+  });
+  // And the valid request is accepted.
+  auto context = As(a_);
+  Coupon coupon;
+  EXPECT_OK(stub->CreateCoupon(context.get(), request, &coupon));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM coupons"), "1");
 }
 
 }  // namespace

@@ -195,6 +195,13 @@ class ContractTest : public RestTest {
                                                     R"(","email":"customer@contract.example"})")));
     Seeded("referral converted",
            Call("PUT", "/v1/referrals/" + converted_, R"({"status":"customer"})"));
+    coupon_ =
+        Seeded("coupon", Call("POST", "/v1/coupons",
+                              absl::StrCat(R"({"affiliate_id":")", affiliate_,
+                                           R"(","code":"Contract-10","discount_type":"fixed",)"
+                                           R"("discount_value":10.5,"currency":"eur",)"
+                                           R"("duration":"repeating","duration_in_months":3,)"
+                                           R"("product_ids":["prod_1"]})")));
     HttpResult commissions = Call("GET", "/v1/commissions");
     const Value* first = Find(commissions.json, "data[0].id");
     if (first == nullptr) {
@@ -245,7 +252,8 @@ class ContractTest : public RestTest {
         {"GET /v1/affiliates/{id}",
          {{"plain", {{"id", affiliate_}}, "", "", {}},
           {"every expansion", {{"id", affiliate_}}, all_affiliate_expansions, "",
-           {{"data.promoCodes", "present"}, {"data.commissionOverrides", "present"},
+           {{"data.promoCodes", "present"}, {"data.promoCodes[0].promo_code_id", "null"},
+            {"data.promoCodes[0].coupon_id", "non-null"}, {"data.commissionOverrides", "present"},
             {"data.commissionOverrides[0]", "present"}, {"data.invoiceDetails", "present"},
             {"data.payoutMethod", "present"}, {"data.onboardingResponses", "present"}}}}},
         {"PUT /v1/affiliates/{id}",
@@ -322,6 +330,23 @@ class ContractTest : public RestTest {
            {}}}},
         {"POST /v1/conversions/{id}/refund",
          {{"partial", {{"id", "@POST /v1/conversions"}}, "", R"({"amount":10})", {}}}},
+        // ---- coupons (coupons.ts) ----
+        {"GET /v1/coupons",
+         {{"plain", {}, "", "", {{"data[0].provider", "null"}, {"data[0].updated_at", "null"}}},
+          {"expanded", {}, "expand=affiliate", "", {{"data[0].affiliate", "present"}}}}},
+        {"POST /v1/coupons",
+         {{"a percentage", {}, "",
+           absl::StrCat(R"({"affiliate_id":")", affiliate_,
+                        R"(","code":"spare5","discount_type":"percentage","discount_value":5,)"
+                        R"("duration":"once"})"),
+           {{"data.duration_in_months", "null"}, {"data.currency", "null"},
+            {"data.updated_at", "null"}, {"data.provider_coupon_id", "null"}}}}},
+        {"GET /v1/coupons/{id}",
+         {{"plain", {{"id", coupon_}}, "", "",
+           {{"data.duration_in_months", "non-null"}, {"data.provider_promo_code_id", "null"}}},
+          {"expanded", {{"id", coupon_}}, "expand=affiliate", "", {{"data.affiliate", "present"}}}}},
+        {"DELETE /v1/coupons/{id}",
+         {{"the created one", {{"id", "@POST /v1/coupons"}}, "", "", {}}}},
         // ---- program (program-settings.ts, program-tracking.ts, program-fraud-rules.ts) ----
         {"GET /v1/program", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program",
@@ -376,7 +401,7 @@ class ContractTest : public RestTest {
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, converted_,
-      commission_, event_;
+      commission_, coupon_, event_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {

@@ -77,6 +77,7 @@ constexpr const char* kBusinessTables[] = {"teams",
                                            "incentives",
                                            "commission_overrides",
                                            "commissions",
+                                           "coupons",
                                            "outbox_events",
                                            "webhook_endpoints",
                                            "webhook_deliveries",
@@ -131,7 +132,7 @@ class HostileRequestsTest : public RestTest {
   // click, a direct referral, an override, a second group and a webhook.
   struct Seeded {
     std::string group, default_group, incentive, click, spare_click, referral, override_id,
-        commission, webhook, email;
+        commission, coupon, webhook, email;
   };
   Seeded Seed(const Tenant& tenant, const std::string& tag) {
     Seeded s;
@@ -169,6 +170,13 @@ class HostileRequestsTest : public RestTest {
     if (list.values_size() > 0) {
       s.commission = list.values(0).struct_value().fields().at("id").string_value();
     }
+    s.coupon =
+        Ok("POST", "/v1/coupons",
+           absl::StrCat(R"({"affiliate_id":")", tenant.affiliate_id, R"(","code":"HOSTILE-)", tag,
+                        R"(","discount_type":"percentage","discount_value":10,)"
+                        R"("duration":"forever"})"),
+           tenant)
+            .DataString("id");
     s.webhook = Ok("POST", "/v1/webhooks",
                    R"({"url":"https://receiver.invalid/hooks","events":["referral.lead"]})", tenant)
                     .DataString("id");
@@ -277,6 +285,9 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
   const std::string overrides = "/v1/affiliates/" + aff + "/commission-overrides";
   const std::string override_for = absl::StrCat(R"({"incentive_id":")", s.incentive, R"(",)");
   const std::string incentives = "/v1/program/groups/" + s.group + "/incentives";
+  const std::string coupon_for =
+      absl::StrCat(R"({"affiliate_id":")", aff,
+                   R"(","discount_type":"percentage","discount_value":5,"duration":"once",)");
   const std::string nul(1, '\0');
   const std::string long_id = "ref_" + std::string(10 << 10, 'a');
   const Headers json_only = {{"Content-Type", "application/json"}};
@@ -708,6 +719,80 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
        nf, ""},
       {"commission get unknown expansion", "GET", "/v1/commissions/" + s.commission + "?expand=x",
        "", 400, v, "expand"},
+
+      // ---- coupons ----
+      {"coupon create empty", "POST", "/v1/coupons", "{}", 400, v, "affiliate_id"},
+      {"coupon code SQL injection", "POST", "/v1/coupons",
+       coupon_for + R"("code":"x'; DROP TABLE coupons; --"})", 400, v, "code"},
+      {"coupon code 65 chars", "POST", "/v1/coupons",
+       coupon_for + R"("code":")" + std::string(65, 'c') + "\"}", 400, v, "code"},
+      {"coupon code 10 KB", "POST", "/v1/coupons",
+       coupon_for + R"("code":")" + std::string(10 << 10, 'c') + "\"}", 400, v, "code"},
+      {"coupon code unicode look-alike", "POST", "/v1/coupons",
+       coupon_for + "\"code\":\"S\u0410VE\"}", 400, v, "code"},
+      {"coupon code NUL", "POST", "/v1/coupons", coupon_for + R"("code":"SAVE\u0000"})", 400, v,
+       "code"},
+      {"coupon code duplicate in another case", "POST", "/v1/coupons",
+       coupon_for + R"("code":"hostile-A"})", 409, "DUPLICATE_ERROR", "code"},
+      {"coupon for tenant B's affiliate", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", b_.affiliate_id,
+                    R"(","discount_type":"percentage","discount_value":5,"duration":"once",)"
+                    R"("code":"HOSTILE-b"})"),
+       404, nf, ""},
+      {"coupon value fraction of a cent", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"FRAC","discount_type":"fixed","discount_value":1.005,)"
+                    R"("duration":"once"})"),
+       400, v, "discount_value"},
+      {"coupon percentage over 100", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"OVER","discount_type":"percentage","discount_value":100.01,)"
+                    R"("duration":"once"})"),
+       400, v, "discount_value"},
+      {"coupon value NaN", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"NAN","discount_type":"fixed","discount_value":"NaN",)"
+                    R"("duration":"once"})"),
+       400, v, "discount_value"},
+      {"coupon value negative", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"NEG","discount_type":"fixed","discount_value":-1,)"
+                    R"("duration":"once"})"),
+       400, v, "discount_value"},
+      {"coupon unknown discount type", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"TYPE","discount_type":"free","discount_value":1,)"
+                    R"("duration":"once"})"),
+       400, v, "discount_type"},
+      {"coupon repeating without months", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"REP","discount_type":"fixed","discount_value":1,)"
+                    R"("duration":"repeating"})"),
+       400, v, "duration_in_months"},
+      {"coupon currency injection", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"CUR","discount_type":"fixed","discount_value":1,)"
+                    R"("duration":"once","currency":"usd'; --"})"),
+       400, v, "currency"},
+      {"coupon 10000 product ids", "POST", "/v1/coupons",
+       absl::StrCat(R"({"affiliate_id":")", aff,
+                    R"(","code":"PRODS","discount_type":"fixed","discount_value":1,)"
+                    R"("duration":"once","product_ids":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("prod_", i); }), "}"),
+       400, v, "product_ids"},
+      {"coupon list search SQL injection", "GET", "/v1/coupons?search=%27%20OR%20%271%27%3D%271",
+       "", 200, "", ""},
+      {"coupon list search LIKE wildcard", "GET", "/v1/coupons?search=%25", "", 200, "", ""},
+      {"coupon list tenant B's affiliate", "GET", "/v1/coupons?affiliate_id=" + b_.affiliate_id, "",
+       200, "", ""},
+      {"coupon list unknown sort", "GET", "/v1/coupons?sort=password", "", 400, v, "sort"},
+      {"coupon list unknown expand", "GET", "/v1/coupons?expand=program", "", 400, v, "expand"},
+      {"coupon list limit 10^13", "GET", "/v1/coupons?limit=10000000000000", "", 400, v, "limit"},
+      {"coupon id SQL injection", "GET", "/v1/coupons/cpn_%27%3B%20--", "", 404, nf, ""},
+      {"coupon 10 KB id", "GET", "/v1/coupons/cpn_" + std::string(10 << 10, 'z'), "", 404, nf, ""},
+      {"coupon get tenant B's", "GET", "/v1/coupons/" + seeded_b_.coupon, "", 404, nf, ""},
+      {"coupon delete tenant B's", "DELETE", "/v1/coupons/" + seeded_b_.coupon, "", 404, nf, ""},
+      {"coupon PATCH", "PATCH", "/v1/coupons/" + s.coupon, "{}", 405, "METHOD_NOT_ALLOWED", ""},
 
       // ---- webhooks ----
       {"webhook javascript: URL", "POST", "/v1/webhooks",

@@ -42,8 +42,8 @@ constexpr char kAMarker[] = "a-corp";
 // Ids of one team's objects, each made through the API.
 struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
-      click_converted, click_pending, referral_direct, commission, conversion, webhook, event,
-      attempt;
+      click_converted, click_pending, referral_direct, commission, conversion, coupon, webhook,
+      event, attempt;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -205,6 +205,12 @@ class TenantIsolationSweepTest : public RestTest {
                                   R"(","sale_amount":10,"external_event_id":"a-sale"})")),
                 201);
 
+    a.coupon = Created(Call("POST", "/v1/coupons",
+                            absl::StrCat(R"({"affiliate_id":")", a.affiliate,
+                                         R"(","code":"a-corp-SAVE10","discount_type":"percentage",)"
+                                         R"("discount_value":10,"duration":"forever"})")),
+                       201);
+
     WaitForDeliveries(a_);
     if (HasFatalFailure()) return;
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + a.webhook + "/deliveries");
@@ -233,6 +239,12 @@ class TenantIsolationSweepTest : public RestTest {
                               R"(","email":"lead@b-corp.example"})"),
                  &b_),
             201);
+    b.coupon = Created(Call("POST", "/v1/coupons",
+                            absl::StrCat(R"({"affiliate_id":")", b.affiliate,
+                                         R"(","code":"SAVE10","discount_type":"fixed",)"
+                                         R"("discount_value":5,"duration":"once"})"),
+                            &b_),
+                       201);
     WaitForDeliveries(b_);
     if (HasFatalFailure()) return;
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + b.webhook + "/deliveries", "", &b_);
@@ -488,6 +500,27 @@ class TenantIsolationSweepTest : public RestTest {
           {"A's conversion, A's id as the key", {{"id", a.conversion}}, "",
            json({{"external_event_id", a.conversion}}), 404},
           {"A's lead commission", {{"id", a.commission}}, "", "{}", 404}}},
+        // ---- coupons ----
+        {"GET /v1/coupons",
+         {{"B's own", {}, "", "", 200},
+          {"B's own, expanded", {}, "expand=affiliate", "", 200},
+          {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
+          {"filtered by A's program", {}, a_program, "", 200},
+          {"searching for A's code", {}, std::string("search=") + kAMarker, "", 200}}},
+        {"POST /v1/coupons",
+         {{"for A's affiliate", {}, "",
+           json({{"affiliate_id", a.affiliate}, {"code", "STOLEN"},
+                 {"discount_type", "percentage"}, {"duration", "forever"}},
+                R"("discount_value":50)"), 404},
+          {"A's affiliate, B's own code", {}, "",
+           json({{"affiliate_id", a.affiliate}, {"code", "SAVE10"},
+                 {"discount_type", "percentage"}, {"duration", "forever"}},
+                R"("discount_value":50)"), 404}}},
+        {"GET /v1/coupons/{id}",
+         {{"A's coupon", {{"id", a.coupon}}, "", "", 404},
+          {"A's coupon, expanded", {{"id", a.coupon}}, "expand=affiliate", "", 404},
+          {"B's own", {{"id", b.coupon}}, "", "", 200}}},
+        {"DELETE /v1/coupons/{id}", {{"A's coupon", {{"id", a.coupon}}, "", "", 404}}},
         // ---- program settings, groups, incentives ----
         {"GET /v1/program",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
@@ -693,6 +726,7 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
   EXPECT_EQ(Call("GET", "/v1/referrals/" + a_objects_.referral_direct).status, 200);
   EXPECT_EQ(Call("GET", "/v1/webhooks/" + a_objects_.webhook).status, 200);
   EXPECT_EQ(Call("GET", "/v1/commissions/" + a_objects_.commission).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/coupons/" + a_objects_.coupon).status, 200);
 }
 
 // Signups are converted in shared batches (PgSignupStore): B's signups racing

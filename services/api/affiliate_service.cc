@@ -224,6 +224,32 @@ absl::StatusOr<const std::optional<affonso::v1::Affiliate>*> EmbeddedAffiliate(
   return &it->second;
 }
 
+affonso::v1::AffiliatePromoCode PromoCodeOf(const affonso::v1::Coupon& coupon) {
+  affonso::v1::AffiliatePromoCode promo_code;
+  promo_code.set_code(coupon.code());
+  promo_code.set_coupon_id(coupon.id());
+  if (coupon.has_discount_type()) {
+    promo_code.set_discount_type(
+        coupon.discount_type() == affonso::v1::DISCOUNT_TYPE_FIXED ? "fixed" : "percentage");
+  }
+  if (coupon.has_discount_value()) promo_code.set_discount_value(coupon.discount_value());
+  if (coupon.has_duration()) {
+    switch (coupon.duration()) {
+      case affonso::v1::COUPON_DURATION_ONCE:
+        promo_code.set_duration("once");
+        break;
+      case affonso::v1::COUPON_DURATION_REPEATING:
+        promo_code.set_duration("repeating");
+        break;
+      default:
+        promo_code.set_duration("forever");
+        break;
+    }
+  }
+  *promo_code.mutable_created_at() = coupon.created_at();
+  return promo_code;
+}
+
 absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
     const google::protobuf::RepeatedPtrField<std::string>& expand) {
   AFFONSO_ASSIGN_OR_RETURN(std::vector<std::string> names,
@@ -242,8 +268,9 @@ absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
 void ApplyAffiliateExpansions(const AffiliateExpansions& expansions,
                               affonso::v1::Affiliate* affiliate) {
   affiliate->clear_expanded();
-  // Promo codes come with coupons, invoice details and onboarding responses
-  // with their own issues: asked for, they are [] and null until then.
+  // Promo codes are the affiliate's coupons (attached by the caller);
+  // invoice details and onboarding responses come with their own issues:
+  // asked for, they are null until then.
   if (expansions.promo_codes) {
     affiliate->add_expanded("promo_codes");
   } else {
@@ -400,10 +427,21 @@ absl::Status AffiliateServiceImpl::Expand(
   for (affonso::v1::Affiliate& affiliate : *affiliates) {
     ApplyAffiliateExpansions(expansions, &affiliate);
   }
-  if (!expansions.commission_overrides || affiliates->empty()) return absl::OkStatus();
+  if (affiliates->empty()) return absl::OkStatus();
   std::vector<std::string> ids;
   ids.reserve(affiliates->size());
   for (const affonso::v1::Affiliate& affiliate : *affiliates) ids.push_back(affiliate.id());
+  if (expansions.promo_codes && coupons_ != nullptr) {
+    AFFONSO_ASSIGN_OR_RETURN(auto coupons, coupons_->ListForAffiliates(team_id, ids));
+    for (affonso::v1::Affiliate& affiliate : *affiliates) {
+      auto found = coupons.find(affiliate.id());
+      if (found == coupons.end()) continue;
+      for (const affonso::v1::Coupon& coupon : found->second) {
+        *affiliate.add_promo_codes() = PromoCodeOf(coupon);
+      }
+    }
+  }
+  if (!expansions.commission_overrides) return absl::OkStatus();
   AFFONSO_ASSIGN_OR_RETURN(auto overrides, store_->ListCommissionOverrides(team_id, ids));
   for (affonso::v1::Affiliate& affiliate : *affiliates) {
     auto found = overrides.find(affiliate.id());

@@ -10,10 +10,12 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
 #include "proto/affonso/v1/affiliates.grpc.pb.h"
+#include "proto/affonso/v1/coupons.pb.h"
 #include "services/call/authenticator.h"
 #include "services/call/pagination.h"
 #include "services/call/rpc_runner.h"
 #include "storage/affiliate_store.h"
+#include "storage/coupon_store.h"
 
 namespace affonso::services {
 
@@ -70,10 +72,18 @@ absl::Status ValidateCreateCommissionOverride(
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
 
+// A coupon as the Affiliate's expand=promoCodes shows it (the SDK's
+// AffiliatePromoCode): its code, coupon_id = the coupon's id, promo_code_id
+// null (there is no payment provider to have issued one), its discount type,
+// value and duration, created_at.
+affonso::v1::AffiliatePromoCode PromoCodeOf(const affonso::v1::Coupon& coupon);
+
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:
-  AffiliateServiceImpl(RpcRunner runner, storage::AffiliateStore* store)
-      : runner_(std::move(runner)), store_(store) {}
+  // `coupons` answers expand=promoCodes (null: always []).
+  AffiliateServiceImpl(RpcRunner runner, storage::AffiliateStore* store,
+                       storage::CouponStore* coupons = nullptr)
+      : runner_(std::move(runner)), store_(store), coupons_(coupons) {}
 
   grpc::Status CreateAffiliate(grpc::ServerContext* context,
                                const affonso::v1::CreateAffiliateRequest* request,
@@ -99,12 +109,13 @@ class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service
 
  private:
   // Applies `expansions` to each affiliate, filling commission_overrides
-  // with one store call when asked.
+  // and promo_codes with one store call each when asked.
   absl::Status Expand(const std::string& team_id, const AffiliateExpansions& expansions,
                       google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates);
 
   RpcRunner runner_;
   storage::AffiliateStore* store_;
+  storage::CouponStore* coupons_;
 };
 
 }  // namespace affonso::services

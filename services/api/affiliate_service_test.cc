@@ -491,6 +491,43 @@ TEST(ParseListAffiliatesTest, DateBoundsAreInclusive) {
 
 using Stub = affonso::v1::AffiliateService::Stub;
 
+// Answers ListForAffiliates from `by_affiliate` and records each lookup.
+class FakeCouponStore final : public storage::CouponStore {
+ public:
+  absl::StatusOr<affonso::v1::Coupon> CreateCoupon(absl::string_view,
+                                                   const storage::CouponInput&) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<affonso::v1::Coupon> GetCoupon(absl::string_view, absl::string_view) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<storage::CouponPage> ListCoupons(absl::string_view,
+                                                  const storage::CouponListQuery&) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::Status DeleteCoupon(absl::string_view, absl::string_view) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<affonso::v1::Coupon> FindByCode(absl::string_view, absl::string_view,
+                                                 absl::string_view) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<std::vector<affonso::v1::Coupon>> ListForAffiliate(absl::string_view,
+                                                                    absl::string_view) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<std::map<std::string, std::vector<affonso::v1::Coupon>>> ListForAffiliates(
+      absl::string_view team_id, const std::vector<std::string>& ids) override {
+    lookups.push_back(ids);
+    teams.push_back(std::string(team_id));
+    return by_affiliate;
+  }
+
+  std::map<std::string, std::vector<affonso::v1::Coupon>> by_affiliate;
+  std::vector<std::vector<std::string>> lookups;
+  std::vector<std::string> teams;
+};
+
 class AffiliateServiceTest : public ::testing::Test {
  protected:
   AffiliateServiceTest() { authenticator_.caller = Caller{kTeam, "key_1"}; }
@@ -510,7 +547,8 @@ class AffiliateServiceTest : public ::testing::Test {
 
   testing::FakeAuthenticator authenticator_;
   FakeAffiliateStore store_;
-  AffiliateServiceImpl service_{&authenticator_, &store_};
+  FakeCouponStore coupons_;
+  AffiliateServiceImpl service_{&authenticator_, &store_, &coupons_};
   testing::InProcessServer server_{{&service_}};
   std::unique_ptr<Stub> stub_ = affonso::v1::AffiliateService::NewStub(server_.channel());
   std::unique_ptr<grpc::ClientContext> context_;
@@ -867,6 +905,58 @@ TEST_F(AffiliateServiceTest, ListExpandsTheWholePageWithOneLookup) {
   affonso::v1::ListAffiliatesResponse plain;
   ASSERT_OK(Call(&Stub::ListAffiliates, request, &plain));
   EXPECT_EQ(store_.override_lookups.size(), 1u);
+}
+
+TEST(PromoCodeOfTest, IsTheCouponInTheSdksPromoCodeShape) {
+  affonso::v1::Coupon coupon;
+  coupon.set_id("cpn_1");
+  coupon.set_code("Save10");
+  coupon.set_discount_type(affonso::v1::DISCOUNT_TYPE_FIXED);
+  coupon.set_discount_value(12.5);
+  coupon.set_duration(affonso::v1::COUPON_DURATION_REPEATING);
+  coupon.mutable_created_at()->set_seconds(1700000000);
+  const affonso::v1::AffiliatePromoCode promo_code = PromoCodeOf(coupon);
+  EXPECT_EQ(promo_code.code(), "Save10");
+  EXPECT_EQ(promo_code.coupon_id(), "cpn_1");
+  EXPECT_FALSE(promo_code.has_promo_code_id());
+  EXPECT_EQ(promo_code.discount_type(), "fixed");
+  EXPECT_EQ(promo_code.discount_value(), 12.5);
+  EXPECT_EQ(promo_code.duration(), "repeating");
+  EXPECT_EQ(promo_code.created_at().seconds(), 1700000000);
+  coupon.set_discount_type(affonso::v1::DISCOUNT_TYPE_PERCENTAGE);
+  coupon.set_duration(affonso::v1::COUPON_DURATION_ONCE);
+  EXPECT_EQ(PromoCodeOf(coupon).discount_type(), "percentage");
+  EXPECT_EQ(PromoCodeOf(coupon).duration(), "once");
+}
+
+TEST_F(AffiliateServiceTest, PromoCodesAreTheAffiliatesCouponsWithOneLookupPerPage) {
+  affonso::v1::Coupon coupon;
+  coupon.set_id("cpn_1");
+  coupon.set_affiliate_id("aff_2");
+  coupon.set_code("FIRST");
+  coupons_.by_affiliate["aff_2"].push_back(coupon);
+  coupon.set_id("cpn_2");
+  coupon.set_code("SECOND");
+  coupons_.by_affiliate["aff_2"].push_back(coupon);
+  ListAffiliatesRequest request;
+  request.add_expand("promoCodes");
+  affonso::v1::ListAffiliatesResponse response;
+  ASSERT_OK(Call(&Stub::ListAffiliates, request, &response));
+  ASSERT_EQ(coupons_.lookups.size(), 1u);
+  EXPECT_EQ(coupons_.lookups[0], (std::vector<std::string>{"aff_0", "aff_1", "aff_2"}));
+  EXPECT_EQ(coupons_.teams[0], kTeam);
+  ASSERT_EQ(response.data_size(), 3);
+  EXPECT_EQ(response.data(0).promo_codes_size(), 0);
+  EXPECT_EQ(response.data(0).expanded_size(), 1);  // rendered as []
+  ASSERT_EQ(response.data(2).promo_codes_size(), 2);
+  EXPECT_EQ(response.data(2).promo_codes(0).code(), "FIRST");
+  EXPECT_EQ(response.data(2).promo_codes(1).coupon_id(), "cpn_2");
+
+  request.clear_expand();
+  affonso::v1::ListAffiliatesResponse plain;
+  ASSERT_OK(Call(&Stub::ListAffiliates, request, &plain));
+  EXPECT_EQ(coupons_.lookups.size(), 1u);
+  EXPECT_EQ(plain.data(2).promo_codes_size(), 0);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "services/api/commission_service.h"
 #include "services/api/conversion_metrics.h"
 #include "services/api/conversion_service.h"
+#include "services/api/coupon_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -40,6 +41,7 @@
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
 #include "storage/pg_conversion_store.h"
+#include "storage/pg_coupon_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
@@ -76,6 +78,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
   std::unique_ptr<storage::PgConversionStore> conversions;
+  std::unique_ptr<storage::PgCouponStore> coupons;
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -96,6 +99,7 @@ struct Server::Parts {
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ConversionServiceImpl> conversion_service;
+  std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -153,6 +157,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->conversions =
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
+  parts->coupons = std::make_unique<storage::PgCouponStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
@@ -204,12 +209,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referral_service = std::make_unique<ReferralServiceImpl>(
       runner, parts->referrals.get(), parts->affiliates.get(), &parts->conversion_metrics);
   parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
+      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get(), parts->coupons.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
   parts->conversion_service = std::make_unique<ConversionServiceImpl>(
       runner, parts->conversions.get(), parts->signups.get(),
       config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
+  parts->coupon_service =
+      std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
@@ -248,6 +255,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
     builder.RegisterService(parts->conversion_service.get());
+    builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
