@@ -6,6 +6,7 @@
 #include "proto/affonso/v1/clicks.pb.h"
 #include "proto/affonso/v1/commissions.pb.h"
 #include "proto/affonso/v1/common.pb.h"
+#include "proto/affonso/v1/payouts.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
@@ -19,6 +20,7 @@ std::vector<const google::protobuf::FileDescriptor*> ContractFiles() {
       affonso::v1::Click::descriptor()->file(),
       affonso::v1::Commission::descriptor()->file(),
       affonso::v1::Pagination::descriptor()->file(),
+      affonso::v1::Payout::descriptor()->file(),
       affonso::v1::FraudRules::descriptor()->file(),
       affonso::v1::Referral::descriptor()->file(),
       affonso::v1::RecordSignupRequest::descriptor()->file(),
