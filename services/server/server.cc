@@ -16,6 +16,7 @@
 #include "services/api/click_service.h"
 #include "services/api/commission_service.h"
 #include "services/api/conversion_metrics.h"
+#include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -26,6 +27,8 @@
 #include "services/call/permissions.h"
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
+#include "services/lifecycle/hold_period_scheduler.h"
+#include "services/lifecycle/payout_generator.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
 #include "services/webhooks/outbox_monitor.h"
@@ -37,6 +40,8 @@
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_click_store.h"
 #include "storage/pg_commission_store.h"
+#include "storage/pg_hold_period_store.h"
+#include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
@@ -70,6 +75,8 @@ struct Server::Parts {
   std::unique_ptr<storage::PgReferralStore> referrals;
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
+  std::unique_ptr<storage::PgPayoutStore> payouts;
+  std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -89,6 +96,7 @@ struct Server::Parts {
   std::unique_ptr<ReferralServiceImpl> referral_service;
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
+  std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -98,6 +106,9 @@ struct Server::Parts {
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
   std::unique_ptr<CurlSender> webhook_sender;
   std::unique_ptr<OutboxMonitor> outbox_monitor;
+  // Stopped (their current transaction ends) before the stores go.
+  std::unique_ptr<HoldPeriodScheduler> hold_period_scheduler;
+  std::unique_ptr<PayoutGenerator> payout_generator;
   // Last member: stopped (sends finished) before anything it uses goes.
   std::unique_ptr<WebhookDispatcher> webhook_dispatcher;
 };
@@ -144,6 +155,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
+  parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
+  parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
@@ -198,6 +211,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
+  parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
@@ -235,6 +249,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->affiliate_service.get());
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
+    builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
@@ -274,6 +289,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
         parts->webhook_dispatch.get(), OutboxMonitorOptions(), parts->registry);
     parts->outbox_monitor->Start();
   }
+  if (config.run_lifecycle_jobs) {
+    HoldPeriodSchedulerOptions scheduling;
+    scheduling.interval = config.hold_period_interval;
+    scheduling.batch = std::max(1, config.hold_period_batch);
+    parts->hold_period_scheduler = std::make_unique<HoldPeriodScheduler>(
+        parts->hold_periods.get(), scheduling, parts->registry);
+    parts->hold_period_scheduler->Start();
+    PayoutGeneratorOptions generating;
+    generating.interval = config.payout_generation_interval;
+    parts->payout_generator =
+        std::make_unique<PayoutGenerator>(parts->payouts.get(), generating, parts->registry);
+    parts->payout_generator->Start();
+  }
   server->parts_ = std::move(parts);
   Server* watched = server.get();
   server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
@@ -285,7 +313,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                  config.rate_limit_per_second, "/s")
                   : "off",
               ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
-              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ")");
+              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off",
+              ", lifecycle jobs ", config.run_lifecycle_jobs ? "on" : "off", ")");
   return server;
 }
 
@@ -373,6 +402,8 @@ void Server::Shutdown(absl::Duration grace) {
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
+  if (parts_->hold_period_scheduler) parts_->hold_period_scheduler->Stop();
+  if (parts_->payout_generator) parts_->payout_generator->Stop();
   // gRPC's Shutdown sends GOAWAY at once, so clients send no new call here,
   // lets the calls in flight run until `deadline`, and then still waits for
   // every client to hang up. Clients that keep an idle connection open would
