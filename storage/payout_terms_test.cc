@@ -18,8 +18,7 @@ TEST(PayoutTermsTest, DefaultsAreFiftyMonthly) {
 TEST(PayoutTermsTest, MonthlyPeriodStartsOnTheFirstUtc) {
   EXPECT_EQ(PeriodStart(PaymentFrequency::kMonthly, Utc(2024, 3, 17, 13, 5)), Utc(2024, 3, 1));
   EXPECT_EQ(PeriodStart(PaymentFrequency::kMonthly, Utc(2024, 3, 1)), Utc(2024, 3, 1));
-  EXPECT_EQ(PeriodStart(PaymentFrequency::kMonthly, Utc(2024, 2, 29, 23, 59, 59)),
-            Utc(2024, 2, 1));
+  EXPECT_EQ(PeriodStart(PaymentFrequency::kMonthly, Utc(2024, 2, 29, 23, 59, 59)), Utc(2024, 2, 1));
   EXPECT_EQ(PeriodStart(PaymentFrequency::kMonthly, Utc(2025, 1, 1) - absl::Seconds(1)),
             Utc(2024, 12, 1));
 }

@@ -67,9 +67,8 @@ ABSL_FLAG(std::string, permissions, "all",
           "read:affiliates,create:clicks (`ctl permissions` lists them), or all "
           "(env none: it is per command)");
 ABSL_FLAG(std::string, ready_before, "",
-          "for `payouts generate`: pay what was ready_for_payment before this time, RFC 3339 or "
-          "now (default: the start of the current payment period) (env none: it is per "
-          "command)");
+          "for `payouts generate`: now or an RFC 3339 time; default the start of the "
+          "current payment period (env none: it is per command)");
 
 namespace {
 
