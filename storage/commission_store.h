@@ -93,7 +93,8 @@ class CommissionStore {
 
   // transaction.updated, plus transaction.approved / paid / rejected when the
   // status moves to ready_for_payment / paid / declined. VALIDATION_ERROR on
-  // `status` when CommissionStatusChangeAllowed refuses the change, on the
+  // `status` when CommissionStatusChangeAllowed refuses the change or the
+  // commission is in a live payout (it moves with the payout), on the
   // amount or currency field when the commission is past ready_for_payment.
   virtual absl::StatusOr<affonso::v1::Commission> UpdateCommission(
       absl::string_view team_id, const CommissionChange& change) = 0;

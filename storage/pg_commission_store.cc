@@ -164,6 +164,12 @@ constexpr Statement kDeleteCommission{
         "$3::text", "'transaction.deleted'", "del") " FROM del RETURNING id) "
     "SELECT id FROM del"};
 
+// The live payout (not failed or cancelled) that holds a commission.
+constexpr Statement kLivePayoutOfCommission{
+    "commission_live_payout",
+    "SELECT payout_id FROM payout_transactions WHERE team_id = $2 AND commission_id = $1 "
+    "  AND kind = 'commission' AND released_at IS NULL"};
+
 constexpr Statement kCommissionStatus{
     "commission_status", "SELECT status FROM commissions WHERE id = $1 AND team_id = $2"};
 
@@ -317,6 +323,17 @@ absl::StatusOr<Commission> PgCommissionStore::UpdateCommission(absl::string_view
                                             status == nullptr ? "that status" : status));
       }
       if (from != *change.status) status_event = CommissionStatusEvent(*change.status);
+      // A commission being paid out moves with its payout (PUT /v1/payouts),
+      // so a payout never pays what it no longer holds.
+      if (from == affonso::v1::COMMISSION_STATUS_PROCESSING_PAYOUT && from != *change.status) {
+        pqxx::result payout = tx.Exec(kLivePayoutOfCommission, change.id, team);
+        if (!payout.empty()) {
+          return ValidationError("status",
+                                 absl::StrCat("the commission is being paid out by payout ",
+                                              ReadText(payout[0]["payout_id"]),
+                                              ": change the payout's status instead"));
+        }
+      }
     }
     // The amounts are what was, or will be, paid: fixed once the commission
     // is paid out or final.

@@ -26,6 +26,8 @@
 #include "absl/time/clock.h"
 #include "common/testing/status_matchers.h"
 #include "gateway/transcoder/route_table.h"
+#include "storage/payout_terms.h"
+#include "storage/pg_payout_store.h"
 #include "tests/contract/contract_checker.h"
 #include "tests/rest_harness.h"
 #include "tests/testing/webhook_receiver.h"
@@ -209,6 +211,7 @@ class ContractTest : public RestTest {
     } else {
       commission_ = first->string_value();
     }
+    SeedPayouts();
     WaitForDeliveries();
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + webhook_ + "/deliveries");
     const Value* event = Find(deliveries.json, "data[0].event_id");
@@ -217,6 +220,31 @@ class ContractTest : public RestTest {
     } else {
       event_ = event->string_value();
     }
+  }
+
+  // Two payouts of the affiliate (USD and EUR), as the payout job makes them: one to read, one to
+  // complete.
+  void SeedPayouts() {
+    for (const char* currency : {"USD", "EUR"}) {
+      Seeded(
+          "ready commission",
+          Call("POST", "/v1/commissions",
+               absl::StrCat(R"({"referral_id":")", converted_,
+                            R"(","sale_amount":100,"commission_amount":60,"commission_currency":")",
+                            currency, R"(","status":"ready_for_payment"})")));
+    }
+    storage::PgPayoutStore payouts(&db_->pool());
+    storage::PayoutGeneration generation;
+    generation.team_id = a_.team_id;
+    generation.ready_before = absl::Now() + absl::Minutes(1);
+    generation.threshold = storage::DefaultPayoutTerms().threshold;
+    auto generated = payouts.GeneratePayouts(generation);
+    if (!generated.ok() || generated->payout_ids.size() != 2) {
+      ADD_FAILURE() << "seeding payouts: " << generated.status();
+      return;
+    }
+    payout_ = generated->payout_ids[0];
+    payout_to_complete_ = generated->payout_ids[1];
   }
 
   void WaitForDeliveries() {
@@ -347,6 +375,20 @@ class ContractTest : public RestTest {
           {"expanded", {{"id", coupon_}}, "expand=affiliate", "", {{"data.affiliate", "present"}}}}},
         {"DELETE /v1/coupons/{id}",
          {{"the created one", {{"id", "@POST /v1/coupons"}}, "", "", {}}}},
+        // ---- payouts (payouts.ts) ----
+        {"GET /v1/payouts",
+         {{"plain", {}, "", "", {{"data[0].affiliate", "non-null"}}},
+          {"filtered", {}, "status=pending&affiliateId=" + affiliate_ + "&sort=amount:asc", "",
+           {}}}},
+        {"GET /v1/payouts/{id}",
+         {{"pending", {{"id", payout_}}, "", "",
+           {{"data.processed_at", "null"}, {"data.payment_reference", "null"},
+            {"data.payment_method", "null"}, {"data.affiliate", "non-null"},
+            {"data.transactions[0].commission", "non-null"}}}}},
+        {"PUT /v1/payouts/{id}",
+         {{"completed", {{"id", payout_to_complete_}}, "",
+           R"({"status":"completed","paymentMethod":"wire","paymentReference":"TX-1"})",
+           {{"data.processed_at", "non-null"}, {"data.payment_reference", "non-null"}}}}},
         // ---- program (program-settings.ts, program-tracking.ts, program-fraud-rules.ts) ----
         {"GET /v1/program", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program",
@@ -402,6 +444,7 @@ class ContractTest : public RestTest {
   std::unique_ptr<WebhookReceiver> receiver_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, converted_,
       commission_, coupon_, event_;
+      commission_, event_, payout_, payout_to_complete_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {

@@ -24,6 +24,8 @@
 #include "gateway/transcoder/contract.h"
 #include "gateway/transcoder/route_table.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/payout_terms.h"
+#include "storage/pg_payout_store.h"
 #include "tests/rest_harness.h"
 #include "tests/testing/webhook_receiver.h"
 
@@ -43,7 +45,7 @@ constexpr char kAMarker[] = "a-corp";
 struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
       click_converted, click_pending, referral_direct, commission, conversion, coupon, webhook,
-      event, attempt;
+      event, attempt, payout;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -219,6 +221,24 @@ class TenantIsolationSweepTest : public RestTest {
     const auto& delivery = DataList(deliveries).values(0).struct_value().fields();
     a.event = delivery.at("event_id").string_value();
     a.attempt = delivery.at("id").string_value();
+    // A payout: a commission ready for payment, grouped as the payout job does (after the wait:
+    // the endpoint takes neither payout.* nor transaction.updated, so they get no delivery).
+    Created(Call("POST", "/v1/commissions",
+                 absl::StrCat(R"({"referral_id":")", a.referral_direct,
+                              R"(","sale_amount":100,"commission_amount":60,)"
+                              R"("status":"ready_for_payment"})")),
+            201);
+    {
+      storage::PgPayoutStore payouts(&db_->pool());
+      storage::PayoutGeneration generation;
+      generation.team_id = a_.team_id;
+      generation.ready_before = absl::Now() + absl::Minutes(1);
+      generation.threshold = storage::DefaultPayoutTerms().threshold;
+      auto generated = payouts.GeneratePayouts(generation);
+      ASSERT_OK(generated);
+      ASSERT_EQ(generated->payout_ids.size(), 1u);
+      a.payout = generated->payout_ids[0];
+    }
   }
 
   void CreateBObjects() {
@@ -521,6 +541,16 @@ class TenantIsolationSweepTest : public RestTest {
           {"A's coupon, expanded", {{"id", a.coupon}}, "expand=affiliate", "", 404},
           {"B's own", {{"id", b.coupon}}, "", "", 200}}},
         {"DELETE /v1/coupons/{id}", {{"A's coupon", {{"id", a.coupon}}, "", "", 404}}},
+        // ---- payouts ----
+        {"GET /v1/payouts",
+         {{"B's own", {}, "", "", 200},
+          {"filtered by A's affiliate", {}, "affiliate_id=" + a.affiliate, "", 200},
+          {"filtered by A's affiliate, as the SDK sends it", {}, "affiliateId=" + a.affiliate, "",
+           200}}},
+        {"GET /v1/payouts/{id}", {{"A's payout", {{"id", a.payout}}, "", "", 404}}},
+        {"PUT /v1/payouts/{id}",
+         {{"A's payout", {{"id", a.payout}}, "", R"({"status":"completed"})", 404},
+          {"A's payout, cancelled", {{"id", a.payout}}, "", R"({"status":"cancelled"})", 404}}},
         // ---- program settings, groups, incentives ----
         {"GET /v1/program",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},

@@ -17,6 +17,11 @@
 //   ctl api-key set-permissions KEY_ID all|P,...
 //                                  -> {"key_id","permissions"} (applied as set-limit is)
 //   ctl permissions                -> {"permissions":[...]}: the names a key may be given
+//   ctl payouts generate TEAM_ID [--ready_before=now|RFC3339]
+//                                  -> {"team_id","ready_before","payouts":[...],
+//                                      "below_threshold":N,"busy":N}
+//     (what the payout-generation job does for one team: by default what was
+//     ready before the current payment period began, under the default terms)
 //   ctl secrets status             -> {"plaintext":N,"sealed":{"KEY_ID":N,...}}
 //   ctl secrets encrypt            -> {"rewritten":N,"unreadable":N,"plaintext":0,"sealed":{...}}
 //     (seals every plaintext webhook secret under the primary key)
@@ -36,6 +41,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/json_escape.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -44,7 +51,9 @@
 #include "services/call/permissions.h"
 #include "storage/demo_seed.h"
 #include "storage/migrations.h"
+#include "storage/payout_terms.h"
 #include "storage/pg_api_key_store.h"
+#include "storage/pg_payout_store.h"
 #include "storage/pool.h"
 #include "storage/webhook_secrets.h"
 
@@ -57,6 +66,9 @@ ABSL_FLAG(std::string, permissions, "all",
           "for `api-key create`: the key's permissions, comma-separated, e.g. "
           "read:affiliates,create:clicks (`ctl permissions` lists them), or all "
           "(env none: it is per command)");
+ABSL_FLAG(std::string, ready_before, "",
+          "for `payouts generate`: now or an RFC 3339 time; default the start of the "
+          "current payment period (env none: it is per command)");
 
 namespace {
 
@@ -66,7 +78,8 @@ constexpr char kUsage[] =
     "usage: ctl migrate | demo-seed | team create NAME | "
     "api-key create TEAM_ID [--permissions=P,...] | api-key revoke KEY_ID | "
     "api-key set-limit KEY_ID PER_MINUTE PER_SECOND | api-key set-permissions KEY_ID all|P,... | "
-    "permissions | secrets status | secrets encrypt | secrets rotate";
+    "permissions | payouts generate TEAM_ID [--ready_before=now|RFC3339] | secrets status | "
+    "secrets encrypt | secrets rotate";
 
 // Rows per transaction for `secrets encrypt` / `rotate`.
 constexpr int kSecretBatch = 100;
@@ -288,6 +301,38 @@ int main(int argc, char** argv) {
     auto counts = SecretCounts(**pool);
     if (!counts.ok()) return Fail(counts.status());
     std::cout << "{" << *counts << "}\n";
+    return 0;
+  }
+  if (args.size() == 3 && args[0] == "payouts" && args[1] == "generate") {
+    const affonso::storage::PayoutTerms terms = affonso::storage::DefaultPayoutTerms();
+    affonso::storage::PayoutGeneration generation;
+    generation.team_id = args[2];
+    generation.threshold = terms.threshold;
+    const std::string ready_before = absl::GetFlag(FLAGS_ready_before);
+    if (ready_before.empty()) {
+      generation.ready_before = affonso::storage::PeriodStart(terms.frequency, absl::Now());
+    } else if (ready_before == "now") {
+      generation.ready_before = absl::Now();
+    } else {
+      std::string error;
+      if (!absl::ParseTime(absl::RFC3339_full, ready_before, &generation.ready_before, &error)) {
+        std::cerr << kUsage << "\n(--ready_before: now or RFC 3339: " << error << ")\n";
+        return 2;
+      }
+    }
+    affonso::storage::PgPayoutStore payouts(pool->get());
+    auto result = payouts.GeneratePayouts(generation);
+    if (!result.ok()) return Fail(result.status());
+    std::vector<std::string> ids;
+    for (const std::string& id : result->payout_ids) ids.push_back(JsonEscape(id));
+    std::cout << JsonObject({{"team_id", JsonEscape(args[2])},
+                             {"ready_before", JsonEscape(absl::FormatTime(absl::RFC3339_full,
+                                                                          generation.ready_before,
+                                                                          absl::UTCTimeZone()))},
+                             {"payouts", "[" + absl::StrJoin(ids, ",") + "]"},
+                             {"below_threshold", std::to_string(result->below_threshold)},
+                             {"busy", std::to_string(result->busy)}})
+              << "\n";
     return 0;
   }
   if (args.size() == 2 && args[0] == "secrets" && (args[1] == "encrypt" || args[1] == "rotate")) {

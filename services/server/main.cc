@@ -98,6 +98,17 @@ ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
 ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
           "let webhooks go to loopback / private / link-local addresses "
           "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
+ABSL_FLAG(bool, lifecycle_jobs, EnvOr("LIFECYCLE_JOBS", 1) != 0,
+          "run the commission lifecycle jobs (hold-period scheduler, payout generation) with "
+          "the dispatcher role; safe on every replica (env LIFECYCLE_JOBS)");
+ABSL_FLAG(int, hold_period_interval_ms, EnvOr("HOLD_PERIOD_INTERVAL_MS", 60000),
+          "how often the hold-period scheduler approves pending commissions whose hold has "
+          "ended (env HOLD_PERIOD_INTERVAL_MS)");
+ABSL_FLAG(int, hold_period_batch, EnvOr("HOLD_PERIOD_BATCH", 500),
+          "commissions the scheduler approves per transaction (env HOLD_PERIOD_BATCH)");
+ABSL_FLAG(int, payout_generation_interval_ms, EnvOr("PAYOUT_GENERATION_INTERVAL_MS", 3600000),
+          "how often payout generation looks for what the current payment period pays (env "
+          "PAYOUT_GENERATION_INTERVAL_MS)");
 ABSL_FLAG(int, metrics_port, EnvOr("METRICS_PORT", 9090),
           "ops port, served by every role: GET /metrics (Prometheus), /healthz, /readyz; "
           "-1 turns it off (env METRICS_PORT)");
@@ -166,6 +177,12 @@ int main(int argc, char** argv) {
   }
   config.serve_api = role != "dispatcher";
   config.run_webhook_dispatcher = role != "api";
+  config.run_lifecycle_jobs = role != "api" && absl::GetFlag(FLAGS_lifecycle_jobs);
+  config.hold_period_interval =
+      absl::Milliseconds(std::max(100, absl::GetFlag(FLAGS_hold_period_interval_ms)));
+  config.hold_period_batch = absl::GetFlag(FLAGS_hold_period_batch);
+  config.payout_generation_interval =
+      absl::Milliseconds(std::max(1000, absl::GetFlag(FLAGS_payout_generation_interval_ms)));
   config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
   config.webhook_max_in_flight_per_endpoint =
       absl::GetFlag(FLAGS_webhook_max_in_flight_per_endpoint);

@@ -18,6 +18,7 @@
 #include "services/api/conversion_metrics.h"
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
+#include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
@@ -29,6 +30,8 @@
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
 #include "services/rules/commission_calculation.h"
+#include "services/lifecycle/hold_period_scheduler.h"
+#include "services/lifecycle/payout_generator.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
 #include "services/webhooks/outbox_monitor.h"
@@ -42,6 +45,8 @@
 #include "storage/pg_commission_store.h"
 #include "storage/pg_conversion_store.h"
 #include "storage/pg_coupon_store.h"
+#include "storage/pg_hold_period_store.h"
+#include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
@@ -79,6 +84,8 @@ struct Server::Parts {
   std::unique_ptr<storage::PgCommissionStore> commissions;
   std::unique_ptr<storage::PgConversionStore> conversions;
   std::unique_ptr<storage::PgCouponStore> coupons;
+  std::unique_ptr<storage::PgPayoutStore> payouts;
+  std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -100,6 +107,7 @@ struct Server::Parts {
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ConversionServiceImpl> conversion_service;
   std::unique_ptr<CouponServiceImpl> coupon_service;
+  std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -109,6 +117,9 @@ struct Server::Parts {
   std::unique_ptr<storage::PgWebhookDispatchStore> webhook_dispatch;
   std::unique_ptr<CurlSender> webhook_sender;
   std::unique_ptr<OutboxMonitor> outbox_monitor;
+  // Stopped (their current transaction ends) before the stores go.
+  std::unique_ptr<HoldPeriodScheduler> hold_period_scheduler;
+  std::unique_ptr<PayoutGenerator> payout_generator;
   // Last member: stopped (sends finished) before anything it uses goes.
   std::unique_ptr<WebhookDispatcher> webhook_dispatcher;
 };
@@ -158,6 +169,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->conversions =
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
+  parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
+  parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
@@ -217,6 +230,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
+  parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
@@ -256,6 +270,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->commission_service.get());
     builder.RegisterService(parts->conversion_service.get());
     builder.RegisterService(parts->coupon_service.get());
+    builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
@@ -295,6 +310,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
         parts->webhook_dispatch.get(), OutboxMonitorOptions(), parts->registry);
     parts->outbox_monitor->Start();
   }
+  if (config.run_lifecycle_jobs) {
+    HoldPeriodSchedulerOptions scheduling;
+    scheduling.interval = config.hold_period_interval;
+    scheduling.batch = std::max(1, config.hold_period_batch);
+    parts->hold_period_scheduler = std::make_unique<HoldPeriodScheduler>(
+        parts->hold_periods.get(), scheduling, parts->registry);
+    parts->hold_period_scheduler->Start();
+    PayoutGeneratorOptions generating;
+    generating.interval = config.payout_generation_interval;
+    parts->payout_generator =
+        std::make_unique<PayoutGenerator>(parts->payouts.get(), generating, parts->registry);
+    parts->payout_generator->Start();
+  }
   server->parts_ = std::move(parts);
   Server* watched = server.get();
   server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
@@ -306,7 +334,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                  config.rate_limit_per_second, "/s")
                   : "off",
               ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
-              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ")");
+              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off",
+              ", lifecycle jobs ", config.run_lifecycle_jobs ? "on" : "off", ")");
   return server;
 }
 
@@ -394,6 +423,8 @@ void Server::Shutdown(absl::Duration grace) {
   // Sends in progress finish and are recorded; queued ones wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
+  if (parts_->hold_period_scheduler) parts_->hold_period_scheduler->Stop();
+  if (parts_->payout_generator) parts_->payout_generator->Stop();
   // gRPC's Shutdown sends GOAWAY at once, so clients send no new call here,
   // lets the calls in flight run until `deadline`, and then still waits for
   // every client to hang up. Clients that keep an idle connection open would

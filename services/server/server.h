@@ -89,6 +89,14 @@ struct ServerConfig {
   // (it is, every third of it, while sending); past it another sends it.
   // At least a whole send (2 x webhook_timeout).
   absl::Duration webhook_lease = absl::Seconds(60);
+  // The commission lifecycle's background jobs (services/lifecycle) on this
+  // replica: the hold-period scheduler and payout generation. Off unless set
+  // (tests; the binary turns them on with the dispatcher role). Safe on every
+  // replica at once.
+  bool run_lifecycle_jobs = false;
+  absl::Duration hold_period_interval = absl::Seconds(60);
+  int hold_period_batch = 500;  // commissions approved per transaction
+  absl::Duration payout_generation_interval = absl::Hours(1);
   // Loopback / private destinations refused unless set (`./dev run` sets it).
   bool webhook_allow_private_destinations = false;
   // "id:base64key,..." (common/secret_box.h; first = primary): webhook
