@@ -443,8 +443,7 @@ class ContractTest : public RestTest {
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, converted_,
-      commission_, coupon_, event_;
-      commission_, event_, payout_, payout_to_complete_;
+      commission_, coupon_, event_, payout_, payout_to_complete_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {
