@@ -339,9 +339,9 @@ int main(int argc, char** argv) {
       "RESULT name=%s requests=%ld ok=%ld failed=%ld clicks=%ld signups=%ld conversions=%ld "
       "refunds=%ld throughput=%.1f waits_for_ready=%ld slowest_failure_ms=%.0f\n",
       absl::GetFlag(FLAGS_name).c_str(), totals.requests.load(), totals.ok.load(), failed,
-      totals.clicks.load(), totals.signups.load(), totals.conversions.load(),
-      totals.refunds.load(), totals.requests.load() / elapsed,
-      totals.waited_for_ready.load(), absl::ToDoubleMilliseconds(totals.slowest_failure));
+      totals.clicks.load(), totals.signups.load(), totals.conversions.load(), totals.refunds.load(),
+      totals.requests.load() / elapsed, totals.waited_for_ready.load(),
+      absl::ToDoubleMilliseconds(totals.slowest_failure));
   for (std::FILE* file : {totals.acks, totals.conversion_acks, totals.refund_acks}) {
     if (file != nullptr) std::fclose(file);
   }
