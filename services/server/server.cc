@@ -34,6 +34,7 @@
 #include "services/rules/commission_calculation.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
+#include "services/signing/signing_verifier.h"
 #include "services/webhooks/outbox_monitor.h"
 #include "services/webhooks/webhook_dispatcher.h"
 #include "services/webhooks/webhook_sender.h"
