@@ -114,7 +114,8 @@ std::string ApiErrorField(const absl::Status& status) { return Payload(status, k
 absl::string_view AuthErrorReason(absl::string_view code) {
   for (absl::string_view reason :
        {api_code::kMissingApiKey, api_code::kInvalidApiKeyFormat, api_code::kInvalidApiKey,
-        api_code::kApiKeyDisabled, api_code::kApiKeyExpired, api_code::kInsufficientPermissions}) {
+        api_code::kApiKeyDisabled, api_code::kApiKeyExpired, api_code::kInsufficientPermissions,
+        api_code::kMissingSignature, api_code::kStaleSignature, api_code::kInvalidSignature}) {
     if (code == reason) return reason;
   }
   return {};

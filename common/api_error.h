@@ -25,6 +25,13 @@ inline constexpr absl::string_view kInvalidApiKey = "INVALID_API_KEY";
 inline constexpr absl::string_view kApiKeyDisabled = "API_KEY_DISABLED";
 inline constexpr absl::string_view kApiKeyExpired = "API_KEY_EXPIRED";
 inline constexpr absl::string_view kInsufficientPermissions = "INSUFFICIENT_PERMISSIONS";
+// A signed route of a program with a signing secret (docs/MONEY.md
+// "Request signing"): no X-Affonso-Timestamp / X-Affonso-Signature, a
+// timestamp that is no integer or too far from now, an HMAC that matches no
+// valid secret. All 401 UNAUTHORIZED.
+inline constexpr absl::string_view kMissingSignature = "MISSING_SIGNATURE";
+inline constexpr absl::string_view kStaleSignature = "STALE_SIGNATURE";
+inline constexpr absl::string_view kInvalidSignature = "INVALID_SIGNATURE";
 inline constexpr absl::string_view kNotFound = "NOT_FOUND";
 inline constexpr absl::string_view kDuplicate = "DUPLICATE_ERROR";
 inline constexpr absl::string_view kRateLimit = "RATE_LIMIT_EXCEEDED";

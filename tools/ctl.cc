@@ -27,6 +27,13 @@
 //     (seals every plaintext webhook secret under the primary key)
 //   ctl secrets rotate             -> the same, re-sealing every secret under another key
 //     (keys from SECRET_ENCRYPTION_KEYS or --secret_encryption_keys, as the server's)
+//   ctl signing-secret set|rotate TEAM_ID PROGRAM_ID [--source=segment|custom|segment_webhook]
+//                                  -> {"team_id","program_id","source","signing_secret"}
+//     (a new random ssk_ secret, printed this once; sealed with the keys above
+//     when configured. set replaces at once; rotate keeps the replaced secret
+//     valid for 24 h. Servers see the change within their 10 s cache TTL)
+//   ctl signing-secret clear TEAM_ID PROGRAM_ID [--source=...]
+//                                  -> {"team_id","program_id","source","cleared":true}
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -43,6 +50,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "common/json_escape.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -54,6 +62,7 @@
 #include "storage/payout_terms.h"
 #include "storage/pg_api_key_store.h"
 #include "storage/pg_payout_store.h"
+#include "storage/pg_signing_secret_store.h"
 #include "storage/pool.h"
 #include "storage/webhook_secrets.h"
 
@@ -66,6 +75,9 @@ ABSL_FLAG(std::string, permissions, "all",
           "for `api-key create`: the key's permissions, comma-separated, e.g. "
           "read:affiliates,create:clicks (`ctl permissions` lists them), or all "
           "(env none: it is per command)");
+ABSL_FLAG(std::string, source, "",
+          "for `signing-secret`: segment, custom or segment_webhook; default the program's "
+          "own secret (env none: it is per command)");
 ABSL_FLAG(std::string, ready_before, "",
           "for `payouts generate`: now or an RFC 3339 time; default the start of the "
           "current payment period (env none: it is per command)");
@@ -79,7 +91,8 @@ constexpr char kUsage[] =
     "api-key create TEAM_ID [--permissions=P,...] | api-key revoke KEY_ID | "
     "api-key set-limit KEY_ID PER_MINUTE PER_SECOND | api-key set-permissions KEY_ID all|P,... | "
     "permissions | payouts generate TEAM_ID [--ready_before=now|RFC3339] | secrets status | "
-    "secrets encrypt | secrets rotate";
+    "secrets encrypt | secrets rotate | "
+    "signing-secret set|rotate|clear TEAM_ID PROGRAM_ID [--source=SOURCE]";
 
 // Rows per transaction for `secrets encrypt` / `rotate`.
 constexpr int kSecretBatch = 100;
@@ -155,6 +168,48 @@ absl::StatusOr<std::string> SecretCounts(affonso::storage::ConnectionPool& pool)
   return absl::StrCat("\"plaintext\":", plaintext, ",\"sealed\":", JsonObject(sealed));
 }
 
+absl::StatusOr<affonso::SecretKeyring> ConfiguredKeyring() {
+  std::string spec = absl::GetFlag(FLAGS_secret_encryption_keys);
+  if (spec.empty()) spec = affonso::EnvOr("SECRET_ENCRYPTION_KEYS", "");
+  auto keyring = affonso::SecretKeyring::Parse(spec);
+  if (!keyring.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SECRET_ENCRYPTION_KEYS: ", keyring.status().message()));
+  }
+  return keyring;
+}
+
+// `signing-secret set|rotate|clear TEAM_ID PROGRAM_ID`: the new secret is
+// printed once and never again (it is sealed at rest when keys are given).
+int SigningSecret(affonso::storage::ConnectionPool& pool, const std::vector<std::string>& args) {
+  const std::string& command = args[1];
+  const std::string& team = args[2];
+  const std::string& program = args[3];
+  const std::string source = absl::GetFlag(FLAGS_source);
+  auto keyring = ConfiguredKeyring();
+  if (!keyring.ok()) return Fail(keyring.status());
+  affonso::storage::PgSigningSecretStore store(&pool, &*keyring);
+  std::vector<std::pair<std::string, std::string>> out = {{"team_id", JsonEscape(team)},
+                                                          {"program_id", JsonEscape(program)},
+                                                          {"source", JsonEscape(source)}};
+  if (command == "clear") {
+    absl::Status status = store.Clear(team, program, source);
+    if (!status.ok()) return Fail(status);
+    out.emplace_back("cleared", "true");
+  } else {
+    // 32 base62 characters: ~190 bits.
+    const std::string secret = "ssk_" + affonso::RandomBase62(32);
+    absl::Status status = command == "set"
+                              ? store.Set(team, program, source, secret)
+                              : store.Rotate(team, program, source, secret,
+                                             affonso::storage::kSigningSecretRotationGrace);
+    if (!status.ok()) return Fail(status);
+    out.emplace_back("signing_secret", JsonEscape(secret));
+  }
+  std::cout << JsonObject(out) << "\n";
+  return 0;
+}
+
 // `secrets encrypt` and `secrets rotate`. Unreadable rows (sealed under a key
 // not given) are named on stderr and make the exit status 1.
 int RewriteSecrets(affonso::storage::ConnectionPool& pool, const std::string& command) {
@@ -189,6 +244,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   affonso::SetLogLevel(affonso::LogLevel::kWarning);
 
+  const bool signing_secret = args.size() == 4 && args[0] == "signing-secret" &&
+                              (args[1] == "set" || args[1] == "rotate" || args[1] == "clear");
+  const std::string source = absl::GetFlag(FLAGS_source);
+  if (!source.empty() && (!signing_secret || !affonso::storage::IsSigningSecretSource(source))) {
+    std::cerr << kUsage
+              << "\n(--source is for `signing-secret`: segment, custom or segment_webhook)\n";
+    return 2;
+  }
   // --permissions belongs to `api-key create` alone, and is checked before
   // anything connects.
   std::optional<std::vector<std::string>> permissions;
@@ -335,6 +398,7 @@ int main(int argc, char** argv) {
               << "\n";
     return 0;
   }
+  if (signing_secret) return SigningSecret(**pool, args);
   if (args.size() == 2 && args[0] == "secrets" && (args[1] == "encrypt" || args[1] == "rotate")) {
     return RewriteSecrets(**pool, args[1]);
   }

@@ -296,7 +296,9 @@ constexpr ErrorResponse kErrorResponses[] = {
     {401, "Unauthorized",
      "UNAUTHORIZED; error.details[0].reason says why: MISSING_API_KEY (no Authorization "
      "header), INVALID_API_KEY_FORMAT, INVALID_API_KEY (unknown or revoked key), "
-     "API_KEY_DISABLED or API_KEY_EXPIRED."},
+     "API_KEY_DISABLED or API_KEY_EXPIRED; on a signed route of a program with a signing "
+     "secret, MISSING_SIGNATURE, STALE_SIGNATURE (timestamp more than 300 s off) or "
+     "INVALID_SIGNATURE."},
     {403, "Forbidden",
      "FORBIDDEN; error.details[0].reason INSUFFICIENT_PERMISSIONS: the key lacks the permission "
      "for this call."},
@@ -731,6 +733,8 @@ class DocumentBuilder {
     for (int i = 0; i < message.field_count(); ++i) {
       const FieldDescriptor& field = *message.field(i);
       if (excluded.count(field.name()) > 0) continue;
+      // The raw HTTP body the gateway copies in for signature checks: no input field.
+      if (field.options().GetExtension(affonso::v1::raw_body)) continue;
       // Tells gRPC callers which expansions ran; never in JSON.
       if (in_responses && (field.options().GetExtension(affonso::v1::expansion_list) ||
                            field.options().GetExtension(affonso::v1::grpc_only))) {
@@ -827,7 +831,9 @@ class DocumentBuilder {
                                                         "INVALID_API_KEY", "API_KEY_DISABLED",
                                                         "API_KEY_EXPIRED",
                                                         "INSUFFICIENT_"
-                                                        "PERMISSIONS"}))))))
+                                                        "PERMISSIONS",
+                                                        "MISSING_SIGNATURE", "STALE_SIGNATURE",
+                                                        "INVALID_SIGNATURE"}))))))
             .Set("retryAfter",
                  TypedSchema("integer", "int32")
                      .Set("description",

@@ -300,6 +300,14 @@ std::string OutputName(const FieldDescriptor& field) {
 // docs/CONTRACT.md "Fields and nulls", as the document states it: a response field with presence
 // (proto3 optional, singular message) is nullable unless it has omit_when_unset, and every field
 // but those is required.
+// A raw_body field (the signed bytes the gateway copies in) is no input.
+TEST(BuildOpenApiTest, RawBodyFieldsAreHidden) {
+  const std::string document = BuildOpenApi(AffonsoServices());
+  EXPECT_TRUE(absl::StrContains(document, "external_event_id"));
+  EXPECT_FALSE(absl::StrContains(document, "signed_body"));
+  EXPECT_FALSE(absl::StrContains(document, "signedBody"));
+}
+
 TEST_F(OpenApiTest, ResponseFieldsWithPresenceAreNullable) {
   std::set<const Descriptor*> responses, requests;
   for (const ServiceDescriptor* service : AffonsoServices()) {
@@ -388,10 +396,11 @@ TEST_F(OpenApiTest, ErrorsShareTheErrorEnvelope) {
               "#/components/schemas/ErrorEnvelope");
   }
   // The codes and reasons of docs/CONTRACT.md "Errors".
-  EXPECT_EQ(Strings(At(error, {"details", "items", "properties", "reason", "enum"})),
-            (std::vector<std::string>{"MISSING_API_KEY", "INVALID_API_KEY_FORMAT",
-                                      "INVALID_API_KEY", "API_KEY_DISABLED", "API_KEY_EXPIRED",
-                                      "INSUFFICIENT_PERMISSIONS"}));
+  EXPECT_EQ(
+      Strings(At(error, {"details", "items", "properties", "reason", "enum"})),
+      (std::vector<std::string>{"MISSING_API_KEY", "INVALID_API_KEY_FORMAT", "INVALID_API_KEY",
+                                "API_KEY_DISABLED", "API_KEY_EXPIRED", "INSUFFICIENT_PERMISSIONS",
+                                "MISSING_SIGNATURE", "STALE_SIGNATURE", "INVALID_SIGNATURE"}));
   const Value& described = At(document_, {"components", "responses"});
   for (const auto& [name, code] : std::vector<std::pair<std::string, std::string>>{
            {"BadRequest", "VALIDATION_ERROR"},

@@ -285,6 +285,14 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   if (!request.remote_address.empty()) {
     call->context.AddMetadata(kClientAddressKey, request.remote_address);
   }
+  // The request signature, checked by the service over the raw body
+  // (services/call/request_signing.h).
+  for (const auto& [header, key] :
+       {std::pair<const char*, const char*>{"x-affonso-timestamp", kSignatureTimestampKey},
+        {"x-affonso-signature", kSignatureKey}}) {
+    const std::string value = request.Header(header);
+    if (ForwardableSignatureHeader(value)) call->context.AddMetadata(key, value);
+  }
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_deadline));
   std::string bytes = message->SerializeAsString();
   grpc::Slice slice(bytes);
@@ -323,6 +331,14 @@ void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std:
                     }
                     respond(ErrorResponse(503, api_code::kUnavailable, "backend not ready"));
                   });
+}
+
+bool ForwardableSignatureHeader(absl::string_view value) {
+  if (value.empty() || value.size() > kMaxSignatureHeaderLength) return false;
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 }  // namespace affonso::gateway

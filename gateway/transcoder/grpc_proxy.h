@@ -74,6 +74,13 @@ class GrpcProxy final : public HttpHandler {
 // RATE_LIMIT_EXCEEDED, else a 503.
 int HttpStatusFor(grpc::StatusCode code, absl::string_view api_error_code);
 
+// Whether an X-Affonso-Timestamp / X-Affonso-Signature header value is
+// forwarded to the service (as kSignatureTimestampKey / kSignatureKey):
+// non-empty, printable ASCII, at most kMaxSignatureHeaderLength characters.
+// Anything else is dropped, and the request then counts as unsigned.
+inline constexpr size_t kMaxSignatureHeaderLength = 128;
+bool ForwardableSignatureHeader(absl::string_view value);
+
 }  // namespace affonso::gateway
 
 #endif  // AFFONSO_GATEWAY_TRANSCODER_GRPC_PROXY_H_

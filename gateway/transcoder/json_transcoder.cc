@@ -482,6 +482,9 @@ absl::Status AssignMessage(const Struct& object, Message* out, const std::string
   for (const auto& [key, value] : object.fields()) {
     const FieldDescriptor* field = FindField(type, key);
     if (field == nullptr) continue;  // unknown input is ignored
+    // Filled from the raw HTTP body alone (BuildRequest): a key of that name
+    // in the JSON is ignored like unknown input, never parsed.
+    if (field->options().GetExtension(affonso::v1::raw_body)) continue;
     const std::string field_path = Join(path, field->name());
     if (std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
       return Invalid(field_path, "is given twice (snake_case and camelCase)");
@@ -737,7 +740,8 @@ void WriteFields(const Message& message, std::string* out, bool* first) {
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
     if (field.options().GetExtension(affonso::v1::expansion_list) ||
-        field.options().GetExtension(affonso::v1::grpc_only)) {
+        field.options().GetExtension(affonso::v1::grpc_only) ||
+        field.options().GetExtension(affonso::v1::raw_body)) {
       continue;
     }
     const bool unset = field.has_presence() && !r.HasField(message, &field);
@@ -764,6 +768,20 @@ void WriteFields(const Message& message, std::string* out, bool* first) {
     } else {
       WriteFieldValue(message, field, -1, out);
     }
+  }
+}
+
+// The request's raw_body fields get the HTTP body exactly as received, so
+// the service can check a signature over it (annotations.proto).
+void FillRawBody(absl::string_view body, Message* request) {
+  const Descriptor& type = *request->GetDescriptor();
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& field = *type.field(i);
+    if (field.type() != FieldDescriptor::TYPE_BYTES || field.is_repeated() ||
+        !field.options().GetExtension(affonso::v1::raw_body)) {
+      continue;
+    }
+    request->GetReflection()->SetString(request, &field, std::string(body));
   }
 }
 
@@ -821,6 +839,7 @@ absl::Status BuildRequest(const Route& route,
   }
   request->Clear();
   absl::Status status = AssignMessage(root, request, "", 0);
+  if (status.ok()) FillRawBody(body, request);
   // With `body: "field"` the client's JSON is that field: name its fields as
   // the client wrote them, without the "field." prefix.
   const std::string prefix = absl::StrCat(route.body, ".");

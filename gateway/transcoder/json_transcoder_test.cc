@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "proto/affonso/v1/affiliates.pb.h"
 #include "proto/affonso/v1/clicks.pb.h"
+#include "proto/affonso/v1/conversions.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
@@ -47,6 +48,41 @@ TEST(BuildRequestTest, AcceptsSnakeAndCamelCase) {
   EXPECT_EQ(click.program_id(), "prg_1");
   EXPECT_EQ(click.tracking_id(), "t");
   EXPECT_EQ(click.utm_medium(), "cpc");
+}
+
+// The raw_body field holds the HTTP body byte for byte (what a signature
+// covers); a JSON key of its name is ignored, whatever it holds.
+TEST(BuildRequestTest, RawBodyFieldGetsTheBodyVerbatim) {
+  const std::string body =
+      " {\"referral_id\":\"ref_1\",  \"signed_body\":\"Zm9v\",\"signedBody\":{\"x\":1},"
+      "\"sale_amount\":10.5}\n";
+  CreateConversionRequest conversion;
+  ASSERT_OK(
+      BuildRequest(RouteFor("ConversionService", "CreateConversion"), {}, "", body, &conversion));
+  EXPECT_EQ(conversion.referral_id(), "ref_1");
+  EXPECT_EQ(conversion.signed_body(), body);
+
+  RefundConversionRequest refund;
+  const std::string refund_body = R"({"amount":1,"signed_body":null})";
+  ASSERT_OK(BuildRequest(RouteFor("ConversionService", "RefundConversion"), {{"id", "com_1"}}, "",
+                         refund_body, &refund));
+  EXPECT_EQ(refund.id(), "com_1");
+  EXPECT_EQ(refund.signed_body(), refund_body);
+
+  ASSERT_OK(BuildRequest(RouteFor("ConversionService", "RefundConversion"), {{"id", "com_1"}}, "",
+                         "", &refund));
+  EXPECT_EQ(refund.signed_body(), "");
+}
+
+TEST(RenderSuccessTest, RawBodyFieldIsNeverRendered) {
+  CreateConversionRequest request;
+  request.set_referral_id("ref_1");
+  request.set_signed_body("secret bytes");
+  ASSERT_OK_AND_ASSIGN(std::string json,
+                       RenderSuccess(RouteFor("ConversionService", "CreateConversion"), request));
+  EXPECT_TRUE(absl::StrContains(json, "ref_1")) << json;
+  EXPECT_FALSE(absl::StrContains(json, "signed_body")) << json;
+  EXPECT_FALSE(absl::StrContains(json, "secret bytes")) << json;
 }
 
 TEST(BuildRequestTest, TimestampsAndNulls) {

@@ -34,6 +34,7 @@
 #include "services/rules/commission_calculation.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
+#include "services/signing/signing_verifier.h"
 #include "services/webhooks/outbox_monitor.h"
 #include "services/webhooks/webhook_dispatcher.h"
 #include "services/webhooks/webhook_sender.h"
@@ -50,6 +51,7 @@
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
+#include "storage/pg_signing_secret_store.h"
 #include "storage/pg_signup_store.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
@@ -74,8 +76,11 @@ struct Server::Parts {
   std::vector<metrics::CallbackRegistration> pool_gauges;  // read the pool: go first
   ConversionPlanner conversion_planner;
   SaleCommissionCalculator sale_commission_calculator;
-  NoSigningSecrets no_signing_secrets;  // when the config names no verifier
   SecretKeyring keyring;
+  // The request verifier when the config names none: the signing secrets
+  // in the database (sealed under `keyring`), cached per slot.
+  std::unique_ptr<storage::PgSigningSecretStore> signing_secrets;
+  std::unique_ptr<SigningVerifier> signing_verifier;
   std::unique_ptr<storage::PgApiKeyStore> api_keys;
   std::unique_ptr<storage::PgClickStore> clicks;
   std::unique_ptr<storage::PgSignupStore> signups;
@@ -225,9 +230,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get(), parts->coupons.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
+  parts->signing_secrets = std::make_unique<storage::PgSigningSecretStore>(db, &parts->keyring);
+  parts->signing_verifier = std::make_unique<SigningVerifier>(parts->signing_secrets.get());
+  RequestVerifier* const request_verifier =
+      config.request_verifier != nullptr ? config.request_verifier : parts->signing_verifier.get();
   parts->conversion_service = std::make_unique<ConversionServiceImpl>(
-      runner, parts->conversions.get(), parts->signups.get(),
-      config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
+      runner, parts->conversions.get(), parts->signups.get(), request_verifier);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());

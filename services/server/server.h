@@ -108,7 +108,9 @@ struct ServerConfig {
   // (Server::metrics()), so servers in one test process count apart.
   metrics::Registry* metrics = nullptr;
   // Checks signed requests (conversions, refunds); must outlive the server.
-  // Null: no program has a signing secret (NoSigningSecrets).
+  // Null: the signing secrets in the database (services/signing, `ctl
+  // signing-secret`), cached for kSigningSecretCacheTtl. Tests may pass
+  // NoSigningSecrets or a fake.
   RequestVerifier* request_verifier = nullptr;
 };
 
