@@ -18,6 +18,7 @@
 #include "services/api/conversion_metrics.h"
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
+#include "services/api/event_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -29,9 +30,9 @@
 #include "services/call/permissions.h"
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
-#include "services/rules/commission_calculation.h"
 #include "services/lifecycle/hold_period_scheduler.h"
 #include "services/lifecycle/payout_generator.h"
+#include "services/rules/commission_calculation.h"
 #include "services/rules/conversion_plan.h"
 #include "services/server/pool_metrics.h"
 #include "services/webhooks/outbox_monitor.h"
@@ -51,6 +52,7 @@
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signup_store.h"
+#include "storage/pg_source_event_store.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
 #include "storage/pool.h"
@@ -83,6 +85,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
   std::unique_ptr<storage::PgConversionStore> conversions;
+  std::unique_ptr<storage::PgSourceEventStore> source_events;
   std::unique_ptr<storage::PgCouponStore> coupons;
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
@@ -106,6 +109,7 @@ struct Server::Parts {
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ConversionServiceImpl> conversion_service;
+  std::unique_ptr<EventServiceImpl> event_service;  // records sales through conversion_service
   std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
@@ -168,6 +172,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->conversions =
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
+  parts->source_events = std::make_unique<storage::PgSourceEventStore>(db);
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
@@ -228,6 +233,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->conversion_service = std::make_unique<ConversionServiceImpl>(
       runner, parts->conversions.get(), parts->signups.get(),
       config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
+  parts->event_service = std::make_unique<EventServiceImpl>(
+      runner, parts->source_events.get(), parts->conversion_service.get(), parts->signups.get(),
+      parts->referrals.get(),
+      config.request_verifier != nullptr ? config.request_verifier : &parts->no_signing_secrets);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
@@ -269,6 +278,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
     builder.RegisterService(parts->conversion_service.get());
+    builder.RegisterService(parts->event_service.get());
     builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
