@@ -1,5 +1,9 @@
 // POST /v1/events and the sources end to end: real HTTP, the in-process
 // gateway, the real services and PostgreSQL.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "tests/rest_harness.h"
@@ -185,6 +189,35 @@ TEST_F(EventsRestTest, SegmentOrderCompletedAndTheCustomSource) {
            absl::StrCat(R"({"event_name":"Big","referral_id":")", referral,
                         R"(","metadata":{"x":")", std::string(40 * 1024, 'a'), R"("}})"));
   EXPECT_EQ(large.status, 400) << large.body.substr(0, 200);
+}
+
+TEST_F(EventsRestTest, RacingDuplicateSalesMakeOneEventAndOneCommission) {
+  InsertSaleIncentive(a_, "10");
+  const std::string referral = Referral(a_, "user-3");
+  const std::string track =
+      absl::StrCat(R"({"type":"track","event":"Order Completed","messageId":"race-1",)"
+                   R"("properties":{"total":50,"referral_id":")",
+                   referral, R"("}})");
+  constexpr int kRacers = 32;
+  std::vector<HttpResult> results(kRacers);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      results[i] = Call("POST", "/v1/sources/segment/events", track);
+    });
+  }
+  go = true;
+  for (std::thread& thread : threads) thread.join();
+  for (const HttpResult& result : results) {
+    ASSERT_TRUE(result.status == 200 || result.status == 201) << result.status << result.body;
+    EXPECT_EQ(result.DataString("id"), results[0].DataString("id"));
+    EXPECT_EQ(result.DataString("source_event_id"), results[0].DataString("source_event_id"));
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM source_events WHERE external_event_id = 'race-1'"), "1");
+  EXPECT_EQ(Count("SELECT count(*) FROM commissions WHERE external_event_id = 'segment:race-1'"),
+            "1");
 }
 
 }  // namespace
