@@ -236,6 +236,8 @@ absl::StatusOr<EventResult> EventServiceImpl::Ingest(absl::string_view team_id,
     return ValidationError(
         "payload", absl::StrCat("an event's body is at most ", kMaxEventPayloadBytes, " bytes"));
   }
+  // The signup path takes the lead's email as validated.
+  if (!event.email().empty()) AFFONSO_RETURN_IF_ERROR(CheckEmail("email", event.email()));
   const std::string event_type = EventTypeOf(event);
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("event_type", event_type, kMaxEventNameLength));
   CreateConversionRequest conversion = ToConversion(event);

@@ -295,6 +295,9 @@ TEST_F(EventServiceTest, RefusalsComeBeforeAnyWrite) {
   EXPECT_THAT(service_.Ingest("team_a", "api", Event("ref_active", "milestone"), {},
                               std::string(kMaxEventPayloadBytes + 1, 'x')),
               HasApiError("VALIDATION_ERROR", "payload"));
+  CreateEventRequest bad_email = Event("ref_active", "lead");
+  bad_email.set_email("not an email");
+  EXPECT_THAT(Ingest(bad_email), HasApiError("VALIDATION_ERROR", "email"));
   verifier_.refuse = true;
   EXPECT_THAT(Ingest(Event("ref_active", "milestone")),
               StatusIs(absl::StatusCode::kUnauthenticated));
