@@ -207,6 +207,12 @@ class TenantIsolationSweepTest : public RestTest {
                                   R"(","sale_amount":10,"external_event_id":"a-sale"})")),
                 201);
 
+    // An event, by a key B then reuses (keys are per team and source).
+    Created(Call("POST", "/v1/events",
+                 absl::StrCat(R"({"event_name":"Onboarded","referral_id":")", a.referral_direct,
+                              R"(","external_event_id":"a-event"})")),
+            201, "source_event_id");
+
     a.coupon = Created(Call("POST", "/v1/coupons",
                             absl::StrCat(R"({"affiliate_id":")", a.affiliate,
                                          R"(","code":"a-corp-SAVE10","discount_type":"percentage",)"
@@ -520,6 +526,51 @@ class TenantIsolationSweepTest : public RestTest {
           {"A's conversion, A's id as the key", {{"id", a.conversion}}, "",
            json({{"external_event_id", a.conversion}}), 404},
           {"A's lead commission", {{"id", a.commission}}, "", "{}", 404}}},
+        // ---- events and sources ----
+        {"POST /v1/events",
+         {{"a milestone of A's direct referral", {}, "",
+           json({{"event_name", "x"}, {"referral_id", a.referral_direct}}), 404},
+          {"A's key, A's referral", {}, "",
+           json({{"event_name", "x"}, {"referral_id", a.referral_direct},
+                 {"external_event_id", "a-event"}}),
+           404},
+          {"a lead of A's pending click", {}, "",
+           json({{"event_name", "x"}, {"event_type", "lead"}, {"click_id", a.click_pending}}),
+           404},
+          {"a lead of A's pending click as affonso_id", {}, "",
+           json({{"event_name", "x"}, {"event_type", "lead"}, {"affonso_id", a.click_pending}}),
+           404},
+          {"A's conversion id as the key", {}, "",
+           json({{"event_name", "x"}, {"referral_id", a.referral_direct},
+                 {"external_event_id", a.conversion}}),
+           404},
+          {"a sale of A's converted click", {}, "",
+           json({{"event_name", "x"}, {"click_id", a.click_converted}},
+                R"("sale_amount":1,"external_event_id":"b-event-1")"),
+           404}}},
+        {"POST /v1/sources/segment/events",
+         {{"Order Completed for A's referral", {}, "",
+           absl::StrCat(R"({"type":"track","event":"Order Completed","messageId":"b-m1",)"
+                        R"("properties":{"revenue":5,"referral_id":")",
+                        a.referral_direct, R"("}})"),
+           404},
+          {"A's ids as message, user and anonymous ids", {}, "",
+           json({{"type", "track"}, {"event", "Signed Up"}, {"message_id", a.conversion},
+                 {"user_id", a.referral_direct}, {"anonymous_id", a.click_pending}}),
+           404},
+          {"Signed Up for A's pending click", {}, "",
+           absl::StrCat(R"({"type":"track","event":"Signed Up","messageId":"b-m2",)"
+                        R"("properties":{"click_id":")",
+                        a.click_pending, R"("}})"),
+           404}}},
+        {"POST /v1/sources/{source}/events",
+         {{"custom, A's referral", {{"source", "custom"}}, "",
+           json({{"event_name", "x"}, {"referral_id", a.referral_direct}}), 404},
+          {"segment_webhook, A's converted click", {{"source", "segment_webhook"}}, "",
+           absl::StrCat(R"({"type":"track","event":"Upgraded","messageId":"b-m3",)"
+                        R"("properties":{"click_id":")",
+                        a.click_converted, R"("}})"),
+           404}}},
         // ---- coupons ----
         {"GET /v1/coupons",
          {{"B's own", {}, "", "", 200},

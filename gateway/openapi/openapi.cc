@@ -723,8 +723,18 @@ class DocumentBuilder {
   // A message the responses hold (and no request does) lists every field the gateway always
   // renders as required, and marks the ones it renders as null when unset nullable.
   Json MessageSchema(const Descriptor& message, const std::set<std::string>& excluded) {
-    Json schema = TypedSchema("object");
     const std::string description = Describe(message);
+    // A json_union is rendered as its set member alone: oneOf the members.
+    for (int i = 0; i < message.oneof_decl_count(); ++i) {
+      const google::protobuf::OneofDescriptor& oneof = *message.oneof_decl(i);
+      if (!oneof.options().GetExtension(affonso::v1::json_union)) continue;
+      Json members = Json::Array();
+      for (int j = 0; j < oneof.field_count(); ++j) members.Add(FieldSchema(*oneof.field(j)));
+      Json schema = Json::Object().Set("oneOf", std::move(members));
+      if (!description.empty()) schema.Set("description", Json::String(description));
+      return schema;
+    }
+    Json schema = TypedSchema("object");
     if (!description.empty()) schema.Set("description", Json::String(description));
     const bool in_responses = response_messages_.count(message.full_name()) > 0;
     const bool response_only = in_responses && request_messages_.count(message.full_name()) == 0;

@@ -785,7 +785,27 @@ void FillRawBody(absl::string_view body, Message* request) {
   }
 }
 
+// The oneof marked json_union, when the message is such a union.
+const google::protobuf::OneofDescriptor* JsonUnionOf(const Descriptor& type) {
+  for (int i = 0; i < type.oneof_decl_count(); ++i) {
+    if (type.oneof_decl(i)->options().GetExtension(affonso::v1::json_union)) {
+      return type.oneof_decl(i);
+    }
+  }
+  return nullptr;
+}
+
 void WriteMessage(const Message& message, std::string* out) {
+  // A union (the SDK's `A | B`) is its set member alone; null when none is.
+  if (const auto* oneof = JsonUnionOf(*message.GetDescriptor()); oneof != nullptr) {
+    const FieldDescriptor* set = message.GetReflection()->GetOneofFieldDescriptor(message, oneof);
+    if (set == nullptr) {
+      out->append("null");
+    } else {
+      WriteFieldValue(message, *set, -1, out);
+    }
+    return;
+  }
   out->push_back('{');
   bool first = true;
   WriteFields(message, out, &first);

@@ -14,6 +14,7 @@
 #include "proto/affonso/v1/affiliates.pb.h"
 #include "proto/affonso/v1/clicks.pb.h"
 #include "proto/affonso/v1/conversions.pb.h"
+#include "proto/affonso/v1/events.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
@@ -415,6 +416,57 @@ TEST(RenderSuccessTest, ResponseBodyBecomesDataWithApiEnums) {
   // nullable, has presence now: CONTRACT.md renders it null).
   EXPECT_EQ(data.at("affiliate_id").string_value(), "");
   EXPECT_EQ(data.count("created"), 0u);
+}
+
+// json_union: the set member of the oneof is the whole `data`.
+TEST(RenderSuccessTest, JsonUnionRendersItsSetMemberAlone) {
+  const Route& route = RouteFor("EventService", "CreateEvent");
+  EventResult event;
+  event.mutable_event()->set_referral_id("ref_1");
+  event.mutable_event()->set_action("recorded");
+  auto json = RenderSuccess(route, event);
+  ASSERT_OK(json);
+  EXPECT_TRUE(absl::StrContains(*json, R"("data":{"referral_id":"ref_1","transaction_id":null,)"))
+      << *json;
+  auto parsed = Parse(*json);
+  const auto& data = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(data.size(), 9u);
+  EXPECT_EQ(data.at("action").string_value(), "recorded");
+  EXPECT_EQ(data.count("event"), 0u);
+
+  EventResult sale;
+  sale.mutable_conversion()->set_id("com_1");
+  sale.mutable_conversion()->set_calculation_mode("auto");
+  json = RenderSuccess(route, sale);
+  ASSERT_OK(json);
+  parsed = Parse(*json);
+  const auto& conversion = parsed.fields().at("data").struct_value().fields();
+  EXPECT_EQ(conversion.at("id").string_value(), "com_1");
+  EXPECT_EQ(conversion.at("calculation_mode").string_value(), "auto");
+  EXPECT_EQ(conversion.count("conversion"), 0u);
+  EXPECT_EQ(conversion.count("action"), 0u);
+
+  json = RenderSuccess(route, EventResult());
+  ASSERT_OK(json);
+  EXPECT_EQ(*json, R"({"success":true,"data":null})");
+}
+
+// A body bound to a Struct field takes the whole free-form object.
+TEST(BuildRequestTest, BodyBoundToAStructTakesTheWholeObject) {
+  IngestSourceEventRequest request;
+  ASSERT_OK(BuildRequest(RouteFor("EventService", "IngestSourceEvent"), {{"source", "custom"}}, "",
+                         R"({"event_name":"x","nested":{"a":[1,2]}})", &request));
+  EXPECT_EQ(request.source(), "custom");
+  EXPECT_EQ(request.payload().fields().at("event_name").string_value(), "x");
+  EXPECT_EQ(request.payload()
+                .fields()
+                .at("nested")
+                .struct_value()
+                .fields()
+                .at("a")
+                .list_value()
+                .values_size(),
+            2);
 }
 
 TEST(RenderSuccessTest, ListsSpreadIntoTheEnvelope) {

@@ -18,6 +18,7 @@
 #include "services/api/conversion_metrics.h"
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
+#include "services/api/event_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -53,6 +54,7 @@
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signing_secret_store.h"
 #include "storage/pg_signup_store.h"
+#include "storage/pg_source_event_store.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
 #include "storage/pool.h"
@@ -88,6 +90,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgAffiliateStore> affiliates;
   std::unique_ptr<storage::PgCommissionStore> commissions;
   std::unique_ptr<storage::PgConversionStore> conversions;
+  std::unique_ptr<storage::PgSourceEventStore> source_events;
   std::unique_ptr<storage::PgCouponStore> coupons;
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
@@ -111,6 +114,7 @@ struct Server::Parts {
   std::unique_ptr<AffiliateServiceImpl> affiliate_service;
   std::unique_ptr<CommissionServiceImpl> commission_service;
   std::unique_ptr<ConversionServiceImpl> conversion_service;
+  std::unique_ptr<EventServiceImpl> event_service;  // records sales through conversion_service
   std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
@@ -173,6 +177,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
   parts->conversions =
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
+  parts->source_events = std::make_unique<storage::PgSourceEventStore>(db);
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
@@ -236,6 +241,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       config.request_verifier != nullptr ? config.request_verifier : parts->signing_verifier.get();
   parts->conversion_service = std::make_unique<ConversionServiceImpl>(
       runner, parts->conversions.get(), parts->signups.get(), request_verifier);
+  parts->event_service = std::make_unique<EventServiceImpl>(
+      runner, parts->source_events.get(), parts->conversion_service.get(), parts->signups.get(),
+      parts->referrals.get(), request_verifier);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
@@ -277,6 +285,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->program_service.get());
     builder.RegisterService(parts->commission_service.get());
     builder.RegisterService(parts->conversion_service.get());
+    builder.RegisterService(parts->event_service.get());
     builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());

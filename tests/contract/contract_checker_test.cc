@@ -36,6 +36,9 @@ alias Mode = "off" | "detect" | "block"
 alias Entry = Literal | Macro
 type Literal { value: string; type: "literal"; }
 type Macro { value: "{a}" | "{b}"; type: "macro"; }
+type Happened { referral_id: string; action: string; }
+type Sale { id: string; amount: number; }
+alias Outcome = Happened | Sale
 route GET /v1/things -> offset Thing
 route GET /v1/things/{id} -> single Thing
 route GET /v1/cursor -> cursor Thing
@@ -162,6 +165,25 @@ TEST_F(ContractCheckerTest, AUnionOfObjectsReportsTheClosestAlternative) {
   auto bad = description_.Check(Json(R"({"value":"{c}","type":"macro"})"), "Entry");
   ASSERT_OK(bad);
   EXPECT_EQ(FormatMismatches(*bad), "value: got string \"{c}\", want one of \"{a}\" | \"{b}\"\n");
+}
+
+// An untagged union of objects (the SDK's EventResult = S2SEvent | Conversion): the value is
+// exactly one alternative, never a mix of them.
+TEST_F(ContractCheckerTest, AnUntaggedUnionIsExactlyOneAlternative) {
+  for (const char* good :
+       {R"({"referral_id":"r","action":"recorded"})", R"({"id":"c","amount":1})"}) {
+    auto checked = description_.Check(Json(good), "Outcome");
+    ASSERT_OK(checked);
+    EXPECT_EQ(FormatMismatches(*checked), "") << good;
+  }
+  auto mixed =
+      description_.Check(Json(R"({"referral_id":"r","action":"recorded","amount":1})"), "Outcome");
+  ASSERT_OK(mixed);
+  EXPECT_EQ(FormatMismatches(*mixed), "amount: unexpected field: Happened has no such field\n");
+  auto wrapped =
+      description_.Check(Json(R"({"event":{"referral_id":"r","action":"x"}})"), "Outcome");
+  ASSERT_OK(wrapped);
+  EXPECT_NE(FormatMismatches(*wrapped), "");
 }
 
 TEST_F(ContractCheckerTest, ChecksEachEnvelope) {
