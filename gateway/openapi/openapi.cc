@@ -597,6 +597,8 @@ class DocumentBuilder {
       const FieldDescriptor& field = *message.field(i);
       const std::string name = prefix + field.name();
       if (excluded.count(name) > 0 || field.is_map()) continue;
+      // The gateway fills it from the body; a query value would be ignored.
+      if (field.options().GetExtension(affonso::v1::raw_body)) continue;
       if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
           !IsQueryScalar(*field.message_type())) {
         // Objects and lists of objects have no query form.
