@@ -28,16 +28,16 @@ CREATE TRIGGER commissions_ready_for_payment_at
 -- no daylight saving), so the sum does not depend on the session's time
 -- zone and may be IMMUTABLE (timestamptz + interval is only STABLE because
 -- a '1 day' interval would), which lets the due scan use an index.
-CREATE FUNCTION commission_hold_ends_at(created timestamptz, hold_days integer)
+CREATE OR REPLACE FUNCTION commission_hold_ends_at(created timestamptz, hold_days integer)
 RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT created + hold_days * interval '24 hours'
 $$;
 -- The scheduler's due scan (every team at once: a plain index).
-CREATE INDEX commissions_hold_due
+CREATE INDEX IF NOT EXISTS commissions_hold_due
   ON commissions (commission_hold_ends_at(created_at, hold_period_days))
   WHERE status = 'pending';
 -- Payout generation: an affiliate's ready commissions per currency.
-CREATE INDEX commissions_team_ready_for_payment
+CREATE INDEX IF NOT EXISTS commissions_team_ready_for_payment
   ON commissions (team_id, affiliate_id, commission_currency)
   WHERE status = 'ready_for_payment';
 
