@@ -75,33 +75,6 @@ absl::Status CheckHoldPeriod(int days) {
   return absl::OkStatus();
 }
 
-// ParseDateBound as the store takes it: unix microseconds, "" for no bound.
-absl::StatusOr<std::string> DateBoundMicros(absl::string_view field, const std::string& value,
-                                            DateBound bound) {
-  if (value.empty()) return std::string();
-  AFFONSO_ASSIGN_OR_RETURN(absl::Time time, ParseDateBound(field, value, bound));
-  return std::to_string(absl::ToUnixMicros(time));
-}
-
-absl::StatusOr<std::string> ParseSort(const std::string& sort) {
-  if (sort.empty()) return std::string("created_at:desc");
-  absl::string_view field = sort;
-  absl::string_view direction = "desc";
-  if (absl::ConsumePrefix(&field, "-")) {
-    // "-field": descending.
-  } else if (absl::ConsumeSuffix(&field, ":asc")) {
-    direction = "asc";
-  } else {
-    absl::ConsumeSuffix(&field, ":desc");
-  }
-  for (absl::string_view known : {"created_at", "updated_at", "sale_amount", "commission_amount"}) {
-    if (field == known) return absl::StrCat(field, ":", direction);
-  }
-  return ValidationError("sort",
-                         "sort must be created_at, updated_at, sale_amount or commission_amount, "
-                         "optionally with :asc or :desc");
-}
-
 absl::Status CheckTimestamp(absl::string_view field, const google::protobuf::Timestamp& value) {
   if (value.nanos() < 0 || value.nanos() > 999999999 ||
       !InTimestampRange(absl::FromUnixSeconds(value.seconds()))) {
@@ -131,7 +104,9 @@ absl::StatusOr<storage::CommissionListQuery> ParseListCommissions(
                            DateBoundMicros("dateFrom", request.date_from(), DateBound::kStart));
   AFFONSO_ASSIGN_OR_RETURN(query.created_to_us,
                            DateBoundMicros("dateTo", request.date_to(), DateBound::kEnd));
-  AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
+  AFFONSO_ASSIGN_OR_RETURN(
+      query.sort, ParseSortSpec(request.sort(),
+                                {"created_at", "updated_at", "sale_amount", "commission_amount"}));
   AFFONSO_RETURN_IF_ERROR(ParseCommissionExpansions(request.expand()).status());
   query.page = page.page;
   query.limit = page.limit;

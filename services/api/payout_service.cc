@@ -26,33 +26,6 @@ absl::Status CheckPayoutStatus(int status) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> DateBoundMicros(absl::string_view field, const std::string& value,
-                                            DateBound bound) {
-  if (value.empty()) return std::string();
-  AFFONSO_ASSIGN_OR_RETURN(absl::Time time, ParseDateBound(field, value, bound));
-  return std::to_string(absl::ToUnixMicros(time));
-}
-
-absl::StatusOr<std::string> ParseSort(const std::string& sort) {
-  if (sort.empty()) return std::string("created_at:desc");
-  absl::string_view field = sort;
-  absl::string_view direction = "desc";
-  if (absl::ConsumePrefix(&field, "-")) {
-    // "-field": descending.
-  } else if (absl::ConsumeSuffix(&field, ":asc")) {
-    direction = "asc";
-  } else {
-    absl::ConsumeSuffix(&field, ":desc");
-  }
-  for (absl::string_view known : {"created_at", "updated_at", "amount", "invoice_number"}) {
-    if (field == known) return absl::StrCat(field, ":", direction);
-  }
-  return ValidationError(
-      "sort",
-      "sort must be created_at, updated_at, amount or invoice_number, optionally with "
-      ":asc or :desc");
-}
-
 }  // namespace
 
 absl::StatusOr<storage::PayoutListQuery> ParseListPayouts(const v1::ListPayoutsRequest& request) {
@@ -67,7 +40,8 @@ absl::StatusOr<storage::PayoutListQuery> ParseListPayouts(const v1::ListPayoutsR
                            DateBoundMicros("dateFrom", request.date_from(), DateBound::kStart));
   AFFONSO_ASSIGN_OR_RETURN(query.created_to_us,
                            DateBoundMicros("dateTo", request.date_to(), DateBound::kEnd));
-  AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
+  AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSortSpec(request.sort(), {"created_at", "updated_at",
+                                                                      "amount", "invoice_number"}));
   query.page = page.page;
   query.limit = page.limit;
   query.affiliate_id = request.affiliate_id();

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -244,6 +245,36 @@ absl::Status CheckEncodedSize(absl::string_view field, const google::protobuf::M
         field, absl::StrCat(field, " must be at most ", max_bytes, " bytes (it is ", size, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DateBoundMicros(absl::string_view field, absl::string_view value,
+                                            DateBound bound) {
+  if (value.empty()) return std::string();
+  AFFONSO_ASSIGN_OR_RETURN(absl::Time time, ParseDateBound(field, value, bound));
+  return std::to_string(absl::ToUnixMicros(time));
+}
+
+absl::StatusOr<std::string> ParseSortSpec(absl::string_view sort,
+                                          const std::vector<absl::string_view>& known) {
+  if (sort.empty()) return std::string("created_at:desc");
+  absl::string_view field = sort;
+  absl::string_view direction = "desc";
+  if (absl::ConsumePrefix(&field, "-")) {
+    // "-field": descending.
+  } else if (absl::ConsumeSuffix(&field, ":asc")) {
+    direction = "asc";
+  } else {
+    absl::ConsumeSuffix(&field, ":desc");
+  }
+  for (absl::string_view name : known) {
+    if (field == name) return absl::StrCat(field, ":", direction);
+  }
+  std::vector<std::string> names(known.begin(), known.end());
+  const std::string last = names.back();
+  names.pop_back();
+  return ValidationError(
+      "sort", absl::StrCat("sort must be ", absl::StrJoin(names, ", "), names.empty() ? "" : " or ",
+                           last, ", optionally with :asc or :desc"));
 }
 
 }  // namespace affonso::services

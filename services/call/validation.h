@@ -69,6 +69,17 @@ bool InTimestampRange(absl::Time time);
 enum class DateBound { kStart, kEnd };
 absl::StatusOr<absl::Time> ParseDateBound(absl::string_view field, absl::string_view value,
                                           DateBound bound);
+// ParseDateBound as the stores take it: unix microseconds as text, "" for no
+// bound (an empty value).
+absl::StatusOr<std::string> DateBoundMicros(absl::string_view field, absl::string_view value,
+                                            DateBound bound);
+
+// An offset list's `sort`: "<field>", "<field>:asc", "<field>:desc" or
+// "-<field>" (descending), the field one of `known`; "" = created_at
+// descending. Answers "<field>:<asc|desc>"; a VALIDATION_ERROR naming sort
+// that lists `known` otherwise.
+absl::StatusOr<std::string> ParseSortSpec(absl::string_view sort,
+                                          const std::vector<absl::string_view>& known);
 
 // Our ids are "<prefix>_<base62>"; anything else (or longer than any id we
 // issue) cannot name an object, so it is NOT_FOUND without a query.
