@@ -121,7 +121,9 @@ constexpr Statement kLiveReferralExists{
 
 // $1 id, $2 team.
 constexpr Statement kLockCommission{
-    "commission_lock", "SELECT status FROM commissions WHERE id = $1 AND team_id = $2 FOR UPDATE"};
+    "commission_lock",
+    "SELECT status, refunded_amount > 0 AS refunded FROM commissions "
+    "WHERE id = $1 AND team_id = $2 FOR UPDATE"};
 
 // NULL = unchanged. $1 id, $2 team, $3 status, $4 sales status, $5 hold days,
 // $6 sale amount, $7 its currency, $8 commission amount, $9 its currency,
@@ -137,6 +139,11 @@ constexpr Statement kUpdateCommission{
     "    sale_amount = COALESCE($6::numeric, c.sale_amount), "
     "    sale_amount_currency = COALESCE($7::text, c.sale_amount_currency), "
     "    commission_amount = COALESCE($8::numeric, c.commission_amount), "
+    // A conversion's refunds scale from the commission as set: an edit (only
+    // allowed before any refund) becomes that base.
+    "    original_commission_amount = CASE WHEN $8::numeric IS NOT NULL "
+    "      AND c.original_commission_amount IS NOT NULL THEN $8::numeric "
+    "      ELSE c.original_commission_amount END, "
     "    commission_currency = COALESCE($9::text, c.commission_currency), "
     "    updated_at = now() "
     "  WHERE c.id = $1 AND c.team_id = $2 "
@@ -314,6 +321,14 @@ absl::StatusOr<Commission> PgCommissionStore::UpdateCommission(absl::string_view
     const affonso::v1::CommissionStatus from =
         CommissionStatusFromDb(ReadText(locked[0]["status"]));
     const char* status_event = nullptr;
+    // Refunds scale the commission from its sale: once one has, the amounts
+    // only move by further refunds.
+    if (locked[0]["refunded"].as<bool>() &&
+        (change.sale_amount.has_value() || change.commission_amount.has_value())) {
+      return ValidationError(
+          change.commission_amount.has_value() ? "commission_amount" : "sale_amount",
+          "a refunded conversion's amounts change only by refunds");
+    }
     if (change.status.has_value()) {
       if (!CommissionStatusChangeAllowed(from, *change.status)) {
         const char* from_name = CommissionStatusToDb(from);

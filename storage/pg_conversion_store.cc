@@ -64,6 +64,13 @@ constexpr Statement kLockConversion{
     " FROM commissions c WHERE c.id = $1 AND c.team_id = $2 AND c.earning_type = 'sale' "
     "FOR UPDATE"};
 
+// What earlier refunds clawed back from this commission while it was being
+// paid out. $1 team, $2 commission.
+constexpr Statement kClawedBack{
+    "conversion_clawed_back",
+    "SELECT COALESCE(sum(amount), 0)::text AS clawed_back FROM commission_clawbacks "
+    "WHERE team_id = $1 AND commission_id = $2"};
+
 // Attribution. $1 team, $2 the identifier.
 #define AFFONSO_ATTRIBUTED_REFERRAL \
   "SELECT r.id, r.program_id, r.affiliate_id, r.status FROM referrals r "
@@ -525,10 +532,21 @@ absl::StatusOr<Conversion> PgConversionStore::RefundConversion(absl::string_view
     const bool paid_out = PaidOut(status);
     // Money that left stays as paid: the affiliate owes the difference.
     const Money clawback = paid_out ? before - after : Money();
-    const Money commission_after = paid_out ? current : after;
+    // Unpaid again (its payout failed or was cancelled) after earlier refunds
+    // were clawed back: those clawbacks stay owed, so the commission keeps
+    // them and the affiliate nets exactly `after`.
+    Money clawed_back;
+    if (!paid_out) {
+      pqxx::result owed = tx.Exec(kClawedBack, team, input.conversion_id);
+      AFFONSO_ASSIGN_OR_RETURN(clawed_back, ReadMoney(owed[0]["clawed_back"]));
+    }
+    const Money commission_after = paid_out ? current : after + clawed_back;
     CommissionStatus new_status = status;
     const char* event = "transaction.updated";
-    if (!paid_out && left == Money() && status != affonso::v1::COMMISSION_STATUS_DECLINED) {
+    // Refunded in full: nothing is due, unless owed clawbacks still have to
+    // be netted by it in a payout.
+    if (!paid_out && left == Money() && clawed_back == Money() &&
+        status != affonso::v1::COMMISSION_STATUS_DECLINED) {
       new_status = affonso::v1::COMMISSION_STATUS_REFUNDED;
       event = "transaction.rejected";
     }

@@ -364,6 +364,32 @@ TEST_F(PgConversionRefundTest, PaidCommissionIsClawedBack) {
   EXPECT_EQ(Count("outbox_events WHERE type = 'transaction.rejected'"), "0");
 }
 
+// Refunded while in a payout (clawed back), then the payout failed: the
+// commission is unpaid again, and the next refund must not count the first
+// one twice (once in the commission, once in the clawback still owed).
+TEST_F(PgConversionRefundTest, RefundAfterAFailedPayoutCountsEarlierClawbacksOnce) {
+  const Conversion conversion = Record();
+  const std::string where = " WHERE id = '" + conversion.id() + "'";
+  db_->QueryValue("UPDATE commissions SET status = 'processing_payout'" + where);
+  ASSERT_OK(Refund(conversion.id(), 3000).status());  // clawback 33.33 - 23.33 = 10.00
+  db_->QueryValue("UPDATE commissions SET status = 'ready_for_payment'" + where);
+  // 33.33 * 45 / 100 = 14.9985 -> 15.00 is what the affiliate earns now; the
+  // commission keeps the 10.00 still owed, so it nets to 15.00.
+  ASSERT_OK_AND_ASSIGN(Conversion second, Refund(conversion.id(), 2500));
+  EXPECT_EQ(second.commission_amount(), 25.00);
+  EXPECT_EQ(db_->QueryValue("SELECT c.commission_amount - (SELECT sum(amount) FROM "
+                            "commission_clawbacks k WHERE k.commission_id = c.id) FROM "
+                            "commissions c" +
+                            where),
+            "15.00");
+  // The rest: the commission is the owed 10.00 (netted by the clawback), not
+  // refunded at 0 with 10.00 owed on top.
+  ASSERT_OK_AND_ASSIGN(Conversion full, Refund(conversion.id(), std::nullopt));
+  EXPECT_EQ(full.commission_amount(), 10.00);
+  EXPECT_EQ(full.status(), affonso::v1::COMMISSION_STATUS_READY_FOR_PAYMENT);
+  EXPECT_EQ(full.sales_status(), affonso::v1::SALES_STATUS_REFUNDED);
+}
+
 TEST_F(PgConversionRefundTest, RacingRefundsStayExact) {
   const Conversion conversion = Record();
   constexpr int kRefunds = 16;  // 16 x 10.00 of a 100.00 sale: 10 succeed

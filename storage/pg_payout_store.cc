@@ -332,7 +332,6 @@ absl::StatusOr<Payout> PgPayoutStore::UpdatePayout(absl::string_view team_id,
   const char* to = PayoutStatusToDb(change.status);
   if (to == nullptr) return ValidationError("status", "status is required");
   const std::string event_id = NewId("evt");
-  const char* event_type = PayoutStatusEvent(change.status);
   return pool_->InTransaction("update_payout", [&](Tx& tx) -> absl::StatusOr<Payout> {
     pqxx::result locked = tx.Exec(kLockPayout, change.id, team);
     if (locked.empty()) return NotFoundError("payout");
@@ -363,6 +362,10 @@ absl::StatusOr<Payout> PgPayoutStore::UpdatePayout(absl::string_view team_id,
           break;
       }
     }
+    // The same status again changes only the payment fields: payout.updated,
+    // never a second payout.paid / payout.failed.
+    const char* event_type =
+        from == change.status ? "payout.updated" : PayoutStatusEvent(change.status);
     if (tx.Exec(kUpdatePayout, change.id, team, to, IfPresent(change.payment_method),
                 IfPresent(change.payment_reference), event_id, event_type)
             .empty()) {
@@ -400,7 +403,12 @@ absl::StatusOr<PayoutGenerationResult> PgPayoutStore::GeneratePayouts(
           ++result.busy;
           continue;
         }
-        return outcome.status();
+        // One group that fails must not hold back every other team's
+        // payouts: it is logged, counted as busy and retried next run.
+        AFFONSO_LOG(kError, "payout generation: team ", group.team_id, " affiliate ",
+                    group.affiliate_id, " ", group.currency, ": ", outcome.status().ToString());
+        ++result.busy;
+        continue;
       }
       switch (*outcome) {
         case Outcome::kCreated:

@@ -172,6 +172,13 @@ TEST_F(PgPayoutStoreTest, CompletedPaysEveryCommission) {
     EXPECT_EQ(CommissionStatus(commission), "paid");
     EXPECT_EQ(EventCount("transaction.paid", "transactionId", commission), 1);
   }
+  // Completed again (a corrected reference): payout.updated, never a second
+  // payout.paid.
+  PayoutChange corrected{id, v1::PAYOUT_STATUS_COMPLETED, std::nullopt, std::string("ref-2")};
+  ASSERT_OK_AND_ASSIGN(payout, store_->UpdatePayout(a_.team_id, corrected));
+  EXPECT_EQ(payout.payment_reference(), "ref-2");
+  EXPECT_EQ(EventCount("payout.paid", "payoutId", id), 1);
+  EXPECT_EQ(EventCount("payout.updated", "payoutId", id), 2);
   // Final.
   EXPECT_THAT(store_->UpdatePayout(a_.team_id, {id, v1::PAYOUT_STATUS_FAILED, {}, {}}),
               HasApiError("VALIDATION_ERROR", "status"));

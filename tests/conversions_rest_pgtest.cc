@@ -115,6 +115,28 @@ TEST_F(ConversionsRestTest, CreateReplayRefundAndTheShape) {
   EXPECT_EQ(rest.Data().fields().at("commission_amount").number_value(), 0);
 }
 
+// A commission edited by PUT is what later refunds scale from; once refunded,
+// its amounts move only by refunds.
+TEST_F(ConversionsRestTest, RefundsScaleTheEditedCommissionAndFixItsAmounts) {
+  InsertSaleIncentive(a_, "10");
+  const std::string click = storage::testing::InsertClick(*db_, a_);
+  HttpResult created = Call("POST", "/v1/conversions",
+                            absl::StrCat(R"({"click_id":")", click,
+                                         R"(","sale_amount":100,"external_event_id":"edit-1"})"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.DataString("id");
+  HttpResult edited = Call("PUT", "/v1/commissions/" + id, R"({"commission_amount":20})");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  HttpResult refunded = Call("POST", "/v1/conversions/" + id + "/refund", R"({"amount":25})");
+  ASSERT_EQ(refunded.status, 200) << refunded.body;
+  EXPECT_EQ(refunded.Data().fields().at("commission_amount").number_value(), 15.0);  // 20 * 75%
+  HttpResult refused = Call("PUT", "/v1/commissions/" + id, R"({"commission_amount":30})");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(refused.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_EQ(db_->QueryValue("SELECT commission_amount FROM commissions WHERE id = '" + id + "'"),
+            "15.00");
+}
+
 TEST_F(ConversionsRestTest, OverGrpc) {
   InsertSaleIncentive(a_, "50");
   const std::string referral = NewId("ref");
