@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/api_error.h"
+#include "common/money.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -96,22 +97,9 @@ absl::Status CheckEmail(absl::string_view field, absl::string_view value) {
 }
 
 absl::Status CheckMoney(absl::string_view field, double amount) {
-  // 13 integer digits and 2 decimals are 15 significant digits, which a
-  // double carries exactly; above that a JSON amount no longer reaches the
-  // database as written (99999999999999.99 is the same double as ...98).
-  constexpr double kMaxAmount = 1e13;
-  if (!std::isfinite(amount) || amount < 0 || amount >= kMaxAmount) {
-    return ValidationError(field,
-                           absl::StrCat(field, " must be a number from 0 to 9999999999999.99"));
-  }
-  // The stores write MoneyText ("%.2f") into numeric(18,2): accept only what
-  // reads back as this very amount, so nothing is rounded silently. (Scaling
-  // by 100 and allowing some noise did not: the product's own rounding hid
-  // fractions of a cent in large amounts.)
-  if (std::strtod(MoneyText(amount).c_str(), nullptr) != amount) {
-    return ValidationError(field, absl::StrCat(field, " may have at most 2 decimals"));
-  }
-  return absl::OkStatus();
+  // The one money rule (common/money.h): what the stores write as MoneyText
+  // reads back as this very amount, so nothing is rounded silently.
+  return Money::FromAmount(field, amount).status();
 }
 
 std::string MoneyText(double amount) { return absl::StrFormat("%.2f", amount); }
