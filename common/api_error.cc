@@ -71,6 +71,13 @@ absl::Status InsufficientPermissionsError(absl::string_view permission) {
       api_code::kInsufficientPermissions);
 }
 
+absl::Status OriginNotAllowedError(absl::string_view host) {
+  return WithApiCode(
+      absl::PermissionDeniedError(absl::StrCat(host.empty() ? "this site" : host,
+                                               " is not on the program's allowed domains")),
+      api_code::kOriginNotAllowed);
+}
+
 absl::Status InvalidApiKeyError() {
   return WithApiCode(absl::UnauthenticatedError("invalid API key"), api_code::kInvalidApiKey);
 }
@@ -115,7 +122,8 @@ absl::string_view AuthErrorReason(absl::string_view code) {
   for (absl::string_view reason :
        {api_code::kMissingApiKey, api_code::kInvalidApiKeyFormat, api_code::kInvalidApiKey,
         api_code::kApiKeyDisabled, api_code::kApiKeyExpired, api_code::kInsufficientPermissions,
-        api_code::kMissingSignature, api_code::kStaleSignature, api_code::kInvalidSignature}) {
+        api_code::kOriginNotAllowed, api_code::kMissingSignature, api_code::kStaleSignature,
+        api_code::kInvalidSignature}) {
     if (code == reason) return reason;
   }
   return {};
@@ -124,8 +132,9 @@ absl::string_view AuthErrorReason(absl::string_view code) {
 absl::string_view PublicErrorCode(absl::string_view code) {
   const absl::string_view reason = AuthErrorReason(code);
   if (reason.empty()) return code;
-  return reason == api_code::kInsufficientPermissions ? api_code::kForbidden
-                                                      : api_code::kUnauthorized;
+  return reason == api_code::kInsufficientPermissions || reason == api_code::kOriginNotAllowed
+             ? api_code::kForbidden
+             : api_code::kUnauthorized;
 }
 
 bool IsServerFault(absl::StatusCode code) {

@@ -25,6 +25,9 @@ inline constexpr absl::string_view kInvalidApiKey = "INVALID_API_KEY";
 inline constexpr absl::string_view kApiKeyDisabled = "API_KEY_DISABLED";
 inline constexpr absl::string_view kApiKeyExpired = "API_KEY_EXPIRED";
 inline constexpr absl::string_view kInsufficientPermissions = "INSUFFICIENT_PERMISSIONS";
+// A public (pixel) call from a page whose Origin / Referer host is not on
+// the program's allowed domains: 403 FORBIDDEN.
+inline constexpr absl::string_view kOriginNotAllowed = "ORIGIN_NOT_ALLOWED";
 // A signed route of a program with a signing secret (docs/MONEY.md
 // "Request signing"): no X-Affonso-Timestamp / X-Affonso-Signature, a
 // timestamp that is no integer or too far from now, an HMAC that matches no
@@ -54,6 +57,8 @@ absl::Status InvalidApiKeyFormatError();
 absl::Status InvalidApiKeyError();
 // 403: the key is valid but lacks `permission`.
 absl::Status InsufficientPermissionsError(absl::string_view permission);
+// 403: a public call from a site the program does not allow.
+absl::Status OriginNotAllowedError(absl::string_view host);
 
 // Attaches an explicit API code (and optionally a field) to any status.
 absl::Status WithApiCode(absl::Status status, absl::string_view code, absl::string_view field = {});

@@ -15,6 +15,14 @@ inline constexpr char kClientAddressKey[] = "x-affonso-client-address";
 // the gateway forwards unchanged (services/call/request_signing.h).
 inline constexpr char kSignatureTimestampKey[] = "x-affonso-timestamp";
 inline constexpr char kSignatureKey[] = "x-affonso-signature";
+// What a public (unauthenticated) call is judged by: the browser's Origin
+// and Referer and the client's User-Agent, forwarded by the gateway as sent
+// (printable ASCII, bounded; anything else is dropped). The services believe
+// them as they believe kClientAddressKey: only from the in-process gateway
+// or a trusted loopback sidecar; a gRPC caller's are its own claim.
+inline constexpr char kOriginKey[] = "x-affonso-origin";
+inline constexpr char kRefererKey[] = "x-affonso-referer";
+inline constexpr char kUserAgentKey[] = "x-affonso-user-agent";
 
 // Response metadata the gateway turns into the HTTP answer.
 inline constexpr char kHttpCodeKey[] = "x-http-code";      // "201" / "200" (initial)

@@ -13,6 +13,7 @@
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
+#include "proto/affonso/v1/tracking.pb.h"
 #include "proto/affonso/v1/webhooks.pb.h"
 
 namespace affonso::gateway {
@@ -30,6 +31,7 @@ std::vector<const google::protobuf::FileDescriptor*> ContractFiles() {
       affonso::v1::FraudRules::descriptor()->file(),
       affonso::v1::Referral::descriptor()->file(),
       affonso::v1::RecordSignupRequest::descriptor()->file(),
+      affonso::v1::TrackRequest::descriptor()->file(),
       affonso::v1::WebhookEndpoint::descriptor()->file(),
   };
   std::sort(files.begin(), files.end(),

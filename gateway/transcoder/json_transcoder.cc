@@ -64,7 +64,13 @@ bool IsOpaqueMessage(const Descriptor* type) {
 const FieldDescriptor* FindField(const Descriptor& type, absl::string_view name) {
   const std::string key(name);
   const FieldDescriptor* field = type.FindFieldByName(key);
-  return field != nullptr ? field : type.FindFieldByCamelcaseName(key);
+  if (field == nullptr) field = type.FindFieldByCamelcaseName(key);
+  if (field != nullptr) return field;
+  // A name the contract pins (json_name = "ScCid") is accepted as written.
+  for (int i = 0; i < type.field_count(); ++i) {
+    if (type.field(i)->has_json_name() && type.field(i)->json_name() == key) return type.field(i);
+  }
+  return nullptr;
 }
 
 std::string Join(absl::string_view prefix, absl::string_view name) {
@@ -873,6 +879,11 @@ absl::Status BuildRequest(const Route& route,
 absl::StatusOr<std::string> RenderSuccess(const Route& route,
                                           const google::protobuf::Message& response) {
   const Descriptor& type = *response.GetDescriptor();
+  if (route.method != nullptr && route.method->options().GetExtension(affonso::v1::bare_response)) {
+    std::string bare;
+    WriteMessage(response, &bare);
+    return bare;
+  }
   std::string out = "{\"success\":true,";
   if (type.FindFieldByName("data") != nullptr) {
     bool first = true;

@@ -33,7 +33,8 @@ absl::Status BuildRequest(const Route& route,
 // (a delete's `message`) sits beside "success" under its own name.
 // snake_case names, enums as their lowercase names, every field present, an
 // unset field with presence as null unless marked omit_when_unset
-// (docs/CONTRACT.md).
+// (docs/CONTRACT.md). A method marked bare_response answers the message
+// alone, unwrapped.
 absl::StatusOr<std::string> RenderSuccess(const Route& route,
                                           const google::protobuf::Message& response);
 

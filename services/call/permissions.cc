@@ -34,6 +34,15 @@ absl::StatusOr<MethodPermissions> MethodPermissions::FromServices(
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
       const std::string& permission = method->options().GetExtension(affonso::v1::permission);
+      // Authorised by what the request names (a program's public id), on a
+      // runner of its own that has no permission stage.
+      if (method->options().GetExtension(affonso::v1::unauthenticated)) {
+        if (!permission.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              method->full_name(), " is unauthenticated and names a permission: one or the other"));
+        }
+        continue;
+      }
       if (permission.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat(method->full_name(),
