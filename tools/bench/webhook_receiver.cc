@@ -1,8 +1,11 @@
 // A webhook receiver for `./dev bench`: answers 200 to every POST and, after
 // --seconds, prints how many deliveries arrived, the rate, and the delivery
-// lag (arrival minus the event's createdAt) p50 / p99.
+// lag (arrival minus the event's createdAt) p50 / p99. `./dev run` starts it
+// for the demo with --seconds=0 (until stopped) and --print (a line for each
+// delivery).
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -13,16 +16,28 @@
 #include "gateway/http/http_server.h"
 
 ABSL_FLAG(int, port, 8099, "port on 127.0.0.1");
-ABSL_FLAG(double, seconds, 20, "how long to listen");
+ABSL_FLAG(double, seconds, 20, "how long to listen; 0: until stopped (SIGINT, SIGTERM)");
+ABSL_FLAG(bool, print, false, "print a line for each delivery (event type and id) as it arrives");
 ABSL_FLAG(std::string, name, "webhook_delivery", "label printed with the results");
 ABSL_FLAG(std::string, ids_file, "",
           "append each delivery's webhook-id to this file, one per line (crash checks)");
 
 namespace {
 
+// The string value of "key" in a JSON text ("" when absent): enough for the
+// event envelope's top-level "type", which comes before "data".
+std::string JsonString(const std::string& json, const std::string& key) {
+  size_t at = json.find("\"" + key + "\"");
+  if (at == std::string::npos) return "";
+  at = json.find_first_not_of(" \t\r\n:", at + key.size() + 2);
+  if (at == std::string::npos || json[at] != '"') return "";
+  const size_t end = json.find('"', at + 1);
+  return end == std::string::npos ? "" : json.substr(at + 1, end - at - 1);
+}
+
 class Receiver : public affonso::gateway::HttpHandler {
  public:
-  explicit Receiver(std::FILE* ids) : ids_(ids) {}
+  Receiver(std::FILE* ids, bool print) : ids_(ids), print_(print) {}
 
   void Handle(affonso::gateway::HttpRequest request,
               std::function<void(affonso::gateway::HttpResponse)> respond) override {
@@ -32,6 +47,12 @@ class Receiver : public affonso::gateway::HttpHandler {
       absl::MutexLock lock(&mu_);
       std::fprintf(ids_, "%s\n", request.Header("webhook-id").c_str());
       std::fflush(ids_);
+    }
+    if (print_) {
+      absl::MutexLock lock(&mu_);
+      std::printf("webhook_receiver: %s %s (%s)\n", JsonString(request.body, "type").c_str(),
+                  request.Header("webhook-id").c_str(), request.target.c_str());
+      std::fflush(stdout);
     }
     // "createdAt": "2026-11-24T05:17:46.017Z" in the event body.
     const std::string key = "\"createdAt\": \"";
@@ -56,6 +77,7 @@ class Receiver : public affonso::gateway::HttpHandler {
 
  private:
   std::FILE* const ids_;
+  const bool print_;
   absl::Mutex mu_;
   std::vector<double> lags_ms_;
 };
@@ -72,7 +94,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  Receiver receiver(ids);
+  Receiver receiver(ids, absl::GetFlag(FLAGS_print));
   affonso::gateway::HttpServerOptions options;
   options.address = "127.0.0.1";
   options.port = absl::GetFlag(FLAGS_port);
@@ -82,6 +104,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fflush(stdout);
+  if (absl::GetFlag(FLAGS_seconds) <= 0) {
+    // Until a signal ends the process (its default action).
+    while (true) absl::SleepFor(absl::Hours(1));
+  }
   absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
   (*server)->Shutdown(absl::Seconds(1));
   std::vector<double> lags = receiver.lags();
