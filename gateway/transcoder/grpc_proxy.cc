@@ -347,6 +347,14 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
       if (!refused.ok()) return reply(RefusalResponse(refused));
     }
   }
+  // Nobody vouches for a public call: what it may make us parse is bounded
+  // far below the server-wide body limit (the largest valid track call is
+  // under 12 KiB).
+  if (is_public && request.body.size() > kMaxPublicBodyBytes) {
+    return answer(ErrorResponse(413, "PAYLOAD_TOO_LARGE",
+                                absl::StrCat("the request body is over ", kMaxPublicBodyBytes,
+                                             " bytes, the limit of this unauthenticated route")));
+  }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
     return answer(

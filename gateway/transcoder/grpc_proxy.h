@@ -104,6 +104,10 @@ bool ForwardableHeader(absl::string_view value, size_t max_length);
 // X-Affonso-Timestamp / X-Affonso-Signature (as kSignatureTimestampKey /
 // kSignatureKey); a dropped one makes the request count as unsigned.
 inline constexpr size_t kMaxSignatureHeaderLength = 128;
+
+// The body a public (unauthenticated) route accepts; over it, 413
+// PAYLOAD_TOO_LARGE before any parsing.
+inline constexpr size_t kMaxPublicBodyBytes = 32 * 1024;
 bool ForwardableSignatureHeader(absl::string_view value);
 
 // A public method's Origin, Referer and User-Agent (as kOriginKey,

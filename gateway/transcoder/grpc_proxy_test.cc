@@ -329,6 +329,23 @@ TEST_F(GrpcProxyTest, TheGatewaysOwnAnswersOnAPublicRouteAreReadable) {
   EXPECT_EQ(BackendCalls(), 0);
 }
 
+TEST_F(GrpcProxyTest, APublicBodyOverItsLimitIs413BeforeAnyParsing) {
+  // Padding inside a valid object: only the size can refuse it.
+  const std::string at_limit_prefix = R"({"programId":"prg_1","sub1":")";
+  const std::string filler(kMaxPublicBodyBytes - at_limit_prefix.size() - 2, 'x');
+  HttpResponse response = Send(Request("POST", "/v1/track", at_limit_prefix + filler + "\"}",
+                                       {{"content-type", "application/json"}, {"origin", kSite}}));
+  EXPECT_EQ(response.status, 200) << response.body;  // the service judges its fields
+  EXPECT_EQ(BackendCalls(), 1);
+
+  response = Send(Request("POST", "/v1/track", at_limit_prefix + filler + "x\"}",
+                          {{"content-type", "application/json"}, {"origin", kSite}}));
+  EXPECT_EQ(response.status, 413);
+  EXPECT_THAT(response.body, HasSubstr(R"("code":"PAYLOAD_TOO_LARGE")"));
+  EXPECT_EQ(HeaderOf(response, "Access-Control-Allow-Origin"), kSite);
+  EXPECT_EQ(BackendCalls(), 1);
+}
+
 // ------------------------------------------------------------ authenticated routes
 
 TEST_F(GrpcProxyTest, AnAuthenticatedRouteStillNeedsAKeyAndSendsNoCors) {
