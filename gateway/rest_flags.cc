@@ -38,6 +38,14 @@ ABSL_FLAG(int, http_max_buffered_bytes, EnvOr("HTTP_MAX_BUFFERED_BYTES", 64 << 2
           "(env HTTP_MAX_BUFFERED_BYTES)");
 ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
           "deadline of each REST call into the services; past it 504 (env BACKEND_DEADLINE_MS)");
+ABSL_FLAG(std::string, demo_program_id, EnvOr("DEMO_PROGRAM_ID", ""),
+          "serve the pixel's demo page at /demo for this program id; empty: no /demo "
+          "(env DEMO_PROGRAM_ID)");
+// No default from the environment: --help prints defaults, and this is a
+// key. Read from the environment in RestGatewayConfigFromFlags instead.
+ABSL_FLAG(std::string, demo_api_key, "",
+          "API key written into the /demo page (anyone loading it reads it: a demo team's key "
+          "only) (env DEMO_API_KEY)");
 
 namespace affonso::gateway {
 
@@ -54,6 +62,9 @@ RestGatewayConfig RestGatewayConfigFromFlags() {
   config.http.max_connections = absl::GetFlag(FLAGS_http_max_connections);
   config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
   config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
+  config.demo_program_id = absl::GetFlag(FLAGS_demo_program_id);
+  config.demo_api_key = absl::GetFlag(FLAGS_demo_api_key);
+  if (config.demo_api_key.empty()) config.demo_api_key = EnvOr("DEMO_API_KEY", "");
   return config;
 }
 

@@ -3,8 +3,33 @@
 #include "common/error_envelope.h"
 #include "common/log.h"
 #include "gateway/openapi/openapi_document.h"
+#include "gateway/pixel/demo_page.h"
+#include "gateway/pixel/pixel_assets.h"
 
 namespace affonso::gateway {
+
+std::map<std::string, StaticContent> StaticDocuments(const RestGatewayConfig& config) {
+  constexpr char kJavaScript[] = "application/javascript; charset=utf-8";
+  // Not `immutable`: the URL has no version in it (customers paste the
+  // snippet once, naming /js/pixel.min.js for good), so a new pixel must
+  // reach their pages within the hour; after that the ETag makes checking
+  // for one a 304.
+  constexpr char kScriptCaching[] = "public, max-age=3600";
+  std::map<std::string, StaticContent> documents;
+  documents.emplace("/js/pixel.js", MakeStaticContent(kJavaScript, kScriptCaching,
+                                                      std::string(PixelJs()), /*with_etag=*/true));
+  documents.emplace("/js/pixel.min.js",
+                    MakeStaticContent(kJavaScript, kScriptCaching, std::string(PixelMinJs()),
+                                      /*with_etag=*/true));
+  if (!config.demo_program_id.empty()) {
+    // no-store: the page holds a key, and is rendered for this configuration.
+    documents.emplace("/demo", MakeStaticContent("text/html; charset=utf-8", "no-store",
+                                                 RenderDemoPage(DemoHtml(), config.demo_program_id,
+                                                                config.demo_api_key),
+                                                 /*with_etag=*/false));
+  }
+  return documents;
+}
 
 absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     const RestGatewayConfig& config, std::shared_ptr<grpc::Channel> backend) {
@@ -18,6 +43,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   options.backend_deadline = config.backend_deadline;
   options.refuse_before_body = config.refuse_before_body;
   options.openapi_json = kOpenApiJson;
+  options.static_content = StaticDocuments(config);
   options.metrics = gateway->metrics_;
   auto proxy = GrpcProxy::Create(std::move(backend), std::move(options));
   if (!proxy.ok()) return proxy.status();

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/metrics.h"
 #include "gateway/http/http_server.h"
+#include "gateway/http/static_content.h"
 #include "gateway/transcoder/grpc_proxy.h"
 
 namespace affonso::gateway {
@@ -25,7 +27,17 @@ struct RestGatewayConfig {
   // Where the request metrics go (main.cc's registry); must outlive the
   // gateway. Null: a registry of the gateway's own (metrics()).
   metrics::Registry* metrics = nullptr;
+  // The pixel's demo page (GET /demo, gateway/pixel/demo.html) for this
+  // program, with this key written into it. Empty program (the default): no
+  // /demo (404). Whoever loads the page reads the key: set only for a demo
+  // deployment, with a key of a demo team.
+  std::string demo_program_id;
+  std::string demo_api_key;
 };
+
+// The documents a gateway so configured serves besides the API:
+// /js/pixel.js, /js/pixel.min.js, and /demo when it has a demo program.
+std::map<std::string, StaticContent> StaticDocuments(const RestGatewayConfig& config);
 
 // The HTTP server and the proxy behind it, over one gRPC channel: the
 // server's in-process channel, or a network channel in the standalone

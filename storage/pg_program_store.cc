@@ -218,6 +218,35 @@ constexpr JoinedStatement kUpdateTracking{
     "RETURNING ",
     kTrackingColumns};
 
+// The pixel settings, the defaults ($3 the window) while the program has no
+// row.
+constexpr JoinedStatement kSelectPixel{
+    "pixel_select", kWithProgram,
+    "SELECT prog.id AS program_id, COALESCE(px.allowed_domains, '{}') AS allowed_domains, "
+    "  COALESCE(px.click_dedup_window_seconds, $3::int) AS click_dedup_window_seconds "
+    "FROM prog LEFT JOIN program_pixel_settings px "
+    "  ON px.team_id = $1 AND px.program_id = prog.id"};
+
+// One statement whether or not the program has a row yet. $3 the domains as
+// a JSON array (taken in order), NULL keeps them; $4 the window, NULL keeps
+// it; $5 the default window for a new row.
+constexpr JoinedStatement kUpsertPixel{
+    "pixel_upsert", kWithProgram,
+    "INSERT INTO program_pixel_settings AS px (team_id, program_id, allowed_domains, "
+    "  click_dedup_window_seconds) "
+    "SELECT $1, prog.id, "
+    "  CASE WHEN $3::jsonb IS NULL THEN '{}'::text[] "
+    "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($3::jsonb) "
+    "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
+    "  COALESCE($4::int, $5::int) "
+    "FROM prog "
+    "ON CONFLICT (team_id, program_id) DO UPDATE SET "
+    "  allowed_domains = CASE WHEN $3::jsonb IS NULL THEN px.allowed_domains "
+    "    ELSE EXCLUDED.allowed_domains END, "
+    "  click_dedup_window_seconds = COALESCE($4::int, px.click_dedup_window_seconds), "
+    "  updated_at = now() "
+    "RETURNING px.program_id, px.allowed_domains, px.click_dedup_window_seconds"};
+
 // The program's groups ($3 NULL) or one group, one row per incentive (a
 // group without incentives has one row with NULL incentive columns). No row
 // at all: no such program; one row with a NULL group: no such group.
@@ -394,6 +423,15 @@ TrackingSettings ReadTracking(const pqxx::row& row) {
       settings.mutable_tracking_template();
     }
   }
+  return settings;
+}
+
+// Reads kSelectPixel / kUpsertPixel.
+affonso::v1::PixelSettings ReadPixel(const pqxx::row& row) {
+  affonso::v1::PixelSettings settings;
+  ReadTextArray(row["allowed_domains"], settings.mutable_allowed_domains());
+  settings.set_click_dedup_window_seconds(row["click_dedup_window_seconds"].as<int>());
+  settings.set_program_id(ReadText(row["program_id"]));
   return settings;
 }
 
@@ -659,6 +697,31 @@ absl::StatusOr<TrackingSettings> PgProgramStore::UpdateTrackingSettings(
     if (rows.empty()) return NotFoundError("program");
     return ReadTracking(rows[0]);
   });
+}
+
+absl::StatusOr<affonso::v1::PixelSettings> PgProgramStore::GetPixelSettings(
+    absl::string_view team_id, absl::string_view program_id) {
+  const std::string team(team_id), program(program_id);
+  return pool_->Autocommit("get_pixel", [&](Tx& tx) -> absl::StatusOr<affonso::v1::PixelSettings> {
+    return QueryOne(tx, kSelectPixel, ReadPixel, "program", team, NullIfEmpty(program),
+                    kDefaultClickDedupWindowSeconds);
+  });
+}
+
+absl::StatusOr<affonso::v1::PixelSettings> PgProgramStore::UpdatePixelSettings(
+    absl::string_view team_id, absl::string_view program_id,
+    const affonso::v1::PixelSettingsUpdate& update) {
+  const std::string team(team_id), program(program_id);
+  const std::string domains =
+      update.has_allowed_domains() ? JsonArray(StringsOnly(update.allowed_domains())) : "";
+  const std::string window = update.has_click_dedup_window_seconds()
+                                 ? std::to_string(update.click_dedup_window_seconds())
+                                 : "";
+  return pool_->Autocommit(
+      "update_pixel", [&](Tx& tx) -> absl::StatusOr<affonso::v1::PixelSettings> {
+        return QueryOne(tx, kUpsertPixel, ReadPixel, "program", team, NullIfEmpty(program),
+                        NullIfEmpty(domains), NullIfEmpty(window), kDefaultClickDedupWindowSeconds);
+      });
 }
 
 absl::StatusOr<ListGroupsResponse> PgProgramStore::ListGroups(absl::string_view team_id,

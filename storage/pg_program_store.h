@@ -26,6 +26,11 @@ class PgProgramStore final : public ProgramStore {
   absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) override;
+  absl::StatusOr<affonso::v1::PixelSettings> GetPixelSettings(
+      absl::string_view team_id, absl::string_view program_id) override;
+  absl::StatusOr<affonso::v1::PixelSettings> UpdatePixelSettings(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::PixelSettingsUpdate& update) override;
   absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(absl::string_view team_id,
                                                              absl::string_view program_id) override;
   absl::StatusOr<affonso::v1::Group> CreateGroup(absl::string_view team_id,

@@ -826,3 +826,77 @@ TEST_F(PgProgramStoreTest, AGroupHasAtMostTenIncentives) {
 
 }  // namespace
 }  // namespace affonso::storage
+
+namespace affonso::storage {
+namespace {
+
+affonso::v1::PixelSettingsUpdate PixelDomains(std::vector<std::string> domains) {
+  affonso::v1::PixelSettingsUpdate update;
+  auto* list = update.mutable_allowed_domains();
+  for (const std::string& domain : domains) list->add_values()->set_string_value(domain);
+  return update;
+}
+
+TEST_F(PgProgramStoreTest, PixelSettingsDefaultUntilSetThenOnlyPresentFieldsChange) {
+  ASSERT_OK_AND_ASSIGN(affonso::v1::PixelSettings settings,
+                       store_->GetPixelSettings(a_.team_id, ""));
+  EXPECT_EQ(settings.program_id(), a_.program_id);
+  EXPECT_EQ(settings.allowed_domains_size(), 0);
+  EXPECT_EQ(settings.click_dedup_window_seconds(), kDefaultClickDedupWindowSeconds);
+  // Reading writes nothing.
+  EXPECT_EQ(Query("SELECT count(*) FROM program_pixel_settings"), "0");
+
+  // The first update creates the row: the absent window keeps its default.
+  ASSERT_OK_AND_ASSIGN(
+      settings, store_->UpdatePixelSettings(a_.team_id, a_.program_id,
+                                            PixelDomains({"shop.example.com", "*.example.org"})));
+  EXPECT_EQ(Strings(settings.allowed_domains()),
+            (std::vector<std::string>{"shop.example.com", "*.example.org"}));
+  EXPECT_EQ(settings.click_dedup_window_seconds(), kDefaultClickDedupWindowSeconds);
+  EXPECT_EQ(settings.program_id(), a_.program_id);
+
+  affonso::v1::PixelSettingsUpdate window;
+  window.set_click_dedup_window_seconds(0);
+  ASSERT_OK_AND_ASSIGN(settings, store_->UpdatePixelSettings(a_.team_id, "", window));
+  EXPECT_EQ(Strings(settings.allowed_domains()),
+            (std::vector<std::string>{"shop.example.com", "*.example.org"}));
+  EXPECT_EQ(settings.click_dedup_window_seconds(), 0);
+
+  // [] clears the list (any site again); the window stays.
+  ASSERT_OK_AND_ASSIGN(settings, store_->UpdatePixelSettings(a_.team_id, "", PixelDomains({})));
+  EXPECT_EQ(settings.allowed_domains_size(), 0);
+  EXPECT_EQ(settings.click_dedup_window_seconds(), 0);
+  ASSERT_OK_AND_ASSIGN(settings, store_->GetPixelSettings(a_.team_id, a_.program_id));
+  EXPECT_EQ(settings.allowed_domains_size(), 0);
+  EXPECT_EQ(settings.click_dedup_window_seconds(), 0);
+  EXPECT_EQ(Query("SELECT team_id FROM program_pixel_settings"), a_.team_id);
+}
+
+TEST_F(PgProgramStoreTest, PixelSettingsOfAnotherTeamAreNotFoundAndUntouched) {
+  ASSERT_OK(store_->UpdatePixelSettings(b_.team_id, "", PixelDomains({"b.example"})));
+  EXPECT_THAT(store_->GetPixelSettings(a_.team_id, b_.program_id), HasApiError("NOT_FOUND"));
+  EXPECT_THAT(store_->UpdatePixelSettings(a_.team_id, b_.program_id, PixelDomains({"a.example"})),
+              HasApiError("NOT_FOUND"));
+  ASSERT_OK_AND_ASSIGN(affonso::v1::PixelSettings settings,
+                       store_->GetPixelSettings(b_.team_id, ""));
+  EXPECT_EQ(Strings(settings.allowed_domains()), std::vector<std::string>{"b.example"});
+  ASSERT_OK_AND_ASSIGN(settings, store_->GetPixelSettings(a_.team_id, ""));
+  EXPECT_EQ(settings.allowed_domains_size(), 0);
+  EXPECT_EQ(Query("SELECT count(*) FROM program_pixel_settings"), "1");
+}
+
+TEST_F(PgProgramStoreTest, PixelSettingsAreCheckedByTheSchemaToo) {
+  // The service validates first; the schema is the backstop.
+  affonso::v1::PixelSettingsUpdate too_long;
+  too_long.set_click_dedup_window_seconds(kMaxClickDedupWindowSeconds + 1);
+  EXPECT_THAT(store_->UpdatePixelSettings(a_.team_id, "", too_long),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  std::vector<std::string> many;
+  for (int i = 0; i <= kMaxAllowedPixelDomains; ++i) many.push_back(absl::StrCat("d", i, ".test"));
+  EXPECT_THAT(store_->UpdatePixelSettings(a_.team_id, "", PixelDomains(many)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Query("SELECT count(*) FROM program_pixel_settings"), "0");
+}
+
+}  // namespace
+}  // namespace affonso::storage

@@ -14,6 +14,12 @@ namespace affonso::storage {
 inline constexpr int kMaxGroupsPerProgram = 50;
 inline constexpr int kMaxIncentivesPerGroup = 10;
 
+// The pixel's settings of a program that never set them (migration 019's
+// column defaults): any site, a window of an hour.
+inline constexpr int kDefaultClickDedupWindowSeconds = 3600;
+inline constexpr int kMaxClickDedupWindowSeconds = 30 * 24 * 3600;
+inline constexpr int kMaxAllowedPixelDomains = 50;
+
 // Settings of a program: its own, fraud rules, tracking, groups and incentives.
 //
 // Every call names the program by `program_id`, "" meaning the team's default
@@ -52,6 +58,18 @@ class ProgramStore {
   virtual absl::StatusOr<affonso::v1::TrackingSettings> UpdateTrackingSettings(
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) = 0;
+
+  // The pixel's allowed domains and click de-duplication window, with
+  // program_id set to the program's id (the public id its snippet names);
+  // the defaults while the program has set none.
+  virtual absl::StatusOr<affonso::v1::PixelSettings> GetPixelSettings(
+      absl::string_view team_id, absl::string_view program_id) = 0;
+  // Takes the normalised update (domains lower case, deduplicated, at most
+  // kMaxAllowedPixelDomains; the window within 0..kMaxClickDedupWindowSeconds);
+  // absent fields stay, a present allowed_domains replaces the list.
+  virtual absl::StatusOr<affonso::v1::PixelSettings> UpdatePixelSettings(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::PixelSettingsUpdate& update) = 0;
 
   // Default group first, then by creation; each with all its incentives.
   virtual absl::StatusOr<affonso::v1::ListGroupsResponse> ListGroups(

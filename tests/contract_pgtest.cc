@@ -191,6 +191,7 @@ class ContractTest : public RestTest {
                 absl::StrCat(R"({"click_id":")", lead_,
                              R"(","email":"lead@contract.example","name":"Lead"})")));
     pending_click_ = Seeded("second click", Call("POST", "/v1/clicks", click));
+    browser_click_ = Seeded("click for the browser signup", Call("POST", "/v1/clicks", click));
     converted_ =
         Seeded("direct referral", Call("POST", "/v1/referrals",
                                        absl::StrCat(R"({"affiliate_id":")", affiliate_,
@@ -327,6 +328,25 @@ class ContractTest : public RestTest {
          {{"minimal", {}, "",
            absl::StrCat(R"({"program_id":")", program, R"(","tracking_id":")", a_.tracking_id,
                         R"("})"), {}}}},
+        // ---- tracking (tracking.ts; the browser signup is the service's own) ----
+        {"POST /v1/track",
+         {{"with coupons", {}, "",
+           absl::StrCat(R"({"programId":")", program, R"(","trackingId":")", a_.tracking_id,
+                        R"(","userAgent":"Mozilla/5.0 contract"})"),
+           {{"data.discount", "non-null"}}},
+          {"from the landing query", {}, "",
+           absl::StrCat(R"({"programId":")", program, R"(","landingQuery":"via=)", a_.tracking_id,
+                        R"(&utm_source=news"})"),
+           {{"resolved_query_params", "present"}}},
+          {"a bot", {}, "",
+           absl::StrCat(R"({"programId":")", program, R"(","trackingId":")", a_.tracking_id,
+                        R"(","userAgent":"Googlebot/2.1"})"),
+           {}}}},
+        {"POST /v1/track/signup",
+         {{"first (201)", {}, "",
+           absl::StrCat(R"({"programId":")", program, R"(","clickId":")", browser_click_,
+                        R"(","email":"browser@contract.example"})"),
+           {}}}},
         // ---- commissions (commissions.ts) ----
         {"GET /v1/commissions",
          {{"plain", {}, "", "", {}},
@@ -429,6 +449,10 @@ class ContractTest : public RestTest {
         {"GET /v1/program/tracking", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program/tracking",
          {{"email tracking", {}, "", R"({"email_tracking_enabled":true})", {}}}},
+        {"GET /v1/program/pixel", {{"plain", {}, "", "", {}}}},
+        {"PATCH /v1/program/pixel",
+         {{"domains", {}, "",
+           R"({"allowed_domains":["*.contract.example"],"click_dedup_window_seconds":600})", {}}}},
         {"GET /v1/program/fraud-rules", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program/fraud-rules",
          {{"self-referral", {}, "", R"({"self_referral_mode":"detect"})", {}}}},
@@ -475,8 +499,8 @@ class ContractTest : public RestTest {
 
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
-  std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, converted_,
-      commission_, coupon_, event_, payout_, payout_to_complete_;
+  std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, browser_click_,
+      converted_, commission_, coupon_, event_, payout_, payout_to_complete_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {

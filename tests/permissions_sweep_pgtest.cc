@@ -35,6 +35,12 @@ std::string Permission(const google::protobuf::MethodDescriptor* method) {
   return method->options().GetExtension(affonso::v1::permission);
 }
 
+// The public endpoints (POST /v1/track, the pixel's signup) need no key and
+// so no permission: tests/tracking_rest_pgtest.cc covers what authorises them.
+bool Unauthenticated(const google::protobuf::MethodDescriptor* method) {
+  return method->options().GetExtension(affonso::v1::unauthenticated);
+}
+
 class PermissionsSweepTest : public RestTest {
  protected:
   // Rate limiting on, as in production: a refused call is still counted.
@@ -140,13 +146,21 @@ class PermissionsSweepTest : public RestTest {
 
 TEST_F(PermissionsSweepTest, EveryRouteAndEveryRpcNamesAPermission) {
   ASSERT_FALSE(table_.routes().empty());
+  int unauthenticated = 0;
   for (const gateway::Route& route : table_.routes()) {
+    if (Unauthenticated(route.method)) {
+      EXPECT_TRUE(Permission(route.method).empty()) << RouteKey(route);
+      ++unauthenticated;
+      continue;
+    }
     EXPECT_FALSE(Permission(route.method).empty())
         << "route with no permission: " << RouteKey(route) << " (" << route.method->full_name()
         << ")";
   }
+  EXPECT_EQ(unauthenticated, 2) << "only POST /v1/track and POST /v1/track/signup need no key";
   for (const auto* service : gateway::ContractServices()) {
     for (int i = 0; i < service->method_count(); ++i) {
+      if (Unauthenticated(service->method(i))) continue;
       EXPECT_FALSE(Permission(service->method(i)).empty())
           << "rpc with no permission: " << service->method(i)->full_name();
     }
@@ -159,6 +173,7 @@ TEST_F(PermissionsSweepTest, EveryRouteRefusesAKeyWithoutItsPermission) {
   int refused = 0;
   std::string sample;
   for (const gateway::Route& route : table_.routes()) {
+    if (Unauthenticated(route.method)) continue;
     const std::string permission = Permission(route.method);
     SCOPED_TRACE(absl::StrCat(RouteKey(route), " needs ", permission));
     ASSERT_TRUE(without_.count(permission)) << "a permission no method needs?";
@@ -173,6 +188,7 @@ TEST_F(PermissionsSweepTest, EveryRouteRefusesAKeyWithoutItsPermission) {
   EXPECT_EQ(Snapshot(), before) << "a refused call changed the database";
 
   for (const gateway::Route& route : table_.routes()) {
+    if (Unauthenticated(route.method)) continue;
     const std::string permission = Permission(route.method);
     SCOPED_TRACE(absl::StrCat(RouteKey(route), " needs ", permission));
     const std::string body = route.body.empty() ? "" : "{}";
@@ -188,7 +204,9 @@ TEST_F(PermissionsSweepTest, EveryRpcRefusesAKeyWithoutItsPermission) {
   const std::string before = Snapshot();
   std::vector<const google::protobuf::MethodDescriptor*> methods;
   for (const auto* service : gateway::ContractServices()) {
-    for (int i = 0; i < service->method_count(); ++i) methods.push_back(service->method(i));
+    for (int i = 0; i < service->method_count(); ++i) {
+      if (!Unauthenticated(service->method(i))) methods.push_back(service->method(i));
+    }
   }
   for (const auto* method : methods) {
     const std::string permission = Permission(method);

@@ -67,7 +67,9 @@ bool IsReference(const FieldDescriptor* field) {
       "external_user_id", "customer_id", "subscription_id", "payment_intent_id",
       // An affiliate's new tracking id: unique per program, not a reference.
       "affonso.v1.CreateAffiliateRequest.tracking_id",
-      "affonso.v1.UpdateAffiliateRequest.tracking_id"};
+      "affonso.v1.UpdateAffiliateRequest.tracking_id",
+      // LinkedIn's click id, as the visitor's landing URL carries it.
+      "affonso.v1.TrackRequest.li_fat_id"};
   if (kCallerValues.count(field->name()) || kCallerValues.count(field->full_name())) return false;
   return field->name() == "id" || absl::EndsWith(field->name(), "_id") ||
          field->name() == "starting_after" || field->name() == "ending_before";
@@ -571,6 +573,26 @@ class TenantIsolationSweepTest : public RestTest {
                         R"("properties":{"click_id":")",
                         a.click_converted, R"("}})"),
            404}}},
+        // ---- the public endpoints (no key: the program id is public) ----
+        // A's program id is public, so it is probed with B's affiliates and
+        // clicks, which it must never reach; B's program with A's.
+        {"POST /v1/track",
+         {{"B's own", {}, "",
+           json({{"program_id", b.program}, {"tracking_id", b.tracking_id}}), 200},
+          {"B's program, A's affiliate", {}, "",
+           json({{"program_id", b.program}, {"tracking_id", a.tracking_id}}), 404},
+          {"A's program, B's affiliate", {}, "",
+           json({{"program_id", a.program}, {"tracking_id", b.tracking_id}}), 404},
+          {"B's program, upgrading A's click", {}, "",
+           json({{"program_id", b.program}, {"upgrade_click_id", a.click_pending}},
+                R"("has_consent":true)"), 404}}},
+        {"POST /v1/track/signup",
+         {{"B's program, A's pending click", {}, "",
+           json({{"program_id", b.program}, {"click_id", a.click_pending},
+                 {"email", "thief@b-corp.example"}}), 404},
+          {"A's program, B's click", {}, "",
+           json({{"program_id", a.program}, {"click_id", b.click_converted},
+                 {"email", "thief@b-corp.example"}}), 404}}},
         // ---- coupons ----
         {"GET /v1/coupons",
          {{"B's own", {}, "", "", 200},
@@ -615,6 +637,10 @@ class TenantIsolationSweepTest : public RestTest {
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
         {"PATCH /v1/program/tracking",
          {{"A's program", {}, a_program, R"({"track_email":false})", 404}}},
+        {"GET /v1/program/pixel",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/pixel",
+         {{"A's program", {}, a_program, R"({"allowed_domains":["evil.test"]})", 404}}},
         {"GET /v1/program/groups",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
         {"POST /v1/program/groups",

@@ -22,7 +22,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;  // 200..599, anything else is sent as the server's own 500
-  // 204 and 304 are sent without body, Content-Type or Content-Length.
+  // 204 and 304 are sent without body, Content-Type or Content-Length; the
+  // answer to a HEAD request without its body (Content-Length still its size).
   // Extra headers (Allow, X-Request-Id, X-RateLimit-*...). The server owns
   // Content-Type, Content-Length and Connection: those names are ignored here,
   // as is any header whose name or value contains CR or LF.

@@ -261,6 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartReading() {
     phase_ = Phase::kReading;
+    head_request_ = false;
     if (buffer_.capacity() < kReadBufferReserve) buffer_.reserve(kReadBufferReserve);
     StartRequestParser(limits(), &parser_);
     ArmTimer(server_->options().read_timeout, &Session::OnReadTimeout);
@@ -277,6 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
       OnReadError(ec);
       return;
     }
+    head_request_ = parser_->get().method() == http::verb::head;
     // Refused before its body is read, and nothing after it is read either:
     // bytes whose framing is in doubt must never become a request.
     if (std::optional<HttpError> refused = CheckRequestHeader(*parser_)) {
@@ -419,7 +421,9 @@ class Session : public std::enable_shared_from_this<Session> {
         response_.set(http::field::content_type, response.content_type);
       }
       response_.set(http::field::content_length, std::to_string(response.body.size()));
-      response_.body() = std::move(response.body);
+      // A response to HEAD is the GET's header without its content (RFC 9110
+      // 9.3.2): handlers answer HEAD as GET, and the length stays the GET's.
+      if (!head_request_) response_.body() = std::move(response.body);
     }
     response_.keep_alive(!close_after_write_);
 
@@ -530,6 +534,7 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Time last_write_progress_;
   unsigned request_version_ = 11;
   bool keep_alive_ = true;
+  bool head_request_ = false;  // the request being answered is a HEAD
   bool close_after_write_ = false;
   http::response<http::string_body> response_;
 };

@@ -89,8 +89,9 @@ class Client {
     return true;
   }
 
-  // Reads one response (Content-Length framed, or none for 1xx/204/304).
-  bool Read(ClientResponse* response) {
+  // Reads one response (Content-Length framed, or none for 1xx/204/304, or
+  // none at all for the answer to a HEAD: `head_request`).
+  bool Read(ClientResponse* response, bool head_request = false) {
     *response = ClientResponse();
     size_t header_end;
     while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
@@ -114,6 +115,7 @@ class Client {
     if (!content_length.empty() && !absl::SimpleAtoi(content_length, &length)) {
       return false;
     }
+    if (head_request) length = 0;
     while (pending_.size() < length) {
       if (!Fill()) return false;
     }
@@ -122,10 +124,10 @@ class Client {
     return true;
   }
 
-  ClientResponse Request(const std::string& raw) {
+  ClientResponse Request(const std::string& raw, bool head_request = false) {
     ClientResponse response;
     EXPECT_TRUE(Send(raw));
-    EXPECT_TRUE(Read(&response));
+    EXPECT_TRUE(Read(&response, head_request));
     return response;
   }
 
@@ -667,6 +669,26 @@ TEST_F(HttpServerTest, NoContentResponseHasNoBody) {
   EXPECT_EQ(response.status, 204);
   EXPECT_EQ(response.Header("content-length"), "");
   EXPECT_EQ(client.Request(Get("/after")).status, 200);
+}
+
+TEST_F(HttpServerTest, HeadIsAnsweredWithTheLengthAndNoBody) {
+  StartServer();
+  Client client(port());
+  ClientResponse head =
+      client.Request("HEAD /asset?v=1 HTTP/1.1\r\nHost: test\r\n\r\n", /*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  // The handler's body was "HEAD /asset?v=1  " (17 bytes): its length, none of it.
+  EXPECT_EQ(head.Header("content-length"), "17");
+  EXPECT_EQ(head.Header("content-type"), "application/json");
+  EXPECT_EQ(head.Header("x-request-id"), "req-1");
+  // Had any body byte been sent, it would be read as the next response's start.
+  ClientResponse after = client.Request(Get("/after"));
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "GET /after  ");
+  // The same for a large answer (a HEAD of a big document costs no write).
+  ClientResponse big = client.Request("HEAD /big HTTP/1.1\r\nHost: test\r\n\r\n", true);
+  EXPECT_EQ(big.Header("content-length"), std::to_string(1 << 20));
+  EXPECT_EQ(client.Request(Get("/after")).body, "GET /after  ");
 }
 
 TEST_F(HttpServerTest, HandlerCannotInjectOrOverrideFraming) {

@@ -1,5 +1,7 @@
 #include "gateway/transcoder/grpc_proxy.h"
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -7,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/api_error.h"
 #include "common/api_key_syntax.h"
 #include "common/error_envelope.h"
@@ -18,6 +21,7 @@
 #include "gateway/transcoder/error_response.h"
 #include "gateway/transcoder/json_transcoder.h"
 #include "google/protobuf/message.h"
+#include "proto/affonso/v1/annotations.pb.h"
 
 namespace affonso::gateway {
 namespace {
@@ -26,9 +30,28 @@ namespace {
 constexpr const char* kPassThroughHeaders[] = {kRateLimitLimitKey, kRateLimitRemainingKey,
                                                kRateLimitResetKey, kRetryAfterKey};
 
+// What a page may read of a public answer besides the CORS-safelisted
+// headers: the pass-through ones above.
+constexpr char kCorsExposedHeaders[] =
+    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After";
+// How long a browser may reuse a preflight's answer for the same page and
+// URL (Chrome caps it at 7200): one preflight per page view and then some,
+// short enough that a changed rule reaches browsers soon.
+constexpr char kCorsMaxAgeSeconds[] = "600";
+
 bool IsPrintableAscii(absl::string_view text) {
   for (char c : text) {
     if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Every header a preflight names (Access-Control-Request-Headers, a comma
+// list, lower case from browsers) is one the pixel sends: Content-Type.
+bool OnlyContentType(absl::string_view request_headers) {
+  for (absl::string_view name : absl::StrSplit(request_headers, ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (!name.empty() && !absl::EqualsIgnoreCase(name, "content-type")) return false;
   }
   return true;
 }
@@ -66,6 +89,7 @@ struct Call {
   grpc::ByteBuffer response_bytes;
   const Route* route = nullptr;
   std::string request_id;
+  std::string cors_origin;  // a public route's CorsOrigin, else ""
   std::function<void(HttpResponse)> respond;
 };
 
@@ -196,13 +220,38 @@ absl::StatusOr<std::unique_ptr<GrpcProxy>> GrpcProxy::Create(std::shared_ptr<grp
       new GrpcProxy(std::move(backend), *std::move(routes), std::move(options)));
 }
 
+namespace {
+
+absl::flat_hash_set<const google::protobuf::MethodDescriptor*> PublicMethods(
+    const RouteTable& routes) {
+  absl::flat_hash_set<const google::protobuf::MethodDescriptor*> methods;
+  for (const Route& route : routes.routes()) {
+    if (route.method->options().GetExtension(affonso::v1::unauthenticated)) {
+      methods.insert(route.method);
+    }
+  }
+  return methods;
+}
+
+}  // namespace
+
 GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
                      GrpcProxyOptions options)
     : backend_(backend),
       stub_(backend),
       routes_(std::move(routes)),
       options_(std::move(options)),
-      metrics_(options_.metrics) {}
+      metrics_(options_.metrics),
+      public_methods_(PublicMethods(routes_)) {}
+
+std::vector<const Route*> GrpcProxy::PublicRoutesOf(absl::string_view path) const {
+  std::vector<const Route*> routes;
+  for (const std::string& method : routes_.Match("", path).allowed_methods) {
+    const Route* route = routes_.Match(method, path).route;
+    if (route != nullptr && IsPublic(*route)) routes.push_back(route);
+  }
+  return routes;
+}
 
 void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> respond) {
   const std::string request_id = RequestIdFor(request.Header(kRequestIdKey));
@@ -234,11 +283,41 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     response.body = options_.openapi_json;
     return replying_as("GET /openapi.json")(std::move(response));
   }
+  if (auto document = options_.static_content.find(std::string(path));
+      document != options_.static_content.end()) {
+    if (request.method == "GET" || request.method == "HEAD") {
+      return replying_as(absl::StrCat(request.method, " ", document->first))(
+          ServeStaticContent(document->second, request));
+    }
+    HttpResponse response = ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                                          absl::StrCat(request.method, " is not allowed here"));
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return reply(std::move(response));
+  }
 
   RouteMatch match = routes_.Match(request.method, path);
   if (match.route == nullptr) {
     if (match.allowed_methods.empty()) {
       return reply(ErrorResponse(404, api_code::kNotFound, "no such endpoint"));
+    }
+    // No rule names OPTIONS or HEAD: on a public route's path they are the
+    // browser's preflight and link checkers' probes.
+    const std::vector<const Route*> public_routes = PublicRoutesOf(path);
+    if (!public_routes.empty()) {
+      const std::string label = absl::StrCat(request.method, " ", public_routes[0]->path_template);
+      if (request.method == "OPTIONS") {
+        std::vector<std::string> methods;
+        for (const Route* route : public_routes) methods.push_back(route->http_method);
+        return replying_as(label)(CorsPreflight(request, methods));
+      }
+      if (request.method == "HEAD") {
+        // Nothing is tracked: a prefetcher or a bot is not a visit.
+        HttpResponse response;
+        response.status = 204;
+        return replying_as(label)(std::move(response));
+      }
+      match.allowed_methods.push_back("HEAD");
+      match.allowed_methods.push_back("OPTIONS");
     }
     HttpResponse response = ErrorResponse(405, "METHOD_NOT_ALLOWED",
                                           absl::StrCat(request.method, " is not allowed here"));
@@ -246,21 +325,39 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     return reply(std::move(response));
   }
   const Route& route = *match.route;
+  const bool is_public = IsPublic(route);
   reply = replying_as(absl::StrCat(route.http_method, " ", route.path_template));
-  // Every route needs a key: a request that cannot hold one gets the
-  // service's 401 before anything reads its body.
-  const std::string authorization = request.Header("authorization");
-  absl::Status key_syntax = ApiKeyFromAuthorization(authorization).status();
-  if (!key_syntax.ok()) {
-    return reply(ErrorResponse(401, ApiErrorCode(key_syntax), key_syntax.message()));
+  const std::string cors_origin = is_public ? CorsOrigin(request) : "";
+  // The gateway's own answers on a public route are readable by the page
+  // (none of them is an origin refusal).
+  auto answer = [&reply, &cors_origin](HttpResponse response) {
+    AddCorsHeaders(cors_origin, /*origin_refused=*/false, &response);
+    reply(std::move(response));
+  };
+  const std::string authorization = is_public ? "" : request.Header("authorization");
+  if (!is_public) {
+    // Every other route needs a key: a request that cannot hold one gets
+    // the service's 401 before anything parses its body.
+    absl::Status key_syntax = ApiKeyFromAuthorization(authorization).status();
+    if (!key_syntax.ok()) {
+      return reply(ErrorResponse(401, ApiErrorCode(key_syntax), key_syntax.message()));
+    }
+    if (options_.refuse_before_body) {
+      absl::Status refused = options_.refuse_before_body(authorization, request.remote_address);
+      if (!refused.ok()) return reply(RefusalResponse(refused));
+    }
   }
-  if (options_.refuse_before_body) {
-    absl::Status refused = options_.refuse_before_body(authorization, request.remote_address);
-    if (!refused.ok()) return reply(RefusalResponse(refused));
+  // Nobody vouches for a public call: what it may make us parse is bounded
+  // far below the server-wide body limit (the largest valid track call is
+  // under 12 KiB).
+  if (is_public && request.body.size() > kMaxPublicBodyBytes) {
+    return answer(ErrorResponse(413, "PAYLOAD_TOO_LARGE",
+                                absl::StrCat("the request body is over ", kMaxPublicBodyBytes,
+                                             " bytes, the limit of this unauthenticated route")));
   }
   if (!route.body.empty() && !absl::StripAsciiWhitespace(request.body).empty() &&
       !IsJsonContentType(request.Header("content-type"))) {
-    return reply(
+    return answer(
         ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json"));
   }
 
@@ -269,19 +366,33 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   std::unique_ptr<google::protobuf::Message> message(prototype->New());
   absl::Status built = BuildRequest(route, match.bindings, query, request.body, message.get());
   if (!built.ok()) {
-    return reply(ErrorResponse(400, ApiErrorCode(built), built.message(), ApiErrorField(built)));
+    return answer(ErrorResponse(400, ApiErrorCode(built), built.message(), ApiErrorField(built)));
   }
 
   auto call = std::make_shared<Call>();
   call->route = &route;
   call->request_id = request_id;
+  call->cors_origin = cors_origin;
   call->respond = reply;
-  // Printable ASCII but for surrounding whitespace, as checked above.
-  call->context.AddMetadata("authorization",
-                            std::string(absl::StripAsciiWhitespace(authorization)));
+  if (is_public) {
+    // What the service judges a public call by. It names no key: an
+    // Authorization header it carries anyway stays here.
+    for (const auto& [header, key, max_length] :
+         {std::tuple<const char*, const char*, size_t>{"origin", kOriginKey, kMaxOriginLength},
+          {"referer", kRefererKey, kMaxRefererLength},
+          {"user-agent", kUserAgentKey, kMaxUserAgentLength}}) {
+      const std::string value = request.Header(header);
+      if (ForwardableHeader(value, max_length)) call->context.AddMetadata(key, value);
+    }
+  } else {
+    // Printable ASCII but for surrounding whitespace, as checked above.
+    call->context.AddMetadata("authorization",
+                              std::string(absl::StripAsciiWhitespace(authorization)));
+  }
   call->context.AddMetadata(kRequestIdKey, request_id);
-  // For the per-address limit on failed authentication (RpcRunner believes
-  // it only on in-process calls, where the peer has no address).
+  // For the per-address limits (failed authentication; a public call's
+  // per-IP limit and its click's IP). RpcRunner believes it only on
+  // in-process calls, where the peer has no address.
   if (!request.remote_address.empty()) {
     call->context.AddMetadata(kClientAddressKey, request.remote_address);
   }
@@ -301,7 +412,15 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
       &call->context,
       absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name()),
       grpc::StubOptions(), &call->request_bytes, &call->response_bytes,
-      [call](grpc::Status status) { call->respond(Translate(*call, status)); });
+      [call](grpc::Status status) {
+        HttpResponse response = Translate(*call, status);
+        // A refused site's script must not read why (nor anything else).
+        const bool origin_refused =
+            !status.ok() && MetadataValue(call->context.GetServerTrailingMetadata(),
+                                          kErrorCodeKey) == api_code::kOriginNotAllowed;
+        AddCorsHeaders(call->cors_origin, origin_refused, &response);
+        call->respond(std::move(response));
+      });
 }
 
 void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std::string&) {
@@ -333,12 +452,43 @@ void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std:
                   });
 }
 
+bool ForwardableHeader(absl::string_view value, size_t max_length) {
+  return !value.empty() && value.size() <= max_length && IsPrintableAscii(value);
+}
+
 bool ForwardableSignatureHeader(absl::string_view value) {
-  if (value.empty() || value.size() > kMaxSignatureHeaderLength) return false;
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
+  return ForwardableHeader(value, kMaxSignatureHeaderLength);
+}
+
+std::string CorsOrigin(const HttpRequest& request) {
+  std::string origin = request.Header("origin");
+  if (!ForwardableHeader(origin, kMaxOriginLength) || origin == "null") return "";
+  return origin;
+}
+
+HttpResponse CorsPreflight(const HttpRequest& request, const std::vector<std::string>& methods) {
+  HttpResponse response;
+  response.status = 204;
+  response.headers.emplace_back("Vary", "Origin");
+  const std::string origin = CorsOrigin(request);
+  const std::string method = request.Header("access-control-request-method");
+  if (origin.empty() || std::find(methods.begin(), methods.end(), method) == methods.end() ||
+      !OnlyContentType(request.Header("access-control-request-headers"))) {
+    return response;  // the browser then does not send the call
   }
-  return true;
+  response.headers.emplace_back("Access-Control-Allow-Origin", origin);
+  response.headers.emplace_back("Access-Control-Allow-Methods", absl::StrJoin(methods, ", "));
+  response.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
+  response.headers.emplace_back("Access-Control-Max-Age", kCorsMaxAgeSeconds);
+  return response;
+}
+
+void AddCorsHeaders(absl::string_view origin, bool origin_refused, HttpResponse* response) {
+  if (origin.empty()) return;
+  response->headers.emplace_back("Vary", "Origin");
+  if (origin_refused) return;
+  response->headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+  response->headers.emplace_back("Access-Control-Expose-Headers", kCorsExposedHeaders);
 }
 
 }  // namespace affonso::gateway

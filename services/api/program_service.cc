@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
@@ -411,6 +412,71 @@ absl::StatusOr<TrackingSettingsUpdate> ValidateTrackingSettingsUpdate(
   return normalized;
 }
 
+namespace {
+
+// One DNS label: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'.
+bool IsHostLabel(absl::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+    return false;
+  }
+  for (char c : label) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// A lower-case host name, optionally "*." and one: what an Origin's host is
+// compared with (services/api/tracking_service.h).
+bool IsPixelDomain(absl::string_view domain) {
+  constexpr size_t kMaxHostLength = 253;
+  if (domain.empty() || domain.size() > kMaxHostLength) return false;
+  absl::ConsumePrefix(&domain, "*.");
+  if (domain.empty()) return false;
+  for (absl::string_view label : absl::StrSplit(domain, '.')) {
+    if (!IsHostLabel(label)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<affonso::v1::PixelSettingsUpdate> ValidatePixelSettingsUpdate(
+    const affonso::v1::PixelSettingsUpdate& update) {
+  affonso::v1::PixelSettingsUpdate normalized = update;
+  if (update.has_allowed_domains()) {
+    constexpr char kField[] = "allowed_domains";
+    const ListValue& list = update.allowed_domains();
+    if (list.values_size() > storage::kMaxAllowedPixelDomains) {
+      return ValidationError(
+          kField, absl::StrCat("at most ", storage::kMaxAllowedPixelDomains, " allowed_domains"));
+    }
+    ListValue kept;
+    absl::flat_hash_set<std::string> seen;
+    for (const Value& value : list.values()) {
+      if (value.kind_case() != Value::kStringValue) {
+        return ValidationError(kField, "allowed_domains must be an array of strings");
+      }
+      std::string domain = Normalized(value.string_value());
+      if (!IsPixelDomain(domain)) {
+        return ValidationError(
+            kField,
+            "allowed_domains must hold host names (\"shop.example.com\") or \"*.\" and one "
+            "(\"*.example.com\"), without scheme, port or path");
+      }
+      if (seen.insert(domain).second) kept.add_values()->set_string_value(std::move(domain));
+    }
+    normalized.mutable_allowed_domains()->Swap(&kept);
+  }
+  if (update.has_click_dedup_window_seconds() &&
+      (update.click_dedup_window_seconds() < 0 ||
+       update.click_dedup_window_seconds() > storage::kMaxClickDedupWindowSeconds)) {
+    return ValidationError("click_dedup_window_seconds",
+                           absl::StrCat("click_dedup_window_seconds must be 0 to ",
+                                        storage::kMaxClickDedupWindowSeconds));
+  }
+  return normalized;
+}
+
 absl::Status ValidateProgramSettingsUpdate(const ProgramSettingsUpdate& update) {
   if (update.has_name()) {
     AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("name", update.name()));
@@ -643,6 +709,33 @@ grpc::Status ProgramServiceImpl::UpdateTrackingSettings(
                                  ProgramIdParam(request->has_program_id(), request->program_id()));
         AFFONSO_ASSIGN_OR_RETURN(*response,
                                  store_->UpdateTrackingSettings(caller.team_id, program, update));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::GetPixelSettings(
+    grpc::ServerContext* context, const affonso::v1::GetPixelSettingsRequest* request,
+    affonso::v1::PixelSettings* response) {
+  return runner_.Run(
+      context, "GetPixelSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetPixelSettings(caller.team_id, program));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::UpdatePixelSettings(
+    grpc::ServerContext* context, const affonso::v1::UpdatePixelSettingsRequest* request,
+    affonso::v1::PixelSettings* response) {
+  return runner_.Run(
+      context, "UpdatePixelSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(affonso::v1::PixelSettingsUpdate update,
+                                 ValidatePixelSettingsUpdate(request->pixel()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 store_->UpdatePixelSettings(caller.team_id, program, update));
         return absl::OkStatus();
       });
 }

@@ -21,6 +21,13 @@ absl::StatusOr<affonso::v1::FraudRulesUpdate> ValidateFraudRulesUpdate(
 // ones); normalises the configs to exactly the keys they take.
 absl::StatusOr<affonso::v1::TrackingSettingsUpdate> ValidateTrackingSettingsUpdate(
     const affonso::v1::TrackingSettingsUpdate& update);
+// Domains trimmed, lower-cased and deduplicated (first kept); each a host
+// name ("shop.example.com", "localhost") or "*." and one ("*.example.com"),
+// no scheme, port or path, <= 253 characters; at most
+// storage::kMaxAllowedPixelDomains. The window within
+// 0..storage::kMaxClickDedupWindowSeconds.
+absl::StatusOr<affonso::v1::PixelSettingsUpdate> ValidatePixelSettingsUpdate(
+    const affonso::v1::PixelSettingsUpdate& update);
 absl::Status ValidateProgramSettingsUpdate(const affonso::v1::ProgramSettingsUpdate& update);
 absl::Status ValidateGroupInput(const affonso::v1::GroupInput& input);
 absl::Status ValidateGroupUpdate(const affonso::v1::GroupUpdate& update);
@@ -67,6 +74,12 @@ class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
   grpc::Status UpdateTrackingSettings(grpc::ServerContext* context,
                                       const affonso::v1::UpdateTrackingSettingsRequest* request,
                                       affonso::v1::TrackingSettings* response) override;
+  grpc::Status GetPixelSettings(grpc::ServerContext* context,
+                                const affonso::v1::GetPixelSettingsRequest* request,
+                                affonso::v1::PixelSettings* response) override;
+  grpc::Status UpdatePixelSettings(grpc::ServerContext* context,
+                                   const affonso::v1::UpdatePixelSettingsRequest* request,
+                                   affonso::v1::PixelSettings* response) override;
   grpc::Status ListGroups(grpc::ServerContext* context,
                           const affonso::v1::ListGroupsRequest* request,
                           affonso::v1::ListGroupsResponse* response) override;

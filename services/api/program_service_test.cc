@@ -139,6 +139,28 @@ class FakeProgramStore : public storage::ProgramStore {
     return incentive_id == kIncentive ? absl::OkStatus() : NotFoundError("incentive");
   }
 
+  absl::StatusOr<affonso::v1::PixelSettings> GetPixelSettings(
+      absl::string_view team_id, absl::string_view program_id) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    affonso::v1::PixelSettings settings;
+    settings.set_program_id(kProgram);
+    settings.set_click_dedup_window_seconds(3600);
+    return settings;
+  }
+  absl::StatusOr<affonso::v1::PixelSettings> UpdatePixelSettings(
+      absl::string_view team_id, absl::string_view program_id,
+      const affonso::v1::PixelSettingsUpdate& update) override {
+    AFFONSO_RETURN_IF_ERROR(Record(team_id, program_id));
+    last_pixel_update = update;
+    affonso::v1::PixelSettings settings;
+    settings.set_program_id(kProgram);
+    for (const auto& domain : update.allowed_domains().values()) {
+      settings.add_allowed_domains(domain.string_value());
+    }
+    settings.set_click_dedup_window_seconds(update.click_dedup_window_seconds());
+    return settings;
+  }
+
   int calls = 0;
   std::string last_team;
   std::string last_program = "<none>";
@@ -146,6 +168,7 @@ class FakeProgramStore : public storage::ProgramStore {
   TrackingSettingsUpdate last_tracking_update;
   affonso::v1::ProgramSettingsUpdate last_program_update;
   IncentiveInput last_incentive;
+  affonso::v1::PixelSettingsUpdate last_pixel_update;
 
  private:
   absl::Status Record(absl::string_view team_id, absl::string_view program_id) {
@@ -497,6 +520,87 @@ TEST(ValidateFraudRulesUpdateTest, BlockedCountryConfigIsCountryCodesOnly) {
                    std::string(1, static_cast<char>('A' + i / 26)));
   }
   EXPECT_EQ(field_of(ListConfig("countries", many)), "blocked_country_config.countries");
+}
+
+affonso::v1::PixelSettingsUpdate Domains(std::vector<std::string> domains) {
+  affonso::v1::PixelSettingsUpdate update;
+  auto* list = update.mutable_allowed_domains();
+  for (const std::string& domain : domains) list->add_values()->set_string_value(domain);
+  return update;
+}
+
+std::vector<std::string> DomainsOf(const affonso::v1::PixelSettingsUpdate& update) {
+  std::vector<std::string> domains;
+  for (const auto& value : update.allowed_domains().values()) {
+    domains.push_back(value.string_value());
+  }
+  return domains;
+}
+
+TEST(ValidatePixelSettingsUpdateTest, DomainsAreHostsOrWildcardsNormalised) {
+  auto normalized = ValidatePixelSettingsUpdate(
+      Domains({" Shop.Example.COM ", "*.example.org", "localhost", "shop.example.com",
+               "xn--bcher-kva.example", "127.0.0.1", std::string(63, 'a') + ".example"}));
+  ASSERT_OK(normalized);
+  EXPECT_EQ(DomainsOf(*normalized),
+            (std::vector<std::string>{"shop.example.com", "*.example.org", "localhost",
+                                      "xn--bcher-kva.example", "127.0.0.1",
+                                      std::string(63, 'a') + ".example"}));
+  EXPECT_FALSE(normalized->has_click_dedup_window_seconds());
+
+  // Absent stays absent; [] is a present, empty list (any site).
+  affonso::v1::PixelSettingsUpdate absent;
+  ASSERT_OK_AND_ASSIGN(affonso::v1::PixelSettingsUpdate kept, ValidatePixelSettingsUpdate(absent));
+  EXPECT_FALSE(kept.has_allowed_domains());
+  ASSERT_OK_AND_ASSIGN(kept, ValidatePixelSettingsUpdate(Domains({})));
+  EXPECT_TRUE(kept.has_allowed_domains());
+  EXPECT_EQ(kept.allowed_domains().values_size(), 0);
+
+  for (const std::string& bad :
+       {std::string("https://shop.example.com"), std::string("shop.example.com:8443"),
+        std::string("shop.example.com/path"), std::string("*"), std::string("*."),
+        std::string("**.example.com"), std::string("shop.*.example.com"), std::string(""),
+        std::string("-shop.example.com"), std::string("shop-.example.com"),
+        std::string("shop..example.com"), std::string("shop.example.com."),
+        std::string("shop example.com"), std::string("user@example.com"),
+        std::string("b\xc3\xbc"
+                    "cher.example"),
+        std::string(64, 'a') + ".example",
+        absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'), ".", std::string(63, 'c'),
+                     ".", std::string(63, 'd')),
+        std::string("[::1]")}) {
+    EXPECT_THAT(ValidatePixelSettingsUpdate(Domains({bad})).status(),
+                HasApiError("VALIDATION_ERROR", "allowed_domains"))
+        << bad;
+  }
+  affonso::v1::PixelSettingsUpdate not_strings;
+  not_strings.mutable_allowed_domains()->add_values()->set_number_value(1);
+  EXPECT_THAT(ValidatePixelSettingsUpdate(not_strings).status(),
+              HasApiError("VALIDATION_ERROR", "allowed_domains"));
+
+  std::vector<std::string> fifty, fifty_one;
+  for (int i = 0; i < 51; ++i) {
+    (i < 50 ? fifty : fifty_one).push_back(absl::StrCat("d", i, ".example"));
+  }
+  fifty_one.insert(fifty_one.begin(), fifty.begin(), fifty.end());
+  EXPECT_OK(ValidatePixelSettingsUpdate(Domains(fifty)));
+  EXPECT_THAT(ValidatePixelSettingsUpdate(Domains(fifty_one)).status(),
+              HasApiError("VALIDATION_ERROR", "allowed_domains"));
+}
+
+TEST(ValidatePixelSettingsUpdateTest, WindowIsZeroToThirtyDays) {
+  for (int good : {0, 1, 3600, 2592000}) {
+    affonso::v1::PixelSettingsUpdate update;
+    update.set_click_dedup_window_seconds(good);
+    EXPECT_OK(ValidatePixelSettingsUpdate(update)) << good;
+  }
+  for (int bad : {-1, 2592001, std::numeric_limits<int>::min()}) {
+    affonso::v1::PixelSettingsUpdate update;
+    update.set_click_dedup_window_seconds(bad);
+    EXPECT_THAT(ValidatePixelSettingsUpdate(update).status(),
+                HasApiError("VALIDATION_ERROR", "click_dedup_window_seconds"))
+        << bad;
+  }
 }
 
 TEST(ValidateProgramSettingsUpdateTest, EachRuleNamesItsField) {
@@ -895,6 +999,53 @@ TEST_F(ProgramServiceTest, InvalidTrackingIsRejectedBeforeTheStore) {
   EXPECT_THAT(stub_->UpdateTrackingSettings(context.get(), request, &settings),
               StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(Trailer(*context, "x-error-field"), "default_referral_parameter");
+  EXPECT_EQ(store_.calls, 0);
+}
+
+TEST_F(ProgramServiceTest, PixelSettingsReadAndPatchReachTheStore) {
+  affonso::v1::GetPixelSettingsRequest get;
+  affonso::v1::PixelSettings settings;
+  auto context = Context();
+  ASSERT_OK(stub_->GetPixelSettings(context.get(), get, &settings));
+  EXPECT_EQ(settings.program_id(), kProgram);
+  EXPECT_EQ(store_.last_program, "");
+
+  affonso::v1::UpdatePixelSettingsRequest patch;
+  patch.set_program_id(kProgram);
+  *patch.mutable_pixel() = Domains({"*.Example.com", "*.example.com"});
+  patch.mutable_pixel()->set_click_dedup_window_seconds(60);
+  context = Context();
+  ASSERT_OK(stub_->UpdatePixelSettings(context.get(), patch, &settings));
+  EXPECT_EQ(store_.last_program, kProgram);
+  EXPECT_EQ(DomainsOf(store_.last_pixel_update), std::vector<std::string>{"*.example.com"});
+  EXPECT_EQ(store_.last_pixel_update.click_dedup_window_seconds(), 60);
+  EXPECT_EQ(settings.click_dedup_window_seconds(), 60);
+  EXPECT_EQ(store_.calls, 2);
+}
+
+TEST_F(ProgramServiceTest, InvalidPixelSettingsChangeNothing) {
+  affonso::v1::UpdatePixelSettingsRequest patch;
+  *patch.mutable_pixel() = Domains({"https://shop.example.com"});
+  affonso::v1::PixelSettings settings;
+  auto context = Context();
+  EXPECT_THAT(stub_->UpdatePixelSettings(context.get(), patch, &settings),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "allowed_domains");
+
+  patch.clear_pixel();
+  patch.mutable_pixel()->set_click_dedup_window_seconds(-5);
+  context = Context();
+  EXPECT_THAT(stub_->UpdatePixelSettings(context.get(), patch, &settings),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "click_dedup_window_seconds");
+  EXPECT_EQ(store_.calls, 0);
+
+  affonso::v1::GetPixelSettingsRequest get;
+  get.set_program_id("grp_not_a_program");
+  context = Context();
+  EXPECT_THAT(stub_->GetPixelSettings(context.get(), get, &settings),
+              StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 0);
 }
 

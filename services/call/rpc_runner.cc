@@ -34,7 +34,7 @@ bool IsLoopback(absl::string_view address) {
 // in-process REST gateway, which has no address of its own, names its
 // client in kClientAddressKey, and only in-process calls are believed (and
 // loopback peers, when a sidecar gateway is trusted to do the same).
-std::string ClientAddress(const grpc::ServerContextBase& context, bool trust_loopback) {
+std::string BelievedClientAddress(const grpc::ServerContextBase& context, bool trust_loopback) {
   const std::string peer = context.peer();
   for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
     if (!absl::StartsWith(peer, scheme)) continue;
@@ -114,9 +114,13 @@ AdmissionRequest RpcRunner::ReadAdmissionRequest(const grpc::ServerContextBase& 
   AdmissionRequest request;
   request.authorization_count = Count(context, "authorization");
   request.authorization = Metadata(context, "authorization");
-  request.client_address = ClientAddress(context, calls_->trust_loopback_client_address());
+  request.client_address = ClientAddress(context);
   request.method = Metadata(context, kMethodKey);
   return request;
+}
+
+std::string RpcRunner::ClientAddress(const grpc::ServerContextBase& context) const {
+  return BelievedClientAddress(context, calls_->trust_loopback_client_address());
 }
 
 void RpcRunner::Settle(grpc::ServerContextBase* context, CallScope* scope, absl::Status status,

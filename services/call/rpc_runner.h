@@ -130,6 +130,12 @@ class RpcRunner {
   // JSON form nests, and no NUL characters in any string.
   static absl::Status CheckRequest(const google::protobuf::Message& request);
 
+  // The calling client's IP address as admission sees it (what
+  // AdmissionRequest::client_address holds): a network peer's own, or the
+  // one the in-process gateway (or a trusted loopback sidecar) names in
+  // kClientAddressKey; "" when unknown (a unix-socket peer).
+  std::string ClientAddress(const grpc::ServerContextBase& context) const;
+
   // Marks a successful call as "201 Created" (or 200) for the gateway.
   static void SetHttpCode(grpc::ServerContextBase* context, int code);
 

@@ -64,6 +64,18 @@ ABSL_FLAG(int, rate_limit_per_minute, EnvOr("RATE_LIMIT_PER_MINUTE", 600),
           "limiting off (env RATE_LIMIT_PER_MINUTE)");
 ABSL_FLAG(int, rate_limit_per_second, EnvOr("RATE_LIMIT_PER_SECOND", 20),
           "default burst: requests per second per API key (env RATE_LIMIT_PER_SECOND)");
+ABSL_FLAG(int, public_rate_limit_per_ip_per_minute,
+          EnvOr("PUBLIC_RATE_LIMIT_PER_IP_PER_MINUTE", 300),
+          "POST /v1/track and the pixel's signup (no API key): requests per minute per client "
+          "address, per replica; 0 turns the limit off (env PUBLIC_RATE_LIMIT_PER_IP_PER_MINUTE)");
+ABSL_FLAG(int, public_rate_limit_per_ip_per_second,
+          EnvOr("PUBLIC_RATE_LIMIT_PER_IP_PER_SECOND", 30),
+          "burst of the public endpoints: requests per second per client address, per replica; "
+          "0 = no burst cap (env PUBLIC_RATE_LIMIT_PER_IP_PER_SECOND)");
+ABSL_FLAG(int, public_rate_limit_per_program_per_minute,
+          EnvOr("PUBLIC_RATE_LIMIT_PER_PROGRAM_PER_MINUTE", 30000),
+          "public endpoints: requests per minute per program, per replica; 0 turns the limit off "
+          "(env PUBLIC_RATE_LIMIT_PER_PROGRAM_PER_MINUTE)");
 ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 2),
           "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
 ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
@@ -168,6 +180,12 @@ int main(int argc, char** argv) {
   config.apply_migrations = absl::GetFlag(FLAGS_migrate);
   config.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
   config.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  config.public_rate_limit_per_ip_per_minute =
+      absl::GetFlag(FLAGS_public_rate_limit_per_ip_per_minute);
+  config.public_rate_limit_per_ip_per_second =
+      absl::GetFlag(FLAGS_public_rate_limit_per_ip_per_second);
+  config.public_rate_limit_per_program_per_minute =
+      absl::GetFlag(FLAGS_public_rate_limit_per_program_per_minute);
   config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
   config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
   const std::string role = absl::GetFlag(FLAGS_role);

@@ -23,11 +23,13 @@
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
 #include "services/api/signup_service.h"
+#include "services/api/tracking_service.h"
 #include "services/api/webhook_service.h"
 #include "services/call/admission.h"
 #include "services/call/admission_executor.h"
 #include "services/call/api_key_authenticator.h"
 #include "services/call/permissions.h"
+#include "services/call/public_rate_limiter.h"
 #include "services/call/rate_limiter.h"
 #include "services/call/rpc_runner.h"
 #include "services/lifecycle/hold_period_scheduler.h"
@@ -55,6 +57,7 @@
 #include "storage/pg_signing_secret_store.h"
 #include "storage/pg_signup_store.h"
 #include "storage/pg_source_event_store.h"
+#include "storage/pg_tracking_store.h"
 #include "storage/pg_webhook_dispatch_store.h"
 #include "storage/pg_webhook_store.h"
 #include "storage/pool.h"
@@ -95,6 +98,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
+  std::unique_ptr<storage::PgTrackingStore> tracking;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
   std::unique_ptr<storage::PgApiKeyChangeFeed> api_key_feed;  // reports to authenticator
@@ -106,6 +110,12 @@ struct Server::Parts {
   MethodPermissions method_permissions;
   std::unique_ptr<PermissionStage> permission_stage;
   std::unique_ptr<Admission> admission;
+  // The public endpoints' admission: no key, no permission; the per-address
+  // limit only. The per-program limit is taken by the service.
+  std::unique_ptr<PublicRateLimiter> public_ip_limiter;
+  std::unique_ptr<PublicRateLimiter> public_program_limiter;
+  std::unique_ptr<ClientAddressRateLimitStage> public_ip_stage;
+  std::unique_ptr<Admission> public_admission;
   std::unique_ptr<ServerCalls> calls;  // read by the readiness watcher and Shutdown
   std::unique_ptr<RpcMetrics> rpc_metrics;
   std::unique_ptr<ClickServiceImpl> click_service;
@@ -119,6 +129,7 @@ struct Server::Parts {
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
+  std::unique_ptr<TrackingServiceImpl> tracking_service;
   // Drained (its tasks use the services' runners) before the services go.
   std::unique_ptr<AdmissionExecutor> admission_executor;
   // The dispatcher role's only service besides health (see Start).
@@ -182,6 +193,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
+  parts->tracking = std::make_unique<storage::PgTrackingStore>(db);
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
   auth_options.negative_ttl = config.unknown_key_ttl;
@@ -218,6 +230,28 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->permission_stage = std::make_unique<PermissionStage>(&parts->method_permissions);
   stages.push_back(parts->permission_stage.get());
   parts->admission = std::make_unique<Admission>(std::move(stages));
+  if (config.public_rate_limit_per_ip_per_minute < 0 ||
+      config.public_rate_limit_per_ip_per_second < 0 ||
+      config.public_rate_limit_per_program_per_minute < 0) {
+    return absl::InvalidArgumentError("public rate limits must not be negative");
+  }
+  PublicRateLimiter::Options per_ip;
+  per_ip.per_minute = config.public_rate_limit_per_ip_per_minute;
+  per_ip.per_second = config.public_rate_limit_per_ip_per_second;
+  per_ip.what = "this address";
+  per_ip.registry = registry;
+  per_ip.name = "ip";
+  parts->public_ip_limiter = std::make_unique<PublicRateLimiter>(per_ip);
+  PublicRateLimiter::Options per_program;
+  per_program.per_minute = config.public_rate_limit_per_program_per_minute;
+  per_program.what = "this program's pages";
+  per_program.registry = registry;
+  per_program.name = "program";
+  parts->public_program_limiter = std::make_unique<PublicRateLimiter>(per_program);
+  parts->public_ip_stage =
+      std::make_unique<ClientAddressRateLimitStage>(parts->public_ip_limiter.get());
+  parts->public_admission =
+      std::make_unique<Admission>(std::vector<const AdmissionStage*>{parts->public_ip_stage.get()});
   // Synchronous calls stop at max_rpc_threads (see the ResourceQuota below).
   parts->calls = std::make_unique<ServerCalls>(
       ServerCalls::Options{config.max_rpc_threads, config.trust_loopback_client_address});
@@ -252,6 +286,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
       runner, parts->webhooks.get(), config.webhook_allow_private_destinations);
+  TrackingServiceOptions tracking_options;
+  tracking_options.program_limiter = parts->public_program_limiter.get();
+  tracking_options.registry = registry;
+  tracking_options.conversion_metrics = &parts->conversion_metrics;
+  parts->tracking_service = std::make_unique<TrackingServiceImpl>(
+      RpcRunner(parts->public_admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
+                parts->admission_executor.get()),
+      parts->tracking.get(), parts->coupons.get(), parts->signups.get(), tracking_options);
 
   // The health service is gRPC's callback one: a Watch stream holds no
   // handler thread. No reflection service: its streams are synchronous, so
@@ -289,6 +331,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
+    builder.RegisterService(parts->tracking_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
     // health service comes later), so every method answers UNIMPLEMENTED.
@@ -344,15 +387,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   Server* watched = server.get();
   server->watchers_.emplace_back([watched] { watched->WatchReadiness(absl::Milliseconds(50)); });
   server->watchers_.emplace_back([watched] { watched->ProbeDatabase(); });
-  AFFONSO_LOG(kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
-              ", rate limit ",
-              config.rate_limit_per_minute > 0
-                  ? absl::StrCat(config.rate_limit_per_minute, "/min burst ",
-                                 config.rate_limit_per_second, "/s")
-                  : "off",
-              ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
-              ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off",
-              ", lifecycle jobs ", config.run_lifecycle_jobs ? "on" : "off", ")");
+  AFFONSO_LOG(
+      kInfo, "gRPC serving on port ", server->port_, " (pool ", config.db_pool_size,
+      ", rate limit ",
+      config.rate_limit_per_minute > 0 ? absl::StrCat(config.rate_limit_per_minute, "/min burst ",
+                                                      config.rate_limit_per_second, "/s")
+                                       : "off",
+      ", public rate limit ",
+      config.public_rate_limit_per_ip_per_minute > 0
+          ? absl::StrCat(config.public_rate_limit_per_ip_per_minute, "/min burst ",
+                         config.public_rate_limit_per_ip_per_second, "/s per address")
+          : "off per address",
+      config.public_rate_limit_per_program_per_minute > 0
+          ? absl::StrCat(", ", config.public_rate_limit_per_program_per_minute, "/min per program")
+          : ", off per program",
+      ", threads ", config.max_rpc_threads, ", api ", config.serve_api ? "on" : "off",
+      ", webhook dispatcher ", config.run_webhook_dispatcher ? "on" : "off", ", lifecycle jobs ",
+      config.run_lifecycle_jobs ? "on" : "off", ")");
   return server;
 }
 

@@ -69,6 +69,16 @@ struct ServerConfig {
   // binary's default is 600/min with bursts of 20/s).
   int rate_limit_per_minute = 0;
   int rate_limit_per_second = 0;
+  // The public endpoints (POST /v1/track, the pixel's signup), which have no
+  // key to count by: token buckets in each replica's memory
+  // (PublicRateLimiter), per client address (a sustained rate per minute,
+  // the whole minute's worth at most `per_second` at a time) and per
+  // program (per minute). 0 turns a limit off (tests do; the binary's
+  // defaults are 300/min with bursts of 30/s per address, 30,000/min per
+  // program). Per replica: N replicas admit up to N times as much.
+  int public_rate_limit_per_ip_per_minute = 0;
+  int public_rate_limit_per_ip_per_second = 0;
+  int public_rate_limit_per_program_per_minute = 0;
   // Signup batching (PgSignupStore): concurrent batches and their size.
   int signup_batch_workers = 2;
   int signup_max_batch = 64;

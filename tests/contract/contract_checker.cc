@@ -50,7 +50,7 @@ struct ObjectType {
   bool open = false;  // `...`: fields the description does not name are allowed
 };
 
-enum class Envelope { kSingle, kOffset, kCursor, kList, kDelete };
+enum class Envelope { kSingle, kOffset, kCursor, kList, kDelete, kBare };
 
 struct RouteEntry {
   Envelope envelope = Envelope::kSingle;
@@ -620,7 +620,7 @@ absl::StatusOr<ContractDescription> ContractDescription::Parse(absl::string_view
       static const auto* const kEnvelopes = new std::map<std::string, Envelope>{
           {"single", Envelope::kSingle}, {"offset", Envelope::kOffset},
           {"cursor", Envelope::kCursor}, {"list", Envelope::kList},
-          {"delete", Envelope::kDelete},
+          {"delete", Envelope::kDelete}, {"bare", Envelope::kBare},
       };
       auto envelope = kEnvelopes->find(*kind);
       if (envelope == kEnvelopes->end()) {
@@ -714,6 +714,11 @@ std::vector<Mismatch> ContractDescription::CheckResponse(
   std::vector<Mismatch> mismatches;
   if (route.envelope == Envelope::kDelete) {
     impl_->CheckObject(value, impl_->objects.at("DeleteResponse"), "", &mismatches, 0);
+    return mismatches;
+  }
+  // The body is the described value itself, with no {success, data} around it.
+  if (route.envelope == Envelope::kBare) {
+    impl_->Check(value, route.data, "", &mismatches);
     return mismatches;
   }
   ObjectType envelope;

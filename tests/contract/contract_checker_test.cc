@@ -45,6 +45,7 @@ route GET /v1/cursor -> cursor Thing
 route GET /v1/all -> list Thing
 route DELETE /v1/things/{id} -> delete
 route GET /v1/maybe -> single Thing | null
+route POST /v1/bare -> bare Thing
 )";
 
 Value Json(const std::string& text) {
@@ -235,6 +236,23 @@ TEST_F(ContractCheckerTest, ChecksEachEnvelope) {
           "DELETE /v1/things/{id}", Body(R"({"success":true,"data":{"id":"t","deleted":true}})"))),
       "message: missing: required (string)\n"
       "data: unexpected field: DeleteResponse has no such field\n");
+  // A bare route's body is the object itself.
+  EXPECT_EQ(FormatMismatches(description_.CheckResponse("POST /v1/bare", Body(thing))), "");
+  EXPECT_EQ(FormatMismatches(description_.CheckResponse(
+                "POST /v1/bare", Body(R"({"success":true,"data":)" + thing + "}"))),
+            "id: missing: required (string)\n"
+            "name: missing: required and nullable (string | null), send null when empty\n"
+            "status: missing: required and nullable (\"PENDING\" | \"APPROVED\" | null), send "
+            "null when empty\n"
+            "mode: missing: required (Mode)\n"
+            "count: missing: required (number)\n"
+            "created_at: missing: required (timestamp)\n"
+            "metadata: missing: required and nullable (any), send null when empty\n"
+            "tags: missing: required (string[])\n"
+            "answer: missing: required and nullable (string | string[] | null), send null "
+            "when empty\n"
+            "data: unexpected field: Thing has no such field\n"
+            "success: unexpected field: Thing has no such field\n");
   EXPECT_EQ(FormatMismatches(description_.CheckResponse("GET /v1/nothing", Body("{}"))),
             "(body): no described response for GET /v1/nothing\n");
 }
@@ -242,7 +260,8 @@ TEST_F(ContractCheckerTest, ChecksEachEnvelope) {
 TEST_F(ContractCheckerTest, ListsItsRoutes) {
   EXPECT_EQ(description_.RouteKeys(),
             (std::vector<std::string>{"GET /v1/things", "GET /v1/things/{id}", "GET /v1/cursor",
-                                      "GET /v1/all", "DELETE /v1/things/{id}", "GET /v1/maybe"}));
+                                      "GET /v1/all", "DELETE /v1/things/{id}", "GET /v1/maybe",
+                                      "POST /v1/bare"}));
   EXPECT_EQ(description_.RouteShape("GET /v1/maybe"), "single Thing | null");
   EXPECT_EQ(description_.RouteShape("DELETE /v1/things/{id}"), "delete");
   EXPECT_TRUE(description_.HasRoute("GET /v1/cursor"));

@@ -157,6 +157,36 @@ settle
 record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID" \
   --tracking_id="$TRACKING_ID" | grep RESULT)"
 
+# 5a. The pixel's public POST /v1/track over REST (wrk, keep-alive, no key):
+# the highest-volume call there is (12-50 clicks per signup). TRACK_DUP_PERCENT
+# (70) of the calls are repeat visits within the window, which the server
+# de-duplicates (same click, no row); the rest are new visitors, each a new
+# click. The page's origin is on the program's allowed domains, so the check
+# runs. A server of its own: every call comes from 127.0.0.1, so the per-IP
+# limit is off and the per-program one set out of reach (it still runs).
+TRACK_DUP_PERCENT=${TRACK_DUP_PERCENT:-70}
+stop_server
+start_server --public_rate_limit_per_ip_per_minute=0 \
+  --public_rate_limit_per_program_per_minute=1000000000
+psql_bench -c "INSERT INTO program_pixel_settings (team_id, program_id, allowed_domains)
+  VALUES ('$TEAM_ID', '$PROGRAM_ID', '{*.shop.example}')
+  ON CONFLICT (team_id, program_id) DO UPDATE SET allowed_domains = excluded.allowed_domains" \
+  >/dev/null
+BEFORE=$(psql_bench -c "SELECT count(*) FROM clicks WHERE visitor_hash IS NOT NULL")
+settle
+TRACK_LINE=$(PROGRAM_ID=$PROGRAM_ID TRACKING_ID=$TRACKING_ID DUP_PERCENT=$TRACK_DUP_PERCENT \
+  BENCH_NAME=rest_pixel_track wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" \
+  -s "$HERE/track.lua" "http://127.0.0.1:$HTTP_PORT" | grep RESULT)
+TRACK_CALLS=$(sed -n 's/.* calls=\([0-9]*\).*/\1/p' <<<"$TRACK_LINE")
+NEW_CLICKS=$(( $(psql_bench -c "SELECT count(*) FROM clicks WHERE visitor_hash IS NOT NULL") - BEFORE ))
+DEDUP_HIT=$(awk -v calls="$TRACK_CALLS" -v rows="$NEW_CLICKS" \
+  'BEGIN { printf "%.1f", calls > 0 ? 100 * (calls - rows) / calls : 0 }')
+record "$TRACK_LINE" " dedup_hit_pct=$DEDUP_HIT"
+echo "pixel track: $TRACK_CALLS calls, $NEW_CLICKS new clicks: ${DEDUP_HIT}% de-duplicated" \
+  "(stated share of repeat visits: ${TRACK_DUP_PERCENT}%)"
+stop_server
+start_server
+
 # 5b. Sales: each call records a conversion (its own external_event_id) on
 # one of the referrals the gRPC signups above created, with a 20% sale
 # incentive, so every call computes and writes a commission and its

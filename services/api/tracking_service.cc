@@ -1,0 +1,497 @@
+#include "services/api/tracking_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/api_error.h"
+#include "common/grpc_metadata.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "common/untrusted_text.h"
+#include "common/wire_metadata.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/struct.pb.h"
+#include "services/api/signup_service.h"
+#include "services/call/validation.h"
+
+namespace affonso::services {
+namespace {
+
+using affonso::v1::TrackRequest;
+
+constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMaxShortLength = 255;  // tracking id, subs, utm, ad click ids
+
+// The attribution fields a landing query may fill, by the query parameter a
+// landing URL carries them in (the field's name but for Snapchat's ScCid).
+struct QueryField {
+  const char* field;      // TrackRequest's
+  const char* parameter;  // in the landing query
+};
+constexpr QueryField kQueryFields[] = {
+    {"utm_source", "utm_source"},
+    {"utm_medium", "utm_medium"},
+    {"utm_campaign", "utm_campaign"},
+    {"utm_term", "utm_term"},
+    {"utm_content", "utm_content"},
+    {"gclid", "gclid"},
+    {"gbraid", "gbraid"},
+    {"wbraid", "wbraid"},
+    {"gad_source", "gad_source"},
+    {"utm_agid", "utm_agid"},
+    {"gad_campaignid", "gad_campaignid"},
+    {"utm_adid", "utm_adid"},
+    {"fbclid", "fbclid"},
+    {"fbadid", "fbadid"},
+    {"fbgid", "fbgid"},
+    {"igshid", "igshid"},
+    {"msclkid", "msclkid"},
+    {"ttclid", "ttclid"},
+    {"li_fat_id", "li_fat_id"},
+    {"twclid", "twclid"},
+    {"epik", "epik"},
+    {"sc_cid", "ScCid"},
+    {"rdt_cid", "rdt_cid"},
+};
+
+constexpr absl::string_view kBotMarkers[] = {
+    "googlebot",
+    "bingbot",
+    "yandex",
+    "baiduspider",
+    "duckduckbot",
+    "slurp",
+    "facebookexternalhit",
+    "twitterbot",
+    "linkedinbot",
+    "slackbot",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    "applebot",
+    "ahrefs",
+    "semrush",
+    "mj12bot",
+    "petalbot",
+    "bot/",
+    "crawler",
+    "spider",
+    "headlesschrome",
+};
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; a '%' not followed by two hex
+// digits stays as it is. false when the result is not text PostgreSQL and
+// proto3 take as it is (invalid UTF-8, a control character).
+bool DecodeComponent(absl::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '+') {
+      out->push_back(' ');
+    } else if (c == '%' && i + 2 < in.size() && HexDigit(in[i + 1]) >= 0 &&
+               HexDigit(in[i + 2]) >= 0) {
+      out->push_back(static_cast<char>(HexDigit(in[i + 1]) * 16 + HexDigit(in[i + 2])));
+      i += 2;
+    } else {
+      out->push_back(c);
+    }
+  }
+  for (unsigned char c : *out) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return SanitizeUntrustedText(*out, out->size()) == *out;
+}
+
+std::string Metadata(const grpc::ServerContext& context, absl::string_view key) {
+  return MetadataValue(context.client_metadata(), key);
+}
+
+// A first-party check of the embedding page: the host of Origin, else of
+// Referer. Neither is a server-side caller, which no browser rule binds.
+absl::Status CheckPage(const grpc::ServerContext& context, const storage::PublicProgram& program) {
+  std::string page = Metadata(context, kOriginKey);
+  if (page.empty()) page = Metadata(context, kRefererKey);
+  if (page.empty() || program.allowed_domains.empty()) return absl::OkStatus();
+  const std::string host = HostOf(page);
+  if (host.empty() || !IsAllowedHost(program.allowed_domains, host)) {
+    return OriginNotAllowedError(host);
+  }
+  return absl::OkStatus();
+}
+
+// The SDK's TrackingDiscount of a coupon.
+affonso::v1::TrackingDiscount ToDiscount(const affonso::v1::Coupon& coupon) {
+  affonso::v1::TrackingDiscount discount;
+  discount.set_amount(coupon.discount_value());
+  discount.set_type(coupon.discount_type() == affonso::v1::DISCOUNT_TYPE_FIXED ? "fixed"
+                                                                               : "percentage");
+  switch (coupon.duration()) {
+    case affonso::v1::COUPON_DURATION_ONCE:
+      discount.set_max_duration("once");
+      break;
+    case affonso::v1::COUPON_DURATION_REPEATING:
+      discount.set_max_duration(absl::StrCat(coupon.duration_in_months(), " months"));
+      break;
+    default:  // forever: null
+      break;
+  }
+  if (coupon.has_provider_coupon_id()) discount.set_coupon_id(coupon.provider_coupon_id());
+  discount.set_promo_code(coupon.code());
+  return discount;
+}
+
+// Answered 200: nothing recorded, and the page is told why.
+absl::Status Ignored(affonso::v1::TrackingResult* response, absl::string_view why) {
+  response->set_cid("");
+  response->set_status("ignored");
+  response->set_message(std::string(why));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateTrack(const TrackRequest& request) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("program_id", request.program_id()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("program_id", request.program_id(), kMaxIdLength));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("tracking_id", request.tracking_id(), kMaxShortLength));
+  const std::pair<const char*, const std::string*> subs[] = {
+      {"sub1", &request.sub1()}, {"sub2", &request.sub2()}, {"sub3", &request.sub3()},
+      {"sub4", &request.sub4()}, {"sub5", &request.sub5()},
+  };
+  for (const auto& [field, value] : subs) {
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, *value, kMaxShortLength));
+  }
+  const google::protobuf::Reflection& reflection = *request.GetReflection();
+  for (const QueryField& attribution : kQueryFields) {
+    const google::protobuf::FieldDescriptor* field =
+        TrackRequest::descriptor()->FindFieldByName(attribution.field);
+    AFFONSO_RETURN_IF_ERROR(
+        CheckMaxLength(attribution.field, reflection.GetString(request, field), kMaxShortLength));
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referrer", request.referrer(), 2000));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("user_agent", request.user_agent(), 1000));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("landing_query", request.landing_query(), 4096));
+  AFFONSO_RETURN_IF_ERROR(
+      CheckMaxLength("upgrade_click_id", request.upgrade_click_id(), kMaxIdLength));
+  if (!request.upgrade_click_id().empty()) {
+    if (request.has_has_consent() && !request.has_consent()) {
+      return ValidationError("upgrade_click_id",
+                             "upgrade_click_id attaches consent: send it with has_consent true");
+    }
+    return absl::OkStatus();
+  }
+  if (request.tracking_id().empty() && request.landing_query().empty()) {
+    return ValidationError("tracking_id",
+                           "tracking_id is required, or a landing_query to read it from");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBrowserSignup(const affonso::v1::BrowserSignupRequest& request) {
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("program_id", request.program_id()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("program_id", request.program_id(), kMaxIdLength));
+  AFFONSO_RETURN_IF_ERROR(RequireNonEmpty("click_id", request.click_id()));
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("click_id", request.click_id(), kMaxIdLength));
+  affonso::v1::RecordSignupRequest signup;
+  signup.set_click_id(request.click_id());
+  signup.set_email(request.email());
+  signup.set_external_user_id(request.external_user_id());
+  signup.set_name(request.name());
+  return ValidateRecordSignup(signup);
+}
+
+absl::flat_hash_map<std::string, std::string> ParseLandingQuery(absl::string_view query) {
+  absl::flat_hash_map<std::string, std::string> params;
+  query = absl::StripPrefix(query, "?");
+  query = query.substr(0, query.find('#'));
+  std::string name, value;
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    const size_t equals = pair.find('=');
+    if (!DecodeComponent(pair.substr(0, equals), &name) || name.empty()) continue;
+    if (!DecodeComponent(equals == absl::string_view::npos ? "" : pair.substr(equals + 1),
+                         &value)) {
+      continue;
+    }
+    params.emplace(name, value);  // the first occurrence stays
+  }
+  return params;
+}
+
+std::string HostOf(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == absl::string_view::npos) return "";
+  absl::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const size_t at = authority.rfind('@');
+  if (at != absl::string_view::npos) authority = authority.substr(at + 1);
+  if (absl::StartsWith(authority, "[")) {
+    // An IPv6 literal: never on an allowed list (hosts have no ':').
+    return absl::AsciiStrToLower(authority.substr(0, authority.find(']') + 1));
+  }
+  authority = authority.substr(0, authority.find(':'));
+  authority = absl::StripSuffix(authority, ".");
+  return absl::AsciiStrToLower(authority);
+}
+
+bool IsAllowedHost(const std::vector<std::string>& allowed_domains, absl::string_view host) {
+  if (allowed_domains.empty()) return true;
+  for (absl::string_view allowed : allowed_domains) {
+    if (absl::ConsumePrefix(&allowed, "*.")) {
+      if (host == allowed || (host.size() > allowed.size() && absl::EndsWith(host, allowed) &&
+                              host[host.size() - allowed.size() - 1] == '.')) {
+        return true;
+      }
+    } else if (host == allowed) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsBotUserAgent(absl::string_view user_agent) {
+  if (user_agent.empty()) return false;
+  const std::string lower = absl::AsciiStrToLower(user_agent);
+  for (absl::string_view marker : kBotMarkers) {
+    if (absl::StrContains(lower, marker)) return true;
+  }
+  return false;
+}
+
+std::string VisitorHash(absl::string_view salt, absl::string_view team_id,
+                        absl::string_view program_id, absl::string_view ip,
+                        absl::string_view user_agent) {
+  std::string input;
+  for (absl::string_view part : {salt, team_id, program_id, ip, user_agent}) {
+    absl::StrAppend(&input, part.size(), ":", part);
+  }
+  return Sha256Hex(input);
+}
+
+// ---- the program cache ----
+
+PublicProgramCache::PublicProgramCache(absl::Duration ttl, size_t capacity,
+                                       std::function<absl::Time()> clock)
+    : ttl_(ttl), capacity_(std::max<size_t>(1, capacity)), clock_(std::move(clock)) {}
+
+absl::StatusOr<PublicProgramCache::Program> PublicProgramCache::Resolve(
+    storage::TrackingStore* store, absl::string_view program_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto found = index_.find(program_id);
+    if (found != index_.end()) {
+      if (found->second->expires > clock_()) {
+        entries_.splice(entries_.begin(), entries_, found->second);
+        return found->second->resolved;
+      }
+      const auto expired = found->second;
+      index_.erase(found);  // first: its key points into the entry
+      entries_.erase(expired);
+    }
+  }
+  absl::StatusOr<Program> resolved;
+  absl::StatusOr<storage::PublicProgram> looked_up = store->ResolveProgram(program_id);
+  if (looked_up.ok()) {
+    resolved = std::make_shared<const storage::PublicProgram>(*std::move(looked_up));
+  } else {
+    resolved = looked_up.status();
+    if (!absl::IsNotFound(looked_up.status())) return resolved;  // not remembered
+  }
+  absl::MutexLock lock(&mu_);
+  if (index_.contains(program_id)) return resolved;  // a concurrent miss got there first
+  if (entries_.size() >= capacity_) {
+    index_.erase(entries_.back().program_id);
+    entries_.pop_back();
+  }
+  entries_.push_front(Entry{std::string(program_id), resolved, clock_() + ttl_});
+  index_.emplace(entries_.front().program_id, entries_.begin());
+  return resolved;
+}
+
+// ---- the service ----
+
+TrackingServiceImpl::TrackingServiceImpl(RpcRunner runner, storage::TrackingStore* tracking,
+                                         storage::CouponStore* coupons,
+                                         storage::SignupStore* signups,
+                                         TrackingServiceOptions options)
+    : runner_(std::move(runner)),
+      tracking_(tracking),
+      coupons_(coupons),
+      signups_(signups),
+      options_(std::move(options)),
+      programs_(options_.program_cache_ttl, options_.program_cache_size, options_.clock) {
+  if (options_.registry != nullptr) {
+    results_ = &options_.registry->AddCounter(
+        "affonso_public_clicks_total",
+        "POST /v1/track answers that were not errors, by result: tracked, duplicate, upgraded, "
+        "ignored.",
+        {"result"});
+  }
+}
+
+void TrackingServiceImpl::Count(absl::string_view result) {
+  if (results_ != nullptr) results_->WithLabels({result}).Increment();
+}
+
+absl::StatusOr<PublicProgramCache::Program> TrackingServiceImpl::Admit(
+    const grpc::ServerContext& context, const std::string& program_id) {
+  if (!LooksLikeId(program_id, "prg")) return NotFoundError("program");
+  AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
+                           programs_.Resolve(tracking_, program_id));
+  if (options_.program_limiter != nullptr) {
+    AFFONSO_RETURN_IF_ERROR(options_.program_limiter->Take(program->id, nullptr));
+  }
+  AFFONSO_RETURN_IF_ERROR(CheckPage(context, *program));
+  return program;
+}
+
+absl::Status TrackingServiceImpl::DoTrack(grpc::ServerContext* context, const TrackRequest& request,
+                                          affonso::v1::TrackingResult* response) {
+  AFFONSO_RETURN_IF_ERROR(ValidateTrack(request));
+  AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
+                           Admit(*context, request.program_id()));
+  response->mutable_data();  // {discount: null, affiliateCoupons: []} when nothing is found
+  response->set_append_affonso_id_enabled(program->append_affonso_id_enabled);
+
+  const std::string user_agent =
+      request.user_agent().empty() ? Metadata(*context, kUserAgentKey) : request.user_agent();
+  if (request.no_track()) {
+    Count("ignored");
+    return Ignored(response, "the visitor asked not to be tracked: nothing was recorded");
+  }
+  if (IsBotUserAgent(user_agent)) {
+    Count("ignored");
+    return Ignored(response, "bots and crawlers are not tracked: nothing was recorded");
+  }
+
+  storage::Visitor visitor;
+  visitor.ip = runner_.ClientAddress(*context);
+  visitor.user_agent = user_agent;
+  visitor.has_consent = !request.has_has_consent() || request.has_consent();
+  visitor.hash = VisitorHash(program->visitor_hash_salt, program->team_id, program->id, visitor.ip,
+                             user_agent);
+
+  storage::TrackedClick click;
+  std::string result;
+  if (!request.upgrade_click_id().empty()) {
+    if (!LooksLikeId(request.upgrade_click_id(), "clk")) return NotFoundError("click");
+    AFFONSO_ASSIGN_OR_RETURN(click, tracking_->UpgradeClick(program->team_id, program->id,
+                                                            request.upgrade_click_id(), visitor));
+    result = "upgraded";
+  } else {
+    TrackRequest resolved = request;
+    google::protobuf::Struct used;
+    auto& used_fields = *used.mutable_fields();
+    const absl::flat_hash_map<std::string, std::string> query =
+        ParseLandingQuery(request.landing_query());
+    auto usable = [&](absl::string_view parameter) -> const std::string* {
+      auto found = query.find(parameter);
+      if (found == query.end() || found->second.empty() || found->second.size() > kMaxShortLength) {
+        return nullptr;
+      }
+      return &found->second;
+    };
+    if (resolved.tracking_id().empty()) {
+      for (const std::string& parameter : program->referral_parameters) {
+        if (const std::string* value = usable(parameter)) {
+          resolved.set_tracking_id(*value);
+          used_fields[parameter].set_string_value(*value);
+          break;
+        }
+      }
+      if (resolved.tracking_id().empty()) {
+        Count("ignored");
+        return Ignored(response,
+                       "no referral parameter in the landing query: nothing was recorded");
+      }
+    }
+    const google::protobuf::Reflection& reflection = *resolved.GetReflection();
+    for (const QueryField& attribution : kQueryFields) {
+      const google::protobuf::FieldDescriptor* field =
+          TrackRequest::descriptor()->FindFieldByName(attribution.field);
+      if (!reflection.GetString(resolved, field).empty()) continue;
+      const std::string* value = usable(attribution.parameter);
+      if (value == nullptr && std::string(attribution.parameter) != attribution.field) {
+        value = usable(attribution.field);
+      }
+      if (value == nullptr) continue;
+      reflection.SetString(&resolved, field, *value);
+      used_fields[std::string(attribution.parameter)].set_string_value(*value);
+    }
+    AFFONSO_ASSIGN_OR_RETURN(
+        click, tracking_->RecordClick(program->team_id, program->id, resolved, visitor,
+                                      program->click_dedup_window_seconds));
+    result = click.created ? "tracked" : "duplicate";
+    if (!used_fields.empty()) response->mutable_resolved_query_params()->Swap(&used);
+  }
+
+  AFFONSO_ASSIGN_OR_RETURN(std::vector<affonso::v1::Coupon> coupons,
+                           coupons_->ListForAffiliate(program->team_id, click.affiliate_id));
+  affonso::v1::TrackingData* data = response->mutable_data();
+  for (const affonso::v1::Coupon& coupon : coupons) {
+    *data->add_affiliate_coupons() = ToDiscount(coupon);
+  }
+  if (!coupons.empty()) *data->mutable_discount() = data->affiliate_coupons(0);
+  response->set_cid(click.click_id);
+  response->set_status(result);
+  Count(result);
+  return absl::OkStatus();
+}
+
+grpc::Status TrackingServiceImpl::Track(grpc::ServerContext* context,
+                                        const affonso::v1::TrackRequest* request,
+                                        affonso::v1::TrackingResult* response) {
+  return runner_.Run(context, "Track", *request, [&](const Caller&) -> absl::Status {
+    absl::Status status = DoTrack(context, *request, response);
+    if (!status.ok()) response->Clear();
+    return status;
+  });
+}
+
+grpc::Status TrackingServiceImpl::BrowserSignup(grpc::ServerContext* context,
+                                                const affonso::v1::BrowserSignupRequest* request,
+                                                affonso::v1::BrowserSignupResult* response) {
+  return runner_.Run(context, "BrowserSignup", *request, [&](const Caller&) -> absl::Status {
+    absl::StatusOr<storage::Conversion> conversion = [&]() -> absl::StatusOr<storage::Conversion> {
+      AFFONSO_RETURN_IF_ERROR(ValidateBrowserSignup(*request));
+      AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
+                               Admit(*context, request->program_id()));
+      if (!LooksLikeId(request->click_id(), "clk")) return NotFoundError("click");
+      // Only the program's own click: ConvertClick alone would take any of
+      // the team's.
+      AFFONSO_RETURN_IF_ERROR(
+          tracking_->CheckClickInProgram(program->team_id, program->id, request->click_id()));
+      affonso::v1::RecordSignupRequest signup;
+      signup.set_click_id(request->click_id());
+      signup.set_email(request->email());
+      signup.set_external_user_id(request->external_user_id());
+      signup.set_name(request->name());
+      return signups_->ConvertClick(program->team_id, signup);
+    }();
+    if (options_.conversion_metrics != nullptr) {
+      options_.conversion_metrics->CountSignup(conversion.status(),
+                                               conversion.ok() && conversion->created,
+                                               conversion.ok() ? &conversion->referral : nullptr);
+    }
+    if (!conversion.ok()) return conversion.status();
+    response->set_id(conversion->referral.id());
+    response->set_status(conversion->referral.status());
+    response->set_created(conversion->created);
+    RpcRunner::SetHttpCode(context, conversion->created ? 201 : 200);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace affonso::services

@@ -1,0 +1,149 @@
+#ifndef AFFONSO_SERVICES_API_TRACKING_SERVICE_H_
+#define AFFONSO_SERVICES_API_TRACKING_SERVICE_H_
+
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "proto/affonso/v1/tracking.grpc.pb.h"
+#include "services/api/conversion_metrics.h"
+#include "services/call/public_rate_limiter.h"
+#include "services/call/rpc_runner.h"
+#include "storage/coupon_store.h"
+#include "storage/signup_store.h"
+#include "storage/tracking_store.h"
+
+namespace affonso::services {
+
+// ---- the rules of the public endpoints, exposed for tests ----
+
+// POST /v1/track: program_id required (<= 64), tracking_id <= 255, each sub,
+// utm and ad click id <= 255, referrer <= 2000, user_agent <= 1000,
+// landing_query <= 4096, upgrade_click_id <= 64 and only with consent; a
+// tracking id or a landing query to read one from unless upgrading.
+absl::Status ValidateTrack(const affonso::v1::TrackRequest& request);
+// The pixel's signup: program_id and click_id required (<= 64 each), then
+// POST /v1/signups' rules (ValidateRecordSignup).
+absl::Status ValidateBrowserSignup(const affonso::v1::BrowserSignupRequest& request);
+
+// A landing page's query string ("via=alice&utm_source=x", a leading '?'
+// allowed) as name -> value: percent-decoded ('+' is a space), the first
+// occurrence of a name kept, and a value that does not decode to text
+// (invalid UTF-8, control characters) dropped.
+absl::flat_hash_map<std::string, std::string> ParseLandingQuery(absl::string_view query);
+
+// The lower-case host of an Origin or Referer value ("https://Shop.Example:8443/x"
+// -> "shop.example"); "" when it names none ("null", no scheme).
+std::string HostOf(absl::string_view url);
+
+// Whether a page on `host` may call: an entry "d" allows exactly d, "*.d"
+// allows d and every subdomain of it; no entries allows every host.
+bool IsAllowedHost(const std::vector<std::string>& allowed_domains, absl::string_view host);
+
+// A user agent of a known crawler, link previewer or headless browser
+// (case-insensitive); "" is none.
+bool IsBotUserAgent(absl::string_view user_agent);
+
+// The visitor as de-duplication knows it: the lower-case hex SHA-256 of the
+// program's secret salt, the team, the program, the IP and the user agent,
+// each length-prefixed so no two tuples share an input.
+std::string VisitorHash(absl::string_view salt, absl::string_view team_id,
+                        absl::string_view program_id, absl::string_view ip,
+                        absl::string_view user_agent);
+
+// Program resolutions by public id, found or NOT_FOUND, each reused for
+// `ttl`, at most `capacity` of them (the least recently used goes first):
+// a flood of unknown ids costs one lookup per id per ttl and bounded
+// memory. Other errors (the database down) are not kept. Thread-safe; a
+// miss looks up outside the lock, so concurrent misses may each look up.
+class PublicProgramCache {
+ public:
+  using Program = std::shared_ptr<const storage::PublicProgram>;
+
+  PublicProgramCache(absl::Duration ttl, size_t capacity, std::function<absl::Time()> clock);
+
+  absl::StatusOr<Program> Resolve(storage::TrackingStore* store, absl::string_view program_id);
+
+ private:
+  struct Entry {
+    std::string program_id;
+    absl::StatusOr<Program> resolved;
+    absl::Time expires;
+  };
+
+  const absl::Duration ttl_;
+  const size_t capacity_;
+  const std::function<absl::Time()> clock_;
+  absl::Mutex mu_;
+  std::list<Entry> entries_ ABSL_GUARDED_BY(mu_);  // most recently used first
+  absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index_ ABSL_GUARDED_BY(mu_);
+};
+
+struct TrackingServiceOptions {
+  absl::Duration program_cache_ttl = absl::Seconds(10);
+  size_t program_cache_size = 10000;
+  // The per-program limit, taken once a call's program is known; null: none.
+  // Must outlive the service.
+  PublicRateLimiter* program_limiter = nullptr;
+  // affonso_public_clicks_total by result; null: not counted.
+  metrics::Registry* registry = nullptr;
+  // Browser signups are counted with POST /v1/signups'; null: not counted.
+  ConversionMetrics* conversion_metrics = nullptr;
+  std::function<absl::Time()> clock = absl::Now;
+};
+
+// POST /v1/track and POST /v1/track/signup: the calls a browser makes with
+// no API key (proto/affonso/v1/tracking.proto states the contract). The
+// runner must be the public endpoints' own: no authentication and no
+// permission stage, the per-IP limit (ClientAddressRateLimitStage) as its
+// admission. A call is authorised by the program its public id names: that
+// program's team scopes everything it touches, its allowed domains judge
+// the page (the gateway's kOriginKey / kRefererKey metadata), and the user
+// agent (the request's, else kUserAgentKey) and the IP the runner believes
+// make the visitor. On gRPC's synchronous server: each call blocks its
+// thread on the database.
+class TrackingServiceImpl final : public affonso::v1::TrackingService::Service {
+ public:
+  // The stores outlive the service.
+  TrackingServiceImpl(RpcRunner runner, storage::TrackingStore* tracking,
+                      storage::CouponStore* coupons, storage::SignupStore* signups,
+                      TrackingServiceOptions options = {});
+
+  grpc::Status Track(grpc::ServerContext* context, const affonso::v1::TrackRequest* request,
+                     affonso::v1::TrackingResult* response) override;
+  grpc::Status BrowserSignup(grpc::ServerContext* context,
+                             const affonso::v1::BrowserSignupRequest* request,
+                             affonso::v1::BrowserSignupResult* response) override;
+
+ private:
+  // The program, rate limited per program, and the page checked against it.
+  absl::StatusOr<PublicProgramCache::Program> Admit(const grpc::ServerContext& context,
+                                                    const std::string& program_id);
+  absl::Status DoTrack(grpc::ServerContext* context, const affonso::v1::TrackRequest& request,
+                       affonso::v1::TrackingResult* response);
+  void Count(absl::string_view result);
+
+  RpcRunner runner_;
+  storage::TrackingStore* tracking_;
+  storage::CouponStore* coupons_;
+  storage::SignupStore* signups_;
+  TrackingServiceOptions options_;
+  PublicProgramCache programs_;
+  metrics::CounterFamily* results_ = nullptr;
+};
+
+}  // namespace affonso::services
+
+#endif  // AFFONSO_SERVICES_API_TRACKING_SERVICE_H_
