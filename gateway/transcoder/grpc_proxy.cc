@@ -84,13 +84,16 @@ HttpResponse RefusalResponse(const absl::Status& refused) {
 
 // Everything one backend call owns until gRPC's callback fires.
 struct Call {
+  // First, so destroyed last: whatever `respond` holds (the HTTP exchange,
+  // a test's completion) is released only once the ClientContext is gone,
+  // so an owner that waits for it may then drop the channel safely.
+  std::function<void(HttpResponse)> respond;
   grpc::ClientContext context;
   grpc::ByteBuffer request_bytes;
   grpc::ByteBuffer response_bytes;
   const Route* route = nullptr;
   std::string request_id;
   std::string cors_origin;  // a public route's CorsOrigin, else ""
-  std::function<void(HttpResponse)> respond;
 };
 
 HttpResponse Translate(Call& call, const grpc::Status& status) {

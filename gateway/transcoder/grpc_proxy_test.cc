@@ -191,13 +191,24 @@ class GrpcProxyTest : public ::testing::Test {
     backend_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
 
-  // Handle's answer (status 0 when none within 5 s).
+  // Handle's answer (status 0 when none within 5 s), once the proxy has let
+  // go of the call: a ClientContext outliving the channel that TearDown drops
+  // would be destroyed inside gRPC's callback (an abort in gRPC 1.51).
   HttpResponse Send(HttpRequest request) {
+    struct Released {
+      ~Released() { promise.set_value(); }
+      std::promise<void> promise;
+    };
     auto answered = std::make_shared<std::promise<HttpResponse>>();
     std::future<HttpResponse> answer = answered->get_future();
+    auto released = std::make_shared<Released>();
+    std::future<void> let_go = released->promise.get_future();
     proxy_->Handle(std::move(request),
-                   [answered](HttpResponse response) { answered->set_value(std::move(response)); });
-    if (answer.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+                   [answered, released = std::move(released)](HttpResponse response) {
+                     answered->set_value(std::move(response));
+                   });
+    if (answer.wait_for(std::chrono::seconds(5)) != std::future_status::ready ||
+        let_go.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
       ADD_FAILURE() << "no answer";
       HttpResponse none;
       none.status = 0;
