@@ -180,7 +180,7 @@ TRACK_LINE=$(PROGRAM_ID=$PROGRAM_ID TRACKING_ID=$TRACKING_ID DUP_PERCENT=$TRACK_
 TRACK_CALLS=$(sed -n 's/.* calls=\([0-9]*\).*/\1/p' <<<"$TRACK_LINE")
 NEW_CLICKS=$(( $(psql_bench -c "SELECT count(*) FROM clicks WHERE visitor_hash IS NOT NULL") - BEFORE ))
 DEDUP_HIT=$(awk -v calls="$TRACK_CALLS" -v rows="$NEW_CLICKS" \
-  'BEGIN { printf "%.1f", calls > 0 ? 100 * (calls - rows) / calls : 0 }')
+  'BEGIN { printf "%.1f", (calls > 0 ? 100 * (calls - rows) / calls : 0) }')
 record "$TRACK_LINE" " dedup_hit_pct=$DEDUP_HIT"
 echo "pixel track: $TRACK_CALLS calls, $NEW_CLICKS new clicks: ${DEDUP_HIT}% de-duplicated" \
   "(stated share of repeat visits: ${TRACK_DUP_PERCENT}%)"
