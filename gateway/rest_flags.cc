@@ -41,6 +41,10 @@ ABSL_FLAG(int, backend_deadline_ms, EnvOr("BACKEND_DEADLINE_MS", 10000),
 ABSL_FLAG(std::string, demo_program_id, EnvOr("DEMO_PROGRAM_ID", ""),
           "serve the pixel's demo page at /demo for this program id; empty: no /demo "
           "(env DEMO_PROGRAM_ID)");
+ABSL_FLAG(int, trusted_proxy_hops, EnvOr("TRUSTED_PROXY_HOPS", 0),
+          "proxies in front of REST (an ingress, a load balancer) that append the client's "
+          "address to X-Forwarded-For; the client is read from that header past them. 0: the "
+          "socket's peer is the client and the header is ignored (env TRUSTED_PROXY_HOPS)");
 // No default from the environment: --help prints defaults, and this is a
 // key. Read from the environment in RestGatewayConfigFromFlags instead.
 ABSL_FLAG(std::string, demo_api_key, "",
@@ -63,6 +67,7 @@ RestGatewayConfig RestGatewayConfigFromFlags() {
   config.http.max_buffered_bytes = std::max(absl::GetFlag(FLAGS_http_max_buffered_bytes), 0);
   config.backend_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_backend_deadline_ms));
   config.demo_program_id = absl::GetFlag(FLAGS_demo_program_id);
+  config.trusted_proxy_hops = std::max(absl::GetFlag(FLAGS_trusted_proxy_hops), 0);
   config.demo_api_key = absl::GetFlag(FLAGS_demo_api_key);
   if (config.demo_api_key.empty()) config.demo_api_key = EnvOr("DEMO_API_KEY", "");
   return config;

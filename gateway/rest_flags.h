@@ -8,7 +8,7 @@ namespace affonso::gateway {
 // The REST flags (--http_host, --http_port, --http_io_threads,
 // --max_body_bytes, --http_*_timeout_ms, --http_send_buffer_bytes,
 // --http_max_connections, --http_max_buffered_bytes, --backend_deadline_ms,
-// --demo_program_id, --demo_api_key),
+// --demo_program_id, --demo_api_key, --trusted_proxy_hops),
 // defined here once for both binaries that serve REST: affonso_server
 // (in-process) and affonso_gateway (standalone). Each default comes from the
 // environment variable named in its help. Pass kRestFlagsFile to

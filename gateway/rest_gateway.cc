@@ -23,10 +23,14 @@ std::map<std::string, StaticContent> StaticDocuments(const RestGatewayConfig& co
                                       /*with_etag=*/true));
   if (!config.demo_program_id.empty()) {
     // no-store: the page holds a key, and is rendered for this configuration.
-    documents.emplace("/demo", MakeStaticContent("text/html; charset=utf-8", "no-store",
-                                                 RenderDemoPage(DemoHtml(), config.demo_program_id,
-                                                                config.demo_api_key),
-                                                 /*with_etag=*/false));
+    StaticContent demo =
+        MakeStaticContent("text/html; charset=utf-8", "no-store",
+                          RenderDemoPage(DemoHtml(), config.demo_program_id, config.demo_api_key),
+                          /*with_etag=*/false);
+    // The page holds a key: never for another machine (./dev run listens
+    // on every interface).
+    demo.loopback_clients_only = true;
+    documents.emplace("/demo", std::move(demo));
   }
   return documents;
 }
@@ -42,6 +46,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   GrpcProxyOptions options;
   options.backend_deadline = config.backend_deadline;
   options.refuse_before_body = config.refuse_before_body;
+  options.trusted_proxy_hops = config.trusted_proxy_hops;
   options.openapi_json = kOpenApiJson;
   options.static_content = StaticDocuments(config);
   options.metrics = gateway->metrics_;

@@ -33,6 +33,8 @@ struct RestGatewayConfig {
   // deployment, with a key of a demo team.
   std::string demo_program_id;
   std::string demo_api_key;
+  // GrpcProxyOptions::trusted_proxy_hops.
+  int trusted_proxy_hops = 0;
 };
 
 // The documents a gateway so configured serves besides the API:

@@ -17,6 +17,9 @@ struct StaticContent {
   std::string cache_control;
   std::string body;
   std::string etag;  // "" = no validator (If-None-Match is then ignored)
+  // Served only to a client on this machine (127.0.0.0/8, ::1); anyone else
+  // gets 404, as if it did not exist. For /demo, which holds a key.
+  bool loopback_clients_only = false;
 };
 
 // `with_etag`: computes StaticContent::etag from `body`.

@@ -127,16 +127,31 @@
     return cookieValues().includes(cid);
   };
 
+  // Within what the server takes (a longer field is refused, and the visit
+  // lost): the query cut at a parameter boundary, the referrer at its limit.
+  // Both are URL-encoded, so one character is one byte.
+  const MAX_QUERY = 4096;
+  const MAX_REFERRER = 2000;
+  const pageQuery = () => {
+    const query = location.search.replace(/^\?/, "");
+    if (query.length <= MAX_QUERY) {
+      return query;
+    }
+    const cut = query.lastIndexOf("&", MAX_QUERY);
+    return cut > 0 ? query.slice(0, cut) : "";
+  };
+  const pageReferrer = () => document.referrer.slice(0, MAX_REFERRER);
+
   let pendingCid = null;
   const track = async () => {
-    const landingQuery = location.search.replace(/^\?/, "");
+    const landingQuery = pageQuery();
     if (!landingQuery || !programId) {
       return null;
     }
     const answer = await post("/v1/track", {
       programId,
       landingQuery,
-      referrer: document.referrer,
+      referrer: pageReferrer(),
       hasConsent: !needsConsent,
       noTrack: navigator.doNotTrack === "1" || navigator.globalPrivacyControl === true,
     });
@@ -167,8 +182,8 @@
         }
         const answer = await post("/v1/track", {
           programId,
-          landingQuery: location.search.replace(/^\?/, ""),
-          referrer: document.referrer,
+          landingQuery: pageQuery(),
+          referrer: pageReferrer(),
           upgradeClickId: pendingCid,
           hasConsent: true,
         });

@@ -1,5 +1,7 @@
 #include "gateway/transcoder/grpc_proxy.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -163,6 +165,39 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
 
 }  // namespace
 
+namespace {
+
+bool IsIpLiteral(absl::string_view text) {
+  if (text.empty() || text.size() > 45) return false;
+  const std::string address(text);
+  unsigned char parsed[16];
+  return inet_pton(AF_INET, address.c_str(), parsed) == 1 ||
+         inet_pton(AF_INET6, address.c_str(), parsed) == 1;
+}
+
+}  // namespace
+
+std::string ClientAddressOf(const HttpRequest& request, int trusted_proxy_hops) {
+  if (trusted_proxy_hops <= 0) return request.remote_address;
+  // Every X-Forwarded-For header, in order, as one list (RFC 9110 5.3).
+  std::vector<std::string> chain;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "x-forwarded-for") continue;
+    for (absl::string_view entry : absl::StrSplit(value, ',')) {
+      chain.emplace_back(absl::StripAsciiWhitespace(entry));
+    }
+  }
+  chain.push_back(request.remote_address);
+  const size_t from_right = static_cast<size_t>(trusted_proxy_hops);
+  const size_t index = chain.size() > from_right ? chain.size() - 1 - from_right : 0;
+  return IsIpLiteral(chain[index]) ? chain[index] : request.remote_address;
+}
+
+bool IsLoopbackAddress(absl::string_view address) {
+  return absl::StartsWith(address, "127.") || address == "::1" ||
+         absl::StartsWith(address, "::ffff:127.");
+}
+
 int HttpStatusFor(grpc::StatusCode code, absl::string_view api_error_code) {
   switch (code) {
     case grpc::StatusCode::OK:
@@ -286,8 +321,10 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
     response.body = options_.openapi_json;
     return replying_as("GET /openapi.json")(std::move(response));
   }
+  const std::string client_address = ClientAddressOf(request, options_.trusted_proxy_hops);
   if (auto document = options_.static_content.find(std::string(path));
-      document != options_.static_content.end()) {
+      document != options_.static_content.end() &&
+      (!document->second.loopback_clients_only || IsLoopbackAddress(client_address))) {
     if (request.method == "GET" || request.method == "HEAD") {
       return replying_as(absl::StrCat(request.method, " ", document->first))(
           ServeStaticContent(document->second, request));
@@ -346,7 +383,7 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
       return reply(ErrorResponse(401, ApiErrorCode(key_syntax), key_syntax.message()));
     }
     if (options_.refuse_before_body) {
-      absl::Status refused = options_.refuse_before_body(authorization, request.remote_address);
+      absl::Status refused = options_.refuse_before_body(authorization, client_address);
       if (!refused.ok()) return reply(RefusalResponse(refused));
     }
   }
@@ -396,9 +433,7 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   // For the per-address limits (failed authentication; a public call's
   // per-IP limit and its click's IP). RpcRunner believes it only on
   // in-process calls, where the peer has no address.
-  if (!request.remote_address.empty()) {
-    call->context.AddMetadata(kClientAddressKey, request.remote_address);
-  }
+  if (!client_address.empty()) call->context.AddMetadata(kClientAddressKey, client_address);
   // The request signature, checked by the service over the raw body
   // (services/call/request_signing.h).
   for (const auto& [header, key] :

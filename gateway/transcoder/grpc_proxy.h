@@ -30,6 +30,10 @@ struct GrpcProxyOptions {
   // Documents served at GET and HEAD by exact path, the query string ignored
   // ("/js/pixel.min.js" -> the script): ServeStaticContent's answers.
   std::map<std::string, StaticContent> static_content;
+  // Proxies in front of this gateway that each append the address they got
+  // the request from to X-Forwarded-For (ClientAddressOf). 0: the socket's
+  // peer is the client.
+  int trusted_proxy_hops = 0;
   // Run on the HTTP I/O thread once the Authorization header holds a key and
   // before the body is parsed, so that whatever the API would refuse from
   // memory costs no parsing: it must never block. Its error is the answer
@@ -90,6 +94,17 @@ class GrpcProxy final : public HttpHandler {
   // The methods marked (affonso.v1.unauthenticated), read once at Create.
   const absl::flat_hash_set<const google::protobuf::MethodDescriptor*> public_methods_;
 };
+
+// The client's address: the socket's peer with `trusted_proxy_hops` 0;
+// else, in the chain X-Forwarded-For entries + the peer, the address the
+// outermost trusted proxy saw (the chain's entry `hops` from the right of the
+// peer, or its first when it is shorter). Entries a client wrote itself sit
+// left of that and are never believed. "" or a peer that is not an IP
+// literal when the chosen entry is not one either: the peer.
+std::string ClientAddressOf(const HttpRequest& request, int trusted_proxy_hops);
+
+// Whether `address` is this machine's (127.0.0.0/8 or ::1).
+bool IsLoopbackAddress(absl::string_view address);
 
 // API.md's HTTP status for a gRPC status code and the API code the service
 // gave with it ("" when none): RESOURCE_EXHAUSTED is a 429 only with

@@ -113,6 +113,44 @@ class FakeSignups final : public affonso::v1::SignupService::Service {
   std::atomic<int> calls{0};
 };
 
+HttpRequest FromPeer(std::string peer, std::vector<std::string> forwarded_for) {
+  HttpRequest request;
+  request.remote_address = std::move(peer);
+  for (std::string& value : forwarded_for) {
+    request.headers.emplace_back("x-forwarded-for", std::move(value));
+  }
+  return request;
+}
+
+TEST(ClientAddressOfTest, ThePeerUnlessProxiesAreTrusted) {
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"198.51.100.1"}), 0), "10.0.0.7");
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {}), 1), "10.0.0.7");
+}
+
+TEST(ClientAddressOfTest, TheAddressTheOutermostTrustedProxySaw) {
+  // One ingress: it appended the client; what the client wrote sits left.
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"198.51.100.1"}), 1), "198.51.100.1");
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"6.6.6.6, 198.51.100.1"}), 1), "198.51.100.1");
+  // A CDN and an ingress, across two headers, IPv6 too.
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"6.6.6.6, 2001:db8::5", "203.0.113.4"}), 2),
+            "2001:db8::5");
+  // Fewer entries than hops: the first there is.
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"198.51.100.1"}), 3), "198.51.100.1");
+  // Not an address: the peer, never the text.
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"6.6.6.6, unknown"}), 1), "10.0.0.7");
+  EXPECT_EQ(ClientAddressOf(FromPeer("10.0.0.7", {"1.2.3.4:80"}), 1), "10.0.0.7");
+}
+
+TEST(IsLoopbackAddressTest, ThisMachineOnly) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackAddress("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackAddress("::1"));
+  EXPECT_TRUE(IsLoopbackAddress("::ffff:127.0.0.1"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackAddress(""));
+  EXPECT_FALSE(IsLoopbackAddress("1270.0.0.1"));
+}
+
 // ------------------------------------------------------------ fixture
 
 std::string HeaderOf(const HttpResponse& response, const std::string& name) {
@@ -176,6 +214,10 @@ class GrpcProxyTest : public ::testing::Test {
       ++refuse_before_body_calls_;
       return absl::OkStatus();
     };
+    StaticContent local_only =
+        MakeStaticContent("text/html; charset=utf-8", "no-store", "<p>key</p>", false);
+    local_only.loopback_clients_only = true;
+    options.static_content.emplace("/local", std::move(local_only));
     options.static_content.emplace("/js/test.js",
                                    MakeStaticContent("application/javascript; charset=utf-8",
                                                      "public, max-age=3600", "run();\n", true));
@@ -355,6 +397,17 @@ TEST_F(GrpcProxyTest, APublicBodyOverItsLimitIs413BeforeAnyParsing) {
   EXPECT_THAT(response.body, HasSubstr(R"("code":"PAYLOAD_TOO_LARGE")"));
   EXPECT_EQ(HeaderOf(response, "Access-Control-Allow-Origin"), kSite);
   EXPECT_EQ(BackendCalls(), 1);
+}
+
+TEST_F(GrpcProxyTest, ALoopbackOnlyDocumentIsNotFoundFromAnotherMachine) {
+  HttpResponse response = Send(Request("GET", "/local"));  // from 203.0.113.9
+  EXPECT_EQ(response.status, 404);
+  EXPECT_THAT(response.body, Not(HasSubstr("key")));
+  HttpRequest local = Request("GET", "/local");
+  local.remote_address = "127.0.0.1";
+  response = Send(std::move(local));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "<p>key</p>");
 }
 
 // ------------------------------------------------------------ authenticated routes

@@ -12,13 +12,21 @@
 -- ad_click_ids: the ad platforms' click ids that have no column of their own
 -- (gbraid, wbraid, li_fat_id, ...), a JSON object of those present, NULL when
 -- none.
+-- Nullable, without defaults: a catalogue change, no rewrite. The CHECK is
+-- NOT VALID so that adding it scans nothing under the table's lock (every
+-- existing row is NULL there, and new rows are checked).
 ALTER TABLE clicks
   ADD COLUMN IF NOT EXISTS visitor_hash text,
   ADD COLUMN IF NOT EXISTS has_consent boolean,
-  ADD COLUMN IF NOT EXISTS ad_click_ids jsonb
-    CHECK (ad_click_ids IS NULL OR jsonb_typeof(ad_click_ids) = 'object');
+  ADD COLUMN IF NOT EXISTS ad_click_ids jsonb;
+ALTER TABLE clicks ADD CONSTRAINT clicks_ad_click_ids_object
+  CHECK (ad_click_ids IS NULL OR jsonb_typeof(ad_click_ids) = 'object') NOT VALID;
 
 -- The de-duplication lookup: the visitor's newest click on one affiliate.
+-- Built in the migration's transaction, so writes to clicks wait for one scan
+-- of it: on a large clicks table build it beforehand, by hand, with CREATE
+-- INDEX CONCURRENTLY and this exact definition (docs/OPERATIONS.md
+-- "Migrations"); IF NOT EXISTS then makes this a no-op.
 CREATE INDEX IF NOT EXISTS clicks_visitor_dedup
   ON clicks (team_id, program_id, affiliate_id, visitor_hash, created_at)
   WHERE visitor_hash IS NOT NULL;

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +166,9 @@ class Chromedriver {
     if (pid < 0) return absl::InternalError("fork failed");
     if (pid == 0) {
       setpgid(0, 0);
+      // Should the test be killed (a Bazel timeout), chromedriver goes with
+      // it; the browsers it started leave when it does.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       const int null_fd = open("/dev/null", O_RDWR);
       dup2(null_fd, STDIN_FILENO);
       dup2(null_fd, STDOUT_FILENO);
