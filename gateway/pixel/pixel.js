@@ -221,14 +221,18 @@
     console.warn("affonso: no <script data-affonso=PROGRAM_ID src=.../js/pixel.min.js> found");
   }
   const affonso = { signup, referral, ready, consentGranted };
+  // A queued call, or one pushed after the script loaded: run it now.
+  const run = (call) => {
+    const method = Array.isArray(call) ? affonso[call[0]] : null;
+    return typeof method === "function" ? method.apply(null, call.slice(1)) : undefined;
+  };
+  affonso.push = (...calls) => {
+    calls.forEach(run);
+    return calls.length;
+  };
   window.Affonso = affonso;
   window.affonsoConsentGranted = consentGranted;
   if (Array.isArray(queued)) {
-    for (const call of queued) {
-      const method = Array.isArray(call) ? affonso[call[0]] : null;
-      if (typeof method === "function") {
-        method.apply(null, call.slice(1));
-      }
-    }
+    queued.forEach(run);
   }
 })();

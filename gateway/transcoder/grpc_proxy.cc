@@ -421,7 +421,11 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
          {std::tuple<const char*, const char*, size_t>{"origin", kOriginKey, kMaxOriginLength},
           {"referer", kRefererKey, kMaxRefererLength},
           {"user-agent", kUserAgentKey, kMaxUserAgentLength}}) {
-      const std::string value = request.Header(header);
+      std::string value = request.Header(header);
+      // A user agent is judged by its start (bot markers come first): a
+      // long one is cut, not dropped, so that length cannot hide a bot.
+      if (absl::string_view(key) == kUserAgentKey && value.size() > max_length)
+        value.resize(max_length);
       if (ForwardableHeader(value, max_length)) call->context.AddMetadata(key, value);
     }
   } else {
