@@ -223,29 +223,33 @@ constexpr JoinedStatement kUpdateTracking{
 constexpr JoinedStatement kSelectPixel{
     "pixel_select", kWithProgram,
     "SELECT prog.id AS program_id, COALESCE(px.allowed_domains, '{}') AS allowed_domains, "
-    "  COALESCE(px.click_dedup_window_seconds, $3::int) AS click_dedup_window_seconds "
+    "  COALESCE(px.click_dedup_window_seconds, $3::int) AS click_dedup_window_seconds, "
+    "  COALESCE(px.browser_external_user_id, false) AS browser_external_user_id "
     "FROM prog LEFT JOIN program_pixel_settings px "
     "  ON px.team_id = $1 AND px.program_id = prog.id"};
 
 // One statement whether or not the program has a row yet. $3 the domains as
 // a JSON array (taken in order), NULL keeps them; $4 the window, NULL keeps
-// it; $5 the default window for a new row.
+// it; $5 the default window for a new row; $6 browser_external_user_id,
+// NULL keeps it.
 constexpr JoinedStatement kUpsertPixel{
     "pixel_upsert", kWithProgram,
     "INSERT INTO program_pixel_settings AS px (team_id, program_id, allowed_domains, "
-    "  click_dedup_window_seconds) "
+    "  click_dedup_window_seconds, browser_external_user_id) "
     "SELECT $1, prog.id, "
     "  CASE WHEN $3::jsonb IS NULL THEN '{}'::text[] "
     "    ELSE ARRAY(SELECT e FROM jsonb_array_elements_text($3::jsonb) "
     "      WITH ORDINALITY AS t(e, n) ORDER BY n) END, "
-    "  COALESCE($4::int, $5::int) "
+    "  COALESCE($4::int, $5::int), COALESCE($6::boolean, false) "
     "FROM prog "
     "ON CONFLICT (team_id, program_id) DO UPDATE SET "
     "  allowed_domains = CASE WHEN $3::jsonb IS NULL THEN px.allowed_domains "
     "    ELSE EXCLUDED.allowed_domains END, "
     "  click_dedup_window_seconds = COALESCE($4::int, px.click_dedup_window_seconds), "
+    "  browser_external_user_id = COALESCE($6::boolean, px.browser_external_user_id), "
     "  updated_at = now() "
-    "RETURNING px.program_id, px.allowed_domains, px.click_dedup_window_seconds"};
+    "RETURNING px.program_id, px.allowed_domains, px.click_dedup_window_seconds, "
+    "  px.browser_external_user_id"};
 
 // The program's groups ($3 NULL) or one group, one row per incentive (a
 // group without incentives has one row with NULL incentive columns). No row
@@ -431,6 +435,7 @@ affonso::v1::PixelSettings ReadPixel(const pqxx::row& row) {
   affonso::v1::PixelSettings settings;
   ReadTextArray(row["allowed_domains"], settings.mutable_allowed_domains());
   settings.set_click_dedup_window_seconds(row["click_dedup_window_seconds"].as<int>());
+  settings.set_browser_external_user_id(row["browser_external_user_id"].as<bool>());
   settings.set_program_id(ReadText(row["program_id"]));
   return settings;
 }
@@ -717,10 +722,14 @@ absl::StatusOr<affonso::v1::PixelSettings> PgProgramStore::UpdatePixelSettings(
   const std::string window = update.has_click_dedup_window_seconds()
                                  ? std::to_string(update.click_dedup_window_seconds())
                                  : "";
+  const char* browser_external_user_id =
+      update.has_browser_external_user_id() ? (update.browser_external_user_id() ? "true" : "false")
+                                            : nullptr;
   return pool_->Autocommit(
       "update_pixel", [&](Tx& tx) -> absl::StatusOr<affonso::v1::PixelSettings> {
         return QueryOne(tx, kUpsertPixel, ReadPixel, "program", team, NullIfEmpty(program),
-                        NullIfEmpty(domains), NullIfEmpty(window), kDefaultClickDedupWindowSeconds);
+                        NullIfEmpty(domains), NullIfEmpty(window), kDefaultClickDedupWindowSeconds,
+                        browser_external_user_id);
       });
 }
 

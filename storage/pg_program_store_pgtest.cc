@@ -843,6 +843,7 @@ TEST_F(PgProgramStoreTest, PixelSettingsDefaultUntilSetThenOnlyPresentFieldsChan
   EXPECT_EQ(settings.program_id(), a_.program_id);
   EXPECT_EQ(settings.allowed_domains_size(), 0);
   EXPECT_EQ(settings.click_dedup_window_seconds(), kDefaultClickDedupWindowSeconds);
+  EXPECT_FALSE(settings.browser_external_user_id());
   // Reading writes nothing.
   EXPECT_EQ(Query("SELECT count(*) FROM program_pixel_settings"), "0");
 
@@ -869,6 +870,21 @@ TEST_F(PgProgramStoreTest, PixelSettingsDefaultUntilSetThenOnlyPresentFieldsChan
   ASSERT_OK_AND_ASSIGN(settings, store_->GetPixelSettings(a_.team_id, a_.program_id));
   EXPECT_EQ(settings.allowed_domains_size(), 0);
   EXPECT_EQ(settings.click_dedup_window_seconds(), 0);
+  EXPECT_FALSE(settings.browser_external_user_id());
+
+  // The browser's external user id: on, then kept by an update without it.
+  affonso::v1::PixelSettingsUpdate external;
+  external.set_browser_external_user_id(true);
+  ASSERT_OK_AND_ASSIGN(settings, store_->UpdatePixelSettings(a_.team_id, "", external));
+  EXPECT_TRUE(settings.browser_external_user_id());
+  EXPECT_EQ(settings.click_dedup_window_seconds(), 0);
+  ASSERT_OK_AND_ASSIGN(settings, store_->UpdatePixelSettings(a_.team_id, "", window));
+  EXPECT_TRUE(settings.browser_external_user_id());
+  ASSERT_OK_AND_ASSIGN(settings, store_->GetPixelSettings(a_.team_id, ""));
+  EXPECT_TRUE(settings.browser_external_user_id());
+  external.set_browser_external_user_id(false);
+  ASSERT_OK_AND_ASSIGN(settings, store_->UpdatePixelSettings(a_.team_id, "", external));
+  EXPECT_FALSE(settings.browser_external_user_id());
   EXPECT_EQ(Query("SELECT team_id FROM program_pixel_settings"), a_.team_id);
 }
 

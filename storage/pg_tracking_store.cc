@@ -22,7 +22,8 @@ constexpr Statement kResolveProgram{
     "  COALESCE(t.enabled_referral_parameters, '{}') AS enabled_referral_parameters, "
     "  COALESCE(t.append_affonso_id_enabled, false) AS append_affonso_id_enabled, "
     "  COALESCE(px.allowed_domains, '{}') AS allowed_domains, "
-    "  COALESCE(px.click_dedup_window_seconds, $2::int) AS click_dedup_window_seconds "
+    "  COALESCE(px.click_dedup_window_seconds, $2::int) AS click_dedup_window_seconds, "
+    "  COALESCE(px.browser_external_user_id, false) AS browser_external_user_id "
     "FROM programs p "
     "LEFT JOIN program_tracking_settings t ON t.program_id = p.id "
     "LEFT JOIN program_pixel_settings px ON px.team_id = p.team_id AND px.program_id = p.id "
@@ -95,6 +96,7 @@ PublicProgram ReadProgram(const pqxx::row& row) {
   ReadTextArray(row["allowed_domains"], &program.allowed_domains);
   program.click_dedup_window_seconds = row["click_dedup_window_seconds"].as<int>();
   program.append_affonso_id_enabled = row["append_affonso_id_enabled"].as<bool>();
+  program.browser_external_user_id = row["browser_external_user_id"].as<bool>();
   // The default parameter is always enabled, and first (as ReadTracking of
   // PgProgramStore lists them).
   const std::string default_parameter = ReadText(row["default_referral_parameter"]);

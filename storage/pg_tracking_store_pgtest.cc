@@ -66,6 +66,7 @@ TEST_F(PgTrackingStoreTest, ResolvesAProgramByItsIdWithItsTeamAndDefaults) {
   EXPECT_EQ(program.click_dedup_window_seconds, 3600);
   EXPECT_EQ(program.referral_parameters, std::vector<std::string>{"via"});
   EXPECT_FALSE(program.append_affonso_id_enabled);
+  EXPECT_FALSE(program.browser_external_user_id);
   EXPECT_GE(program.visitor_hash_salt.size(), 32u);
 
   ASSERT_OK_AND_ASSIGN(PublicProgram other, store_->ResolveProgram(b_.program_id));
@@ -82,20 +83,22 @@ TEST_F(PgTrackingStoreTest, ResolvedProgramCarriesItsTrackingAndPixelSettings) {
       "enabled_referral_parameters = '{via,ref,aff}', append_affonso_id_enabled = true "
       "WHERE program_id = '",
       a_.program_id, "'"));
-  Query(
-      absl::StrCat("INSERT INTO program_pixel_settings (team_id, program_id, allowed_domains, "
-                   "click_dedup_window_seconds) VALUES ('",
-                   a_.team_id, "', '", a_.program_id, "', '{shop.example.com,*.example.org}', 0)"));
+  Query(absl::StrCat(
+      "INSERT INTO program_pixel_settings (team_id, program_id, allowed_domains, "
+      "click_dedup_window_seconds, browser_external_user_id) VALUES ('",
+      a_.team_id, "', '", a_.program_id, "', '{shop.example.com,*.example.org}', 0, true)"));
   ASSERT_OK_AND_ASSIGN(PublicProgram program, store_->ResolveProgram(a_.program_id));
   EXPECT_EQ(program.referral_parameters, (std::vector<std::string>{"ref", "via", "aff"}));
   EXPECT_TRUE(program.append_affonso_id_enabled);
   EXPECT_EQ(program.allowed_domains,
             (std::vector<std::string>{"shop.example.com", "*.example.org"}));
   EXPECT_EQ(program.click_dedup_window_seconds, 0);
+  EXPECT_TRUE(program.browser_external_user_id);
   // Team B's program is untouched by A's settings.
   ASSERT_OK_AND_ASSIGN(PublicProgram other, store_->ResolveProgram(b_.program_id));
   EXPECT_EQ(other.referral_parameters, std::vector<std::string>{"via"});
   EXPECT_TRUE(other.allowed_domains.empty());
+  EXPECT_FALSE(other.browser_external_user_id);
 }
 
 // Every attribution field a value of its own: a parameter sent in another's

@@ -59,7 +59,8 @@ class ProgramStore {
       absl::string_view team_id, absl::string_view program_id,
       const affonso::v1::TrackingSettingsUpdate& update) = 0;
 
-  // The pixel's allowed domains and click de-duplication window, with
+  // The pixel's allowed domains, click de-duplication window and whether a
+  // browser signup may set the external user id, with
   // program_id set to the program's id (the public id its snippet names);
   // the defaults while the program has set none.
   virtual absl::StatusOr<affonso::v1::PixelSettings> GetPixelSettings(

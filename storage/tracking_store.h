@@ -23,6 +23,9 @@ struct PublicProgram {
   // one first, then the other enabled ones in their order.
   std::vector<std::string> referral_parameters;
   bool append_affonso_id_enabled = false;
+  // Whether the browser signup may set the lead's external user id (sales
+  // are attributed by it); false: only the backend's POST /v1/signups does.
+  bool browser_external_user_id = false;
   // Secret, per program: what visitor hashes are salted with.
   std::string visitor_hash_salt;
 };

@@ -452,7 +452,8 @@ class ContractTest : public RestTest {
         {"GET /v1/program/pixel", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program/pixel",
          {{"domains", {}, "",
-           R"({"allowed_domains":["*.contract.example"],"click_dedup_window_seconds":600})", {}}}},
+           R"({"allowed_domains":["*.contract.example"],"click_dedup_window_seconds":600,)"
+           R"("browser_external_user_id":true})", {}}}},
         {"GET /v1/program/fraud-rules", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program/fraud-rules",
          {{"self-referral", {}, "", R"({"self_referral_mode":"detect"})", {}}}},

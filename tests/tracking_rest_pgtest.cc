@@ -141,6 +141,7 @@ TEST_F(TrackingRestTest, PixelSettingsReadPatchAndAWindowOfZero) {
   EXPECT_EQ(got.Data().fields().at("allowed_domains").list_value().values_size(), 0);
   EXPECT_EQ(got.Data().fields().at("click_dedup_window_seconds").number_value(), 3600);
   EXPECT_EQ(got.DataString("program_id"), a_.program_id);
+  EXPECT_FALSE(got.Data().fields().at("browser_external_user_id").bool_value()) << got.body;
 
   HttpResult bad = Call("PATCH", "/v1/program/pixel", R"({"allowedDomains":["https://x.test"]})");
   EXPECT_EQ(bad.status, 400) << bad.body;
@@ -412,6 +413,21 @@ TEST_F(TrackingRestTest, TheBrowserSignupConvertsOnlyTheProgramsOwnClick) {
                    "partnership_status) VALUES ('",
                    NewId("aff"), "', '", a_.team_id, "', '", second_program,
                    "', 'Sam', 'sam@affiliate.test', 'sam', 'approved')"));
+  // Before its first public call (programs are cached): the second program
+  // takes external user ids from browsers.
+  HttpResult opted_in = Call("PATCH", "/v1/program/pixel?program_id=" + second_program,
+                             R"({"browserExternalUserId":true})");
+  ASSERT_EQ(opted_in.status, 200) << opted_in.body;
+  EXPECT_TRUE(opted_in.Data().fields().at("browser_external_user_id").bool_value());
+  EXPECT_EQ(Call("GET", "/v1/program/pixel?program_id=" + second_program)
+                .Data()
+                .fields()
+                .at("browser_external_user_id")
+                .bool_value(),
+            true);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM program_pixel_settings WHERE program_id = '" +
+                            a_.program_id + "' AND browser_external_user_id"),
+            "0");
   HttpResult second_click = Track(absl::StrCat(R"({"programId":")", second_program,
                                                R"(","trackingId":"sam","userAgent":"V/1"})"));
   ASSERT_EQ(second_click.status, 200) << second_click.body;
@@ -437,9 +453,34 @@ TEST_F(TrackingRestTest, TheBrowserSignupConvertsOnlyTheProgramsOwnClick) {
                           absl::StrCat(R"({"programId":")", second_program, R"(","clickId":")",
                                        other_cid, R"(","externalUserId":"user-7"})"));
   ASSERT_EQ(own.status, 201) << own.body;
-  EXPECT_EQ(db_->QueryValue("SELECT team_id || '/' || program_id FROM referrals WHERE id = '" +
+  EXPECT_EQ(db_->QueryValue("SELECT team_id || '/' || program_id || '/' || external_user_id "
+                            "FROM referrals WHERE id = '" +
                             other_cid + "'"),
-            absl::StrCat(a_.team_id, "/", second_program));
+            absl::StrCat(a_.team_id, "/", second_program, "/user-7"));
+
+  // A's program has not opted in: a browser's external user id is dropped
+  // (sales are attributed by it, so a page could claim guessable ones), and
+  // alone it converts nothing.
+  const std::string fresh = Text(Track(Body(R"("userAgent":"Visitor/9")")).json, "cid");
+  ASSERT_FALSE(fresh.empty());
+  HttpResult id_only = Public("/v1/track/signup",
+                              absl::StrCat(R"({"programId":")", a_.program_id, R"(","clickId":")",
+                                           fresh, R"(","externalUserId":"user-8"})"));
+  EXPECT_EQ(id_only.status, 400) << id_only.body;
+  EXPECT_EQ(id_only.ErrorCode(), "VALIDATION_ERROR");
+  EXPECT_EQ(id_only.ErrorField(), "email");
+  EXPECT_NE(id_only.body.find("only from its backend (POST /v1/signups)"), std::string::npos)
+      << id_only.body;
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM referrals WHERE id = '" + fresh + "'"), "0");
+  HttpResult with_email =
+      Public("/v1/track/signup",
+             absl::StrCat(R"({"programId":")", a_.program_id, R"(","clickId":")", fresh,
+                          R"(","email":"nine@example.com","externalUserId":"user-8"})"));
+  ASSERT_EQ(with_email.status, 201) << with_email.body;
+  EXPECT_EQ(db_->QueryValue("SELECT email || '/' || coalesce(external_user_id, 'NULL') FROM "
+                            "referrals WHERE id = '" +
+                            fresh + "'"),
+            "nine@example.com/NULL");
 
   HttpResult invalid = Public("/v1/track/signup", absl::StrCat(R"({"programId":")", a_.program_id,
                                                                R"(","clickId":")", cid, R"("})"));

@@ -27,6 +27,10 @@ using affonso::v1::TrackRequest;
 constexpr size_t kMaxIdLength = 64;
 constexpr size_t kMaxShortLength = 255;  // tracking id, subs, utm, ad click ids
 
+constexpr char kBrowserExternalUserIdOff[] =
+    "email is required: this program takes external user ids only from its backend (POST "
+    "/v1/signups) unless its pixel settings turn browser_external_user_id on";
+
 // The attribution fields a landing query may fill, by the query parameter a
 // landing URL carries them in (the field's name but for Snapchat's ScCid).
 struct QueryField {
@@ -283,23 +287,43 @@ std::string VisitorHash(absl::string_view salt, absl::string_view team_id,
 // ---- the program cache ----
 
 PublicProgramCache::PublicProgramCache(absl::Duration ttl, size_t capacity,
-                                       std::function<absl::Time()> clock)
-    : ttl_(ttl), capacity_(std::max<size_t>(1, capacity)), clock_(std::move(clock)) {}
+                                       size_t not_found_capacity, std::function<absl::Time()> clock)
+    : ttl_(ttl),
+      clock_(std::move(clock)),
+      found_(std::max<size_t>(1, capacity)),
+      not_found_(std::max<size_t>(1, not_found_capacity)) {}
+
+const absl::StatusOr<PublicProgramCache::Program>* PublicProgramCache::Lru::Find(
+    absl::string_view program_id, absl::Time now) {
+  auto found = index_.find(program_id);
+  if (found == index_.end()) return nullptr;
+  if (found->second->expires > now) {
+    entries_.splice(entries_.begin(), entries_, found->second);
+    return &found->second->resolved;
+  }
+  const auto expired = found->second;
+  index_.erase(found);  // first: its key points into the entry
+  entries_.erase(expired);
+  return nullptr;
+}
+
+void PublicProgramCache::Lru::Add(absl::string_view program_id, absl::StatusOr<Program> resolved,
+                                  absl::Time expires) {
+  if (entries_.size() >= capacity_) {
+    index_.erase(entries_.back().program_id);
+    entries_.pop_back();
+  }
+  entries_.push_front(Entry{std::string(program_id), std::move(resolved), expires});
+  index_.emplace(entries_.front().program_id, entries_.begin());
+}
 
 absl::StatusOr<PublicProgramCache::Program> PublicProgramCache::Resolve(
     storage::TrackingStore* store, absl::string_view program_id) {
   {
     absl::MutexLock lock(&mu_);
-    auto found = index_.find(program_id);
-    if (found != index_.end()) {
-      if (found->second->expires > clock_()) {
-        entries_.splice(entries_.begin(), entries_, found->second);
-        return found->second->resolved;
-      }
-      const auto expired = found->second;
-      index_.erase(found);  // first: its key points into the entry
-      entries_.erase(expired);
-    }
+    const absl::Time now = clock_();
+    if (const absl::StatusOr<Program>* hit = found_.Find(program_id, now)) return *hit;
+    if (const absl::StatusOr<Program>* hit = not_found_.Find(program_id, now)) return *hit;
   }
   absl::StatusOr<Program> resolved;
   absl::StatusOr<storage::PublicProgram> looked_up = store->ResolveProgram(program_id);
@@ -310,13 +334,9 @@ absl::StatusOr<PublicProgramCache::Program> PublicProgramCache::Resolve(
     if (!absl::IsNotFound(looked_up.status())) return resolved;  // not remembered
   }
   absl::MutexLock lock(&mu_);
-  if (index_.contains(program_id)) return resolved;  // a concurrent miss got there first
-  if (entries_.size() >= capacity_) {
-    index_.erase(entries_.back().program_id);
-    entries_.pop_back();
-  }
-  entries_.push_front(Entry{std::string(program_id), resolved, clock_() + ttl_});
-  index_.emplace(entries_.front().program_id, entries_.begin());
+  // A concurrent miss may have got there first.
+  if (found_.Contains(program_id) || not_found_.Contains(program_id)) return resolved;
+  (resolved.ok() ? found_ : not_found_).Add(program_id, resolved, clock_() + ttl_);
   return resolved;
 }
 
@@ -331,7 +351,8 @@ TrackingServiceImpl::TrackingServiceImpl(RpcRunner runner, storage::TrackingStor
       coupons_(coupons),
       signups_(signups),
       options_(std::move(options)),
-      programs_(options_.program_cache_ttl, options_.program_cache_size, options_.clock) {
+      programs_(options_.program_cache_ttl, options_.program_cache_size,
+                options_.program_cache_not_found_size, options_.clock) {
   if (options_.registry != nullptr) {
     results_ = &options_.registry->AddCounter(
         "affonso_public_clicks_total",
@@ -350,10 +371,12 @@ absl::StatusOr<PublicProgramCache::Program> TrackingServiceImpl::Admit(
   if (!LooksLikeId(program_id, "prg")) return NotFoundError("program");
   AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
                            programs_.Resolve(tracking_, program_id));
+  // The page first: it is judged in memory, and a disallowed site's calls
+  // must not spend the program's budget.
+  AFFONSO_RETURN_IF_ERROR(CheckPage(context, *program));
   if (options_.program_limiter != nullptr) {
     AFFONSO_RETURN_IF_ERROR(options_.program_limiter->Take(program->id, nullptr));
   }
-  AFFONSO_RETURN_IF_ERROR(CheckPage(context, *program));
   return program;
 }
 
@@ -464,20 +487,37 @@ grpc::Status TrackingServiceImpl::BrowserSignup(grpc::ServerContext* context,
                                                 const affonso::v1::BrowserSignupRequest* request,
                                                 affonso::v1::BrowserSignupResult* response) {
   return runner_.Run(context, "BrowserSignup", *request, [&](const Caller&) -> absl::Status {
+    // ConvertClick blocks this synchronous thread until its batch commits:
+    // anonymous callers may hold only so many.
+    if (browser_signups_in_flight_.fetch_add(1) >= options_.max_browser_signups_in_flight) {
+      browser_signups_in_flight_.fetch_sub(1);
+      return absl::UnavailableError("too many browser signups in flight: busy; retry");
+    }
+    struct Leave {
+      std::atomic<int>* in_flight;
+      ~Leave() { in_flight->fetch_sub(1); }
+    } leave{&browser_signups_in_flight_};
     absl::StatusOr<storage::Conversion> conversion = [&]() -> absl::StatusOr<storage::Conversion> {
       AFFONSO_RETURN_IF_ERROR(ValidateBrowserSignup(*request));
       AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
                                Admit(*context, request->program_id()));
+      affonso::v1::RecordSignupRequest signup;
+      signup.set_click_id(request->click_id());
+      signup.set_email(request->email());
+      signup.set_name(request->name());
+      // Sales are attributed by the external user id, the first referral
+      // claiming one wins: from an anonymous page only where the program
+      // opted in (dropped silently otherwise, as an untracked email is).
+      if (program->browser_external_user_id) {
+        signup.set_external_user_id(request->external_user_id());
+      } else if (signup.email().empty()) {
+        return ValidationError("email", kBrowserExternalUserIdOff);
+      }
       if (!LooksLikeId(request->click_id(), "clk")) return NotFoundError("click");
       // Only the program's own click: ConvertClick alone would take any of
       // the team's.
       AFFONSO_RETURN_IF_ERROR(
           tracking_->CheckClickInProgram(program->team_id, program->id, request->click_id()));
-      affonso::v1::RecordSignupRequest signup;
-      signup.set_click_id(request->click_id());
-      signup.set_email(request->email());
-      signup.set_external_user_id(request->external_user_id());
-      signup.set_name(request->name());
       return signups_->ConvertClick(program->team_id, signup);
     }();
     if (options_.conversion_metrics != nullptr) {

@@ -1,6 +1,7 @@
 #ifndef AFFONSO_SERVICES_API_TRACKING_SERVICE_H_
 #define AFFONSO_SERVICES_API_TRACKING_SERVICE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -64,15 +65,18 @@ std::string VisitorHash(absl::string_view salt, absl::string_view team_id,
                         absl::string_view user_agent);
 
 // Program resolutions by public id, found or NOT_FOUND, each reused for
-// `ttl`, at most `capacity` of them (the least recently used goes first):
-// a flood of unknown ids costs one lookup per id per ttl and bounded
-// memory. Other errors (the database down) are not kept. Thread-safe; a
-// miss looks up outside the lock, so concurrent misses may each look up.
+// `ttl`: at most `capacity` programs and, apart from them, at most
+// `not_found_capacity` unknown ids (the least recently used of each goes
+// first), so a flood of made-up ids costs one lookup per id per ttl and
+// bounded memory but never evicts a real program. Other errors (the
+// database down) are not kept. Thread-safe; a miss looks up outside the
+// lock, so concurrent misses may each look up.
 class PublicProgramCache {
  public:
   using Program = std::shared_ptr<const storage::PublicProgram>;
 
-  PublicProgramCache(absl::Duration ttl, size_t capacity, std::function<absl::Time()> clock);
+  PublicProgramCache(absl::Duration ttl, size_t capacity, size_t not_found_capacity,
+                     std::function<absl::Time()> clock);
 
   absl::StatusOr<Program> Resolve(storage::TrackingStore* store, absl::string_view program_id);
 
@@ -82,18 +86,39 @@ class PublicProgramCache {
     absl::StatusOr<Program> resolved;
     absl::Time expires;
   };
+  // One bounded least-recently-used map; the caller holds mu_.
+  class Lru {
+   public:
+    explicit Lru(size_t capacity) : capacity_(capacity) {}
+    // The live entry's resolution, made the most recent; an expired one is
+    // dropped.
+    const absl::StatusOr<Program>* Find(absl::string_view program_id, absl::Time now);
+    bool Contains(absl::string_view program_id) const { return index_.contains(program_id); }
+    void Add(absl::string_view program_id, absl::StatusOr<Program> resolved, absl::Time expires);
+
+   private:
+    const size_t capacity_;
+    std::list<Entry> entries_;  // most recently used first
+    absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index_;
+  };
 
   const absl::Duration ttl_;
-  const size_t capacity_;
   const std::function<absl::Time()> clock_;
   absl::Mutex mu_;
-  std::list<Entry> entries_ ABSL_GUARDED_BY(mu_);  // most recently used first
-  absl::flat_hash_map<absl::string_view, std::list<Entry>::iterator> index_ ABSL_GUARDED_BY(mu_);
+  Lru found_ ABSL_GUARDED_BY(mu_);
+  Lru not_found_ ABSL_GUARDED_BY(mu_);
 };
 
 struct TrackingServiceOptions {
   absl::Duration program_cache_ttl = absl::Seconds(10);
   size_t program_cache_size = 10000;
+  // Unknown program ids, remembered apart so that misses never evict real
+  // programs.
+  size_t program_cache_not_found_size = 1000;
+  // Browser signups waiting on the database at once (each holds a
+  // synchronous gRPC thread); past it a signup is refused UNAVAILABLE
+  // before any work.
+  int max_browser_signups_in_flight = 64;
   // The per-program limit, taken once a call's program is known; null: none.
   // Must outlive the service.
   PublicRateLimiter* program_limiter = nullptr;
@@ -128,7 +153,8 @@ class TrackingServiceImpl final : public affonso::v1::TrackingService::Service {
                              affonso::v1::BrowserSignupResult* response) override;
 
  private:
-  // The program, rate limited per program, and the page checked against it.
+  // The program, the page checked against it, then the program's rate
+  // limit (a page of a disallowed site spends none of it).
   absl::StatusOr<PublicProgramCache::Program> Admit(const grpc::ServerContext& context,
                                                     const std::string& program_id);
   absl::Status DoTrack(grpc::ServerContext* context, const affonso::v1::TrackRequest& request,
@@ -141,6 +167,7 @@ class TrackingServiceImpl final : public affonso::v1::TrackingService::Service {
   storage::SignupStore* signups_;
   TrackingServiceOptions options_;
   PublicProgramCache programs_;
+  std::atomic<int> browser_signups_in_flight_{0};
   metrics::CounterFamily* results_ = nullptr;
 };
 

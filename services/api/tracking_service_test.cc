@@ -1,13 +1,16 @@
 #include "services/api/tracking_service.h"
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/api_error.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
@@ -173,8 +176,16 @@ class FakeCouponStore final : public storage::CouponStore {
 
 class FakeSignupStore : public storage::SignupStore {
  public:
+  // With `hold` set, each conversion waits for it (a slow batch).
   void ConvertClickAsync(std::string team_id, const affonso::v1::RecordSignupRequest* request,
                          storage::ConversionCallback done) override {
+    absl::Notification* wait_for = nullptr;
+    {
+      absl::MutexLock lock(&mu);
+      ++entered;
+      wait_for = hold;
+    }
+    if (wait_for != nullptr) wait_for->WaitForNotification();
     absl::MutexLock lock(&mu);
     ++calls;
     last_team = team_id;
@@ -186,6 +197,8 @@ class FakeSignupStore : public storage::SignupStore {
     done(conversion);
   }
   absl::Mutex mu;
+  absl::Notification* hold ABSL_GUARDED_BY(mu) = nullptr;
+  int entered ABSL_GUARDED_BY(mu) = 0;
   int calls = 0;
   std::string last_team;
   affonso::v1::RecordSignupRequest last_request;
@@ -401,7 +414,8 @@ class TrackingServiceTest : public ::testing::Test {
  protected:
   // The public runner as the server builds it: the per-IP stage only.
   // Limits per minute; 0 = off.
-  explicit TrackingServiceTest(int ip_per_minute = 0, int program_per_minute = 0)
+  explicit TrackingServiceTest(int ip_per_minute = 0, int program_per_minute = 0,
+                               int max_browser_signups = 64)
       : ip_limiter_(Limits(ip_per_minute, "this address")),
         ip_stage_(&ip_limiter_),
         admission_({&ip_stage_}),
@@ -409,7 +423,7 @@ class TrackingServiceTest : public ::testing::Test {
         executor_(AdmissionExecutor::Options{1, 16}),
         program_limiter_(Limits(program_per_minute, "this program")),
         service_(RpcRunner(&admission_, &calls_, &rpc_metrics_, &executor_), &tracking_, &coupons_,
-                 &signups_, Options()) {}
+                 &signups_, Options(max_browser_signups)) {}
 
   PublicRateLimiter::Options Limits(int per_minute, const char* what) {
     PublicRateLimiter::Options options;
@@ -418,8 +432,9 @@ class TrackingServiceTest : public ::testing::Test {
     options.clock = [this] { return clock_.Now(); };
     return options;
   }
-  TrackingServiceOptions Options() {
+  TrackingServiceOptions Options(int max_browser_signups) {
     TrackingServiceOptions options;
+    options.max_browser_signups_in_flight = max_browser_signups;
     options.program_limiter = &program_limiter_;
     options.registry = &registry_;
     options.clock = [this] { return clock_.Now(); };
@@ -666,7 +681,7 @@ TEST_F(TrackingServiceTest, UnknownProgramsAreNotFoundAndRememberedForAWhile) {
 TEST(PublicProgramCacheTest, BoundedAndLeastRecentlyUsedFirst) {
   FakeTrackingStore store;
   absl::Time now = absl::FromUnixSeconds(1700000000);
-  PublicProgramCache cache(absl::Seconds(10), 2, [&] { return now; });
+  PublicProgramCache cache(absl::Seconds(10), 2, 1, [&] { return now; });
   ASSERT_OK(cache.Resolve(&store, kProgram));
   EXPECT_THAT(cache.Resolve(&store, "prg_x"), StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK(cache.Resolve(&store, kProgram));  // kProgram is now the most recent
@@ -682,6 +697,31 @@ TEST(PublicProgramCacheTest, BoundedAndLeastRecentlyUsedFirst) {
                 StatusIs(absl::StatusCode::kNotFound));
   }
   EXPECT_EQ(store.resolves, 1004);
+}
+
+TEST(PublicProgramCacheTest, UnknownIdsNeverEvictRealPrograms) {
+  FakeTrackingStore store;
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  PublicProgramCache cache(absl::Seconds(10), 2, 3, [&] { return now; });
+  ASSERT_OK(cache.Resolve(&store, kProgram));
+  ASSERT_OK(cache.Resolve(&store, kOtherProgram));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_THAT(cache.Resolve(&store, absl::StrCat("prg_flood", i)),
+                StatusIs(absl::StatusCode::kNotFound));
+  }
+  EXPECT_EQ(store.resolves, 102);
+  // Both real programs are still remembered...
+  ASSERT_OK(cache.Resolve(&store, kProgram));
+  ASSERT_OK(cache.Resolve(&store, kOtherProgram));
+  EXPECT_EQ(store.resolves, 102);
+  // ...and so are the last 3 misses, but not the earlier ones.
+  for (int i = 97; i < 100; ++i) {
+    EXPECT_THAT(cache.Resolve(&store, absl::StrCat("prg_flood", i)),
+                StatusIs(absl::StatusCode::kNotFound));
+  }
+  EXPECT_EQ(store.resolves, 102);
+  EXPECT_THAT(cache.Resolve(&store, "prg_flood0"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(store.resolves, 103);
 }
 
 TEST_F(TrackingServiceTest, PendingAffiliatesAndOtherTeamsTrackingIdsAreNotFound) {
@@ -817,6 +857,110 @@ TEST_F(TrackingServiceTest, BrowserSignupConvertsOnlyTheProgramsClick) {
   EXPECT_EQ(signups_.calls, 2);
 }
 
+TEST_F(TrackingServiceTest, ABrowserSetsTheExternalUserIdOnlyWhereTheProgramOptedIn) {
+  TrackingResult click;
+  ASSERT_OK(Track(Valid(), &click));
+  BrowserSignupRequest request;
+  request.set_program_id(kProgram);
+  request.set_click_id(click.cid());
+  request.set_email("lead@example.com");
+  request.set_external_user_id("user-1");
+  BrowserSignupResult result;
+  // Off (the default): the id is dropped, the email converts.
+  context_ = Browser();
+  ASSERT_OK(stub_->BrowserSignup(context_.get(), request, &result));
+  EXPECT_TRUE(result.created());
+  EXPECT_EQ(signups_.last_request.email(), "lead@example.com");
+  EXPECT_EQ(signups_.last_request.external_user_id(), "");
+  EXPECT_EQ(signups_.calls, 1);
+
+  // An id alone is refused: nothing is converted.
+  TrackingResult other;
+  ASSERT_OK(Track(Valid(), &other, Browser("", "Visitor/2")));
+  ASSERT_NE(other.cid(), click.cid());
+  request.set_click_id(other.cid());
+  request.clear_email();
+  context_ = Browser();
+  const grpc::Status refused = stub_->BrowserSignup(context_.get(), request, &result);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("only from its backend (POST /v1/signups)"),
+            std::string::npos)
+      << refused.error_message();
+  EXPECT_EQ(Trailer(kErrorCodeKey), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(kErrorFieldKey), "email");
+  EXPECT_EQ(signups_.calls, 1);
+
+  // Opted in: as POST /v1/signups takes it.
+  tracking_.programs[kOtherProgram].browser_external_user_id = true;
+  TrackRequest on_other = Valid();
+  on_other.set_program_id(kOtherProgram);
+  TrackingResult opted;
+  ASSERT_OK(Track(on_other, &opted));
+  request.set_program_id(kOtherProgram);
+  request.set_click_id(opted.cid());
+  context_ = Browser();
+  ASSERT_OK(stub_->BrowserSignup(context_.get(), request, &result));
+  EXPECT_TRUE(result.created());
+  EXPECT_EQ(signups_.last_request.external_user_id(), "user-1");
+  EXPECT_EQ(signups_.last_request.email(), "");
+  EXPECT_EQ(signups_.calls, 2);
+}
+
+class BusyTrackingServiceTest : public TrackingServiceTest {
+ protected:
+  BusyTrackingServiceTest() : TrackingServiceTest(0, 0, /*max_browser_signups=*/2) {}
+};
+
+TEST_F(BusyTrackingServiceTest, BrowserSignupsInFlightAreCapped) {
+  TrackingResult click;
+  ASSERT_OK(Track(Valid(), &click));
+  BrowserSignupRequest request;
+  request.set_program_id(kProgram);
+  request.set_click_id(click.cid());
+  request.set_email("lead@example.com");
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&signups_.mu);
+    signups_.hold = &release;
+  }
+  std::vector<grpc::Status> held(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      auto context = Browser();
+      BrowserSignupResult result;
+      held[i] = stub_->BrowserSignup(context.get(), request, &result);
+    });
+  }
+  {
+    absl::MutexLock lock(&signups_.mu);
+    auto both_waiting = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(signups_.mu) {
+      return signups_.entered == 2;
+    };
+    signups_.mu.Await(absl::Condition(&both_waiting));
+  }
+  const int resolves = tracking_.resolves;
+  BrowserSignupResult result;
+  context_ = Browser();
+  // Refused at once; a deadline so that a call let through fails, not hangs.
+  context_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_THAT(stub_->BrowserSignup(context_.get(), request, &result),
+              StatusIs(grpc::StatusCode::UNAVAILABLE));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "SERVICE_UNAVAILABLE");
+  EXPECT_EQ(tracking_.resolves, resolves);  // refused before any work
+  {
+    absl::MutexLock lock(&signups_.mu);
+    EXPECT_EQ(signups_.entered, 2);
+  }
+  release.Notify();
+  for (std::thread& thread : threads) thread.join();
+  for (const grpc::Status& status : held) EXPECT_OK(status);
+  // The slots are given back.
+  context_ = Browser();
+  ASSERT_OK(stub_->BrowserSignup(context_.get(), request, &result));
+  EXPECT_EQ(signups_.calls, 3);
+}
+
 class RateLimitedTrackingServiceTest : public TrackingServiceTest {
  protected:
   RateLimitedTrackingServiceTest()
@@ -847,6 +991,27 @@ TEST_F(RateLimitedTrackingServiceTest, EachAddressAndEachProgramHasItsBudget) {
   TrackRequest other = Valid();
   other.set_program_id(kOtherProgram);
   ASSERT_OK(Track(other, &result, Browser("", kChrome, "203.0.113.3")));
+}
+
+TEST_F(RateLimitedTrackingServiceTest, PagesOfDisallowedSitesSpendNoProgramBudget) {
+  tracking_.programs[kProgram].allowed_domains = {"shop.example.com"};
+  TrackingResult result;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(Track(Valid(), &result,
+                      Browser("https://evil.test", kChrome, absl::StrCat("203.0.113.", 10 + i))),
+                StatusIs(grpc::StatusCode::PERMISSION_DENIED));
+    EXPECT_EQ(Trailer(kErrorCodeKey), "ORIGIN_NOT_ALLOWED");
+  }
+  // The program's 3 are all there for its own site.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(
+        Track(Valid(), &result,
+              Browser("https://shop.example.com", kChrome, absl::StrCat("203.0.113.", 20 + i))))
+        << i;
+  }
+  EXPECT_THAT(Track(Valid(), &result, Browser("https://shop.example.com", kChrome, "203.0.113.30")),
+              StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  EXPECT_EQ(tracking_.records, 3);
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ ALTER TABLE programs
   ADD COLUMN IF NOT EXISTS visitor_hash_salt text NOT NULL DEFAULT gen_random_uuid()::text;
 
 -- The pixel's settings (GET/PATCH /v1/program/pixel). A program without a
--- row has the defaults: any site, a window of an hour.
+-- row has the defaults: any site, a window of an hour, no external user id
+-- from the browser.
 CREATE TABLE program_pixel_settings (
   team_id                    text NOT NULL REFERENCES teams (id),
   program_id                 text NOT NULL,
@@ -47,6 +48,9 @@ CREATE TABLE program_pixel_settings (
     CHECK (cardinality(allowed_domains) <= 50),
   click_dedup_window_seconds integer NOT NULL DEFAULT 3600
     CHECK (click_dedup_window_seconds BETWEEN 0 AND 2592000),
+  -- Whether POST /v1/track/signup may set the lead's external user id
+  -- (sales are attributed by it); off, only the backend sets one.
+  browser_external_user_id   boolean NOT NULL DEFAULT false,
   updated_at                 timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (team_id, program_id),
   FOREIGN KEY (program_id, team_id) REFERENCES programs (id, team_id) ON DELETE CASCADE
