@@ -23,7 +23,8 @@
 //
 // window.Affonso:
 //   signup(email) or signup({email, externalUserId, name}): turns the visitor's click
-//     (the cookie) into a lead. A Promise of the server's answer ({success, data: {id,
+//     (the cookie) into a lead. externalUserId is kept only where the program's pixel
+//     settings allow it (browser_external_user_id); else send it from the backend. A Promise of the server's answer ({success, data: {id,
 //     status, created}}), or of null when there is no cookie or the call failed: it
 //     never throws into the page.
 //   referral(): the cookie's click id, or null.
