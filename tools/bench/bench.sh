@@ -177,7 +177,10 @@ settle
 TRACK_LINE=$(PROGRAM_ID=$PROGRAM_ID TRACKING_ID=$TRACKING_ID DUP_PERCENT=$TRACK_DUP_PERCENT \
   BENCH_NAME=rest_pixel_track wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" \
   -s "$HERE/track.lua" "http://127.0.0.1:$HTTP_PORT" | grep RESULT)
+# Answered calls only: a failed one (counted in errors) wrote nothing either.
 TRACK_CALLS=$(sed -n 's/.* calls=\([0-9]*\).*/\1/p' <<<"$TRACK_LINE")
+TRACK_ERRORS=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$TRACK_LINE")
+TRACK_CALLS=$((TRACK_CALLS - ${TRACK_ERRORS:-0}))
 NEW_CLICKS=$(( $(psql_bench -c "SELECT count(*) FROM clicks WHERE visitor_hash IS NOT NULL") - BEFORE ))
 DEDUP_HIT=$(awk -v calls="$TRACK_CALLS" -v rows="$NEW_CLICKS" \
   'BEGIN { printf "%.1f", (calls > 0 ? 100 * (calls - rows) / calls : 0) }')
