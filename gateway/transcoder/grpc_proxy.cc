@@ -1,7 +1,5 @@
 #include "gateway/transcoder/grpc_proxy.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -16,6 +14,7 @@
 #include "common/api_key_syntax.h"
 #include "common/error_envelope.h"
 #include "common/grpc_metadata.h"
+#include "common/ip_address.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
 #include "common/wire_metadata.h"
@@ -161,18 +160,6 @@ HttpResponse Translate(Call& call, const grpc::Status& status) {
   response.status = http_code;
   response.body = *std::move(body);
   return response;
-}
-
-}  // namespace
-
-namespace {
-
-bool IsIpLiteral(absl::string_view text) {
-  if (text.empty() || text.size() > 45) return false;
-  const std::string address(text);
-  unsigned char parsed[16];
-  return inet_pton(AF_INET, address.c_str(), parsed) == 1 ||
-         inet_pton(AF_INET6, address.c_str(), parsed) == 1;
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 #include "services/call/api_key_authenticator.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +9,7 @@
 #include "common/api_error.h"
 #include "common/api_key_syntax.h"
 #include "common/ids.h"
+#include "common/ip_address.h"
 #include "common/status_macros.h"
 #include "common/wire_metadata.h"
 
@@ -28,21 +26,6 @@ Caller CallerFor(const storage::ApiKeyRecord& record) {
     caller.permissions = std::make_shared<const std::vector<std::string>>(*record.permissions);
   }
   return caller;
-}
-
-// Whose failures an address counts as: IPv6 by its /64 (one subscriber's
-// prefix, so an attacker cannot take a fresh budget per address), IPv4 and
-// anything else as it is.
-std::string FailureKey(absl::string_view address) {
-  in6_addr v6;
-  if (address.find(':') == absl::string_view::npos ||
-      inet_pton(AF_INET6, std::string(address).c_str(), &v6) != 1) {
-    return std::string(address);
-  }
-  std::memset(v6.s6_addr + 8, 0, 8);
-  char text[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, &v6, text, sizeof(text));
-  return absl::StrCat(text, "/64");
 }
 
 // Where the failures of addresses beyond the tracked ones go: together they
@@ -168,7 +151,7 @@ absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
                                                absl::Time now) const {
   if (options_.failures_per_minute <= 0 || client_address.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  auto it = failures_.find(FailureKey(client_address));
+  auto it = failures_.find(ClientBudgetKey(client_address));
   if (it == failures_.end() && failures_.size() >= options_.max_addresses) {
     it = failures_.find(kOverflowKey);
   }
@@ -189,7 +172,7 @@ absl::Status ApiKeyAuthenticator::CheckAddress(absl::string_view client_address,
 void ApiKeyAuthenticator::CountFailure(absl::string_view client_address, absl::Time now) const {
   if (options_.failures_per_minute <= 0 || client_address.empty()) return;
   absl::MutexLock lock(&mu_);
-  std::string key = FailureKey(client_address);
+  std::string key = ClientBudgetKey(client_address);
   auto it = failures_.find(key);
   if (it == failures_.end()) {
     if (failures_.size() >= options_.max_addresses) {

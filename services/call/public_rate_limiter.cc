@@ -1,15 +1,13 @@
 #include "services/call/public_rate_limiter.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
+#include "common/ip_address.h"
 #include "common/wire_metadata.h"
 
 namespace affonso::services {
@@ -135,27 +133,9 @@ absl::Status PublicRateLimiter::Take(absl::string_view key, ResponseHeaders* hea
   return WithResponseMetadata(refused, kRetryAfterKey, std::to_string(retry_seconds));
 }
 
-std::string ClientRateLimitKey(absl::string_view address) {
-  if (address.size() > INET6_ADDRSTRLEN) return std::string(address);
-  const std::string text(address);
-  unsigned char bytes[16];
-  if (address.find(':') == absl::string_view::npos ||
-      inet_pton(AF_INET6, text.c_str(), bytes) != 1) {
-    return text;
-  }
-  char printed[INET6_ADDRSTRLEN];
-  constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(bytes, kMappedPrefix, sizeof(kMappedPrefix)) == 0) {
-    return inet_ntop(AF_INET, bytes + 12, printed, sizeof(printed)) != nullptr ? printed : text;
-  }
-  std::memset(bytes + 8, 0, 8);
-  if (inet_ntop(AF_INET6, bytes, printed, sizeof(printed)) == nullptr) return text;
-  return absl::StrCat(printed, "/64");
-}
-
 absl::Status ClientAddressRateLimitStage::Admit(const AdmissionRequest& request,
                                                 AdmissionState* state) const {
-  return limiter_->Take(ClientRateLimitKey(request.client_address), &state->headers);
+  return limiter_->Take(ClientBudgetKey(request.client_address), &state->headers);
 }
 
 std::optional<absl::Status> ClientAddressRateLimitStage::AdmitWithoutWaiting(

@@ -92,15 +92,9 @@ class PublicRateLimiter {
   metrics::Counter* limited_ = nullptr;
 };
 
-// What the per-client limit counts by: an IPv4 address as it is (an
-// IPv4-mapped IPv6 one as its IPv4 form), an IPv6 address by its /64 (one
-// subscriber's network: rotating addresses within it buys no new buckets),
-// anything else as it is.
-std::string ClientRateLimitKey(absl::string_view address);
-
 // The admission stage of the public endpoints' runner: the client address
 // (AdmissionRequest::client_address, "" when unknown: those share one
-// bucket), keyed by ClientRateLimitKey, through `limiter`. Decides from
+// bucket), keyed by ClientBudgetKey (common/ip_address.h), through `limiter`. Decides from
 // memory, so it never waits.
 class ClientAddressRateLimitStage final : public AdmissionStage {
  public:
