@@ -88,6 +88,23 @@ constexpr absl::string_view kBotMarkers[] = {
     "headlesschrome",
 };
 
+// kQueryFields with their descriptors, looked up once rather than per call.
+struct AttributionField {
+  const google::protobuf::FieldDescriptor* field;
+  absl::string_view parameter;
+};
+const std::vector<AttributionField>& AttributionFields() {
+  static const auto* const fields = [] {
+    auto* found = new std::vector<AttributionField>();
+    for (const QueryField& attribution : kQueryFields) {
+      found->push_back(
+          {TrackRequest::descriptor()->FindFieldByName(attribution.field), attribution.parameter});
+    }
+    return found;
+  }();
+  return *fields;
+}
+
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -179,11 +196,10 @@ absl::Status ValidateTrack(const TrackRequest& request) {
     AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, *value, kMaxShortLength));
   }
   const google::protobuf::Reflection& reflection = *request.GetReflection();
-  for (const QueryField& attribution : kQueryFields) {
-    const google::protobuf::FieldDescriptor* field =
-        TrackRequest::descriptor()->FindFieldByName(attribution.field);
-    AFFONSO_RETURN_IF_ERROR(
-        CheckMaxLength(attribution.field, reflection.GetString(request, field), kMaxShortLength));
+  for (const AttributionField& attribution : AttributionFields()) {
+    AFFONSO_RETURN_IF_ERROR(CheckMaxLength(attribution.field->name(),
+                                           reflection.GetString(request, attribution.field),
+                                           kMaxShortLength));
   }
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("referrer", request.referrer(), 2000));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("user_agent", request.user_agent(), 1000));
@@ -441,13 +457,12 @@ absl::Status TrackingServiceImpl::DoTrack(grpc::ServerContext* context, const Tr
       }
     }
     const google::protobuf::Reflection& reflection = *resolved.GetReflection();
-    for (const QueryField& attribution : kQueryFields) {
-      const google::protobuf::FieldDescriptor* field =
-          TrackRequest::descriptor()->FindFieldByName(attribution.field);
+    for (const AttributionField& attribution : AttributionFields()) {
+      const google::protobuf::FieldDescriptor* field = attribution.field;
       if (!reflection.GetString(resolved, field).empty()) continue;
       const std::string* value = usable(attribution.parameter);
-      if (value == nullptr && std::string(attribution.parameter) != attribution.field) {
-        value = usable(attribution.field);
+      if (value == nullptr && attribution.parameter != field->name()) {
+        value = usable(field->name());
       }
       if (value == nullptr) continue;
       reflection.SetString(&resolved, field, *value);
