@@ -6,7 +6,7 @@
 
 namespace affonso::storage {
 
-// Sliding windows in PostgreSQL (migration 007's rate_limit_take): one
+// Sliding windows in PostgreSQL (migration 008's rate_limit_take): one
 // autocommit round trip per request, serialised per key by a row lock, on an
 // UNLOGGED table so the commit waits for no WAL flush. PostgreSQL because it is the
 // store every replica already shares: no second system to run, and the
@@ -20,6 +20,12 @@ class PgRateLimitStore final : public RateLimitStore {
   // The same at a given time instead of the database clock's (tests).
   absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view team_id, absl::string_view api_key_id,
                                            RateLimit limit, absl::Time now);
+  // migration 020's rate_limit_lease: one autocommit round trip per lease.
+  absl::StatusOr<RateLimitLease> Lease(absl::string_view team_id, absl::string_view api_key_id,
+                                       const RateLimitLeaseRequest& request) override;
+  // The same at a given time instead of the database clock's (tests).
+  absl::StatusOr<RateLimitLease> LeaseAt(absl::string_view team_id, absl::string_view api_key_id,
+                                         const RateLimitLeaseRequest& request, absl::Time now);
 
  private:
   ConnectionPool* pool_;

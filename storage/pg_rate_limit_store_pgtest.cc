@@ -34,9 +34,27 @@ class PgRateLimitStoreTest : public ::testing::Test {
     return decision.ok() ? *decision : RateLimitDecision{};
   }
 
+  RateLimitLease LeaseAt(const std::string& key, RateLimit limit, int need, int extra, absl::Time t,
+                         int return_n = 0, int64_t return_minute_bucket = 0,
+                         int64_t return_second_bucket = 0) {
+    RateLimitLeaseRequest request;
+    request.limit = limit;
+    request.need = need;
+    request.extra = extra;
+    request.return_n = return_n;
+    request.return_minute_bucket = return_minute_bucket;
+    request.return_second_bucket = return_second_bucket;
+    auto lease = store_->LeaseAt(kTeam, key, request, t);
+    EXPECT_OK(lease);
+    return lease.ok() ? *lease : RateLimitLease{};
+  }
+
   std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<PgRateLimitStore> store_;
 };
+
+// A whole second of the database's time: bucket edges are known.
+const absl::Time kSecond = absl::FromUnixSeconds(1800000000);
 
 // 3/min: nothing comes back during the test, the first slot a minute after
 // the first request.
@@ -211,6 +229,221 @@ TEST_F(PgRateLimitStoreTest, ThePreviousReleasesCallSharesTheBudget) {
   EXPECT_EQ(
       db_->QueryValue("SELECT team_id FROM rate_limit_windows WHERE api_key_id = '" + key_id + "'"),
       tenant->team_id);
+}
+
+// The need, then extra only from the room above half of each limit, scaled
+// by the part of the 50 ms bucket left: 25 ms into it, half.
+TEST_F(PgRateLimitStoreTest, ALeaseGrantsExtraOnlyFromTheRoomAboveHalf) {
+  const RateLimit limit{600, 20};
+  const absl::Time t = kSecond + absl::Milliseconds(25);
+  RateLimitLease first = LeaseAt("key_l", limit, 1, 100, t);
+  // Room above half: min(300, 10) - 1 = 9, half of it left: 4 more.
+  EXPECT_EQ(first.granted, 5);
+  EXPECT_EQ(first.remaining, 15);
+  EXPECT_EQ(first.minute_bucket, 1800000000);
+  EXPECT_EQ(first.second_bucket, 36000000000);
+  EXPECT_GE(first.bucket_left, absl::Microseconds(24999));
+  EXPECT_LE(first.bucket_left, absl::Milliseconds(25));
+  EXPECT_EQ(first.retry_after, absl::ZeroDuration());
+  // 10 - 5 - 1 = 4 above half, 24/50 of the bucket left: 1 more.
+  RateLimitLease second = LeaseAt("key_l", limit, 1, 100, t + absl::Milliseconds(1));
+  EXPECT_EQ(second.granted, 2);
+  EXPECT_EQ(second.remaining, 13);
+  // At half the limit only the need: the rest of the room is for the
+  // others, one call at a time.
+  RateLimitLease at_half = LeaseAt("key_l", limit, 1, 100, t + absl::Milliseconds(2));
+  EXPECT_EQ(at_half.granted, 1);
+  // Speculation alone never takes beyond half.
+  EXPECT_EQ(LeaseAt("key_l", limit, 0, 100, t + absl::Milliseconds(2)).granted, 0);
+  int taken = 8;
+  while (taken < 20) {
+    RateLimitLease one = LeaseAt("key_l", limit, 1, 100, t + absl::Milliseconds(3));
+    ASSERT_EQ(one.granted, 1);
+    ++taken;
+  }
+  RateLimitLease refused = LeaseAt("key_l", limit, 1, 100, t + absl::Milliseconds(4));
+  EXPECT_EQ(refused.granted, 0);
+  EXPECT_EQ(refused.remaining, 0);
+  // The first bucket leaves the 1 s window at 1.05 s.
+  EXPECT_GT(refused.retry_after, absl::Milliseconds(1000));
+  EXPECT_LE(refused.retry_after, absl::Milliseconds(1021));
+  // Early in a bucket extra comes nearly whole; at its end nothing.
+  EXPECT_EQ(LeaseAt("key_m", limit, 1, 100, kSecond + absl::Microseconds(100)).granted, 9);
+  EXPECT_EQ(LeaseAt("key_n", limit, 1, 100, kSecond + absl::Microseconds(49990)).granted, 1);
+  // Extra is at most what was asked.
+  EXPECT_EQ(LeaseAt("key_o", limit, 1, 2, kSecond).granted, 3);
+}
+
+// Unused requests go back into the buckets they were counted in while those
+// still count: both within the 50 ms bucket, the minute's one later on.
+TEST_F(PgRateLimitStoreTest, ReturnsGoBackIntoTheirBucketsWhileTheyCount) {
+  const RateLimit limit{20, 20};
+  const absl::Time t = kSecond + absl::Milliseconds(25);
+  RateLimitLease lease = LeaseAt("key_r", limit, 1, 100, t);
+  ASSERT_EQ(lease.granted, 5);
+  EXPECT_EQ(lease.remaining, 15);
+  RateLimitLease back = LeaseAt("key_r", limit, 0, 0, t + absl::Milliseconds(10), 2,
+                                lease.minute_bucket, lease.second_bucket);
+  EXPECT_EQ(back.granted, 0);
+  EXPECT_EQ(back.remaining, 17);
+  // Two seconds on the 50 ms bucket has left its ring; the minute's counts.
+  back = LeaseAt("key_r", limit, 0, 0, t + absl::Seconds(2), 2, lease.minute_bucket,
+                 lease.second_bucket);
+  EXPECT_EQ(back.remaining, 19);
+  // More than a bucket holds takes it to zero, never below: the limit holds.
+  back = LeaseAt("key_r", limit, 0, 0, t + absl::Seconds(3), 100, lease.minute_bucket,
+                 lease.second_bucket);
+  EXPECT_EQ(back.remaining, 20);
+  int granted = 0;
+  for (int i = 0; i < 25; ++i) {
+    granted +=
+        LeaseAt("key_r", limit, 1, 0, t + absl::Seconds(3) + absl::Milliseconds(60 * i)).granted;
+  }
+  EXPECT_EQ(granted, 20);
+}
+
+// A bucket's ring slot is reused 61 s (minute) or 1.05 s (second) later;
+// both at once 1,281 s later. A late return names buckets that no longer
+// count and takes nothing from those in their slots now.
+TEST_F(PgRateLimitStoreTest, AStaleReturnGivesNothingBack) {
+  const RateLimit limit{600, 20};
+  const absl::Time t = kSecond + absl::Milliseconds(10);
+  RateLimitLease old = LeaseAt("key_s", limit, 1, 100, t);
+  ASSERT_GT(old.granted, 1);
+  const absl::Time later = t + absl::Seconds(1281);
+  RateLimitLease now = LeaseAt("key_s", limit, 1, 0, later);
+  ASSERT_EQ(now.granted, 1);
+  ASSERT_EQ(now.minute_bucket % 61, old.minute_bucket % 61);
+  ASSERT_EQ(now.second_bucket % 21, old.second_bucket % 21);
+  RateLimitLease back = LeaseAt("key_s", limit, 0, 0, later + absl::Milliseconds(1), old.granted,
+                                old.minute_bucket, old.second_bucket);
+  EXPECT_EQ(back.remaining, now.remaining);
+}
+
+TEST_F(PgRateLimitStoreTest, MalformedLeasesAreRefused) {
+  RateLimitLeaseRequest request;
+  request.limit = RateLimit{0, 10};
+  request.need = 1;
+  EXPECT_THAT(store_->Lease(kTeam, "key_f", request), StatusIs(absl::StatusCode::kInvalidArgument));
+  request.limit = RateLimit{10, 10};
+  request.need = 2;
+  EXPECT_THAT(store_->Lease(kTeam, "key_f", request), StatusIs(absl::StatusCode::kInvalidArgument));
+  request.need = 1;
+  request.extra = -1;
+  EXPECT_THAT(store_->Lease(kTeam, "key_f", request), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Racing leases of one key, over 16 connections on the database's clock,
+// each thread using its need and half its extra and giving the rest back
+// with its next lease: together they never use more than the limit, and
+// once the last returns are in, the buckets count exactly what was used.
+TEST_F(PgRateLimitStoreTest, ConcurrentLeasesNeverExceedTheLimit) {
+  const RateLimit limit{50, 1000};  // no slot comes back within the test
+  std::atomic<int> used{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      RateLimitLeaseRequest request;
+      request.limit = limit;
+      request.extra = 4;
+      int refusals = 0;
+      for (int i = 0; i < 100 && refusals < 3; ++i) {
+        request.need = 1;
+        auto lease = store_->Lease(kTeam, "key_c", request);
+        if (!lease.ok()) {
+          errors++;
+          return;
+        }
+        request.return_n = 0;
+        if (lease->granted == 0) {
+          ++refusals;
+          continue;
+        }
+        const int use = 1 + (lease->granted - 1) / 2;
+        used += use;
+        request.return_n = lease->granted - use;
+        request.return_minute_bucket = lease->minute_bucket;
+        request.return_second_bucket = lease->second_bucket;
+      }
+      if (request.return_n > 0) {
+        request.need = 0;
+        request.extra = 0;
+        if (!store_->Lease(kTeam, "key_c", request).ok()) errors++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_LE(used.load(), 50);
+  EXPECT_GE(used.load(), 25);  // everyone's refusals came when it was full
+  EXPECT_EQ(
+      db_->QueryValue("SELECT minute_total FROM rate_limit_windows WHERE api_key_id = 'key_c'"),
+      std::to_string(used.load()));
+}
+
+// WindowsHoldAfterIdleAndRetryAfterIsExact with leases: the client uses each
+// leased request at once, 1 ms apart, while its 50 ms bucket lasts, and gives
+// back what is left with its next lease. Every window holds, the whole
+// limits come through, and leases saved round trips.
+TEST_F(PgRateLimitStoreTest, LeasedRequestsKeepEveryWindow) {
+  const RateLimit limit{600, 20};
+  const absl::Time start = absl::FromUnixMillis(1800000000000) + absl::Microseconds(13700);
+  std::vector<absl::Time> admitted;
+  int round_trips = 0;
+  int tokens = 0;
+  absl::Time lease_end;
+  int64_t minute_bucket = 0;
+  int64_t second_bucket = 0;
+  for (absl::Time t = start; t < start + absl::Minutes(3);) {
+    if (tokens > 0 && t < lease_end) {
+      admitted.push_back(t);
+      --tokens;
+      t += absl::Milliseconds(1);
+      continue;
+    }
+    ++round_trips;
+    RateLimitLease lease = LeaseAt("key_x", limit, 1, 10, t, tokens, minute_bucket, second_bucket);
+    tokens = 0;
+    if (lease.granted == 0) {
+      ASSERT_GT(lease.retry_after, absl::ZeroDuration());
+      t += lease.retry_after;
+      continue;
+    }
+    admitted.push_back(t);
+    tokens = lease.granted - 1;
+    lease_end = t + lease.bucket_left;
+    minute_bucket = lease.minute_bucket;
+    second_bucket = lease.second_bucket;
+    t += absl::Milliseconds(1);
+  }
+  auto admitted_before = [&](absl::Time end) {
+    return std::count_if(admitted.begin(), admitted.end(), [&](absl::Time a) { return a < end; });
+  };
+  EXPECT_EQ(admitted_before(start + absl::Seconds(1)), 20);
+  EXPECT_EQ(admitted_before(start + absl::Seconds(60)), 600);
+  for (size_t i = 0; i + 20 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 20] - admitted[i], absl::Seconds(1)) << i;
+  }
+  for (size_t i = 0; i + 600 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 600] - admitted[i], absl::Seconds(60)) << i;
+  }
+  EXPECT_GE(admitted.size(), 3u * 600 * 60 / 61);
+  EXPECT_LE(admitted.size(), 3u * 600);
+  EXPECT_LT(round_trips, static_cast<int>(admitted.size()));
+  std::printf("leases: admitted %zu in 3 min over %d round trips\n", admitted.size(), round_trips);
+}
+
+// The previous release's rate_limit_take and leases share one budget.
+TEST_F(PgRateLimitStoreTest, TakesAndLeasesShareTheBudget) {
+  const RateLimit limit{600, 4};
+  const absl::Time t = kSecond + absl::Milliseconds(1);
+  ASSERT_TRUE(store_->TakeAt(kTeam, "key_t", limit, t)->allowed);
+  EXPECT_EQ(LeaseAt("key_t", limit, 1, 10, t).granted, 1);  // at half: the need
+  ASSERT_TRUE(store_->TakeAt(kTeam, "key_t", limit, t)->allowed);
+  EXPECT_EQ(LeaseAt("key_t", limit, 1, 10, t).granted, 1);
+  EXPECT_FALSE(store_->TakeAt(kTeam, "key_t", limit, t)->allowed);
+  EXPECT_EQ(LeaseAt("key_t", limit, 1, 10, t).granted, 0);
 }
 
 }  // namespace

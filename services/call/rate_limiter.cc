@@ -1,6 +1,9 @@
 #include "services/call/rate_limiter.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -17,56 +20,369 @@ metrics::CounterFamily& Decisions(metrics::Registry* registry) {
                               {"result"});
 }
 
+metrics::CounterFamily& Leases(metrics::Registry* registry) {
+  return registry->AddCounter(
+      "affonso_rate_limit_leases_total",
+      "Rate-limit lease round trips: granted (requests leased), refused (the waiting call's "
+      "request refused), returned (unused requests given back), error (no answer).",
+      {"kind"});
+}
+
+std::string IndexKey(absl::string_view team_id, absl::string_view api_key_id) {
+  return absl::StrCat(team_id.size(), ":", team_id, api_key_id);
+}
+
+bool Same(storage::RateLimit a, storage::RateLimit b) {
+  return a.per_minute == b.per_minute && a.per_second == b.per_second;
+}
+
+// A demand seen longer ago than this does not size a key's next lease.
+constexpr absl::Duration kDemandMemory = absl::Seconds(1);
+
 }  // namespace
+
+absl::Duration SteadyNow() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// One key's local state. Guarded by the limiter's mutex.
+struct RateLimiter::Entry {
+  std::string team_id;
+  std::string api_key_id;
+  std::string index_key;
+  storage::RateLimit limit;
+  // The lease: `tokens` requests not used yet, usable until `expires`
+  // (steady clock), counted in these buckets.
+  int tokens = 0;
+  absl::Duration expires;
+  int64_t minute_bucket = 0;
+  int64_t second_bucket = 0;
+  // The lease answer's remaining (after its granted requests) and reset.
+  int remaining = 0;
+  int64_t reset_unix = 0;
+  // Calls admitted from the lease's extra requests, and when it was sent:
+  // the next lease asks for about twice as many.
+  int used = 0;
+  absl::Duration leased_at;
+  // A refusal answers the key's calls from memory until `refused_until`.
+  bool refused = false;
+  absl::Duration refused_until;
+  int refused_remaining = 0;
+  bool in_flight = false;  // a lease round trip
+  int waiting = 0;         // calls waiting for it
+  bool listed = false;     // in leased_
+  bool evicted = false;
+  absl::CondVar answered;
+  std::list<std::shared_ptr<Entry>>::iterator place;
+};
+
+RateLimiter::RateLimiter(storage::RateLimitStore* store, RateLimiterOptions options,
+                         metrics::Registry* registry)
+    : store_(store),
+      options_(std::move(options)),
+      allowed_(Decisions(registry).WithLabels({"allowed"})),
+      limited_(Decisions(registry).WithLabels({"limited"})),
+      errors_(Decisions(registry).WithLabels({"error"})),
+      leases_granted_(Leases(registry).WithLabels({"granted"})),
+      leases_refused_(Leases(registry).WithLabels({"refused"})),
+      leases_returned_(Leases(registry).WithLabels({"returned"})),
+      leases_errors_(Leases(registry).WithLabels({"error"})) {
+  if (options_.return_interval > absl::ZeroDuration()) {
+    returner_ = std::thread([this] {
+      // Named, so a stack dump or `top -H` tells it from the others.
+      pthread_setname_np(pthread_self(), "affonso-ratelim");
+      RunReturner();
+    });
+  }
+}
 
 RateLimiter::RateLimiter(storage::RateLimitStore* store, storage::RateLimit defaults,
                          metrics::Registry* registry, std::function<absl::Time()> clock)
-    : store_(store),
-      defaults_(defaults),
-      clock_(std::move(clock)),
-      allowed_(Decisions(registry).WithLabels({"allowed"})),
-      limited_(Decisions(registry).WithLabels({"limited"})),
-      errors_(Decisions(registry).WithLabels({"error"})) {}
+    : RateLimiter(
+          store,
+          [&] {
+            RateLimiterOptions options;
+            options.defaults = defaults;
+            options.clock = std::move(clock);
+            return options;
+          }(),
+          registry) {}
 
-absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState* state) const {
-  const Caller& caller = state->caller;
-  storage::RateLimit limit = defaults_;
+RateLimiter::~RateLimiter() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (returner_.joinable()) returner_.join();
+  // Nothing admits any more: every unused request goes back.
+  std::vector<Return> returns;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::shared_ptr<Entry>& entry : lru_) EndLease(*entry);
+    returns.swap(returns_);
+  }
+  GiveBack(returns);
+}
+
+storage::RateLimit RateLimiter::LimitOf(const Caller& caller) const {
+  storage::RateLimit limit = options_.defaults;
   if (caller.rate_limit_per_minute > 0) limit.per_minute = caller.rate_limit_per_minute;
   if (caller.rate_limit_per_second > 0) limit.per_second = caller.rate_limit_per_second;
-  absl::StatusOr<storage::RateLimitDecision> decision =
-      store_->Take(caller.team_id, caller.api_key_id, limit);
-  if (!decision.ok()) {
-    errors_.Increment();
-    return decision.status();
-  }
-  (decision->allowed ? allowed_ : limited_).Increment();
+  return limit;
+}
 
-  const std::string limit_value = std::to_string(limit.per_minute);
-  const std::string remaining = std::to_string(decision->remaining);
-  if (decision->allowed) {
-    state->headers.emplace_back(kRateLimitLimitKey, limit_value);
-    state->headers.emplace_back(kRateLimitRemainingKey, remaining);
-    state->headers.emplace_back(kRateLimitResetKey, std::to_string(decision->reset_unix));
-    return absl::OkStatus();
+std::shared_ptr<RateLimiter::Entry> RateLimiter::Find(const Caller& caller, bool create) const {
+  const std::string index_key = IndexKey(caller.team_id, caller.api_key_id);
+  auto found = index_.find(index_key);
+  if (found != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, found->second);
+    return *found->second;
   }
+  if (!create) return nullptr;
+  auto entry = std::make_shared<Entry>();
+  entry->team_id = caller.team_id;
+  entry->api_key_id = caller.api_key_id;
+  entry->index_key = index_key;
+  entry->limit = LimitOf(caller);
+  lru_.push_front(entry);
+  entry->place = lru_.begin();
+  index_.emplace(index_key, lru_.begin());
+  // Beyond the cap the least recently used idle key goes, its lease given
+  // back. Keys with a round trip in flight or calls waiting stay (a few
+  // steps at most): the cap can be passed while they are all busy.
+  auto victim = lru_.end();
+  for (int steps = 0; index_.size() > options_.max_keys && steps < 16; ++steps) {
+    --victim;
+    if (victim == lru_.begin()) break;
+    Entry& old = **victim;
+    if (old.in_flight || old.waiting > 0) continue;
+    EndLease(old);
+    old.evicted = true;
+    index_.erase(old.index_key);
+    victim = lru_.erase(victim);
+  }
+  return entry;
+}
+
+void RateLimiter::EndLease(Entry& entry) const {
+  if (entry.tokens > 0) {
+    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, entry.tokens,
+                              entry.minute_bucket, entry.second_bucket});
+  }
+  entry.tokens = 0;
+  entry.used = 0;
+  entry.refused = false;
+}
+
+void RateLimiter::Allowed(storage::RateLimit limit, int remaining, int64_t reset_unix,
+                          AdmissionState* state) const {
+  allowed_.Increment();
+  state->headers.emplace_back(kRateLimitLimitKey, std::to_string(limit.per_minute));
+  state->headers.emplace_back(kRateLimitRemainingKey, std::to_string(remaining));
+  state->headers.emplace_back(kRateLimitResetKey, std::to_string(reset_unix));
+}
+
+absl::Status RateLimiter::Refusal(storage::RateLimit limit, int remaining,
+                                  absl::Duration retry_after) const {
+  limited_.Increment();
   // Whole seconds, as Retry-After counts them; never 0, which reads as "now".
-  const int64_t retry_seconds =
-      std::max<int64_t>(1, std::ceil(absl::ToDoubleSeconds(decision->retry_after)));
+  const int64_t retry_seconds = std::max<int64_t>(1, std::ceil(absl::ToDoubleSeconds(retry_after)));
   // On a refusal the reset is when the same request would pass: the SDK
   // sleeps until X-RateLimit-Reset before its retry (when that is under a
   // minute away), so the minute allowance's full refill would make it wait
   // up to a minute for a burst that clears in a second.
   const std::string reset = std::to_string(absl::ToInt64Seconds(
-      absl::Ceil(clock_() - absl::UnixEpoch() + decision->retry_after, absl::Seconds(1))));
+      absl::Ceil(options_.clock() - absl::UnixEpoch() + retry_after, absl::Seconds(1))));
   absl::Status refused =
       WithApiCode(absl::ResourceExhaustedError(absl::StrCat(
                       "rate limit exceeded: ", limit.per_minute, " requests per minute, at most ",
                       limit.per_second, " per second; retry after ", retry_seconds, " s")),
                   api_code::kRateLimit);
-  refused = WithResponseMetadata(refused, kRateLimitLimitKey, limit_value);
-  refused = WithResponseMetadata(refused, kRateLimitRemainingKey, remaining);
+  refused = WithResponseMetadata(refused, kRateLimitLimitKey, std::to_string(limit.per_minute));
+  refused = WithResponseMetadata(refused, kRateLimitRemainingKey, std::to_string(remaining));
   refused = WithResponseMetadata(refused, kRateLimitResetKey, reset);
   return WithResponseMetadata(refused, kRetryAfterKey, std::to_string(retry_seconds));
+}
+
+std::optional<absl::Status> RateLimiter::DecideLocally(Entry& entry, absl::Duration now,
+                                                       AdmissionState* state) const {
+  if (entry.tokens > 0 && now < entry.expires) {
+    --entry.tokens;
+    ++entry.used;
+    // The lease answer's room, plus what is left of the lease.
+    Allowed(entry.limit, entry.remaining + entry.tokens, entry.reset_unix, state);
+    return absl::OkStatus();
+  }
+  if (entry.refused && now < entry.refused_until) {
+    return Refusal(entry.limit, entry.refused_remaining, entry.refused_until - now);
+  }
+  return std::nullopt;
+}
+
+std::optional<absl::Status> RateLimiter::AdmitWithoutWaiting(const AdmissionRequest& request,
+                                                             AdmissionState* state) const {
+  const storage::RateLimit limit = LimitOf(state->caller);
+  const absl::Duration now = options_.steady_clock();
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<Entry> entry = Find(state->caller, /*create=*/false);
+  // A changed limit ends the lease: Admit's to do.
+  if (entry == nullptr || !Same(entry->limit, limit)) return std::nullopt;
+  return DecideLocally(*entry, now, state);
+}
+
+absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState* state) const {
+  const storage::RateLimit limit = LimitOf(state->caller);
+  storage::RateLimitLeaseRequest lease_request;
+  std::shared_ptr<Entry> entry;
+  absl::Duration sent;
+  {
+    absl::MutexLock lock(&mu_);
+    entry = Find(state->caller, /*create=*/true);
+    const absl::Time give_up = absl::Now() + options_.lease_wait;
+    for (;;) {
+      if (!Same(entry->limit, limit)) {
+        // Set-limit or a key override reached this replica: requests leased
+        // under the old limits are not used under the new ones.
+        EndLease(*entry);
+        entry->limit = limit;
+      }
+      std::optional<absl::Status> decided = DecideLocally(*entry, options_.steady_clock(), state);
+      if (decided) return *std::move(decided);
+      if (!entry->in_flight) break;
+      ++entry->waiting;
+      const bool timed_out = entry->answered.WaitWithDeadline(&mu_, give_up);
+      --entry->waiting;
+      if (timed_out && entry->in_flight) {
+        errors_.Increment();
+        return absl::UnavailableError(
+            "rate limit: the key's shared state did not answer in time; retry");
+      }
+    }
+    // This call leads the key's next lease, giving back what is left of the
+    // previous one (expired: nothing can use it any more).
+    lease_request.limit = limit;
+    lease_request.need = 1;
+    if (entry->tokens > 0) {
+      lease_request.return_n = entry->tokens;
+      lease_request.return_minute_bucket = entry->minute_bucket;
+      lease_request.return_second_bucket = entry->second_bucket;
+      entry->tokens = 0;
+    }
+    // About twice the recent demand: the calls waiting now, and those the
+    // previous lease's extra requests served.
+    sent = options_.steady_clock();
+    int wanted = entry->waiting;
+    if (sent - entry->leased_at < kDemandMemory) wanted += 2 * entry->used;
+    lease_request.extra = std::min(wanted, limit.per_second);
+    entry->used = 0;
+    entry->refused = false;
+    entry->in_flight = true;
+    entry->leased_at = sent;
+  }
+  // Timed from `sent`, read before the request goes: the database reads its
+  // clock later, so the lease never outlives its bucket by the database's.
+  absl::StatusOr<storage::RateLimitLease> lease =
+      store_->Lease(entry->team_id, entry->api_key_id, lease_request);
+
+  absl::MutexLock lock(&mu_);
+  entry->in_flight = false;
+  entry->answered.SignalAll();
+  if (!lease.ok()) {
+    // What was to be given back is lost: the key can only be under-admitted.
+    leases_errors_.Increment();
+    errors_.Increment();
+    return lease.status();
+  }
+  if (lease_request.return_n > 0) leases_returned_.Increment();
+  if (lease->granted == 0) {
+    leases_refused_.Increment();
+    if (Same(entry->limit, limit)) {
+      entry->refused = true;
+      entry->refused_until = sent + lease->retry_after;
+      entry->refused_remaining = lease->remaining;
+    }
+    return Refusal(limit, lease->remaining, lease->retry_after);
+  }
+  leases_granted_.Increment();
+  const int extra = lease->granted - 1;
+  if (extra > 0) {
+    if (!Same(entry->limit, limit) || entry->evicted) {
+      // The key's limits changed (or it left the table) meanwhile.
+      returns_.push_back(Return{entry->team_id, entry->api_key_id, limit, extra,
+                                lease->minute_bucket, lease->second_bucket});
+    } else {
+      entry->tokens = extra;
+      entry->expires = sent + lease->bucket_left;
+      entry->minute_bucket = lease->minute_bucket;
+      entry->second_bucket = lease->second_bucket;
+      if (!entry->listed) {
+        entry->listed = true;
+        leased_.push_back(entry);
+      }
+    }
+  }
+  entry->remaining = lease->remaining;
+  entry->reset_unix = lease->reset_unix;
+  Allowed(limit, lease->remaining + std::max(0, extra), lease->reset_unix, state);
+  return absl::OkStatus();
+}
+
+int RateLimiter::ReturnExpiredLeases() const {
+  std::vector<Return> returns;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Duration now = options_.steady_clock();
+    std::vector<std::shared_ptr<Entry>> still;
+    for (std::shared_ptr<Entry>& entry : leased_) {
+      if (entry->tokens > 0 && !entry->in_flight && now >= entry->expires) EndLease(*entry);
+      if (entry->tokens > 0) {
+        still.push_back(std::move(entry));
+      } else {
+        entry->listed = false;
+      }
+    }
+    leased_.swap(still);
+    returns.swap(returns_);
+  }
+  GiveBack(returns);
+  return static_cast<int>(returns.size());
+}
+
+void RateLimiter::GiveBack(const std::vector<Return>& returns) const {
+  for (const Return& back : returns) {
+    storage::RateLimitLeaseRequest request;
+    request.limit = back.limit;
+    request.return_n = back.n;
+    request.return_minute_bucket = back.minute_bucket;
+    request.return_second_bucket = back.second_bucket;
+    // A failure loses them: under-admission only.
+    absl::StatusOr<storage::RateLimitLease> answer =
+        store_->Lease(back.team_id, back.api_key_id, request);
+    (answer.ok() ? leases_returned_ : leases_errors_).Increment();
+  }
+}
+
+void RateLimiter::RunReturner() {
+  auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.return_interval)) return;
+    }
+    ReturnExpiredLeases();
+  }
+}
+
+int RateLimiter::waiting() const {
+  absl::MutexLock lock(&mu_);
+  int waiting = 0;
+  for (const std::shared_ptr<Entry>& entry : lru_) waiting += entry->waiting;
+  return waiting;
+}
+
+size_t RateLimiter::keys() const {
+  absl::MutexLock lock(&mu_);
+  return index_.size();
 }
 
 }  // namespace affonso::services
