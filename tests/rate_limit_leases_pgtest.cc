@@ -1,0 +1,180 @@
+// Rate-limit leases across replicas: three RateLimiters, each with its own
+// pool, as three server processes have, over one PostgreSQL. Their calls of
+// one key together never exceed the key's limits in any window, whatever
+// each leased, and together they come near the limits.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/metrics.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "services/call/rate_limiter.h"
+#include "storage/pg_rate_limit_store.h"
+#include "storage/pool.h"
+#include "storage/testing/test_database.h"
+
+namespace affonso::tests {
+namespace {
+
+using services::AdmissionRequest;
+using services::AdmissionState;
+using services::Caller;
+using services::RateLimiter;
+using services::RateLimiterOptions;
+
+constexpr int kReplicas = 3;
+constexpr int kThreadsPerReplica = 3;
+
+struct Replica {
+  std::unique_ptr<storage::ConnectionPool> pool;
+  std::unique_ptr<storage::PgRateLimitStore> store;
+  metrics::Registry registry;
+  std::unique_ptr<RateLimiter> limiter;
+};
+
+// An admitted call: its Admit started at `start` and returned at `end`
+// (steady clock), so it was decided in between.
+struct Admitted {
+  absl::Duration start;
+  absl::Duration end;
+};
+
+class RateLimitLeasesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = storage::testing::TestDatabase::Create(/*pool_size=*/2);
+    ASSERT_OK(db);
+    db_ = *std::move(db);
+    for (int i = 0; i < kReplicas; ++i) {
+      auto replica = std::make_unique<Replica>();
+      storage::PoolConfig config;
+      config.database_url = db_->url();
+      config.size = 4;
+      auto pool = storage::ConnectionPool::Create(config);
+      ASSERT_OK(pool);
+      replica->pool = *std::move(pool);
+      replica->store = std::make_unique<storage::PgRateLimitStore>(replica->pool.get());
+      RateLimiterOptions options;
+      options.defaults = storage::RateLimit{600, 20};
+      replica->limiter =
+          std::make_unique<RateLimiter>(replica->store.get(), options, &replica->registry);
+      replicas_.push_back(std::move(replica));
+    }
+  }
+
+  // Every replica's threads call as fast as they are let for `duration`
+  // with the key's own limits; returns the admitted calls, by start.
+  std::vector<Admitted> Hammer(const std::string& key, storage::RateLimit limit,
+                               absl::Duration duration) {
+    absl::Mutex mu;
+    std::vector<Admitted> admitted;
+    std::atomic<int> errors{0};
+    const absl::Duration stop = services::SteadyNow() + duration;
+    std::vector<std::thread> threads;
+    for (auto& replica : replicas_) {
+      for (int t = 0; t < kThreadsPerReplica; ++t) {
+        threads.emplace_back([&, limiter = replica->limiter.get()] {
+          while (services::SteadyNow() < stop) {
+            AdmissionState state{Caller{"team_l", key}, {}};
+            state.caller.rate_limit_per_minute = limit.per_minute;
+            state.caller.rate_limit_per_second = limit.per_second;
+            const absl::Duration start = services::SteadyNow();
+            absl::Status status = limiter->Admit(AdmissionRequest{"Bearer k", 1, ""}, &state);
+            const absl::Duration end = services::SteadyNow();
+            if (status.ok()) {
+              absl::MutexLock lock(&mu);
+              admitted.push_back({start, end});
+            } else if (status.code() == absl::StatusCode::kResourceExhausted) {
+              absl::SleepFor(absl::Milliseconds(1));  // refused from memory: no busy loop
+            } else {
+              ADD_FAILURE() << status;
+              errors++;
+              return;
+            }
+          }
+        });
+      }
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(errors.load(), 0);
+    std::sort(admitted.begin(), admitted.end(),
+              [](const Admitted& a, const Admitted& b) { return a.start < b.start; });
+    return admitted;
+  }
+
+  // The most calls certainly decided within one `window`: those that began
+  // at or after some call's start and ended before that start + window.
+  static int MostWithin(const std::vector<Admitted>& admitted, absl::Duration window) {
+    int most = 0;
+    for (size_t i = 0; i < admitted.size(); ++i) {
+      int within = 0;
+      for (size_t j = i; j < admitted.size(); ++j) {
+        if (admitted[j].start >= admitted[i].start + window) break;
+        if (admitted[j].end < admitted[i].start + window) ++within;
+      }
+      most = std::max(most, within);
+    }
+    return most;
+  }
+
+  uint64_t Leases(const char* kind) {
+    uint64_t sum = 0;
+    for (auto& replica : replicas_) {
+      sum += replica->registry.AddCounter("affonso_rate_limit_leases_total", "", {"kind"})
+                 .WithLabels({kind})
+                 .Value();
+    }
+    return sum;
+  }
+
+  std::unique_ptr<storage::testing::TestDatabase> db_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+};
+
+// 20 a second, the minute generous: no second of the test holds more than
+// 20 of the replicas' calls together, and they use most of what the
+// windows allow (a slot frees at most one 50 ms bucket late).
+TEST_F(RateLimitLeasesTest, ReplicasTogetherKeepThePerSecondLimit) {
+  const storage::RateLimit limit{100000, 20};
+  const absl::Duration duration = absl::Seconds(3);
+  const std::vector<Admitted> admitted = Hammer("key_s", limit, duration);
+  const int most = MostWithin(admitted, absl::Seconds(1));
+  std::printf(
+      "%zu admitted in %s over %d replicas, at most %d within 1 s; leases: %lu granted, "
+      "%lu refused, %lu returned\n",
+      admitted.size(), absl::FormatDuration(duration).c_str(), kReplicas, most, Leases("granted"),
+      Leases("refused"), Leases("returned"));
+  EXPECT_LE(most, 20);
+  // Near the limit: 3 s allow about 3 x 20 (less a bucket per second).
+  EXPECT_GE(admitted.size(), 40u);
+  EXPECT_EQ(Leases("error"), 0u);
+}
+
+// 40 a minute: together exactly 40 at most, and they reach it (a replica's
+// unused requests go back to the budget); once every replica has stopped
+// and given back what it held, the database counts exactly the admitted
+// calls.
+TEST_F(RateLimitLeasesTest, ReplicasTogetherKeepThePerMinuteLimitAndGiveBackTheRest) {
+  const storage::RateLimit limit{40, 1000};
+  const std::vector<Admitted> admitted = Hammer("key_m", limit, absl::Seconds(2));
+  std::printf(
+      "%zu admitted of 40 a minute over %d replicas; leases: %lu granted, %lu refused, "
+      "%lu returned\n",
+      admitted.size(), kReplicas, Leases("granted"), Leases("refused"), Leases("returned"));
+  EXPECT_LE(admitted.size(), 40u);
+  EXPECT_GE(admitted.size(), 36u);
+  for (auto& replica : replicas_) replica->limiter.reset();  // gives back
+  EXPECT_EQ(
+      db_->QueryValue("SELECT minute_total FROM rate_limit_windows WHERE api_key_id = 'key_m'"),
+      std::to_string(admitted.size()));
+}
+
+}  // namespace
+}  // namespace affonso::tests
