@@ -176,5 +176,16 @@ TEST_F(RateLimitLeasesTest, ReplicasTogetherKeepThePerMinuteLimitAndGiveBackTheR
       std::to_string(admitted.size()));
 }
 
+// The point of leases: a key well within its limits is admitted mostly
+// from memory, not one round trip per call.
+TEST_F(RateLimitLeasesTest, AKeyInDemandMakesFewRoundTrips) {
+  const storage::RateLimit limit{100000000, 10000000};
+  const std::vector<Admitted> admitted = Hammer("key_d", limit, absl::Milliseconds(500));
+  const uint64_t round_trips = Leases("granted") + Leases("refused");
+  std::printf("%zu admitted over %lu lease round trips\n", admitted.size(), round_trips);
+  EXPECT_EQ(Leases("refused"), 0u);
+  EXPECT_LT(4 * round_trips, admitted.size());
+}
+
 }  // namespace
 }  // namespace affonso::tests
