@@ -182,6 +182,22 @@ class BlockingRateLimitStore : public storage::RateLimitStore {
     release_.WaitForNotificationWithTimeout(absl::Seconds(10));
     return storage::RateLimitDecision{true, 9, 1700000060, absl::ZeroDuration()};
   }
+  // With `lease_extra` set, a lease grants that many more, valid for an hour
+  // (the fake's bucket), taken like a Take; without, the Take fallback.
+  absl::StatusOr<storage::RateLimitLease> Lease(
+      absl::string_view team_id, absl::string_view api_key_id,
+      const storage::RateLimitLeaseRequest& request) override {
+    if (lease_extra == 0 || request.need == 0) {
+      return RateLimitStore::Lease(team_id, api_key_id, request);
+    }
+    absl::StatusOr<storage::RateLimitDecision> taken = Take(team_id, api_key_id, request.limit);
+    storage::RateLimitLease lease;
+    lease.granted = 1 + lease_extra;
+    lease.remaining = taken->remaining;
+    lease.reset_unix = taken->reset_unix;
+    lease.bucket_left = absl::Hours(1);
+    return lease;
+  }
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
   }
@@ -199,6 +215,8 @@ class BlockingRateLimitStore : public storage::RateLimitStore {
     absl::MutexLock lock(&mu_);
     return threads_;
   }
+
+  int lease_extra = 0;  // set before the first call
 
  private:
   mutable absl::Mutex mu_;
@@ -288,6 +306,30 @@ TEST(SignupAdmissionTest, RateLimitTakesRunOnAnAdmissionThreadAndSetTheHeaders) 
   EXPECT_EQ(testing::ServerMetadata(*call->context, "x-ratelimit-remaining"), "9");
   EXPECT_EQ(testing::ServerMetadata(*call->context, "x-ratelimit-reset"), "1700000060");
   EXPECT_EQ(testing::ServerMetadata(*call->context, "x-http-code"), "201");
+}
+
+// A request left in the key's lease admits the call from memory, on gRPC's
+// callback thread: no hand-off, no round trip.
+TEST(SignupAdmissionTest, AKeyWithALeasedRequestIsAdmittedWithoutAHop) {
+  AdmissionHarness harness({1, 8}, /*rate_limited=*/true);
+  harness.takes.lease_extra = 3;
+  harness.takes.Release();
+  AdmissionHarness::Call* first = harness.Start();
+  ASSERT_TRUE(AdmissionHarness::Answered(first));
+  ASSERT_OK(first->status);
+  EXPECT_EQ(testing::ServerMetadata(*first->context, "x-ratelimit-remaining"), "12");
+  {
+    absl::MutexLock lock(&harness.signups.mu);
+    EXPECT_EQ(harness.signups.last_thread, "affonso-admit");
+  }
+  AdmissionHarness::Call* second = harness.Start();
+  ASSERT_TRUE(AdmissionHarness::Answered(second));
+  ASSERT_OK(second->status);
+  EXPECT_EQ(harness.takes.takes(), 1);
+  EXPECT_EQ(testing::ServerMetadata(*second->context, "x-ratelimit-remaining"), "11");
+  absl::MutexLock lock(&harness.signups.mu);
+  EXPECT_EQ(harness.signups.calls, 2);
+  EXPECT_NE(harness.signups.last_thread, "affonso-admit");
 }
 
 TEST(SignupAdmissionTest, CachedKeyWithoutRateLimitIsAdmittedWithoutAHop) {
