@@ -6,8 +6,9 @@
 
 namespace affonso::storage {
 
-// Sliding windows in PostgreSQL (migration 008's rate_limit_take): one
-// autocommit round trip per request, serialised per key by a row lock, on an
+// Sliding windows in PostgreSQL (migration 008's rate_limit_take, 020's
+// rate_limit_lease): one autocommit round trip per take or lease, serialised
+// per key by a row lock, on an
 // UNLOGGED table so the commit waits for no WAL flush. PostgreSQL because it is the
 // store every replica already shares: no second system to run, and the
 // database clock is the one clock all replicas agree on.

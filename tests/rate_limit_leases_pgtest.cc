@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,6 +45,7 @@ struct Replica {
 struct Admitted {
   absl::Duration start;
   absl::Duration end;
+  storage::RateLimit limit;  // the caller's, as the authenticator gave it
 };
 
 class RateLimitLeasesTest : public ::testing::Test {
@@ -73,6 +75,15 @@ class RateLimitLeasesTest : public ::testing::Test {
   // with the key's own limits; returns the admitted calls, by start.
   std::vector<Admitted> Hammer(const std::string& key, storage::RateLimit limit,
                                absl::Duration duration) {
+    return Hammer(
+        key, [limit] { return limit; }, duration);
+  }
+  // The same with the key's limits read before each call (set-limit
+  // reaching the replicas).
+  std::vector<Admitted> Hammer(const std::string& key,
+                               const std::function<storage::RateLimit()>& limit_now,
+                               absl::Duration duration,
+                               absl::Duration pause = absl::ZeroDuration()) {
     absl::Mutex mu;
     std::vector<Admitted> admitted;
     std::atomic<int> errors{0};
@@ -82,6 +93,7 @@ class RateLimitLeasesTest : public ::testing::Test {
       for (int t = 0; t < kThreadsPerReplica; ++t) {
         threads.emplace_back([&, limiter = replica->limiter.get()] {
           while (services::SteadyNow() < stop) {
+            const storage::RateLimit limit = limit_now();
             AdmissionState state{Caller{"team_l", key}, {}};
             state.caller.rate_limit_per_minute = limit.per_minute;
             state.caller.rate_limit_per_second = limit.per_second;
@@ -90,7 +102,8 @@ class RateLimitLeasesTest : public ::testing::Test {
             const absl::Duration end = services::SteadyNow();
             if (status.ok()) {
               absl::MutexLock lock(&mu);
-              admitted.push_back({start, end});
+              admitted.push_back({start, end, limit});
+              if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
             } else if (status.code() == absl::StatusCode::kResourceExhausted) {
               absl::SleepFor(absl::Milliseconds(1));  // refused from memory: no busy loop
             } else {
@@ -174,6 +187,34 @@ TEST_F(RateLimitLeasesTest, ReplicasTogetherKeepThePerMinuteLimitAndGiveBackTheR
   EXPECT_EQ(
       db_->QueryValue("SELECT minute_total FROM rate_limit_windows WHERE api_key_id = 'key_m'"),
       std::to_string(admitted.size()));
+}
+
+// Set-limit lowers the burst mid-stream, while the replicas admit the key
+// from leases of many requests (it was far within 10,000,000/s): calls made
+// under the new limit never use what was leased under the old one, so no
+// second holds more than 4 of them. (The old calls of the last second
+// count against the new limit: the first new ones pass a second later.)
+TEST_F(RateLimitLeasesTest, ALoweredLimitHoldsAtOnce) {
+  std::atomic<int> per_second{10000000};
+  const absl::Duration change = services::SteadyNow() + absl::Milliseconds(1000);
+  std::thread lower([&] {
+    absl::SleepFor(change - services::SteadyNow());
+    per_second = 4;
+  });
+  auto limit_now = [&] { return storage::RateLimit{1000000000, per_second.load()}; };
+  const std::vector<Admitted> admitted = Hammer("key_c", limit_now, absl::Seconds(3));
+  lower.join();
+  std::vector<Admitted> before;
+  std::vector<Admitted> after;
+  for (const Admitted& a : admitted) (a.limit.per_second == 4 ? after : before).push_back(a);
+  const uint64_t round_trips = Leases("granted") + Leases("refused");
+  std::printf(
+      "%zu admitted under 10000000/s, %zu under 4/s (at most %d within 1 s); %lu lease "
+      "round trips\n",
+      before.size(), after.size(), MostWithin(after, absl::Seconds(1)), round_trips);
+  EXPECT_LE(MostWithin(after, absl::Seconds(1)), 4);
+  EXPECT_GE(after.size(), 1u);
+  EXPECT_LT(round_trips, before.size());  // leases were in use
 }
 
 // The point of leases: a key well within its limits is admitted mostly
