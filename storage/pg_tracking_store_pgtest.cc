@@ -382,8 +382,9 @@ TEST_F(PgTrackingStoreTest, AClickBelongsToOneProgramOfOneTeam) {
 
 // One batch (the one worker held by the first) holding the same visitor
 // three times, another visitor, the first one again without a window, an
-// unknown affiliate, the same hash in team B, and a visitor whose click an
-// earlier batch made: as if they had come one after the other.
+// unknown affiliate, the same hash in team B, a visitor whose click an
+// earlier batch made, and calls crossing the teams: as if they had come one
+// after the other, each team's calls touching its own rows only.
 TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
   ASSERT_OK_AND_ASSIGN(TrackedClick earlier, Record(a_, Someone("hash-earlier")));
   PgTrackingStore batching(&db_->pool(),
@@ -399,6 +400,10 @@ TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
   calls.push_back(CallOf(a_, Someone("hash-earlier")));  // 7: the earlier batch's
   calls.push_back(CallOf(a_, Someone("hash-z")));        // 8: unknown affiliate
   calls.back()->click.set_tracking_id("nobody");
+  calls.push_back(CallOf(a_, Someone("hash-x")));  // 9: A's program, B's team
+  calls.back()->team_id = b_.team_id;
+  calls.push_back(CallOf(b_, Someone("hash-x")));  // 10: B's program, A's affiliate
+  calls.back()->click.set_tracking_id(a_.tracking_id);
   {
     ClicksLocked locked(db_->url());
     Send(batching, *calls[0]);
@@ -409,7 +414,7 @@ TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
   for (auto& call : calls) call->done.WaitForNotification();
   EXPECT_EQ(BatchCount(), 2u);  // the held one, then everything else together
 
-  for (size_t i = 0; i + 1 < calls.size(); ++i) ASSERT_OK(calls[i]->result) << i;
+  for (size_t i = 0; i < 8; ++i) ASSERT_OK(calls[i]->result) << i;
   auto& results = calls;
   auto result = [&](size_t i) -> const TrackedClick& { return *results[i]->result; };
   EXPECT_TRUE(result(1).created);
@@ -431,8 +436,11 @@ TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
       EXPECT_EQ(result(i).affiliate_id, a_.affiliate_id) << i;
     }
   }
-  EXPECT_THAT(calls[8]->result, StatusIs(absl::StatusCode::kNotFound,
-                                         HasSubstr("approved affiliate with this tracking id")));
+  for (size_t i : {8, 9, 10}) {
+    EXPECT_THAT(calls[i]->result, StatusIs(absl::StatusCode::kNotFound,
+                                           HasSubstr("approved affiliate with this tracking id")))
+        << i;
+  }
   // earlier, held, x, y, x without a window, B's x.
   EXPECT_EQ(ClickCount(), "6");
 }
