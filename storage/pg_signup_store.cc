@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
-#include "common/json_escape.h"
 #include "storage/conversion_sql.h"
 #include "storage/fraud_names.h"
+#include "storage/json_rows.h"
 #include "storage/pg_values.h"
 #include "storage/referral_rows.h"
 
@@ -79,53 +79,20 @@ constexpr Statement kFactsBatch{"signup_facts_batch", kFactsBatchSql};
 constexpr Statement kConvertBatch{"signup_convert_batch", kConvertBatchSql};
 constexpr Statement kExistingBatch{"signup_existing_batch", kExistingBatchSql};
 
-// Builds the JSON array a batch statement takes. Empty text is left out
-// (NULL), as the parameters always had it.
-class JsonRows {
- public:
-  JsonRows() : json_("[") {}
-
-  void BeginRow() {
-    if (json_.size() > 1) json_.push_back(',');
-    json_.push_back('{');
-    first_key_ = true;
-  }
-  void Text(const char* key, const std::string& value) {
-    if (!value.empty()) Raw(key, JsonEscape(value));
-  }
-  void Int(const char* key, int value) { Raw(key, std::to_string(value)); }
-  // `json` must be a JSON value already.
-  void Raw(const char* key, absl::string_view json) {
-    if (!first_key_) json_.push_back(',');
-    first_key_ = false;
-    absl::StrAppend(&json_, "\"", key, "\":", json);
-  }
-  void EndRow() { json_.push_back('}'); }
-  std::string Finish() && {
-    json_.push_back(']');
-    return std::move(json_);
-  }
-
- private:
-  std::string json_;
-  bool first_key_ = true;
-};
-
 }  // namespace
 
 PgSignupStore::PgSignupStore(ConnectionPool* pool, const ConversionPolicy* policy, Options options)
-    : pool_(pool), policy_(policy), options_(options) {
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
-}
+    : pool_(pool),
+      policy_(policy),
+      batches_(
+          BatchOptions{
+              options.workers, options.max_batch,
+              BatchSizeHistogram(options.registry, "affonso_signup_batch_size",
+                                 "Signups converted per batch (one statement and commit).")},
+          [this](absl::Span<Pending> batch) { return RunBatch(batch); },
+          [](Pending& pending, const absl::Status& status) { pending.done(status); }) {}
 
-PgSignupStore::~PgSignupStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    work_available_.SignalAll();
-  }
-  for (std::thread& worker : workers_) worker.join();
-}
+PgSignupStore::~PgSignupStore() = default;
 
 const char* PgSignupStore::FactsSql() { return kFactsBatchSql; }
 const char* PgSignupStore::ConvertBatchSql() { return kConvertBatchSql; }
@@ -133,35 +100,10 @@ const char* PgSignupStore::ConvertBatchSql() { return kConvertBatchSql; }
 void PgSignupStore::ConvertClickAsync(std::string team_id,
                                       const affonso::v1::RecordSignupRequest* request,
                                       ConversionCallback done) {
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(Pending{std::move(team_id), request, std::move(done)});
-  // A busy worker takes the queue when it finishes; only an idle one needs
-  // waking, which keeps wake-ups (context switches) to one per batch.
-  if (idle_workers_ > 0) work_available_.Signal();
+  batches_.Add(Pending{std::move(team_id), request, std::move(done)});
 }
 
-void PgSignupStore::Work() {
-  mu_.Lock();
-  while (true) {
-    while (queue_.empty() && !stopping_) {
-      ++idle_workers_;
-      work_available_.Wait(&mu_);
-      --idle_workers_;
-    }
-    if (queue_.empty()) break;  // stopping, and everything answered
-    std::vector<Pending> batch;
-    while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    mu_.Unlock();
-    RunBatch(batch);
-    mu_.Lock();
-  }
-  mu_.Unlock();
-}
-
-void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
+absl::Status PgSignupStore::RunBatch(absl::Span<Pending> batch) {
   // One slot per distinct (click, team): callers repeating a click share it,
   // and only the first of them can have created the referral.
   std::vector<size_t> slot_of(batch.size());
@@ -268,11 +210,8 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     return absl::OkStatus();
   });
 
+  if (!status.ok()) return status;  // the workers answer
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!status.ok()) {
-      batch[i].done(status);
-      continue;
-    }
     const Outcome& outcome = outcomes[slot_of[i]];
     if (!outcome.referral.ok()) {
       batch[i].done(outcome.referral.status());
@@ -282,6 +221,7 @@ void PgSignupStore::RunBatch(std::vector<Pending>& batch) {
     const bool created = outcome.created && first_of_slot[slot_of[i]] == i;
     batch[i].done(Conversion{*outcome.referral, created});
   }
+  return absl::OkStatus();
 }
 
 }  // namespace affonso::storage

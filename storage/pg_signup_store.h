@@ -1,12 +1,11 @@
 #ifndef AFFONSO_STORAGE_PG_SIGNUP_STORE_H_
 #define AFFONSO_STORAGE_PG_SIGNUP_STORE_H_
 
-#include <deque>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "common/metrics.h"
+#include "storage/batch_workers.h"
 #include "storage/conversion_policy.h"
 #include "storage/pool.h"
 #include "storage/signup_store.h"
@@ -17,13 +16,10 @@ namespace affonso::storage {
 // policy blocks it, with its fraud flags), the affiliate's lead commission
 // when not rejected, and the outbox events that announce them.
 //
-// Conversions that arrive together share those statements and one commit. A few
-// worker threads each take everything queued (up to `max_batch`), run it as
-// one batch and answer every caller; a new conversion wakes a worker only if
-// one is idle. At low load a batch is a single conversion and nothing waits;
-// under load one fsync covers many signups, which is what lets the service
-// out-run the one-statement-per-commit ceiling of the same SQL. Callers are
-// answered only after the commit.
+// Conversions that arrive together share those statements and one commit
+// (BatchWorkers): under load one fsync covers many signups, which is what
+// lets the service out-run the one-statement-per-commit ceiling of the same
+// SQL. Callers are answered only after the commit.
 class PgSignupStore final : public SignupStore {
  public:
   struct Options {
@@ -31,6 +27,8 @@ class PgSignupStore final : public SignupStore {
     // Batches in flight at once (each holds a pool connection): more overlap
     // round trips and commits, fewer make bigger batches.
     int workers = 2;
+    // affonso_signup_batch_size goes here; null: not measured.
+    metrics::Registry* registry = nullptr;
   };
 
   // `policy` plans each conversion (fraud checks, commission, events); it must
@@ -57,19 +55,12 @@ class PgSignupStore final : public SignupStore {
     ConversionCallback done;
   };
 
-  void Work();
-  // Runs one batch and answers every member.
-  void RunBatch(std::vector<Pending>& batch);
+  // Runs one batch and answers every member; on an error, none.
+  absl::Status RunBatch(absl::Span<Pending> batch);
 
   ConnectionPool* pool_;
   const ConversionPolicy* policy_;
-  const Options options_;
-  absl::Mutex mu_;
-  absl::CondVar work_available_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  int idle_workers_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> workers_;
+  BatchWorkers<Pending> batches_;  // last: its workers use the rest
 };
 
 }  // namespace affonso::storage

@@ -2,10 +2,14 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "google/protobuf/struct.pb.h"
+#include "storage/json_rows.h"
 #include "storage/pg_values.h"
 #include "storage/program_store.h"
 #include "storage/query_one.h"
@@ -29,47 +33,73 @@ constexpr Statement kResolveProgram{
     "LEFT JOIN program_pixel_settings px ON px.team_id = p.team_id AND px.program_id = p.id "
     "WHERE p.id = $1"};
 
-// The approved, live affiliate with the tracking id in the team's program.
-// $1 team, $2 program, $3 tracking id.
-#define AFFONSO_APPROVED_AFFILIATE                                              \
-  "FROM affiliates a WHERE a.team_id = $1 AND a.program_id = $2 "               \
-  "AND a.tracking_id = $3 AND a.deleted_at IS NULL AND a.partnership_status = " \
-  "'approved'"
-constexpr Statement kFindAffiliate{"public_click_affiliate",
-                                   "SELECT a.id " AFFONSO_APPROVED_AFFILIATE};
-// The same, locking the visitor's slot on that affiliate until the
-// transaction ends ($4 the visitor hash). The next statement's snapshot is
-// taken after the lock is granted, so it sees a racing call's committed
-// click. Seed 19: apart from the other advisory locks' keys.
-constexpr Statement kLockAffiliateVisitor{"public_click_affiliate_lock",
-                                          "SELECT a.id, pg_advisory_xact_lock(hashtextextended("
-                                          "  $1::text || '/' || $2::text || '/' || a.id || '/' || "
-                                          "$4::text, 19)) AS locked " AFFONSO_APPROVED_AFFILIATE};
-#undef AFFONSO_APPROVED_AFFILIATE
+// Every statement of a batch takes it as one parameter, a JSON array with
+// one object per distinct click (s: its slot), read with
+// json_to_recordset.
 
-// The visitor's newest click on the affiliate within the window ($5 seconds;
-// 0: none is looked for), else a new one. $1 team, $2 program, $3 affiliate,
-// $4 visitor hash, $6 id, $7 tracking id, then the attribution in the column
-// list's order: $8-$12 sub1-sub5, $13 referrer, $14 ip, $15 user agent,
-// $16-$20 utm source, medium, campaign, term, content, $21 gclid, $22
-// fbclid, $23 msclkid, $24 ttclid, $25 has_consent, $26 ad_click_ids (a JSON
-// object). The store's test sets each to a different value and reads each
-// column back.
+// The approved, live affiliate with the tracking id in the team's program,
+// per slot, and for each slot that de-duplicates the lock on the visitor's
+// slot on that affiliate, held until the transaction ends. The locks are
+// taken one after the other in key order (the sorted subquery feeds the
+// aggregate in order; MATERIALIZED: computed once, whatever the join's
+// plan), so batches sharing visitors queue instead of
+// deadlocking. The next statement's snapshot is taken after the locks are
+// granted, so it sees a racing batch's committed click. The key is the one
+// single-click calls took, so replicas of the previous release exclude the
+// same calls. Seed 19: apart from the other advisory locks' keys.
+constexpr Statement kLockAffiliates{
+    "public_click_affiliates_lock",
+    "WITH i AS ( "
+    "  SELECT * FROM json_to_recordset($1::json) "
+    "  AS i(s int, team_id text, program_id text, tracking_id text, visitor_hash text, "
+    "       dedup boolean)), "
+    "found AS MATERIALIZED ( "
+    "  SELECT i.s, a.id AS affiliate_id, "
+    "    CASE WHEN i.dedup THEN hashtextextended(i.team_id || '/' || i.program_id || '/' || "
+    "      a.id || '/' || i.visitor_hash, 19) END AS lock_key "
+    "  FROM i JOIN affiliates a ON a.team_id = i.team_id AND a.program_id = i.program_id "
+    "    AND a.tracking_id = i.tracking_id AND a.deleted_at IS NULL "
+    "    AND a.partnership_status = 'approved'), "
+    "locked AS MATERIALIZED ( "
+    "  SELECT count(pg_advisory_xact_lock(k)) AS locks "
+    "  FROM (SELECT DISTINCT lock_key AS k FROM found WHERE lock_key IS NOT NULL ORDER BY k) keys) "
+    "SELECT f.s, f.affiliate_id, l.locks FROM found f CROSS JOIN locked l"};
+
+// Per slot, the visitor's newest click on the affiliate within the window
+// (dedup_window seconds; 0: none is looked for), else a new one with every
+// attribution field (each under its column's name; the store's test sets
+// each to a different value and reads each column back).
 constexpr Statement kInsertUnlessSeen{
-    "public_click_insert",
-    "WITH prev AS (SELECT c.id FROM clicks c "
-    "  WHERE $5::int > 0 AND c.team_id = $1 AND c.program_id = $2 AND c.affiliate_id = $3 "
-    "    AND c.visitor_hash = $4 AND c.created_at > now() - $5::int * interval '1 second' "
-    "  ORDER BY c.created_at DESC LIMIT 1), "
-    "ins AS (INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, visitor_hash, "
+    "public_click_insert_batch",
+    "WITH i AS ( "
+    "  SELECT * FROM json_to_recordset($1::json) "
+    "  AS i(s int, id text, team_id text, program_id text, affiliate_id text, "
+    "       tracking_id text, visitor_hash text, dedup_window int, "
+    "       sub1 text, sub2 text, sub3 text, sub4 text, sub5 text, referrer text, ip text, "
+    "       user_agent text, utm_source text, utm_medium text, utm_campaign text, "
+    "       utm_term text, utm_content text, gclid text, fbclid text, msclkid text, "
+    "       ttclid text, has_consent boolean, ad_click_ids jsonb)), "
+    "prev AS ( "
+    "  SELECT i.s, p.id FROM i CROSS JOIN LATERAL ( "
+    "    SELECT c.id FROM clicks c "
+    "    WHERE c.team_id = i.team_id AND c.program_id = i.program_id "
+    "      AND c.affiliate_id = i.affiliate_id AND c.visitor_hash = i.visitor_hash "
+    "      AND c.created_at > now() - i.dedup_window * interval '1 second' "
+    "    ORDER BY c.created_at DESC LIMIT 1) p "
+    "  WHERE i.dedup_window > 0), "
+    "ins AS ( "
+    "  INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id, visitor_hash, "
     "    sub1, sub2, sub3, sub4, sub5, referrer, ip, user_agent, "
     "    utm_source, utm_medium, utm_campaign, utm_term, utm_content, "
     "    gclid, fbclid, msclkid, ttclid, has_consent, ad_click_ids) "
-    "  SELECT $6, $1, $2, $3, $7, $4, $8, $9, $10, $11, $12, $13, $14, $15, "
-    "    $16, $17, $18, $19, $20, $21, $22, $23, $24, $25::boolean, $26::jsonb "
-    "  WHERE NOT EXISTS (SELECT 1 FROM prev) "
+    "  SELECT i.id, i.team_id, i.program_id, i.affiliate_id, i.tracking_id, i.visitor_hash, "
+    "    i.sub1, i.sub2, i.sub3, i.sub4, i.sub5, i.referrer, i.ip, i.user_agent, "
+    "    i.utm_source, i.utm_medium, i.utm_campaign, i.utm_term, i.utm_content, "
+    "    i.gclid, i.fbclid, i.msclkid, i.ttclid, i.has_consent, i.ad_click_ids "
+    "  FROM i WHERE NOT EXISTS (SELECT 1 FROM prev WHERE prev.s = i.s) "
     "  RETURNING id) "
-    "SELECT id, true AS created FROM ins UNION ALL SELECT id, false AS created FROM prev"};
+    "SELECT i.s, ins.id, true AS created FROM ins JOIN i ON i.id = ins.id "
+    "UNION ALL SELECT prev.s, prev.id, false FROM prev"};
 
 // A click recorded without consent takes the visitor's IP and user agent;
 // one that already holds consented values (or a POST /v1/clicks one: NULL)
@@ -145,40 +175,153 @@ absl::StatusOr<PublicProgram> PgTrackingStore::ResolveProgram(absl::string_view 
   });
 }
 
-absl::StatusOr<TrackedClick> PgTrackingStore::RecordClick(absl::string_view team_id,
-                                                          absl::string_view program_id,
-                                                          const affonso::v1::TrackRequest& click,
-                                                          const Visitor& visitor,
-                                                          int dedup_window_seconds) {
-  const std::string team(team_id), program(program_id);
-  const std::string id = NewId("clk");
-  const std::string ad_click_ids = AdClickIds(click);
-  // Without a hash there is nothing to compare: every call is a new click.
-  const bool dedup = dedup_window_seconds > 0 && !visitor.hash.empty();
-  const int window = dedup ? dedup_window_seconds : 0;
-  const std::string ip = visitor.has_consent ? visitor.ip : "";
-  const std::string user_agent = visitor.has_consent ? visitor.user_agent : "";
-  return pool_->InTransaction("record_public_click", [&](Tx& tx) -> absl::StatusOr<TrackedClick> {
-    const pqxx::result affiliate =
-        dedup ? tx.Exec(kLockAffiliateVisitor, team, program, click.tracking_id(), visitor.hash)
-              : tx.Exec(kFindAffiliate, team, program, click.tracking_id());
-    if (affiliate.empty()) return NotFoundError("approved affiliate with this tracking id");
-    TrackedClick tracked;
-    tracked.affiliate_id = ReadText(affiliate[0]["id"]);
-    const pqxx::result rows = tx.Exec(
-        kInsertUnlessSeen, team, program, tracked.affiliate_id, NullIfEmpty(visitor.hash), window,
-        id, click.tracking_id(), NullIfEmpty(click.sub1()), NullIfEmpty(click.sub2()),
-        NullIfEmpty(click.sub3()), NullIfEmpty(click.sub4()), NullIfEmpty(click.sub5()),
-        NullIfEmpty(click.referrer()), NullIfEmpty(ip), NullIfEmpty(user_agent),
-        NullIfEmpty(click.utm_source()), NullIfEmpty(click.utm_medium()),
-        NullIfEmpty(click.utm_campaign()), NullIfEmpty(click.utm_term()),
-        NullIfEmpty(click.utm_content()), NullIfEmpty(click.gclid()), NullIfEmpty(click.fbclid()),
-        NullIfEmpty(click.msclkid()), NullIfEmpty(click.ttclid()), visitor.has_consent,
-        NullIfEmpty(ad_click_ids));
-    tracked.click_id = ReadText(rows[0]["id"]);
-    tracked.created = rows[0]["created"].as<bool>();
-    return tracked;
+PgTrackingStore::PgTrackingStore(ConnectionPool* pool, Options options)
+    : pool_(pool),
+      batches_(
+          BatchOptions{options.workers, options.max_batch,
+                       BatchSizeHistogram(options.registry, "affonso_public_click_batch_size",
+                                          "POST /v1/track clicks recorded per batch (one "
+                                          "transaction and commit).")},
+          [this](absl::Span<Pending> batch) { return RunBatch(batch); },
+          [](Pending& pending, const absl::Status& status) { pending.done(status); }) {}
+
+PgTrackingStore::~PgTrackingStore() = default;
+
+void PgTrackingStore::RecordClickAsync(std::string team_id, std::string program_id,
+                                       const affonso::v1::TrackRequest* click, Visitor visitor,
+                                       int dedup_window_seconds, TrackedClickCallback done) {
+  batches_.Add(Pending{std::move(team_id), std::move(program_id), click, std::move(visitor),
+                       dedup_window_seconds, std::move(done)});
+}
+
+absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
+  // One slot per distinct click: calls that de-duplicate against each other
+  // (same team, program, tracking id, so affiliate, and visitor) share one,
+  // whose first call is the one that may create the click. Without a hash
+  // there is nothing to compare: every such call is a slot, a new click.
+  struct Slot {
+    size_t first;  // the batch member that makes it
+    int window;    // 0: no de-duplication
+  };
+  std::vector<Slot> slots;
+  std::vector<size_t> slot_of(batch.size());
+  absl::flat_hash_map<std::string, size_t> slot_by_key;
+  JsonRows lookups;
+  for (size_t n = 0; n < batch.size(); ++n) {
+    const Pending& pending = batch[n];
+    const bool dedup = pending.dedup_window_seconds > 0 && !pending.visitor.hash.empty();
+    if (dedup) {
+      // '\n' occurs in none of them (validated text, ids, hex).
+      auto [it, inserted] = slot_by_key.try_emplace(
+          absl::StrCat(pending.team_id, "\n", pending.program_id, "\n",
+                       pending.click->tracking_id(), "\n", pending.visitor.hash),
+          slots.size());
+      slot_of[n] = it->second;
+      if (!inserted) continue;
+    } else {
+      slot_of[n] = slots.size();
+    }
+    slots.push_back(Slot{n, dedup ? pending.dedup_window_seconds : 0});
+    lookups.BeginRow();
+    lookups.Int("s", static_cast<long long>(slots.size() - 1));
+    lookups.Text("team_id", pending.team_id);
+    lookups.Text("program_id", pending.program_id);
+    lookups.Text("tracking_id", pending.click->tracking_id());
+    lookups.Text("visitor_hash", pending.visitor.hash);
+    lookups.Bool("dedup", dedup);
+    lookups.EndRow();
+  }
+  const std::string lookups_json = std::move(lookups).Finish();
+  // Ids are minted per run: a run that failed rolled back, so a rerun (the
+  // pool's, or row by row) never meets its own ids.
+  std::vector<std::string> ids(slots.size());
+  for (std::string& id : ids) id = NewId("clk");
+
+  struct Outcome {
+    std::string affiliate_id;  // "": no such affiliate
+    std::string click_id;
+    bool created = false;
+  };
+  std::vector<Outcome> outcomes;
+  absl::Status status = pool_->InTransaction("record_public_clicks", [&](Tx& tx) -> absl::Status {
+    outcomes.assign(slots.size(), Outcome());
+    const pqxx::result affiliates = tx.Exec(kLockAffiliates, lookups_json);
+    JsonRows writes;
+    for (const auto& row : affiliates) {
+      const int s = row["s"].as<int>();
+      if (s < 0 || s >= static_cast<int>(slots.size())) {
+        return absl::InternalError("internal error");
+      }
+      outcomes[s].affiliate_id = ReadText(row["affiliate_id"]);
+      const Pending& pending = batch[slots[s].first];
+      const affonso::v1::TrackRequest& click = *pending.click;
+      const Visitor& visitor = pending.visitor;
+      writes.BeginRow();
+      writes.Int("s", s);
+      writes.Text("id", ids[s]);
+      writes.Text("team_id", pending.team_id);
+      writes.Text("program_id", pending.program_id);
+      writes.Text("affiliate_id", outcomes[s].affiliate_id);
+      writes.Text("tracking_id", click.tracking_id());
+      writes.Text("visitor_hash", visitor.hash);
+      writes.Int("dedup_window", slots[s].window);
+      writes.Text("sub1", click.sub1());
+      writes.Text("sub2", click.sub2());
+      writes.Text("sub3", click.sub3());
+      writes.Text("sub4", click.sub4());
+      writes.Text("sub5", click.sub5());
+      writes.Text("referrer", click.referrer());
+      // Without consent the visitor is kept as its hash alone.
+      if (visitor.has_consent) {
+        writes.Text("ip", visitor.ip);
+        writes.Text("user_agent", visitor.user_agent);
+      }
+      writes.Text("utm_source", click.utm_source());
+      writes.Text("utm_medium", click.utm_medium());
+      writes.Text("utm_campaign", click.utm_campaign());
+      writes.Text("utm_term", click.utm_term());
+      writes.Text("utm_content", click.utm_content());
+      writes.Text("gclid", click.gclid());
+      writes.Text("fbclid", click.fbclid());
+      writes.Text("msclkid", click.msclkid());
+      writes.Text("ttclid", click.ttclid());
+      writes.Bool("has_consent", visitor.has_consent);
+      const std::string ad_click_ids = AdClickIds(click);
+      if (!ad_click_ids.empty()) writes.Raw("ad_click_ids", ad_click_ids);
+      writes.EndRow();
+    }
+    if (writes.empty()) return absl::OkStatus();
+    const pqxx::result recorded = tx.Exec(kInsertUnlessSeen, std::move(writes).Finish());
+    for (const auto& row : recorded) {
+      const int s = row["s"].as<int>();
+      if (s < 0 || s >= static_cast<int>(slots.size())) {
+        return absl::InternalError("internal error");
+      }
+      outcomes[s].click_id = ReadText(row["id"]);
+      outcomes[s].created = row["created"].as<bool>();
+    }
+    return absl::OkStatus();
   });
+  if (!status.ok()) return status;  // the workers answer
+
+  for (size_t n = 0; n < batch.size(); ++n) {
+    const Outcome& outcome = outcomes[slot_of[n]];
+    if (outcome.affiliate_id.empty()) {
+      batch[n].done(NotFoundError("approved affiliate with this tracking id"));
+      continue;
+    }
+    if (outcome.click_id.empty()) {
+      batch[n].done(absl::InternalError("internal error"));
+      continue;
+    }
+    TrackedClick tracked;
+    tracked.click_id = outcome.click_id;
+    tracked.affiliate_id = outcome.affiliate_id;
+    // Of calls sharing a slot, only its first made the click.
+    tracked.created = outcome.created && slots[slot_of[n]].first == n;
+    batch[n].done(std::move(tracked));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TrackedClick> PgTrackingStore::UpgradeClick(absl::string_view team_id,

@@ -1,12 +1,17 @@
 #include "storage/pg_tracking_store.h"
 
 #include <atomic>
+#include <map>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -55,6 +60,57 @@ class PgTrackingStoreTest : public testing::TwoTenantTest {
     return store_->RecordClick(tenant.team_id, tenant.program_id, For(tenant), visitor, window);
   }
 
+  // Until `commit`, every INSERT into clicks waits: a one-worker store's
+  // first batch holds its worker there while the next one fills.
+  struct ClicksLocked {
+    explicit ClicksLocked(const std::string& url) : conn(url), tx(conn) {
+      tx.exec0("LOCK TABLE clicks IN EXCLUSIVE MODE");
+    }
+    pqxx::connection conn;
+    pqxx::work tx;
+  };
+  bool SomeoneWaits() {
+    return Query(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = "
+               "current_database()") != "0";
+  }
+  void AwaitWaiter() {
+    for (int i = 0; i < 500 && !SomeoneWaits(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_TRUE(SomeoneWaits());
+  }
+
+  // One asynchronous call: what it asks, and its answer.
+  struct Call {
+    std::string team_id;
+    std::string program_id;
+    TrackRequest click;
+    Visitor visitor;
+    int window = 3600;
+    absl::StatusOr<TrackedClick> result = absl::UnknownError("unanswered");
+    absl::Notification done;
+  };
+  static void Send(PgTrackingStore& store, Call& call) {
+    store.RecordClickAsync(call.team_id, call.program_id, &call.click, call.visitor, call.window,
+                           [&call](absl::StatusOr<TrackedClick> tracked) {
+                             call.result = std::move(tracked);
+                             call.done.Notify();
+                           });
+  }
+  static std::unique_ptr<Call> CallOf(const testing::Tenant& tenant, const Visitor& visitor,
+                                      int window = 3600) {
+    auto call = std::make_unique<Call>();
+    call->team_id = tenant.team_id;
+    call->program_id = tenant.program_id;
+    call->click = For(tenant);
+    call->visitor = visitor;
+    call->window = window;
+    return call;
+  }
+  uint64_t BatchCount() {
+    return BatchSizeHistogram(&registry_, "affonso_public_click_batch_size", "")->Read().count;
+  }
+
+  metrics::Registry registry_;
   std::unique_ptr<PgTrackingStore> store_;
 };
 
@@ -322,6 +378,178 @@ TEST_F(PgTrackingStoreTest, AClickBelongsToOneProgramOfOneTeam) {
                      a_.team_id, "', 'second')"));
   EXPECT_THAT(store_->CheckClickInProgram(a_.team_id, second, tracked.click_id),
               StatusIs(absl::StatusCode::kNotFound, "click not found"));
+}
+
+// One batch (the one worker held by the first) holding the same visitor
+// three times, another visitor, the first one again without a window, an
+// unknown affiliate, the same hash in team B, a visitor whose click an
+// earlier batch made, and calls crossing the teams: as if they had come one
+// after the other, each team's calls touching its own rows only.
+TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
+  ASSERT_OK_AND_ASSIGN(TrackedClick earlier, Record(a_, Someone("hash-earlier")));
+  PgTrackingStore batching(&db_->pool(),
+                           PgTrackingStore::Options{/*workers=*/1, /*max_batch=*/64, &registry_});
+  std::vector<std::unique_ptr<Call>> calls;
+  calls.push_back(CallOf(a_, Someone("hash-held")));     // 0: the held batch
+  calls.push_back(CallOf(a_, Someone("hash-x")));        // 1: makes x's click
+  calls.push_back(CallOf(a_, Someone("hash-x")));        // 2: gets it back
+  calls.push_back(CallOf(a_, Someone("hash-y")));        // 3: y's own
+  calls.push_back(CallOf(a_, Someone("hash-x"), 0));     // 4: no window: a new click
+  calls.push_back(CallOf(a_, Someone("hash-x")));        // 5: x's click again
+  calls.push_back(CallOf(b_, Someone("hash-x")));        // 6: B's own
+  calls.push_back(CallOf(a_, Someone("hash-earlier")));  // 7: the earlier batch's
+  calls.push_back(CallOf(a_, Someone("hash-z")));        // 8: unknown affiliate
+  calls.back()->click.set_tracking_id("nobody");
+  calls.push_back(CallOf(a_, Someone("hash-x")));  // 9: A's program, B's team
+  calls.back()->team_id = b_.team_id;
+  calls.push_back(CallOf(b_, Someone("hash-x")));  // 10: B's program, A's affiliate
+  calls.back()->click.set_tracking_id(a_.tracking_id);
+  {
+    ClicksLocked locked(db_->url());
+    Send(batching, *calls[0]);
+    AwaitWaiter();
+    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
+    locked.tx.commit();
+  }
+  for (auto& call : calls) call->done.WaitForNotification();
+  EXPECT_EQ(BatchCount(), 2u);  // the held one, then everything else together
+
+  for (size_t i = 0; i < 8; ++i) ASSERT_OK(calls[i]->result) << i;
+  auto& results = calls;
+  auto result = [&](size_t i) -> const TrackedClick& { return *results[i]->result; };
+  EXPECT_TRUE(result(1).created);
+  EXPECT_FALSE(result(2).created);
+  EXPECT_FALSE(result(5).created);
+  EXPECT_EQ(result(2).click_id, result(1).click_id);
+  EXPECT_EQ(result(5).click_id, result(1).click_id);
+  EXPECT_TRUE(result(3).created);
+  EXPECT_NE(result(3).click_id, result(1).click_id);
+  EXPECT_TRUE(result(4).created);
+  EXPECT_NE(result(4).click_id, result(1).click_id);
+  EXPECT_TRUE(result(6).created);
+  EXPECT_EQ(result(6).affiliate_id, b_.affiliate_id);
+  EXPECT_EQ(Column(result(6).click_id, "team_id"), b_.team_id);
+  EXPECT_FALSE(result(7).created);
+  EXPECT_EQ(result(7).click_id, earlier.click_id);
+  for (size_t i = 0; i < 8; ++i) {
+    if (i != 6) {
+      EXPECT_EQ(result(i).affiliate_id, a_.affiliate_id) << i;
+    }
+  }
+  for (size_t i : {8, 9, 10}) {
+    EXPECT_THAT(calls[i]->result, StatusIs(absl::StatusCode::kNotFound,
+                                           HasSubstr("approved affiliate with this tracking id")))
+        << i;
+  }
+  // earlier, held, x, y, x without a window, B's x.
+  EXPECT_EQ(ClickCount(), "6");
+}
+
+// Visitors racing from many threads into several workers' batches: one
+// click per visitor, and every call of a visitor gets that click.
+TEST_F(PgTrackingStoreTest, ConcurrentCallsMakeOneClickPerVisitorAcrossBatches) {
+  PgTrackingStore batching(&db_->pool(),
+                           PgTrackingStore::Options{/*workers=*/3, /*max_batch=*/4, &registry_});
+  constexpr int kVisitors = 8;
+  constexpr int kCallsEach = 6;
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kVisitors * kCallsEach; ++i) {
+    calls.push_back(CallOf(a_, Someone(absl::StrCat("hash-", i % kVisitors))));
+  }
+  std::atomic<bool> go{false};
+  std::vector<std::thread> callers;
+  for (auto& call : calls) {
+    callers.emplace_back([&, call = call.get()] {
+      while (!go.load()) std::this_thread::yield();
+      Send(batching, *call);
+    });
+  }
+  go = true;
+  for (std::thread& caller : callers) caller.join();
+  for (auto& call : calls) call->done.WaitForNotification();
+  std::map<std::string, std::string> click_of;  // hash -> click
+  std::map<std::string, int> created_of;
+  for (auto& call : calls) {
+    ASSERT_OK(call->result);
+    auto [it, first] = click_of.emplace(call->visitor.hash, call->result->click_id);
+    EXPECT_EQ(it->second, call->result->click_id) << call->visitor.hash;
+    created_of[call->visitor.hash] += call->result->created;
+  }
+  for (const auto& [hash, created] : created_of) EXPECT_EQ(created, 1) << hash;
+  EXPECT_EQ(ClickCount(), std::to_string(kVisitors));
+  EXPECT_GE(BatchCount(), static_cast<uint64_t>(kVisitors * kCallsEach / 4));
+}
+
+// Two stores (as two replicas) sending the same visitors in opposite
+// orders: batches take their locks in key order, so none waits for the
+// other in a cycle, and each visitor still has one click.
+TEST_F(PgTrackingStoreTest, BatchesOfTwoReplicasInOppositeOrdersMakeOneClickPerVisitor) {
+  PgTrackingStore one(&db_->pool(), PgTrackingStore::Options{1, 64, nullptr});
+  PgTrackingStore two(&db_->pool(), PgTrackingStore::Options{1, 64, nullptr});
+  constexpr int kRounds = 5;
+  constexpr int kVisitors = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::unique_ptr<Call>> ones, twos;
+    for (int i = 0; i < kVisitors; ++i) {
+      ones.push_back(CallOf(a_, Someone(absl::StrCat("r", round, "-", i))));
+      twos.push_back(CallOf(a_, Someone(absl::StrCat("r", round, "-", kVisitors - 1 - i))));
+    }
+    std::thread sender_one([&] {
+      for (auto& call : ones) Send(one, *call);
+    });
+    std::thread sender_two([&] {
+      for (auto& call : twos) Send(two, *call);
+    });
+    sender_one.join();
+    sender_two.join();
+    std::map<std::string, std::string> click_of;
+    std::map<std::string, int> created_of;
+    for (auto* calls : {&ones, &twos}) {
+      for (auto& call : *calls) {
+        call->done.WaitForNotification();
+        ASSERT_OK(call->result) << round;
+        auto [it, first] = click_of.emplace(call->visitor.hash, call->result->click_id);
+        EXPECT_EQ(it->second, call->result->click_id) << call->visitor.hash;
+        created_of[call->visitor.hash] += call->result->created;
+      }
+    }
+    for (const auto& [hash, created] : created_of) EXPECT_EQ(created, 1) << hash;
+  }
+  EXPECT_EQ(ClickCount(), std::to_string(kRounds * kVisitors));
+}
+
+// A value the database refuses fails its batch; rerun one by one, only its
+// own call fails, and its neighbours' de-duplication still holds.
+TEST_F(PgTrackingStoreTest, ARowTheDatabaseRefusesFailsAloneNotItsBatch) {
+  // Validation lets no such value through: a constraint of the test's own
+  // refuses one.
+  Query("ALTER TABLE clicks ADD CONSTRAINT test_no_poison CHECK (sub1 IS DISTINCT FROM 'poison')");
+  PgTrackingStore batching(&db_->pool(),
+                           PgTrackingStore::Options{/*workers=*/1, /*max_batch=*/64, &registry_});
+  std::vector<std::unique_ptr<Call>> calls;
+  calls.push_back(CallOf(a_, Someone("hash-held")));
+  calls.push_back(CallOf(a_, Someone("hash-1")));
+  calls.push_back(CallOf(a_, Someone("hash-2")));
+  calls.back()->click.set_sub1("poison");
+  calls.push_back(CallOf(a_, Someone("hash-1")));
+  {
+    ClicksLocked locked(db_->url());
+    Send(batching, *calls[0]);
+    AwaitWaiter();
+    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
+    locked.tx.commit();
+  }
+  for (auto& call : calls) call->done.WaitForNotification();
+  ASSERT_OK(calls[0]->result);
+  ASSERT_OK(calls[1]->result);
+  EXPECT_TRUE(calls[1]->result->created);
+  EXPECT_THAT(calls[2]->result, StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK(calls[3]->result);
+  EXPECT_FALSE(calls[3]->result->created);
+  EXPECT_EQ(calls[3]->result->click_id, calls[1]->result->click_id);
+  EXPECT_EQ(ClickCount(), "2");
+  // The held batch, the failed batch of three, then its rows one by one.
+  EXPECT_EQ(BatchCount(), 5u);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 #ifndef AFFONSO_STORAGE_TRACKING_STORE_H_
 #define AFFONSO_STORAGE_TRACKING_STORE_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "proto/affonso/v1/tracking.pb.h"
 
 namespace affonso::storage {
@@ -49,11 +52,13 @@ struct TrackedClick {
   bool created = false;
 };
 
+using TrackedClickCallback = std::function<void(absl::StatusOr<TrackedClick>)>;
+
 // The public (browser) half of tracking: POST /v1/track and the pixel's
 // signup. Apart from ResolveProgram, which is how a public call learns its
 // team, every call is scoped to the `team_id` it names; another team's
-// program, affiliate or click is NOT_FOUND. Thread-safe; each call may block
-// on the database (synchronous handlers only).
+// program, affiliate or click is NOT_FOUND. Thread-safe; each call but
+// RecordClickAsync may block on the database (synchronous handlers only).
 class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
@@ -63,19 +68,34 @@ class TrackingStore {
   virtual absl::StatusOr<PublicProgram> ResolveProgram(absl::string_view program_id) = 0;
 
   // Records a click of `visitor` for the approved, live affiliate with
-  // `click.tracking_id()` in the team's program, with every attribution
-  // field of `click` (empty = NULL; the ad click ids without a column of
+  // `click->tracking_id()` in the team's program, with every attribution
+  // field of `*click` (empty = NULL; the ad click ids without a column of
   // their own into clicks.ad_click_ids). With `dedup_window_seconds` > 0 the
   // visitor's newest click on that affiliate within the window is returned
   // instead (created false, nothing written); calls racing for the same
   // visitor and affiliate make one row. NOT_FOUND("approved affiliate with
-  // this tracking id") when there is no such affiliate. `click` is
-  // validated, its tracking id resolved.
-  virtual absl::StatusOr<TrackedClick> RecordClick(absl::string_view team_id,
-                                                   absl::string_view program_id,
-                                                   const affonso::v1::TrackRequest& click,
-                                                   const Visitor& visitor,
-                                                   int dedup_window_seconds) = 0;
+  // this tracking id") when there is no such affiliate. `*click` is
+  // validated, its tracking id resolved, and must stay valid until `done`
+  // runs: once, on any thread, after the outcome is durable. `done` must not
+  // block. Asynchronous so that concurrent clicks can share a transaction.
+  virtual void RecordClickAsync(std::string team_id, std::string program_id,
+                                const affonso::v1::TrackRequest* click, Visitor visitor,
+                                int dedup_window_seconds, TrackedClickCallback done) = 0;
+
+  // The blocking form (the synchronous Track handler, tools, tests).
+  absl::StatusOr<TrackedClick> RecordClick(absl::string_view team_id, absl::string_view program_id,
+                                           const affonso::v1::TrackRequest& click,
+                                           const Visitor& visitor, int dedup_window_seconds) {
+    absl::StatusOr<TrackedClick> result = absl::UnknownError("not run");
+    absl::Notification finished;
+    RecordClickAsync(std::string(team_id), std::string(program_id), &click, visitor,
+                     dedup_window_seconds, [&](absl::StatusOr<TrackedClick> outcome) {
+                       result = std::move(outcome);
+                       finished.Notify();
+                     });
+    finished.WaitForNotification();
+    return result;
+  }
 
   // The visitor consented after the click: the team's click `click_id` in
   // the program gets `visitor`'s IP and user agent (unless it already holds

@@ -77,6 +77,9 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
   EXPECT_TRUE(
       HasLine(text, R"(affonso_http_requests_total{route="POST /v1/clicks",status="201"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(affonso_http_requests_total{route="unmatched",status="404"} 1)"));
+  // The click was one batch of one; signups and pixel clicks are batched too.
+  EXPECT_TRUE(HasLine(text, "affonso_click_batch_size_count 1"));
+  EXPECT_TRUE(HasLine(text, "affonso_click_batch_size_sum 1"));
   // The pool (16 in the harness) and the dispatcher's backlog are there too.
   EXPECT_TRUE(HasLine(text, "affonso_db_pool_size 16"));
   EXPECT_NE(text.find("\naffonso_db_pool_wait_seconds_count "), std::string::npos);
@@ -91,7 +94,8 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
         "affonso_webhook_send_duration_seconds histogram",
         "affonso_webhook_dispatcher_errors_total counter",
         "affonso_webhook_outbox_oldest_age_seconds gauge",
-        "affonso_http_request_duration_seconds histogram"}) {
+        "affonso_http_request_duration_seconds histogram", "affonso_click_batch_size histogram",
+        "affonso_signup_batch_size histogram", "affonso_public_click_batch_size histogram"}) {
     EXPECT_TRUE(HasLine(text, absl::StrCat("# TYPE ", family)));
   }
 }

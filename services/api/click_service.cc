@@ -44,16 +44,42 @@ absl::Status ValidateTrackClick(const affonso::v1::TrackClickRequest& request) {
   return absl::OkStatus();
 }
 
-grpc::Status ClickServiceImpl::TrackClick(grpc::ServerContext* context,
-                                          const affonso::v1::TrackClickRequest* request,
-                                          affonso::v1::Click* response) {
-  return runner_.Run(context, "TrackClick", *request, [&](const Caller& caller) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(ValidateTrackClick(*request));
-    if (!LooksLikeId(request->program_id(), "prg")) return NotFoundError("program");
-    AFFONSO_ASSIGN_OR_RETURN(*response, store_->TrackClick(caller.team_id, *request));
-    RpcRunner::SetHttpCode(context, 201);
-    return absl::OkStatus();
+grpc::ServerUnaryReactor* ClickServiceImpl::TrackClick(
+    grpc::CallbackServerContext* context, const affonso::v1::TrackClickRequest* request,
+    affonso::v1::Click* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Admission may finish on an admission thread; nothing here waits.
+  runner_.BeginAsync(context, [this, context, request, response, reactor](CallScope scope) {
+    Track(context, request, response, reactor, std::move(scope));
   });
+  return reactor;
+}
+
+void ClickServiceImpl::Track(grpc::CallbackServerContext* context,
+                             const affonso::v1::TrackClickRequest* request,
+                             affonso::v1::Click* response, grpc::ServerUnaryReactor* reactor,
+                             CallScope scope) {
+  absl::Status invalid =
+      scope.caller.ok() ? RpcRunner::CheckRequest(*request) : scope.caller.status();
+  if (invalid.ok()) invalid = ValidateTrackClick(*request);
+  if (invalid.ok() && !LooksLikeId(request->program_id(), "prg")) {
+    invalid = NotFoundError("program");
+  }
+  if (!invalid.ok()) {
+    reactor->Finish(runner_.End(context, "TrackClick", scope, invalid));
+    return;
+  }
+  const std::string team_id = scope.caller->team_id;
+  store_->TrackClickAsync(
+      team_id, request,
+      [this, context, reactor, response,
+       scope = std::move(scope)](absl::StatusOr<affonso::v1::Click> click) {
+        if (click.ok()) {
+          *response = *std::move(click);
+          RpcRunner::SetHttpCode(context, 201);
+        }
+        reactor->Finish(runner_.End(context, "TrackClick", scope, click.status()));
+      });
 }
 
 }  // namespace affonso::services

@@ -138,7 +138,10 @@ struct TrackingServiceOptions {
 // the page (the gateway's kOriginKey / kRefererKey metadata), and the user
 // agent (the request's, else kUserAgentKey) and the IP the runner believes
 // make the visitor. On gRPC's synchronous server: each call blocks its
-// thread on the database.
+// thread on the database. Track's click joins a batch of the store's
+// (RecordClick, the blocking form of RecordClickAsync) and its thread waits
+// for that batch's commit; its program lookup (on a cache miss), an upgrade
+// and the coupon lookup stay synchronous statements of their own.
 class TrackingServiceImpl final : public affonso::v1::TrackingService::Service {
  public:
   // The stores outlive the service.

@@ -63,11 +63,39 @@ class FakeTrackingStore : public storage::TrackingStore {
     return found->second;
   }
 
-  absl::StatusOr<storage::TrackedClick> RecordClick(absl::string_view team_id,
-                                                    absl::string_view program_id,
-                                                    const TrackRequest& click,
-                                                    const storage::Visitor& visitor,
-                                                    int dedup_window_seconds) override {
+  ~FakeTrackingStore() override {
+    for (std::thread& worker : workers) worker.join();
+  }
+
+  // Answered at once on the calling thread, or, with `answer_elsewhere`, on
+  // a thread of the store's own, as the batch workers answer.
+  void RecordClickAsync(std::string team_id, std::string program_id, const TrackRequest* click,
+                        storage::Visitor visitor, int dedup_window_seconds,
+                        storage::TrackedClickCallback done) override {
+    bool elsewhere;
+    {
+      absl::MutexLock lock(&mu);
+      elsewhere = answer_elsewhere;
+    }
+    if (!elsewhere) return done(Record(team_id, program_id, *click, visitor, dedup_window_seconds));
+    std::thread worker(
+        [this, team_id, program_id, click, visitor, dedup_window_seconds, done = std::move(done)] {
+          absl::StatusOr<storage::TrackedClick> tracked =
+              Record(team_id, program_id, *click, visitor, dedup_window_seconds);
+          {
+            absl::MutexLock lock(&mu);
+            ++answered_elsewhere;
+          }
+          done(std::move(tracked));
+        });
+    absl::MutexLock lock(&mu);
+    workers.push_back(std::move(worker));
+  }
+  absl::StatusOr<storage::TrackedClick> Record(absl::string_view team_id,
+                                               absl::string_view program_id,
+                                               const TrackRequest& click,
+                                               const storage::Visitor& visitor,
+                                               int dedup_window_seconds) {
     absl::MutexLock lock(&mu);
     ++records;
     last_team = std::string(team_id);
@@ -119,6 +147,9 @@ class FakeTrackingStore : public storage::TrackingStore {
   int inserted = 0;
   int resolves = 0;
   int records = 0;
+  bool answer_elsewhere = false;
+  int answered_elsewhere = 0;
+  std::vector<std::thread> workers;
   int upgrades = 0;
   std::string last_team;
   TrackRequest last_click;
@@ -511,6 +542,28 @@ TEST_F(TrackingServiceTest, ANewClickIsTrackedForTheProgramsTeamWithTheVisitor) 
   EXPECT_TRUE(visitor.has_consent);
   EXPECT_EQ(visitor.hash, VisitorHash("salt-shop", kTeam, kProgram, "203.0.113.5", kChrome));
   EXPECT_EQ(coupons_.last_team, kTeam);
+}
+
+// The store answers RecordClickAsync from its batch workers: the call gets
+// each click (and each error) whichever thread answers it.
+TEST_F(TrackingServiceTest, AClickAnsweredFromTheStoresOwnThreadIsTheCallsAnswer) {
+  {
+    absl::MutexLock lock(&tracking_.mu);
+    tracking_.answer_elsewhere = true;
+  }
+  TrackingResult first, again, missing;
+  ASSERT_OK(Track(Valid(), &first));
+  EXPECT_EQ(first.status(), "tracked");
+  EXPECT_EQ(first.cid(), "clk_1");
+  ASSERT_OK(Track(Valid(), &again));
+  EXPECT_EQ(again.status(), "duplicate");
+  EXPECT_EQ(again.cid(), "clk_1");
+  TrackRequest unknown = Valid();
+  unknown.set_tracking_id("mallory");
+  EXPECT_THAT(Track(unknown, &missing), StatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(Trailer(kErrorCodeKey), "NOT_FOUND");
+  absl::MutexLock lock(&tracking_.mu);
+  EXPECT_EQ(tracking_.answered_elsewhere, 3);
 }
 
 TEST_F(TrackingServiceTest, TheSameVisitorGetsTheSameClickAndAnotherANewOne) {

@@ -80,6 +80,17 @@ ABSL_FLAG(int, signup_batch_workers, EnvOr("SIGNUP_BATCH_WORKERS", 2),
           "signup batches in flight at once, each on one connection (env SIGNUP_BATCH_WORKERS)");
 ABSL_FLAG(int, signup_max_batch, EnvOr("SIGNUP_MAX_BATCH", 64),
           "most signups converted by one statement and commit (env SIGNUP_MAX_BATCH)");
+ABSL_FLAG(int, click_batch_workers, EnvOr("CLICK_BATCH_WORKERS", 2),
+          "POST /v1/clicks batches in flight at once, each on one connection "
+          "(env CLICK_BATCH_WORKERS)");
+ABSL_FLAG(int, click_max_batch, EnvOr("CLICK_MAX_BATCH", 64),
+          "most POST /v1/clicks clicks inserted by one statement and commit "
+          "(env CLICK_MAX_BATCH)");
+ABSL_FLAG(int, track_batch_workers, EnvOr("TRACK_BATCH_WORKERS", 2),
+          "POST /v1/track batches in flight at once, each on one connection "
+          "(env TRACK_BATCH_WORKERS)");
+ABSL_FLAG(int, track_max_batch, EnvOr("TRACK_MAX_BATCH", 64),
+          "most POST /v1/track clicks recorded by one transaction (env TRACK_MAX_BATCH)");
 ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
           "apply pending migrations at start-up (env MIGRATE=0 to skip)");
 ABSL_FLAG(int, shutdown_drain_delay_ms, EnvOr("SHUTDOWN_DRAIN_DELAY_MS", 5000),
@@ -188,6 +199,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_public_rate_limit_per_program_per_minute);
   config.signup_batch_workers = absl::GetFlag(FLAGS_signup_batch_workers);
   config.signup_max_batch = absl::GetFlag(FLAGS_signup_max_batch);
+  config.click_batch = {absl::GetFlag(FLAGS_click_batch_workers),
+                        absl::GetFlag(FLAGS_click_max_batch)};
+  config.track_batch = {absl::GetFlag(FLAGS_track_batch_workers),
+                        absl::GetFlag(FLAGS_track_max_batch)};
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role != "all" && role != "api" && role != "dispatcher") {
     std::cerr << "--role must be all, api or dispatcher\n";

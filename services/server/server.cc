@@ -179,10 +179,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 
   storage::ConnectionPool* db = parts->pool.get();
   parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
-  parts->clicks = std::make_unique<storage::PgClickStore>(db);
+  parts->clicks = std::make_unique<storage::PgClickStore>(
+      db, storage::PgClickStore::Options{config.click_batch.workers, config.click_batch.max_batch,
+                                         parts->registry});
   parts->signups = std::make_unique<storage::PgSignupStore>(
       db, &parts->conversion_planner,
-      storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers});
+      storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers,
+                                      parts->registry});
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
@@ -193,7 +196,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
-  parts->tracking = std::make_unique<storage::PgTrackingStore>(db);
+  parts->tracking = std::make_unique<storage::PgTrackingStore>(
+      db, storage::PgTrackingStore::Options{config.track_batch.workers,
+                                            config.track_batch.max_batch, parts->registry});
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
   auth_options.negative_ttl = config.unknown_key_ttl;

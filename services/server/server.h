@@ -82,6 +82,14 @@ struct ServerConfig {
   // Signup batching (PgSignupStore): concurrent batches and their size.
   int signup_batch_workers = 2;
   int signup_max_batch = 64;
+  // The same for clicks: POST /v1/clicks (PgClickStore) and POST /v1/track
+  // (PgTrackingStore's RecordClick).
+  struct Batching {
+    int workers = 2;
+    int max_batch = 64;
+  };
+  Batching click_batch;
+  Batching track_batch;
   bool apply_migrations = true;
   // Roles, so Kubernetes can scale them apart: the API (gRPC services, and
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
