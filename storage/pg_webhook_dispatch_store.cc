@@ -143,7 +143,9 @@ constexpr Statement kRecord{
 // endpoint's failure run follows its last outcome in the batch (a success
 // before a failure restarts the run); a success on a healthy endpoint takes
 // no lock on its row. Endpoint rows are locked in id order, so two batches
-// touching the same endpoints cannot deadlock.
+// touching the same endpoints cannot deadlock, and FOR NO KEY UPDATE (what
+// the UPDATE takes anyway), which leaves the attempt rows' foreign-key checks
+// (KEY SHARE) free to go on.
 constexpr Statement kRecordBatch{
     "webhook_record_batch",
     "WITH r AS ( "
@@ -178,7 +180,7 @@ constexpr Statement kRecordBatch{
     "      AND x.failing_since < now() - $2 * interval '1 second' AS too_long "
     "  FROM webhook_endpoints x JOIN p ON p.endpoint_id = x.id AND p.team_id = x.team_id "
     "  WHERE p.gone OR p.any_failed OR x.failing_since IS NOT NULL "
-    "  ORDER BY x.id FOR UPDATE OF x), "
+    "  ORDER BY x.id FOR NO KEY UPDATE OF x), "
     "e AS ( "
     "  UPDATE webhook_endpoints x SET "
     "    failing_since = CASE WHEN l.last_ok THEN NULL WHEN l.any_ok THEN now() "
