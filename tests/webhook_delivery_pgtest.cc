@@ -297,6 +297,11 @@ TEST_F(WebhookDeliveryTest, PrivateDestinationsAreRefusedUnlessAllowed) {
   EXPECT_EQ(receiver_->deliveries().size(), 0u);
   EXPECT_NE(Query("SELECT error FROM webhook_attempts"), "");
   EXPECT_EQ(Query("SELECT status_code FROM webhook_attempts"), "0");
+  // A failed attempt like any other: retried on the schedule.
+  EXPECT_EQ(Query("SELECT error FROM webhook_attempts"),
+            "could not resolve host to an allowed address");
+  EXPECT_EQ(Query("SELECT status || attempts FROM webhook_deliveries"), "pending1");
+  EXPECT_EQ(Query("SELECT (next_retry_at IS NOT NULL)::text FROM webhook_attempts"), "true");
 }
 
 constexpr char kReplacement[] = "\xef\xbf\xbd";  // U+FFFD

@@ -130,7 +130,7 @@ int CheckConnectedAddress(void* user, char* primary_ip, char* /*local_ip*/, int 
   auto* transfer = static_cast<CurlSender::Transfer*>(user);
   const std::string ip = primary_ip == nullptr ? "" : primary_ip;
   transfer->connected_ip = ip;
-  if (!SameAddress(ip, transfer->pinned_ip) || (!transfer->allow_private && IsPrivateAddress(ip))) {
+  if (!ConnectedAddressAllowed(ip, transfer->pinned_ip, transfer->allow_private)) {
     transfer->refused_address = true;
     return CURL_PREREQFUNC_ABORT;
   }
@@ -138,6 +138,32 @@ int CheckConnectedAddress(void* user, char* primary_ip, char* /*local_ip*/, int 
 }
 
 }  // namespace
+
+bool ConnectedAddressAllowed(const std::string& connected_ip, const std::string& checked_ip,
+                             bool allow_private) {
+  return SameAddress(connected_ip, checked_ip) &&
+         (allow_private || !IsPrivateAddress(connected_ip));
+}
+
+absl::StatusOr<std::string> CurlSender::Resolve(const OutboundTarget& target) {
+  const std::string key = absl::StrCat(target.host, ":", target.port);
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&resolve_mu_);
+    auto it = resolved_.find(key);
+    if (it != resolved_.end() && now - it->second.at < options_.resolve_ttl) {
+      return it->second.address;
+    }
+  }
+  absl::StatusOr<std::string> address =
+      ResolveOutbound(target, options_.allow_private_destinations);
+  if (address.ok() && options_.resolve_ttl > absl::ZeroDuration()) {
+    absl::MutexLock lock(&resolve_mu_);
+    if (resolved_.size() >= 10000) resolved_.clear();  // bounded; rebuilt on demand
+    resolved_[key] = {*address, now};
+  }
+  return address;
+}
 
 CurlSender::CurlSender(CurlSenderOptions options) : options_(options) {
   static std::once_flag once;
@@ -188,7 +214,7 @@ uint64_t CurlSender::Send(PostRequest request, Done done) {
   }
   // Unresolvable and refused (private) read the same to the tenant. Resolved
   // here, on the caller's thread: a slow DNS answer never stalls other sends.
-  auto address = ResolveOutbound(*target, options_.allow_private_destinations);
+  auto address = Resolve(*target);
   if (!address.ok()) {
     result.error = kUnresolvable;
     result.detail = address.status().ToString();

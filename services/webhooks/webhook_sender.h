@@ -11,8 +11,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/webhooks/outbound_url.h"
 
 namespace affonso::services {
 
@@ -40,6 +43,12 @@ inline constexpr size_t kResponseExcerptBytes = 512;
 // connect", "timed out", "TLS error", "connection closed", "invalid HTTP
 // response", "send failed".
 const char* PublicSendError(int curl_code);
+
+// Whether a connection to `connected_ip` may carry a send whose destination
+// was checked as `checked_ip` (both numeric, any spelling): the very same
+// address, and not a private one unless `allow_private`.
+bool ConnectedAddressAllowed(const std::string& connected_ip, const std::string& checked_ip,
+                             bool allow_private);
 
 struct PostRequest {
   std::string url;
@@ -85,6 +94,10 @@ struct CurlSenderOptions {
   bool allow_private_destinations = false;
   // Idle keep-alive connections kept for reuse (across all receivers).
   int max_idle_connections = 256;
+  // A host's checked address is reused for this long, so a busy receiver
+  // costs one lookup, not one per send. Only allowed answers are kept, and
+  // the connection is still pinned to (and checked against) that address.
+  absl::Duration resolve_ttl = absl::Seconds(5);
 };
 
 // libcurl multi: every send runs concurrently on one I/O thread, and idle
@@ -113,6 +126,8 @@ class CurlSender final : public WebhookSender {
   struct Transfer;  // one send in flight (the .cc's)
 
  private:
+  // ResolveOutbound, through the cache of checked addresses.
+  absl::StatusOr<std::string> Resolve(const OutboundTarget& target);
   void Loop();
   void Finish(Transfer* transfer, int curl_code);
 
@@ -126,6 +141,12 @@ class CurlSender final : public WebhookSender {
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> connections_opened_{0};
+  struct Resolved {
+    std::string address;
+    absl::Time at;
+  };
+  absl::Mutex resolve_mu_;
+  absl::flat_hash_map<std::string, Resolved> resolved_ ABSL_GUARDED_BY(resolve_mu_);
   std::thread io_;
 };
 

@@ -301,6 +301,21 @@ TEST_F(CurlSenderTest, APrivateDestinationIsRefusedWithoutConnecting) {
   EXPECT_EQ(strict.connections_opened(), 0);
 }
 
+// What the check on the connection actually used (CURLOPT_PREREQFUNCTION)
+// lets through: the checked address in any spelling, nothing else, and no
+// private address unless allowed.
+TEST(ConnectedAddressAllowedTest, OnlyTheCheckedAddressAndNeverAPrivateOne) {
+  EXPECT_TRUE(ConnectedAddressAllowed("93.184.216.34", "93.184.216.34", false));
+  EXPECT_TRUE(ConnectedAddressAllowed("2606:2800:220:1:248:1893:25c8:1946",
+                                      "2606:2800:0220:0001:0248:1893:25C8:1946", false));
+  EXPECT_FALSE(ConnectedAddressAllowed("93.184.216.35", "93.184.216.34", false));
+  EXPECT_FALSE(ConnectedAddressAllowed("10.0.0.1", "93.184.216.34", true));
+  EXPECT_FALSE(ConnectedAddressAllowed("127.0.0.1", "127.0.0.1", false));
+  EXPECT_TRUE(ConnectedAddressAllowed("127.0.0.1", "127.0.0.1", true));
+  EXPECT_FALSE(ConnectedAddressAllowed("", "93.184.216.34", true));
+  EXPECT_FALSE(ConnectedAddressAllowed("::ffff:127.0.0.1", "93.184.216.34", false));
+}
+
 TEST(PublicSendErrorTest, EveryCurlCodeMapsToAFixedPhrase) {
   EXPECT_STREQ(PublicSendError(CURLE_COULDNT_RESOLVE_HOST),
                "could not resolve host to an allowed address");
