@@ -600,6 +600,36 @@ TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
             "0");
 }
 
+// Replicas claiming batches side by side, with sends that outlive the lease
+// unless it is extended: no delivery is sent twice at once, none is sent
+// twice at all, and every one is recorded once.
+TEST_F(WebhookDeliveryTest, ThreeDispatchersClaimingBatchesNeverSendADeliveryTwice) {
+  receiver_->Answer("/slow", 200, "{}", absl::Milliseconds(400));
+  for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", "", absl::StrCat("/slow/", i));
+  constexpr int kEvents = 30;
+  for (int i = 0; i < kEvents; ++i) Event();
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(300);  // kept alive only by its extensions
+  options.claim_batch = 8;
+  options.per_endpoint_cap = 16;
+  options.per_team_cap = 100;
+  std::vector<std::unique_ptr<WebhookDispatcher>> dispatchers;
+  for (int i = 0; i < 3; ++i) {
+    dispatchers.push_back(
+        std::make_unique<WebhookDispatcher>(store_.get(), sender_.get(), options, &registry_));
+    dispatchers.back()->Start();
+  }
+  const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
+  const std::string all = std::to_string(4 * kEvents);
+  for (int i = 0; i < 1500 && Query(kDone) != all; ++i) absl::SleepFor(absl::Milliseconds(20));
+  for (auto& dispatcher : dispatchers) dispatcher->Stop();
+  EXPECT_EQ(Query(kDone), all);
+  EXPECT_EQ(receiver_->max_open(), 1);
+  EXPECT_EQ(receiver_->CountUnder("/slow"), static_cast<size_t>(4 * kEvents));
+  EXPECT_EQ(Query("SELECT max(attempts) FROM webhook_deliveries"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), all);
+}
+
 // Issue 18's budget: at most 4 statements per delivered webhook, claim and
 // record included, counted by the pool (BEGIN and COMMIT would count too).
 TEST_F(WebhookDeliveryTest, ABacklogCostsAtMostFourStatementsPerDelivery) {
