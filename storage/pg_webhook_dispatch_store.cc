@@ -77,7 +77,8 @@ constexpr Statement kClaim{
     "  AND ev.id = d.event_id AND e.id = d.endpoint_id "
     "RETURNING d.id AS delivery_id, d.team_id, d.event_id, ev.type AS event_type, "
     "  ev.payload::text AS payload, e.id AS endpoint_id, e.url, e.secret, e.secret_sealed, "
-    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active"};
+    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active, "
+    "  EXTRACT(EPOCH FROM now() - ev.created_at)::float8 AS event_age_seconds"};
 
 // $1 delivery ids, $2 their attempts (comma-separated: libpqxx 6.4 has no
 // array parameters; ids never hold a comma), $3 lease ms. A delivery recorded
@@ -262,6 +263,7 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
   return pool_->Autocommit(
       "webhook_claim", [&](Tx& tx) -> absl::StatusOr<std::vector<ClaimedDelivery>> {
         std::vector<ClaimedDelivery> claimed;
+        const absl::Time claimed_at = absl::Now();
         for (const auto& row :
              tx.Exec(kClaim, max, lease_ms, caps.per_endpoint, caps.per_team, window)) {
           ClaimedDelivery delivery;
@@ -286,6 +288,8 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
           }
           delivery.attempt = row["attempts"].as<int>();
           delivery.endpoint_active = row["endpoint_active"].as<bool>();
+          delivery.event_created_at =
+              claimed_at - absl::Seconds(row["event_age_seconds"].as<double>());
           claimed.push_back(std::move(delivery));
         }
         return claimed;

@@ -24,6 +24,9 @@ struct ClaimedDelivery {
   bool secret_unavailable = false;
   int attempt = 0;              // this attempt's number, 1-based; with the id, names this lease
   bool endpoint_active = true;  // false: disabled or deleted since it was queued
+  // When the event was written, on this process's clock (its age at the
+  // claim, by the database's clock, before now): for the delivery-lag metric.
+  absl::Time event_created_at;
 };
 
 // A lease a dispatcher holds: the claim that counted `attempt`.

@@ -641,6 +641,15 @@ TEST_F(WebhookDeliveryTest, ABacklogCostsAtMostFourStatementsPerDelivery) {
   options.per_team_cap = 1000;
   options.workers = 200;
   options.poll_interval = absl::Seconds(1);  // idle polls are not what this measures
+  auto lags = [&] {
+    return registry_
+        .AddHistogram("affonso_webhook_first_attempt_lag_seconds", "", {},
+                      services::FirstAttemptLagBuckets())
+        .WithLabels({})
+        .Read()
+        .count;
+  };
+  const uint64_t lags_before = lags();
   const int64_t before = db_->pool().statements_sent();
   const absl::Time start = absl::Now();
   WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
@@ -658,6 +667,7 @@ TEST_F(WebhookDeliveryTest, ABacklogCostsAtMostFourStatementsPerDelivery) {
   EXPECT_LE(per_delivery, 4.0);
   EXPECT_EQ(receiver_->count(), static_cast<size_t>(4 * kEvents));
   EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), all);
+  EXPECT_EQ(lags() - lags_before, static_cast<uint64_t>(4 * kEvents));  // one per first attempt
 }
 
 // Outcomes are recorded as sends finish: a fast receiver's delivery is done

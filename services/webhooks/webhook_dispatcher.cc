@@ -31,6 +31,10 @@ const char* ResultLabel(storage::DeliveryOutcome outcome) {
 
 }  // namespace
 
+std::vector<double> FirstAttemptLagBuckets() {
+  return {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300};
+}
+
 std::vector<absl::Duration> WebhookDispatcherOptions::DefaultRetrySchedule() {
   return {absl::Seconds(5),  absl::Seconds(30), absl::Minutes(2), absl::Minutes(10),
           absl::Minutes(30), absl::Hours(1),    absl::Hours(2),   absl::Hours(4),
@@ -74,6 +78,12 @@ WebhookDispatcher::Metrics::Metrics(metrics::Registry* registry)
                                        "Time of one webhook POST, connect to response (or "
                                        "failure).")
                         .WithLabels({})),
+      first_attempt_lag(registry
+                            ->AddHistogram("affonso_webhook_first_attempt_lag_seconds",
+                                           "From an event's commit to its first attempt's "
+                                           "outcome being recorded, per delivery.",
+                                           {}, FirstAttemptLagBuckets())
+                            .WithLabels({})),
       errors(registry->AddCounter(
           "affonso_webhook_dispatcher_errors_total",
           "Dispatcher database steps that failed (fan_out, claim, lease, record, backlog); the "
@@ -372,8 +382,14 @@ void WebhookDispatcher::Flush(std::vector<ToRecord> batch) {
     for (size_t i = 0; i < batch.size(); ++i) counted[i] = RecordOne(records[i]);
   }
   // Counted once stored, so the metric never reports what the log lacks.
+  const absl::Time now = absl::Now();
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (counted[i]) metrics_.deliveries.WithLabels({ResultLabel(records[i].outcome)}).Increment();
+    if (!counted[i]) continue;
+    metrics_.deliveries.WithLabels({ResultLabel(records[i].outcome)}).Increment();
+    if (records[i].delivery.attempt == 1 &&
+        records[i].outcome != storage::DeliveryOutcome::kCanceled) {
+      metrics_.first_attempt_lag.Observe(now - records[i].delivery.event_created_at);
+    }
   }
   absl::MutexLock lock(&mu_);
   for (const ToRecord& item : batch) {

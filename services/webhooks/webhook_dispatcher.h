@@ -119,6 +119,7 @@ class WebhookDispatcher {
     explicit Metrics(metrics::Registry* registry);
     metrics::CounterFamily& deliveries;
     metrics::Histogram& send_duration;
+    metrics::Histogram& first_attempt_lag;
     metrics::CounterFamily& errors;
   };
 
@@ -144,6 +145,10 @@ class WebhookDispatcher {
   std::thread lease_keeper_;
   std::thread claimer_;
 };
+
+// The buckets of affonso_webhook_first_attempt_lag_seconds (seconds): the
+// 1 s target in the middle.
+std::vector<double> FirstAttemptLagBuckets();
 
 // When the next attempt is due after `attempt` failed (nullopt: give up).
 std::optional<absl::Time> NextAttemptAt(const WebhookDispatcherOptions& options, int attempt,

@@ -246,12 +246,13 @@ TEST_F(CurlSenderTest, ConnectionsToAReceiverAreKeptAliveAndReused) {
     mu.Await(absl::Condition(&all));
     return ok;
   };
+  // However the sends of a burst overlap, no more connections are ever open
+  // than sends were in flight at once: the second burst reuses the first's.
   EXPECT_EQ(burst(8), 8);
-  const int after_first_burst = server.connections();
-  EXPECT_LE(after_first_burst, 8);
+  EXPECT_LE(server.connections(), 8);
   EXPECT_EQ(burst(8), 8);
-  EXPECT_EQ(server.connections(), after_first_burst) << "a second burst opened new connections";
-  EXPECT_EQ(sender.connections_opened(), after_first_burst);
+  EXPECT_LE(server.connections(), 8) << "a second burst opened connections beside the first's";
+  EXPECT_EQ(sender.connections_opened(), server.connections());
   EXPECT_EQ(server.requests(), 26);
 }
 
