@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/json_escape.h"
 #include "common/log.h"
 #include "common/untrusted_text.h"
 #include "storage/pg_values.h"
@@ -76,7 +77,8 @@ constexpr Statement kClaim{
     "  AND ev.id = d.event_id AND e.id = d.endpoint_id "
     "RETURNING d.id AS delivery_id, d.team_id, d.event_id, ev.type AS event_type, "
     "  ev.payload::text AS payload, e.id AS endpoint_id, e.url, e.secret, e.secret_sealed, "
-    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active"};
+    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active, "
+    "  EXTRACT(EPOCH FROM now() - ev.created_at)::float8 AS event_age_seconds"};
 
 // $1 delivery ids, $2 their attempts (comma-separated: libpqxx 6.4 has no
 // array parameters; ids never hold a comma), $3 lease ms. A delivery recorded
@@ -133,6 +135,64 @@ constexpr Statement kRecord{
     "  OR $9 NOT IN ('succeeded', 'canceled'))) "
     "SELECT count(*) AS moved FROM d"};
 
+// Record for a batch, in one statement. $1 a JSON array of records (libpqxx
+// 6.4 has no array parameters), each with seq (its order in the batch),
+// attempt_id, team_id, delivery_id, endpoint_id, event_id, attempt,
+// status_code, error, status (the delivery's next), duration_ms, excerpt,
+// next_micros (next attempt, epoch micros) and gone; $2 disable after this
+// many seconds failing. Answers the ids of the deliveries it moved. An
+// endpoint's failure run follows its last outcome in the batch (a success
+// before a failure restarts the run); a success on a healthy endpoint takes
+// no lock on its row. Endpoint rows are locked in id order, so two batches
+// touching the same endpoints cannot deadlock, and FOR NO KEY UPDATE (what
+// the UPDATE takes anyway), which leaves the attempt rows' foreign-key checks
+// (KEY SHARE) free to go on.
+constexpr Statement kRecordBatch{
+    "webhook_record_batch",
+    "WITH r AS ( "
+    "  SELECT * FROM json_to_recordset($1::json) AS r(seq int, attempt_id text, team_id text, "
+    "    delivery_id text, endpoint_id text, event_id text, attempt int, status_code int, "
+    "    error text, status text, duration_ms int, excerpt text, next_micros bigint, "
+    "    gone bool)), "
+    "d AS ( "
+    "  UPDATE webhook_deliveries w SET status = r.status, lease_until = NULL, "
+    "    updated_at = now(), next_attempt_at = CASE WHEN r.status = 'pending' "
+    "      THEN timestamptz 'epoch' + r.next_micros * interval '1 microsecond' "
+    "      ELSE w.next_attempt_at END "
+    "  FROM r WHERE w.id = r.delivery_id AND w.team_id = r.team_id "
+    "    AND w.status = 'pending' AND w.attempts = r.attempt "
+    "  RETURNING w.id), "
+    "moved AS (SELECT r.* FROM r JOIN d ON d.id = r.delivery_id), "
+    "a AS ( "
+    "  INSERT INTO webhook_attempts (id, team_id, delivery_id, endpoint_id, event_id, attempt, "
+    "    status_code, error, duration_ms, response_excerpt, next_retry_at) "
+    "  SELECT attempt_id, team_id, delivery_id, endpoint_id, event_id, attempt, status_code, "
+    "    error, duration_ms, excerpt, CASE WHEN status = 'pending' "
+    "      THEN timestamptz 'epoch' + next_micros * interval '1 microsecond' END "
+    "  FROM moved WHERE status <> 'canceled'), "
+    "p AS ( "
+    "  SELECT endpoint_id, team_id, bool_or(gone) AS gone, "
+    "    bool_or(status = 'succeeded') AS any_ok, bool_or(status <> 'succeeded') AS any_failed, "
+    "    (array_agg(status ORDER BY seq DESC))[1] = 'succeeded' AS last_ok "
+    "  FROM moved WHERE status <> 'canceled' GROUP BY endpoint_id, team_id), "
+    "locked AS ( "
+    "  SELECT x.id, p.gone, p.any_ok, p.last_ok, "
+    "    NOT p.last_ok AND NOT p.any_ok "
+    "      AND x.failing_since < now() - $2 * interval '1 second' AS too_long "
+    "  FROM webhook_endpoints x JOIN p ON p.endpoint_id = x.id AND p.team_id = x.team_id "
+    "  WHERE p.gone OR p.any_failed OR x.failing_since IS NOT NULL "
+    "  ORDER BY x.id FOR NO KEY UPDATE OF x), "
+    "e AS ( "
+    "  UPDATE webhook_endpoints x SET "
+    "    failing_since = CASE WHEN l.last_ok THEN NULL WHEN l.any_ok THEN now() "
+    "      ELSE COALESCE(x.failing_since, now()) END, "
+    "    enabled = CASE WHEN l.gone OR l.too_long THEN false ELSE x.enabled END, "
+    "    disabled_reason = CASE WHEN l.gone THEN 'gone' WHEN l.too_long THEN 'failing' "
+    "      ELSE x.disabled_reason END, "
+    "    updated_at = now() "
+    "  FROM locked l WHERE x.id = l.id) "
+    "SELECT delivery_id FROM moved"};
+
 // Record's fallback: ids, a status and a time, nothing a receiver sent.
 // $1 delivery, $2 next status, $3 attempt number, $4 next attempt (epoch
 // micros).
@@ -185,9 +245,11 @@ const char* StatusFor(DeliveryOutcome outcome) {
 
 }  // namespace
 
+// FanOut, Claim and RecordBatch are one statement each, run without a
+// transaction block: no BEGIN / SET / COMMIT round trips, and nothing locked
+// beyond the statement.
 absl::StatusOr<int> PgWebhookDispatchStore::FanOut(int max_events) {
-  return pool_->InTransaction("webhook_fan_out", [&](Tx& tx) -> absl::StatusOr<int> {
-    tx.ExecUnprepared(kAsyncCommit);
+  return pool_->Autocommit("webhook_fan_out", [&](Tx& tx) -> absl::StatusOr<int> {
     return static_cast<int>(tx.Exec(kFanOut, max_events).affected_rows());
   });
 }
@@ -198,10 +260,10 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
   const int64_t lease_ms = absl::ToInt64Milliseconds(lease);
   // Enough candidates for every team in them to fill its share.
   const int window = std::max(8 * max, 128);
-  return pool_->InTransaction(
+  return pool_->Autocommit(
       "webhook_claim", [&](Tx& tx) -> absl::StatusOr<std::vector<ClaimedDelivery>> {
-        tx.ExecUnprepared(kAsyncCommit);
         std::vector<ClaimedDelivery> claimed;
+        const absl::Time claimed_at = absl::Now();
         for (const auto& row :
              tx.Exec(kClaim, max, lease_ms, caps.per_endpoint, caps.per_team, window)) {
           ClaimedDelivery delivery;
@@ -226,6 +288,8 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
           }
           delivery.attempt = row["attempts"].as<int>();
           delivery.endpoint_active = row["endpoint_active"].as<bool>();
+          delivery.event_created_at =
+              claimed_at - absl::Seconds(row["event_age_seconds"].as<double>());
           claimed.push_back(std::move(delivery));
         }
         return claimed;
@@ -266,6 +330,39 @@ absl::Status PgWebhookDispatchStore::Record(const AttemptRecord& record,
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<std::string>> PgWebhookDispatchStore::RecordBatch(
+    const std::vector<AttemptRecord>& records, absl::Duration disable_after) {
+  if (records.empty()) return std::vector<std::string>();
+  std::string json = "[";
+  int seq = 0;
+  for (const AttemptRecord& record : records) {
+    const ClaimedDelivery& d = record.delivery;
+    // Whoever filled the record, what a receiver sent cannot make this fail
+    // (and JsonEscape makes any bytes valid JSON).
+    absl::StrAppend(
+        &json, seq == 0 ? "" : ",", "{\"seq\":", seq, ",\"attempt_id\":", JsonEscape(NewId("wha")),
+        ",\"team_id\":", JsonEscape(d.team_id), ",\"delivery_id\":", JsonEscape(d.delivery_id),
+        ",\"endpoint_id\":", JsonEscape(d.endpoint_id), ",\"event_id\":", JsonEscape(d.event_id),
+        ",\"attempt\":", d.attempt, ",\"status_code\":", record.status_code,
+        ",\"error\":", JsonEscape(SanitizeUntrustedText(record.error, kMaxErrorBytes)),
+        ",\"status\":", JsonEscape(StatusFor(record.outcome)),
+        ",\"duration_ms\":", record.duration_ms, ",\"excerpt\":",
+        JsonEscape(SanitizeUntrustedText(record.response_excerpt, kMaxExcerptBytes)),
+        ",\"next_micros\":", absl::ToUnixMicros(record.next_attempt_at),
+        ",\"gone\":", record.outcome == DeliveryOutcome::kGone ? "true" : "false", "}");
+    ++seq;
+  }
+  json += "]";
+  return pool_->Autocommit(
+      "webhook_record_batch", [&](Tx& tx) -> absl::StatusOr<std::vector<std::string>> {
+        std::vector<std::string> moved;
+        for (const auto& row : tx.Exec(kRecordBatch, json, absl::ToInt64Seconds(disable_after))) {
+          moved.push_back(ReadText(row["delivery_id"]));
+        }
+        return moved;
+      });
 }
 
 absl::Status PgWebhookDispatchStore::RecordOutcomeOnly(const AttemptRecord& record) {

@@ -19,6 +19,8 @@ class PgWebhookDispatchStore final : public WebhookDispatchStore {
   absl::StatusOr<int> ExtendLeases(const std::vector<HeldLease>& held,
                                    absl::Duration lease) override;
   absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) override;
+  absl::StatusOr<std::vector<std::string>> RecordBatch(const std::vector<AttemptRecord>& records,
+                                                       absl::Duration disable_after) override;
   absl::Status RecordOutcomeOnly(const AttemptRecord& record) override;
   absl::StatusOr<OutboxBacklog> Backlog(int64_t count_cap) override;
 

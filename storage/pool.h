@@ -1,6 +1,8 @@
 #ifndef AFFONSO_STORAGE_POOL_H_
 #define AFFONSO_STORAGE_POOL_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -75,22 +77,32 @@ struct PooledConnection {
 // storage code sees it: pqxx types never cross the storage boundary.
 class Tx {
  public:
-  Tx(PooledConnection& connection, pqxx::transaction_base& tx) : connection_(connection), tx_(tx) {}
+  Tx(PooledConnection& connection, pqxx::transaction_base& tx,
+     std::atomic<int64_t>* statements = nullptr)
+      : connection_(connection), tx_(tx), statements_(statements) {}
 
   template <typename... Args>
   pqxx::result Exec(const Statement& statement, Args&&... args) {
     Prepare(statement);
+    Count();
     return tx_.exec_prepared(statement.name, std::forward<Args>(args)...);
   }
 
   // For DDL and one-off statements (migrations, tests); no parameters.
-  pqxx::result ExecUnprepared(const std::string& sql) { return tx_.exec(sql); }
+  pqxx::result ExecUnprepared(const std::string& sql) {
+    Count();
+    return tx_.exec(sql);
+  }
 
  private:
   void Prepare(const Statement& statement);
+  void Count() {
+    if (statements_ != nullptr) statements_->fetch_add(1, std::memory_order_relaxed);
+  }
 
   PooledConnection& connection_;
   pqxx::transaction_base& tx_;
+  std::atomic<int64_t>* statements_;
 };
 
 namespace internal {
@@ -151,6 +163,9 @@ class ConnectionPool {
   // Connections currently leased (for metrics and tests).
   int in_use() const;
   PoolStats stats() const;
+  // Statements sent so far, BEGIN and COMMIT (or ROLLBACK) included, not the
+  // one-off PREPAREs: what a code path costs the database (tests, metrics).
+  int64_t statements_sent() const { return statements_.load(std::memory_order_relaxed); }
 
  private:
   ConnectionPool(PoolConfig config, PoolObserver* observer)
@@ -182,7 +197,9 @@ class ConnectionPool {
     PooledConnection& connection = lease->connection();
     try {
       TxType pqxx_tx(*connection.conn);
-      Tx tx(connection, pqxx_tx);
+      // A transaction block costs its BEGIN and its COMMIT or ROLLBACK.
+      if (!std::is_same_v<TxType, pqxx::nontransaction>) statements_.fetch_add(2);
+      Tx tx(connection, pqxx_tx, &statements_);
       auto result = fn(tx);
       if (!StatusOf(result).ok()) return result;  // pqxx_tx's destructor rolls back
       pqxx_tx.commit();
@@ -205,6 +222,7 @@ class ConnectionPool {
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + leased + being opened
   int leased_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> statements_{0};
 };
 
 }  // namespace affonso::storage

@@ -24,6 +24,9 @@ struct ClaimedDelivery {
   bool secret_unavailable = false;
   int attempt = 0;              // this attempt's number, 1-based; with the id, names this lease
   bool endpoint_active = true;  // false: disabled or deleted since it was queued
+  // When the event was written, on this process's clock (its age at the
+  // claim, by the database's clock, before now): for the delivery-lag metric.
+  absl::Time event_created_at;
 };
 
 // A lease a dispatcher holds: the claim that counted `attempt`.
@@ -66,8 +69,10 @@ struct OutboxBacklog {
   double oldest_due_age_seconds = 0;    // how long the most overdue one has been due
 };
 
-// The dispatcher's side of the outbox. Every method is one transaction, so
-// replicas can run dispatchers side by side.
+// The dispatcher's side of the outbox. Every method is one transaction (the
+// Pg store's FanOut, Claim, ExtendLeases and RecordBatch one autocommit
+// statement each), so replicas can run dispatchers side by side and no lock
+// is held between calls, least of all across a send.
 class WebhookDispatchStore {
  public:
   virtual ~WebhookDispatchStore() = default;
@@ -99,6 +104,14 @@ class WebhookDispatchStore {
   // longer this claim's) is not touched: nothing is written and the answer
   // is FAILED_PRECONDITION.
   virtual absl::Status Record(const AttemptRecord& record, absl::Duration disable_after) = 0;
+
+  // Record for many attempts at once, in one statement: each record is
+  // treated as Record treats it (the endpoints' failure runs follow the
+  // batch's outcomes in order). Returns the ids of the deliveries it moved;
+  // the others' leases were lost, and nothing was written for them. On error
+  // nothing at all was written: the caller falls back to Record one by one.
+  virtual absl::StatusOr<std::vector<std::string>> RecordBatch(
+      const std::vector<AttemptRecord>& records, absl::Duration disable_after) = 0;
 
   // The fallback when Record fails: moves the delivery on (status,
   // next_attempt_at, lease released) with nothing but ids and times, so that

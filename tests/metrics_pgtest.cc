@@ -92,6 +92,7 @@ TEST_F(MetricsTest, ASignupShowsInTheCounters) {
         "affonso_db_connect_failures_total counter", "affonso_db_pool_connections_in_use gauge",
         "affonso_fraud_flags_total counter", "affonso_webhook_deliveries_total counter",
         "affonso_webhook_send_duration_seconds histogram",
+        "affonso_webhook_first_attempt_lag_seconds histogram",
         "affonso_webhook_dispatcher_errors_total counter",
         "affonso_webhook_outbox_oldest_age_seconds gauge",
         "affonso_http_request_duration_seconds histogram", "affonso_click_batch_size histogram",

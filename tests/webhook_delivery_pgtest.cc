@@ -297,6 +297,11 @@ TEST_F(WebhookDeliveryTest, PrivateDestinationsAreRefusedUnlessAllowed) {
   EXPECT_EQ(receiver_->deliveries().size(), 0u);
   EXPECT_NE(Query("SELECT error FROM webhook_attempts"), "");
   EXPECT_EQ(Query("SELECT status_code FROM webhook_attempts"), "0");
+  // A failed attempt like any other: retried on the schedule.
+  EXPECT_EQ(Query("SELECT error FROM webhook_attempts"),
+            "could not resolve host to an allowed address");
+  EXPECT_EQ(Query("SELECT status || attempts FROM webhook_deliveries"), "pending1");
+  EXPECT_EQ(Query("SELECT (next_retry_at IS NOT NULL)::text FROM webhook_attempts"), "true");
 }
 
 constexpr char kReplacement[] = "\xef\xbf\xbd";  // U+FFFD
@@ -593,6 +598,242 @@ TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
   EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts WHERE error ~ '127\\.0\\.0\\.1|localhost|"
                   "port|::1'"),
             "0");
+}
+
+// Replicas claiming batches side by side, with sends that outlive the lease
+// unless it is extended: no delivery is sent twice at once, none is sent
+// twice at all, and every one is recorded once.
+TEST_F(WebhookDeliveryTest, ThreeDispatchersClaimingBatchesNeverSendADeliveryTwice) {
+  receiver_->Answer("/slow", 200, "{}", absl::Milliseconds(400));
+  for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", "", absl::StrCat("/slow/", i));
+  constexpr int kEvents = 30;
+  for (int i = 0; i < kEvents; ++i) Event();
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(300);  // kept alive only by its extensions
+  options.claim_batch = 8;
+  options.per_endpoint_cap = 16;
+  options.per_team_cap = 100;
+  std::vector<std::unique_ptr<WebhookDispatcher>> dispatchers;
+  for (int i = 0; i < 3; ++i) {
+    dispatchers.push_back(
+        std::make_unique<WebhookDispatcher>(store_.get(), sender_.get(), options, &registry_));
+    dispatchers.back()->Start();
+  }
+  const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
+  const std::string all = std::to_string(4 * kEvents);
+  for (int i = 0; i < 1500 && Query(kDone) != all; ++i) absl::SleepFor(absl::Milliseconds(20));
+  for (auto& dispatcher : dispatchers) dispatcher->Stop();
+  EXPECT_EQ(Query(kDone), all);
+  EXPECT_EQ(receiver_->max_open(), 1);
+  EXPECT_EQ(receiver_->CountUnder("/slow"), static_cast<size_t>(4 * kEvents));
+  EXPECT_EQ(Query("SELECT max(attempts) FROM webhook_deliveries"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), all);
+}
+
+// Issue 18's budget: at most 4 statements per delivered webhook, claim and
+// record included, counted by the pool (BEGIN and COMMIT would count too).
+TEST_F(WebhookDeliveryTest, ABacklogCostsAtMostFourStatementsPerDelivery) {
+  for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", "", absl::StrCat("/e", i));
+  constexpr int kEvents = 100;
+  for (int i = 0; i < kEvents; ++i) Event();
+  WebhookDispatcherOptions options = Fast();
+  options.per_endpoint_cap = 100;
+  options.per_team_cap = 1000;
+  options.workers = 200;
+  options.poll_interval = absl::Seconds(1);  // idle polls are not what this measures
+  auto lags = [&] {
+    return registry_
+        .AddHistogram("affonso_webhook_first_attempt_lag_seconds", "", {},
+                      services::FirstAttemptLagBuckets())
+        .WithLabels({})
+        .Read()
+        .count;
+  };
+  const uint64_t lags_before = lags();
+  const int64_t before = db_->pool().statements_sent();
+  const absl::Time start = absl::Now();
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
+  dispatcher.Start();
+  const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
+  const std::string all = std::to_string(4 * kEvents);
+  for (int i = 0; i < 3000 && Query(kDone) != all; ++i) absl::SleepFor(absl::Milliseconds(5));
+  const int64_t statements = db_->pool().statements_sent() - before;
+  const absl::Duration took = absl::Now() - start;  // printed, never asserted
+  dispatcher.Stop();
+  ASSERT_EQ(Query(kDone), all);
+  const double per_delivery = static_cast<double>(statements) / (4 * kEvents);
+  std::cout << statements << " statements for " << 4 * kEvents << " deliveries: " << per_delivery
+            << " per delivery, in " << took << "\n";
+  EXPECT_LE(per_delivery, 4.0);
+  EXPECT_EQ(receiver_->count(), static_cast<size_t>(4 * kEvents));
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), all);
+  EXPECT_EQ(lags() - lags_before, static_cast<uint64_t>(4 * kEvents));  // one per first attempt
+}
+
+// Outcomes are recorded as sends finish: a fast receiver's delivery is done
+// while a slow one in the same claim is still waiting for its answer.
+TEST_F(WebhookDeliveryTest, ASlowReceiverDoesNotHoldBackTheRestOfItsClaim) {
+  receiver_->Answer("/slow", 200, "{}", absl::Seconds(4));
+  const std::string slow = Endpoint("{referral.lead}", "", "/slow");
+  const std::string fast = Endpoint("{referral.lead}", "", "/fast");
+  Event();
+  WebhookDispatcher dispatcher(store_.get(), sender_.get(), Fast(), &registry_);
+  dispatcher.Start();
+  auto state = [&](const std::string& endpoint) {
+    return Query("SELECT status FROM webhook_deliveries WHERE endpoint_id = '" + endpoint + "'");
+  };
+  for (int i = 0; i < 350 && state(fast) != "succeeded"; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(state(fast), "succeeded");
+  EXPECT_EQ(state(slow), "pending");  // its answer is still on its way
+  EXPECT_EQ(receiver_->CountUnder("/slow"), 1u);
+  dispatcher.Stop();  // within its grace: the slow one finishes
+  EXPECT_EQ(state(slow), "succeeded");
+}
+
+// Stop waits for sends in flight only so long, and what it abandons is not
+// lost: sent again, with the same event id, once the lease runs out.
+TEST_F(WebhookDeliveryTest, StopAbandonsSlowSendsAfterItsGraceAndTheyAreSentAgain) {
+  receiver_->Answer("/slow", 200, "{}", absl::Seconds(5));
+  const std::string endpoint = Endpoint("{referral.lead}", "", "/slow");
+  const std::string event = Event();
+  WebhookDispatcherOptions options = Fast();
+  options.stop_grace = absl::Milliseconds(200);
+  options.lease = absl::Milliseconds(600);
+  {
+    WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
+    dispatcher.Start();
+    for (int i = 0; i < 500 && receiver_->CountUnder("/slow") == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_EQ(receiver_->CountUnder("/slow"), 1u);
+    const absl::Time stopping = absl::Now();
+    dispatcher.Stop();
+    const absl::Duration took = absl::Now() - stopping;
+    std::cout << "Stop took " << took << " with a send answering after 5 s\n";
+    EXPECT_LT(took, absl::Seconds(3)) << "Stop waited for the slow receiver";
+  }
+  EXPECT_EQ(Query("SELECT status || attempts FROM webhook_deliveries"), "pending1");
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "0");  // never recorded
+  Query("UPDATE webhook_endpoints SET url = '" + receiver_->Url("/fast") + "'");
+  absl::SleepFor(absl::Milliseconds(700));  // the lease runs out
+  WebhookDispatcher survivor(store_.get(), sender_.get(), Fast(), &registry_);
+  EXPECT_EQ(survivor.RunOnce(), 1);
+  EXPECT_EQ(Query("SELECT status || attempts FROM webhook_deliveries"), "succeeded2");
+  EXPECT_EQ(receiver_->CountUnder("/fast"), 1u);
+  for (const WebhookReceiver::Delivery& seen : receiver_->deliveries()) {
+    EXPECT_EQ(seen.event_id, event);
+  }
+}
+
+// A dispatcher that sent but crashed before recording: nothing of it
+// reached the database, and the next one sends again.
+class ForgetfulStore : public storage::WebhookDispatchStore {
+ public:
+  explicit ForgetfulStore(storage::WebhookDispatchStore* real) : real_(real) {}
+  absl::StatusOr<int> FanOut(int max_events) override { return real_->FanOut(max_events); }
+  absl::StatusOr<std::vector<storage::ClaimedDelivery>> Claim(
+      int max, absl::Duration lease, const storage::ClaimCaps& caps) override {
+    return real_->Claim(max, lease, caps);
+  }
+  absl::StatusOr<int> ExtendLeases(const std::vector<storage::HeldLease>&,
+                                   absl::Duration) override {
+    return absl::UnavailableError("crashed");
+  }
+  absl::Status Record(const storage::AttemptRecord&, absl::Duration) override {
+    return absl::UnavailableError("crashed");
+  }
+  absl::StatusOr<std::vector<std::string>> RecordBatch(const std::vector<storage::AttemptRecord>&,
+                                                       absl::Duration) override {
+    return absl::UnavailableError("crashed");
+  }
+  absl::Status RecordOutcomeOnly(const storage::AttemptRecord&) override {
+    return absl::UnavailableError("crashed");
+  }
+  absl::StatusOr<storage::OutboxBacklog> Backlog(int64_t cap) override {
+    return real_->Backlog(cap);
+  }
+
+ private:
+  storage::WebhookDispatchStore* real_;
+};
+
+TEST_F(WebhookDeliveryTest, ACrashBetweenSendAndRecordSendsAgain) {
+  Endpoint();
+  Endpoint("{referral.lead}", "", "/second");
+  const std::string event = Event();
+  ForgetfulStore crashing(store_.get());
+  WebhookDispatcherOptions options = Fast();
+  options.lease = absl::Milliseconds(300);
+  WebhookDispatcher doomed(&crashing, sender_.get(), options, &registry_);
+  EXPECT_EQ(doomed.RunOnce(), 3);  // one event fanned out, two deliveries sent
+  EXPECT_EQ(receiver_->count(), 2u);
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "0");
+  WebhookDispatcher survivor(store_.get(), sender_.get(), Fast(), &registry_);
+  EXPECT_EQ(survivor.RunOnce(), 0);  // still leased
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_EQ(survivor.RunOnce(), 2);
+  EXPECT_EQ(receiver_->count(), 4u);
+  for (const std::string& id : receiver_->event_ids()) EXPECT_EQ(id, event);
+  EXPECT_EQ(Query("SELECT string_agg(status || attempts, ',') FROM webhook_deliveries"),
+            "succeeded2,succeeded2");
+}
+
+// RecordBatch treats each record as Record would; an endpoint's failure run
+// follows its last outcome in the batch; a lost lease is reported and left
+// alone.
+TEST_F(WebhookDeliveryTest, RecordBatchMovesEachDeliveryAndFollowsTheLastOutcome) {
+  const std::string recovering = Endpoint("{referral.lead}", "", "/recovering");
+  const std::string relapsing = Endpoint("{referral.lead}", "", "/relapsing");
+  const std::string gone = Endpoint("{referral.lead}", "", "/gone");
+  Query("UPDATE webhook_endpoints SET failing_since = now() - interval '1 hour' WHERE id = '" +
+        recovering + "'");
+  Event();
+  Event();
+  ASSERT_OK(store_->FanOut(10));
+  auto claimed = store_->Claim(10, absl::Seconds(30), storage::ClaimCaps{10, 10});
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 6u);
+  std::map<std::string, std::vector<storage::ClaimedDelivery>> by_endpoint;
+  for (const auto& delivery : *claimed) by_endpoint[delivery.endpoint_id].push_back(delivery);
+  auto record = [](const storage::ClaimedDelivery& delivery, storage::DeliveryOutcome outcome,
+                   int status) {
+    storage::AttemptRecord r;
+    r.delivery = delivery;
+    r.outcome = outcome;
+    r.status_code = status;
+    r.next_attempt_at = absl::Now() + absl::Hours(1);
+    return r;
+  };
+  using storage::DeliveryOutcome;
+  storage::ClaimedDelivery stale = by_endpoint[gone][1];
+  stale.attempt = 7;  // another claim's
+  const std::vector<storage::AttemptRecord> batch = {
+      record(by_endpoint[recovering][0], DeliveryOutcome::kRetry, 500),
+      record(by_endpoint[recovering][1], DeliveryOutcome::kSucceeded, 200),
+      record(by_endpoint[relapsing][0], DeliveryOutcome::kSucceeded, 200),
+      record(by_endpoint[relapsing][1], DeliveryOutcome::kRetry, 503),
+      record(by_endpoint[gone][0], DeliveryOutcome::kGone, 410),
+      record(stale, DeliveryOutcome::kSucceeded, 200),
+  };
+  auto moved = store_->RecordBatch(batch, absl::Hours(72));
+  ASSERT_OK(moved);
+  EXPECT_EQ(moved->size(), 5u);
+  EXPECT_EQ(std::count(moved->begin(), moved->end(), stale.delivery_id), 0);
+  EXPECT_EQ(Query("SELECT count(*) FROM webhook_attempts"), "5");
+  auto endpoint = [&](const std::string& id) {
+    return Query(
+        "SELECT enabled::text || ',' || coalesce(disabled_reason, '') || ',' || "
+        "coalesce((failing_since > now() - interval '1 minute')::text, 'none') "
+        "FROM webhook_endpoints WHERE id = '" +
+        id + "'");
+  };
+  EXPECT_EQ(endpoint(recovering), "true,,none");
+  EXPECT_EQ(endpoint(relapsing), "true,,true");
+  EXPECT_EQ(endpoint(gone), "false,gone,true");
+  EXPECT_EQ(Query("SELECT string_agg(status, ',' ORDER BY status) FROM webhook_deliveries"),
+            "failed,pending,pending,pending,succeeded,succeeded");
 }
 
 TEST(RetryScheduleTest, CoversAboutThreeDaysAndHonoursRetryAfter) {

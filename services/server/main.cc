@@ -102,8 +102,9 @@ ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
           "or both (env ROLE)");
-ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 32),
-          "webhook sends in flight at once per replica, one thread each (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 128),
+          "webhook sends in flight at once per replica, all on one I/O thread "
+          "(env WEBHOOK_WORKERS)");
 ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16),
           "webhook sends in flight to one endpoint, across replicas "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
@@ -118,6 +119,10 @@ ABSL_FLAG(int, webhook_lease_ms, EnvOr("WEBHOOK_LEASE_MS", 60000),
           "a claimed delivery is re-sent by another dispatcher after this unless its owner, "
           "alive, extends it (every third of it); at least twice the webhook timeout "
           "(env WEBHOOK_LEASE_MS)");
+ABSL_FLAG(int, webhook_stop_grace_ms, EnvOr("WEBHOOK_STOP_GRACE_MS", 10000),
+          "on shutdown, webhook sends in flight get this long to finish and be recorded; the "
+          "rest are abandoned and re-sent by another dispatcher after their lease "
+          "(env WEBHOOK_STOP_GRACE_MS)");
 ABSL_FLAG(bool, webhook_allow_private, EnvOr("WEBHOOK_ALLOW_PRIVATE", 0) != 0,
           "let webhooks go to loopback / private / link-local addresses "
           "(env WEBHOOK_ALLOW_PRIVATE=1; ./dev run sets it for a local receiver)");
@@ -223,6 +228,8 @@ int main(int argc, char** argv) {
   config.webhook_max_endpoints_per_team = absl::GetFlag(FLAGS_webhook_max_endpoints_per_team);
   config.webhook_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
   config.webhook_lease = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_lease_ms));
+  config.webhook_stop_grace =
+      absl::Milliseconds(std::max(0, absl::GetFlag(FLAGS_webhook_stop_grace_ms)));
   config.webhook_allow_private_destinations = absl::GetFlag(FLAGS_webhook_allow_private);
   config.secret_encryption_keys = absl::GetFlag(FLAGS_secret_encryption_keys);
   if (config.secret_encryption_keys.empty()) {

@@ -368,6 +368,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     dispatching.per_team_cap = config.webhook_max_in_flight_per_team;
     dispatching.poll_interval = config.webhook_poll_interval;
     dispatching.lease = std::max(config.webhook_lease, 2 * config.webhook_timeout);
+    dispatching.stop_grace = config.webhook_stop_grace;
     parts->webhook_dispatcher = std::make_unique<WebhookDispatcher>(
         parts->webhook_dispatch.get(), parts->webhook_sender.get(), dispatching, parts->registry);
     parts->webhook_dispatcher->Start();
@@ -493,7 +494,8 @@ void Server::StopWatching() {
 void Server::Shutdown(absl::Duration grace) {
   StopServing();
   StopWatching();
-  // Sends in progress finish and are recorded; queued ones wait for a replica.
+  // Sends in progress finish and are recorded within the dispatcher's stop
+  // grace; the rest, and what is still queued, wait for a replica.
   if (parts_->webhook_dispatcher) parts_->webhook_dispatcher->Stop();
   if (parts_->outbox_monitor) parts_->outbox_monitor->Stop();
   if (parts_->hold_period_scheduler) parts_->hold_period_scheduler->Stop();

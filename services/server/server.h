@@ -95,7 +95,7 @@ struct ServerConfig {
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
   bool serve_api = true;
   bool run_webhook_dispatcher = true;
-  int webhook_workers = 32;  // sends in flight at once per replica
+  int webhook_workers = 128;  // sends in flight at once per replica (one I/O thread)
   // Live leases per endpoint / per team, across replicas.
   int webhook_max_in_flight_per_endpoint = 16;
   int webhook_max_in_flight_per_team = 24;
@@ -107,6 +107,9 @@ struct ServerConfig {
   // (it is, every third of it, while sending); past it another sends it.
   // At least a whole send (2 x webhook_timeout).
   absl::Duration webhook_lease = absl::Seconds(60);
+  // Shutdown lets sends in flight finish for this long, then abandons them
+  // (re-sent after their lease: at least once).
+  absl::Duration webhook_stop_grace = absl::Seconds(10);
   // The commission lifecycle's background jobs (services/lifecycle) on this
   // replica: the hold-period scheduler and payout generation. Off unless set
   // (tests; the binary turns them on with the dispatcher role). Safe on every

@@ -101,7 +101,7 @@ absl::StatusOr<OutboundTarget> CheckOutboundUrl(absl::string_view url, bool allo
 // "destination resolves to a private address") when the host is a private
 // literal or ANY resolved address is private, unless allow_private;
 // UNAVAILABLE when resolution fails. Connect to the returned address (e.g.
-// CURLOPT_RESOLVE), not to the name again: a second lookup could answer
+// CURLOPT_CONNECT_TO), not to the name again: a second lookup could answer
 // differently (DNS rebinding).
 absl::StatusOr<std::string> ResolveOutbound(const OutboundTarget& target, bool allow_private);
 

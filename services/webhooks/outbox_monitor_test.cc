@@ -24,6 +24,10 @@ class FakeBacklogStore : public storage::WebhookDispatchStore {
   absl::Status Record(const storage::AttemptRecord&, absl::Duration) override {
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<std::string>> RecordBatch(const std::vector<storage::AttemptRecord>&,
+                                                       absl::Duration) override {
+    return std::vector<std::string>();
+  }
   absl::Status RecordOutcomeOnly(const storage::AttemptRecord&) override {
     return absl::OkStatus();
   }

@@ -1,8 +1,10 @@
 #include "services/webhooks/webhook_dispatcher.h"
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -28,6 +30,10 @@ const char* ResultLabel(storage::DeliveryOutcome outcome) {
 }
 
 }  // namespace
+
+std::vector<double> FirstAttemptLagBuckets() {
+  return {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300};
+}
 
 std::vector<absl::Duration> WebhookDispatcherOptions::DefaultRetrySchedule() {
   return {absl::Seconds(5),  absl::Seconds(30), absl::Minutes(2), absl::Minutes(10),
@@ -72,6 +78,12 @@ WebhookDispatcher::Metrics::Metrics(metrics::Registry* registry)
                                        "Time of one webhook POST, connect to response (or "
                                        "failure).")
                         .WithLabels({})),
+      first_attempt_lag(registry
+                            ->AddHistogram("affonso_webhook_first_attempt_lag_seconds",
+                                           "From an event's commit to its first attempt's "
+                                           "outcome being recorded, per delivery.",
+                                           {}, FirstAttemptLagBuckets())
+                            .WithLabels({})),
       errors(registry->AddCounter(
           "affonso_webhook_dispatcher_errors_total",
           "Dispatcher database steps that failed (fan_out, claim, lease, record, backlog); the "
@@ -85,9 +97,7 @@ WebhookDispatcher::WebhookDispatcher(storage::WebhookDispatchStore* store, Webho
       options_(std::move(options)),
       caps_(CapsFor(options_)),
       metrics_(registry) {
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { Worker(); });
-  }
+  recorder_ = std::thread([this] { Recorder(); });
   lease_keeper_ = std::thread([this] { LeaseKeeper(); });
 }
 
@@ -103,58 +113,81 @@ void WebhookDispatcher::Stop() {
     stopping_claims_ = true;
   }
   if (claimer_.joinable()) claimer_.join();
+  std::vector<uint64_t> abandon;
   {
     absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return busy_ == 0; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&idle), options_.stop_grace)) {
+      for (const auto& [delivery_id, ticket] : in_flight_) {
+        if (ticket != 0) abandon.push_back(ticket);
+      }
+    }
+  }
+  if (!abandon.empty()) {
+    AFFONSO_LOG(kInfo, "webhook dispatcher stopping: abandoning ", abandon.size(),
+                " sends in flight (sent again when their leases run out)");
+    // Without mu_: the sender calls OnSent for each before it returns.
+    sender_->Abandon(abandon);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    // What finished is being recorded (bounded by the pool's timeouts).
     auto idle = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return busy_ == 0; };
     mu_.Await(absl::Condition(&idle));
     stopping_ = true;
   }
-  for (std::thread& worker : workers_) worker.join();
-  workers_.clear();
+  if (recorder_.joinable()) recorder_.join();
   if (lease_keeper_.joinable()) lease_keeper_.join();
 }
 
 void WebhookDispatcher::Claimer() {
+  // A claim that fills its batch (or the idle workers) is followed by
+  // another at once: there is more due work. Short of full, the due work is
+  // taken (or endpoints and teams are at their caps), so wait a poll
+  // interval, or until outcomes are recorded: that frees capped endpoints and
+  // teams. Recording is batched, so this wakes at most once a record window.
+  // A full dispatcher waits for outcomes, and claims again once a quarter of
+  // a batch is idle, so its claims stay batches.
+  const int top_up = std::max(1, std::min(options_.claim_batch, options_.workers) / 4);
   while (true) {
-    int64_t ended_before_pass;
+    int64_t recorded_before;
     {
       absl::MutexLock lock(&mu_);
-      ended_before_pass = sends_ended_;
+      recorded_before = recorded_;
     }
-    const int work = Pass(nullptr);
+    const Pass pass = RunPass(nullptr);
     absl::MutexLock lock(&mu_);
     if (stopping_claims_) return;
-    // Busy with every worker taken: go on as soon as one is free. Nothing
-    // claimed while sends are in flight: they may be what holds an endpoint
-    // or team at its cap, so try again as soon as one of them ends. Idle:
-    // wait a poll interval (or for Stop).
-    // A send that ended while the pass ran counts too: the pass may have
-    // found its endpoint still at the cap (it waited a poll interval).
-    if (work == 0 || busy_ >= options_.workers) {
-      auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return stopping_claims_ || (work > 0 && busy_ < options_.workers) ||
-               (work == 0 && sends_ended_ > ended_before_pass);
-      };
+    const bool full = pass.requested > 0 && pass.claimed == pass.requested;
+    if (full && options_.workers - busy_ >= top_up) continue;
+    auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return stopping_claims_ ||
+             (recorded_ > recorded_before && options_.workers - busy_ >= top_up);
+    };
+    if (full) {
+      // More is due: wait for room, however long.
+      mu_.Await(absl::Condition(&wake));
+    } else {
       mu_.AwaitWithTimeout(absl::Condition(&wake), options_.poll_interval);
-      if (stopping_claims_) return;
     }
+    if (stopping_claims_) return;
   }
 }
 
 int WebhookDispatcher::RunOnce() {
   int pending = 0;
-  const int work = Pass(&pending);
+  const Pass pass = RunPass(&pending);
   absl::MutexLock lock(&mu_);
   auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pending == 0; };
   mu_.Await(absl::Condition(&done));
-  return work;
+  return pass.work;
 }
 
-int WebhookDispatcher::Pass(int* pending_in_pass) {
-  int work = 0;
+WebhookDispatcher::Pass WebhookDispatcher::RunPass(int* pending_in_pass) {
+  Pass pass;
   auto fanned = store_->FanOut(options_.fan_out_batch);
   if (fanned.ok()) {
-    work += *fanned;
+    pass.work += *fanned;
   } else {
     metrics_.errors.WithLabels({"fan_out"}).Increment();
     AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
@@ -166,41 +199,228 @@ int WebhookDispatcher::Pass(int* pending_in_pass) {
   }
   // Never more than the idle workers: every claimed delivery is sent at
   // once, so none waits behind another while its lease runs.
-  if (idle <= 0) return work;
-  auto claimed = store_->Claim(std::min(options_.claim_batch, idle), options_.lease, caps_);
+  if (idle <= 0) return pass;
+  pass.requested = std::min(options_.claim_batch, idle);
+  auto claimed = store_->Claim(pass.requested, options_.lease, caps_);
   if (!claimed.ok()) {
+    pass.requested = 0;
     metrics_.errors.WithLabels({"claim"}).Increment();
     AFFONSO_LOG(kWarning, "webhook claim: ", claimed.status().ToString());
-    return work;
+    return pass;
   }
-  absl::MutexLock lock(&mu_);
+  pass.claimed = static_cast<int>(claimed->size());
+  pass.work += pass.claimed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const storage::ClaimedDelivery& delivery : *claimed) {
+      held_[delivery.delivery_id] = delivery.attempt;
+      ++busy_;
+      if (pending_in_pass != nullptr) ++*pending_in_pass;
+    }
+  }
   for (storage::ClaimedDelivery& delivery : *claimed) {
-    held_[delivery.delivery_id] = delivery.attempt;
-    queue_.push_back({std::move(delivery), pending_in_pass});
-    ++busy_;
-    if (pending_in_pass != nullptr) ++*pending_in_pass;
+    StartSend(std::move(delivery), pending_in_pass);
   }
-  return work + static_cast<int>(claimed->size());
+  return pass;
 }
 
-void WebhookDispatcher::Worker() {
+void WebhookDispatcher::StartSend(storage::ClaimedDelivery delivery, int* pending_in_pass) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  if (!delivery.endpoint_active || delivery.secret_unavailable) {
+    storage::AttemptRecord record;
+    if (!delivery.endpoint_active) {
+      record.outcome = storage::DeliveryOutcome::kCanceled;
+    } else {
+      // Never sent unsigned: a failed attempt on the usual schedule, so the
+      // delivery goes out once the operator configures the key again.
+      record.error = "signing secret unavailable";
+      std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+      auto next = NextAttemptAt(options_, delivery.attempt, 0, "", absl::Now(), jitter(rng));
+      record.outcome = next ? storage::DeliveryOutcome::kRetry : storage::DeliveryOutcome::kGaveUp;
+      if (next) record.next_attempt_at = *next;
+    }
+    record.delivery = std::move(delivery);
+    Enqueue(std::move(record), pending_in_pass);
+    return;
+  }
+  const absl::Time now = absl::Now();
+  const SignedHeaders signed_headers =
+      SignWebhook(delivery.secret, delivery.event_id, absl::ToUnixSeconds(now), delivery.payload);
+  PostRequest request;
+  request.url = delivery.url;
+  request.body = delivery.payload;
+  request.headers = {
+      {"Content-Type", "application/json"},
+      {"X-Affonso-Signature", signed_headers.affonso_signature},
+      {"webhook-id", signed_headers.webhook_id},
+      {"webhook-timestamp", signed_headers.webhook_timestamp},
+      {"webhook-signature", signed_headers.webhook_signature},
+      {"X-Affonso-Event", delivery.event_type},
+  };
+  const std::string delivery_id = delivery.delivery_id;
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_[delivery_id] = 0;
+  }
+  // The delivery travels with the callback; the sender may call it before
+  // Send returns (a refused destination), so no lock is held here.
+  auto shared = std::make_shared<storage::ClaimedDelivery>(std::move(delivery));
+  const uint64_t ticket =
+      sender_->Send(std::move(request), [this, shared, pending_in_pass](PostResult result) {
+        OnSent(*shared, pending_in_pass, result);
+      });
+  absl::MutexLock lock(&mu_);
+  auto it = in_flight_.find(delivery_id);
+  if (it != in_flight_.end()) it->second = ticket;  // still in flight: Stop may abandon it
+}
+
+void WebhookDispatcher::OnSent(const storage::ClaimedDelivery& delivery, int* pending_in_pass,
+                               const PostResult& result) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  if (result.abandoned) {
+    // Unrecorded: the lease runs out and the delivery is sent again.
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(delivery.delivery_id);
+    Release(delivery.delivery_id, pending_in_pass);
+    return;
+  }
+  metrics_.send_duration.Observe(result.duration);
+  storage::AttemptRecord record;
+  record.delivery = delivery;
+  record.status_code = result.status_code;
+  record.error = result.error;
+  record.duration_ms = static_cast<int>(absl::ToInt64Milliseconds(result.duration));
+  record.response_excerpt = result.response_excerpt;
+  if (result.status_code >= 200 && result.status_code <= 299) {
+    record.outcome = storage::DeliveryOutcome::kSucceeded;
+  } else if (result.status_code == 410) {
+    record.outcome = storage::DeliveryOutcome::kGone;
+  } else {
+    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+    auto next = NextAttemptAt(options_, delivery.attempt, result.status_code, result.retry_after,
+                              absl::Now(), jitter(rng));
+    if (next) {
+      record.outcome = storage::DeliveryOutcome::kRetry;
+      record.next_attempt_at = *next;
+    } else {
+      record.outcome = storage::DeliveryOutcome::kGaveUp;
+    }
+  }
+  // Ids and codes only: the URL may carry a token, the secret never goes
+  // out. A failed send's detail (addresses curl saw) is for us, not the
+  // tenant's delivery log.
+  if (result.status_code == 0) {
+    AFFONSO_LOG(kInfo, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
+                delivery.attempt, " failed after ", record.duration_ms, " ms: ", result.detail);
+  } else {
+    AFFONSO_LOG(kDebug, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
+                delivery.attempt, " status ", result.status_code, " ms ", record.duration_ms);
+  }
+  Enqueue(std::move(record), pending_in_pass);
+}
+
+void WebhookDispatcher::Enqueue(storage::AttemptRecord record, int* pending_in_pass) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(record.delivery.delivery_id);
+  to_record_.push_back({std::move(record), pending_in_pass});
+}
+
+void WebhookDispatcher::Release(const std::string& delivery_id, int* pending_in_pass) {
+  held_.erase(delivery_id);
+  --busy_;
+  if (pending_in_pass != nullptr) --*pending_in_pass;
+}
+
+void WebhookDispatcher::Recorder() {
   while (true) {
-    Job job;
+    std::vector<ToRecord> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); };
+      auto ready = [this]()
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !to_record_.empty(); };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, and nothing claimed is left
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      if (to_record_.empty()) return;  // stopping, and nothing is left to record
+      // The first outcome waits a short window for others to share its
+      // statement; a full batch goes at once.
+      auto full = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stopping_ || static_cast<int>(to_record_.size()) >= options_.record_batch;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&full), options_.record_window);
+      const size_t take =
+          std::min(to_record_.size(), static_cast<size_t>(std::max(1, options_.record_batch)));
+      batch.assign(std::make_move_iterator(to_record_.begin()),
+                   std::make_move_iterator(to_record_.begin() + take));
+      to_record_.erase(to_record_.begin(), to_record_.begin() + take);
     }
-    Deliver(job.delivery);
-    absl::MutexLock lock(&mu_);
-    held_.erase(job.delivery.delivery_id);
-    --busy_;
-    ++sends_ended_;
-    if (job.pending_in_pass != nullptr) --*job.pending_in_pass;
+    Flush(std::move(batch));
   }
+}
+
+void WebhookDispatcher::Flush(std::vector<ToRecord> batch) {
+  std::vector<storage::AttemptRecord> records;
+  records.reserve(batch.size());
+  for (const ToRecord& item : batch) records.push_back(item.record);
+  std::vector<bool> counted(batch.size(), false);
+  auto moved = store_->RecordBatch(records, options_.disable_after);
+  if (moved.ok()) {
+    const absl::flat_hash_set<std::string> ids(moved->begin(), moved->end());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (ids.contains(records[i].delivery.delivery_id)) {
+        counted[i] = true;
+      } else {
+        // Another claim owns the delivery now and records its own attempt.
+        metrics_.errors.WithLabels({"lease_lost"}).Increment();
+        AFFONSO_LOG(kInfo, "webhook record ", records[i].delivery.delivery_id,
+                    ": the delivery's lease was lost (re-claimed, redelivered or canceled)");
+      }
+    }
+  } else {
+    // One record the database refuses must not hold back the others: each
+    // goes on its own, as before batching (counted per record there).
+    AFFONSO_LOG(kWarning, "webhook record batch of ", records.size(), ": ",
+                moved.status().ToString(), "; recording one by one");
+    for (size_t i = 0; i < batch.size(); ++i) counted[i] = RecordOne(records[i]);
+  }
+  // Counted once stored, so the metric never reports what the log lacks.
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!counted[i]) continue;
+    metrics_.deliveries.WithLabels({ResultLabel(records[i].outcome)}).Increment();
+    if (records[i].delivery.attempt == 1 &&
+        records[i].outcome != storage::DeliveryOutcome::kCanceled) {
+      metrics_.first_attempt_lag.Observe(now - records[i].delivery.event_created_at);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  for (const ToRecord& item : batch) {
+    Release(item.record.delivery.delivery_id, item.pending_in_pass);
+  }
+  recorded_ += static_cast<int64_t>(batch.size());
+}
+
+bool WebhookDispatcher::RecordOne(const storage::AttemptRecord& record) {
+  const storage::ClaimedDelivery& delivery = record.delivery;
+  absl::Status recorded = store_->Record(record, options_.disable_after);
+  if (absl::IsFailedPrecondition(recorded)) {
+    metrics_.errors.WithLabels({"lease_lost"}).Increment();
+    AFFONSO_LOG(kInfo, "webhook record ", delivery.delivery_id, ": ", recorded.message());
+    return false;
+  }
+  if (!recorded.ok()) {
+    metrics_.errors.WithLabels({"record"}).Increment();
+    AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString(),
+                "; moving the delivery on without its attempt row");
+    recorded = store_->RecordOutcomeOnly(record);
+    if (!recorded.ok()) {
+      metrics_.errors.WithLabels({"record"}).Increment();
+      // The lease runs out and the delivery is attempted again, counted as
+      // the next attempt: at least once, and still within its schedule.
+      AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id,
+                  " (outcome only): ", recorded.ToString());
+      return false;
+    }
+  }
+  return true;
 }
 
 void WebhookDispatcher::LeaseKeeper() {
@@ -224,89 +444,6 @@ void WebhookDispatcher::LeaseKeeper() {
       AFFONSO_LOG(kWarning, "webhook lease extension: ", extended.status().ToString());
     }
   }
-}
-
-void WebhookDispatcher::Deliver(const storage::ClaimedDelivery& delivery) {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  storage::AttemptRecord record;
-  record.delivery = delivery;
-  if (!delivery.endpoint_active) {
-    record.outcome = storage::DeliveryOutcome::kCanceled;
-  } else if (delivery.secret_unavailable) {
-    // Never sent unsigned: a failed attempt on the usual schedule, so the
-    // delivery goes out once the operator configures the key again.
-    record.error = "signing secret unavailable";
-    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
-    auto next = NextAttemptAt(options_, delivery.attempt, 0, "", absl::Now(), jitter(rng));
-    record.outcome = next ? storage::DeliveryOutcome::kRetry : storage::DeliveryOutcome::kGaveUp;
-    if (next) record.next_attempt_at = *next;
-  } else {
-    const absl::Time now = absl::Now();
-    const SignedHeaders signed_headers =
-        SignWebhook(delivery.secret, delivery.event_id, absl::ToUnixSeconds(now), delivery.payload);
-    const std::vector<std::pair<std::string, std::string>> headers = {
-        {"Content-Type", "application/json"},
-        {"X-Affonso-Signature", signed_headers.affonso_signature},
-        {"webhook-id", signed_headers.webhook_id},
-        {"webhook-timestamp", signed_headers.webhook_timestamp},
-        {"webhook-signature", signed_headers.webhook_signature},
-        {"X-Affonso-Event", delivery.event_type},
-    };
-    const PostResult result = sender_->Post(delivery.url, headers, delivery.payload);
-    metrics_.send_duration.Observe(result.duration);
-    record.status_code = result.status_code;
-    record.error = result.error;
-    record.duration_ms = static_cast<int>(absl::ToInt64Milliseconds(result.duration));
-    record.response_excerpt = result.response_excerpt;
-    if (result.status_code >= 200 && result.status_code <= 299) {
-      record.outcome = storage::DeliveryOutcome::kSucceeded;
-    } else if (result.status_code == 410) {
-      record.outcome = storage::DeliveryOutcome::kGone;
-    } else {
-      std::uniform_real_distribution<double> jitter(-1.0, 1.0);
-      auto next = NextAttemptAt(options_, delivery.attempt, result.status_code, result.retry_after,
-                                absl::Now(), jitter(rng));
-      if (next) {
-        record.outcome = storage::DeliveryOutcome::kRetry;
-        record.next_attempt_at = *next;
-      } else {
-        record.outcome = storage::DeliveryOutcome::kGaveUp;
-      }
-    }
-    // Ids and codes only: the URL may carry a token, the secret never goes
-    // out. A failed send's detail (addresses curl saw) is for us, not the
-    // tenant's delivery log.
-    if (result.status_code == 0) {
-      AFFONSO_LOG(kInfo, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
-                  delivery.attempt, " failed after ", record.duration_ms, " ms: ", result.detail);
-    } else {
-      AFFONSO_LOG(kDebug, "webhook ", delivery.event_id, " to ", delivery.endpoint_id, " attempt ",
-                  delivery.attempt, " status ", result.status_code, " ms ", record.duration_ms);
-    }
-  }
-  absl::Status recorded = store_->Record(record, options_.disable_after);
-  if (absl::IsFailedPrecondition(recorded)) {
-    // Another claim owns the delivery now and records its own attempt.
-    metrics_.errors.WithLabels({"lease_lost"}).Increment();
-    AFFONSO_LOG(kInfo, "webhook record ", delivery.delivery_id, ": ", recorded.message());
-    return;
-  }
-  if (!recorded.ok()) {
-    metrics_.errors.WithLabels({"record"}).Increment();
-    AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id, ": ", recorded.ToString(),
-                "; moving the delivery on without its attempt row");
-    recorded = store_->RecordOutcomeOnly(record);
-    if (!recorded.ok()) {
-      metrics_.errors.WithLabels({"record"}).Increment();
-      // The lease runs out and the delivery is attempted again, counted as
-      // the next attempt: at least once, and still within its schedule.
-      AFFONSO_LOG(kWarning, "webhook record ", delivery.delivery_id,
-                  " (outcome only): ", recorded.ToString());
-      return;
-    }
-  }
-  // Counted once stored, so the metric never reports what the log lacks.
-  metrics_.deliveries.WithLabels({ResultLabel(record.outcome)}).Increment();
 }
 
 }  // namespace affonso::services

@@ -1,7 +1,6 @@
 #ifndef AFFONSO_SERVICES_WEBHOOKS_WEBHOOK_DISPATCHER_H_
 #define AFFONSO_SERVICES_WEBHOOKS_WEBHOOK_DISPATCHER_H_
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <thread>
@@ -17,9 +16,9 @@
 namespace affonso::services {
 
 struct WebhookDispatcherOptions {
-  // Sends in flight at once in this dispatcher, one thread each: a slow
-  // receiver holds one of them, never a whole claim.
-  int workers = 32;
+  // Sends in flight at once in this dispatcher, all on the sender's one I/O
+  // thread: a slow receiver holds one of them, never a whole claim.
+  int workers = 128;
   // How often an idle dispatcher looks for events and due retries: bounds the
   // delay from commit to first attempt.
   absl::Duration poll_interval = absl::Milliseconds(200);
@@ -27,8 +26,11 @@ struct WebhookDispatcherOptions {
   // dispatcher extends the leases it holds every lease / 3 while sending, so
   // it runs out only when its owner died (or lost the database).
   absl::Duration lease = absl::Seconds(60);
-  // Most deliveries one claim takes (never more than the idle workers).
-  int claim_batch = 16;
+  // Most deliveries one claim takes (never more than the idle workers). A
+  // full claim is followed by another at once; a partial one means the due
+  // work is taken, so the next waits for the poll interval or for outcomes
+  // to be recorded (which frees endpoints and teams at their cap).
+  int claim_batch = 64;
   // Live leases per endpoint and per team, across all dispatchers, so one
   // slow receiver or one tenant cannot hold every worker. The team cap is
   // kept below `workers`, so every dispatcher always has a worker for the
@@ -36,6 +38,15 @@ struct WebhookDispatcherOptions {
   int per_endpoint_cap = 16;
   int per_team_cap = 24;
   int fan_out_batch = 1000;
+  // Outcomes are recorded as sends finish, several in one statement: the
+  // first waits at most this for others to join it (and at most
+  // record_batch go in one statement).
+  absl::Duration record_window = absl::Milliseconds(20);
+  int record_batch = 256;
+  // Stop lets the sends in flight finish for this long, then abandons them
+  // unrecorded: their leases run out and another dispatcher sends them again
+  // (at least once).
+  absl::Duration stop_grace = absl::Seconds(10);
   // Delay before retry n (n = 1 is the second attempt), jittered by +-20%:
   // about three days in all; after the last one the delivery gives up.
   std::vector<absl::Duration> retry_schedule = DefaultRetrySchedule();
@@ -48,22 +59,27 @@ struct WebhookDispatcherOptions {
 };
 
 // Drains the outbox into signed HTTP POSTs: fans events out to subscribed
-// endpoints, leases due deliveries (several dispatchers, in one process or
-// many, share the work), sends them concurrently, records every attempt, and
-// schedules retries. Delivery is at least once: a dispatcher killed mid-send
+// endpoints, leases due deliveries in batches (several dispatchers, in one
+// process or many, share the work), sends a claim's deliveries concurrently
+// through the sender, records their outcomes in batches as they finish, and
+// schedules retries. No transaction or row lock is held across a send.
+// Delivery is at least once: a dispatcher killed between send and record
 // loses nothing, its lease runs out and another sends again, with the same
 // event id.
 class WebhookDispatcher {
  public:
-  // Starts the worker threads; nothing is claimed before Start or RunOnce.
-  // Its metrics go to `registry`, which must outlive it.
+  // Starts the recorder and lease keeper; nothing is claimed before Start or
+  // RunOnce. Its metrics go to `registry`, which must outlive it; `sender`
+  // must outlive it too.
   WebhookDispatcher(storage::WebhookDispatchStore* store, WebhookSender* sender,
                     WebhookDispatcherOptions options, metrics::Registry* registry);
   ~WebhookDispatcher();  // Stop()
 
   // Claims and sends in the background until Stop.
   void Start();
-  // Stops claiming, finishes the sends in progress, then joins every thread.
+  // Stops claiming, lets the sends in flight finish and be recorded for up
+  // to stop_grace, abandons the rest (unrecorded: re-sent after their lease),
+  // then joins every thread.
   void Stop();
 
   // One pass: fan out, claim up to the idle workers, send those concurrently
@@ -72,22 +88,38 @@ class WebhookDispatcher {
   int RunOnce();
 
  private:
-  struct Job {
-    storage::ClaimedDelivery delivery;
-    int* pending_in_pass;  // RunOnce's count of its jobs left, or nullptr
+  struct Pass {
+    int work = 0;       // events fanned out plus deliveries claimed
+    int requested = 0;  // how many the claim asked for (0: none asked)
+    int claimed = 0;
+  };
+  struct ToRecord {
+    storage::AttemptRecord record;
+    int* pending_in_pass;
   };
 
-  // Fans out and claims up to the idle workers; the jobs are queued for them.
-  int Pass(int* pending_in_pass);
+  // Fans out, claims up to the idle workers and starts their sends.
+  Pass RunPass(int* pending_in_pass);
   void Claimer();
-  void Worker();
+  void Recorder();
   void LeaseKeeper();
-  void Deliver(const storage::ClaimedDelivery& delivery);
+  void StartSend(storage::ClaimedDelivery delivery, int* pending_in_pass);
+  // On the sender's thread: the send's outcome, queued for the recorder.
+  void OnSent(const storage::ClaimedDelivery& delivery, int* pending_in_pass,
+              const PostResult& result);
+  void Enqueue(storage::AttemptRecord record, int* pending_in_pass);
+  // A claimed delivery is done with (recorded, lost or abandoned).
+  void Release(const std::string& delivery_id, int* pending_in_pass)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Flush(std::vector<ToRecord> batch);
+  // The pre-batch path, one delivery at a time: when a batch fails.
+  bool RecordOne(const storage::AttemptRecord& record);
 
   struct Metrics {
     explicit Metrics(metrics::Registry* registry);
     metrics::CounterFamily& deliveries;
     metrics::Histogram& send_duration;
+    metrics::Histogram& first_attempt_lag;
     metrics::CounterFamily& errors;
   };
 
@@ -100,17 +132,23 @@ class WebhookDispatcher {
   absl::Mutex mu_;
   bool stopping_claims_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
-  int busy_ ABSL_GUARDED_BY(mu_) = 0;  // queued or being sent and recorded
-  // Sends ended so far: the claimer waits for one to end after its pass
-  // began (a count, so an end during the pass is not missed).
-  int64_t sends_ended_ ABSL_GUARDED_BY(mu_) = 0;
+  int busy_ ABSL_GUARDED_BY(mu_) = 0;  // claimed, not yet recorded (or given up)
+  // Outcomes recorded so far: the claimer waits for some after a partial
+  // claim (a count, so a flush during the pass is not missed).
+  int64_t recorded_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<ToRecord> to_record_ ABSL_GUARDED_BY(mu_);
+  // Sends in flight: delivery id -> the sender's ticket (0 until known).
+  absl::flat_hash_map<std::string, uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);
   // The leases to keep alive: delivery id -> the attempt its claim counted.
   absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> workers_;
+  std::thread recorder_;
   std::thread lease_keeper_;
   std::thread claimer_;
 };
+
+// The buckets of affonso_webhook_first_attempt_lag_seconds (seconds): the
+// 1 s target in the middle.
+std::vector<double> FirstAttemptLagBuckets();
 
 // When the next attempt is due after `attempt` failed (nullopt: give up).
 std::optional<absl::Time> NextAttemptAt(const WebhookDispatcherOptions& options, int attempt,
