@@ -63,6 +63,7 @@ TEST(MallocTest, IsJemallocWithItsBackgroundThread) {
 TEST(MallocTest, IsTcmalloc) {
   EXPECT_TRUE(HasSymbol("MallocExtension_GetNumericProperty"));
   EXPECT_FALSE(HasSymbol("mallctl"));
+  EXPECT_TRUE(HasThread("tcmalloc_rel"));
 }
 #else  // glibc, glibc_trim
 TEST(MallocTest, IsGlibc) {
@@ -76,6 +77,7 @@ TEST(MallocTest, TrimThreadOnlyInGlibcTrim) {
 #else
   EXPECT_FALSE(HasThread("malloc_trim"));
 #endif
+  EXPECT_FALSE(HasThread("tcmalloc_rel"));
 }
 #endif
 
