@@ -32,7 +32,8 @@ LONG_RUNNING_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # A container port of this name must be the port the binary listens on.
 PORT_SETTINGS = {"grpc": "GRPC_PORT", "http": "HTTP_PORT", "metrics": "METRICS_PORT"}
 # Runtime packages wanted although no binary links them.
-EXTRA_RUNTIME_PACKAGES = {"ca-certificates"}
+# The allocators a build may link (//bazel/allocator) are installed whichever it is.
+EXTRA_RUNTIME_PACKAGES = {"ca-certificates", "libtcmalloc-minimal4", "libjemalloc2"}
 SECRET_VALUE = object()  # an env value that comes from a Secret
 
 

@@ -4,7 +4,11 @@
 # scenario against the server on loopback and prints one table.
 #
 # Env: ADMIN_URL (postgresql://.../postgres), BIN (bazel-out/k8-opt/bin), PG_BIN,
-#      CONCURRENCY (64), BENCH_SECONDS (20), POOL (16), RESULTS (file to keep rows).
+#      PG_DIR (the cluster's data dir: CPU accounting), CONCURRENCY (64), BENCH_SECONDS (20),
+#      POOL (16), RESULTS (file to keep rows), SWEEP_SECONDS (5), SWEEP_LEVELS
+#      ("1 4 16 64 256"), ALLOCATORS (space-separated, empty: no allocator section),
+#      ALLOC_BIN_DIR (affonso_server.<build> per allocator build), GLIBC_ENV, ALLOC_SECONDS (10),
+#      BURST_SECONDS (8).
 set -euo pipefail
 
 CONCURRENCY=${CONCURRENCY:-64}
@@ -13,6 +17,13 @@ POOL=${POOL:-16}
 GRPC_PORT=${BENCH_GRPC_PORT:-50071}
 HTTP_PORT=${BENCH_HTTP_PORT:-8071}
 WRK_THREADS=2
+SWEEP_SECONDS=${SWEEP_SECONDS:-5}
+SWEEP_LEVELS=${SWEEP_LEVELS:-1 4 16 64 256}
+ALLOC_SECONDS=${ALLOC_SECONDS:-10}
+BURST_SECONDS=${BURST_SECONDS:-8}
+SERVER_BIN=$BIN/services/server/affonso_server
+SERVER_ENV=()
+BENCH_START=$SECONDS
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 DB_URL=${ADMIN_URL%/*}/bench
@@ -36,6 +47,42 @@ make_clicks() {
 }
 
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+
+# CPU accounting from /proc/PID/stat (utime, stime; cutime, cstime: children
+# reaped), in clock ticks. PostgreSQL: the postmaster with what it reaped
+# (backends of closed connections, pgbench's among them) plus its live
+# children, so one phase's ticks are after - before.
+CLK_TCK=$(getconf CLK_TCK)
+proc_fields() {  # proc_fields PID: the fields after "(comm)", from state on
+  local line
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  echo "${line##*) }"
+}
+server_ticks() { local f; read -ra f <<<"$(proc_fields "$SERVER_PID")"; echo $((f[11] + f[12])); }
+pg_ticks() {
+  local pm stat f total=0
+  pm=$(head -n 1 "$PG_DIR/postmaster.pid")
+  read -ra f <<<"$(proc_fields "$pm")"
+  total=$((f[11] + f[12] + f[13] + f[14]))
+  for stat in /proc/[0-9]*/stat; do
+    stat=${stat%/stat}
+    stat=$(proc_fields "${stat#/proc/}") || continue
+    read -ra f <<<"$stat"
+    [[ ${f[1]} == "$pm" ]] && total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+cpu_mark() { CPU_SERVER0=$(server_ticks); CPU_PG0=$(pg_ticks); }
+cpu_mark_pg() { CPU_SERVER0=0; CPU_PG0=$(pg_ticks); }
+# cpu_per_call CALLS [with_server]: "SERVER_US PG_US" per call since cpu_mark.
+cpu_per_call() {
+  local server=0 pg
+  [[ -z ${2:-} ]] || server=$(($(server_ticks) - CPU_SERVER0))
+  pg=$(($(pg_ticks) - CPU_PG0))
+  awk -v s="$server" -v p="$pg" -v n="$1" -v hz="$CLK_TCK" \
+    'BEGIN { n = n > 0 ? n : 1; printf "%.0f %.0f", s * 1e6 / hz / n, p * 1e6 / hz / n }'
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
 
 # Quiet the database between runs so one scenario's dirty pages and
@@ -83,12 +130,15 @@ WRITE=${WRITE//\$1::json/$(one "'referral_id', $CLICK, 'team_id', :team::text, '
   'lead_event_id', (SELECT 'evt_pgb' || currval('bench_click_seq'))")}
 printf '%s;\n%s;\n' "$FACTS" "$WRITE" >"$WORK/signup.sql"
 settle
+cpu_mark_pg
 (cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_PER_RUN" \
   -D team="$TEAM_ID" -D email=lead@example.com -D ext=user-1 -D name=Lee \
   -f signup.sql -l --log-prefix=pgb "$DB_URL" >"$WORK/pgbench.out" 2>&1) || {
   cat "$WORK/pgbench.out"; exit 1; }
 TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")
 FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
+PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
+read -r _ PGB_PG_US <<<"$(cpu_per_call "${PGB_TX:-0}")"
 sort -n -k3 "$WORK"/pgb.* | awk -v tps="$TPS" -v failed="${FAILED:-0}" '
   { lat[NR] = $3 }
   END {
@@ -102,7 +152,7 @@ psql_bench -c "TRUNCATE referrals, outbox_events CASCADE" >/dev/null
 # the runs measure what the limiter costs, not what it refuses.
 # `start_server [extra flags]` / `stop_server` (SIGTERM, drained).
 start_server() {
-  DATABASE_URL=$DB_URL "$BIN/services/server/affonso_server" --grpc_port="$GRPC_PORT" \
+  env "${SERVER_ENV[@]}" DATABASE_URL="$DB_URL" "$SERVER_BIN" --grpc_port="$GRPC_PORT" \
     --http_port="$HTTP_PORT" --metrics_port=0 --db_pool_size="$POOL" --log_level=warning \
     --webhook_allow_private "$@" &
   SERVER_PID=$!
@@ -157,6 +207,42 @@ settle
 record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID" \
   --tracking_id="$TRACKING_ID" | grep RESULT)"
 
+# 5c. The concurrency sweep (printed with the results): SWEEP_SECONDS per point, no
+# warm-up so that CPU over the point is CPU for its calls. sweep_point WORKLOAD CLIENTS
+# runs one point and adds "workload clients throughput p50 p99 errors server_us pg_us".
+declare -a SWEEP_ROWS
+SWEEP_CLICKS=$((12000 * (SWEEP_SECONDS + 1)))
+sweep_point() {
+  local workload=$1 clients=$2 line threads
+  case $workload in
+    grpc_signup) make_clicks "clk_sw${clients}n" "$SWEEP_CLICKS" ;;
+  esac
+  settle
+  cpu_mark
+  case $workload in
+    grpc_signup)
+      line=$("${LOAD[@]}" --mode=signup --name=sweep --concurrency="$clients" \
+        --seconds="$SWEEP_SECONDS" --warmup_seconds=0 --click_prefix="clk_sw${clients}n" \
+        --clicks="$SWEEP_CLICKS" | grep RESULT) ;;
+    grpc_track_click)
+      line=$("${LOAD[@]}" --mode=click --name=sweep --concurrency="$clients" \
+        --seconds="$SWEEP_SECONDS" --warmup_seconds=0 --program_id="$PROGRAM_ID" \
+        --tracking_id="$TRACKING_ID" | grep RESULT) ;;
+    rest_pixel_track)
+      threads=$((clients < WRK_THREADS ? clients : WRK_THREADS))
+      line=$(PROGRAM_ID=$PROGRAM_ID TRACKING_ID=$TRACKING_ID DUP_PERCENT=$TRACK_DUP_PERCENT \
+        BENCH_NAME=sweep wrk -t"$threads" -c"$clients" -d"${SWEEP_SECONDS}s" \
+        -s "$HERE/track.lua" "http://127.0.0.1:$HTTP_PORT" | grep RESULT) ;;
+  esac
+  local cpu
+  cpu=$(cpu_per_call "$(field calls "$line")" with_server)
+  SWEEP_ROWS+=("$workload $clients $(field throughput "$line") $(field p50_ms "$line") $(field p99_ms "$line") $(field errors "$line") $cpu")
+  echo "sweep $workload $clients clients: $line cpu_us=$cpu"
+}
+TRACK_DUP_PERCENT=${TRACK_DUP_PERCENT:-70}
+for clients in $SWEEP_LEVELS; do sweep_point grpc_signup "$clients"; done
+for clients in $SWEEP_LEVELS; do sweep_point grpc_track_click "$clients"; done
+
 # 5a. The pixel's public POST /v1/track over REST (wrk, keep-alive, no key):
 # the highest-volume call there is (12-50 clicks per signup). TRACK_DUP_PERCENT
 # (70) of the calls are repeat visits within the window, which the server
@@ -164,7 +250,6 @@ record "$("${LOAD[@]}" --mode=click --name=track_click --program_id="$PROGRAM_ID
 # click. The page's origin is on the program's allowed domains, so the check
 # runs. A server of its own: every call comes from 127.0.0.1, so the per-IP
 # limit is off and the per-program one set out of reach (it still runs).
-TRACK_DUP_PERCENT=${TRACK_DUP_PERCENT:-70}
 stop_server
 start_server --public_rate_limit_per_ip_per_minute=0 \
   --public_rate_limit_per_program_per_minute=1000000000
@@ -187,6 +272,7 @@ DEDUP_HIT=$(awk -v calls="$TRACK_CALLS" -v rows="$NEW_CLICKS" \
 record "$TRACK_LINE" " dedup_hit_pct=$DEDUP_HIT"
 echo "pixel track: $TRACK_CALLS calls, $NEW_CLICKS new clicks: ${DEDUP_HIT}% de-duplicated" \
   "(stated share of repeat visits: ${TRACK_DUP_PERCENT}%)"
+for clients in $SWEEP_LEVELS; do sweep_point rest_pixel_track "$clients"; done
 stop_server
 start_server
 
@@ -215,6 +301,14 @@ psql_bench -c "INSERT INTO webhook_endpoints (id, team_id, url, events, secret)
   VALUES ('whk_bench', '$TEAM_ID', 'http://127.0.0.1:$HOOK_PORT/hooks', '{referral.lead}',
           'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')"
 make_clicks clk_hookn "$CLICKS"; settle
+# SQL per delivery: pg_stat_statements (preloaded by ./dev bench, tracking off
+# until now) counts this section's statements only.
+psql_bench -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+pgss_track() {
+  psql_admin -c "ALTER SYSTEM SET pg_stat_statements.track = '$1'" -c "SELECT pg_reload_conf()" >/dev/null
+}
+pgss_track top
+psql_bench -c "SELECT pg_stat_statements_reset()" >/dev/null
 "$BIN/tools/bench/webhook_receiver" --port="$HOOK_PORT" --seconds=$((SECONDS_PER_RUN + 4)) \
   >"$WORK/receiver.out" &
 RECEIVER_PID=$!
@@ -223,7 +317,21 @@ HOOK_LOAD=$("${LOAD[@]}" --mode=signup --name=signup_with_webhooks --concurrency
   --click_prefix=clk_hookn --clicks="$CLICKS" | grep RESULT)
 record "$HOOK_LOAD"
 wait "$RECEIVER_PID"
+pgss_track none
 HOOK_LINE=$(grep RESULT "$WORK/receiver.out")
+DELIVERIES=$(field deliveries "$HOOK_LINE")
+# Matched by table name, not by statement text: the webhook SQL changes.
+# webhook: touches a webhook_* table; outbox: the dispatcher's bookkeeping on
+# outbox_events alone (the signups' own write, which touches referrals, is not).
+psql_bench -F $'\t' -c "SELECT CASE WHEN query ~* '\\mwebhook_[a-z_]+' THEN 'webhook' ELSE 'outbox' END,
+    sum(calls), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+  FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  WHERE d.datname = current_database()
+    AND (query ~* '\\mwebhook_[a-z_]+'
+         OR (query ~* '\\moutbox_events\\M' AND query !~* '\\mreferrals\\M'
+             AND query !~* 'pg_stat_statements'))
+  GROUP BY 1, 3 ORDER BY 1 DESC, 2 DESC" >"$WORK/pgss.tsv"
+
 echo "$HOOK_LINE"
 PENDING=$(psql_bench -c "SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'")
 
@@ -241,4 +349,97 @@ done
 echo
 echo "== webhooks (signups at concurrency $HOOK_CONCURRENCY while delivering; not yet succeeded at the end: $PENDING)"
 echo "$HOOK_LINE"
+
+echo
+echo "== concurrency sweep ($SWEEP_SECONDS s per point, no warm-up; CPU per call in µs from /proc utime+stime)"
+printf '%-18s %7s %10s %9s %9s %7s %10s %8s\n' workload clients "calls/s" p50_ms p99_ms errors server_us pg_us
+for row in "${SWEEP_ROWS[@]}"; do
+  printf '%-18s %7s %10s %9s %9s %7s %10s %8s\n' $row
+done
+for workload in grpc_signup grpc_track_click rest_pixel_track; do
+  printf '%s\n' "${SWEEP_ROWS[@]}" | awk -v w="$workload" '
+    $1 == w { if ($3 > peak) { peak = $3; at = $2 } if ($2 == 256) last = $3 }
+    END { if (peak > 0) printf "%s: 256 clients at %.0f%% of the peak (%.1f/s at %d clients); target >= 90%%: %s\n",
+      w, 100 * last / peak, peak, at, (last >= 0.9 * peak ? "met" : "NOT met") }'
+done
+
+# CPU per call at CONCURRENCY clients (the sweep point; 64 when CONCURRENCY is not one).
+CPU_AT=64
+[[ " $SWEEP_LEVELS " != *" $CONCURRENCY "* ]] || CPU_AT=$CONCURRENCY
+echo
+echo "== CPU per call at $CPU_AT clients (µs of utime+stime; PostgreSQL: every process of the cluster)"
+printf '%-18s %10s %12s %8s\n' call server postgresql total
+for row in "${SWEEP_ROWS[@]}"; do
+  read -r w c _ _ _ _ su pu <<<"$row"
+  [[ $c == "$CPU_AT" ]] && printf '%-18s %10s %12s %8s\n' "$w" "$su" "$pu" $((su + pu))
+done
+printf '%-18s %10s %12s %8s\n' pgbench_baseline - "$PGB_PG_US" "$PGB_PG_US"
+echo "(pgbench_baseline: PostgreSQL per transaction of one conversion, at $CONCURRENCY clients, $SECONDS_PER_RUN s)"
+
+echo
+echo "== SQL statements per delivered webhook (pg_stat_statements over section 6; $DELIVERIES deliveries)"
+awk -F '\t' -v n="${DELIVERIES:-0}" '
+  { total[$1] += $2; printf "  %-7s %8.2f  %s\n", $1, (n > 0 ? $2 / n : 0), $3 }
+  END { printf "webhook tables: %.2f per delivery; outbox bookkeeping: %.2f; together %.2f\n",
+    (n > 0 ? total["webhook"] / n : 0), (n > 0 ? total["outbox"] / n : 0),
+    (n > 0 ? (total["webhook"] + total["outbox"]) / n : 0) }' "$WORK/pgss.tsv"
 [[ -z ${RESULTS:-} ]] || printf '%s\n' "${ROWS[@]}" "$HOOK_LINE" "peak_rss_mb=$PEAK" >"$RESULTS"
+
+# 7. Allocators (./dev bench --allocators=LIST): for each, a fresh server built
+# with it (glibc_env: the glibc build with GLIBC_ENV's malloc settings), its
+# RSS idle, a REST signup run (the highest RSS under it, sampled every 0.2 s),
+# then tools/bench/hostile_burst.py (1 MB bodies, slow-loris connections,
+# pipelining clients) and its RSS: highest during the burst, at its end, 1 s
+# and 10 s later. Webhooks are off here: the endpoint of section 6 and its
+# backlog would bill whichever allocator runs first.
+rss_or_dash() { rss_mb 2>/dev/null || echo -; }
+sample_rss() { while :; do { rss_or_dash; echo; } >>"$1"; sleep 0.2; done; }
+max_of() { local m; m=$(grep -v -- - "$1" | sort -n | tail -n 1) || true; echo "${m:--}"; }
+if [[ -n ${ALLOCATORS:-} ]]; then
+  stop_server
+  psql_bench -c "TRUNCATE webhook_endpoints CASCADE" \
+    -c "UPDATE outbox_events SET dispatched_at = now() WHERE dispatched_at IS NULL" >/dev/null
+  ALLOC_CLICKS=$((12000 * (ALLOC_SECONDS + 3)))
+  declare -a ALLOC_ROWS
+  ALLOC_INDEX=0
+  for alloc in $ALLOCATORS; do
+    ALLOC_INDEX=$((ALLOC_INDEX + 1))
+    prefix=clk_al${ALLOC_INDEX}n  # click ids are letters, digits and one underscore
+    build=$alloc SERVER_ENV=()
+    if [[ $alloc == glibc_env ]]; then build=glibc; read -ra SERVER_ENV <<<"$GLIBC_ENV"; fi
+    SERVER_BIN=$ALLOC_BIN_DIR/affonso_server.$build
+    make_clicks "$prefix" "$ALLOC_CLICKS"; settle
+    start_server
+    sleep 2
+    IDLE=$(rss_or_dash)
+    sample_rss "$WORK/rss_load.$alloc" &
+    SAMPLER=$!
+    ALLOC_LINE=$(CLICK_PREFIX=$prefix WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
+      wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${ALLOC_SECONDS}s" -s "$HERE/signup.lua" \
+      "http://127.0.0.1:$HTTP_PORT" | grep RESULT) || true
+    kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
+    sample_rss "$WORK/rss_burst.$alloc" &
+    SAMPLER=$!
+    BURST_LINE=$(python3 "$HERE/hostile_burst.py" --port="$HTTP_PORT" --api_key="$API_KEY" \
+      --program_id="$PROGRAM_ID" --seconds="$BURST_SECONDS" | grep RESULT) || true
+    kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
+    AFTER=$(rss_or_dash); sleep 1
+    PLUS1=$(rss_or_dash); sleep 9
+    PLUS10=$(rss_or_dash)
+    echo "allocator $alloc: $ALLOC_LINE; $BURST_LINE; rss idle=$IDLE after=$AFTER +1s=$PLUS1 +10s=$PLUS10"
+    ALLOC_ROWS+=("$alloc $(field throughput "$ALLOC_LINE") $(field p99_ms "$ALLOC_LINE") $IDLE $(max_of "$WORK/rss_load.$alloc") $(max_of "$WORK/rss_burst.$alloc") $AFTER $PLUS1 $PLUS10")
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "allocator $alloc: the server died"; SERVER_PID=; }
+    [[ -z $SERVER_PID ]] || stop_server
+  done
+  SERVER_BIN=$BIN/services/server/affonso_server SERVER_ENV=()
+  echo
+  echo "== allocators (REST signups at $CONCURRENCY clients for $ALLOC_SECONDS s, then a $BURST_SECONDS s hostile burst; RSS in MB)"
+  printf '%-11s %9s %8s %8s %9s %10s %10s %8s %8s\n' allocator "calls/s" p99_ms rss_idle \
+    rss_load rss_burst rss_after rss_+1s rss_+10s
+  for row in "${ALLOC_ROWS[@]}"; do
+    printf '%-11s %9s %8s %8s %9s %10s %10s %8s %8s\n' $row
+  done
+  echo "(glibc_env: $GLIBC_ENV; rss_load, rss_burst: the highest sample; rss_after: at the burst's end)"
+fi
+echo
+echo "== bench.sh took $((SECONDS - BENCH_START)) s (builds not included)"
