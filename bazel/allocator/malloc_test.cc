@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -65,11 +66,30 @@ TEST(MallocTest, IsTcmalloc) {
   EXPECT_FALSE(HasSymbol("mallctl"));
   EXPECT_TRUE(HasThread("tcmalloc_rel"));
 }
-#else  // glibc, glibc_trim
+#else  // glibc, glibc_tuned, glibc_trim
 TEST(MallocTest, IsGlibc) {
   EXPECT_FALSE(HasSymbol("mallctl"));
   EXPECT_FALSE(HasSymbol("MallocExtension_GetNumericProperty"));
 }
+
+#if defined(AFFONSO_ALLOCATOR_GLIBC_TUNED)
+// A block at the mmap threshold is mapped on its own, so freeing it gives it
+// back at once: at glibc's default (128 KiB, rising with each freed mapped
+// block up to 32 MiB) a freed 1 MiB block first raises the threshold.
+TEST(MallocTest, TunedBeforeMainMapsLargeBlocksAlways) {
+  // volatile: the compiler may not drop a malloc / free pair it can see.
+  for (int i = 0; i < 4; ++i) {
+    void* volatile block = std::malloc(1 << 20);
+    ASSERT_NE(block, nullptr);
+    std::free(block);
+  }
+  // Still mapped on its own after frees: the dynamic threshold is off once set.
+  const size_t mapped_before = mallinfo2().hblkhd;
+  void* volatile block = std::malloc(1 << 20);
+  EXPECT_GE(mallinfo2().hblkhd, mapped_before + (1 << 20));
+  std::free(block);
+}
+#endif
 
 TEST(MallocTest, TrimThreadOnlyInGlibcTrim) {
 #if defined(AFFONSO_ALLOCATOR_GLIBC_TRIM)
