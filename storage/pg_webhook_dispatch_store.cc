@@ -17,7 +17,8 @@ namespace {
 // $1 how many events at most.
 constexpr Statement kFanOut{
     "webhook_fan_out",
-    "WITH ev AS ( "
+    "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), "
+    "ev AS ( "
     "  SELECT id, team_id, type FROM outbox_events WHERE dispatched_at IS NULL "
     "  ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED), "
     "fan AS ( "
@@ -26,7 +27,7 @@ constexpr Statement kFanOut{
     "  FROM ev JOIN webhook_endpoints e ON e.team_id = ev.team_id AND e.enabled "
     "    AND e.deleted_at IS NULL AND ev.type = ANY (e.events) "
     "  ON CONFLICT (event_id, endpoint_id) DO NOTHING) "
-    "UPDATE outbox_events o SET dispatched_at = now() FROM ev WHERE o.id = ev.id"};
+    "UPDATE outbox_events o SET dispatched_at = now() FROM ev, async_commit WHERE o.id = ev.id"};
 
 // $1 max, $2 lease ms, $3 per-endpoint cap, $4 per-team cap, $5 how many due
 // deliveries to consider. Sends in flight are counted once per endpoint
@@ -44,10 +45,11 @@ constexpr Statement kFanOut{
 // are claiming at that moment.
 constexpr Statement kClaim{
     "webhook_claim",
+    "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) "
     "UPDATE webhook_deliveries d SET "
     "  lease_until = now() + $2 * interval '1 millisecond', "
     "  attempts = d.attempts + 1, updated_at = now() "
-    "FROM ( "
+    "FROM async_commit, ( "
     "  WITH busy AS ( "
     "    SELECT endpoint_id, team_id, count(*) AS n FROM webhook_deliveries "
     "    WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id, team_id), "
@@ -149,11 +151,12 @@ constexpr Statement kRecord{
 // (KEY SHARE) free to go on.
 constexpr Statement kRecordBatch{
     "webhook_record_batch",
-    "WITH r AS ( "
-    "  SELECT * FROM json_to_recordset($1::json) AS r(seq int, attempt_id text, team_id text, "
-    "    delivery_id text, endpoint_id text, event_id text, attempt int, status_code int, "
-    "    error text, status text, duration_ms int, excerpt text, next_micros bigint, "
-    "    gone bool)), "
+    "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), "
+    "r AS ( "
+    "  SELECT r.* FROM async_commit, json_to_recordset($1::json) AS r(seq int, attempt_id text, "
+    "    team_id text, delivery_id text, endpoint_id text, event_id text, attempt int, "
+    "    status_code int, error text, status text, duration_ms int, excerpt text, "
+    "    next_micros bigint, gone bool)), "
     "d AS ( "
     "  UPDATE webhook_deliveries w SET status = r.status, lease_until = NULL, "
     "    updated_at = now(), next_attempt_at = CASE WHEN r.status = 'pending' "
@@ -247,7 +250,10 @@ const char* StatusFor(DeliveryOutcome outcome) {
 
 // FanOut, Claim and RecordBatch are one statement each, run without a
 // transaction block: no BEGIN / SET / COMMIT round trips, and nothing locked
-// beyond the statement.
+// beyond the statement. Each commits without waiting for the WAL flush, as
+// kAsyncCommit below says why: their async_commit CTE sets it for the
+// statement's own implicit transaction (set_config's is_local), and is
+// joined so that it runs whenever the statement changes a row.
 absl::StatusOr<int> PgWebhookDispatchStore::FanOut(int max_events) {
   return pool_->Autocommit("webhook_fan_out", [&](Tx& tx) -> absl::StatusOr<int> {
     return static_cast<int>(tx.Exec(kFanOut, max_events).affected_rows());

@@ -105,10 +105,10 @@ ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
 ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 128),
           "webhook sends in flight at once per replica, all on one I/O thread "
           "(env WEBHOOK_WORKERS)");
-ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16),
+ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 64),
           "webhook sends in flight to one endpoint, across replicas "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
-ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 24),
+ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 96),
           "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
           "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
 ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),

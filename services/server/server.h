@@ -97,8 +97,8 @@ struct ServerConfig {
   bool run_webhook_dispatcher = true;
   int webhook_workers = 128;  // sends in flight at once per replica (one I/O thread)
   // Live leases per endpoint / per team, across replicas.
-  int webhook_max_in_flight_per_endpoint = 16;
-  int webhook_max_in_flight_per_team = 24;
+  int webhook_max_in_flight_per_endpoint = 64;
+  int webhook_max_in_flight_per_team = 96;
   // Live endpoints a team may have (creating one more is a 400).
   int webhook_max_endpoints_per_team = 20;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);

@@ -35,13 +35,16 @@ struct WebhookDispatcherOptions {
   // slow receiver or one tenant cannot hold every worker. The team cap is
   // kept below `workers`, so every dispatcher always has a worker for the
   // other teams.
-  int per_endpoint_cap = 16;
-  int per_team_cap = 24;
+  int per_endpoint_cap = 64;
+  int per_team_cap = 96;
   int fan_out_batch = 1000;
   // Outcomes are recorded as sends finish, several in one statement: the
   // first waits at most this for others to join it (and at most
-  // record_batch go in one statement).
-  absl::Duration record_window = absl::Milliseconds(20);
+  // record_batch go in one statement). Zero: the recorder takes what is
+  // there when it is free, and what finishes during its statement joins the
+  // next; waiting longer holds the endpoints' in-flight slots (counted until
+  // recorded) for nothing.
+  absl::Duration record_window = absl::ZeroDuration();
   int record_batch = 256;
   // Stop lets the sends in flight finish for this long, then abandons them
   // unrecorded: their leases run out and another dispatcher sends them again
