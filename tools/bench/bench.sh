@@ -39,11 +39,14 @@ psql_admin() { "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 "$ADMIN_URL" "$@"; }
 psql_bench() { "$PG_BIN/psql" -q -t -A -v ON_ERROR_STOP=1 "$DB_URL" "$@"; }
 json_get() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" <<<"$1"; }
 
-# Pre-tracked clicks <prefix><1..count> for the demo affiliate, in one statement.
+# Pre-tracked clicks <prefix><1..count> for the demo affiliate, in one statement,
+# then ANALYZE: a table that grew by hundreds of thousands of rows in one go has
+# no statistics for them until autovacuum comes by, and the first run after
+# would measure the planner's guess instead of the service.
 make_clicks() {
   psql_bench -c "INSERT INTO clicks (id, team_id, program_id, affiliate_id, tracking_id)
     SELECT '$1' || n, '$TEAM_ID', '$PROGRAM_ID', '$AFFILIATE_ID', '$TRACKING_ID'
-    FROM generate_series(1, $2) n"
+    FROM generate_series(1, $2) n" -c "ANALYZE clicks"
 }
 
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
