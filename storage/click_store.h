@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "proto/affonso/v1/clicks.pb.h"
+#include "storage/await_result.h"
 
 namespace affonso::storage {
 
@@ -33,15 +33,9 @@ class ClickStore {
   // The blocking form, for tools and tests.
   absl::StatusOr<affonso::v1::Click> TrackClick(absl::string_view team_id,
                                                 const affonso::v1::TrackClickRequest& request) {
-    absl::StatusOr<affonso::v1::Click> result = absl::UnknownError("not run");
-    absl::Notification finished;
-    TrackClickAsync(std::string(team_id), &request,
-                    [&](absl::StatusOr<affonso::v1::Click> outcome) {
-                      result = std::move(outcome);
-                      finished.Notify();
-                    });
-    finished.WaitForNotification();
-    return result;
+    return AwaitResult<affonso::v1::Click>([&](ClickCallback done) {
+      TrackClickAsync(std::string(team_id), &request, std::move(done));
+    });
   }
 };
 

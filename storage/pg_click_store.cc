@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "storage/click_attribution_rows.h"
 #include "storage/json_rows.h"
 #include "storage/pg_values.h"
 
@@ -98,23 +99,9 @@ absl::Status PgClickStore::RunBatch(absl::Span<Pending> batch) {
     rows.Text("team_id", batch[n].team_id);
     rows.Text("program_id", request.program_id());
     rows.Text("tracking_id", request.tracking_id());
-    rows.Text("sub1", request.sub1());
-    rows.Text("sub2", request.sub2());
-    rows.Text("sub3", request.sub3());
-    rows.Text("sub4", request.sub4());
-    rows.Text("sub5", request.sub5());
-    rows.Text("referrer", request.referrer());
+    AddClickAttribution(request, rows);
     rows.Text("ip", request.ip());
     rows.Text("user_agent", request.user_agent());
-    rows.Text("utm_source", request.utm_source());
-    rows.Text("utm_medium", request.utm_medium());
-    rows.Text("utm_campaign", request.utm_campaign());
-    rows.Text("utm_term", request.utm_term());
-    rows.Text("utm_content", request.utm_content());
-    rows.Text("gclid", request.gclid());
-    rows.Text("fbclid", request.fbclid());
-    rows.Text("msclkid", request.msclkid());
-    rows.Text("ttclid", request.ttclid());
     // Epoch micros as a JSON number ("" when unset: left out, NULL).
     const std::string created_at = TimestampMicros(request.created_at(), request.has_created_at());
     if (!created_at.empty()) rows.Raw("created_at", created_at);

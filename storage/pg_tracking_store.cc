@@ -9,6 +9,7 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "google/protobuf/struct.pb.h"
+#include "storage/click_attribution_rows.h"
 #include "storage/json_rows.h"
 #include "storage/pg_values.h"
 #include "storage/program_store.h"
@@ -265,26 +266,12 @@ absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
       writes.Text("tracking_id", click.tracking_id());
       writes.Text("visitor_hash", visitor.hash);
       writes.Int("dedup_window", slots[s].window);
-      writes.Text("sub1", click.sub1());
-      writes.Text("sub2", click.sub2());
-      writes.Text("sub3", click.sub3());
-      writes.Text("sub4", click.sub4());
-      writes.Text("sub5", click.sub5());
-      writes.Text("referrer", click.referrer());
+      AddClickAttribution(click, writes);
       // Without consent the visitor is kept as its hash alone.
       if (visitor.has_consent) {
         writes.Text("ip", visitor.ip);
         writes.Text("user_agent", visitor.user_agent);
       }
-      writes.Text("utm_source", click.utm_source());
-      writes.Text("utm_medium", click.utm_medium());
-      writes.Text("utm_campaign", click.utm_campaign());
-      writes.Text("utm_term", click.utm_term());
-      writes.Text("utm_content", click.utm_content());
-      writes.Text("gclid", click.gclid());
-      writes.Text("fbclid", click.fbclid());
-      writes.Text("msclkid", click.msclkid());
-      writes.Text("ttclid", click.ttclid());
       writes.Bool("has_consent", visitor.has_consent);
       const std::string ad_click_ids = AdClickIds(click);
       if (!ad_click_ids.empty()) writes.Raw("ad_click_ids", ad_click_ids);

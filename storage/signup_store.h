@@ -6,9 +6,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "proto/affonso/v1/referrals.pb.h"
 #include "proto/affonso/v1/signups.pb.h"
+#include "storage/await_result.h"
 
 namespace affonso::storage {
 
@@ -37,14 +37,9 @@ class SignupStore {
   // The blocking form, for tools and tests.
   absl::StatusOr<Conversion> ConvertClick(absl::string_view team_id,
                                           const affonso::v1::RecordSignupRequest& request) {
-    absl::StatusOr<Conversion> result = absl::UnknownError("not run");
-    absl::Notification finished;
-    ConvertClickAsync(std::string(team_id), &request, [&](absl::StatusOr<Conversion> outcome) {
-      result = std::move(outcome);
-      finished.Notify();
+    return AwaitResult<Conversion>([&](ConversionCallback done) {
+      ConvertClickAsync(std::string(team_id), &request, std::move(done));
     });
-    finished.WaitForNotification();
-    return result;
   }
 };
 

@@ -9,8 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "proto/affonso/v1/tracking.pb.h"
+#include "storage/await_result.h"
 
 namespace affonso::storage {
 
@@ -86,15 +86,10 @@ class TrackingStore {
   absl::StatusOr<TrackedClick> RecordClick(absl::string_view team_id, absl::string_view program_id,
                                            const affonso::v1::TrackRequest& click,
                                            const Visitor& visitor, int dedup_window_seconds) {
-    absl::StatusOr<TrackedClick> result = absl::UnknownError("not run");
-    absl::Notification finished;
-    RecordClickAsync(std::string(team_id), std::string(program_id), &click, visitor,
-                     dedup_window_seconds, [&](absl::StatusOr<TrackedClick> outcome) {
-                       result = std::move(outcome);
-                       finished.Notify();
-                     });
-    finished.WaitForNotification();
-    return result;
+    return AwaitResult<TrackedClick>([&](TrackedClickCallback done) {
+      RecordClickAsync(std::string(team_id), std::string(program_id), &click, visitor,
+                       dedup_window_seconds, std::move(done));
+    });
   }
 
   // The visitor consented after the click: the team's click `click_id` in
