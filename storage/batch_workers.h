@@ -32,6 +32,25 @@ struct BatchOptions {
 metrics::Histogram* BatchSizeHistogram(metrics::Registry* registry, const std::string& name,
                                        const std::string& help);
 
+// A batching store's settings (PgSignupStore, PgClickStore, PgTrackingStore):
+// its BatchWorkers' workers and batch size, and where its batch sizes are
+// counted.
+struct BatchStoreOptions {
+  // Batches in flight at once (each holds a pool connection): more overlap
+  // round trips and commits, fewer make bigger batches.
+  int workers = 2;
+  int max_batch = 64;
+  // The store's batch-size histogram goes here; null: not measured.
+  metrics::Registry* registry = nullptr;
+};
+
+// `store`'s BatchOptions, its batch sizes in the histogram `name`.
+inline BatchOptions BatchOptionsFor(const BatchStoreOptions& store, const std::string& name,
+                                    const std::string& help) {
+  return BatchOptions{store.workers, store.max_batch,
+                      BatchSizeHistogram(store.registry, name, help)};
+}
+
 // Whether a batch's failure may be one row's doing (a value a constraint
 // refused, a key that collided), so that its rows run one by one might
 // succeed but for that row. Connection, timeout and internal failures are

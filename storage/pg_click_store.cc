@@ -69,10 +69,8 @@ affonso::v1::Click ReadClick(const pqxx::row& row) {
 PgClickStore::PgClickStore(ConnectionPool* pool, Options options)
     : pool_(pool),
       batches_(
-          BatchOptions{options.workers, options.max_batch,
-                       BatchSizeHistogram(options.registry, "affonso_click_batch_size",
-                                          "POST /v1/clicks clicks inserted per batch (one "
-                                          "statement and commit).")},
+          BatchOptionsFor(options, "affonso_click_batch_size",
+                          "POST /v1/clicks clicks inserted per batch (one statement and commit)."),
           [this](absl::Span<Pending> batch) { return RunBatch(batch); },
           [](Pending& pending, const absl::Status& status) { pending.done(status); }) {}
 

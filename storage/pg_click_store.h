@@ -19,14 +19,7 @@ namespace affonso::storage {
 // NOT_FOUND on its own, its neighbours still recorded.
 class PgClickStore final : public ClickStore {
  public:
-  struct Options {
-    // Batches in flight at once (each holds a pool connection) and their
-    // size: as PgSignupStore's.
-    int workers = 2;
-    int max_batch = 64;
-    // affonso_click_batch_size goes here; null: not measured.
-    metrics::Registry* registry = nullptr;
-  };
+  using Options = BatchStoreOptions;
   PgClickStore(ConnectionPool* pool, Options options);
   explicit PgClickStore(ConnectionPool* pool) : PgClickStore(pool, Options()) {}
   // Answers everything queued, then stops the workers.

@@ -85,10 +85,8 @@ PgSignupStore::PgSignupStore(ConnectionPool* pool, const ConversionPolicy* polic
     : pool_(pool),
       policy_(policy),
       batches_(
-          BatchOptions{
-              options.workers, options.max_batch,
-              BatchSizeHistogram(options.registry, "affonso_signup_batch_size",
-                                 "Signups converted per batch (one statement and commit).")},
+          BatchOptionsFor(options, "affonso_signup_batch_size",
+                          "Signups converted per batch (one statement and commit)."),
           [this](absl::Span<Pending> batch) { return RunBatch(batch); },
           [](Pending& pending, const absl::Status& status) { pending.done(status); }) {}
 

@@ -22,14 +22,7 @@ namespace affonso::storage {
 // SQL. Callers are answered only after the commit.
 class PgSignupStore final : public SignupStore {
  public:
-  struct Options {
-    int max_batch = 64;
-    // Batches in flight at once (each holds a pool connection): more overlap
-    // round trips and commits, fewer make bigger batches.
-    int workers = 2;
-    // affonso_signup_batch_size goes here; null: not measured.
-    metrics::Registry* registry = nullptr;
-  };
+  using Options = BatchStoreOptions;
 
   // `policy` plans each conversion (fraud checks, commission, events); it must
   // outlive the store.

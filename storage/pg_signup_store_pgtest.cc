@@ -155,7 +155,7 @@ TEST_F(PgSignupStoreTest, RacingConversionsCreateExactlyOneReferral) {
 // both teams, and clicks that do not exist.
 TEST_F(PgSignupStoreTest, BatchedConversionsAnswerEachCallerRight) {
   PgSignupStore batching(&db_->pool(), &accept_all_,
-                         PgSignupStore::Options{/*max_batch=*/64, /*workers=*/1});
+                         PgSignupStore::Options{/*workers=*/1, /*max_batch=*/64});
   std::vector<std::string> fresh;
   for (int i = 0; i < 20; ++i) fresh.push_back(testing::InsertClick(*db_, a_));
   const std::string shared = testing::InsertClick(*db_, a_);

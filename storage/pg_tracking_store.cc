@@ -179,10 +179,8 @@ absl::StatusOr<PublicProgram> PgTrackingStore::ResolveProgram(absl::string_view 
 PgTrackingStore::PgTrackingStore(ConnectionPool* pool, Options options)
     : pool_(pool),
       batches_(
-          BatchOptions{options.workers, options.max_batch,
-                       BatchSizeHistogram(options.registry, "affonso_public_click_batch_size",
-                                          "POST /v1/track clicks recorded per batch (one "
-                                          "transaction and commit).")},
+          BatchOptionsFor(options, "affonso_public_click_batch_size",
+                          "POST /v1/track clicks recorded per batch (one transaction and commit)."),
           [this](absl::Span<Pending> batch) { return RunBatch(batch); },
           [](Pending& pending, const absl::Status& status) { pending.done(status); }) {}
 

@@ -25,14 +25,7 @@ namespace affonso::storage {
 // collision, which only makes one wait).
 class PgTrackingStore final : public TrackingStore {
  public:
-  struct Options {
-    // Batches in flight at once (each holds a pool connection) and their
-    // size: as PgSignupStore's.
-    int workers = 2;
-    int max_batch = 64;
-    // affonso_public_click_batch_size goes here; null: not measured.
-    metrics::Registry* registry = nullptr;
-  };
+  using Options = BatchStoreOptions;
   PgTrackingStore(ConnectionPool* pool, Options options);
   explicit PgTrackingStore(ConnectionPool* pool) : PgTrackingStore(pool, Options()) {}
   // Answers everything queued, then stops the workers.

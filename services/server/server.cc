@@ -184,7 +184,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                          parts->registry});
   parts->signups = std::make_unique<storage::PgSignupStore>(
       db, &parts->conversion_planner,
-      storage::PgSignupStore::Options{config.signup_max_batch, config.signup_batch_workers,
+      storage::PgSignupStore::Options{config.signup_batch_workers, config.signup_max_batch,
                                       parts->registry});
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
