@@ -109,82 +109,70 @@ constexpr Statement kLockPaymentTerms{
   column " = CASE WHEN $3::jsonb ? '" column "' THEN NULLIF($3::jsonb->'" column \
          "', 'null'::jsonb) ELSE t." column " END, "
 
+// clang-format off
 constexpr JoinedStatement kUpdatePaymentTerms{
     "payment_terms_update",
-    "UPDATE program_payment_terms t SET " AFFONSO_PATCH("commission_type", "text") AFFONSO_PATCH("c"
-                                                                                                 "o"
-                                                                                                 "m"
-                                                                                                 "m"
-                                                                                                 "i"
-                                                                                                 "s"
-                                                                                                 "s"
-                                                                                                 "i"
-                                                                                                 "o"
-                                                                                                 "n"
-                                                                                                 "_"
-                                                                                                 "r"
-                                                                                                 "a"
-                                                                                                 "t"
-                                                                                                 "e",
-                                                                                                 "n"
-                                                                                                 "u"
-                                                                                                 "m"
-                                                                                                 "e"
-                                                                                                 "r"
-                                                                                                 "i"
-                                                                                                 "c") AFFONSO_PATCH("commission_duration",
-                                                                                                                    "text") AFFONSO_PATCH("commissions_limit",
-                                                                                                                                          "integer") AFFONSO_PATCH("commissions_hold_days",
-                                                                                                                                                                   "integer") AFFONSO_PATCH("payment_threshold",
-                                                                                                                                                                                            "numeric") AFFONSO_PATCH("payment_frequency",
-                                                                                                                                                                                                                     "text") AFFONSO_PATCH_TEXT_ARRAY("payment_methods") AFFONSO_PATCH("cookie_lifetime",
-                                                                                                                                                                                                                                                                                       "integer") AFFONSO_PATCH("auto_payout",
-                                                                                                                                                                                                                                                                                                                "boolean") AFFONSO_PATCH("invoice_rule",
-                                                                                                                                                                                                                                                                                                                                         "text") AFFONSO_PATCH("invoice_prefix",
-                                                                                                                                                                                                                                                                                                                                                               "text") AFFONSO_PATCH("require_tax_forms",
-                                                                                                                                                                                                                                                                                                                                                                                     "boolean") AFFONSO_PATCH("owner_company_name",
-                                                                                                                                                                                                                                                                                                                                                                                                              "text") AFFONSO_PATCH("owner_address_line_1",
-                                                                                                                                                                                                                                                                                                                                                                                                                                    "text") AFFONSO_PATCH("owner_address_line_2",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                          "text") AFFONSO_PATCH("owner_city",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                "text") AFFONSO_PATCH("owner_postal_code",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      "text")
-        AFFONSO_PATCH("owner_country", "text") AFFONSO_PATCH("owner_vat_id", "text") AFFONSO_PATCH(
-            "owner_vat_rate",
-            "numeric") "  updated_at = now() WHERE t.team_id = $1 AND t.program_id = $2 RETURNING ",
+    "UPDATE program_payment_terms t SET "
+    AFFONSO_PATCH("commission_type", "text")
+    AFFONSO_PATCH("commission_rate", "numeric")
+    AFFONSO_PATCH("commission_duration", "text")
+    AFFONSO_PATCH("commissions_limit", "integer")
+    AFFONSO_PATCH("commissions_hold_days", "integer")
+    AFFONSO_PATCH("payment_threshold", "numeric")
+    AFFONSO_PATCH("payment_frequency", "text")
+    AFFONSO_PATCH_TEXT_ARRAY("payment_methods")
+    AFFONSO_PATCH("cookie_lifetime", "integer")
+    AFFONSO_PATCH("auto_payout", "boolean")
+    AFFONSO_PATCH("invoice_rule", "text")
+    AFFONSO_PATCH("invoice_prefix", "text")
+    AFFONSO_PATCH("require_tax_forms", "boolean")
+    AFFONSO_PATCH("owner_company_name", "text")
+    AFFONSO_PATCH("owner_address_line_1", "text")
+    AFFONSO_PATCH("owner_address_line_2", "text")
+    AFFONSO_PATCH("owner_city", "text")
+    AFFONSO_PATCH("owner_postal_code", "text")
+    AFFONSO_PATCH("owner_country", "text")
+    AFFONSO_PATCH("owner_vat_id", "text")
+    AFFONSO_PATCH("owner_vat_rate", "numeric")
+    "  updated_at = now() WHERE t.team_id = $1 AND t.program_id = $2 RETURNING ",
     kPaymentTermsColumns};
 
 constexpr JoinedStatement kUpdateRestrictions{
     "restrictions_update",
-    "UPDATE program_restrictions t SET " AFFONSO_PATCH("websites", "boolean") AFFONSO_PATCH(
-        "social_marketing",
-        "boolean") AFFONSO_PATCH("organic_social",
-                                 "boolean") AFFONSO_PATCH("email_marketing",
-                                                          "boolean") AFFONSO_PATCH("mobile_traffic",
-                                                                                   "boolean")
-        AFFONSO_PATCH("search_engine_marketing", "boolean") AFFONSO_PATCH(
-            "organic_search", "boolean") AFFONSO_PATCH("rebrokering",
-                                                       "boolean") AFFONSO_PATCH("incent", "boolean")
-            AFFONSO_PATCH("brand_bidding", "boolean") AFFONSO_PATCH(
-                "additional_restrictions",
-                "text") "  updated_at = now() WHERE t.team_id = $1 AND t.program_id = $2 "
-                        "RETURNING ",
+    "UPDATE program_restrictions t SET "
+    AFFONSO_PATCH("websites", "boolean")
+    AFFONSO_PATCH("social_marketing", "boolean")
+    AFFONSO_PATCH("organic_social", "boolean")
+    AFFONSO_PATCH("email_marketing", "boolean")
+    AFFONSO_PATCH("mobile_traffic", "boolean")
+    AFFONSO_PATCH("search_engine_marketing", "boolean")
+    AFFONSO_PATCH("organic_search", "boolean")
+    AFFONSO_PATCH("rebrokering", "boolean")
+    AFFONSO_PATCH("incent", "boolean")
+    AFFONSO_PATCH("brand_bidding", "boolean")
+    AFFONSO_PATCH("additional_restrictions", "text")
+    "  updated_at = now() WHERE t.team_id = $1 AND t.program_id = $2 RETURNING ",
     kRestrictionsColumns};
 
 constexpr JoinedStatement kUpdatePortal{
     "portal_update",
-    "UPDATE program_portal_settings t SET " AFFONSO_PATCH(
-        "single_program_portal", "boolean") AFFONSO_PATCH("hide_branding", "boolean")
-        AFFONSO_PATCH("hide_details", "boolean") AFFONSO_PATCH("primary_color", "text")
-            AFFONSO_PATCH("secondary_color", "text") AFFONSO_PATCH("show_leaderboard", "boolean")
-                AFFONSO_PATCH("terms_conditions_status", "boolean") AFFONSO_PATCH(
-                    "terms_conditions_value", "text") AFFONSO_PATCH("privacy_policy_status",
-                                                                    "boolean")
-                    AFFONSO_PATCH("privacy_policy_value", "text") AFFONSO_PATCH(
-                        "support_email_status", "boolean") AFFONSO_PATCH("support_email_value",
-                                                                         "text")
-                        AFFONSO_PATCH_JSON("custom_texts")
+    "UPDATE program_portal_settings t SET "
+    AFFONSO_PATCH("single_program_portal", "boolean")
+    AFFONSO_PATCH("hide_branding", "boolean")
+    AFFONSO_PATCH("hide_details", "boolean")
+    AFFONSO_PATCH("primary_color", "text")
+    AFFONSO_PATCH("secondary_color", "text")
+    AFFONSO_PATCH("show_leaderboard", "boolean")
+    AFFONSO_PATCH("terms_conditions_status", "boolean")
+    AFFONSO_PATCH("terms_conditions_value", "text")
+    AFFONSO_PATCH("privacy_policy_status", "boolean")
+    AFFONSO_PATCH("privacy_policy_value", "text")
+    AFFONSO_PATCH("support_email_status", "boolean")
+    AFFONSO_PATCH("support_email_value", "text")
+    AFFONSO_PATCH_JSON("custom_texts")
     "  updated_at = now() WHERE t.team_id = $1 AND t.program_id = $2 RETURNING ",
     kPortalColumns};
+// clang-format on
 
 #undef AFFONSO_PATCH_JSON
 #undef AFFONSO_PATCH_TEXT_ARRAY
