@@ -1,6 +1,8 @@
 #include "storage/pg_program_terms_store.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
@@ -158,6 +160,35 @@ TEST_F(PgProgramTermsStoreTest, RestrictionsAndPortalRoundTrip) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->UpdateRestrictions(b_.team_id, a_.program_id, v1::RestrictionsUpdate()),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Racing first PATCHes of different fields: one row, and every field kept (each update
+// patches only its own columns, on the row as the last commit left it).
+TEST_F(PgProgramTermsStoreTest, RacingUpdatesOfDifferentFieldsKeepEveryOne) {
+  const char* fields[] = {
+      "websites",      "socialMarketing",      "organicSocial", "emailMarketing",
+      "mobileTraffic", "organicSearch",        "rebrokering",   "incent",
+      "brandBidding",  "searchEngineMarketing"};
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(std::size(fields));
+  for (size_t i = 0; i < std::size(fields); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = store_
+                       ->UpdateRestrictions(a_.team_id, "",
+                                            Parse<v1::RestrictionsUpdate>(std::string("{\"") +
+                                                                          fields[i] + "\":true}"))
+                       .status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) EXPECT_OK(result);
+  ASSERT_OK_AND_ASSIGN(v1::RestrictionsResult result, store_->GetRestrictions(a_.team_id, ""));
+  const v1::Restrictions& r = result.restrictions();
+  EXPECT_TRUE(r.websites() && r.social_marketing() && r.organic_social() && r.email_marketing() &&
+              r.mobile_traffic() && r.organic_search() && r.rebrokering() && r.incent() &&
+              r.brand_bidding() && r.search_engine_marketing())
+      << r.DebugString();
+  EXPECT_EQ(Q("SELECT count(*) FROM program_restrictions"), "1");
 }
 
 }  // namespace
