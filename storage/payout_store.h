@@ -7,9 +7,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/money.h"
 #include "proto/affonso/v1/payouts.pb.h"
+#include "storage/payout_terms.h"
 
 namespace affonso::storage {
 
@@ -42,11 +44,19 @@ struct PayoutChange {
 // One run of payout generation.
 struct PayoutGeneration {
   std::string team_id;  // "" = every team
-  // Commissions that became ready_for_payment before this are paid: the
-  // start of the current payment period (PeriodStart).
-  absl::Time ready_before;
-  // A payout is made when the net reaches this (PayoutTerms::threshold).
-  Money threshold;
+  // The time of the run. Each program pays the commissions that became
+  // ready_for_payment before its current payment period began:
+  // PeriodStart(its payment_frequency, now).
+  absl::Time now = absl::Now();
+  // When set, replaces every program's period start: what became ready
+  // before this is paid, whatever the frequency (ctl --ready_before, tests).
+  std::optional<absl::Time> ready_before;
+  // The terms of a program that never set its payment terms
+  // (GET /v1/program/payment-terms answers null): DefaultPayoutTerms(). A
+  // payout is made when an affiliate's net in a currency reaches its
+  // program's threshold.
+  Money threshold = DefaultPayoutTerms().threshold;
+  PaymentFrequency frequency = DefaultPayoutTerms().frequency;
   // Affiliate-and-currency groups read per query; each group is then its own
   // transaction.
   int groups_per_page = 100;
@@ -86,10 +96,13 @@ class PayoutStore {
                                                            const PayoutChange& change) = 0;
 
   // Groups every affiliate's ready_for_payment commissions that are in no
-  // live payout, per currency, with the affiliate's owed clawbacks in that
-  // currency, into one payout each (payout.created; the commissions move to
-  // processing_payout with transaction.updated; the clawbacks get the
-  // payout's id) when the net reaches `threshold`. One transaction per
+  // live payout and became ready before its program's period start, per
+  // currency, with the affiliate's owed clawbacks in that currency, into one
+  // payout each (payout.created; the commissions move to processing_payout
+  // with transaction.updated; the clawbacks get the payout's id) when the net
+  // reaches the program's payment_threshold (the affiliate's program's
+  // payment terms as they are when the run reads the group; `threshold` and
+  // `frequency` for a program without terms). One transaction per
   // payout; replicas running at once skip the groups another is generating,
   // and the database refuses a commission in two live payouts.
   virtual absl::StatusOr<PayoutGenerationResult> GeneratePayouts(

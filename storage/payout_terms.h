@@ -8,10 +8,11 @@ namespace affonso::storage {
 
 enum class PaymentFrequency { kWeekly, kMonthly };
 
-// When and from how much an affiliate is paid. The program's payment terms
-// (GET /v1/program/payment-terms) arrive with a later issue; until then every
-// program has DefaultPayoutTerms(), and this is the one place that says so
-// (docs/MONEY.md "Payouts").
+// When and from how much an affiliate is paid. Each program sets its own
+// (PATCH /v1/program/payment-terms: payment_threshold, payment_frequency);
+// a program that never did pays on DefaultPayoutTerms(), the one place that
+// says what those are (docs/MONEY.md "Payouts"; migration 021's column
+// defaults agree).
 struct PayoutTerms {
   // A payout is made only when the net (commissions less clawbacks) of an
   // affiliate in one currency reaches this, in that currency's units.

@@ -12,6 +12,7 @@
 #include "storage/commission_status_moves.h"
 #include "storage/conversion_sql.h"
 #include "storage/payout_names.h"
+#include "storage/payout_terms.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
 
@@ -101,17 +102,30 @@ constexpr Statement kSelectTransactions{
 
 // ---- generation
 
-// The next page of groups with something to pay, after the cursor ($3-$5).
-// $1 team (NULL: all), $2 ready-before (micros), $6 page size.
+// The next page of groups with something to pay, after the cursor ($3-$5),
+// each with its affiliate's program's terms: the threshold, and the period
+// start that commissions must have become ready before ($9 for weekly, $2
+// for monthly; epoch micros). $1 team (NULL: all), $6 page size, $7 / $8 the
+// threshold and frequency of a program without payment terms. A deleted
+// affiliate's program still counts (its row stays).
+#define AFFONSO_GROUP_READY_BEFORE                                                \
+  "CASE WHEN COALESCE(t.payment_frequency, $8::text) = 'weekly' THEN $9::bigint " \
+  "ELSE $2::bigint END"
 constexpr Statement kPayoutGroups{
     "payout_groups",
-    "SELECT DISTINCT c.team_id, c.affiliate_id, c.commission_currency AS currency "
+    "SELECT DISTINCT c.team_id, c.affiliate_id, c.commission_currency AS currency, "
+    "  COALESCE(t.payment_threshold, $7::numeric)::text AS threshold, "
+    "  " AFFONSO_GROUP_READY_BEFORE " AS ready_before_us "
     "FROM commissions c "
+    "LEFT JOIN affiliates a ON a.id = c.affiliate_id AND a.team_id = c.team_id "
+    "LEFT JOIN program_payment_terms t ON t.team_id = a.team_id AND t.program_id = a.program_id "
     "WHERE c.status = 'ready_for_payment' AND ($1::text IS NULL OR c.team_id = $1::text) "
-    "  AND COALESCE(c.ready_for_payment_at, '-infinity') < " AFFONSO_SQL_FROM_MICROS("$2") " "
+    "  AND COALESCE(c.ready_for_payment_at, '-infinity') < " AFFONSO_SQL_FROM_MICROS(
+        AFFONSO_GROUP_READY_BEFORE) " "
     "  AND (c.team_id, c.affiliate_id, c.commission_currency) > ($3::text, $4::text, $5::text) "
     "  AND NOT " AFFONSO_IN_LIVE_PAYOUT("c") " "
     "ORDER BY 1, 2, 3 LIMIT $6::int"};
+#undef AFFONSO_GROUP_READY_BEFORE
 
 // One generator per group at a time across replicas; held to the commit. A
 // replica that does not get it skips the group (another is paying it).
@@ -378,17 +392,28 @@ absl::StatusOr<Payout> PgPayoutStore::UpdatePayout(absl::string_view team_id,
 absl::StatusOr<PayoutGenerationResult> PgPayoutStore::GeneratePayouts(
     const PayoutGeneration& generation) {
   PayoutGenerationResult result;
-  const std::string ready_before_us = std::to_string(absl::ToUnixMicros(generation.ready_before));
-  Group after{"", "", ""};
+  auto micros = [](absl::Time time) { return std::to_string(absl::ToUnixMicros(time)); };
+  const std::string monthly_us = micros(
+      generation.ready_before.value_or(PeriodStart(PaymentFrequency::kMonthly, generation.now)));
+  const std::string weekly_us = micros(
+      generation.ready_before.value_or(PeriodStart(PaymentFrequency::kWeekly, generation.now)));
+  const std::string default_threshold = generation.threshold.ToDecimalText();
+  const char* default_frequency =
+      generation.frequency == PaymentFrequency::kWeekly ? "weekly" : "monthly";
+  Group after{"", "", "", "", Money()};
   while (true) {
     absl::StatusOr<std::vector<Group>> groups =
         pool_->Autocommit("payout_groups", [&](Tx& tx) -> absl::StatusOr<std::vector<Group>> {
           std::vector<Group> page;
-          for (const pqxx::row& row : tx.Exec(kPayoutGroups, NullIfEmpty(generation.team_id),
-                                              ready_before_us, after.team_id, after.affiliate_id,
-                                              after.currency, generation.groups_per_page)) {
+          for (const pqxx::row& row :
+               tx.Exec(kPayoutGroups, NullIfEmpty(generation.team_id), monthly_us, after.team_id,
+                       after.affiliate_id, after.currency, generation.groups_per_page,
+                       default_threshold, default_frequency, weekly_us)) {
+            absl::StatusOr<Money> threshold = ReadMoney(row["threshold"]);
+            if (!threshold.ok()) return absl::InternalError("internal error");
             page.push_back({ReadText(row["team_id"]), ReadText(row["affiliate_id"]),
-                            ReadText(row["currency"])});
+                            ReadText(row["currency"]), ReadText(row["ready_before_us"]),
+                            *threshold});
           }
           return page;
         });
@@ -432,7 +457,7 @@ absl::StatusOr<PayoutGenerationResult> PgPayoutStore::GeneratePayouts(
 
 absl::StatusOr<PgPayoutStore::Outcome> PgPayoutStore::GenerateOne(
     const Group& group, const PayoutGeneration& generation, std::string* payout_id) {
-  const std::string ready_before_us = std::to_string(absl::ToUnixMicros(generation.ready_before));
+  const std::string& ready_before_us = group.ready_before_us;
   const std::string id = NewId("pay");
   const std::string event_id = NewId("evt");
   return pool_->InTransaction("generate_payout", [&](Tx& tx) -> absl::StatusOr<Outcome> {
@@ -481,7 +506,7 @@ absl::StatusOr<PgPayoutStore::Outcome> PgPayoutStore::GenerateOne(
     lines.push_back(']');
     clawbacks.push_back(']');
     // Nothing was written yet: returning leaves the group as it was.
-    if (net < generation.threshold || net <= Money()) return Outcome::kBelowThreshold;
+    if (net < group.threshold || net <= Money()) return Outcome::kBelowThreshold;
     const int invoice_number =
         tx.Exec(kNextInvoiceNumber, group.team_id)[0]["last_number"].as<int>();
     if (tx.Exec(kInsertPayout, group.team_id, id, group.affiliate_id, invoice_number,

@@ -1,6 +1,9 @@
 #ifndef AFFONSO_STORAGE_PG_PAYOUT_STORE_H_
 #define AFFONSO_STORAGE_PG_PAYOUT_STORE_H_
 
+#include <string>
+
+#include "common/money.h"
 #include "storage/payout_store.h"
 #include "storage/pool.h"
 
@@ -24,6 +27,10 @@ class PgPayoutStore final : public PayoutStore {
     std::string team_id;
     std::string affiliate_id;
     std::string currency;
+    // The affiliate's program's terms: its period start (epoch micros) and
+    // threshold.
+    std::string ready_before_us;
+    Money threshold;
   };
   enum class Outcome { kCreated, kBelowThreshold, kBusy, kNothing };
   // One group's payout, in one transaction; `payout_id` is set when created.

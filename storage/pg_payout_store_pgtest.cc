@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/api_error.h"
 #include "common/money.h"
@@ -141,6 +142,58 @@ TEST_F(PgPayoutStoreTest, OnlyWhatWasReadyBeforeThePeriodIsPaid) {
   EXPECT_EQ(CommissionStatus(id), "ready_for_payment");
   // Rows from before migration 017 (no stamp) count as ready long ago.
   Q("UPDATE commissions SET ready_for_payment_at = NULL WHERE id = '" + id + "'");
+  ASSERT_OK_AND_ASSIGN(result, store_->GeneratePayouts(generation));
+  EXPECT_EQ(result.payout_ids.size(), 1u);
+}
+
+// Each program pays on its own payment terms (program_payment_terms), a
+// program without them on the defaults: here B's program pays weekly from
+// 10.00, A's monthly from 50.00. The run is on Wednesday 2026-12-16: B's
+// period began on Monday the 14th, A's on the 1st.
+TEST_F(PgPayoutStoreTest, EachProgramPaysOnItsOwnThresholdAndFrequency) {
+  Q("INSERT INTO program_payment_terms (team_id, program_id, payment_threshold, "
+    "payment_frequency) VALUES ('" +
+    b_.team_id + "', '" + b_.program_id + "', 10.00, 'weekly') RETURNING program_id");
+  auto ready_at = [&](const std::string& id, const std::string& when) {
+    Q("UPDATE commissions SET ready_for_payment_at = '" + when + "' WHERE id = '" + id +
+      "' RETURNING id");
+  };
+  const std::string a_november = Commission(a_.affiliate_id, "20.00");
+  ready_at(a_november, "2026-11-20T10:00:00Z");
+  const std::string a_december = Commission(a_.affiliate_id, "60.00");
+  ready_at(a_december, "2026-12-10T10:00:00Z");
+  const std::string b_last_week =
+      Commission(b_.affiliate_id, "20.00", "USD", "ready_for_payment", &b_);
+  ready_at(b_last_week, "2026-12-10T10:00:00Z");
+  const std::string b_this_week =
+      Commission(b_.affiliate_id, "5.00", "USD", "ready_for_payment", &b_);
+  ready_at(b_this_week, "2026-12-15T10:00:00Z");
+
+  PayoutGeneration generation;
+  generation.now = absl::FromCivil(absl::CivilHour(2026, 12, 16, 12), absl::UTCTimeZone());
+  ASSERT_OK_AND_ASSIGN(PayoutGenerationResult result, store_->GeneratePayouts(generation));
+  ASSERT_EQ(result.payout_ids.size(), 1u);
+  EXPECT_EQ(result.below_threshold, 1) << "A's November 20.00 is below A's default 50.00";
+  EXPECT_EQ(Q("SELECT team_id || ' ' || amount::text FROM payouts"), b_.team_id + " 20.00")
+      << "B's 20.00 of last week reaches B's threshold of 10.00";
+  EXPECT_EQ(CommissionStatus(b_last_week), "processing_payout");
+  EXPECT_EQ(CommissionStatus(b_this_week), "ready_for_payment") << "ready in B's current week";
+  EXPECT_EQ(CommissionStatus(a_december), "ready_for_payment") << "ready in A's current month";
+  EXPECT_EQ(CommissionStatus(a_november), "ready_for_payment");
+
+  // With the same terms A would have been paid: the defaults are what held it back.
+  Q("INSERT INTO program_payment_terms (team_id, program_id, payment_threshold, "
+    "payment_frequency) VALUES ('" +
+    a_.team_id + "', '" + a_.program_id + "', 10.00, 'weekly') RETURNING program_id");
+  ASSERT_OK_AND_ASSIGN(result, store_->GeneratePayouts(generation));
+  ASSERT_EQ(result.payout_ids.size(), 1u);
+  EXPECT_EQ(Q("SELECT amount::text FROM payouts WHERE team_id = '" + a_.team_id + "'"), "80.00");
+
+  // The defaults of the run apply to a program without terms.
+  Q("DELETE FROM program_payment_terms WHERE team_id = '" + a_.team_id + "' RETURNING program_id");
+  const std::string a_more = Commission(a_.affiliate_id, "15.00");
+  ready_at(a_more, "2026-11-21T10:00:00Z");
+  generation.threshold = Money::FromCents(1500);
   ASSERT_OK_AND_ASSIGN(result, store_->GeneratePayouts(generation));
   EXPECT_EQ(result.payout_ids.size(), 1u);
 }

@@ -49,7 +49,7 @@ constexpr char kTrackingColumns[] =
 // Over `p` (the program) and `t` (its tracking settings, NULL-extended).
 constexpr char kProgramColumns[] =
     "p.id, p.name, p.slug, p.tagline, p.category, p.description, p.website_url, p.logo_url, "
-    "p.access_mode, p.status, p.affiliate_links_enabled, "
+    "p.access_mode, p.status, p.affiliate_links_enabled, p.marketplace_listed, "
     "COALESCE(t.default_referral_parameter, 'via') AS default_referral_parameter, "
     "p.plan_tier, p.plan_postbacks, p.plan_groups_limit, " AFFONSO_SQL_MICROS(
         "p.created_at") " AS created_at, " AFFONSO_SQL_MICROS("p.updated_at") " AS updated_at";
@@ -82,6 +82,8 @@ constexpr JoinedStatement kUpdateProgram{
     "  affiliate_links_enabled = CASE WHEN $3::jsonb ? 'affiliate_links_enabled' "
     "    THEN ($3::jsonb->>'affiliate_links_enabled')::boolean "
     "    ELSE p.affiliate_links_enabled END, "
+    "  marketplace_listed = CASE WHEN $3::jsonb ? 'marketplace_listed' "
+    "    THEN ($3::jsonb->>'marketplace_listed')::boolean ELSE p.marketplace_listed END, "
     "  updated_at = now() "
     "  FROM prog WHERE p.id = prog.id RETURNING p.*) "
     "SELECT ",
@@ -476,6 +478,7 @@ ProgramSettings ReadProgram(const pqxx::row& row) {
                                                  kAccessModePrefix, ReadText(row["access_mode"])));
   program.set_status(ReadText(row["status"]));
   program.set_affiliate_links_enabled(row["affiliate_links_enabled"].as<bool>());
+  program.set_marketplace_listed(row["marketplace_listed"].as<bool>());
   program.set_default_referral_parameter(ReadText(row["default_referral_parameter"]));
   affonso::v1::ProgramPlan* plan = program.mutable_plan();
   if (!row["plan_tier"].is_null()) {
@@ -507,6 +510,9 @@ std::string ProgramPatchJson(const affonso::v1::ProgramSettingsUpdate& update) {
   }
   if (update.has_affiliate_links_enabled()) {
     fields["affiliate_links_enabled"].set_bool_value(update.affiliate_links_enabled());
+  }
+  if (update.has_marketplace_listed()) {
+    fields["marketplace_listed"].set_bool_value(update.marketplace_listed());
   }
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(patch, &json).ok()) return "{}";

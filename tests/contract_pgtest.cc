@@ -205,6 +205,23 @@ class ContractTest : public RestTest {
                                            R"("discount_value":10.5,"currency":"eur",)"
                                            R"("duration":"repeating","duration_in_months":3,)"
                                            R"("product_ids":["prod_1"]})")));
+    // The program's settings, and its marketplace listing with a commission (a sale incentive of
+    // the default group) and terms.
+    for (
+        const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+            {"/v1/program", R"({"marketplace_listed":true,"category":"Contract"})"},
+            {"/v1/program/payment-terms",
+             R"({"payment_threshold":20,"payment_frequency":"weekly","payment_methods":["paypal"]})"},
+            {"/v1/program/restrictions", R"({"websites":true})"},
+            {"/v1/program/portal", R"({"primary_color":"#112233","custom_texts":{"a":"b"}})"}}) {
+      HttpResult set = Call("PATCH", path, body);
+      if (set.status != 200) ADD_FAILURE() << "seeding " << path << ": " << Excerpt(set.body);
+    }
+    const std::string default_group = db_->QueryValue(
+        "SELECT id FROM affiliate_groups WHERE is_default AND program_id = '" + program + "'");
+    Seeded("default group incentive",
+           Call("POST", "/v1/program/groups/" + default_group + "/incentives",
+                R"({"name":"per sale","type":"sale","amount":10,"is_percentage":true})"));
     HttpResult commissions = Call("GET", "/v1/commissions");
     const Value* first = Find(commissions.json, "data[0].id");
     if (first == nullptr) {
@@ -457,6 +474,34 @@ class ContractTest : public RestTest {
         {"GET /v1/program/fraud-rules", {{"plain", {}, "", "", {}}}},
         {"PATCH /v1/program/fraud-rules",
          {{"self-referral", {}, "", R"({"self_referral_mode":"detect"})", {}}}},
+        // ---- payment terms, restrictions, portal (program-payment-terms.ts, ...) ----
+        {"GET /v1/program/payment-terms",
+         {{"set", {}, "", "", {{"data.commissions_limit", "null"}, {"data.owner_vat_rate", "null"}}}}},
+        {"PATCH /v1/program/payment-terms",
+         {{"the SDK's upper case", {}, "",
+           R"({"commission_type":"FIXED","commission_rate":5,"invoice_rule":"SELF_BILLING",)"
+           R"("owner_vat_rate":19.5,"commissions_limit":null})",
+           {{"data.owner_vat_rate", "non-null"}}}}},
+        {"GET /v1/program/restrictions",
+         {{"set", {}, "", "", {{"data.additional_restrictions", "null"}}}}},
+        {"PATCH /v1/program/restrictions",
+         {{"text", {}, "", R"({"incent":true,"additional_restrictions":"no cashback"})",
+           {{"data.additional_restrictions", "non-null"}}}}},
+        {"GET /v1/program/portal",
+         {{"set", {}, "", "", {{"data.secondary_color", "null"}, {"data.custom_texts", "non-null"}}}}},
+        {"PATCH /v1/program/portal",
+         {{"support email", {}, "",
+           R"({"support_email_status":true,"support_email_value":"help@contract.example",)"
+           R"("custom_texts":null})",
+           {{"data.custom_texts", "null"}}}}},
+        // ---- marketplace (marketplace.ts) ----
+        {"GET /v1/marketplace",
+         {{"plain", {}, "", "",
+           {{"data[0].commission", "non-null"}, {"data[0].terms", "non-null"}}},
+          {"by category", {}, "category=contract&page=1&limit=5", "", {}}}},
+        {"GET /v1/marketplace/{id}",
+         {{"the listed program", {{"id", program}}, "", "",
+           {{"data.commission", "non-null"}, {"data.logo_url", "null"}}}}},
         // ---- groups and incentives (program-groups.ts) ----
         {"GET /v1/program/groups",
          {{"plain", {}, "", "", {}},

@@ -1,6 +1,7 @@
 // The /v1/program/... REST endpoints end to end: real HTTP, the in-process
 // gateway, ProgramService and PostgreSQL.
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "tests/rest_harness.h"
 
 namespace affonso::tests {
@@ -503,6 +504,152 @@ TEST_F(ProgramRestTest, GroupAndIncentiveErrors) {
   EXPECT_EQ(Call("GET", "/v1/program/groups/grp_doesnotexist").status, 404);
   EXPECT_EQ(db_->QueryValue("SELECT name FROM affiliate_groups WHERE id = '" + default_group + "'"),
             "Default");
+}
+
+// The same JSON object (a Struct's fields are a map: their encoding has no fixed order).
+bool Same(const Struct& a, const Struct& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+bool DataIsNull(const HttpResult& result) {
+  auto data = result.json.fields().find("data");
+  return data != result.json.fields().end() &&
+         data->second.kind_case() == google::protobuf::Value::kNullValue;
+}
+
+TEST_F(ProgramRestTest, PaymentTermsAreNullUntilPatchedAndTakeTheSdksUpperCase) {
+  HttpResult unset = Call("GET", "/v1/program/payment-terms");
+  ASSERT_EQ(unset.status, 200) << unset.body;
+  EXPECT_TRUE(DataIsNull(unset)) << unset.body;
+
+  HttpResult patched = Call("PATCH", "/v1/program/payment-terms",
+                            R"({"commission_type":"FIXED","commission_rate":150.5,)"
+                            R"("invoice_rule":"OWNER_PROVIDES","paymentThreshold":10.1,)"
+                            R"("payment_frequency":"weekly","payment_methods":["paypal"],)"
+                            R"("owner_country":"nl","owner_vat_rate":21})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.DataString("commission_type"), "fixed");
+  EXPECT_EQ(patched.DataString("invoice_rule"), "owner_provides");
+  EXPECT_EQ(patched.DataString("payment_frequency"), "weekly");
+  EXPECT_EQ(patched.DataString("commission_duration"), "lifetime");
+  EXPECT_EQ(patched.Data().fields().at("payment_threshold").number_value(), 10.1);
+  EXPECT_EQ(patched.Data().fields().at("cookie_lifetime").number_value(), 30);
+  EXPECT_EQ(patched.DataString("owner_country"), "NL");
+  EXPECT_TRUE(IsNull(patched.Data(), "commissions_limit"));
+  EXPECT_TRUE(IsNull(patched.Data(), "owner_city"));
+  EXPECT_EQ(db_->QueryValue("SELECT payment_threshold::text FROM program_payment_terms"), "10.10");
+
+  HttpResult got = Call("GET", "/v1/program/payment-terms");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_TRUE(Same(got.Data(), patched.Data()));
+
+  // Refused bodies change nothing.
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"commission_type":"BITCOIN"})", "commission_type"},
+           {R"({"payment_threshold":10.001})", "payment_threshold"},
+           {R"({"payment_frequency":"daily"})", "payment_frequency"},
+           {R"({"commission_type":"PERCENTAGE"})", "commission_rate"},
+           {R"({"cookie_lifetime":0})", "cookie_lifetime"},
+           {R"({"owner_vat_rate":"high"})", "owner_vat_rate"}}) {
+    HttpResult refused = Call("PATCH", "/v1/program/payment-terms", body);
+    EXPECT_EQ(refused.status, 400) << body << " " << refused.body;
+    EXPECT_EQ(refused.ErrorCode(), "VALIDATION_ERROR") << body;
+    EXPECT_EQ(refused.ErrorField(), field) << body;
+  }
+  HttpResult after = Call("GET", "/v1/program/payment-terms");
+  EXPECT_TRUE(Same(after.Data(), patched.Data()));
+}
+
+TEST_F(ProgramRestTest, RestrictionsAndPortalSettings) {
+  HttpResult unset = Call("GET", "/v1/program/restrictions");
+  ASSERT_EQ(unset.status, 200) << unset.body;
+  EXPECT_TRUE(DataIsNull(unset)) << unset.body;
+  HttpResult restricted =
+      Call("PATCH", "/v1/program/restrictions",
+           R"({"brand_bidding":true,"additionalRestrictions":"No coupon sites"})");
+  ASSERT_EQ(restricted.status, 200) << restricted.body;
+  EXPECT_TRUE(Bool(restricted.Data(), "brand_bidding"));
+  EXPECT_FALSE(Bool(restricted.Data(), "websites"));
+  EXPECT_EQ(restricted.DataString("additional_restrictions"), "No coupon sites");
+  HttpResult cleared =
+      Call("PATCH", "/v1/program/restrictions", R"({"additional_restrictions":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_TRUE(IsNull(cleared.Data(), "additional_restrictions"));
+  EXPECT_TRUE(Bool(cleared.Data(), "brand_bidding"));
+
+  HttpResult portal_unset = Call("GET", "/v1/program/portal");
+  ASSERT_EQ(portal_unset.status, 200) << portal_unset.body;
+  EXPECT_TRUE(DataIsNull(portal_unset)) << portal_unset.body;
+  HttpResult portal = Call("PATCH", "/v1/program/portal",
+                           R"({"primary_color":"#0A0B0C","support_email_status":true,)"
+                           R"("support_email_value":"help@shop.example",)"
+                           R"("custom_texts":{"dashboard.title":"Welcome"}})");
+  ASSERT_EQ(portal.status, 200) << portal.body;
+  EXPECT_EQ(portal.DataString("primary_color"), "#0a0b0c");
+  EXPECT_TRUE(IsNull(portal.Data(), "secondary_color"));
+  EXPECT_EQ(portal.DataString("support_email_value"), "help@shop.example");
+  EXPECT_EQ(portal.Data()
+                .fields()
+                .at("custom_texts")
+                .struct_value()
+                .fields()
+                .at("dashboard.title")
+                .string_value(),
+            "Welcome");
+  HttpResult bad = Call("PATCH", "/v1/program/portal", R"({"secondary_color":"blue"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.ErrorField(), "secondary_color");
+  HttpResult bad_email = Call("PATCH", "/v1/program/portal", R"({"support_email_value":"nobody"})");
+  EXPECT_EQ(bad_email.ErrorField(), "support_email_value") << bad_email.body;
+  EXPECT_TRUE(Same(Call("GET", "/v1/program/portal").Data(), portal.Data()));
+}
+
+TEST_F(ProgramRestTest, TheMarketplaceListsOnlyProgramsTheirTeamOptedIn) {
+  HttpResult empty = Call("GET", "/v1/marketplace", "", &b_);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(DataList(empty).values_size(), 0) << "public access_mode alone lists nothing";
+  EXPECT_EQ(Call("GET", "/v1/marketplace/" + a_.program_id, "", &b_).status, 404);
+
+  ASSERT_EQ(Call("PATCH", "/v1/program",
+                 R"({"marketplace_listed":true,"category":"Software","tagline":"Earn 10%",)"
+                 R"("website_url":"https://a.example"})")
+                .status,
+            200);
+  ASSERT_EQ(Call("PATCH", "/v1/program/payment-terms",
+                 R"({"payment_threshold":25,"payment_frequency":"monthly","cookie_lifetime":45})")
+                .status,
+            200);
+  HttpResult listed = Call("GET", "/v1/marketplace?category=software", "", &b_);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(DataList(listed).values_size(), 1) << listed.body;
+  const Struct& program = DataList(listed).values(0).struct_value();
+  EXPECT_EQ(Text(program, "id"), a_.program_id);
+  EXPECT_EQ(Text(program, "tagline"), "Earn 10%");
+  EXPECT_EQ(Text(program, "access_mode"), "public");
+  const Struct& terms = program.fields().at("terms").struct_value();
+  EXPECT_EQ(terms.fields().at("payment_threshold").number_value(), 25);
+  EXPECT_EQ(terms.fields().at("cookie_lifetime_days").number_value(), 45);
+  EXPECT_EQ(Text(terms, "payment_frequency"), "monthly");
+  // Only the listing's fields: nothing else of A's team.
+  for (const auto& [key, unused] : program.fields()) {
+    EXPECT_TRUE(key == "id" || key == "name" || key == "description" || key == "tagline" ||
+                key == "category" || key == "website_url" || key == "logo_url" ||
+                key == "access_mode" || key == "currency" || key == "commission" || key == "terms")
+        << key;
+  }
+  EXPECT_EQ(listed.body.find(a_.team_id), std::string::npos) << listed.body;
+  EXPECT_EQ(
+      listed.json.fields().at("pagination").struct_value().fields().at("total").number_value(), 1);
+  HttpResult one = Call("GET", "/v1/marketplace/" + a_.program_id, "", &b_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_TRUE(Same(one.Data(), program));
+  EXPECT_EQ(DataList(Call("GET", "/v1/marketplace?category=games", "", &b_)).values_size(), 0);
+  // B's own program is not listed: 404 for B too.
+  EXPECT_EQ(Call("GET", "/v1/marketplace/" + b_.program_id, "", &b_).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/marketplace/prg_unknown", "", &b_).status, 404);
+
+  ASSERT_EQ(Call("PATCH", "/v1/program", R"({"marketplace_listed":false})").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/marketplace/" + a_.program_id, "", &b_).status, 404);
 }
 
 }  // namespace

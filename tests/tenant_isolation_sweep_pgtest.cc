@@ -247,6 +247,16 @@ class TenantIsolationSweepTest : public RestTest {
       ASSERT_EQ(generated->payout_ids.size(), 1u);
       a.payout = generated->payout_ids[0];
     }
+    // A's program settings, each with A's text, and a category B can filter the marketplace
+    // by; A does not list the program (the marketplace lists only opted-in programs).
+    for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/program", R"({"category":"a-corp"})"},
+             {"/v1/program/payment-terms",
+              R"({"owner_company_name":"a-corp GmbH","payment_threshold":12.34})"},
+             {"/v1/program/restrictions", R"({"additional_restrictions":"a-corp rules"})"},
+             {"/v1/program/portal", R"({"custom_texts":{"title":"a-corp portal"}})"}}) {
+      ASSERT_EQ(Call("PATCH", path, body).status, 200) << path;
+    }
   }
 
   void CreateBObjects() {
@@ -641,6 +651,26 @@ class TenantIsolationSweepTest : public RestTest {
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
         {"PATCH /v1/program/pixel",
          {{"A's program", {}, a_program, R"({"allowed_domains":["evil.test"]})", 404}}},
+        {"GET /v1/program/payment-terms",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/payment-terms",
+         {{"A's program", {}, a_program, R"({"payment_threshold":1})", 404}}},
+        {"GET /v1/program/restrictions",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/restrictions",
+         {{"A's program", {}, a_program, R"({"incent":true})", 404}}},
+        {"GET /v1/program/portal",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/portal",
+         {{"A's program", {}, a_program, R"({"hide_branding":true})", 404}}},
+        // ---- the marketplace: the one cross-team read. A never lists its program here, so B
+        // sees none of it (a listed program's public fields are tests/program_rest_pgtest.cc's).
+        {"GET /v1/marketplace",
+         {{"B's view", {}, "", "", 200},
+          {"A's category", {}, std::string("category=") + kAMarker, "", 200}}},
+        {"GET /v1/marketplace/{id}",
+         {{"A's unlisted program", {{"id", a.program}}, "", "", 404},
+          {"B's own unlisted program", {{"id", b.program}}, "", "", 404}}},
         {"GET /v1/program/groups",
          {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
         {"POST /v1/program/groups",

@@ -79,8 +79,8 @@ ABSL_FLAG(std::string, source, "",
           "for `signing-secret`: segment, custom or segment_webhook; default the program's "
           "own secret (env none: it is per command)");
 ABSL_FLAG(std::string, ready_before, "",
-          "for `payouts generate`: now or an RFC 3339 time; default the start of the "
-          "current payment period (env none: it is per command)");
+          "for `payouts generate`: now or an RFC 3339 time; default each program's "
+          "current payment period start (env none: it is per command)");
 
 namespace {
 
@@ -367,31 +367,33 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args.size() == 3 && args[0] == "payouts" && args[1] == "generate") {
-    const affonso::storage::PayoutTerms terms = affonso::storage::DefaultPayoutTerms();
+    // Each program on its own payment terms (the defaults where it set none).
     affonso::storage::PayoutGeneration generation;
     generation.team_id = args[2];
-    generation.threshold = terms.threshold;
+    generation.now = absl::Now();
     const std::string ready_before = absl::GetFlag(FLAGS_ready_before);
-    if (ready_before.empty()) {
-      generation.ready_before = affonso::storage::PeriodStart(terms.frequency, absl::Now());
-    } else if (ready_before == "now") {
+    if (ready_before == "now") {
       generation.ready_before = absl::Now();
-    } else {
+    } else if (!ready_before.empty()) {
+      absl::Time parsed;
       std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, ready_before, &generation.ready_before, &error)) {
+      if (!absl::ParseTime(absl::RFC3339_full, ready_before, &parsed, &error)) {
         std::cerr << kUsage << "\n(--ready_before: now or RFC 3339: " << error << ")\n";
         return 2;
       }
+      generation.ready_before = parsed;
     }
     affonso::storage::PgPayoutStore payouts(pool->get());
     auto result = payouts.GeneratePayouts(generation);
     if (!result.ok()) return Fail(result.status());
     std::vector<std::string> ids;
     for (const std::string& id : result->payout_ids) ids.push_back(JsonEscape(id));
+    const std::string period =
+        generation.ready_before.has_value()
+            ? absl::FormatTime(absl::RFC3339_full, *generation.ready_before, absl::UTCTimeZone())
+            : "each program's period start";
     std::cout << JsonObject({{"team_id", JsonEscape(args[2])},
-                             {"ready_before", JsonEscape(absl::FormatTime(absl::RFC3339_full,
-                                                                          generation.ready_before,
-                                                                          absl::UTCTimeZone()))},
+                             {"ready_before", JsonEscape(period)},
                              {"payouts", "[" + absl::StrJoin(ids, ",") + "]"},
                              {"below_threshold", std::to_string(result->below_threshold)},
                              {"busy", std::to_string(result->busy)}})

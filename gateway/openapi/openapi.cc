@@ -732,7 +732,10 @@ class DocumentBuilder {
       if (!oneof.options().GetExtension(affonso::v1::json_union)) continue;
       Json members = Json::Array();
       for (int j = 0; j < oneof.field_count(); ++j) members.Add(FieldSchema(*oneof.field(j)));
-      Json schema = Json::Object().Set("oneOf", std::move(members));
+      // With no member set the gateway renders null (GET /v1/program/payment-terms of a
+      // program that set none: the SDK's `PaymentTerms | null`).
+      Json schema =
+          Json::Object().Set("oneOf", std::move(members)).Set("nullable", Json::Bool(true));
       if (!description.empty()) schema.Set("description", Json::String(description));
       return schema;
     }

@@ -93,6 +93,20 @@ TEST_F(OpenApiTest, JsonUnionIsOneOfItsMembers) {
   EXPECT_FALSE(HasKey(At(document_, {"components", "schemas", "EventResult"}), "properties"));
 }
 
+// A union with nothing set is null: the SDK's `PaymentTerms | null` (GET
+// /v1/program/payment-terms before the program set any).
+TEST_F(OpenApiTest, JsonUnionIsNullable) {
+  for (const char* name : {"PaymentTermsResult", "RestrictionsResult", "PortalSettingsResult"}) {
+    const Value& schema = At(document_, {"components", "schemas", name});
+    EXPECT_TRUE(At(schema, {"nullable"}).bool_value()) << name;
+    EXPECT_EQ(At(schema, {"oneOf"}).list_value().values_size(), 1) << name;
+  }
+  EXPECT_EQ(At(document_, {"paths", "/v1/marketplace/{id}", "get", "responses", "200", "content",
+                           "application/json", "schema", "properties", "data", "$ref"})
+                .string_value(),
+            "#/components/schemas/MarketplaceProgram");
+}
+
 TEST_F(OpenApiTest, IsOpenApi303WithGlobalBearerAuth) {
   EXPECT_EQ(At(document_, {"openapi"}).string_value(), "3.0.3");
   const Value& scheme = At(document_, {"components", "securitySchemes", "bearerAuth"});

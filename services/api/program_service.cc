@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/api/program_terms.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {
@@ -845,6 +846,87 @@ grpc::Status ProgramServiceImpl::DeleteIncentive(grpc::ServerContext* context,
         response->set_id(request->id());
         response->set_deleted(true);
         response->set_message("incentive deleted");
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::GetPaymentTerms(grpc::ServerContext* context,
+                                                 const affonso::v1::GetPaymentTermsRequest* request,
+                                                 affonso::v1::PaymentTermsResult* response) {
+  return runner_.Run(
+      context, "GetPaymentTerms", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, terms_->GetPaymentTerms(caller.team_id, program));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::UpdatePaymentTerms(
+    grpc::ServerContext* context, const affonso::v1::UpdatePaymentTermsRequest* request,
+    affonso::v1::PaymentTerms* response) {
+  return runner_.Run(
+      context, "UpdatePaymentTerms", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(affonso::v1::PaymentTermsUpdate update,
+                                 ValidatePaymentTermsUpdate(request->payment_terms()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 terms_->UpdatePaymentTerms(caller.team_id, program, update));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::GetRestrictions(grpc::ServerContext* context,
+                                                 const affonso::v1::GetRestrictionsRequest* request,
+                                                 affonso::v1::RestrictionsResult* response) {
+  return runner_.Run(
+      context, "GetRestrictions", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, terms_->GetRestrictions(caller.team_id, program));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::UpdateRestrictions(
+    grpc::ServerContext* context, const affonso::v1::UpdateRestrictionsRequest* request,
+    affonso::v1::Restrictions* response) {
+  return runner_.Run(
+      context, "UpdateRestrictions", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(affonso::v1::RestrictionsUpdate update,
+                                 ValidateRestrictionsUpdate(request->restrictions()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 terms_->UpdateRestrictions(caller.team_id, program, update));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::GetPortalSettings(
+    grpc::ServerContext* context, const affonso::v1::GetPortalSettingsRequest* request,
+    affonso::v1::PortalSettingsResult* response) {
+  return runner_.Run(
+      context, "GetPortalSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response, terms_->GetPortalSettings(caller.team_id, program));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status ProgramServiceImpl::UpdatePortalSettings(
+    grpc::ServerContext* context, const affonso::v1::UpdatePortalSettingsRequest* request,
+    affonso::v1::PortalSettings* response) {
+  return runner_.Run(
+      context, "UpdatePortalSettings", *request, [&](const Caller& caller) -> absl::Status {
+        AFFONSO_ASSIGN_OR_RETURN(affonso::v1::PortalSettingsUpdate update,
+                                 ValidatePortalSettingsUpdate(request->portal()));
+        AFFONSO_ASSIGN_OR_RETURN(std::string program,
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
+        AFFONSO_ASSIGN_OR_RETURN(*response,
+                                 terms_->UpdatePortalSettings(caller.team_id, program, update));
         return absl::OkStatus();
       });
 }

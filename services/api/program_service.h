@@ -8,6 +8,7 @@
 #include "services/call/authenticator.h"
 #include "services/call/rpc_runner.h"
 #include "storage/program_store.h"
+#include "storage/program_terms_store.h"
 
 namespace affonso::services {
 
@@ -53,8 +54,10 @@ absl::StatusOr<std::string> ProgramIdParam(bool present, const std::string& prog
 
 class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
  public:
-  ProgramServiceImpl(RpcRunner runner, storage::ProgramStore* store)
-      : runner_(std::move(runner)), store_(store) {}
+  // `terms` holds the payment terms, restrictions and portal settings.
+  ProgramServiceImpl(RpcRunner runner, storage::ProgramStore* store,
+                     storage::ProgramTermsStore* terms)
+      : runner_(std::move(runner)), store_(store), terms_(terms) {}
 
   grpc::Status GetProgram(grpc::ServerContext* context,
                           const affonso::v1::GetProgramRequest* request,
@@ -80,6 +83,24 @@ class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
   grpc::Status UpdatePixelSettings(grpc::ServerContext* context,
                                    const affonso::v1::UpdatePixelSettingsRequest* request,
                                    affonso::v1::PixelSettings* response) override;
+  grpc::Status GetPaymentTerms(grpc::ServerContext* context,
+                               const affonso::v1::GetPaymentTermsRequest* request,
+                               affonso::v1::PaymentTermsResult* response) override;
+  grpc::Status UpdatePaymentTerms(grpc::ServerContext* context,
+                                  const affonso::v1::UpdatePaymentTermsRequest* request,
+                                  affonso::v1::PaymentTerms* response) override;
+  grpc::Status GetRestrictions(grpc::ServerContext* context,
+                               const affonso::v1::GetRestrictionsRequest* request,
+                               affonso::v1::RestrictionsResult* response) override;
+  grpc::Status UpdateRestrictions(grpc::ServerContext* context,
+                                  const affonso::v1::UpdateRestrictionsRequest* request,
+                                  affonso::v1::Restrictions* response) override;
+  grpc::Status GetPortalSettings(grpc::ServerContext* context,
+                                 const affonso::v1::GetPortalSettingsRequest* request,
+                                 affonso::v1::PortalSettingsResult* response) override;
+  grpc::Status UpdatePortalSettings(grpc::ServerContext* context,
+                                    const affonso::v1::UpdatePortalSettingsRequest* request,
+                                    affonso::v1::PortalSettings* response) override;
   grpc::Status ListGroups(grpc::ServerContext* context,
                           const affonso::v1::ListGroupsRequest* request,
                           affonso::v1::ListGroupsResponse* response) override;
@@ -104,6 +125,7 @@ class ProgramServiceImpl final : public affonso::v1::ProgramService::Service {
  private:
   RpcRunner runner_;
   storage::ProgramStore* store_;
+  storage::ProgramTermsStore* terms_;
 };
 
 }  // namespace affonso::services

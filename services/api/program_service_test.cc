@@ -868,6 +868,57 @@ TEST(ProgramIdParamTest, AbsentIsTheDefaultAndJunkIsNotFound) {
 
 // ---- the service over gRPC ----
 
+// Records what reached it; the payment terms are unset (null) until updated.
+class FakeProgramTermsStore : public storage::ProgramTermsStore {
+ public:
+  absl::StatusOr<affonso::v1::PaymentTermsResult> GetPaymentTerms(
+      absl::string_view team_id, absl::string_view program_id) override {
+    ++calls;
+    last_program = std::string(program_id);
+    affonso::v1::PaymentTermsResult result;
+    if (terms_set) result.mutable_terms()->set_payment_threshold(10);
+    return result;
+  }
+  absl::StatusOr<affonso::v1::PaymentTerms> UpdatePaymentTerms(
+      absl::string_view, absl::string_view,
+      const affonso::v1::PaymentTermsUpdate& update) override {
+    ++calls;
+    last_terms_update = update;
+    return affonso::v1::PaymentTerms();
+  }
+  absl::StatusOr<affonso::v1::RestrictionsResult> GetRestrictions(absl::string_view,
+                                                                  absl::string_view) override {
+    ++calls;
+    return affonso::v1::RestrictionsResult();
+  }
+  absl::StatusOr<affonso::v1::Restrictions> UpdateRestrictions(
+      absl::string_view, absl::string_view,
+      const affonso::v1::RestrictionsUpdate& update) override {
+    ++calls;
+    last_restrictions_update = update;
+    return affonso::v1::Restrictions();
+  }
+  absl::StatusOr<affonso::v1::PortalSettingsResult> GetPortalSettings(absl::string_view,
+                                                                      absl::string_view) override {
+    ++calls;
+    return affonso::v1::PortalSettingsResult();
+  }
+  absl::StatusOr<affonso::v1::PortalSettings> UpdatePortalSettings(
+      absl::string_view, absl::string_view,
+      const affonso::v1::PortalSettingsUpdate& update) override {
+    ++calls;
+    last_portal_update = update;
+    return affonso::v1::PortalSettings();
+  }
+
+  int calls = 0;
+  bool terms_set = false;
+  std::string last_program;
+  affonso::v1::PaymentTermsUpdate last_terms_update;
+  affonso::v1::RestrictionsUpdate last_restrictions_update;
+  affonso::v1::PortalSettingsUpdate last_portal_update;
+};
+
 class ProgramServiceTest : public ::testing::Test {
  protected:
   std::unique_ptr<grpc::ClientContext> Context(
@@ -880,7 +931,8 @@ class ProgramServiceTest : public ::testing::Test {
 
   testing::FakeAuthenticator authenticator_;
   FakeProgramStore store_;
-  ProgramServiceImpl service_{&authenticator_, &store_};
+  FakeProgramTermsStore terms_;
+  ProgramServiceImpl service_{&authenticator_, &store_, &terms_};
   testing::InProcessServer server_{{&service_}};
   std::unique_ptr<affonso::v1::ProgramService::Stub> stub_ =
       affonso::v1::ProgramService::NewStub(server_.channel());
@@ -1157,6 +1209,63 @@ TEST_F(ProgramServiceTest, StoreErrorsPassThrough) {
   EXPECT_THAT(stub_->UpdateGroup(context.get(), request, &group),
               StatusIs(grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(store_.calls, 2);
+}
+
+TEST_F(ProgramServiceTest, PaymentTermsReadNullUntilSetAndTheStoreGetsTheNormalisedBody) {
+  affonso::v1::GetPaymentTermsRequest get;
+  get.set_program_id(kProgram);
+  affonso::v1::PaymentTermsResult result;
+  auto context = Context();
+  ASSERT_OK(stub_->GetPaymentTerms(context.get(), get, &result));
+  EXPECT_FALSE(result.has_terms());
+  EXPECT_EQ(terms_.last_program, kProgram);
+  terms_.terms_set = true;
+  context = Context();
+  ASSERT_OK(stub_->GetPaymentTerms(context.get(), get, &result));
+  EXPECT_EQ(result.terms().payment_threshold(), 10);
+
+  affonso::v1::UpdatePaymentTermsRequest update;
+  update.mutable_payment_terms()->set_payment_frequency(affonso::v1::PAYMENT_FREQUENCY_WEEKLY);
+  update.mutable_payment_terms()->mutable_owner_country()->set_string_value("de");
+  affonso::v1::PaymentTerms terms;
+  context = Context();
+  ASSERT_OK(stub_->UpdatePaymentTerms(context.get(), update, &terms));
+  EXPECT_EQ(terms_.last_terms_update.owner_country().string_value(), "DE");
+  EXPECT_FALSE(terms_.last_terms_update.has_owner_city()) << "absent stays absent";
+
+  update.mutable_payment_terms()->set_payment_threshold(10.005);
+  context = Context();
+  EXPECT_THAT(stub_->UpdatePaymentTerms(context.get(), update, &terms),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-code"), "VALIDATION_ERROR");
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "payment_threshold");
+  EXPECT_EQ(terms_.calls, 3) << "a refused body never reaches the store";
+}
+
+TEST_F(ProgramServiceTest, RestrictionsAndPortalAreValidatedBeforeTheStore) {
+  affonso::v1::UpdateRestrictionsRequest restrictions;
+  restrictions.mutable_restrictions()->mutable_additional_restrictions()->set_string_value(
+      std::string(5001, 'x'));
+  affonso::v1::Restrictions restricted;
+  auto context = Context();
+  EXPECT_THAT(stub_->UpdateRestrictions(context.get(), restrictions, &restricted),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "additional_restrictions");
+
+  affonso::v1::UpdatePortalSettingsRequest portal;
+  portal.mutable_portal()->mutable_primary_color()->set_string_value("red");
+  affonso::v1::PortalSettings settings;
+  context = Context();
+  EXPECT_THAT(stub_->UpdatePortalSettings(context.get(), portal, &settings),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Trailer(*context, "x-error-field"), "primary_color");
+  EXPECT_EQ(terms_.calls, 0);
+
+  portal.mutable_portal()->mutable_primary_color()->set_string_value("#A1B2C3");
+  context = Context();
+  ASSERT_OK(stub_->UpdatePortalSettings(context.get(), portal, &settings));
+  EXPECT_EQ(terms_.last_portal_update.primary_color().string_value(), "#a1b2c3");
+  EXPECT_FALSE(terms_.last_portal_update.has_secondary_color());
 }
 
 }  // namespace

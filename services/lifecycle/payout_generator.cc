@@ -46,8 +46,9 @@ absl::StatusOr<storage::PayoutGenerationResult> PayoutGenerator::RunOnce(
     const std::string& team_id) {
   storage::PayoutGeneration generation;
   generation.team_id = team_id;
-  generation.ready_before = storage::PeriodStart(options_.terms.frequency, options_.clock());
+  generation.now = options_.clock();
   generation.threshold = options_.terms.threshold;
+  generation.frequency = options_.terms.frequency;
   generation.groups_per_page = options_.groups_per_page;
   absl::StatusOr<storage::PayoutGenerationResult> result = store_->GeneratePayouts(generation);
   if (!result.ok()) {
@@ -61,9 +62,8 @@ absl::StatusOr<storage::PayoutGenerationResult> PayoutGenerator::RunOnce(
   busy_.Increment(result->busy);
   if (!result->payout_ids.empty()) {
     AFFONSO_LOG(kInfo, "payout generation: ", result->payout_ids.size(),
-                " payout(s) made for "
-                "what was ready before ",
-                absl::FormatTime(generation.ready_before));
+                " payout(s) made for what was ready before each program's period start (at ",
+                absl::FormatTime(generation.now), ")");
   }
   return result;
 }

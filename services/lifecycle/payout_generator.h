@@ -20,6 +20,8 @@ struct PayoutGeneratorOptions {
   // period find only what a failed or cancelled payout released or what
   // stayed below the threshold.
   absl::Duration interval = absl::Hours(1);
+  // The terms of programs that never set their payment terms; each other
+  // program pays on its own payment_threshold and payment_frequency.
   storage::PayoutTerms terms = storage::DefaultPayoutTerms();
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   int groups_per_page = 100;
@@ -36,7 +38,8 @@ class PayoutGenerator {
 
   void Start();
   void Stop();
-  // One run over every team (or `team_id`), for the period the clock is in.
+  // One run over every team (or `team_id`), each program for the period of
+  // its payment frequency that the clock is in.
   absl::StatusOr<storage::PayoutGenerationResult> RunOnce(const std::string& team_id = "");
 
  private:

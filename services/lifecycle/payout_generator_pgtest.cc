@@ -77,6 +77,30 @@ TEST_F(PayoutGeneratorTest, BelowTheDefaultThresholdWaits) {
   EXPECT_EQ(db_->QueryValue("SELECT amount FROM payouts"), "50.00");
 }
 
+// A program's own payment terms drive the job: B's program pays weekly from
+// 10.00, A's (no terms) monthly from 50.00. A week on, B's 20.00 is paid and
+// A's 20.00 waits below the default threshold.
+TEST_F(PayoutGeneratorTest, AProgramsOwnThresholdAndFrequencyDriveItsPayouts) {
+  db_->QueryValue(
+      "INSERT INTO program_payment_terms (team_id, program_id, payment_threshold, "
+      "payment_frequency) VALUES ('" +
+      b_.team_id + "', '" + b_.program_id + "', 10.00, 'weekly') RETURNING team_id");
+  const std::string a_commission = Ready("20.00");
+  // Ready long ago, so A's group is due whatever month the run falls in.
+  db_->QueryValue(
+      "UPDATE commissions SET ready_for_payment_at = '2000-01-03T00:00:00Z' WHERE id = '" +
+      a_commission + "' RETURNING id");
+  CommissionRow row;
+  row.amount = "20.00";
+  storage::testing::InsertCommission(*db_, b_, row);
+  ASSERT_OK_AND_ASSIGN(storage::PayoutGenerationResult result,
+                       Generator(absl::Now() + absl::Hours(24 * 7))->RunOnce());
+  ASSERT_EQ(result.payout_ids.size(), 1u);
+  EXPECT_EQ(result.below_threshold, 1);
+  EXPECT_EQ(db_->QueryValue("SELECT team_id || ' ' || amount::text FROM payouts"),
+            b_.team_id + " 20.00");
+}
+
 TEST_F(PayoutGeneratorTest, StartRunsInTheBackgroundAndStops) {
   Ready("80.00");
   std::unique_ptr<PayoutGenerator> generator = Generator(NextMonth());

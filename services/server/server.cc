@@ -19,6 +19,7 @@
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
 #include "services/api/event_service.h"
+#include "services/api/marketplace_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -50,8 +51,10 @@
 #include "storage/pg_conversion_store.h"
 #include "storage/pg_coupon_store.h"
 #include "storage/pg_hold_period_store.h"
+#include "storage/pg_marketplace_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
+#include "storage/pg_program_terms_store.h"
 #include "storage/pg_rate_limit_store.h"
 #include "storage/pg_referral_store.h"
 #include "storage/pg_signing_secret_store.h"
@@ -98,6 +101,8 @@ struct Server::Parts {
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
+  std::unique_ptr<storage::PgProgramTermsStore> program_terms;
+  std::unique_ptr<storage::PgMarketplaceStore> marketplace;
   std::unique_ptr<storage::PgTrackingStore> tracking;
   std::unique_ptr<storage::PgWebhookStore> webhooks;
   std::unique_ptr<ApiKeyAuthenticator> authenticator;
@@ -128,6 +133,7 @@ struct Server::Parts {
   std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
+  std::unique_ptr<MarketplaceServiceImpl> marketplace_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   std::unique_ptr<TrackingServiceImpl> tracking_service;
   // Drained (its tasks use the services' runners) before the services go.
@@ -196,6 +202,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
+  parts->program_terms = std::make_unique<storage::PgProgramTermsStore>(db);
+  parts->marketplace = std::make_unique<storage::PgMarketplaceStore>(db);
   parts->tracking = std::make_unique<storage::PgTrackingStore>(
       db, storage::PgTrackingStore::Options{config.track_batch.workers,
                                             config.track_batch.max_batch, parts->registry});
@@ -286,7 +294,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
-  parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
+  parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get(),
+                                                                parts->program_terms.get());
+  parts->marketplace_service =
+      std::make_unique<MarketplaceServiceImpl>(runner, parts->marketplace.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
       db, config.webhook_max_endpoints_per_team, &parts->keyring);
   parts->webhook_service = std::make_unique<WebhookServiceImpl>(
@@ -330,6 +341,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->referral_service.get());
     builder.RegisterService(parts->affiliate_service.get());
     builder.RegisterService(parts->program_service.get());
+    builder.RegisterService(parts->marketplace_service.get());
     builder.RegisterService(parts->commission_service.get());
     builder.RegisterService(parts->conversion_service.get());
     builder.RegisterService(parts->event_service.get());
