@@ -2,15 +2,21 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
 using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
+using affonso::v1::Creative;
 using affonso::v1::CreativeInput;
 using google::protobuf::NULL_VALUE;
 using google::protobuf::Value;
@@ -138,6 +144,130 @@ TEST(ParseListCreativesTest, ResolvesPagesAndTheCategory) {
   request.clear_category();
   request.set_limit(101);
   EXPECT_THAT(ParseListCreatives(request), HasApiError("VALIDATION_ERROR", "limit"));
+}
+
+// Knows crv_known; records what reached it.
+class FakeCreativeStore : public storage::CreativeStore {
+ public:
+  absl::StatusOr<Creative> CreateCreative(absl::string_view team_id, absl::string_view program_id,
+                                          const CreativeInput& input) override {
+    calls.push_back(absl::StrCat("create ", team_id, " ", program_id));
+    last_input = input;
+    Creative creative;
+    creative.set_id("crv_new");
+    return creative;
+  }
+  absl::StatusOr<Creative> GetCreative(absl::string_view team_id, absl::string_view program_id,
+                                       absl::string_view id) override {
+    calls.push_back(absl::StrCat("get ", team_id, " ", program_id, " ", id));
+    if (id != "crv_known") return NotFoundError("creative");
+    Creative creative;
+    creative.set_id("crv_known");
+    return creative;
+  }
+  absl::StatusOr<storage::CreativePage> ListCreatives(
+      absl::string_view team_id, absl::string_view program_id,
+      const storage::CreativeListQuery& query) override {
+    calls.push_back(absl::StrCat("list ", team_id, " ", program_id));
+    last_query = query;
+    storage::CreativePage page;
+    page.total = 12;
+    page.creatives.resize(2);
+    return page;
+  }
+  absl::StatusOr<Creative> UpdateCreative(absl::string_view team_id, absl::string_view program_id,
+                                          absl::string_view id,
+                                          const CreativeInput& update) override {
+    calls.push_back(absl::StrCat("update ", team_id, " ", program_id, " ", id));
+    last_input = update;
+    return GetCreative(team_id, program_id, id);
+  }
+  absl::Status DeleteCreative(absl::string_view team_id, absl::string_view program_id,
+                              absl::string_view id) override {
+    calls.push_back(absl::StrCat("delete ", team_id, " ", program_id, " ", id));
+    return absl::OkStatus();
+  }
+
+  std::vector<std::string> calls;
+  CreativeInput last_input;
+  storage::CreativeListQuery last_query;
+};
+
+class CreativeServiceTest : public ::testing::Test {
+ protected:
+  testing::FakeAuthenticator authenticator_;
+  FakeCreativeStore store_;
+  CreativeServiceImpl service_{&authenticator_, &store_};
+  testing::InProcessServer server_{{&service_}};
+  std::unique_ptr<affonso::v1::CreativeService::Stub> stub_ =
+      affonso::v1::CreativeService::NewStub(server_.channel());
+};
+
+TEST_F(CreativeServiceTest, CreateAnswers201WithTheNormalisedInput) {
+  affonso::v1::CreateCreativeRequest request;
+  request.mutable_creative()->mutable_category()->set_string_value("VIDEO");
+  auto context = testing::ContextWithAuth();
+  Creative response;
+  ASSERT_OK(stub_->CreateCreative(context.get(), request, &response));
+  EXPECT_EQ(response.id(), "crv_new");
+  EXPECT_EQ(testing::ServerMetadata(*context, "x-http-code"), "201");
+  EXPECT_EQ(store_.last_input.category().string_value(), "video");
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"create team_a "});
+}
+
+TEST_F(CreativeServiceTest, BadInputAndImpossibleIdsNeverReachTheStore) {
+  affonso::v1::CreateCreativeRequest create;
+  create.mutable_creative()->mutable_url()->set_string_value("javascript:alert(1)");
+  Creative response;
+  {
+    auto context = testing::ContextWithAuth();
+    EXPECT_THAT(stub_->CreateCreative(context.get(), create, &response),
+                StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+    EXPECT_EQ(testing::ServerMetadata(*context, "x-error-field", /*trailing=*/true), "url");
+  }
+  for (const char* id : {"cpn_0123456789abcdefghijkl", "crv_'; --", ""}) {
+    affonso::v1::GetCreativeRequest get;
+    get.set_id(id);
+    auto context = testing::ContextWithAuth();
+    EXPECT_THAT(stub_->GetCreative(context.get(), get, &response),
+                StatusIs(grpc::StatusCode::NOT_FOUND))
+        << id;
+  }
+  affonso::v1::ListCreativesRequest list;
+  list.set_program_id("not a program");
+  affonso::v1::ListCreativesResponse page;
+  {
+    auto context = testing::ContextWithAuth();
+    EXPECT_THAT(stub_->ListCreatives(context.get(), list, &page),
+                StatusIs(grpc::StatusCode::NOT_FOUND));
+  }
+  EXPECT_TRUE(store_.calls.empty()) << store_.calls[0];
+}
+
+TEST_F(CreativeServiceTest, ListPaginatesAndDeleteSaysSo) {
+  affonso::v1::ListCreativesRequest list;
+  list.set_page(2);
+  list.set_limit(5);
+  list.set_category("document");
+  list.set_program_id("prg_0123456789abcdefghijkl");
+  affonso::v1::ListCreativesResponse page;
+  {
+    auto context = testing::ContextWithAuth();
+    ASSERT_OK(stub_->ListCreatives(context.get(), list, &page));
+  }
+  EXPECT_EQ(page.data_size(), 2);
+  EXPECT_EQ(page.pagination().total(), 12);
+  EXPECT_EQ(page.pagination().total_pages(), 3);
+  EXPECT_EQ(store_.last_query.page, 2);
+  EXPECT_EQ(store_.last_query.category, affonso::v1::CREATIVE_CATEGORY_DOCUMENT);
+  affonso::v1::DeleteCreativeRequest remove;
+  remove.set_id("crv_known");
+  affonso::v1::DeleteCreativeResponse deleted;
+  auto context = testing::ContextWithAuth();
+  ASSERT_OK(stub_->DeleteCreative(context.get(), remove, &deleted));
+  EXPECT_EQ(deleted.message(), "creative deleted");
+  EXPECT_EQ(store_.calls, (std::vector<std::string>{"list team_a prg_0123456789abcdefghijkl",
+                                                    "delete team_a  crv_known"}));
 }
 
 }  // namespace

@@ -1,15 +1,21 @@
 #include "services/api/notification_service.h"
 
+#include <map>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/api_error.h"
 #include "common/testing/api_error_matchers.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "services/testing/fakes.h"
 
 namespace affonso::services {
 namespace {
 
 using ::affonso::matchers::HasApiError;
+using ::affonso::matchers::StatusIs;
 using affonso::v1::NotificationDraft;
 using affonso::v1::NotificationUpdate;
 using google::protobuf::NULL_VALUE;
@@ -149,6 +155,133 @@ TEST(RenderNotificationPreviewTest, DraftThenCustomThenDefault) {
   bad.set_subject("{{");
   EXPECT_THAT(RenderNotificationPreview(welcome, setting, bad),
               HasApiError("VALIDATION_ERROR", "subject"));
+}
+
+// The settings of one program in memory; records what reached it.
+class FakeNotificationStore : public storage::NotificationStore {
+ public:
+  absl::StatusOr<std::vector<storage::NotificationSetting>> ListSettings(
+      absl::string_view team_id, absl::string_view program_id) override {
+    calls.push_back(absl::StrCat("list ", team_id, " ", program_id));
+    std::vector<storage::NotificationSetting> out;
+    for (const auto& [unused, setting] : settings) out.push_back(setting);
+    return out;
+  }
+  absl::StatusOr<std::optional<storage::NotificationSetting>> GetSetting(
+      absl::string_view team_id, absl::string_view program_id,
+      absl::string_view email_type_id) override {
+    calls.push_back(absl::StrCat("get ", team_id, " ", program_id, " ", email_type_id));
+    auto found = settings.find(std::string(email_type_id));
+    if (found == settings.end()) return std::optional<storage::NotificationSetting>();
+    return std::optional<storage::NotificationSetting>(found->second);
+  }
+  absl::StatusOr<storage::NotificationSetting> UpdateSetting(
+      absl::string_view team_id, absl::string_view program_id, absl::string_view email_type_id,
+      bool active_by_default, const storage::NotificationSettingUpdate& update) override {
+    calls.push_back(absl::StrCat("update ", team_id, " ", program_id, " ", email_type_id, " ",
+                                 active_by_default ? "on" : "off"));
+    storage::NotificationSetting& setting = settings[std::string(email_type_id)];
+    if (setting.id.empty()) {
+      setting.id = "ntf_new";
+      setting.email_type_id = std::string(email_type_id);
+      setting.is_active = active_by_default;
+    }
+    if (update.is_active.has_value()) setting.is_active = *update.is_active;
+    if (update.custom_subject.has_value()) setting.custom_subject = *update.custom_subject;
+    if (update.custom_body.has_value()) setting.custom_body = *update.custom_body;
+    return setting;
+  }
+
+  std::map<std::string, storage::NotificationSetting> settings;
+  std::vector<std::string> calls;
+};
+
+class NotificationServiceTest : public ::testing::Test {
+ protected:
+  testing::FakeAuthenticator authenticator_;
+  FakeNotificationStore store_;
+  NotificationServiceImpl service_{&authenticator_, &store_};
+  testing::InProcessServer server_{{&service_}};
+  std::unique_ptr<affonso::v1::NotificationService::Stub> stub_ =
+      affonso::v1::NotificationService::NewStub(server_.channel());
+};
+
+TEST_F(NotificationServiceTest, ListsTheWholeCatalogueWithTheStoredSettings) {
+  storage::NotificationSetting stored;
+  stored.email_type_id = "new_referral";
+  stored.id = "ntf_stored";
+  stored.is_active = false;
+  stored.custom_subject = "Referral: {{referral_name}}";
+  store_.settings["new_referral"] = stored;
+  auto context = testing::ContextWithAuth();
+  affonso::v1::ListNotificationsRequest request;
+  affonso::v1::ListNotificationsResponse response;
+  ASSERT_OK(stub_->ListNotifications(context.get(), request, &response));
+  ASSERT_EQ(response.data_size(), static_cast<int>(EmailTypes().size()));
+  for (int i = 0; i < response.data_size(); ++i) {
+    const affonso::v1::Notification& notification = response.data(i);
+    EXPECT_EQ(notification.email_type_id(), EmailTypes()[i].id);
+    if (notification.email_type_id() == "new_referral") {
+      EXPECT_EQ(notification.id(), "ntf_stored");
+      EXPECT_FALSE(notification.is_active());
+      EXPECT_EQ(notification.custom_subject(), "Referral: {{referral_name}}");
+    } else {
+      EXPECT_FALSE(notification.has_id()) << notification.email_type_id();
+      EXPECT_EQ(notification.is_active(), EmailTypes()[i].active_by_default);
+    }
+  }
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"list team_a "});
+}
+
+TEST_F(NotificationServiceTest, UpdatesKnownTypesOnlyWithValidTemplates) {
+  affonso::v1::UpdateNotificationRequest request;
+  request.set_email_type_id("affiliate_rejected");
+  request.set_program_id("prg_0123456789abcdefghijkl");
+  request.mutable_notification()->mutable_custom_body()->set_string_value("<p>{{nope}}</p>");
+  affonso::v1::Notification response;
+  {
+    auto context = testing::ContextWithAuth();
+    EXPECT_THAT(stub_->UpdateNotification(context.get(), request, &response),
+                StatusIs(grpc::StatusCode::INVALID_ARGUMENT));
+    EXPECT_EQ(testing::ServerMetadata(*context, "x-error-field", /*trailing=*/true), "custom_body");
+  }
+  request.set_email_type_id("no_such_type");
+  request.mutable_notification()->clear_custom_body();
+  {
+    auto context = testing::ContextWithAuth();
+    EXPECT_THAT(stub_->UpdateNotification(context.get(), request, &response),
+                StatusIs(grpc::StatusCode::NOT_FOUND));
+  }
+  EXPECT_TRUE(store_.calls.empty()) << "refused updates reached the store";
+
+  request.set_email_type_id("affiliate_rejected");
+  request.mutable_notification()->mutable_custom_subject()->set_string_value(
+      "About {{program_name}}");
+  auto context = testing::ContextWithAuth();
+  ASSERT_OK(stub_->UpdateNotification(context.get(), request, &response));
+  EXPECT_EQ(response.id(), "ntf_new");
+  EXPECT_FALSE(response.is_active());  // the type's default, passed to the store
+  EXPECT_EQ(response.custom_subject(), "About {{program_name}}");
+  EXPECT_FALSE(response.has_custom_body());
+  EXPECT_EQ(store_.calls, std::vector<std::string>{
+                              "update team_a prg_0123456789abcdefghijkl affiliate_rejected off"});
+}
+
+TEST_F(NotificationServiceTest, PreviewsTheStoredTextAndStoresNothing) {
+  storage::NotificationSetting stored;
+  stored.email_type_id = "payout_sent";
+  stored.id = "ntf_stored";
+  stored.custom_body = "<p>{{payout_amount}} for {{affiliate_name}}</p>";
+  store_.settings["payout_sent"] = stored;
+  affonso::v1::PreviewNotificationRequest request;
+  request.set_email_type_id("payout_sent");
+  affonso::v1::NotificationPreview preview;
+  auto context = testing::ContextWithAuth();
+  ASSERT_OK(stub_->PreviewNotification(context.get(), request, &preview));
+  const std::map<std::string, std::string> samples = SampleValues(Type("payout_sent"));
+  EXPECT_EQ(preview.body(),
+            "<p>" + samples.at("payout_amount") + " for " + samples.at("affiliate_name") + "</p>");
+  EXPECT_EQ(store_.calls, std::vector<std::string>{"get team_a  payout_sent"});
 }
 
 }  // namespace
