@@ -222,6 +222,16 @@ class ContractTest : public RestTest {
     Seeded("default group incentive",
            Call("POST", "/v1/program/groups/" + default_group + "/incentives",
                 R"({"name":"per sale","type":"sale","amount":10,"is_percentage":true})"));
+    creative_ = Seeded(
+        "creative",
+        Call(
+            "POST", "/v1/program/creatives",
+            R"({"name":"Leaderboard","category":"banner","url":"https://cdn.contract.example/lb.png",)"
+            R"("tags":["summer"],"dimensions":{"width":728,"height":90}})"));
+    Seeded("customised notification",
+           Call("PATCH", "/v1/program/notifications/new_referral",
+                R"({"custom_subject":"New referral: {{referral_name}}"})"),
+           "email_type_id");
     HttpResult commissions = Call("GET", "/v1/commissions");
     const Value* first = Find(commissions.json, "data[0].id");
     if (first == nullptr) {
@@ -525,6 +535,43 @@ class ContractTest : public RestTest {
          {{"that incentive",
            {{"group_id", group_}, {"id", "@POST /v1/program/groups/{group_id}/incentives"}}, "",
            "", {}}}},
+        // ---- creatives (program-creatives.ts) ----
+        {"GET /v1/program/creatives",
+         {{"plain", {}, "", "", {{"data[0].description", "null"}}},
+          {"by category", {}, "category=banner&page=1&limit=5", "",
+           {{"data[0].dimensions", "non-null"}}}}},
+        {"POST /v1/program/creatives",
+         {{"a text, nulls sent", {}, "",
+           R"({"name":"Tagline","category":null,"content":"Try it","dimensions":null})",
+           {{"data.category", "null"}, {"data.dimensions", "null"}, {"data.url", "null"},
+            {"data.usage_notes", "null"}, {"data.restrictions", "null"},
+            {"data.subcategory", "null"}}},
+          {"empty", {}, "", "{}", {{"data.name", "null"}, {"data.content", "null"}}}}},
+        {"GET /v1/program/creatives/{id}",
+         {{"the banner", {{"id", creative_}}, "", "",
+           {{"data.dimensions", "non-null"}, {"data.category", "non-null"}}}}},
+        {"PATCH /v1/program/creatives/{id}",
+         {{"notes, dimensions cleared", {{"id", creative_}}, "",
+           R"({"usage_notes":"Do not crop","dimensions":null})",
+           {{"data.dimensions", "null"}, {"data.usage_notes", "non-null"}}}}},
+        {"DELETE /v1/program/creatives/{id}",
+         {{"the created one", {{"id", "@POST /v1/program/creatives"}}, "", "", {}}}},
+        // ---- notifications (program-notifications.ts; the preview is the service's own) ----
+        {"GET /v1/program/notifications",
+         {{"plain", {}, "", "",
+           {{"data[0].id", "null"}, {"data[0].custom_subject", "null"},
+            {"data[0].custom_body", "null"}}}}},
+        {"PATCH /v1/program/notifications/{email_type_id}",
+         {{"turned off", {{"email_type_id", "payout_sent"}}, "", R"({"is_active":false})",
+           {{"data.id", "non-null"}, {"data.custom_subject", "null"}}},
+          {"custom texts", {{"email_type_id", "new_commission"}}, "",
+           R"({"custom_subject":"+{{commission_amount}} {{currency}}",)"
+           R"("custom_body":"<p>Well done, {{affiliate_name}}</p>"})",
+           {{"data.custom_subject", "non-null"}, {"data.custom_body", "non-null"}}}}},
+        {"POST /v1/program/notifications/{email_type_id}/preview",
+         {{"stored", {{"email_type_id", "new_referral"}}, "", "", {}},
+          {"draft", {{"email_type_id", "affiliate_welcome"}}, "",
+           R"({"subject":"Hi {{affiliate_name}}","body":"<p>{{program_name}}</p>"})", {}}}},
         // ---- webhooks (the service's own) ----
         {"POST /v1/webhooks",
          {{"spare", {}, "",
@@ -546,7 +593,7 @@ class ContractTest : public RestTest {
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, browser_click_,
-      converted_, commission_, coupon_, event_, payout_, payout_to_complete_;
+      converted_, commission_, coupon_, creative_, event_, payout_, payout_to_complete_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {

@@ -45,7 +45,7 @@ constexpr char kAMarker[] = "a-corp";
 struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
       click_converted, click_pending, referral_direct, commission, conversion, coupon, webhook,
-      event, attempt, payout;
+      event, attempt, payout, creative, notification;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -69,7 +69,11 @@ bool IsReference(const FieldDescriptor* field) {
       "affonso.v1.CreateAffiliateRequest.tracking_id",
       "affonso.v1.UpdateAffiliateRequest.tracking_id",
       // LinkedIn's click id, as the visitor's landing URL carries it.
-      "affonso.v1.TrackRequest.li_fat_id"};
+      "affonso.v1.TrackRequest.li_fat_id",
+      // A key of the notification catalogue, the same for every team (the
+      // program, named by program_id, is what is A's).
+      "affonso.v1.UpdateNotificationRequest.email_type_id",
+      "affonso.v1.PreviewNotificationRequest.email_type_id"};
   if (kCallerValues.count(field->name()) || kCallerValues.count(field->full_name())) return false;
   return field->name() == "id" || absl::EndsWith(field->name(), "_id") ||
          field->name() == "starting_after" || field->name() == "ending_before";
@@ -220,6 +224,18 @@ class TenantIsolationSweepTest : public RestTest {
                                          R"(","code":"a-corp-SAVE10","discount_type":"percentage",)"
                                          R"("discount_value":10,"duration":"forever"})")),
                        201);
+
+    a.creative = Created(
+        Call(
+            "POST", "/v1/program/creatives",
+            R"({"name":"a-corp banner","content":"a-corp copy","url":"https://a-corp.example/b.png",)"
+            R"("tags":["a-corp"],"dimensions":{"width":300,"height":250}})"),
+        201);
+    a.notification =
+        Created(Call("PATCH", "/v1/program/notifications/new_referral",
+                     R"({"is_active":false,"custom_subject":"a-corp: {{referral_name}}",)"
+                     R"("custom_body":"<p>a-corp {{affiliate_name}}</p>"})"),
+                200);
 
     WaitForDeliveries(a_);
     if (HasFatalFailure()) return;
@@ -697,6 +713,36 @@ class TenantIsolationSweepTest : public RestTest {
           {"B's group, A's incentive", {{"group_id", b.default_group}, {"id", a.incentive}}, "",
            "", 404},
           {"in A's program", {{"group_id", a.group}, {"id", a.incentive}}, a_program, "", 404}}},
+        // ---- creatives and notifications ----
+        {"GET /v1/program/creatives",
+         {{"B's own", {}, "", "", 200},
+          {"B's own, by category", {}, "category=banner", "", 200},
+          {"A's program", {}, a_program, "", 404}}},
+        {"POST /v1/program/creatives",
+         {{"in A's program", {}, a_program, R"({"name":"Stolen"})", 404}}},
+        {"GET /v1/program/creatives/{id}",
+         {{"A's creative", {{"id", a.creative}}, "", "", 404},
+          {"A's creative in A's program", {{"id", a.creative}}, a_program, "", 404}}},
+        {"PATCH /v1/program/creatives/{id}",
+         {{"A's creative", {{"id", a.creative}}, "", R"({"name":"Mallory"})", 404},
+          {"A's creative cleared", {{"id", a.creative}}, "", R"({"url":null,"tags":[]})", 404},
+          {"A's creative in A's program", {{"id", a.creative}}, a_program, R"({"name":"M"})",
+           404}}},
+        {"DELETE /v1/program/creatives/{id}",
+         {{"A's creative", {{"id", a.creative}}, "", "", 404},
+          {"A's creative in A's program", {{"id", a.creative}}, a_program, "", 404}}},
+        {"GET /v1/program/notifications",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"PATCH /v1/program/notifications/{email_type_id}",
+         {{"A's program", {{"email_type_id", "new_referral"}}, a_program, R"({"is_active":true})",
+           404},
+          {"A's program, custom text", {{"email_type_id", "payout_sent"}}, a_program,
+           R"({"custom_subject":"Stolen {{program_name}}"})", 404}}},
+        {"POST /v1/program/notifications/{email_type_id}/preview",
+         {{"B's own (A customised the type)", {{"email_type_id", "new_referral"}}, "", "", 200},
+          {"A's program", {{"email_type_id", "new_referral"}}, a_program, "", 404},
+          {"A's program, a draft", {{"email_type_id", "new_referral"}}, a_program,
+           R"({"subject":"{{referral_name}}"})", 404}}},
         // ---- webhooks ----
         {"POST /v1/webhooks",
          {{"B's own (names no object)", {}, "",
@@ -864,6 +910,9 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
   EXPECT_EQ(Call("GET", "/v1/webhooks/" + a_objects_.webhook).status, 200);
   EXPECT_EQ(Call("GET", "/v1/commissions/" + a_objects_.commission).status, 200);
   EXPECT_EQ(Call("GET", "/v1/coupons/" + a_objects_.coupon).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/program/creatives/" + a_objects_.creative).status, 200);
+  HttpResult notifications = Call("GET", "/v1/program/notifications");
+  EXPECT_TRUE(absl::StrContains(notifications.body, a_objects_.notification)) << notifications.body;
 }
 
 // Signups are converted in shared batches (PgSignupStore): B's signups racing

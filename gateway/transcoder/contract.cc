@@ -8,8 +8,10 @@
 #include "proto/affonso/v1/common.pb.h"
 #include "proto/affonso/v1/conversions.pb.h"
 #include "proto/affonso/v1/coupons.pb.h"
+#include "proto/affonso/v1/creatives.pb.h"
 #include "proto/affonso/v1/events.pb.h"
 #include "proto/affonso/v1/marketplace.pb.h"
+#include "proto/affonso/v1/notifications.pb.h"
 #include "proto/affonso/v1/payouts.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -26,8 +28,10 @@ std::vector<const google::protobuf::FileDescriptor*> ContractFiles() {
       affonso::v1::Commission::descriptor()->file(),
       affonso::v1::Conversion::descriptor()->file(),
       affonso::v1::Coupon::descriptor()->file(),
+      affonso::v1::Creative::descriptor()->file(),
       affonso::v1::EventResult::descriptor()->file(),
       affonso::v1::MarketplaceProgram::descriptor()->file(),
+      affonso::v1::Notification::descriptor()->file(),
       affonso::v1::Pagination::descriptor()->file(),
       affonso::v1::Payout::descriptor()->file(),
       affonso::v1::FraudRules::descriptor()->file(),

@@ -18,8 +18,10 @@
 #include "services/api/conversion_metrics.h"
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
+#include "services/api/creative_service.h"
 #include "services/api/event_service.h"
 #include "services/api/marketplace_service.h"
+#include "services/api/notification_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -50,8 +52,10 @@
 #include "storage/pg_commission_store.h"
 #include "storage/pg_conversion_store.h"
 #include "storage/pg_coupon_store.h"
+#include "storage/pg_creative_store.h"
 #include "storage/pg_hold_period_store.h"
 #include "storage/pg_marketplace_store.h"
+#include "storage/pg_notification_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_program_terms_store.h"
@@ -98,6 +102,8 @@ struct Server::Parts {
   std::unique_ptr<storage::PgConversionStore> conversions;
   std::unique_ptr<storage::PgSourceEventStore> source_events;
   std::unique_ptr<storage::PgCouponStore> coupons;
+  std::unique_ptr<storage::PgCreativeStore> creatives;
+  std::unique_ptr<storage::PgNotificationStore> notifications;
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
@@ -131,6 +137,8 @@ struct Server::Parts {
   std::unique_ptr<ConversionServiceImpl> conversion_service;
   std::unique_ptr<EventServiceImpl> event_service;  // records sales through conversion_service
   std::unique_ptr<CouponServiceImpl> coupon_service;
+  std::unique_ptr<CreativeServiceImpl> creative_service;
+  std::unique_ptr<NotificationServiceImpl> notification_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<MarketplaceServiceImpl> marketplace_service;
@@ -199,6 +207,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
   parts->source_events = std::make_unique<storage::PgSourceEventStore>(db);
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
+  parts->creatives = std::make_unique<storage::PgCreativeStore>(db);
+  parts->notifications = std::make_unique<storage::PgNotificationStore>(db);
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
@@ -293,6 +303,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       parts->referrals.get(), request_verifier);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
+  parts->creative_service = std::make_unique<CreativeServiceImpl>(runner, parts->creatives.get());
+  parts->notification_service =
+      std::make_unique<NotificationServiceImpl>(runner, parts->notifications.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get(),
                                                                 parts->program_terms.get());
@@ -346,6 +359,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->conversion_service.get());
     builder.RegisterService(parts->event_service.get());
     builder.RegisterService(parts->coupon_service.get());
+    builder.RegisterService(parts->creative_service.get());
+    builder.RegisterService(parts->notification_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
     builder.RegisterService(parts->tracking_service.get());
