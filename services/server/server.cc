@@ -19,6 +19,7 @@
 #include "services/api/conversion_service.h"
 #include "services/api/coupon_service.h"
 #include "services/api/event_service.h"
+#include "services/api/onboarding_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -50,6 +51,7 @@
 #include "storage/pg_conversion_store.h"
 #include "storage/pg_coupon_store.h"
 #include "storage/pg_hold_period_store.h"
+#include "storage/pg_onboarding_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_rate_limit_store.h"
@@ -95,6 +97,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgConversionStore> conversions;
   std::unique_ptr<storage::PgSourceEventStore> source_events;
   std::unique_ptr<storage::PgCouponStore> coupons;
+  std::unique_ptr<storage::PgOnboardingStore> onboarding;
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
@@ -126,6 +129,7 @@ struct Server::Parts {
   std::unique_ptr<ConversionServiceImpl> conversion_service;
   std::unique_ptr<EventServiceImpl> event_service;  // records sales through conversion_service
   std::unique_ptr<CouponServiceImpl> coupon_service;
+  std::unique_ptr<OnboardingServiceImpl> onboarding_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
@@ -193,6 +197,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<storage::PgConversionStore>(db, &parts->sale_commission_calculator);
   parts->source_events = std::make_unique<storage::PgSourceEventStore>(db);
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
+  parts->onboarding = std::make_unique<storage::PgOnboardingStore>(db);
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
@@ -270,8 +275,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<SignupServiceImpl>(runner, parts->signups.get(), &parts->conversion_metrics);
   parts->referral_service = std::make_unique<ReferralServiceImpl>(
       runner, parts->referrals.get(), parts->affiliates.get(), &parts->conversion_metrics);
-  parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get(), parts->coupons.get());
+  parts->affiliate_service = std::make_unique<AffiliateServiceImpl>(
+      runner, parts->affiliates.get(), parts->coupons.get(), parts->onboarding.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
   parts->signing_secrets = std::make_unique<storage::PgSigningSecretStore>(db, &parts->keyring);
@@ -285,6 +290,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       parts->referrals.get(), request_verifier);
   parts->coupon_service =
       std::make_unique<CouponServiceImpl>(runner, parts->coupons.get(), parts->affiliates.get());
+  parts->onboarding_service =
+      std::make_unique<OnboardingServiceImpl>(runner, parts->onboarding.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get());
   parts->webhooks = std::make_unique<storage::PgWebhookStore>(
@@ -334,6 +341,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->conversion_service.get());
     builder.RegisterService(parts->event_service.get());
     builder.RegisterService(parts->coupon_service.get());
+    builder.RegisterService(parts->onboarding_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
     builder.RegisterService(parts->tracking_service.get());
