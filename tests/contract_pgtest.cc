@@ -240,6 +240,7 @@ class ContractTest : public RestTest {
       commission_ = first->string_value();
     }
     SeedPayouts();
+    SeedOnboarding();
     WaitForDeliveries();
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + webhook_ + "/deliveries");
     const Value* event = Find(deliveries.json, "data[0].event_id");
@@ -275,6 +276,34 @@ class ContractTest : public RestTest {
     payout_to_complete_ = generated->payout_ids[1];
   }
 
+  // The default program's onboarding form, answered and completed by the affiliate; a second
+  // program of the team for the form the create fixture makes (and the delete removes).
+  void SeedOnboarding() {
+    second_program_ = "prg_contractsecondprogram1";
+    db_->QueryValue(absl::StrCat("INSERT INTO programs (id, team_id, name) VALUES ('",
+                                 second_program_, "', '", a_.team_id, "', 'Second')"));
+    HttpResult form = Call(
+        "POST", "/v1/onboarding-form",
+        R"({"name":"Contract onboarding","questions":[)"
+        R"({"question":"Where do you promote us?","type":"single_choice","is_required":true,)"
+        R"("options":["Blog","YouTube"],"order":1},)"
+        R"({"question":"Which regions?","type":"multiple_choice","options":["EU","US"],"order":2},)"
+        R"({"question":"Your site","type":"text_input","order":3},)"
+        R"({"question":"Anything else?","type":"textarea","order":4}]})");
+    Seeded("onboarding form", form);
+    for (int i = 0; i < 4; ++i) {
+      const Value* id = Find(form.json, absl::StrCat("data.questions[", i, "].id"));
+      questions_.push_back(id == nullptr ? "" : id->string_value());
+    }
+    if (questions_[0].empty()) return;
+    Seeded("onboarding completed",
+           Call("POST", "/v1/affiliates/" + affiliate_ + "/onboarding-responses",
+                absl::StrCat(R"({"responses":[{"question_id":")", questions_[0],
+                             R"(","answer":"Blog"},{"question_id":")", questions_[1],
+                             R"(","answer":["EU","US"]}],"mark_complete":true})")),
+           "form_id");
+  }
+
   void WaitForDeliveries() {
     const std::string team = "'" + a_.team_id + "'";
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -300,7 +329,10 @@ class ContractTest : public RestTest {
         // ---- affiliates (affiliates.ts) ----
         {"GET /v1/affiliates",
          {{"plain", {}, "", "", {}},
-          {"expanded", {}, "expand=commissionOverrides", "", {}}}},
+          {"expanded", {}, "expand=commissionOverrides", "", {}},
+          {"onboarding responses", {}, "expand=onboardingResponses&sort=created_at:asc", "",
+           {{"data[0].onboardingResponses", "non-null"},
+            {"data[0].onboardingResponses.questions[3].answer", "null"}}}}},
         {"POST /v1/affiliates",
          {{"minimal", {}, "",
            absl::StrCat(R"({"name":"Spare Partner","email":"spare@contract.example",)"
@@ -311,7 +343,9 @@ class ContractTest : public RestTest {
            {{"data.promoCodes", "present"}, {"data.promoCodes[0].promo_code_id", "null"},
             {"data.promoCodes[0].coupon_id", "non-null"}, {"data.commissionOverrides", "present"},
             {"data.commissionOverrides[0]", "present"}, {"data.invoiceDetails", "present"},
-            {"data.payoutMethod", "present"}, {"data.onboardingResponses", "present"}}}}},
+            {"data.payoutMethod", "present"}, {"data.onboardingResponses", "non-null"},
+            {"data.onboardingResponses.completed_at", "non-null"},
+            {"data.onboardingResponses.form_description", "null"}}}}},
         {"PUT /v1/affiliates/{id}",
          {{"rename", {{"id", affiliate_}}, "", R"({"name":"Contract Partner"})", {}}}},
         {"DELETE /v1/affiliates/{id}",
@@ -323,6 +357,33 @@ class ContractTest : public RestTest {
          {{"that override",
            {{"affiliate_id", affiliate_},
             {"id", "@POST /v1/affiliates/{affiliate_id}/commission-overrides"}}, "", "", {}}}},
+        // ---- onboarding (affiliates.ts, onboarding-form.ts) ----
+        {"GET /v1/affiliates/{affiliate_id}/onboarding-responses",
+         {{"completed", {{"affiliate_id", affiliate_}}, "", "",
+           {{"data.completed_at", "non-null"}, {"data.questions[0].answer", "non-null"}, {"data.questions[3].answer", "null"}}},
+          {"not started", {{"affiliate_id", "@POST /v1/affiliates"}}, "", "",
+           {{"data.completed_at", "null"}, {"data.questions[0].answer", "null"}}}}},
+        {"POST /v1/affiliates/{affiliate_id}/onboarding-responses",
+         {{"a text answer", {{"affiliate_id", affiliate_}}, "",
+           absl::StrCat(R"({"responses":[{"question_id":")", question(2),
+                        R"(","answer":"https://partner.example"}]})"),
+           {{"data.completed_at", "non-null"}, {"data.questions[2].answer", "non-null"}}},
+          {"started, not completed", {{"affiliate_id", "@POST /v1/affiliates"}}, "",
+           absl::StrCat(R"({"responses":[{"question_id":")", question(3),
+                        R"(","answer":"Hello"}],"mark_complete":false})"),
+           {{"data.completed_at", "null"}}}}},
+        {"GET /v1/onboarding-form",
+         {{"plain", {}, "", "", {{"data.description", "null"}}}}},
+        {"POST /v1/onboarding-form",
+         {{"in the second program", {}, "program_id=" + second_program_,
+           R"({"name":"Second onboarding","description":"for the second program",)"
+           R"("questions":[{"question":"Why us?","type":"textarea","order":0}]})",
+           {{"data.description", "non-null"}}}}},
+        {"PATCH /v1/onboarding-form",
+         {{"described", {}, "", R"({"description":"Tell us about you"})",
+           {{"data.description", "non-null"}}}}},
+        {"DELETE /v1/onboarding-form",
+         {{"the second program's", {}, "program_id=" + second_program_, "", {}}}},
         // ---- referrals, signups, clicks ----
         {"GET /v1/referrals",
          {{"plain", {}, "", "", {}},
@@ -590,10 +651,15 @@ class ContractTest : public RestTest {
     // clang-format on
   }
 
+  // The seeded form's question ids, "" when seeding failed.
+  std::string question(size_t i) const { return i < questions_.size() ? questions_[i] : ""; }
+
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, browser_click_,
-      converted_, commission_, coupon_, creative_, event_, payout_, payout_to_complete_;
+      converted_, commission_, coupon_, creative_, event_, payout_, payout_to_complete_,
+      second_program_;
+  std::vector<std::string> questions_;
 };
 
 TEST_F(ContractTest, EveryRouteAnswersAsTheSdkTypesIt) {

@@ -80,6 +80,9 @@ constexpr const char* kBusinessTables[] = {"teams",
                                            "coupons",
                                            "creatives",
                                            "program_notification_settings",
+                                           "onboarding_forms",
+                                           "onboarding_questions",
+                                           "onboarding_answers",
                                            "outbox_events",
                                            "webhook_endpoints",
                                            "webhook_deliveries",
@@ -134,7 +137,7 @@ class HostileRequestsTest : public RestTest {
   // click, a direct referral, an override, a second group and a webhook.
   struct Seeded {
     std::string group, default_group, incentive, click, spare_click, referral, override_id,
-        commission, coupon, webhook, email, creative;
+        commission, coupon, webhook, email, creative, question;
   };
   Seeded Seed(const Tenant& tenant, const std::string& tag) {
     Seeded s;
@@ -179,6 +182,20 @@ class HostileRequestsTest : public RestTest {
                         R"("duration":"forever"})"),
            tenant)
             .DataString("id");
+    HttpResult form = Ok("POST", "/v1/onboarding-form",
+                         R"({"name":"Onboarding )" + tag +
+                             R"(","questions":[{"question":"Your site","type":"text_input",)"
+                             R"("is_required":true,"order":1},{"question":"Channel",)"
+                             R"("type":"single_choice","options":["Blog","Video"],"order":2}]})",
+                         tenant);
+    const auto& questions = form.Data().fields().at("questions").list_value();
+    if (questions.values_size() > 0) {
+      s.question = questions.values(0).struct_value().fields().at("id").string_value();
+    }
+    Ok("POST", "/v1/affiliates/" + tenant.affiliate_id + "/onboarding-responses",
+       absl::StrCat(R"({"responses":[{"question_id":")", s.question, R"(","answer":"site-)", tag,
+                    R"("}]})"),
+       tenant, 200);
     s.webhook = Ok("POST", "/v1/webhooks",
                    R"({"url":"https://receiver.invalid/hooks","events":["referral.lead"]})", tenant)
                     .DataString("id");
@@ -293,6 +310,7 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
   const std::string overrides = "/v1/affiliates/" + aff + "/commission-overrides";
   const std::string override_for = absl::StrCat(R"({"incentive_id":")", s.incentive, R"(",)");
   const std::string incentives = "/v1/program/groups/" + s.group + "/incentives";
+  const std::string responses = "/v1/affiliates/" + aff + "/onboarding-responses";
   const std::string coupon_for =
       absl::StrCat(R"({"affiliate_id":")", aff,
                    R"(","discount_type":"percentage","discount_value":5,"duration":"once",)");
@@ -797,6 +815,89 @@ std::vector<Case> HostileRequestsTest::Catalogue() {
        nf, ""},
       {"commission get unknown expansion", "GET", "/v1/commissions/" + s.commission + "?expand=x",
        "", 400, v, "expand"},
+
+      // ---- onboarding ----
+      {"onboarding form create empty", "POST", "/v1/onboarding-form", "{}", 400, v, "name"},
+      {"onboarding form second create", "POST", "/v1/onboarding-form",
+       R"({"name":"Again","questions":[{"question":"x","type":"textarea","order":1}]})", 409,
+       "DUPLICATE_ERROR", ""},
+      {"onboarding form type injection", "POST", "/v1/onboarding-form",
+       R"({"name":"F","questions":[{"question":"x","type":"text'; DROP TABLE onboarding_forms; --",)"
+       R"("order":1}]})",
+       400, v, "questions[0].type"},
+      {"onboarding form 10000 questions", "POST", "/v1/onboarding-form",
+       absl::StrCat(R"({"name":"F","questions":[)",
+                    absl::StrJoin(std::vector<std::string>(
+                                      10000, R"({"question":"x","type":"textarea","order":1})"),
+                                  ","),
+                    "]}"),
+       400, v, "questions"},
+      {"onboarding form 10000 options", "POST", "/v1/onboarding-form",
+       absl::StrCat(R"({"name":"F","questions":[{"question":"x","type":"multiple_choice",)",
+                    R"("order":1,"options":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("o", i); }), "}]}"),
+       400, v, "questions[0].options"},
+      {"onboarding form options on a text question", "POST", "/v1/onboarding-form",
+       R"({"name":"F","questions":[{"question":"x","type":"textarea","order":1,"options":["a"]}]})",
+       400, v, "questions[0].options"},
+      {"onboarding form choice without options", "POST", "/v1/onboarding-form",
+       R"({"name":"F","questions":[{"question":"x","type":"single_choice","order":1}]})", 400, v,
+       "questions[0].options"},
+      {"onboarding form question 10 KB", "POST", "/v1/onboarding-form",
+       absl::StrCat(R"({"name":"F","questions":[{"question":")", std::string(10 << 10, 'q'),
+                    R"(","type":"textarea","order":1}]})"),
+       400, v, "questions[0].question"},
+      {"onboarding form order not an integer", "POST", "/v1/onboarding-form",
+       R"({"name":"F","questions":[{"question":"x","type":"textarea","order":1.5}]})", 400, v,
+       "questions.order"},
+      {"onboarding form questions an object", "POST", "/v1/onboarding-form",
+       R"({"name":"F","questions":{"question":"x"}})", 400, v, "questions"},
+      {"onboarding form name NUL", "POST", "/v1/onboarding-form",
+       R"({"name":"F\u0000","questions":[{"question":"x","type":"textarea","order":1}]})", 400, v,
+       "name"},
+      {"onboarding form update question id injection", "PATCH", "/v1/onboarding-form",
+       R"({"questions":[{"id":"obq_'; --","question":"x","type":"textarea","order":1}]})", 400, v,
+       "questions[0].id"},
+      {"onboarding form update tenant B's question", "PATCH", "/v1/onboarding-form",
+       absl::StrCat(R"({"questions":[{"id":")", seeded_b_.question,
+                    R"(","question":"x","type":"textarea","order":1}]})"),
+       400, v, "questions[0].id"},
+      {"onboarding form tenant B's program", "PATCH",
+       "/v1/onboarding-form?program_id=" + b_.program_id, R"({"name":"Mallory"})", 404, nf, ""},
+      {"onboarding form program id injection", "GET",
+       "/v1/onboarding-form?program_id=prg_%27%20OR%201%3D1", "", 404, nf, ""},
+      {"onboarding form PUT", "PUT", "/v1/onboarding-form", "{}", 405, "METHOD_NOT_ALLOWED", ""},
+      {"onboarding answer an object", "POST", responses,
+       absl::StrCat(R"({"responses":[{"question_id":")", s.question, R"(","answer":{"a":1}}]})"),
+       400, v, "responses[0].answer"},
+      {"onboarding answer 10 KB", "POST", responses,
+       absl::StrCat(R"({"responses":[{"question_id":")", s.question, R"(","answer":")",
+                    std::string(10 << 10, 'a'), R"("}]})"),
+       400, v, "responses[0].answer"},
+      {"onboarding answer a list to a text question", "POST", responses,
+       absl::StrCat(R"({"responses":[{"question_id":")", s.question, R"(","answer":)",
+                    JsonArray(10000, [](int i) { return absl::StrCat("a", i); }), "}]}"),
+       400, v, "responses[0].answer"},
+      {"onboarding answer tenant B's question", "POST", responses,
+       absl::StrCat(R"({"responses":[{"question_id":")", seeded_b_.question,
+                    R"(","answer":"x"}]})"),
+       400, v, "responses[0].question_id"},
+      {"onboarding 10000 responses", "POST", responses,
+       absl::StrCat(
+           R"({"responses":[)",
+           absl::StrJoin(std::vector<std::string>(10000, R"({"question_id":"obq_x","answer":"x"})"),
+                         ","),
+           "]}"),
+       400, v, "responses"},
+      {"onboarding mark_complete a string", "POST", responses,
+       R"({"responses":[],"mark_complete":"yes"})", 400, v, "mark_complete"},
+      {"onboarding responses tenant B's affiliate", "POST",
+       "/v1/affiliates/" + b_.affiliate_id + "/onboarding-responses",
+       R"({"responses":[],"mark_complete":true})", 404, nf, ""},
+      {"onboarding responses affiliate id injection", "GET",
+       "/v1/affiliates/aff_%27%3B%20--/onboarding-responses", "", 404, nf, ""},
+      {"affiliate list expanded onboarding, limit 100", "GET",
+       "/v1/affiliates?expand=onboardingResponses&limit=100", "", 400, v, "limit"},
 
       // ---- coupons ----
       {"coupon create empty", "POST", "/v1/coupons", "{}", 400, v, "affiliate_id"},

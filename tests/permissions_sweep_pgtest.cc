@@ -251,6 +251,44 @@ TEST_F(PermissionsSweepTest, ARefusedWriteChangesNothing) {
   EXPECT_EQ(std::stoi(db_->QueryValue(clicks)), std::stoi(clicks_before) + 1);
 }
 
+// The onboarding form is the program's (read:program / write:program); an
+// affiliate's answers are the affiliate's (read:affiliates / write:affiliates).
+TEST_F(PermissionsSweepTest, OnboardingFormsAreProgramSettingsAndAnswersAffiliateData) {
+  const std::string form =
+      R"({"name":"Onboarding","questions":[{"question":"Site?","type":"text_input","order":1}]})";
+  const std::string forms = "SELECT count(*) FROM onboarding_forms";
+  ExpectRefused(Call("POST", "/v1/onboarding-form", form, &only_["write:affiliates"]),
+                "write:program");
+  ExpectRefused(Call("GET", "/v1/onboarding-form", "", &only_["read:affiliates"]), "read:program");
+  EXPECT_EQ(db_->QueryValue(forms), "0");
+  HttpResult created = Call("POST", "/v1/onboarding-form", form, &only_["write:program"]);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(db_->QueryValue(forms), "1");
+  EXPECT_EQ(Call("GET", "/v1/onboarding-form", "", &only_["read:program"]).status, 200);
+
+  const std::string question = created.json.fields()
+                                   .at("data")
+                                   .struct_value()
+                                   .fields()
+                                   .at("questions")
+                                   .list_value()
+                                   .values(0)
+                                   .struct_value()
+                                   .fields()
+                                   .at("id")
+                                   .string_value();
+  const std::string responses = "/v1/affiliates/" + a_.affiliate_id + "/onboarding-responses";
+  const std::string answer = absl::StrCat(R"({"responses":[{"question_id":")", question,
+                                          R"(","answer":"https://partner.example"}]})");
+  const std::string answers = "SELECT count(*) FROM onboarding_answers";
+  ExpectRefused(Call("POST", responses, answer, &only_["write:program"]), "write:affiliates");
+  ExpectRefused(Call("GET", responses, "", &only_["read:program"]), "read:affiliates");
+  EXPECT_EQ(db_->QueryValue(answers), "0");
+  EXPECT_EQ(Call("POST", responses, answer, &only_["write:affiliates"]).status, 200);
+  EXPECT_EQ(db_->QueryValue(answers), "1");
+  EXPECT_EQ(Call("GET", responses, "", &only_["read:affiliates"]).status, 200);
+}
+
 // Refused calls take from the key's rate limit like any other: a key cannot
 // hammer the server with calls it may not make.
 TEST_F(PermissionsSweepTest, RefusedCallsCountAgainstTheKeysRateLimit) {

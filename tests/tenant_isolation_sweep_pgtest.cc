@@ -45,7 +45,7 @@ constexpr char kAMarker[] = "a-corp";
 struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
       click_converted, click_pending, referral_direct, commission, conversion, coupon, webhook,
-      event, attempt, payout, creative, notification;
+      event, attempt, payout, creative, notification, onboarding_form, question;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -236,6 +236,14 @@ class TenantIsolationSweepTest : public RestTest {
                      R"({"is_active":false,"custom_subject":"a-corp: {{referral_name}}",)"
                      R"("custom_body":"<p>a-corp {{affiliate_name}}</p>"})"),
                 200);
+    // An onboarding form, answered and completed by A's affiliate.
+    HttpResult form = Call("POST", "/v1/onboarding-form", OnboardingForm("a-corp"));
+    a.onboarding_form = Created(form, 201);
+    a.question = QuestionId(form);
+    Created(Call("POST", "/v1/affiliates/" + a.affiliate + "/onboarding-responses",
+                 absl::StrCat(R"({"responses":[{"question_id":")", a.question,
+                              R"(","answer":"a-corp answer"}],"mark_complete":true})")),
+            200, "form_id");
 
     WaitForDeliveries(a_);
     if (HasFatalFailure()) return;
@@ -299,12 +307,32 @@ class TenantIsolationSweepTest : public RestTest {
                                          R"("discount_value":5,"duration":"once"})"),
                             &b_),
                        201);
+    HttpResult form = Call("POST", "/v1/onboarding-form", OnboardingForm("b-corp"), &b_);
+    b.onboarding_form = Created(form, 201);
+    b.question = QuestionId(form);
     WaitForDeliveries(b_);
     if (HasFatalFailure()) return;
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + b.webhook + "/deliveries", "", &b_);
     ASSERT_EQ(deliveries.status, 200) << deliveries.body;
     ASSERT_GE(DataList(deliveries).values_size(), 1) << deliveries.body;
     b.event = DataList(deliveries).values(0).struct_value().fields().at("event_id").string_value();
+  }
+
+  // A one-question form whose texts carry `tag`.
+  static std::string OnboardingForm(const std::string& tag) {
+    return absl::StrCat(R"({"name":")", tag, R"( onboarding","description":")", tag,
+                        R"( partners","questions":[{"question":")", tag,
+                        R"( channel?","type":"text_input","is_required":true,"order":1}]})");
+  }
+
+  static std::string QuestionId(const HttpResult& form) {
+    const auto& data = form.Data().fields();
+    auto questions = data.find("questions");
+    if (questions == data.end() || questions->second.list_value().values_size() == 0) {
+      ADD_FAILURE() << "a form without questions: " << form.body;
+      return "";
+    }
+    return questions->second.list_value().values(0).struct_value().fields().at("id").string_value();
   }
 
   // Every event of `tenant` delivered to its endpoint, the attempt logged.
@@ -447,7 +475,9 @@ class TenantIsolationSweepTest : public RestTest {
         {"GET /v1/affiliates/{id}",
          {{"A's affiliate", {{"id", a.affiliate}}, "", "", 404},
           {"A's affiliate, expanded", {{"id", a.affiliate}}, "expand=commissionOverrides", "",
-           404}}},
+           404},
+          {"A's affiliate, onboarding responses", {{"id", a.affiliate}},
+           "expand=onboardingResponses", "", 404}}},
         {"PUT /v1/affiliates/{id}",
          {{"A's affiliate", {{"id", a.affiliate}}, "", R"({"name":"Mallory"})", 404},
           {"B's affiliate into A's group", {{"id", b.affiliate}}, "", json({{"group_id", a.group}}),
@@ -456,6 +486,7 @@ class TenantIsolationSweepTest : public RestTest {
         {"GET /v1/affiliates",
          {{"B's own", {}, "", "", 200},
           {"B's own, expanded", {}, "expand=commissionOverrides", "", 200},
+          {"B's own, onboarding responses", {}, "expand=onboardingResponses", "", 200},
           {"filtered by A's program", {}, a_program, "", 200},
           {"filtered by A's group", {}, "group_id=" + a.group, "", 200},
           {"searching for A's text", {}, std::string("search=") + kAMarker, "", 200}}},
@@ -469,6 +500,34 @@ class TenantIsolationSweepTest : public RestTest {
            "", 404},
           {"B's affiliate, A's override", {{"affiliate_id", b.affiliate}, {"id", a.override_id}},
            "", "", 404}}},
+        // ---- onboarding ----
+        {"GET /v1/affiliates/{affiliate_id}/onboarding-responses",
+         {{"A's affiliate", {{"affiliate_id", a.affiliate}}, "", "", 404},
+          {"B's own", {{"affiliate_id", b.affiliate}}, "", "", 200}}},
+        {"POST /v1/affiliates/{affiliate_id}/onboarding-responses",
+         {{"A's affiliate and question", {{"affiliate_id", a.affiliate}}, "",
+           absl::StrCat(R"({"responses":[{"question_id":")", a.question,
+                        R"(","answer":"Mallory"}],"mark_complete":true})"),
+           404},
+          {"B's affiliate, A's question", {{"affiliate_id", b.affiliate}}, "",
+           absl::StrCat(R"({"responses":[{"question_id":")", a.question,
+                        R"(","answer":"Mallory"}]})"),
+           400}}},
+        {"GET /v1/onboarding-form",
+         {{"B's own", {}, "", "", 200}, {"A's program", {}, a_program, "", 404}}},
+        {"POST /v1/onboarding-form",
+         {{"in A's program", {}, a_program, OnboardingForm("mallory"), 404},
+          {"B's program, A's question id", {}, "",
+           absl::StrCat(R"({"name":"Stolen","questions":[{"id":")", a.question,
+                        R"(","question":"x","type":"textarea","order":1}]})"),
+           400}}},
+        {"PATCH /v1/onboarding-form",
+         {{"A's program", {}, a_program, R"({"name":"Mallory"})", 404},
+          {"B's form, keeping A's question", {}, "",
+           absl::StrCat(R"({"questions":[{"id":")", a.question,
+                        R"(","question":"x","type":"textarea","order":1}]})"),
+           400}}},
+        {"DELETE /v1/onboarding-form", {{"A's program", {}, a_program, "", 404}}},
         // ---- clicks and signups ----
         {"POST /v1/clicks",
          {{"A's program and affiliate", {}, "",
@@ -836,9 +895,20 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
         Struct body;
         ASSERT_OK(google::protobuf::util::JsonStringToMessage(probe.body, &body)) << probe.body;
         const std::string prefix = route.body == "*" ? "" : route.body + ".";
-        for (const auto& [field, value] : body.fields()) {
-          given[prefix + field].insert(value.string_value());
-        }
+        // Nested objects and lists of them too (a form's questions[].id).
+        std::function<void(const std::string&, const google::protobuf::Value&)> collect =
+            [&](const std::string& field, const google::protobuf::Value& value) {
+              if (value.has_struct_value()) {
+                for (const auto& [name, inner] : value.struct_value().fields()) {
+                  collect(field + "." + name, inner);
+                }
+              } else if (value.has_list_value()) {
+                for (const auto& item : value.list_value().values()) collect(field, item);
+              } else {
+                given[field].insert(value.string_value());
+              }
+            };
+        for (const auto& [field, value] : body.fields()) collect(prefix + field, value);
       }
 
       const bool refused = probe.status >= 400;
@@ -913,6 +983,8 @@ TEST_F(TenantIsolationSweepTest, EveryRouteKeepsTeamsApart) {
   EXPECT_EQ(Call("GET", "/v1/program/creatives/" + a_objects_.creative).status, 200);
   HttpResult notifications = Call("GET", "/v1/program/notifications");
   EXPECT_TRUE(absl::StrContains(notifications.body, a_objects_.notification)) << notifications.body;
+  EXPECT_EQ(Call("GET", "/v1/affiliates/" + a_objects_.affiliate + "/onboarding-responses").status,
+            200);
 }
 
 // Signups are converted in shared batches (PgSignupStore): B's signups racing

@@ -268,9 +268,9 @@ absl::StatusOr<AffiliateExpansions> ParseAffiliateExpand(
 void ApplyAffiliateExpansions(const AffiliateExpansions& expansions,
                               affonso::v1::Affiliate* affiliate) {
   affiliate->clear_expanded();
-  // Promo codes are the affiliate's coupons (attached by the caller);
-  // invoice details and onboarding responses come with their own issues:
-  // asked for, they are null until then.
+  // Promo codes (the affiliate's coupons) and onboarding responses (those of
+  // a completed form) are attached by the caller; invoice details come with
+  // their own issue: asked for, they are null until then.
   if (expansions.promo_codes) {
     affiliate->add_expanded("promo_codes");
   } else {
@@ -312,7 +312,12 @@ absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
   AFFONSO_RETURN_IF_ERROR(
       CheckPartnershipStatus(request.partnership_status(), /*allow_unspecified=*/true));
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("search", request.search(), kMaxSearchLength));
-  AFFONSO_RETURN_IF_ERROR(ParseAffiliateExpand(request.expand()).status());
+  AFFONSO_ASSIGN_OR_RETURN(AffiliateExpansions expansions, ParseAffiliateExpand(request.expand()));
+  if (expansions.onboarding_responses && page.limit > storage::kMaxOnboardingExpandedPageLimit) {
+    return ValidationError(
+        "limit", absl::StrCat("limit is at most ", storage::kMaxOnboardingExpandedPageLimit,
+                              " with expand=onboardingResponses"));
+  }
   storage::AffiliateListQuery query;
   AFFONSO_ASSIGN_OR_RETURN(query.sort, ParseSort(request.sort()));
   if (!request.date_from().empty()) {
@@ -438,6 +443,15 @@ absl::Status AffiliateServiceImpl::Expand(
       if (found == coupons.end()) continue;
       for (const affonso::v1::Coupon& coupon : found->second) {
         *affiliate.add_promo_codes() = PromoCodeOf(coupon);
+      }
+    }
+  }
+  if (expansions.onboarding_responses && onboarding_ != nullptr) {
+    AFFONSO_ASSIGN_OR_RETURN(auto responses, onboarding_->ListCompletedResponses(team_id, ids));
+    for (affonso::v1::Affiliate& affiliate : *affiliates) {
+      auto found = responses.find(affiliate.id());
+      if (found != responses.end()) {
+        *affiliate.mutable_onboarding_responses() = std::move(found->second);
       }
     }
   }

@@ -16,6 +16,7 @@
 #include "services/call/rpc_runner.h"
 #include "storage/affiliate_store.h"
 #include "storage/coupon_store.h"
+#include "storage/onboarding_store.h"
 
 namespace affonso::services {
 
@@ -68,7 +69,8 @@ absl::StatusOr<const std::optional<affonso::v1::Affiliate>*> EmbeddedAffiliate(
 absl::Status ValidateCreateCommissionOverride(
     const affonso::v1::CreateCommissionOverrideRequest& request);
 // Validates and resolves defaults (page 0 = 1, limit 0 = 10), the sort and
-// the date bounds.
+// the date bounds; with expand=onboardingResponses the limit is at most
+// storage::kMaxOnboardingExpandedPageLimit (a page must fit one gRPC message).
 absl::StatusOr<storage::AffiliateListQuery> ParseListAffiliates(
     const affonso::v1::ListAffiliatesRequest& request);
 
@@ -80,10 +82,12 @@ affonso::v1::AffiliatePromoCode PromoCodeOf(const affonso::v1::Coupon& coupon);
 
 class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service {
  public:
-  // `coupons` answers expand=promoCodes (null: always []).
+  // `coupons` answers expand=promoCodes (null: always []), `onboarding`
+  // expand=onboardingResponses (null: always null).
   AffiliateServiceImpl(RpcRunner runner, storage::AffiliateStore* store,
-                       storage::CouponStore* coupons = nullptr)
-      : runner_(std::move(runner)), store_(store), coupons_(coupons) {}
+                       storage::CouponStore* coupons = nullptr,
+                       storage::OnboardingStore* onboarding = nullptr)
+      : runner_(std::move(runner)), store_(store), coupons_(coupons), onboarding_(onboarding) {}
 
   grpc::Status CreateAffiliate(grpc::ServerContext* context,
                                const affonso::v1::CreateAffiliateRequest* request,
@@ -108,14 +112,15 @@ class AffiliateServiceImpl final : public affonso::v1::AffiliateService::Service
       affonso::v1::DeleteCommissionOverrideResponse* response) override;
 
  private:
-  // Applies `expansions` to each affiliate, filling commission_overrides
-  // and promo_codes with one store call each when asked.
+  // Applies `expansions` to each affiliate, filling commission_overrides,
+  // promo_codes and onboarding_responses with one store call each when asked.
   absl::Status Expand(const std::string& team_id, const AffiliateExpansions& expansions,
                       google::protobuf::RepeatedPtrField<affonso::v1::Affiliate>* affiliates);
 
   RpcRunner runner_;
   storage::AffiliateStore* store_;
   storage::CouponStore* coupons_;
+  storage::OnboardingStore* onboarding_;
 };
 
 }  // namespace affonso::services

@@ -415,6 +415,20 @@ TEST(ParseListAffiliatesTest, AppliesDefaultsAndKeepsFilters) {
   EXPECT_EQ(query->search, "50%");
 }
 
+// An affiliate expanded with its onboarding answers is up to ~62 KiB more:
+// a page of 25 still fits one gRPC message, a page of 100 might not.
+TEST(ParseListAffiliatesTest, OnboardingResponsesTakeAtMost25APage) {
+  ListAffiliatesRequest request;
+  request.add_expand("onboardingResponses");
+  request.set_limit(25);
+  EXPECT_OK(ParseListAffiliates(request));
+  request.set_limit(26);
+  EXPECT_EQ(FieldAtFault(ParseListAffiliates(request).status()), "limit");
+  request.clear_expand();
+  request.add_expand("commissionOverrides");
+  EXPECT_OK(ParseListAffiliates(request));
+}
+
 TEST(ParseListAffiliatesTest, RejectsOutOfRangeInput) {
   ListAffiliatesRequest request;
   request.set_page(-1);

@@ -22,6 +22,7 @@
 #include "services/api/event_service.h"
 #include "services/api/marketplace_service.h"
 #include "services/api/notification_service.h"
+#include "services/api/onboarding_service.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -56,6 +57,7 @@
 #include "storage/pg_hold_period_store.h"
 #include "storage/pg_marketplace_store.h"
 #include "storage/pg_notification_store.h"
+#include "storage/pg_onboarding_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_program_terms_store.h"
@@ -104,6 +106,7 @@ struct Server::Parts {
   std::unique_ptr<storage::PgCouponStore> coupons;
   std::unique_ptr<storage::PgCreativeStore> creatives;
   std::unique_ptr<storage::PgNotificationStore> notifications;
+  std::unique_ptr<storage::PgOnboardingStore> onboarding;
   std::unique_ptr<storage::PgPayoutStore> payouts;
   std::unique_ptr<storage::PgHoldPeriodStore> hold_periods;
   std::unique_ptr<storage::PgProgramStore> programs;
@@ -139,6 +142,7 @@ struct Server::Parts {
   std::unique_ptr<CouponServiceImpl> coupon_service;
   std::unique_ptr<CreativeServiceImpl> creative_service;
   std::unique_ptr<NotificationServiceImpl> notification_service;
+  std::unique_ptr<OnboardingServiceImpl> onboarding_service;
   std::unique_ptr<PayoutServiceImpl> payout_service;
   std::unique_ptr<ProgramServiceImpl> program_service;
   std::unique_ptr<MarketplaceServiceImpl> marketplace_service;
@@ -209,6 +213,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->coupons = std::make_unique<storage::PgCouponStore>(db);
   parts->creatives = std::make_unique<storage::PgCreativeStore>(db);
   parts->notifications = std::make_unique<storage::PgNotificationStore>(db);
+  parts->onboarding = std::make_unique<storage::PgOnboardingStore>(db);
   parts->payouts = std::make_unique<storage::PgPayoutStore>(db);
   parts->hold_periods = std::make_unique<storage::PgHoldPeriodStore>(db);
   parts->programs = std::make_unique<storage::PgProgramStore>(db);
@@ -288,8 +293,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       std::make_unique<SignupServiceImpl>(runner, parts->signups.get(), &parts->conversion_metrics);
   parts->referral_service = std::make_unique<ReferralServiceImpl>(
       runner, parts->referrals.get(), parts->affiliates.get(), &parts->conversion_metrics);
-  parts->affiliate_service =
-      std::make_unique<AffiliateServiceImpl>(runner, parts->affiliates.get(), parts->coupons.get());
+  parts->affiliate_service = std::make_unique<AffiliateServiceImpl>(
+      runner, parts->affiliates.get(), parts->coupons.get(), parts->onboarding.get());
   parts->commission_service = std::make_unique<CommissionServiceImpl>(
       runner, parts->commissions.get(), parts->referrals.get(), parts->affiliates.get());
   parts->signing_secrets = std::make_unique<storage::PgSigningSecretStore>(db, &parts->keyring);
@@ -306,6 +311,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->creative_service = std::make_unique<CreativeServiceImpl>(runner, parts->creatives.get());
   parts->notification_service =
       std::make_unique<NotificationServiceImpl>(runner, parts->notifications.get());
+  parts->onboarding_service =
+      std::make_unique<OnboardingServiceImpl>(runner, parts->onboarding.get());
   parts->payout_service = std::make_unique<PayoutServiceImpl>(runner, parts->payouts.get());
   parts->program_service = std::make_unique<ProgramServiceImpl>(runner, parts->programs.get(),
                                                                 parts->program_terms.get());
@@ -361,6 +368,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->coupon_service.get());
     builder.RegisterService(parts->creative_service.get());
     builder.RegisterService(parts->notification_service.get());
+    builder.RegisterService(parts->onboarding_service.get());
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
     builder.RegisterService(parts->tracking_service.get());
