@@ -325,71 +325,73 @@ TEST_F(BadInputTest, Notifications) {
   Notification notification;
   EXPECT_OK(stub->UpdateNotification(context.get(), request, &notification));
   EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM program_notification_settings"), "1");
-  // Over gRPC, fields named as the REST body writes them; the onboarding tables
-  // are not in Counts(), so they are counted here.
-  TEST_F(BadInputTest, Onboarding) {
-    auto stub = OnboardingService::NewStub(channel_);
-    const std::string tables =
-        "SELECT (SELECT count(*) FROM onboarding_forms) || '/' || (SELECT count(*) FROM "
-        "onboarding_questions) || '/' || (SELECT count(*) FROM onboarding_answers)";
-    CreateOnboardingFormRequest create;
-    create.mutable_form()->set_name("Onboarding");
-    OnboardingQuestionInput* question = create.mutable_form()->add_questions();
-    question->set_question("Where do you promote us?");
-    question->set_type("single_choice");
-    question->set_is_required(true);
-    question->add_options("Blog");
-    question->set_order(1);
-    auto rejected = [&](const std::string& field, const CreateOnboardingFormRequest& bad) {
-      ExpectRejected(field, [&stub, bad](grpc::ClientContext* context) {
-        OnboardingForm form;
-        return stub->CreateOnboardingForm(context, bad, &form);
-      });
-      EXPECT_EQ(db_->QueryValue(tables), "0/0/0") << field;
-    };
-    CreateOnboardingFormRequest bad = create;
-    bad.mutable_form()->clear_name();
-    rejected("name", bad);
-    bad = create;
-    bad.mutable_form()->mutable_questions(0)->clear_options();
-    rejected("questions[0].options", bad);
-    bad = create;
-    bad.mutable_form()->mutable_questions(0)->add_options("Blog");
-    rejected("questions[0].options", bad);
-    bad = create;
-    bad.mutable_form()->mutable_questions(0)->set_type("dropdown");
-    rejected("questions[0].type", bad);
-    bad = create;
-    bad.mutable_form()->mutable_questions(0)->clear_order();
-    rejected("questions[0].order", bad);
+}
 
-    // The valid form is accepted; answers are checked against it.
-    OnboardingForm form;
-    {
-      auto context = As(a_);
-      ASSERT_OK(stub->CreateOnboardingForm(context.get(), create, &form));
-    }
-    SubmitOnboardingResponsesRequest submit;
-    submit.set_affiliate_id(a_.affiliate_id);
-    OnboardingAnswerInput* answer = submit.add_responses();
-    answer->set_question_id(form.questions(0).id());
-    answer->mutable_answer()->set_string_value("Podcast");
-    const std::string before = db_->QueryValue(tables);
-    ExpectRejected("responses[0].answer", [&](grpc::ClientContext* context) {
-      AffiliateOnboardingResponses responses;
-      return stub->SubmitOnboardingResponses(context, submit, &responses);
+// Over gRPC, fields named as the REST body writes them; the onboarding tables
+// are not in Counts(), so they are counted here.
+TEST_F(BadInputTest, Onboarding) {
+  auto stub = OnboardingService::NewStub(channel_);
+  const std::string tables =
+      "SELECT (SELECT count(*) FROM onboarding_forms) || '/' || (SELECT count(*) FROM "
+      "onboarding_questions) || '/' || (SELECT count(*) FROM onboarding_answers)";
+  CreateOnboardingFormRequest create;
+  create.mutable_form()->set_name("Onboarding");
+  OnboardingQuestionInput* question = create.mutable_form()->add_questions();
+  question->set_question("Where do you promote us?");
+  question->set_type("single_choice");
+  question->set_is_required(true);
+  question->add_options("Blog");
+  question->set_order(1);
+  auto rejected = [&](const std::string& field, const CreateOnboardingFormRequest& bad) {
+    ExpectRejected(field, [&stub, bad](grpc::ClientContext* context) {
+      OnboardingForm form;
+      return stub->CreateOnboardingForm(context, bad, &form);
     });
-    submit.mutable_responses(0)->clear_answer();
-    submit.set_mark_complete(true);
-    ExpectRejected("responses", [&](grpc::ClientContext* context) {
-      AffiliateOnboardingResponses responses;
-      return stub->SubmitOnboardingResponses(context, submit, &responses);
-    });
-    EXPECT_EQ(db_->QueryValue(tables), before);
-    EXPECT_EQ(db_->QueryValue("SELECT onboarding_completed FROM affiliates WHERE id = '" +
-                              a_.affiliate_id + "'"),
-              "f");
+    EXPECT_EQ(db_->QueryValue(tables), "0/0/0") << field;
+  };
+  CreateOnboardingFormRequest bad = create;
+  bad.mutable_form()->clear_name();
+  rejected("name", bad);
+  bad = create;
+  bad.mutable_form()->mutable_questions(0)->clear_options();
+  rejected("questions[0].options", bad);
+  bad = create;
+  bad.mutable_form()->mutable_questions(0)->add_options("Blog");
+  rejected("questions[0].options", bad);
+  bad = create;
+  bad.mutable_form()->mutable_questions(0)->set_type("dropdown");
+  rejected("questions[0].type", bad);
+  bad = create;
+  bad.mutable_form()->mutable_questions(0)->clear_order();
+  rejected("questions[0].order", bad);
+
+  // The valid form is accepted; answers are checked against it.
+  OnboardingForm form;
+  {
+    auto context = As(a_);
+    ASSERT_OK(stub->CreateOnboardingForm(context.get(), create, &form));
   }
+  SubmitOnboardingResponsesRequest submit;
+  submit.set_affiliate_id(a_.affiliate_id);
+  OnboardingAnswerInput* answer = submit.add_responses();
+  answer->set_question_id(form.questions(0).id());
+  answer->mutable_answer()->set_string_value("Podcast");
+  const std::string before = db_->QueryValue(tables);
+  ExpectRejected("responses[0].answer", [&](grpc::ClientContext* context) {
+    AffiliateOnboardingResponses responses;
+    return stub->SubmitOnboardingResponses(context, submit, &responses);
+  });
+  submit.mutable_responses(0)->clear_answer();
+  submit.set_mark_complete(true);
+  ExpectRejected("responses", [&](grpc::ClientContext* context) {
+    AffiliateOnboardingResponses responses;
+    return stub->SubmitOnboardingResponses(context, submit, &responses);
+  });
+  EXPECT_EQ(db_->QueryValue(tables), before);
+  EXPECT_EQ(db_->QueryValue("SELECT onboarding_completed FROM affiliates WHERE id = '" +
+                            a_.affiliate_id + "'"),
+            "f");
+}
 
 }  // namespace
 }  // namespace affonso::tests
