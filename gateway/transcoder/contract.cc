@@ -9,6 +9,7 @@
 #include "proto/affonso/v1/conversions.pb.h"
 #include "proto/affonso/v1/coupons.pb.h"
 #include "proto/affonso/v1/events.pb.h"
+#include "proto/affonso/v1/partner_access.pb.h"
 #include "proto/affonso/v1/payouts.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -27,6 +28,7 @@ std::vector<const google::protobuf::FileDescriptor*> ContractFiles() {
       affonso::v1::Coupon::descriptor()->file(),
       affonso::v1::EventResult::descriptor()->file(),
       affonso::v1::Pagination::descriptor()->file(),
+      affonso::v1::AffiliatePortalToken::descriptor()->file(),
       affonso::v1::Payout::descriptor()->file(),
       affonso::v1::FraudRules::descriptor()->file(),
       affonso::v1::Referral::descriptor()->file(),
