@@ -105,6 +105,16 @@ TEST_F(PartnerAccessRestTest, EachAffiliateChangeWritesItsEventsAndNothingElseDo
                 id, "'")),
             "PENDING/ann-1/affiliate.created/true");
 
+  // As the API shows it: the effective (default) group, the tracking id.
+  const HttpResult shown = Call("GET", "/v1/affiliates/" + id);
+  EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                "SELECT (payload->'data'->>'groupId') || '/' || (payload->'data'->>'name') || "
+                "'/' || (payload->'data'->>'affiliateProgramId') FROM outbox_events WHERE type = "
+                "'affiliate.created' AND payload->'data'->>'affiliateId' = '",
+                id, "'")),
+            absl::StrCat(shown.DataString("group_id"), "/ann/", a_.program_id));
+  EXPECT_FALSE(shown.DataString("group_id").empty());
+
   const int before = AllEvents();
   // A no-op update: same values.
   HttpResult result = Call("PUT", "/v1/affiliates/" + id, "{\"name\":\"ann\"}");
@@ -200,6 +210,7 @@ TEST_F(PartnerAccessRestTest, PortalTokenGrantsItsAffiliatesPortalOnly) {
   const HttpResult as_key =
       Http(rest_->port(), "GET", "/v1/affiliates", "", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(as_key.status, 401) << as_key.body;
+  EXPECT_EQ(as_key.ErrorReason(), "INVALID_API_KEY_FORMAT") << as_key.body;
   ExpectRefused(Session("/v1/portal/me", a_.api_key), "INVALID_TOKEN");
   ExpectRefused(Session("/v1/portal/me", ""), "MISSING_TOKEN");
   // An API key next to a token changes nothing: the token alone decides.
