@@ -17,7 +17,10 @@ CREATE TABLE partner_tokens (
   revoked_at   timestamptz,
   -- affiliate_deleted, affiliate_rejected, operator
   revoked_reason text,
-  PRIMARY KEY (team_id, id)
+  PRIMARY KEY (team_id, id),
+  -- The program is the team's; the affiliate's team is checked by the
+  -- insert (affiliates has no (id, team_id) key to reference).
+  FOREIGN KEY (program_id, team_id) REFERENCES programs (id, team_id)
 );
 -- Revoking every token of an affiliate (delete, rejection, ./dev ctl).
 CREATE INDEX partner_tokens_affiliate ON partner_tokens (team_id, affiliate_id)
