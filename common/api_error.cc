@@ -123,7 +123,8 @@ absl::string_view AuthErrorReason(absl::string_view code) {
        {api_code::kMissingApiKey, api_code::kInvalidApiKeyFormat, api_code::kInvalidApiKey,
         api_code::kApiKeyDisabled, api_code::kApiKeyExpired, api_code::kInsufficientPermissions,
         api_code::kOriginNotAllowed, api_code::kMissingSignature, api_code::kStaleSignature,
-        api_code::kInvalidSignature}) {
+        api_code::kInvalidSignature, api_code::kMissingToken, api_code::kInvalidToken,
+        api_code::kWrongTokenPurpose, api_code::kTokenExpired, api_code::kTokenRevoked}) {
     if (code == reason) return reason;
   }
   return {};

@@ -35,6 +35,15 @@ inline constexpr absl::string_view kOriginNotAllowed = "ORIGIN_NOT_ALLOWED";
 inline constexpr absl::string_view kMissingSignature = "MISSING_SIGNATURE";
 inline constexpr absl::string_view kStaleSignature = "STALE_SIGNATURE";
 inline constexpr absl::string_view kInvalidSignature = "INVALID_SIGNATURE";
+// A partner token (POST /v1/portal/me, POST /v1/embed/me; docs/BEHAVIOUR.md
+// "Partner access") that grants nothing: none given, not one we signed
+// (malformed or altered), a token of the other kind, past its expiry, or
+// revoked (or its affiliate deleted or rejected). All 401 UNAUTHORIZED.
+inline constexpr absl::string_view kMissingToken = "MISSING_TOKEN";
+inline constexpr absl::string_view kInvalidToken = "INVALID_TOKEN";
+inline constexpr absl::string_view kWrongTokenPurpose = "WRONG_TOKEN_PURPOSE";
+inline constexpr absl::string_view kTokenExpired = "TOKEN_EXPIRED";
+inline constexpr absl::string_view kTokenRevoked = "TOKEN_REVOKED";
 inline constexpr absl::string_view kNotFound = "NOT_FOUND";
 inline constexpr absl::string_view kDuplicate = "DUPLICATE_ERROR";
 inline constexpr absl::string_view kRateLimit = "RATE_LIMIT_EXCEEDED";

@@ -59,7 +59,9 @@ class AffiliateStore {
   virtual ~AffiliateStore() = default;
 
   // source is "api". Empty optional inputs (company name, country code,
-  // payout method) are stored as NULL.
+  // payout method) are stored as NULL. Writes affiliate.created (and
+  // affiliate.confirmed for an approved one) to the outbox in the same
+  // statement; a failed create writes nothing.
   // NOT_FOUND for a program of another team or a group outside the program;
   // ALREADY_EXISTS (DUPLICATE_ERROR on tracking_id) when the tracking id is
   // taken in the program. An empty tracking id is generated.
@@ -72,11 +74,14 @@ class AffiliateStore {
   // Changes only the fields present in `request` (partnership_status carries
   // the status; the service folds `status` into it). Present and "" clears
   // group_id, external_user_id, company_name, country_code, and payout_method
-  // (with the details).
+  // (with the details). In the same statement: affiliate.updated when a
+  // stored field changed (none for a no-op), affiliate.confirmed when the
+  // status becomes approved, and a rejection revokes the partner tokens.
   virtual absl::StatusOr<affonso::v1::Affiliate> UpdateAffiliate(
       absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) = 0;
 
-  // Soft delete; NOT_FOUND when already deleted.
+  // Soft delete; NOT_FOUND when already deleted. Writes affiliate.deleted and
+  // revokes the affiliate's partner tokens in the same statement.
   virtual absl::Status DeleteAffiliate(absl::string_view team_id, absl::string_view id) = 0;
 
   // Newest first (created_at DESC, id DESC).

@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "storage/conversion_sql.h"
 #include "storage/incentive_names.h"
 #include "storage/incentive_rows.h"
 #include "storage/pg_values.h"
@@ -49,14 +50,43 @@ using affonso::v1::Affiliate;
   "AND ($6::bigint IS NULL OR a.created_at >= " AFFONSO_SQL_FROM_MICROS("$6::bigint") ") " \
   "AND ($7::bigint IS NULL OR a.created_at < " AFFONSO_SQL_FROM_MICROS("$7::bigint") ") "
 
+// What an affiliate.* event's RETURNING adds to AFFONSO_AFFILIATE_COLUMNS
+// for AFFONSO_AFFILIATE_EVENT_PAYLOAD.
+#define AFFONSO_AFFILIATE_EVENT_COLUMNS \
+  "a.team_id AS owner_team, a.metadata AS metadata_json, a.created_at AS created_ts"
+
+// The payload of every affiliate.* event. `x` is a relation with
+// AFFONSO_AFFILIATE_COLUMNS and AFFONSO_AFFILIATE_EVENT_COLUMNS; `event_id`
+// and `type` are SQL text expressions. The data is the Affiliate as
+// GET /v1/affiliates/{id} answers it without expand, under the camelCase keys
+// of the other events' data (referral.lead's affiliateId and
+// affiliateProgramId): never the payout method or its details.
+// clang-format off
+#define AFFONSO_AFFILIATE_EVENT_PAYLOAD(event_id, type, x)                                     \
+  "jsonb_build_object('id', " event_id ", 'type', " type ", "                                 \
+  "'createdAt', " AFFONSO_EVENT_CREATED_AT ", "                                               \
+  "'data', jsonb_build_object('affiliateId', " x ".id, 'name', " x ".name, "                  \
+  "'email', " x ".email, 'trackingId', " x ".tracking_id, 'source', " x ".source, "           \
+  "'partnershipStatus', upper(" x ".partnership_status), "                                    \
+  "'onboardingCompleted', " x ".onboarding_completed, "                                       \
+  "'affiliateProgramId', " x ".program_id, 'groupId', " x ".group_id, "                       \
+  "'externalUserId', " x ".external_user_id, 'metadata', " x ".metadata_json, "               \
+  "'createdAt', to_char(" x ".created_ts AT TIME ZONE 'UTC', "                                \
+  "  'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.MS\"Z\"')))"
+// clang-format on
+
 // The program and the group are checked inside the INSERT, team-scoped, so an
 // affiliate can only ever attach to the caller's own program and its groups.
+// affiliate.created ($16 its event id), and affiliate.confirmed ($17) for an
+// affiliate created approved, go to the outbox in the same statement: a
+// create that fails (a taken tracking id) writes neither.
 // $1 id, $2 team, $3 program, $4 group (NULL = default), $5 name, $6 email,
 // $7 tracking id, $8 partnership status, $9 external user id, $10 metadata,
 // $11 onboarding completed, $12 company name, $13 country code, $14 payout
 // method, $15 payout details (NULLs for the last four when not given).
 constexpr Statement kInsertAffiliate{
     "affiliate_insert",
+    "WITH ins AS ( "
     "INSERT INTO affiliates AS a (id, team_id, program_id, group_id, name, email, "
     "  tracking_id, partnership_status, external_user_id, metadata, source, "
     "  onboarding_completed, company_name, country_code, payout_method, payout_details) "
@@ -66,7 +96,16 @@ constexpr Statement kInsertAffiliate{
     "WHERE p.id = $3 AND p.team_id = $2 "
     "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
     "    WHERE g.id = $4::text AND g.program_id = p.id)) "
-    "RETURNING " AFFONSO_AFFILIATE_COLUMNS};
+    "RETURNING " AFFONSO_AFFILIATE_COLUMNS ", " AFFONSO_AFFILIATE_EVENT_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, ins.owner_team, e.type, " AFFONSO_AFFILIATE_EVENT_PAYLOAD("e.id", "e.type",
+                                                                            "ins") " "
+    "  FROM ins CROSS JOIN LATERAL (VALUES ($16::text, 'affiliate.created'), "
+    "    (CASE WHEN ins.partnership_status = 'approved' THEN $17::text END, "
+    "     'affiliate.confirmed')) AS e(id, type) "
+    "  WHERE e.id IS NOT NULL RETURNING id) "
+    "SELECT * FROM ins"};
 
 // $1 program, $2 team.
 constexpr Statement kProgramExists{"affiliate_program_exists",
@@ -83,7 +122,11 @@ constexpr Statement kAffiliateExists{
     "SELECT 1 FROM affiliates WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
 
 // Partial update in one statement: a NULL parameter (or a false presence flag,
-// for the columns where "" means "clear") keeps the column as it is.
+// for the columns where "" means "clear") keeps the column as it is. The row
+// as it was (`o`, locked) decides the events, written in the same statement:
+// affiliate.updated ($20) when any stored field changed (a no-op update
+// writes none), affiliate.confirmed ($21) when the status becomes approved.
+// A rejection revokes the affiliate's partner tokens.
 // $1 id, $2 team, $3 name, $4 email, $5 tracking id, $6 partnership status,
 // $7 group given?, $8 group, $9 external user id given?, $10 external user id,
 // $11 metadata, $12 company name given?, $13 company name, $14 country code
@@ -92,6 +135,10 @@ constexpr Statement kAffiliateExists{
 // details.
 constexpr Statement kUpdateAffiliate{
     "affiliate_update",
+    "WITH o AS ( "
+    "  SELECT * FROM affiliates WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL "
+    "  FOR UPDATE), "
+    "upd AS ( "
     "UPDATE affiliates AS a SET "
     "  name = COALESCE($3::text, a.name), "
     "  email = COALESCE($4::text, a.email), "
@@ -107,19 +154,54 @@ constexpr Statement kUpdateAffiliate{
     "  payout_details = CASE WHEN $17::boolean AND $18::text IS NULL THEN NULL "
     "    ELSE COALESCE($19::jsonb, a.payout_details) END, "
     "  updated_at = now() "
-    "WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL "
+    "FROM o "
+    "WHERE a.id = o.id AND a.team_id = o.team_id "
     "  AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM affiliate_groups g "
     "    WHERE g.id = $8::text AND g.program_id = a.program_id)) "
-    "RETURNING " AFFONSO_AFFILIATE_COLUMNS};
+    "RETURNING " AFFONSO_AFFILIATE_COLUMNS ", " AFFONSO_AFFILIATE_EVENT_COLUMNS ", "
+    "  (o.name, o.email, o.tracking_id, o.partnership_status, o.group_id, o.external_user_id, "
+    "   o.metadata, o.company_name, o.country_code, o.onboarding_completed, o.payout_method, "
+    "   o.payout_details) IS DISTINCT FROM "
+    "  (a.name, a.email, a.tracking_id, a.partnership_status, a.group_id, a.external_user_id, "
+    "   a.metadata, a.company_name, a.country_code, a.onboarding_completed, a.payout_method, "
+    "   a.payout_details) AS changed, "
+    "  (o.partnership_status <> 'approved' AND a.partnership_status = 'approved') "
+    "    AS confirmed_now), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT e.id, upd.owner_team, e.type, " AFFONSO_AFFILIATE_EVENT_PAYLOAD("e.id", "e.type",
+                                                                            "upd") " "
+    "  FROM upd CROSS JOIN LATERAL (VALUES "
+    "    (CASE WHEN upd.changed THEN $20::text END, 'affiliate.updated'), "
+    "    (CASE WHEN upd.confirmed_now THEN $21::text END, 'affiliate.confirmed')) AS e(id, type) "
+    "  WHERE e.id IS NOT NULL RETURNING id), "
+    "rev AS ( "
+    "  UPDATE partner_tokens t SET revoked_at = now(), revoked_reason = 'affiliate_rejected' "
+    "  FROM upd WHERE upd.partnership_status = 'rejected' AND t.team_id = upd.owner_team "
+    "    AND t.affiliate_id = upd.id AND t.revoked_at IS NULL RETURNING t.id) "
+    "SELECT * FROM upd"};
 
 // Soft delete: the affiliate's clicks and referrals keep referencing the row
 // (their history must survive), while the partial unique index on
 // (program_id, tracking_id) ignores deleted rows, so the tracking id can be
-// given to a new affiliate.
+// given to a new affiliate. affiliate.deleted ($3 its event id, the
+// affiliate as it was) and the revocation of its partner tokens go in the
+// same statement.
 constexpr Statement kSoftDeleteAffiliate{
     "affiliate_soft_delete",
-    "UPDATE affiliates SET deleted_at = now(), updated_at = now() "
-    "WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL"};
+    "WITH del AS ( "
+    "  UPDATE affiliates AS a SET deleted_at = now(), updated_at = now() "
+    "  WHERE a.id = $1 AND a.team_id = $2 AND a.deleted_at IS NULL "
+    "  RETURNING " AFFONSO_AFFILIATE_COLUMNS ", " AFFONSO_AFFILIATE_EVENT_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT $3::text, del.owner_team, 'affiliate.deleted', " AFFONSO_AFFILIATE_EVENT_PAYLOAD(
+        "$3::text", "'affiliate.deleted'", "del") " FROM del RETURNING id), "
+    "rev AS ( "
+    "  UPDATE partner_tokens t SET revoked_at = now(), revoked_reason = 'affiliate_deleted' "
+    "  FROM del WHERE t.team_id = del.owner_team AND t.affiliate_id = del.id "
+    "    AND t.revoked_at IS NULL RETURNING t.id) "
+    "SELECT id FROM del"};
 
 // A deleted affiliate's coupons go with it, in the same transaction: their
 // codes become free for reuse in the program (as its tracking id does), and a
@@ -218,6 +300,8 @@ constexpr Statement kListOverrides{
 
 #undef AFFONSO_OVERRIDE_COLUMNS
 #undef AFFONSO_AFFILIATE_LIST_FILTER
+#undef AFFONSO_AFFILIATE_EVENT_PAYLOAD
+#undef AFFONSO_AFFILIATE_EVENT_COLUMNS
 #undef AFFONSO_AFFILIATE_COLUMNS
 #undef AFFONSO_AFFILIATE_EFFECTIVE_GROUP
 
@@ -366,7 +450,8 @@ absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
                 PartnershipStatusToDb(request.partnership_status()),
                 NullIfEmpty(request.external_user_id()), metadata, request.onboarding_completed(),
                 NullIfEmpty(request.company_name()), NullIfEmpty(request.country_code()),
-                NullIfEmpty(request.payout_method()), NullIfEmpty(payout_details));
+                NullIfEmpty(request.payout_method()), NullIfEmpty(payout_details), NewId("evt"),
+                NewId("evt"));
     if (rows.empty()) {
       if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
         return NotFoundError("program");
@@ -414,7 +499,8 @@ absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
         request.has_group_id(), group_id, request.has_external_user_id(), external_user_id,
         OptionalText(request.has_metadata(), metadata), request.has_company_name(), company_name,
         request.has_country_code(), country_code, onboarding_completed, request.has_payout_method(),
-        payout_method, OptionalText(request.has_payout_details(), payout_details));
+        payout_method, OptionalText(request.has_payout_details(), payout_details), NewId("evt"),
+        NewId("evt"));
     if (rows.empty()) {
       if (tx.Exec(kAffiliateExists, request.id(), team).empty()) {
         return NotFoundError("affiliate");
@@ -429,7 +515,8 @@ absl::StatusOr<Affiliate> PgAffiliateStore::UpdateAffiliate(
 
 absl::Status PgAffiliateStore::DeleteAffiliate(absl::string_view team_id, absl::string_view id) {
   return pool_->InTransaction("delete_affiliate", [&](Tx& tx) -> absl::Status {
-    AFFONSO_RETURN_IF_ERROR(RequireRow(tx, kSoftDeleteAffiliate, "affiliate", id, team_id));
+    AFFONSO_RETURN_IF_ERROR(
+        RequireRow(tx, kSoftDeleteAffiliate, "affiliate", id, team_id, NewId("evt")));
     tx.Exec(kDeleteAffiliateCoupons, std::string(id), std::string(team_id));
     return absl::OkStatus();
   });

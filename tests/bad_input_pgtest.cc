@@ -8,6 +8,7 @@
 #include "proto/affonso/v1/creatives.grpc.pb.h"
 #include "proto/affonso/v1/notifications.grpc.pb.h"
 #include "proto/affonso/v1/onboarding.grpc.pb.h"
+#include "proto/affonso/v1/partner_access.grpc.pb.h"
 #include "proto/affonso/v1/referrals.grpc.pb.h"
 #include "proto/affonso/v1/signups.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -391,6 +392,44 @@ TEST_F(BadInputTest, Onboarding) {
   EXPECT_EQ(db_->QueryValue("SELECT onboarding_completed FROM affiliates WHERE id = '" +
                             a_.affiliate_id + "'"),
             "f");
+}
+
+TEST_F(BadInputTest, EmbedTokenRequests) {
+  auto stub = PartnerAccessService::NewStub(channel_);
+  CreateEmbedTokenRequest request;
+  request.mutable_partner()->set_email("partner@example.com");
+  request.mutable_partner()->set_name("Partner");
+  auto rejected = [&](const std::string& field, const CreateEmbedTokenRequest& bad) {
+    ExpectRejected(field, [&](grpc::ClientContext* context) {
+      EmbedToken token;
+      return stub->CreateEmbedToken(context, bad, &token);
+    });
+  };
+  rejected("partner", CreateEmbedTokenRequest());
+  CreateEmbedTokenRequest bad = request;
+  bad.mutable_partner()->clear_email();
+  rejected("partner.email", bad);
+  bad = request;
+  bad.mutable_partner()->set_email("partner at example.com");
+  rejected("partner.email", bad);
+  bad = request;
+  bad.mutable_partner()->set_name(std::string(256, 'n'));
+  rejected("partner.name", bad);
+  bad = request;
+  bad.mutable_partner()->set_image(std::string(2049, 'i'));
+  rejected("partner.image", bad);
+  bad = request;
+  bad.set_external_user_id(std::string(256, 'u'));
+  rejected("external_user_id", bad);
+  bad = request;
+  (*bad.mutable_metadata()->mutable_fields())["blob"].set_string_value(std::string(17 << 10, 'm'));
+  rejected("metadata", bad);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM partner_tokens"), "0");
+  // And the valid request is accepted.
+  auto context = As(a_);
+  EmbedToken token;
+  EXPECT_OK(stub->CreateEmbedToken(context.get(), request, &token));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM partner_tokens"), "1");
 }
 
 }  // namespace

@@ -232,6 +232,12 @@ class ContractTest : public RestTest {
            Call("PATCH", "/v1/program/notifications/new_referral",
                 R"({"custom_subject":"New referral: {{referral_name}}"})"),
            "email_type_id");
+    portal_token_ = Seeded("portal token",
+                           Call("POST", "/v1/affiliates/" + affiliate_ + "/portal-token"), "token");
+    embed_token_ = Seeded(
+        "embed token",
+        Call("POST", "/v1/embed/token", R"({"partner":{"email":"embedded@contract.example"}})"),
+        "publicToken");
     HttpResult commissions = Call("GET", "/v1/commissions");
     const Value* first = Find(commissions.json, "data[0].id");
     if (first == nullptr) {
@@ -384,6 +390,22 @@ class ContractTest : public RestTest {
            {{"data.description", "non-null"}}}}},
         {"DELETE /v1/onboarding-form",
          {{"the second program's", {}, "program_id=" + second_program_, "", {}}}},
+        // ---- partner access (affiliates.ts createPortalToken, embed-tokens.ts) ----
+        {"POST /v1/affiliates/{id}/portal-token",
+         {{"for the affiliate", {{"id", affiliate_}}, "", "", {}}}},
+        {"POST /v1/embed/token",
+         {{"a new partner", {}, "",
+           absl::StrCat(R"({"programId":")", program, R"(","partner":{"email":)"
+                        R"("new-partner@contract.example","name":"New Partner",)"
+                        R"("image":"https://img.example.com/p.png"},"externalUserId":"ext-9",)"
+                        R"("metadata":{"plan":"pro"}})"), {}},
+          {"an existing partner", {}, "",
+           R"({"partner":{"email":"embedded@contract.example"}})", {}}}},
+        {"POST /v1/portal/me",
+         {{"a portal token", {}, "", absl::StrCat(R"({"token":")", portal_token_, R"("})"),
+           {{"data.name", "non-null"}}}}},
+        {"POST /v1/embed/me",
+         {{"an embed token", {}, "", absl::StrCat(R"({"token":")", embed_token_, R"("})"), {}}}},
         // ---- referrals, signups, clicks ----
         {"GET /v1/referrals",
          {{"plain", {}, "", "", {}},
@@ -656,6 +678,7 @@ class ContractTest : public RestTest {
 
   ContractDescription description_;
   std::unique_ptr<WebhookReceiver> receiver_;
+  std::string portal_token_, embed_token_;
   std::string webhook_, group_, incentive_, affiliate_, lead_, pending_click_, browser_click_,
       converted_, commission_, coupon_, creative_, event_, payout_, payout_to_complete_,
       second_program_;

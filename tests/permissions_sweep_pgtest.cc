@@ -35,8 +35,9 @@ std::string Permission(const google::protobuf::MethodDescriptor* method) {
   return method->options().GetExtension(affonso::v1::permission);
 }
 
-// The public endpoints (POST /v1/track, the pixel's signup) need no key and
-// so no permission: tests/tracking_rest_pgtest.cc covers what authorises them.
+// The public endpoints (POST /v1/track, the pixel's signup, the partner-token
+// reads) need no key and so no permission: tests/tracking_rest_pgtest.cc and
+// tests/partner_access_rest_pgtest.cc cover what authorises them.
 bool Unauthenticated(const google::protobuf::MethodDescriptor* method) {
   return method->options().GetExtension(affonso::v1::unauthenticated);
 }
@@ -157,7 +158,10 @@ TEST_F(PermissionsSweepTest, EveryRouteAndEveryRpcNamesAPermission) {
         << "route with no permission: " << RouteKey(route) << " (" << route.method->full_name()
         << ")";
   }
-  EXPECT_EQ(unauthenticated, 2) << "only POST /v1/track and POST /v1/track/signup need no key";
+  // The pixel's two, and the two partner-token reads (the token is their
+  // authority: tests/partner_access_rest_pgtest.cc).
+  EXPECT_EQ(unauthenticated, 4) << "only POST /v1/track, POST /v1/track/signup, POST "
+                                   "/v1/portal/me and POST /v1/embed/me need no key";
   for (const auto* service : gateway::ContractServices()) {
     for (int i = 0; i < service->method_count(); ++i) {
       if (Unauthenticated(service->method(i))) continue;

@@ -46,6 +46,9 @@ struct Objects {
   std::string program, default_group, group, incentive, affiliate, tracking_id, override_id,
       click_converted, click_pending, referral_direct, commission, conversion, coupon, webhook,
       event, attempt, payout, creative, notification, onboarding_form, question;
+  // Partner tokens (B's only: a token is its own authority, so A's would
+  // rightly show A's affiliate to whoever holds it).
+  std::string portal_token, embed_token;
 };
 
 // One call B makes on a route. `path` binds the template's variables;
@@ -117,7 +120,9 @@ class TenantIsolationSweepTest : public RestTest {
     b_objects_.webhook = Created(
         Call("POST", "/v1/webhooks",
              absl::StrCat(R"({"url":"http://127.0.0.1:)", receiver_->port(),
-                          R"(/b-corp/hooks","events":["referral.lead","transaction.created"]})"),
+                          R"(/b-corp/hooks","events":["referral.lead","transaction.created",)"
+                          R"("affiliate.created","affiliate.confirmed","affiliate.updated",)"
+                          R"("affiliate.deleted"]})"),
              &b_),
         201);
     CreateAObjects();
@@ -310,6 +315,16 @@ class TenantIsolationSweepTest : public RestTest {
     HttpResult form = Call("POST", "/v1/onboarding-form", OnboardingForm("b-corp"), &b_);
     b.onboarding_form = Created(form, 201);
     b.question = QuestionId(form);
+    b.portal_token = Call("POST", "/v1/affiliates/" + b.affiliate + "/portal-token", "", &b_)
+                         .DataString("token");
+    ASSERT_FALSE(b.portal_token.empty());
+    // B's existing affiliate, so that no affiliate (and no event) is created.
+    const std::string b_email =
+        Call("GET", "/v1/affiliates/" + b.affiliate, "", &b_).DataString("email");
+    b.embed_token = Call("POST", "/v1/embed/token",
+                         absl::StrCat(R"({"partner":{"email":")", b_email, R"("}})"), &b_)
+                        .DataString("publicToken");
+    ASSERT_FALSE(b.embed_token.empty());
     WaitForDeliveries(b_);
     if (HasFatalFailure()) return;
     HttpResult deliveries = Call("GET", "/v1/webhooks/" + b.webhook + "/deliveries", "", &b_);
@@ -338,8 +353,11 @@ class TenantIsolationSweepTest : public RestTest {
   // Every event of `tenant` delivered to its endpoint, the attempt logged.
   void WaitForDeliveries(const storage::testing::Tenant& tenant) {
     const std::string team = "'" + tenant.team_id + "'";
-    const std::string events =
-        db_->QueryValue("SELECT count(*) FROM outbox_events WHERE team_id = " + team);
+    // Not the affiliate events: A's affiliate changes come before A's endpoint
+    // exists, so theirs may fan out to nobody (and B makes none).
+    const std::string events = db_->QueryValue(
+        "SELECT count(*) FROM outbox_events WHERE type NOT LIKE 'affiliate.%' AND team_id = " +
+        team);
     ASSERT_NE(events, "0");
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (db_->QueryValue("SELECT count(*) >= " + events +
@@ -446,6 +464,14 @@ class TenantIsolationSweepTest : public RestTest {
     std::set<std::string> out = absl::StrSplit(ids, ',', absl::SkipEmpty());
     out.insert(team);
     return out;
+  }
+
+  // `token` ("<kind>_<team>.<rest>") naming `team` instead of its own.
+  std::string Relabelled(const std::string& token, const std::string& team) const {
+    const size_t underscore = token.find('_');
+    const size_t dot = token.find('.');
+    if (underscore == std::string::npos || dot == std::string::npos) return token;
+    return token.substr(0, underscore + 1) + team + token.substr(dot);
   }
 
   // How B calls each route. Every route of the table must be here, and every
@@ -678,6 +704,29 @@ class TenantIsolationSweepTest : public RestTest {
           {"A's program, B's click", {}, "",
            json({{"program_id", a.program}, {"click_id", b.click_converted},
                  {"email", "thief@b-corp.example"}}), 404}}},
+        // ---- partner access ----
+        {"POST /v1/affiliates/{id}/portal-token",
+         {{"A's affiliate", {{"id", a.affiliate}}, "", "", 404}}},
+        {"POST /v1/embed/token",
+         {{"in A's program", {}, "",
+           json({{"program_id", a.program}}, R"("partner":{"email":"eve@b-corp.example"})"), 404},
+          {"A's partner in A's program", {}, "",
+           json({{"program_id", a.program}}, R"("partner":{"email":"partner@a-corp.example"})"),
+           404},
+          {"in B's program, A's group", {}, "",
+           json({{"program_id", b.program}, {"group_id", a.group}},
+                R"("partner":{"email":"eve@b-corp.example"})"), 404}}},
+        // No key: the token alone decides, and B's grants B's affiliate only.
+        {"POST /v1/portal/me",
+         {{"B's own token", {}, "", json({{"token", b.portal_token}}), 200},
+          {"B's key as the token", {}, "", json({{"token", b_.api_key}}), 401},
+          {"B's token relabelled as A's team", {}, "",
+           json({{"token", Relabelled(b.portal_token, a_.team_id)}}), 401}}},
+        {"POST /v1/embed/me",
+         {{"B's own token", {}, "", json({{"token", b.embed_token}}), 200},
+          {"B's portal token", {}, "", json({{"token", b.portal_token}}), 401},
+          {"B's token relabelled as A's team", {}, "",
+           json({{"token", Relabelled(b.embed_token, a_.team_id)}}), 401}}},
         // ---- coupons ----
         {"GET /v1/coupons",
          {{"B's own", {}, "", "", 200},

@@ -34,6 +34,11 @@
 //     valid for 24 h. Servers see the change within their 10 s cache TTL)
 //   ctl signing-secret clear TEAM_ID PROGRAM_ID [--source=...]
 //                                  -> {"team_id","program_id","source","cleared":true}
+//   ctl partner-tokens revoke TEAM_ID token|affiliate ID
+//                                  -> {"team_id","revoked":N}
+//     (one partner token by its id, ptk_..., or every live one of an
+//     affiliate; refused at once by every replica: docs/BEHAVIOUR.md
+//     "Partner access")
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -61,6 +66,7 @@
 #include "storage/migrations.h"
 #include "storage/payout_terms.h"
 #include "storage/pg_api_key_store.h"
+#include "storage/pg_partner_token_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_signing_secret_store.h"
 #include "storage/pool.h"
@@ -92,7 +98,8 @@ constexpr char kUsage[] =
     "api-key set-limit KEY_ID PER_MINUTE PER_SECOND | api-key set-permissions KEY_ID all|P,... | "
     "permissions | payouts generate TEAM_ID [--ready_before=now|RFC3339] | secrets status | "
     "secrets encrypt | secrets rotate | "
-    "signing-secret set|rotate|clear TEAM_ID PROGRAM_ID [--source=SOURCE]";
+    "signing-secret set|rotate|clear TEAM_ID PROGRAM_ID [--source=SOURCE] | "
+    "partner-tokens revoke TEAM_ID token|affiliate ID";
 
 // Rows per transaction for `secrets encrypt` / `rotate`.
 constexpr int kSecretBatch = 100;
@@ -401,6 +408,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (signing_secret) return SigningSecret(**pool, args);
+  if (args.size() == 5 && args[0] == "partner-tokens" && args[1] == "revoke" &&
+      (args[3] == "token" || args[3] == "affiliate")) {
+    affonso::storage::PgPartnerTokenStore tokens(pool->get());
+    int revoked = 0;
+    if (args[3] == "token") {
+      absl::Status status = tokens.RevokeToken(args[2], args[4]);
+      if (!status.ok()) return Fail(status);
+      revoked = 1;
+    } else {
+      auto count = tokens.RevokeAffiliateTokens(args[2], args[4]);
+      if (!count.ok()) return Fail(count.status());
+      revoked = *count;
+    }
+    std::cout << JsonObject(
+                     {{"team_id", JsonEscape(args[2])}, {"revoked", std::to_string(revoked)}})
+              << "\n";
+    return 0;
+  }
   if (args.size() == 2 && args[0] == "secrets" && (args[1] == "encrypt" || args[1] == "rotate")) {
     return RewriteSecrets(**pool, args[1]);
   }

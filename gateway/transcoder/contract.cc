@@ -13,6 +13,7 @@
 #include "proto/affonso/v1/marketplace.pb.h"
 #include "proto/affonso/v1/notifications.pb.h"
 #include "proto/affonso/v1/onboarding.pb.h"
+#include "proto/affonso/v1/partner_access.pb.h"
 #include "proto/affonso/v1/payouts.pb.h"
 #include "proto/affonso/v1/program.pb.h"
 #include "proto/affonso/v1/referrals.pb.h"
@@ -35,6 +36,7 @@ std::vector<const google::protobuf::FileDescriptor*> ContractFiles() {
       affonso::v1::Notification::descriptor()->file(),
       affonso::v1::OnboardingForm::descriptor()->file(),
       affonso::v1::Pagination::descriptor()->file(),
+      affonso::v1::AffiliatePortalToken::descriptor()->file(),
       affonso::v1::Payout::descriptor()->file(),
       affonso::v1::FraudRules::descriptor()->file(),
       affonso::v1::Referral::descriptor()->file(),

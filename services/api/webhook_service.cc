@@ -26,7 +26,8 @@ constexpr const char* kEventTypes[] = {
     "referral.lead",        "referral.updated",    "referral.converted",   "referral.deleted",
     "transaction.created",  "transaction.updated", "transaction.approved", "transaction.paid",
     "transaction.rejected", "transaction.deleted", "payout.created",       "payout.updated",
-    "payout.paid",          "payout.failed",       "payout.deleted",
+    "payout.paid",          "payout.failed",       "payout.deleted",       "affiliate.created",
+    "affiliate.confirmed",  "affiliate.updated",   "affiliate.deleted",
 };
 
 bool IsKnownEventType(absl::string_view type) {

@@ -147,6 +147,20 @@ ABSL_FLAG(std::string, metrics_host, EnvOr("METRICS_HOST", "0.0.0.0"),
 ABSL_FLAG(std::string, secret_encryption_keys, "",
           "keys sealing webhook signing secrets at rest: id:base64(32 bytes),... (first = "
           "primary, others only decrypt); empty = plaintext (env SECRET_ENCRYPTION_KEYS)");
+// A secret too: read from the environment in main().
+ABSL_FLAG(std::string, partner_token_secret, "",
+          "HMAC-SHA256 key (at least 32 bytes, the same on every replica) signing the portal "
+          "and embed tokens; empty = a random key per process, tokens die with it (env "
+          "PARTNER_TOKEN_SECRET)");
+ABSL_FLAG(int, portal_token_ttl_s, EnvOr("PORTAL_TOKEN_TTL_S", 900),
+          "how long a portal token (POST /v1/affiliates/{id}/portal-token) lives, seconds (env "
+          "PORTAL_TOKEN_TTL_S)");
+ABSL_FLAG(int, embed_token_ttl_s, EnvOr("EMBED_TOKEN_TTL_S", 3600),
+          "how long an embed token (POST /v1/embed/token) lives, seconds (env "
+          "EMBED_TOKEN_TTL_S)");
+ABSL_FLAG(std::string, portal_base_url, EnvOr("PORTAL_BASE_URL", "http://localhost:8080/portal"),
+          "the affiliate portal's address: a token's portalUrl is <this>/<program id>#token=... "
+          "(env PORTAL_BASE_URL)");
 ABSL_FLAG(std::string, log_level, EnvOr("LOG_LEVEL", "info"),
           "debug | info | warning | error (env LOG_LEVEL)");
 
@@ -235,6 +249,14 @@ int main(int argc, char** argv) {
   if (config.secret_encryption_keys.empty()) {
     config.secret_encryption_keys = EnvOr("SECRET_ENCRYPTION_KEYS", "");
   }
+  config.partner_token_secret = absl::GetFlag(FLAGS_partner_token_secret);
+  if (config.partner_token_secret.empty()) {
+    config.partner_token_secret = EnvOr("PARTNER_TOKEN_SECRET", "");
+  }
+  // At least a minute: a token must outlive its trip to the browser.
+  config.portal_token_ttl = absl::Seconds(std::max(60, absl::GetFlag(FLAGS_portal_token_ttl_s)));
+  config.embed_token_ttl = absl::Seconds(std::max(60, absl::GetFlag(FLAGS_embed_token_ttl_s)));
+  config.portal_base_url = absl::GetFlag(FLAGS_portal_base_url);
 
   // The one registry: every part counts into it and the ops port serves it.
   // Declared before the server and the gateway: it outlives both.

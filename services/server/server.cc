@@ -5,6 +5,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,8 @@
 #include "services/api/marketplace_service.h"
 #include "services/api/notification_service.h"
 #include "services/api/onboarding_service.h"
+#include "services/api/partner_access_service.h"
+#include "services/api/partner_token.h"
 #include "services/api/payout_service.h"
 #include "services/api/program_service.h"
 #include "services/api/referral_service.h"
@@ -58,6 +61,7 @@
 #include "storage/pg_marketplace_store.h"
 #include "storage/pg_notification_store.h"
 #include "storage/pg_onboarding_store.h"
+#include "storage/pg_partner_token_store.h"
 #include "storage/pg_payout_store.h"
 #include "storage/pg_program_store.h"
 #include "storage/pg_program_terms_store.h"
@@ -148,6 +152,10 @@ struct Server::Parts {
   std::unique_ptr<MarketplaceServiceImpl> marketplace_service;
   std::unique_ptr<WebhookServiceImpl> webhook_service;
   std::unique_ptr<TrackingServiceImpl> tracking_service;
+  std::optional<PartnerTokenSigner> partner_token_signer;
+  std::unique_ptr<storage::PgPartnerTokenStore> partner_tokens;
+  std::unique_ptr<PartnerAccessServiceImpl> partner_access_service;
+  std::unique_ptr<PartnerPortalServiceImpl> partner_portal_service;  // public runner
   // Drained (its tasks use the services' runners) before the services go.
   std::unique_ptr<AdmissionExecutor> admission_executor;
   // The dispatcher role's only service besides health (see Start).
@@ -178,6 +186,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   } else {
     AFFONSO_LOG(kInfo, "webhook signing secrets sealed under key \"", parts->keyring.primary_id(),
                 "\" (", parts->keyring.key_ids().size(), " key(s) configured)");
+  }
+
+  if (config.partner_token_secret.empty()) {
+    AFFONSO_LOG(kWarning,
+                "PARTNER_TOKEN_SECRET is not set: partner tokens are signed with a random key "
+                "of this process (they die with it, and other replicas refuse them)");
+    parts->partner_token_signer = PartnerTokenSigner::WithRandomSecret();
+  } else {
+    absl::StatusOr<PartnerTokenSigner> signer =
+        PartnerTokenSigner::Create(config.partner_token_secret);
+    if (!signer.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("PARTNER_TOKEN_SECRET: ", signer.status().message()));
+    }
+    parts->partner_token_signer = *std::move(signer);
   }
 
   storage::PoolConfig pool_config;
@@ -330,6 +353,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       RpcRunner(parts->public_admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
                 parts->admission_executor.get()),
       parts->tracking.get(), parts->coupons.get(), parts->signups.get(), tracking_options);
+  parts->partner_tokens = std::make_unique<storage::PgPartnerTokenStore>(db);
+  PartnerAccessOptions partner_options;
+  partner_options.portal_token_ttl = config.portal_token_ttl;
+  partner_options.embed_token_ttl = config.embed_token_ttl;
+  partner_options.portal_base_url = config.portal_base_url;
+  parts->partner_access_service = std::make_unique<PartnerAccessServiceImpl>(
+      runner, parts->partner_tokens.get(), parts->affiliates.get(), &*parts->partner_token_signer,
+      partner_options);
+  parts->partner_portal_service = std::make_unique<PartnerPortalServiceImpl>(
+      RpcRunner(parts->public_admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
+                parts->admission_executor.get()),
+      parts->partner_tokens.get(), &*parts->partner_token_signer);
 
   // The health service is gRPC's callback one: a Watch stream holds no
   // handler thread. No reflection service: its streams are synchronous, so
@@ -372,6 +407,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     builder.RegisterService(parts->payout_service.get());
     builder.RegisterService(parts->webhook_service.get());
     builder.RegisterService(parts->tracking_service.get());
+    builder.RegisterService(parts->partner_access_service.get());
+    builder.RegisterService(parts->partner_portal_service.get());
   } else {
     // gRPC builds no server without a service of its own to poll for (the
     // health service comes later), so every method answers UNIMPLEMENTED.

@@ -124,6 +124,16 @@ struct ServerConfig {
   // signing secrets are sealed with it. Empty: stored in plaintext, as the
   // previous release did. A malformed value fails Start.
   std::string secret_encryption_keys;
+  // The HMAC-SHA256 key of the partner tokens (portal and embed; at least 32
+  // bytes; docs/BEHAVIOUR.md "Partner access"), from PARTNER_TOKEN_SECRET.
+  // Every replica needs the same one. Empty: a random key per process, so
+  // tokens die with it and other replicas refuse them (development, tests).
+  std::string partner_token_secret;
+  // How long each kind of partner token lives, and the portal's address
+  // (a token's portalUrl).
+  absl::Duration portal_token_ttl = absl::Minutes(15);
+  absl::Duration embed_token_ttl = absl::Hours(1);
+  std::string portal_base_url = "http://localhost:8080/portal";
   // Where every part's metrics go (main.cc's registry, which its ops port
   // serves); must outlive the server. Null: a registry of the server's own
   // (Server::metrics()), so servers in one test process count apart.
