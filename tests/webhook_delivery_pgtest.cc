@@ -604,12 +604,14 @@ TEST_F(WebhookDeliveryTest, DeliveryLogErrorsRevealNoInternalDetail) {
 // unless it is extended: no delivery is sent twice at once, none is sent
 // twice at all, and every one is recorded once.
 TEST_F(WebhookDeliveryTest, ThreeDispatchersClaimingBatchesNeverSendADeliveryTwice) {
-  receiver_->Answer("/slow", 200, "{}", absl::Milliseconds(400));
+  // Each send outlives its lease, so only the extensions (every lease / 3) keep it: a lease of
+  // 1 s leaves 2/3 s for a late extension on a loaded machine (300 ms failed under load 5-7).
+  receiver_->Answer("/slow", 200, "{}", absl::Milliseconds(1200));
   for (int i = 0; i < 4; ++i) Endpoint("{referral.lead}", "", absl::StrCat("/slow/", i));
-  constexpr int kEvents = 30;
+  constexpr int kEvents = 10;
   for (int i = 0; i < kEvents; ++i) Event();
   WebhookDispatcherOptions options = Fast();
-  options.lease = absl::Milliseconds(300);  // kept alive only by its extensions
+  options.lease = absl::Seconds(1);  // kept alive only by its extensions
   options.claim_batch = 8;
   options.per_endpoint_cap = 16;
   options.per_team_cap = 100;
