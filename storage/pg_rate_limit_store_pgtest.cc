@@ -49,6 +49,23 @@ class PgRateLimitStoreTest : public ::testing::Test {
     return lease.ok() ? *lease : RateLimitLease{};
   }
 
+  // A lease ahead (migration 025): `extra` requests in the next bucket.
+  RateLimitLease AheadAt(const std::string& key, RateLimit limit, int extra, absl::Time t) {
+    RateLimitLeaseRequest request;
+    request.limit = limit;
+    request.extra = extra;
+    request.ahead = true;
+    auto lease = store_->LeaseAt(kTeam, key, request, t);
+    EXPECT_OK(lease);
+    return lease.ok() ? *lease : RateLimitLease{};
+  }
+  std::string Row(const std::string& key) {
+    return db_->QueryValue(
+        "SELECT second_total || ' ' || minute_total || ' ' || ahead_count FROM "
+        "rate_limit_windows WHERE api_key_id = '" +
+        key + "'");
+  }
+
   std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<PgRateLimitStore> store_;
 };
@@ -444,6 +461,183 @@ TEST_F(PgRateLimitStoreTest, TakesAndLeasesShareTheBudget) {
   EXPECT_EQ(LeaseAt("key_t", limit, 1, 10, t).granted, 1);
   EXPECT_FALSE(store_->TakeAt(kTeam, "key_t", limit, t)->allowed);
   EXPECT_EQ(LeaseAt("key_t", limit, 1, 10, t).granted, 0);
+}
+
+// A lease ahead is counted in the next 50 ms bucket: from the room above
+// half of the windows that end with it, not scaled by time. Until the rings
+// reach that bucket, every grant into the current one (a previous release's
+// take too) counts it, since the windows ending with the next bucket hold
+// both; then it is in the rings, and returns go back there.
+TEST_F(PgRateLimitStoreTest, ALeaseAheadIsCountedInTheNextBucket) {
+  const RateLimit limit{600, 20};
+  const absl::Time t = kSecond + absl::Milliseconds(25);
+  ASSERT_EQ(LeaseAt("key_h", limit, 1, 100, t).granted, 5);
+  RateLimitLease ahead = AheadAt("key_h", limit, 100, t + absl::Milliseconds(1));
+  EXPECT_EQ(ahead.granted, 5);  // 10 above half, 5 taken
+  EXPECT_EQ(ahead.second_bucket, 36000000001);
+  EXPECT_EQ(ahead.minute_bucket, 1800000000);
+  EXPECT_GE(ahead.bucket_left, absl::Microseconds(23999));  // until it begins
+  EXPECT_LE(ahead.bucket_left, absl::Milliseconds(24));
+  EXPECT_EQ(ahead.remaining, 10);
+  EXPECT_EQ(ahead.retry_after, absl::ZeroDuration());
+  EXPECT_EQ(Row("key_h"), "5 5 5");
+  EXPECT_EQ(AheadAt("key_h", limit, 100, t + absl::Milliseconds(1)).granted, 0);  // at half
+  int taken = 0;
+  for (int i = 0; i < 30; ++i)
+    taken += LeaseAt("key_h", limit, 1, 0, t + absl::Milliseconds(2)).granted;
+  EXPECT_EQ(taken, 10);  // 20 less the 5 now and the 5 ahead
+  RateLimitLease refused = LeaseAt("key_h", limit, 1, 0, t + absl::Milliseconds(3));
+  EXPECT_EQ(refused.granted, 0);
+  EXPECT_EQ(refused.remaining, 0);
+  // It passes once this bucket's 15 have left the window of 21 buckets.
+  EXPECT_GT(refused.retry_after, absl::Milliseconds(1021));
+  EXPECT_LE(refused.retry_after, absl::Milliseconds(1023));
+  EXPECT_FALSE(store_->TakeAt(kTeam, "key_h", limit, t + absl::Milliseconds(3))->allowed);
+  // In the next bucket the 5 are in the rings: its window holds 15 + 5.
+  const absl::Time next = kSecond + absl::Milliseconds(51);
+  EXPECT_EQ(LeaseAt("key_h", limit, 1, 0, next).granted, 0);
+  RateLimitLease back =
+      LeaseAt("key_h", limit, 0, 0, next, 3, ahead.minute_bucket, ahead.second_bucket);
+  EXPECT_EQ(back.remaining, 3);
+  EXPECT_EQ(Row("key_h"), "17 17 0");
+}
+
+// Requests given back while still ahead come off what is ahead, never off
+// the rings (the minute's current bucket is the same one); a return naming
+// another bucket not reached takes nothing.
+TEST_F(PgRateLimitStoreTest, ReturnsOfRequestsStillAheadComeOffWhatIsAhead) {
+  const RateLimit limit{600, 100};
+  const absl::Time t = kSecond + absl::Milliseconds(10);
+  ASSERT_EQ(LeaseAt("key_p", limit, 1, 100, t).granted, 40);  // 1 + 49 x 0.8
+  RateLimitLease ahead = AheadAt("key_p", limit, 100, t);
+  ASSERT_EQ(ahead.granted, 10);
+  EXPECT_EQ(Row("key_p"), "40 40 10");
+  LeaseAt("key_p", limit, 0, 0, t, 4, ahead.minute_bucket, ahead.second_bucket + 1);
+  EXPECT_EQ(Row("key_p"), "40 40 10");
+  RateLimitLease back = LeaseAt("key_p", limit, 0, 0, t + absl::Milliseconds(1), 4,
+                                ahead.minute_bucket, ahead.second_bucket);
+  EXPECT_EQ(back.remaining, 54);
+  EXPECT_EQ(Row("key_p"), "40 40 6");
+  // Ahead of a second's last bucket: the next second's minute bucket.
+  RateLimitLease late = AheadAt("key_q", limit, 7, kSecond + absl::Milliseconds(960));
+  EXPECT_EQ(late.granted, 7);
+  EXPECT_EQ(late.minute_bucket, 1800000001);
+  EXPECT_EQ(late.second_bucket, 36000000020);
+  EXPECT_EQ(late.reset_unix, 1800000001 + 61);
+  back = LeaseAt("key_q", limit, 0, 0, kSecond + absl::Milliseconds(1001), 2, late.minute_bucket,
+                 late.second_bucket);
+  EXPECT_EQ(Row("key_q"), "5 5 0");
+  EXPECT_THAT(store_->Lease(kTeam, "key_q",
+                            [&] {
+                              RateLimitLeaseRequest request;
+                              request.limit = limit;
+                              request.need = 1;
+                              request.ahead = true;
+                              return request;
+                            }()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Every window holds with leases ahead and a replica of the previous release
+// taking a request every 100 ms besides. The client calls once a millisecond
+// for 300 ms of every 1.5 s (so the window empties between bursts and the
+// room above half is there to lease ahead), leases the next bucket 25 ms
+// before its lease ends, uses those requests only from that bucket's
+// beginning to its end, and gives back what is left of each lease.
+TEST_F(PgRateLimitStoreTest, LeasesAheadKeepEveryWindowWithThePreviousReleasesTakes) {
+  const RateLimit limit{100000, 50};
+  const absl::Duration cycle = absl::Milliseconds(1500);
+  const absl::Duration burst = absl::Milliseconds(300);
+  const absl::Time start = absl::FromUnixMillis(1800000000000) + absl::Microseconds(13700);
+  const absl::Time stop = start + 20 * cycle;
+  struct Held {
+    int tokens = 0;
+    absl::Time begins;
+    absl::Time ends;
+    int64_t minute_bucket = 0;
+    int64_t second_bucket = 0;
+    bool ahead = false;
+  };
+  Held current;
+  Held next;
+  bool asked = false;
+  std::vector<absl::Time> admitted;
+  int from_ahead = 0;
+  int takes = 0;
+  absl::Time next_take = start;
+  auto give_back = [&](const Held& held, absl::Time t) {
+    if (held.tokens > 0) {
+      LeaseAt("key_y", limit, 0, 0, t, held.tokens, held.minute_bucket, held.second_bucket);
+    }
+  };
+  for (absl::Time t = start; t < stop;) {
+    if (t >= next_take) {
+      absl::StatusOr<RateLimitDecision> take = store_->TakeAt(kTeam, "key_y", limit, t);
+      ASSERT_OK(take);
+      if (take->allowed) {
+        admitted.push_back(t);
+        ++takes;
+      }
+      next_take = t + absl::Milliseconds(100);
+    }
+    absl::Duration into_cycle;
+    const int64_t cycles = absl::IDivDuration(t - start, cycle, &into_cycle);
+    if (into_cycle >= burst) {
+      t = std::min(next_take, start + (cycles + 1) * cycle);
+      continue;
+    }
+    if (next.tokens > 0 && t >= next.begins) {
+      give_back(current, t);
+      current = next;
+      next = Held{};
+      asked = false;
+    }
+    if (current.tokens > 0 && t < current.ends) {
+      admitted.push_back(t);
+      --current.tokens;
+      if (current.ahead) ++from_ahead;
+      if (!asked && current.ends - t <= absl::Milliseconds(25)) {
+        asked = true;
+        RateLimitLease ahead = AheadAt("key_y", limit, 10, t);
+        if (ahead.granted > 0) {
+          next = Held{ahead.granted,
+                      t + ahead.bucket_left,
+                      t + ahead.bucket_left + absl::Milliseconds(50),
+                      ahead.minute_bucket,
+                      ahead.second_bucket,
+                      true};
+        }
+      }
+      t += absl::Milliseconds(1);
+      continue;
+    }
+    RateLimitLease lease = LeaseAt("key_y", limit, 1, 10, t, current.tokens, current.minute_bucket,
+                                   current.second_bucket);
+    current = Held{};
+    if (lease.granted == 0) {
+      ASSERT_GT(lease.retry_after, absl::ZeroDuration());
+      absl::Time retry = t + lease.retry_after;
+      if (next.tokens > 0) retry = std::min(retry, next.begins);
+      t = std::min(retry, next_take);
+      continue;
+    }
+    admitted.push_back(t);
+    current =
+        Held{lease.granted - 1, t, t + lease.bucket_left, lease.minute_bucket, lease.second_bucket};
+    asked = next.tokens > 0;
+    t += absl::Milliseconds(1);
+  }
+  std::sort(admitted.begin(), admitted.end());
+  for (size_t i = 0; i + 50 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 50] - admitted[i], absl::Seconds(1)) << i;
+  }
+  // Each burst gets the whole per-second limit (the window is empty at its
+  // start but for a take or two).
+  EXPECT_GE(admitted.size(), 20u * 50);
+  EXPECT_GT(takes, 0);
+  EXPECT_GT(from_ahead, 0);
+  std::printf("leases ahead: admitted %zu in 20 bursts (%d by takes, %d from leases ahead)\n",
+              admitted.size(), takes, from_ahead);
 }
 
 }  // namespace
