@@ -15,6 +15,27 @@ namespace affonso::storage {
 // VALIDATION_ERROR on program_id (the program is full).
 inline constexpr int kMaxCreativesPerProgram = 1000;
 
+// The stored names of the categories ("brand", ...), which are also the
+// SDK's; nullptr for UNSPECIFIED.
+inline const char* CreativeCategoryToDb(affonso::v1::CreativeCategory category) {
+  switch (category) {
+    case affonso::v1::CREATIVE_CATEGORY_BRAND:
+      return "brand";
+    case affonso::v1::CREATIVE_CATEGORY_BANNER:
+      return "banner";
+    case affonso::v1::CREATIVE_CATEGORY_PRODUCT:
+      return "product";
+    case affonso::v1::CREATIVE_CATEGORY_CONTENT:
+      return "content";
+    case affonso::v1::CREATIVE_CATEGORY_VIDEO:
+      return "video";
+    case affonso::v1::CREATIVE_CATEGORY_DOCUMENT:
+      return "document";
+    default:
+      return nullptr;
+  }
+}
+
 // One page of the offset list, newest first; page and limit already resolved.
 struct CreativeListQuery {
   int page = 1;

@@ -23,12 +23,6 @@ namespace affonso::storage {
         ".variable_commission AS incentive_variable_commission, " alias                           \
         ".variable_config::text AS incentive_variable_config"
 
-// A jsonb column read as text into a Value; NULL leaves `out` unset.
-absl::Status ReadJsonValue(const pqxx::field& field, google::protobuf::Value* out);
-
-// A Value as JSON text for a ::jsonb parameter.
-std::string ValueToJson(const google::protobuf::Value& value);
-
 // Fills the terms of AFFONSO_INCENTIVE_TERM_COLUMNS into an Incentive or a
 // CommissionOverride (the same field names in both).
 template <typename Message>

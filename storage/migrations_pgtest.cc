@@ -1,5 +1,6 @@
 #include "storage/migrations.h"
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,41 @@ TEST(MigrationsTest, ApiKeyPermissionsKeepEarlierKeysWorking) {
   EXPECT_ANY_THROW((*db)->QueryValue(set + "'{}'" + where));  // the CHECK: a pqxx error
   EXPECT_ANY_THROW((*db)->QueryValue(set + "ARRAY['read:affiliates', NULL]" + where));
   EXPECT_NO_THROW((*db)->QueryValue(set + "ARRAY['read:affiliates']" + where));
+}
+
+// 023's onboarding questions hold the service's limits: a question of 1 to
+// 500 characters, at most 20 options of 1 to 200 characters each.
+TEST(MigrationsTest, OnboardingQuestionsHoldTheServiceLimits) {
+  auto db = testing::TestDatabase::Create();
+  ASSERT_OK(db);
+  (*db)->QueryValue(
+      "INSERT INTO teams (id, name) VALUES ('team_o', 'O'); "
+      "INSERT INTO programs (id, team_id, name, is_default) VALUES ('prg_o', 'team_o', 'P', true); "
+      "INSERT INTO onboarding_forms (team_id, id, program_id, name) "
+      "VALUES ('team_o', 'obf_o', 'prg_o', 'F'); SELECT 1");
+  int n = 0;
+  auto insert = [&](const std::string& question, const std::string& type,
+                    const std::string& options, int order) {
+    return "INSERT INTO onboarding_questions (team_id, id, form_id, position, question, type, "
+           "options, sort_order) VALUES ('team_o', 'obq_" +
+           std::to_string(++n) + "', 'obf_o', 0, " + question + ", '" + type + "', " + options +
+           ", " + std::to_string(order) + "); SELECT 1";
+  };
+  const std::string twenty = "ARRAY(SELECT 'o' || i FROM generate_series(1, 20) i)";
+  const std::string long_option = "ARRAY['a', repeat('\xc3\xa9', 200)]";
+  EXPECT_NO_THROW((*db)->QueryValue(insert("repeat('\xc3\xa9', 500)", "text_input", "'{}'", 0)));
+  EXPECT_NO_THROW((*db)->QueryValue(insert("'Q'", "single_choice", twenty, 10000)));
+  EXPECT_NO_THROW((*db)->QueryValue(insert("'Q'", "multiple_choice", long_option, 1)));
+  EXPECT_ANY_THROW((*db)->QueryValue(insert("''", "text_input", "'{}'", 0)));
+  EXPECT_ANY_THROW((*db)->QueryValue(insert("repeat('x', 501)", "text_input", "'{}'", 0)));
+  EXPECT_ANY_THROW((*db)->QueryValue(
+      insert("'Q'", "single_choice", "ARRAY(SELECT 'o' || i FROM generate_series(1, 21) i)", 0)));
+  EXPECT_ANY_THROW(
+      (*db)->QueryValue(insert("'Q'", "single_choice", "ARRAY['a', repeat('x', 201)]", 0)));
+  EXPECT_ANY_THROW((*db)->QueryValue(insert("'Q'", "single_choice", "ARRAY['a', '']", 0)));
+  EXPECT_ANY_THROW((*db)->QueryValue(insert("'Q'", "single_choice", "ARRAY['a', NULL]", 0)));
+  EXPECT_ANY_THROW((*db)->QueryValue(insert("'Q'", "text_input", "'{}'", 10001)));
+  EXPECT_EQ((*db)->QueryValue("SELECT count(*) FROM onboarding_questions"), "3");
 }
 
 TEST(MigrationsTest, ConcurrentReplicasApplyEachMigrationOnce) {

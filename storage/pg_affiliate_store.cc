@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "storage/affiliate_event_sql.h"
 #include "storage/conversion_sql.h"
 #include "storage/incentive_names.h"
 #include "storage/incentive_rows.h"
@@ -20,21 +21,6 @@ namespace affonso::storage {
 namespace {
 
 using affonso::v1::Affiliate;
-
-// An affiliate without a stored group belongs to its program's default group;
-// reads and the group filter both answer with that effective group.
-#define AFFONSO_AFFILIATE_EFFECTIVE_GROUP                        \
-  "COALESCE(a.group_id, (SELECT dg.id FROM affiliate_groups dg " \
-  "WHERE dg.program_id = a.program_id AND dg.is_default))"
-
-// The select list every affiliate query returns, under the names
-// ReadAffiliate reads; `a` is the affiliates table's alias.
-#define AFFONSO_AFFILIATE_COLUMNS \
-  "a.id, a.name, a.email, a.tracking_id, a.source, a.partnership_status, "                \
-  "a.onboarding_completed, a.program_id, " AFFONSO_AFFILIATE_EFFECTIVE_GROUP              \
-  " AS group_id, a.external_user_id, "                                                    \
-  "a.metadata::text AS metadata, " AFFONSO_SQL_MICROS("a.created_at") " AS created_at, " \
-  "a.payout_method, a.payout_details::text AS payout_details"
 
 // The list filters; a NULL parameter disables its filter. $1 team,
 // $2 partnership status, $3 program, $4 group, $5 ContainsPattern(search),
@@ -49,31 +35,6 @@ using affonso::v1::Affiliate;
   "  OR a.email ILIKE $5::text ESCAPE '\\') "                                            \
   "AND ($6::bigint IS NULL OR a.created_at >= " AFFONSO_SQL_FROM_MICROS("$6::bigint") ") " \
   "AND ($7::bigint IS NULL OR a.created_at < " AFFONSO_SQL_FROM_MICROS("$7::bigint") ") "
-
-// What an affiliate.* event's RETURNING adds to AFFONSO_AFFILIATE_COLUMNS
-// for AFFONSO_AFFILIATE_EVENT_PAYLOAD.
-#define AFFONSO_AFFILIATE_EVENT_COLUMNS \
-  "a.team_id AS owner_team, a.metadata AS metadata_json, a.created_at AS created_ts"
-
-// The payload of every affiliate.* event. `x` is a relation with
-// AFFONSO_AFFILIATE_COLUMNS and AFFONSO_AFFILIATE_EVENT_COLUMNS; `event_id`
-// and `type` are SQL text expressions. The data is the Affiliate as
-// GET /v1/affiliates/{id} answers it without expand, under the camelCase keys
-// of the other events' data (referral.lead's affiliateId and
-// affiliateProgramId): never the payout method or its details.
-// clang-format off
-#define AFFONSO_AFFILIATE_EVENT_PAYLOAD(event_id, type, x)                                     \
-  "jsonb_build_object('id', " event_id ", 'type', " type ", "                                 \
-  "'createdAt', " AFFONSO_EVENT_CREATED_AT ", "                                               \
-  "'data', jsonb_build_object('affiliateId', " x ".id, 'name', " x ".name, "                  \
-  "'email', " x ".email, 'trackingId', " x ".tracking_id, 'source', " x ".source, "           \
-  "'partnershipStatus', upper(" x ".partnership_status), "                                    \
-  "'onboardingCompleted', " x ".onboarding_completed, "                                       \
-  "'affiliateProgramId', " x ".program_id, 'groupId', " x ".group_id, "                       \
-  "'externalUserId', " x ".external_user_id, 'metadata', " x ".metadata_json, "               \
-  "'createdAt', to_char(" x ".created_ts AT TIME ZONE 'UTC', "                                \
-  "  'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.MS\"Z\"')))"
-// clang-format on
 
 // The program and the group are checked inside the INSERT, team-scoped, so an
 // affiliate can only ever attach to the caller's own program and its groups.
@@ -300,10 +261,6 @@ constexpr Statement kListOverrides{
 
 #undef AFFONSO_OVERRIDE_COLUMNS
 #undef AFFONSO_AFFILIATE_LIST_FILTER
-#undef AFFONSO_AFFILIATE_EVENT_PAYLOAD
-#undef AFFONSO_AFFILIATE_EVENT_COLUMNS
-#undef AFFONSO_AFFILIATE_COLUMNS
-#undef AFFONSO_AFFILIATE_EFFECTIVE_GROUP
 
 constexpr int kTrackingIdLength = 8;
 // 36^8 possible ids: a collision is already rare, several in a row mean

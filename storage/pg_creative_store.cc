@@ -9,6 +9,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {
@@ -16,12 +17,6 @@ namespace {
 
 using affonso::v1::Creative;
 using affonso::v1::CreativeInput;
-
-// The caller's program, team-scoped: $1 the team, $2 the program id or NULL
-// for the team's default program (as storage/pg_program_store.cc's).
-constexpr char kWithProgram[] =
-    "WITH prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "
-    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) ";
 
 // The select (and RETURNING) list, under the names ReadCreative reads.
 constexpr char kCreativeColumns[] =
@@ -157,25 +152,6 @@ std::string InputJson(const CreativeInput& input) {
 }
 
 }  // namespace
-
-const char* CreativeCategoryToDb(affonso::v1::CreativeCategory category) {
-  switch (category) {
-    case affonso::v1::CREATIVE_CATEGORY_BRAND:
-      return "brand";
-    case affonso::v1::CREATIVE_CATEGORY_BANNER:
-      return "banner";
-    case affonso::v1::CREATIVE_CATEGORY_PRODUCT:
-      return "product";
-    case affonso::v1::CREATIVE_CATEGORY_CONTENT:
-      return "content";
-    case affonso::v1::CREATIVE_CATEGORY_VIDEO:
-      return "video";
-    case affonso::v1::CREATIVE_CATEGORY_DOCUMENT:
-      return "document";
-    default:
-      return nullptr;
-  }
-}
 
 absl::StatusOr<Creative> PgCreativeStore::CreateCreative(absl::string_view team_id,
                                                          absl::string_view program_id,

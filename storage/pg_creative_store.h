@@ -29,9 +29,6 @@ class PgCreativeStore final : public CreativeStore {
   ConnectionPool* pool_;
 };
 
-// The stored names of the categories ("brand", ...); nullptr for UNSPECIFIED.
-const char* CreativeCategoryToDb(affonso::v1::CreativeCategory category);
-
 }  // namespace affonso::storage
 
 #endif  // AFFONSO_STORAGE_PG_CREATIVE_STORE_H_

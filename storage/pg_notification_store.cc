@@ -6,15 +6,10 @@
 #include "common/ids.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 
 namespace affonso::storage {
 namespace {
-
-// The caller's program, team-scoped: $1 the team, $2 the program id or NULL
-// for the team's default program (as storage/pg_program_store.cc's).
-constexpr char kWithProgram[] =
-    "WITH prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "
-    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) ";
 
 constexpr char kSettingColumns[] =
     "s.email_type_id, s.id, s.is_active, s.custom_subject, s.custom_body";

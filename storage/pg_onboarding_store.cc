@@ -9,8 +9,10 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
-#include "storage/incentive_rows.h"
+#include "storage/affiliate_event_sql.h"
+#include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {
@@ -32,11 +34,9 @@ using google::protobuf::Value;
   "q.form_id, q.id, q.question, q.type, q.is_required, q.options, q.sort_order"
 #define AFFONSO_QUESTION_ORDER "q.sort_order, q.position, q.id"
 
-// The team's program: $1 team, $2 the program id or NULL for the default.
-constexpr Statement kProgram{
-    "onboarding_program",
-    "SELECT p.id FROM programs p WHERE p.team_id = $1 AND "
-    "CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END"};
+// The team's program (kWithProgram): $1 team, $2 the program id or NULL for
+// the default.
+constexpr JoinedStatement kProgram{"onboarding_program", kWithProgram, "SELECT id FROM prog"};
 
 // The program's form: $1 team, $2 program (resolved).
 constexpr Statement kSelectForm{"onboarding_form_select",
@@ -196,11 +196,22 @@ constexpr Statement kComplete{
     "INSERT INTO onboarding_completions (team_id, affiliate_id, form_id) VALUES ($1, $2, $3) "
     "ON CONFLICT (team_id, affiliate_id, form_id) DO NOTHING"};
 
+// The affiliate's onboarding_completed is in every affiliate.* event's data,
+// so turning it on writes affiliate.updated ($3 its event id) in the same
+// statement; an affiliate already marked is not updated and gets no event.
 // $1 affiliate, $2 team.
 constexpr Statement kMarkAffiliateOnboarded{
     "onboarding_affiliate_completed",
-    "UPDATE affiliates SET onboarding_completed = true, updated_at = now() "
-    "WHERE id = $1 AND team_id = $2 AND NOT onboarding_completed"};
+    "WITH upd AS ( "
+    "  UPDATE affiliates AS a SET onboarding_completed = true, updated_at = now() "
+    "  WHERE a.id = $1 AND a.team_id = $2 AND NOT a.onboarding_completed "
+    "  RETURNING " AFFONSO_AFFILIATE_COLUMNS ", " AFFONSO_AFFILIATE_EVENT_COLUMNS "), "
+    "ev AS ( "
+    "  INSERT INTO outbox_events (id, team_id, type, payload) "
+    "  SELECT $3::text, upd.owner_team, 'affiliate.updated', "
+    AFFONSO_AFFILIATE_EVENT_PAYLOAD("$3::text", "'affiliate.updated'", "upd") " FROM upd "
+    "  RETURNING id) "
+    "SELECT id FROM upd"};
 
 #undef AFFONSO_QUESTION_ORDER
 #undef AFFONSO_QUESTION_COLUMNS
@@ -439,7 +450,7 @@ absl::StatusOr<AffiliateOnboardingResponses> PgOnboardingStore::SubmitResponses(
         }
         if (changes.complete) {
           tx.Exec(kComplete, team, affiliate, stored.form.id());
-          tx.Exec(kMarkAffiliateOnboarded, affiliate, team);
+          tx.Exec(kMarkAffiliateOnboarded, affiliate, team, NewId("evt"));
         }
         return ReadResponses(tx, team, affiliate, stored.form);
       });

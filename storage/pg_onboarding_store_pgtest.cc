@@ -197,11 +197,23 @@ TEST_F(PgOnboardingStoreTest, SubmittingMergesAndCompletingMarksTheAffiliate) {
   EXPECT_EQ(db_->QueryValue("SELECT onboarding_completed FROM affiliates WHERE id = '" +
                             a_.affiliate_id + "'"),
             "t");
+  // onboardingCompleted is in every affiliate event's data: completing writes
+  // one affiliate.updated, with the affiliate as it now is, from A's team.
+  const std::string updated = "FROM outbox_events WHERE type = 'affiliate.updated'";
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) " + updated), "1");
+  EXPECT_EQ(db_->QueryValue("SELECT team_id || '|' || (payload->>'id' = id)::text || '|' || "
+                            "(payload->>'type') || '|' || (payload->'data'->>'affiliateId') || "
+                            "'|' || (payload->'data'->>'onboardingCompleted') || '|' || "
+                            "(payload->'data'->>'affiliateProgramId') " +
+                            updated),
+            absl::StrCat(a_.team_id, "|true|affiliate.updated|", a_.affiliate_id, "|true|",
+                         a_.program_id));
   const std::string completed_at =
       db_->QueryValue("SELECT completed_at FROM onboarding_completions");
   ASSERT_OK(
       store_->SubmitResponses(a_.team_id, a_.affiliate_id, Set({{text, Text("again")}}, true)));
   EXPECT_EQ(db_->QueryValue("SELECT completed_at FROM onboarding_completions"), completed_at);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) " + updated), "1") << "already onboarded: no event";
 
   // Another team's affiliate is not found, and neither is A's from B.
   EXPECT_THAT(store_->GetResponses(b_.team_id, a_.affiliate_id).status(), HasApiError("NOT_FOUND"));

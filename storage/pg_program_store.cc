@@ -15,6 +15,7 @@
 #include "storage/incentive_rows.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {
@@ -26,14 +27,6 @@ using affonso::v1::Incentive;
 using affonso::v1::ListGroupsResponse;
 using affonso::v1::ProgramSettings;
 using affonso::v1::TrackingSettings;
-
-// The caller's program, team-scoped: $1 is the team, $2 the program id or NULL
-// for the team's default program. Every statement that starts from it has $1
-// and $2 so; another team's program (or anything under it) is simply not
-// found.
-constexpr char kWithProgram[] =
-    "WITH prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "
-    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) ";
 
 // The select lists, under the names their readers read. Incentive columns
 // carry a prefix: kSelectGroups returns them beside the group's own.

@@ -10,9 +10,9 @@
 #include "common/money.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {
@@ -32,12 +32,6 @@ using google::protobuf::Value;
 // holds (PaymentTerms.payment_threshold is program_payment_terms.
 // payment_threshold), so the PATCH and the reads are written once, by
 // reflection, below.
-
-// The caller's program, team-scoped, as PgProgramStore resolves it: $1 the
-// team, $2 the program id or NULL for the team's default program.
-constexpr char kWithProgram[] =
-    "WITH prog AS (SELECT p.id FROM programs p WHERE p.team_id = $1 "
-    "  AND CASE WHEN $2::text IS NULL THEN p.is_default ELSE p.id = $2::text END) ";
 
 constexpr JoinedStatement kProgramId{"terms_program_resolve", kWithProgram, "SELECT id FROM prog"};
 
@@ -210,8 +204,10 @@ std::string NumberText(double number) {
 // The present fields of a validated update as the statements' $3: each under
 // its field name, enums by their stored names, numbers as decimal text, a
 // nullable Value as its string, number, object or null, a ListValue as its
-// array.
-std::string PatchJson(const Message& update) {
+// array. INTERNAL for what protobuf's JSON printer refuses (an object nested
+// past its recursion limit), so such an update fails instead of patching
+// nothing with a 200.
+absl::StatusOr<std::string> PatchJson(const Message& update) {
   google::protobuf::Struct patch;
   auto& fields = *patch.mutable_fields();
   const auto* reflection = update.GetReflection();
@@ -251,9 +247,7 @@ std::string PatchJson(const Message& update) {
         break;
     }
   }
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(patch, &json).ok()) return "{}";
-  return json;
+  return StructJson(patch);
 }
 
 // Fills `out` from the columns named as its fields: a NULL leaves a field
@@ -334,7 +328,7 @@ absl::StatusOr<T> UpdateSettings(ConnectionPool* pool, const char* operation,
                                  absl::string_view team_id, absl::string_view program_id,
                                  const Message& patch_of, Check check) {
   const std::string team(team_id), program(program_id);
-  const std::string patch = PatchJson(patch_of);
+  AFFONSO_ASSIGN_OR_RETURN(const std::string patch, PatchJson(patch_of));
   return pool->InTransaction(operation, [&](Tx& tx) -> absl::StatusOr<T> {
     AFFONSO_ASSIGN_OR_RETURN(
         const std::string resolved,

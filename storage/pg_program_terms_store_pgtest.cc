@@ -162,6 +162,24 @@ TEST_F(PgProgramTermsStoreTest, RestrictionsAndPortalRoundTrip) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A PATCH protobuf's JSON printer refuses (an object nested past its
+// recursion limit: the service never lets one through) is an error that
+// changes nothing, never a 200 that silently patched nothing.
+TEST_F(PgProgramTermsStoreTest, APatchThatDoesNotPrintIsInternalAndChangesNothing) {
+  ASSERT_OK(store_->UpdatePortalSettings(
+      a_.team_id, "", Parse<v1::PortalSettingsUpdate>(R"({"primaryColor":"#112233"})")));
+  v1::PortalSettingsUpdate update =
+      Parse<v1::PortalSettingsUpdate>(R"({"primaryColor":"#445566"})");
+  google::protobuf::Value* at = update.mutable_custom_texts();
+  for (int i = 0; i < 300; ++i) at = &(*at->mutable_struct_value()->mutable_fields())["x"];
+  at->set_string_value("deep");
+  EXPECT_THAT(store_->UpdatePortalSettings(a_.team_id, "", update),
+              StatusIs(absl::StatusCode::kInternal));
+  ASSERT_OK_AND_ASSIGN(v1::PortalSettingsResult portal, store_->GetPortalSettings(a_.team_id, ""));
+  EXPECT_EQ(portal.portal().primary_color(), "#112233");
+  EXPECT_FALSE(portal.portal().has_custom_texts());
+}
+
 // Racing first PATCHes of different fields: one row, and every field kept (each update
 // patches only its own columns, on the row as the last commit left it).
 TEST_F(PgProgramTermsStoreTest, RacingUpdatesOfDifferentFieldsKeepEveryOne) {

@@ -79,10 +79,16 @@ std::string JsonTextArray(const google::protobuf::RepeatedPtrField<std::string>&
   return json;
 }
 
-std::string StructToJson(const google::protobuf::Struct& value) {
+absl::StatusOr<std::string> StructJson(const google::protobuf::Struct& value) {
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) return "{}";
+  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) {
+    return absl::InternalError("a JSON object does not print");
+  }
   return json;
+}
+
+std::string StructToJson(const google::protobuf::Struct& value) {
+  return StructJson(value).value_or("{}");
 }
 
 absl::Status ReadStruct(const pqxx::field& field, google::protobuf::Struct* out) {
@@ -90,6 +96,20 @@ absl::Status ReadStruct(const pqxx::field& field, google::protobuf::Struct* out)
   auto status = google::protobuf::util::JsonStringToMessage(field.c_str(), out);
   if (!status.ok()) return absl::InternalError("stored metadata is not a JSON object");
   return absl::OkStatus();
+}
+
+absl::Status ReadJsonValue(const pqxx::field& field, google::protobuf::Value* out) {
+  if (field.is_null()) return absl::OkStatus();
+  if (!google::protobuf::util::JsonStringToMessage(field.c_str(), out).ok()) {
+    return absl::InternalError("stored JSON does not parse");
+  }
+  return absl::OkStatus();
+}
+
+std::string ValueToJson(const google::protobuf::Value& value) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) return "null";
+  return json;
 }
 
 }  // namespace affonso::storage

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -49,8 +50,18 @@ void ReadTextArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<
 std::string JsonTextArray(const google::protobuf::RepeatedPtrField<std::string>& values);
 
 // jsonb <-> google.protobuf.Struct, through protobuf's own JSON mapping.
+// StructJson fails (INTERNAL) on a Struct protobuf cannot print (one nested
+// past its printer's recursion limit), for the callers that must not write
+// something else in its place; StructToJson answers "{}" for it.
+absl::StatusOr<std::string> StructJson(const google::protobuf::Struct& value);
 std::string StructToJson(const google::protobuf::Struct& value);
 absl::Status ReadStruct(const pqxx::field& field, google::protobuf::Struct* out);
+
+// jsonb <-> google.protobuf.Value: a column read as text into a Value (NULL
+// leaves `out` unset), and a Value as JSON text for a ::jsonb parameter
+// ("null" for one protobuf cannot print).
+absl::Status ReadJsonValue(const pqxx::field& field, google::protobuf::Value* out);
+std::string ValueToJson(const google::protobuf::Value& value);
 
 }  // namespace affonso::storage
 

@@ -93,6 +93,42 @@ TEST_F(PgValuesTest, TextAndJsonReadNullAsEmpty) {
   });
 }
 
+// A Value nested deeper than protobuf's JSON printer goes (its recursion
+// limit: 64 in protobuf 3.21, 100 later).
+google::protobuf::Value TooDeep() {
+  google::protobuf::Value deep;
+  google::protobuf::Value* at = &deep;
+  for (int i = 0; i < 300; ++i) at = &(*at->mutable_struct_value()->mutable_fields())["x"];
+  at->set_number_value(1);
+  return deep;
+}
+
+TEST_F(PgValuesTest, JsonValuesRoundTripAndUnprintableStructsAreErrors) {
+  google::protobuf::Value value;
+  value.mutable_list_value()->add_values()->set_string_value("a");
+  value.mutable_list_value()->add_values()->set_bool_value(true);
+  EXPECT_EQ(ValueToJson(TooDeep()), "null");
+  WithRow("2000-01-01 00:00:00+00", "0", "", ValueToJson(value), [&](const pqxx::row& row) {
+    google::protobuf::Value read;
+    ASSERT_OK(ReadJsonValue(row["json"], &read));
+    ASSERT_EQ(read.list_value().values_size(), 2);
+    EXPECT_EQ(read.list_value().values(0).string_value(), "a");
+    EXPECT_TRUE(read.list_value().values(1).bool_value());
+    google::protobuf::Value none;
+    EXPECT_OK(ReadJsonValue(row["no_json"], &none));
+    EXPECT_EQ(none.kind_case(), google::protobuf::Value::KIND_NOT_SET);
+    EXPECT_THAT(ReadJsonValue(row["bad_json"], &none), StatusIs(absl::StatusCode::kInternal));
+  });
+
+  google::protobuf::Struct object;
+  (*object.mutable_fields())["n"].set_number_value(1);
+  ASSERT_OK_AND_ASSIGN(const std::string json, StructJson(object));
+  EXPECT_EQ(json, R"({"n":1})");
+  (*object.mutable_fields())["deep"] = TooDeep();
+  EXPECT_THAT(StructJson(object), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(StructToJson(object), "{}");
+}
+
 // Money: numeric sums read as text become the double of the decimal they
 // print, never a binary sum.
 TEST_F(PgValuesTest, ReadDecimalParsesNumericText) {

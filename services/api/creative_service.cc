@@ -38,37 +38,10 @@ CreativeCategory ParseCategory(absl::string_view text) {
   return affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED;
 }
 
-const char* CategoryName(CreativeCategory category) {
-  switch (category) {
-    case affonso::v1::CREATIVE_CATEGORY_BRAND:
-      return "brand";
-    case affonso::v1::CREATIVE_CATEGORY_BANNER:
-      return "banner";
-    case affonso::v1::CREATIVE_CATEGORY_PRODUCT:
-      return "product";
-    case affonso::v1::CREATIVE_CATEGORY_CONTENT:
-      return "content";
-    case affonso::v1::CREATIVE_CATEGORY_VIDEO:
-      return "video";
-    case affonso::v1::CREATIVE_CATEGORY_DOCUMENT:
-      return "document";
-    default:
-      return "";
-  }
-}
-
-// A present nullable text: a string or null.
-absl::Status CheckStringOrNull(absl::string_view field, const Value& value) {
-  if (value.kind_case() == Value::kNullValue || value.kind_case() == Value::kStringValue) {
-    return absl::OkStatus();
-  }
-  return ValidationError(field, absl::StrCat(field, " must be a string or null"));
-}
-
 absl::Status CheckText(absl::string_view field, bool present, const Value& value,
                        size_t max_characters) {
   if (!present) return absl::OkStatus();
-  AFFONSO_RETURN_IF_ERROR(CheckStringOrNull(field, value));
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
   if (value.kind_case() != Value::kStringValue) return absl::OkStatus();
   return CheckMaxLength(field, value.string_value(), max_characters);
 }
@@ -76,7 +49,7 @@ absl::Status CheckText(absl::string_view field, bool present, const Value& value
 absl::Status CheckLongText(absl::string_view field, bool present, const Value& value,
                            size_t max_bytes) {
   if (!present) return absl::OkStatus();
-  AFFONSO_RETURN_IF_ERROR(CheckStringOrNull(field, value));
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
   if (value.kind_case() == Value::kStringValue && value.string_value().size() > max_bytes) {
     return ValidationError(field,
                            absl::StrCat(field, " is at most ", max_bytes, " bytes of UTF-8"));
@@ -86,7 +59,7 @@ absl::Status CheckLongText(absl::string_view field, bool present, const Value& v
 
 // An absolute http(s) URL with a host, without blanks or control characters.
 absl::Status CheckUrl(const Value& value) {
-  AFFONSO_RETURN_IF_ERROR(CheckStringOrNull("url", value));
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString("url", value));
   if (value.kind_case() != Value::kStringValue) return absl::OkStatus();
   const std::string& url = value.string_value();
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength("url", url, kMaxCreativeUrlLength));
@@ -154,13 +127,13 @@ absl::StatusOr<CreativeInput> ValidateCreativeInput(const CreativeInput& input) 
   AFFONSO_RETURN_IF_ERROR(CheckLongText("description", input.has_description(), input.description(),
                                         kMaxCreativeTextBytes));
   if (input.has_category()) {
-    AFFONSO_RETURN_IF_ERROR(CheckStringOrNull("category", input.category()));
+    AFFONSO_RETURN_IF_ERROR(CheckNullableString("category", input.category()));
     if (input.category().kind_case() == Value::kStringValue) {
       const CreativeCategory category = ParseCategory(input.category().string_value());
       if (category == affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED) {
         return ValidationError("category", absl::StrCat("category must be ", kCategories));
       }
-      normalized.mutable_category()->set_string_value(CategoryName(category));
+      normalized.mutable_category()->set_string_value(storage::CreativeCategoryToDb(category));
     }
   }
   AFFONSO_RETURN_IF_ERROR(CheckText("subcategory", input.has_subcategory(), input.subcategory(),

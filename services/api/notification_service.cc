@@ -23,10 +23,8 @@ absl::StatusOr<std::optional<std::optional<std::string>>> ReadText(absl::string_
                                                                    const Value& value) {
   using Result = std::optional<std::optional<std::string>>;
   if (!present) return Result();
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
   if (value.kind_case() == Value::kNullValue) return Result(std::optional<std::string>());
-  if (value.kind_case() != Value::kStringValue) {
-    return ValidationError(field, absl::StrCat(field, " must be a string or null"));
-  }
   return Result(std::optional<std::string>(value.string_value()));
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "services/api/program_service.h"
 #include "services/call/validation.h"
 
 namespace affonso::services {
@@ -144,13 +145,6 @@ absl::Status CheckAnswer(const OnboardingFormQuestion& question, const Value& an
       type == "textarea" ? storage::kMaxTextareaAnswerLength : storage::kMaxTextInputAnswerLength);
 }
 
-// The `program_id` query parameter as the store takes it: "" for absent.
-absl::StatusOr<std::string> ProgramOf(bool present, const std::string& program_id) {
-  if (!present || program_id.empty()) return std::string();
-  if (!LooksLikeId(program_id, "prg")) return NotFoundError("program");
-  return program_id;
-}
-
 }  // namespace
 
 absl::StatusOr<storage::OnboardingFormChange> ParseOnboardingFormInput(
@@ -267,7 +261,7 @@ grpc::Status OnboardingServiceImpl::GetOnboardingForm(
   return runner_.Run(
       context, "GetOnboardingForm", *request, [&](const Caller& caller) -> absl::Status {
         AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                                 ProgramOf(request->has_program_id(), request->program_id()));
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
         AFFONSO_ASSIGN_OR_RETURN(*response, store_->GetForm(caller.team_id, program));
         return absl::OkStatus();
       });
@@ -281,7 +275,7 @@ grpc::Status OnboardingServiceImpl::CreateOnboardingForm(
         AFFONSO_ASSIGN_OR_RETURN(storage::OnboardingFormChange change,
                                  ParseOnboardingFormInput(request->form(), /*create=*/true));
         AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                                 ProgramOf(request->has_program_id(), request->program_id()));
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
         AFFONSO_ASSIGN_OR_RETURN(*response, store_->CreateForm(caller.team_id, program, change));
         RpcRunner::SetHttpCode(context, 201);
         return absl::OkStatus();
@@ -296,7 +290,7 @@ grpc::Status OnboardingServiceImpl::UpdateOnboardingForm(
         AFFONSO_ASSIGN_OR_RETURN(storage::OnboardingFormChange change,
                                  ParseOnboardingFormInput(request->form(), /*create=*/false));
         AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                                 ProgramOf(request->has_program_id(), request->program_id()));
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
         AFFONSO_ASSIGN_OR_RETURN(*response, store_->UpdateForm(caller.team_id, program, change));
         return absl::OkStatus();
       });
@@ -308,7 +302,7 @@ grpc::Status OnboardingServiceImpl::DeleteOnboardingForm(
   return runner_.Run(
       context, "DeleteOnboardingForm", *request, [&](const Caller& caller) -> absl::Status {
         AFFONSO_ASSIGN_OR_RETURN(std::string program,
-                                 ProgramOf(request->has_program_id(), request->program_id()));
+                                 ProgramIdParam(request->has_program_id(), request->program_id()));
         AFFONSO_ASSIGN_OR_RETURN(std::string id, store_->DeleteForm(caller.team_id, program));
         response->set_id(id);
         response->set_deleted(true);

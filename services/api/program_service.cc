@@ -314,10 +314,9 @@ absl::StatusOr<Value> NormalizeTrackingTemplate(const Value& tmpl) {
 // A nullable text of the program PATCH: a string (<= max) or null.
 absl::Status CheckNullableText(absl::string_view field, bool present, const Value& value,
                                size_t max) {
-  if (!present || value.kind_case() == Value::kNullValue) return absl::OkStatus();
-  if (value.kind_case() != Value::kStringValue) {
-    return ValidationError(field, absl::StrCat(field, " must be a string or null"));
-  }
+  if (!present) return absl::OkStatus();
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
+  if (value.kind_case() == Value::kNullValue) return absl::OkStatus();
   return CheckMaxLength(field, value.string_value(), max);
 }
 

@@ -47,10 +47,9 @@ absl::Status CheckEnum(absl::string_view field, bool present, int value, IsValid
 // A nullable text: null, or a string of at most `max` characters; "" is
 // null. `*value` normalised in place.
 absl::Status NullableText(absl::string_view field, bool present, Value* value, size_t max) {
-  if (!present || value->kind_case() == Value::kNullValue) return absl::OkStatus();
-  if (value->kind_case() != Value::kStringValue) {
-    return ValidationError(field, absl::StrCat(field, " must be a string or null"));
-  }
+  if (!present) return absl::OkStatus();
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, *value));
+  if (value->kind_case() == Value::kNullValue) return absl::OkStatus();
   if (value->string_value().empty()) {
     value->set_null_value(google::protobuf::NULL_VALUE);
     return absl::OkStatus();

@@ -75,6 +75,14 @@ absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, si
   return absl::OkStatus();
 }
 
+absl::Status CheckNullableString(absl::string_view field, const google::protobuf::Value& value) {
+  if (value.kind_case() == google::protobuf::Value::kNullValue ||
+      value.kind_case() == google::protobuf::Value::kStringValue) {
+    return absl::OkStatus();
+  }
+  return ValidationError(field, absl::StrCat(field, " must be a string or null"));
+}
+
 bool IsValidEmail(absl::string_view value) {
   if (value.size() > 254) return false;
   size_t at = value.rfind('@');

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/repeated_field.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace affonso::services {
 
@@ -19,6 +20,10 @@ namespace affonso::services {
 absl::Status RequireNonEmpty(absl::string_view field, absl::string_view value);
 // Length in characters (UTF-8 code points), as a user counts them.
 absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, size_t max);
+// A nullable text field (a google.protobuf.Value, as the SDK's `string |
+// null`): a string or null; anything else (a number, a bool, an object, a
+// list, nothing set) is "<field> must be a string or null".
+absl::Status CheckNullableString(absl::string_view field, const google::protobuf::Value& value);
 // Empty passes (optional field); otherwise a plausible address, <= 254 chars.
 absl::Status CheckEmail(absl::string_view field, absl::string_view value);
 bool IsValidEmail(absl::string_view value);

@@ -34,6 +34,25 @@ TEST(ValidationTest, MaxLengthCountsCharactersNotBytes) {
   EXPECT_EQ(ApiErrorCode(status), "VALIDATION_ERROR");
 }
 
+TEST(ValidationTest, NullableStringsAreAStringOrNull) {
+  google::protobuf::Value value;
+  value.set_string_value("");
+  EXPECT_OK(CheckNullableString("name", value));
+  value.set_null_value(google::protobuf::NULL_VALUE);
+  EXPECT_OK(CheckNullableString("name", value));
+  google::protobuf::Value unset;
+  EXPECT_THAT(CheckNullableString("name", unset), HasApiError("VALIDATION_ERROR", "name"));
+  value.set_number_value(1);
+  EXPECT_THAT(CheckNullableString("name", value), HasApiError("VALIDATION_ERROR", "name"));
+  value.set_bool_value(false);
+  EXPECT_THAT(CheckNullableString("name", value), HasApiError("VALIDATION_ERROR", "name"));
+  value.mutable_list_value()->add_values()->set_string_value("a");
+  EXPECT_THAT(CheckNullableString("url", value), HasApiError("VALIDATION_ERROR", "url"));
+  value.mutable_struct_value();
+  EXPECT_THAT(CheckNullableString("url", value), HasApiError("VALIDATION_ERROR", "url"));
+  EXPECT_EQ(CheckNullableString("url", value).message(), "url must be a string or null");
+}
+
 TEST(ValidationTest, AcceptsOrdinaryAddresses) {
   for (const char* email : {"a@b.co", "first.last+tag@example.com", "x_y@sub.domain.io",
                             "o'brien@example.ie", "USER@EXAMPLE.COM"}) {

@@ -9,8 +9,9 @@
 -- marketplace_listed). Off by default: access_mode is 'public' for every
 -- existing program, so it cannot be what publishes one.
 ALTER TABLE programs ADD COLUMN IF NOT EXISTS marketplace_listed boolean NOT NULL DEFAULT false;
--- The marketplace's one cross-team read: listed programs, newest first.
-CREATE INDEX IF NOT EXISTS programs_marketplace ON programs (created_at DESC, id)
+-- The marketplace's one cross-team read: listed programs, newest first (in
+-- the order of its ORDER BY created_at DESC, id DESC).
+CREATE INDEX IF NOT EXISTS programs_marketplace ON programs (created_at DESC, id DESC)
   WHERE marketplace_listed;
 
 -- A program without a row has never set its terms: GET answers null and payouts

@@ -17,19 +17,31 @@ CREATE TABLE onboarding_forms (
 );
 CREATE UNIQUE INDEX onboarding_forms_one_per_program ON onboarding_forms (team_id, program_id);
 
+-- Whether every option of a question is 1 to 200 characters (the service's
+-- kMaxOnboardingOptionLength; a CHECK cannot hold the subquery itself).
+CREATE FUNCTION onboarding_options_fit(options text[]) RETURNS boolean
+  LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT coalesce(bool_and(coalesce(char_length(o) BETWEEN 1 AND 200, false)), true)
+    FROM unnest(options) AS o
+  $$;
+
 -- `position` is the question's index in the list the caller last gave; the
 -- form shows its questions by sort_order (the API's `order`), then position.
+-- The limits are the service's (storage/onboarding_store.h): a question of 1
+-- to 500 characters, at most 20 options of 1 to 200 characters, an order
+-- from 0 to 10000.
 CREATE TABLE onboarding_questions (
   team_id     text NOT NULL,
   id          text NOT NULL,
   form_id     text NOT NULL,
   position    integer NOT NULL,
-  question    text NOT NULL,
+  question    text NOT NULL CHECK (char_length(question) BETWEEN 1 AND 500),
   type        text NOT NULL
               CHECK (type IN ('single_choice', 'multiple_choice', 'text_input', 'textarea')),
   is_required boolean NOT NULL DEFAULT false,
-  options     text[] NOT NULL DEFAULT '{}',
-  sort_order  integer NOT NULL,
+  options     text[] NOT NULL DEFAULT '{}'
+              CHECK (cardinality(options) <= 20 AND onboarding_options_fit(options)),
+  sort_order  integer NOT NULL CHECK (sort_order BETWEEN 0 AND 10000),
   PRIMARY KEY (team_id, id),
   FOREIGN KEY (team_id, form_id) REFERENCES onboarding_forms (team_id, id) ON DELETE CASCADE,
   CHECK ((type IN ('single_choice', 'multiple_choice')) = (cardinality(options) > 0))
