@@ -340,6 +340,31 @@ def check_security(pod_spec, container, where, problems):
         problems.add(where, "securityContext.capabilities.drop lacks ALL")
 
 
+# Settings a container serving the API must take from a Secret it cannot
+# start without: unset, that replica refuses what the setting enables.
+# PARTNER_TOKEN_SECRET: else no partner token is issued, and a key that differs
+# between replicas makes a token work only on the pod that issued it.
+REQUIRED_API_SECRETS = ("PARTNER_TOKEN_SECRET",)
+
+
+def check_required_secrets(container, binary, env, where, problems):
+    if setting(env, binary, "ROLE") == "dispatcher":
+        return
+    refs = {}
+    for entry in container.get("env") or []:
+        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+        if ref is not None:
+            refs[entry.get("name")] = ref
+    for name in REQUIRED_API_SECRETS:
+        if name not in binary.settings:
+            continue
+        ref = refs.get(name)
+        if ref is None:
+            problems.add(where, f"serves the API but takes {name} from no Secret")
+        elif ref.get("optional"):
+            problems.add(where, f"serves the API but its Secret key {name} is optional")
+
+
 def check_container(doc, pod_spec, container, ctx, long_running):
     problems, binaries, index = ctx["problems"], ctx["binaries"], ctx["index"]
     where = f"{doc.where()} container {container.get('name')}"
@@ -362,6 +387,7 @@ def check_container(doc, pod_spec, container, ctx, long_running):
             if flag not in binary.flags and not (flag.startswith("no") and flag[2:] in binary.flags):
                 problems.add(where, f"argument {arg}: {binary.name} has no flag --{flag}")
     env = container_env(container, binary, index, where, problems)
+    check_required_secrets(container, binary, env, where, problems)
 
     resources = container.get("resources") or {}
     for part in ("requests", "limits"):

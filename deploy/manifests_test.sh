@@ -85,6 +85,10 @@ broken "unknown flag in a command" "ctl has no flag --database-url" k8s/migrate/
   'command: ["ctl", "migrate"]' 'command: ["ctl", "--database-url=x", "migrate"]'
 broken "Secret key typo" "has no key DATABASE_URI" k8s/base/api.yaml \
   "key: DATABASE_URL" "key: DATABASE_URI"
+broken "partner token secret optional" "its Secret key PARTNER_TOKEN_SECRET is optional" \
+  k8s/base/api.yaml "key: PARTNER_TOKEN_SECRET" $'key: PARTNER_TOKEN_SECRET\n                  optional: true'
+broken "partner token secret not given to the API" "takes PARTNER_TOKEN_SECRET from no Secret" \
+  k8s/base/api.yaml "- name: PARTNER_TOKEN_SECRET" "- name: PARTNER_TOKEN_SECRET_UNUSED"
 broken "probe on a port that does not exist" "no port named metric" k8s/base/dispatcher.yaml \
   "port: metrics" "port: metric"
 broken "containerPort differs from the setting" "but GRPC_PORT is 50052" \

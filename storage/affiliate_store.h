@@ -71,6 +71,20 @@ class AffiliateStore {
   virtual absl::StatusOr<affonso::v1::Affiliate> GetAffiliate(absl::string_view team_id,
                                                               absl::string_view id) = 0;
 
+  // POST /v1/embed/token's partner: the live affiliate of request.program_id
+  // whose email equals request.email (case-insensitive; the oldest when there
+  // are several), else one created exactly as CreateAffiliate does (its
+  // outbox events included). One transaction holding a lock on (team,
+  // program, lower(email)), so concurrent calls for one new email create one
+  // affiliate. NOT_FOUND as CreateAffiliate (another team's program even when
+  // the email matches nothing).
+  struct FoundOrCreated {
+    std::string affiliate_id;
+    bool created = false;
+  };
+  virtual absl::StatusOr<FoundOrCreated> FindOrCreateAffiliateByEmail(
+      absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) = 0;
+
   // Changes only the fields present in `request` (partnership_status carries
   // the status; the service folds `status` into it). Present and "" clears
   // group_id, external_user_id, company_name, country_code, and payout_method

@@ -60,12 +60,6 @@ class PartnerTokenStore {
   virtual absl::StatusOr<int> RevokeAffiliateTokens(absl::string_view team_id,
                                                     absl::string_view affiliate_id) = 0;
 
-  // The team's live affiliate in `program_id` with `email` (case-insensitive;
-  // the oldest when there are several), nullopt when none. NOT_FOUND
-  // ("program") when the program is not the team's.
-  virtual absl::StatusOr<std::optional<std::string>> FindAffiliateByEmail(
-      absl::string_view team_id, absl::string_view program_id, absl::string_view email) = 0;
-
   // The team's default program; NOT_FOUND("program") when it has none.
   virtual absl::StatusOr<std::string> DefaultProgram(absl::string_view team_id) = 0;
 };

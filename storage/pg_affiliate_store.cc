@@ -72,6 +72,21 @@ constexpr Statement kInsertAffiliate{
 constexpr Statement kProgramExists{"affiliate_program_exists",
                                    "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
 
+// FindOrCreateAffiliateByEmail's lock: one (team, program, lower(email)) at a
+// time, until the transaction ends. Seed 24: apart from the other advisory
+// locks' keys. $1 team, $2 program, $3 email.
+constexpr Statement kLockEmail{
+    "affiliate_lock_email",
+    "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text || '/' || "
+    "  lower($3::text), 24))"};
+
+// $1 team, $2 program, $3 email: the oldest live affiliate with that email.
+constexpr Statement kFindLiveByEmail{
+    "affiliate_find_live_by_email",
+    "SELECT id FROM affiliates WHERE team_id = $1 AND program_id = $2 "
+    "  AND lower(email) = lower($3) AND deleted_at IS NULL "
+    "ORDER BY created_at, id LIMIT 1"};
+
 // $1 id, $2 team (also kAffiliateExists and kSoftDeleteAffiliate).
 constexpr Statement kSelectAffiliate{"affiliate_select",
                                      "SELECT " AFFONSO_AFFILIATE_COLUMNS
@@ -343,6 +358,31 @@ const char* OptionalText(bool present, const std::string& value) {
   return present ? value.c_str() : nullptr;
 }
 
+// kInsertAffiliate in `tx`: the create of CreateAffiliate and of
+// FindOrCreateAffiliateByEmail. `metadata` and `payout_details` are the
+// request's, as JSON ("" = none).
+absl::StatusOr<Affiliate> InsertAffiliateRow(Tx& tx, const std::string& id,
+                                             const std::string& team_id,
+                                             const affonso::v1::CreateAffiliateRequest& request,
+                                             const std::string& tracking_id,
+                                             const std::string& metadata,
+                                             const std::string& payout_details) {
+  pqxx::result rows = tx.Exec(
+      kInsertAffiliate, id, team_id, request.program_id(), NullIfEmpty(request.group_id()),
+      request.name(), request.email(), tracking_id,
+      PartnershipStatusToDb(request.partnership_status()), NullIfEmpty(request.external_user_id()),
+      metadata, request.onboarding_completed(), NullIfEmpty(request.company_name()),
+      NullIfEmpty(request.country_code()), NullIfEmpty(request.payout_method()),
+      NullIfEmpty(payout_details), NewId("evt"), NewId("evt"));
+  if (rows.empty()) {
+    if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
+      return NotFoundError("program");
+    }
+    return NotFoundError("group");
+  }
+  return ReadAffiliate(rows[0]);
+}
+
 }  // namespace
 
 const char* PartnershipStatusToDb(affonso::v1::PartnershipStatus status) {
@@ -401,22 +441,44 @@ absl::StatusOr<Affiliate> PgAffiliateStore::InsertAffiliate(
   const std::string payout_details =
       request.has_payout_details() ? StructToJson(request.payout_details()) : "";
   return pool_->Autocommit("create_affiliate", [&](Tx& tx) -> absl::StatusOr<Affiliate> {
-    pqxx::result rows =
-        tx.Exec(kInsertAffiliate, id, team_id, request.program_id(),
-                NullIfEmpty(request.group_id()), request.name(), request.email(), tracking_id,
-                PartnershipStatusToDb(request.partnership_status()),
-                NullIfEmpty(request.external_user_id()), metadata, request.onboarding_completed(),
-                NullIfEmpty(request.company_name()), NullIfEmpty(request.country_code()),
-                NullIfEmpty(request.payout_method()), NullIfEmpty(payout_details), NewId("evt"),
-                NewId("evt"));
-    if (rows.empty()) {
-      if (tx.Exec(kProgramExists, request.program_id(), team_id).empty()) {
-        return NotFoundError("program");
-      }
-      return NotFoundError("group");
-    }
-    return ReadAffiliate(rows[0]);
+    return InsertAffiliateRow(tx, id, team_id, request, tracking_id, metadata, payout_details);
   });
+}
+
+absl::StatusOr<AffiliateStore::FoundOrCreated> PgAffiliateStore::FindOrCreateAffiliateByEmail(
+    absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) {
+  const std::string team(team_id);
+  const std::string metadata = StructToJson(request.metadata());
+  const std::string payout_details =
+      request.has_payout_details() ? StructToJson(request.payout_details()) : "";
+  // A taken tracking id (generated, so unlikely) rolls the whole attempt back.
+  for (int attempt = 1;; ++attempt) {
+    const std::string id = NewId("aff");
+    const std::string tracking_id = request.tracking_id().empty()
+                                        ? absl::AsciiStrToLower(RandomBase62(kTrackingIdLength))
+                                        : request.tracking_id();
+    auto found = pool_->InTransaction(
+        "find_or_create_affiliate", [&](Tx& tx) -> absl::StatusOr<FoundOrCreated> {
+          tx.Exec(kLockEmail, team, request.program_id(), request.email());
+          if (tx.Exec(kProgramExists, request.program_id(), team).empty()) {
+            return NotFoundError("program");
+          }
+          const pqxx::result rows =
+              tx.Exec(kFindLiveByEmail, team, request.program_id(), request.email());
+          if (!rows.empty()) return FoundOrCreated{ReadText(rows[0]["id"]), false};
+          AFFONSO_ASSIGN_OR_RETURN(
+              Affiliate created,
+              InsertAffiliateRow(tx, id, team, request, tracking_id, metadata, payout_details));
+          return FoundOrCreated{created.id(), true};
+        });
+    if (found.status().code() != absl::StatusCode::kAlreadyExists) return found;
+    if (!request.tracking_id().empty()) return TrackingIdTaken();
+    if (attempt >= kTrackingIdAttempts) {
+      AFFONSO_LOG(kWarning, "find_or_create_affiliate: no free tracking id after ", attempt,
+                  " attempts in program ", request.program_id());
+      return absl::InternalError("internal error");
+    }
+  }
 }
 
 absl::StatusOr<Affiliate> PgAffiliateStore::GetAffiliate(absl::string_view team_id,

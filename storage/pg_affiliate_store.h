@@ -14,6 +14,8 @@ class PgAffiliateStore final : public AffiliateStore {
       absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) override;
   absl::StatusOr<affonso::v1::Affiliate> GetAffiliate(absl::string_view team_id,
                                                       absl::string_view id) override;
+  absl::StatusOr<FoundOrCreated> FindOrCreateAffiliateByEmail(
+      absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) override;
   absl::StatusOr<affonso::v1::Affiliate> UpdateAffiliate(
       absl::string_view team_id, const affonso::v1::UpdateAffiliateRequest& request) override;
   absl::Status DeleteAffiliate(absl::string_view team_id, absl::string_view id) override;

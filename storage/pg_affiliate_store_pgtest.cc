@@ -614,6 +614,59 @@ TEST(ContainsPatternTest, EscapesLikeWildcards) {
   EXPECT_EQ(ContainsPattern("50%_off\\"), "%50\\%\\_off\\\\%");
 }
 
+TEST_F(PgAffiliateStoreTest, FindOrCreateByEmailFindsTheOldestLiveOneOrCreatesWithItsEvent) {
+  auto count = [&](const std::string& sql) { return db_->QueryValue(sql); };
+  CreateAffiliateRequest request = NewRequest(team_a_, "pat");
+  ASSERT_OK_AND_ASSIGN(AffiliateStore::FoundOrCreated first,
+                       store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request));
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(count(absl::StrCat("SELECT count(*) FROM outbox_events WHERE type = "
+                               "'affiliate.created' AND payload->'data'->>'affiliateId' = '",
+                               first.affiliate_id, "'")),
+            "1");
+
+  // Any case: the same one, nothing written.
+  const std::string events = count("SELECT count(*) FROM outbox_events");
+  request.set_email("PAT@Example.COM");
+  ASSERT_OK_AND_ASSIGN(AffiliateStore::FoundOrCreated again,
+                       store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request));
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.affiliate_id, first.affiliate_id);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox_events"), events);
+
+  // A second one with the email (POST /v1/affiliates allows it): the oldest wins.
+  MustCreate(team_a_, NewRequest(team_a_, "pat"));
+  ASSERT_OK_AND_ASSIGN(again, store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request));
+  EXPECT_EQ(again.affiliate_id, first.affiliate_id);
+
+  // Deleted ones are not found: a new one.
+  db_->QueryValue(
+      "UPDATE affiliates SET deleted_at = now() WHERE email = 'pat@example.com' "
+      "RETURNING id");
+  ASSERT_OK_AND_ASSIGN(again, store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request));
+  EXPECT_TRUE(again.created);
+  EXPECT_NE(again.affiliate_id, first.affiliate_id);
+}
+
+TEST_F(PgAffiliateStoreTest, FindOrCreateByEmailRefusesAsCreateDoes) {
+  const std::string affiliates = db_->QueryValue("SELECT count(*) FROM affiliates");
+  // Another team's program, even for an email that is there.
+  MustCreate(team_b_, NewRequest(team_b_, "bob"));
+  CreateAffiliateRequest request = NewRequest(team_b_, "bob");
+  EXPECT_THAT(store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  request = NewRequest(team_a_, "gus");
+  request.set_group_id("grp_nosuchgroup");
+  EXPECT_THAT(store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  MustCreate(team_a_, NewRequest(team_a_, "taken", "taken-1"));
+  request = NewRequest(team_a_, "newcomer", "taken-1");
+  EXPECT_THAT(store_->FindOrCreateAffiliateByEmail(team_a_.team_id, request).status(),
+              HasApiError(api_code::kDuplicate, "tracking_id"));
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM affiliates"),
+            std::to_string(std::stoi(affiliates) + 2));
+}
+
 }  // namespace
 }  // namespace affonso::storage
 

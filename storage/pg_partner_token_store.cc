@@ -23,11 +23,17 @@ namespace {
   "LEFT JOIN program_tracking_settings s ON s.program_id = t.program_id "
 
 // Only for the team's live affiliate, and not a rejected one; the program is
-// the affiliate's.
+// the affiliate's. The same statement deletes the affiliate's rows expired
+// over an hour ago (the signature refuses their tokens already; the hour
+// covers clocks apart between servers and database), so an affiliate keeps
+// at most the rows issued within a token lifetime and an hour.
 // $1 team, $2 id, $3 purpose, $4 affiliate, $5 expiry (epoch micros).
 constexpr Statement kIssue{
     "partner_token_issue",
-    "WITH t AS ( "
+    "WITH expired AS ( "
+    "  DELETE FROM partner_tokens WHERE team_id = $1 AND affiliate_id = $4 "
+    "    AND expires_at < now() - interval '1 hour'), "
+    "t AS ( "
     "  INSERT INTO partner_tokens (team_id, id, purpose, affiliate_id, program_id, expires_at) "
     "  SELECT a.team_id, $2, $3, a.id, a.program_id, " AFFONSO_SQL_FROM_MICROS("$5::bigint") " "
     "  FROM affiliates a WHERE a.id = $4 AND a.team_id = $1 AND a.deleted_at IS NULL "
@@ -56,18 +62,10 @@ constexpr Statement kRevokeAffiliate{
     "UPDATE partner_tokens SET revoked_at = now(), revoked_reason = 'operator' "
     "WHERE team_id = $1 AND affiliate_id = $2 AND revoked_at IS NULL"};
 
-constexpr Statement kProgramExists{"partner_token_program_exists",
-                                   "SELECT 1 FROM programs WHERE id = $1 AND team_id = $2"};
-
-// $1 team, $2 program, $3 email.
-constexpr Statement kFindByEmail{"partner_token_affiliate_by_email",
-                                 "SELECT id FROM affiliates WHERE team_id = $1 AND program_id = $2 "
-                                 "  AND lower(email) = lower($3) AND deleted_at IS NULL "
-                                 "ORDER BY created_at, id LIMIT 1"};
-
-constexpr Statement kDefaultProgram{
-    "partner_token_default_program",
-    "SELECT id FROM programs WHERE team_id = $1 ORDER BY is_default DESC, created_at, id LIMIT 1"};
+// As the other stores read "no program_id": the team's default program, and
+// none (no fallback to another program) when it has no default.
+constexpr Statement kDefaultProgram{"partner_token_default_program",
+                                    "SELECT id FROM programs WHERE team_id = $1 AND is_default"};
 
 #undef AFFONSO_GRANT_JOINS
 #undef AFFONSO_GRANT_COLUMNS
@@ -96,16 +94,18 @@ absl::StatusOr<PartnerTokenGrant> PgPartnerTokenStore::IssueToken(absl::string_v
                                                                   absl::string_view purpose,
                                                                   absl::string_view affiliate_id,
                                                                   int64_t expires_at_micros) {
-  return pool_->Autocommit("issue_partner_token", [&](Tx& tx) -> absl::StatusOr<PartnerTokenGrant> {
-    const pqxx::result rows =
-        tx.Exec(kIssue, std::string(team_id), std::string(token_id), std::string(purpose),
-                std::string(affiliate_id), expires_at_micros);
-    if (!rows.empty()) return ReadGrant(rows[0]);
-    if (tx.Exec(kLiveAffiliate, std::string(affiliate_id), std::string(team_id)).empty()) {
-      return NotFoundError("affiliate");
-    }
-    return ValidationError("partnership_status", "a rejected affiliate gets no partner token");
-  });
+  // Two statements (the insert, and why it inserted nothing): one transaction.
+  return pool_->InTransaction(
+      "issue_partner_token", [&](Tx& tx) -> absl::StatusOr<PartnerTokenGrant> {
+        const pqxx::result rows =
+            tx.Exec(kIssue, std::string(team_id), std::string(token_id), std::string(purpose),
+                    std::string(affiliate_id), expires_at_micros);
+        if (!rows.empty()) return ReadGrant(rows[0]);
+        if (tx.Exec(kLiveAffiliate, std::string(affiliate_id), std::string(team_id)).empty()) {
+          return NotFoundError("affiliate");
+        }
+        return ValidationError("partnership_status", "a rejected affiliate gets no partner token");
+      });
 }
 
 absl::StatusOr<PartnerTokenGrant> PgPartnerTokenStore::ResolveToken(absl::string_view team_id,
@@ -140,19 +140,6 @@ absl::StatusOr<int> PgPartnerTokenStore::RevokeAffiliateTokens(absl::string_view
     return static_cast<int>(
         tx.Exec(kRevokeAffiliate, std::string(team_id), std::string(affiliate_id)).affected_rows());
   });
-}
-
-absl::StatusOr<std::optional<std::string>> PgPartnerTokenStore::FindAffiliateByEmail(
-    absl::string_view team_id, absl::string_view program_id, absl::string_view email) {
-  return pool_->Autocommit(
-      "find_affiliate_by_email", [&](Tx& tx) -> absl::StatusOr<std::optional<std::string>> {
-        const std::string team(team_id);
-        const std::string program(program_id);
-        if (tx.Exec(kProgramExists, program, team).empty()) return NotFoundError("program");
-        const pqxx::result rows = tx.Exec(kFindByEmail, team, program, std::string(email));
-        if (rows.empty()) return std::optional<std::string>();
-        return std::optional<std::string>(ReadText(rows[0]["id"]));
-      });
 }
 
 absl::StatusOr<std::string> PgPartnerTokenStore::DefaultProgram(absl::string_view team_id) {

@@ -21,9 +21,6 @@ class PgPartnerTokenStore final : public PartnerTokenStore {
   absl::Status RevokeToken(absl::string_view team_id, absl::string_view token_id) override;
   absl::StatusOr<int> RevokeAffiliateTokens(absl::string_view team_id,
                                             absl::string_view affiliate_id) override;
-  absl::StatusOr<std::optional<std::string>> FindAffiliateByEmail(absl::string_view team_id,
-                                                                  absl::string_view program_id,
-                                                                  absl::string_view email) override;
   absl::StatusOr<std::string> DefaultProgram(absl::string_view team_id) override;
 
  private:

@@ -1,10 +1,8 @@
 #include "storage/pg_partner_token_store.h"
 
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api_error.h"
@@ -98,20 +96,30 @@ TEST_F(PgPartnerTokenStoreTest, RevokedOrOrphanedTokensAreRefused) {
   EXPECT_OK(store_->ResolveToken(b_.team_id, "ptk_3", "portal"));
 }
 
-TEST_F(PgPartnerTokenStoreTest, FindsTheProgramsAffiliateByEmail) {
-  const std::string email = db_->QueryValue(
-      absl::StrCat("SELECT email FROM affiliates WHERE id = '", a_.affiliate_id, "'"));
-  ASSERT_OK_AND_ASSIGN(
-      std::optional<std::string> found,
-      store_->FindAffiliateByEmail(a_.team_id, a_.program_id, absl::AsciiStrToUpper(email)));
-  EXPECT_EQ(found, a_.affiliate_id);
-  ASSERT_OK_AND_ASSIGN(found,
-                       store_->FindAffiliateByEmail(a_.team_id, a_.program_id, "nobody@x.io"));
-  EXPECT_FALSE(found.has_value());
-  EXPECT_THAT(store_->FindAffiliateByEmail(b_.team_id, a_.program_id, email).status(),
-              StatusIs(absl::StatusCode::kNotFound));
+TEST_F(PgPartnerTokenStoreTest, TheDefaultProgramOnlyNeverAnother) {
   EXPECT_THAT(store_->DefaultProgram(a_.team_id), IsOkAndHolds(a_.program_id));
   EXPECT_THAT(store_->DefaultProgram("team_none"), StatusIs(absl::StatusCode::kNotFound));
+  // A team whose programs are none of them the default: 404, as the other
+  // stores answer an absent program_id, not the oldest program.
+  db_->QueryValue(absl::StrCat("UPDATE programs SET is_default = false WHERE team_id = '",
+                               a_.team_id, "' RETURNING id"));
+  EXPECT_THAT(store_->DefaultProgram(a_.team_id), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(PgPartnerTokenStoreTest, IssuingDeletesTheAffiliatesLongExpiredRowsOnly) {
+  ASSERT_OK(store_->IssueToken(a_.team_id, "ptk_old", "portal", a_.affiliate_id, InAnHour()));
+  ASSERT_OK(store_->IssueToken(a_.team_id, "ptk_recent", "portal", a_.affiliate_id, InAnHour()));
+  ASSERT_OK(store_->IssueToken(b_.team_id, "ptk_b_old", "portal", b_.affiliate_id, InAnHour()));
+  // Expired two hours ago, and a minute ago (within the clock margin).
+  db_->QueryValue(
+      "UPDATE partner_tokens SET expires_at = now() - interval '2 hours' "
+      "WHERE id IN ('ptk_old', 'ptk_b_old') RETURNING id");
+  db_->QueryValue(
+      "UPDATE partner_tokens SET expires_at = now() - interval '1 minute' "
+      "WHERE id = 'ptk_recent' RETURNING id");
+  ASSERT_OK(store_->IssueToken(a_.team_id, "ptk_new", "embed", a_.affiliate_id, InAnHour()));
+  EXPECT_EQ(db_->QueryValue("SELECT string_agg(id, ',' ORDER BY id) FROM partner_tokens"),
+            "ptk_b_old,ptk_new,ptk_recent");
 }
 
 }  // namespace

@@ -12,12 +12,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -408,6 +410,53 @@ TEST_F(PartnerAccessRestTest, EmbedTokenFindsOrCreatesThePartner) {
   EXPECT_EQ(std::stoi(db_->QueryValue("SELECT count(*) FROM affiliates")), affiliates + 1);
 }
 
+TEST_F(PartnerAccessRestTest, ConcurrentEmbedCallsForOneNewEmailCreateOneAffiliate) {
+  constexpr int kCalls = 8;
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string email = absl::StrCat("race", round, "@example.com");
+    std::vector<HttpResult> results(kCalls);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCalls; ++i) {
+      threads.emplace_back([&, i] {
+        // Every call starts at once; half of them spell the email upper case.
+        ready.fetch_add(1);
+        while (ready.load() < kCalls) std::this_thread::yield();
+        results[i] = Call("POST", "/v1/embed/token",
+                          absl::StrCat("{\"partner\":{\"email\":\"",
+                                       i % 2 ? absl::AsciiStrToUpper(email) : email, "\"}}"));
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    int created = 0;
+    for (const HttpResult& result : results) {
+      EXPECT_TRUE(result.status == 200 || result.status == 201) << result.body;
+      if (result.status == 201) ++created;
+    }
+    EXPECT_EQ(created, 1) << email;
+    EXPECT_EQ(db_->QueryValue(absl::StrCat("SELECT count(*) FROM affiliates WHERE lower(email) = '",
+                                           email, "'")),
+              "1")
+        << email;
+    const std::string id = db_->QueryValue(
+        absl::StrCat("SELECT id FROM affiliates WHERE lower(email) = '", email, "' LIMIT 1"));
+    EXPECT_EQ(Events(id), "affiliate.created") << email;
+    EXPECT_EQ(db_->QueryValue(absl::StrCat(
+                  "SELECT count(*) FROM outbox_events WHERE type = 'affiliate.created' AND "
+                  "lower(payload->'data'->>'email') = '",
+                  email, "'")),
+              "1")
+        << email;
+    // Every call got a token for that one affiliate.
+    EXPECT_EQ(db_->QueryValue(
+                  absl::StrCat("SELECT count(*) FROM partner_tokens WHERE purpose = 'embed' AND "
+                               "affiliate_id = '",
+                               id, "'")),
+              std::to_string(kCalls));
+  }
+}
+
 TEST_F(PartnerAccessRestTest, EmbedTokenBadInputChangesNothing) {
   const std::string counts = Counts();
   const int events = AllEvents();
@@ -476,6 +525,62 @@ TEST_F(ShortTokenTest, AnExpiredTokenGrantsNothing) {
   absl::SleepFor(absl::Seconds(2.2));
   ExpectRefused(Session("/v1/portal/me", portal), "TOKEN_EXPIRED");
   ExpectRefused(Session("/v1/embed/me", embed), "TOKEN_EXPIRED");
+}
+
+// ---------------------------------------------------------------- configuration
+
+// No PARTNER_TOKEN_SECRET and no development setting: nothing is issued (400,
+// no affiliate created) and no token is read.
+class NoPartnerSecretTest : public PartnerAccessRestTest {
+ protected:
+  void Configure(services::ServerConfig& config) override { config.partner_token_secret = ""; }
+};
+
+TEST_F(NoPartnerSecretTest, TokensAreRefusedAndNothingIsWritten) {
+  const std::string counts = Counts();
+  const int events = AllEvents();
+  const HttpResult portal = PortalToken(a_.affiliate_id);
+  EXPECT_EQ(portal.status, 400) << portal.body;
+  EXPECT_EQ(portal.ErrorCode(), "VALIDATION_ERROR") << portal.body;
+  EXPECT_TRUE(absl::StrContains(portal.body, "PARTNER_TOKEN_SECRET")) << portal.body;
+  const HttpResult embed =
+      Call("POST", "/v1/embed/token", "{\"partner\":{\"email\":\"nokey@example.com\"}}");
+  EXPECT_EQ(embed.status, 400) << embed.body;
+  EXPECT_EQ(Counts(), counts);
+  EXPECT_EQ(AllEvents(), events);
+  EXPECT_EQ(db_->QueryValue("SELECT count(*) FROM partner_tokens"), "0");
+  EXPECT_EQ(Session("/v1/portal/me", "afpt_x.ptk_y.1.z").status, 400);
+}
+
+TEST(PartnerConfigTest, StartSaysWhyTokensAreRefusedOrThatTheKeyIsRandom) {
+  services::ServerConfig config;
+  // Start fails at the database, after the partner token checks.
+  config.database_url = "postgresql://unused.invalid/none";
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(services::Server::Start(config).ok());
+  std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StrContains(logged,
+                                "PARTNER_TOKEN_SECRET is not set: portal and embed "
+                                "tokens are refused"))
+      << logged;
+  config.partner_token_random_key_for_dev = true;
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(services::Server::Start(config).ok());
+  logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StrContains(logged, "random key of this process")) << logged;
+}
+
+TEST(PartnerConfigTest, ATokenLifetimeOverADayRefusesToStart) {
+  services::ServerConfig config;
+  config.database_url = "postgresql://unused.invalid/none";
+  config.partner_token_secret = std::string(32, 's');
+  config.embed_token_ttl = absl::Hours(24) + absl::Seconds(1);
+  auto server = services::Server::Start(config);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "at most 86400")) << server.status();
+  config.embed_token_ttl = absl::Hours(1);
+  config.portal_token_ttl = absl::Hours(25);
+  EXPECT_EQ(services::Server::Start(config).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

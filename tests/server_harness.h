@@ -26,6 +26,8 @@ class ServerTest : public storage::testing::TwoTenantTest {
     config.database_url = db_->url();
     config.grpc_address = "127.0.0.1:0";
     config.db_pool_size = 16;
+    // As every deployment must: without it no partner token is issued.
+    config.partner_token_secret = "server-harness-partner-token-secret-0123456789";
     Configure(config);
     auto server = services::Server::Start(config);
     ASSERT_OK(server);

@@ -38,6 +38,11 @@ class FakeAffiliateStore final : public storage::AffiliateStore {
     }
     return affiliate;
   }
+  absl::StatusOr<FoundOrCreated> FindOrCreateAffiliateByEmail(
+      absl::string_view team_id, const CreateAffiliateRequest&) override {
+    Record("find_or_create", team_id);
+    return absl::UnimplementedError("fake");
+  }
   absl::StatusOr<Affiliate> GetAffiliate(absl::string_view team_id, absl::string_view id) override {
     Record("get", team_id);
     if (!next_status.ok()) return next_status;

@@ -48,6 +48,12 @@ void FillSession(const storage::PartnerTokenGrant& grant, affonso::v1::PartnerSe
   *session->mutable_expires_at() = TimestampOfMicros(grant.expires_at_micros);
 }
 
+// No key to sign or verify with (PARTNER_TOKEN_SECRET unset).
+absl::Status PartnerTokensNotConfigured() {
+  return absl::FailedPreconditionError(
+      "partner tokens are not configured on this server (PARTNER_TOKEN_SECRET is not set)");
+}
+
 }  // namespace
 
 std::string ReferralLink(const storage::PartnerTokenGrant& grant) {
@@ -85,6 +91,7 @@ PartnerAccessServiceImpl::PartnerAccessServiceImpl(RpcRunner runner,
 
 absl::StatusOr<std::pair<std::string, storage::PartnerTokenGrant>> PartnerAccessServiceImpl::Issue(
     const std::string& team_id, const std::string& affiliate_id, PartnerTokenPurpose purpose) {
+  AFFONSO_RETURN_IF_ERROR(RequireSigner());
   const absl::Duration ttl =
       purpose == PartnerTokenPurpose::kEmbed ? options_.embed_token_ttl : options_.portal_token_ttl;
   // Whole seconds: the signed expiry is in seconds, and the row must say the same.
@@ -99,6 +106,11 @@ absl::StatusOr<std::pair<std::string, storage::PartnerTokenGrant>> PartnerAccess
       tokens_->IssueToken(team_id, claims.token_id, PartnerTokenPurposeName(purpose), affiliate_id,
                           expires_unix * 1000000));
   return std::make_pair(signer_->Sign(claims), std::move(grant));
+}
+
+absl::Status PartnerAccessServiceImpl::RequireSigner() const {
+  if (signer_ != nullptr) return absl::OkStatus();
+  return PartnerTokensNotConfigured();
 }
 
 std::string PartnerAccessServiceImpl::PortalUrl(const std::string& program_id,
@@ -138,30 +150,30 @@ grpc::Status PartnerAccessServiceImpl::CreateEmbedToken(
         if (!request->group_id().empty() && !LooksLikeId(request->group_id(), "grp")) {
           return NotFoundError("group");
         }
+        // Before anything is written: without a key no token can be issued.
+        AFFONSO_RETURN_IF_ERROR(RequireSigner());
         const affonso::v1::EmbedPartner& partner = request->partner();
-        AFFONSO_ASSIGN_OR_RETURN(
-            std::optional<std::string> affiliate_id,
-            tokens_->FindAffiliateByEmail(caller.team_id, program_id, partner.email()));
-        if (!affiliate_id) {
-          // The affiliate create path: its validation, its store call and
-          // so its affiliate.created event.
-          affonso::v1::CreateAffiliateRequest create;
-          create.set_name(partner.name().empty() ? partner.email() : partner.name());
-          create.set_email(partner.email());
-          create.set_program_id(program_id);
-          create.set_group_id(request->group_id());
-          create.set_external_user_id(request->external_user_id());
-          if (request->has_metadata()) *create.mutable_metadata() = request->metadata();
-          create.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_PENDING);
-          AFFONSO_RETURN_IF_ERROR(ValidateCreateAffiliate(create));
-          AFFONSO_ASSIGN_OR_RETURN(
-              affonso::v1::Affiliate created,
-              affiliates_->CreateAffiliate(caller.team_id, NormalizedCreateAffiliate(create)));
-          affiliate_id = created.id();
-          RpcRunner::SetHttpCode(context, 201);
-        }
-        AFFONSO_ASSIGN_OR_RETURN(auto issued,
-                                 Issue(caller.team_id, *affiliate_id, PartnerTokenPurpose::kEmbed));
+        // The affiliate the create path would make (its validation, and the
+        // store's create with its affiliate.created event) unless the
+        // program already has a live one with the email; the store finds or
+        // creates under a lock, so concurrent calls make one affiliate.
+        affonso::v1::CreateAffiliateRequest create;
+        create.set_name(partner.name().empty() ? partner.email() : partner.name());
+        create.set_email(partner.email());
+        create.set_program_id(program_id);
+        create.set_group_id(request->group_id());
+        create.set_external_user_id(request->external_user_id());
+        if (request->has_metadata()) *create.mutable_metadata() = request->metadata();
+        create.set_partnership_status(affonso::v1::PARTNERSHIP_STATUS_PENDING);
+        AFFONSO_RETURN_IF_ERROR(ValidateCreateAffiliate(create));
+        AFFONSO_ASSIGN_OR_RETURN(storage::AffiliateStore::FoundOrCreated partner_affiliate,
+                                 affiliates_->FindOrCreateAffiliateByEmail(
+                                     caller.team_id, NormalizedCreateAffiliate(create)));
+        if (partner_affiliate.created) RpcRunner::SetHttpCode(context, 201);
+        // A separate step: when it fails after a create, a retry finds the
+        // affiliate and issues its token.
+        AFFONSO_ASSIGN_OR_RETURN(auto issued, Issue(caller.team_id, partner_affiliate.affiliate_id,
+                                                    PartnerTokenPurpose::kEmbed));
         response->set_public_token(issued.first);
         *response->mutable_expires_at() = TimestampOfMicros(issued.second.expires_at_micros);
         response->set_link(ReferralLink(issued.second));
@@ -186,6 +198,7 @@ grpc::Status PartnerPortalServiceImpl::Session(grpc::ServerContext* context,
                                                PartnerTokenPurpose purpose,
                                                affonso::v1::PartnerSession* response) {
   return runner_.Run(context, method, request, [&](const Caller&) -> absl::Status {
+    if (signer_ == nullptr) return PartnerTokensNotConfigured();
     AFFONSO_ASSIGN_OR_RETURN(PartnerTokenClaims claims,
                              signer_->Verify(request.token(), purpose, clock_()));
     AFFONSO_ASSIGN_OR_RETURN(

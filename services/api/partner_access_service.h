@@ -34,7 +34,8 @@ std::string ReferralLink(const storage::PartnerTokenGrant& grant);
 absl::Status ValidateCreateEmbedToken(const affonso::v1::CreateEmbedTokenRequest& request);
 
 // Issues the tokens (API key, write:affiliates). Both stores and the signer
-// outlive the service.
+// outlive the service. A null signer (no PARTNER_TOKEN_SECRET) refuses every
+// issue with FAILED_PRECONDITION (REST 400), before anything is written.
 class PartnerAccessServiceImpl final : public affonso::v1::PartnerAccessService::Service {
  public:
   PartnerAccessServiceImpl(RpcRunner runner, storage::PartnerTokenStore* tokens,
@@ -53,6 +54,7 @@ class PartnerAccessServiceImpl final : public affonso::v1::PartnerAccessService:
   absl::StatusOr<std::pair<std::string, storage::PartnerTokenGrant>> Issue(
       const std::string& team_id, const std::string& affiliate_id, PartnerTokenPurpose purpose);
   std::string PortalUrl(const std::string& program_id, const std::string& token) const;
+  absl::Status RequireSigner() const;
 
   RpcRunner runner_;
   storage::PartnerTokenStore* tokens_;
@@ -63,7 +65,8 @@ class PartnerAccessServiceImpl final : public affonso::v1::PartnerAccessService:
 
 // What the tokens grant (no API key: the runner is the public one). A
 // refused token is 401 UNAUTHORIZED with the reason of
-// PartnerTokenSigner::Verify or PartnerTokenStore::ResolveToken.
+// PartnerTokenSigner::Verify or PartnerTokenStore::ResolveToken. A null
+// signer answers FAILED_PRECONDITION, as the issuing service does.
 class PartnerPortalServiceImpl final : public affonso::v1::PartnerPortalService::Service {
  public:
   PartnerPortalServiceImpl(RpcRunner runner, storage::PartnerTokenStore* tokens,

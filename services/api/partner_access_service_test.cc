@@ -66,16 +66,6 @@ class FakePartnerTokenStore : public storage::PartnerTokenStore {
   absl::StatusOr<int> RevokeAffiliateTokens(absl::string_view, absl::string_view) override {
     return absl::UnimplementedError("fake");
   }
-  absl::StatusOr<std::optional<std::string>> FindAffiliateByEmail(
-      absl::string_view team_id, absl::string_view program_id, absl::string_view email) override {
-    if (program_id != "prg_1") return NotFoundError("program");
-    for (const auto& [key, grant] : affiliates) {
-      if (grant.team_id == team_id && grant.email && *grant.email == email) {
-        return std::optional<std::string>(grant.affiliate_id);
-      }
-    }
-    return std::optional<std::string>();
-  }
   absl::StatusOr<std::string> DefaultProgram(absl::string_view) override {
     return std::string("prg_1");
   }
@@ -104,18 +94,23 @@ class FakePartnerTokenStore : public storage::PartnerTokenStore {
   int resolves = 0;
 };
 
-// Records the creates the embed call makes; the created affiliate becomes
-// one the token store knows.
+// Finds the token store's affiliates by email and records the creates the
+// embed call makes; the created affiliate becomes one the token store knows.
 class RecordingAffiliateStore : public testing::FakeAffiliateStore {
  public:
   explicit RecordingAffiliateStore(FakePartnerTokenStore* tokens) : tokens_(tokens) {}
-  absl::StatusOr<affonso::v1::Affiliate> CreateAffiliate(
+  absl::StatusOr<FoundOrCreated> FindOrCreateAffiliateByEmail(
       absl::string_view team_id, const affonso::v1::CreateAffiliateRequest& request) override {
+    if (request.program_id() != "prg_1") return NotFoundError("program");
+    for (const auto& [key, grant] : tokens_->affiliates) {
+      if (grant.team_id == team_id && grant.email && *grant.email == request.email()) {
+        return FoundOrCreated{grant.affiliate_id, false};
+      }
+    }
     creates.push_back(request);
-    affonso::v1::Affiliate affiliate;
-    affiliate.set_id("aff_new" + std::to_string(creates.size()));
-    tokens_->AddAffiliate(std::string(team_id), affiliate.id(), request.email(), "pending");
-    return affiliate;
+    const std::string id = "aff_new" + std::to_string(creates.size());
+    tokens_->AddAffiliate(std::string(team_id), id, request.email(), "pending");
+    return FoundOrCreated{id, true};
   }
   std::vector<affonso::v1::CreateAffiliateRequest> creates;
 
@@ -267,6 +262,41 @@ TEST_F(PartnerAccessServiceTest, ARevokedTokenIsRefused) {
   PartnerSession session;
   EXPECT_EQ(Session(true, token.token(), &session).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Trailer("x-error-code"), "TOKEN_REVOKED");
+}
+
+TEST_F(PartnerAccessServiceTest, WithoutAKeyNothingIsIssuedNorWritten) {
+  PartnerAccessServiceImpl access(&authenticator_, &tokens_, &affiliates_, nullptr, Options());
+  PartnerPortalServiceImpl portal(RpcRunner(&admission_, &calls_, &rpc_metrics_, &executor_),
+                                  &tokens_, nullptr);
+  testing::InProcessServer server({&access, &portal});
+  auto access_stub = affonso::v1::PartnerAccessService::NewStub(server.channel());
+  auto portal_stub = affonso::v1::PartnerPortalService::NewStub(server.channel());
+
+  CreatePortalTokenRequest portal_request;
+  portal_request.set_id("aff_a");
+  AffiliatePortalToken portal_token;
+  auto context = testing::ContextWithAuth();
+  grpc::Status refused =
+      access_stub->CreatePortalToken(context.get(), portal_request, &portal_token);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("PARTNER_TOKEN_SECRET"), std::string::npos)
+      << refused.error_message();
+
+  CreateEmbedTokenRequest embed_request;
+  embed_request.mutable_partner()->set_email("new@example.com");
+  EmbedToken embed_token;
+  context = testing::ContextWithAuth();
+  EXPECT_EQ(access_stub->CreateEmbedToken(context.get(), embed_request, &embed_token).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(affiliates_.creates.empty()) << "no affiliate created for a token never issued";
+  EXPECT_TRUE(tokens_.tokens.empty());
+
+  PartnerSessionRequest session_request;
+  session_request.set_token("afpt_team_a.ptk_x.1800000900.sig");
+  PartnerSession session;
+  grpc::ClientContext session_context;
+  EXPECT_EQ(portal_stub->GetPortalSession(&session_context, session_request, &session).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ class PartnerTokenSigner {
   // INVALID_ARGUMENT when `secret` is shorter than kMinSecretBytes.
   static absl::StatusOr<PartnerTokenSigner> Create(std::string secret);
   // A signer with a random secret: tokens die with the process and are not
-  // accepted by other replicas (development and tests).
+  // accepted by other replicas (PARTNER_TOKEN_RANDOM_KEY_FOR_DEV, and tests).
   static PartnerTokenSigner WithRandomSecret();
 
   std::string Sign(const PartnerTokenClaims& claims) const;

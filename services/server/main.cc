@@ -150,8 +150,12 @@ ABSL_FLAG(std::string, secret_encryption_keys, "",
 // A secret too: read from the environment in main().
 ABSL_FLAG(std::string, partner_token_secret, "",
           "HMAC-SHA256 key (at least 32 bytes, the same on every replica) signing the portal "
-          "and embed tokens; empty = a random key per process, tokens die with it (env "
-          "PARTNER_TOKEN_SECRET)");
+          "and embed tokens; empty = no tokens are issued (400) unless "
+          "--partner_token_random_key_for_dev (env PARTNER_TOKEN_SECRET)");
+ABSL_FLAG(bool, partner_token_random_key_for_dev, EnvOr("PARTNER_TOKEN_RANDOM_KEY_FOR_DEV", 0) != 0,
+          "without PARTNER_TOKEN_SECRET, sign partner tokens with a random key of this process: "
+          "they die with it and other replicas refuse them; development only "
+          "(env PARTNER_TOKEN_RANDOM_KEY_FOR_DEV=1)");
 ABSL_FLAG(int, portal_token_ttl_s, EnvOr("PORTAL_TOKEN_TTL_S", 900),
           "how long a portal token (POST /v1/affiliates/{id}/portal-token) lives, seconds (env "
           "PORTAL_TOKEN_TTL_S)");
@@ -253,7 +257,9 @@ int main(int argc, char** argv) {
   if (config.partner_token_secret.empty()) {
     config.partner_token_secret = EnvOr("PARTNER_TOKEN_SECRET", "");
   }
-  // At least a minute: a token must outlive its trip to the browser.
+  config.partner_token_random_key_for_dev = absl::GetFlag(FLAGS_partner_token_random_key_for_dev);
+  // At least a minute: a token must outlive its trip to the browser. More
+  // than ServerConfig's maximum (a day) fails Start.
   config.portal_token_ttl = absl::Seconds(std::max(60, absl::GetFlag(FLAGS_portal_token_ttl_s)));
   config.embed_token_ttl = absl::Seconds(std::max(60, absl::GetFlag(FLAGS_embed_token_ttl_s)));
   config.portal_base_url = absl::GetFlag(FLAGS_portal_base_url);

@@ -188,11 +188,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                 "\" (", parts->keyring.key_ids().size(), " key(s) configured)");
   }
 
-  if (config.partner_token_secret.empty()) {
+  // A leaked token must not outlive a day; the rows of expired tokens are
+  // deleted by the next issue for their affiliate (docs/BEHAVIOUR.md).
+  if (config.portal_token_ttl > ServerConfig::kMaxPartnerTokenTtl ||
+      config.embed_token_ttl > ServerConfig::kMaxPartnerTokenTtl) {
+    return absl::InvalidArgumentError(
+        "--portal_token_ttl_s and --embed_token_ttl_s (PORTAL_TOKEN_TTL_S, EMBED_TOKEN_TTL_S) "
+        "must be at most 86400 (24 h)");
+  }
+  if (config.partner_token_secret.empty() && config.partner_token_random_key_for_dev) {
     AFFONSO_LOG(kWarning,
-                "PARTNER_TOKEN_SECRET is not set: partner tokens are signed with a random key "
-                "of this process (they die with it, and other replicas refuse them)");
+                "PARTNER_TOKEN_SECRET is not set and PARTNER_TOKEN_RANDOM_KEY_FOR_DEV is: partner "
+                "tokens are signed with a random key of this process (they die with it, and "
+                "other replicas refuse them); development only");
     parts->partner_token_signer = PartnerTokenSigner::WithRandomSecret();
+  } else if (config.partner_token_secret.empty()) {
+    // No signer: the partner services answer FAILED_PRECONDITION.
+    AFFONSO_LOG(kError,
+                "PARTNER_TOKEN_SECRET is not set: portal and embed tokens are refused "
+                "(FAILED_PRECONDITION, REST 400) until it is; set the same secret of at least 32 "
+                "bytes on every replica (docs/OPERATIONS.md)");
   } else {
     absl::StatusOr<PartnerTokenSigner> signer =
         PartnerTokenSigner::Create(config.partner_token_secret);
@@ -358,13 +373,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   partner_options.portal_token_ttl = config.portal_token_ttl;
   partner_options.embed_token_ttl = config.embed_token_ttl;
   partner_options.portal_base_url = config.portal_base_url;
+  const PartnerTokenSigner* partner_signer =
+      parts->partner_token_signer ? &*parts->partner_token_signer : nullptr;
   parts->partner_access_service = std::make_unique<PartnerAccessServiceImpl>(
-      runner, parts->partner_tokens.get(), parts->affiliates.get(), &*parts->partner_token_signer,
+      runner, parts->partner_tokens.get(), parts->affiliates.get(), partner_signer,
       partner_options);
   parts->partner_portal_service = std::make_unique<PartnerPortalServiceImpl>(
       RpcRunner(parts->public_admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
                 parts->admission_executor.get()),
-      parts->partner_tokens.get(), &*parts->partner_token_signer);
+      parts->partner_tokens.get(), partner_signer);
 
   // The health service is gRPC's callback one: a Watch stream holds no
   // handler thread. No reflection service: its streams are synchronous, so

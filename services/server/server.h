@@ -126,11 +126,17 @@ struct ServerConfig {
   std::string secret_encryption_keys;
   // The HMAC-SHA256 key of the partner tokens (portal and embed; at least 32
   // bytes; docs/BEHAVIOUR.md "Partner access"), from PARTNER_TOKEN_SECRET.
-  // Every replica needs the same one. Empty: a random key per process, so
-  // tokens die with it and other replicas refuse them (development, tests).
+  // Every replica needs the same one. Empty: issuing and reading tokens is
+  // refused (FAILED_PRECONDITION, REST 400) and Start logs why, unless
+  // partner_token_random_key_for_dev.
   std::string partner_token_secret;
+  // Without partner_token_secret, sign with a random key of this process:
+  // tokens die with it and other replicas refuse them (development only).
+  bool partner_token_random_key_for_dev = false;
   // How long each kind of partner token lives, and the portal's address
   // (a token's portalUrl).
+  // Longer than kMaxPartnerTokenTtl fails Start (INVALID_ARGUMENT).
+  static constexpr absl::Duration kMaxPartnerTokenTtl = absl::Hours(24);
   absl::Duration portal_token_ttl = absl::Minutes(15);
   absl::Duration embed_token_ttl = absl::Hours(1);
   std::string portal_base_url = "http://localhost:8080/portal";

@@ -27,6 +27,10 @@ class FakeAffiliateStore : public storage::AffiliateStore {
       absl::string_view, const affonso::v1::CreateAffiliateRequest&) override {
     return absl::UnimplementedError("fake");
   }
+  absl::StatusOr<FoundOrCreated> FindOrCreateAffiliateByEmail(
+      absl::string_view, const affonso::v1::CreateAffiliateRequest&) override {
+    return absl::UnimplementedError("fake");
+  }
   absl::StatusOr<affonso::v1::Affiliate> UpdateAffiliate(
       absl::string_view, const affonso::v1::UpdateAffiliateRequest&) override {
     return absl::UnimplementedError("fake");
