@@ -17,18 +17,18 @@ constexpr Statement kTakeAt{"rate_limit_take_at",
                             "SELECT allowed, remaining, reset_unix, retry_after_ms "
                             "FROM rate_limit_take_at($1, $2, $3, $4, $5)"};
 
-// Migration 025's rate_limit_lease: $1 team, $2 api key, $3 per minute,
-// $4 per second, $5 need, $6 extra, $7 return_n, $8 its minute bucket, $9 its
-// second bucket, $10 ahead; kLeaseAt adds $11, the time in Unix seconds.
+// $1 team, $2 api key, $3 per minute, $4 per second, $5 need, $6 extra,
+// $7 return_n, $8 its minute bucket, $9 its second bucket; kLeaseAt adds $10,
+// the time in Unix seconds.
 constexpr Statement kLease{"rate_limit_lease",
                            "SELECT granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
                            "second_bucket, bucket_left_us "
-                           "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)"};
+                           "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"};
 constexpr Statement kLeaseAt{
     "rate_limit_lease_at",
     "SELECT granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
     "second_bucket, bucket_left_us "
-    "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10)"};
+    "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
 
 RateLimitLease LeaseFrom(const pqxx::row& row) {
   RateLimitLease lease;
@@ -46,10 +46,8 @@ absl::Status CheckLeaseRequest(const RateLimitLeaseRequest& request) {
   if (request.limit.per_minute <= 0 || request.limit.per_second <= 0) {
     return ValidationError("rate_limit", "limits must be positive");
   }
-  if (request.need < 0 || request.need > 1 || request.extra < 0 || request.return_n < 0 ||
-      (request.ahead && request.need != 0)) {
-    return ValidationError("rate_limit",
-                           "need must be 0 or 1 (0 ahead), extra and return_n not negative");
+  if (request.need < 0 || request.need > 1 || request.extra < 0 || request.return_n < 0) {
+    return ValidationError("rate_limit", "need must be 0 or 1, extra and return_n not negative");
   }
   return absl::OkStatus();
 }
@@ -104,7 +102,7 @@ absl::StatusOr<RateLimitLease> PgRateLimitStore::Lease(absl::string_view team_id
     pqxx::result rows =
         tx.Exec(kLease, team, key, request.limit.per_minute, request.limit.per_second, request.need,
                 request.extra, request.return_n, request.return_minute_bucket,
-                request.return_second_bucket, request.ahead);
+                request.return_second_bucket);
     return LeaseFrom(rows[0]);
   });
 }
@@ -121,7 +119,7 @@ absl::StatusOr<RateLimitLease> PgRateLimitStore::LeaseAt(absl::string_view team_
     pqxx::result rows =
         tx.Exec(kLeaseAt, team, key, request.limit.per_minute, request.limit.per_second,
                 request.need, request.extra, request.return_n, request.return_minute_bucket,
-                request.return_second_bucket, request.ahead, unix_seconds);
+                request.return_second_bucket, unix_seconds);
     return LeaseFrom(rows[0]);
   });
 }

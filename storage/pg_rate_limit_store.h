@@ -6,7 +6,7 @@
 
 namespace affonso::storage {
 
-// Sliding windows in PostgreSQL (migration 008's rate_limit_take, 025's
+// Sliding windows in PostgreSQL (migration 008's rate_limit_take, 020's
 // rate_limit_lease): one autocommit round trip per take or lease, serialised
 // per key by a row lock, on an
 // UNLOGGED table so the commit waits for no WAL flush. PostgreSQL because it is the
@@ -21,7 +21,7 @@ class PgRateLimitStore final : public RateLimitStore {
   // The same at a given time instead of the database clock's (tests).
   absl::StatusOr<RateLimitDecision> TakeAt(absl::string_view team_id, absl::string_view api_key_id,
                                            RateLimit limit, absl::Time now);
-  // migration 025's rate_limit_lease: one autocommit round trip per lease.
+  // migration 020's rate_limit_lease: one autocommit round trip per lease.
   absl::StatusOr<RateLimitLease> Lease(absl::string_view team_id, absl::string_view api_key_id,
                                        const RateLimitLeaseRequest& request) override;
   // The same at a given time instead of the database clock's (tests).

@@ -34,9 +34,6 @@ struct RateLimitLeaseRequest {
   RateLimit limit;
   int need = 0;   // 0 or 1: a call waiting now, granted first
   int extra = 0;  // speculative requests wanted besides
-  // Lease ahead (migration 025): `extra` requests counted in the database's
-  // NEXT 50 ms bucket, to be used only within it; `need` must be 0.
-  bool ahead = false;
   // Unused requests of the previous lease, and the buckets it came from
   // (RateLimitLease's minute_bucket and second_bucket).
   int return_n = 0;
@@ -56,9 +53,7 @@ struct RateLimitLease {
   int64_t second_bucket = 0;
   // Time left in the 50 ms bucket when the store read its clock: the granted
   // requests beyond the need may be used only that long after the request
-  // was sent. For a lease ahead, the buckets above are the next ones and
-  // this is the time until they start: its requests may be used from that
-  // long after the answer came until 50 ms later counted from the send.
+  // was sent.
   absl::Duration bucket_left;
 };
 
@@ -72,13 +67,13 @@ class RateLimitStore {
                                                  absl::string_view api_key_id, RateLimit limit) = 0;
   // Gives back `request.return_n`, then grants the need and extra requests
   // the limits leave room for, atomically. By default (stores without
-  // leases, fakes) a Take for the need, nothing extra or ahead, and the
-  // requests to give back are dropped (which can only under-admit).
+  // leases, fakes) a Take for the need, nothing extra, and the requests to
+  // give back are dropped (which can only under-admit).
   virtual absl::StatusOr<RateLimitLease> Lease(absl::string_view team_id,
                                                absl::string_view api_key_id,
                                                const RateLimitLeaseRequest& request) {
     RateLimitLease lease;
-    if (request.need == 0 || request.ahead) return lease;
+    if (request.need == 0) return lease;
     absl::StatusOr<RateLimitDecision> taken = Take(team_id, api_key_id, request.limit);
     if (!taken.ok()) return taken.status();
     lease.granted = taken->allowed ? 1 : 0;

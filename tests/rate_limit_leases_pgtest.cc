@@ -1,8 +1,7 @@
 // Rate-limit leases across replicas: three RateLimiters, each with its own
 // pool, as three server processes have, over one PostgreSQL. Their calls of
 // one key together never exceed the key's limits in any window, whatever
-// each leased (for the current bucket or ahead for the next), and together
-// they come near the limits.
+// each leased, and together they come near the limits.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -64,21 +63,11 @@ class RateLimitLeasesTest : public ::testing::Test {
       ASSERT_OK(pool);
       replica->pool = *std::move(pool);
       replica->store = std::make_unique<storage::PgRateLimitStore>(replica->pool.get());
-      replicas_.push_back(std::move(replica));
-    }
-    NewLimiters(RateLimiterOptions().lease_ahead);
-  }
-
-  // Each replica's limiter anew (what the old ones leased given back), leasing
-  // ahead `lease_ahead` before a lease ends (zero: not at all).
-  void NewLimiters(absl::Duration lease_ahead) {
-    for (auto& replica : replicas_) {
-      replica->limiter.reset();
       RateLimiterOptions options;
       options.defaults = storage::RateLimit{600, 20};
-      options.lease_ahead = lease_ahead;
       replica->limiter =
           std::make_unique<RateLimiter>(replica->store.get(), options, &replica->registry);
+      replicas_.push_back(std::move(replica));
     }
   }
 
@@ -233,47 +222,10 @@ TEST_F(RateLimitLeasesTest, ALoweredLimitHoldsAtOnce) {
 TEST_F(RateLimitLeasesTest, AKeyInDemandMakesFewRoundTrips) {
   const storage::RateLimit limit{100000000, 10000000};
   const std::vector<Admitted> admitted = Hammer("key_d", limit, absl::Milliseconds(500));
-  const uint64_t round_trips = Leases("granted") + Leases("refused") + Leases("ahead");
-  std::printf("%zu admitted over %lu lease round trips (%lu ahead)\n", admitted.size(), round_trips,
-              Leases("ahead"));
+  const uint64_t round_trips = Leases("granted") + Leases("refused");
+  std::printf("%zu admitted over %lu lease round trips\n", admitted.size(), round_trips);
   EXPECT_EQ(Leases("refused"), 0u);
   EXPECT_LT(4 * round_trips, admitted.size());
-}
-
-// Leases ahead: a key in steady demand (here about 1,000 calls a second in
-// all, one admitted call at a time, 1 ms apart) crosses the 50 ms buckets'
-// edges from memory. A lease that ends with its bucket alone makes every
-// replica wait for a round trip at every edge (60 a second for three, more
-// as leases run out); with the next bucket leased ahead, calls lead a round
-// trip mostly while demand builds up. The same load without leases ahead
-// first, as the previous release ran, for comparison on the same machine.
-TEST_F(RateLimitLeasesTest, AKeyInSteadyDemandCrossesBucketEdgesFromMemory) {
-  const storage::RateLimit limit{100000000, 10000000};
-  const absl::Duration duration = absl::Seconds(1);
-  auto led = [&] { return Leases("granted") + Leases("refused"); };
-  NewLimiters(absl::ZeroDuration());
-  uint64_t before = led();
-  const size_t admitted_without =
-      Hammer(
-          "key_e0", [limit] { return limit; }, duration, absl::Milliseconds(1))
-          .size();
-  const uint64_t without = led() - before;
-  EXPECT_EQ(Leases("ahead"), 0u);
-  NewLimiters(RateLimiterOptions().lease_ahead);
-  before = led();
-  const size_t admitted = Hammer(
-                              "key_e", [limit] { return limit; }, duration, absl::Milliseconds(1))
-                              .size();
-  const uint64_t with = led() - before;
-  const uint64_t edges = kReplicas * (duration / absl::Milliseconds(50));
-  std::printf(
-      "%lu bucket edges; round trips led by calls: %lu for %zu calls without leases ahead, %lu "
-      "for %zu calls with %lu leases ahead\n",
-      edges, without, admitted_without, with, admitted, Leases("ahead"));
-  EXPECT_GE(without, edges);
-  EXPECT_GT(Leases("ahead"), 0u);
-  EXPECT_LT(2 * with, without);
-  EXPECT_EQ(Leases("error"), 0u);
 }
 
 }  // namespace

@@ -24,8 +24,7 @@ metrics::CounterFamily& Leases(metrics::Registry* registry) {
   return registry->AddCounter(
       "affonso_rate_limit_leases_total",
       "Rate-limit lease round trips: granted (requests leased), refused (the waiting call's "
-      "request refused), ahead (the next bucket's requests leased ahead), returned (unused "
-      "requests given back), error (no answer).",
+      "request refused), returned (unused requests given back), error (no answer).",
       {"kind"});
 }
 
@@ -39,16 +38,6 @@ bool Same(storage::RateLimit a, storage::RateLimit b) {
 
 // A demand seen longer ago than this does not size a key's next lease.
 constexpr absl::Duration kDemandMemory = absl::Seconds(1);
-// The database's buckets of the per-second window (migration 008).
-constexpr absl::Duration kBucket = absl::Milliseconds(50);
-// A call that finds no request left waits for the lease ahead to begin when it
-// begins within this, rather than make a round trip: between the current
-// lease's end and the next one's beginning there is about a round trip
-// (each is timed on the safe side of its answer).
-constexpr absl::Duration kNextLeaseWait = absl::Milliseconds(5);
-// The shortest time a lease ahead is sized from: shorter, a few calls would
-// read as a huge rate.
-constexpr absl::Duration kShortestUse = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -75,22 +64,6 @@ struct RateLimiter::Entry {
   // the next lease asks for about twice as many.
   int used = 0;
   absl::Duration leased_at;
-  // Calls admitted, and their count and the time when the last lease ahead
-  // was sized: the rate since sizes the next one. Whether the current
-  // lease's lease ahead was asked for.
-  int64_t admitted = 0;
-  int64_t sized_admitted = 0;
-  absl::Duration sized_at;
-  bool ahead_asked = false;
-  // The lease ahead: requests counted in the next buckets, usable from
-  // `next_starts` until `next_expires`; with its answer's remaining and reset.
-  int next_tokens = 0;
-  absl::Duration next_starts;
-  absl::Duration next_expires;
-  int64_t next_minute_bucket = 0;
-  int64_t next_second_bucket = 0;
-  int next_remaining = 0;
-  int64_t next_reset_unix = 0;
   // A refusal answers the key's calls from memory until `refused_until`.
   bool refused = false;
   absl::Duration refused_until;
@@ -113,8 +86,7 @@ RateLimiter::RateLimiter(storage::RateLimitStore* store, RateLimiterOptions opti
       leases_granted_(Leases(registry).WithLabels({"granted"})),
       leases_refused_(Leases(registry).WithLabels({"refused"})),
       leases_returned_(Leases(registry).WithLabels({"returned"})),
-      leases_errors_(Leases(registry).WithLabels({"error"})),
-      leases_ahead_(Leases(registry).WithLabels({"ahead"})) {
+      leases_errors_(Leases(registry).WithLabels({"error"})) {
   if (options_.return_interval > absl::ZeroDuration()) {
     returner_ = std::thread([this] {
       // Named, so a stack dump or `top -H` tells it from the others.
@@ -192,51 +164,14 @@ std::shared_ptr<RateLimiter::Entry> RateLimiter::Find(const Caller& caller, bool
   return entry;
 }
 
-void RateLimiter::EndCurrentLease(Entry& entry) const {
+void RateLimiter::EndLease(Entry& entry) const {
   if (entry.tokens > 0) {
     returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, entry.tokens,
                               entry.minute_bucket, entry.second_bucket});
   }
   entry.tokens = 0;
-}
-
-void RateLimiter::EndNextLease(Entry& entry) const {
-  if (entry.next_tokens > 0) {
-    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, entry.next_tokens,
-                              entry.next_minute_bucket, entry.next_second_bucket});
-  }
-  entry.next_tokens = 0;
-}
-
-void RateLimiter::EndLease(Entry& entry) const {
-  EndCurrentLease(entry);
-  EndNextLease(entry);
   entry.used = 0;
   entry.refused = false;
-  entry.ahead_asked = false;
-}
-
-void RateLimiter::BeginNextLease(Entry& entry, absl::Duration now) const {
-  // The current lease's bucket has ended (its end is timed before the next
-  // one's beginning): nothing can use what is left of it.
-  EndCurrentLease(entry);
-  entry.tokens = entry.next_tokens;
-  entry.expires = entry.next_expires;
-  entry.minute_bucket = entry.next_minute_bucket;
-  entry.second_bucket = entry.next_second_bucket;
-  entry.remaining = entry.next_remaining;
-  entry.reset_unix = entry.next_reset_unix;
-  entry.next_tokens = 0;
-  entry.used = 0;
-  entry.leased_at = now;
-  entry.ahead_asked = false;
-  entry.refused = false;
-}
-
-void RateLimiter::List(const std::shared_ptr<Entry>& entry) const {
-  if (entry->listed) return;
-  entry->listed = true;
-  leased_.push_back(entry);
 }
 
 void RateLimiter::Allowed(storage::RateLimit limit, int remaining, int64_t reset_unix,
@@ -271,11 +206,9 @@ absl::Status RateLimiter::Refusal(storage::RateLimit limit, int remaining,
 
 std::optional<absl::Status> RateLimiter::DecideLocally(Entry& entry, absl::Duration now,
                                                        AdmissionState* state) const {
-  if (entry.next_tokens > 0 && now >= entry.next_starts) BeginNextLease(entry, now);
   if (entry.tokens > 0 && now < entry.expires) {
     --entry.tokens;
     ++entry.used;
-    ++entry.admitted;
     // The lease answer's room, plus what is left of the lease.
     Allowed(entry.limit, entry.remaining + entry.tokens, entry.reset_unix, state);
     return absl::OkStatus();
@@ -305,7 +238,6 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
   {
     absl::MutexLock lock(&mu_);
     entry = Find(state->caller, /*create=*/true);
-    if (entry->sized_at == absl::ZeroDuration()) entry->sized_at = options_.steady_clock();
     const absl::Time give_up = absl::Now() + options_.lease_wait;
     for (;;) {
       if (!Same(entry->limit, limit)) {
@@ -314,19 +246,9 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
         EndLease(*entry);
         entry->limit = limit;
       }
-      const absl::Duration now = options_.steady_clock();
-      std::optional<absl::Status> decided = DecideLocally(*entry, now, state);
+      std::optional<absl::Status> decided = DecideLocally(*entry, options_.steady_clock(), state);
       if (decided) return *std::move(decided);
-      if (!entry->in_flight) {
-        // Between a lease's end and the next's beginning (about a round
-        // trip): wait for it instead of making one.
-        if (entry->next_tokens == 0 || entry->next_starts - now > kNextLeaseWait ||
-            absl::Now() >= give_up) {
-          break;
-        }
-        entry->answered.WaitWithTimeout(&mu_, entry->next_starts - now);
-        continue;
-      }
+      if (!entry->in_flight) break;
       ++entry->waiting;
       const bool timed_out = entry->answered.WaitWithDeadline(&mu_, give_up);
       --entry->waiting;
@@ -356,7 +278,6 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
     entry->refused = false;
     entry->in_flight = true;
     entry->leased_at = sent;
-    entry->ahead_asked = false;
   }
   // Timed from `sent`, read before the request goes: the database reads its
   // clock later, so the lease never outlives its bucket by the database's.
@@ -394,12 +315,14 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
       entry->expires = sent + lease->bucket_left;
       entry->minute_bucket = lease->minute_bucket;
       entry->second_bucket = lease->second_bucket;
-      List(entry);
+      if (!entry->listed) {
+        entry->listed = true;
+        leased_.push_back(entry);
+      }
     }
   }
   entry->remaining = lease->remaining;
   entry->reset_unix = lease->reset_unix;
-  ++entry->admitted;
   Allowed(limit, lease->remaining + std::max(0, extra), lease->reset_unix, state);
   return absl::OkStatus();
 }
@@ -411,13 +334,8 @@ int RateLimiter::ReturnExpiredLeases() const {
     const absl::Duration now = options_.steady_clock();
     std::vector<std::shared_ptr<Entry>> still;
     for (std::shared_ptr<Entry>& entry : leased_) {
-      if (!entry->in_flight) {
-        if (entry->tokens > 0 && now >= entry->expires) EndCurrentLease(*entry);
-        if (entry->next_tokens > 0 && now >= entry->next_expires) EndNextLease(*entry);
-      }
-      // A lease still running may need its lease ahead, even used up.
-      if (entry->tokens > 0 || entry->next_tokens > 0 ||
-          (!entry->evicted && now < entry->expires)) {
+      if (entry->tokens > 0 && !entry->in_flight && now >= entry->expires) EndLease(*entry);
+      if (entry->tokens > 0) {
         still.push_back(std::move(entry));
       } else {
         entry->listed = false;
@@ -428,72 +346,6 @@ int RateLimiter::ReturnExpiredLeases() const {
   }
   GiveBack(returns);
   return static_cast<int>(returns.size());
-}
-
-int RateLimiter::LeaseAhead() const {
-  if (options_.lease_ahead <= absl::ZeroDuration()) return 0;
-  struct Ahead {
-    std::shared_ptr<Entry> entry;
-    storage::RateLimitLeaseRequest request;
-  };
-  std::vector<Ahead> aheads;
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Duration now = options_.steady_clock();
-    for (const std::shared_ptr<Entry>& entry : leased_) {
-      Entry& e = *entry;
-      const int64_t calls = e.admitted - e.sized_admitted;
-      if (e.in_flight || e.evicted || e.ahead_asked || e.next_tokens > 0 || calls == 0 ||
-          now >= e.expires || e.expires - now > options_.lease_ahead) {
-        continue;
-      }
-      // Twice the key's rate of calls since the last sizing, over a whole
-      // bucket: across leases, as a lease used up early says little.
-      const absl::Duration since = std::max(now - e.sized_at, kShortestUse);
-      const double wanted = std::ceil(2.0 * calls * absl::FDivDuration(kBucket, since));
-      e.sized_admitted = e.admitted;
-      e.sized_at = now;
-      Ahead ahead{entry, {}};
-      ahead.request.limit = e.limit;
-      ahead.request.ahead = true;
-      ahead.request.extra = static_cast<int>(std::min<double>(wanted, e.limit.per_second));
-      e.in_flight = true;
-      e.ahead_asked = true;
-      aheads.push_back(std::move(ahead));
-    }
-  }
-  for (const Ahead& ahead : aheads) {
-    Entry& e = *ahead.entry;
-    // As for any lease: its end timed from before the send; its beginning,
-    // the next bucket's, from after the answer.
-    const absl::Duration sent = options_.steady_clock();
-    absl::StatusOr<storage::RateLimitLease> lease =
-        store_->Lease(e.team_id, e.api_key_id, ahead.request);
-    const absl::Duration received = options_.steady_clock();
-    absl::MutexLock lock(&mu_);
-    e.in_flight = false;
-    e.answered.SignalAll();
-    if (!lease.ok()) {
-      leases_errors_.Increment();
-      continue;
-    }
-    leases_ahead_.Increment();
-    if (lease->granted <= 0) continue;
-    if (!Same(e.limit, ahead.request.limit) || e.evicted) {
-      returns_.push_back(Return{e.team_id, e.api_key_id, ahead.request.limit, lease->granted,
-                                lease->minute_bucket, lease->second_bucket});
-      continue;
-    }
-    e.next_tokens = lease->granted;
-    e.next_starts = received + lease->bucket_left;
-    e.next_expires = sent + lease->bucket_left + kBucket;
-    e.next_minute_bucket = lease->minute_bucket;
-    e.next_second_bucket = lease->second_bucket;
-    e.next_remaining = lease->remaining;
-    e.next_reset_unix = lease->reset_unix;
-    List(ahead.entry);
-  }
-  return static_cast<int>(aheads.size());
 }
 
 void RateLimiter::GiveBack(const std::vector<Return>& returns) const {
@@ -517,7 +369,6 @@ void RateLimiter::RunReturner() {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.return_interval)) return;
     }
-    LeaseAhead();
     ReturnExpiredLeases();
   }
 }

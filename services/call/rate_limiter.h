@@ -37,13 +37,8 @@ struct RateLimiterOptions {
   // UNAVAILABLE.
   absl::Duration lease_wait = absl::Seconds(10);
   // How often the `affonso-ratelim` thread gives back the unused requests of
-  // expired leases and leases ahead; zero starts no thread (tests call
-  // ReturnExpiredLeases and LeaseAhead).
+  // expired leases; zero starts no thread (tests call ReturnExpiredLeases).
   absl::Duration return_interval = absl::Milliseconds(10);
-  // A lease in use that ends within this gets the next bucket's requests
-  // leased ahead (by the thread, so within this less return_interval); zero
-  // leases nothing ahead.
-  absl::Duration lease_ahead = absl::Milliseconds(25);
 };
 
 // The admission stage after authentication: admits a call only within its
@@ -62,13 +57,6 @@ struct RateLimiterOptions {
 // under-admits. Per key at most one lease round trip is in flight: the key's other calls wait for
 // it. A refusal is kept until its retry_after and answers the key's calls meanwhile from memory.
 // A change of the key's limits (the authenticator's Caller) ends its lease at once.
-//
-// Leases ahead (migration 025): before a key's lease in use ends, the background thread leases
-// the next 50 ms bucket's requests (counted in it), sized by twice the key's recent rate; they
-// are used from when that bucket has certainly begun (the answer's time plus the time it said was
-// left) until it has certainly not ended (the send's time plus that plus 50 ms). So a key in
-// steady demand is admitted from memory across bucket edges; a call in the gap between the two
-// (about a round trip) waits for the next lease to begin rather than making a round trip.
 //
 // Thread-safe. The mutex is never held across a round trip, so AdmitWithoutWaiting (a local
 // request or a cached refusal) may run on threads that must not block.
@@ -92,10 +80,6 @@ class RateLimiter final : public AdmissionStage {
   // Gives back the unused requests of leases that have expired, and of leases ended early;
   // returns how many round trips it made. The background thread calls it.
   int ReturnExpiredLeases() const;
-  // Leases the next bucket's requests for keys whose lease in use ends within
-  // lease_ahead and served calls; returns how many round trips it made. The
-  // background thread calls it.
-  int LeaseAhead() const;
   // Keys with local state, and calls waiting for a round trip (tests).
   size_t keys() const;
   int waiting() const;
@@ -116,14 +100,8 @@ class RateLimiter final : public AdmissionStage {
   // The key's entry, made most recently used; null when absent and not `create`.
   std::shared_ptr<Entry> Find(const Caller& caller, bool create) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Ends the entry's leases, current and ahead: their unused requests go to `returns_`.
+  // Ends the entry's lease: its unused requests go to `returns_`.
   void EndLease(Entry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The same for the current lease alone, or the lease ahead alone.
-  void EndCurrentLease(Entry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EndNextLease(Entry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Makes the lease ahead the current one once its bucket has begun.
-  void BeginNextLease(Entry& entry, absl::Duration now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void List(const std::shared_ptr<Entry>& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A call decided from memory, or nullopt.
   std::optional<absl::Status> DecideLocally(Entry& entry, absl::Duration now,
                                             AdmissionState* state) const
@@ -143,15 +121,13 @@ class RateLimiter final : public AdmissionStage {
   metrics::Counter& leases_refused_;
   metrics::Counter& leases_returned_;
   metrics::Counter& leases_errors_;
-  metrics::Counter& leases_ahead_;
 
   mutable absl::Mutex mu_;
   // Most recently used first; `index_` finds a key's place.
   mutable std::list<std::shared_ptr<Entry>> lru_ ABSL_GUARDED_BY(mu_);
   mutable absl::flat_hash_map<std::string, std::list<std::shared_ptr<Entry>>::iterator> index_
       ABSL_GUARDED_BY(mu_);
-  // Entries that were leased requests beyond a call's own: the returner's to check and lease
-  // ahead for.
+  // Entries that were leased requests beyond a call's own: the returner's to check.
   mutable std::vector<std::shared_ptr<Entry>> leased_ ABSL_GUARDED_BY(mu_);
   mutable std::vector<Return> returns_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

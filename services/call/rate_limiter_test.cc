@@ -146,10 +146,9 @@ TEST_F(RateLimiterTest, UnauthenticatedCallsTakeNothing) {
 }
 
 // A store with leases: grants `grant` requests when set (whatever was asked,
-// so a test needs no demand to get a lease), else need + extra; ahead, the
-// extra asked for, in `ahead_answer`'s buckets; records every request and can
-// hold round trips until Release. Thread-safe: the limiter's callers and its
-// returner call it.
+// so a test needs no demand to get a lease), else need + extra; records
+// every request and can hold round trips until Release. Thread-safe: the
+// limiter's callers and its returner call it.
 class LeaseStore : public storage::RateLimitStore {
  public:
   struct Call {
@@ -176,10 +175,7 @@ class LeaseStore : public storage::RateLimitStore {
     if (during_round_trip) during_round_trip();
     if (!error.ok()) return error;
     storage::RateLimitLease lease = answer;
-    if (request.ahead) {
-      lease = ahead_answer;
-      lease.granted = ahead_grant >= 0 ? ahead_grant : request.extra;
-    } else if (request.need == 0) {
+    if (request.need == 0) {
       lease.granted = 0;  // a return only
     } else {
       lease.granted = grant >= 0 ? grant : request.need + request.extra;
@@ -217,10 +213,6 @@ class LeaseStore : public storage::RateLimitStore {
   absl::Status error;
   storage::RateLimitLease answer{
       0, 10, 1700000060, absl::ZeroDuration(), 1700000000, 34000000005, absl::Milliseconds(40)};
-  // Ahead: the next bucket, which begins bucket_left after the store's clock.
-  int ahead_grant = -1;
-  storage::RateLimitLease ahead_answer{
-      0, 8, 1700000061, absl::ZeroDuration(), 1700000000, 34000000006, absl::Milliseconds(20)};
   std::function<void()> during_round_trip;
 };
 
@@ -532,144 +524,6 @@ TEST_F(LeasingRateLimiterTest, DestructionGivesBackUnusedRequests) {
   EXPECT_EQ(store_.Returns()[0].request.return_n, 5);
 }
 
-// Before a lease in use ends, the next bucket's requests are leased ahead,
-// sized by the key's rate of calls, and serve the key's calls from memory
-// from when that bucket has certainly begun (the answer's time plus the time
-// the store said was left) to when it has certainly not ended (the send's
-// time plus that plus 50 ms). What is left of each lease goes back into its
-// own buckets.
-TEST_F(LeasingRateLimiterTest, ALeaseAheadServesTheNextBucketFromMemory) {
-  store_.grant = 5;  // its bucket_left is 40 ms
-  const absl::Duration t0 = steady_.load();
-  ASSERT_OK(Admit());
-  EXPECT_EQ(limiter_->LeaseAhead(), 0);  // it ends in 40 ms, beyond lease_ahead (25)
-  EXPECT_OK(*AdmitWithoutWaiting());
-  EXPECT_OK(*AdmitWithoutWaiting());
-  Advance(absl::Milliseconds(10));
-  EXPECT_EQ(limiter_->LeaseAhead(), 0);  // it ends in 30 ms, beyond lease_ahead (25)
-  Advance(absl::Milliseconds(10));
-  store_.during_round_trip = [this] { Advance(absl::Milliseconds(1)); };
-  EXPECT_EQ(limiter_->LeaseAhead(), 1);
-  store_.during_round_trip = nullptr;
-  std::vector<LeaseStore::Call> calls = store_.Calls();
-  ASSERT_EQ(calls.size(), 2u);
-  EXPECT_TRUE(calls[1].request.ahead);
-  EXPECT_EQ(calls[1].request.need, 0);
-  EXPECT_EQ(calls[1].request.extra, 15);  // twice 3 calls in 20 ms, over 50 ms
-  EXPECT_EQ(calls[1].request.limit.per_second, 20);
-  EXPECT_EQ(limiter_->LeaseAhead(), 0);  // once per lease
-  EXPECT_EQ(Leases("ahead"), 1u);
-  // The current lease serves until its own end...
-  steady_.store(t0 + absl::Milliseconds(40) - absl::Microseconds(1));
-  EXPECT_OK(*AdmitWithoutWaiting());
-  EXPECT_EQ(Header("x-ratelimit-remaining"), "11");  // 10 + 1 left
-  steady_.store(t0 + absl::Milliseconds(40));
-  EXPECT_FALSE(AdmitWithoutWaiting().has_value());
-  // ...the one ahead from 20 ms after its answer came (at t0 + 21 ms)...
-  steady_.store(t0 + absl::Milliseconds(41) - absl::Microseconds(1));
-  EXPECT_FALSE(AdmitWithoutWaiting().has_value());
-  steady_.store(t0 + absl::Milliseconds(41));
-  std::optional<absl::Status> next = AdmitWithoutWaiting();
-  ASSERT_TRUE(next.has_value());
-  EXPECT_OK(*next);
-  EXPECT_EQ(Header("x-ratelimit-remaining"), "22");  // its answer's 8 + 14 left
-  EXPECT_EQ(Header("x-ratelimit-reset"), "1700000061");
-  // ...until 20 + 50 ms after its request was sent (at t0 + 20 ms).
-  steady_.store(t0 + absl::Milliseconds(90) - absl::Microseconds(1));
-  EXPECT_OK(*AdmitWithoutWaiting());
-  steady_.store(t0 + absl::Milliseconds(90));
-  EXPECT_FALSE(AdmitWithoutWaiting().has_value());
-  EXPECT_EQ(store_.Calls().size(), 2u);
-  EXPECT_EQ(Decisions("allowed"), 6u);
-  EXPECT_EQ(limiter_->ReturnExpiredLeases(), 2);
-  const std::vector<LeaseStore::Call> returns = store_.Returns();
-  ASSERT_EQ(returns.size(), 2u);
-  EXPECT_EQ(returns[0].request.return_n, 1);
-  EXPECT_EQ(returns[0].request.return_second_bucket, 34000000005);
-  EXPECT_EQ(returns[1].request.return_n, 13);
-  EXPECT_EQ(returns[1].request.return_minute_bucket, 1700000000);
-  EXPECT_EQ(returns[1].request.return_second_bucket, 34000000006);
-  EXPECT_FALSE(returns[1].request.ahead);
-}
-
-// A call that finds no request left while the lease ahead begins within 5 ms
-// waits for it (no round trip); beyond, it makes its round trip.
-TEST_F(LeasingRateLimiterTest, ACallBetweenTwoLeasesWaitsForTheNextToBegin) {
-  store_.grant = 2;
-  const absl::Duration t0 = steady_.load();
-  ASSERT_OK(Admit());
-  EXPECT_OK(*AdmitWithoutWaiting());  // used up
-  Advance(absl::Milliseconds(20));
-  EXPECT_EQ(limiter_->LeaseAhead(), 1);  // begins at t0 + 40 ms
-  steady_.store(t0 + absl::Milliseconds(39));
-  absl::Status waited = absl::UnknownError("not run");
-  std::thread caller([&] {
-    AdmissionState state = State("key_1");
-    waited = limiter_->Admit(AdmissionRequest{"Bearer good", 1, ""}, &state);
-  });
-  absl::SleepFor(absl::Milliseconds(20));
-  steady_.store(t0 + absl::Milliseconds(40));
-  caller.join();
-  EXPECT_OK(waited);
-  EXPECT_EQ(store_.Calls().size(), 2u);
-  // Used up again, the next lease ahead not asked for yet: a round trip.
-  for (int i = 0; i < 9; ++i) EXPECT_OK(*AdmitWithoutWaiting());  // 10 ahead, 1 used
-  EXPECT_FALSE(AdmitWithoutWaiting().has_value());
-  store_.ahead_grant = 1;
-  ASSERT_OK(Admit());
-  EXPECT_EQ(store_.Calls().size(), 3u);
-  EXPECT_FALSE(store_.Calls().back().request.ahead);
-  // A lease ahead that begins 10 ms later does not hold the call.
-  steady_.store(t0 + absl::Milliseconds(60));
-  EXPECT_OK(*AdmitWithoutWaiting());  // the fallback lease's one extra
-  EXPECT_EQ(limiter_->LeaseAhead(), 1);
-  steady_.store(t0 + absl::Milliseconds(65));
-  store_.grant = 1;
-  ASSERT_OK(Admit());
-  EXPECT_EQ(store_.Calls().size(), 5u);
-  EXPECT_FALSE(store_.Calls().back().request.ahead);
-}
-
-// A limit change ends the lease ahead with the current one; a lease ahead
-// refused, or a store without them, changes nothing and is not asked again
-// for the same lease.
-TEST_F(LeasingRateLimiterTest, ALimitChangeEndsTheLeaseAheadToo) {
-  store_.grant = 5;
-  ASSERT_OK(Admit());
-  EXPECT_OK(*AdmitWithoutWaiting());
-  Advance(absl::Milliseconds(20));
-  EXPECT_EQ(limiter_->LeaseAhead(), 1);
-  per_second_ = 5;
-  store_.grant = 0;
-  store_.answer.retry_after = absl::Seconds(30);
-  EXPECT_THAT(Admit(), StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_EQ(limiter_->ReturnExpiredLeases(), 2);
-  const std::vector<LeaseStore::Call> returns = store_.Returns();
-  ASSERT_EQ(returns.size(), 2u);
-  EXPECT_EQ(returns[0].request.return_n, 3);
-  EXPECT_EQ(returns[0].request.return_second_bucket, 34000000005);
-  EXPECT_EQ(returns[1].request.return_n, 10);  // twice 2 calls in 20 ms, over 50 ms
-  EXPECT_EQ(returns[1].request.return_second_bucket, 34000000006);
-  EXPECT_EQ(returns[1].request.limit.per_second, 20);
-}
-
-TEST_F(LeasingRateLimiterTest, ALeaseAheadRefusedChangesNothing) {
-  store_.grant = 5;
-  store_.ahead_grant = 0;
-  ASSERT_OK(Admit());
-  EXPECT_OK(*AdmitWithoutWaiting());
-  Advance(absl::Milliseconds(20));
-  EXPECT_EQ(limiter_->LeaseAhead(), 1);
-  EXPECT_EQ(limiter_->LeaseAhead(), 0);
-  store_.ahead_grant = -1;
-  store_.error = absl::UnavailableError("database unreachable");
-  Advance(absl::Milliseconds(20));
-  EXPECT_FALSE(AdmitWithoutWaiting().has_value());  // ended, nothing ahead
-  EXPECT_EQ(Leases("ahead"), 1u);
-  EXPECT_EQ(Leases("error"), 0u);
-  EXPECT_EQ(store_.Calls().size(), 2u);
-}
-
 // The background thread returns expired leases by itself.
 TEST(RateLimiterThreadTest, TheReturnerGivesBackExpiredLeases) {
   LeaseStore store;
@@ -686,30 +540,6 @@ TEST(RateLimiterThreadTest, TheReturnerGivesBackExpiredLeases) {
   while (store.Returns().empty() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
   ASSERT_EQ(store.Returns().size(), 1u);
   EXPECT_EQ(store.Returns()[0].request.return_n, 2);
-}
-
-// The background thread leases ahead by itself for a key in use.
-TEST(RateLimiterThreadTest, TheBackgroundThreadLeasesAhead) {
-  LeaseStore store;
-  store.grant = 100;
-  store.answer.bucket_left = absl::Milliseconds(20);
-  metrics::Registry registry;
-  RateLimiterOptions options;
-  options.defaults = storage::RateLimit{6000, 200};
-  options.return_interval = absl::Milliseconds(1);
-  RateLimiter limiter(&store, options, &registry);
-  AdmissionState state{Caller{"team_1", "key_1"}, {}};
-  ASSERT_OK(limiter.Admit(AdmissionRequest{"Bearer good", 1, ""}, &state));
-  ASSERT_TRUE(limiter.AdmitWithoutWaiting(AdmissionRequest{"Bearer good", 1, ""}, &state));
-  auto asked_ahead = [&] {
-    for (const LeaseStore::Call& call : store.Calls()) {
-      if (call.request.ahead) return true;
-    }
-    return false;
-  };
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!asked_ahead() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_TRUE(asked_ahead());
 }
 
 }  // namespace
