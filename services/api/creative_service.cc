@@ -40,37 +40,29 @@ CreativeCategory ParseCategory(absl::string_view text) {
 
 absl::Status CheckText(absl::string_view field, bool present, const Value& value,
                        size_t max_characters) {
-  if (!present) return absl::OkStatus();
-  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
-  if (value.kind_case() != Value::kStringValue) return absl::OkStatus();
-  return CheckMaxLength(field, value.string_value(), max_characters);
+  return present ? CheckNullableText(field, value, max_characters) : absl::OkStatus();
 }
 
 absl::Status CheckLongText(absl::string_view field, bool present, const Value& value,
                            size_t max_bytes) {
   if (!present) return absl::OkStatus();
   AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
-  if (value.kind_case() == Value::kStringValue && value.string_value().size() > max_bytes) {
-    return ValidationError(field,
-                           absl::StrCat(field, " is at most ", max_bytes, " bytes of UTF-8"));
-  }
-  return absl::OkStatus();
+  if (value.kind_case() != Value::kStringValue) return absl::OkStatus();
+  return CheckMaxBytes(field, value.string_value(), max_bytes);
 }
 
-// An absolute http(s) URL with a host, without blanks or control characters.
+// CheckHttpUrl, and stricter for a link affiliates are handed: ASCII only, and no user info
+// right after the scheme ("https://@evil.example").
 absl::Status CheckUrl(const Value& value) {
   AFFONSO_RETURN_IF_ERROR(CheckNullableString("url", value));
   if (value.kind_case() != Value::kStringValue) return absl::OkStatus();
   const std::string& url = value.string_value();
-  AFFONSO_RETURN_IF_ERROR(CheckMaxLength("url", url, kMaxCreativeUrlLength));
+  AFFONSO_RETURN_IF_ERROR(CheckHttpUrl("url", url, kMaxCreativeUrlLength));
   absl::string_view rest = url;
-  const bool has_scheme =
-      absl::ConsumePrefix(&rest, "https://") || absl::ConsumePrefix(&rest, "http://");
-  const bool printable = std::all_of(url.begin(), url.end(), [](char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u > 0x20 && u < 0x7f;
-  });
-  if (!has_scheme || rest.empty() || rest.front() == '/' || rest.front() == '@' || !printable) {
+  if (!absl::ConsumePrefix(&rest, "https://")) absl::ConsumePrefix(&rest, "http://");
+  const bool ascii = std::all_of(url.begin(), url.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x7f; });
+  if (rest.front() == '@' || !ascii) {
     return ValidationError("url", "url must be an absolute http(s) URL");
   }
   return absl::OkStatus();

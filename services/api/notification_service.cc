@@ -66,10 +66,7 @@ absl::Status CheckBodyTemplate(absl::string_view field, const EmailType& type,
     return ValidationError(field,
                            absl::StrCat(field, " must not be empty (null restores the default)"));
   }
-  if (body.size() > kMaxNotificationBodyBytes) {
-    return ValidationError(
-        field, absl::StrCat(field, " is at most ", kMaxNotificationBodyBytes, " bytes of UTF-8"));
-  }
+  AFFONSO_RETURN_IF_ERROR(CheckMaxBytes(field, body, kMaxNotificationBodyBytes));
   return CheckPlaceholders(field, type, body);
 }
 

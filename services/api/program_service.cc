@@ -135,23 +135,7 @@ absl::Status NormalizeAllowedDomains(google::protobuf::ListValue* list) {
   return absl::OkStatus();
 }
 
-// An absolute http(s) URL without blanks or control characters; "" = none.
-// The program's and a group's links: http(s), a host, no blanks or control
-// characters.
-absl::Status CheckHttpUrl(absl::string_view field, absl::string_view url, size_t max_length) {
-  AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, url, max_length));
-  absl::string_view rest = url;
-  const bool has_scheme =
-      absl::ConsumePrefix(&rest, "https://") || absl::ConsumePrefix(&rest, "http://");
-  const bool printable = std::all_of(url.begin(), url.end(), [](char c) {
-    return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
-  });
-  if (!has_scheme || rest.empty() || rest.front() == '/' || !printable) {
-    return ValidationError(field, absl::StrCat(field, " must be an http(s) URL"));
-  }
-  return absl::OkStatus();
-}
-
+// "" = none.
 absl::Status CheckWebsiteUrl(const std::string& url) {
   if (url.empty()) return absl::OkStatus();
   return CheckHttpUrl("custom_website_url", url, kMaxWebsiteUrlLength);

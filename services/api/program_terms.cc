@@ -48,13 +48,11 @@ absl::Status CheckEnum(absl::string_view field, bool present, int value, IsValid
 // null. `*value` normalised in place.
 absl::Status NullableText(absl::string_view field, bool present, Value* value, size_t max) {
   if (!present) return absl::OkStatus();
-  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, *value));
-  if (value->kind_case() == Value::kNullValue) return absl::OkStatus();
-  if (value->string_value().empty()) {
+  AFFONSO_RETURN_IF_ERROR(CheckNullableText(field, *value, max));
+  if (value->kind_case() == Value::kStringValue && value->string_value().empty()) {
     value->set_null_value(google::protobuf::NULL_VALUE);
-    return absl::OkStatus();
   }
-  return CheckMaxLength(field, value->string_value(), max);
+  return absl::OkStatus();
 }
 
 // A nullable integer from `min` to `max`.

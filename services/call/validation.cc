@@ -83,6 +83,34 @@ absl::Status CheckNullableString(absl::string_view field, const google::protobuf
   return ValidationError(field, absl::StrCat(field, " must be a string or null"));
 }
 
+absl::Status CheckNullableText(absl::string_view field, const google::protobuf::Value& value,
+                               size_t max) {
+  AFFONSO_RETURN_IF_ERROR(CheckNullableString(field, value));
+  if (value.kind_case() != google::protobuf::Value::kStringValue) return absl::OkStatus();
+  return CheckMaxLength(field, value.string_value(), max);
+}
+
+absl::Status CheckMaxBytes(absl::string_view field, absl::string_view value, size_t max) {
+  if (value.size() > max) {
+    return ValidationError(field, absl::StrCat(field, " is at most ", max, " bytes of UTF-8"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHttpUrl(absl::string_view field, absl::string_view url, size_t max_length) {
+  AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, url, max_length));
+  absl::string_view rest = url;
+  const bool has_scheme =
+      absl::ConsumePrefix(&rest, "https://") || absl::ConsumePrefix(&rest, "http://");
+  const bool printable = std::all_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  });
+  if (!has_scheme || rest.empty() || rest.front() == '/' || !printable) {
+    return ValidationError(field, absl::StrCat(field, " must be an http(s) URL"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsValidEmail(absl::string_view value) {
   if (value.size() > 254) return false;
   size_t at = value.rfind('@');

@@ -24,6 +24,15 @@ absl::Status CheckMaxLength(absl::string_view field, absl::string_view value, si
 // null`): a string or null; anything else (a number, a bool, an object, a
 // list, nothing set) is "<field> must be a string or null".
 absl::Status CheckNullableString(absl::string_view field, const google::protobuf::Value& value);
+// CheckNullableString, and a string at most `max` characters (CheckMaxLength).
+absl::Status CheckNullableText(absl::string_view field, const google::protobuf::Value& value,
+                               size_t max);
+// Size in bytes, for long texts whose cost is their encoding (a page of them must fit in one
+// gRPC message): "<field> is at most <max> bytes of UTF-8".
+absl::Status CheckMaxBytes(absl::string_view field, absl::string_view value, size_t max);
+// An absolute http(s) URL: at most `max_length` characters, a host after the scheme, no blanks
+// or control characters (the program's, a group's and a creative's links).
+absl::Status CheckHttpUrl(absl::string_view field, absl::string_view url, size_t max_length);
 // Empty passes (optional field); otherwise a plausible address, <= 254 chars.
 absl::Status CheckEmail(absl::string_view field, absl::string_view value);
 bool IsValidEmail(absl::string_view value);

@@ -53,6 +53,37 @@ TEST(ValidationTest, NullableStringsAreAStringOrNull) {
   EXPECT_EQ(CheckNullableString("url", value).message(), "url must be a string or null");
 }
 
+TEST(ValidationTest, NullableTextIsAStringOrNullOfAtMostMaxCharacters) {
+  google::protobuf::Value value;
+  value.set_null_value(google::protobuf::NULL_VALUE);
+  EXPECT_OK(CheckNullableText("name", value, 3));
+  value.set_string_value("\xc3\xa9t\xc3\xa9");  // 3 characters, 5 bytes
+  EXPECT_OK(CheckNullableText("name", value, 3));
+  value.set_string_value("four");
+  EXPECT_THAT(CheckNullableText("name", value, 3), HasApiError("VALIDATION_ERROR", "name"));
+  value.set_number_value(1);
+  EXPECT_THAT(CheckNullableText("name", value, 3), HasApiError("VALIDATION_ERROR", "name"));
+}
+
+TEST(ValidationTest, MaxBytesCountsBytes) {
+  EXPECT_OK(CheckMaxBytes("body", "\xc3\xa9t", 3));
+  EXPECT_THAT(CheckMaxBytes("body", "\xc3\xa9t\xc3\xa9", 3),
+              HasApiError("VALIDATION_ERROR", "body"));
+  EXPECT_EQ(CheckMaxBytes("body", "abcd", 3).message(), "body is at most 3 bytes of UTF-8");
+}
+
+TEST(ValidationTest, HttpUrlNeedsASchemeAHostAndNoBlanks) {
+  for (const char* url : {"https://example.com", "http://example.com/a?b=c", "https://h"}) {
+    EXPECT_OK(CheckHttpUrl("url", url, 100)) << url;
+  }
+  for (const char* url : {"", "example.com", "ftp://example.com", "https://", "https:///path",
+                          "https://exa mple.com", "https://example.com/\x7f", "javascript:x"}) {
+    EXPECT_THAT(CheckHttpUrl("url", url, 100), HasApiError("VALIDATION_ERROR", "url")) << url;
+  }
+  EXPECT_THAT(CheckHttpUrl("url", "https://example.com", 10),
+              HasApiError("VALIDATION_ERROR", "url"));
+}
+
 TEST(ValidationTest, AcceptsOrdinaryAddresses) {
   for (const char* email : {"a@b.co", "first.last+tag@example.com", "x_y@sub.domain.io",
                             "o'brien@example.ie", "USER@EXAMPLE.COM"}) {
