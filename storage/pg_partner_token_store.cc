@@ -3,7 +3,9 @@
 #include <string>
 
 #include "common/api_error.h"
+#include "storage/joined_statement.h"
 #include "storage/pg_values.h"
+#include "storage/program_scope_sql.h"
 #include "storage/query_one.h"
 
 namespace affonso::storage {
@@ -64,8 +66,9 @@ constexpr Statement kRevokeAffiliate{
 
 // As the other stores read "no program_id": the team's default program, and
 // none (no fallback to another program) when it has no default.
-constexpr Statement kDefaultProgram{"partner_token_default_program",
-                                    "SELECT id FROM programs WHERE team_id = $1 AND is_default"};
+// $2 NULL: the team's default program.
+constexpr JoinedStatement kDefaultProgram{"partner_token_default_program", kWithProgram,
+                                          "SELECT id FROM prog"};
 
 #undef AFFONSO_GRANT_JOINS
 #undef AFFONSO_GRANT_COLUMNS
@@ -144,7 +147,8 @@ absl::StatusOr<int> PgPartnerTokenStore::RevokeAffiliateTokens(absl::string_view
 
 absl::StatusOr<std::string> PgPartnerTokenStore::DefaultProgram(absl::string_view team_id) {
   return pool_->Autocommit("partner_default_program", [&](Tx& tx) -> absl::StatusOr<std::string> {
-    const pqxx::result rows = tx.Exec(kDefaultProgram, std::string(team_id));
+    const pqxx::result rows =
+        tx.Exec(kDefaultProgram, std::string(team_id), static_cast<const char*>(nullptr));
     if (rows.empty()) return NotFoundError("program");
     return ReadText(rows[0]["id"]);
   });
