@@ -73,4 +73,12 @@ std::string SanitizeUntrustedText(absl::string_view bytes, size_t max_bytes) {
   return out;
 }
 
+bool HasControlCharacter(absl::string_view text) {
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 }  // namespace affonso

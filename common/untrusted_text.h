@@ -17,6 +17,10 @@ namespace affonso {
 // character boundary to at most `max_bytes`.
 std::string SanitizeUntrustedText(absl::string_view bytes, size_t max_bytes);
 
+// Whether `text` holds a C0 control character (line breaks and tab included) or DEL: what a
+// one-line field (a subject, a payment method, a decoded query value) refuses.
+bool HasControlCharacter(absl::string_view text);
+
 }  // namespace affonso
 
 #endif  // AFFONSO_COMMON_UNTRUSTED_TEXT_H_

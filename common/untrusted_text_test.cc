@@ -58,5 +58,14 @@ TEST(SanitizeUntrustedTextTest, CutsOnlyAtCharacterBoundaries) {
   EXPECT_EQ(SanitizeUntrustedText(std::string(600, 'x'), 512), std::string(512, 'x'));
 }
 
+TEST(HasControlCharacterTest, FindsC0AndDelOnly) {
+  EXPECT_FALSE(HasControlCharacter(""));
+  EXPECT_FALSE(HasControlCharacter("plain text, caf\xc3\xa9 \xc2\x85"));  // C1 is not C0
+  for (const char* text : {"a\nb", "a\rb", "tab\t", "del\x7f", "\x01"}) {
+    EXPECT_TRUE(HasControlCharacter(text)) << text;
+  }
+  EXPECT_TRUE(HasControlCharacter(std::string("nul\0x", 5)));
+}
+
 }  // namespace
 }  // namespace affonso

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "services/api/program_service.h"
 #include "services/call/validation.h"
 #include "services/rules/email_template.h"
@@ -51,11 +52,8 @@ absl::Status CheckSubjectTemplate(absl::string_view field, const EmailType& type
                                                "default)"));
   }
   AFFONSO_RETURN_IF_ERROR(CheckMaxLength(field, subject, kMaxNotificationSubjectLength));
-  for (char c : subject) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return ValidationError(field, absl::StrCat(field, " is one line without control characters"));
-    }
+  if (HasControlCharacter(subject)) {
+    return ValidationError(field, absl::StrCat(field, " is one line without control characters"));
   }
   return CheckPlaceholders(field, type, subject);
 }

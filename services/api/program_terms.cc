@@ -11,6 +11,7 @@
 #include "common/api_error.h"
 #include "common/money.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "services/call/validation.h"
 #include "storage/program_terms_store.h"
 
@@ -68,13 +69,6 @@ absl::Status NullableInteger(absl::string_view field, bool present, const Value&
   return absl::OkStatus();
 }
 
-bool PrintableText(absl::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u != 0x7f;
-  });
-}
-
 absl::Status NormalizePaymentMethods(ListValue* list) {
   constexpr char kField[] = "payment_methods";
   if (list->values_size() > storage::kMaxPaymentMethods) {
@@ -88,7 +82,7 @@ absl::Status NormalizePaymentMethods(ListValue* list) {
       return ValidationError(kField, "payment_methods must be an array of strings");
     }
     std::string method(absl::StripAsciiWhitespace(value.string_value()));
-    if (method.empty() || !PrintableText(method)) {
+    if (method.empty() || HasControlCharacter(method)) {
       return ValidationError(kField, "each payment method must be 1-50 printable characters");
     }
     AFFONSO_RETURN_IF_ERROR(CheckMaxLength(kField, method, kMaxPaymentMethodLength));

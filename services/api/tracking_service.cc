@@ -130,9 +130,7 @@ bool DecodeComponent(absl::string_view in, std::string* out) {
       out->push_back(c);
     }
   }
-  for (unsigned char c : *out) {
-    if (c < 0x20 || c == 0x7f) return false;
-  }
+  if (HasControlCharacter(*out)) return false;
   return SanitizeUntrustedText(*out, out->size()) == *out;
 }
 
