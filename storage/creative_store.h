@@ -36,6 +36,16 @@ inline const char* CreativeCategoryToDb(affonso::v1::CreativeCategory category) 
   }
 }
 
+// The category of a stored (or the SDK's) name; UNSPECIFIED for any other text.
+inline affonso::v1::CreativeCategory CreativeCategoryFromDb(absl::string_view name) {
+  for (int i = affonso::v1::CREATIVE_CATEGORY_BRAND; i <= affonso::v1::CREATIVE_CATEGORY_DOCUMENT;
+       ++i) {
+    const auto category = static_cast<affonso::v1::CreativeCategory>(i);
+    if (name == CreativeCategoryToDb(category)) return category;
+  }
+  return affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED;
+}
+
 // One page of the offset list, newest first; page and limit already resolved.
 struct CreativeListQuery {
   int page = 1;

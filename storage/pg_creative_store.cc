@@ -97,15 +97,6 @@ constexpr JoinedStatement kCountCreatives{"creative_count", kWithProgram,
                                           "  ON c.team_id = $1 AND c.program_id = prog.id "
                                           "WHERE ($3::text IS NULL OR c.category = $3::text)"};
 
-affonso::v1::CreativeCategory CategoryFromDb(const std::string& text) {
-  for (int i = affonso::v1::CREATIVE_CATEGORY_BRAND; i <= affonso::v1::CREATIVE_CATEGORY_DOCUMENT;
-       ++i) {
-    const auto category = static_cast<affonso::v1::CreativeCategory>(i);
-    if (text == CreativeCategoryToDb(category)) return category;
-  }
-  return affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED;
-}
-
 Creative ReadCreative(const pqxx::row& row) {
   Creative creative;
   creative.set_id(ReadText(row["id"]));
@@ -114,7 +105,7 @@ Creative ReadCreative(const pqxx::row& row) {
   };
   text("name", &Creative::set_name);
   text("description", &Creative::set_description);
-  const auto category = CategoryFromDb(ReadText(row["category"]));
+  const auto category = CreativeCategoryFromDb(ReadText(row["category"]));
   if (category != affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED) creative.set_category(category);
   text("subcategory", &Creative::set_subcategory);
   text("url", &Creative::set_url);

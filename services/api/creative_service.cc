@@ -28,14 +28,7 @@ constexpr char kCategories[] = "brand, banner, product, content, video or docume
 
 // The SDK's six names, any case; UNSPECIFIED for anything else.
 CreativeCategory ParseCategory(absl::string_view text) {
-  const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  if (name == "brand") return affonso::v1::CREATIVE_CATEGORY_BRAND;
-  if (name == "banner") return affonso::v1::CREATIVE_CATEGORY_BANNER;
-  if (name == "product") return affonso::v1::CREATIVE_CATEGORY_PRODUCT;
-  if (name == "content") return affonso::v1::CREATIVE_CATEGORY_CONTENT;
-  if (name == "video") return affonso::v1::CREATIVE_CATEGORY_VIDEO;
-  if (name == "document") return affonso::v1::CREATIVE_CATEGORY_DOCUMENT;
-  return affonso::v1::CREATIVE_CATEGORY_UNSPECIFIED;
+  return storage::CreativeCategoryFromDb(absl::AsciiStrToLower(absl::StripAsciiWhitespace(text)));
 }
 
 absl::Status CheckText(absl::string_view field, bool present, const Value& value,
