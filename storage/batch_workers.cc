@@ -8,6 +8,10 @@ metrics::Histogram* BatchSizeHistogram(metrics::Registry* registry, const std::s
   return &registry->AddHistogram(name, help, {}, {1, 2, 4, 8, 16, 32, 64, 128, 256}).WithLabels({});
 }
 
+absl::Status BatchQueueFullError() {
+  return absl::UnavailableError("server busy: too many calls waiting for the database; retry");
+}
+
 bool IsRowSpecificFailure(const absl::Status& status) {
   // The pool's mapping (internal::CurrentExceptionToStatus): a foreign-key,
   // check or text-representation violation is FAILED_PRECONDITION, a unique

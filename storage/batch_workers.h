@@ -25,6 +25,9 @@ struct BatchOptions {
   // Each batch's size is observed here (the retried rows of a failed batch
   // count as batches of one); null: not measured.
   metrics::Histogram* batch_sizes = nullptr;
+  // Items waiting for a worker beyond which Add refuses at once (0: no
+  // bound): a database that stalls must not let the queue grow without end.
+  int max_queued = 4096;
 };
 
 // The histogram of batch sizes `name` in `registry` (buckets 1 to 256);
@@ -42,14 +45,18 @@ struct BatchStoreOptions {
   int max_batch = 64;
   // The store's batch-size histogram goes here; null: not measured.
   metrics::Registry* registry = nullptr;
+  int max_queued = 4096;  // as BatchOptions'
 };
 
 // `store`'s BatchOptions, its batch sizes in the histogram `name`.
 inline BatchOptions BatchOptionsFor(const BatchStoreOptions& store, const std::string& name,
                                     const std::string& help) {
   return BatchOptions{store.workers, store.max_batch,
-                      BatchSizeHistogram(store.registry, name, help)};
+                      BatchSizeHistogram(store.registry, name, help), store.max_queued};
 }
+
+// What Add answers an item for which the queue has no room.
+absl::Status BatchQueueFullError();
 
 // Whether a batch's failure may be one row's doing (a value a constraint
 // refused, a key that collided), so that its rows run one by one might
@@ -69,8 +76,9 @@ bool IsRowSpecificFailure(const absl::Status& status);
 // back), and the workers answer them: `fail(item, status)` for each, after
 // running each item alone when the failure IsRowSpecificFailure, so one bad
 // row cannot fail its neighbours. Both run on a worker thread, which may
-// block on the database. Add never blocks on the database: it may be called
-// from threads that must not (gRPC callback threads).
+// block on the database, except that Add runs `fail` on its own thread for an
+// item the full queue refuses. Add never blocks on the database: it may be
+// called from threads that must not (gRPC callback threads).
 //
 // The destructor answers everything queued, then joins the workers: a store
 // declares its BatchWorkers last, so they stop before what `run` uses goes.
@@ -98,12 +106,21 @@ class BatchWorkers {
     for (std::thread& worker : workers_) worker.join();
   }
 
+  // Queues `item`, or, when `max_queued` items are waiting already, answers
+  // it at once on this thread: `fail(item, BatchQueueFullError())`.
   void Add(Item item) {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(item));
-    // A busy worker takes the queue when it finishes; only an idle one needs
-    // waking, which keeps wake-ups (context switches) to one per batch.
-    if (idle_workers_ > 0) work_available_.Signal();
+    {
+      absl::MutexLock lock(&mu_);
+      if (options_.max_queued <= 0 || static_cast<int>(queue_.size()) < options_.max_queued) {
+        queue_.push_back(std::move(item));
+        // A busy worker takes the queue when it finishes; only an idle one
+        // needs waking, which keeps wake-ups (context switches) to one per
+        // batch.
+        if (idle_workers_ > 0) work_available_.Signal();
+        return;
+      }
+    }
+    fail_(item, BatchQueueFullError());
   }
 
  private:

@@ -72,6 +72,52 @@ TEST(BatchWorkersTest, TakesWhatIsQueuedUpToMaxBatchAndAnswersEveryItem) {
   EXPECT_EQ(snapshot.sum, kItems);
 }
 
+// A stalled database must not grow the queue without end: past max_queued
+// waiting items, Add answers at once, UNAVAILABLE, and runs nothing.
+TEST(BatchWorkersTest, AFullQueueRefusesAtOnceAndRunsNothingOfIt) {
+  absl::Notification running, release;
+  absl::Mutex mu;
+  std::vector<int> ran;
+  BatchOptions options;
+  options.workers = 1;
+  options.max_batch = 64;
+  options.max_queued = 3;
+  constexpr int kItems = 6;  // 1 running, 3 waiting, 2 refused
+  std::vector<absl::Status> answers(kItems, absl::UnknownError("unanswered"));
+  std::vector<absl::Notification> answered(kItems);
+  {
+    BatchWorkers<Item> workers(
+        options,
+        [&](absl::Span<Item> batch) {
+          if (batch[0].value == 0) {
+            running.Notify();
+            release.WaitForNotification();
+          }
+          for (Item& item : batch) {
+            {
+              absl::MutexLock lock(&mu);
+              ran.push_back(item.value);
+            }
+            Answer(item, absl::OkStatus());
+          }
+          return absl::OkStatus();
+        },
+        Answer);
+    workers.Add(Item{0, &answers[0], &answered[0]});
+    running.WaitForNotification();
+    for (int i = 1; i < kItems; ++i) workers.Add(Item{i, &answers[i], &answered[i]});
+    // Refused on this thread, before the held batch ends.
+    for (int i : {4, 5}) {
+      EXPECT_TRUE(answered[i].HasBeenNotified()) << i;
+      EXPECT_THAT(answers[i], StatusIs(absl::StatusCode::kUnavailable)) << i;
+    }
+    release.Notify();
+    for (auto& done : answered) done.WaitForNotification();
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(answers[i].ok()) << i;
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3}));
+}
+
 TEST(BatchWorkersTest, ARowSpecificFailureIsRetriedRowByRow) {
   BatchOptions options;
   options.workers = 1;

@@ -8,6 +8,7 @@
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "storage/coupon_rows.h"
 #include "storage/pg_values.h"
 #include "storage/query_one.h"
 
@@ -15,15 +16,6 @@ namespace affonso::storage {
 namespace {
 
 using affonso::v1::Coupon;
-
-// The select (and RETURNING) list of every coupon statement, under the names
-// ReadCoupon reads; `c` is the coupons table. The value travels as numeric
-// text.
-#define AFFONSO_COUPON_COLUMNS                                         \
-  "c.id, c.affiliate_id, c.program_id, c.code, c.discount_type, "      \
-  "c.discount_value::text AS discount_value, c.currency, c.duration, " \
-  "c.duration_in_months, c.product_ids, " AFFONSO_SQL_MICROS(          \
-      "c.created_at") " AS created_at, " AFFONSO_SQL_MICROS("c.updated_at") " AS updated_at"
 
 // A NULL parameter disables its filter. $1 team, $2 affiliate, $3 program,
 // $4 search (a substring of the code, any case).
@@ -104,7 +96,6 @@ constexpr Statement kCountCoupons{
     "coupon_count", "SELECT count(*) AS total FROM coupons c " AFFONSO_COUPON_LIST_FILTER};
 
 #undef AFFONSO_COUPON_LIST_FILTER
-#undef AFFONSO_COUPON_COLUMNS
 
 const char* SortKey(CouponSort sort) {
   switch (sort) {
@@ -124,67 +115,7 @@ const char* SortKey(CouponSort sort) {
   return "created_at:desc";
 }
 
-affonso::v1::DiscountType DiscountTypeFromDb(const std::string& text) {
-  if (text == "percentage") return affonso::v1::DISCOUNT_TYPE_PERCENTAGE;
-  if (text == "fixed") return affonso::v1::DISCOUNT_TYPE_FIXED;
-  return affonso::v1::DISCOUNT_TYPE_UNSPECIFIED;
-}
-
-affonso::v1::CouponDuration CouponDurationFromDb(const std::string& text) {
-  if (text == "forever") return affonso::v1::COUPON_DURATION_FOREVER;
-  if (text == "once") return affonso::v1::COUPON_DURATION_ONCE;
-  if (text == "repeating") return affonso::v1::COUPON_DURATION_REPEATING;
-  return affonso::v1::COUPON_DURATION_UNSPECIFIED;
-}
-
-Coupon ReadCoupon(const pqxx::row& row) {
-  Coupon coupon;
-  coupon.set_id(ReadText(row["id"]));
-  coupon.set_affiliate_id(ReadText(row["affiliate_id"]));
-  coupon.set_program_id(ReadText(row["program_id"]));
-  coupon.set_code(ReadText(row["code"]));
-  const affonso::v1::DiscountType type = DiscountTypeFromDb(ReadText(row["discount_type"]));
-  if (type != affonso::v1::DISCOUNT_TYPE_UNSPECIFIED) coupon.set_discount_type(type);
-  if (!row["discount_value"].is_null()) {
-    coupon.set_discount_value(ReadDecimal(row["discount_value"]));
-  }
-  if (!row["currency"].is_null()) coupon.set_currency(ReadText(row["currency"]));
-  const affonso::v1::CouponDuration duration = CouponDurationFromDb(ReadText(row["duration"]));
-  if (duration != affonso::v1::COUPON_DURATION_UNSPECIFIED) coupon.set_duration(duration);
-  if (!row["duration_in_months"].is_null()) {
-    coupon.set_duration_in_months(row["duration_in_months"].as<int>());
-  }
-  ReadTextArray(row["product_ids"], coupon.mutable_product_ids());
-  ReadTimestamp(row["created_at"], coupon.mutable_created_at());
-  if (!row["updated_at"].is_null()) ReadTimestamp(row["updated_at"], coupon.mutable_updated_at());
-  return coupon;
-}
-
 }  // namespace
-
-const char* DiscountTypeToDb(affonso::v1::DiscountType type) {
-  switch (type) {
-    case affonso::v1::DISCOUNT_TYPE_PERCENTAGE:
-      return "percentage";
-    case affonso::v1::DISCOUNT_TYPE_FIXED:
-      return "fixed";
-    default:
-      return nullptr;
-  }
-}
-
-const char* CouponDurationToDb(affonso::v1::CouponDuration duration) {
-  switch (duration) {
-    case affonso::v1::COUPON_DURATION_FOREVER:
-      return "forever";
-    case affonso::v1::COUPON_DURATION_ONCE:
-      return "once";
-    case affonso::v1::COUPON_DURATION_REPEATING:
-      return "repeating";
-    default:
-      return nullptr;
-  }
-}
 
 absl::StatusOr<Coupon> PgCouponStore::CreateCoupon(absl::string_view team_id,
                                                    const CouponInput& input) {

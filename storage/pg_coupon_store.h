@@ -29,11 +29,6 @@ class PgCouponStore final : public CouponStore {
   ConnectionPool* pool_;
 };
 
-// "percentage" / "fixed" and "forever" / "once" / "repeating", the strings
-// stored in the table; nullptr for UNSPECIFIED.
-const char* DiscountTypeToDb(affonso::v1::DiscountType type);
-const char* CouponDurationToDb(affonso::v1::CouponDuration duration);
-
 }  // namespace affonso::storage
 
 #endif  // AFFONSO_STORAGE_PG_COUPON_STORE_H_

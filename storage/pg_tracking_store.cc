@@ -5,11 +5,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "storage/click_attribution_rows.h"
+#include "storage/coupon_rows.h"
 #include "storage/json_rows.h"
 #include "storage/pg_values.h"
 #include "storage/program_store.h"
@@ -102,6 +105,15 @@ constexpr Statement kInsertUnlessSeen{
     "SELECT i.s, ins.id, true AS created FROM ins JOIN i ON i.id = ins.id "
     "UNION ALL SELECT prev.s, prev.id, false FROM prev"};
 
+// The coupons of each affiliate of the batch, oldest first (as
+// ListForAffiliate has them): one object per distinct (team, affiliate).
+constexpr Statement kAffiliateCoupons{
+    "public_click_coupons_batch",
+    "SELECT i.team_id AS coupon_team_id, " AFFONSO_COUPON_COLUMNS
+    " FROM json_to_recordset($1::json) AS i(team_id text, affiliate_id text) "
+    "JOIN coupons c ON c.team_id = i.team_id AND c.affiliate_id = i.affiliate_id "
+    "ORDER BY c.created_at, c.id"};
+
 // A click recorded without consent takes the visitor's IP and user agent;
 // one that already holds consented values (or a POST /v1/clicks one: NULL)
 // keeps them. $1 team, $2 program, $3 click, $4 ip, $5 user agent.
@@ -164,6 +176,34 @@ std::string AdClickIds(const affonso::v1::TrackRequest& click) {
     if (!value->empty()) (*present.mutable_fields())[name].set_string_value(*value);
   }
   return present.fields().empty() ? "" : StructToJson(present);
+}
+
+// '\n' occurs in neither (ids).
+std::string AffiliateKey(absl::string_view team_id, absl::string_view affiliate_id) {
+  return absl::StrCat(team_id, "\n", affiliate_id);
+}
+
+using CouponsByAffiliate = absl::flat_hash_map<std::string, std::vector<affonso::v1::Coupon>>;
+
+// The coupons of each affiliate in `affiliates` (AffiliateKey -> its
+// coupons; none: absent), one statement whatever their number.
+CouponsByAffiliate ReadAffiliateCoupons(
+    Tx& tx, const std::vector<std::pair<std::string, std::string>>& affiliates) {
+  CouponsByAffiliate coupons;
+  if (affiliates.empty()) return coupons;
+  JsonRows keys;
+  for (const auto& [team_id, affiliate_id] : affiliates) {
+    keys.BeginRow();
+    keys.Text("team_id", team_id);
+    keys.Text("affiliate_id", affiliate_id);
+    keys.EndRow();
+  }
+  for (const pqxx::row& row : tx.Exec(kAffiliateCoupons, std::move(keys).Finish())) {
+    affonso::v1::Coupon coupon = ReadCoupon(row);
+    coupons[AffiliateKey(ReadText(row["coupon_team_id"]), coupon.affiliate_id())].push_back(
+        std::move(coupon));
+  }
+  return coupons;
 }
 
 }  // namespace
@@ -242,8 +282,10 @@ absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
     bool created = false;
   };
   std::vector<Outcome> outcomes;
+  CouponsByAffiliate coupons;
   absl::Status status = pool_->InTransaction("record_public_clicks", [&](Tx& tx) -> absl::Status {
     outcomes.assign(slots.size(), Outcome());
+    coupons.clear();
     const pqxx::result affiliates = tx.Exec(kLockAffiliates, lookups_json);
     JsonRows writes;
     for (const auto& row : affiliates) {
@@ -285,6 +327,16 @@ absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
       outcomes[s].click_id = ReadText(row["id"]);
       outcomes[s].created = row["created"].as<bool>();
     }
+    std::vector<std::pair<std::string, std::string>> found_affiliates;
+    absl::flat_hash_set<std::string> listed;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      if (outcomes[s].affiliate_id.empty()) continue;
+      const std::string& team_id = batch[slots[s].first].team_id;
+      if (listed.insert(AffiliateKey(team_id, outcomes[s].affiliate_id)).second) {
+        found_affiliates.emplace_back(team_id, outcomes[s].affiliate_id);
+      }
+    }
+    coupons = ReadAffiliateCoupons(tx, found_affiliates);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;  // the workers answer
@@ -304,6 +356,8 @@ absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
     tracked.affiliate_id = outcome.affiliate_id;
     // Of calls sharing a slot, only its first made the click.
     tracked.created = outcome.created && slots[slot_of[n]].first == n;
+    auto found = coupons.find(AffiliateKey(batch[n].team_id, outcome.affiliate_id));
+    if (found != coupons.end()) tracked.coupons = found->second;
     batch[n].done(std::move(tracked));
   }
   return absl::OkStatus();
@@ -314,16 +368,24 @@ absl::StatusOr<TrackedClick> PgTrackingStore::UpgradeClick(absl::string_view tea
                                                            absl::string_view click_id,
                                                            const Visitor& visitor) {
   const std::string team(team_id), program(program_id), click(click_id);
+  // Autocommit: the update is idempotent and the coupon read needs no
+  // snapshot of its own.
   return pool_->Autocommit("upgrade_public_click", [&](Tx& tx) -> absl::StatusOr<TrackedClick> {
-    return QueryOne(
-        tx, kUpgradeClick,
-        [](const pqxx::row& row) {
-          TrackedClick upgraded;
-          upgraded.click_id = ReadText(row["id"]);
-          upgraded.affiliate_id = ReadText(row["affiliate_id"]);
-          return upgraded;
-        },
-        "click", team, program, click, NullIfEmpty(visitor.ip), NullIfEmpty(visitor.user_agent));
+    AFFONSO_ASSIGN_OR_RETURN(TrackedClick upgraded,
+                             QueryOne(
+                                 tx, kUpgradeClick,
+                                 [](const pqxx::row& row) {
+                                   TrackedClick found;
+                                   found.click_id = ReadText(row["id"]);
+                                   found.affiliate_id = ReadText(row["affiliate_id"]);
+                                   return found;
+                                 },
+                                 "click", team, program, click, NullIfEmpty(visitor.ip),
+                                 NullIfEmpty(visitor.user_agent)));
+    CouponsByAffiliate coupons = ReadAffiliateCoupons(tx, {{team, upgraded.affiliate_id}});
+    auto found = coupons.find(AffiliateKey(team, upgraded.affiliate_id));
+    if (found != coupons.end()) upgraded.coupons = std::move(found->second);
+    return upgraded;
   });
 }
 

@@ -445,6 +445,70 @@ TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
   EXPECT_EQ(ClickCount(), "6");
 }
 
+// The pixel offers the visitor the affiliate's coupons: they come back with
+// the click, read in its batch's transaction, oldest first, and only the
+// team's affiliate's own, whether the click is new, seen before or upgraded.
+TEST_F(PgTrackingStoreTest, AClickComesBackWithItsAffiliatesCouponsOldestFirst) {
+  auto coupon = [&](const testing::Tenant& tenant, const std::string& code,
+                    const std::string& created_at) {
+    Query(absl::StrCat(
+        "INSERT INTO coupons (team_id, id, program_id, affiliate_id, code, discount_type, "
+        "discount_value, duration, created_at) VALUES ('",
+        tenant.team_id, "', '", NewId("cpn"), "', '", tenant.program_id, "', '",
+        tenant.affiliate_id, "', '", code, "', 'percentage', 12.50, 'forever', '", created_at,
+        "')"));
+  };
+  coupon(a_, "NEWER", "2026-02-01T00:00:00Z");
+  coupon(a_, "OLDER", "2026-01-01T00:00:00Z");
+  coupon(b_, "B_ONLY", "2026-01-01T00:00:00Z");
+  auto codes = [](const TrackedClick& click) {
+    std::vector<std::string> found;
+    for (const affonso::v1::Coupon& coupon : click.coupons) found.push_back(coupon.code());
+    return found;
+  };
+
+  ASSERT_OK_AND_ASSIGN(TrackedClick created, Record(a_, Someone("hash-c"), 0));
+  EXPECT_THAT(codes(created), ::testing::ElementsAre("OLDER", "NEWER"));
+  EXPECT_EQ(created.coupons[0].affiliate_id(), a_.affiliate_id);
+  EXPECT_EQ(created.coupons[0].discount_value(), 12.5);
+  ASSERT_OK_AND_ASSIGN(TrackedClick seen, Record(a_, Someone("hash-c")));
+  EXPECT_FALSE(seen.created);
+  EXPECT_THAT(codes(seen), ::testing::ElementsAre("OLDER", "NEWER"));
+  ASSERT_OK_AND_ASSIGN(
+      TrackedClick upgraded,
+      store_->UpgradeClick(a_.team_id, a_.program_id, created.click_id, Someone("hash-c")));
+  EXPECT_THAT(codes(upgraded), ::testing::ElementsAre("OLDER", "NEWER"));
+  ASSERT_OK_AND_ASSIGN(TrackedClick b_click, Record(b_, Someone("hash-c")));
+  EXPECT_THAT(codes(b_click), ::testing::ElementsAre("B_ONLY"));
+
+  // One batch of both teams' clicks: each gets its own affiliate's.
+  PgTrackingStore batching(&db_->pool(),
+                           PgTrackingStore::Options{/*workers=*/1, /*max_batch=*/64, &registry_});
+  std::vector<std::unique_ptr<Call>> calls;
+  calls.push_back(CallOf(a_, Someone("hash-held")));
+  calls.push_back(CallOf(a_, Someone("hash-d")));
+  calls.push_back(CallOf(b_, Someone("hash-d")));
+  calls.push_back(CallOf(a_, Someone("hash-d")));
+  {
+    ClicksLocked locked(db_->url());
+    Send(batching, *calls[0]);
+    AwaitWaiter();
+    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
+    locked.tx.commit();
+  }
+  for (auto& call : calls) call->done.WaitForNotification();
+  EXPECT_EQ(BatchCount(), 2u);
+  for (auto& call : calls) ASSERT_OK(call->result);
+  EXPECT_THAT(codes(*calls[1]->result), ::testing::ElementsAre("OLDER", "NEWER"));
+  EXPECT_THAT(codes(*calls[2]->result), ::testing::ElementsAre("B_ONLY"));
+  EXPECT_THAT(codes(*calls[3]->result), ::testing::ElementsAre("OLDER", "NEWER"));
+
+  // An affiliate without coupons: none.
+  Query(absl::StrCat("DELETE FROM coupons WHERE team_id = '", b_.team_id, "'"));
+  ASSERT_OK_AND_ASSIGN(TrackedClick bare, Record(b_, Someone("hash-e")));
+  EXPECT_TRUE(bare.coupons.empty());
+}
+
 // Visitors racing from many threads into several workers' batches: one
 // click per visitor, and every call of a visitor gets that click.
 TEST_F(PgTrackingStoreTest, ConcurrentCallsMakeOneClickPerVisitorAcrossBatches) {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "proto/affonso/v1/coupons.pb.h"
 #include "proto/affonso/v1/tracking.pb.h"
 #include "storage/await_result.h"
 
@@ -50,6 +51,9 @@ struct TrackedClick {
   // True when this call inserted the click; false for the visitor's click
   // within the window (or an upgraded one).
   bool created = false;
+  // The affiliate's coupons, oldest first, read in the click's transaction:
+  // what the pixel offers the visitor.
+  std::vector<affonso::v1::Coupon> coupons;
 };
 
 using TrackedClickCallback = std::function<void(absl::StatusOr<TrackedClick>)>;
@@ -73,7 +77,8 @@ class TrackingStore {
   // their own into clicks.ad_click_ids). With `dedup_window_seconds` > 0 the
   // visitor's newest click on that affiliate within the window is returned
   // instead (created false, nothing written); calls racing for the same
-  // visitor and affiliate make one row. NOT_FOUND("approved affiliate with
+  // visitor and affiliate make one row. Either comes back with the
+  // affiliate's coupons. NOT_FOUND("approved affiliate with
   // this tracking id") when there is no such affiliate. `*click` is
   // validated, its tracking id resolved, and must stay valid until `done`
   // runs: once, on any thread, after the outcome is durable. `done` must not
@@ -94,7 +99,8 @@ class TrackingStore {
 
   // The visitor consented after the click: the team's click `click_id` in
   // the program gets `visitor`'s IP and user agent (unless it already holds
-  // consented ones, which stay) and is marked consented. Idempotent.
+  // consented ones, which stay) and is marked consented; it comes back with
+  // its affiliate's coupons. Idempotent.
   // NOT_FOUND("click") when the click is not the program's.
   virtual absl::StatusOr<TrackedClick> UpgradeClick(absl::string_view team_id,
                                                     absl::string_view program_id,

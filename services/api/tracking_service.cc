@@ -134,13 +134,14 @@ bool DecodeComponent(absl::string_view in, std::string* out) {
   return SanitizeUntrustedText(*out, out->size()) == *out;
 }
 
-std::string Metadata(const grpc::ServerContext& context, absl::string_view key) {
+std::string Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
   return MetadataValue(context.client_metadata(), key);
 }
 
 // A first-party check of the embedding page: the host of Origin, else of
 // Referer. Neither is a server-side caller, which no browser rule binds.
-absl::Status CheckPage(const grpc::ServerContext& context, const storage::PublicProgram& program) {
+absl::Status CheckPage(const grpc::ServerContextBase& context,
+                       const storage::PublicProgram& program) {
   std::string page = Metadata(context, kOriginKey);
   if (page.empty()) page = Metadata(context, kRefererKey);
   if (page.empty() || program.allowed_domains.empty()) return absl::OkStatus();
@@ -331,14 +332,18 @@ void PublicProgramCache::Lru::Add(absl::string_view program_id, absl::StatusOr<P
   index_.emplace(entries_.front().program_id, entries_.begin());
 }
 
+std::optional<absl::StatusOr<PublicProgramCache::Program>> PublicProgramCache::Find(
+    absl::string_view program_id) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_();
+  if (const absl::StatusOr<Program>* hit = found_.Find(program_id, now)) return *hit;
+  if (const absl::StatusOr<Program>* hit = not_found_.Find(program_id, now)) return *hit;
+  return std::nullopt;
+}
+
 absl::StatusOr<PublicProgramCache::Program> PublicProgramCache::Resolve(
     storage::TrackingStore* store, absl::string_view program_id) {
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = clock_();
-    if (const absl::StatusOr<Program>* hit = found_.Find(program_id, now)) return *hit;
-    if (const absl::StatusOr<Program>* hit = not_found_.Find(program_id, now)) return *hit;
-  }
+  if (std::optional<absl::StatusOr<Program>> hit = Find(program_id)) return *std::move(hit);
   absl::StatusOr<Program> resolved;
   absl::StatusOr<storage::PublicProgram> looked_up = store->ResolveProgram(program_id);
   if (looked_up.ok()) {
@@ -356,13 +361,22 @@ absl::StatusOr<PublicProgramCache::Program> PublicProgramCache::Resolve(
 
 // ---- the service ----
 
+struct TrackingServiceImpl::TrackCall {
+  grpc::CallbackServerContext* context;
+  const TrackRequest* request;
+  affonso::v1::TrackingResult* response;
+  grpc::ServerUnaryReactor* reactor;
+  CallScope scope;
+  // The request with what the landing query filled in: the store reads it
+  // until the click's batch answers.
+  TrackRequest resolved;
+};
+
 TrackingServiceImpl::TrackingServiceImpl(RpcRunner runner, storage::TrackingStore* tracking,
-                                         storage::CouponStore* coupons,
                                          storage::SignupStore* signups,
                                          TrackingServiceOptions options)
     : runner_(std::move(runner)),
       tracking_(tracking),
-      coupons_(coupons),
       signups_(signups),
       options_(std::move(options)),
       programs_(options_.program_cache_ttl, options_.program_cache_size,
@@ -380,120 +394,190 @@ void TrackingServiceImpl::Count(absl::string_view result) {
   if (results_ != nullptr) results_->WithLabels({result}).Increment();
 }
 
-absl::StatusOr<PublicProgramCache::Program> TrackingServiceImpl::Admit(
-    const grpc::ServerContext& context, const std::string& program_id) {
-  if (!LooksLikeId(program_id, "prg")) return NotFoundError("program");
-  AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
-                           programs_.Resolve(tracking_, program_id));
+absl::Status TrackingServiceImpl::AdmitPage(const grpc::ServerContextBase& context,
+                                            const storage::PublicProgram& program) {
   // The page first: it is judged in memory, and a disallowed site's calls
   // must not spend the program's budget.
-  AFFONSO_RETURN_IF_ERROR(CheckPage(context, *program));
+  AFFONSO_RETURN_IF_ERROR(CheckPage(context, program));
   if (options_.program_limiter != nullptr) {
-    AFFONSO_RETURN_IF_ERROR(options_.program_limiter->Take(program->id, nullptr));
+    AFFONSO_RETURN_IF_ERROR(options_.program_limiter->Take(program.id, nullptr));
   }
-  return program;
-}
-
-absl::Status TrackingServiceImpl::DoTrack(grpc::ServerContext* context, const TrackRequest& request,
-                                          affonso::v1::TrackingResult* response) {
-  AFFONSO_RETURN_IF_ERROR(ValidateTrack(request));
-  AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
-                           Admit(*context, request.program_id()));
-  response->mutable_data();  // {discount: null, affiliateCoupons: []} when nothing is found
-  response->set_append_affonso_id_enabled(program->append_affonso_id_enabled);
-
-  const std::string user_agent =
-      request.user_agent().empty() ? Metadata(*context, kUserAgentKey) : request.user_agent();
-  if (request.no_track()) {
-    Count("ignored");
-    return Ignored(response, "the visitor asked not to be tracked: nothing was recorded");
-  }
-  if (IsBotUserAgent(user_agent)) {
-    Count("ignored");
-    return Ignored(response, "bots and crawlers are not tracked: nothing was recorded");
-  }
-
-  storage::Visitor visitor;
-  visitor.ip = runner_.ClientAddress(*context);
-  visitor.user_agent = user_agent;
-  visitor.has_consent = !request.has_has_consent() || request.has_consent();
-  visitor.hash = VisitorHash(program->visitor_hash_salt, program->team_id, program->id, visitor.ip,
-                             user_agent);
-
-  storage::TrackedClick click;
-  std::string result;
-  if (!request.upgrade_click_id().empty()) {
-    if (!LooksLikeId(request.upgrade_click_id(), "clk")) return NotFoundError("click");
-    AFFONSO_ASSIGN_OR_RETURN(click, tracking_->UpgradeClick(program->team_id, program->id,
-                                                            request.upgrade_click_id(), visitor));
-    result = "upgraded";
-  } else {
-    TrackRequest resolved = request;
-    google::protobuf::Struct used;
-    auto& used_fields = *used.mutable_fields();
-    const absl::flat_hash_map<std::string, std::string> query =
-        ParseLandingQuery(request.landing_query());
-    auto usable = [&](absl::string_view parameter) -> const std::string* {
-      auto found = query.find(parameter);
-      if (found == query.end() || found->second.empty() || found->second.size() > kMaxShortLength) {
-        return nullptr;
-      }
-      return &found->second;
-    };
-    if (resolved.tracking_id().empty()) {
-      for (const std::string& parameter : program->referral_parameters) {
-        if (const std::string* value = usable(parameter)) {
-          resolved.set_tracking_id(*value);
-          used_fields[parameter].set_string_value(*value);
-          break;
-        }
-      }
-      if (resolved.tracking_id().empty()) {
-        Count("ignored");
-        return Ignored(response,
-                       "no referral parameter in the landing query: nothing was recorded");
-      }
-    }
-    const google::protobuf::Reflection& reflection = *resolved.GetReflection();
-    for (const AttributionField& attribution : AttributionFields()) {
-      const google::protobuf::FieldDescriptor* field = attribution.field;
-      if (!reflection.GetString(resolved, field).empty()) continue;
-      const std::string* value = usable(attribution.parameter);
-      if (value == nullptr && attribution.parameter != field->name()) {
-        value = usable(field->name());
-      }
-      if (value == nullptr) continue;
-      reflection.SetString(&resolved, field, *value);
-      used_fields[std::string(attribution.parameter)].set_string_value(*value);
-    }
-    AFFONSO_ASSIGN_OR_RETURN(
-        click, tracking_->RecordClick(program->team_id, program->id, resolved, visitor,
-                                      program->click_dedup_window_seconds));
-    result = click.created ? "tracked" : "duplicate";
-    if (!used_fields.empty()) response->mutable_resolved_query_params()->Swap(&used);
-  }
-
-  AFFONSO_ASSIGN_OR_RETURN(std::vector<affonso::v1::Coupon> coupons,
-                           coupons_->ListForAffiliate(program->team_id, click.affiliate_id));
-  affonso::v1::TrackingData* data = response->mutable_data();
-  for (const affonso::v1::Coupon& coupon : coupons) {
-    *data->add_affiliate_coupons() = ToDiscount(coupon);
-  }
-  if (!coupons.empty()) *data->mutable_discount() = data->affiliate_coupons(0);
-  response->set_cid(click.click_id);
-  response->set_status(result);
-  Count(result);
   return absl::OkStatus();
 }
 
-grpc::Status TrackingServiceImpl::Track(grpc::ServerContext* context,
-                                        const affonso::v1::TrackRequest* request,
-                                        affonso::v1::TrackingResult* response) {
-  return runner_.Run(context, "Track", *request, [&](const Caller&) -> absl::Status {
-    absl::Status status = DoTrack(context, *request, response);
-    if (!status.ok()) response->Clear();
-    return status;
+absl::StatusOr<PublicProgramCache::Program> TrackingServiceImpl::Admit(
+    const grpc::ServerContextBase& context, const std::string& program_id) {
+  if (!LooksLikeId(program_id, "prg")) return NotFoundError("program");
+  AFFONSO_ASSIGN_OR_RETURN(PublicProgramCache::Program program,
+                           programs_.Resolve(tracking_, program_id));
+  AFFONSO_RETURN_IF_ERROR(AdmitPage(context, *program));
+  return program;
+}
+
+grpc::ServerUnaryReactor* TrackingServiceImpl::Track(grpc::CallbackServerContext* context,
+                                                     const TrackRequest* request,
+                                                     affonso::v1::TrackingResult* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Admission may finish on an admission thread; nothing here waits.
+  runner_.BeginAsync(context, [this, context, request, response, reactor](CallScope scope) {
+    StartTrack(std::make_shared<TrackCall>(
+        TrackCall{context, request, response, reactor, std::move(scope), TrackRequest()}));
   });
+  return reactor;
+}
+
+void TrackingServiceImpl::StartTrack(TrackCallPtr call) {
+  const TrackRequest& request = *call->request;
+  absl::Status invalid =
+      call->scope.caller.ok() ? RpcRunner::CheckRequest(request) : call->scope.caller.status();
+  if (invalid.ok()) invalid = ValidateTrack(request);
+  if (invalid.ok() && !LooksLikeId(request.program_id(), "prg")) {
+    invalid = NotFoundError("program");
+  }
+  if (!invalid.ok()) return FinishTrack(call, invalid);
+  if (std::optional<absl::StatusOr<PublicProgramCache::Program>> cached =
+          programs_.Find(request.program_id())) {
+    return TrackForProgram(std::move(call), *std::move(cached), /*may_wait=*/false);
+  }
+  runner_.Offload([this, call = std::move(call)](bool queued) mutable {
+    if (!queued) return FinishTrack(call, RpcRunner::OffloadRefused());
+    if (call->context->IsCancelled()) {
+      return FinishTrack(call, absl::CancelledError("the client cancelled the call"));
+    }
+    absl::StatusOr<PublicProgramCache::Program> program =
+        programs_.Resolve(tracking_, call->request->program_id());
+    TrackForProgram(std::move(call), std::move(program), /*may_wait=*/true);
+  });
+}
+
+void TrackingServiceImpl::TrackForProgram(TrackCallPtr call,
+                                          absl::StatusOr<PublicProgramCache::Program> found,
+                                          bool may_wait) {
+  if (!found.ok()) return FinishTrack(call, found.status());
+  const storage::PublicProgram& program = **found;
+  const TrackRequest& request = *call->request;
+  grpc::CallbackServerContext& context = *call->context;
+  affonso::v1::TrackingResult* response = call->response;
+  if (absl::Status refused = AdmitPage(context, program); !refused.ok()) {
+    return FinishTrack(call, refused);
+  }
+  response->mutable_data();  // {discount: null, affiliateCoupons: []} when nothing is found
+  response->set_append_affonso_id_enabled(program.append_affonso_id_enabled);
+
+  const std::string user_agent =
+      request.user_agent().empty() ? Metadata(context, kUserAgentKey) : request.user_agent();
+  if (request.no_track()) {
+    Count("ignored");
+    return FinishTrack(
+        call, Ignored(response, "the visitor asked not to be tracked: nothing was recorded"));
+  }
+  if (IsBotUserAgent(user_agent)) {
+    Count("ignored");
+    return FinishTrack(
+        call, Ignored(response, "bots and crawlers are not tracked: nothing was recorded"));
+  }
+
+  storage::Visitor visitor;
+  visitor.ip = runner_.ClientAddress(context);
+  visitor.user_agent = user_agent;
+  visitor.has_consent = !request.has_has_consent() || request.has_consent();
+  visitor.hash =
+      VisitorHash(program.visitor_hash_salt, program.team_id, program.id, visitor.ip, user_agent);
+
+  if (!request.upgrade_click_id().empty()) {
+    if (!LooksLikeId(request.upgrade_click_id(), "clk")) {
+      return FinishTrack(call, NotFoundError("click"));
+    }
+    // A statement of its own: off the callback thread unless already off it.
+    if (may_wait) return UpgradeClick(call, program, visitor);
+    runner_.Offload([this, call, found = *found, visitor = std::move(visitor)](bool queued) {
+      if (!queued) return FinishTrack(call, RpcRunner::OffloadRefused());
+      UpgradeClick(call, *found, visitor);
+    });
+    return;
+  }
+
+  TrackRequest& resolved = call->resolved;
+  resolved = request;
+  google::protobuf::Struct used;
+  auto& used_fields = *used.mutable_fields();
+  const absl::flat_hash_map<std::string, std::string> query =
+      ParseLandingQuery(request.landing_query());
+  auto usable = [&](absl::string_view parameter) -> const std::string* {
+    auto found = query.find(parameter);
+    if (found == query.end() || found->second.empty() || found->second.size() > kMaxShortLength) {
+      return nullptr;
+    }
+    return &found->second;
+  };
+  if (resolved.tracking_id().empty()) {
+    for (const std::string& parameter : program.referral_parameters) {
+      if (const std::string* value = usable(parameter)) {
+        resolved.set_tracking_id(*value);
+        used_fields[parameter].set_string_value(*value);
+        break;
+      }
+    }
+    if (resolved.tracking_id().empty()) {
+      Count("ignored");
+      return FinishTrack(
+          call,
+          Ignored(response, "no referral parameter in the landing query: nothing was recorded"));
+    }
+  }
+  const google::protobuf::Reflection& reflection = *resolved.GetReflection();
+  for (const AttributionField& attribution : AttributionFields()) {
+    const google::protobuf::FieldDescriptor* field = attribution.field;
+    if (!reflection.GetString(resolved, field).empty()) continue;
+    const std::string* value = usable(attribution.parameter);
+    if (value == nullptr && attribution.parameter != field->name()) {
+      value = usable(field->name());
+    }
+    if (value == nullptr) continue;
+    reflection.SetString(&resolved, field, *value);
+    used_fields[std::string(attribution.parameter)].set_string_value(*value);
+  }
+  if (!used_fields.empty()) response->mutable_resolved_query_params()->Swap(&used);
+  tracking_->RecordClickAsync(program.team_id, program.id, &resolved, std::move(visitor),
+                              program.click_dedup_window_seconds,
+                              [this, call](absl::StatusOr<storage::TrackedClick> click) {
+                                const char* result =
+                                    click.ok() && click->created ? "tracked" : "duplicate";
+                                AnswerTrack(call, std::move(click), result);
+                              });
+}
+
+void TrackingServiceImpl::UpgradeClick(const TrackCallPtr& call,
+                                       const storage::PublicProgram& program,
+                                       const storage::Visitor& visitor) {
+  if (call->context->IsCancelled()) {
+    return FinishTrack(call, absl::CancelledError("the client cancelled the call"));
+  }
+  AnswerTrack(call,
+              tracking_->UpgradeClick(program.team_id, program.id,
+                                      call->request->upgrade_click_id(), visitor),
+              "upgraded");
+}
+
+void TrackingServiceImpl::AnswerTrack(const TrackCallPtr& call,
+                                      absl::StatusOr<storage::TrackedClick> click,
+                                      absl::string_view result) {
+  if (!click.ok()) return FinishTrack(call, click.status());
+  affonso::v1::TrackingResult* response = call->response;
+  affonso::v1::TrackingData* data = response->mutable_data();
+  for (const affonso::v1::Coupon& coupon : click->coupons) {
+    *data->add_affiliate_coupons() = ToDiscount(coupon);
+  }
+  if (!click->coupons.empty()) *data->mutable_discount() = data->affiliate_coupons(0);
+  response->set_cid(click->click_id);
+  response->set_status(std::string(result));
+  Count(result);
+  FinishTrack(call, absl::OkStatus());
+}
+
+void TrackingServiceImpl::FinishTrack(const TrackCallPtr& call, const absl::Status& status) {
+  if (!status.ok()) call->response->Clear();
+  call->reactor->Finish(runner_.End(call->context, "Track", call->scope, status));
 }
 
 grpc::Status TrackingServiceImpl::BrowserSignup(grpc::ServerContext* context,

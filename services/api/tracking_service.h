@@ -6,6 +6,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,7 +23,6 @@
 #include "services/api/conversion_metrics.h"
 #include "services/call/public_rate_limiter.h"
 #include "services/call/rpc_runner.h"
-#include "storage/coupon_store.h"
 #include "storage/signup_store.h"
 #include "storage/tracking_store.h"
 
@@ -78,6 +78,10 @@ class PublicProgramCache {
   PublicProgramCache(absl::Duration ttl, size_t capacity, size_t not_found_capacity,
                      std::function<absl::Time()> clock);
 
+  // The remembered resolution, from memory alone; nullopt when there is none
+  // (never looked up, expired, or not remembered): then Resolve it.
+  std::optional<absl::StatusOr<Program>> Find(absl::string_view program_id);
+  // Find, else a lookup in `store` (which may wait on the database).
   absl::StatusOr<Program> Resolve(storage::TrackingStore* store, absl::string_view program_id);
 
  private:
@@ -137,36 +141,57 @@ struct TrackingServiceOptions {
 // program's team scopes everything it touches, its allowed domains judge
 // the page (the gateway's kOriginKey / kRefererKey metadata), and the user
 // agent (the request's, else kUserAgentKey) and the IP the runner believes
-// make the visitor. On gRPC's synchronous server: each call blocks its
-// thread on the database. Track's click joins a batch of the store's
-// (RecordClick, the blocking form of RecordClickAsync) and its thread waits
-// for that batch's commit; its program lookup (on a cache miss), an upgrade
-// and the coupon lookup stay synchronous statements of their own.
-class TrackingServiceImpl final : public affonso::v1::TrackingService::Service {
+// make the visitor.
+//
+// Track is on gRPC's callback API, as TrackClick: a call holds no thread
+// while it waits. Its click joins a batch of the store's (RecordClickAsync,
+// which also brings the affiliate's coupons back), answered from the batch
+// worker; the two steps that wait on the database outside a batch, a program
+// not in the cache and a consent upgrade, run on an admission thread
+// (RpcRunner::Offload), so a callback thread never waits. BrowserSignup is
+// on the synchronous server: each call blocks its thread until its signup's
+// batch commits, which max_browser_signups_in_flight bounds.
+class TrackingServiceImpl final : public affonso::v1::TrackingService::WithCallbackMethod_Track<
+                                      affonso::v1::TrackingService::Service> {
  public:
   // The stores outlive the service.
   TrackingServiceImpl(RpcRunner runner, storage::TrackingStore* tracking,
-                      storage::CouponStore* coupons, storage::SignupStore* signups,
-                      TrackingServiceOptions options = {});
+                      storage::SignupStore* signups, TrackingServiceOptions options = {});
 
-  grpc::Status Track(grpc::ServerContext* context, const affonso::v1::TrackRequest* request,
-                     affonso::v1::TrackingResult* response) override;
+  grpc::ServerUnaryReactor* Track(grpc::CallbackServerContext* context,
+                                  const affonso::v1::TrackRequest* request,
+                                  affonso::v1::TrackingResult* response) override;
   grpc::Status BrowserSignup(grpc::ServerContext* context,
                              const affonso::v1::BrowserSignupRequest* request,
                              affonso::v1::BrowserSignupResult* response) override;
 
  private:
-  // The program, the page checked against it, then the program's rate
-  // limit (a page of a disallowed site spends none of it).
-  absl::StatusOr<PublicProgramCache::Program> Admit(const grpc::ServerContext& context,
+  // One Track call from admission to its answer.
+  struct TrackCall;
+  using TrackCallPtr = std::shared_ptr<TrackCall>;
+
+  // The page checked against the program, then the program's rate limit (a
+  // page of a disallowed site spends none of it). Memory only.
+  absl::Status AdmitPage(const grpc::ServerContextBase& context,
+                         const storage::PublicProgram& program);
+  // BrowserSignup's: the program (which may wait on a cache miss), then
+  // AdmitPage.
+  absl::StatusOr<PublicProgramCache::Program> Admit(const grpc::ServerContextBase& context,
                                                     const std::string& program_id);
-  absl::Status DoTrack(grpc::ServerContext* context, const affonso::v1::TrackRequest& request,
-                       affonso::v1::TrackingResult* response);
+
+  // Track's steps, in order; each ends in the next or in FinishTrack.
+  void StartTrack(TrackCallPtr call);
+  void TrackForProgram(TrackCallPtr call, absl::StatusOr<PublicProgramCache::Program> program,
+                       bool may_wait);
+  void UpgradeClick(const TrackCallPtr& call, const storage::PublicProgram& program,
+                    const storage::Visitor& visitor);
+  void AnswerTrack(const TrackCallPtr& call, absl::StatusOr<storage::TrackedClick> click,
+                   absl::string_view result);
+  void FinishTrack(const TrackCallPtr& call, const absl::Status& status);
   void Count(absl::string_view result);
 
   RpcRunner runner_;
   storage::TrackingStore* tracking_;
-  storage::CouponStore* coupons_;
   storage::SignupStore* signups_;
   TrackingServiceOptions options_;
   PublicProgramCache programs_;

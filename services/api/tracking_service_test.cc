@@ -1,5 +1,6 @@
 #include "services/api/tracking_service.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -56,8 +57,15 @@ class FakeTrackingStore : public storage::TrackingStore {
   }
 
   absl::StatusOr<storage::PublicProgram> ResolveProgram(absl::string_view program_id) override {
+    absl::Notification* hold;
+    {
+      absl::MutexLock lock(&mu);
+      hold = hold_resolves;
+    }
+    if (hold != nullptr) hold->WaitForNotification();
     absl::MutexLock lock(&mu);
     ++resolves;
+    resolve_thread = testing::ThreadName();
     auto found = programs.find(std::string(program_id));
     if (found == programs.end()) return NotFoundError("program");
     return found->second;
@@ -98,6 +106,7 @@ class FakeTrackingStore : public storage::TrackingStore {
                                                int dedup_window_seconds) {
     absl::MutexLock lock(&mu);
     ++records;
+    record_thread = testing::ThreadName();
     last_team = std::string(team_id);
     last_click = click;
     last_visitor = visitor;
@@ -108,6 +117,7 @@ class FakeTrackingStore : public storage::TrackingStore {
     const auto key = std::make_tuple(std::string(team_id), std::string(program_id), visitor.hash);
     storage::TrackedClick tracked;
     tracked.affiliate_id = kAffiliate;
+    tracked.coupons = coupons;
     auto seen = clicks.find(key);
     if (dedup_window_seconds > 0 && seen != clicks.end()) {
       tracked.click_id = seen->second;
@@ -126,11 +136,13 @@ class FakeTrackingStore : public storage::TrackingStore {
                                                      const storage::Visitor& visitor) override {
     absl::MutexLock lock(&mu);
     ++upgrades;
+    upgrade_thread = testing::ThreadName();
     last_visitor = visitor;
     AFFONSO_RETURN_IF_ERROR(InProgram(team_id, program_id, click_id));
     storage::TrackedClick upgraded;
     upgraded.click_id = std::string(click_id);
     upgraded.affiliate_id = kAffiliate;
+    upgraded.coupons = coupons;
     return upgraded;
   }
 
@@ -146,6 +158,13 @@ class FakeTrackingStore : public storage::TrackingStore {
   std::map<std::string, std::string> click_programs;
   int inserted = 0;
   int resolves = 0;
+  std::string resolve_thread;
+  std::string record_thread;  // the thread RecordClickAsync was called on, unless elsewhere
+  std::string upgrade_thread;
+  // When set, every ResolveProgram waits for it first.
+  absl::Notification* hold_resolves = nullptr;
+  // kAffiliate's, oldest first: every click of it comes back with them.
+  std::vector<affonso::v1::Coupon> coupons;
   int records = 0;
   bool answer_elsewhere = false;
   int answered_elsewhere = 0;
@@ -165,44 +184,6 @@ class FakeTrackingStore : public storage::TrackingStore {
     }
     return absl::OkStatus();
   }
-};
-
-// Only ListForAffiliate answers.
-class FakeCouponStore final : public storage::CouponStore {
- public:
-  absl::StatusOr<affonso::v1::Coupon> CreateCoupon(absl::string_view,
-                                                   const storage::CouponInput&) override {
-    return absl::UnimplementedError("fake");
-  }
-  absl::StatusOr<affonso::v1::Coupon> GetCoupon(absl::string_view, absl::string_view) override {
-    return absl::UnimplementedError("fake");
-  }
-  absl::StatusOr<storage::CouponPage> ListCoupons(absl::string_view,
-                                                  const storage::CouponListQuery&) override {
-    return absl::UnimplementedError("fake");
-  }
-  absl::Status DeleteCoupon(absl::string_view, absl::string_view) override {
-    return absl::UnimplementedError("fake");
-  }
-  absl::StatusOr<affonso::v1::Coupon> FindByCode(absl::string_view, absl::string_view,
-                                                 absl::string_view) override {
-    return absl::UnimplementedError("fake");
-  }
-  absl::StatusOr<std::vector<affonso::v1::Coupon>> ListForAffiliate(
-      absl::string_view team_id, absl::string_view affiliate_id) override {
-    absl::MutexLock lock(&mu);
-    last_team = std::string(team_id);
-    if (affiliate_id != kAffiliate) return std::vector<affonso::v1::Coupon>();
-    return coupons;
-  }
-  absl::StatusOr<std::map<std::string, std::vector<affonso::v1::Coupon>>> ListForAffiliates(
-      absl::string_view, const std::vector<std::string>&) override {
-    return absl::UnimplementedError("fake");
-  }
-
-  absl::Mutex mu;
-  std::vector<affonso::v1::Coupon> coupons;
-  std::string last_team;
 };
 
 class FakeSignupStore : public storage::SignupStore {
@@ -453,8 +434,8 @@ class TrackingServiceTest : public ::testing::Test {
         rpc_metrics_(&registry_),
         executor_(AdmissionExecutor::Options{1, 16}),
         program_limiter_(Limits(program_per_minute, "this program")),
-        service_(RpcRunner(&admission_, &calls_, &rpc_metrics_, &executor_), &tracking_, &coupons_,
-                 &signups_, Options(max_browser_signups)) {}
+        service_(RpcRunner(&admission_, &calls_, &rpc_metrics_, &executor_), &tracking_, &signups_,
+                 Options(max_browser_signups)) {}
 
   PublicRateLimiter::Options Limits(int per_minute, const char* what) {
     PublicRateLimiter::Options options;
@@ -506,7 +487,6 @@ class TrackingServiceTest : public ::testing::Test {
   AdmissionExecutor executor_;
   PublicRateLimiter program_limiter_;
   FakeTrackingStore tracking_;
-  FakeCouponStore coupons_;
   FakeSignupStore signups_;
   TrackingServiceImpl service_;
   testing::InProcessServer server_{{&service_}};
@@ -541,7 +521,6 @@ TEST_F(TrackingServiceTest, ANewClickIsTrackedForTheProgramsTeamWithTheVisitor) 
   EXPECT_EQ(visitor.user_agent, kChrome);
   EXPECT_TRUE(visitor.has_consent);
   EXPECT_EQ(visitor.hash, VisitorHash("salt-shop", kTeam, kProgram, "203.0.113.5", kChrome));
-  EXPECT_EQ(coupons_.last_team, kTeam);
 }
 
 // The store answers RecordClickAsync from its batch workers: the call gets
@@ -564,6 +543,67 @@ TEST_F(TrackingServiceTest, AClickAnsweredFromTheStoresOwnThreadIsTheCallsAnswer
   EXPECT_EQ(Trailer(kErrorCodeKey), "NOT_FOUND");
   absl::MutexLock lock(&tracking_.mu);
   EXPECT_EQ(tracking_.answered_elsewhere, 3);
+}
+
+// A callback thread never waits on the database: a program not yet cached
+// is looked up, and an upgrade runs its statement, on an admission thread; a
+// cached program's click goes to the store's batch from the callback thread.
+TEST_F(TrackingServiceTest, WhatWaitsOnTheDatabaseRunsOnAnAdmissionThread) {
+  TrackingResult first, again, upgraded;
+  ASSERT_OK(Track(Valid(), &first));
+  EXPECT_EQ(tracking_.resolve_thread, "affonso-admit");
+  ASSERT_OK(Track(Valid(), &again));
+  EXPECT_EQ(tracking_.resolves, 1);
+  EXPECT_NE(tracking_.record_thread, "affonso-admit");
+  EXPECT_NE(tracking_.record_thread, "");
+
+  TrackRequest upgrade;
+  upgrade.set_program_id(kProgram);
+  upgrade.set_upgrade_click_id(first.cid());
+  upgrade.set_has_consent(true);
+  ASSERT_OK(Track(upgrade, &upgraded));
+  EXPECT_EQ(upgraded.status(), "upgraded");
+  EXPECT_EQ(tracking_.upgrade_thread, "affonso-admit");
+}
+
+// Lookups of uncached programs queue for the admission threads (the
+// fixture's: 1 thread, 16 waiting); past that a call is refused at once,
+// UNAVAILABLE, rather than queued without end or run on a callback thread.
+TEST_F(TrackingServiceTest, AFullAdmissionQueueRefusesUncachedLookupsAtOnce) {
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&tracking_.mu);
+    tracking_.hold_resolves = &release;
+  }
+  constexpr int kCalls = 20;  // 1 looking up, 16 waiting, 3 refused
+  std::vector<grpc::Status> statuses(kCalls);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      std::unique_ptr<grpc::ClientContext> context = Browser();
+      TrackRequest request = Valid();
+      request.set_program_id(absl::StrCat("prg_unknown", i));  // distinct: each a miss
+      TrackingResult result;
+      statuses[i] = stub_->Track(context.get(), request, &result);
+      answered.fetch_add(1);
+    });
+  }
+  // 3 answered while the lookup is held: all 20 arrived, 17 accepted.
+  for (int i = 0; i < 1000 && answered.load() < 3; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(answered.load(), 3);
+  release.Notify();
+  for (std::thread& caller : callers) caller.join();
+  int unavailable = 0, not_found = 0;
+  for (const grpc::Status& status : statuses) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) ++not_found;
+  }
+  EXPECT_EQ(unavailable, 3);
+  EXPECT_EQ(not_found, 17);
+  absl::MutexLock lock(&tracking_.mu);
+  EXPECT_EQ(tracking_.resolves, 17);
+  EXPECT_EQ(tracking_.records, 0);
 }
 
 TEST_F(TrackingServiceTest, TheSameVisitorGetsTheSameClickAndAnotherANewOne) {
@@ -813,7 +853,7 @@ TEST_F(TrackingServiceTest, CouponsComeBackAsTheSdksDiscounts) {
   affonso::v1::Coupon once = percent;
   once.set_code("ONCE");
   once.set_duration(affonso::v1::COUPON_DURATION_ONCE);
-  coupons_.coupons = {percent, fixed, once};
+  tracking_.coupons = {percent, fixed, once};
   tracking_.programs[kProgram].append_affonso_id_enabled = true;
 
   TrackingResult result;

@@ -12,8 +12,9 @@
 namespace affonso::services {
 
 // The threads on which callback-API calls wait for the admission stages that
-// may block (a key lookup, a rate-limit take), so that gRPC's few callback
-// threads never wait on the database. Bounded: a full queue is refused at
+// may block (a key lookup, a rate-limit take), and for their handlers' rare
+// steps that may (RpcRunner::Offload: a cache miss), so that gRPC's few
+// callback threads never wait on the database. Bounded: a full queue is refused at
 // once rather than queued without end.
 class AdmissionExecutor {
  public:

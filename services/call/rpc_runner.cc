@@ -164,7 +164,7 @@ void RpcRunner::BeginAsync(grpc::CallbackServerContext* context, Admitted admitt
                      admitted = std::move(admitted)](bool queued) mutable {
     absl::Status status;
     if (!queued) {
-      status = absl::UnavailableError("server busy: too many calls waiting for admission; retry");
+      status = OffloadRefused();
     } else if (context->IsCancelled()) {
       status = absl::CancelledError("the client cancelled the call");
     } else {
@@ -173,6 +173,10 @@ void RpcRunner::BeginAsync(grpc::CallbackServerContext* context, Admitted admitt
     Settle(context, &scope, std::move(status), std::move(state));
     std::move(admitted)(std::move(scope));
   });
+}
+
+absl::Status RpcRunner::OffloadRefused() {
+  return absl::UnavailableError("server busy: too many calls waiting for admission; retry");
 }
 
 namespace {

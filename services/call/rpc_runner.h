@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -107,6 +108,12 @@ class RpcRunner {
   // `admitted` must not wait either.
   using Admitted = absl::AnyInvocable<void(CallScope) &&>;
   void BeginAsync(grpc::CallbackServerContext* context, Admitted admitted) const;
+  // A callback-API handler's step that may wait on the database outside
+  // admission (a cache miss): `task(true)` on an admission thread, or
+  // `task(false)` at once on this thread when the admission queue is full or
+  // shut down, and the call should then be refused with OffloadRefused().
+  void Offload(AdmissionExecutor::Task task) const { executor_->Submit(std::move(task)); }
+  static absl::Status OffloadRefused();
   // Error metadata and the log line; the status to answer with.
   grpc::Status End(grpc::ServerContextBase* context, absl::string_view method,
                    const CallScope& scope, const absl::Status& status) const;

@@ -91,6 +91,9 @@ ABSL_FLAG(int, track_batch_workers, EnvOr("TRACK_BATCH_WORKERS", 2),
           "(env TRACK_BATCH_WORKERS)");
 ABSL_FLAG(int, track_max_batch, EnvOr("TRACK_MAX_BATCH", 64),
           "most POST /v1/track clicks recorded by one transaction (env TRACK_MAX_BATCH)");
+ABSL_FLAG(int, batch_max_queued, EnvOr("BATCH_MAX_QUEUED", 4096),
+          "calls waiting for a signup, click or track batch, per store, beyond which a call is "
+          "refused UNAVAILABLE at once; 0: no bound (env BATCH_MAX_QUEUED)");
 ABSL_FLAG(bool, migrate, EnvOr("MIGRATE", 1) != 0,
           "apply pending migrations at start-up (env MIGRATE=0 to skip)");
 ABSL_FLAG(int, shutdown_drain_delay_ms, EnvOr("SHUTDOWN_DRAIN_DELAY_MS", 5000),
@@ -226,6 +229,7 @@ int main(int argc, char** argv) {
                         absl::GetFlag(FLAGS_click_max_batch)};
   config.track_batch = {absl::GetFlag(FLAGS_track_batch_workers),
                         absl::GetFlag(FLAGS_track_max_batch)};
+  config.batch_max_queued = absl::GetFlag(FLAGS_batch_max_queued);
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role != "all" && role != "api" && role != "dispatcher") {
     std::cerr << "--role must be all, api or dispatcher\n";

@@ -237,11 +237,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->api_keys = std::make_unique<storage::PgApiKeyStore>(db);
   parts->clicks = std::make_unique<storage::PgClickStore>(
       db, storage::PgClickStore::Options{config.click_batch.workers, config.click_batch.max_batch,
-                                         parts->registry});
+                                         parts->registry, config.batch_max_queued});
   parts->signups = std::make_unique<storage::PgSignupStore>(
       db, &parts->conversion_planner,
       storage::PgSignupStore::Options{config.signup_batch_workers, config.signup_max_batch,
-                                      parts->registry});
+                                      parts->registry, config.batch_max_queued});
   parts->referrals = std::make_unique<storage::PgReferralStore>(db, &parts->conversion_planner);
   parts->affiliates = std::make_unique<storage::PgAffiliateStore>(db);
   parts->commissions = std::make_unique<storage::PgCommissionStore>(db);
@@ -258,8 +258,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->program_terms = std::make_unique<storage::PgProgramTermsStore>(db);
   parts->marketplace = std::make_unique<storage::PgMarketplaceStore>(db);
   parts->tracking = std::make_unique<storage::PgTrackingStore>(
-      db, storage::PgTrackingStore::Options{config.track_batch.workers,
-                                            config.track_batch.max_batch, parts->registry});
+      db,
+      storage::PgTrackingStore::Options{config.track_batch.workers, config.track_batch.max_batch,
+                                        parts->registry, config.batch_max_queued});
   ApiKeyAuthenticator::Options auth_options;
   auth_options.ttl = config.api_key_cache_ttl;
   auth_options.negative_ttl = config.unknown_key_ttl;
@@ -367,7 +368,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->tracking_service = std::make_unique<TrackingServiceImpl>(
       RpcRunner(parts->public_admission.get(), parts->calls.get(), parts->rpc_metrics.get(),
                 parts->admission_executor.get()),
-      parts->tracking.get(), parts->coupons.get(), parts->signups.get(), tracking_options);
+      parts->tracking.get(), parts->signups.get(), tracking_options);
   parts->partner_tokens = std::make_unique<storage::PgPartnerTokenStore>(db);
   PartnerAccessOptions partner_options;
   partner_options.portal_token_ttl = config.portal_token_ttl;

@@ -90,6 +90,9 @@ struct ServerConfig {
   };
   Batching click_batch;
   Batching track_batch;
+  // Calls waiting for a batch of each of the three stores beyond which a
+  // call is refused UNAVAILABLE at once (0: no bound).
+  int batch_max_queued = 4096;
   bool apply_migrations = true;
   // Roles, so Kubernetes can scale them apart: the API (gRPC services, and
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
