@@ -20,7 +20,9 @@ namespace affonso::storage {
 // is rejected in another program of the team and whether the lead (SQL
 // expressions `lead_email`, `lead_external_user_id`, NULL when absent) already
 // earned a commission for another referral of the program (both looked up
-// only when their check is not off), and the lead incentive the affiliate
+// only when their check is not off; the latter by the referrals'
+// has_paid_commission flag, migration 025, so that its cost does not grow
+// with the customer's unpaid referrals), and the lead incentive the affiliate
 // earns, its override's amount winning. ConversionFactsReader reads them by
 // name. Lists are read as text[] itself: an element may hold a comma.
 #define AFFONSO_CONVERSION_FACTS_COLUMNS(lead_email, lead_external_user_id)                    \
@@ -35,9 +37,9 @@ namespace affonso::storage {
   "    AND x.partnership_status = 'rejected' AND lower(x.email) = lower(a.email) "             \
   "    AND x.deleted_at IS NULL) AS affiliate_rejected_elsewhere, "                            \
   "COALESCE(f.duplicate_payout_mode, 'detect') <> 'off' AND EXISTS ( "                         \
-  "  SELECT 1 FROM referrals pr JOIN commissions pc ON pc.team_id = pr.team_id "               \
-  "    AND pc.referral_id = pr.id AND pc.status <> 'declined' "                                \
+  "  SELECT 1 FROM referrals pr "                                                              \
   "  WHERE pr.team_id = a.team_id AND pr.program_id = a.program_id "                           \
+  "    AND pr.has_paid_commission "                                                            \
   "    AND (lower(pr.email) = lower(" lead_email                                               \
   ") "                                                                                         \
   "      OR pr.external_user_id = " lead_external_user_id                                      \

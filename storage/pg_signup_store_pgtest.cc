@@ -296,21 +296,26 @@ class SignupFactsTest : public testing::TwoTenantTest {
   // A referral of `affiliate` in `program` (of a click since purged: direct
   // ones may not share an email), with a lead commission in
   // `commission_status` (none when empty).
-  void PaidReferral(const std::string& program, const std::string& affiliate,
-                    const std::string& email, const std::string& external_user_id,
-                    const std::string& commission_status) {
+  // The referral's id; its commission's is `*commission` when given.
+  std::string PaidReferral(const std::string& program, const std::string& affiliate,
+                           const std::string& email, const std::string& external_user_id,
+                           const std::string& commission_status,
+                           std::string* commission = nullptr) {
     const std::string referral = NewId("ref");
     db_->QueryValue(absl::StrCat(
         "INSERT INTO referrals (id, team_id, program_id, affiliate_id, source, email, "
         "external_user_id, status) VALUES ('",
         referral, "', '", a_.team_id, "', '", program, "', '", affiliate, "', 'click', NULLIF('",
         email, "', ''), NULLIF('", external_user_id, "', ''), 'lead')"));
-    if (commission_status.empty()) return;
+    if (commission_status.empty()) return referral;
+    const std::string commission_id = NewId("com");
+    if (commission != nullptr) *commission = commission_id;
     db_->QueryValue(
         absl::StrCat("INSERT INTO commissions (id, team_id, program_id, referral_id, affiliate_id, "
                      "commission_amount, commission_currency, earning_type, status) VALUES ('",
-                     NewId("com"), "', '", a_.team_id, "', '", program, "', '", referral, "', '",
+                     commission_id, "', '", a_.team_id, "', '", program, "', '", referral, "', '",
                      affiliate, "', 5, 'USD', 'lead', '", commission_status, "')"));
+    return referral;
   }
 
   RecordingPolicy policy_;
@@ -401,6 +406,57 @@ TEST_F(SignupFactsTest, CustomerWhoAlreadyEarnedACommissionInTheProgram) {
 
   Rules("duplicate_payout_mode = 'off'");
   EXPECT_FALSE(FactsOf("paid@example.com", "user-42").subject.customer_already_paid);
+}
+
+// The check reads the referrals' has_paid_commission flag (migration 025),
+// which a trigger keeps whatever writes the commissions: declining,
+// un-declining, deleting, or moving one to another referral.
+TEST_F(SignupFactsTest, ThePaidFlagFollowsEveryChangeOfTheCommissions) {
+  auto paid = [&] { return FactsOf("flag@example.com").subject.customer_already_paid; };
+  auto flag = [&](const std::string& referral) {
+    return db_->QueryValue(
+        absl::StrCat("SELECT has_paid_commission FROM referrals WHERE id = '", referral, "'"));
+  };
+  std::string commission;
+  const std::string referral =
+      PaidReferral(a_.program_id, a_.affiliate_id, "flag@example.com", "", "pending", &commission);
+  EXPECT_EQ(flag(referral), "t");
+  EXPECT_TRUE(paid());
+  auto set = [&](const std::string& assignment) {
+    db_->QueryValue(absl::StrCat("UPDATE commissions SET ", assignment, " WHERE id = '", commission,
+                                 "' RETURNING 1"));
+  };
+  set("status = 'ready_for_payment'");
+  EXPECT_TRUE(paid());
+  set("status = 'declined'");
+  EXPECT_EQ(flag(referral), "f");
+  EXPECT_FALSE(paid());
+  set("status = 'pending'");
+  EXPECT_TRUE(paid());
+
+  // A second commission holds the flag while the first is declined.
+  const std::string unpaid =
+      PaidReferral(a_.program_id, a_.affiliate_id, "other@example.com", "", "");
+  db_->QueryValue(
+      absl::StrCat("INSERT INTO commissions (id, team_id, program_id, referral_id, affiliate_id, "
+                   "commission_amount, commission_currency, earning_type, status) VALUES ('",
+                   NewId("com"), "', '", a_.team_id, "', '", a_.program_id, "', '", referral,
+                   "', '", a_.affiliate_id, "', 7, 'USD', 'sale', 'paid') RETURNING 1"));
+  set("status = 'declined'");
+  EXPECT_EQ(flag(referral), "t");
+
+  // Moved to another referral: the flag moves with it... and back.
+  db_->QueryValue(absl::StrCat("UPDATE commissions SET status = 'pending', referral_id = '", unpaid,
+                               "' WHERE id = '", commission, "' RETURNING 1"));
+  EXPECT_EQ(flag(unpaid), "t");
+  EXPECT_EQ(flag(referral), "t");  // the sale still holds it
+  db_->QueryValue(
+      absl::StrCat("DELETE FROM commissions WHERE referral_id = '", referral, "' RETURNING 1"));
+  EXPECT_EQ(flag(referral), "f");
+  EXPECT_FALSE(paid());
+  db_->QueryValue(
+      absl::StrCat("DELETE FROM commissions WHERE id = '", commission, "' RETURNING 1"));
+  EXPECT_EQ(flag(unpaid), "f");
 }
 
 TEST_F(SignupFactsTest, EachCallerOfABatchIsJudgedOnItsOwnLead) {
