@@ -78,17 +78,18 @@ constexpr Statement kCountCommissions{
     "SELECT count(*) AS total FROM commissions c " AFFONSO_COMMISSION_LIST_FILTER};
 
 // A sale commission for a live referral of the team, with its
-// transaction.created. The referral is read FOR SHARE so a concurrent delete
-// either waits for this commission (and declines it) or wins (nothing is
-// inserted). A payment intent the program already has inserts nothing (the
-// unique index decides between racing creates). $1 team, $2 referral, $3 id,
-// $4 commission amount, $5 currency, $6 sale amount, $7 currency, $8 status,
-// $9 sales status, $10 hold days, $11 payment intent, $12 created_at micros,
-// $13 event id.
+// transaction.created. The referral is locked (FOR NO KEY UPDATE) so a
+// concurrent delete either waits for this commission (and declines it) or
+// wins (nothing is inserted); not FOR SHARE, which two creates could both
+// hold and then both wait to upgrade when the commission's trigger recounts
+// the referral's paid flag (migration 025). A payment intent the program already has inserts
+// nothing (the unique index decides between racing creates). $1 team, $2 referral, $3 id, $4
+// commission amount, $5 currency, $6 sale amount, $7 currency, $8 status, $9 sales status, $10 hold
+// days, $11 payment intent, $12 created_at micros, $13 event id.
 constexpr Statement kCreateCommission{
     "commission_create",
     "WITH r AS (SELECT r.id, r.team_id, r.program_id, r.affiliate_id FROM referrals r "
-    "  WHERE r.id = $2 AND r.team_id = $1 AND r.deleted_at IS NULL FOR SHARE), "
+    "  WHERE r.id = $2 AND r.team_id = $1 AND r.deleted_at IS NULL FOR NO KEY UPDATE), "
     "ins AS ( "
     "  INSERT INTO commissions AS c (id, team_id, program_id, referral_id, affiliate_id, "
     "    commission_amount, commission_currency, sale_amount, sale_amount_currency, status, "

@@ -165,7 +165,7 @@ constexpr char kListDescBeforeSql[] =
 
 // Delete, step 1 and 2 (in one transaction): the live referral and the
 // commissions it will decline, locked so that neither changes under the
-// delete. A commission create reads the referral FOR SHARE, so it waits.
+// delete. A commission create locks the referral too, so it waits.
 constexpr Statement kLockLiveReferral{
     "referral_lock_live",
     "SELECT 1 FROM referrals WHERE id = $1 AND team_id = $2 AND deleted_at IS NULL FOR UPDATE"};

@@ -62,7 +62,8 @@ using TrackedClickCallback = std::function<void(absl::StatusOr<TrackedClick>)>;
 // signup. Apart from ResolveProgram, which is how a public call learns its
 // team, every call is scoped to the `team_id` it names; another team's
 // program, affiliate or click is NOT_FOUND. Thread-safe; each call but
-// RecordClickAsync may block on the database (synchronous handlers only).
+// RecordClickAsync may block on the database (synchronous handlers and the
+// admission threads only).
 class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
@@ -87,7 +88,7 @@ class TrackingStore {
                                 const affonso::v1::TrackRequest* click, Visitor visitor,
                                 int dedup_window_seconds, TrackedClickCallback done) = 0;
 
-  // The blocking form (the synchronous Track handler, tools, tests).
+  // The blocking form (tools, tests).
   absl::StatusOr<TrackedClick> RecordClick(absl::string_view team_id, absl::string_view program_id,
                                            const affonso::v1::TrackRequest& click,
                                            const Visitor& visitor, int dedup_window_seconds) {

@@ -439,14 +439,27 @@ void TrackingServiceImpl::StartTrack(TrackCallPtr call) {
           programs_.Find(request.program_id())) {
     return TrackForProgram(std::move(call), *std::move(cached), /*may_wait=*/false);
   }
-  runner_.Offload([this, call = std::move(call)](bool queued) mutable {
+  OffloadTrack(std::move(call), [this](TrackCallPtr call) {
+    absl::StatusOr<PublicProgramCache::Program> program =
+        programs_.Resolve(tracking_, call->request->program_id());
+    TrackForProgram(std::move(call), std::move(program), /*may_wait=*/true);
+  });
+}
+
+void TrackingServiceImpl::OffloadTrack(TrackCallPtr call,
+                                       absl::AnyInvocable<void(TrackCallPtr) &&> step) {
+  if (track_offloads_in_flight_.fetch_add(1) >= options_.max_track_offloads_in_flight) {
+    track_offloads_in_flight_.fetch_sub(1);
+    return FinishTrack(
+        call, absl::UnavailableError("too many tracking lookups waiting for the database; retry"));
+  }
+  runner_.Offload([this, call = std::move(call), step = std::move(step)](bool queued) mutable {
+    track_offloads_in_flight_.fetch_sub(1);
     if (!queued) return FinishTrack(call, RpcRunner::OffloadRefused());
     if (call->context->IsCancelled()) {
       return FinishTrack(call, absl::CancelledError("the client cancelled the call"));
     }
-    absl::StatusOr<PublicProgramCache::Program> program =
-        programs_.Resolve(tracking_, call->request->program_id());
-    TrackForProgram(std::move(call), std::move(program), /*may_wait=*/true);
+    std::move(step)(std::move(call));
   });
 }
 
@@ -490,8 +503,7 @@ void TrackingServiceImpl::TrackForProgram(TrackCallPtr call,
     }
     // A statement of its own: off the callback thread unless already off it.
     if (may_wait) return UpgradeClick(call, program, visitor);
-    runner_.Offload([this, call, found = *found, visitor = std::move(visitor)](bool queued) {
-      if (!queued) return FinishTrack(call, RpcRunner::OffloadRefused());
+    OffloadTrack(call, [this, found = *found, visitor = std::move(visitor)](TrackCallPtr call) {
       UpgradeClick(call, *found, visitor);
     });
     return;
@@ -541,18 +553,13 @@ void TrackingServiceImpl::TrackForProgram(TrackCallPtr call,
   tracking_->RecordClickAsync(program.team_id, program.id, &resolved, std::move(visitor),
                               program.click_dedup_window_seconds,
                               [this, call](absl::StatusOr<storage::TrackedClick> click) {
-                                const char* result =
-                                    click.ok() && click->created ? "tracked" : "duplicate";
-                                AnswerTrack(call, std::move(click), result);
+                                AnswerTrack(call, std::move(click), "");
                               });
 }
 
 void TrackingServiceImpl::UpgradeClick(const TrackCallPtr& call,
                                        const storage::PublicProgram& program,
                                        const storage::Visitor& visitor) {
-  if (call->context->IsCancelled()) {
-    return FinishTrack(call, absl::CancelledError("the client cancelled the call"));
-  }
   AnswerTrack(call,
               tracking_->UpgradeClick(program.team_id, program.id,
                                       call->request->upgrade_click_id(), visitor),
@@ -563,6 +570,7 @@ void TrackingServiceImpl::AnswerTrack(const TrackCallPtr& call,
                                       absl::StatusOr<storage::TrackedClick> click,
                                       absl::string_view result) {
   if (!click.ok()) return FinishTrack(call, click.status());
+  if (result.empty()) result = click->created ? "tracked" : "duplicate";
   affonso::v1::TrackingResult* response = call->response;
   affonso::v1::TrackingData* data = response->mutable_data();
   for (const affonso::v1::Coupon& coupon : click->coupons) {

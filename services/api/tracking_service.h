@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -123,6 +124,11 @@ struct TrackingServiceOptions {
   // synchronous gRPC thread); past it a signup is refused UNAVAILABLE
   // before any work.
   int max_browser_signups_in_flight = 64;
+  // Track's steps handed to the admission threads (a program not in the
+  // cache, an upgrade) waiting or running at once; past it a call is refused
+  // UNAVAILABLE, so that anonymous calls (made-up program ids miss the
+  // cache) cannot fill the admission queue that API-key calls need.
+  int max_track_offloads_in_flight = 64;
   // The per-program limit, taken once a call's program is known; null: none.
   // Must outlive the service.
   PublicRateLimiter* program_limiter = nullptr;
@@ -185,9 +191,14 @@ class TrackingServiceImpl final : public affonso::v1::TrackingService::WithCallb
                        bool may_wait);
   void UpgradeClick(const TrackCallPtr& call, const storage::PublicProgram& program,
                     const storage::Visitor& visitor);
+  // `result`: "upgraded", or "" for a recorded click ("tracked" when it
+  // created one, else "duplicate").
   void AnswerTrack(const TrackCallPtr& call, absl::StatusOr<storage::TrackedClick> click,
                    absl::string_view result);
   void FinishTrack(const TrackCallPtr& call, const absl::Status& status);
+  // `step(call)` on an admission thread, within max_track_offloads_in_flight;
+  // else the call is refused.
+  void OffloadTrack(TrackCallPtr call, absl::AnyInvocable<void(TrackCallPtr) &&> step);
   void Count(absl::string_view result);
 
   RpcRunner runner_;
@@ -196,6 +207,7 @@ class TrackingServiceImpl final : public affonso::v1::TrackingService::WithCallb
   TrackingServiceOptions options_;
   PublicProgramCache programs_;
   std::atomic<int> browser_signups_in_flight_{0};
+  std::atomic<int> track_offloads_in_flight_{0};
   metrics::CounterFamily* results_ = nullptr;
 };
 

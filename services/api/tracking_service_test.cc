@@ -427,7 +427,7 @@ class TrackingServiceTest : public ::testing::Test {
   // The public runner as the server builds it: the per-IP stage only.
   // Limits per minute; 0 = off.
   explicit TrackingServiceTest(int ip_per_minute = 0, int program_per_minute = 0,
-                               int max_browser_signups = 64)
+                               int max_browser_signups = 64, int max_track_offloads = 64)
       : ip_limiter_(Limits(ip_per_minute, "this address")),
         ip_stage_(&ip_limiter_),
         admission_({&ip_stage_}),
@@ -435,7 +435,7 @@ class TrackingServiceTest : public ::testing::Test {
         executor_(AdmissionExecutor::Options{1, 16}),
         program_limiter_(Limits(program_per_minute, "this program")),
         service_(RpcRunner(&admission_, &calls_, &rpc_metrics_, &executor_), &tracking_, &signups_,
-                 Options(max_browser_signups)) {}
+                 Options(max_browser_signups, max_track_offloads)) {}
 
   PublicRateLimiter::Options Limits(int per_minute, const char* what) {
     PublicRateLimiter::Options options;
@@ -444,9 +444,10 @@ class TrackingServiceTest : public ::testing::Test {
     options.clock = [this] { return clock_.Now(); };
     return options;
   }
-  TrackingServiceOptions Options(int max_browser_signups) {
+  TrackingServiceOptions Options(int max_browser_signups, int max_track_offloads) {
     TrackingServiceOptions options;
     options.max_browser_signups_in_flight = max_browser_signups;
+    options.max_track_offloads_in_flight = max_track_offloads;
     options.program_limiter = &program_limiter_;
     options.registry = &registry_;
     options.clock = [this] { return clock_.Now(); };
@@ -604,6 +605,50 @@ TEST_F(TrackingServiceTest, AFullAdmissionQueueRefusesUncachedLookupsAtOnce) {
   absl::MutexLock lock(&tracking_.mu);
   EXPECT_EQ(tracking_.resolves, 17);
   EXPECT_EQ(tracking_.records, 0);
+}
+
+// Anonymous lookups take at most max_track_offloads_in_flight of the
+// admission threads' queue (here 2), whatever room it has left: the rest of
+// the queue stays for API-key calls.
+class TrackOffloadCapTest : public TrackingServiceTest {
+ protected:
+  TrackOffloadCapTest() : TrackingServiceTest(0, 0, 64, /*max_track_offloads=*/2) {}
+};
+
+TEST_F(TrackOffloadCapTest, PastTheCapUncachedLookupsAreRefusedAtOnce) {
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&tracking_.mu);
+    tracking_.hold_resolves = &release;
+  }
+  constexpr int kCalls = 6;  // 2 offloaded, 4 refused
+  std::vector<grpc::Status> statuses(kCalls);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      std::unique_ptr<grpc::ClientContext> context = Browser();
+      TrackRequest request = Valid();
+      request.set_program_id(absl::StrCat("prg_capped", i));
+      TrackingResult result;
+      statuses[i] = stub_->Track(context.get(), request, &result);
+      answered.fetch_add(1);
+    });
+  }
+  for (int i = 0; i < 1000 && answered.load() < 4; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(answered.load(), 4);
+  release.Notify();
+  for (std::thread& caller : callers) caller.join();
+  int unavailable = 0;
+  for (const grpc::Status& status : statuses) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+  }
+  EXPECT_EQ(unavailable, 4);
+  // The cap frees as lookups finish: the next miss is looked up.
+  TrackingResult result;
+  EXPECT_THAT(Track(Valid(), &result), StatusIs(grpc::StatusCode::OK));
+  absl::MutexLock lock(&tracking_.mu);
+  EXPECT_EQ(tracking_.resolves, 3);
 }
 
 TEST_F(TrackingServiceTest, TheSameVisitorGetsTheSameClickAndAnotherANewOne) {

@@ -10,24 +10,48 @@
 -- previous release reads none of them.
 ALTER TABLE referrals ADD COLUMN IF NOT EXISTS has_paid_commission boolean NOT NULL DEFAULT false;
 
--- A commission that is not declined flags its referral; one that is declined
--- or deleted (or moved to another referral) clears the flag unless another
--- commission of the referral still holds it. AFTER: the commission row is in
--- place, and a referral inserted by the same statement is visible.
+-- The referral's flag, recounted: locks the referral row first, so that the
+-- recounts of one referral (by any transaction) take turns, and counts in a
+-- statement of its own, whose snapshot is taken once the lock is granted: it
+-- sees the commissions of every transaction that recounted before. (A count
+-- without the lock, or in the lock's statement, could miss a concurrent
+-- commission and leave the flag wrong for good.)
+CREATE OR REPLACE FUNCTION referrals_recount_paid_flag(p_team_id text, p_referral_id text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  paid boolean;
+BEGIN
+  PERFORM 1 FROM referrals WHERE team_id = p_team_id AND id = p_referral_id FOR NO KEY UPDATE;
+  SELECT EXISTS (
+    SELECT 1 FROM commissions c
+    WHERE c.team_id = p_team_id AND c.referral_id = p_referral_id AND c.status <> 'declined')
+  INTO paid;
+  UPDATE referrals SET has_paid_commission = paid
+  WHERE team_id = p_team_id AND id = p_referral_id AND has_paid_commission IS DISTINCT FROM paid;
+END
+$$;
+
+-- Recounts the referrals a commission change may affect: an insert or a
+-- delete of one not declined, a decline or its undoing, a move to another
+-- referral (both). AFTER: the change is in place, and a referral inserted by
+-- the same statement is visible.
 CREATE OR REPLACE FUNCTION referrals_flag_paid_commission() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'DELETE' AND NEW.status <> 'declined'
-     AND (TG_OP = 'INSERT' OR OLD.status = 'declined' OR OLD.referral_id <> NEW.referral_id) THEN
-    UPDATE referrals SET has_paid_commission = true
-    WHERE team_id = NEW.team_id AND id = NEW.referral_id AND NOT has_paid_commission;
-  END IF;
-  IF TG_OP <> 'INSERT' AND OLD.status <> 'declined'
-     AND (TG_OP = 'DELETE' OR NEW.status = 'declined' OR OLD.referral_id <> NEW.referral_id) THEN
-    UPDATE referrals r SET has_paid_commission = EXISTS (
-      SELECT 1 FROM commissions c
-      WHERE c.team_id = r.team_id AND c.referral_id = r.id AND c.status <> 'declined')
-    WHERE r.team_id = OLD.team_id AND r.id = OLD.referral_id;
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status <> 'declined' THEN
+      PERFORM referrals_recount_paid_flag(NEW.team_id, NEW.referral_id);
+    END IF;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'declined' THEN
+      PERFORM referrals_recount_paid_flag(OLD.team_id, OLD.referral_id);
+    END IF;
+  ELSIF OLD.referral_id IS DISTINCT FROM NEW.referral_id
+        OR (OLD.status = 'declined') <> (NEW.status = 'declined') THEN
+    PERFORM referrals_recount_paid_flag(NEW.team_id, NEW.referral_id);
+    IF OLD.referral_id IS DISTINCT FROM NEW.referral_id THEN
+      PERFORM referrals_recount_paid_flag(OLD.team_id, OLD.referral_id);
+    END IF;
   END IF;
   RETURN NULL;
 END
@@ -47,3 +71,4 @@ CREATE INDEX IF NOT EXISTS referrals_paid_by_email
   ON referrals (team_id, program_id, lower(email)) WHERE has_paid_commission;
 CREATE INDEX IF NOT EXISTS referrals_paid_by_external_user
   ON referrals (team_id, program_id, external_user_id) WHERE has_paid_commission;
+ANALYZE referrals;
