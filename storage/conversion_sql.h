@@ -22,7 +22,10 @@ namespace affonso::storage {
 // earned a commission for another referral of the program (both looked up
 // only when their check is not off; the latter by the referrals'
 // has_paid_commission flag, migration 025, so that its cost does not grow
-// with the customer's unpaid referrals), and the lead incentive the affiliate
+// with the customer's unpaid referrals, and as one EXISTS per key, each an
+// index scan that stops at its first row: one EXISTS over "email OR
+// external id" is planned as a bitmap OR, which reads every flagged referral
+// of the email), and the lead incentive the affiliate
 // earns, its override's amount winning. ConversionFactsReader reads them by
 // name. Lists are read as text[] itself: an element may hold a comma.
 #define AFFONSO_CONVERSION_FACTS_COLUMNS(lead_email, lead_external_user_id)                    \
@@ -36,13 +39,14 @@ namespace affonso::storage {
   "  SELECT 1 FROM affiliates x WHERE x.team_id = a.team_id AND x.program_id <> a.program_id " \
   "    AND x.partnership_status = 'rejected' AND lower(x.email) = lower(a.email) "             \
   "    AND x.deleted_at IS NULL) AS affiliate_rejected_elsewhere, "                            \
-  "COALESCE(f.duplicate_payout_mode, 'detect') <> 'off' AND EXISTS ( "                         \
+  "COALESCE(f.duplicate_payout_mode, 'detect') <> 'off' AND (EXISTS ( "                        \
   "  SELECT 1 FROM referrals pr "                                                              \
   "  WHERE pr.team_id = a.team_id AND pr.program_id = a.program_id "                           \
-  "    AND pr.has_paid_commission "                                                            \
-  "    AND (lower(pr.email) = lower(" lead_email                                               \
-  ") "                                                                                         \
-  "      OR pr.external_user_id = " lead_external_user_id                                      \
+  "    AND pr.has_paid_commission AND lower(pr.email) = lower(" lead_email                     \
+  ")) OR EXISTS ( "                                                                            \
+  "  SELECT 1 FROM referrals pr "                                                              \
+  "  WHERE pr.team_id = a.team_id AND pr.program_id = a.program_id "                           \
+  "    AND pr.has_paid_commission AND pr.external_user_id = " lead_external_user_id            \
   ")) AS customer_already_paid, "                                                              \
   "n.id AS incentive_id, COALESCE(o.amount, n.amount)::text AS incentive_amount, "             \
   "n.currency AS incentive_currency, n.hold_period_days AS incentive_hold_period_days"

@@ -357,7 +357,8 @@ DELIVERIES=$(field deliveries "$HOOK_LINE")
 # webhook: touches a webhook_* table; outbox: the dispatcher's bookkeeping on
 # outbox_events alone (the signups' own write, which touches referrals, is not).
 psql_bench -F $'\t' -c "SELECT CASE WHEN query ~* '\\mwebhook_[a-z_]+' THEN 'webhook' ELSE 'outbox' END,
-    sum(calls), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+    sum(calls), left(regexp_replace(query, '\\s+', ' ', 'g'), 90),
+    round((sum(total_exec_time) / greatest(sum(calls), 1))::numeric, 2)
   FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname = current_database()
     AND (query ~* '\\mwebhook_[a-z_]+'
@@ -435,9 +436,9 @@ printf '%-18s %10s %12s %8s\n' pgbench_baseline - "$PGB_PG_US" "$PGB_PG_US"
 echo "(pgbench_baseline: PostgreSQL per transaction of one conversion, at $CONCURRENCY clients, $SECONDS_PER_RUN s)"
 
 echo
-echo "== SQL statements per delivered webhook (pg_stat_statements over section 6; $DELIVERIES deliveries)"
+echo "== SQL statements per delivered webhook (pg_stat_statements over section 6; $DELIVERIES deliveries; per delivery, then mean ms per call)"
 awk -F '\t' -v n="${DELIVERIES:-0}" '
-  { total[$1] += $2; printf "  %-7s %8.2f  %s\n", $1, (n > 0 ? $2 / n : 0), $3 }
+  { total[$1] += $2; printf "  %-7s %8.2f %9.2f ms  %s\n", $1, (n > 0 ? $2 / n : 0), $4, $3 }
   END { printf "webhook tables: %.2f per delivery; outbox bookkeeping: %.2f; together %.2f\n",
     (n > 0 ? total["webhook"] / n : 0), (n > 0 ? total["outbox"] / n : 0),
     (n > 0 ? (total["webhook"] + total["outbox"]) / n : 0) }' "$WORK/pgss.tsv"
