@@ -180,7 +180,7 @@ LOAD=("$BIN/tools/bench/load" --addr="127.0.0.1:$GRPC_PORT" --api_key="$API_KEY"
 # of a long run (the tables grow, the disk warms) falls on both sides alike.
 # One server of each kind run once (as before) measured the order as much as
 # the limiter.
-RL_PAIRS=${RL_PAIRS:-3}
+RL_PAIRS=${RL_PAIRS:-4}
 RL_SECONDS=${RL_SECONDS:-8}
 RL_CLICKS=$((12000 * (RL_SECONDS + 3)))
 declare -a RL_ROWS
