@@ -106,6 +106,19 @@ class PgTrackingStoreTest : public testing::TwoTenantTest {
     call->window = window;
     return call;
   }
+  // calls[0] alone in a batch held at its insert (a one-worker `store`), the
+  // rest sent meanwhile, so they make the next batch together; returns when
+  // every call is answered.
+  void SendAfterAHeldBatch(PgTrackingStore& store, std::vector<std::unique_ptr<Call>>& calls) {
+    {
+      ClicksLocked locked(db_->url());
+      Send(store, *calls[0]);
+      AwaitWaiter();
+      for (size_t i = 1; i < calls.size(); ++i) Send(store, *calls[i]);
+      locked.tx.commit();
+    }
+    for (auto& call : calls) call->done.WaitForNotification();
+  }
   uint64_t BatchCount() {
     return BatchSizeHistogram(&registry_, "affonso_public_click_batch_size", "")->Read().count;
   }
@@ -404,14 +417,7 @@ TEST_F(PgTrackingStoreTest, OneBatchDeduplicatesAsCallsOneAfterTheOtherWould) {
   calls.back()->team_id = b_.team_id;
   calls.push_back(CallOf(b_, Someone("hash-x")));  // 10: B's program, A's affiliate
   calls.back()->click.set_tracking_id(a_.tracking_id);
-  {
-    ClicksLocked locked(db_->url());
-    Send(batching, *calls[0]);
-    AwaitWaiter();
-    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
-    locked.tx.commit();
-  }
-  for (auto& call : calls) call->done.WaitForNotification();
+  SendAfterAHeldBatch(batching, calls);
   EXPECT_EQ(BatchCount(), 2u);  // the held one, then everything else together
 
   for (size_t i = 0; i < 8; ++i) ASSERT_OK(calls[i]->result) << i;
@@ -489,14 +495,7 @@ TEST_F(PgTrackingStoreTest, AClickComesBackWithItsAffiliatesCouponsOldestFirst) 
   calls.push_back(CallOf(a_, Someone("hash-d")));
   calls.push_back(CallOf(b_, Someone("hash-d")));
   calls.push_back(CallOf(a_, Someone("hash-d")));
-  {
-    ClicksLocked locked(db_->url());
-    Send(batching, *calls[0]);
-    AwaitWaiter();
-    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
-    locked.tx.commit();
-  }
-  for (auto& call : calls) call->done.WaitForNotification();
+  SendAfterAHeldBatch(batching, calls);
   EXPECT_EQ(BatchCount(), 2u);
   for (auto& call : calls) ASSERT_OK(call->result);
   EXPECT_THAT(codes(*calls[1]->result), ::testing::ElementsAre("OLDER", "NEWER"));
@@ -596,14 +595,7 @@ TEST_F(PgTrackingStoreTest, ARowTheDatabaseRefusesFailsAloneNotItsBatch) {
   calls.push_back(CallOf(a_, Someone("hash-2")));
   calls.back()->click.set_sub1("poison");
   calls.push_back(CallOf(a_, Someone("hash-1")));
-  {
-    ClicksLocked locked(db_->url());
-    Send(batching, *calls[0]);
-    AwaitWaiter();
-    for (size_t i = 1; i < calls.size(); ++i) Send(batching, *calls[i]);
-    locked.tx.commit();
-  }
-  for (auto& call : calls) call->done.WaitForNotification();
+  SendAfterAHeldBatch(batching, calls);
   ASSERT_OK(calls[0]->result);
   ASSERT_OK(calls[1]->result);
   EXPECT_TRUE(calls[1]->result->created);

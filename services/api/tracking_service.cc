@@ -454,12 +454,15 @@ void TrackingServiceImpl::OffloadTrack(TrackCallPtr call,
         call, absl::UnavailableError("too many tracking lookups waiting for the database; retry"));
   }
   runner_.Offload([this, call = std::move(call), step = std::move(step)](bool queued) mutable {
-    track_offloads_in_flight_.fetch_sub(1);
-    if (!queued) return FinishTrack(call, RpcRunner::OffloadRefused());
-    if (call->context->IsCancelled()) {
-      return FinishTrack(call, absl::CancelledError("the client cancelled the call"));
+    if (!queued) {
+      FinishTrack(call, RpcRunner::OffloadRefused());
+    } else if (call->context->IsCancelled()) {
+      FinishTrack(call, absl::CancelledError("the client cancelled the call"));
+    } else {
+      std::move(step)(std::move(call));
     }
-    std::move(step)(std::move(call));
+    // Once the step is done (a batch may still answer the call later).
+    track_offloads_in_flight_.fetch_sub(1);
   });
 }
 

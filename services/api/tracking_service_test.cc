@@ -62,7 +62,13 @@ class FakeTrackingStore : public storage::TrackingStore {
       absl::MutexLock lock(&mu);
       hold = hold_resolves;
     }
-    if (hold != nullptr) hold->WaitForNotification();
+    if (hold != nullptr) {
+      {
+        absl::MutexLock lock(&mu);
+        ++held_resolves;
+      }
+      hold->WaitForNotification();
+    }
     absl::MutexLock lock(&mu);
     ++resolves;
     resolve_thread = testing::ThreadName();
@@ -161,8 +167,10 @@ class FakeTrackingStore : public storage::TrackingStore {
   std::string resolve_thread;
   std::string record_thread;  // the thread RecordClickAsync was called on, unless elsewhere
   std::string upgrade_thread;
-  // When set, every ResolveProgram waits for it first.
+  // When set, every ResolveProgram waits for it first; held_resolves counts
+  // those that have started waiting.
   absl::Notification* hold_resolves = nullptr;
+  int held_resolves = 0;
   // kAffiliate's, oldest first: every click of it comes back with them.
   std::vector<affonso::v1::Coupon> coupons;
   int records = 0;
@@ -475,6 +483,55 @@ class TrackingServiceTest : public ::testing::Test {
   }
   std::string Initial(const std::string& key) { return testing::ServerMetadata(*context_, key); }
 
+  // `calls` concurrent Track calls, each for its own program id not in the
+  // cache ("prg_<prefix><i>"), with every store lookup held: the first call
+  // alone until its lookup runs (so the admission thread is taken), then the
+  // others, until `answered_while_held` of them have been answered (expected
+  // exactly: the rest are waiting for their lookup); then the lookups go on.
+  // Each call's status.
+  std::vector<grpc::Status> TrackUncachedWhileLookupsHeld(int calls, const std::string& prefix,
+                                                          int answered_while_held) {
+    absl::Notification release;
+    {
+      absl::MutexLock lock(&tracking_.mu);
+      tracking_.hold_resolves = &release;
+    }
+    std::vector<grpc::Status> statuses(calls);
+    std::atomic<int> answered{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < calls; ++i) {
+      callers.emplace_back([&, i] {
+        std::unique_ptr<grpc::ClientContext> context = Browser();
+        TrackRequest request = Valid();
+        request.set_program_id(absl::StrCat("prg_", prefix, i));
+        TrackingResult result;
+        statuses[i] = stub_->Track(context.get(), request, &result);
+        answered.fetch_add(1);
+      });
+      if (i == 0) {
+        auto running = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tracking_.mu) {
+          return tracking_.held_resolves > 0;
+        };
+        absl::MutexLock lock(&tracking_.mu);
+        tracking_.mu.AwaitWithTimeout(absl::Condition(&running), absl::Seconds(10));
+      }
+    }
+    for (int i = 0; i < 1000 && answered.load() < answered_while_held; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_EQ(answered.load(), answered_while_held);
+    release.Notify();
+    for (std::thread& caller : callers) caller.join();
+    absl::MutexLock lock(&tracking_.mu);
+    tracking_.hold_resolves = nullptr;
+    return statuses;
+  }
+  static int CountCode(const std::vector<grpc::Status>& statuses, grpc::StatusCode code) {
+    int n = 0;
+    for (const grpc::Status& status : statuses) n += status.error_code() == code ? 1 : 0;
+    return n;
+  }
+
   static constexpr char kChrome[] =
       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0";
 
@@ -571,37 +628,11 @@ TEST_F(TrackingServiceTest, WhatWaitsOnTheDatabaseRunsOnAnAdmissionThread) {
 // fixture's: 1 thread, 16 waiting); past that a call is refused at once,
 // UNAVAILABLE, rather than queued without end or run on a callback thread.
 TEST_F(TrackingServiceTest, AFullAdmissionQueueRefusesUncachedLookupsAtOnce) {
-  absl::Notification release;
-  {
-    absl::MutexLock lock(&tracking_.mu);
-    tracking_.hold_resolves = &release;
-  }
-  constexpr int kCalls = 20;  // 1 looking up, 16 waiting, 3 refused
-  std::vector<grpc::Status> statuses(kCalls);
-  std::atomic<int> answered{0};
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCalls; ++i) {
-    callers.emplace_back([&, i] {
-      std::unique_ptr<grpc::ClientContext> context = Browser();
-      TrackRequest request = Valid();
-      request.set_program_id(absl::StrCat("prg_unknown", i));  // distinct: each a miss
-      TrackingResult result;
-      statuses[i] = stub_->Track(context.get(), request, &result);
-      answered.fetch_add(1);
-    });
-  }
-  // 3 answered while the lookup is held: all 20 arrived, 17 accepted.
-  for (int i = 0; i < 1000 && answered.load() < 3; ++i) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(answered.load(), 3);
-  release.Notify();
-  for (std::thread& caller : callers) caller.join();
-  int unavailable = 0, not_found = 0;
-  for (const grpc::Status& status : statuses) {
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) ++not_found;
-  }
-  EXPECT_EQ(unavailable, 3);
-  EXPECT_EQ(not_found, 17);
+  // 1 looking up, 16 waiting, 3 refused: 3 answered while the lookup is
+  // held means all 20 arrived and 17 were accepted.
+  const std::vector<grpc::Status> statuses = TrackUncachedWhileLookupsHeld(20, "unknown", 3);
+  EXPECT_EQ(CountCode(statuses, grpc::StatusCode::UNAVAILABLE), 3);
+  EXPECT_EQ(CountCode(statuses, grpc::StatusCode::NOT_FOUND), 17);
   absl::MutexLock lock(&tracking_.mu);
   EXPECT_EQ(tracking_.resolves, 17);
   EXPECT_EQ(tracking_.records, 0);
@@ -616,34 +647,9 @@ class TrackOffloadCapTest : public TrackingServiceTest {
 };
 
 TEST_F(TrackOffloadCapTest, PastTheCapUncachedLookupsAreRefusedAtOnce) {
-  absl::Notification release;
-  {
-    absl::MutexLock lock(&tracking_.mu);
-    tracking_.hold_resolves = &release;
-  }
-  constexpr int kCalls = 6;  // 2 offloaded, 4 refused
-  std::vector<grpc::Status> statuses(kCalls);
-  std::atomic<int> answered{0};
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCalls; ++i) {
-    callers.emplace_back([&, i] {
-      std::unique_ptr<grpc::ClientContext> context = Browser();
-      TrackRequest request = Valid();
-      request.set_program_id(absl::StrCat("prg_capped", i));
-      TrackingResult result;
-      statuses[i] = stub_->Track(context.get(), request, &result);
-      answered.fetch_add(1);
-    });
-  }
-  for (int i = 0; i < 1000 && answered.load() < 4; ++i) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_EQ(answered.load(), 4);
-  release.Notify();
-  for (std::thread& caller : callers) caller.join();
-  int unavailable = 0;
-  for (const grpc::Status& status : statuses) {
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
-  }
-  EXPECT_EQ(unavailable, 4);
+  // 2 offloaded, 4 refused.
+  const std::vector<grpc::Status> statuses = TrackUncachedWhileLookupsHeld(6, "capped", 4);
+  EXPECT_EQ(CountCode(statuses, grpc::StatusCode::UNAVAILABLE), 4);
   // The cap frees as lookups finish: the next miss is looked up.
   TrackingResult result;
   EXPECT_THAT(Track(Valid(), &result), StatusIs(grpc::StatusCode::OK));
