@@ -37,16 +37,15 @@ constexpr Statement kFanOut{
 // endpoint and team gets what its cap leaves, and teams take turns: slot k of
 // a team (its sends in flight plus its rank) goes before slot k + 1 of any
 // other. A team whose candidates fill the window this time is at its cap the
-// next, and its rows are skipped then. The candidates are read without a
-// lock; only the chosen ones (at most $1) are locked, SKIP LOCKED, and still
-// due once locked, so replicas claiming at the same moment take disjoint ones
-// and never wait for each other (one that chose a row another just took
-// claims fewer this time). Locking every candidate (8 x $1 rows) made a claim
-// behind a backlog a write of hundreds of row locks for a few dozen claimed.
-// Each reads the sends in flight committed before it, so together they can
-// pass a cap by what the others are claiming at that moment (a claim walks
-// past the due rows of teams at their cap, so it can take a while behind a
-// big backlog).
+// next, and its rows are skipped then. The candidates are locked SKIP LOCKED,
+// so replicas claiming at the same moment take disjoint ones and never wait
+// for each other (a claim walks past the due rows of teams at their cap, so it
+// can take a while behind a big backlog); each reads the sends in flight
+// committed before it, so together they can pass a cap by what the others
+// are claiming at that moment.
+// (Reading the candidates without a lock and locking only the chosen ones,
+// SKIP LOCKED, was tried on 2026-12-04: `./dev bench`'s deliveries fell from
+// 600/s to 11/s at 4 signup clients. Keep the lock in the scan.)
 constexpr Statement kClaim{
     "webhook_claim",
     "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) "
@@ -67,19 +66,16 @@ constexpr Statement kClaim{
     "    WHERE x.status = 'pending' AND x.next_attempt_at <= now() "
     "      AND (x.lease_until IS NULL OR x.lease_until < now()) "
     "      AND coalesce(be.n, 0) < $3 AND coalesce(bt.n, 0) < $4 "
-    "    ORDER BY x.next_attempt_at LIMIT $5), "
+    "    ORDER BY x.next_attempt_at LIMIT $5 FOR UPDATE OF x SKIP LOCKED), "
     "  endpoint_slots AS ( "
     "    SELECT id, team_id, next_attempt_at, team_busy, endpoint_busy + row_number() OVER "
     "      (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS slot FROM due), "
     "  team_slots AS ( "
     "    SELECT id, next_attempt_at, team_busy + row_number() OVER "
     "      (PARTITION BY team_id ORDER BY next_attempt_at, id) AS slot "
-    "    FROM endpoint_slots WHERE slot <= $3), "
-    "  chosen AS MATERIALIZED ( "
-    "    SELECT id FROM team_slots WHERE slot <= $4 ORDER BY slot, next_attempt_at LIMIT $1) "
-    "  SELECT x.id FROM webhook_deliveries x JOIN chosen ON chosen.id = x.id "
-    "  WHERE x.status = 'pending' AND (x.lease_until IS NULL OR x.lease_until < now()) "
-    "  FOR UPDATE OF x SKIP LOCKED) c, "
+    "    FROM endpoint_slots WHERE slot <= $3) "
+    "  SELECT id FROM team_slots WHERE slot <= $4 "
+    "  ORDER BY slot, next_attempt_at LIMIT $1) c, "
     "  outbox_events ev, webhook_endpoints e "
     "WHERE d.id = c.id AND d.status = 'pending' "
     "  AND (d.lease_until IS NULL OR d.lease_until < now()) "
