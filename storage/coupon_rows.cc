@@ -1,6 +1,23 @@
 #include "storage/coupon_rows.h"
 
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "storage/json_rows.h"
+
 namespace affonso::storage {
+namespace {
+
+// $1 a JSON array of {team_id, affiliate_id}, each pair once.
+constexpr Statement kCouponsOfAffiliates{
+    "coupons_of_affiliates",
+    "SELECT i.team_id AS coupon_team_id, " AFFONSO_COUPON_COLUMNS
+    " FROM json_to_recordset($1::json) AS i(team_id text, affiliate_id text) "
+    "JOIN coupons c ON c.team_id = i.team_id AND c.affiliate_id = i.affiliate_id "
+    "ORDER BY c.created_at, c.id"};
+
+}  // namespace
 
 using affonso::v1::Coupon;
 
@@ -62,6 +79,27 @@ Coupon ReadCoupon(const pqxx::row& row) {
   ReadTimestamp(row["created_at"], coupon.mutable_created_at());
   if (!row["updated_at"].is_null()) ReadTimestamp(row["updated_at"], coupon.mutable_updated_at());
   return coupon;
+}
+
+void ReadCouponsOfAffiliates(
+    Tx& tx, const std::vector<TeamAffiliate>& affiliates,
+    absl::FunctionRef<void(const std::string& team_id, Coupon coupon)> found) {
+  JsonRows keys;
+  absl::flat_hash_set<std::string> listed;
+  for (const TeamAffiliate& affiliate : affiliates) {
+    // '\n' occurs in neither (ids).
+    if (!listed.insert(absl::StrCat(affiliate.team_id, "\n", affiliate.affiliate_id)).second) {
+      continue;
+    }
+    keys.BeginRow();
+    keys.Text("team_id", affiliate.team_id);
+    keys.Text("affiliate_id", affiliate.affiliate_id);
+    keys.EndRow();
+  }
+  if (keys.empty()) return;
+  for (const pqxx::row& row : tx.Exec(kCouponsOfAffiliates, std::move(keys).Finish())) {
+    found(ReadText(row["coupon_team_id"]), ReadCoupon(row));
+  }
 }
 
 }  // namespace affonso::storage

@@ -3,9 +3,12 @@
 
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "proto/affonso/v1/coupons.pb.h"
 #include "storage/pg_values.h"
+#include "storage/pool.h"
 
 namespace affonso::storage {
 
@@ -28,6 +31,21 @@ affonso::v1::CouponDuration CouponDurationFromDb(const std::string& text);
 
 // A row of AFFONSO_COUPON_COLUMNS.
 affonso::v1::Coupon ReadCoupon(const pqxx::row& row);
+
+// One affiliate of one team.
+struct TeamAffiliate {
+  std::string team_id;
+  std::string affiliate_id;
+};
+
+// The coupons of every affiliate in `affiliates` (a repeat is read once),
+// each affiliate's oldest first (created_at, id), as `found(team_id,
+// coupon)`: one statement for any number of affiliates, of any teams. The
+// coupon store's page of affiliates and the pixel's batch of clicks read them
+// so.
+void ReadCouponsOfAffiliates(
+    Tx& tx, const std::vector<TeamAffiliate>& affiliates,
+    absl::FunctionRef<void(const std::string& team_id, affonso::v1::Coupon coupon)> found);
 
 }  // namespace affonso::storage
 

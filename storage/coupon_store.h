@@ -92,14 +92,10 @@ class CouponStore {
                                                          absl::string_view program_id,
                                                          absl::string_view code) = 0;
 
-  // An affiliate's coupons, oldest first (created_at, id); [] for an
-  // affiliate without any, or of another team.
-  virtual absl::StatusOr<std::vector<affonso::v1::Coupon>> ListForAffiliate(
-      absl::string_view team_id, absl::string_view affiliate_id) = 0;
-
-  // The same for every affiliate in `affiliate_ids` in one query (a page of
-  // affiliates' expand=promoCodes), keyed by affiliate id; affiliates without
-  // coupons have no entry.
+  // The coupons of every affiliate in `affiliate_ids` in one query (a page
+  // of affiliates' expand=promoCodes), keyed by affiliate id, each oldest
+  // first (created_at, id); an affiliate without any, or of another team, has
+  // no entry.
   virtual absl::StatusOr<std::map<std::string, std::vector<affonso::v1::Coupon>>> ListForAffiliates(
       absl::string_view team_id, const std::vector<std::string>& affiliate_ids) = 0;
 };

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/api_error.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
@@ -65,13 +64,6 @@ constexpr Statement kCouponByCode{"coupon_by_code",
                                   "SELECT " AFFONSO_COUPON_COLUMNS
                                   " FROM coupons c WHERE c.team_id = $1 AND c.program_id = $2 "
                                   "AND upper(c.code) = upper($3::text)"};
-
-// $1 team, $2 affiliate ids joined by commas (ids have none).
-constexpr Statement kCouponsForAffiliates{
-    "coupon_for_affiliates",
-    "SELECT " AFFONSO_COUPON_COLUMNS
-    " FROM coupons c WHERE c.team_id = $1 AND c.affiliate_id = ANY (string_to_array($2, ',')) "
-    "ORDER BY c.affiliate_id, c.created_at, c.id"};
 
 // The total rides along with the page; only a page past the end, which has no
 // row to carry it, needs kCountCoupons. $1-$4 as in the filter, $5 the order
@@ -197,28 +189,20 @@ absl::StatusOr<Coupon> PgCouponStore::FindByCode(absl::string_view team_id,
   });
 }
 
-absl::StatusOr<std::vector<Coupon>> PgCouponStore::ListForAffiliate(
-    absl::string_view team_id, absl::string_view affiliate_id) {
-  AFFONSO_ASSIGN_OR_RETURN(auto by_affiliate,
-                           ListForAffiliates(team_id, {std::string(affiliate_id)}));
-  auto found = by_affiliate.find(std::string(affiliate_id));
-  if (found == by_affiliate.end()) return std::vector<Coupon>();
-  return std::move(found->second);
-}
-
 absl::StatusOr<std::map<std::string, std::vector<Coupon>>> PgCouponStore::ListForAffiliates(
     absl::string_view team_id, const std::vector<std::string>& affiliate_ids) {
   using CouponsByAffiliate = std::map<std::string, std::vector<Coupon>>;
   if (affiliate_ids.empty()) return CouponsByAffiliate();
-  const std::string team(team_id);
-  const std::string ids = absl::StrJoin(affiliate_ids, ",");
+  std::vector<TeamAffiliate> affiliates;
+  for (const std::string& affiliate_id : affiliate_ids) {
+    affiliates.push_back({std::string(team_id), affiliate_id});
+  }
   return pool_->Autocommit(
       "list_coupons_for_affiliates", [&](Tx& tx) -> absl::StatusOr<CouponsByAffiliate> {
         CouponsByAffiliate coupons;
-        for (const pqxx::row& row : tx.Exec(kCouponsForAffiliates, team, ids)) {
-          Coupon coupon = ReadCoupon(row);
+        ReadCouponsOfAffiliates(tx, affiliates, [&](const std::string&, Coupon coupon) {
           coupons[coupon.affiliate_id()].push_back(std::move(coupon));
-        }
+        });
         return coupons;
       });
 }

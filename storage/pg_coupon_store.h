@@ -20,8 +20,6 @@ class PgCouponStore final : public CouponStore {
   absl::StatusOr<affonso::v1::Coupon> FindByCode(absl::string_view team_id,
                                                  absl::string_view program_id,
                                                  absl::string_view code) override;
-  absl::StatusOr<std::vector<affonso::v1::Coupon>> ListForAffiliate(
-      absl::string_view team_id, absl::string_view affiliate_id) override;
   absl::StatusOr<std::map<std::string, std::vector<affonso::v1::Coupon>>> ListForAffiliates(
       absl::string_view team_id, const std::vector<std::string>& affiliate_ids) override;
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_error.h"
 #include "common/ids.h"
@@ -105,15 +104,6 @@ constexpr Statement kInsertUnlessSeen{
     "SELECT i.s, ins.id, true AS created FROM ins JOIN i ON i.id = ins.id "
     "UNION ALL SELECT prev.s, prev.id, false FROM prev"};
 
-// The coupons of each affiliate of the batch, oldest first (as
-// ListForAffiliate has them): one object per distinct (team, affiliate).
-constexpr Statement kAffiliateCoupons{
-    "public_click_coupons_batch",
-    "SELECT i.team_id AS coupon_team_id, " AFFONSO_COUPON_COLUMNS
-    " FROM json_to_recordset($1::json) AS i(team_id text, affiliate_id text) "
-    "JOIN coupons c ON c.team_id = i.team_id AND c.affiliate_id = i.affiliate_id "
-    "ORDER BY c.created_at, c.id"};
-
 // A click recorded without consent takes the visitor's IP and user agent;
 // one that already holds consented values (or a POST /v1/clicks one: NULL)
 // keeps them. $1 team, $2 program, $3 click, $4 ip, $5 user agent.
@@ -186,23 +176,13 @@ std::string AffiliateKey(absl::string_view team_id, absl::string_view affiliate_
 using CouponsByAffiliate = absl::flat_hash_map<std::string, std::vector<affonso::v1::Coupon>>;
 
 // The coupons of each affiliate in `affiliates` (AffiliateKey -> its
-// coupons; none: absent), one statement whatever their number.
-CouponsByAffiliate ReadAffiliateCoupons(
-    Tx& tx, const std::vector<std::pair<std::string, std::string>>& affiliates) {
+// coupons; none: absent).
+CouponsByAffiliate ReadAffiliateCoupons(Tx& tx, const std::vector<TeamAffiliate>& affiliates) {
   CouponsByAffiliate coupons;
-  if (affiliates.empty()) return coupons;
-  JsonRows keys;
-  for (const auto& [team_id, affiliate_id] : affiliates) {
-    keys.BeginRow();
-    keys.Text("team_id", team_id);
-    keys.Text("affiliate_id", affiliate_id);
-    keys.EndRow();
-  }
-  for (const pqxx::row& row : tx.Exec(kAffiliateCoupons, std::move(keys).Finish())) {
-    affonso::v1::Coupon coupon = ReadCoupon(row);
-    coupons[AffiliateKey(ReadText(row["coupon_team_id"]), coupon.affiliate_id())].push_back(
-        std::move(coupon));
-  }
+  ReadCouponsOfAffiliates(
+      tx, affiliates, [&](const std::string& team_id, affonso::v1::Coupon coupon) {
+        coupons[AffiliateKey(team_id, coupon.affiliate_id())].push_back(std::move(coupon));
+      });
   return coupons;
 }
 
@@ -327,14 +307,10 @@ absl::Status PgTrackingStore::RunBatch(absl::Span<Pending> batch) {
       outcomes[s].click_id = ReadText(row["id"]);
       outcomes[s].created = row["created"].as<bool>();
     }
-    std::vector<std::pair<std::string, std::string>> found_affiliates;
-    absl::flat_hash_set<std::string> listed;
+    std::vector<TeamAffiliate> found_affiliates;
     for (size_t s = 0; s < slots.size(); ++s) {
       if (outcomes[s].affiliate_id.empty()) continue;
-      const std::string& team_id = batch[slots[s].first].team_id;
-      if (listed.insert(AffiliateKey(team_id, outcomes[s].affiliate_id)).second) {
-        found_affiliates.emplace_back(team_id, outcomes[s].affiliate_id);
-      }
+      found_affiliates.push_back({batch[slots[s].first].team_id, outcomes[s].affiliate_id});
     }
     coupons = ReadAffiliateCoupons(tx, found_affiliates);
     return absl::OkStatus();

@@ -531,10 +531,6 @@ class FakeCouponStore final : public storage::CouponStore {
                                                  absl::string_view) override {
     return absl::UnimplementedError("fake");
   }
-  absl::StatusOr<std::vector<affonso::v1::Coupon>> ListForAffiliate(absl::string_view,
-                                                                    absl::string_view) override {
-    return absl::UnimplementedError("fake");
-  }
   absl::StatusOr<std::map<std::string, std::vector<affonso::v1::Coupon>>> ListForAffiliates(
       absl::string_view team_id, const std::vector<std::string>& ids) override {
     lookups.push_back(ids);

@@ -60,10 +60,6 @@ class FakeCouponStore : public storage::CouponStore {
                                     absl::string_view) override {
     return absl::UnimplementedError("fake");
   }
-  absl::StatusOr<std::vector<Coupon>> ListForAffiliate(absl::string_view,
-                                                       absl::string_view) override {
-    return absl::UnimplementedError("fake");
-  }
   absl::StatusOr<std::map<std::string, std::vector<Coupon>>> ListForAffiliates(
       absl::string_view, const std::vector<std::string>&) override {
     return absl::UnimplementedError("fake");
