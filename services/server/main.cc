@@ -105,15 +105,19 @@ ABSL_FLAG(int, shutdown_grace_ms, EnvOr("SHUTDOWN_GRACE_MS", 10000),
 ABSL_FLAG(std::string, role, EnvOr("ROLE", "all"),
           "all | api | dispatcher: serve the API (gRPC + REST), run the webhook dispatcher, "
           "or both (env ROLE)");
-ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 128),
-          "webhook sends in flight at once per replica, all on one I/O thread "
-          "(env WEBHOOK_WORKERS)");
-ABSL_FLAG(int, webhook_max_in_flight_per_endpoint, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 64),
-          "webhook sends in flight to one endpoint, across replicas "
-          "(env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
-ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 96),
-          "webhook sends in flight for one team, across replicas; kept below WEBHOOK_WORKERS "
-          "(env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
+ABSL_FLAG(int, webhook_workers, EnvOr("WEBHOOK_WORKERS", 2048),
+          "webhook deliveries a replica holds at once, claimed until their outcome is "
+          "recorded; its sends all go out on one I/O thread (env WEBHOOK_WORKERS)");
+ABSL_FLAG(int, webhook_max_sends_per_endpoint, EnvOr("WEBHOOK_MAX_SENDS_PER_ENDPOINT", 256),
+          "HTTP requests a replica has open at once to one webhook endpoint "
+          "(env WEBHOOK_MAX_SENDS_PER_ENDPOINT)");
+ABSL_FLAG(int, webhook_max_in_flight_per_endpoint,
+          EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 1024),
+          "webhook deliveries held at once for one endpoint (claimed, not yet recorded), "
+          "across replicas (env WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)");
+ABSL_FLAG(int, webhook_max_in_flight_per_team, EnvOr("WEBHOOK_MAX_IN_FLIGHT_PER_TEAM", 1536),
+          "webhook deliveries held at once for one team, across replicas; kept below "
+          "WEBHOOK_WORKERS (env WEBHOOK_MAX_IN_FLIGHT_PER_TEAM)");
 ABSL_FLAG(int, webhook_max_endpoints_per_team, EnvOr("WEBHOOK_MAX_ENDPOINTS_PER_TEAM", 20),
           "webhook endpoints a team may have (env WEBHOOK_MAX_ENDPOINTS_PER_TEAM)");
 ABSL_FLAG(int, webhook_timeout_ms, EnvOr("WEBHOOK_TIMEOUT_MS", 10000),
@@ -244,6 +248,7 @@ int main(int argc, char** argv) {
   config.payout_generation_interval =
       absl::Milliseconds(std::max(1000, absl::GetFlag(FLAGS_payout_generation_interval_ms)));
   config.webhook_workers = absl::GetFlag(FLAGS_webhook_workers);
+  config.webhook_max_sends_per_endpoint = absl::GetFlag(FLAGS_webhook_max_sends_per_endpoint);
   config.webhook_max_in_flight_per_endpoint =
       absl::GetFlag(FLAGS_webhook_max_in_flight_per_endpoint);
   config.webhook_max_in_flight_per_team = absl::GetFlag(FLAGS_webhook_max_in_flight_per_team);

@@ -454,6 +454,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     parts->webhook_sender = std::make_unique<CurlSender>(sending);
     WebhookDispatcherOptions dispatching;
     dispatching.workers = config.webhook_workers;
+    dispatching.max_sends_per_endpoint = config.webhook_max_sends_per_endpoint;
     dispatching.per_endpoint_cap = config.webhook_max_in_flight_per_endpoint;
     dispatching.per_team_cap = config.webhook_max_in_flight_per_team;
     dispatching.poll_interval = config.webhook_poll_interval;

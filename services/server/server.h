@@ -98,10 +98,14 @@ struct ServerConfig {
   // REST when main.cc starts it) and the webhook dispatcher. Both by default.
   bool serve_api = true;
   bool run_webhook_dispatcher = true;
-  int webhook_workers = 128;  // sends in flight at once per replica (one I/O thread)
-  // Live leases per endpoint / per team, across replicas.
-  int webhook_max_in_flight_per_endpoint = 64;
-  int webhook_max_in_flight_per_team = 96;
+  // Deliveries a replica holds at once, claimed until recorded (its sends
+  // all on one I/O thread).
+  int webhook_workers = 2048;
+  // HTTP requests a replica has open at once to one endpoint.
+  int webhook_max_sends_per_endpoint = 256;
+  // Deliveries held at once per endpoint / per team, across replicas.
+  int webhook_max_in_flight_per_endpoint = 1024;
+  int webhook_max_in_flight_per_team = 1536;
   // Live endpoints a team may have (creating one more is a 400).
   int webhook_max_endpoints_per_team = 20;
   absl::Duration webhook_poll_interval = absl::Milliseconds(200);

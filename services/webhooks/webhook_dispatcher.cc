@@ -99,11 +99,13 @@ WebhookDispatcher::WebhookDispatcher(storage::WebhookDispatchStore* store, Webho
       metrics_(registry) {
   recorder_ = std::thread([this] { Recorder(); });
   lease_keeper_ = std::thread([this] { LeaseKeeper(); });
+  starter_ = std::thread([this] { Starter(); });
 }
 
 WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 
 void WebhookDispatcher::Start() {
+  if (!fan_outer_.joinable()) fan_outer_ = std::thread([this] { FanOuter(); });
   if (!claimer_.joinable()) claimer_ = std::thread([this] { Claimer(); });
 }
 
@@ -112,12 +114,26 @@ void WebhookDispatcher::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_claims_ = true;
   }
+  if (fan_outer_.joinable()) fan_outer_.join();
   if (claimer_.joinable()) claimer_.join();
   std::vector<uint64_t> abandon;
   {
     absl::MutexLock lock(&mu_);
     auto idle = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return busy_ == 0; };
     if (!mu_.AwaitWithTimeout(absl::Condition(&idle), options_.stop_grace)) {
+      abandoning_ = true;
+      // Never sent, never recorded: their leases run out as the abandoned
+      // sends' do.
+      for (auto& [endpoint_id, sends] : endpoints_) {
+        for (const ToSend& waiting : sends.waiting) {
+          Release(waiting.delivery.delivery_id, waiting.pending_in_pass);
+        }
+        sends.waiting.clear();
+      }
+      for (const ToSend& ready : ready_) {
+        Release(ready.delivery.delivery_id, ready.pending_in_pass);
+      }
+      ready_.clear();
       for (const auto& [delivery_id, ticket] : in_flight_) {
         if (ticket != 0) abandon.push_back(ticket);
       }
@@ -138,31 +154,60 @@ void WebhookDispatcher::Stop() {
   }
   if (recorder_.joinable()) recorder_.join();
   if (lease_keeper_.joinable()) lease_keeper_.join();
+  if (starter_.joinable()) starter_.join();
+}
+
+int WebhookDispatcher::FanOutOnce() {
+  auto fanned = store_->FanOut(options_.fan_out_batch);
+  if (fanned.ok()) return *fanned;
+  metrics_.errors.WithLabels({"fan_out"}).Increment();
+  AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
+  return 0;
+}
+
+void WebhookDispatcher::FanOuter() {
+  while (true) {
+    const int events = FanOutOnce();
+    absl::MutexLock lock(&mu_);
+    if (stopping_claims_) return;
+    fanned_ += events;
+    // A full batch leaves more behind: go again at once. Otherwise wait a
+    // poll interval, so that under load each fan-out is a batch (going again
+    // whenever events were found made fan-outs and the claims they wake
+    // small: `./dev bench` delivered 822/s against 3,913/s).
+    if (events >= options_.fan_out_batch) continue;
+    auto stop = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_claims_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), options_.poll_interval);
+    if (stopping_claims_) return;
+  }
 }
 
 void WebhookDispatcher::Claimer() {
   // A claim that fills its batch (or the idle workers) is followed by
   // another at once: there is more due work. Short of full, the due work is
   // taken (or endpoints and teams are at their caps), so wait a poll
-  // interval, or until outcomes are recorded: that frees capped endpoints and
-  // teams. Recording is batched, so this wakes at most once a record window.
+  // interval, until outcomes are recorded (that frees capped endpoints and
+  // teams; recording is batched, so this wakes at most once a statement), or
+  // until events are fanned out.
   // A full dispatcher waits for outcomes, and claims again once a quarter of
   // a batch is idle, so its claims stay batches.
   const int top_up = std::max(1, std::min(options_.claim_batch, options_.workers) / 4);
   while (true) {
     int64_t recorded_before;
+    int64_t fanned_before;
     {
       absl::MutexLock lock(&mu_);
       recorded_before = recorded_;
+      fanned_before = fanned_;
     }
-    const Pass pass = RunPass(nullptr);
+    const Pass pass = RunPass(/*fan_out=*/false, nullptr);
     absl::MutexLock lock(&mu_);
     if (stopping_claims_) return;
     const bool full = pass.requested > 0 && pass.claimed == pass.requested;
     if (full && options_.workers - busy_ >= top_up) continue;
     auto wake = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return stopping_claims_ ||
-             (recorded_ > recorded_before && options_.workers - busy_ >= top_up);
+      return stopping_claims_ || (options_.workers - busy_ >= top_up &&
+                                  (recorded_ > recorded_before || fanned_ > fanned_before));
     };
     if (full) {
       // More is due: wait for room, however long.
@@ -176,22 +221,16 @@ void WebhookDispatcher::Claimer() {
 
 int WebhookDispatcher::RunOnce() {
   int pending = 0;
-  const Pass pass = RunPass(&pending);
+  const Pass pass = RunPass(/*fan_out=*/true, &pending);
   absl::MutexLock lock(&mu_);
   auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pending == 0; };
   mu_.Await(absl::Condition(&done));
   return pass.work;
 }
 
-WebhookDispatcher::Pass WebhookDispatcher::RunPass(int* pending_in_pass) {
+WebhookDispatcher::Pass WebhookDispatcher::RunPass(bool fan_out, int* pending_in_pass) {
   Pass pass;
-  auto fanned = store_->FanOut(options_.fan_out_batch);
-  if (fanned.ok()) {
-    pass.work += *fanned;
-  } else {
-    metrics_.errors.WithLabels({"fan_out"}).Increment();
-    AFFONSO_LOG(kWarning, "webhook fan-out: ", fanned.status().ToString());
-  }
+  if (fan_out) pass.work += FanOutOnce();
   int idle;
   {
     absl::MutexLock lock(&mu_);
@@ -219,12 +258,12 @@ WebhookDispatcher::Pass WebhookDispatcher::RunPass(int* pending_in_pass) {
     }
   }
   for (storage::ClaimedDelivery& delivery : *claimed) {
-    StartSend(std::move(delivery), pending_in_pass);
+    Dispatch(std::move(delivery), pending_in_pass);
   }
   return pass;
 }
 
-void WebhookDispatcher::StartSend(storage::ClaimedDelivery delivery, int* pending_in_pass) {
+void WebhookDispatcher::Dispatch(storage::ClaimedDelivery delivery, int* pending_in_pass) {
   thread_local std::mt19937 rng{std::random_device{}()};
   if (!delivery.endpoint_active || delivery.secret_unavailable) {
     storage::AttemptRecord record;
@@ -243,6 +282,52 @@ void WebhookDispatcher::StartSend(storage::ClaimedDelivery delivery, int* pendin
     Enqueue(std::move(record), pending_in_pass);
     return;
   }
+  {
+    absl::MutexLock lock(&mu_);
+    EndpointSends& sends = endpoints_[delivery.endpoint_id];
+    if (abandoning_ || sends.open >= std::max(1, options_.max_sends_per_endpoint)) {
+      sends.waiting.push_back({std::move(delivery), pending_in_pass});
+      return;
+    }
+    ++sends.open;
+  }
+  Send({std::move(delivery), pending_in_pass});
+}
+
+void WebhookDispatcher::SendNext(const std::string& endpoint_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = endpoints_.find(endpoint_id);
+  if (it == endpoints_.end()) return;
+  EndpointSends& sends = it->second;
+  if (!abandoning_ && !sends.waiting.empty()) {
+    // The send's slot passes to the next; the starter sends it, as this may
+    // be the sender's I/O thread, which must not resolve names.
+    ready_.push_back(std::move(sends.waiting.front()));
+    sends.waiting.pop_front();
+    return;
+  }
+  --sends.open;
+  if (sends.open <= 0 && sends.waiting.empty()) endpoints_.erase(it);
+}
+
+void WebhookDispatcher::Starter() {
+  while (true) {
+    std::deque<ToSend> ready;
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !ready_.empty(); };
+      mu_.Await(absl::Condition(&woken));
+      if (ready_.empty()) return;  // stopping, and nothing is left to send
+      ready.swap(ready_);
+    }
+    for (ToSend& send : ready) Send(std::move(send));
+  }
+}
+
+void WebhookDispatcher::Send(ToSend send) {
+  storage::ClaimedDelivery& delivery = send.delivery;
+  // Signed as it goes out, not when claimed: a delivery that waited for its
+  // endpoint still carries a fresh timestamp.
   const absl::Time now = absl::Now();
   const SignedHeaders signed_headers =
       SignWebhook(delivery.secret, delivery.event_id, absl::ToUnixSeconds(now), delivery.payload);
@@ -260,14 +345,22 @@ void WebhookDispatcher::StartSend(storage::ClaimedDelivery delivery, int* pendin
   const std::string delivery_id = delivery.delivery_id;
   {
     absl::MutexLock lock(&mu_);
+    if (abandoning_) {
+      // Stop gave up on the sends: this one is never started (its lease
+      // runs out, and another dispatcher sends it).
+      Release(delivery_id, send.pending_in_pass);
+      return;
+    }
     in_flight_[delivery_id] = 0;
   }
   // The delivery travels with the callback; the sender may call it before
   // Send returns (a refused destination), so no lock is held here.
   auto shared = std::make_shared<storage::ClaimedDelivery>(std::move(delivery));
+  int* pending_in_pass = send.pending_in_pass;
   const uint64_t ticket =
       sender_->Send(std::move(request), [this, shared, pending_in_pass](PostResult result) {
         OnSent(*shared, pending_in_pass, result);
+        SendNext(shared->endpoint_id);
       });
   absl::MutexLock lock(&mu_);
   auto it = in_flight_.find(delivery_id);

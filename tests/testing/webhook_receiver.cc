@@ -83,6 +83,11 @@ int WebhookReceiver::max_open() {
   return max_open_;
 }
 
+int WebhookReceiver::max_open_per_target() {
+  absl::MutexLock lock(&mu_);
+  return max_open_per_target_;
+}
+
 bool WebhookReceiver::WaitForDistinct(size_t count, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto enough = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -107,6 +112,8 @@ void WebhookReceiver::Handle(gateway::HttpRequest request,
                            absl::Now()});
     const int now_open = ++open_[key];
     max_open_ = std::max(max_open_, now_open);
+    const int target_open = ++open_per_target_[request.target];
+    max_open_per_target_ = std::max(max_open_per_target_, target_open);
     bool answered = false;
     for (const Canned& answer : answers_) {
       if (absl::StartsWith(request.target, answer.prefix)) {
@@ -125,10 +132,12 @@ void WebhookReceiver::Handle(gateway::HttpRequest request,
       script_.erase(script_.begin());
     }
   }
-  auto finish = [this, key, respond = std::move(respond), response = std::move(response)] {
+  auto finish = [this, key, target = request.target, respond = std::move(respond),
+                 response = std::move(response)] {
     {
       absl::MutexLock lock(&mu_);
       --open_[key];
+      --open_per_target_[target];
     }
     respond(response);
   };

@@ -62,6 +62,8 @@ class WebhookReceiver : public gateway::HttpHandler {
   size_t CountUnder(absl::string_view prefix);
   // The most requests for one event to one target open at the same time.
   int max_open();
+  // The most requests to one target open at the same time.
+  int max_open_per_target();
   // Whether `count` distinct event ids arrived within `timeout`.
   bool WaitForDistinct(size_t count, absl::Duration timeout);
 
@@ -85,6 +87,8 @@ class WebhookReceiver : public gateway::HttpHandler {
   std::vector<Canned> answers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> open_ ABSL_GUARDED_BY(mu_);
   int max_open_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> open_per_target_ ABSL_GUARDED_BY(mu_);
+  int max_open_per_target_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> responders_ ABSL_GUARDED_BY(mu_);
 };
 
