@@ -48,13 +48,15 @@ constexpr Statement kFanOut{
 // 600/s to 11/s at 4 signup clients. Keep the lock in the scan.)
 constexpr Statement kClaim{
     "webhook_claim",
-    "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) "
+    "WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), "
+    "claimed AS ( "
     "UPDATE webhook_deliveries d SET "
     "  lease_until = now() + $2 * interval '1 millisecond', "
     "  attempts = d.attempts + 1, updated_at = now() "
-    "FROM async_commit, outbox_events ev, webhook_endpoints e "
-    // The chosen ids as an array, computed once: d is then reached by its
-    // primary key whatever the planner thinks of the backlog's size.
+    "FROM async_commit "
+    // The chosen ids as an array, computed once, and nothing else joined:
+    // d is reached by its primary key whatever the planner thinks of the
+    // table (joined to the endpoint, it walked all the endpoint's deliveries).
     "WHERE d.id = ANY (ARRAY( "
     "  WITH busy AS ( "
     "    SELECT endpoint_id, team_id, count(*) AS n FROM webhook_deliveries "
@@ -91,11 +93,13 @@ constexpr Statement kClaim{
     // join to the chosen ids) let the planner, misled by statistics that lag
     // a backlog, scan every pending row for each candidate: 7.1 s a claim at
     // 100,000 due, 13 ms without.
-    "  AND ev.id = d.event_id AND e.id = d.endpoint_id "
-    "RETURNING d.id AS delivery_id, d.team_id, d.event_id, ev.type AS event_type, "
+    "RETURNING d.id, d.team_id, d.event_id, d.endpoint_id, d.attempts) "
+    "SELECT c.id AS delivery_id, c.team_id, c.event_id, ev.type AS event_type, "
     "  ev.payload::text AS payload, e.id AS endpoint_id, e.url, e.secret, e.secret_sealed, "
-    "  d.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active, "
-    "  EXTRACT(EPOCH FROM now() - ev.created_at)::float8 AS event_age_seconds"};
+    "  c.attempts, e.enabled AND e.deleted_at IS NULL AS endpoint_active, "
+    "  EXTRACT(EPOCH FROM now() - ev.created_at)::float8 AS event_age_seconds "
+    "FROM claimed c JOIN outbox_events ev ON ev.id = c.event_id "
+    "  JOIN webhook_endpoints e ON e.id = c.endpoint_id"};
 
 // $1 delivery ids, $2 their attempts (comma-separated: libpqxx 6.4 has no
 // array parameters; ids never hold a comma), $3 lease ms. A delivery recorded
@@ -245,14 +249,17 @@ constexpr Statement kBacklog{
 // durably by the conversions. This takes an fsync off every delivery.
 constexpr char kAsyncCommit[] = "SET LOCAL synchronous_commit = off";
 
-// The claim's plan must walk its indexes in order and stop at the window,
-// whatever the statistics say. They lag a backlog: deliveries are nearly all
-// succeeded when autovacuum samples them, so a sudden backlog of pending ones
-// is estimated at a few dozen rows, and the planner then prefers a bitmap scan
-// of every due row and a sort (185 ms a claim at 58,000 due, against 3 ms in
-// index order; `./dev bench` delivered 567/s against 3,516 signups/s). Set in
-// the claim's own transaction: plans of the claim are only ever made under it.
-constexpr char kIndexOrderOnly[] = "SET LOCAL enable_bitmapscan = off";
+// The claim, the lease extension and the record reach webhook_deliveries by
+// its indexes, in index order, whatever the statistics say. They lag:
+// prepared in a fresh database, the claim's cached plan assumed an empty
+// table and scanned all of it (350 ms at 22,000 rows, 1.3 s a few seconds
+// later, in `./dev bench`); sampled while deliveries were nearly all
+// succeeded, they estimate a sudden backlog of pending ones at a few rows, and
+// the planner took a bitmap scan of every due row and a sort (185 ms at 58,000
+// due, against 3 ms in index order). Set in each statement's own transaction
+// (one round trip for both): their plans are only ever made under it.
+constexpr char kIndexPathsOnly[] =
+    "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
 
 constexpr size_t kMaxErrorBytes = 500;
 constexpr size_t kMaxExcerptBytes = 2048;
@@ -272,13 +279,13 @@ const char* StatusFor(DeliveryOutcome outcome) {
 
 }  // namespace
 
-// FanOut and RecordBatch are one statement each, run without a transaction
-// block: no BEGIN / SET / COMMIT round trips, and nothing locked beyond the
-// statement. Claim is one statement too, in a transaction only for its
-// planner setting (kIndexOrderOnly). Each commits without waiting for the WAL flush, as
-// kAsyncCommit below says why: their async_commit CTE sets it for the
-// statement's own implicit transaction (set_config's is_local), and is
-// joined so that it runs whenever the statement changes a row.
+// FanOut, Claim, ExtendLeases and RecordBatch are one statement each. FanOut
+// runs without a transaction block (no BEGIN / COMMIT round trips); the others
+// are in one only for their planner settings (kIndexPathsOnly). Nothing is
+// locked beyond the statement's own transaction. Each commits without waiting
+// for the WAL flush, as kAsyncCommit below says why: their async_commit CTE
+// sets it for the transaction (set_config's is_local), and is joined so that
+// it runs whenever the statement changes a row.
 absl::StatusOr<int> PgWebhookDispatchStore::FanOut(int max_events) {
   return pool_->Autocommit("webhook_fan_out", [&](Tx& tx) -> absl::StatusOr<int> {
     return static_cast<int>(tx.Exec(kFanOut, max_events).affected_rows());
@@ -295,7 +302,7 @@ absl::StatusOr<std::vector<ClaimedDelivery>> PgWebhookDispatchStore::Claim(int m
   const int window = std::max(4 * max, 128);
   return pool_->InTransaction(
       "webhook_claim", [&](Tx& tx) -> absl::StatusOr<std::vector<ClaimedDelivery>> {
-        tx.ExecUnprepared(kIndexOrderOnly);
+        tx.ExecUnprepared(kIndexPathsOnly);
         std::vector<ClaimedDelivery> claimed;
         const absl::Time claimed_at = absl::Now();
         for (const auto& row :
@@ -339,7 +346,8 @@ absl::StatusOr<int> PgWebhookDispatchStore::ExtendLeases(const std::vector<HeldL
     absl::StrAppend(&attempts, attempts.empty() ? "" : ",", lease_held.attempt);
   }
   const int64_t lease_ms = absl::ToInt64Milliseconds(lease);
-  return pool_->Autocommit("webhook_extend_leases", [&](Tx& tx) -> absl::StatusOr<int> {
+  return pool_->InTransaction("webhook_extend_leases", [&](Tx& tx) -> absl::StatusOr<int> {
+    tx.ExecUnprepared(kIndexPathsOnly);
     return static_cast<int>(tx.Exec(kExtendLeases, ids, attempts, lease_ms).affected_rows());
   });
 }
@@ -389,8 +397,9 @@ absl::StatusOr<std::vector<std::string>> PgWebhookDispatchStore::RecordBatch(
     ++seq;
   }
   json += "]";
-  return pool_->Autocommit(
+  return pool_->InTransaction(
       "webhook_record_batch", [&](Tx& tx) -> absl::StatusOr<std::vector<std::string>> {
+        tx.ExecUnprepared(kIndexPathsOnly);
         std::vector<std::string> moved;
         for (const auto& row : tx.Exec(kRecordBatch, json, absl::ToInt64Seconds(disable_after))) {
           moved.push_back(ReadText(row["delivery_id"]));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
@@ -87,6 +88,19 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
     return registry_.AddCounter("affonso_webhook_dispatcher_errors_total", "", {"stage"})
         .WithLabels({stage})
         .Value();
+  }
+  // What the dispatchers hold in `state`, as /metrics shows it.
+  int Held(absl::string_view state) {
+    const std::string text = registry_.Render();
+    const std::string series =
+        absl::StrCat("affonso_webhook_dispatcher_deliveries{state=\"", state, "\"} ");
+    const size_t at = text.find(series);
+    int value = -1;
+    if (at != std::string::npos) {
+      const size_t start = at + series.size();
+      (void)absl::SimpleAtoi(text.substr(start, text.find('\n', start) - start), &value);
+    }
+    return value;
   }
   uint64_t Sends() {
     return registry_.AddHistogram("affonso_webhook_send_duration_seconds", "")
@@ -480,9 +494,18 @@ TEST_F(WebhookDeliveryTest, AnEndpointHasAtMostItsSendsOpenAndTheRestGoAsTheyEnd
   WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
   dispatcher.Start();
   const char* kDone = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'";
-  for (int i = 0; i < 1500 && Query(kDone) != "12"; ++i) absl::SleepFor(absl::Milliseconds(10));
+  int most_waiting = 0;
+  int most_sending = 0;
+  for (int i = 0; i < 1500 && Query(kDone) != "12"; ++i) {
+    most_waiting = std::max(most_waiting, Held("waiting"));
+    most_sending = std::max(most_sending, Held("sending"));
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   dispatcher.Stop();
   EXPECT_EQ(Query(kDone), "12");
+  EXPECT_EQ(most_sending, 3);
+  EXPECT_GT(most_waiting, 0) << "the gauge never showed the deliveries waiting their turn";
+  EXPECT_EQ(Held("waiting") + Held("sending") + Held("recording"), 0);
   EXPECT_EQ(receiver_->CountUnder("/limited"), 12u);
   EXPECT_EQ(receiver_->max_open_per_target(), 3) << "the endpoint's sends, all of them in use";
   EXPECT_EQ(Query("SELECT max(attempts) FROM webhook_deliveries"), "1");

@@ -97,12 +97,35 @@ WebhookDispatcher::WebhookDispatcher(storage::WebhookDispatchStore* store, Webho
       options_(std::move(options)),
       caps_(CapsFor(options_)),
       metrics_(registry) {
+  metrics::GaugeFamily& held = registry->AddGauge(
+      "affonso_webhook_dispatcher_deliveries",
+      "Deliveries this dispatcher holds (claimed, not yet recorded) by state: waiting (for "
+      "one of their endpoint's sends), sending, recording (sent, outcome not yet stored).",
+      {"state"});
+  for (const char* state : {"waiting", "sending", "recording"}) {
+    held_gauges_.push_back(held.SetCallback({state}, [this, state] { return CountHeld(state); }));
+  }
   recorder_ = std::thread([this] { Recorder(); });
   lease_keeper_ = std::thread([this] { LeaseKeeper(); });
   starter_ = std::thread([this] { Starter(); });
 }
 
 WebhookDispatcher::~WebhookDispatcher() { Stop(); }
+
+int WebhookDispatcher::WaitingLocked() {
+  size_t waiting = ready_.size();
+  for (const auto& [endpoint_id, sends] : endpoints_) waiting += sends.waiting.size();
+  return static_cast<int>(waiting);
+}
+
+int WebhookDispatcher::CountHeld(absl::string_view state) {
+  absl::MutexLock lock(&mu_);
+  const int sending = static_cast<int>(in_flight_.size());
+  if (state == "sending") return sending;
+  const int waiting = WaitingLocked();
+  if (state == "waiting") return waiting;
+  return std::max(0, busy_ - sending - waiting);  // recording (or about to be sent)
+}
 
 void WebhookDispatcher::Start() {
   if (!fan_outer_.joinable()) fan_outer_ = std::thread([this] { FanOuter(); });

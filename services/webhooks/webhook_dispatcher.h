@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
@@ -164,6 +165,10 @@ class WebhookDispatcher {
     metrics::CounterFamily& errors;
   };
 
+  // What this dispatcher holds, by state, read at each scrape.
+  int CountHeld(absl::string_view state);
+  int WaitingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   storage::WebhookDispatchStore* store_;
   WebhookSender* sender_;
   const WebhookDispatcherOptions options_;
@@ -190,6 +195,8 @@ class WebhookDispatcher {
   bool abandoning_ ABSL_GUARDED_BY(mu_) = false;
   // The leases to keep alive: delivery id -> the attempt its claim counted.
   absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
+  // After the state they read: unregistered before it goes.
+  std::vector<metrics::CallbackRegistration> held_gauges_;
   std::thread recorder_;
   std::thread lease_keeper_;
   std::thread starter_;
