@@ -194,13 +194,15 @@ void WebhookDispatcher::FanOuter() {
     absl::MutexLock lock(&mu_);
     if (stopping_claims_) return;
     fanned_ += events;
-    // A full batch leaves more behind: go again at once. Otherwise wait a
-    // poll interval, so that under load each fan-out is a batch (going again
-    // whenever events were found made fan-outs and the claims they wake
-    // small: `./dev bench` delivered 822/s against 3,913/s).
+    // A full batch leaves more behind: go again at once. Events found: more
+    // are being committed, so look again after a short pause that lets them
+    // gather into a batch (a poll interval here put 100 ms on the mean lag
+    // under load). None: wait a poll interval.
     if (events >= options_.fan_out_batch) continue;
     auto stop = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_claims_; };
-    mu_.AwaitWithTimeout(absl::Condition(&stop), options_.poll_interval);
+    mu_.AwaitWithTimeout(absl::Condition(&stop),
+                         events > 0 ? std::min(options_.busy_poll_interval, options_.poll_interval)
+                                    : options_.poll_interval);
     if (stopping_claims_) return;
   }
 }

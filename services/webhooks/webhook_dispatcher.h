@@ -31,6 +31,9 @@ struct WebhookDispatcherOptions {
   // How often an idle dispatcher looks for events and due retries: bounds the
   // delay from commit to first attempt.
   absl::Duration poll_interval = absl::Milliseconds(200);
+  // After a fan-out that found events (fewer than a batch), the next looks
+  // after this instead: events keep coming, and the pause lets them gather.
+  absl::Duration busy_poll_interval = absl::Milliseconds(20);
   // A claimed delivery is re-sent by another dispatcher only after this. The
   // dispatcher extends the leases it holds every lease / 3 while sending, so
   // it runs out only when its owner died (or lost the database).
