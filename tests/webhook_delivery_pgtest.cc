@@ -89,6 +89,18 @@ class WebhookDeliveryTest : public storage::testing::TwoTenantTest {
         .WithLabels({stage})
         .Value();
   }
+  // Stop gives up on sends soon, and their leases run out soon after.
+  WebhookDispatcherOptions QuickToAbandon() {
+    WebhookDispatcherOptions options = Fast();
+    options.stop_grace = absl::Milliseconds(200);
+    options.lease = absl::Milliseconds(600);
+    return options;
+  }
+  void WaitForASendUnder(absl::string_view prefix) {
+    for (int i = 0; i < 500 && receiver_->CountUnder(prefix) == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
   // What the dispatchers hold in `state`, as /metrics shows it.
   int Held(absl::string_view state) {
     const std::string text = registry_.Render();
@@ -519,16 +531,12 @@ TEST_F(WebhookDeliveryTest, StopDropsDeliveriesWaitingForTheirEndpointAndTheyAre
   receiver_->Answer("/slow", 200, "{}", absl::Seconds(5));
   Endpoint("{referral.lead}", "", "/slow");
   for (int i = 0; i < 3; ++i) Event();
-  WebhookDispatcherOptions options = Fast();
+  WebhookDispatcherOptions options = QuickToAbandon();
   options.max_sends_per_endpoint = 1;
-  options.stop_grace = absl::Milliseconds(200);
-  options.lease = absl::Milliseconds(600);
   {
     WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
     dispatcher.Start();
-    for (int i = 0; i < 500 && receiver_->CountUnder("/slow") == 0; ++i) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    WaitForASendUnder("/slow");
     ASSERT_EQ(Query("SELECT count(*) FROM webhook_deliveries WHERE lease_until > now()"), "3");
     const absl::Time stopping = absl::Now();
     dispatcher.Stop();
@@ -780,15 +788,10 @@ TEST_F(WebhookDeliveryTest, StopAbandonsSlowSendsAfterItsGraceAndTheyAreSentAgai
   receiver_->Answer("/slow", 200, "{}", absl::Seconds(5));
   const std::string endpoint = Endpoint("{referral.lead}", "", "/slow");
   const std::string event = Event();
-  WebhookDispatcherOptions options = Fast();
-  options.stop_grace = absl::Milliseconds(200);
-  options.lease = absl::Milliseconds(600);
   {
-    WebhookDispatcher dispatcher(store_.get(), sender_.get(), options, &registry_);
+    WebhookDispatcher dispatcher(store_.get(), sender_.get(), QuickToAbandon(), &registry_);
     dispatcher.Start();
-    for (int i = 0; i < 500 && receiver_->CountUnder("/slow") == 0; ++i) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    WaitForASendUnder("/slow");
     ASSERT_EQ(receiver_->CountUnder("/slow"), 1u);
     const absl::Time stopping = absl::Now();
     dispatcher.Stop();
