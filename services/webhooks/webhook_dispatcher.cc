@@ -147,16 +147,12 @@ void WebhookDispatcher::Stop() {
       abandoning_ = true;
       // Never sent, never recorded: their leases run out as the abandoned
       // sends' do.
-      for (auto& [endpoint_id, sends] : endpoints_) {
-        for (const ToSend& waiting : sends.waiting) {
-          Release(waiting.delivery.delivery_id, waiting.pending_in_pass);
-        }
-        sends.waiting.clear();
-      }
-      for (const ToSend& ready : ready_) {
-        Release(ready.delivery.delivery_id, ready.pending_in_pass);
-      }
-      ready_.clear();
+      auto drop = [this](std::deque<ToSend>& unsent) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        for (const ToSend& send : unsent) Release(send.delivery.delivery_id, send.pending_in_pass);
+        unsent.clear();
+      };
+      for (auto& [endpoint_id, sends] : endpoints_) drop(sends.waiting);
+      drop(ready_);
       for (const auto& [delivery_id, ticket] : in_flight_) {
         if (ticket != 0) abandon.push_back(ticket);
       }
@@ -310,7 +306,7 @@ void WebhookDispatcher::Dispatch(storage::ClaimedDelivery delivery, int* pending
   {
     absl::MutexLock lock(&mu_);
     EndpointSends& sends = endpoints_[delivery.endpoint_id];
-    if (abandoning_ || sends.open >= std::max(1, options_.max_sends_per_endpoint)) {
+    if (sends.open >= std::max(1, options_.max_sends_per_endpoint)) {
       sends.waiting.push_back({std::move(delivery), pending_in_pass});
       return;
     }
@@ -324,15 +320,15 @@ void WebhookDispatcher::SendNext(const std::string& endpoint_id) {
   auto it = endpoints_.find(endpoint_id);
   if (it == endpoints_.end()) return;
   EndpointSends& sends = it->second;
-  if (!abandoning_ && !sends.waiting.empty()) {
+  if (!sends.waiting.empty()) {
     // The send's slot passes to the next; the starter sends it, as this may
-    // be the sender's I/O thread, which must not resolve names.
+    // be the sender's I/O thread, which must not resolve names. (Stop empties
+    // the queues when it abandons, and Send refuses what is still on its way.)
     ready_.push_back(std::move(sends.waiting.front()));
     sends.waiting.pop_front();
     return;
   }
-  --sends.open;
-  if (sends.open <= 0 && sends.waiting.empty()) endpoints_.erase(it);
+  if (--sends.open <= 0) endpoints_.erase(it);
 }
 
 void WebhookDispatcher::Starter() {
