@@ -18,21 +18,23 @@ constexpr Statement kTakeAt{"rate_limit_take_at",
                             "FROM rate_limit_take_at($1, $2, $3, $4, $5)"};
 
 // $1 team, $2 api key, $3 per minute, $4 per second, $5 need, $6 extra,
-// $7 return_n, $8 its minute bucket, $9 its second bucket; kLeaseAt adds $10,
-// the time in Unix seconds.
-constexpr Statement kLease{"rate_limit_lease",
-                           "SELECT granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
-                           "second_bucket, bucket_left_us "
-                           "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"};
+// $7 ahead, $8 return_n, $9 its minute bucket, $10 its second bucket;
+// kLeaseAt adds $11, the time in Unix seconds.
+constexpr Statement kLease{
+    "rate_limit_lease",
+    "SELECT granted, ahead_granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
+    "second_bucket, bucket_left_us "
+    "FROM rate_limit_lease_ahead($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"};
 constexpr Statement kLeaseAt{
     "rate_limit_lease_at",
-    "SELECT granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
+    "SELECT granted, ahead_granted, remaining, reset_unix, retry_after_ms, minute_bucket, "
     "second_bucket, bucket_left_us "
-    "FROM rate_limit_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+    "FROM rate_limit_lease_ahead($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"};
 
 RateLimitLease LeaseFrom(const pqxx::row& row) {
   RateLimitLease lease;
   lease.granted = row["granted"].as<int>();
+  lease.ahead_granted = row["ahead_granted"].as<int>();
   lease.remaining = row["remaining"].as<int>();
   lease.reset_unix = row["reset_unix"].as<int64_t>();
   lease.retry_after = absl::Milliseconds(row["retry_after_ms"].as<int64_t>());
@@ -46,8 +48,10 @@ absl::Status CheckLeaseRequest(const RateLimitLeaseRequest& request) {
   if (request.limit.per_minute <= 0 || request.limit.per_second <= 0) {
     return ValidationError("rate_limit", "limits must be positive");
   }
-  if (request.need < 0 || request.need > 1 || request.extra < 0 || request.return_n < 0) {
-    return ValidationError("rate_limit", "need must be 0 or 1, extra and return_n not negative");
+  if (request.need < 0 || request.need > 1 || request.extra < 0 || request.ahead < 0 ||
+      request.return_n < 0) {
+    return ValidationError("rate_limit",
+                           "need must be 0 or 1, extra, ahead and return_n not negative");
   }
   return absl::OkStatus();
 }
@@ -101,7 +105,7 @@ absl::StatusOr<RateLimitLease> PgRateLimitStore::Lease(absl::string_view team_id
   return pool_->Autocommit("rate_limit_lease", [&](Tx& tx) -> absl::StatusOr<RateLimitLease> {
     pqxx::result rows =
         tx.Exec(kLease, team, key, request.limit.per_minute, request.limit.per_second, request.need,
-                request.extra, request.return_n, request.return_minute_bucket,
+                request.extra, request.ahead, request.return_n, request.return_minute_bucket,
                 request.return_second_bucket);
     return LeaseFrom(rows[0]);
   });
@@ -118,8 +122,8 @@ absl::StatusOr<RateLimitLease> PgRateLimitStore::LeaseAt(absl::string_view team_
   return pool_->Autocommit("rate_limit_lease", [&](Tx& tx) -> absl::StatusOr<RateLimitLease> {
     pqxx::result rows =
         tx.Exec(kLeaseAt, team, key, request.limit.per_minute, request.limit.per_second,
-                request.need, request.extra, request.return_n, request.return_minute_bucket,
-                request.return_second_bucket, unix_seconds);
+                request.need, request.extra, request.ahead, request.return_n,
+                request.return_minute_bucket, request.return_second_bucket, unix_seconds);
     return LeaseFrom(rows[0]);
   });
 }

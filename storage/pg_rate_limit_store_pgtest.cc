@@ -49,6 +49,105 @@ class PgRateLimitStoreTest : public ::testing::Test {
     return lease.ok() ? *lease : RateLimitLease{};
   }
 
+  // LeaseAt asking for `ahead` requests of the next bucket besides.
+  RateLimitLease LeaseAheadAt(const std::string& key, RateLimit limit, int need, int ahead,
+                              absl::Time t, int return_n = 0, int64_t return_minute_bucket = 0,
+                              int64_t return_second_bucket = 0) {
+    RateLimitLeaseRequest request;
+    request.limit = limit;
+    request.need = need;
+    request.ahead = ahead;
+    request.return_n = return_n;
+    request.return_minute_bucket = return_minute_bucket;
+    request.return_second_bucket = return_second_bucket;
+    auto lease = store_->LeaseAt(kTeam, key, request, t);
+    EXPECT_OK(lease);
+    return lease.ok() ? *lease : RateLimitLease{};
+  }
+
+  // The client of LeasedRequestsKeepEveryWindow, over 3 minutes from
+  // `start`: uses each leased request at once, `spacing` apart, while its 50 ms
+  // bucket lasts, and gives back what is left with its next lease, asking
+  // for `want` extra. With `ahead`, it asks for as many of the next bucket,
+  // and uses them only within that bucket as the limiter does: from its
+  // answer plus the time left, to its send plus the time left plus 50 ms;
+  // it waits for them when they are due within 10 ms. A round trip's answer
+  // takes `one_way`, its request 0.5, 1 or 1.5 times that in turn (the
+  // database counting it then). Returns when the admitted calls were
+  // decided, in order.
+  std::vector<absl::Time> UseLeases(const std::string& key, RateLimit limit, absl::Time start,
+                                    absl::Duration spacing, int want, bool ahead,
+                                    absl::Duration one_way, int* round_trips) {
+    std::vector<absl::Time> admitted;
+    *round_trips = 0;
+    struct Held {
+      int tokens = 0;
+      absl::Time from;
+      absl::Time end;
+      int64_t minute_bucket = 0;
+      int64_t second_bucket = 0;
+    };
+    Held current;
+    Held next;
+    auto give_back = [&](Held& held, absl::Time t) {
+      if (held.tokens > 0) {
+        LeaseAt(key, limit, 0, 0, t, held.tokens, held.minute_bucket, held.second_bucket);
+      }
+      held.tokens = 0;
+    };
+    for (absl::Time t = start; t < start + absl::Minutes(3);) {
+      if (next.tokens > 0 && t >= next.end) give_back(next, t);
+      if ((current.tokens == 0 || t >= current.end) && next.tokens > 0) {
+        if (t < next.from && next.from - t <= absl::Milliseconds(10)) t = next.from;
+        if (t >= next.from) {
+          give_back(current, t);
+          current = next;
+          next.tokens = 0;
+        }
+      }
+      if (current.tokens > 0 && t >= current.from && t < current.end) {
+        admitted.push_back(t);
+        --current.tokens;
+        t += spacing;
+        continue;
+      }
+      ++*round_trips;
+      RateLimitLeaseRequest request;
+      request.limit = limit;
+      request.need = 1;
+      request.extra = want;
+      request.ahead = ahead ? want : 0;
+      request.return_n = current.tokens;
+      request.return_minute_bucket = current.minute_bucket;
+      request.return_second_bucket = current.second_bucket;
+      const absl::Time sent = t;
+      const absl::Time counted = sent + one_way * (1 + *round_trips % 3) / 2;
+      const absl::Time answered = counted + one_way;
+      absl::StatusOr<RateLimitLease> lease = store_->LeaseAt(kTeam, key, request, counted);
+      EXPECT_OK(lease);
+      if (!lease.ok()) return admitted;
+      current.tokens = 0;
+      if (lease->ahead_granted > 0) {
+        if (next.tokens > 0 && next.second_bucket != lease->second_bucket + 1) give_back(next, t);
+        next.tokens += lease->ahead_granted;
+        next.from = answered + lease->bucket_left;
+        next.end = sent + lease->bucket_left + absl::Milliseconds(50);
+        next.minute_bucket = lease->minute_bucket;
+        next.second_bucket = lease->second_bucket + 1;
+      }
+      if (lease->granted == 0) {
+        EXPECT_GT(lease->retry_after, absl::ZeroDuration());
+        t = sent + lease->retry_after;
+        continue;
+      }
+      admitted.push_back(counted);
+      current = Held{lease->granted - 1, answered, sent + lease->bucket_left, lease->minute_bucket,
+                     lease->second_bucket};
+      t = answered;
+    }
+    return admitted;
+  }
+
   std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<PgRateLimitStore> store_;
 };
@@ -331,6 +430,9 @@ TEST_F(PgRateLimitStoreTest, MalformedLeasesAreRefused) {
   request.need = 1;
   request.extra = -1;
   EXPECT_THAT(store_->Lease(kTeam, "key_f", request), StatusIs(absl::StatusCode::kInvalidArgument));
+  request.extra = 0;
+  request.ahead = -1;
+  EXPECT_THAT(store_->Lease(kTeam, "key_f", request), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // Racing leases of one key, over 16 connections on the database's clock,
@@ -382,56 +484,129 @@ TEST_F(PgRateLimitStoreTest, ConcurrentLeasesNeverExceedTheLimit) {
       std::to_string(used.load()));
 }
 
-// WindowsHoldAfterIdleAndRetryAfterIsExact with leases: the client uses each
-// leased request at once, 1 ms apart, while its 50 ms bucket lasts, and gives
-// back what is left with its next lease. Every window holds, the whole
-// limits come through, and leases saved round trips.
+// WindowsHoldAfterIdleAndRetryAfterIsExact with leases (UseLeases), and
+// again with leases ahead: every window holds, the whole limits come
+// through, and leases saved round trips.
 TEST_F(PgRateLimitStoreTest, LeasedRequestsKeepEveryWindow) {
   const RateLimit limit{600, 20};
   const absl::Time start = absl::FromUnixMillis(1800000000000) + absl::Microseconds(13700);
-  std::vector<absl::Time> admitted;
+  for (bool ahead : {false, true}) {
+    SCOPED_TRACE(ahead ? "with leases ahead" : "without leases ahead");
+    int round_trips = 0;
+    const std::vector<absl::Time> admitted =
+        UseLeases(ahead ? "key_y" : "key_x", limit, start, absl::Milliseconds(1), 10, ahead,
+                  absl::ZeroDuration(), &round_trips);
+    auto admitted_before = [&](absl::Time end) {
+      return std::count_if(admitted.begin(), admitted.end(), [&](absl::Time a) { return a < end; });
+    };
+    EXPECT_EQ(admitted_before(start + absl::Seconds(1)), 20);
+    EXPECT_EQ(admitted_before(start + absl::Seconds(60)), 600);
+    for (size_t i = 0; i + 20 < admitted.size(); ++i) {
+      ASSERT_GT(admitted[i + 20] - admitted[i], absl::Seconds(1)) << i;
+    }
+    for (size_t i = 0; i + 600 < admitted.size(); ++i) {
+      ASSERT_GT(admitted[i + 600] - admitted[i], absl::Seconds(60)) << i;
+    }
+    EXPECT_GE(admitted.size(), 3u * 600 * 60 / 61);
+    EXPECT_LE(admitted.size(), 3u * 600);
+    EXPECT_LT(round_trips, static_cast<int>(admitted.size()));
+    std::printf("leases%s: admitted %zu in 3 min over %d round trips\n", ahead ? " ahead" : "",
+                admitted.size(), round_trips);
+  }
+}
+
+// A key far within its limits, its round trips about 0.5 ms each way: with
+// leases ahead about one round trip per 50 ms bucket serves calls 0.1 ms
+// apart, where without them a lease sent at the end of a bucket often lands
+// in it and serves few; every 1 s window holds.
+TEST_F(PgRateLimitStoreTest, LeasesAheadServeAKeyInDemandInAboutOneRoundTripPerBucket) {
+  const RateLimit limit{100000000, 200000};
+  const absl::Time start = absl::FromUnixMillis(1800000000000) + absl::Microseconds(13700);
+  const absl::Duration spacing = absl::Microseconds(100);
+  int round_trips_without = 0;
+  UseLeases("key_w", limit, start, spacing, 1000, false, absl::Microseconds(500),
+            &round_trips_without);
   int round_trips = 0;
-  int tokens = 0;
-  absl::Time lease_end;
-  int64_t minute_bucket = 0;
-  int64_t second_bucket = 0;
-  for (absl::Time t = start; t < start + absl::Minutes(3);) {
-    if (tokens > 0 && t < lease_end) {
-      admitted.push_back(t);
-      --tokens;
-      t += absl::Milliseconds(1);
-      continue;
-    }
-    ++round_trips;
-    RateLimitLease lease = LeaseAt("key_x", limit, 1, 10, t, tokens, minute_bucket, second_bucket);
-    tokens = 0;
-    if (lease.granted == 0) {
-      ASSERT_GT(lease.retry_after, absl::ZeroDuration());
-      t += lease.retry_after;
-      continue;
-    }
-    admitted.push_back(t);
-    tokens = lease.granted - 1;
-    lease_end = t + lease.bucket_left;
-    minute_bucket = lease.minute_bucket;
-    second_bucket = lease.second_bucket;
-    t += absl::Milliseconds(1);
+  const std::vector<absl::Time> admitted =
+      UseLeases("key_z", limit, start, spacing, 1000, true, absl::Microseconds(500), &round_trips);
+  std::printf("%d round trips for %zu calls with leases ahead, %d without\n", round_trips,
+              admitted.size(), round_trips_without);
+  // 3,600 buckets; none ahead across a whole second.
+  EXPECT_LE(round_trips, 3600 * 21 / 20 + 10);
+  EXPECT_LT(round_trips, round_trips_without);
+  for (size_t i = 0; i + 200000 < admitted.size(); ++i) {
+    ASSERT_GT(admitted[i + 200000] - admitted[i], absl::Seconds(1)) << i;
   }
-  auto admitted_before = [&](absl::Time end) {
-    return std::count_if(admitted.begin(), admitted.end(), [&](absl::Time a) { return a < end; });
-  };
-  EXPECT_EQ(admitted_before(start + absl::Seconds(1)), 20);
-  EXPECT_EQ(admitted_before(start + absl::Seconds(60)), 600);
-  for (size_t i = 0; i + 20 < admitted.size(); ++i) {
-    ASSERT_GT(admitted[i + 20] - admitted[i], absl::Seconds(1)) << i;
-  }
-  for (size_t i = 0; i + 600 < admitted.size(); ++i) {
-    ASSERT_GT(admitted[i + 600] - admitted[i], absl::Seconds(60)) << i;
-  }
-  EXPECT_GE(admitted.size(), 3u * 600 * 60 / 61);
-  EXPECT_LE(admitted.size(), 3u * 600);
-  EXPECT_LT(round_trips, static_cast<int>(admitted.size()));
-  std::printf("leases: admitted %zu in 3 min over %d round trips\n", admitted.size(), round_trips);
+  EXPECT_GE(admitted.size(), 1700000u);  // 3 min, 0.1 ms apart, less the waits
+}
+
+// Late in its bucket a lease takes requests of the next one ahead, from the
+// room above half of the limit: they count in the window ending with the
+// next bucket at once, so takes in the current bucket leave room for them,
+// and in their bucket they count as any other.
+TEST_F(PgRateLimitStoreTest, RequestsAheadCountInTheWindowOfTheirBucket) {
+  const RateLimit limit{600, 20};
+  // 40 ms left: the current bucket's lease serves it, nothing ahead.
+  RateLimitLease early = LeaseAheadAt("key_a", limit, 1, 100, kSecond + absl::Milliseconds(10));
+  EXPECT_EQ(early.granted, 1);
+  EXPECT_EQ(early.ahead_granted, 0);
+  // 20 ms left: 10 above half, less the 2 of this bucket.
+  RateLimitLease late = LeaseAheadAt("key_a", limit, 1, 100, kSecond + absl::Milliseconds(30));
+  EXPECT_EQ(late.granted, 1);
+  EXPECT_EQ(late.ahead_granted, 8);
+  EXPECT_EQ(late.second_bucket, 36000000000);
+  EXPECT_EQ(late.remaining, 10);
+  // This bucket's takes, and the previous release's calls, leave room for
+  // the 8: 10 more, not 18.
+  const absl::Time t = kSecond + absl::Milliseconds(31);
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(store_->TakeAt(kTeam, "key_a", limit, t)->allowed) << i;
+  EXPECT_EQ(db_->QueryValue("SELECT granted FROM rate_limit_lease('team_t', 'key_a', 600, 20, 1, "
+                            "0, 0, 0, 0, extract(epoch FROM '2027-01-15 08:00:00.031+00'"
+                            "::timestamptz))"),
+            "1");
+  RateLimitDecision full = *store_->TakeAt(kTeam, "key_a", limit, t);
+  EXPECT_FALSE(full.allowed);
+  EXPECT_EQ(full.remaining, 0);
+  // The next bucket's window holds this bucket's 12 and the 8 until this
+  // bucket leaves it, 20.38 buckets from now.
+  EXPECT_GE(full.retry_after, absl::Milliseconds(1019));
+  EXPECT_LE(full.retry_after, absl::Milliseconds(1020));
+  // In the next bucket the 8 are in its slot: still full.
+  EXPECT_FALSE(store_->TakeAt(kTeam, "key_a", limit, kSecond + absl::Milliseconds(60))->allowed);
+  EXPECT_EQ(db_->QueryValue("SELECT second_total FROM rate_limit_windows "
+                            "WHERE api_key_id = 'key_a'"),
+            "12");  // the refusal stored nothing: the fold is redone when counted
+  // The minute counted them at once: 20 of 600.
+  EXPECT_EQ(db_->QueryValue("SELECT minute_total FROM rate_limit_windows "
+                            "WHERE api_key_id = 'key_a'"),
+            "20");
+  // Never across a whole second: the last bucket of one takes none ahead.
+  EXPECT_EQ(LeaseAheadAt("key_b", limit, 1, 100, kSecond + absl::Milliseconds(980)).ahead_granted,
+            0);
+  // No more than asked.
+  EXPECT_EQ(LeaseAheadAt("key_c", limit, 1, 3, kSecond + absl::Milliseconds(30)).ahead_granted, 3);
+}
+
+// Requests ahead go back off their own count before their bucket comes, and
+// out of its slot after.
+TEST_F(PgRateLimitStoreTest, RequestsAheadGoBackBeforeAndAfterTheirBucketComes) {
+  const RateLimit limit{600, 20};
+  RateLimitLease lease = LeaseAheadAt("key_r", limit, 1, 5, kSecond + absl::Milliseconds(30));
+  ASSERT_EQ(lease.ahead_granted, 5);
+  EXPECT_EQ(lease.remaining, 14);  // 20 - (1 + 5)
+  const int64_t ahead_bucket = lease.second_bucket + 1;
+  RateLimitLease back = LeaseAheadAt("key_r", limit, 0, 0, kSecond + absl::Milliseconds(35), 2,
+                                     lease.minute_bucket, ahead_bucket);
+  EXPECT_EQ(back.remaining, 16);
+  EXPECT_EQ(db_->QueryValue("SELECT ahead_count FROM rate_limit_windows WHERE api_key_id = "
+                            "'key_r'"),
+            "3");
+  back = LeaseAheadAt("key_r", limit, 0, 0, kSecond + absl::Milliseconds(60), 1,
+                      lease.minute_bucket, ahead_bucket);
+  EXPECT_EQ(back.remaining, 17);
+  EXPECT_EQ(db_->QueryValue("SELECT second_total || ' ' || ahead_count || ' ' || minute_total "
+                            "FROM rate_limit_windows WHERE api_key_id = 'key_r'"),
+            "3 0 3");
 }
 
 // The previous release's rate_limit_take and leases share one budget.

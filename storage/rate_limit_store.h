@@ -28,12 +28,14 @@ struct RateLimitDecision {
 
 // A lease: requests a replica takes at once and admits calls against from
 // memory, until the end of the 50 ms bucket they are counted in (migration
-// 020). With it, the unused requests of the replica's previous lease of the
+// 020), and late in a bucket requests of the next one besides (migration
+// 026). With it, the unused requests of the replica's previous lease of the
 // key go back.
 struct RateLimitLeaseRequest {
   RateLimit limit;
   int need = 0;   // 0 or 1: a call waiting now, granted first
   int extra = 0;  // speculative requests wanted besides
+  int ahead = 0;  // requests wanted for the next bucket
   // Unused requests of the previous lease, and the buckets it came from
   // (RateLimitLease's minute_bucket and second_bucket).
   int return_n = 0;
@@ -43,6 +45,10 @@ struct RateLimitLeaseRequest {
 
 struct RateLimitLease {
   int granted = 0;  // the need first, then extra
+  // Requests of the next bucket, counted in second bucket second_bucket + 1
+  // and minute bucket minute_bucket: usable from bucket_left after the
+  // answer came until bucket_left + 50 ms after the request was sent.
+  int ahead_granted = 0;
   // Requests that would pass right now, after the granted ones.
   int remaining = 0;
   int64_t reset_unix = 0;  // as RateLimitDecision's
@@ -68,7 +74,7 @@ class RateLimitStore {
   // Gives back `request.return_n`, then grants the need and extra requests
   // the limits leave room for, atomically. By default (stores without
   // leases, fakes) a Take for the need, nothing extra, and the requests to
-  // give back are dropped (which can only under-admit).
+  // give back are dropped (which can only under-admit); nothing ahead.
   virtual absl::StatusOr<RateLimitLease> Lease(absl::string_view team_id,
                                                absl::string_view api_key_id,
                                                const RateLimitLeaseRequest& request) {

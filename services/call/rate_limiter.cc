@@ -24,8 +24,19 @@ metrics::CounterFamily& Leases(metrics::Registry* registry) {
   return registry->AddCounter(
       "affonso_rate_limit_leases_total",
       "Rate-limit lease round trips: granted (requests leased), refused (the waiting call's "
-      "request refused), returned (unused requests given back), error (no answer).",
+      "request refused), returned (unused requests given back), error (no answer), ahead "
+      "(requests of the next bucket leased besides).",
       {"kind"});
+}
+
+metrics::Histogram& LeaseSeconds(metrics::Registry* registry) {
+  return registry
+      ->AddHistogram(
+          "affonso_rate_limit_lease_seconds",
+          "Rate-limit lease round trips led by a call, from before it was sent to its "
+          "answer: the key's calls wait for it.",
+          {}, {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})
+      .WithLabels({});
 }
 
 std::string IndexKey(absl::string_view team_id, absl::string_view api_key_id) {
@@ -38,6 +49,17 @@ bool Same(storage::RateLimit a, storage::RateLimit b) {
 
 // A demand seen longer ago than this does not size a key's next lease.
 constexpr absl::Duration kDemandMemory = absl::Seconds(1);
+// The database's second buckets (migration 008), which a lease's extra
+// requests are used within.
+constexpr absl::Duration kBucket = absl::Milliseconds(50);
+// A rate measured over less than this counts as over this: a burst of calls
+// at once does not lease a whole bucket's worth at its instantaneous rate.
+constexpr absl::Duration kShortestDemand = absl::Milliseconds(5);
+// A call that finds the key's requests ahead due within this long waits for
+// them rather than leading a lease of what is left of the current bucket.
+// Their bucket starts a lease round trip or so after the current requests
+// end (each side of the boundary is estimated from one round trip).
+constexpr absl::Duration kWaitForAhead = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -51,12 +73,8 @@ struct RateLimiter::Entry {
   std::string api_key_id;
   std::string index_key;
   storage::RateLimit limit;
-  // The lease: `tokens` requests not used yet, usable until `expires`
-  // (steady clock), counted in these buckets.
-  int tokens = 0;
-  absl::Duration expires;
-  int64_t minute_bucket = 0;
-  int64_t second_bucket = 0;
+  Held current;  // this bucket's
+  Held ahead;    // the next bucket's: current once it has begun
   // The lease answer's remaining (after its granted requests) and reset.
   int remaining = 0;
   int64_t reset_unix = 0;
@@ -86,7 +104,9 @@ RateLimiter::RateLimiter(storage::RateLimitStore* store, RateLimiterOptions opti
       leases_granted_(Leases(registry).WithLabels({"granted"})),
       leases_refused_(Leases(registry).WithLabels({"refused"})),
       leases_returned_(Leases(registry).WithLabels({"returned"})),
-      leases_errors_(Leases(registry).WithLabels({"error"})) {
+      leases_errors_(Leases(registry).WithLabels({"error"})),
+      leases_ahead_(Leases(registry).WithLabels({"ahead"})),
+      lease_seconds_(LeaseSeconds(registry)) {
   if (options_.return_interval > absl::ZeroDuration()) {
     returner_ = std::thread([this] {
       // Named, so a stack dump or `top -H` tells it from the others.
@@ -165,13 +185,46 @@ std::shared_ptr<RateLimiter::Entry> RateLimiter::Find(const Caller& caller, bool
 }
 
 void RateLimiter::EndLease(Entry& entry) const {
-  if (entry.tokens > 0) {
-    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, entry.tokens,
-                              entry.minute_bucket, entry.second_bucket});
-  }
-  entry.tokens = 0;
+  GiveUp(entry, entry.current);
+  GiveUp(entry, entry.ahead);
   entry.used = 0;
   entry.refused = false;
+}
+
+void RateLimiter::GiveUp(Entry& entry, Held& held) const {
+  if (held.tokens > 0) {
+    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, held.tokens,
+                              held.minute_bucket, held.second_bucket});
+  }
+  held.tokens = 0;
+}
+
+void RateLimiter::Hold(Entry& entry, Held& held, const Held& leased, absl::Duration now) const {
+  if (held.tokens > 0 && held.second_bucket == leased.second_bucket) {
+    // Two estimates of the same bucket's edges: each is within them.
+    held.tokens += leased.tokens;
+    held.from = std::min(held.from, leased.from);
+    held.expires = std::max(held.expires, leased.expires);
+    return;
+  }
+  if (now >= leased.expires) {
+    // Over already (the round trip outlasted its bucket): what is held stays.
+    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, leased.tokens,
+                              leased.minute_bucket, leased.second_bucket});
+    return;
+  }
+  GiveUp(entry, held);
+  held = leased;
+}
+
+void RateLimiter::MoveAhead(Entry& entry, absl::Duration now) const {
+  Held& ahead = entry.ahead;
+  if (ahead.tokens == 0) return;
+  if (now >= ahead.expires) return GiveUp(entry, ahead);  // their bucket passed unused
+  if (now < ahead.from || (entry.current.tokens > 0 && now < entry.current.expires)) return;
+  GiveUp(entry, entry.current);
+  entry.current = ahead;
+  ahead.tokens = 0;
 }
 
 void RateLimiter::Allowed(storage::RateLimit limit, int remaining, int64_t reset_unix,
@@ -206,11 +259,13 @@ absl::Status RateLimiter::Refusal(storage::RateLimit limit, int remaining,
 
 std::optional<absl::Status> RateLimiter::DecideLocally(Entry& entry, absl::Duration now,
                                                        AdmissionState* state) const {
-  if (entry.tokens > 0 && now < entry.expires) {
-    --entry.tokens;
+  MoveAhead(entry, now);
+  Held& current = entry.current;
+  if (current.tokens > 0 && now >= current.from && now < current.expires) {
+    --current.tokens;
     ++entry.used;
     // The lease answer's room, plus what is left of the lease.
-    Allowed(entry.limit, entry.remaining + entry.tokens, entry.reset_unix, state);
+    Allowed(entry.limit, entry.remaining + current.tokens, entry.reset_unix, state);
     return absl::OkStatus();
   }
   if (entry.refused && now < entry.refused_until) {
@@ -246,34 +301,50 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
         EndLease(*entry);
         entry->limit = limit;
       }
-      std::optional<absl::Status> decided = DecideLocally(*entry, options_.steady_clock(), state);
+      const absl::Duration now = options_.steady_clock();
+      std::optional<absl::Status> decided = DecideLocally(*entry, now, state);
       if (decided) return *std::move(decided);
-      if (!entry->in_flight) break;
-      ++entry->waiting;
-      const bool timed_out = entry->answered.WaitWithDeadline(&mu_, give_up);
-      --entry->waiting;
-      if (timed_out && entry->in_flight) {
-        errors_.Increment();
-        return absl::UnavailableError(
-            "rate limit: the key's shared state did not answer in time; retry");
+      if (entry->in_flight) {
+        ++entry->waiting;
+        const bool timed_out = entry->answered.WaitWithDeadline(&mu_, give_up);
+        --entry->waiting;
+        if (timed_out && entry->in_flight) {
+          errors_.Increment();
+          return absl::UnavailableError(
+              "rate limit: the key's shared state did not answer in time; retry");
+        }
+      } else if (entry->ahead.tokens > 0 && entry->ahead.from - now <= kWaitForAhead) {
+        ++entry->waiting;
+        entry->answered.WaitWithTimeout(&mu_, entry->ahead.from - now);
+        --entry->waiting;
+      } else {
+        break;
       }
     }
     // This call leads the key's next lease, giving back what is left of the
     // previous one (expired: nothing can use it any more).
     lease_request.limit = limit;
     lease_request.need = 1;
-    if (entry->tokens > 0) {
-      lease_request.return_n = entry->tokens;
-      lease_request.return_minute_bucket = entry->minute_bucket;
-      lease_request.return_second_bucket = entry->second_bucket;
-      entry->tokens = 0;
+    if (entry->current.tokens > 0) {
+      lease_request.return_n = entry->current.tokens;
+      lease_request.return_minute_bucket = entry->current.minute_bucket;
+      lease_request.return_second_bucket = entry->current.second_bucket;
+      entry->current.tokens = 0;
     }
-    // About twice the recent demand: the calls waiting now, and those the
-    // previous lease's extra requests served.
+    // About twice the recent demand for a whole bucket: the calls waiting
+    // now, and the rate at which the previous lease's extra requests were
+    // used. A count alone would shrink with the bucket fraction the previous
+    // lease had left, and the key would ramp up through several round trips
+    // per bucket.
     sent = options_.steady_clock();
-    int wanted = entry->waiting;
-    if (sent - entry->leased_at < kDemandMemory) wanted += 2 * entry->used;
-    lease_request.extra = std::min(wanted, limit.per_second);
+    double wanted = entry->waiting;
+    const absl::Duration since = sent - entry->leased_at;
+    if (since < kDemandMemory && entry->used > 0) {
+      wanted += 2.0 * entry->used * absl::FDivDuration(kBucket, std::max(since, kShortestDemand));
+    }
+    lease_request.extra = static_cast<int>(std::min<double>(std::ceil(wanted), limit.per_second));
+    // As many for the next bucket: granted only late in the current one.
+    lease_request.ahead = lease_request.extra;
     entry->used = 0;
     entry->refused = false;
     entry->in_flight = true;
@@ -283,6 +354,8 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
   // clock later, so the lease never outlives its bucket by the database's.
   absl::StatusOr<storage::RateLimitLease> lease =
       store_->Lease(entry->team_id, entry->api_key_id, lease_request);
+  const absl::Duration answered = options_.steady_clock();
+  lease_seconds_.Observe(answered - sent);
 
   absl::MutexLock lock(&mu_);
   entry->in_flight = false;
@@ -305,21 +378,33 @@ absl::Status RateLimiter::Admit(const AdmissionRequest& request, AdmissionState*
   }
   leases_granted_.Increment();
   const int extra = lease->granted - 1;
+  // Kept unless the key's limits changed (or it left the table) meanwhile.
+  const bool keep = Same(entry->limit, limit) && !entry->evicted;
   if (extra > 0) {
-    if (!Same(entry->limit, limit) || entry->evicted) {
-      // The key's limits changed (or it left the table) meanwhile.
-      returns_.push_back(Return{entry->team_id, entry->api_key_id, limit, extra,
-                                lease->minute_bucket, lease->second_bucket});
+    Held leased{extra, sent, sent + lease->bucket_left, lease->minute_bucket, lease->second_bucket};
+    if (keep) {
+      Hold(*entry, entry->current, leased, answered);
     } else {
-      entry->tokens = extra;
-      entry->expires = sent + lease->bucket_left;
-      entry->minute_bucket = lease->minute_bucket;
-      entry->second_bucket = lease->second_bucket;
-      if (!entry->listed) {
-        entry->listed = true;
-        leased_.push_back(entry);
-      }
+      GiveUp(*entry, leased);
     }
+  }
+  if (lease->ahead_granted > 0) {
+    leases_ahead_.Increment();
+    // Their bucket begins no earlier than the time left after the answer
+    // came (the database read its clock before), and ends no later than
+    // 50 ms after that time left from the send.
+    Held leased{lease->ahead_granted, answered + lease->bucket_left,
+                sent + lease->bucket_left + kBucket, lease->minute_bucket,
+                lease->second_bucket + 1};
+    if (keep) {
+      Hold(*entry, entry->ahead, leased, answered);
+    } else {
+      GiveUp(*entry, leased);
+    }
+  }
+  if (keep && (entry->current.tokens > 0 || entry->ahead.tokens > 0) && !entry->listed) {
+    entry->listed = true;
+    leased_.push_back(entry);
   }
   entry->remaining = lease->remaining;
   entry->reset_unix = lease->reset_unix;
@@ -334,8 +419,11 @@ int RateLimiter::ReturnExpiredLeases() const {
     const absl::Duration now = options_.steady_clock();
     std::vector<std::shared_ptr<Entry>> still;
     for (std::shared_ptr<Entry>& entry : leased_) {
-      if (entry->tokens > 0 && !entry->in_flight && now >= entry->expires) EndLease(*entry);
-      if (entry->tokens > 0) {
+      if (!entry->in_flight) {
+        MoveAhead(*entry, now);
+        if (now >= entry->current.expires) GiveUp(*entry, entry->current);
+      }
+      if (entry->current.tokens > 0 || entry->ahead.tokens > 0) {
         still.push_back(std::move(entry));
       } else {
         entry->listed = false;

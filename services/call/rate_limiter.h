@@ -2,6 +2,7 @@
 #define AFFONSO_SERVICES_CALL_RATE_LIMITER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
@@ -50,13 +51,17 @@ struct RateLimiterOptions {
 //
 // Leases (storage::RateLimitStore::Lease, migration 020): a round trip takes the waiting call's
 // request and, for a key in demand, a few more, which later calls use from memory until the end of
-// the 50 ms bucket they are counted in, timed from before the round trip was sent. So a request is
-// always used within the database's bucket it is counted in and the replicas together never admit
-// more than the limits; unused requests are given back (with the key's next lease, or by the
-// background thread), and a crash or a failed round trip loses at most a lease, which only
-// under-admits. Per key at most one lease round trip is in flight: the key's other calls wait for
-// it. A refusal is kept until its retry_after and answers the key's calls meanwhile from memory.
-// A change of the key's limits (the authenticator's Caller) ends its lease at once.
+// the 50 ms bucket they are counted in, timed from before the round trip was sent. A lease in the
+// second half of its bucket also takes requests of the next bucket (migration 026), used from the
+// answer plus the time the database said was left (its bucket has begun by then) until the send
+// plus that plus 50 ms; a call that finds them due within 5 ms waits for them rather than leading a
+// lease, so a key in demand makes about one round trip per bucket. So a request is always used
+// within the database's bucket it is counted in and the replicas together never admit more than
+// the limits; unused requests are given back (with the key's next lease, or by the background
+// thread), and a crash or a failed round trip loses at most a lease, which only under-admits. Per
+// key at most one lease round trip is in flight: the key's other calls wait for it. A refusal is
+// kept until its retry_after and answers the key's calls meanwhile from memory. A change of the
+// key's limits (the authenticator's Caller) ends its lease at once.
 //
 // Thread-safe. The mutex is never held across a round trip, so AdmitWithoutWaiting (a local
 // request or a cached refusal) may run on threads that must not block.
@@ -85,6 +90,15 @@ class RateLimiter final : public AdmissionStage {
   int waiting() const;
 
  private:
+  // Leased requests not used yet, `tokens` of them, usable from `from` until `expires` (steady
+  // clock), counted in these buckets.
+  struct Held {
+    int tokens = 0;
+    absl::Duration from;
+    absl::Duration expires;
+    int64_t minute_bucket = 0;
+    int64_t second_bucket = 0;
+  };
   struct Entry;
   // Requests to give back, taken out of their entry: no call can use them any more.
   struct Return {
@@ -100,8 +114,18 @@ class RateLimiter final : public AdmissionStage {
   // The key's entry, made most recently used; null when absent and not `create`.
   std::shared_ptr<Entry> Find(const Caller& caller, bool create) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Ends the entry's lease: its unused requests go to `returns_`.
+  // Ends the entry's lease: its unused requests, current and ahead, go to `returns_`.
   void EndLease(Entry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Its requests go to `returns_`, `held` left empty.
+  void GiveUp(Entry& entry, Held& held) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `leased` to `held` when of the same bucket, else replaces it (what it held given up),
+  // unless `leased` is over already at `now`.
+  void Hold(Entry& entry, Held& held, const Held& leased, absl::Duration now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once the current requests are used or over and the bucket of those
+  // leased ahead has begun, they become the current ones; once it has
+  // passed, they go back.
+  void MoveAhead(Entry& entry, absl::Duration now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A call decided from memory, or nullopt.
   std::optional<absl::Status> DecideLocally(Entry& entry, absl::Duration now,
                                             AdmissionState* state) const
@@ -121,6 +145,8 @@ class RateLimiter final : public AdmissionStage {
   metrics::Counter& leases_refused_;
   metrics::Counter& leases_returned_;
   metrics::Counter& leases_errors_;
+  metrics::Counter& leases_ahead_;
+  metrics::Histogram& lease_seconds_;
 
   mutable absl::Mutex mu_;
   // Most recently used first; `index_` finds a key's place.

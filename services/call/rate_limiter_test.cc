@@ -177,6 +177,7 @@ class LeaseStore : public storage::RateLimitStore {
     storage::RateLimitLease lease = answer;
     if (request.need == 0) {
       lease.granted = 0;  // a return only
+      lease.ahead_granted = 0;
     } else {
       lease.granted = grant >= 0 ? grant : request.need + request.extra;
     }
@@ -212,7 +213,7 @@ class LeaseStore : public storage::RateLimitStore {
   int grant = -1;
   absl::Status error;
   storage::RateLimitLease answer{
-      0, 10, 1700000060, absl::ZeroDuration(), 1700000000, 34000000005, absl::Milliseconds(40)};
+      0, 0, 10, 1700000060, absl::ZeroDuration(), 1700000000, 34000000005, absl::Milliseconds(40)};
   std::function<void()> during_round_trip;
 };
 
@@ -347,6 +348,104 @@ TEST_F(LeasingRateLimiterTest, LeasesAreSizedByDemand) {
   Advance(absl::Milliseconds(60));
   ASSERT_OK(Admit());
   EXPECT_EQ(store_.Calls().back().request.extra, 4);  // 2 used locally
+}
+
+// By the rate of use, not the count: ten calls served in 5 ms ask for a whole
+// 50 ms bucket at that rate, twice over; the same ten over 20 ms for a
+// quarter of that.
+TEST_F(LeasingRateLimiterTest, LeasesAreSizedByTheRateTheirRequestsWereUsedAt) {
+  per_second_ = 1000;
+  for (const auto& [spread, expected] : std::vector<std::pair<absl::Duration, int>>{
+           {absl::Milliseconds(5), 200}, {absl::Milliseconds(20), 50}}) {
+    store_.grant = 11;
+    ASSERT_OK(Admit());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+    Advance(spread);
+    ASSERT_OK(Admit());
+    EXPECT_EQ(store_.Calls().back().request.extra, expected) << spread;
+    // The next round starts with this lease used up.
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+    Advance(absl::Seconds(2));
+  }
+}
+
+// Requests leased ahead (here 5, with 10 ms of the bucket left and a 2 ms
+// round trip) are used only from the answer plus the time left, when their
+// bucket has certainly begun, until the send plus the time left plus 50 ms;
+// what is left of them then goes back, counted in the next second bucket.
+TEST_F(LeasingRateLimiterTest, RequestsAheadAreUsedWithinTheirBucketOnly) {
+  store_.grant = 3;
+  store_.answer.ahead_granted = 5;
+  store_.answer.bucket_left = absl::Milliseconds(10);
+  store_.during_round_trip = [this] { Advance(absl::Milliseconds(2)); };
+  const absl::Duration sent = steady_.load();
+  ASSERT_OK(Admit());
+  EXPECT_EQ(store_.Calls()[0].request.ahead, store_.Calls()[0].request.extra);
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  EXPECT_FALSE(AdmitWithoutWaiting().has_value());  // this bucket's used up
+  steady_.store(sent + absl::Milliseconds(12) - absl::Microseconds(1));
+  EXPECT_FALSE(AdmitWithoutWaiting().has_value());  // the next may not have begun
+  steady_.store(sent + absl::Milliseconds(12));
+  std::optional<absl::Status> ahead = AdmitWithoutWaiting();
+  ASSERT_TRUE(ahead.has_value());
+  EXPECT_OK(*ahead);
+  EXPECT_EQ(Header("x-ratelimit-remaining"), "14");  // 10 + 4 left
+  steady_.store(sent + absl::Milliseconds(60) - absl::Microseconds(1));
+  EXPECT_TRUE(AdmitWithoutWaiting().has_value());
+  EXPECT_EQ(store_.Calls().size(), 1u);
+  steady_.store(sent + absl::Milliseconds(60));
+  EXPECT_FALSE(AdmitWithoutWaiting().has_value());
+  EXPECT_EQ(limiter_->ReturnExpiredLeases(), 1);
+  const std::vector<LeaseStore::Call> returns = store_.Returns();
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].request.return_n, 3);
+  EXPECT_EQ(returns[0].request.return_minute_bucket, 1700000000);
+  EXPECT_EQ(returns[0].request.return_second_bucket, 34000000006);
+  EXPECT_EQ(Leases("ahead"), 1u);
+}
+
+// Unused requests of the current bucket go back when those ahead take over;
+// a call finding requests ahead due within 5 ms waits for them, one finding
+// them further off leads a lease.
+TEST_F(LeasingRateLimiterTest, ACallWaitsForRequestsAheadDueSoonAndLeasesOtherwise) {
+  store_.grant = 3;
+  store_.answer.ahead_granted = 5;
+  store_.answer.bucket_left = absl::Milliseconds(4);
+  const absl::Duration sent = steady_.load();
+  ASSERT_OK(Admit());  // 2 left until sent + 4 ms; 5 ahead from then
+  steady_.store(sent + absl::Milliseconds(4));
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());  // the ahead ones, the 2 given back
+  EXPECT_EQ(limiter_->ReturnExpiredLeases(), 1);
+  ASSERT_EQ(store_.Returns().size(), 1u);
+  EXPECT_EQ(store_.Returns()[0].request.return_n, 2);
+  EXPECT_EQ(store_.Returns()[0].request.return_second_bucket, 34000000005);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  // Used up. The next lease, with 3 ms left, leases 5 more ahead.
+  store_.answer.bucket_left = absl::Milliseconds(3);
+  const size_t before = store_.Calls().size();
+  ASSERT_OK(Admit());
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  // This bucket's used up again, the next due in 3 ms: the call waits.
+  absl::Status waited;
+  std::thread call([&] {
+    AdmissionState state = State("key_1");
+    waited = limiter_->Admit(AdmissionRequest{"Bearer good", 1, ""}, &state);
+  });
+  while (limiter_->waiting() < 1) absl::SleepFor(absl::Milliseconds(1));
+  Advance(absl::Milliseconds(3));
+  call.join();
+  EXPECT_OK(waited);
+  EXPECT_EQ(store_.Calls().size(), before + 1);
+  // Ahead due in 20 ms: a lease now.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  store_.answer.bucket_left = absl::Milliseconds(20);
+  ASSERT_OK(Admit());  // 2 now, 5 ahead due in 20 ms
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  ASSERT_TRUE(AdmitWithoutWaiting().has_value());
+  ASSERT_OK(Admit());
+  EXPECT_EQ(store_.Calls().size(), before + 3);
 }
 
 // At most the per-second limit more, however many wait.
