@@ -583,6 +583,13 @@ TEST_F(PgRateLimitStoreTest, RequestsAheadCountInTheWindowOfTheirBucket) {
   // Never across a whole second: the last bucket of one takes none ahead.
   EXPECT_EQ(LeaseAheadAt("key_b", limit, 1, 100, kSecond + absl::Milliseconds(980)).ahead_granted,
             0);
+  // Of the minute's room above half at most a twentieth: none for 30 a minute.
+  EXPECT_EQ(LeaseAheadAt("key_d", RateLimit{30, 1000}, 1, 100, kSecond + absl::Milliseconds(30))
+                .ahead_granted,
+            0);
+  EXPECT_EQ(LeaseAheadAt("key_e", RateLimit{1000, 1000}, 1, 100, kSecond + absl::Milliseconds(30))
+                .ahead_granted,
+            24);  // (500 - 1) / 20
   // No more than asked.
   EXPECT_EQ(LeaseAheadAt("key_c", limit, 1, 3, kSecond + absl::Milliseconds(30)).ahead_granted, 3);
 }

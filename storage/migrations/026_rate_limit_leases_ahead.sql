@@ -26,7 +26,10 @@ ALTER TABLE rate_limit_windows
 -- next bucket besides, granted only in the second half of the current one
 -- (earlier, a lease of the current bucket serves its remaining calls), not
 -- across a second, and only from the room above half of each limit the
--- grants before them leave. Returns what rate_limit_lease does, and
+-- grants before them leave, of the minute's at most a twentieth: they count
+-- in the minute at once but serve only the next bucket, and a burst of a
+-- key with a small minute limit, spread over replicas, is refused elsewhere
+-- meanwhile (such a key gets none). Returns what rate_limit_lease does, and
 -- `ahead_granted`, counted in second bucket `second_bucket + 1` and minute
 -- bucket `minute_bucket`. A return naming the bucket ahead gives back into
 -- it, counted apart or in the ring.
@@ -164,7 +167,7 @@ BEGIN
   ahead_granted := 0;
   IF p_ahead > 0 AND granted >= p_need AND 2 * bucket_left_us < 1000000 / s_per_second
                                AND (s_now + 1) / s_per_second <= m_now THEN
-    spare := least(p_per_minute / 2 - (m_total + granted), p_per_second / 2 - s_next);
+    spare := least((p_per_minute / 2 - (m_total + granted)) / 20, p_per_second / 2 - s_next);
     ahead_granted := least(p_ahead::bigint, greatest(0, spare))::integer;
   END IF;
   IF granted > 0 OR ahead_granted > 0 THEN
