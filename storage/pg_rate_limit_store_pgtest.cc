@@ -37,29 +37,19 @@ class PgRateLimitStoreTest : public ::testing::Test {
   RateLimitLease LeaseAt(const std::string& key, RateLimit limit, int need, int extra, absl::Time t,
                          int return_n = 0, int64_t return_minute_bucket = 0,
                          int64_t return_second_bucket = 0) {
-    RateLimitLeaseRequest request;
-    request.limit = limit;
-    request.need = need;
-    request.extra = extra;
-    request.return_n = return_n;
-    request.return_minute_bucket = return_minute_bucket;
-    request.return_second_bucket = return_second_bucket;
-    auto lease = store_->LeaseAt(kTeam, key, request, t);
-    EXPECT_OK(lease);
-    return lease.ok() ? *lease : RateLimitLease{};
+    return Lease(key, {limit, need, extra, 0, return_n, return_minute_bucket, return_second_bucket},
+                 t);
   }
 
   // LeaseAt asking for `ahead` requests of the next bucket besides.
   RateLimitLease LeaseAheadAt(const std::string& key, RateLimit limit, int need, int ahead,
                               absl::Time t, int return_n = 0, int64_t return_minute_bucket = 0,
                               int64_t return_second_bucket = 0) {
-    RateLimitLeaseRequest request;
-    request.limit = limit;
-    request.need = need;
-    request.ahead = ahead;
-    request.return_n = return_n;
-    request.return_minute_bucket = return_minute_bucket;
-    request.return_second_bucket = return_second_bucket;
+    return Lease(key, {limit, need, 0, ahead, return_n, return_minute_bucket, return_second_bucket},
+                 t);
+  }
+
+  RateLimitLease Lease(const std::string& key, const RateLimitLeaseRequest& request, absl::Time t) {
     auto lease = store_->LeaseAt(kTeam, key, request, t);
     EXPECT_OK(lease);
     return lease.ok() ? *lease : RateLimitLease{};

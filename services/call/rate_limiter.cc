@@ -199,7 +199,7 @@ void RateLimiter::GiveUp(Entry& entry, Held& held) const {
   held.tokens = 0;
 }
 
-void RateLimiter::Hold(Entry& entry, Held& held, const Held& leased, absl::Duration now) const {
+void RateLimiter::Hold(Entry& entry, Held& held, Held leased, absl::Duration now) const {
   if (held.tokens > 0 && held.second_bucket == leased.second_bucket) {
     // Two estimates of the same bucket's edges: each is within them.
     held.tokens += leased.tokens;
@@ -209,9 +209,7 @@ void RateLimiter::Hold(Entry& entry, Held& held, const Held& leased, absl::Durat
   }
   if (now >= leased.expires) {
     // Over already (the round trip outlasted its bucket): what is held stays.
-    returns_.push_back(Return{entry.team_id, entry.api_key_id, entry.limit, leased.tokens,
-                              leased.minute_bucket, leased.second_bucket});
-    return;
+    return GiveUp(entry, leased);
   }
   GiveUp(entry, held);
   held = leased;

@@ -120,7 +120,7 @@ class RateLimiter final : public AdmissionStage {
   void GiveUp(Entry& entry, Held& held) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds `leased` to `held` when of the same bucket, else replaces it (what it held given up),
   // unless `leased` is over already at `now`.
-  void Hold(Entry& entry, Held& held, const Held& leased, absl::Duration now) const
+  void Hold(Entry& entry, Held& held, Held leased, absl::Duration now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Once the current requests are used or over and the bucket of those
   // leased ahead has begun, they become the current ones; once it has
