@@ -103,13 +103,22 @@ constexpr Statement kClaim{
 
 // $1 delivery ids, $2 their attempts (comma-separated: libpqxx 6.4 has no
 // array parameters; ids never hold a comma), $3 lease ms. A delivery recorded
-// or re-claimed by another (attempts moved on) is left alone.
+// or re-claimed by another (attempts moved on) is left alone, and so is one
+// whose row another transaction holds (SKIP LOCKED): that is nearly always
+// its record batch, which clears the lease anyway. Waiting instead made a
+// deadlock with a record batch locking the same rows in another order, which
+// PostgreSQL breaks only after deadlock_timeout (1 s), stalling the batch's
+// sends that long. A skipped lease has two more extensions before it runs out.
 constexpr Statement kExtendLeases{
     "webhook_extend_leases",
+    "WITH mine AS ( "
+    "  SELECT d.id FROM webhook_deliveries d "
+    "  JOIN unnest(string_to_array($1, ','), string_to_array($2, ',')::int[]) AS h(id, attempt) "
+    "    ON d.id = h.id AND d.attempts = h.attempt "
+    "  WHERE d.status = 'pending' AND d.lease_until IS NOT NULL "
+    "  FOR NO KEY UPDATE OF d SKIP LOCKED) "
     "UPDATE webhook_deliveries d SET lease_until = now() + $3 * interval '1 millisecond' "
-    "FROM unnest(string_to_array($1, ','), string_to_array($2, ',')::int[]) AS h(id, attempt) "
-    "WHERE d.id = h.id AND d.attempts = h.attempt AND d.status = 'pending' "
-    "  AND d.lease_until IS NOT NULL"};
+    "FROM mine WHERE d.id = mine.id"};
 
 // One statement: the delivery's next state, then, only if it was still ours
 // to move, the attempt row and the endpoint's failure run. Answers how many

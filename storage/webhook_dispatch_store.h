@@ -92,7 +92,9 @@ class WebhookDispatchStore {
                                                              const ClaimCaps& caps) = 0;
 
   // Pushes the leases still held (not recorded yet, not re-claimed by
-  // another) to now + `lease`, in one statement. Returns how many it moved.
+  // another) to now + `lease`, in one statement, without waiting for any row
+  // lock: a delivery another transaction holds at that moment (nearly always
+  // its record) is left for the next extension. Returns how many it moved.
   virtual absl::StatusOr<int> ExtendLeases(const std::vector<HeldLease>& held,
                                            absl::Duration lease) = 0;
 

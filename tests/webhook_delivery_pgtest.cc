@@ -5,6 +5,7 @@
 #include <atomic>
 #include <iostream>
 #include <map>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -919,6 +920,54 @@ TEST_F(WebhookDeliveryTest, RecordBatchMovesEachDeliveryAndFollowsTheLastOutcome
   EXPECT_EQ(endpoint(gone), "false,gone,true");
   EXPECT_EQ(Query("SELECT string_agg(status, ',' ORDER BY status) FROM webhook_deliveries"),
             "failed,pending,pending,pending,succeeded,succeeded");
+}
+
+// A lease extension used to wait for rows a record batch held, and the two,
+// locking the same rows in different orders, could deadlock until
+// PostgreSQL's deadlock_timeout (1 s) broke it: a second-long stall of sends.
+TEST_F(WebhookDeliveryTest, ExtendingLeasesNeverWaitsForARowAnotherTransactionHolds) {
+  Endpoint();
+  Event();
+  Event();
+  ASSERT_OK(store_->FanOut(10));
+  auto claimed = store_->Claim(10, absl::Seconds(30), storage::ClaimCaps{});
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 2u);
+  const storage::ClaimedDelivery& busy = (*claimed)[0];
+  const storage::ClaimedDelivery& free = (*claimed)[1];
+  const std::vector<storage::HeldLease> held = {{busy.delivery_id, busy.attempt},
+                                                {free.delivery_id, free.attempt}};
+  auto lease_over_a_minute = [&](const std::string& id) {
+    return Query(
+        "SELECT lease_until > now() + interval '1 minute' FROM webhook_deliveries "
+        "WHERE id = '" +
+        id + "'");
+  };
+
+  pqxx::connection conn(db_->url());
+  pqxx::work holder(conn);
+  holder.exec("SELECT 1 FROM webhook_deliveries WHERE id = " + holder.quote(busy.delivery_id) +
+              " FOR NO KEY UPDATE");
+  std::atomic<bool> done{false};
+  absl::StatusOr<int> extended = 0;
+  std::thread extender([&] {
+    extended = store_->ExtendLeases(held, absl::Minutes(5));
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(done) << "the extension waited for the held row";
+  holder.abort();  // lets a waiting extension finish, so the thread can be joined
+  extender.join();
+  ASSERT_OK(extended);
+  EXPECT_EQ(*extended, 1);
+  EXPECT_EQ(lease_over_a_minute(free.delivery_id), "t");
+  EXPECT_EQ(lease_over_a_minute(busy.delivery_id), "f");
+
+  // Released, the skipped lease is extended by the next round.
+  auto again = store_->ExtendLeases(held, absl::Minutes(5));
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 2);
+  EXPECT_EQ(lease_over_a_minute(busy.delivery_id), "t");
 }
 
 TEST(RetryScheduleTest, CoversAboutThreeDaysAndHonoursRetryAfter) {
