@@ -14,7 +14,9 @@
 #include "common/api_key_syntax.h"
 #include "common/error_envelope.h"
 #include "common/grpc_metadata.h"
+#include "common/in_flight.h"
 #include "common/ip_address.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
 #include "common/wire_metadata.h"
@@ -85,9 +87,9 @@ HttpResponse RefusalResponse(const absl::Status& refused) {
 
 // Everything one backend call owns until gRPC's callback fires.
 struct Call {
-  // First, so destroyed last: whatever `respond` holds (the HTTP exchange,
-  // a test's completion) is released only once the ClientContext is gone,
-  // so an owner that waits for it may then drop the channel safely.
+  // First, so destroyed last: the proxy's count of calls drops only once
+  // the ClientContext (which holds the channel) is gone (see ~GrpcProxy).
+  InFlightCounter::Token in_flight;
   std::function<void(HttpResponse)> respond;
   grpc::ClientContext context;
   grpc::ByteBuffer request_bytes;
@@ -269,6 +271,14 @@ GrpcProxy::GrpcProxy(std::shared_ptr<grpc::Channel> backend, RouteTable routes,
       metrics_(options_.metrics),
       public_methods_(PublicMethods(routes_)) {}
 
+GrpcProxy::~GrpcProxy() {
+  // A call ends by its deadline; the margin covers its callback's last steps.
+  if (!in_flight_.WaitForNone(options_.backend_deadline + absl::Seconds(5))) {
+    AFFONSO_LOG(kWarning, "REST gateway: ", in_flight_.Count(),
+                " backend calls still in flight at shutdown");
+  }
+}
+
 std::vector<const Route*> GrpcProxy::PublicRoutesOf(absl::string_view path) const {
   std::vector<const Route*> routes;
   for (const std::string& method : routes_.Match("", path).allowed_methods) {
@@ -397,6 +407,7 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
   }
 
   auto call = std::make_shared<Call>();
+  call->in_flight = in_flight_.Enter();
   call->route = &route;
   call->request_id = request_id;
   call->cors_origin = cors_origin;
@@ -454,11 +465,13 @@ void GrpcProxy::Handle(HttpRequest request, std::function<void(HttpResponse)> re
 
 void GrpcProxy::CheckReady(std::function<void(HttpResponse)> respond, const std::string&) {
   struct Probe {
+    InFlightCounter::Token in_flight;  // first: see Call
     grpc::ClientContext context;
     grpc::ByteBuffer request;
     grpc::ByteBuffer response;
   };
   auto probe = std::make_shared<Probe>();
+  probe->in_flight = in_flight_.Enter();
   probe->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   grpc::Slice empty("");  // HealthCheckRequest{}: the server as a whole
   probe->request = grpc::ByteBuffer(&empty, 1);
