@@ -4,8 +4,7 @@
 
 namespace affonso {
 
-InFlightCounter::Token::Token(std::shared_ptr<State> state)
-    : state_(std::move(state)) {}
+InFlightCounter::Token::Token(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 void InFlightCounter::Token::Release() {
   if (state_ == nullptr) return;
