@@ -14,7 +14,9 @@ CONCURRENCY=${CONCURRENCY:-16}
 DRAIN_DELAY_MS=${DRAIN_DELAY_MS:-2000}
 PIDS=()
 LOAD_PID=
-GRPC_PORTS=(50091 50092)
+# Below the kernel's ephemeral range (32768-60999), where an outgoing
+# connection left by an earlier run could hold a port this replica must bind.
+GRPC_PORTS=(20091 20092)
 HTTP_PORTS=(8091 8092)
 METRICS_PORTS=(9191 9192)
 
