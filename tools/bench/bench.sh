@@ -94,6 +94,18 @@ machine_per_call() {
     'BEGIN { n = n > 0 ? n : 1; printf "%.0f", m * 1e6 / hz / n }'
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+# pgbench_latencies LOG...: "N P50_MS P99_MS P999_MS" of pgbench -l logs (µs in column 3).
+pgbench_latencies() {
+  cat "$@" 2>/dev/null | sort -n -k3 | awk '{ lat[NR] = $3 } END {
+    printf "%d %.3f %.3f %.3f", NR, lat[int(NR*0.5)]/1000, lat[int(NR*0.99)]/1000, lat[int(NR*0.999)]/1000 }'
+}
+# rest_signups PREFIX SECONDS: wrk's RESULT line for REST signups converting
+# PREFIX<n> clicks (signup.lua; THINK_MS and BENCH_NAME pass through from the caller).
+rest_signups() {
+  CLICK_PREFIX=$1 WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
+    wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"$2s" -s "$HERE/signup.lua" \
+    "http://127.0.0.1:$HTTP_PORT" | grep RESULT
+}
 peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
 
 # Quiet the database between runs so one scenario's dirty pages and
@@ -128,9 +140,10 @@ psql_bench -c "CREATE TABLE bench_commit_probe (n int)"
 echo "INSERT INTO bench_commit_probe VALUES (1);" >"$WORK/probe.sql"
 (cd "$WORK" && "$PG_BIN/pgbench" -n -M prepared -c 1 -T 5 -f probe.sql -l --log-prefix=probe \
   "$DB_URL" >/dev/null 2>&1) || true
-COMMIT_LINE=$(cat "$WORK"/probe.[0-9]* 2>/dev/null | sort -n -k3 | awk '{ lat[NR] = $3 } END {
-  if (NR > 0) printf "%d commits, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", NR,
-    lat[int(NR*0.5)]/1000, lat[int(NR*0.99)]/1000, lat[int(NR*0.999)]/1000 }')
+read -r n p50 p99 p999 <<<"$(pgbench_latencies "$WORK"/probe.[0-9]*)"
+COMMIT_LINE=
+((n == 0)) || printf -v COMMIT_LINE "%d commits, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms" \
+  "$n" "$p50" "$p99" "$p999"
 rm -f "$WORK"/probe.[0-9]*
 psql_bench -c "DROP TABLE bench_commit_probe"
 
@@ -164,12 +177,9 @@ TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WOR
 FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
 PGB_TX=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
 read -r _ PGB_PG_US <<<"$(cpu_per_call "${PGB_TX:-0}")"
-sort -n -k3 "$WORK"/pgb.* | awk -v tps="$TPS" -v failed="${FAILED:-0}" '
-  { lat[NR] = $3 }
-  END {
-    printf "RESULT name=pgbench_baseline calls=%d errors=%d throughput=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n",
-      NR, failed, tps, lat[int(NR*0.5)]/1000, lat[int(NR*0.99)]/1000, lat[int(NR*0.999)]/1000 }' \
-  >"$WORK/baseline.line"
+read -r n p50 p99 p999 <<<"$(pgbench_latencies "$WORK"/pgb.*)"
+printf "RESULT name=pgbench_baseline calls=%d errors=%d throughput=%.1f p50_ms=%s p99_ms=%s p999_ms=%s\n" \
+  "$n" "${FAILED:-0}" "$TPS" "$p50" "$p99" "$p999" >"$WORK/baseline.line"
 # pgbench's referrals stay: the first signup run after would otherwise start on an empty,
 # freshly analyzed referrals table, and the planner, sure it is empty, scans it for every
 # signup as it grows (grpc_signup_no_limit ran at a sixth of grpc_signup that way). A
@@ -236,9 +246,7 @@ record "$("${LOAD[@]}" --mode=signup --name=grpc_signup --click_prefix=clk_grpcn
 # whole machine (the rest is wrk and the kernel).
 make_clicks clk_restn "$CLICKS"; settle
 cpu_mark
-REST_LINE=$(CLICK_PREFIX=clk_restn WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
-  wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" -s "$HERE/signup.lua" \
-  "http://127.0.0.1:$HTTP_PORT" | grep RESULT)
+REST_LINE=$(rest_signups clk_restn "$SECONDS_PER_RUN")
 REST_CALLS=$(field calls "$REST_LINE")
 read -r REST_SERVER_US REST_PG_US <<<"$(cpu_per_call "$REST_CALLS" with_server)"
 REST_MACHINE_US=$(machine_per_call "$REST_CALLS")
@@ -254,10 +262,8 @@ record "$REST_LINE" " unconverted=$MISSING"
 THINK_MS=$(awk -v c="$CONCURRENCY" -v x="$(field throughput "$REST_LINE")" \
   'BEGIN { printf "%.1f", (x > 0 ? 2000 * c / x : 20) }')
 make_clicks clk_restp "$CLICKS"; settle
-REST_PACED_LINE=$(CLICK_PREFIX=clk_restp WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
-  THINK_MS=$THINK_MS BENCH_NAME=rest_signup_paced \
-  wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" -s "$HERE/signup.lua" \
-  "http://127.0.0.1:$HTTP_PORT" | grep RESULT)
+REST_PACED_LINE=$(THINK_MS=$THINK_MS BENCH_NAME=rest_signup_paced \
+  rest_signups clk_restp "$SECONDS_PER_RUN")
 echo "$REST_PACED_LINE think_ms=$THINK_MS"
 
 # 4. Duplicate-heavy: 90% of calls re-convert an already converted click.
@@ -528,9 +534,7 @@ if [[ -n ${ALLOCATORS:-} ]]; then
     IDLE=$(rss_or_dash)
     sample_rss "$WORK/rss_load.$alloc" &
     SAMPLER=$!
-    ALLOC_LINE=$(CLICK_PREFIX=$prefix WRK_THREADS=$WRK_THREADS API_KEY=$API_KEY \
-      wrk -t"$WRK_THREADS" -c"$CONCURRENCY" -d"${ALLOC_SECONDS}s" -s "$HERE/signup.lua" \
-      "http://127.0.0.1:$HTTP_PORT" | grep RESULT) || true
+    ALLOC_LINE=$(rest_signups "$prefix" "$ALLOC_SECONDS") || true
     kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
     sample_rss "$WORK/rss_burst.$alloc" &
     SAMPLER=$!
